@@ -1,0 +1,21 @@
+{
+  "targets": [
+    {
+      "target_name": "ipcx_native",
+      "sources": [
+        "native/addon.cc",
+        "native/errors.cc",
+        "native/blocking_wait.cc",
+        "native/poller.cc",
+        "native/descriptor.cc",
+        "native/pipe.cc",
+        "native/fifo.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
+      "defines": ["NAPI_VERSION=9", "_GNU_SOURCE"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
+      "libraries": ["-lrt", "-lpthread"]
+    }
+  ]
+}

@@ -1,0 +1,256 @@
+#include "blocking_wait.h"
+
+#include <signal.h>
+#include <time.h>
+
+#include <cstring>
+#include <mutex>
+
+#include "addon.h"
+#include "errors.h"
+
+namespace ipcx {
+
+namespace {
+
+constexpr size_t kWaiterStackBytes = 64 * 1024;
+int kick_signal = 0;
+std::once_flag kick_signal_once;
+
+void NoopHandler(int) {}
+
+// Picks the first real-time signal from SIGRTMIN+2 up that still has its default action (Node and
+// libraries claim others; a named signal could be taken over by process.on()). Without SA_RESTART,
+// so that the kick interrupts the call instead of restarting it.
+void ChooseKickSignal() {
+  for (int sig = SIGRTMIN + 2; sig <= SIGRTMAX; ++sig) {
+    struct sigaction current;
+    if (sigaction(sig, nullptr, &current) != 0) continue;
+    if (current.sa_handler != SIG_DFL || (current.sa_flags & SA_SIGINFO)) continue;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = NoopHandler;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = 0;
+    if (sigaction(sig, &action, nullptr) == 0) {
+      kick_signal = sig;
+      return;
+    }
+  }
+}
+
+// Someone may have replaced our handler since (a library, process.on). Put it back before use.
+void EnsureKickHandler() {
+  struct sigaction current;
+  if (sigaction(kick_signal, nullptr, &current) == 0 && current.sa_handler != NoopHandler) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = NoopHandler;
+    sigemptyset(&action.sa_mask);
+    sigaction(kick_signal, &action, nullptr);
+  }
+}
+
+}  // namespace
+
+int KickSignal() {
+  std::call_once(kick_signal_once, ChooseKickSignal);
+  return kick_signal;
+}
+
+BlockingWaits::BlockingWaits(Napi::Env env, uv_loop_t* loop) : env_(env) {
+  async_ = new uv_async_t;
+  uv_async_init(loop, async_, OnAsync);
+  async_->data = this;
+  uv_unref(reinterpret_cast<uv_handle_t*>(async_));
+  kick_timer_ = new uv_timer_t;
+  uv_timer_init(loop, kick_timer_);
+  kick_timer_->data = this;
+  uv_unref(reinterpret_cast<uv_handle_t*>(kick_timer_));
+}
+
+void* BlockingWaits::ThreadMain(void* arg) {
+  auto* wait = static_cast<BlockingWait*>(arg);
+  // Every signal stays blocked here (inherited from Start) except the kick, so process signals
+  // (SIGINT, SIGCHLD, ...) keep going to threads that expect them.
+  sigset_t kick;
+  sigemptyset(&kick);
+  sigaddset(&kick, KickSignal());
+  pthread_sigmask(SIG_UNBLOCK, &kick, nullptr);
+  int error;
+  for (;;) {
+    if (wait->cancel_requested()) {
+      error = ECANCELED;
+      break;
+    }
+    error = wait->Execute();
+    if (error != EINTR) break;
+  }
+  wait->error_ = error;
+  BlockingWaits* owner = wait->owner_;
+  {
+    std::lock_guard<std::mutex> lock(owner->finished_mutex_);
+    owner->finished_.push_back(wait);
+  }
+  wait->done_.store(true, std::memory_order_release);
+  uv_async_send(owner->async_);
+  return nullptr;
+}
+
+uint32_t BlockingWaits::Start(Napi::Env env, std::unique_ptr<BlockingWait> wait, Napi::Function callback) {
+  BlockingWait* raw = wait.get();
+  raw->owner_ = this;
+  raw->id_ = next_id_++;
+  if (next_id_ == 0) next_id_ = 1;
+  raw->callback_ = Napi::Persistent(callback);
+
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, kWaiterStackBytes);
+  sigset_t all, previous;
+  sigfillset(&all);
+  KickSignal();
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  int error = pthread_create(&raw->thread_, &attr, ThreadMain, raw);
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  pthread_attr_destroy(&attr);
+  if (error != 0) ThrowSysError(env, error, "pthread_create");
+
+  wait.release();
+  waits_[raw->id_] = raw;
+  UpdateRef();
+  return raw->id_;
+}
+
+void BlockingWaits::Kick(BlockingWait* wait) {
+  if (!wait->done_.load(std::memory_order_acquire)) pthread_kill(wait->thread_, KickSignal());
+}
+
+void BlockingWaits::Cancel(uint32_t id) {
+  auto found = waits_.find(id);
+  if (found == waits_.end()) return;  // already finished: its callback is queued or ran
+  BlockingWait* wait = found->second;
+  wait->cancel_.store(true, std::memory_order_release);
+  EnsureKickHandler();
+  Kick(wait);
+  if (!kick_timer_running_) {
+    kick_timer_running_ = true;
+    uv_timer_start(kick_timer_, OnKickTimer, 1, 1);
+  }
+}
+
+void BlockingWaits::OnKickTimer(uv_timer_t* handle) {
+  auto* self = static_cast<BlockingWaits*>(handle->data);
+  bool any = false;
+  for (auto& [id, wait] : self->waits_) {
+    if (wait->cancel_requested() && !wait->done_.load(std::memory_order_acquire)) {
+      self->Kick(wait);
+      any = true;
+    }
+  }
+  if (!any) {
+    uv_timer_stop(handle);
+    self->kick_timer_running_ = false;
+  }
+}
+
+void BlockingWaits::OnAsync(uv_async_t* handle) {
+  auto* self = static_cast<BlockingWaits*>(handle->data);
+  std::vector<BlockingWait*> finished;
+  {
+    std::lock_guard<std::mutex> lock(self->finished_mutex_);
+    finished.swap(self->finished_);
+  }
+  Napi::Env env = self->env_;
+  for (BlockingWait* wait : finished) {
+    pthread_join(wait->thread_, nullptr);
+    self->waits_.erase(wait->id_);
+    std::unique_ptr<BlockingWait> owned(wait);
+    Napi::HandleScope scope(env);
+    Napi::Value result = env.Undefined();
+    int error = wait->error_;
+    if (error == 0) {
+      try {
+        result = wait->Result(env);
+      } catch (const Napi::Error& e) {
+        result = e.Value();
+        error = EIO;
+      }
+    } else if (error == ECANCELED) {
+      wait->Cancelled();
+    } else {
+      result = MakeSysError(env, error, wait->Syscall());
+    }
+    CallIntoJs(env, wait->callback_, {Napi::Number::New(env, error), result});
+  }
+  self->UpdateRef();
+}
+
+// The loop stays alive while waits are pending, as it does for a pending socket read.
+void BlockingWaits::UpdateRef() {
+  if (waits_.empty())
+    uv_unref(reinterpret_cast<uv_handle_t*>(async_));
+  else
+    uv_ref(reinterpret_cast<uv_handle_t*>(async_));
+}
+
+namespace {
+struct TeardownState {
+  int pending;
+  void (*done)(void*);
+  void* arg;
+};
+void OnTeardownClose(uv_handle_t* handle) {
+  auto* state = static_cast<TeardownState*>(handle->data);
+  if (handle->type == UV_ASYNC)
+    delete reinterpret_cast<uv_async_t*>(handle);
+  else
+    delete reinterpret_cast<uv_timer_t*>(handle);
+  if (--state->pending == 0) {
+    state->done(state->arg);
+    delete state;
+  }
+}
+}  // namespace
+
+void BlockingWaits::Teardown(void (*done)(void*), void* arg) {
+  // A detached waiter woken after a worker's terminate() crashed Node 20 (nodejs/node#55706):
+  // cancel every thread and join it here, before the environment goes away.
+  for (auto& [id, wait] : waits_) wait->cancel_.store(true, std::memory_order_release);
+  for (auto& [id, wait] : waits_) {
+    while (!wait->done_.load(std::memory_order_acquire)) {
+      Kick(wait);
+      struct timespec pause = {0, 1000000};
+      nanosleep(&pause, nullptr);
+    }
+    pthread_join(wait->thread_, nullptr);
+    wait->Cancelled();
+    wait->callback_.Reset();
+    delete wait;
+  }
+  waits_.clear();
+  auto* state = new TeardownState{2, done, arg};
+  uv_timer_stop(kick_timer_);
+  async_->data = state;
+  kick_timer_->data = state;
+  uv_close(reinterpret_cast<uv_handle_t*>(async_), OnTeardownClose);
+  uv_close(reinterpret_cast<uv_handle_t*>(kick_timer_), OnTeardownClose);
+}
+
+// JS: cancelWait(id). Main thread. The wait's callback then runs with ECANCELED, or with its
+// result if the call had already succeeded.
+static void CancelWait(const Napi::CallbackInfo& info) {
+  GetData(info.Env())->waits->Cancel(static_cast<uint32_t>(ArgInt64(info, 0, "id")));
+}
+
+// JS: activeWaits() -> number of waiter threads alive. For tests that check no thread is left.
+static Napi::Value ActiveWaits(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(GetData(info.Env())->waits->active()));
+}
+
+void InitBlockingWaits(Napi::Env env, Napi::Object exports) {
+  exports.Set("cancelWait", Napi::Function::New(env, CancelWait, "cancelWait"));
+  exports.Set("activeWaits", Napi::Function::New(env, ActiveWaits, "activeWaits"));
+}
+
+}  // namespace ipcx

@@ -1,0 +1,34 @@
+/** The native backend: every factory over real Linux kernel objects. */
+import { Feature, Primitive, capabilities, type IpcBackend } from '@ipcx/core';
+import { nativeDiagnostics } from './diagnostics.js';
+import { NativeFifos } from './fifo.js';
+import { NativePipes } from './pipe.js';
+import { NativeProcesses } from './process.js';
+
+let backend: IpcBackend | undefined;
+
+/**
+ * The native backend of this environment (one per process or worker; its factories hold no state
+ * of their own, so every call returns the same object).
+ */
+export function createNativeBackend(): IpcBackend {
+  backend ??= {
+    name: 'native',
+    capabilities: capabilities(
+      [Primitive.pipe, Primitive.duplexPipe, Primitive.fifo],
+      [Feature.hostInterop, Feature.osProcesses, Feature.abstractSockets, Feature.network],
+    ),
+    pipes: new NativePipes(),
+    fifos: new NativeFifos(),
+    messageQueues: {},
+    posixMessageQueues: {},
+    semaphores: {},
+    posixSemaphores: {},
+    sharedMemory: {},
+    unixSockets: {},
+    networkSockets: {},
+    processes: new NativeProcesses(),
+    diagnostics: nativeDiagnostics,
+  };
+  return backend;
+}

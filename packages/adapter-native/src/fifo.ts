@@ -1,0 +1,87 @@
+/** FIFOs: `mkfifo`, an `open` that waits for the other side on a waiter thread, `unlink`. */
+import {
+  abortErrorFor,
+  checkInteger,
+  checkOptionalBoolean,
+  checkOptions,
+  checkString,
+  checkWaitOptions,
+  type FifoCreateOptions,
+  type FifoOpenOptions,
+  type FifoReader,
+  type FifoWriter,
+  type Fifos,
+} from '@ipcx/core';
+import { addon, errorFromErrno } from './addon.js';
+import { DescriptorStream } from './descriptor-stream.js';
+import { registerReviver } from './revive.js';
+import { blockingWait } from './wait.js';
+
+const ENXIO = 6;
+
+/** The reading side of an opened FIFO. */
+export class NativeFifoReader extends DescriptorStream implements FifoReader {
+  constructor(fd: number, readonly path: string) {
+    super(fd, `FIFO reader '${path}'`, 'fifo-reader', { read: true, write: false });
+  }
+
+  protected override transferData(): unknown {
+    return this.path;
+  }
+}
+
+/** The writing side of an opened FIFO. */
+export class NativeFifoWriter extends DescriptorStream implements FifoWriter {
+  constructor(fd: number, readonly path: string) {
+    super(fd, `FIFO writer '${path}'`, 'fifo-writer', { read: false, write: true });
+  }
+
+  protected override transferData(): unknown {
+    return this.path;
+  }
+}
+
+/** The native {@link Fifos} factory. */
+export class NativeFifos implements Fifos {
+  async create(path: string, options?: FifoCreateOptions): Promise<void> {
+    checkString('path', path);
+    const { mode } = checkOptions<FifoCreateOptions>('options', options);
+    addon.mkfifo(path, mode === undefined ? 0o600 : checkInteger('options.mode', mode, 0, 0o7777));
+  }
+
+  async openReader(path: string, options?: FifoOpenOptions): Promise<FifoReader> {
+    return new NativeFifoReader(await this.open(path, false, options), path);
+  }
+
+  async openWriter(path: string, options?: FifoOpenOptions): Promise<FifoWriter> {
+    return new NativeFifoWriter(await this.open(path, true, options), path);
+  }
+
+  async remove(path: string): Promise<void> {
+    checkString('path', path);
+    addon.unlink(path);
+  }
+
+  /**
+   * A writer first tries a non-blocking open, which succeeds at once when a reader is there (no
+   * thread). Otherwise, and always for a reader (whose non-blocking open would not wait for a
+   * writer), the blocking open runs on a waiter thread that abort and timeout interrupt.
+   */
+  private async open(path: string, write: boolean, options: FifoOpenOptions | undefined): Promise<number> {
+    checkString('path', path);
+    checkOptions('options', options);
+    const nowait = checkOptionalBoolean('options.nowait', options?.nowait);
+    checkWaitOptions(options);
+    if (options?.signal?.aborted) throw abortErrorFor(options.signal);
+    if (nowait || write) {
+      const fd = addon.openFifoNow(path, write);
+      if (fd >= 0) return fd;
+      if (nowait || fd !== -ENXIO) throw errorFromErrno(fd, { syscall: 'open', path });
+    }
+    const object = `FIFO ${write ? 'writer' : 'reader'} '${path}'`;
+    return blockingWait<number>((callback) => addon.openFifoWait(path, write, callback), options, { syscall: 'open', object, path });
+  }
+}
+
+registerReviver('fifo-reader', (record) => new NativeFifoReader(record.handles![0]!, String(record.data)));
+registerReviver('fifo-writer', (record) => new NativeFifoWriter(record.handles![0]!, String(record.data)));

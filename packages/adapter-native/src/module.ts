@@ -1,0 +1,14 @@
+/** The inversify 8 `ContainerModule` of the native backend. */
+import { ContainerModule } from 'inversify';
+import { backendBindings } from '@ipcx/core';
+import { createNativeBackend } from './backend.js';
+
+/**
+ * Binds the native backend under core's `IpcBackend` token and each factory under its own token
+ * (`Pipes`, `MessageQueues`, ...): `container.load(nativeIpc())`.
+ */
+export function nativeIpc(): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    for (const [token, value] of backendBindings(createNativeBackend())) bind(token).toConstantValue(value);
+  });
+}

@@ -1,0 +1,90 @@
+import type { IpcBackend } from './backend.js';
+import type { ExitStatus } from './options.js';
+
+/** Options of {@link Processes.spawn}. */
+export interface SpawnOptions<A extends readonly unknown[] = unknown[]> {
+  /**
+   * Arguments for the child's main function: plain data (anything structured cloning keeps) next to
+   * ipcx objects (pipe ends, sockets, queues, semaphores, segments), as in Python's
+   * `Process(target=..., args=(...))`. Objects travel the kernel's way (inherited descriptors,
+   * keys, names); the child sees equivalent ipcx objects.
+   */
+  readonly args?: A;
+  /** Extra environment variables for an OS child (ignored by backends whose children share the process). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** A running child: an OS process (native backend) or a worker thread (worker backend). */
+export interface ChildProcess extends AsyncDisposable {
+  /** OS process id, or the worker's thread id. */
+  readonly pid: number;
+  /**
+   * Settles when the child has ended: its main function returned (code 0) or threw (code 1), it
+   * called `process.exit`, or it was killed.
+   */
+  readonly exited: Promise<ExitStatus>;
+  /** Ends the child (`'SIGTERM'` by default). Returns false if it had already ended. */
+  kill(signal?: NodeJS.Signals): boolean;
+}
+
+/**
+ * Starts children that run a module, like Python's `multiprocessing.Process`.
+ *
+ * The module's default export is called with a {@link ChildContext}: the child's backend and the
+ * `args`. The module imports only `@ipcx/core`, so the same module runs on every backend.
+ */
+export interface Processes {
+  /**
+   * Starts a child running `entry` (a file URL or absolute path of an ES module, already JavaScript).
+   * Resolves once the child is started. The child ends when its default export's promise settles.
+   */
+  spawn<A extends readonly unknown[]>(entry: string | URL, options?: SpawnOptions<A>): Promise<ChildProcess>;
+}
+
+/** DI token for {@link Processes}. */
+export const Processes: unique symbol = Symbol.for('ipcx.Processes');
+
+/** What a child's main function receives. */
+export interface ChildContext<A extends readonly unknown[] = unknown[]> {
+  /** The backend the parent used, set up for this child. */
+  readonly backend: IpcBackend;
+  /** The `args` given to `spawn`, with ipcx objects revived. */
+  readonly args: A;
+}
+
+/** The shape of a child module's default export. */
+export type ChildMain<A extends readonly unknown[] = unknown[]> = (context: ChildContext<A>) => unknown;
+
+/** Types a child module's default export: `export default defineChild<[PipeWriter]>(async ({ args }) => ...)`. */
+export function defineChild<A extends readonly unknown[]>(main: ChildMain<A>): ChildMain<A> {
+  return main;
+}
+
+// One slot on globalThis, so that two copies of @ipcx/core in one process still agree.
+const contextSlot = Symbol.for('ipcx.childContext');
+
+/**
+ * The context of the child this code runs in (for code that is not the main function itself).
+ * Throws if this process or worker was not started by `processes.spawn`.
+ */
+export function childContext<A extends readonly unknown[] = unknown[]>(): ChildContext<A> {
+  const context = (globalThis as Record<symbol, unknown>)[contextSlot];
+  if (context === undefined) throw new Error('childContext(): this code is not running in a child started by processes.spawn');
+  return context as ChildContext<A>;
+}
+
+/** True inside a child started by `processes.spawn`. */
+export function isChild(): boolean {
+  return (globalThis as Record<symbol, unknown>)[contextSlot] !== undefined;
+}
+
+/**
+ * For backends: records the context before the child's module is imported, then runs its default
+ * export if it is a function. Returns what the main function returned.
+ */
+export async function runChildMain(context: ChildContext<readonly unknown[]>, entry: string): Promise<unknown> {
+  (globalThis as Record<symbol, unknown>)[contextSlot] = context;
+  const module = (await import(entry)) as { default?: unknown };
+  if (typeof module.default === 'function') return await (module.default as ChildMain<readonly unknown[]>)(context);
+  return undefined;
+}

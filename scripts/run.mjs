@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+// The one entry point behind `npm test`, `npm run demo`, `npm run build`.
+//
+// A fresh clone has only Node and npm, so this script installs what is missing (the pinned pnpm is
+// run through npx, never installed globally), builds what is out of date (the addon, the
+// AssemblyScript kernel, the TypeScript projects), and then runs the task. Each step is skipped
+// when its outputs are newer than its inputs, so a second run starts the task at once.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const PNPM = 'pnpm@10.34.8';
+const bin = (name) => path.join(root, 'node_modules', '.bin', name);
+
+function run(cmd, args, options = {}) {
+  const result = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...options });
+  if (result.error) throw result.error;
+  if (result.status !== 0) {
+    console.error(`[ipcx] ${cmd} ${args.join(' ')} exited with ${result.status ?? result.signal}`);
+    process.exit(result.status || 1);
+  }
+}
+
+/** Newest modification time among the given files and the files below the given folders. */
+function newest(paths, skip = /node_modules|dist|build|\.tsbuildinfo$/) {
+  let latest = 0;
+  for (const p of paths) {
+    if (!existsSync(p)) continue;
+    const st = statSync(p);
+    if (st.isDirectory()) {
+      for (const entry of readdirSync(p)) {
+        if (!skip.test(entry)) latest = Math.max(latest, newest([path.join(p, entry)], skip));
+      }
+    } else {
+      latest = Math.max(latest, st.mtimeMs);
+    }
+  }
+  return latest;
+}
+
+const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
+const packageDirs = ['packages/core', 'packages/adapter-native', 'packages/adapter-worker', 'packages/testkit', 'examples']
+  .map((d) => path.join(root, d));
+
+function install() {
+  const marker = path.join(root, 'node_modules', '.ipcx-installed');
+  const inputs = [path.join(root, 'package.json'), path.join(root, 'pnpm-lock.yaml'), path.join(root, 'pnpm-workspace.yaml'),
+    ...packageDirs.map((d) => path.join(d, 'package.json'))];
+  if (mtime(marker) > newest(inputs)) return;
+  console.log('[ipcx] installing dependencies with', PNPM);
+  const frozen = existsSync(path.join(root, 'pnpm-lock.yaml')) ? '--frozen-lockfile' : '--no-frozen-lockfile';
+  // Install scripts are skipped: the addon is built below against the running Node's headers,
+  // which works offline (node-gyp would otherwise try to download headers).
+  run('npx', ['-y', PNPM, 'install', frozen, '--ignore-scripts'], { env: { ...process.env, npm_config_yes: 'true' } });
+  writeFileSync(marker, `installed by scripts/run.mjs at ${new Date().toISOString()}\n`);
+}
+
+function buildAddon() {
+  const dir = path.join(root, 'packages/adapter-native');
+  if (!existsSync(path.join(dir, 'binding.gyp'))) return;
+  const output = path.join(dir, 'build/Release/ipcx_native.node');
+  if (mtime(output) > newest([path.join(dir, 'native'), path.join(dir, 'binding.gyp')])) return;
+  // Headers ship with Node in <prefix>/include/node; pointing node-gyp there keeps it offline.
+  const nodedir = path.resolve(process.execPath, '../..');
+  const env = { ...process.env, npm_config_nodedir: nodedir };
+  const jobs = ['-j', 'max'];
+  if (!existsSync(path.join(dir, 'build/Makefile')) || mtime(path.join(dir, 'build/Makefile')) < mtime(path.join(dir, 'binding.gyp'))) {
+    run(bin('node-gyp'), ['configure', `--nodedir=${nodedir}`], { cwd: dir, env });
+  }
+  console.log('[ipcx] building the native addon');
+  run(bin('node-gyp'), ['build', ...jobs], { cwd: dir, env });
+}
+
+function buildWasm() {
+  const dir = path.join(root, 'packages/adapter-worker');
+  const script = path.join(dir, 'scripts/build-kernel.mjs');
+  if (!existsSync(script)) return;
+  run(process.execPath, [script], { cwd: dir });
+}
+
+function buildTypeScript() {
+  run(bin('tsc'), ['-b', 'tsconfig.json']);
+}
+
+function build() {
+  install();
+  buildAddon();
+  buildWasm();
+  buildTypeScript();
+}
+
+const task = process.argv[2];
+const rest = process.argv.slice(3);
+switch (task) {
+  case 'build':
+    build();
+    break;
+  case 'test':
+    build();
+    run(bin('vitest'), ['run', ...rest], { env: { ...process.env, NO_COLOR: '1' } });
+    break;
+  case 'demo':
+    build();
+    run(process.execPath, [path.join(root, 'examples/dist/demo.js'), ...rest]);
+    break;
+  case 'changeset':
+    install();
+    run(bin('changeset'), rest);
+    break;
+  default:
+    console.error('usage: node scripts/run.mjs build|test|demo|changeset [args]');
+    process.exit(2);
+}

@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config';
+
+// Tests run against the built packages (dist), exactly as users and the children they spawn
+// load them: a child process is plain Node and cannot load TypeScript sources.
+export default defineConfig({
+  test: {
+    reporters: ['verbose'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    projects: [
+      {
+        test: {
+          name: 'native',
+          include: ['packages/adapter-native/test/**/*.test.ts'],
+          // Native suites compare the kernel's objects before and after: one file at a time, so
+          // that one file's live objects are not taken for another's leaks.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'core',
+          include: ['packages/core/test/**/*.test.ts'],
+        },
+      },
+    ],
+  },
+});
