@@ -9,7 +9,13 @@
         "native/poller.cc",
         "native/descriptor.cc",
         "native/pipe.cc",
-        "native/fifo.cc"
+        "native/fifo.cc",
+        "native/socket.cc",
+        "native/message_queue.cc",
+        "native/posix_message_queue.cc",
+        "native/semaphore.cc",
+        "native/posix_semaphore.cc",
+        "native/shared_memory.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],

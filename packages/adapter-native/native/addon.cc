@@ -6,8 +6,14 @@
 #include "descriptor.h"
 #include "errors.h"
 #include "fifo.h"
+#include "message_queue.h"
 #include "pipe.h"
 #include "poller.h"
+#include "posix_message_queue.h"
+#include "posix_semaphore.h"
+#include "semaphore.h"
+#include "shared_memory.h"
+#include "socket.h"
 
 namespace ipcx {
 
@@ -100,6 +106,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitDescriptors(env, exports);
   InitPipes(env, exports);
   InitFifos(env, exports);
+  InitSockets(env, exports);
+  InitMessageQueues(env, exports);
+  InitPosixMessageQueues(env, exports);
+  InitSemaphores(env, exports);
+  InitPosixSemaphores(env, exports);
+  InitSharedMemory(env, exports);
   return exports;
 }
 

@@ -2,8 +2,14 @@
 import { Feature, Primitive, capabilities, type IpcBackend } from '@ipcx/core';
 import { nativeDiagnostics } from './diagnostics.js';
 import { NativeFifos } from './fifo.js';
+import { NativeMessageQueues } from './message-queue.js';
 import { NativePipes } from './pipe.js';
+import { NativePosixMessageQueues } from './posix-message-queue.js';
+import { NativePosixSemaphores } from './posix-semaphore.js';
 import { NativeProcesses } from './process.js';
+import { NativeSemaphores } from './semaphore.js';
+import { NativeSharedMemory } from './shared-memory.js';
+import { NativeNetworkSockets, NativeUnixSockets } from './socket.js';
 
 let backend: IpcBackend | undefined;
 
@@ -15,18 +21,22 @@ export function createNativeBackend(): IpcBackend {
   backend ??= {
     name: 'native',
     capabilities: capabilities(
-      [Primitive.pipe, Primitive.duplexPipe, Primitive.fifo],
+      [
+        Primitive.pipe,
+        Primitive.duplexPipe,
+        Primitive.fifo,
+      ],
       [Feature.hostInterop, Feature.osProcesses, Feature.abstractSockets, Feature.network],
     ),
     pipes: new NativePipes(),
     fifos: new NativeFifos(),
-    messageQueues: {},
-    posixMessageQueues: {},
-    semaphores: {},
-    posixSemaphores: {},
-    sharedMemory: {},
-    unixSockets: {},
-    networkSockets: {},
+    messageQueues: new NativeMessageQueues(),
+    posixMessageQueues: new NativePosixMessageQueues(),
+    semaphores: new NativeSemaphores(),
+    posixSemaphores: new NativePosixSemaphores(),
+    sharedMemory: new NativeSharedMemory(),
+    unixSockets: new NativeUnixSockets(),
+    networkSockets: new NativeNetworkSockets(),
     processes: new NativeProcesses(),
     diagnostics: nativeDiagnostics,
   };

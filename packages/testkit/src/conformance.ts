@@ -4,6 +4,14 @@ import { createSuiteContext, type ConformanceOptions } from './context.js';
 import { leakCheck } from './leaks.js';
 import { duplexPipeSuite } from './suites/duplex-pipe.js';
 import { pipeSuite } from './suites/pipe.js';
+import { fifoSuite } from './suites/fifo.js';
+import { socketSuite } from './suites/socket.js';
+import { messageQueueSuite } from './suites/message-queue.js';
+import { posixMessageQueueSuite } from './suites/posix-message-queue.js';
+import { semaphoreSuite } from './suites/semaphore.js';
+import { posixSemaphoreSuite } from './suites/posix-semaphore.js';
+import { sharedMemorySuite } from './suites/shared-memory.js';
+import { processSuite } from './suites/process.js';
 
 /**
  * Registers every conformance suite against a backend, then the leak check, inside
@@ -21,6 +29,14 @@ export function registerConformance(options: ConformanceOptions): void {
     });
     pipeSuite(context);
     duplexPipeSuite(context);
+    fifoSuite(context);
+    socketSuite(context);
+    messageQueueSuite(context);
+    posixMessageQueueSuite(context);
+    semaphoreSuite(context);
+    posixSemaphoreSuite(context);
+    sharedMemorySuite(context);
+    processSuite(context);
     leakCheck(context);
   });
 }

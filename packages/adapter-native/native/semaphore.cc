@@ -1,0 +1,7 @@
+#include "semaphore.h"
+
+namespace ipcx {
+
+void InitSemaphores(Napi::Env env, Napi::Object exports) {}
+
+}  // namespace ipcx

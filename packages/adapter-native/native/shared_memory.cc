@@ -1,0 +1,7 @@
+#include "shared_memory.h"
+
+namespace ipcx {
+
+void InitSharedMemory(Napi::Env env, Napi::Object exports) {}
+
+}  // namespace ipcx

@@ -1,0 +1,4 @@
+// PLACEHOLDER until this suite is written.
+import type { SuiteContext } from '../context.js';
+
+export function socketSuite(_context: SuiteContext): void {}
