@@ -7,7 +7,7 @@ import { spawn as spawnProcess, type ChildProcess as NodeChildProcess } from 'no
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { serialize } from 'node:v8';
-import { checkOptions, packTransferables, type ChildProcess, type ExitStatus, type Processes, type SpawnOptions, type TransferRecord } from '@ipcx/core';
+import { checkInteger, checkOptions, packTransferables, type ChildProcess, type ExitStatus, type Processes, type SpawnOptions, type TransferRecord } from '@ipcx/core';
 
 /** Environment variable that carries the child's spec (entry, args, records). */
 export const CHILD_SPEC_VARIABLE = 'IPCX_NATIVE_CHILD';
@@ -62,8 +62,12 @@ class NativeChildProcess implements ChildProcess {
 /** The native {@link Processes}. */
 export class NativeProcesses implements Processes {
   async spawn<A extends readonly unknown[]>(entry: string | URL, options?: SpawnOptions<A>): Promise<ChildProcess> {
-    const { args, env } = checkOptions<SpawnOptions<A>>('options', options);
+    const { args, env, user } = checkOptions<SpawnOptions<A>>('options', options);
     if (args !== undefined && !Array.isArray(args)) throw new TypeError('options.args must be an array');
+    if (user !== undefined) {
+      checkInteger('options.user.uid', user.uid, 0, 0xfffffffe);
+      checkInteger('options.user.gid', user.gid, 0, 0xfffffffe);
+    }
     const url = entryUrl(entry);
     const { packed, records } = packTransferables(args ?? []);
     const inherited: number[] = [];
@@ -77,6 +81,7 @@ export class NativeProcesses implements Processes {
       // clears close-on-exec for the child's copy only.
       stdio: ['ignore', 'inherit', 'inherit', ...inherited],
       env: { ...process.env, ...env, [CHILD_SPEC_VARIABLE]: serialize(spec).toString('base64') },
+      ...(user !== undefined ? { uid: user.uid, gid: user.gid } : {}),
     });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);

@@ -12,6 +12,12 @@ export interface SpawnOptions<A extends readonly unknown[] = unknown[]> {
   readonly args?: A;
   /** Extra environment variables for an OS child (ignored by backends whose children share the process). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Run the child as another user and group: permission checks (`EACCES`) then apply to it as to
+   * that user. Starting an OS child as another user needs privilege (root); an emulating backend
+   * gives its child that identity for its own permission checks.
+   */
+  readonly user?: { readonly uid: number; readonly gid: number };
 }
 
 /** A running child: an OS process (native backend) or a worker thread (worker backend). */
