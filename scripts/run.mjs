@@ -84,6 +84,14 @@ function buildTypeScript() {
   run(bin('tsc'), ['-b', 'tsconfig.json']);
 }
 
+// Test files are not part of the built projects; each package's test/tsconfig.json type-checks them.
+function typecheckTests() {
+  for (const dir of packageDirs) {
+    const config = path.join(dir, 'test', 'tsconfig.json');
+    if (existsSync(config)) run(bin('tsc'), ['-p', config]);
+  }
+}
+
 function build() {
   install();
   buildAddon();
@@ -99,6 +107,7 @@ switch (task) {
     break;
   case 'test':
     build();
+    typecheckTests();
     run(bin('vitest'), ['run', ...rest], { env: { ...process.env, NO_COLOR: '1' } });
     break;
   case 'demo':

@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { setMaxListeners } from 'node:events';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { FifoReader, PipeReader } from '@ipcx/core';
 import type { SuiteContext } from '../context.js';
@@ -128,6 +129,7 @@ export function fifoSuite(context: SuiteContext): void {
     it('keeps the event loop and the libuv pool free with 64 opens and 64 reads pending', async () => {
       const count = 64;
       const controller = new AbortController();
+      setMaxListeners(2 * count + 10, controller.signal);
       const paths = await Promise.all(Array.from({ length: count }, (_, i) => makeFifo(`live-${i}`)));
       const opens = paths.map((path) => fifos().openReader(path, { signal: controller.signal }));
       const pipes = await Promise.all(Array.from({ length: count }, () => context.backend().pipes.create()));
