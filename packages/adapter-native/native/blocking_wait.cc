@@ -229,6 +229,11 @@ void BlockingWaits::Teardown(void (*done)(void*), void* arg) {
     delete wait;
   }
   waits_.clear();
+  {
+    // Every thread has been joined and its wait deleted above: drop their completion entries.
+    std::lock_guard<std::mutex> lock(finished_mutex_);
+    finished_.clear();
+  }
   auto* state = new TeardownState{2, done, arg};
   uv_timer_stop(kick_timer_);
   async_->data = state;
