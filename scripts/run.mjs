@@ -41,7 +41,7 @@ function newest(paths, skip = /node_modules|dist|build|\.tsbuildinfo$/) {
 }
 
 const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
-const packageDirs = ['packages/core', 'packages/adapter-native', 'packages/adapter-worker', 'packages/testkit', 'examples']
+const packageDirs = ['packages/core', 'packages/adapter-native', 'packages/adapter-worker', 'packages/testkit', 'examples', 'bench']
   .map((d) => path.join(root, d));
 
 function install() {
@@ -113,6 +113,10 @@ switch (task) {
   case 'demo':
     build();
     run(process.execPath, [path.join(root, 'examples/dist/demo.js'), ...rest]);
+    break;
+  case 'bench':
+    build();
+    run(process.execPath, [path.join(root, 'bench/run.mjs'), ...rest]);
     break;
   case 'changeset':
     install();

@@ -24,6 +24,12 @@ export interface ByteReader extends IpcObject, AsyncIterable<Uint8Array> {
    * Reads of one reader are served in call order.
    */
   read(options?: ReadOptions): Promise<Uint8Array | null>;
+  /**
+   * Like {@link ByteReader.read}, but into `buffer` (at most `buffer.length` bytes) instead of a
+   * new array: resolves with the number of bytes read, `0` at end of stream. For bulk transfers
+   * that reuse one buffer. `buffer` must not be empty (RangeError).
+   */
+  readInto(buffer: Uint8Array, options?: NowaitOptions): Promise<number>;
   /** A Web `ReadableStream` over this reader; cancelling it closes the reader. */
   readableStream(): ReadableStream<Uint8Array>;
 }

@@ -144,6 +144,21 @@ export function pipeSuite(context: SuiteContext): void {
       await reader.close(); // a second close does nothing
     });
 
+    it('reads into a caller-supplied buffer, 0 at EOF', async () => {
+      const [reader, writer] = closeAllAfter(await pipes().create());
+      const buffer = new Uint8Array(4);
+      await writer.write('abcdef');
+      expect(await reader.readInto(buffer)).toBe(4);
+      expect(text(buffer)).toBe('abcd');
+      const pending = reader.readInto(buffer.subarray(1));
+      await writer.close();
+      expect(await pending).toBe(2);
+      expect(text(buffer)).toBe('aefd');
+      expect(await reader.readInto(buffer)).toBe(0);
+      await expect(reader.readInto(new Uint8Array(0))).rejects.toBeInstanceOf(RangeError);
+      await expect(reader.readInto('x' as never)).rejects.toBeInstanceOf(TypeError);
+    });
+
     it('converts to Web streams', async () => {
       const [reader, writer] = closeAllAfter(await pipes().create());
       const out = writer.writableStream().getWriter();
