@@ -32,6 +32,16 @@ const EAGAIN = 11;
 /** What tryRead returns when the kernel said EAGAIN (a symbol: a byte count may well be 11). */
 const WOULD_BLOCK: unique symbol = Symbol('would block');
 const MAX_READ_BYTES = 1 << 30;
+/**
+ * Longest spin before a read parks in libuv's poll, in milliseconds (20 µs). Waking a parked
+ * process on another CPU costs ~20 µs here (PERF-FLOOR.md); a peer that answers within the spin
+ * window is served without that cost. Bounded, and adaptive (see spinMs), so an idle reader costs
+ * no CPU beyond one window.
+ */
+const MAX_SPIN_MS = 0.02;
+/** Below this window spinning is switched off; it is tried again every PROBE_EVERY parked reads. */
+const MIN_SPIN_MS = 0.0025;
+const PROBE_EVERY = 16;
 
 interface PendingRead {
   maxBytes: number;
@@ -64,6 +74,10 @@ export class DescriptorStream implements TrackedObject {
   private readonly reads: PendingRead[] = [];
   private readonly writes: PendingWrite[] = [];
   private scratch: Uint8Array | undefined;
+  // The current spin window: full after a spin that caught data, halved after one that did not,
+  // off below MIN_SPIN_MS (then probed again now and then, since the peer's pace may change).
+  private spinMs = MAX_SPIN_MS;
+  private parkedReads = 0;
   // What the FinalizationRegistry closes if this object is dropped without close().
   private readonly held: { fds: number[]; polls: number[] };
 
@@ -122,7 +136,8 @@ export class DescriptorStream implements TrackedObject {
     if (this.closed) throw closedError(this.objectName, 'read');
     if (options?.signal?.aborted) throw abortErrorFor(options.signal);
     if (this.reads.length === 0) {
-      const result = this.tryRead(maxBytes, into);
+      let result = this.tryRead(maxBytes, into);
+      if (result === WOULD_BLOCK && !nowait) result = this.spinRead(maxBytes, into);
       if (result !== WOULD_BLOCK) return result instanceof Error ? Promise.reject(result) : Promise.resolve(result);
     }
     if (nowait) throw errorFromErrno(-EAGAIN, { syscall: 'read', object: this.objectName });
@@ -225,6 +240,24 @@ export class DescriptorStream implements TrackedObject {
   /** Plain data that travels with the descriptor (e.g. a FIFO's path). */
   protected transferData(): unknown {
     return undefined;
+  }
+
+  /** Retries a read for at most the current spin window before the caller parks it in the poll. */
+  private spinRead(maxBytes: number, into: Uint8Array | undefined): ReturnType<DescriptorStream['tryRead']> {
+    if (this.spinMs === 0) {
+      if (++this.parkedReads % PROBE_EVERY !== 0) return WOULD_BLOCK;
+      this.spinMs = MIN_SPIN_MS;
+    }
+    const deadline = performance.now() + this.spinMs;
+    do {
+      const result = this.tryRead(maxBytes, into);
+      if (result !== WOULD_BLOCK) {
+        this.spinMs = MAX_SPIN_MS;
+        return result;
+      }
+    } while (performance.now() < deadline);
+    this.spinMs = this.spinMs / 2 < MIN_SPIN_MS ? 0 : this.spinMs / 2;
+    return WOULD_BLOCK;
   }
 
   /**
