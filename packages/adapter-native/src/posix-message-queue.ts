@@ -123,14 +123,17 @@ export class NativePosixMessageQueue implements PosixMessageQueue, TrackedObject
     track(this, this.held);
   }
 
+  /** True once closed. */
   get closed(): boolean {
     return this.fd < 0;
   }
 
+  /** For leak reports: the name and descriptor. */
   describe(): string {
     return `${this.objectName} (fd ${this.fd})`;
   }
 
+  /** See {@link PosixMessageQueue.send}: `mq_send` at once, uv_poll for room on EAGAIN. */
   send(data: Uint8Array | string, options?: PosixMessageQueueSendOptions): Promise<void> {
     try {
       const bytes = toBytes('data', data);
@@ -160,6 +163,7 @@ export class NativePosixMessageQueue implements PosixMessageQueue, TrackedObject
     }
   }
 
+  /** See {@link PosixMessageQueue.receive}: `mq_receive` at once, uv_poll for a message on EAGAIN. */
   receive(options?: PosixMessageQueueReceiveOptions): Promise<PosixMessage> {
     try {
       const { nowait, timeoutMs } = checkPosixQueueReceiveOptions(options);
@@ -190,6 +194,7 @@ export class NativePosixMessageQueue implements PosixMessageQueue, TrackedObject
     }
   }
 
+  /** See {@link PosixMessageQueue.attributes} (`mq_getattr`). */
   attributes(): PosixMessageQueueAttributes {
     if (this.closed) throw closedError(this.objectName, 'mq_getattr');
     const { maxMessages, messageSize, currentMessages } = native.mqAttributes(this.fd);
@@ -218,6 +223,7 @@ export class NativePosixMessageQueue implements PosixMessageQueue, TrackedObject
     return Promise.resolve();
   }
 
+  /** `await using` closes the handle (the name stays). */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
@@ -311,11 +317,13 @@ function openQueue(name: string, options: ReturnType<typeof checkPosixQueueOpenO
 
 /** The native {@link PosixMessageQueues} factory. */
 export class NativePosixMessageQueues implements PosixMessageQueues {
+  /** See {@link PosixMessageQueues.open} (`mq_open`, O_NONBLOCK, close-on-exec). */
   async open(name: string, options?: PosixMessageQueueOpenOptions): Promise<PosixMessageQueue> {
     checkPosixQueueName(name);
     return openQueue(name, checkPosixQueueOpenOptions(options));
   }
 
+  /** See {@link PosixMessageQueues.unlink} (`mq_unlink`). */
   async unlink(name: string): Promise<void> {
     checkPosixQueueName(name);
     const result = native.mqUnlink(name);

@@ -4,7 +4,9 @@
  * forms with the kernel's codes, permissions checked against the caller's identity.
  */
 import { onTestFinished, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import {
   MQ_PRIO_MAX,
   isIpcError,
@@ -20,6 +22,31 @@ import { closeAfter, closeAllAfter, readToEnd, sleep, text } from '../util.js';
 
 /** A message as `[text, priority]`, the shape the children report. */
 type Entry = [string, number];
+
+/**
+ * A program that is not ipcx, for the host-interop check: Python calling the C library's
+ * mq_open/mq_receive/mq_send through ctypes. It receives one message and prints it as
+ * `text priority`, then sends `from python` with priority 9 and `python low` with priority 1.
+ */
+const PYTHON_PEER = `
+import ctypes, ctypes.util, os, sys
+lib = ctypes.CDLL(ctypes.util.find_library('rt') or None, use_errno=True)
+lib.mq_open.argtypes = [ctypes.c_char_p, ctypes.c_int]
+lib.mq_receive.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_uint)]
+lib.mq_receive.restype = ctypes.c_ssize_t
+lib.mq_send.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint]
+def check(result):
+    if result < 0:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    return result
+mq = check(lib.mq_open(sys.argv[1].encode(), os.O_RDWR))
+buffer = ctypes.create_string_buffer(int(sys.argv[2]))
+priority = ctypes.c_uint()
+n = check(lib.mq_receive(mq, buffer, len(buffer), ctypes.byref(priority)))
+print(buffer.raw[:n].decode(), priority.value)
+for text, prio in ((b'python low', 1), (b'from python', 9)):
+    check(lib.mq_send(mq, text, len(text), prio))
+`;
 
 /** A uid/gid with no privileges (nobody), for permission checks. */
 const NOBODY = { uid: 65534, gid: 65534 } as const;
@@ -267,6 +294,15 @@ export function posixMessageQueueSuite(context: SuiteContext): void {
         }
       },
     );
+
+    it.skipIf(!context.hasFeature('host-interop'))('is the same queue for a program that is not ipcx (C library through Python)', async () => {
+      const queue = await createQueue('interop', { maxMessages: 4, messageSize: 64 });
+      await queue.send('from ipcx', { priority: 4 });
+      const { stdout } = await promisify(execFile)('python3', ['-c', PYTHON_PEER, queue.name, '64']);
+      expect(stdout.trim()).toBe('from ipcx 4');
+      expect(entry(await queue.receive({ nowait: true }))).toEqual(['from python', 9]);
+      expect(entry(await queue.receive({ nowait: true }))).toEqual(['python low', 1]);
+    });
 
     it('rejects misuse with TypeError/RangeError before any system call', async () => {
       const queue = await createQueue('misuse', { maxMessages: 2, messageSize: 16 });
