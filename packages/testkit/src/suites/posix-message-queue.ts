@@ -247,12 +247,14 @@ export function posixMessageQueueSuite(context: SuiteContext): void {
       await expect(queue.receive({ nowait: true })).rejects.toMatchObject({ code: 'EAGAIN' });
     });
 
-    it('reports EEXIST, ENOENT, EMSGSIZE, EINVAL and EBADF as the kernel does', async () => {
+    it('reports EEXIST, ENOENT, ENAMETOOLONG, EMSGSIZE, EINVAL and EBADF as the kernel does', async () => {
       const queue = await createQueue('errors', { maxMessages: 2, messageSize: 16 });
       await expect(queues().open(queue.name, { create: true, exclusive: true })).rejects.toMatchObject({ name: 'IpcError', code: 'EEXIST' });
       const missing = unlinkAfter(context.uniqueName('missing'));
       await expect(queues().open(missing)).rejects.toMatchObject({ name: 'IpcError', code: 'ENOENT' });
       await expect(queues().unlink(missing)).rejects.toMatchObject({ code: 'ENOENT' });
+      // NAME_MAX is 255 characters after the slash.
+      await expect(queues().open(`/${'n'.repeat(256)}`, { create: true })).rejects.toMatchObject({ name: 'IpcError', code: 'ENAMETOOLONG' });
 
       await expect(queue.send(new Uint8Array(17))).rejects.toMatchObject({ name: 'IpcError', code: 'EMSGSIZE' });
       await queue.send(new Uint8Array(16).fill(9));
