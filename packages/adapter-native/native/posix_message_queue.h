@@ -1,6 +1,15 @@
-// PLACEHOLDER until this primitive is implemented: registers nothing yet.
+// POSIX message queues (mq_open, mq_send, mq_receive, mq_getattr, mq_unlink).
+//
+// On Linux an mqd_t is a descriptor, so every queue is opened O_NONBLOCK and the calls here never
+// wait: JS tries the call first and, on EAGAIN, waits for readiness with uv_poll (poller.h) and
+// tries again. No thread per wait; cancelling a wait is leaving the JS queue of pending calls.
 #pragma once
+
 #include <napi.h>
+
 namespace ipcx {
+
+// Registers mqOpen, mqSend, mqReceive, mqAttributes, mqUnlink.
 void InitPosixMessageQueues(Napi::Env env, Napi::Object exports);
-}
+
+}  // namespace ipcx

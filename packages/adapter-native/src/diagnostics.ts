@@ -1,9 +1,14 @@
 /** Leak checks for the native backend: open objects of this process and kernel objects. */
 import { readFile, readdir } from 'node:fs/promises';
 import type { Diagnostics } from '@ipcx/core';
+import { posixQueuesLeft } from './posix-message-queue.js';
 import { openObjects } from './registry.js';
 
-/** System V objects (from /proc/sysvipc, the source `ipcs` reads) and POSIX objects in /dev/shm. */
+/**
+ * System V objects (from /proc/sysvipc, the source `ipcs` reads), POSIX objects in /dev/shm, and
+ * the POSIX message queues this process created and has not unlinked (probed by name, since
+ * /dev/mqueue may not be mounted).
+ */
 async function kernelObjects(): Promise<string[]> {
   const found: string[] = [];
   for (const [file, label] of [['msg', 'sysv message queue'], ['sem', 'sysv semaphore set'], ['shm', 'sysv segment']] as const) {
@@ -14,6 +19,7 @@ async function kernelObjects(): Promise<string[]> {
     }
   }
   for (const name of await readdir('/dev/shm').catch(() => [] as string[])) found.push(`/dev/shm/${name}`);
+  found.push(...posixQueuesLeft());
   return found;
 }
 

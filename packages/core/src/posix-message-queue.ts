@@ -1,8 +1,199 @@
-// PLACEHOLDER: the full contract for this primitive is being written; see the issue tracker.
+/**
+ * POSIX message queues (mq_overview(7)): named queues of whole messages, each with a priority.
+ *
+ * A queue is named `/something` (one leading slash, no other slash) and lives in the kernel until
+ * {@link PosixMessageQueues.unlink} removes its name, even when no process has it open. Messages keep
+ * their boundaries: one `send` is one `receive`. A receive takes the oldest message of the highest
+ * priority present: highest priority first, first in first out within one priority.
+ */
+import type { IpcObject } from './object.js';
+import type { NowaitOptions } from './options.js';
+import type { Transferable } from './transfer.js';
+import { checkInteger, checkOptionalBoolean, checkOptions, checkString, checkWaitOptions } from './validate.js';
 
-/** Factory for this primitive (contract in progress). */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
-export interface PosixMessageQueues {}
+/**
+ * Priorities run from 0 (lowest) to `MQ_PRIO_MAX - 1`. Linux's `MQ_PRIO_MAX` is 32768; a priority
+ * outside that range is a `RangeError` here (the kernel would say `EINVAL`).
+ */
+export const MQ_PRIO_MAX = 32768;
+
+/** Which directions a handle may use, as `mq_open`'s `O_RDONLY` / `O_WRONLY` / `O_RDWR`. */
+export type PosixMessageQueueAccess = 'read' | 'write' | 'readwrite';
+
+/** Options of {@link PosixMessageQueues.open}. */
+export interface PosixMessageQueueOpenOptions {
+  /**
+   * Which directions this handle may use (default `'readwrite'`). The queue's mode must allow them
+   * for the calling user, else the open rejects with `EACCES`. Receiving on a `'write'` handle or
+   * sending on a `'read'` handle rejects with `EBADF`, as the kernel says.
+   */
+  readonly access?: PosixMessageQueueAccess;
+  /** Create the queue if the name does not exist (`O_CREAT`). Without it, a missing name is `ENOENT`. */
+  readonly create?: boolean;
+  /** With `create`: fail with `EEXIST` if the name exists already (`O_EXCL`). */
+  readonly exclusive?: boolean;
+  /** Permission bits of a created queue (default `0o600`), before the process's umask. */
+  readonly mode?: number;
+  /**
+   * Most messages the created queue holds (`mq_maxmsg`). Omitted: the system default
+   * (`/proc/sys/fs/mqueue/msg_default`, 10 on most systems). Ignored when the queue exists already.
+   * 0, or more than the system allows (`/proc/sys/fs/mqueue/msg_max` for unprivileged callers,
+   * 65536 with `CAP_SYS_RESOURCE`), rejects with `EINVAL`; a size over the caller's
+   * `RLIMIT_MSGQUEUE` with `EMFILE`; no queue left (`queues_max`) with `ENOSPC`.
+   */
+  readonly maxMessages?: number;
+  /**
+   * Largest message of the created queue in bytes (`mq_msgsize`). Omitted: the system default
+   * (`msgsize_default`, 8192 on most systems). Ignored when the queue exists already. 0, or more than
+   * `msgsize_max` allows, rejects with `EINVAL`.
+   */
+  readonly messageSize?: number;
+}
+
+/** Options of {@link PosixMessageQueue.send}. */
+export interface PosixMessageQueueSendOptions extends NowaitOptions {
+  /** The message's priority, an integer from 0 (default, lowest) to `MQ_PRIO_MAX - 1` (32767). */
+  readonly priority?: number;
+}
+
+/** Options of {@link PosixMessageQueue.receive}. */
+export type PosixMessageQueueReceiveOptions = NowaitOptions;
+
+/** A received message. */
+export interface PosixMessage {
+  /** The message's bytes, exactly as sent. */
+  readonly data: Uint8Array;
+  /** The priority it was sent with. */
+  readonly priority: number;
+}
+
+/** A queue's attributes (`mq_getattr`). */
+export interface PosixMessageQueueAttributes {
+  /** Most messages the queue holds (`mq_maxmsg`). */
+  readonly maxMessages: number;
+  /** Largest message in bytes (`mq_msgsize`). */
+  readonly messageSize: number;
+  /** Messages in the queue now (`mq_curmsgs`), counting every process's sends and receives. */
+  readonly currentMessages: number;
+}
+
+/**
+ * An open handle on a POSIX message queue (`mqd_t`).
+ *
+ * Sends and receives wait without blocking the event loop; each also has a `nowait` form. Pending
+ * receives of one handle are served in call order, and so are pending sends. Cancelling a pending
+ * operation (`signal`, `timeout`, `close()`) never loses a message: a receive that is cancelled has
+ * taken nothing from the queue, and a send that is cancelled has put nothing in it.
+ *
+ * A handle can be passed to a child in `processes.spawn(entry, { args })`. It travels by name: the
+ * child opens the queue again by its name, with the same `access` (Linux closes message queue
+ * descriptors on `exec`). The name must therefore still exist when the child starts; if it was
+ * unlinked meanwhile, the child cannot open it and fails with `ENOENT`.
+ */
+export interface PosixMessageQueue extends IpcObject, Transferable {
+  /** The queue's name, e.g. `'/jobs'`. */
+  readonly name: string;
+  /** The directions this handle was opened for. */
+  readonly access: PosixMessageQueueAccess;
+  /**
+   * Sends one message (`mq_send`/`mq_timedsend`), a string being UTF-8 encoded. Waits while the
+   * queue is full. With `nowait`, rejects at once with `EAGAIN` when it is full; when `timeout`
+   * passes first, rejects with `ETIMEDOUT` and nothing is sent. A message longer than the queue's
+   * `messageSize` rejects with `EMSGSIZE`. Resolves once the message is in the queue (or handed to a
+   * waiting receiver).
+   */
+  send(data: Uint8Array | string, options?: PosixMessageQueueSendOptions): Promise<void>;
+  /**
+   * Takes the oldest message of the highest priority present (`mq_receive`/`mq_timedreceive`).
+   * Waits while the queue is empty. With `nowait`, rejects at once with `EAGAIN` when it is empty;
+   * when `timeout` passes first, rejects with `ETIMEDOUT`.
+   */
+  receive(options?: PosixMessageQueueReceiveOptions): Promise<PosixMessage>;
+  /** The queue's attributes now (`mq_getattr`); never waits. Throws `EBADF` after `close()`. */
+  attributes(): PosixMessageQueueAttributes;
+}
+
+/**
+ * Named POSIX message queues. Any process that knows a name (and has the permission) opens the same
+ * queue, including programs that do not use ipcx (C's `mq_open`, Python's `posix_ipc`).
+ */
+export interface PosixMessageQueues {
+  /**
+   * Opens the queue called `name` (`mq_open`), creating it with `create`. `name` is `/` followed by
+   * at least one character and no other `/` (else `TypeError`); a name longer than 255 characters
+   * after the slash rejects with `ENAMETOOLONG`. Rejects with `ENOENT` (missing, without `create`),
+   * `EEXIST` (`create` + `exclusive` on an existing name), `EACCES` (the queue's mode forbids
+   * `access` for the caller), `EINVAL` (bad attributes), `EMFILE`/`ENFILE`/`ENOSPC`/`ENOMEM` (limits).
+   * Never waits.
+   */
+  open(name: string, options?: PosixMessageQueueOpenOptions): Promise<PosixMessageQueue>;
+  /**
+   * Removes the name (`mq_unlink`). Handles already open keep working; the queue itself goes away
+   * once the last one closes. Rejects with `ENOENT` if there is no such name, `EACCES` if the caller
+   * may not remove it.
+   */
+  unlink(name: string): Promise<void>;
+}
 
 /** DI token for {@link PosixMessageQueues}. */
 export const PosixMessageQueues: unique symbol = Symbol.for('ipcx.PosixMessageQueues');
+
+// ---------------------------------------------------------------------------------------------
+// Argument checks shared by every backend (same TypeError/RangeError before any system call).
+
+/** Largest `maxMessages`/`messageSize` worth passing on; the kernel refuses far less with `EINVAL`. */
+const MAX_ATTRIBUTE = 0x7fffffff;
+
+/** Throws unless `name` is a POSIX queue name: `/`, then at least one character, no other `/`. */
+export function checkPosixQueueName(name: unknown): string {
+  const value = checkString('name', name);
+  if (value[0] !== '/' || value.length < 2 || value.indexOf('/', 1) !== -1) {
+    throw new TypeError(`name must be '/' followed by at least one character and no other '/', received ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** {@link PosixMessageQueueOpenOptions} with every field checked and defaulted. */
+export interface CheckedPosixQueueOpenOptions {
+  readonly access: PosixMessageQueueAccess;
+  readonly create: boolean;
+  readonly exclusive: boolean;
+  readonly mode: number;
+  /** Undefined when not given (the system default applies). */
+  readonly maxMessages: number | undefined;
+  /** Undefined when not given (the system default applies). */
+  readonly messageSize: number | undefined;
+}
+
+/**
+ * Checks the options of {@link PosixMessageQueues.open}. Negative or non-integer sizes are
+ * `RangeError`s; a size of 0, or one above the kernel's limits, is left for the kernel (`EINVAL`).
+ */
+export function checkPosixQueueOpenOptions(options: unknown): CheckedPosixQueueOpenOptions {
+  const given = checkOptions<PosixMessageQueueOpenOptions>('options', options);
+  const access = given.access ?? 'readwrite';
+  if (access !== 'read' && access !== 'write' && access !== 'readwrite') {
+    throw new TypeError(`options.access must be 'read', 'write' or 'readwrite', received ${JSON.stringify(access)}`);
+  }
+  return {
+    access,
+    create: checkOptionalBoolean('options.create', given.create),
+    exclusive: checkOptionalBoolean('options.exclusive', given.exclusive),
+    mode: given.mode === undefined ? 0o600 : checkInteger('options.mode', given.mode, 0, 0o777),
+    maxMessages: given.maxMessages === undefined ? undefined : checkInteger('options.maxMessages', given.maxMessages, 0, MAX_ATTRIBUTE),
+    messageSize: given.messageSize === undefined ? undefined : checkInteger('options.messageSize', given.messageSize, 0, MAX_ATTRIBUTE),
+  };
+}
+
+/** Checks the options of {@link PosixMessageQueue.send}: `{ priority, nowait, timeoutMs }`. */
+export function checkPosixQueueSendOptions(options: unknown): { priority: number; nowait: boolean; timeoutMs: number } {
+  const given = checkOptions<PosixMessageQueueSendOptions>('options', options);
+  const priority = given.priority === undefined ? 0 : checkInteger('options.priority', given.priority, 0, MQ_PRIO_MAX - 1);
+  return { priority, nowait: checkOptionalBoolean('options.nowait', given.nowait), timeoutMs: checkWaitOptions(given) };
+}
+
+/** Checks the options of {@link PosixMessageQueue.receive}: `{ nowait, timeoutMs }`. */
+export function checkPosixQueueReceiveOptions(options: unknown): { nowait: boolean; timeoutMs: number } {
+  const given = checkOptions<PosixMessageQueueReceiveOptions>('options', options);
+  return { nowait: checkOptionalBoolean('options.nowait', given.nowait), timeoutMs: checkWaitOptions(given) };
+}
