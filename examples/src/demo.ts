@@ -13,6 +13,7 @@ import type { ExampleMain } from './example.js';
 const examples: Record<string, { title: string; load: () => Promise<{ main: ExampleMain }> }> = {
   pipe: { title: 'pipe: parent -> child, EOF when the writer closes', load: () => import('./pipe.js') },
   fifo: { title: 'FIFO: unrelated writers by path, the reader sees "writer close"', load: () => import('./fifo.js') },
+  'posix-queue': { title: 'POSIX message queue: highest priority first, FIFO within one', load: () => import('./posix-queue.js') },
 };
 
 const backends: Record<string, () => IpcBackend> = {
@@ -46,7 +47,7 @@ async function main(): Promise<number> {
       const started = performance.now();
       try {
         const { main: run } = await example.load();
-        const result = await run(backend, { tempDir });
+        const result = await run(backend, { tempDir, uniqueName: (label) => `/ipcx-demo-${process.pid}-${label}` });
         console.log(`  PASS ${name}: ${example.title} (${(performance.now() - started).toFixed(0)} ms)`);
         for (const crossing of result.crossings) console.log(`       ${crossing.from} -> ${crossing.to}: ${crossing.what}`);
         const left = readdirSync(tempDir);

@@ -21,7 +21,15 @@ export interface ExampleResult {
 }
 
 /** An example's parent side. */
-export type ExampleMain = (backend: IpcBackend, options: { readonly tempDir: string }) => Promise<ExampleResult>;
+export type ExampleMain = (backend: IpcBackend, options: ExampleOptions) => Promise<ExampleResult>;
+
+/** What the demo gives each example. */
+export interface ExampleOptions {
+  /** A private folder for paths (FIFOs, socket files); the demo checks it is empty afterwards. */
+  readonly tempDir: string;
+  /** A name unique to this run for POSIX objects, e.g. `/ipcx-demo-1234-queue`. */
+  uniqueName(label: string): string;
+}
 
 /** Throws unless `actual` equals `expected` (examples check what they received). */
 export function expectEqual<T>(actual: T, expected: T, what: string): void {
