@@ -159,6 +159,19 @@ export function pipeSuite(context: SuiteContext): void {
       await expect(reader.readInto('x' as never)).rejects.toBeInstanceOf(TypeError);
     });
 
+    it('costs no CPU while a reader waits (any spinning is bounded)', async () => {
+      const [reader, writer] = closeAllAfter(await pipes().create());
+      const before = process.cpuUsage();
+      const started = performance.now();
+      setTimeout(() => void writer.write('late'), 1000);
+      expect(text(await reader.read())).toBe('late');
+      const elapsedMs = performance.now() - started;
+      const used = process.cpuUsage(before);
+      const cpuMs = (used.user + used.system) / 1000;
+      // A spinning waiter would use about as much CPU as time passed; a parked one next to none.
+      expect(cpuMs).toBeLessThan(elapsedMs * 0.25);
+    });
+
     it('converts to Web streams', async () => {
       const [reader, writer] = closeAllAfter(await pipes().create());
       const out = writer.writableStream().getWriter();
