@@ -82,6 +82,7 @@ export class NativeMessageQueue implements MessageQueue, WaitOwner {
   private readonly queuedSends: QueuedSend[] = [];
   private readonly objectName: string;
 
+  /** A handle on the queue `id` (from `msgget`, or revived in a child); `key` is for reports only. */
   constructor(
     readonly id: number,
     readonly key: number,
@@ -91,14 +92,17 @@ export class NativeMessageQueue implements MessageQueue, WaitOwner {
     track(this, { fds: [], polls: [] });
   }
 
+  /** See {@link MessageQueue.closed}. */
   get closed(): boolean {
     return this.isClosed;
   }
 
+  /** For leak reports: the queue's id and key. */
   describe(): string {
     return `${this.objectName} (key ${this.key})`;
   }
 
+  /** See {@link MessageQueue.send}. `msgsnd(IPC_NOWAIT)` here first; a waiter thread only if the queue is full. */
   send(type: number, data: Uint8Array | string, options?: MessageQueueSendOptions): Promise<void> {
     try {
       const { bytes, nowait, timeoutMs } = checkSend(type, data, options);
@@ -159,6 +163,7 @@ export class NativeMessageQueue implements MessageQueue, WaitOwner {
     }
   }
 
+  /** See {@link MessageQueue.receive}. `msgrcv(IPC_NOWAIT)` here first; a waiter thread only if nothing matches. */
   receive(options?: MessageQueueReceiveOptions): Promise<Message> {
     try {
       const checked = checkReceive(options);
@@ -180,6 +185,7 @@ export class NativeMessageQueue implements MessageQueue, WaitOwner {
     }
   }
 
+  /** See {@link MessageQueue.stat}. */
   async stat(): Promise<MessageQueueStat> {
     this.checkOpen('msgctl');
     const result = native.msgStat(this.id);
@@ -187,6 +193,7 @@ export class NativeMessageQueue implements MessageQueue, WaitOwner {
     return result;
   }
 
+  /** See {@link MessageQueue.set}. */
   async set(options: MessageQueueSetOptions): Promise<void> {
     const { maxBytes, mode, uid, gid } = checkMessageQueueSet(options);
     this.checkOpen('msgctl');
@@ -194,6 +201,7 @@ export class NativeMessageQueue implements MessageQueue, WaitOwner {
     if (result < 0) throw errorFromErrno(result, { syscall: 'msgctl', object: this.objectName });
   }
 
+  /** See {@link MessageQueue.remove}. */
   async remove(): Promise<void> {
     this.checkOpen('msgctl');
     const result = native.msgRemove(this.id);
@@ -213,10 +221,12 @@ export class NativeMessageQueue implements MessageQueue, WaitOwner {
     for (const pending of [...this.pendingWaits]) pending.cancel('close');
   }
 
+  /** Closes the handle (`await using`); the queue stays. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
 
+  /** Travels by its id: a child revives a handle on the same queue (no `msgget`, so no permission check). */
   [transferSymbol](): TransferRecord {
     this.checkOpen('transfer');
     return { kind: TRANSFER_KIND, data: { id: this.id, key: this.key } };
@@ -229,11 +239,13 @@ export class NativeMessageQueue implements MessageQueue, WaitOwner {
 
 /** The native {@link MessageQueues} factory. */
 export class NativeMessageQueues implements MessageQueues {
+  /** See {@link MessageQueues.ftok}. */
   async ftok(path: string, projectId: number): Promise<number> {
     const checked = checkFtok(path, projectId);
     return native.ftok(checked.path, checked.projectId);
   }
 
+  /** See {@link MessageQueues.open}. */
   async open(key: number, options?: MessageQueueOpenOptions): Promise<MessageQueue> {
     const checked = checkMessageQueueOpen(key, options);
     const id = native.msgget(checked.key, checked.create, checked.exclusive, checked.mode);

@@ -158,6 +158,8 @@ export interface MessageQueue extends IpcObject {
    * `data` is longer than the system's `msgmax`, `EACCES` without write permission, `EIDRM` if
    * the queue is removed while waiting (`EINVAL` once it is gone), `ETIMEDOUT` on timeout,
    * `AbortError` on abort, `EBADF` after close. A send that is cancelled has not been queued.
+   * Sends of one handle reach the queue in call order: while one waits, later ones wait behind it
+   * (and a `nowait` send then fails with `EAGAIN`).
    */
   send(type: number, data: Uint8Array | string, options?: MessageQueueSendOptions): Promise<void>;
   /**

@@ -135,8 +135,10 @@ export function messageQueueSuite(context: SuiteContext): void {
     it('wakes a receiver waiting in another process, and only for the type it asked for', async () => {
       const queue = await privateQueue();
       const reply = await privateQueue();
-      const child = await spawn('mq-relay', [queue, reply, 1, { type: 7 }]);
-      await sleep(50);
+      const ready = await privateQueue();
+      const child = await spawn('mq-relay', [queue, reply, 1, { type: 7 }, ready]);
+      expect(show(await ready.receive({ timeout: 10_000 }))).toBe('1:ready');
+      await sleep(50); // the child is now blocked in its receive
       await queue.send(6, 'not for the child');
       await queue.send(7, 'for the child');
       expect(show(await reply.receive({ timeout: 10_000 }))).toBe('7:for the child');
@@ -333,8 +335,10 @@ export function messageQueueSuite(context: SuiteContext): void {
       const left = await drain(queue);
       expect(left).toEqual(left.map((_, i) => `1:seq:${i + 5}`));
       // A child killed while blocked in a receive takes nothing with it.
-      const waiter = await spawn('mq-relay', [queue, null, 1, { type: 42 }]);
-      await sleep(100);
+      const ready = await privateQueue();
+      const waiter = await spawn('mq-relay', [queue, null, 1, { type: 42 }, ready]);
+      expect(show(await ready.receive({ timeout: 10_000 }))).toBe('1:ready');
+      await sleep(50); // the child is now blocked in its receive
       waiter.kill('SIGKILL');
       expect((await waiter.exited).signal).toBe('SIGKILL');
       await queue.send(42, 'after the kill');
