@@ -217,16 +217,23 @@ export const MessageQueues: unique symbol = Symbol.for('ipcx.MessageQueues');
 export interface CheckedOpen {
   /** The key as the signed 32-bit `key_t` the kernel stores. */
   readonly key: number;
+  /** `IPC_CREAT`. */
   readonly create: boolean;
+  /** `IPC_EXCL` (only with `create`). */
   readonly exclusive: boolean;
+  /** Permission bits for a new queue (default `0o600`). */
   readonly mode: number;
 }
 
 /** Validated arguments of {@link MessageQueue.receive}. */
 export interface CheckedReceive {
+  /** `msgtyp` (default 0). */
   readonly type: number;
+  /** `MSG_EXCEPT` (only with `type > 0`). */
   readonly except: boolean;
+  /** `MSG_NOERROR`. */
   readonly noError: boolean;
+  /** `IPC_NOWAIT`. */
   readonly nowait: boolean;
   /** `undefined`: the backend's default (its `msgmax`). */
   readonly maxBytes: number | undefined;
