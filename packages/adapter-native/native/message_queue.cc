@@ -1,7 +1,261 @@
 #include "message_queue.h"
 
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/types.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "addon.h"
+#include "blocking_wait.h"
+#include "errors.h"
+
 namespace ipcx {
 
-void InitMessageQueues(Napi::Env env, Napi::Object exports) {}
+namespace {
+
+// Receive selection bits from JS (kept apart from the kernel's flag values on purpose: JS never
+// needs to know MSG_EXCEPT's number).
+constexpr int kReceiveExcept = 1;
+constexpr int kReceiveNoError = 2;
+
+int ReceiveFlags(int bits) {
+  return ((bits & kReceiveExcept) ? MSG_EXCEPT : 0) | ((bits & kReceiveNoError) ? MSG_NOERROR : 0);
+}
+
+// struct msgbuf is { long mtype; char mtext[]; }. Storage made of longs keeps mtype aligned. It is
+// left uninitialized: a large maxBytes costs address space only, for the pages msgrcv never fills.
+class MessageBuffer {
+ public:
+  explicit MessageBuffer(size_t text_bytes = 0) { Reserve(text_bytes); }
+  void Reserve(size_t text_bytes) {
+    size_t longs = 1 + (text_bytes + sizeof(long) - 1) / sizeof(long);
+    if (longs > capacity_) {
+      storage_.reset(new long[longs]);
+      capacity_ = longs;
+    }
+  }
+  void* raw() { return storage_.get(); }
+  long& type() { return storage_[0]; }
+  char* text() { return reinterpret_cast<char*>(storage_.get() + 1); }
+
+ private:
+  std::unique_ptr<long[]> storage_;
+  size_t capacity_ = 0;
+};
+
+// Above this, a non-blocking call uses a buffer of its own rather than growing the scratch one.
+constexpr size_t kScratchLimit = 64 * 1024;
+
+// The main thread's receive buffer for the non-blocking attempt (one per thread, so one per
+// Node environment), grown to the largest maxBytes asked for.
+thread_local MessageBuffer receive_scratch;
+thread_local MessageBuffer send_scratch;
+
+Napi::Value MessageValue(Napi::Env env, long type, const char* text, size_t length) {
+  Napi::Object message = Napi::Object::New(env);
+  message.Set("type", Napi::Number::New(env, static_cast<double>(type)));
+  message.Set("data", Napi::Buffer<char>::Copy(env, text, length));
+  return message;
+}
+
+// A blocking msgrcv; the message is copied into JS on the main thread by Result().
+class ReceiveWait : public BlockingWait {
+ public:
+  ReceiveWait(int id, long type, int flags, size_t max_bytes)
+      : id_(id), type_(type), flags_(flags), max_bytes_(max_bytes), buffer_(max_bytes) {}
+  int Execute() override {
+    ssize_t n = msgrcv(id_, buffer_.raw(), max_bytes_, type_, flags_);
+    if (n == -1) return errno;
+    length_ = static_cast<size_t>(n);
+    return 0;
+  }
+  Napi::Value Result(Napi::Env env) override { return MessageValue(env, buffer_.type(), buffer_.text(), length_); }
+  const char* Syscall() const override { return "msgrcv"; }
+
+ private:
+  int id_;
+  long type_;
+  int flags_;
+  size_t max_bytes_;
+  MessageBuffer buffer_;
+  size_t length_ = 0;
+};
+
+// A blocking msgsnd of a message copied in on the main thread.
+class SendWait : public BlockingWait {
+ public:
+  SendWait(int id, long type, const uint8_t* data, size_t length) : id_(id), length_(length), buffer_(length) {
+    buffer_.type() = type;
+    if (length > 0) memcpy(buffer_.text(), data, length);
+  }
+  int Execute() override { return msgsnd(id_, buffer_.raw(), length_, 0) == -1 ? errno : 0; }
+  const char* Syscall() const override { return "msgsnd"; }
+
+ private:
+  int id_;
+  size_t length_;
+  MessageBuffer buffer_;
+};
+
+long ArgType(const Napi::CallbackInfo& info, size_t index) { return static_cast<long>(ArgInt64(info, index, "type")); }
+
+size_t ArgSize(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  int64_t value = ArgInt64(info, index, name);
+  if (value < 0 || value > 0x7fffffff) throw Napi::RangeError::New(info.Env(), std::string(name) + " out of range");
+  return static_cast<size_t>(value);
+}
+
+}  // namespace
+
+// JS: ftok(path, projectId) -> key. Main thread (one stat of a local path). Throws IpcError.
+static Napi::Value Ftok(const Napi::CallbackInfo& info) {
+  std::string path = ArgString(info, 0, "path");
+  int project = ArgInt32(info, 1, "projectId");
+  errno = 0;
+  key_t key = ftok(path.c_str(), project);
+  // -1 is also a possible key: only errno tells a failure apart.
+  if (key == -1 && errno != 0) ThrowSysError(info.Env(), errno, "ftok", path.c_str());
+  return Napi::Number::New(info.Env(), key);
+}
+
+// JS: msgget(key, create, exclusive, mode) -> id or -errno. Main thread (never waits).
+static Napi::Value Msgget(const Napi::CallbackInfo& info) {
+  key_t key = ArgInt32(info, 0, "key");
+  int flags = (info[1].ToBoolean() ? IPC_CREAT : 0) | (info[2].ToBoolean() ? IPC_EXCL : 0) | (ArgInt32(info, 3, "mode") & 0777);
+  int id = msgget(key, flags);
+  return Napi::Number::New(info.Env(), id == -1 ? -errno : id);
+}
+
+// JS: msgSendNow(id, type, bytes, offset, length) -> 0 or -errno (-EAGAIN: the queue is full).
+// Main thread: msgsnd with IPC_NOWAIT.
+static Napi::Value MsgSendNow(const Napi::CallbackInfo& info) {
+  int id = ArgInt32(info, 0, "id");
+  long type = ArgType(info, 1);
+  ByteRange bytes = ArgBytes(info, 2, "bytes");
+  MessageBuffer large;
+  MessageBuffer& buffer = bytes.length <= kScratchLimit ? send_scratch : large;
+  buffer.Reserve(bytes.length);
+  buffer.type() = type;
+  if (bytes.length > 0) memcpy(buffer.text(), bytes.data, bytes.length);
+  int result = RetryEintr([&] { return msgsnd(id, buffer.raw(), bytes.length, IPC_NOWAIT); });
+  return Napi::Number::New(info.Env(), result == -1 ? -errno : 0);
+}
+
+// JS: msgSendWait(id, type, bytes, offset, length, callback(errno)) -> wait id. The message is
+// copied now; the blocking msgsnd runs on a waiter thread that cancelWait interrupts (a cancelled
+// send has not queued its message).
+static Napi::Value MsgSendWait(const Napi::CallbackInfo& info) {
+  int id = ArgInt32(info, 0, "id");
+  long type = ArgType(info, 1);
+  ByteRange bytes = ArgBytes(info, 2, "bytes");
+  Napi::Function callback = ArgFunction(info, 5, "callback");
+  auto wait = std::make_unique<SendWait>(id, type, bytes.data, bytes.length);
+  return Napi::Number::New(info.Env(), GetData(info.Env())->waits->Start(info.Env(), std::move(wait), callback));
+}
+
+// JS: msgReceiveNow(id, type, bits, maxBytes) -> { type, data } or -errno (-ENOMSG: nothing
+// matches now). Main thread: msgrcv with IPC_NOWAIT.
+static Napi::Value MsgReceiveNow(const Napi::CallbackInfo& info) {
+  int id = ArgInt32(info, 0, "id");
+  long type = ArgType(info, 1);
+  int flags = ReceiveFlags(ArgInt32(info, 2, "bits")) | IPC_NOWAIT;
+  size_t max_bytes = ArgSize(info, 3, "maxBytes");
+  MessageBuffer large;
+  MessageBuffer& buffer = max_bytes <= kScratchLimit ? receive_scratch : large;
+  buffer.Reserve(max_bytes);
+  ssize_t n = RetryEintr([&] { return msgrcv(id, buffer.raw(), max_bytes, type, flags); });
+  if (n == -1) return Napi::Number::New(info.Env(), -errno);
+  return MessageValue(info.Env(), buffer.type(), buffer.text(), static_cast<size_t>(n));
+}
+
+// JS: msgReceiveWait(id, type, bits, maxBytes, callback(errno, { type, data })) -> wait id. The
+// blocking msgrcv runs on a waiter thread with its own buffer of maxBytes; cancelWait interrupts
+// it, and a message it already took is still delivered.
+static Napi::Value MsgReceiveWait(const Napi::CallbackInfo& info) {
+  int id = ArgInt32(info, 0, "id");
+  long type = ArgType(info, 1);
+  int flags = ReceiveFlags(ArgInt32(info, 2, "bits"));
+  size_t max_bytes = ArgSize(info, 3, "maxBytes");
+  Napi::Function callback = ArgFunction(info, 4, "callback");
+  auto wait = std::make_unique<ReceiveWait>(id, type, flags, max_bytes);
+  return Napi::Number::New(info.Env(), GetData(info.Env())->waits->Start(info.Env(), std::move(wait), callback));
+}
+
+// JS: msgStat(id) -> msqid_ds as an object, or -errno. Main thread: msgctl(IPC_STAT).
+static Napi::Value MsgStat(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  struct msqid_ds ds;
+  if (msgctl(ArgInt32(info, 0, "id"), IPC_STAT, &ds) == -1) return Napi::Number::New(env, -errno);
+  Napi::Object perm = Napi::Object::New(env);
+  perm.Set("key", Napi::Number::New(env, ds.msg_perm.__key));
+  perm.Set("uid", Napi::Number::New(env, ds.msg_perm.uid));
+  perm.Set("gid", Napi::Number::New(env, ds.msg_perm.gid));
+  perm.Set("cuid", Napi::Number::New(env, ds.msg_perm.cuid));
+  perm.Set("cgid", Napi::Number::New(env, ds.msg_perm.cgid));
+  perm.Set("mode", Napi::Number::New(env, ds.msg_perm.mode & 0777));
+  Napi::Object stat = Napi::Object::New(env);
+  stat.Set("perm", perm);
+  stat.Set("maxBytes", Napi::Number::New(env, static_cast<double>(ds.msg_qbytes)));
+  stat.Set("messages", Napi::Number::New(env, static_cast<double>(ds.msg_qnum)));
+  stat.Set("bytes", Napi::Number::New(env, static_cast<double>(ds.__msg_cbytes)));
+  stat.Set("lastSendPid", Napi::Number::New(env, ds.msg_lspid));
+  stat.Set("lastReceivePid", Napi::Number::New(env, ds.msg_lrpid));
+  stat.Set("lastSendTime", Napi::Number::New(env, static_cast<double>(ds.msg_stime)));
+  stat.Set("lastReceiveTime", Napi::Number::New(env, static_cast<double>(ds.msg_rtime)));
+  stat.Set("changeTime", Napi::Number::New(env, static_cast<double>(ds.msg_ctime)));
+  return stat;
+}
+
+// JS: msgSet(id, maxBytes, mode, uid, gid) -> 0 or -errno; -1 keeps a field. Main thread:
+// msgctl(IPC_STAT) for the fields kept, then msgctl(IPC_SET).
+static Napi::Value MsgSet(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int id = ArgInt32(info, 0, "id");
+  int64_t max_bytes = ArgInt64(info, 1, "maxBytes");
+  int64_t mode = ArgInt64(info, 2, "mode");
+  int64_t uid = ArgInt64(info, 3, "uid");
+  int64_t gid = ArgInt64(info, 4, "gid");
+  struct msqid_ds ds;
+  if (msgctl(id, IPC_STAT, &ds) == -1) return Napi::Number::New(env, -errno);
+  if (max_bytes >= 0) ds.msg_qbytes = static_cast<msglen_t>(max_bytes);
+  if (mode >= 0) ds.msg_perm.mode = static_cast<unsigned short>(mode & 0777);
+  if (uid >= 0) ds.msg_perm.uid = static_cast<uid_t>(uid);
+  if (gid >= 0) ds.msg_perm.gid = static_cast<gid_t>(gid);
+  return Napi::Number::New(env, msgctl(id, IPC_SET, &ds) == -1 ? -errno : 0);
+}
+
+// JS: msgRemove(id) -> 0 or -errno. Main thread: msgctl(IPC_RMID); the kernel wakes every
+// waiter of the queue with EIDRM.
+static Napi::Value MsgRemove(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), msgctl(ArgInt32(info, 0, "id"), IPC_RMID, nullptr) == -1 ? -errno : 0);
+}
+
+// JS: msgmax() -> the system's largest message (/proc/sys/kernel/msgmax), or 8192 if unreadable.
+static Napi::Value Msgmax(const Napi::CallbackInfo& info) {
+  long value = 8192;
+  if (FILE* file = fopen("/proc/sys/kernel/msgmax", "re")) {
+    if (fscanf(file, "%ld", &value) != 1 || value <= 0) value = 8192;
+    fclose(file);
+  }
+  return Napi::Number::New(info.Env(), static_cast<double>(value));
+}
+
+void InitMessageQueues(Napi::Env env, Napi::Object exports) {
+  exports.Set("ftok", Napi::Function::New(env, Ftok, "ftok"));
+  exports.Set("msgget", Napi::Function::New(env, Msgget, "msgget"));
+  exports.Set("msgSendNow", Napi::Function::New(env, MsgSendNow, "msgSendNow"));
+  exports.Set("msgSendWait", Napi::Function::New(env, MsgSendWait, "msgSendWait"));
+  exports.Set("msgReceiveNow", Napi::Function::New(env, MsgReceiveNow, "msgReceiveNow"));
+  exports.Set("msgReceiveWait", Napi::Function::New(env, MsgReceiveWait, "msgReceiveWait"));
+  exports.Set("msgStat", Napi::Function::New(env, MsgStat, "msgStat"));
+  exports.Set("msgSet", Napi::Function::New(env, MsgSet, "msgSet"));
+  exports.Set("msgRemove", Napi::Function::New(env, MsgRemove, "msgRemove"));
+  exports.Set("msgmax", Napi::Function::New(env, Msgmax, "msgmax"));
+}
 
 }  // namespace ipcx

@@ -26,6 +26,7 @@ export function createNativeBackend(): IpcBackend {
         Primitive.duplexPipe,
         Primitive.fifo,
         Primitive.posixMessageQueue,
+        Primitive.messageQueue,
       ],
       [Feature.hostInterop, Feature.osProcesses, Feature.abstractSockets, Feature.network],
     ),

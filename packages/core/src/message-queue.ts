@@ -1,8 +1,297 @@
-// PLACEHOLDER: the full contract for this primitive is being written; see the issue tracker.
+/**
+ * System V message queues (`msgget`, `msgsnd`, `msgrcv`, `msgctl`; see msgop(2), msgctl(2)).
+ *
+ * A queue lives in the kernel, named by a numeric key (or made private with {@link IPC_PRIVATE}),
+ * and holds typed messages: each message has a type (an integer >= 1) and a payload of bytes.
+ * Receivers choose which message they take by its type. A queue outlives every process that uses
+ * it until someone removes it; closing an ipcx handle never removes the queue.
+ */
+import type { IpcObject } from './object.js';
+import type { NowaitOptions } from './options.js';
+import { checkInteger, checkOptionalBoolean, checkOptionalInteger, checkOptions, checkString, checkWaitOptions, toBytes } from './validate.js';
 
-/** Factory for this primitive (contract in progress). */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
-export interface MessageQueues {}
+/**
+ * The key that always makes a new queue, reachable only by its id (`IPC_PRIVATE`, 0). Such a
+ * queue reaches other processes by passing the {@link MessageQueue} object in
+ * `processes.spawn(entry, { args })` (it travels by its id).
+ */
+export const IPC_PRIVATE = 0;
+
+/**
+ * Linux's default `msgmax`: the largest message (payload bytes) the kernel accepts unless an
+ * administrator raised `/proc/sys/kernel/msgmax`.
+ */
+export const MSGMAX_DEFAULT = 8192;
+
+/** Linux's default `msgmnb`: a new queue's `maxBytes` (`msg_qbytes`) unless raised. */
+export const MSGMNB_DEFAULT = 16384;
+
+/** The largest message type ipcx sends or selects: types must be exact in a JS number. */
+export const MAX_MESSAGE_TYPE = Number.MAX_SAFE_INTEGER;
+
+/** Options of {@link MessageQueues.open}. */
+export interface MessageQueueOpenOptions {
+  /**
+   * Create the queue if no queue has this key (`IPC_CREAT`). Without it, opening a key that has no
+   * queue rejects with `ENOENT`. {@link IPC_PRIVATE} always creates a new queue.
+   */
+  readonly create?: boolean;
+  /**
+   * With `create`: fail with `EEXIST` if a queue with this key exists already (`IPC_EXCL`).
+   * Giving it without `create` is a `RangeError` (the kernel would ignore it).
+   */
+  readonly exclusive?: boolean;
+  /**
+   * Permission bits of a queue this call creates (default `0o600`): read permission lets a process
+   * receive and stat, write permission lets it send. No umask applies. Ignored when the queue
+   * exists already. Opening an existing queue without the permission rejects with `EACCES`.
+   */
+  readonly mode?: number;
+}
+
+/** Options of {@link MessageQueue.send}. */
+export type MessageQueueSendOptions = NowaitOptions;
+
+/** Options of {@link MessageQueue.receive}. */
+export interface MessageQueueReceiveOptions extends NowaitOptions {
+  /**
+   * Which message to take (`msgtyp`), default `0`:
+   * - `0`: the first message in the queue;
+   * - `> 0`: the first message of exactly this type (with {@link except}: the first of any other type);
+   * - `< 0`: the first message of the lowest type that is `<= -type`.
+   */
+  readonly type?: number;
+  /** With `type > 0`: take the first message whose type is NOT `type` (`MSG_EXCEPT`). A `RangeError` with `type <= 0`. */
+  readonly except?: boolean;
+  /**
+   * Take a message longer than `maxBytes` anyway, cut to `maxBytes` (`MSG_NOERROR`); the rest of
+   * it is lost. Without it such a message is refused with `E2BIG` and stays in the queue.
+   */
+  readonly noError?: boolean;
+  /**
+   * The most payload bytes to accept (`msgsz`), default: the system's largest message size
+   * (`msgmax`, {@link MSGMAX_DEFAULT} unless raised), so that a default receive never meets `E2BIG`.
+   */
+  readonly maxBytes?: number;
+}
+
+/** A received message. */
+export interface Message {
+  /** Its type (>= 1). Types above {@link MAX_MESSAGE_TYPE} sent by other programs lose precision. */
+  readonly type: number;
+  /** Its payload (a `Buffer` on Node backends). */
+  readonly data: Uint8Array;
+}
+
+/** Ownership and permissions of a queue (`msg_perm`, struct ipc_perm). */
+export interface MessageQueuePermissions {
+  /** The key the queue was made with ({@link IPC_PRIVATE} for a private queue), as a signed 32-bit `key_t`. */
+  readonly key: number;
+  /** Owner's user id. */
+  readonly uid: number;
+  /** Owner's group id. */
+  readonly gid: number;
+  /** Creator's user id. */
+  readonly cuid: number;
+  /** Creator's group id. */
+  readonly cgid: number;
+  /** Permission bits, e.g. `0o600`. */
+  readonly mode: number;
+}
+
+/** A queue's state (`msgctl(IPC_STAT)`, struct msqid_ds). Times are seconds since the epoch, 0 meaning never. */
+export interface MessageQueueStat {
+  /** Ownership and permissions. */
+  readonly perm: MessageQueuePermissions;
+  /** Most payload bytes the queue holds at once (`msg_qbytes`); a send that would exceed it waits. */
+  readonly maxBytes: number;
+  /** Messages in the queue now (`msg_qnum`). */
+  readonly messages: number;
+  /** Payload bytes in the queue now (`msg_cbytes`). */
+  readonly bytes: number;
+  /** Process id of the last sender (`msg_lspid`), 0 if none. */
+  readonly lastSendPid: number;
+  /** Process id of the last receiver (`msg_lrpid`), 0 if none. */
+  readonly lastReceivePid: number;
+  /** Time of the last send (`msg_stime`). */
+  readonly lastSendTime: number;
+  /** Time of the last receive (`msg_rtime`). */
+  readonly lastReceiveTime: number;
+  /** Time of the last change by creation or {@link MessageQueue.set} (`msg_ctime`). */
+  readonly changeTime: number;
+}
+
+/** Options of {@link MessageQueue.set}: the fields to change, the others are kept. */
+export interface MessageQueueSetOptions {
+  /**
+   * Most payload bytes the queue holds (`msg_qbytes`). Raising it above the system's `msgmnb`
+   * needs privilege (`EPERM` otherwise).
+   */
+  readonly maxBytes?: number;
+  /** Permission bits (`0o000`-`0o777`). */
+  readonly mode?: number;
+  /** New owner user id. */
+  readonly uid?: number;
+  /** New owner group id. */
+  readonly gid?: number;
+}
+
+/**
+ * A handle on a System V message queue. It travels to children in `processes.spawn` args by its
+ * id. Closing gives up the handle only: the queue and its messages stay in the kernel until
+ * {@link remove} (from any process, or `ipcrm -q`).
+ *
+ * Sends and receives that cannot complete at once wait without blocking the event loop; `signal`,
+ * `timeout` and `close()` end the wait in the kernel. A message that the kernel handed over while
+ * the wait was being cancelled is delivered, never lost. Concurrent receives of one process are
+ * not ordered among themselves (as with several processes, the kernel decides).
+ */
+export interface MessageQueue extends IpcObject {
+  /** The queue's id (`msqid`), as `ipcs -q` lists it. */
+  readonly id: number;
+  /** The key it was opened by ({@link IPC_PRIVATE} for a private queue or one revived from an id). */
+  readonly key: number;
+  /**
+   * Appends a message of `type` (an integer >= 1) with `data` (a string is UTF-8 encoded) as
+   * `msgsnd` does. Waits while the queue is full (its bytes would exceed `maxBytes`, or too many
+   * messages); with `nowait` rejects at once with `EAGAIN` instead. Rejects with `EINVAL` if
+   * `data` is longer than the system's `msgmax`, `EACCES` without write permission, `EIDRM` if
+   * the queue is removed while waiting (`EINVAL` once it is gone), `ETIMEDOUT` on timeout,
+   * `AbortError` on abort, `EBADF` after close. A send that is cancelled has not been queued.
+   * Sends of one handle reach the queue in call order: while one waits, later ones wait behind it
+   * (and a `nowait` send then fails with `EAGAIN`).
+   */
+  send(type: number, data: Uint8Array | string, options?: MessageQueueSendOptions): Promise<void>;
+  /**
+   * Takes a message chosen by `options.type` (see {@link MessageQueueReceiveOptions}) as `msgrcv`
+   * does, waiting until there is one. With `nowait` rejects at once with `ENOMSG` when none
+   * matches. Rejects with `E2BIG` (leaving the message in the queue) when it is longer than
+   * `maxBytes` and `noError` is not set, `EACCES` without read permission, `EIDRM` if the queue is
+   * removed while waiting (`EINVAL` once it is gone), `ETIMEDOUT` on timeout (`msgrcv` has no
+   * timeout of its own: the wait is cancelled), `AbortError` on abort, `EBADF` after close.
+   */
+  receive(options?: MessageQueueReceiveOptions): Promise<Message>;
+  /** The queue's state (`msgctl(IPC_STAT)`). Needs read permission (`EACCES`); `EINVAL`/`EIDRM` once removed. */
+  stat(): Promise<MessageQueueStat>;
+  /**
+   * Changes limits, permissions or owner (`msgctl(IPC_SET)`). Allowed to the owner, the creator
+   * and privileged processes (`EPERM` otherwise).
+   */
+  set(options: MessageQueueSetOptions): Promise<void>;
+  /**
+   * Removes the queue from the kernel at once (`msgctl(IPC_RMID)`): its messages are discarded,
+   * every process waiting on it gets `EIDRM`, and later calls get `EINVAL`. Allowed to the owner,
+   * the creator and privileged processes (`EPERM` otherwise). The handle stays open until closed.
+   */
+  remove(): Promise<void>;
+}
+
+/**
+ * Opens and creates System V message queues. Queues are reached by key from any process
+ * (including C and Python programs, `ipcs`, `ipcmk`), or passed to children as objects.
+ */
+export interface MessageQueues {
+  /**
+   * A key derived from an existing file and a project id (`ftok`): processes that agree on the
+   * file and the id get the same key. `projectId` is 1-255. Rejects with `ENOENT` (or the
+   * `stat` error) when the path cannot be examined. The key is a signed 32-bit `key_t`.
+   */
+  ftok(path: string, projectId: number): Promise<number>;
+  /**
+   * Opens the queue of `key` (`msgget`), creating it as `options` say; {@link IPC_PRIVATE} makes a
+   * new private queue. Keys are 32-bit: unsigned values (as `ipcs` prints them) are taken as the
+   * same bits. Rejects with `ENOENT` (no such queue and no `create`), `EEXIST` (`create` +
+   * `exclusive` on an existing key), `EACCES` (the mode does not allow this user), `ENOSPC` (too
+   * many queues in the system).
+   */
+  open(key: number, options?: MessageQueueOpenOptions): Promise<MessageQueue>;
+}
 
 /** DI token for {@link MessageQueues}. */
 export const MessageQueues: unique symbol = Symbol.for('ipcx.MessageQueues');
+
+// Argument checks for backends: every backend validates through these, so that misuse raises the
+// same TypeError/RangeError with the same message before any system call, whatever the backend.
+
+/** Validated arguments of {@link MessageQueues.open}. */
+export interface CheckedOpen {
+  /** The key as the signed 32-bit `key_t` the kernel stores. */
+  readonly key: number;
+  /** `IPC_CREAT`. */
+  readonly create: boolean;
+  /** `IPC_EXCL` (only with `create`). */
+  readonly exclusive: boolean;
+  /** Permission bits for a new queue (default `0o600`). */
+  readonly mode: number;
+}
+
+/** Validated arguments of {@link MessageQueue.receive}. */
+export interface CheckedReceive {
+  /** `msgtyp` (default 0). */
+  readonly type: number;
+  /** `MSG_EXCEPT` (only with `type > 0`). */
+  readonly except: boolean;
+  /** `MSG_NOERROR`. */
+  readonly noError: boolean;
+  /** `IPC_NOWAIT`. */
+  readonly nowait: boolean;
+  /** `undefined`: the backend's default (its `msgmax`). */
+  readonly maxBytes: number | undefined;
+  /** Milliseconds, `Infinity` for none. */
+  readonly timeoutMs: number;
+}
+
+/** Largest `maxBytes` of a receive or `set`: the kernel keeps these sizes in an int. */
+export const MAX_MESSAGE_QUEUE_BYTES = 0x7fffffff;
+
+/** For backends: checks a key (either 32-bit spelling) and open options. */
+export function checkMessageQueueOpen(key: unknown, options: unknown): CheckedOpen {
+  checkInteger('key', key, -0x80000000, 0xffffffff);
+  const bag = checkOptions<MessageQueueOpenOptions>('options', options);
+  const create = checkOptionalBoolean('options.create', bag.create);
+  const exclusive = checkOptionalBoolean('options.exclusive', bag.exclusive);
+  if (exclusive && !create) throw new RangeError('options.exclusive needs options.create');
+  const mode = checkOptionalInteger('options.mode', bag.mode, 0, 0o777, 0o600);
+  return { key: (key as number) | 0, create, exclusive, mode };
+}
+
+/** For backends: checks the arguments of `ftok`. */
+export function checkFtok(path: unknown, projectId: unknown): { path: string; projectId: number } {
+  return { path: checkString('path', path), projectId: checkInteger('projectId', projectId, 1, 255) };
+}
+
+/** For backends: checks a send's type, data and options; returns the payload bytes. */
+export function checkSend(type: unknown, data: unknown, options: unknown): { type: number; bytes: Uint8Array; nowait: boolean; timeoutMs: number } {
+  checkInteger('type', type, 1, MAX_MESSAGE_TYPE);
+  const bytes = toBytes('data', data);
+  const bag = checkOptions<MessageQueueSendOptions>('options', options);
+  const nowait = checkOptionalBoolean('options.nowait', bag.nowait);
+  const timeoutMs = checkWaitOptions(options as MessageQueueSendOptions | undefined);
+  return { type: type as number, bytes, nowait, timeoutMs };
+}
+
+/** For backends: checks a receive's options. */
+export function checkReceive(options: unknown): CheckedReceive {
+  const bag = checkOptions<MessageQueueReceiveOptions>('options', options);
+  const type = checkOptionalInteger('options.type', bag.type, -MAX_MESSAGE_TYPE, MAX_MESSAGE_TYPE, 0);
+  const except = checkOptionalBoolean('options.except', bag.except);
+  if (except && type <= 0) throw new RangeError('options.except needs options.type > 0');
+  const noError = checkOptionalBoolean('options.noError', bag.noError);
+  const nowait = checkOptionalBoolean('options.nowait', bag.nowait);
+  const maxBytes = bag.maxBytes === undefined ? undefined : checkInteger('options.maxBytes', bag.maxBytes, 0, MAX_MESSAGE_QUEUE_BYTES);
+  const timeoutMs = checkWaitOptions(options as MessageQueueReceiveOptions | undefined);
+  return { type, except, noError, nowait, maxBytes, timeoutMs };
+}
+
+/** For backends: checks `set` options; fields left out are `undefined`. */
+export function checkMessageQueueSet(options: unknown): MessageQueueSetOptions {
+  if (options === undefined) throw new TypeError('options must be an object, received undefined');
+  const bag = checkOptions<MessageQueueSetOptions>('options', options);
+  const out: { maxBytes?: number; mode?: number; uid?: number; gid?: number } = {};
+  if (bag.maxBytes !== undefined) out.maxBytes = checkInteger('options.maxBytes', bag.maxBytes, 0, MAX_MESSAGE_QUEUE_BYTES);
+  if (bag.mode !== undefined) out.mode = checkInteger('options.mode', bag.mode, 0, 0o777);
+  // (uid_t) -1 means "unchanged" to the kernel, so the largest id is one less.
+  if (bag.uid !== undefined) out.uid = checkInteger('options.uid', bag.uid, 0, 0xfffffffe);
+  if (bag.gid !== undefined) out.gid = checkInteger('options.gid', bag.gid, 0, 0xfffffffe);
+  return out;
+}
