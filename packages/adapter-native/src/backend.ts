@@ -25,6 +25,7 @@ export function createNativeBackend(): IpcBackend {
         Primitive.pipe,
         Primitive.duplexPipe,
         Primitive.fifo,
+        Primitive.sharedMemory,
       ],
       [Feature.hostInterop, Feature.osProcesses, Feature.abstractSockets, Feature.network],
     ),

@@ -222,6 +222,8 @@ abstract class NativeSegment implements SharedSegment {
     const cell = this.checkIndex(index);
     const most = count === undefined || count === Infinity ? INT32_MAX : checkInteger('count', count, 0, UINT32_MAX);
     if (this.closed) throw closedError(this.objectName, 'futex');
+    // FUTEX_WAKE with 0 wakes one waiter (the kernel counts after waking); Atomics.notify wakes none.
+    if (most === 0) return 0;
     const woken = native.futexWake(this.mapping, cell, most);
     if (woken < 0) throw errorFromErrno(woken, { syscall: 'futex', object: this.objectName });
     return woken;
