@@ -425,7 +425,9 @@ export class NativeSharedMemory implements SharedMemory {
     const { size, mode, create, readOnly } = checkOptions<FileMappingOptions>('options', options);
     const bytes = size === undefined ? -1 : checkSize('options.size', size);
     const permissions = mode === undefined ? DEFAULT_MODE : checkInteger('options.mode', mode, 0, 0o7777);
-    return mapFileNow(path, checkOptionalBoolean('options.create', create), permissions, bytes, checkOptionalBoolean('options.readOnly', readOnly));
+    const doCreate = checkOptionalBoolean('options.create', create);
+    if (doCreate && size === undefined) throw new TypeError('options.size is required with options.create');
+    return mapFileNow(path, doCreate, permissions, bytes, checkOptionalBoolean('options.readOnly', readOnly));
   }
 }
 

@@ -194,7 +194,7 @@ export interface FileMappingOptions {
    * for a read-only mapping.
    */
   readonly size?: number;
-  /** `O_CREAT`: create the file if missing (then give a `size`). */
+  /** `O_CREAT`: create the file if missing. Needs `size` (`TypeError` without). */
   readonly create?: boolean;
   /** Permission bits for a created file (default `0o600`). */
   readonly mode?: number;

@@ -449,6 +449,7 @@ export function sharedMemorySuite(context: SuiteContext): void {
         await expect(shm().openPosix(42 as never)).rejects.toBeInstanceOf(TypeError);
         await expect(shm().openPosix(context.uniqueName('x'), { create: true })).rejects.toBeInstanceOf(TypeError);
         await expect(shm().mapFile('')).rejects.toBeInstanceOf(RangeError);
+        await expect(shm().mapFile(context.tempPath('never-made'), { create: true })).rejects.toBeInstanceOf(TypeError);
         await expect(segment.wait(16, 0)).rejects.toBeInstanceOf(RangeError); // 64 bytes = cells 0..15
         await expect(segment.wait(-1, 0)).rejects.toBeInstanceOf(RangeError);
         await expect(segment.wait(0, 2 ** 31)).rejects.toBeInstanceOf(RangeError);
