@@ -359,6 +359,10 @@ export function sharedMemorySuite(context: SuiteContext): void {
         expect(marked).toMatchObject({ removed: true, key: 0, attachments: 2 });
         // The key is free at once.
         await expect(shm().openSysv(key)).rejects.toMatchObject({ code: 'ENOENT' });
+        // While attachments remain, Linux still lets a process attach it by id (shmctl(2), NOTES).
+        const late = await shm().attachSysv(id);
+        expect(late.read(0, 100)).toEqual(mine);
+        await late.close();
         // Both processes keep using the memory: the child works only now.
         Atomics.store(new Int32Array(segment.buffer), GO, 1);
         segment.notify(GO);
