@@ -1,7 +1,456 @@
 #include "shared_memory.h"
 
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <climits>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "addon.h"
+#include "blocking_wait.h"
+#include "errors.h"
+
 namespace ipcx {
 
-void InitSharedMemory(Napi::Env env, Napi::Object exports) {}
+namespace {
+
+// One mapping of this environment. Only the main thread of the environment touches the table,
+// so it is thread_local (each worker's environment runs on a thread of its own).
+struct Mapping {
+  void* address;
+  size_t length;
+  bool sysv;  // shmdt, else munmap
+  bool read_only;
+};
+
+thread_local std::unordered_map<uint32_t, Mapping> mappings;
+thread_local uint32_t next_mapping = 1;
+
+// The cancel words of pending futex waits, by wait id (see FutexWait).
+thread_local std::unordered_map<uint32_t, std::shared_ptr<std::atomic<uint32_t>>> cancel_words;
+
+// futex_waitv (Linux 5.16+) makes cancellation race-free; without it, waits use FUTEX_WAIT and
+// BlockingWaits' kick signal. Set once the kernel has answered ENOSYS.
+std::atomic<bool> waitv_missing{false};
+
+#ifndef FUTEX_32
+#define FUTEX_32 2
+#endif
+
+struct FutexWaitv {
+  uint64_t val;
+  uint64_t uaddr;
+  uint32_t flags;
+  uint32_t reserved;
+};
+
+int Unmap(const Mapping& mapping) {
+  int result = mapping.sysv ? shmdt(mapping.address) : munmap(mapping.address, mapping.length);
+  return result == 0 ? 0 : errno;
+}
+
+// Registers a fresh mapping and returns { mapping, size, buffer? } for JS. A read-only mapping
+// gets no ArrayBuffer: JS cannot make one refuse writes, and a write to PROT_READ memory would
+// kill the process with SIGSEGV. JS reads it through mappingRead (a copy) instead.
+Napi::Object Publish(Napi::Env env, void* address, size_t length, bool sysv, bool read_only) {
+  uint32_t id = next_mapping++;
+  if (next_mapping == 0) next_mapping = 1;
+  mappings[id] = Mapping{address, length, sysv, read_only};
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("mapping", Napi::Number::New(env, id));
+  result.Set("size", Napi::Number::New(env, static_cast<double>(length)));
+  if (!read_only) {
+    // The finalizer does nothing: unmapping is explicit (unmap) or done by JS's finalizer when
+    // the buffer itself has been collected, i.e. when no view can reach the memory any more.
+    result.Set("buffer", Napi::ArrayBuffer::New(env, address, length, [](Napi::Env, void*) {}));
+  }
+  return result;
+}
+
+Mapping* Find(const Napi::CallbackInfo& info, size_t index) {
+  auto found = mappings.find(static_cast<uint32_t>(ArgInt64(info, index, "mapping")));
+  return found == mappings.end() ? nullptr : &found->second;
+}
+
+// A cell of a mapping, for futex calls: RangeError when out of bounds.
+uint32_t* Cell(const Napi::CallbackInfo& info, const Mapping& mapping, size_t index) {
+  int64_t cell = ArgInt64(info, index, "index");
+  if (cell < 0 || static_cast<uint64_t>(cell) * 4 + 4 > mapping.length)
+    throw Napi::RangeError::New(info.Env(), "index is outside the segment");
+  auto* word = static_cast<uint32_t*>(mapping.address) + cell;
+  // Mappings start on a page boundary, so this holds; futexes need 4-byte alignment.
+  if (reinterpret_cast<uintptr_t>(word) % 4 != 0) throw Napi::RangeError::New(info.Env(), "index is not aligned");
+  return word;
+}
+
+long Futex(uint32_t* word, int op, uint32_t value, const struct timespec* timeout) {
+  return syscall(SYS_futex, word, op, value, timeout, nullptr, 0);
+}
+
+enum class Outcome { kOk, kNotEqual, kTimedOut };
+
+// A futex wait on a shared cell, on a waiter thread. With futex_waitv it waits on two words at
+// once: the shared cell (no FUTEX_PRIVATE_FLAG: the key is the mapped object, so other processes'
+// FUTEX_WAKE find it) and a private cancel word that futexCancel sets and wakes. A cancel can
+// therefore never be lost, whenever it comes. The deadline is absolute on CLOCK_MONOTONIC, so
+// EINTR retries do not stretch the timeout.
+class FutexWait : public BlockingWait {
+ public:
+  FutexWait(uint32_t* word, uint32_t value, bool has_deadline, struct timespec deadline,
+            std::shared_ptr<std::atomic<uint32_t>> cancel)
+      : word_(word), value_(value), has_deadline_(has_deadline), deadline_(deadline), cancel_(std::move(cancel)) {}
+
+  ~FutexWait() override {
+    if (wait_id_ != 0) cancel_words.erase(wait_id_);
+  }
+
+  int Execute() override {
+    if (cancel_->load(std::memory_order_acquire) != 0) return ECANCELED;
+    if (!waitv_missing.load(std::memory_order_relaxed)) {
+      FutexWaitv waiters[2];
+      memset(waiters, 0, sizeof waiters);
+      waiters[0].val = value_;
+      waiters[0].uaddr = reinterpret_cast<uintptr_t>(word_);
+      waiters[0].flags = FUTEX_32;
+      waiters[1].val = 0;
+      waiters[1].uaddr = reinterpret_cast<uintptr_t>(cancel_.get());
+      waiters[1].flags = FUTEX_32 | FUTEX_PRIVATE_FLAG;
+      long woken = syscall(SYS_futex_waitv, waiters, 2, 0, has_deadline_ ? &deadline_ : nullptr, CLOCK_MONOTONIC);
+      if (woken == 0) return Done(Outcome::kOk);
+      if (woken == 1) return ECANCELED;
+      int error = errno;
+      if (error != ENOSYS) return Finish(error);
+      waitv_missing.store(true, std::memory_order_relaxed);
+    }
+    // Fallback: FUTEX_WAIT with a relative timeout; cancellation by the kick signal (EINTR).
+    struct timespec remaining;
+    if (has_deadline_) {
+      struct timespec now;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      int64_t ns = (deadline_.tv_sec - now.tv_sec) * 1000000000LL + (deadline_.tv_nsec - now.tv_nsec);
+      if (ns <= 0) return Done(Outcome::kTimedOut);
+      remaining.tv_sec = ns / 1000000000LL;
+      remaining.tv_nsec = ns % 1000000000LL;
+    }
+    if (Futex(word_, FUTEX_WAIT, value_, has_deadline_ ? &remaining : nullptr) == 0) return Done(Outcome::kOk);
+    return Finish(errno);
+  }
+
+  Napi::Value Result(Napi::Env env) override {
+    switch (outcome_) {
+      case Outcome::kOk:
+        return Napi::String::New(env, "ok");
+      case Outcome::kNotEqual:
+        return Napi::String::New(env, "not-equal");
+      default:
+        return Napi::String::New(env, "timed-out");
+    }
+  }
+  const char* Syscall() const override { return "futex"; }
+
+  uint32_t wait_id_ = 0;
+
+ private:
+  int Done(Outcome outcome) {
+    outcome_ = outcome;
+    return 0;
+  }
+  // EAGAIN: the cell no longer held the value (or the cancel word was set, which wins).
+  int Finish(int error) {
+    if (cancel_->load(std::memory_order_acquire) != 0) return ECANCELED;
+    if (error == EAGAIN || error == EWOULDBLOCK) return Done(Outcome::kNotEqual);
+    if (error == ETIMEDOUT) return Done(Outcome::kTimedOut);
+    return error;  // EINTR: ThreadMain calls again unless cancelled
+  }
+
+  uint32_t* word_;
+  uint32_t value_;
+  bool has_deadline_;
+  struct timespec deadline_;
+  std::shared_ptr<std::atomic<uint32_t>> cancel_;
+  Outcome outcome_ = Outcome::kOk;
+};
+
+}  // namespace
+
+// JS: shmGet(key, size, flags) -> id or -errno. Main thread: shmget(2) does not block.
+static Napi::Value ShmGet(const Napi::CallbackInfo& info) {
+  key_t key = static_cast<key_t>(ArgInt64(info, 0, "key"));
+  int64_t size = ArgInt64(info, 1, "size");
+  int flags = ArgInt32(info, 2, "flags");
+  int id = shmget(key, static_cast<size_t>(size), flags);
+  return Napi::Number::New(info.Env(), id == -1 ? -errno : id);
+}
+
+// JS: shmAttach(id, readOnly) -> { mapping, size, buffer? } or -errno. Main thread: shmat(2)
+// (SHM_RDONLY when read-only), then IPC_STAT for the segment's size.
+static Napi::Value ShmAttach(const Napi::CallbackInfo& info) {
+  int id = ArgInt32(info, 0, "id");
+  bool read_only = info[1].ToBoolean();
+  void* address = shmat(id, nullptr, read_only ? SHM_RDONLY : 0);
+  if (address == reinterpret_cast<void*>(-1)) return Napi::Number::New(info.Env(), -errno);
+  struct shmid_ds ds;
+  if (shmctl(id, IPC_STAT, &ds) != 0) {
+    int error = errno;
+    shmdt(address);
+    return Napi::Number::New(info.Env(), -error);
+  }
+  return Publish(info.Env(), address, ds.shm_segsz, true, read_only);
+}
+
+static Napi::Value Time(Napi::Env env, time_t seconds) {
+  return seconds == 0 ? env.Null() : Napi::Number::New(env, static_cast<double>(seconds) * 1000);
+}
+
+// JS: shmStat(id) -> stat object or -errno. Main thread: shmctl(IPC_STAT).
+static Napi::Value ShmStat(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  struct shmid_ds ds;
+  if (shmctl(ArgInt32(info, 0, "id"), IPC_STAT, &ds) != 0) return Napi::Number::New(env, -errno);
+  Napi::Object stat = Napi::Object::New(env);
+  stat.Set("key", Napi::Number::New(env, static_cast<uint32_t>(ds.shm_perm.__key)));
+  stat.Set("size", Napi::Number::New(env, static_cast<double>(ds.shm_segsz)));
+  stat.Set("attachments", Napi::Number::New(env, static_cast<double>(ds.shm_nattch)));
+  stat.Set("creatorPid", Napi::Number::New(env, ds.shm_cpid));
+  stat.Set("lastPid", Napi::Number::New(env, ds.shm_lpid));
+  stat.Set("mode", Napi::Number::New(env, ds.shm_perm.mode & 0777));
+  stat.Set("removed", Napi::Boolean::New(env, (ds.shm_perm.mode & SHM_DEST) != 0));
+  stat.Set("uid", Napi::Number::New(env, ds.shm_perm.uid));
+  stat.Set("gid", Napi::Number::New(env, ds.shm_perm.gid));
+  stat.Set("creatorUid", Napi::Number::New(env, ds.shm_perm.cuid));
+  stat.Set("creatorGid", Napi::Number::New(env, ds.shm_perm.cgid));
+  stat.Set("attachTime", Time(env, ds.shm_atime));
+  stat.Set("detachTime", Time(env, ds.shm_dtime));
+  stat.Set("changeTime", Time(env, ds.shm_ctime));
+  return stat;
+}
+
+// JS: shmRemove(id) -> 0 or -errno. Main thread: shmctl(IPC_RMID).
+static Napi::Value ShmRemove(const Napi::CallbackInfo& info) {
+  int result = shmctl(ArgInt32(info, 0, "id"), IPC_RMID, nullptr);
+  return Napi::Number::New(info.Env(), result == 0 ? 0 : -errno);
+}
+
+// Maps `fd` (length bytes, MAP_SHARED) and publishes it; -errno on failure. Does not close fd.
+static Napi::Value MapDescriptor(Napi::Env env, int fd, size_t length, bool read_only) {
+  void* address = mmap(nullptr, length, read_only ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (address == MAP_FAILED) return Napi::Number::New(env, -errno);
+  return Publish(env, address, length, false, read_only);
+}
+
+// Sizes an opened object: `requested` < 0 means "as it is". A created object is truncated to
+// the size; an existing one may be grown (read-write and `grow`) but never mapped beyond its end,
+// where an access would raise SIGBUS: EINVAL then. Returns the length to map or -errno.
+static int64_t SizeObject(int fd, int64_t requested, bool created, bool grow) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return -errno;
+  if (requested < 0) return st.st_size;
+  if (created || (grow && st.st_size < requested)) {
+    if (RetryEintr([&] { return ftruncate(fd, requested); }) != 0) return -errno;
+    return requested;
+  }
+  if (st.st_size < requested) return -EINVAL;
+  return requested;
+}
+
+// JS: posixShmOpen(name, create, exclusive, mode, size, readOnly) -> { mapping, size, buffer?,
+// created } or { errno, syscall }. Main thread: shm_open, fstat/ftruncate, mmap, close (none
+// blocks). With create but not exclusive, O_EXCL is tried first so that we know whether we made
+// the object (and must size it) or opened someone else's.
+static Napi::Value PosixShmOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = ArgString(info, 0, "name");
+  bool create = info[1].ToBoolean();
+  bool exclusive = info[2].ToBoolean();
+  mode_t mode = static_cast<mode_t>(ArgInt32(info, 3, "mode"));
+  int64_t size = ArgInt64(info, 4, "size");
+  bool read_only = info[5].ToBoolean();
+  auto failure = [&](int error, const char* syscall) {
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("errno", Napi::Number::New(env, error));
+    result.Set("syscall", syscall);
+    return result;
+  };
+  int access = read_only ? O_RDONLY : O_RDWR;
+  int fd = -1;
+  bool created = false;
+  if (create) {
+    fd = shm_open(name.c_str(), access | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd != -1) created = true;
+    else if (errno != EEXIST || exclusive) return failure(errno, "shm_open");
+  }
+  if (fd == -1) {
+    fd = shm_open(name.c_str(), access | O_CLOEXEC, 0);
+    if (fd == -1) return failure(errno, "shm_open");
+  }
+  int64_t length = SizeObject(fd, size, created, create && !read_only);
+  if (length < 0) {
+    close(fd);
+    if (created) shm_unlink(name.c_str());
+    return failure(static_cast<int>(-length), length == -EINVAL ? "mmap" : "ftruncate");
+  }
+  Napi::Value mapped = MapDescriptor(env, fd, static_cast<size_t>(length), read_only);
+  close(fd);  // the mapping keeps the object alive
+  if (mapped.IsNumber()) {
+    if (created) shm_unlink(name.c_str());
+    return failure(-mapped.As<Napi::Number>().Int32Value(), "mmap");
+  }
+  mapped.As<Napi::Object>().Set("created", Napi::Boolean::New(env, created));
+  return mapped;
+}
+
+// JS: posixShmUnlink(name) -> 0 or -errno. Main thread: shm_unlink(3).
+static Napi::Value PosixShmUnlink(const Napi::CallbackInfo& info) {
+  std::string name = ArgString(info, 0, "name");
+  return Napi::Number::New(info.Env(), shm_unlink(name.c_str()) == 0 ? 0 : -errno);
+}
+
+// JS: mapFile(path, create, mode, size, readOnly) -> { mapping, size, buffer? } or { errno,
+// syscall }. Main thread: open, fstat (ftruncate to grow a read-write file), mmap MAP_SHARED,
+// close. A local file's metadata calls do not wait on the disk; the mapping faults pages in later.
+static Napi::Value MapFile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = ArgString(info, 0, "path");
+  bool create = info[1].ToBoolean();
+  mode_t mode = static_cast<mode_t>(ArgInt32(info, 2, "mode"));
+  int64_t size = ArgInt64(info, 3, "size");
+  bool read_only = info[4].ToBoolean();
+  auto failure = [&](int error, const char* syscall) {
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("errno", Napi::Number::New(env, error));
+    result.Set("syscall", syscall);
+    return result;
+  };
+  int fd = RetryEintr([&] { return open(path.c_str(), (read_only ? O_RDONLY : O_RDWR) | (create ? O_CREAT : 0) | O_CLOEXEC, mode); });
+  if (fd == -1) return failure(errno, "open");
+  struct stat st;
+  if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+    close(fd);
+    return failure(S_ISDIR(st.st_mode) ? EISDIR : EINVAL, "mmap");
+  }
+  int64_t length = SizeObject(fd, size, false, !read_only);
+  if (length < 0) {
+    close(fd);
+    return failure(static_cast<int>(-length), length == -EINVAL ? "mmap" : "ftruncate");
+  }
+  Napi::Value mapped = MapDescriptor(env, fd, static_cast<size_t>(length), read_only);
+  close(fd);
+  if (mapped.IsNumber()) return failure(-mapped.As<Napi::Number>().Int32Value(), "mmap");
+  return mapped;
+}
+
+// JS: unmap(mapping, buffer?) -> 0 or -errno. Main thread: detaches the buffer (every view of it
+// then has length 0), then shmdt(2) or munmap(2). Unknown ids are ignored (already unmapped).
+static Napi::Value UnmapMapping(const Napi::CallbackInfo& info) {
+  auto found = mappings.find(static_cast<uint32_t>(ArgInt64(info, 0, "mapping")));
+  if (found == mappings.end()) return Napi::Number::New(info.Env(), 0);
+  Mapping mapping = found->second;
+  if (info[1].IsArrayBuffer()) {
+    auto buffer = info[1].As<Napi::ArrayBuffer>();
+    if (buffer.Data() == mapping.address && !buffer.IsDetached()) buffer.Detach();
+  }
+  mappings.erase(found);
+  return Napi::Number::New(info.Env(), -Unmap(mapping));
+}
+
+// JS: mappingRead(mapping, offset, length) -> a new Uint8Array with a copy. Main thread (memcpy).
+static Napi::Value MappingRead(const Napi::CallbackInfo& info) {
+  Mapping* mapping = Find(info, 0);
+  if (mapping == nullptr) throw Napi::Error::New(info.Env(), "mapping is closed");
+  int64_t offset = ArgInt64(info, 1, "offset");
+  int64_t length = ArgInt64(info, 2, "length");
+  if (offset < 0 || length < 0 || static_cast<uint64_t>(offset + length) > mapping->length)
+    throw Napi::RangeError::New(info.Env(), "offset/length outside the segment");
+  auto copy = Napi::Uint8Array::New(info.Env(), static_cast<size_t>(length));
+  memcpy(copy.Data(), static_cast<uint8_t*>(mapping->address) + offset, static_cast<size_t>(length));
+  return copy;
+}
+
+// JS: futexWait(mapping, index, value, timeoutMs, callback(errno, outcome)) -> wait id, or the
+// outcome at once. Main thread first: 'not-equal' when the cell differs, 'timed-out' for a zero
+// timeout; only then a FutexWait on a waiter thread (timeoutMs < 0: no deadline).
+static Napi::Value FutexWaitStart(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Mapping* mapping = Find(info, 0);
+  if (mapping == nullptr) throw Napi::Error::New(env, "mapping is closed");
+  uint32_t* word = Cell(info, *mapping, 1);
+  uint32_t value = static_cast<uint32_t>(ArgInt64(info, 2, "value"));
+  double timeout_ms = info[3].As<Napi::Number>().DoubleValue();
+  Napi::Function callback = ArgFunction(info, 4, "callback");
+  if (__atomic_load_n(word, __ATOMIC_SEQ_CST) != value) return Napi::String::New(env, "not-equal");
+  if (timeout_ms == 0) return Napi::String::New(env, "timed-out");
+  struct timespec deadline = {0, 0};
+  bool has_deadline = timeout_ms > 0 && timeout_ms < 1e15;
+  if (has_deadline) {
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    int64_t ns = static_cast<int64_t>(timeout_ms * 1e6);
+    deadline.tv_sec += ns / 1000000000LL + (deadline.tv_nsec + ns % 1000000000LL) / 1000000000LL;
+    deadline.tv_nsec = (deadline.tv_nsec + ns % 1000000000LL) % 1000000000LL;
+  }
+  auto cancel = std::make_shared<std::atomic<uint32_t>>(0);
+  auto wait = std::make_unique<FutexWait>(word, value, has_deadline, deadline, cancel);
+  FutexWait* raw = wait.get();
+  uint32_t id = GetData(env)->waits->Start(env, std::move(wait), callback);
+  // Safe: the wait is deleted only on this thread, after this function has returned.
+  raw->wait_id_ = id;
+  cancel_words[id] = cancel;
+  return Napi::Number::New(env, id);
+}
+
+// JS: futexCancel(id). Main thread: sets the wait's private cancel word and wakes it
+// (FUTEX_WAKE_PRIVATE); without futex_waitv, BlockingWaits' kick signal does it instead.
+static void FutexCancel(const Napi::CallbackInfo& info) {
+  uint32_t id = static_cast<uint32_t>(ArgInt64(info, 0, "id"));
+  auto found = cancel_words.find(id);
+  if (found == cancel_words.end()) return;  // finished: its callback is queued or ran
+  found->second->store(1, std::memory_order_release);
+  Futex(reinterpret_cast<uint32_t*>(found->second.get()), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr);
+  if (waitv_missing.load(std::memory_order_relaxed)) GetData(info.Env())->waits->Cancel(id);
+}
+
+// JS: futexWake(mapping, index, count) -> number woken or -errno. Main thread: FUTEX_WAKE without
+// FUTEX_PRIVATE_FLAG, so waiters in every process that maps the object are found.
+static Napi::Value FutexWake(const Napi::CallbackInfo& info) {
+  Mapping* mapping = Find(info, 0);
+  if (mapping == nullptr) throw Napi::Error::New(info.Env(), "mapping is closed");
+  uint32_t* word = Cell(info, *mapping, 1);
+  int64_t count = ArgInt64(info, 2, "count");
+  long woken = Futex(word, FUTEX_WAKE, static_cast<uint32_t>(count > INT_MAX ? INT_MAX : count), nullptr);
+  return Napi::Number::New(info.Env(), woken < 0 ? -errno : static_cast<double>(woken));
+}
+
+// Environment teardown: mappings still open are unmapped (no JS runs any more), so a worker's
+// exit does not leave SysV attachments behind.
+static void UnmapAll(void*) {
+  for (auto& [id, mapping] : mappings) Unmap(mapping);
+  mappings.clear();
+}
+
+void InitSharedMemory(Napi::Env env, Napi::Object exports) {
+  exports.Set("shmGet", Napi::Function::New(env, ShmGet, "shmGet"));
+  exports.Set("shmAttach", Napi::Function::New(env, ShmAttach, "shmAttach"));
+  exports.Set("shmStat", Napi::Function::New(env, ShmStat, "shmStat"));
+  exports.Set("shmRemove", Napi::Function::New(env, ShmRemove, "shmRemove"));
+  exports.Set("posixShmOpen", Napi::Function::New(env, PosixShmOpen, "posixShmOpen"));
+  exports.Set("posixShmUnlink", Napi::Function::New(env, PosixShmUnlink, "posixShmUnlink"));
+  exports.Set("mapFile", Napi::Function::New(env, MapFile, "mapFile"));
+  exports.Set("unmap", Napi::Function::New(env, UnmapMapping, "unmap"));
+  exports.Set("mappingRead", Napi::Function::New(env, MappingRead, "mappingRead"));
+  exports.Set("futexWait", Napi::Function::New(env, FutexWaitStart, "futexWait"));
+  exports.Set("futexCancel", Napi::Function::New(env, FutexCancel, "futexCancel"));
+  exports.Set("futexWake", Napi::Function::New(env, FutexWake, "futexWake"));
+  napi_add_env_cleanup_hook(env, UnmapAll, nullptr);
+}
 
 }  // namespace ipcx

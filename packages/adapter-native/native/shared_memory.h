@@ -1,4 +1,10 @@
-// PLACEHOLDER until this primitive is implemented: registers nothing yet.
+// Shared memory: System V segments (shmget/shmat/shmdt/shmctl), POSIX objects (shm_open/ftruncate/
+// mmap/munmap/shm_unlink) and file mappings (open/mmap MAP_SHARED), each seen from JS as an
+// ArrayBuffer over the mapping, plus a cross-process futex wait/wake on the mapping's 32-bit cells.
+//
+// A mapping is known to JS by a small id (per environment). Its ArrayBuffer has external data and
+// a finalizer that does nothing: the mapping belongs to the id, and unmap() detaches the buffer
+// before shmdt/munmap so that no view can reach unmapped memory.
 #pragma once
 #include <napi.h>
 namespace ipcx {

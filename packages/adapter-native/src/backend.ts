@@ -27,6 +27,7 @@ export function createNativeBackend(): IpcBackend {
         Primitive.fifo,
         Primitive.posixMessageQueue,
         Primitive.messageQueue,
+        Primitive.sharedMemory,
       ],
       [Feature.hostInterop, Feature.osProcesses, Feature.abstractSockets, Feature.network],
     ),

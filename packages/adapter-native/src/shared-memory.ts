@@ -1,5 +1,445 @@
-// PLACEHOLDER until this primitive is implemented.
-import type { SharedMemory } from '@ipcx/core';
+/**
+ * Shared memory over real kernel objects: System V segments, POSIX objects and file mappings, each
+ * an ArrayBuffer over the mapping (read-only ones are read by copy), with futex wait/notify.
+ *
+ * Every call here completes on the calling thread except `wait`, which checks the cell first and
+ * only then sleeps on a waiter thread in `futex_waitv` (see native/shared_memory.cc).
+ */
+import {
+  IpcError,
+  SHARED_CELL_BYTES,
+  abortErrorFor,
+  checkInteger,
+  checkOptionalBoolean,
+  checkOptions,
+  checkString,
+  checkWaitOptions,
+  closedError,
+  toBytes,
+  transferSymbol,
+  type FileMapping,
+  type FileMappingOptions,
+  type PosixSegment,
+  type PosixSegmentOptions,
+  type SharedMemory,
+  type SharedSegment,
+  type SharedWaitOptions,
+  type SharedWaitResult,
+  type SysvSegment,
+  type SysvSegmentOptions,
+  type SysvSegmentStat,
+  type TransferRecord,
+} from '@ipcx/core';
+import { addon, errorFromErrno, type WaitCallback } from './addon.js';
+import { track, untrack, type TrackedObject } from './registry.js';
+import { registerReviver } from './revive.js';
+import { cancellationError, watchCancellation, type CancelReason, type PendingWait } from './wait.js';
 
-/** The native {@link SharedMemory} factory (not implemented yet). */
-export class NativeSharedMemory implements SharedMemory {}
+/** What the addon returns for a new mapping. `buffer` is absent for read-only mappings. */
+interface Mapped {
+  mapping: number;
+  size: number;
+  buffer?: ArrayBuffer;
+  created?: boolean;
+}
+
+/** A failure of a multi-call native operation: the errno and which call failed. */
+interface Failure {
+  errno: number;
+  syscall: string;
+}
+
+/** The functions of native/shared_memory.cc. Numbers returned are `-errno` on failure. */
+interface SharedMemoryAddon {
+  shmGet(key: number, size: number, flags: number): number;
+  shmAttach(id: number, readOnly: boolean): Mapped | number;
+  shmStat(id: number): SysvSegmentStat | number;
+  shmRemove(id: number): number;
+  posixShmOpen(name: string, create: boolean, exclusive: boolean, mode: number, size: number, readOnly: boolean): Mapped | Failure;
+  posixShmUnlink(name: string): number;
+  mapFile(path: string, create: boolean, mode: number, size: number, readOnly: boolean): Mapped | Failure;
+  unmap(mapping: number, buffer?: ArrayBuffer): number;
+  mappingRead(mapping: number, offset: number, length: number): Uint8Array;
+  futexWait(mapping: number, index: number, value: number, timeoutMs: number, callback: WaitCallback): number | SharedWaitResult;
+  futexCancel(id: number): void;
+  futexWake(mapping: number, index: number, count: number): number;
+}
+
+const native = addon as unknown as SharedMemoryAddon;
+
+const IPC_CREAT = 0o1000;
+const IPC_EXCL = 0o2000;
+const ECANCELED = 125;
+const DEFAULT_MODE = 0o600;
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+const UINT32_MAX = 2 ** 32 - 1;
+const NAME_MAX = 255;
+
+/**
+ * Unmaps mappings whose segment was dropped without close(). The target is the ArrayBuffer (for a
+ * writable mapping: the memory is reachable while any view of it is) or the segment (read-only:
+ * its memory never leaves it except by copy). Held: the mapping id and the leak-report entry.
+ */
+const forgotten = new FinalizationRegistry<{ mapping: number; tracker: TrackedObject }>((held) => {
+  native.unmap(held.mapping);
+  untrack(held.tracker);
+});
+
+function failed(result: Failure, details: { path?: string }): IpcError {
+  return errorFromErrno(-result.errno, { syscall: result.syscall, ...details });
+}
+
+interface PendingFutexWait extends PendingWait {
+  readonly settled: Promise<unknown>;
+}
+
+/** What the three kinds share: the mapping, byte access, wait/notify, close. */
+abstract class NativeSegment implements SharedSegment {
+  abstract readonly kind: 'sysv' | 'posix' | 'file';
+  readonly size: number;
+  readonly readOnly: boolean;
+  /** The mapping id, 0 once closed. */
+  private mapping: number;
+  private readonly memory: ArrayBuffer | undefined;
+  private readonly pendingWaits = new Set<PendingFutexWait>();
+  private readonly tracker: TrackedObject;
+
+  protected constructor(mapped: Mapped, readOnly: boolean, description: string) {
+    this.mapping = mapped.mapping;
+    this.size = mapped.size;
+    this.readOnly = readOnly;
+    this.memory = mapped.buffer;
+    // The leak-report entry must not keep the segment alive (the registry holds it strongly),
+    // or a forgotten segment would never be collected and unmapped.
+    const self = new WeakRef<NativeSegment>(this);
+    const mapping = mapped.mapping;
+    const tracker: TrackedObject = {
+      describe: () => description,
+      close: async () => {
+        const segment = self.deref();
+        if (segment !== undefined) return segment.close();
+        native.unmap(mapping);
+        untrack(tracker);
+      },
+    };
+    this.tracker = tracker;
+    track(tracker, { fds: [], polls: [] });
+    forgotten.register(this.memory ?? this, { mapping, tracker: this.tracker }, this);
+  }
+
+  /** Description for errors, e.g. `'System V segment 32769'`. */
+  protected abstract get objectName(): string;
+  /** Transfer kind and data. */
+  protected abstract transferRecord(): TransferRecord;
+
+  get closed(): boolean {
+    return this.mapping === 0;
+  }
+
+  get buffer(): ArrayBuffer {
+    if (this.closed) throw closedError(this.objectName, 'shmat');
+    if (this.memory === undefined) {
+      throw new IpcError('EACCES', { syscall: 'mmap', object: this.objectName, message: `EACCES: ${this.objectName} is mapped read-only and has no writable buffer; use read()` });
+    }
+    return this.memory;
+  }
+
+  read(offset?: number, length?: number): Uint8Array {
+    const start = offset === undefined ? 0 : checkInteger('offset', offset, 0, this.size);
+    const count = length === undefined ? this.size - start : checkInteger('length', length, 0, this.size - start);
+    if (this.closed) throw closedError(this.objectName, 'read');
+    if (this.memory === undefined) return native.mappingRead(this.mapping, start, count);
+    return new Uint8Array(this.memory, start, count).slice();
+  }
+
+  write(bytes: Uint8Array | string, offset?: number): number {
+    const data = toBytes('bytes', bytes);
+    const start = offset === undefined ? 0 : checkInteger('offset', offset, 0, this.size);
+    if (data.length > this.size - start) throw new RangeError(`${data.length} bytes at offset ${start} do not fit in ${this.size} bytes`);
+    if (this.closed) throw closedError(this.objectName, 'write');
+    if (this.memory === undefined) {
+      throw new IpcError('EACCES', { syscall: 'write', object: this.objectName, message: `EACCES: ${this.objectName} is mapped read-only` });
+    }
+    new Uint8Array(this.memory, start, data.length).set(data);
+    return data.length;
+  }
+
+  private checkIndex(index: number): number {
+    return checkInteger('index', index, 0, Math.floor(this.size / SHARED_CELL_BYTES) - 1);
+  }
+
+  wait(index: number, value: number, options?: SharedWaitOptions): Promise<SharedWaitResult> {
+    try {
+      const cell = this.checkIndex(index);
+      checkInteger('value', value, INT32_MIN, INT32_MAX);
+      checkOptions('options', options);
+      const timeoutMs = checkWaitOptions(options);
+      if (this.closed) throw closedError(this.objectName, 'futex');
+      const signal = options?.signal;
+      if (signal?.aborted) throw abortErrorFor(signal);
+      let reason: CancelReason | undefined;
+      let id = 0;
+      let stopWatching = () => {};
+      let settle!: () => void;
+      const pending: PendingFutexWait = {
+        settled: new Promise<void>((resolve) => (settle = resolve)),
+        cancel: (why) => {
+          if (reason !== undefined) return;
+          reason = why;
+          stopWatching();
+          native.futexCancel(id);
+        },
+      };
+      return new Promise<SharedWaitResult>((resolve, reject) => {
+        // The callback closes over this segment, so the segment (and its mapping) stays alive
+        // while the waiter thread holds it.
+        const result = native.futexWait(this.mapping, cell, value, Number.isFinite(timeoutMs) ? timeoutMs : -1, (errno, outcome) => {
+          stopWatching();
+          this.pendingWaits.delete(pending);
+          settle();
+          if (errno === 0) resolve(outcome as SharedWaitResult);
+          else if (errno === ECANCELED && reason !== undefined) reject(cancellationError(reason, options, { syscall: 'futex', object: this.objectName }));
+          else reject(outcome);
+        });
+        if (typeof result === 'string') {
+          settle();
+          resolve(result);
+          return;
+        }
+        id = result;
+        this.pendingWaits.add(pending);
+        // The timeout is the kernel's (an absolute deadline of futex_waitv); only the signal is
+        // watched here.
+        stopWatching = watchCancellation(signal === undefined ? undefined : { signal }, Infinity, (why) => pending.cancel(why));
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  notify(index: number, count?: number): number {
+    const cell = this.checkIndex(index);
+    const most = count === undefined || count === Infinity ? INT32_MAX : checkInteger('count', count, 0, UINT32_MAX);
+    if (this.closed) throw closedError(this.objectName, 'futex');
+    // FUTEX_WAKE with 0 wakes one waiter (the kernel counts after waking); Atomics.notify wakes none.
+    if (most === 0) return 0;
+    const woken = native.futexWake(this.mapping, cell, most);
+    if (woken < 0) throw errorFromErrno(woken, { syscall: 'futex', object: this.objectName });
+    return woken;
+  }
+
+  /**
+   * Cancels pending waits (they reject with EBADF), detaches the buffer and unmaps at once: a
+   * waiter thread never touches the memory itself, and the kernel keeps its queued wait valid
+   * without the mapping until the cancel word wakes it. Resolves once those threads are done.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    const mapping = this.mapping;
+    this.mapping = 0;
+    const waits = [...this.pendingWaits];
+    for (const pending of waits) pending.cancel('close');
+    forgotten.unregister(this);
+    untrack(this.tracker);
+    const result = native.unmap(mapping, this.memory);
+    await Promise.all(waits.map((pending) => pending.settled));
+    if (result < 0) throw errorFromErrno(result, { syscall: this.kind === 'sysv' ? 'shmdt' : 'munmap', object: this.objectName });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  [transferSymbol](): TransferRecord {
+    if (this.closed) throw closedError(this.objectName, 'transfer');
+    return this.transferRecord();
+  }
+}
+
+/** A System V segment attached to this process. */
+export class NativeSysvSegment extends NativeSegment implements SysvSegment {
+  readonly kind = 'sysv' as const;
+
+  constructor(mapped: Mapped, readonly id: number, readOnly: boolean) {
+    super(mapped, readOnly, `System V segment ${id}${readOnly ? ' (read-only)' : ''}`);
+  }
+
+  protected get objectName(): string {
+    return `System V segment ${this.id}`;
+  }
+
+  stat(): Promise<SysvSegmentStat> {
+    return statSysv(this.id);
+  }
+
+  async remove(): Promise<void> {
+    removeSysv(this.id);
+  }
+
+  protected transferRecord(): TransferRecord {
+    return { kind: 'sysv-segment', data: { id: this.id, readOnly: this.readOnly } };
+  }
+}
+
+/** A POSIX shared-memory object mapped into this process. */
+export class NativePosixSegment extends NativeSegment implements PosixSegment {
+  readonly kind = 'posix' as const;
+
+  constructor(mapped: Mapped, readonly name: string, readOnly: boolean) {
+    super(mapped, readOnly, `POSIX segment '${name}'${readOnly ? ' (read-only)' : ''}`);
+  }
+
+  protected get objectName(): string {
+    return `POSIX segment '${this.name}'`;
+  }
+
+  async unlink(): Promise<void> {
+    unlinkPosix(this.name);
+  }
+
+  protected transferRecord(): TransferRecord {
+    return { kind: 'posix-segment', data: { name: this.name, size: this.size, readOnly: this.readOnly } };
+  }
+}
+
+/** A regular file mapped shared into this process. */
+export class NativeFileMapping extends NativeSegment implements FileMapping {
+  readonly kind = 'file' as const;
+
+  constructor(mapped: Mapped, readonly path: string, readOnly: boolean) {
+    super(mapped, readOnly, `file mapping '${path}'${readOnly ? ' (read-only)' : ''}`);
+  }
+
+  protected get objectName(): string {
+    return `file mapping '${this.path}'`;
+  }
+
+  protected transferRecord(): TransferRecord {
+    return { kind: 'file-mapping', data: { path: this.path, size: this.size, readOnly: this.readOnly } };
+  }
+}
+
+function checkId(id: unknown): number {
+  return checkInteger('id', id, 0, INT32_MAX);
+}
+
+function checkSize(name: string, size: unknown): number {
+  return checkInteger(name, size, 0, Number.MAX_SAFE_INTEGER);
+}
+
+function checkPosixName(name: unknown): string {
+  checkString('name', name);
+  const text = name as string;
+  if (!text.startsWith('/') || text.indexOf('/', 1) !== -1 || text.length === 1) {
+    throw new RangeError(`name must be '/' followed by at least one character and no other '/', received '${text}'`);
+  }
+  if (Buffer.byteLength(text) - 1 > NAME_MAX) throw new RangeError(`name must be at most ${NAME_MAX} bytes after the '/'`);
+  return text;
+}
+
+function attachSysvNow(id: number, readOnly: boolean): NativeSysvSegment {
+  const mapped = native.shmAttach(id, readOnly);
+  if (typeof mapped === 'number') throw errorFromErrno(mapped, { syscall: 'shmat', key: id, object: `System V segment ${id}` });
+  return new NativeSysvSegment(mapped, id, readOnly);
+}
+
+function openPosixNow(name: string, create: boolean, exclusive: boolean, mode: number, size: number, readOnly: boolean): NativePosixSegment {
+  const mapped = native.posixShmOpen(name, create, exclusive, mode, size, readOnly);
+  if ('errno' in mapped) throw failed(mapped, { path: name });
+  return new NativePosixSegment(mapped, name, readOnly);
+}
+
+function mapFileNow(path: string, create: boolean, mode: number, size: number, readOnly: boolean): NativeFileMapping {
+  const mapped = native.mapFile(path, create, mode, size, readOnly);
+  if ('errno' in mapped) throw failed(mapped, { path });
+  return new NativeFileMapping(mapped, path, readOnly);
+}
+
+async function statSysv(id: number): Promise<SysvSegmentStat> {
+  const stat = native.shmStat(id);
+  if (typeof stat === 'number') throw errorFromErrno(stat, { syscall: 'shmctl', object: `System V segment ${id}` });
+  return stat;
+}
+
+function removeSysv(id: number): void {
+  const result = native.shmRemove(id);
+  if (result < 0) throw errorFromErrno(result, { syscall: 'shmctl', object: `System V segment ${id}` });
+}
+
+function unlinkPosix(name: string): void {
+  const result = native.posixShmUnlink(name);
+  if (result < 0) throw errorFromErrno(result, { syscall: 'shm_unlink', path: name });
+}
+
+/** The native {@link SharedMemory} factory. */
+export class NativeSharedMemory implements SharedMemory {
+  async openSysv(key: number | 'private', options?: SysvSegmentOptions): Promise<SysvSegment> {
+    if (key !== 'private' && typeof key !== 'number') throw new TypeError(`key must be a number or 'private', received ${typeof key}`);
+    const numeric = key === 'private' ? 0 : checkInteger('key', key, INT32_MIN, UINT32_MAX) | 0;
+    const { size, mode, create, exclusive, readOnly } = checkOptions<SysvSegmentOptions>('options', options);
+    const bytes = size === undefined ? 0 : checkSize('options.size', size);
+    if (key === 'private' && size === undefined) throw new TypeError("options.size is required for a 'private' segment");
+    const flags =
+      (checkOptionalBoolean('options.create', create) || key === 'private' ? IPC_CREAT : 0) |
+      (checkOptionalBoolean('options.exclusive', exclusive) ? IPC_EXCL : 0) |
+      (mode === undefined ? DEFAULT_MODE : checkInteger('options.mode', mode, 0, 0o777));
+    const ro = checkOptionalBoolean('options.readOnly', readOnly);
+    const id = native.shmGet(numeric, bytes, flags);
+    if (id < 0) throw errorFromErrno(id, { syscall: 'shmget', key: numeric >>> 0 });
+    return attachSysvNow(id, ro);
+  }
+
+  async attachSysv(id: number, options?: { readonly readOnly?: boolean }): Promise<SysvSegment> {
+    checkId(id);
+    const { readOnly } = checkOptions<{ readOnly?: boolean }>('options', options);
+    return attachSysvNow(id, checkOptionalBoolean('options.readOnly', readOnly));
+  }
+
+  async statSysv(id: number): Promise<SysvSegmentStat> {
+    return statSysv(checkId(id));
+  }
+
+  async removeSysv(id: number): Promise<void> {
+    removeSysv(checkId(id));
+  }
+
+  async openPosix(name: string, options?: PosixSegmentOptions): Promise<PosixSegment> {
+    checkPosixName(name);
+    const { size, mode, create, exclusive, readOnly } = checkOptions<PosixSegmentOptions>('options', options);
+    const bytes = size === undefined ? -1 : checkSize('options.size', size);
+    const doCreate = checkOptionalBoolean('options.create', create);
+    const doExclusive = checkOptionalBoolean('options.exclusive', exclusive);
+    const permissions = mode === undefined ? DEFAULT_MODE : checkInteger('options.mode', mode, 0, 0o777);
+    const ro = checkOptionalBoolean('options.readOnly', readOnly);
+    if (doCreate && size === undefined) throw new TypeError('options.size is required with options.create');
+    return openPosixNow(name, doCreate, doExclusive, permissions, bytes, ro);
+  }
+
+  async unlinkPosix(name: string): Promise<void> {
+    unlinkPosix(checkPosixName(name));
+  }
+
+  async mapFile(path: string, options?: FileMappingOptions): Promise<FileMapping> {
+    checkString('path', path);
+    const { size, mode, create, readOnly } = checkOptions<FileMappingOptions>('options', options);
+    const bytes = size === undefined ? -1 : checkSize('options.size', size);
+    const permissions = mode === undefined ? DEFAULT_MODE : checkInteger('options.mode', mode, 0, 0o7777);
+    const doCreate = checkOptionalBoolean('options.create', create);
+    if (doCreate && size === undefined) throw new TypeError('options.size is required with options.create');
+    return mapFileNow(path, doCreate, permissions, bytes, checkOptionalBoolean('options.readOnly', readOnly));
+  }
+}
+
+registerReviver('sysv-segment', (record) => {
+  const { id, readOnly } = record.data as { id: number; readOnly: boolean };
+  return attachSysvNow(id, readOnly);
+});
+registerReviver('posix-segment', (record) => {
+  const { name, size, readOnly } = record.data as { name: string; size: number; readOnly: boolean };
+  return openPosixNow(name, false, false, 0, size, readOnly);
+});
+registerReviver('file-mapping', (record) => {
+  const { path, size, readOnly } = record.data as { path: string; size: number; readOnly: boolean };
+  return mapFileNow(path, false, 0, size, readOnly);
+});
