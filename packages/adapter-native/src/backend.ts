@@ -25,6 +25,8 @@ export function createNativeBackend(): IpcBackend {
         Primitive.pipe,
         Primitive.duplexPipe,
         Primitive.fifo,
+        Primitive.unixSocket,
+        Primitive.networkSocket,
       ],
       [Feature.hostInterop, Feature.osProcesses, Feature.abstractSockets, Feature.network],
     ),

@@ -836,7 +836,9 @@ export class NetworkServer implements SocketServer<StreamSocket>, TrackedObject 
     }
     for (const socket of this.incoming.splice(0)) socket.destroy();
     untrack(this);
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Stops listening at once. Not awaiting the callback: Node calls it only once every accepted
+    // connection has ended, whereas a kernel listener's close leaves accepted sockets alone.
+    this.server.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -54,9 +54,10 @@ export interface SocketSendOptions extends NowaitOptions {
    * gets equivalent, independent objects in {@link ReceivedMessage.objects}; the sender keeps its
    * own (close them when no longer needed). At most {@link MAX_TRANSFER_OBJECTS}. On a stream
    * socket `data` must not be empty, since descriptors ride on bytes. A network socket rejects a
-   * non-empty `transfer` with `TypeError`.
+   * non-empty `transfer` with `TypeError`, as does any object that cannot travel (one without
+   * descriptors, such as a System V queue: pass its key instead).
    */
-  readonly transfer?: readonly Transferable[];
+  readonly transfer?: readonly IpcObject[];
 }
 
 /** Options of {@link DatagramSocket.send}. */
@@ -321,5 +322,5 @@ export function checkTransfer(options: SocketSendOptions | undefined): readonly 
   for (const [index, item] of transfer.entries()) {
     if (!isTransferable(item)) throw new TypeError(`options.transfer[${index}] is not a transferable ipcx object`);
   }
-  return transfer;
+  return transfer as readonly unknown[] as readonly Transferable[];
 }
