@@ -146,8 +146,8 @@ static Napi::Value SocketAccept(const Napi::CallbackInfo& info) {
 }
 
 // JS: socketConnect(fd, name, mode) -> 0 or -errno. Main thread, non-blocking connect(2). AF_UNIX
-// answers at once (0, ENOENT, ECONNREFUSED, ...) or EAGAIN when the backlog is full; EINPROGRESS
-// (other families) completes when the socket polls writable, with socketError for the result.
+// answers at once (0, ENOENT, ECONNREFUSED, EPROTOTYPE, ...) or EAGAIN when the backlog is full;
+// it never answers EINPROGRESS, so there is no "poll writable, then SO_ERROR" step to make.
 static Napi::Value SocketConnect(const Napi::CallbackInfo& info) {
   int fd = ArgInt32(info, 0, "fd");
   UnixAddress address = ArgAddress(info, 1);
@@ -163,15 +163,6 @@ static Napi::Value SocketConnectWait(const Napi::CallbackInfo& info) {
   Napi::Function callback = ArgFunction(info, 3, "callback");
   uint32_t id = GetData(info.Env())->waits->Start(info.Env(), std::make_unique<ConnectWait>(type, address), callback);
   return Napi::Number::New(info.Env(), id);
-}
-
-// JS: socketError(fd) -> -errno pending on the socket (0 if none). Main thread,
-// getsockopt(SO_ERROR): the outcome of a connect that answered EINPROGRESS.
-static Napi::Value SocketError(const Napi::CallbackInfo& info) {
-  int error = 0;
-  socklen_t length = sizeof error;
-  if (getsockopt(ArgInt32(info, 0, "fd"), SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
-  return Napi::Number::New(info.Env(), -error);
 }
 
 // JS: socketSend(fd, bytes, offset, length, fds | null, name, mode) -> bytes sent or -errno. Main
@@ -304,7 +295,6 @@ void InitSockets(Napi::Env env, Napi::Object exports) {
   exports.Set("socketAccept", Napi::Function::New(env, SocketAccept, "socketAccept"));
   exports.Set("socketConnect", Napi::Function::New(env, SocketConnect, "socketConnect"));
   exports.Set("socketConnectWait", Napi::Function::New(env, SocketConnectWait, "socketConnectWait"));
-  exports.Set("socketError", Napi::Function::New(env, SocketError, "socketError"));
   exports.Set("socketSend", Napi::Function::New(env, SocketSend, "socketSend"));
   exports.Set("socketReceive", Napi::Function::New(env, SocketReceive, "socketReceive"));
   exports.Set("socketPeerCredentials", Napi::Function::New(env, SocketPeerCredentials, "socketPeerCredentials"));

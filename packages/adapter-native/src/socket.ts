@@ -257,6 +257,8 @@ class NativeUnixMessageEndpoint extends DescriptorObject {
         if (this.type !== 'datagram') throw new TypeError('options.to is only for datagram sockets');
         to = checkUnixAddress('options.to', options.to);
       }
+      // recvmsg returns 0 both for an empty seqpacket message and at EOF: refuse the ambiguity.
+      if (this.type === 'seqpacket' && bytes.length === 0) throw new RangeError('data must not be empty on a seqpacket socket');
       if (this.closed) throw closedError(this.objectName, 'sendmsg');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       const fds = transfer.length > 0 ? descriptorsOf(transfer) : null;
@@ -319,7 +321,13 @@ class NativeUnixMessageEndpoint extends DescriptorObject {
       const attempt: Attempt<ReceivedMessage | null> = () => {
         const result = receiveOnce(this.fd, maxBytes, true, this.objectName);
         if (result === WOULD_BLOCK || result instanceof Error) return result;
-        return eofAsNull && result.eof ? null : strip(result);
+        if (eofAsNull && result.eof) return null;
+        // Only a datagram's sender is news; a seqpacket peer is always the connected one.
+        if (this.type === 'seqpacket') {
+          const { from: _from, ...message } = strip(result);
+          return message;
+        }
+        return strip(result);
       };
       return this.perform('read', attempt, options, nowait, timeoutMs, 'recvmsg');
     } catch (error) {
@@ -627,6 +635,10 @@ export class NetworkStreamSocket implements StreamSocket, TrackedObject {
     return this.isClosed || this.socket.remotePort === undefined ? undefined : { host: this.socket.remoteAddress!, port: this.socket.remotePort };
   }
 
+  [transferSymbol](): never {
+    throw new TypeError(`${this.objectName} cannot be transferred: only Unix sockets travel to other processes`);
+  }
+
   describe(): string {
     return this.objectName;
   }
@@ -789,6 +801,10 @@ export class NetworkServer implements SocketServer<StreamSocket>, TrackedObject 
     return this.isClosed;
   }
 
+  [transferSymbol](): never {
+    throw new TypeError(`${this.objectName} cannot be transferred: only Unix sockets travel to other processes`);
+  }
+
   describe(): string {
     return this.objectName;
   }
@@ -890,6 +906,10 @@ export class NetworkDatagramSocket implements DatagramSocket, TrackedObject {
 
   get remoteAddress(): SocketAddress | undefined {
     return undefined;
+  }
+
+  [transferSymbol](): never {
+    throw new TypeError(`${this.objectName} cannot be transferred: only Unix sockets travel to other processes`);
   }
 
   describe(): string {

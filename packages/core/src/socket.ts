@@ -137,7 +137,8 @@ export interface MessageSocket extends ConnectedSocket {
   /**
    * Sends one message, whole or not at all; resolves with its size. Waits while the peer's buffer
    * is full (with `nowait`: `EAGAIN`). `EMSGSIZE` if the message can never fit; `EPIPE` when
-   * the peer is gone. A seqpacket message must not be empty (an empty one reads as EOF).
+   * the peer is gone. A seqpacket message must not be empty (`RangeError`: `recvmsg` could not
+   * tell it from EOF).
    */
   send(data: Uint8Array | string, options?: SocketSendOptions): Promise<number>;
   /**
@@ -257,7 +258,8 @@ export interface NetworkListenOptions {
 /**
  * TCP and UDP sockets with `{ host, port }` addresses, behind the same {@link StreamSocket},
  * {@link DatagramSocket} and {@link SocketServer} interfaces as Unix sockets. They cannot carry
- * descriptors, and have no peer credentials.
+ * descriptors, have no peer credentials, and cannot be passed to children or over Unix sockets
+ * (`TypeError`): a child connects by address instead.
  */
 export interface NetworkSockets {
   /** A TCP server (`EADDRINUSE` when the port is taken). Port 0: any free port, see `address`. */

@@ -340,6 +340,7 @@ export function socketSuite(context: SuiteContext): void {
       await expect(s1.send('x', { transfer: [{}] as never })).rejects.toBeInstanceOf(TypeError);
       await expect(s1.send('', { transfer: [s2] })).rejects.toBeInstanceOf(RangeError);
       await expect(d1.send('x', { to: '/tmp/x.sock' } as never)).rejects.toBeInstanceOf(TypeError);
+      await expect(d1.send('')).rejects.toBeInstanceOf(RangeError);
       // Nothing was sent by the refused calls; both ends still work.
       await s1.write('ok');
       expect(text(await s2.read({ nowait: true }))).toBe('ok');
@@ -376,6 +377,7 @@ export function socketSuite(context: SuiteContext): void {
       await accepted.write('hi');
       expect(text(await client.read())).toBe('hi');
       await expect(accepted.send('x', { transfer: [client] })).rejects.toBeInstanceOf(TypeError);
+      await expect(context.backend().processes.spawn(context.child('hold'), { args: [0, client] })).rejects.toBeInstanceOf(TypeError);
       await server.close();
       await expect(network().connect({ host: '127.0.0.1', port })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
       await expect(server.accept()).rejects.toMatchObject({ code: 'EBADF' });
