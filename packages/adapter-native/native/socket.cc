@@ -1,7 +1,305 @@
 #include "socket.h"
 
+#include <fcntl.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "addon.h"
+#include "blocking_wait.h"
+#include "descriptor.h"
+#include "errors.h"
+
 namespace ipcx {
 
-void InitSockets(Napi::Env env, Napi::Object exports) {}
+namespace {
+
+// How JS names an address: a path, an abstract name, autobind (bind only), or none.
+enum AddressMode { kPath = 0, kAbstract = 1, kAutobind = 2, kNone = 3 };
+
+// The most descriptors one message carries (SCM_MAX_FD in the kernel).
+constexpr size_t kMaxFds = 253;
+
+struct UnixAddress {
+  sockaddr_un addr;
+  socklen_t length;
+};
+
+// Builds a sockaddr_un. A path is NUL-terminated; an abstract name starts with a NUL byte and its
+// length is given by addrlen alone (trailing bytes would be part of the name); autobind is the bare
+// family. Returns false when the name does not fit (JS checks first).
+bool MakeAddress(const std::string& name, int mode, UnixAddress* out) {
+  std::memset(&out->addr, 0, sizeof out->addr);
+  out->addr.sun_family = AF_UNIX;
+  constexpr size_t base = offsetof(sockaddr_un, sun_path);
+  if (mode == kAutobind) {
+    out->length = sizeof(sa_family_t);
+    return true;
+  }
+  if (name.size() + 1 > sizeof out->addr.sun_path) return false;
+  if (mode == kAbstract) {
+    std::memcpy(out->addr.sun_path + 1, name.data(), name.size());
+    out->length = static_cast<socklen_t>(base + 1 + name.size());
+  } else {
+    std::memcpy(out->addr.sun_path, name.data(), name.size());
+    out->length = static_cast<socklen_t>(base + name.size() + 1);
+  }
+  return true;
+}
+
+// The JS value of an address from the kernel: a path string, { abstract }, or undefined (unnamed).
+Napi::Value AddressToJs(Napi::Env env, const sockaddr_un& addr, socklen_t length) {
+  constexpr size_t base = offsetof(sockaddr_un, sun_path);
+  if (length <= base || addr.sun_family != AF_UNIX) return env.Undefined();
+  size_t size = length - base;
+  if (addr.sun_path[0] == '\0') {
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("abstract", Napi::String::New(env, addr.sun_path + 1, size - 1));
+    return out;
+  }
+  return Napi::String::New(env, addr.sun_path, strnlen(addr.sun_path, size));
+}
+
+// Reads the (name, mode) address arguments at index, index + 1.
+UnixAddress ArgAddress(const Napi::CallbackInfo& info, size_t index) {
+  int mode = ArgInt32(info, index + 1, "mode");
+  std::string name = mode == kPath || mode == kAbstract ? ArgString(info, index, "name") : std::string();
+  UnixAddress address;
+  if (!MakeAddress(name, mode, &address)) throw Napi::RangeError::New(info.Env(), "socket address too long");
+  return address;
+}
+
+// A blocking connect(2), for when the server's backlog is full: a non-blocking AF_UNIX connect
+// then fails with EAGAIN and nothing can be polled for room in the backlog. The socket is
+// blocking while it waits (it is ours alone) and made non-blocking once connected. The signal
+// of BlockingWait interrupts the wait with EINTR, after which connect can simply be called again.
+class ConnectWait : public BlockingWait {
+ public:
+  ConnectWait(int type, UnixAddress address) : type_(type), address_(address) {}
+  ~ConnectWait() override {
+    if (fd_ >= 0) close(fd_);
+  }
+  int Execute() override {
+    if (fd_ < 0) {
+      fd_ = socket(AF_UNIX, type_ | SOCK_CLOEXEC, 0);
+      if (fd_ < 0) return errno;
+    }
+    if (connect(fd_, reinterpret_cast<const sockaddr*>(&address_.addr), address_.length) != 0) {
+      int error = errno;
+      if (error == EINTR) return EINTR;
+      // A socket left connected by an interrupted call that still completed: success.
+      if (error == EISCONN) return MakeNonBlockingCloexec(fd_);
+      return error;
+    }
+    return MakeNonBlockingCloexec(fd_);
+  }
+  Napi::Value Result(Napi::Env env) override {
+    int fd = fd_;
+    fd_ = -1;
+    return Napi::Number::New(env, fd);
+  }
+  const char* Syscall() const override { return "connect"; }
+
+ private:
+  int type_;
+  UnixAddress address_;
+  int fd_ = -1;
+};
+
+}  // namespace
+
+// JS: socketOpen(type) -> fd. Main thread. socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC).
+// Throws IpcError.
+static Napi::Value SocketOpen(const Napi::CallbackInfo& info) {
+  int fd = socket(AF_UNIX, ArgInt32(info, 0, "type") | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) ThrowSysError(info.Env(), errno, "socket");
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// JS: socketBind(fd, name, mode) -> 0 or -errno. Main thread, bind(2): creates the socket file of
+// a path (EADDRINUSE if the path exists), claims an abstract name, or autobinds.
+static Napi::Value SocketBind(const Napi::CallbackInfo& info) {
+  int fd = ArgInt32(info, 0, "fd");
+  UnixAddress address = ArgAddress(info, 1);
+  int result = bind(fd, reinterpret_cast<const sockaddr*>(&address.addr), address.length);
+  return Napi::Number::New(info.Env(), result == 0 ? 0 : -errno);
+}
+
+// JS: socketListen(fd, backlog) -> 0 or -errno. Main thread, listen(2).
+static Napi::Value SocketListen(const Napi::CallbackInfo& info) {
+  int result = listen(ArgInt32(info, 0, "fd"), ArgInt32(info, 1, "backlog"));
+  return Napi::Number::New(info.Env(), result == 0 ? 0 : -errno);
+}
+
+// JS: socketAccept(fd) -> new fd or -errno (EAGAIN when no connection waits). Main thread,
+// accept4(SOCK_NONBLOCK | SOCK_CLOEXEC): the new descriptor is ready for the poll engine at once.
+static Napi::Value SocketAccept(const Napi::CallbackInfo& info) {
+  int fd = ArgInt32(info, 0, "fd");
+  int result = RetryEintr([&] { return accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC); });
+  return Napi::Number::New(info.Env(), result >= 0 ? result : -errno);
+}
+
+// JS: socketConnect(fd, name, mode) -> 0 or -errno. Main thread, non-blocking connect(2). AF_UNIX
+// answers at once (0, ENOENT, ECONNREFUSED, EPROTOTYPE, ...) or EAGAIN when the backlog is full;
+// it never answers EINPROGRESS, so there is no "poll writable, then SO_ERROR" step to make.
+static Napi::Value SocketConnect(const Napi::CallbackInfo& info) {
+  int fd = ArgInt32(info, 0, "fd");
+  UnixAddress address = ArgAddress(info, 1);
+  int result = RetryEintr([&] { return connect(fd, reinterpret_cast<const sockaddr*>(&address.addr), address.length); });
+  return Napi::Number::New(info.Env(), result == 0 ? 0 : -errno);
+}
+
+// JS: socketConnectWait(type, name, mode, callback(errno, fd)) -> wait id. A new socket's blocking
+// connect(2) on a waiter thread (see ConnectWait); cancelWait(id) interrupts it.
+static Napi::Value SocketConnectWait(const Napi::CallbackInfo& info) {
+  int type = ArgInt32(info, 0, "type");
+  UnixAddress address = ArgAddress(info, 1);
+  Napi::Function callback = ArgFunction(info, 3, "callback");
+  uint32_t id = GetData(info.Env())->waits->Start(info.Env(), std::make_unique<ConnectWait>(type, address), callback);
+  return Napi::Number::New(info.Env(), id);
+}
+
+// JS: socketSend(fd, bytes, offset, length, fds | null, name, mode) -> bytes sent or -errno. Main
+// thread, sendmsg(MSG_DONTWAIT | MSG_NOSIGNAL): never blocks, never raises SIGPIPE (EPIPE comes
+// back as -EPIPE). fds travel as one SCM_RIGHTS message; mode kNone sends to the connected peer.
+static Napi::Value SocketSend(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgInt32(info, 0, "fd");
+  ByteRange range = ArgBytes(info, 1, "bytes");
+  std::vector<int> fds;
+  if (info[4].IsArray()) {
+    Napi::Array array = info[4].As<Napi::Array>();
+    if (array.Length() > kMaxFds) throw Napi::RangeError::New(env, "too many descriptors");
+    for (uint32_t i = 0; i < array.Length(); i++) fds.push_back(array.Get(i).As<Napi::Number>().Int32Value());
+  }
+  UnixAddress address;
+  bool addressed = ArgInt32(info, 6, "mode") != kNone;
+  if (addressed) address = ArgAddress(info, 5);
+
+  iovec iov{range.data, range.length};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (addressed) {
+    msg.msg_name = &address.addr;
+    msg.msg_namelen = address.length;
+  }
+  std::vector<char> control;
+  if (!fds.empty()) {
+    control.assign(CMSG_SPACE(sizeof(int) * fds.size()), 0);
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
+    cmsghdr* header = CMSG_FIRSTHDR(&msg);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    std::memcpy(CMSG_DATA(header), fds.data(), sizeof(int) * fds.size());
+  }
+  ssize_t n = RetryEintr([&] { return sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL); });
+  return Napi::Number::New(env, n >= 0 ? static_cast<double>(n) : -errno);
+}
+
+// JS: socketReceive(fd, bytes, offset, length, message) -> -errno, or { bytes, truncated, fds?,
+// from? }. Main thread, recvmsg(MSG_DONTWAIT | MSG_CMSG_CLOEXEC): received descriptors are
+// close-on-exec from the start (no window for a fork to inherit them) and made non-blocking
+// here. With message true (datagram, seqpacket) MSG_TRUNC reports a message longer than the
+// buffer; a stream socket must not get that flag (it would discard bytes instead).
+static Napi::Value SocketReceive(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgInt32(info, 0, "fd");
+  ByteRange range = ArgBytes(info, 1, "bytes");
+  bool message = info[4].ToBoolean();
+  sockaddr_un from{};
+  iovec iov{range.data, range.length};
+  // Aligned for cmsghdr; room for the most descriptors one message can carry.
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_name = &from;
+  msg.msg_namelen = sizeof from;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  int flags = MSG_DONTWAIT | MSG_CMSG_CLOEXEC | (message ? MSG_TRUNC : 0);
+  ssize_t n = RetryEintr([&] { return recvmsg(fd, &msg, flags); });
+  if (n < 0) return Napi::Number::New(env, -errno);
+
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("bytes", Napi::Number::New(env, static_cast<double>(static_cast<size_t>(n) < range.length ? n : range.length)));
+  out.Set("truncated", Napi::Boolean::New(env, (msg.msg_flags & MSG_TRUNC) != 0));
+  Napi::Array fds = Napi::Array::New(env);
+  for (cmsghdr* header = CMSG_FIRSTHDR(&msg); header != nullptr; header = CMSG_NXTHDR(&msg, header)) {
+    if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) continue;
+    size_t count = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; i++) {
+      int received;
+      std::memcpy(&received, CMSG_DATA(header) + i * sizeof(int), sizeof(int));
+      MakeNonBlockingCloexec(received);
+      fds.Set(fds.Length(), Napi::Number::New(env, received));
+    }
+  }
+  if (fds.Length() > 0) out.Set("fds", fds);
+  if (msg.msg_namelen > 0) out.Set("from", AddressToJs(env, from, msg.msg_namelen));
+  return out;
+}
+
+// JS: socketPeerCredentials(fd) -> [pid, uid, gid]. Main thread, getsockopt(SO_PEERCRED).
+// Throws IpcError (ENOTCONN, EBADF, ...).
+static Napi::Value SocketPeerCredentials(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ucred credentials{};
+  socklen_t length = sizeof credentials;
+  if (getsockopt(ArgInt32(info, 0, "fd"), SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) ThrowSysError(env, errno, "getsockopt");
+  Napi::Array out = Napi::Array::New(env, 3);
+  out.Set(0u, Napi::Number::New(env, credentials.pid));
+  out.Set(1u, Napi::Number::New(env, credentials.uid));
+  out.Set(2u, Napi::Number::New(env, credentials.gid));
+  return out;
+}
+
+// JS: socketName(fd, peer) -> path | { abstract } | undefined. Main thread, getsockname(2) or
+// getpeername(2). undefined for an unnamed socket or (peer) an unconnected one.
+static Napi::Value SocketName(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgInt32(info, 0, "fd");
+  bool peer = info[1].ToBoolean();
+  sockaddr_un addr{};
+  socklen_t length = sizeof addr;
+  int result = peer ? getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &length) : getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
+  if (result != 0) {
+    if (errno == ENOTCONN) return env.Undefined();
+    ThrowSysError(env, errno, peer ? "getpeername" : "getsockname");
+  }
+  return AddressToJs(env, addr, length);
+}
+
+// JS: socketListening(fd) -> boolean. Main thread, getsockopt(SO_ACCEPTCONN): tells a listening
+// socket from a connected one when a descriptor arrives from another process. Throws IpcError.
+static Napi::Value SocketListening(const Napi::CallbackInfo& info) {
+  int value = 0;
+  socklen_t length = sizeof value;
+  if (getsockopt(ArgInt32(info, 0, "fd"), SOL_SOCKET, SO_ACCEPTCONN, &value, &length) != 0) ThrowSysError(info.Env(), errno, "getsockopt");
+  return Napi::Boolean::New(info.Env(), value != 0);
+}
+
+void InitSockets(Napi::Env env, Napi::Object exports) {
+  exports.Set("socketOpen", Napi::Function::New(env, SocketOpen, "socketOpen"));
+  exports.Set("socketBind", Napi::Function::New(env, SocketBind, "socketBind"));
+  exports.Set("socketListen", Napi::Function::New(env, SocketListen, "socketListen"));
+  exports.Set("socketAccept", Napi::Function::New(env, SocketAccept, "socketAccept"));
+  exports.Set("socketConnect", Napi::Function::New(env, SocketConnect, "socketConnect"));
+  exports.Set("socketConnectWait", Napi::Function::New(env, SocketConnectWait, "socketConnectWait"));
+  exports.Set("socketSend", Napi::Function::New(env, SocketSend, "socketSend"));
+  exports.Set("socketReceive", Napi::Function::New(env, SocketReceive, "socketReceive"));
+  exports.Set("socketPeerCredentials", Napi::Function::New(env, SocketPeerCredentials, "socketPeerCredentials"));
+  exports.Set("socketName", Napi::Function::New(env, SocketName, "socketName"));
+  exports.Set("socketListening", Napi::Function::New(env, SocketListening, "socketListening"));
+}
 
 }  // namespace ipcx

@@ -28,6 +28,8 @@ export function createNativeBackend(): IpcBackend {
         Primitive.posixMessageQueue,
         Primitive.messageQueue,
         Primitive.sharedMemory,
+        Primitive.unixSocket,
+        Primitive.networkSocket,
       ],
       [Feature.hostInterop, Feature.osProcesses, Feature.abstractSockets, Feature.network],
     ),

@@ -22,6 +22,7 @@ import {
   type NowaitOptions,
   type ReadOptions,
   type TransferRecord,
+  type WaitOptions,
   type WriteOptions,
 } from '@ipcx/core';
 import { PollEvent, addon, errorFromErrno } from './addon.js';
@@ -29,8 +30,6 @@ import { track, untrack, type TrackedObject } from './registry.js';
 import { cancellationError, watchCancellation, type CancelReason } from './wait.js';
 
 const EAGAIN = 11;
-/** What tryRead returns when the kernel said EAGAIN (a symbol: a byte count may well be 11). */
-const WOULD_BLOCK: unique symbol = Symbol('would block');
 const MAX_READ_BYTES = 1 << 30;
 /**
  * Longest spin before a read parks in libuv's poll, in milliseconds (20 µs). Waking a parked
@@ -43,19 +42,18 @@ const MAX_SPIN_MS = 0.02;
 const MIN_SPIN_MS = 0.0025;
 const PROBE_EVERY = 16;
 
-interface PendingRead {
-  maxBytes: number;
-  /** Where to read for readInto; undefined for read, which returns a new array. */
-  into: Uint8Array | undefined;
-  resolve(result: Uint8Array | null | number): void;
-  reject(error: Error): void;
-  stopWatching(): void;
-}
+/** What an {@link Attempt} returns when the kernel said EAGAIN: keep the operation queued. */
+export const WOULD_BLOCK: unique symbol = Symbol('ipcx.wouldBlock');
 
-interface PendingWrite {
-  bytes: Uint8Array;
-  written: number;
-  resolve(count: number): void;
+/**
+ * One non-blocking try of a queued operation: its result, the error to reject with, or
+ * {@link WOULD_BLOCK} to wait for readiness and try again.
+ */
+export type Attempt<T> = () => T | Error | typeof WOULD_BLOCK;
+
+interface PendingOperation {
+  attempt: Attempt<unknown>;
+  resolve(value: unknown): void;
   reject(error: Error): void;
   stopWatching(): void;
 }
@@ -66,20 +64,24 @@ export interface StreamDirections {
   readonly write: boolean;
 }
 
-export class DescriptorStream implements TrackedObject {
+/**
+ * The engine under every descriptor object (streams, sockets, servers): the descriptor, a queue of
+ * pending operations per direction served in call order, the uv_poll that watches only while
+ * something is queued, close, leak tracking and transfer.
+ */
+export class DescriptorObject implements TrackedObject {
   /** The descriptor, or -1 once closed. */
   protected fd: number;
   private pollId = 0;
   private interest = 0;
-  private readonly reads: PendingRead[] = [];
-  private readonly writes: PendingWrite[] = [];
-  private scratch: Uint8Array | undefined;
-  // The current spin window: full after a spin that caught data, halved after one that did not,
-  // off below MIN_SPIN_MS (then probed again now and then, since the peer's pace may change).
-  private spinMs = MAX_SPIN_MS;
-  private parkedReads = 0;
+  private readonly reads: PendingOperation[] = [];
+  private readonly writes: PendingOperation[] = [];
   // What the FinalizationRegistry closes if this object is dropped without close().
   private readonly held: { fds: number[]; polls: number[] };
+  // The current spin window of reads: full after a spin that caught data, halved after one that
+  // did not, off below MIN_SPIN_MS (then probed again now and then: the peer's pace may change).
+  private spinMs = MAX_SPIN_MS;
+  private parkedReads = 0;
 
   constructor(
     fd: number,
@@ -87,7 +89,6 @@ export class DescriptorStream implements TrackedObject {
     protected readonly objectName: string,
     /** Transfer kind, e.g. `'pipe-reader'`. */
     protected readonly kind: string,
-    private readonly directions: StreamDirections,
   ) {
     this.fd = fd;
     this.held = { fds: [fd], polls: [] };
@@ -108,91 +109,53 @@ export class DescriptorStream implements TrackedObject {
     return `${this.objectName} (fd ${this.fd})`;
   }
 
-  /** See {@link ByteReader.read}. */
-  read(options?: ReadOptions): Promise<Uint8Array | null> {
-    try {
-      const maxBytes = options?.maxBytes === undefined ? DEFAULT_READ_BYTES : checkInteger('options.maxBytes', options.maxBytes, 1, MAX_READ_BYTES);
-      return this.startRead(maxBytes, undefined, options) as Promise<Uint8Array | null>;
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  /** True while operations of that direction are queued (a new one must queue behind them). */
+  protected busy(direction: 'read' | 'write'): boolean {
+    return (direction === 'read' ? this.reads : this.writes).length > 0;
   }
 
-  /** See {@link ByteReader.readInto}. */
-  readInto(buffer: Uint8Array, options?: NowaitOptions): Promise<number> {
-    try {
-      if (!(buffer instanceof Uint8Array)) throw new TypeError('buffer must be a Uint8Array');
-      if (buffer.length === 0) throw new RangeError('buffer must not be empty');
-      return this.startRead(buffer.length, buffer, options) as Promise<number>;
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  private startRead(maxBytes: number, into: Uint8Array | undefined, options: NowaitOptions | undefined): Promise<Uint8Array | null | number> {
-    const nowait = checkOptionalBoolean('options.nowait', options?.nowait);
-    const timeoutMs = checkWaitOptions(options);
-    if (!this.directions.read) throw new TypeError(`${this.objectName} is not readable`);
-    if (this.closed) throw closedError(this.objectName, 'read');
-    if (options?.signal?.aborted) throw abortErrorFor(options.signal);
-    if (this.reads.length === 0) {
-      let result = this.tryRead(maxBytes, into);
-      if (result === WOULD_BLOCK && !nowait) result = this.spinRead(maxBytes, into);
+  /**
+   * Runs an operation: at once on the calling thread when nothing of its direction is queued,
+   * else (or when the attempt says WOULD_BLOCK) queued until the descriptor polls ready. The
+   * caller has validated its arguments and checked `closed` and `signal.aborted`. With `nowait`,
+   * rejects with EAGAIN instead of queueing.
+   */
+  protected perform<T>(direction: 'read' | 'write', attempt: Attempt<T>, options: WaitOptions | undefined, nowait: boolean, timeoutMs: number, syscall: string): Promise<T> {
+    const queue = direction === 'read' ? this.reads : this.writes;
+    if (queue.length === 0) {
+      let result = attempt();
+      if (result === WOULD_BLOCK && direction === 'read' && !nowait) result = this.spin(attempt);
       if (result !== WOULD_BLOCK) return result instanceof Error ? Promise.reject(result) : Promise.resolve(result);
     }
-    if (nowait) throw errorFromErrno(-EAGAIN, { syscall: 'read', object: this.objectName });
-    return new Promise((resolve, reject) => {
-      const pending: PendingRead = { maxBytes, into, resolve, reject, stopWatching: () => {} };
+    if (nowait) return Promise.reject(errorFromErrno(-EAGAIN, { syscall, object: this.objectName }));
+    return new Promise<T>((resolve, reject) => {
+      const pending: PendingOperation = { attempt, resolve: resolve as (value: unknown) => void, reject, stopWatching: () => {} };
       pending.stopWatching = watchCancellation(options, timeoutMs, (reason) => {
-        this.reads.splice(this.reads.indexOf(pending), 1);
+        queue.splice(queue.indexOf(pending), 1);
         this.updateInterest();
-        reject(cancellationError(reason, options, { syscall: 'read', object: this.objectName }));
+        reject(cancellationError(reason, options, { syscall, object: this.objectName }));
       });
-      this.reads.push(pending);
+      queue.push(pending);
       this.updateInterest();
     });
   }
 
-  /** See {@link ByteWriter.write}. */
-  write(data: Uint8Array | string, options?: WriteOptions): Promise<number> {
-    try {
-      const bytes = toBytes('data', data);
-      const nowait = checkOptionalBoolean('options.nowait', options?.nowait);
-      const timeoutMs = checkWaitOptions(options);
-      if (!this.directions.write) throw new TypeError(`${this.objectName} is not writable`);
-      if (this.closed) throw closedError(this.objectName, 'write');
-      if (options?.signal?.aborted) throw abortErrorFor(options.signal);
-      let written = 0;
-      if (this.writes.length === 0) {
-        const result = this.tryWrite(bytes, 0);
-        if (result instanceof Error) throw result;
-        written = result;
-        if (written === bytes.length) return Promise.resolve(written);
-      }
-      if (nowait) {
-        if (written > 0) return Promise.resolve(written);
-        throw errorFromErrno(-EAGAIN, { syscall: 'write', object: this.objectName });
-      }
-      return new Promise((resolve, reject) => {
-        const pending: PendingWrite = { bytes, written, resolve, reject, stopWatching: () => {} };
-        pending.stopWatching = watchCancellation(options, timeoutMs, (reason) => {
-          this.writes.splice(this.writes.indexOf(pending), 1);
-          this.updateInterest();
-          reject(cancellationError(reason, options, { syscall: 'write', object: this.objectName }));
-        });
-        this.writes.push(pending);
-        this.updateInterest();
-      });
-    } catch (error) {
-      return Promise.reject(error);
+  /** Retries a read for at most the current spin window before the caller parks it in the poll. */
+  private spin<T>(attempt: Attempt<T>): T | Error | typeof WOULD_BLOCK {
+    if (this.spinMs === 0) {
+      if (++this.parkedReads % PROBE_EVERY !== 0) return WOULD_BLOCK;
+      this.spinMs = MIN_SPIN_MS;
     }
-  }
-
-  /** Stops writing (`shutdown(SHUT_WR)`), for sockets. The other side reads EOF. */
-  protected shutdownWrite(): void {
-    if (this.closed) throw closedError(this.objectName, 'shutdown');
-    const result = addon.shutdown(this.fd, 1);
-    if (result < 0) throw errorFromErrno(result, { syscall: 'shutdown', object: this.objectName });
+    const deadline = performance.now() + this.spinMs;
+    do {
+      const result = attempt();
+      if (result !== WOULD_BLOCK) {
+        this.spinMs = MAX_SPIN_MS;
+        return result;
+      }
+    } while (performance.now() < deadline);
+    this.spinMs = this.spinMs / 2 < MIN_SPIN_MS ? 0 : this.spinMs / 2;
+    return WOULD_BLOCK;
   }
 
   /** Gives up the descriptor; pending operations reject with EBADF. */
@@ -213,23 +176,15 @@ export class DescriptorStream implements TrackedObject {
     this.pollId = 0;
     addon.close(fd);
     untrack(this);
+    this.afterClose();
     return Promise.resolve();
   }
 
+  /** Called once the descriptor is closed (e.g. a server removes its socket file). */
+  protected afterClose(): void {}
+
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    return iterateReader(this as never);
-  }
-
-  readableStream(): ReadableStream<Uint8Array> {
-    return readerToWebStream(this as never);
-  }
-
-  writableStream(): WritableStream<Uint8Array> {
-    return writerToWebStream(this as never);
   }
 
   [transferSymbol](): TransferRecord {
@@ -240,59 +195,6 @@ export class DescriptorStream implements TrackedObject {
   /** Plain data that travels with the descriptor (e.g. a FIFO's path). */
   protected transferData(): unknown {
     return undefined;
-  }
-
-  /** Retries a read for at most the current spin window before the caller parks it in the poll. */
-  private spinRead(maxBytes: number, into: Uint8Array | undefined): ReturnType<DescriptorStream['tryRead']> {
-    if (this.spinMs === 0) {
-      if (++this.parkedReads % PROBE_EVERY !== 0) return WOULD_BLOCK;
-      this.spinMs = MIN_SPIN_MS;
-    }
-    const deadline = performance.now() + this.spinMs;
-    do {
-      const result = this.tryRead(maxBytes, into);
-      if (result !== WOULD_BLOCK) {
-        this.spinMs = MAX_SPIN_MS;
-        return result;
-      }
-    } while (performance.now() < deadline);
-    this.spinMs = this.spinMs / 2 < MIN_SPIN_MS ? 0 : this.spinMs / 2;
-    return WOULD_BLOCK;
-  }
-
-  /**
-   * Into `into`: the count (0 at EOF). Otherwise a new exact-size chunk, or null at EOF.
-   * WOULD_BLOCK when nothing is there; the error on failure.
-   */
-  private tryRead(maxBytes: number, into: Uint8Array | undefined): Uint8Array | null | number | typeof WOULD_BLOCK | Error {
-    if (into !== undefined) {
-      const n = addon.read(this.fd, into, 0, into.length);
-      if (n === -EAGAIN) return WOULD_BLOCK;
-      return n < 0 ? errorFromErrno(n, { syscall: 'read', object: this.objectName }) : n;
-    }
-    // One scratch buffer per stream, reused: a fresh large buffer per read costs page faults
-    // (measured: more than the copy below). The caller gets an exact-size copy.
-    let buffer = this.scratch;
-    if (buffer === undefined || buffer.length < maxBytes) buffer = this.scratch = Buffer.allocUnsafeSlow(Math.max(maxBytes, 4096));
-    const n = addon.read(this.fd, buffer, 0, maxBytes);
-    if (n === -EAGAIN) return WOULD_BLOCK;
-    if (n < 0) return errorFromErrno(n, { syscall: 'read', object: this.objectName });
-    if (n === 0) return null;
-    const chunk = Buffer.allocUnsafe(n);
-    chunk.set(buffer.subarray(0, n));
-    return chunk;
-  }
-
-  /** Bytes written (possibly 0 on EAGAIN) or the error. */
-  private tryWrite(bytes: Uint8Array, offset: number): number | Error {
-    let written = 0;
-    while (offset + written < bytes.length) {
-      const n = addon.write(this.fd, bytes, offset + written, bytes.length - offset - written);
-      if (n === -EAGAIN) break;
-      if (n < 0) return errorFromErrno(n, { syscall: 'write', object: this.objectName });
-      written += n;
-    }
-    return written;
   }
 
   private updateInterest(): void {
@@ -314,30 +216,152 @@ export class DescriptorStream implements TrackedObject {
   // after an error, so interest is re-armed below.
   private onReady(status: number, _events: number): void {
     if (status < 0) this.interest = 0;
-    while (this.reads.length > 0 && !this.closed) {
-      const pending = this.reads[0]!;
-      const result = this.tryRead(pending.maxBytes, pending.into);
-      if (result === WOULD_BLOCK) break;
-      this.reads.shift();
-      pending.stopWatching();
-      if (result instanceof Error) pending.reject(result);
-      else pending.resolve(result);
-    }
-    while (this.writes.length > 0 && !this.closed) {
-      const pending = this.writes[0]!;
-      const result = this.tryWrite(pending.bytes, pending.written);
-      if (result instanceof Error) {
-        this.writes.shift();
+    for (const queue of [this.reads, this.writes]) {
+      while (queue.length > 0 && !this.closed) {
+        const pending = queue[0]!;
+        const result = pending.attempt();
+        if (result === WOULD_BLOCK) break;
+        queue.shift();
         pending.stopWatching();
-        pending.reject(result);
-        continue;
+        if (result instanceof Error) pending.reject(result);
+        else pending.resolve(result);
       }
-      pending.written += result;
-      if (pending.written < pending.bytes.length) break;
-      this.writes.shift();
-      pending.stopWatching();
-      pending.resolve(pending.written);
     }
     this.updateInterest();
+  }
+}
+
+/** A byte stream over a descriptor: pipe ends, FIFO ends, duplex pipes, stream sockets. */
+export class DescriptorStream extends DescriptorObject {
+  private scratch: Uint8Array | undefined;
+
+  constructor(fd: number, objectName: string, kind: string, private readonly directions: StreamDirections) {
+    super(fd, objectName, kind);
+  }
+
+  /** See {@link ByteReader.read}. */
+  read(options?: ReadOptions): Promise<Uint8Array | null> {
+    try {
+      const maxBytes = options?.maxBytes === undefined ? DEFAULT_READ_BYTES : checkInteger('options.maxBytes', options.maxBytes, 1, MAX_READ_BYTES);
+      const nowait = checkOptionalBoolean('options.nowait', options?.nowait);
+      const timeoutMs = checkWaitOptions(options);
+      if (!this.directions.read) throw new TypeError(`${this.objectName} is not readable`);
+      if (this.closed) throw closedError(this.objectName, 'read');
+      if (options?.signal?.aborted) throw abortErrorFor(options.signal);
+      return this.perform('read', () => this.tryRead(maxBytes), options, nowait, timeoutMs, 'read');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** See {@link ByteReader.readInto}. */
+  readInto(buffer: Uint8Array, options?: NowaitOptions): Promise<number> {
+    try {
+      if (!(buffer instanceof Uint8Array)) throw new TypeError('buffer must be a Uint8Array');
+      if (buffer.length === 0) throw new RangeError('buffer must not be empty');
+      const nowait = checkOptionalBoolean('options.nowait', options?.nowait);
+      const timeoutMs = checkWaitOptions(options);
+      if (!this.directions.read) throw new TypeError(`${this.objectName} is not readable`);
+      if (this.closed) throw closedError(this.objectName, 'read');
+      if (options?.signal?.aborted) throw abortErrorFor(options.signal);
+      const attempt: Attempt<number> = () => {
+        const n = this.sysRead(buffer, 0, buffer.length);
+        if (n === -EAGAIN) return WOULD_BLOCK;
+        return n < 0 ? errorFromErrno(n, { syscall: 'read', object: this.objectName }) : n;
+      };
+      return this.perform('read', attempt, options, nowait, timeoutMs, 'read');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** See {@link ByteWriter.write}. */
+  write(data: Uint8Array | string, options?: WriteOptions): Promise<number> {
+    try {
+      const bytes = toBytes('data', data);
+      const nowait = checkOptionalBoolean('options.nowait', options?.nowait);
+      const timeoutMs = checkWaitOptions(options);
+      if (!this.directions.write) throw new TypeError(`${this.objectName} is not writable`);
+      if (this.closed) throw closedError(this.objectName, 'write');
+      if (options?.signal?.aborted) throw abortErrorFor(options.signal);
+      return this.writeBytes(bytes, undefined, options, nowait, timeoutMs, 'write');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Writes all of `bytes` (validated by the caller); `fds`, if any, ride on the first bytes that
+   * go out (sockets only). With `nowait`: what fits now, or EAGAIN when nothing does.
+   */
+  protected writeBytes(bytes: Uint8Array, fds: number[] | undefined, options: WriteOptions | undefined, nowait: boolean, timeoutMs: number, syscall: string): Promise<number> {
+    let written = 0;
+    let attach = fds;
+    const attempt: Attempt<number> = () => {
+      while (written < bytes.length) {
+        const n = this.sysWrite(bytes, written, bytes.length - written, attach);
+        if (n === -EAGAIN) return WOULD_BLOCK;
+        if (n < 0) return errorFromErrno(n, { syscall, object: this.objectName });
+        attach = undefined;
+        written += n;
+      }
+      return written;
+    };
+    if (nowait) {
+      if (this.busy('write')) return Promise.reject(errorFromErrno(-EAGAIN, { syscall, object: this.objectName }));
+      const result = attempt();
+      if (result instanceof Error) return Promise.reject(result);
+      if (result !== WOULD_BLOCK) return Promise.resolve(result);
+      if (written > 0) return Promise.resolve(written);
+      return Promise.reject(errorFromErrno(-EAGAIN, { syscall, object: this.objectName }));
+    }
+    return this.perform('write', attempt, options, false, timeoutMs, syscall);
+  }
+
+  /** The non-blocking read call: bytes read, 0 at EOF, or -errno. Sockets override it. */
+  protected sysRead(buffer: Uint8Array, offset: number, length: number): number {
+    return addon.read(this.fd, buffer, offset, length);
+  }
+
+  /**
+   * The non-blocking write call: bytes written or -errno. Sockets override it (sendmsg with
+   * MSG_NOSIGNAL, and `fds` as SCM_RIGHTS); `fds` is always undefined for pipes and FIFOs.
+   */
+  protected sysWrite(bytes: Uint8Array, offset: number, length: number, _fds: number[] | undefined): number {
+    return addon.write(this.fd, bytes, offset, length);
+  }
+
+  /** Stops writing (`shutdown(SHUT_WR)`), for sockets. The other side reads EOF. */
+  protected shutdownWrite(): void {
+    if (this.closed) throw closedError(this.objectName, 'shutdown');
+    const result = addon.shutdown(this.fd, 1);
+    if (result < 0) throw errorFromErrno(result, { syscall: 'shutdown', object: this.objectName });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return iterateReader(this as never);
+  }
+
+  readableStream(): ReadableStream<Uint8Array> {
+    return readerToWebStream(this as never);
+  }
+
+  writableStream(): WritableStream<Uint8Array> {
+    return writerToWebStream(this as never);
+  }
+
+  /** A new exact-size chunk, null at EOF, WOULD_BLOCK when nothing is there, or the error. */
+  private tryRead(maxBytes: number): Uint8Array | null | typeof WOULD_BLOCK | Error {
+    // One scratch buffer per stream, reused: a fresh large buffer per read costs page faults
+    // (measured: more than the copy below). The caller gets an exact-size copy.
+    let buffer = this.scratch;
+    if (buffer === undefined || buffer.length < maxBytes) buffer = this.scratch = Buffer.allocUnsafeSlow(Math.max(maxBytes, 4096));
+    const n = this.sysRead(buffer, 0, maxBytes);
+    if (n === -EAGAIN) return WOULD_BLOCK;
+    if (n < 0) return errorFromErrno(n, { syscall: 'read', object: this.objectName });
+    if (n === 0) return null;
+    const chunk = Buffer.allocUnsafe(n);
+    chunk.set(buffer.subarray(0, n));
+    return chunk;
   }
 }
