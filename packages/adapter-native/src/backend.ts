@@ -25,6 +25,8 @@ export function createNativeBackend(): IpcBackend {
         Primitive.pipe,
         Primitive.duplexPipe,
         Primitive.fifo,
+        Primitive.semaphore,
+        Primitive.posixSemaphore,
       ],
       [Feature.hostInterop, Feature.osProcesses, Feature.abstractSockets, Feature.network],
     ),

@@ -41,8 +41,9 @@ export interface SemaphoreOperation {
   /** The amount to add (negative: subtract), `-SEMVMX..SEMVMX`; `0` waits for zero. */
   readonly delta: number;
   /**
-   * `IPC_NOWAIT` for this operation: if it cannot be applied now, the whole call fails with
-   * `EAGAIN` instead of waiting (nothing is applied).
+   * `IPC_NOWAIT` for this operation: the kernel checks the list in order, and if the first
+   * operation that cannot be applied now has this flag, the whole call fails with `EAGAIN` instead
+   * of waiting (nothing is applied). If an earlier operation without it has to wait, the call waits.
    */
   readonly nowait?: boolean;
   /**
@@ -129,8 +130,8 @@ export interface SemaphoreSet extends IpcObject {
    * applied until every operation can be, and then all are applied at once. Resolves when applied.
    *
    * Waits (without blocking the event loop) while any operation would make a value negative or
-   * waits for zero. Rejects with `EAGAIN` if `nowait` (or an operation's own `nowait`) and it would
-   * wait, or when `timeout` passes (the kernel's `semtimedop` code); `EIDRM` if the set is removed
+   * waits for zero. Rejects with `EAGAIN` if `nowait` (or the own `nowait` of the first operation
+   * that cannot be applied) and it would wait, or when `timeout` passes (the kernel's `semtimedop` code); `EIDRM` if the set is removed
    * while waiting; `ERANGE` if a value would exceed `SEMVMX`; `E2BIG` with more operations than
    * the kernel's `SEMOPM`; `EACCES` without permission; `AbortError` when `signal` fires; `EBADF`
    * when this handle is closed. Throws `TypeError`/`RangeError` for an empty list, an index outside
