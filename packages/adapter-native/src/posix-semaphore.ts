@@ -51,27 +51,33 @@ const KIND = 'posix-semaphore';
 
 /** An open POSIX named semaphore. */
 export class NativePosixSemaphore implements PosixSemaphore, TrackedObject {
+  /** Waits in flight on waiter threads, interrupted by {@link close}. */
   readonly pendingWaits = new Set<PendingWait>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private isClosed = false;
   private readonly objectName: string;
 
+  /** Wraps a handle from `semOpen`. */
   constructor(
     private readonly handle: SemHandle,
+    /** See {@link PosixSemaphore.name}. */
     readonly name: string,
   ) {
     this.objectName = `POSIX semaphore '${name}'`;
     track(this, { fds: [], polls: [] });
   }
 
+  /** See {@link PosixSemaphore.closed}. */
   get closed(): boolean {
     return this.isClosed;
   }
 
+  /** For leak reports. */
   describe(): string {
     return this.objectName;
   }
 
+  /** See {@link PosixSemaphore.wait}. */
   wait(options?: PosixSemaphoreWaitOptions): Promise<void> {
     try {
       const { nowait, signal } = checkOptions<PosixSemaphoreWaitOptions>('options', options);
@@ -101,6 +107,7 @@ export class NativePosixSemaphore implements PosixSemaphore, TrackedObject {
     }
   }
 
+  /** See {@link PosixSemaphore.tryWait}. */
   tryWait(): boolean {
     this.ensureOpen('sem_trywait');
     const result = native.semTryWait(this.handle);
@@ -109,12 +116,14 @@ export class NativePosixSemaphore implements PosixSemaphore, TrackedObject {
     throw errorFromErrno(result, { syscall: 'sem_trywait', path: this.name, object: this.objectName });
   }
 
+  /** See {@link PosixSemaphore.post}. */
   post(): void {
     this.ensureOpen('sem_post');
     const result = native.semPost(this.handle);
     if (result < 0) throw errorFromErrno(result, { syscall: 'sem_post', path: this.name, object: this.objectName });
   }
 
+  /** See {@link PosixSemaphore.value}. */
   value(): number {
     this.ensureOpen('sem_getvalue');
     const result = native.semGetValue(this.handle);
@@ -135,10 +144,12 @@ export class NativePosixSemaphore implements PosixSemaphore, TrackedObject {
     untrack(this);
   }
 
+  /** `await using`: {@link close}. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
 
+  /** Travels by name: the child opens the same name (`sem_open` without `O_CREAT`). */
   [transferSymbol](): TransferRecord {
     this.ensureOpen('transfer');
     return { kind: KIND, data: this.name };
@@ -151,6 +162,7 @@ export class NativePosixSemaphore implements PosixSemaphore, TrackedObject {
 
 /** The native {@link PosixSemaphores} factory. */
 export class NativePosixSemaphores implements PosixSemaphores {
+  /** See {@link PosixSemaphores.open}. */
   async open(name: string, options?: PosixSemaphoreOpenOptions): Promise<PosixSemaphore> {
     checkString('name', name);
     const { create, exclusive, mode, initial } = checkOptions<PosixSemaphoreOpenOptions>('options', options);
@@ -161,6 +173,7 @@ export class NativePosixSemaphores implements PosixSemaphores {
     return new NativePosixSemaphore(native.semOpen(name, wantCreate, wantExclusive, permissions, value), name);
   }
 
+  /** See {@link PosixSemaphores.unlink}. */
   async unlink(name: string): Promise<void> {
     checkString('name', name);
     native.semUnlink(name);

@@ -88,28 +88,36 @@ function encode(operations: readonly CheckedSemaphoreOperation[]): Int32Array {
 
 /** A System V semaphore set, by id. */
 export class NativeSemaphoreSet implements SemaphoreSet, TrackedObject {
+  /** Waits in flight on waiter threads, interrupted by {@link close}. */
   readonly pendingWaits = new Set<PendingWait>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private isClosed = false;
   private readonly objectName: string;
 
+  /** A handle on set `id` (no system call: the set is reached by id, as `ipcs` shows it). */
   constructor(
+    /** See {@link SemaphoreSet.id}. */
     readonly id: number,
+    /** See {@link SemaphoreSet.key}. */
     readonly key: number,
+    /** See {@link SemaphoreSet.size}. */
     readonly size: number,
   ) {
     this.objectName = `System V semaphore set ${id}`;
     track(this, { fds: [], polls: [] });
   }
 
+  /** See {@link SemaphoreSet.closed}. */
   get closed(): boolean {
     return this.isClosed;
   }
 
+  /** For leak reports. */
   describe(): string {
     return this.objectName;
   }
 
+  /** See {@link SemaphoreSet.operate}. */
   operate(operations: readonly SemaphoreOperation[], options?: SemaphoreOperateOptions): Promise<void> {
     try {
       const checked = checkSemaphoreOperations(operations, this.size);
@@ -120,6 +128,7 @@ export class NativeSemaphoreSet implements SemaphoreSet, TrackedObject {
     }
   }
 
+  /** See {@link SemaphoreSet.wait}. */
   wait(index: number, count = 1, options?: SemaphoreWaitOptions): Promise<void> {
     try {
       const undo = checkOptionalBoolean('options.undo', checkOptions<SemaphoreWaitOptions>('options', options).undo);
@@ -130,6 +139,7 @@ export class NativeSemaphoreSet implements SemaphoreSet, TrackedObject {
     }
   }
 
+  /** See {@link SemaphoreSet.post}. */
   post(index: number, count = 1, options?: SemaphorePostOptions): void {
     const undo = checkOptionalBoolean('options.undo', checkOptions<SemaphorePostOptions>('options', options).undo);
     const [checked] = checkSemaphoreOperations([{ index, delta: checkInteger('count', count, 1, SEMVMX), undo }], this.size);
@@ -139,14 +149,17 @@ export class NativeSemaphoreSet implements SemaphoreSet, TrackedObject {
     if (result < 0) throw errorFromErrno(result, { syscall: 'semop', object: this.objectName });
   }
 
+  /** See {@link SemaphoreSet.waitForZero}. */
   waitForZero(index: number, options?: SemaphoreOperateOptions): Promise<void> {
     return this.operate([{ index, delta: 0 }], options);
   }
 
+  /** See {@link SemaphoreSet.value}. */
   value(index: number): number {
     return this.get(index, Get.value);
   }
 
+  /** See {@link SemaphoreSet.setValue}. */
   setValue(index: number, value: number): void {
     checkInteger('index', index, 0, this.size - 1);
     checkInteger('value', value, 0, SEMVMX);
@@ -154,6 +167,7 @@ export class NativeSemaphoreSet implements SemaphoreSet, TrackedObject {
     this.check(native.semSetValue(this.id, index, value));
   }
 
+  /** See {@link SemaphoreSet.values}. */
   values(): number[] {
     this.ensureOpen('semctl');
     const result = native.semGetAll(this.id, this.size);
@@ -161,6 +175,7 @@ export class NativeSemaphoreSet implements SemaphoreSet, TrackedObject {
     return result;
   }
 
+  /** See {@link SemaphoreSet.setValues}. */
   setValues(values: readonly number[]): void {
     if (!Array.isArray(values)) throw new TypeError('values must be an array of numbers');
     if (values.length !== this.size) throw new RangeError(`values must have one value per semaphore (${this.size}), received ${values.length}`);
@@ -169,23 +184,28 @@ export class NativeSemaphoreSet implements SemaphoreSet, TrackedObject {
     this.check(native.semSetAll(this.id, [...values]));
   }
 
+  /** See {@link SemaphoreSet.waitingForIncrease}. */
   waitingForIncrease(index: number): number {
     return this.get(index, Get.waitingForIncrease);
   }
 
+  /** See {@link SemaphoreSet.waitingForZero}. */
   waitingForZero(index: number): number {
     return this.get(index, Get.waitingForZero);
   }
 
+  /** See {@link SemaphoreSet.lastPid}. */
   lastPid(index: number): number {
     return this.get(index, Get.lastPid);
   }
 
+  /** See {@link SemaphoreSet.stat}. */
   stat(): SemaphoreSetStat {
     this.ensureOpen('semctl');
     return toStat(statOrThrow(this.id, this.objectName));
   }
 
+  /** See {@link SemaphoreSet.set}. */
   set(attributes: SemaphoreSetAttributes): void {
     const { mode, uid, gid } = checkOptions<SemaphoreSetAttributes>('attributes', attributes);
     if (attributes === undefined) throw new TypeError('attributes must be an object, received undefined');
@@ -196,6 +216,7 @@ export class NativeSemaphoreSet implements SemaphoreSet, TrackedObject {
     this.check(native.semSetAttributes(this.id, newMode, newUid, newGid));
   }
 
+  /** See {@link SemaphoreSet.remove}. */
   async remove(): Promise<void> {
     this.ensureOpen('semctl');
     this.check(native.semRemove(this.id));
@@ -213,10 +234,12 @@ export class NativeSemaphoreSet implements SemaphoreSet, TrackedObject {
     untrack(this);
   }
 
+  /** `await using`: {@link close}. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
 
+  /** Travels by id; the child's handle needs no system call to revive. */
   [transferSymbol](): TransferRecord {
     this.ensureOpen('transfer');
     return { kind: KIND, data: { id: this.id, key: this.key, size: this.size } };
@@ -311,6 +334,7 @@ export class NativeSemaphores implements Semaphores {
     return new NativeSemaphoreSet(id, kernelKey, stat.size);
   }
 
+  /** See {@link Semaphores.openById}. */
   async openById(id: number): Promise<SemaphoreSet> {
     checkInteger('id', id, 0, MAX_ID);
     const stat = statOrThrow(id, `System V semaphore set ${id}`);
