@@ -240,7 +240,7 @@ export function semaphoreSuite(context: SuiteContext): void {
       await child.exited;
     });
 
-    it.skipIf(notRoot)('refuses a process of another user with EACCES on a 0o600 set; IPC_SET changes that', async () => {
+    it.skipIf(notRoot)('refuses a process of another user with EACCES on a 0o600 set; IPC_SET of mode and owner changes that', async () => {
       const key = uniqueKey();
       const set = removeAfter(semaphores, await semaphores().open(key, { size: 1, create: true, exclusive: true, mode: 0o600 }));
       const { lines, writer } = await reportPipe();
@@ -255,6 +255,14 @@ export function semaphoreSuite(context: SuiteContext): void {
       expect(await lines.json()).toEqual({ value: 'ok', operate: 'EACCES', open: 'ok' });
       await second.exited;
       expect(set.value(0)).toBe(0);
+      // Handing the set to that user (IPC_SET uid/gid) gives it the owner's rw bits.
+      set.set({ uid: nobody.uid, gid: nobody.gid });
+      expect(set.stat()).toMatchObject({ uid: nobody.uid, gid: nobody.gid, mode: 0o604, cuid: 0 });
+      const third = await spawn('sem-access', [writer, set, key, null], nobody);
+      expect(await lines.json()).toEqual({ value: 'ok', operate: 'ok', open: 'ok' });
+      await third.exited;
+      expect(set.value(0)).toBe(1);
+      expect(set.lastPid(0)).toBe(third.pid);
     });
 
     it('rejects values outside 0..SEMVMX: RangeError for arguments, ERANGE from the kernel for results', async () => {
