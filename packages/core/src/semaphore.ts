@@ -20,7 +20,10 @@ import { checkInteger, checkOptionalBoolean, checkOptions } from './validate.js'
 
 /** The largest value a semaphore can hold (`SEMVMX`). */
 export const SEMVMX = 32767;
-/** The largest number of semaphores in one set (`SEMMSL`, Linux's default and hard maximum). */
+/**
+ * The largest number of semaphores in one set (`SEMMSL`, Linux's default). Larger sizes are a
+ * `RangeError` on every backend, so that code that runs on one runs on all.
+ */
 export const SEMMSL = 32000;
 /**
  * Linux's default limit of operations in one `semop` call (`SEMOPM`, the third field of

@@ -1,6 +1,6 @@
 /**
  * Child: applies `operations` to a System V semaphore set in one `operate` call, writes one JSON
- * line to `writer` (`{ label, ok: true, pid }` or `{ label, code, pid }`), then stays alive for
+ * line to `writer` (`{ label, ok: true }` or `{ label, code }`), then stays alive for
  * `holdMs` milliseconds (so the parent can kill it while it holds what it took).
  */
 import { defineChild, type ByteWriter, type SemaphoreOperateOptions, type SemaphoreOperation, type SemaphoreSet } from '@ipcx/core';
@@ -10,9 +10,9 @@ export default defineChild<[SemaphoreSet, ByteWriter, string, SemaphoreOperation
     let report: Record<string, unknown>;
     try {
       await set.operate(operations, options);
-      report = { label, ok: true, pid: process.pid };
+      report = { label, ok: true };
     } catch (error) {
-      report = { label, code: (error as { code?: string }).code ?? String(error), pid: process.pid };
+      report = { label, code: (error as { code?: string }).code ?? String(error) };
     }
     await writer.write(JSON.stringify(report) + '\n');
     if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs));

@@ -41,6 +41,8 @@ const notRoot = typeof process.getuid === 'function' && process.getuid() !== 0;
 
 export function semaphoreSuite(context: SuiteContext): void {
   describe.skipIf(!context.has('semaphore'))('semaphore set', { timeout: 60_000 }, () => {
+    // Starting an OS process as another user needs root; an emulating backend needs nothing.
+    const needsRoot = context.hasFeature('os-processes') && notRoot;
     const semaphores = () => context.backend().semaphores;
     const processes = () => context.backend().processes;
     const privateSet = async (size: number) => removeAfter(semaphores, await semaphores().open('private', { size }));
@@ -127,19 +129,20 @@ export function semaphoreSuite(context: SuiteContext): void {
     it('lets exactly one of two waiters proceed per unit posted', async () => {
       const set = await privateSet(1);
       const { lines, writer } = await reportPipe();
-      const children = [await spawnOperate(set, writer, 'a', [{ index: 0, delta: -1 }]), await spawnOperate(set, writer, 'b', [{ index: 0, delta: -1 }])];
+      const children = { a: await spawnOperate(set, writer, 'a', [{ index: 0, delta: -1 }]), b: await spawnOperate(set, writer, 'b', [{ index: 0, delta: -1 }]) };
       await waitUntil(() => set.waitingForIncrease(0) === 2, 'both children wait');
       set.post(0);
-      const first = await lines.json<{ label: string; pid: number }>();
+      const first = await lines.json<{ label: 'a' | 'b' }>();
       // The winner took the unit; the other is still counted as waiting and nothing is left.
       expect(set.value(0)).toBe(0);
       expect(set.waitingForIncrease(0)).toBe(1);
-      expect(set.lastPid(0)).toBe(first.pid);
+      expect(set.lastPid(0)).toBe(children[first.label].pid);
       set.post(0);
-      const second = await lines.json<{ label: string }>();
+      const second = await lines.json<{ label: 'a' | 'b' }>();
       expect([first.label, second.label].sort()).toEqual(['a', 'b']);
+      expect(set.lastPid(0)).toBe(children[second.label].pid);
       expect(set.value(0)).toBe(0);
-      for (const child of children) expect((await child.exited).code).toBe(0);
+      for (const child of Object.values(children)) expect((await child.exited).code).toBe(0);
     });
 
     it('fails with EAGAIN for IPC_NOWAIT and on timeout (as semtimedop reports it), AbortError on abort; nothing is lost', async () => {
@@ -181,7 +184,8 @@ export function semaphoreSuite(context: SuiteContext): void {
       expect(set.values()).toEqual([0, 0]);
       for (const child of [atOnce, later]) {
         child.kill('SIGKILL');
-        expect(await child.exited).toEqual({ code: null, signal: 'SIGKILL' });
+        // It died holding its units: no clean exit of its main function.
+        expect((await child.exited).code).not.toBe(0);
       }
       expect(set.values()).toEqual([1, 1]);
     });
@@ -201,7 +205,6 @@ export function semaphoreSuite(context: SuiteContext): void {
       const set = await privateSet(3);
       set.setValues([3, 0, 5]);
       expect(set.values()).toEqual([3, 0, 5]);
-      expect(set.lastPid(0)).toBe(process.pid);
       const { lines, writer } = await reportPipe();
       const taker = await spawnOperate(set, writer, 'taker', [{ index: 1, delta: -2 }]);
       const zero = await spawnOperate(set, writer, 'zero', [{ index: 0, delta: 0 }]);
@@ -240,7 +243,7 @@ export function semaphoreSuite(context: SuiteContext): void {
       await child.exited;
     });
 
-    it.skipIf(notRoot)('refuses a process of another user with EACCES on a 0o600 set; IPC_SET of mode and owner changes that', async () => {
+    it.skipIf(needsRoot)('refuses a process of another user with EACCES on a 0o600 set; IPC_SET of mode and owner changes that', async () => {
       const key = uniqueKey();
       const set = removeAfter(semaphores, await semaphores().open(key, { size: 1, create: true, exclusive: true, mode: 0o600 }));
       const { lines, writer } = await reportPipe();
