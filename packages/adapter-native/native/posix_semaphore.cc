@@ -1,7 +1,150 @@
 #include "posix_semaphore.h"
 
+#include <fcntl.h>
+#include <semaphore.h>
+#include <time.h>
+
+#include <cmath>
+#include <memory>
+#include <string>
+
+#include "addon.h"
+#include "blocking_wait.h"
+#include "errors.h"
+
 namespace ipcx {
 
-void InitPosixSemaphores(Napi::Env env, Napi::Object exports) {}
+namespace {
+
+// One sem_open of a name. Shared between the JS handle and the waits in flight, so the mapping
+// is unmapped (sem_close) only when nobody can still be inside sem_wait on it: after close() from
+// JS, or after the handle is collected, and after the last waiter thread has returned.
+class SemHandle {
+ public:
+  explicit SemHandle(sem_t* sem) : sem_(sem) {}
+  ~SemHandle() { sem_close(sem_); }
+  sem_t* sem() const { return sem_; }
+
+ private:
+  sem_t* sem_;
+};
+
+// What a JS handle (an External) holds; null once closed.
+struct HandleBox {
+  std::shared_ptr<SemHandle> handle;
+};
+
+std::shared_ptr<SemHandle> ArgHandle(const Napi::CallbackInfo& info, size_t index) {
+  if (!info[index].IsExternal()) throw Napi::TypeError::New(info.Env(), "handle must be a POSIX semaphore handle");
+  return info[index].As<Napi::External<HandleBox>>().Data()->handle;
+}
+
+// sem_wait, or sem_clockwait on CLOCK_MONOTONIC with an absolute deadline (so a retry after
+// EINTR keeps the original deadline and a wall-clock change does not move it). ETIMEDOUT on
+// timeout, as sem_timedwait reports it.
+class SemWaitOnThread : public BlockingWait {
+ public:
+  SemWaitOnThread(std::shared_ptr<SemHandle> handle, int64_t timeout_ns) : handle_(std::move(handle)), timed_(timeout_ns >= 0) {
+    if (timed_) {
+      clock_gettime(CLOCK_MONOTONIC, &deadline_);
+      int64_t ns = deadline_.tv_nsec + timeout_ns % 1000000000;
+      deadline_.tv_sec += static_cast<time_t>(timeout_ns / 1000000000 + ns / 1000000000);
+      deadline_.tv_nsec = static_cast<long>(ns % 1000000000);
+    }
+  }
+  int Execute() override {
+    int result = timed_ ? sem_clockwait(handle_->sem(), CLOCK_MONOTONIC, &deadline_) : sem_wait(handle_->sem());
+    return result == 0 ? 0 : errno;
+  }
+  const char* Syscall() const override { return timed_ ? "sem_timedwait" : "sem_wait"; }
+
+ private:
+  std::shared_ptr<SemHandle> handle_;
+  bool timed_;
+  struct timespec deadline_ = {0, 0};
+};
+
+Napi::Value Result(Napi::Env env, int result) { return Napi::Number::New(env, result == -1 ? -errno : result); }
+
+}  // namespace
+
+// JS: semOpen(name, create, exclusive, mode, initial) -> handle. Main thread (sem_open opens or
+// creates a small file in /dev/shm and maps it). Throws IpcError.
+static Napi::Value SemOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = ArgString(info, 0, "name");
+  int flags = (info[1].ToBoolean() ? O_CREAT : 0) | (info[2].ToBoolean() ? O_EXCL : 0);
+  mode_t mode = static_cast<mode_t>(ArgInt32(info, 3, "mode"));
+  int64_t initial = ArgInt64(info, 4, "initial");
+  if (initial < 0 || initial > SEM_VALUE_MAX) throw Napi::RangeError::New(env, "initial out of range");
+  sem_t* sem = sem_open(name.c_str(), flags, mode, static_cast<unsigned>(initial));
+  if (sem == SEM_FAILED) ThrowSysError(env, errno, "sem_open", name.c_str());
+  auto* box = new HandleBox{std::make_shared<SemHandle>(sem)};
+  return Napi::External<HandleBox>::New(env, box, [](Napi::Env, HandleBox* dropped) { delete dropped; });
+}
+
+// JS: semClose(handle) -> 0 or -EBADF if already closed. Main thread. Drops this handle's share:
+// sem_close runs now, or when the last pending wait on it has returned.
+static Napi::Value SemClose(const Napi::CallbackInfo& info) {
+  if (!info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), "handle must be a POSIX semaphore handle");
+  HandleBox* box = info[0].As<Napi::External<HandleBox>>().Data();
+  if (!box->handle) return Napi::Number::New(info.Env(), -EBADF);
+  box->handle.reset();
+  return Napi::Number::New(info.Env(), 0);
+}
+
+// JS: semTryWait(handle) -> 0 or -errno (EAGAIN when the value is zero). Main thread, never waits.
+static Napi::Value SemTryWait(const Napi::CallbackInfo& info) {
+  auto handle = ArgHandle(info, 0);
+  if (!handle) return Napi::Number::New(info.Env(), -EBADF);
+  return Result(info.Env(), RetryEintr([&] { return sem_trywait(handle->sem()); }));
+}
+
+// JS: semWait(handle, timeoutMs, callback(errno)) -> wait id. sem_wait (timeoutMs < 0) or
+// sem_clockwait on a waiter thread; cancelWait(id) interrupts it (EINTR: the kick signal's
+// handler has no SA_RESTART).
+static Napi::Value SemWaitStart(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto handle = ArgHandle(info, 0);
+  if (!handle) ThrowSysError(env, EBADF, "sem_wait");
+  if (!info[1].IsNumber()) throw Napi::TypeError::New(env, "timeoutMs must be a number");
+  double timeout_ms = info[1].As<Napi::Number>().DoubleValue();
+  int64_t timeout_ns = timeout_ms < 0 || !std::isfinite(timeout_ms) || timeout_ms > 9.2e12 ? -1 : static_cast<int64_t>(timeout_ms * 1e6);
+  Napi::Function callback = ArgFunction(info, 2, "callback");
+  uint32_t id = GetData(env)->waits->Start(env, std::make_unique<SemWaitOnThread>(std::move(handle), timeout_ns), callback);
+  return Napi::Number::New(env, id);
+}
+
+// JS: semPost(handle) -> 0 or -errno (EOVERFLOW at SEM_VALUE_MAX). Main thread.
+static Napi::Value SemPost(const Napi::CallbackInfo& info) {
+  auto handle = ArgHandle(info, 0);
+  if (!handle) return Napi::Number::New(info.Env(), -EBADF);
+  return Result(info.Env(), sem_post(handle->sem()));
+}
+
+// JS: semGetValue(handle) -> value (>= 0) or -errno. Main thread.
+static Napi::Value SemGetValue(const Napi::CallbackInfo& info) {
+  auto handle = ArgHandle(info, 0);
+  if (!handle) return Napi::Number::New(info.Env(), -EBADF);
+  int value = 0;
+  if (sem_getvalue(handle->sem(), &value) == -1) return Napi::Number::New(info.Env(), -errno);
+  return Napi::Number::New(info.Env(), value < 0 ? 0 : value);
+}
+
+// JS: semUnlink(name). Main thread (sem_unlink removes /dev/shm/sem.<name>). Throws IpcError.
+static void SemUnlink(const Napi::CallbackInfo& info) {
+  std::string name = ArgString(info, 0, "name");
+  if (sem_unlink(name.c_str()) != 0) ThrowSysError(info.Env(), errno, "sem_unlink", name.c_str());
+}
+
+void InitPosixSemaphores(Napi::Env env, Napi::Object exports) {
+  exports.Set("semOpen", Napi::Function::New(env, SemOpen, "semOpen"));
+  exports.Set("semClose", Napi::Function::New(env, SemClose, "semClose"));
+  exports.Set("semTryWait", Napi::Function::New(env, SemTryWait, "semTryWait"));
+  exports.Set("semWait", Napi::Function::New(env, SemWaitStart, "semWait"));
+  exports.Set("semPost", Napi::Function::New(env, SemPost, "semPost"));
+  exports.Set("semGetValue", Napi::Function::New(env, SemGetValue, "semGetValue"));
+  exports.Set("semUnlink", Napi::Function::New(env, SemUnlink, "semUnlink"));
+}
 
 }  // namespace ipcx

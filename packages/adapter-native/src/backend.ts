@@ -30,6 +30,8 @@ export function createNativeBackend(): IpcBackend {
         Primitive.sharedMemory,
         Primitive.unixSocket,
         Primitive.networkSocket,
+        Primitive.semaphore,
+        Primitive.posixSemaphore,
       ],
       [Feature.hostInterop, Feature.osProcesses, Feature.abstractSockets, Feature.network],
     ),

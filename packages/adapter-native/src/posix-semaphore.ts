@@ -1,5 +1,187 @@
-// PLACEHOLDER until this primitive is implemented.
-import type { PosixSemaphores } from '@ipcx/core';
+/**
+ * POSIX named semaphores: `sem_open` and friends from glibc (the semaphore is a small file in
+ * /dev/shm, mapped into each process that opens it).
+ *
+ * `wait` tries `sem_trywait` on the calling thread first; only when the value is zero does a
+ * waiter thread run `sem_wait` (or `sem_clockwait` with the timeout as its deadline, so the
+ * `ETIMEDOUT` is the kernel's). AbortSignal and close interrupt it (`cancelWait`).
+ */
+import {
+  SEM_VALUE_MAX,
+  abortErrorFor,
+  checkInteger,
+  checkOptionalBoolean,
+  checkOptions,
+  checkString,
+  checkWaitOptions,
+  closedError,
+  transferSymbol,
+  type PosixSemaphore,
+  type PosixSemaphoreOpenOptions,
+  type PosixSemaphoreWaitOptions,
+  type PosixSemaphores,
+  type TransferRecord,
+} from '@ipcx/core';
+import { addon, errorFromErrno, type WaitCallback } from './addon.js';
+import { track, untrack, type TrackedObject } from './registry.js';
+import { registerReviver } from './revive.js';
+import { blockingWait, type PendingWait } from './wait.js';
 
-/** The native {@link PosixSemaphores} factory (not implemented yet). */
-export class NativePosixSemaphores implements PosixSemaphores {}
+/** The addon's handle of one `sem_open` (an External; `sem_close` runs when it is closed or collected). */
+type SemHandle = object & { readonly __posixSemaphore: unique symbol };
+
+/** The functions of posix_semaphore.cc. Numbers are `-errno` on failure unless noted. */
+interface PosixSemaphoreAddon {
+  /** Throws IpcError. */
+  semOpen(name: string, create: boolean, exclusive: boolean, mode: number, initial: number): SemHandle;
+  semClose(handle: SemHandle): number;
+  semTryWait(handle: SemHandle): number;
+  semWait(handle: SemHandle, timeoutMs: number, callback: WaitCallback): number;
+  semPost(handle: SemHandle): number;
+  semGetValue(handle: SemHandle): number;
+  /** Throws IpcError. */
+  semUnlink(name: string): void;
+}
+
+const native = addon as unknown as PosixSemaphoreAddon;
+
+const EAGAIN = 11;
+const ETIMEDOUT = 110;
+const KIND = 'posix-semaphore';
+
+/** An open POSIX named semaphore. */
+export class NativePosixSemaphore implements PosixSemaphore, TrackedObject {
+  /** Waits in flight on waiter threads, interrupted by {@link close}. */
+  readonly pendingWaits = new Set<PendingWait>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private isClosed = false;
+  private readonly objectName: string;
+
+  /** Wraps a handle from `semOpen`. */
+  constructor(
+    private readonly handle: SemHandle,
+    /** See {@link PosixSemaphore.name}. */
+    readonly name: string,
+  ) {
+    this.objectName = `POSIX semaphore '${name}'`;
+    track(this, { fds: [], polls: [] });
+  }
+
+  /** See {@link PosixSemaphore.closed}. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** For leak reports. */
+  describe(): string {
+    return this.objectName;
+  }
+
+  /** See {@link PosixSemaphore.wait}. */
+  wait(options?: PosixSemaphoreWaitOptions): Promise<void> {
+    try {
+      const { nowait, signal } = checkOptions<PosixSemaphoreWaitOptions>('options', options);
+      const wantNowait = checkOptionalBoolean('options.nowait', nowait);
+      const timeoutMs = checkWaitOptions(options);
+      this.ensureOpen('sem_wait');
+      if (signal?.aborted) throw abortErrorFor(signal);
+      const result = native.semTryWait(this.handle);
+      if (result === 0) return Promise.resolve();
+      if (result !== -EAGAIN || wantNowait) throw errorFromErrno(result, { syscall: 'sem_trywait', path: this.name, object: this.objectName });
+      // A zero timeout: sem_timedwait with a deadline already past fails with ETIMEDOUT.
+      if (timeoutMs === 0) throw errorFromErrno(-ETIMEDOUT, { syscall: 'sem_timedwait', path: this.name, object: this.objectName });
+      const timeout = Number.isFinite(timeoutMs) ? timeoutMs : -1;
+      // Only the signal goes to blockingWait: the timeout is the thread's deadline, not a JS timer.
+      const waiting = blockingWait<void>(
+        (callback) => native.semWait(this.handle, timeout, callback),
+        signal === undefined ? undefined : { signal },
+        { syscall: timeout < 0 ? 'sem_wait' : 'sem_timedwait', object: this.objectName, path: this.name },
+        this,
+      );
+      this.inFlight.add(waiting);
+      const forget = () => this.inFlight.delete(waiting);
+      waiting.then(forget, forget);
+      return waiting;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** See {@link PosixSemaphore.tryWait}. */
+  tryWait(): boolean {
+    this.ensureOpen('sem_trywait');
+    const result = native.semTryWait(this.handle);
+    if (result === 0) return true;
+    if (result === -EAGAIN) return false;
+    throw errorFromErrno(result, { syscall: 'sem_trywait', path: this.name, object: this.objectName });
+  }
+
+  /** See {@link PosixSemaphore.post}. */
+  post(): void {
+    this.ensureOpen('sem_post');
+    const result = native.semPost(this.handle);
+    if (result < 0) throw errorFromErrno(result, { syscall: 'sem_post', path: this.name, object: this.objectName });
+  }
+
+  /** See {@link PosixSemaphore.value}. */
+  value(): number {
+    this.ensureOpen('sem_getvalue');
+    const result = native.semGetValue(this.handle);
+    if (result < 0) throw errorFromErrno(result, { syscall: 'sem_getvalue', path: this.name, object: this.objectName });
+    return result;
+  }
+
+  /**
+   * `sem_close`, after pending waits have been interrupted (they reject with `EBADF`) and their
+   * threads have returned, so no thread is inside `sem_wait` on the mapping when it goes.
+   */
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    for (const pending of this.pendingWaits) pending.cancel('close');
+    await Promise.allSettled([...this.inFlight]);
+    native.semClose(this.handle);
+    untrack(this);
+  }
+
+  /** `await using`: {@link close}. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Travels by name: the child opens the same name (`sem_open` without `O_CREAT`). */
+  [transferSymbol](): TransferRecord {
+    this.ensureOpen('transfer');
+    return { kind: KIND, data: this.name };
+  }
+
+  private ensureOpen(syscall: string): void {
+    if (this.isClosed) throw closedError(this.objectName, syscall);
+  }
+}
+
+/** The native {@link PosixSemaphores} factory. */
+export class NativePosixSemaphores implements PosixSemaphores {
+  /** See {@link PosixSemaphores.open}. */
+  async open(name: string, options?: PosixSemaphoreOpenOptions): Promise<PosixSemaphore> {
+    checkString('name', name);
+    const { create, exclusive, mode, initial } = checkOptions<PosixSemaphoreOpenOptions>('options', options);
+    const wantCreate = checkOptionalBoolean('options.create', create);
+    const wantExclusive = checkOptionalBoolean('options.exclusive', exclusive);
+    const permissions = mode === undefined ? 0o600 : checkInteger('options.mode', mode, 0, 0o777);
+    const value = initial === undefined ? 0 : checkInteger('options.initial', initial, 0, SEM_VALUE_MAX);
+    return new NativePosixSemaphore(native.semOpen(name, wantCreate, wantExclusive, permissions, value), name);
+  }
+
+  /** See {@link PosixSemaphores.unlink}. */
+  async unlink(name: string): Promise<void> {
+    checkString('name', name);
+    native.semUnlink(name);
+  }
+}
+
+// A child opens the same name; it fails (and the child with it) if the name was unlinked meanwhile.
+registerReviver(KIND, (record) => {
+  const name = String(record.data);
+  return new NativePosixSemaphore(native.semOpen(name, false, false, 0, 0), name);
+});

@@ -1,5 +1,348 @@
-// PLACEHOLDER until this primitive is implemented.
-import type { Semaphores } from '@ipcx/core';
+/**
+ * System V semaphore sets over the kernel's own: `semget`, `semop`/`semtimedop`, `semctl`.
+ *
+ * An `operate` call first tries the whole list on the calling thread with `IPC_NOWAIT` added to
+ * every operation. semop is all-or-nothing, so when that fails with `EAGAIN` nothing changed and the
+ * same list can be handed, without the added flags, to a waiter thread (`blockingWait`). A timeout
+ * is given to the kernel (`semtimedop`) rather than measured by a JS timer, so its `EAGAIN` is the
+ * kernel's; AbortSignal and close interrupt the thread's call (`cancelWait`).
+ */
+import {
+  SEMMSL,
+  SEMVMX,
+  abortErrorFor,
+  checkInteger,
+  checkOptionalBoolean,
+  checkOptions,
+  checkSemaphoreOperations,
+  checkWaitOptions,
+  closedError,
+  transferSymbol,
+  type CheckedSemaphoreOperation,
+  type SemaphoreOperateOptions,
+  type SemaphoreOperation,
+  type SemaphorePostOptions,
+  type SemaphoreSet,
+  type SemaphoreSetAttributes,
+  type SemaphoreSetOpenOptions,
+  type SemaphoreSetStat,
+  type SemaphoreWaitOptions,
+  type Semaphores,
+  type TransferRecord,
+} from '@ipcx/core';
+import { addon, errorFromErrno, type WaitCallback } from './addon.js';
+import { track, untrack, type TrackedObject } from './registry.js';
+import { registerReviver } from './revive.js';
+import { blockingWait, type PendingWait } from './wait.js';
 
-/** The native {@link Semaphores} factory (not implemented yet). */
-export class NativeSemaphores implements Semaphores {}
+/** What `semStat` returns: `struct semid_ds` with times in seconds. */
+interface RawSemaphoreStat {
+  key: number;
+  size: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  cuid: number;
+  cgid: number;
+  otime: number;
+  ctime: number;
+}
+
+/** The functions of semaphore.cc. Numbers are `-errno` on failure. */
+interface SemaphoreAddon {
+  semget(key: number, size: number, create: boolean, exclusive: boolean, mode: number): number;
+  semopNow(id: number, operations: Int32Array): number;
+  semopWait(id: number, operations: Int32Array, timeoutMs: number, callback: WaitCallback): number;
+  semctlGet(id: number, index: number, which: number): number;
+  semSetValue(id: number, index: number, value: number): number;
+  semGetAll(id: number, size: number): number[] | number;
+  semSetAll(id: number, values: number[]): number;
+  semStat(id: number): RawSemaphoreStat | number;
+  semSetAttributes(id: number, mode: number, uid: number, gid: number): number;
+  semRemove(id: number): number;
+}
+
+const native = addon as unknown as SemaphoreAddon;
+
+const EAGAIN = 11;
+const EACCES = 13;
+const KIND = 'sysv-semaphore-set';
+/** `which` of `semctlGet`. */
+const Get = { value: 0, waitingForIncrease: 1, waitingForZero: 2, lastPid: 3 } as const;
+/** Bits of the third word of each encoded operation (see semaphore.cc). */
+const OP_NOWAIT = 1;
+const OP_UNDO = 2;
+const MAX_ID = 0x7fffffff;
+const MAX_UID = 0xfffffffe;
+
+/** `[index, delta, bits]` triples: what the addon copies into `struct sembuf`s. */
+function encode(operations: readonly CheckedSemaphoreOperation[]): Int32Array {
+  const encoded = new Int32Array(operations.length * 3);
+  operations.forEach((operation, i) => {
+    encoded[3 * i] = operation.index;
+    encoded[3 * i + 1] = operation.delta;
+    encoded[3 * i + 2] = (operation.nowait ? OP_NOWAIT : 0) | (operation.undo ? OP_UNDO : 0);
+  });
+  return encoded;
+}
+
+/** A System V semaphore set, by id. */
+export class NativeSemaphoreSet implements SemaphoreSet, TrackedObject {
+  /** Waits in flight on waiter threads, interrupted by {@link close}. */
+  readonly pendingWaits = new Set<PendingWait>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private isClosed = false;
+  private readonly objectName: string;
+
+  /** A handle on set `id` (no system call: the set is reached by id, as `ipcs` shows it). */
+  constructor(
+    /** See {@link SemaphoreSet.id}. */
+    readonly id: number,
+    /** See {@link SemaphoreSet.key}. */
+    readonly key: number,
+    /** See {@link SemaphoreSet.size}. */
+    readonly size: number,
+  ) {
+    this.objectName = `System V semaphore set ${id}`;
+    track(this, { fds: [], polls: [] });
+  }
+
+  /** See {@link SemaphoreSet.closed}. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** For leak reports. */
+  describe(): string {
+    return this.objectName;
+  }
+
+  /** See {@link SemaphoreSet.operate}. */
+  operate(operations: readonly SemaphoreOperation[], options?: SemaphoreOperateOptions): Promise<void> {
+    try {
+      const checked = checkSemaphoreOperations(operations, this.size);
+      const { nowait, signal } = checkOptions<SemaphoreOperateOptions>('options', options);
+      return this.apply(checked, checkOptionalBoolean('options.nowait', nowait), checkWaitOptions(options), signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** See {@link SemaphoreSet.wait}. */
+  wait(index: number, count = 1, options?: SemaphoreWaitOptions): Promise<void> {
+    try {
+      const undo = checkOptionalBoolean('options.undo', checkOptions<SemaphoreWaitOptions>('options', options).undo);
+      const delta = -checkInteger('count', count, 1, SEMVMX);
+      return this.operate([{ index, delta, undo }], options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** See {@link SemaphoreSet.post}. */
+  post(index: number, count = 1, options?: SemaphorePostOptions): void {
+    const undo = checkOptionalBoolean('options.undo', checkOptions<SemaphorePostOptions>('options', options).undo);
+    const [checked] = checkSemaphoreOperations([{ index, delta: checkInteger('count', count, 1, SEMVMX), undo }], this.size);
+    this.ensureOpen('semop');
+    // A positive delta never waits: semop with IPC_NOWAIT completes (or fails with ERANGE) now.
+    const result = native.semopNow(this.id, encode([checked!]));
+    if (result < 0) throw errorFromErrno(result, { syscall: 'semop', object: this.objectName });
+  }
+
+  /** See {@link SemaphoreSet.waitForZero}. */
+  waitForZero(index: number, options?: SemaphoreOperateOptions): Promise<void> {
+    return this.operate([{ index, delta: 0 }], options);
+  }
+
+  /** See {@link SemaphoreSet.value}. */
+  value(index: number): number {
+    return this.get(index, Get.value);
+  }
+
+  /** See {@link SemaphoreSet.setValue}. */
+  setValue(index: number, value: number): void {
+    checkInteger('index', index, 0, this.size - 1);
+    checkInteger('value', value, 0, SEMVMX);
+    this.ensureOpen('semctl');
+    this.check(native.semSetValue(this.id, index, value));
+  }
+
+  /** See {@link SemaphoreSet.values}. */
+  values(): number[] {
+    this.ensureOpen('semctl');
+    const result = native.semGetAll(this.id, this.size);
+    if (typeof result === 'number') throw errorFromErrno(result, { syscall: 'semctl', object: this.objectName });
+    return result;
+  }
+
+  /** See {@link SemaphoreSet.setValues}. */
+  setValues(values: readonly number[]): void {
+    if (!Array.isArray(values)) throw new TypeError('values must be an array of numbers');
+    if (values.length !== this.size) throw new RangeError(`values must have one value per semaphore (${this.size}), received ${values.length}`);
+    values.forEach((value, i) => checkInteger(`values[${i}]`, value, 0, SEMVMX));
+    this.ensureOpen('semctl');
+    this.check(native.semSetAll(this.id, [...values]));
+  }
+
+  /** See {@link SemaphoreSet.waitingForIncrease}. */
+  waitingForIncrease(index: number): number {
+    return this.get(index, Get.waitingForIncrease);
+  }
+
+  /** See {@link SemaphoreSet.waitingForZero}. */
+  waitingForZero(index: number): number {
+    return this.get(index, Get.waitingForZero);
+  }
+
+  /** See {@link SemaphoreSet.lastPid}. */
+  lastPid(index: number): number {
+    return this.get(index, Get.lastPid);
+  }
+
+  /** See {@link SemaphoreSet.stat}. */
+  stat(): SemaphoreSetStat {
+    this.ensureOpen('semctl');
+    return toStat(statOrThrow(this.id, this.objectName));
+  }
+
+  /** See {@link SemaphoreSet.set}. */
+  set(attributes: SemaphoreSetAttributes): void {
+    const { mode, uid, gid } = checkOptions<SemaphoreSetAttributes>('attributes', attributes);
+    if (attributes === undefined) throw new TypeError('attributes must be an object, received undefined');
+    const newMode = mode === undefined ? -1 : checkInteger('attributes.mode', mode, 0, 0o777);
+    const newUid = uid === undefined ? -1 : checkInteger('attributes.uid', uid, 0, MAX_UID);
+    const newGid = gid === undefined ? -1 : checkInteger('attributes.gid', gid, 0, MAX_UID);
+    this.ensureOpen('semctl');
+    this.check(native.semSetAttributes(this.id, newMode, newUid, newGid));
+  }
+
+  /** See {@link SemaphoreSet.remove}. */
+  async remove(): Promise<void> {
+    this.ensureOpen('semctl');
+    this.check(native.semRemove(this.id));
+  }
+
+  /**
+   * Gives up the handle: pending waits are interrupted and reject with `EBADF`; resolves once their
+   * threads have returned. The set stays in the kernel.
+   */
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    for (const pending of this.pendingWaits) pending.cancel('close');
+    await Promise.allSettled([...this.inFlight]);
+    untrack(this);
+  }
+
+  /** `await using`: {@link close}. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Travels by id; the child's handle needs no system call to revive. */
+  [transferSymbol](): TransferRecord {
+    this.ensureOpen('transfer');
+    return { kind: KIND, data: { id: this.id, key: this.key, size: this.size } };
+  }
+
+  private apply(operations: CheckedSemaphoreOperation[], nowait: boolean, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+    this.ensureOpen('semop');
+    if (signal?.aborted) throw abortErrorFor(signal);
+    const encoded = encode(operations);
+    const result = native.semopNow(this.id, encoded);
+    if (result === 0) return Promise.resolve();
+    if (result !== -EAGAIN || nowait) throw errorFromErrno(result, { syscall: 'semop', object: this.objectName });
+    // A zero timeout is semtimedop's immediate EAGAIN, which the attempt above has just seen.
+    if (timeoutMs === 0) throw errorFromErrno(-EAGAIN, { syscall: 'semtimedop', object: this.objectName });
+    const timeout = Number.isFinite(timeoutMs) ? timeoutMs : -1;
+    // Only the signal goes to blockingWait: the timeout is the kernel's (semtimedop), not a JS timer.
+    const waiting = blockingWait<void>(
+      (callback) => native.semopWait(this.id, encoded, timeout, callback),
+      signal === undefined ? undefined : { signal },
+      { syscall: timeout < 0 ? 'semop' : 'semtimedop', object: this.objectName },
+      this,
+    );
+    this.inFlight.add(waiting);
+    const forget = () => this.inFlight.delete(waiting);
+    waiting.then(forget, forget);
+    return waiting;
+  }
+
+  private get(index: number, which: number): number {
+    checkInteger('index', index, 0, this.size - 1);
+    this.ensureOpen('semctl');
+    const result = native.semctlGet(this.id, index, which);
+    if (result < 0) throw errorFromErrno(result, { syscall: 'semctl', object: this.objectName });
+    return result;
+  }
+
+  private check(result: number): void {
+    if (result < 0) throw errorFromErrno(result, { syscall: 'semctl', object: this.objectName });
+  }
+
+  private ensureOpen(syscall: string): void {
+    if (this.isClosed) throw closedError(this.objectName, syscall);
+  }
+}
+
+function statOrThrow(id: number, object: string): RawSemaphoreStat {
+  const result = native.semStat(id);
+  if (typeof result === 'number') throw errorFromErrno(result, { syscall: 'semctl', object });
+  return result;
+}
+
+function toStat(raw: RawSemaphoreStat): SemaphoreSetStat {
+  return {
+    key: raw.key,
+    size: raw.size,
+    mode: raw.mode,
+    uid: raw.uid,
+    gid: raw.gid,
+    cuid: raw.cuid,
+    cgid: raw.cgid,
+    otime: raw.otime === 0 ? null : new Date(raw.otime * 1000),
+    ctime: new Date(raw.ctime * 1000),
+  };
+}
+
+/** The native {@link Semaphores} factory. */
+export class NativeSemaphores implements Semaphores {
+  /**
+   * `semget`, then `IPC_STAT` for the set's real size. Without read permission the stat fails; the
+   * set then opens with the `size` asked for (an alter-only user can still operate), or rejects
+   * with `EACCES` when no size was given.
+   */
+  async open(key: number | 'private', options?: SemaphoreSetOpenOptions): Promise<SemaphoreSet> {
+    const isPrivate = key === 'private';
+    // Keys are 32-bit: accept them signed (as ftok returns them) or unsigned (as ipcs prints them).
+    const kernelKey = isPrivate ? 0 : checkInteger('key', key, -0x80000000, 0xffffffff) | 0;
+    const { size, create, exclusive, mode } = checkOptions<SemaphoreSetOpenOptions>('options', options);
+    const creating = isPrivate || kernelKey === 0 || checkOptionalBoolean('options.create', create);
+    const wantExclusive = checkOptionalBoolean('options.exclusive', exclusive);
+    const count = size === undefined ? 0 : checkInteger('options.size', size, 1, SEMMSL);
+    if (creating && size === undefined) throw new TypeError('options.size is required to create a semaphore set');
+    // Opening an existing set checks the permission bits asked for; asking for none just finds it.
+    const flags = mode === undefined ? (creating ? 0o600 : 0) : checkInteger('options.mode', mode, 0, 0o777);
+    const id = native.semget(kernelKey, count, creating, wantExclusive, flags);
+    if (id < 0) throw errorFromErrno(id, { syscall: 'semget', key: kernelKey });
+    const object = `System V semaphore set ${id}`;
+    const stat = native.semStat(id);
+    if (typeof stat === 'number') {
+      if (stat === -EACCES && count > 0) return new NativeSemaphoreSet(id, kernelKey, count);
+      throw errorFromErrno(stat, { syscall: 'semctl', object });
+    }
+    return new NativeSemaphoreSet(id, kernelKey, stat.size);
+  }
+
+  /** See {@link Semaphores.openById}. */
+  async openById(id: number): Promise<SemaphoreSet> {
+    checkInteger('id', id, 0, MAX_ID);
+    const stat = statOrThrow(id, `System V semaphore set ${id}`);
+    return new NativeSemaphoreSet(id, stat.key, stat.size);
+  }
+}
+
+registerReviver(KIND, (record) => {
+  const { id, key, size } = record.data as { id: number; key: number; size: number };
+  return new NativeSemaphoreSet(id, key, size);
+});

@@ -32,3 +32,61 @@ export function text(bytes: Uint8Array | null): string | null {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * Reads a byte stream as lines (children report through a pipe one line per event; lines shorter
+ * than PIPE_BUF are written atomically, so lines of several children never mix).
+ */
+export class LineReader {
+  private buffered = '';
+  private readonly decoder = new TextDecoder();
+
+  constructor(private readonly reader: ByteReader) {}
+
+  /** The next line without its newline, or `null` at EOF. */
+  async next(options?: { timeout?: number }): Promise<string | null> {
+    for (;;) {
+      const newline = this.buffered.indexOf('\n');
+      if (newline >= 0) {
+        const line = this.buffered.slice(0, newline);
+        this.buffered = this.buffered.slice(newline + 1);
+        return line;
+      }
+      const chunk = await this.reader.read(options);
+      if (chunk === null) return this.buffered === '' ? null : this.take();
+      this.buffered += this.decoder.decode(chunk, { stream: true });
+    }
+  }
+
+  /** The next line parsed as JSON; throws at EOF. */
+  async json<T = Record<string, unknown>>(options?: { timeout?: number }): Promise<T> {
+    const line = await this.next(options);
+    if (line === null) throw new Error('expected a JSON line, got EOF');
+    return JSON.parse(line) as T;
+  }
+
+  /** Every remaining line until EOF. */
+  async rest(): Promise<string[]> {
+    const lines: string[] = [];
+    for (let line = await this.next(); line !== null; line = await this.next()) lines.push(line);
+    return lines;
+  }
+
+  private take(): string {
+    const rest = this.buffered;
+    this.buffered = '';
+    return rest;
+  }
+}
+
+/**
+ * Polls `condition` every 5 ms until it is true (for state another process reaches, such as a
+ * waiter being counted by the kernel). Fails after `timeoutMs` with `what` in the message.
+ */
+export async function waitUntil(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await sleep(5);
+  }
+}
