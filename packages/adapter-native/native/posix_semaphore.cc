@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include <cmath>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -14,19 +15,29 @@
 
 namespace ipcx {
 
+// core's POSIX_SEMAPHORE_BYTES and POSIX_SEMAPHORE_ALIGN state these; keep them in step.
+static_assert(sizeof(sem_t) == 32, "sizeof(sem_t) differs from POSIX_SEMAPHORE_BYTES");
+static_assert(alignof(sem_t) == 8, "alignof(sem_t) differs from POSIX_SEMAPHORE_ALIGN");
+
 namespace {
 
 // One sem_open of a name. Shared between the JS handle and the waits in flight, so the mapping
 // is unmapped (sem_close) only when nobody can still be inside sem_wait on it: after close() from
 // JS, or after the handle is collected, and after the last waiter thread has returned.
+//
+// An unnamed semaphore (sem_init inside a shared mapping) is not ours to unmap: its memory
+// belongs to the segment, which JS keeps mapped until this handle is closed and its waits are done.
 class SemHandle {
  public:
-  explicit SemHandle(sem_t* sem) : sem_(sem) {}
-  ~SemHandle() { sem_close(sem_); }
+  SemHandle(sem_t* sem, bool named) : sem_(sem), named_(named) {}
+  ~SemHandle() {
+    if (named_) sem_close(sem_);
+  }
   sem_t* sem() const { return sem_; }
 
  private:
   sem_t* sem_;
+  bool named_;
 };
 
 // What a JS handle (an External) holds; null once closed.
@@ -79,7 +90,27 @@ static Napi::Value SemOpen(const Napi::CallbackInfo& info) {
   if (initial < 0 || initial > SEM_VALUE_MAX) throw Napi::RangeError::New(env, "initial out of range");
   sem_t* sem = sem_open(name.c_str(), flags, mode, static_cast<unsigned>(initial));
   if (sem == SEM_FAILED) ThrowSysError(env, errno, "sem_open", name.c_str());
-  auto* box = new HandleBox{std::make_shared<SemHandle>(sem)};
+  auto* box = new HandleBox{std::make_shared<SemHandle>(sem, true)};
+  return Napi::External<HandleBox>::New(env, box, [](Napi::Env, HandleBox* dropped) { delete dropped; });
+}
+
+// JS: semAt(buffer, byteOffset, initial, init) -> handle on the unnamed semaphore at byteOffset of
+// a shared mapping's ArrayBuffer; with init, sem_init(sem, 1, initial) first (pshared = 1: the
+// semaphore works across processes mapping the same memory). Main thread. Throws IpcError.
+static Napi::Value SemAt(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsArrayBuffer()) throw Napi::TypeError::New(env, "buffer must be an ArrayBuffer");
+  Napi::ArrayBuffer buffer = info[0].As<Napi::ArrayBuffer>();
+  int64_t offset = ArgInt64(info, 1, "byteOffset");
+  if (offset < 0 || offset % alignof(sem_t) != 0 || static_cast<size_t>(offset) + sizeof(sem_t) > buffer.ByteLength())
+    throw Napi::RangeError::New(env, "byteOffset out of range or misaligned");
+  auto* sem = reinterpret_cast<sem_t*>(static_cast<uint8_t*>(buffer.Data()) + offset);
+  if (info[3].ToBoolean()) {
+    int64_t initial = ArgInt64(info, 2, "initial");
+    if (initial < 0 || initial > SEM_VALUE_MAX) throw Napi::RangeError::New(env, "initial out of range");
+    if (sem_init(sem, 1, static_cast<unsigned>(initial)) != 0) ThrowSysError(env, errno, "sem_init");
+  }
+  auto* box = new HandleBox{std::make_shared<SemHandle>(sem, false)};
   return Napi::External<HandleBox>::New(env, box, [](Napi::Env, HandleBox* dropped) { delete dropped; });
 }
 
@@ -139,6 +170,7 @@ static void SemUnlink(const Napi::CallbackInfo& info) {
 
 void InitPosixSemaphores(Napi::Env env, Napi::Object exports) {
   exports.Set("semOpen", Napi::Function::New(env, SemOpen, "semOpen"));
+  exports.Set("semAt", Napi::Function::New(env, SemAt, "semAt"));
   exports.Set("semClose", Napi::Function::New(env, SemClose, "semClose"));
   exports.Set("semTryWait", Napi::Function::New(env, SemTryWait, "semTryWait"));
   exports.Set("semWait", Napi::Function::New(env, SemWaitStart, "semWait"));

@@ -7,6 +7,8 @@
  * `ETIMEDOUT` is the kernel's). AbortSignal and close interrupt it (`cancelWait`).
  */
 import {
+  POSIX_SEMAPHORE_ALIGN,
+  POSIX_SEMAPHORE_BYTES,
   SEM_VALUE_MAX,
   abortErrorFor,
   checkInteger,
@@ -20,11 +22,13 @@ import {
   type PosixSemaphoreOpenOptions,
   type PosixSemaphoreWaitOptions,
   type PosixSemaphores,
+  type SharedSegment,
   type TransferRecord,
 } from '@ipcx/core';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { track, untrack, type TrackedObject } from './registry.js';
-import { registerReviver } from './revive.js';
+import { registerReviver, revive } from './revive.js';
+import { NativeSegment } from './shared-memory.js';
 import { blockingWait, type PendingWait } from './wait.js';
 
 /** The addon's handle of one `sem_open` (an External; `sem_close` runs when it is closed or collected). */
@@ -34,6 +38,8 @@ type SemHandle = object & { readonly __posixSemaphore: unique symbol };
 interface PosixSemaphoreAddon {
   /** Throws IpcError. */
   semOpen(name: string, create: boolean, exclusive: boolean, mode: number, initial: number): SemHandle;
+  /** The unnamed semaphore at byteOffset of a mapping (sem_init first when init). Throws IpcError. */
+  semAt(buffer: ArrayBuffer, byteOffset: number, initial: number, init: boolean): SemHandle;
   semClose(handle: SemHandle): number;
   semTryWait(handle: SemHandle): number;
   semWait(handle: SemHandle, timeoutMs: number, callback: WaitCallback): number;
@@ -48,6 +54,14 @@ const native = addon as unknown as PosixSemaphoreAddon;
 const EAGAIN = 11;
 const ETIMEDOUT = 110;
 const KIND = 'posix-semaphore';
+const UNNAMED_KIND = 'posix-semaphore-unnamed';
+
+/** Where an unnamed semaphore lives, and whether its handle owns (and so closes) the segment. */
+interface Placement {
+  readonly segment: NativeSegment;
+  readonly byteOffset: number;
+  readonly ownsSegment: boolean;
+}
 
 /** An open POSIX named semaphore. */
 export class NativePosixSemaphore implements PosixSemaphore, TrackedObject {
@@ -62,8 +76,11 @@ export class NativePosixSemaphore implements PosixSemaphore, TrackedObject {
     private readonly handle: SemHandle,
     /** See {@link PosixSemaphore.name}. */
     readonly name: string,
+    /** For an unnamed semaphore: its segment and offset. */
+    private readonly placement?: Placement,
   ) {
-    this.objectName = `POSIX semaphore '${name}'`;
+    this.objectName = placement ? `unnamed POSIX semaphore at byte ${placement.byteOffset}` : `POSIX semaphore '${name}'`;
+    placement?.segment.addDependent(this);
     track(this, { fds: [], polls: [] });
   }
 
@@ -142,6 +159,10 @@ export class NativePosixSemaphore implements PosixSemaphore, TrackedObject {
     await Promise.allSettled([...this.inFlight]);
     native.semClose(this.handle);
     untrack(this);
+    if (this.placement !== undefined) {
+      this.placement.segment.removeDependent(this);
+      if (this.placement.ownsSegment) await this.placement.segment.close();
+    }
   }
 
   /** `await using`: {@link close}. */
@@ -149,10 +170,14 @@ export class NativePosixSemaphore implements PosixSemaphore, TrackedObject {
     await this.close();
   }
 
-  /** Travels by name: the child opens the same name (`sem_open` without `O_CREAT`). */
+  /**
+   * A named semaphore travels by name: the child opens the same name (`sem_open` without
+   * `O_CREAT`). An unnamed one travels with its segment's record: the child maps the segment again.
+   */
   [transferSymbol](): TransferRecord {
     this.ensureOpen('transfer');
-    return { kind: KIND, data: this.name };
+    if (this.placement === undefined) return { kind: KIND, data: this.name };
+    return { kind: UNNAMED_KIND, data: { segment: this.placement.segment[transferSymbol](), byteOffset: this.placement.byteOffset } };
   }
 
   private ensureOpen(syscall: string): void {
@@ -173,12 +198,40 @@ export class NativePosixSemaphores implements PosixSemaphores {
     return new NativePosixSemaphore(native.semOpen(name, wantCreate, wantExclusive, permissions, value), name);
   }
 
+  /** See {@link PosixSemaphores.init}. */
+  async init(segment: SharedSegment, byteOffset: number, initial?: number): Promise<PosixSemaphore> {
+    const value = initial === undefined ? 0 : checkInteger('initial', initial, 0, SEM_VALUE_MAX);
+    return placeIn(segment, byteOffset, value, true, false);
+  }
+
+  /** See {@link PosixSemaphores.attach}. */
+  async attach(segment: SharedSegment, byteOffset: number): Promise<PosixSemaphore> {
+    return placeIn(segment, byteOffset, 0, false, false);
+  }
+
   /** See {@link PosixSemaphores.unlink}. */
   async unlink(name: string): Promise<void> {
     checkString('name', name);
     native.semUnlink(name);
   }
 }
+
+/** A handle on the unnamed semaphore at `byteOffset` of `segment` (initialized first when `init`). */
+function placeIn(segment: SharedSegment, byteOffset: number, initial: number, init: boolean, ownsSegment: boolean): NativePosixSemaphore {
+  if (!(segment instanceof NativeSegment)) throw new TypeError('segment must be a shared-memory segment of the native backend');
+  checkInteger('byteOffset', byteOffset, 0, Math.max(0, segment.size - POSIX_SEMAPHORE_BYTES));
+  if (byteOffset % POSIX_SEMAPHORE_ALIGN !== 0) throw new RangeError(`byteOffset must be a multiple of ${POSIX_SEMAPHORE_ALIGN}, received ${byteOffset}`);
+  if (segment.size < POSIX_SEMAPHORE_BYTES) throw new RangeError(`a segment of ${segment.size} bytes cannot hold a semaphore (${POSIX_SEMAPHORE_BYTES} bytes)`);
+  // `buffer` throws EBADF for a closed segment and EACCES for a read-only one: sem_post writes.
+  const handle = native.semAt(segment.buffer, byteOffset, initial, init);
+  return new NativePosixSemaphore(handle, '', { segment, byteOffset, ownsSegment });
+}
+
+// A child maps the segment again and uses the semaphore in it; the handle owns that mapping.
+registerReviver(UNNAMED_KIND, (record) => {
+  const { segment, byteOffset } = record.data as { segment: TransferRecord; byteOffset: number };
+  return placeIn(revive(segment) as SharedSegment, byteOffset, 0, false, true);
+});
 
 // A child opens the same name; it fails (and the child with it) if the name was unlinked meanwhile.
 registerReviver(KIND, (record) => {

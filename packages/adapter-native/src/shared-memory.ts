@@ -95,7 +95,13 @@ interface PendingFutexWait extends PendingWait {
 }
 
 /** What the three kinds share: the mapping, byte access, wait/notify, close. */
-abstract class NativeSegment implements SharedSegment {
+/** Something placed inside a segment's memory (an unnamed semaphore) that must close before it unmaps. */
+export interface SegmentDependent {
+  close(): Promise<void>;
+}
+
+/** A mapped segment of any kind (System V, POSIX, file). */
+export abstract class NativeSegment implements SharedSegment {
   abstract readonly kind: 'sysv' | 'posix' | 'file';
   readonly size: number;
   readonly readOnly: boolean;
@@ -104,6 +110,7 @@ abstract class NativeSegment implements SharedSegment {
   private readonly memory: ArrayBuffer | undefined;
   private readonly pendingWaits = new Set<PendingFutexWait>();
   private readonly tracker: TrackedObject;
+  private readonly dependents = new Set<SegmentDependent>();
 
   protected constructor(mapped: Mapped, readOnly: boolean, description: string) {
     this.mapping = mapped.mapping;
@@ -236,6 +243,11 @@ abstract class NativeSegment implements SharedSegment {
    */
   async close(): Promise<void> {
     if (this.closed) return;
+    // Semaphores placed in this memory go first: their waiter threads must be out of it.
+    const dependents = [...this.dependents];
+    this.dependents.clear();
+    await Promise.allSettled(dependents.map((dependent) => dependent.close()));
+    if (this.closed) return;
     const mapping = this.mapping;
     this.mapping = 0;
     const waits = [...this.pendingWaits];
@@ -249,6 +261,17 @@ abstract class NativeSegment implements SharedSegment {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** Registers something placed in this memory, closed before the memory is unmapped. */
+  addDependent(dependent: SegmentDependent): void {
+    if (this.closed) throw closedError(this.objectName, 'attach');
+    this.dependents.add(dependent);
+  }
+
+  /** Forgets a dependent that closed on its own. */
+  removeDependent(dependent: SegmentDependent): void {
+    this.dependents.delete(dependent);
   }
 
   [transferSymbol](): TransferRecord {

@@ -5,9 +5,16 @@
  */
 import type { IpcObject } from './object.js';
 import type { NowaitOptions } from './options.js';
+import type { SharedSegment } from './shared-memory.js';
 
 /** The largest value a POSIX semaphore can hold on Linux (`SEM_VALUE_MAX`, `INT_MAX`). */
 export const SEM_VALUE_MAX = 2147483647;
+
+/** Bytes an unnamed semaphore takes inside a segment (`sizeof(sem_t)` on 64-bit Linux). */
+export const POSIX_SEMAPHORE_BYTES = 32;
+
+/** Alignment, in bytes, of an unnamed semaphore's offset inside a segment (`alignof(sem_t)`). */
+export const POSIX_SEMAPHORE_ALIGN = 8;
 
 /** Options of {@link PosixSemaphores.open}: the flags and arguments of `sem_open`. */
 export interface PosixSemaphoreOpenOptions {
@@ -41,7 +48,7 @@ export type PosixSemaphoreWaitOptions = NowaitOptions;
  * `EBADF` after `close()`.
  */
 export interface PosixSemaphore extends IpcObject {
-  /** The name it was opened by, e.g. `'/jobs'`. */
+  /** The name it was opened by, e.g. `'/jobs'`; `''` for an unnamed semaphore. */
   readonly name: string;
   /**
    * Takes one unit (`sem_wait`), waiting while the value is zero, without blocking the event loop.
@@ -58,12 +65,17 @@ export interface PosixSemaphore extends IpcObject {
 }
 
 /**
- * POSIX named semaphores. A name is `'/something'` (one slash, at the start, at most 251 bytes);
- * on Linux it appears as `/dev/shm/sem.something`.
+ * POSIX semaphores, named and unnamed.
  *
- * TODO(shared-memory): unnamed POSIX semaphores (`sem_init` with `pshared = 1`) placed inside a
- * shared-memory segment will be created here, as `init(segment, byteOffset, initial)` returning a
- * {@link PosixSemaphore} over the segment's bytes, once the shared-memory contract exists.
+ * Named: a name is `'/something'` (one slash, at the start, at most 251 bytes); on Linux it
+ * appears as `/dev/shm/sem.something`.
+ *
+ * Unnamed: `sem_init` with `pshared = 1` places a semaphore inside a writable shared-memory segment
+ * at a byte offset ({@link POSIX_SEMAPHORE_BYTES} bytes, aligned to {@link POSIX_SEMAPHORE_ALIGN});
+ * every process that maps the segment uses it through {@link PosixSemaphores.attach}. It lives as
+ * long as the segment's memory; the handle keeps the segment mapped while waits are in flight, and
+ * closing the segment first closes the semaphores placed in it (their pending waits reject with
+ * `EBADF`). It travels to children with its segment.
  */
 export interface PosixSemaphores {
   /**
@@ -78,6 +90,16 @@ export interface PosixSemaphores {
    * that have it open keep using it until they close it. Rejects with `ENOENT` if missing, `EACCES`.
    */
   unlink(name: string): Promise<void>;
+  /**
+   * Initializes a new unnamed semaphore with value `initial` (default 0) at `byteOffset` of
+   * `segment` (`sem_init(sem, 1, initial)`), overwriting those bytes, and returns a handle on it.
+   * Do it once, before other processes attach. Throws `RangeError` for an offset that is not
+   * aligned or does not leave {@link POSIX_SEMAPHORE_BYTES} bytes, `TypeError` for a segment of
+   * another backend, `EACCES` for a read-only segment, `EBADF` for a closed one.
+   */
+  init(segment: SharedSegment, byteOffset: number, initial?: number): Promise<PosixSemaphore>;
+  /** A handle on the unnamed semaphore that some process initialized at `byteOffset` of `segment`. Errors as for {@link init}. */
+  attach(segment: SharedSegment, byteOffset: number): Promise<PosixSemaphore>;
 }
 
 /** DI token for {@link PosixSemaphores}. */

@@ -4,7 +4,7 @@
  * unlink. The other side of every cross-process case is a real child from `processes.spawn`.
  */
 import { onTestFinished, describe, expect, it } from 'vitest';
-import { SEM_VALUE_MAX, isIpcError, type PosixSemaphore, type PosixSemaphoreOpenOptions } from '@ipcx/core';
+import { POSIX_SEMAPHORE_ALIGN, POSIX_SEMAPHORE_BYTES, SEM_VALUE_MAX, isIpcError, type PosixSemaphore, type PosixSemaphoreOpenOptions } from '@ipcx/core';
 import type { SuiteContext } from '../context.js';
 import { LineReader, closeAfter, closeAllAfter, waitUntil } from '../util.js';
 
@@ -175,6 +175,68 @@ export function posixSemaphoreSuite(context: SuiteContext): void {
       expect(() => semaphore.value()).toThrow(expect.objectContaining({ code: 'EBADF' }));
       expect(() => semaphore.tryWait()).toThrow(expect.objectContaining({ code: 'EBADF' }));
       await semaphore.close();
+    });
+
+    describe.skipIf(!context.has('shared-memory'))('unnamed, inside a shared segment', () => {
+      /** A private System V segment of one page, removed and closed when the test finishes. */
+      const segmentOfOnePage = async () => {
+        const segment = closeAfter(await context.backend().sharedMemory.openSysv('private', { size: 4096, create: true }));
+        onTestFinished(() => segment.remove().catch(() => {}));
+        return segment;
+      };
+
+      it('orders two processes that map the same segment', async () => {
+        const segment = await segmentOfOnePage();
+        const ready = closeAfter(await posixSemaphores().init(segment, 0, 0));
+        const done = closeAfter(await posixSemaphores().init(segment, POSIX_SEMAPHORE_BYTES, 0));
+        expect(ready.name).toBe('');
+        expect(ready.value()).toBe(0);
+        const child = await spawn('sem-unnamed', [segment, ready, done]);
+        segment.write('hello from the parent\0', 64);
+        ready.post();
+        await done.wait({ timeout: 10_000 });
+        const reply = segment.read(128, 64);
+        expect(new TextDecoder().decode(reply.subarray(0, reply.indexOf(0)))).toBe('ack: hello from the parent');
+        expect((await child.exited).code).toBe(0);
+        expect(ready.value()).toBe(0);
+      });
+
+      it('is one counter for every handle on it; attach sees what init made', async () => {
+        const segment = await segmentOfOnePage();
+        const made = closeAfter(await posixSemaphores().init(segment, 8 * POSIX_SEMAPHORE_ALIGN, 2));
+        const other = closeAfter(await posixSemaphores().attach(segment, 8 * POSIX_SEMAPHORE_ALIGN));
+        expect(other.value()).toBe(2);
+        expect(other.tryWait()).toBe(true);
+        expect(made.value()).toBe(1);
+        await made.wait();
+        // Now zero: a wait through one handle is released by a post through the other.
+        const waiting = other.wait({ timeout: 10_000 });
+        made.post();
+        await waiting;
+        expect(made.value()).toBe(0);
+      });
+
+      it('closes with its segment: a pending wait rejects with EBADF', async () => {
+        const segment = await segmentOfOnePage();
+        const semaphore = await posixSemaphores().init(segment, 0, 0);
+        const pending = semaphore.wait();
+        await segment.close();
+        await expect(pending).rejects.toMatchObject({ code: 'EBADF' });
+        expect(semaphore.closed).toBe(true);
+      });
+
+      it('rejects a misplaced offset, a read-only or closed segment, and a foreign object', async () => {
+        const segment = await segmentOfOnePage();
+        await expect(posixSemaphores().init(segment, 4)).rejects.toBeInstanceOf(RangeError);
+        await expect(posixSemaphores().init(segment, 4096 - POSIX_SEMAPHORE_BYTES + POSIX_SEMAPHORE_ALIGN)).rejects.toBeInstanceOf(RangeError);
+        await expect(posixSemaphores().init(segment, -8)).rejects.toBeInstanceOf(RangeError);
+        await expect(posixSemaphores().init(segment, 0, -1)).rejects.toBeInstanceOf(RangeError);
+        await expect(posixSemaphores().attach({} as never, 0)).rejects.toBeInstanceOf(TypeError);
+        const readOnly = closeAfter(await context.backend().sharedMemory.attachSysv((segment as unknown as { id: number }).id, { readOnly: true }));
+        await expect(posixSemaphores().attach(readOnly, 0)).rejects.toMatchObject({ code: 'EACCES' });
+        await readOnly.close();
+        await expect(posixSemaphores().attach(readOnly, 0)).rejects.toMatchObject({ code: 'EBADF' });
+      });
     });
   });
 }
