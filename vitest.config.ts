@@ -19,6 +19,12 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'worker',
+          include: ['packages/adapter-worker/test/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
           name: 'core',
           include: ['packages/core/test/**/*.test.ts'],
         },
