@@ -84,7 +84,7 @@ export function fifoUnlink(path: usize, len: u32): i32 {
     if (!lockAcquire(object + OBJ_LOCK, currentOwner)) result = -EINTR;
     else {
       store<i32>(object + OBJ_FLAGS, 0);
-      free(<usize>load<u32>(object + OBJ_NAME_PTR));
+      free(<usize>load<u32>(object + OBJ_NAME_PTR), load<u32>(object + OBJ_NAME_LEN));
       store<u32>(object + OBJ_NAME_PTR, 0);
       store<u32>(object + OBJ_NAME_LEN, 0);
       const refs = load<i32>(object + OBJ_REFS) - 1;

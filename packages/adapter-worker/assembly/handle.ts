@@ -25,7 +25,6 @@ import {
   objectDestroy,
   objectNotify,
 } from './object';
-import { free } from './alloc';
 import { RING_READERS, RING_WRITERS, ringReset } from './ring';
 
 export const HANDLE_BYTES: u32 = 16;
@@ -76,7 +75,7 @@ export function handleRelease(entry: usize): bool {
   store<i32>(object + OBJ_REFS, refs);
   const ring = object + OBJ_RING0;
   if (load<i32>(object + OBJ_KIND) == KIND_FIFO && load<i32>(ring + RING_READERS) == 0 && load<i32>(ring + RING_WRITERS) == 0) {
-    free(ringReset(ring));
+    ringReset(ring);
   }
   // Bump before unlocking, notify after: a waiter that read the old seq either sees the new one
   // or is woken by the notify.

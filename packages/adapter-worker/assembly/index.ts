@@ -32,7 +32,7 @@ import { FLAG_LINKED, OBJECT_BYTES, OBJ_FLAGS, OBJ_KIND, OBJ_LOCK, OBJ_NAME_LEN,
 import { OWNERS_MAX, OWNER_BYTES, OWNER_SCRATCH, OWNER_SCRATCH_BYTES, ownerAt, ownerCreate, ownerFree, ownerValid } from './owner';
 
 export { KERNEL_BASE, KERNEL_HEADER_BYTES, KERNEL_MAGIC, MIN_MEMORY_BYTES } from './kernel';
-export { BLOCK_HEADER_BYTES, MIN_CLASS } from './alloc';
+export { MIN_CLASS } from './alloc';
 export { OWNER_BYTES, OWNERS_MAX } from './owner';
 export { HANDLE_BYTES } from './handle';
 export { OBJECT_BYTES, OBJ_SEQ, KIND_PIPE, KIND_DUPLEX, KIND_FIFO, END_READ, END_WRITE, END_A, END_B, NAME_MAX_BYTES } from './object';

@@ -90,9 +90,9 @@ export function objectCreate(kind: i32, refs: i32): i32 {
 /** Frees the object's rings, name and slot. Kernel lock held (and no handle left). */
 export function objectDestroy(id: i32): void {
   const entry = objectAt(id);
-  free(ringReset(entry + OBJ_RING0));
-  free(ringReset(entry + OBJ_RING1));
-  free(<usize>load<u32>(entry + OBJ_NAME_PTR));
+  ringReset(entry + OBJ_RING0);
+  ringReset(entry + OBJ_RING1);
+  free(<usize>load<u32>(entry + OBJ_NAME_PTR), load<u32>(entry + OBJ_NAME_LEN));
   store<u32>(entry + OBJ_NAME_PTR, 0);
   store<u32>(entry + OBJ_NAME_LEN, 0);
   store<i32>(entry + OBJ_FLAGS, 0);

@@ -55,7 +55,7 @@ export function ownerCreate(scratchBytes: u32): i32 {
 /** Frees the owner's slot and scratch. Caller holds the kernel lock and closed its handles. */
 export function ownerFree(owner: i32): void {
   const entry = ownerAt(owner);
-  free(<usize>load<u32>(entry + OWNER_SCRATCH));
+  free(<usize>load<u32>(entry + OWNER_SCRATCH), load<u32>(entry + OWNER_SCRATCH_BYTES));
   store<u32>(entry + OWNER_SCRATCH, 0);
   store<u32>(entry + OWNER_SCRATCH_BYTES, 0);
   store<i32>(entry + OWNER_STATE, 0);

@@ -184,7 +184,10 @@ export function pipeSetCapacity(handle: i32, bytes: u32): i32 {
     else {
       const data = alloc(size);
       if (data == 0) result = -ENOMEM;
-      else free(ringMove(ring, data, size));
+      else {
+        const oldCapacity = load<u32>(ring + RING_CAPACITY);
+        free(ringMove(ring, data, size), oldCapacity);
+      }
     }
   }
   if (result > 0) objectChanged(object);

@@ -17,6 +17,7 @@
 // Reads and writes copy in at most two pieces (before and after the wrap). Kernel semantics
 // (pipe(7)): a write of at most PIPE_BUF bytes goes in whole or not at all; a larger one takes what
 // fits; a read takes what is there; empty with no writer (or shut) is EOF; no reader is EPIPE.
+import { free } from './alloc';
 import { EAGAIN, EPIPE } from './errno';
 
 export const RING_BYTES: u32 = 32;
@@ -84,7 +85,7 @@ export function ringWrite(ring: usize, src: usize, len: u32): i32 {
   return <i32>n;
 }
 
-/** Copies the buffered bytes to a new data block of `capacity` (>= used) and returns the old block. */
+/** Copies the buffered bytes to a new data block of `capacity` (>= used); the old block is the caller's to free (its size was the old capacity). */
 export function ringMove(ring: usize, newData: usize, capacity: u32): usize {
   const used = ringUsed(ring);
   const n = ringRead(ring, newData, used); // keeps the bytes in order at the start of the new block
@@ -96,12 +97,11 @@ export function ringMove(ring: usize, newData: usize, capacity: u32): usize {
   return old;
 }
 
-/** Empties the ring and forgets its data block (returned for freeing). */
-export function ringReset(ring: usize): usize {
-  const old = <usize>load<u32>(ring + RING_DATA);
+/** Empties the ring and frees its data block. Kernel lock held. */
+export function ringReset(ring: usize): void {
+  free(<usize>load<u32>(ring + RING_DATA), load<u32>(ring + RING_CAPACITY));
   store<u32>(ring + RING_DATA, 0);
   store<u32>(ring + RING_HEAD, 0);
   store<u32>(ring + RING_TAIL, 0);
   store<i32>(ring + RING_SHUT, 0);
-  return old;
 }
