@@ -21,6 +21,9 @@ export default defineConfig({
         test: {
           name: 'worker',
           include: ['packages/adapter-worker/test/**/*.test.ts'],
+          // Projects do not inherit the root's timeouts; workers start slowly on a busy machine.
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
         },
       },
       {

@@ -39,6 +39,11 @@ export function watchCancellation(options: WaitOptions | undefined, timeoutMs: n
     onCancel(reason);
   };
   const onAbort = () => fire('abort');
+  // The signal may have fired while the operation was on its way here (e.g. after an awaited first step).
+  if (signal?.aborted) {
+    queueMicrotask(onAbort);
+    return cleanup;
+  }
   signal?.addEventListener('abort', onAbort, { once: true });
   if (Number.isFinite(timeoutMs)) timer = setTimeout(() => fire('timeout'), timeoutMs);
   return cleanup;
