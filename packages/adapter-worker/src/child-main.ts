@@ -10,7 +10,7 @@ import { Kernel } from './kernel.js';
 import type { ChildSpec } from './process.js';
 
 const spec = workerData as ChildSpec;
-const kernel = Kernel.attach(spec.module, spec.memory, spec.owner);
+const kernel = Kernel.attach(spec.module, spec.memory, spec.owner, spec.kernel);
 
 let code = 0;
 try {
@@ -21,4 +21,7 @@ try {
   code = 1;
 }
 await kernel.closeAll();
+// Let stdout and stderr (forwarded to the parent) drain before the thread ends.
+await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+await new Promise<void>((resolve) => process.stderr.write('', () => resolve()));
 process.exit(code);

@@ -5,7 +5,7 @@
  */
 import { IpcError, errnoName, type IpcErrorDetails, type TransferRecord } from '@ipcx/core';
 import kernelBinary from './kernel-binary.js';
-import { DEFAULT_MEMORY_BYTES, KernelErrno, Layout, PAGE_BYTES } from './layout.js';
+import { DEFAULT_MEMORY_BYTES, KernelErrno, Kind, Layout, PAGE_BYTES } from './layout.js';
 
 /** The entry points of `assembly/index.ts` (numbers in, numbers out; see there). */
 export interface KernelExports {
@@ -107,6 +107,8 @@ export class Kernel {
     readonly memory: WebAssembly.Memory,
     /** This thread's owner id in the kernel. */
     readonly owner: number,
+    /** A random identity of this kernel, carried in transfer records so that objects of another kernel are refused. */
+    readonly id: string,
   ) {
     const instance = new WebAssembly.Instance(module, { env: { memory } });
     this.calls = instance.exports as unknown as KernelExports;
@@ -125,12 +127,12 @@ export class Kernel {
     if (setup.kernel_init(pages * PAGE_BYTES) !== 0) throw new RangeError(`memoryBytes is too small for a kernel: ${memoryBytes}`);
     const owner = setup.owner_create(Layout.SCRATCH_BYTES);
     if (owner <= 0) throw kernelError(owner, { syscall: 'kernel_init' });
-    return new Kernel(module, memory, owner);
+    return new Kernel(module, memory, owner, `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`);
   }
 
   /** This thread's view of an existing kernel, acting for `owner` (a worker's bootstrap). */
-  static attach(module: WebAssembly.Module, memory: WebAssembly.Memory, owner: number): Kernel {
-    return new Kernel(module, memory, owner);
+  static attach(module: WebAssembly.Module, memory: WebAssembly.Memory, owner: number, id: string): Kernel {
+    return new Kernel(module, memory, owner, id);
   }
 
   /** The memory's size in bytes. */
@@ -139,12 +141,14 @@ export class Kernel {
   }
 
   /**
-   * Calls an entry point, retrying while it answers -EINTR (a lock held past the bounded spin).
-   * For synchronous members only; asynchronous code uses {@link Kernel.callAsync}.
+   * Calls an entry point, retrying a few times while it answers -EINTR (a lock held past the
+   * bounded spin). For synchronous members only, which then report EINTR: a lock held that long
+   * belongs to a terminated worker that only the event loop can reap, so spinning on would hang.
+   * Asynchronous code uses {@link Kernel.callAsync}.
    */
   call(entry: () => number): number {
     let result = entry();
-    for (let tries = 0; result === -KernelErrno.EINTR && tries < 1000; tries++) result = entry();
+    for (let tries = 0; result === -KernelErrno.EINTR && tries < 4; tries++) result = entry();
     return result;
   }
 
@@ -215,7 +219,7 @@ export class Kernel {
       if (length <= 0) continue;
       const kind = this.calls.object_kind(id);
       const name = this.getString(this.scratch, length);
-      found.push(kind === 3 ? `fifo '${name}'` : `object ${id} '${name}'`);
+      found.push(kind === Kind.KIND_FIFO ? `fifo '${name}'` : `object ${id} '${name}'`);
     }
     return found;
   }

@@ -20,6 +20,7 @@ import { Layout } from './layout.js';
 export interface ChildSpec {
   readonly module: WebAssembly.Module;
   readonly memory: WebAssembly.Memory;
+  readonly kernel: string;
   readonly owner: number;
   readonly entry: string;
   readonly packed: unknown;
@@ -48,7 +49,9 @@ class WorkerChildProcess implements ChildProcess {
       worker.once('exit', (code) => {
         this.ended = true;
         // Reap before resolving: whoever awaits `exited` sees the child's ends closed.
-        void reap().then(() => resolve({ code, signal: null }));
+        void reap()
+          .catch(() => {})
+          .then(() => resolve({ code, signal: null }));
       });
     });
   }
@@ -102,6 +105,9 @@ export class WorkerProcesses implements Processes {
     try {
       const childRecords: TransferRecord[] = [];
       for (const record of records) {
+        if ((record.data as { kernel?: unknown } | undefined)?.kernel !== kernel.id) {
+          throw new TypeError(`options.args holds a ${record.kind} that does not belong to this worker backend's kernel`);
+        }
         const handles: number[] = [];
         for (const handle of record.handles ?? []) {
           const copy = await kernel.callAsync(() => kernel.calls.handle_dup(handle, owner));
@@ -110,7 +116,7 @@ export class WorkerProcesses implements Processes {
         }
         childRecords.push({ ...record, handles });
       }
-      const spec: ChildSpec = { module: kernel.module, memory: kernel.memory, owner, entry: url, packed, records: childRecords };
+      const spec: ChildSpec = { module: kernel.module, memory: kernel.memory, kernel: kernel.id, owner, entry: url, packed, records: childRecords };
       worker = new Worker(childMain, { workerData: spec });
       await new Promise<void>((resolve, reject) => {
         worker.once('online', resolve);

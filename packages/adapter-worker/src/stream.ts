@@ -194,7 +194,7 @@ export class KernelStream implements KernelObject {
 
   [transferSymbol](): TransferRecord {
     if (this.closed) throw closedError(this.objectName, 'transfer');
-    return { kind: this.kind, data: { object: this.objectId, ...this.transferData() }, handles: [this.handle] };
+    return { kind: this.kind, data: { kernel: this.kernel.id, object: this.objectId, ...this.transferData() }, handles: [this.handle] };
   }
 
   /** Plain data that travels with the handle (e.g. a FIFO's path). */

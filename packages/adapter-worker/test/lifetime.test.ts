@@ -56,6 +56,14 @@ describe('worker lifetime', () => {
     expect(await reader.read()).toBeNull();
   });
 
+  it('refuses to pass an object of another kernel to a child', async () => {
+    const other = createWorkerBackend({ memoryBytes: 1024 * 1024 });
+    const [reader, writer] = closeAllAfter(await other.pipes.create());
+    await expect(backend.processes.spawn(hold, { args: [0, { nested: [writer] }] })).rejects.toBeInstanceOf(TypeError);
+    await writer.write('still mine');
+    expect(text(await reader.read())).toBe('still mine');
+  });
+
   it('carries objects nested in plain data and reports this thread\'s open handles', async () => {
     const [reader, writer] = closeAllAfter(await backend.pipes.create());
     expect(backend.diagnostics.openObjects()).toEqual([expect.stringMatching(/^pipe reader \(handle \d+, object \d+\)$/), expect.stringMatching(/^pipe writer/)]);
