@@ -83,11 +83,15 @@ export class KernelStream implements KernelObject {
     return this.handle === 0;
   }
 
+  /** A short description for leak reports: `'pipe reader (handle 3, object 2)'`. */
   describe(): string {
     return `${this.objectName} (handle ${this.handle}, object ${this.objectId})`;
   }
 
-  /** See `ByteReader.read`. */
+  /**
+   * See `ByteReader.read`: the next bytes (at most `maxBytes`, and at most 64 KiB per call), `null`
+   * at EOF; `EAGAIN` with `nowait`, `ETIMEDOUT`/`AbortError` when cancelled, `EBADF` after close.
+   */
   read(options?: ReadOptions): Promise<Uint8Array | null> {
     try {
       const maxBytes = options?.maxBytes === undefined ? DEFAULT_READ_BYTES : checkInteger('options.maxBytes', options.maxBytes, 1, MAX_READ_BYTES);
@@ -116,7 +120,11 @@ export class KernelStream implements KernelObject {
     }
   }
 
-  /** See `ByteWriter.write`. */
+  /**
+   * See `ByteWriter.write`: all of `data`, waiting while the ring is full; writes of at most
+   * `PIPE_BUF` bytes are atomic. `EPIPE` with no reader left, `EAGAIN` with `nowait` when nothing
+   * fits, `ETIMEDOUT`/`AbortError` when cancelled, `EBADF` after close.
+   */
   write(data: Uint8Array | string, options?: WriteOptions): Promise<number> {
     try {
       const bytes = toBytes('data', data);
@@ -158,7 +166,7 @@ export class KernelStream implements KernelObject {
     if (result < 0) throw kernelError(result, { syscall: 'shutdown', object: this.objectName });
   }
 
-  /** Gives up the handle; pending operations reject with EBADF. */
+  /** Gives up the handle; pending operations reject with `EBADF`. The other ends see EOF / `EPIPE` when it was the last. */
   async close(): Promise<void> {
     if (this.closed) return;
     const handle = this.handle;
@@ -176,22 +184,30 @@ export class KernelStream implements KernelObject {
     await this.kernel.callAsync(() => this.kernel.calls.handle_close(handle));
   }
 
+  /** `await using` support: closes the handle. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
 
+  /** Chunks until EOF (readable streams only). */
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     return iterateReader(this as never);
   }
 
+  /** A Web `ReadableStream` over this stream; cancelling it closes the handle. */
   readableStream(): ReadableStream<Uint8Array> {
     return readerToWebStream(this as never);
   }
 
+  /** A Web `WritableStream` over this stream; closing it closes the handle. */
   writableStream(): WritableStream<Uint8Array> {
     return writerToWebStream(this as never);
   }
 
+  /**
+   * The record that carries this end to a worker child: its kind, the kernel's identity and the
+   * object id, and the handle that `processes.spawn` duplicates to the child. `EBADF` after close.
+   */
   [transferSymbol](): TransferRecord {
     if (this.closed) throw closedError(this.objectName, 'transfer');
     return { kind: this.kind, data: { kernel: this.kernel.id, object: this.objectId, ...this.transferData() }, handles: [this.handle] };
