@@ -19,6 +19,15 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'worker',
+          include: ['packages/adapter-worker/test/**/*.test.ts'],
+          // Projects do not inherit the root's timeouts; workers start slowly on a busy machine.
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        test: {
           name: 'core',
           include: ['packages/core/test/**/*.test.ts'],
         },

@@ -1,2 +1,5 @@
-// The worker backend arrives with its issue; this package is a placeholder until then.
-export const placeholder = true;
+export { createWorkerBackend, workerCapabilities, type WorkerBackendOptions } from './backend.js';
+export { workerIpc } from './module.js';
+export { WorkerDuplexPipe, WorkerPipeReader, WorkerPipeWriter, WorkerPipes } from './pipe.js';
+export { WorkerFifoReader, WorkerFifoWriter, WorkerFifos } from './fifo.js';
+export { WorkerProcesses } from './process.js';

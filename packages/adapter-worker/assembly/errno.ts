@@ -1,0 +1,18 @@
+// Linux errno numbers the emulated kernel returns (negated) — the same numbers as core's `Errno`.
+// Entry points return a value >= 0 on success and `-E...` on failure, as system calls do.
+
+export const EPERM: i32 = 1;
+export const ENOENT: i32 = 2;
+/** Not a failure: "the kernel is busy, call again" (a lock stayed taken for the whole bounded spin). */
+export const EINTR: i32 = 4;
+export const ENXIO: i32 = 6;
+export const EBADF: i32 = 9;
+export const EAGAIN: i32 = 11;
+export const ENOMEM: i32 = 12;
+export const EBUSY: i32 = 16;
+export const EEXIST: i32 = 17;
+export const EINVAL: i32 = 22;
+export const ENFILE: i32 = 23;
+export const ENOSPC: i32 = 28;
+export const EPIPE: i32 = 32;
+export const ENAMETOOLONG: i32 = 36;

@@ -1,0 +1,158 @@
+// FIFOs: named byte rings. The name lives in the object entry (object.ts); the ring gets its
+// buffer when the first end opens and loses it (with any bytes left) when the last end closes.
+//
+//   namespace ──"/tmp/x"──► object (KIND_FIFO, FLAG_LINKED)
+//                             ring 0: END_WRITE handles ──► END_READ handles
+//                             read opens / write opens: counters a waiting open watches
+//
+// Opening is two steps, as in the kernel's fifo_open(): `fifoOpen` counts the new end at once
+// (so the other side sees it) and returns a handle plus a snapshot of the other side's open
+// counter; the TypeScript side then waits on the seq cell until `fifoOpenReady` says the other
+// side is there (or came and went). Cancelling that wait closes the handle.
+import { alloc, free } from './alloc';
+import { EBADF, EEXIST, EINTR, ENAMETOOLONG, ENFILE, ENOENT, ENOMEM, ENOSPC, ENXIO } from './errno';
+import { HANDLE_END, HANDLE_OBJECT, handleCreate, ownHandle } from './handle';
+import { currentOwner, kernelLock, kernelUnlock, setSecondResult } from './kernel';
+import { lockAcquire, lockRelease } from './lock';
+import {
+  END_READ,
+  END_WRITE,
+  FLAG_LINKED,
+  KIND_FIFO,
+  NAME_MAX_BYTES,
+  OBJ_FLAGS,
+  OBJ_LOCK,
+  OBJ_MODE,
+  OBJ_NAME_HASH,
+  OBJ_NAME_LEN,
+  OBJ_NAME_PTR,
+  OBJ_READ_OPENS,
+  OBJ_REFS,
+  OBJ_RING0,
+  OBJ_WRITE_OPENS,
+  countEnd,
+  nameHash,
+  objectAt,
+  objectChanged,
+  objectCreate,
+  objectDestroy,
+  objectLookup,
+  objectNotify,
+} from './object';
+import { RING_CAPACITY, RING_DATA, RING_DEFAULT_CAPACITY, RING_READERS, RING_WRITERS } from './ring';
+
+/** `mkfifo(path, mode)`: 0, or -EEXIST / -ENOSPC (object table full) / -ENOMEM / -ENAMETOOLONG / -ENOENT (empty) / -EINTR. */
+export function fifoCreate(path: usize, len: u32, mode: u32): i32 {
+  if (len == 0) return -ENOENT;
+  if (len > NAME_MAX_BYTES) return -ENAMETOOLONG;
+  if (!kernelLock()) return -EINTR;
+  let result: i32 = 0;
+  if (objectLookup(KIND_FIFO, path, len) != 0) result = -EEXIST;
+  else {
+    const id = objectCreate(KIND_FIFO, 1);
+    if (id == 0) result = -ENOSPC;
+    else {
+      const object = objectAt(id);
+      const name = alloc(len);
+      if (name == 0) {
+        objectDestroy(id);
+        result = -ENOMEM;
+      } else {
+        memory.copy(name, path, len);
+        store<u32>(object + OBJ_NAME_PTR, <u32>name);
+        store<u32>(object + OBJ_NAME_LEN, len);
+        store<u32>(object + OBJ_NAME_HASH, nameHash(path, len));
+        store<u32>(object + OBJ_MODE, mode);
+        store<u32>(object + OBJ_RING0 + RING_CAPACITY, RING_DEFAULT_CAPACITY);
+        store<i32>(object + OBJ_FLAGS, FLAG_LINKED);
+      }
+    }
+  }
+  kernelUnlock();
+  return result;
+}
+
+/** `unlink(path)`: 0, or -ENOENT / -EINTR. Open ends keep working; the object goes with the last. */
+export function fifoUnlink(path: usize, len: u32): i32 {
+  if (len == 0) return -ENOENT;
+  if (len > NAME_MAX_BYTES) return -ENAMETOOLONG;
+  if (!kernelLock()) return -EINTR;
+  const id = objectLookup(KIND_FIFO, path, len);
+  let result: i32 = -ENOENT;
+  if (id != 0) {
+    const object = objectAt(id);
+    if (!lockAcquire(object + OBJ_LOCK, currentOwner)) result = -EINTR;
+    else {
+      store<i32>(object + OBJ_FLAGS, 0);
+      free(<usize>load<u32>(object + OBJ_NAME_PTR), load<u32>(object + OBJ_NAME_LEN));
+      store<u32>(object + OBJ_NAME_PTR, 0);
+      store<u32>(object + OBJ_NAME_LEN, 0);
+      const refs = load<i32>(object + OBJ_REFS) - 1;
+      store<i32>(object + OBJ_REFS, refs);
+      if (refs == 0) objectDestroy(id);
+      lockRelease(object + OBJ_LOCK);
+      result = 0;
+    }
+  }
+  kernelUnlock();
+  return result;
+}
+
+/**
+ * `open(path, O_RDONLY | O_WRONLY [| O_NONBLOCK])`, first step: the handle, with the other side's
+ * open counter in `second_result`; or -ENOENT / -ENXIO (nowait writer, no reader) / -ENOMEM /
+ * -ENFILE / -EINTR.
+ */
+export function fifoOpen(path: usize, len: u32, write: bool, nowait: bool): i32 {
+  if (len == 0) return -ENOENT;
+  if (len > NAME_MAX_BYTES) return -ENAMETOOLONG;
+  if (!kernelLock()) return -EINTR;
+  const id = objectLookup(KIND_FIFO, path, len);
+  if (id == 0) {
+    kernelUnlock();
+    return -ENOENT;
+  }
+  const object = objectAt(id);
+  if (!lockAcquire(object + OBJ_LOCK, currentOwner)) {
+    kernelUnlock();
+    return -EINTR;
+  }
+  const ring = object + OBJ_RING0;
+  let result: i32 = 0;
+  if (write && nowait && load<i32>(ring + RING_READERS) == 0) result = -ENXIO;
+  else if (load<u32>(ring + RING_DATA) == 0) {
+    const data = alloc(load<u32>(ring + RING_CAPACITY));
+    if (data == 0) result = -ENOMEM;
+    else store<u32>(ring + RING_DATA, <u32>data);
+  }
+  if (result == 0) {
+    const end = write ? END_WRITE : END_READ;
+    const handle = handleCreate(currentOwner, id, end);
+    if (handle == 0) result = -ENFILE;
+    else {
+      countEnd(object, end, 1);
+      store<i32>(object + OBJ_REFS, load<i32>(object + OBJ_REFS) + 1);
+      const mine = write ? OBJ_WRITE_OPENS : OBJ_READ_OPENS;
+      store<u32>(object + mine, load<u32>(object + mine) + 1);
+      setSecondResult(load<i32>(object + (write ? OBJ_READ_OPENS : OBJ_WRITE_OPENS)));
+      objectChanged(object);
+      result = handle;
+    }
+  }
+  lockRelease(object + OBJ_LOCK);
+  kernelUnlock();
+  if (result > 0) objectNotify(object);
+  return result;
+}
+
+/** Second step of a blocking open: 1 once the other side is open or has opened since `snapshot`, 0 before, -EBADF. */
+export function fifoOpenReady(handle: i32, snapshot: i32): i32 {
+  const entry = ownHandle(handle);
+  if (entry == 0) return -EBADF;
+  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
+  const ring = object + OBJ_RING0;
+  const write = load<i32>(entry + HANDLE_END) == END_WRITE;
+  const others = atomic.load<i32>(ring + (write ? RING_READERS : RING_WRITERS));
+  const opens = atomic.load<i32>(object + (write ? OBJ_READ_OPENS : OBJ_WRITE_OPENS));
+  return others > 0 || opens != snapshot ? 1 : 0;
+}

@@ -1,0 +1,155 @@
+// The object table: every kernel object (pipe, duplex pipe, FIFO; later queues, semaphore sets,
+// segments) is one fixed-size entry, found by its index (object id = index + 1). Named objects
+// (FIFO paths; later keys and POSIX names) are entries with a name: the namespace is a scan of the
+// table comparing a hash first, then the bytes.
+//
+// Object entry (OBJECT_BYTES):
+//
+//   +0   ┌────────────────────────┐
+//        │ i32 kind               │ 0 free, KIND_PIPE, KIND_DUPLEX, KIND_FIFO
+//   +4   │ i32 lock               │ the object's lock (lock.ts): guards everything below
+//   +8   │ i32 seq                │ THE WAIT CELL: bumped and notified on every state change
+//   +12  │ i32 refs               │ handles on it, + 1 while its name is linked
+//   +16  │ i32 flags              │ FLAG_LINKED: reachable by name
+//   +20  │ u32 name ptr           │ heap block with the name's bytes (UTF-8)
+//   +24  │ u32 name length        │
+//   +28  │ u32 name hash          │ FNV-1a of the name
+//   +32  │ ring 0 (ring.ts)       │ pipe / FIFO buffer; duplex: end A writes, end B reads
+//   +64  │ ring 1 (ring.ts)       │ duplex only: end B writes, end A reads
+//   +96  │ u32 read opens         │ FIFO: opens for reading ever (wakes writers waiting in open)
+//   +100 │ u32 write opens        │ FIFO: opens for writing ever (wakes readers waiting in open)
+//   +104 │ u32 mode               │ FIFO permission bits
+//   +108 │ u32 serial             │ creation number (diagnostics)
+//   +112 │ reserved               │
+//   +128 └────────────────────────┘
+//
+// The seq cell never resets when a slot is reused, so a stale waiter only sees a spurious wakeup.
+import { free } from './alloc';
+import { HDR_NEXT_SERIAL, HDR_OBJECTS, HDR_OBJECTS_MAX, HDR_OBJECT_HINT, hdr } from './kernel';
+import { RING_BYTES, RING_CAPACITY, RING_READERS, RING_WRITERS, ringReset } from './ring';
+
+export const OBJECT_BYTES: u32 = 128;
+export const OBJ_KIND: u32 = 0;
+export const OBJ_LOCK: u32 = 4;
+export const OBJ_SEQ: u32 = 8;
+export const OBJ_REFS: u32 = 12;
+export const OBJ_FLAGS: u32 = 16;
+export const OBJ_NAME_PTR: u32 = 20;
+export const OBJ_NAME_LEN: u32 = 24;
+export const OBJ_NAME_HASH: u32 = 28;
+export const OBJ_RING0: u32 = 32;
+export const OBJ_RING1: u32 = 64;
+export const OBJ_READ_OPENS: u32 = 96;
+export const OBJ_WRITE_OPENS: u32 = 100;
+export const OBJ_MODE: u32 = 104;
+export const OBJ_SERIAL: u32 = 108;
+
+export const KIND_PIPE: i32 = 1;
+export const KIND_DUPLEX: i32 = 2;
+export const KIND_FIFO: i32 = 3;
+export const FLAG_LINKED: i32 = 1;
+
+/** Handle ends (handle.ts): which way a handle uses its object. */
+export const END_READ: i32 = 1;
+export const END_WRITE: i32 = 2;
+export const END_A: i32 = 4;
+export const END_B: i32 = 8;
+
+/** Longest name (Linux PATH_MAX, with its NUL). */
+export const NAME_MAX_BYTES: u32 = 4095;
+
+@inline export function objectAt(id: i32): usize {
+  return <usize>load<u32>(hdr(HDR_OBJECTS)) + <usize>(id - 1) * OBJECT_BYTES;
+}
+
+@inline export function objectMax(): i32 {
+  return <i32>load<u32>(hdr(HDR_OBJECTS_MAX));
+}
+
+/** A free slot made into an object of `kind` with one reference per `refs`: its id, or 0 when the table is full. Kernel lock held. */
+export function objectCreate(kind: i32, refs: i32): i32 {
+  const max = objectMax();
+  let i = <i32>load<u32>(hdr(HDR_OBJECT_HINT));
+  for (let tries = 0; tries < max; tries++, i++) {
+    if (i >= max) i = 0;
+    const entry = objectAt(i + 1);
+    if (load<i32>(entry + OBJ_KIND) != 0) continue;
+    // Everything but the lock and the seq cell starts from zero.
+    memory.fill(entry + OBJ_REFS, 0, OBJECT_BYTES - OBJ_REFS);
+    store<i32>(entry + OBJ_REFS, refs);
+    const serial = load<u32>(hdr(HDR_NEXT_SERIAL)) + 1;
+    store<u32>(hdr(HDR_NEXT_SERIAL), serial);
+    store<u32>(entry + OBJ_SERIAL, serial);
+    store<i32>(entry + OBJ_KIND, kind);
+    store<u32>(hdr(HDR_OBJECT_HINT), <u32>(i + 1));
+    return i + 1;
+  }
+  return 0;
+}
+
+/** Frees the object's rings, name and slot. Kernel lock held (and no handle left). */
+export function objectDestroy(id: i32): void {
+  const entry = objectAt(id);
+  ringReset(entry + OBJ_RING0);
+  ringReset(entry + OBJ_RING1);
+  free(<usize>load<u32>(entry + OBJ_NAME_PTR), load<u32>(entry + OBJ_NAME_LEN));
+  store<u32>(entry + OBJ_NAME_PTR, 0);
+  store<u32>(entry + OBJ_NAME_LEN, 0);
+  store<i32>(entry + OBJ_FLAGS, 0);
+  store<i32>(entry + OBJ_KIND, 0);
+}
+
+/** The ring a handle with `end` reads from (0 if it does not read). */
+export function readRing(entry: usize, end: i32): usize {
+  if (end == END_READ) return entry + OBJ_RING0;
+  if (end == END_A) return entry + OBJ_RING1;
+  if (end == END_B) return entry + OBJ_RING0;
+  return 0;
+}
+
+/** The ring a handle with `end` writes to (0 if it does not write). */
+export function writeRing(entry: usize, end: i32): usize {
+  if (end == END_WRITE) return entry + OBJ_RING0;
+  if (end == END_A) return entry + OBJ_RING0;
+  if (end == END_B) return entry + OBJ_RING1;
+  return 0;
+}
+
+/** Adds `delta` (+1 or -1) to the reader/writer counts an end contributes. Object lock held. */
+export function countEnd(entry: usize, end: i32, delta: i32): void {
+  const reads = readRing(entry, end);
+  if (reads != 0) store<i32>(reads + RING_READERS, load<i32>(reads + RING_READERS) + delta);
+  const writes = writeRing(entry, end);
+  if (writes != 0) store<i32>(writes + RING_WRITERS, load<i32>(writes + RING_WRITERS) + delta);
+}
+
+/** Bumps the wait cell; call `objectNotify` after unlocking. Object lock held. */
+@inline export function objectChanged(entry: usize): void {
+  atomic.add<i32>(entry + OBJ_SEQ, 1);
+}
+
+/** Wakes every thread waiting on the object's wait cell. */
+@inline export function objectNotify(entry: usize): void {
+  atomic.notify(entry + OBJ_SEQ, 0x7fffffff);
+}
+
+/** FNV-1a over `len` bytes at `at`. */
+export function nameHash(at: usize, len: u32): u32 {
+  let h: u32 = 0x811c9dc5;
+  for (let i: u32 = 0; i < len; i++) h = (h ^ <u32>load<u8>(at + i)) * 0x01000193;
+  return h;
+}
+
+/** The id of the linked object of `kind` named by `len` bytes at `at`, or 0. Kernel lock held. */
+export function objectLookup(kind: i32, at: usize, len: u32): i32 {
+  const h = nameHash(at, len);
+  const max = objectMax();
+  for (let id = 1; id <= max; id++) {
+    const entry = objectAt(id);
+    if (load<i32>(entry + OBJ_KIND) != kind || (load<i32>(entry + OBJ_FLAGS) & FLAG_LINKED) == 0) continue;
+    if (load<u32>(entry + OBJ_NAME_HASH) != h || load<u32>(entry + OBJ_NAME_LEN) != len) continue;
+    if (memory.compare(<usize>load<u32>(entry + OBJ_NAME_PTR), at, len) == 0) return id;
+  }
+  return 0;
+}
+

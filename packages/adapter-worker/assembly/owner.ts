@@ -1,0 +1,62 @@
+// The owner table: one entry per thread that holds handles (the thread that made the kernel is
+// owner 1; each spawned worker gets one). Owner ids are index + 1, so 0 means "nobody".
+//
+// Owner entry (OWNER_BYTES):
+//
+//   +0  ┌─────────────────────┐
+//       │ i32 state           │ 0 free, OWNER_LIVE
+//   +4  │ u32 scratch ptr     │ the owner's scratch buffer in the heap: read/write chunks and
+//   +8  │ u32 scratch bytes   │ paths pass through it, so threads never share a buffer
+//   +12 │ reserved            │
+//   +16 └─────────────────────┘
+import { alloc, free } from './alloc';
+import { EAGAIN, EINTR, ENOMEM } from './errno';
+import { HDR_OWNERS, HDR_OWNERS_MAX, hdr, kernelLock, kernelUnlock } from './kernel';
+
+export const OWNER_BYTES: u32 = 16;
+export const OWNER_STATE: u32 = 0;
+export const OWNER_SCRATCH: u32 = 4;
+export const OWNER_SCRATCH_BYTES: u32 = 8;
+export const OWNER_LIVE: i32 = 1;
+/** Entries in the owner table: live threads (and workers starting) at once. */
+export const OWNERS_MAX: u32 = 1024;
+
+@inline export function ownerAt(owner: i32): usize {
+  return <usize>load<u32>(hdr(HDR_OWNERS)) + <usize>(owner - 1) * OWNER_BYTES;
+}
+
+export function ownerValid(owner: i32): bool {
+  return owner >= 1 && <u32>owner <= load<u32>(hdr(HDR_OWNERS_MAX)) && load<i32>(ownerAt(owner) + OWNER_STATE) == OWNER_LIVE;
+}
+
+/** A new owner with a scratch buffer of `scratchBytes`: its id, or -EAGAIN / -ENOMEM / -EINTR. */
+export function ownerCreate(scratchBytes: u32): i32 {
+  if (!kernelLock()) return -EINTR;
+  const max = load<u32>(hdr(HDR_OWNERS_MAX));
+  let result: i32 = -EAGAIN;
+  for (let i: u32 = 0; i < max; i++) {
+    const entry = <usize>load<u32>(hdr(HDR_OWNERS)) + <usize>i * OWNER_BYTES;
+    if (load<i32>(entry + OWNER_STATE) != 0) continue;
+    const scratch = alloc(scratchBytes);
+    if (scratch == 0) {
+      result = -ENOMEM;
+      break;
+    }
+    store<u32>(entry + OWNER_SCRATCH, <u32>scratch);
+    store<u32>(entry + OWNER_SCRATCH_BYTES, scratchBytes);
+    store<i32>(entry + OWNER_STATE, OWNER_LIVE);
+    result = <i32>i + 1;
+    break;
+  }
+  kernelUnlock();
+  return result;
+}
+
+/** Frees the owner's slot and scratch. Caller holds the kernel lock and closed its handles. */
+export function ownerFree(owner: i32): void {
+  const entry = ownerAt(owner);
+  free(<usize>load<u32>(entry + OWNER_SCRATCH), load<u32>(entry + OWNER_SCRATCH_BYTES));
+  store<u32>(entry + OWNER_SCRATCH, 0);
+  store<u32>(entry + OWNER_SCRATCH_BYTES, 0);
+  store<i32>(entry + OWNER_STATE, 0);
+}

@@ -1,0 +1,199 @@
+// Pipes and duplex pipes: entry points over the object table and byte rings.
+//
+//   pipe (KIND_PIPE)                        duplex pipe (KIND_DUPLEX)
+//   ┌──────────────────────────────┐        ┌──────────────────────────────┐
+//   │ ring 0: END_WRITE ──► END_READ│        │ ring 0: END_A ──► END_B      │
+//   └──────────────────────────────┘        │ ring 1: END_B ──► END_A      │
+//                                           └──────────────────────────────┘
+//
+// Every call that changes state bumps the object's seq cell under the object's lock and notifies
+// it after unlocking; the TypeScript side waits on that cell (Atomics.waitAsync) after an EAGAIN.
+import { alloc, free } from './alloc';
+import { EBADF, EBUSY, EINTR, EINVAL, ENFILE, ENOMEM, EPERM } from './errno';
+import { HANDLE_END, HANDLE_OBJECT, handleCreate, ownHandle } from './handle';
+import { currentOwner, kernelLock, kernelUnlock, setSecondResult } from './kernel';
+import { lockAcquire, lockRelease } from './lock';
+import {
+  END_A,
+  END_B,
+  END_READ,
+  END_WRITE,
+  KIND_DUPLEX,
+  KIND_PIPE,
+  OBJ_LOCK,
+  OBJ_RING0,
+  OBJ_RING1,
+  countEnd,
+  objectAt,
+  objectChanged,
+  objectCreate,
+  objectDestroy,
+  objectNotify,
+  readRing,
+  writeRing,
+} from './object';
+import { RING_CAPACITY, RING_DATA, RING_MAX_CAPACITY, RING_SHUT, ringMove, ringRead, ringUsed, ringWrite, roundCapacity } from './ring';
+
+/** Capacity of each direction of a duplex pipe. */
+export const DUPLEX_CAPACITY: u32 = 65536;
+
+/** Gives a fresh object two handles of the current owner; the second goes to `secondResult`. */
+function twoHandles(id: i32, first: i32, second: i32): i32 {
+  const a = handleCreate(currentOwner, id, first);
+  const b = a == 0 ? 0 : handleCreate(currentOwner, id, second);
+  if (b == 0) return 0;
+  const object = objectAt(id);
+  countEnd(object, first, 1);
+  countEnd(object, second, 1);
+  setSecondResult(b);
+  return a;
+}
+
+function allocRing(ring: usize, capacity: u32): bool {
+  const data = alloc(capacity);
+  if (data == 0) return false;
+  store<u32>(ring + RING_DATA, <u32>data);
+  store<u32>(ring + RING_CAPACITY, capacity);
+  return true;
+}
+
+/** `pipe2()`: the reader's handle (the writer's in `second_result`), or -ENOMEM / -ENFILE / -EPERM / -EINTR. */
+export function pipeCreate(capacity: u32): i32 {
+  const size = roundCapacity(capacity == 0 ? 65536 : capacity);
+  if (size > RING_MAX_CAPACITY) return -EPERM;
+  if (!kernelLock()) return -EINTR;
+  let result: i32 = -ENFILE;
+  const id = objectCreate(KIND_PIPE, 2);
+  if (id != 0) {
+    if (!allocRing(objectAt(id) + OBJ_RING0, size)) {
+      result = -ENOMEM;
+      objectDestroy(id);
+    } else {
+      result = twoHandles(id, END_READ, END_WRITE);
+      if (result == 0) {
+        result = -ENFILE;
+        objectDestroy(id);
+      }
+    }
+  }
+  kernelUnlock();
+  return result;
+}
+
+/** `socketpair()`: end A's handle (end B's in `second_result`), or -errno. */
+export function duplexCreate(): i32 {
+  if (!kernelLock()) return -EINTR;
+  let result: i32 = -ENFILE;
+  const id = objectCreate(KIND_DUPLEX, 2);
+  if (id != 0) {
+    const object = objectAt(id);
+    if (!allocRing(object + OBJ_RING0, DUPLEX_CAPACITY) || !allocRing(object + OBJ_RING1, DUPLEX_CAPACITY)) {
+      result = -ENOMEM;
+      objectDestroy(id);
+    } else {
+      result = twoHandles(id, END_A, END_B);
+      if (result == 0) {
+        result = -ENFILE;
+        objectDestroy(id);
+      }
+    }
+  }
+  kernelUnlock();
+  return result;
+}
+
+/** `read()`: bytes copied to `dst` (0 = EOF), or -EAGAIN / -EBADF / -EINTR. */
+export function streamRead(handle: i32, dst: usize, max: u32): i32 {
+  const entry = ownHandle(handle);
+  if (entry == 0) return -EBADF;
+  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
+  const ring = readRing(object, load<i32>(entry + HANDLE_END));
+  if (ring == 0) return -EBADF;
+  if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return -EINTR;
+  const n = ringRead(ring, dst, max);
+  if (n > 0) objectChanged(object);
+  lockRelease(object + OBJ_LOCK);
+  if (n > 0) objectNotify(object);
+  return n;
+}
+
+/** `write()`: bytes taken from `src`, or -EAGAIN / -EPIPE / -EBADF / -EINTR. */
+export function streamWrite(handle: i32, src: usize, len: u32): i32 {
+  const entry = ownHandle(handle);
+  if (entry == 0) return -EBADF;
+  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
+  const ring = writeRing(object, load<i32>(entry + HANDLE_END));
+  if (ring == 0) return -EBADF;
+  if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return -EINTR;
+  const n = ringWrite(ring, src, len);
+  if (n > 0) objectChanged(object);
+  lockRelease(object + OBJ_LOCK);
+  if (n > 0) objectNotify(object);
+  return n;
+}
+
+/** `shutdown(SHUT_WR)` of a duplex end: the other end reads EOF. 0 or -errno. */
+export function streamShutdown(handle: i32): i32 {
+  const entry = ownHandle(handle);
+  if (entry == 0) return -EBADF;
+  const end = load<i32>(entry + HANDLE_END);
+  if (end != END_A && end != END_B) return -EINVAL;
+  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
+  if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return -EINTR;
+  store<i32>(writeRing(object, end) + RING_SHUT, 1);
+  objectChanged(object);
+  lockRelease(object + OBJ_LOCK);
+  objectNotify(object);
+  return 0;
+}
+
+/** The ring a pipe-end handle concerns (its object's ring 0), or 0. */
+function pipeRing(handle: i32): usize {
+  const entry = ownHandle(handle);
+  if (entry == 0) return 0;
+  const end = load<i32>(entry + HANDLE_END);
+  if (end != END_READ && end != END_WRITE) return 0;
+  return objectAt(load<i32>(entry + HANDLE_OBJECT)) + OBJ_RING0;
+}
+
+/** `F_GETPIPE_SZ`: the capacity, or -EBADF. Lock-free: the capacity is one aligned word. */
+export function pipeCapacity(handle: i32): i32 {
+  const ring = pipeRing(handle);
+  if (ring == 0) return -EBADF;
+  return <i32>atomic.load<u32>(ring + RING_CAPACITY);
+}
+
+/** `F_SETPIPE_SZ`: the new capacity, or -EBUSY (more bytes buffered) / -EPERM / -ENOMEM / -EBADF / -EINTR. */
+export function pipeSetCapacity(handle: i32, bytes: u32): i32 {
+  const ring = pipeRing(handle);
+  if (ring == 0) return -EBADF;
+  const size = roundCapacity(bytes);
+  if (size > RING_MAX_CAPACITY) return -EPERM;
+  const object = ring - OBJ_RING0;
+  if (!kernelLock()) return -EINTR;
+  if (!lockAcquire(object + OBJ_LOCK, currentOwner)) {
+    kernelUnlock();
+    return -EINTR;
+  }
+  let result: i32 = <i32>size;
+  if (load<u32>(ring + RING_DATA) == 0) {
+    // A FIFO with no open end has no buffer: nothing to resize (cannot happen through a handle).
+    store<u32>(ring + RING_CAPACITY, size);
+  } else if (size != load<u32>(ring + RING_CAPACITY)) {
+    if (ringUsed(ring) > size) result = -EBUSY;
+    else {
+      const data = alloc(size);
+      if (data == 0) result = -ENOMEM;
+      else {
+        const oldCapacity = load<u32>(ring + RING_CAPACITY);
+        free(ringMove(ring, data, size), oldCapacity);
+      }
+    }
+  }
+  if (result > 0) objectChanged(object);
+  lockRelease(object + OBJ_LOCK);
+  kernelUnlock();
+  if (result > 0) objectNotify(object);
+  return result;
+}
+

@@ -1,0 +1,27 @@
+/**
+ * The program a worker child runs: attaches to the parent's kernel memory as its owner, revives the
+ * args, runs the entry module's default export through core, closes what it left open and exits
+ * (0, or 1 if it threw). The parent reaps whatever is still open when the thread ends.
+ */
+import { workerData } from 'node:worker_threads';
+import { runChildMain, unpackTransferables } from '@ipcx/core';
+import { backendOver } from './backend.js';
+import { Kernel } from './kernel.js';
+import type { ChildSpec } from './process.js';
+
+const spec = workerData as ChildSpec;
+const kernel = Kernel.attach(spec.module, spec.memory, spec.owner, spec.kernel);
+
+let code = 0;
+try {
+  const args = unpackTransferables(spec.packed, (index) => kernel.revive(spec.records[index]!)) as unknown[];
+  await runChildMain({ backend: backendOver(kernel), args }, spec.entry);
+} catch (error) {
+  console.error(error);
+  code = 1;
+}
+await kernel.closeAll();
+// Let stdout and stderr (forwarded to the parent) drain before the thread ends.
+await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+await new Promise<void>((resolve) => process.stderr.write('', () => resolve()));
+process.exit(code);

@@ -1,0 +1,226 @@
+/**
+ * The emulated kernel as one thread sees it: the shared `WebAssembly.Memory`, this thread's
+ * instance of the kernel module over it, this thread's owner id and scratch buffer, and the
+ * objects this thread has open. No Node-only API here: it runs in browsers' workers as well.
+ */
+import { IpcError, errnoName, type IpcErrorDetails, type TransferRecord } from '@ipcx/core';
+import kernelBinary from './kernel-binary.js';
+import { DEFAULT_MEMORY_BYTES, KernelErrno, Kind, Layout, PAGE_BYTES } from './layout.js';
+
+/** The entry points of `assembly/index.ts` (numbers in, numbers out; see there). */
+export interface KernelExports {
+  kernel_init(bytes: number): number;
+  kernel_attach(owner: number): number;
+  owner_create(scratchBytes: number): number;
+  owner_release(owner: number): number;
+  scratch(): number;
+  second_result(): number;
+  static_end(): number;
+  pipe_create(capacity: number): number;
+  duplex_create(): number;
+  stream_read(handle: number, dst: number, max: number): number;
+  stream_write(handle: number, src: number, len: number): number;
+  stream_shutdown(handle: number): number;
+  pipe_capacity(handle: number): number;
+  pipe_set_capacity(handle: number, bytes: number): number;
+  fifo_create(path: number, len: number, mode: number): number;
+  fifo_unlink(path: number, len: number): number;
+  fifo_open(path: number, len: number, write: number, nowait: number): number;
+  fifo_open_ready(handle: number, snapshot: number): number;
+  handle_close(handle: number): number;
+  handle_dup(handle: number, toOwner: number): number;
+  handle_object(handle: number): number;
+  handle_end(handle: number): number;
+  handle_wait_cell(handle: number): number;
+  object_next_linked(after: number): number;
+  object_name(id: number, dst: number, max: number): number;
+  object_kind(id: number): number;
+  object_serial(id: number): number;
+  objects_live(): number;
+  objects_max(): number;
+  heap_free_bytes(): number;
+}
+
+/** An open object of this thread (for diagnostics and for closing what a child left open). */
+export interface KernelObject {
+  /** A short description for leak reports, e.g. `'pipe reader (handle 3, object 2)'`. */
+  describe(): string;
+  close(): Promise<void>;
+}
+
+/** Builds an object of one kind from a record whose handles belong to this thread. */
+export type Reviver = (kernel: Kernel, record: TransferRecord) => unknown;
+
+const revivers = new Map<string, Reviver>();
+
+/** Registers how to revive `kind` (each primitive's file registers its kinds). */
+export function registerReviver(kind: string, reviver: Reviver): void {
+  revivers.set(kind, reviver);
+}
+
+let compiled: WebAssembly.Module | undefined;
+
+/** The kernel module, compiled once per thread from the embedded binary. */
+function kernelModule(): WebAssembly.Module {
+  if (compiled === undefined) {
+    const text = atob(kernelBinary);
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    compiled = new WebAssembly.Module(bytes);
+  }
+  return compiled;
+}
+
+/** The `IpcError` for a negative kernel result. */
+export function kernelError(result: number, details: IpcErrorDetails): IpcError {
+  return new IpcError(errnoName(-result) as IpcError['code'], { ...details, errno: -result });
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+// A ref'd timer while any wait is pending: Atomics.waitAsync alone does not keep Node's event loop
+// (or a worker's) alive, and a reader waiting for a child must not let its thread exit.
+let keepAliveCount = 0;
+let keepAliveTimer: ReturnType<typeof setInterval> | undefined;
+
+/** The kernel as this thread sees it. */
+export class Kernel {
+  /** This thread's instance's entry points. */
+  readonly calls: KernelExports;
+  /** The memory as 32-bit cells, for waiting on wait cells. */
+  readonly cells: Int32Array;
+  /** The memory as bytes, for copying to and from the scratch buffer. */
+  readonly bytes: Uint8Array;
+  /** This thread's scratch buffer in the kernel heap. */
+  readonly scratch: number;
+  /** Objects this thread has open through this kernel. */
+  readonly open = new Set<KernelObject>();
+  // Closes the handles of objects dropped without close(), so a forgotten end cannot hold a pipe open forever.
+  private readonly forgotten = new FinalizationRegistry<number>((handle) => {
+    this.calls.handle_close(handle);
+  });
+
+  private constructor(
+    /** The compiled kernel module (posted to workers, which instantiate it again). */
+    readonly module: WebAssembly.Module,
+    /** The shared memory that holds the whole kernel. */
+    readonly memory: WebAssembly.Memory,
+    /** This thread's owner id in the kernel. */
+    readonly owner: number,
+    /** A random identity of this kernel, carried in transfer records so that objects of another kernel are refused. */
+    readonly id: string,
+  ) {
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    this.calls = instance.exports as unknown as KernelExports;
+    this.cells = new Int32Array(memory.buffer);
+    this.bytes = new Uint8Array(memory.buffer);
+    if (this.calls.kernel_attach(owner) !== 0) throw new Error(`ipcx worker kernel: cannot attach owner ${owner}`);
+    this.scratch = this.calls.scratch();
+  }
+
+  /** A new, empty kernel of `memoryBytes` (rounded up to whole wasm pages), with this thread as owner 1. */
+  static create(memoryBytes = DEFAULT_MEMORY_BYTES): Kernel {
+    const pages = Math.ceil(memoryBytes / PAGE_BYTES);
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    const module = kernelModule();
+    const setup = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
+    if (setup.kernel_init(pages * PAGE_BYTES) !== 0) throw new RangeError(`memoryBytes is too small for a kernel: ${memoryBytes}`);
+    const owner = setup.owner_create(Layout.SCRATCH_BYTES);
+    if (owner <= 0) throw kernelError(owner, { syscall: 'kernel_init' });
+    return new Kernel(module, memory, owner, `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`);
+  }
+
+  /** This thread's view of an existing kernel, acting for `owner` (a worker's bootstrap). */
+  static attach(module: WebAssembly.Module, memory: WebAssembly.Memory, owner: number, id: string): Kernel {
+    return new Kernel(module, memory, owner, id);
+  }
+
+  /** The memory's size in bytes. */
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /**
+   * Calls an entry point, retrying a few times while it answers -EINTR (a lock held past the
+   * bounded spin). For synchronous members only, which then report EINTR: a lock held that long
+   * belongs to a terminated worker that only the event loop can reap, so spinning on would hang.
+   * Asynchronous code uses {@link Kernel.callAsync}.
+   */
+  call(entry: () => number): number {
+    let result = entry();
+    for (let tries = 0; result === -KernelErrno.EINTR && tries < 4; tries++) result = entry();
+    return result;
+  }
+
+  /** Like {@link Kernel.call}, but lets other tasks run between retries (the lock holder may need the event loop to be reaped). */
+  async callAsync(entry: () => number): Promise<number> {
+    for (;;) {
+      const result = entry();
+      if (result !== -KernelErrno.EINTR) return result;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+
+  /** Copies `text` (UTF-8) into the scratch buffer; returns its length in bytes. */
+  putString(text: string): number {
+    const encoded = encoder.encode(text);
+    if (encoded.length > Layout.NAME_MAX_BYTES) return -1;
+    this.bytes.set(encoded, this.scratch);
+    return encoded.length;
+  }
+
+  /** Reads `length` bytes of UTF-8 at `at`. */
+  getString(at: number, length: number): string {
+    return decoder.decode(this.bytes.slice(at, at + length));
+  }
+
+  /** Records an open object; its handles are closed if it is garbage-collected without close(). */
+  track(object: KernelObject, handle: number): void {
+    this.open.add(object);
+    this.forgotten.register(object, handle, object);
+  }
+
+  /** Records that an object was closed. */
+  untrack(object: KernelObject): void {
+    this.open.delete(object);
+    this.forgotten.unregister(object);
+  }
+
+  /** Closes every open object (a child's cleanup after its main function). */
+  async closeAll(): Promise<void> {
+    await Promise.allSettled([...this.open].map((object) => object.close()));
+  }
+
+  /** Revives a record whose handles belong to this thread. */
+  revive(record: TransferRecord): unknown {
+    const reviver = revivers.get(record.kind);
+    if (reviver === undefined) throw new TypeError(`cannot revive an ipcx object of kind '${record.kind}' on the worker backend`);
+    return reviver(this, record);
+  }
+
+  /** Keeps the thread alive while a wait is pending (see `keepAliveCount`). */
+  holdAlive(): void {
+    if (keepAliveCount++ === 0) keepAliveTimer = setInterval(() => {}, 1 << 30);
+  }
+
+  /** Undoes one {@link Kernel.holdAlive}. */
+  releaseAlive(): void {
+    if (--keepAliveCount === 0 && keepAliveTimer !== undefined) {
+      clearInterval(keepAliveTimer);
+      keepAliveTimer = undefined;
+    }
+  }
+
+  /** Live named objects in the kernel: FIFO paths (later keys and POSIX names). */
+  namedObjects(): string[] {
+    const found: string[] = [];
+    for (let id = this.calls.object_next_linked(0); id > 0; id = this.calls.object_next_linked(id)) {
+      const length = this.call(() => this.calls.object_name(id, this.scratch, Layout.NAME_MAX_BYTES));
+      if (length <= 0) continue;
+      const kind = this.calls.object_kind(id);
+      const name = this.getString(this.scratch, length);
+      found.push(kind === Kind.KIND_FIFO ? `fifo '${name}'` : `object ${id} '${name}'`);
+    }
+    return found;
+  }
+}

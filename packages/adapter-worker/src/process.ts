@@ -1,0 +1,131 @@
+/**
+ * Children as worker threads over the same kernel memory. The only file of the kernel path that
+ * uses a Node API (`worker_threads`); a browser build would start Web Workers here instead.
+ *
+ * Each child gets an owner id in the kernel. The ipcx objects in `args` are inherited the kernel's
+ * way: each handle is duplicated to the child's owner (`handle_dup`) before the worker starts, and
+ * the child revives objects from those handle numbers. When the worker ends, however it ends, the
+ * parent reaps its owner (`owner_release`): every handle it still held is closed, so readers waiting
+ * on a pipe whose last writer it held read EOF and writers to a pipe whose only reader it held get
+ * EPIPE.
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { checkInteger, checkOptions, packTransferables, type ChildProcess, type ExitStatus, type Processes, type SpawnOptions, type TransferRecord } from '@ipcx/core';
+import { kernelError, type Kernel } from './kernel.js';
+import { Layout } from './layout.js';
+
+/** What a worker child receives as `workerData`. */
+export interface ChildSpec {
+  readonly module: WebAssembly.Module;
+  readonly memory: WebAssembly.Memory;
+  readonly kernel: string;
+  readonly owner: number;
+  readonly entry: string;
+  readonly packed: unknown;
+  readonly records: TransferRecord[];
+}
+
+const childMain = new URL('./child-main.js', import.meta.url);
+
+function entryUrl(entry: string | URL): string {
+  if (entry instanceof URL) return entry.href;
+  if (typeof entry !== 'string' || entry.length === 0) throw new TypeError('entry must be a file URL or an absolute path');
+  if (entry.startsWith('file:')) return entry;
+  if (!path.isAbsolute(entry)) throw new TypeError(`entry must be a file URL or an absolute path, received '${entry}'`);
+  return pathToFileURL(entry).href;
+}
+
+/** A running worker child. */
+class WorkerChildProcess implements ChildProcess {
+  readonly exited: Promise<ExitStatus>;
+  private ended = false;
+
+  constructor(private readonly worker: Worker, reap: () => Promise<void>) {
+    // An uncaught error ends the worker with code 1; the 'exit' event below reports it.
+    worker.on('error', () => {});
+    this.exited = new Promise((resolve) => {
+      worker.once('exit', (code) => {
+        this.ended = true;
+        // Reap before resolving: whoever awaits `exited` sees the child's ends closed.
+        void reap()
+          .catch(() => {})
+          .then(() => resolve({ code, signal: null }));
+      });
+    });
+  }
+
+  /** The worker's thread id. */
+  get pid(): number {
+    return this.worker.threadId;
+  }
+
+  /** Terminates the worker (whatever the signal: a thread has none); false if it had ended. Its ends are released on exit. */
+  kill(_signal?: NodeJS.Signals): boolean {
+    if (this.ended) return false;
+    void this.worker.terminate();
+    return true;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.kill();
+    await this.exited;
+  }
+}
+
+/** The worker backend's {@link Processes}: children are `worker_threads` Workers over the same kernel. */
+export class WorkerProcesses implements Processes {
+  /** A factory whose children share `kernel`. */
+  constructor(private readonly kernel: Kernel) {}
+
+  /**
+   * Starts a worker running `entry`'s default export with `args` (ipcx objects of this backend
+   * revived on the other side, plain data cloned). `env` is ignored (a worker shares the process);
+   * `user` is accepted and checked but the emulated pipes and FIFOs make no permission checks yet.
+   * Rejects with `EAGAIN` when the kernel's owner table is full.
+   */
+  async spawn<A extends readonly unknown[]>(entry: string | URL, options?: SpawnOptions<A>): Promise<ChildProcess> {
+    const { args, user } = checkOptions<SpawnOptions<A>>('options', options);
+    if (args !== undefined && !Array.isArray(args)) throw new TypeError('options.args must be an array');
+    if (user !== undefined) {
+      checkInteger('options.user.uid', user.uid, 0, 0xfffffffe);
+      checkInteger('options.user.gid', user.gid, 0, 0xfffffffe);
+    }
+    const url = entryUrl(entry);
+    const { kernel } = this;
+    const { packed, records } = packTransferables(args ?? []);
+    const owner = await kernel.callAsync(() => kernel.calls.owner_create(Layout.SCRATCH_BYTES));
+    if (owner < 0) throw kernelError(owner, { syscall: 'clone', object: 'worker' });
+    const reap = async () => {
+      const result = await kernel.callAsync(() => kernel.calls.owner_release(owner));
+      if (result < 0) throw kernelError(result, { syscall: 'exit', object: 'worker' });
+    };
+    let worker: Worker;
+    try {
+      const childRecords: TransferRecord[] = [];
+      for (const record of records) {
+        if ((record.data as { kernel?: unknown } | undefined)?.kernel !== kernel.id) {
+          throw new TypeError(`options.args holds a ${record.kind} that does not belong to this worker backend's kernel`);
+        }
+        const handles: number[] = [];
+        for (const handle of record.handles ?? []) {
+          const copy = await kernel.callAsync(() => kernel.calls.handle_dup(handle, owner));
+          if (copy < 0) throw kernelError(copy, { syscall: 'dup', object: record.kind });
+          handles.push(copy);
+        }
+        childRecords.push({ ...record, handles });
+      }
+      const spec: ChildSpec = { module: kernel.module, memory: kernel.memory, kernel: kernel.id, owner, entry: url, packed, records: childRecords };
+      worker = new Worker(childMain, { workerData: spec });
+      await new Promise<void>((resolve, reject) => {
+        worker.once('online', resolve);
+        worker.once('error', reject);
+      });
+    } catch (error) {
+      await reap();
+      throw error;
+    }
+    return new WorkerChildProcess(worker, reap);
+  }
+}

@@ -1,0 +1,299 @@
+/**
+ * A byte stream over a kernel handle: the shared engine of pipe ends, FIFO ends and duplex pipes.
+ *
+ * Fast path: `read`/`write` call the kernel at once on the calling thread. Only when it answers
+ * EAGAIN does the operation queue; the queue is then served each time the object's wait cell
+ * changes (one `Atomics.waitAsync` per stream at most, none while idle). Reads of one stream are
+ * served in call order, and so are writes.
+ */
+import {
+  DEFAULT_READ_BYTES,
+  abortErrorFor,
+  checkInteger,
+  checkOptionalBoolean,
+  checkWaitOptions,
+  closedError,
+  iterateReader,
+  readerToWebStream,
+  toBytes,
+  transferSymbol,
+  writerToWebStream,
+  type ReadOptions,
+  type TransferRecord,
+  type WriteOptions,
+} from '@ipcx/core';
+import { kernelError, type Kernel, type KernelObject } from './kernel.js';
+import { KernelErrno, Layout } from './layout.js';
+import { cancellationError, wakeCell, waitForChange, watchCancellation, type CancelReason } from './wait.js';
+
+const MAX_READ_BYTES = 1 << 30;
+const { EAGAIN, EINTR } = KernelErrno;
+
+interface PendingRead {
+  maxBytes: number;
+  resolve(chunk: Uint8Array | null): void;
+  reject(error: Error): void;
+  stopWatching(): void;
+}
+
+interface PendingWrite {
+  bytes: Uint8Array;
+  written: number;
+  resolve(count: number): void;
+  reject(error: Error): void;
+  stopWatching(): void;
+}
+
+/** Which directions a handle supports. */
+export interface StreamDirections {
+  readonly read: boolean;
+  readonly write: boolean;
+}
+
+/** The engine; subclasses add the primitive's members. */
+export class KernelStream implements KernelObject {
+  /** The handle, or 0 once closed. */
+  protected handle: number;
+  /** The kernel object id (diagnostics and transfer records). */
+  readonly objectId: number;
+  private readonly cell: number;
+  private readonly reads: PendingRead[] = [];
+  private readonly writes: PendingWrite[] = [];
+  private sleeping = false;
+  // The last tryWrite stopped on -EINTR (kernel locked) rather than a full buffer.
+  private writeBusy = false;
+
+  constructor(
+    protected readonly kernel: Kernel,
+    handle: number,
+    /** Description for errors and leak reports, e.g. `'pipe reader'`. */
+    protected readonly objectName: string,
+    /** Transfer kind, e.g. `'pipe-reader'`. */
+    protected readonly kind: string,
+    private readonly directions: StreamDirections,
+  ) {
+    this.handle = handle;
+    this.objectId = kernel.calls.handle_object(handle);
+    this.cell = kernel.calls.handle_wait_cell(handle);
+    kernel.track(this, handle);
+  }
+
+  /** True once closed. */
+  get closed(): boolean {
+    return this.handle === 0;
+  }
+
+  /** A short description for leak reports: `'pipe reader (handle 3, object 2)'`. */
+  describe(): string {
+    return `${this.objectName} (handle ${this.handle}, object ${this.objectId})`;
+  }
+
+  /**
+   * See `ByteReader.read`: the next bytes (at most `maxBytes`, and at most 64 KiB per call), `null`
+   * at EOF; `EAGAIN` with `nowait`, `ETIMEDOUT`/`AbortError` when cancelled, `EBADF` after close.
+   */
+  read(options?: ReadOptions): Promise<Uint8Array | null> {
+    try {
+      const maxBytes = options?.maxBytes === undefined ? DEFAULT_READ_BYTES : checkInteger('options.maxBytes', options.maxBytes, 1, MAX_READ_BYTES);
+      const nowait = checkOptionalBoolean('options.nowait', options?.nowait);
+      const timeoutMs = checkWaitOptions(options);
+      if (!this.directions.read) throw new TypeError(`${this.objectName} is not readable`);
+      if (this.closed) throw closedError(this.objectName, 'read');
+      if (options?.signal?.aborted) throw abortErrorFor(options.signal);
+      if (this.reads.length === 0) {
+        const result = this.tryRead(maxBytes);
+        if (result !== EAGAIN && (result !== EINTR || nowait)) return result instanceof Error ? Promise.reject(result) : Promise.resolve(result as Uint8Array | null);
+      }
+      if (nowait) throw kernelError(-EAGAIN, { syscall: 'read', object: this.objectName });
+      return new Promise((resolve, reject) => {
+        const pending: PendingRead = { maxBytes, resolve, reject, stopWatching: () => {} };
+        pending.stopWatching = watchCancellation(options, timeoutMs, (reason) => {
+          this.reads.splice(this.reads.indexOf(pending), 1);
+          this.endSleepIfIdle();
+          reject(cancellationError(reason, options, { syscall: 'read', object: this.objectName }));
+        });
+        this.reads.push(pending);
+        this.serve();
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * See `ByteWriter.write`: all of `data`, waiting while the ring is full; writes of at most
+   * `PIPE_BUF` bytes are atomic. `EPIPE` with no reader left, `EAGAIN` with `nowait` when nothing
+   * fits, `ETIMEDOUT`/`AbortError` when cancelled, `EBADF` after close.
+   */
+  write(data: Uint8Array | string, options?: WriteOptions): Promise<number> {
+    try {
+      const bytes = toBytes('data', data);
+      const nowait = checkOptionalBoolean('options.nowait', options?.nowait);
+      const timeoutMs = checkWaitOptions(options);
+      if (!this.directions.write) throw new TypeError(`${this.objectName} is not writable`);
+      if (this.closed) throw closedError(this.objectName, 'write');
+      if (options?.signal?.aborted) throw abortErrorFor(options.signal);
+      let written = 0;
+      if (this.writes.length === 0) {
+        const result = this.tryWrite(bytes, 0);
+        if (result instanceof Error) throw result;
+        written = result;
+        if (written === bytes.length) return Promise.resolve(written);
+      }
+      if (nowait) {
+        if (written > 0) return Promise.resolve(written);
+        throw kernelError(-EAGAIN, { syscall: 'write', object: this.objectName });
+      }
+      return new Promise((resolve, reject) => {
+        const pending: PendingWrite = { bytes, written, resolve, reject, stopWatching: () => {} };
+        pending.stopWatching = watchCancellation(options, timeoutMs, (reason) => {
+          this.writes.splice(this.writes.indexOf(pending), 1);
+          this.endSleepIfIdle();
+          reject(cancellationError(reason, options, { syscall: 'write', object: this.objectName }));
+        });
+        this.writes.push(pending);
+        this.serve();
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Stops writing (`shutdown(SHUT_WR)`), for duplex ends. The other side reads EOF. */
+  protected async shutdownWrite(): Promise<void> {
+    if (this.closed) throw closedError(this.objectName, 'shutdown');
+    const result = await this.kernel.callAsync(() => this.kernel.calls.stream_shutdown(this.handle));
+    if (result < 0) throw kernelError(result, { syscall: 'shutdown', object: this.objectName });
+  }
+
+  /** Gives up the handle; pending operations reject with `EBADF`. The other ends see EOF / `EPIPE` when it was the last. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    const handle = this.handle;
+    this.handle = 0;
+    for (const pending of this.reads.splice(0)) {
+      pending.stopWatching();
+      pending.reject(cancellationError('close' satisfies CancelReason, undefined, { syscall: 'read', object: this.objectName }));
+    }
+    for (const pending of this.writes.splice(0)) {
+      pending.stopWatching();
+      pending.reject(cancellationError('close', undefined, { syscall: 'write', object: this.objectName }));
+    }
+    this.kernel.untrack(this);
+    // The kernel bumps and notifies the cell on close, which also ends this stream's own sleep.
+    await this.kernel.callAsync(() => this.kernel.calls.handle_close(handle));
+  }
+
+  /** `await using` support: closes the handle. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Chunks until EOF (readable streams only). */
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return iterateReader(this as never);
+  }
+
+  /** A Web `ReadableStream` over this stream; cancelling it closes the handle. */
+  readableStream(): ReadableStream<Uint8Array> {
+    return readerToWebStream(this as never);
+  }
+
+  /** A Web `WritableStream` over this stream; closing it closes the handle. */
+  writableStream(): WritableStream<Uint8Array> {
+    return writerToWebStream(this as never);
+  }
+
+  /**
+   * The record that carries this end to a worker child: its kind, the kernel's identity and the
+   * object id, and the handle that `processes.spawn` duplicates to the child. `EBADF` after close.
+   */
+  [transferSymbol](): TransferRecord {
+    if (this.closed) throw closedError(this.objectName, 'transfer');
+    return { kind: this.kind, data: { kernel: this.kernel.id, object: this.objectId, ...this.transferData() }, handles: [this.handle] };
+  }
+
+  /** Plain data that travels with the handle (e.g. a FIFO's path). */
+  protected transferData(): Record<string, unknown> {
+    return {};
+  }
+
+  /** A chunk, null at EOF, EAGAIN or EINTR (the numbers), or the error. */
+  private tryRead(maxBytes: number): Uint8Array | null | number | Error {
+    const { calls, scratch, bytes } = this.kernel;
+    const n = calls.stream_read(this.handle, scratch, Math.min(maxBytes, Layout.SCRATCH_BYTES));
+    if (n === -EAGAIN) return EAGAIN;
+    if (n === -EINTR) return EINTR;
+    if (n < 0) return kernelError(n, { syscall: 'read', object: this.objectName });
+    if (n === 0) return null;
+    return bytes.slice(scratch, scratch + n);
+  }
+
+  /** Bytes written from `offset` on (possibly 0: full or locked), or the error. */
+  private tryWrite(data: Uint8Array, offset: number): number | Error {
+    const { calls, scratch, bytes } = this.kernel;
+    let written = 0;
+    this.writeBusy = false;
+    while (offset + written < data.length) {
+      const chunk = Math.min(data.length - offset - written, Layout.SCRATCH_BYTES);
+      bytes.set(data.subarray(offset + written, offset + written + chunk), scratch);
+      const n = calls.stream_write(this.handle, scratch, chunk);
+      if (n === -EAGAIN || n === -EINTR) {
+        this.writeBusy = n === -EINTR;
+        break;
+      }
+      if (n < 0) return kernelError(n, { syscall: 'write', object: this.objectName });
+      written += n;
+    }
+    return written;
+  }
+
+  /** Serves queued operations until one has to wait, then sleeps on the wait cell. */
+  private serve(): void {
+    if (this.sleeping || this.closed) return;
+    // Read the cell before trying: a change after this load wakes the sleep below at once.
+    const seen = Atomics.load(this.kernel.cells, this.cell >>> 2);
+    let busy = false;
+    while (this.reads.length > 0) {
+      const pending = this.reads[0]!;
+      const result = this.tryRead(pending.maxBytes);
+      if (result === EAGAIN || result === EINTR) {
+        busy = result === EINTR;
+        break;
+      }
+      this.reads.shift();
+      pending.stopWatching();
+      if (result instanceof Error) pending.reject(result);
+      else pending.resolve(result as Uint8Array | null);
+    }
+    while (this.writes.length > 0 && !this.closed) {
+      const pending = this.writes[0]!;
+      const result = this.tryWrite(pending.bytes, pending.written);
+      if (result instanceof Error) {
+        this.writes.shift();
+        pending.stopWatching();
+        pending.reject(result);
+        continue;
+      }
+      pending.written += result;
+      if (pending.written < pending.bytes.length) {
+        busy ||= this.writeBusy;
+        break;
+      }
+      this.writes.shift();
+      pending.stopWatching();
+      pending.resolve(pending.written);
+    }
+    if (this.reads.length === 0 && this.writes.length === 0) return;
+    this.sleeping = true;
+    void waitForChange(this.kernel, this.cell, seen, busy ? 1 : Infinity).then(() => {
+      this.sleeping = false;
+      this.serve();
+    });
+  }
+
+  /** Ends this stream's sleep when nothing is queued any more (cancel), so no wait is left behind. */
+  private endSleepIfIdle(): void {
+    if (this.sleeping && this.reads.length === 0 && this.writes.length === 0) wakeCell(this.kernel, this.cell);
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The emulated kernel itself: the TypeScript mirror of its layout, its allocator under churn, and
+ * what a full kernel answers.
+ */
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { createWorkerBackend } from '@ipcx/adapter-worker';
+import { Errno, type IpcObject } from '@ipcx/core';
+import { Kernel } from '../dist/kernel.js';
+import { End, Kind, KernelErrno, Layout, RingLimits } from '../dist/layout.js';
+
+const MiB = 1024 * 1024;
+
+function closeAllAfter(objects: IpcObject[]): void {
+  onTestFinished(async () => {
+    await Promise.all(objects.map((object) => object.close()));
+  });
+}
+
+describe('worker kernel', () => {
+  it('has the same layout constants in TypeScript as in AssemblyScript', () => {
+    const kernel = Kernel.create(MiB);
+    const globals = kernel.calls as unknown as Record<string, WebAssembly.Global | undefined>;
+    const mirrored = { ...Layout, ...Kind, ...End, ...RingLimits, ...KernelErrno };
+    for (const [name, value] of Object.entries(mirrored)) {
+      expect({ name, value: globals[name]?.value }).toEqual({ name, value });
+    }
+    // The kernel's errno numbers are Linux's, as core's table has them.
+    for (const [name, value] of Object.entries(KernelErrno)) expect(value).toBe(Errno[name as keyof typeof Errno]);
+    // The module's own static data ends below the kernel region.
+    expect(kernel.calls.static_end()).toBeLessThanOrEqual(Layout.KERNEL_BASE);
+  });
+
+  it('creates and removes 100,000 pipes in a row in a small kernel, reusing the memory', async () => {
+    const backend = createWorkerBackend({ memoryBytes: MiB });
+    const kernel = (backend.pipes as unknown as { kernel: Kernel }).kernel;
+    const [reader0, writer0] = await backend.pipes.create();
+    await reader0.close();
+    await writer0.close();
+    const freeBefore = kernel.calls.heap_free_bytes();
+    for (let i = 0; i < 100_000; i++) {
+      const [reader, writer] = await backend.pipes.create({ capacity: i % 2 === 0 ? 65536 : 4096 });
+      if (i % 1000 === 0) {
+        await writer.write(`pipe ${i}`);
+        expect(new TextDecoder().decode((await reader.read())!)).toBe(`pipe ${i}`);
+      }
+      await writer.close();
+      await reader.close();
+    }
+    expect(kernel.calls.heap_free_bytes()).toBe(freeBefore);
+    expect(kernel.calls.objects_live()).toBe(0);
+    expect(backend.diagnostics.openObjects()).toEqual([]);
+  });
+
+  it('answers ENOMEM when its memory is full and works again once pipes are closed', async () => {
+    const backend = createWorkerBackend({ memoryBytes: MiB });
+    const made: IpcObject[] = [];
+    closeAllAfter(made);
+    let error: unknown;
+    for (let i = 0; i < 100 && error === undefined; i++) {
+      try {
+        made.push(...(await backend.pipes.create()));
+      } catch (caught) {
+        error = caught;
+      }
+    }
+    expect(error).toMatchObject({ name: 'IpcError', code: 'ENOMEM', errno: Errno.ENOMEM, syscall: 'pipe2' });
+    // Roughly (1 MiB - tables - this thread's scratch) / 64 KiB pipes fitted.
+    expect(made.length / 2).toBeGreaterThanOrEqual(8);
+    // Growing a pipe beyond what is left fails the same way; the pipe keeps working.
+    const writer = made[1] as unknown as { setCapacity(bytes: number): number; write(data: string): Promise<number> };
+    expect(() => writer.setCapacity(1 << 20)).toThrow(expect.objectContaining({ code: 'ENOMEM' }));
+    await made.pop()!.close();
+    await made.pop()!.close();
+    const [reader, again] = await backend.pipes.create();
+    made.push(reader, again);
+    await again.write('room again');
+    expect(new TextDecoder().decode((await reader.read())!)).toBe('room again');
+  });
+
+  it('answers ENOSPC when its object table is full of FIFOs, and EEXIST/ENOENT by name', async () => {
+    const backend = createWorkerBackend({ memoryBytes: MiB });
+    const kernel = (backend.pipes as unknown as { kernel: Kernel }).kernel;
+    const max = kernel.calls.objects_max();
+    const paths = Array.from({ length: max }, (_, i) => `/emulated/fifo-${i}`);
+    onTestFinished(async () => {
+      await Promise.allSettled(paths.map((path) => backend.fifos.remove(path)));
+    });
+    for (const path of paths) await backend.fifos.create(path);
+    await expect(backend.fifos.create('/emulated/one-too-many')).rejects.toMatchObject({ code: 'ENOSPC', errno: Errno.ENOSPC, syscall: 'mkfifo' });
+    await expect(backend.fifos.create(paths[0]!)).rejects.toMatchObject({ code: 'EEXIST' });
+    // Pipes have no room either: the table is the kernel's file table.
+    await expect(backend.pipes.create()).rejects.toMatchObject({ code: 'ENFILE' });
+    expect(await backend.diagnostics.kernelObjects()).toHaveLength(max);
+    await backend.fifos.remove(paths[0]!);
+    await expect(backend.fifos.remove(paths[0]!)).rejects.toMatchObject({ code: 'ENOENT', syscall: 'unlink' });
+    await backend.fifos.create('/emulated/one-too-many');
+    paths.push('/emulated/one-too-many');
+  });
+
+  it('refuses a kernel smaller than 256 KiB', () => {
+    expect(() => createWorkerBackend({ memoryBytes: 1024 })).toThrow(RangeError);
+    expect(() => createWorkerBackend({ memoryBytes: 'big' as never })).toThrow(TypeError);
+  });
+});

@@ -1,0 +1,79 @@
+/**
+ * A worker that ends, however it ends, gives up its ends: the parent reaps its owner in the
+ * kernel on the worker's 'exit' event, as the kernel closes a dead process's descriptors.
+ */
+import { describe, expect, it } from 'vitest';
+import { createWorkerBackend } from '@ipcx/adapter-worker';
+import { closeAllAfter, sleep, text } from '@ipcx/testkit';
+
+const backend = createWorkerBackend({ memoryBytes: 4 * 1024 * 1024 });
+const hold = new URL('../../testkit/dist/children/hold.js', import.meta.url);
+const thrower = new URL('./children/throw.mjs', import.meta.url);
+const FOREVER = 10 * 60_000;
+
+describe('worker lifetime', () => {
+  it('gives a waiting reader EOF when a terminated worker held the last writer', async () => {
+    const [reader, writer] = closeAllAfter(await backend.pipes.create());
+    const child = await backend.processes.spawn(hold, { args: [FOREVER, writer] });
+    await writer.close();
+    const reading = reader.read();
+    await sleep(20);
+    expect(child.kill()).toBe(true);
+    expect(await reading).toBeNull();
+    expect(await child.exited).toEqual({ code: 1, signal: null });
+    expect(child.kill()).toBe(false);
+  });
+
+  it('gives writers EPIPE (a blocked one included) when a terminated worker held the only reader', async () => {
+    const [reader, writer] = closeAllAfter(await backend.pipes.create({ capacity: 4096 }));
+    const child = await backend.processes.spawn(hold, { args: [FOREVER, reader] });
+    await reader.close();
+    expect(await writer.write(new Uint8Array(4096), { nowait: true })).toBe(4096);
+    const blocked = writer.write('no room');
+    await sleep(20);
+    child.kill();
+    await expect(blocked).rejects.toMatchObject({ code: 'EPIPE', syscall: 'write' });
+    await child.exited;
+    await expect(writer.write('x')).rejects.toMatchObject({ code: 'EPIPE' });
+  });
+
+  it('gives the other end of a duplex pipe EOF and EPIPE when a terminated worker held its peer', async () => {
+    const [mine, theirs] = closeAllAfter(await backend.pipes.createDuplex());
+    const child = await backend.processes.spawn(hold, { args: [FOREVER, theirs] });
+    await theirs.close();
+    await mine.write('unread');
+    const reading = mine.read();
+    child.kill();
+    expect(await reading).toBeNull();
+    await expect(mine.write('anyone?')).rejects.toMatchObject({ code: 'EPIPE' });
+  });
+
+  it('reports exit code 1 when the main function throws, and releases its ends', async () => {
+    const [reader, writer] = closeAllAfter(await backend.pipes.create());
+    const child = await backend.processes.spawn(thrower, { args: [writer] });
+    await writer.close();
+    expect(await child.exited).toEqual({ code: 1, signal: null });
+    expect(await reader.read()).toBeNull();
+  });
+
+  it('refuses to pass an object of another kernel to a child', async () => {
+    const other = createWorkerBackend({ memoryBytes: 1024 * 1024 });
+    const [reader, writer] = closeAllAfter(await other.pipes.create());
+    await expect(backend.processes.spawn(hold, { args: [0, { nested: [writer] }] })).rejects.toBeInstanceOf(TypeError);
+    await writer.write('still mine');
+    expect(text(await reader.read())).toBe('still mine');
+  });
+
+  it('carries objects nested in plain data and reports this thread\'s open handles', async () => {
+    const [reader, writer] = closeAllAfter(await backend.pipes.create());
+    expect(backend.diagnostics.openObjects()).toEqual([expect.stringMatching(/^pipe reader \(handle \d+, object \d+\)$/), expect.stringMatching(/^pipe writer/)]);
+    const echo = new URL('../../testkit/dist/children/write-all.js', import.meta.url);
+    const child = await backend.processes.spawn(echo, { args: [writer, ['nested ', 'ok']] });
+    await writer.close();
+    expect(backend.diagnostics.openObjects()).toHaveLength(1);
+    const chunks: string[] = [];
+    for await (const chunk of reader) chunks.push(text(chunk)!);
+    expect(chunks.join('')).toBe('nested ok');
+    expect((await child.exited).code).toBe(0);
+  });
+});
