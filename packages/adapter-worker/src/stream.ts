@@ -18,6 +18,7 @@ import {
   toBytes,
   transferSymbol,
   writerToWebStream,
+  type NowaitOptions,
   type ReadOptions,
   type TransferRecord,
   type WriteOptions,
@@ -92,6 +93,19 @@ export class KernelStream implements KernelObject {
    * See `ByteReader.read`: the next bytes (at most `maxBytes`, and at most 64 KiB per call), `null`
    * at EOF; `EAGAIN` with `nowait`, `ETIMEDOUT`/`AbortError` when cancelled, `EBADF` after close.
    */
+  /**
+   * See `ByteReader.readInto`. Built on {@link read}: the bytes are copied out of the shared
+   * memory once into a new array and once more into `buffer`.
+   */
+  async readInto(buffer: Uint8Array, options?: NowaitOptions): Promise<number> {
+    if (!(buffer instanceof Uint8Array)) throw new TypeError('buffer must be a Uint8Array');
+    if (buffer.length === 0) throw new RangeError('buffer must not be empty');
+    const chunk = await this.read({ ...options, maxBytes: buffer.length });
+    if (chunk === null) return 0;
+    buffer.set(chunk);
+    return chunk.length;
+  }
+
   read(options?: ReadOptions): Promise<Uint8Array | null> {
     try {
       const maxBytes = options?.maxBytes === undefined ? DEFAULT_READ_BYTES : checkInteger('options.maxBytes', options.maxBytes, 1, MAX_READ_BYTES);

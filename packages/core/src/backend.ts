@@ -15,7 +15,8 @@ export interface Diagnostics {
   openObjects(): readonly string[];
   /**
    * Descriptions of the named objects in the (real or emulated) kernel that outlive their
-   * handles: System V ids, POSIX names, segments. Paths are not listed (a test checks its folder).
+   * handles: System V ids, POSIX names, segments. Paths in the host's file system are not listed
+   * (a test checks its folder); a backend that emulates paths (FIFOs) lists its own.
    */
   kernelObjects(): Promise<readonly string[]>;
 }
