@@ -52,7 +52,8 @@ export {
 } from './pipe';
 export { fifoCreate as fifo_create, fifoUnlink as fifo_unlink, fifoOpen as fifo_open, fifoOpenReady as fifo_open_ready } from './fifo';
 export { handleClose as handle_close, handleDup as handle_dup } from './handle';
-export { ownerCreate as owner_create } from './owner';
+export { ownerCreate as owner_create, ownerSetIdentity as owner_set_identity } from './owner';
+export { currentUid as current_uid, currentGid as current_gid } from './permission';
 
 /** Scratch buffer of each owner: the largest chunk one read or write call moves. */
 export const SCRATCH_BYTES: u32 = 65536;

@@ -7,16 +7,20 @@
 //       │ i32 state           │ 0 free, OWNER_LIVE
 //   +4  │ u32 scratch ptr     │ the owner's scratch buffer in the heap: read/write chunks and
 //   +8  │ u32 scratch bytes   │ paths pass through it, so threads never share a buffer
-//   +12 │ reserved            │
-//   +16 └─────────────────────┘
+//   +12 │ u32 uid             │ the emulated identity permission checks use (ipc_perm,
+//   +16 │ u32 gid             │ mode bits); uid 0 passes every check, as root does
+//   +20 │ reserved            │
+//   +32 └─────────────────────┘
 import { alloc, free } from './alloc';
-import { EAGAIN, EINTR, ENOMEM } from './errno';
+import { EAGAIN, EINTR, EINVAL, ENOMEM } from './errno';
 import { HDR_OWNERS, HDR_OWNERS_MAX, hdr, kernelLock, kernelUnlock } from './kernel';
 
-export const OWNER_BYTES: u32 = 16;
+export const OWNER_BYTES: u32 = 32;
 export const OWNER_STATE: u32 = 0;
 export const OWNER_SCRATCH: u32 = 4;
 export const OWNER_SCRATCH_BYTES: u32 = 8;
+export const OWNER_UID: u32 = 12;
+export const OWNER_GID: u32 = 16;
 export const OWNER_LIVE: i32 = 1;
 /** Entries in the owner table: live threads (and workers starting) at once. */
 export const OWNERS_MAX: u32 = 1024;
@@ -44,6 +48,8 @@ export function ownerCreate(scratchBytes: u32): i32 {
     }
     store<u32>(entry + OWNER_SCRATCH, <u32>scratch);
     store<u32>(entry + OWNER_SCRATCH_BYTES, scratchBytes);
+    store<u32>(entry + OWNER_UID, 0);
+    store<u32>(entry + OWNER_GID, 0);
     store<i32>(entry + OWNER_STATE, OWNER_LIVE);
     result = <i32>i + 1;
     break;
@@ -59,4 +65,22 @@ export function ownerFree(owner: i32): void {
   store<u32>(entry + OWNER_SCRATCH, 0);
   store<u32>(entry + OWNER_SCRATCH_BYTES, 0);
   store<i32>(entry + OWNER_STATE, 0);
+}
+
+/** Sets the identity of `owner` (before its worker starts): 0, or -EINVAL for an unknown owner. */
+export function ownerSetIdentity(owner: i32, uid: u32, gid: u32): i32 {
+  if (!ownerValid(owner)) return -EINVAL;
+  store<u32>(ownerAt(owner) + OWNER_UID, uid);
+  store<u32>(ownerAt(owner) + OWNER_GID, gid);
+  return 0;
+}
+
+/** The emulated user id of `owner` (a valid one). */
+export function ownerUid(owner: i32): u32 {
+  return load<u32>(ownerAt(owner) + OWNER_UID);
+}
+
+/** The emulated group id of `owner` (a valid one). */
+export function ownerGid(owner: i32): u32 {
+  return load<u32>(ownerAt(owner) + OWNER_GID);
 }

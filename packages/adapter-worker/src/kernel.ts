@@ -13,6 +13,9 @@ export interface KernelExports {
   kernel_attach(owner: number): number;
   owner_create(scratchBytes: number): number;
   owner_release(owner: number): number;
+  owner_set_identity(owner: number, uid: number, gid: number): number;
+  current_uid(): number;
+  current_gid(): number;
   scratch(): number;
   second_result(): number;
   static_end(): number;

@@ -82,7 +82,8 @@ export class WorkerProcesses implements Processes {
   /**
    * Starts a worker running `entry`'s default export with `args` (ipcx objects of this backend
    * revived on the other side, plain data cloned). `env` is ignored (a worker shares the process);
-   * `user` is accepted and checked but the emulated pipes and FIFOs make no permission checks yet.
+   * `user` becomes the child's emulated identity (uid/gid), which the kernel's permission checks
+   * use; without it the child has this thread's identity. uid 0 passes every check, as root does.
    * Rejects with `EAGAIN` when the kernel's owner table is full.
    */
   async spawn<A extends readonly unknown[]>(entry: string | URL, options?: SpawnOptions<A>): Promise<ChildProcess> {
@@ -97,6 +98,8 @@ export class WorkerProcesses implements Processes {
     const { packed, records } = packTransferables(args ?? []);
     const owner = await kernel.callAsync(() => kernel.calls.owner_create(Layout.SCRATCH_BYTES));
     if (owner < 0) throw kernelError(owner, { syscall: 'clone', object: 'worker' });
+    // The child acts as `user` if given, else as this thread does (as a forked process would).
+    kernel.calls.owner_set_identity(owner, user?.uid ?? kernel.calls.current_uid(), user?.gid ?? kernel.calls.current_gid());
     const reap = async () => {
       const result = await kernel.callAsync(() => kernel.calls.owner_release(owner));
       if (result < 0) throw kernelError(result, { syscall: 'exit', object: 'worker' });
