@@ -1,24 +1,33 @@
 /**
- * `npm run demo [-- <example>...] [--backend native]`: runs the examples, each with its other
- * side in a child process, prints what crossed from which process to which, and checks that
- * nothing was left in the kernel. Exits non-zero if any example failed or leaked.
+ * `npm run demo [-- <example>...] [--backend native|worker]`: runs the examples on the native
+ * backend, then on the worker backend, each with its other side in a child (an OS process, or a
+ * worker thread), prints what crossed from which process to which, checks that both backends got
+ * the same outcome and that nothing was left in the kernel. Exits non-zero on any failure.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createNativeBackend } from '@ipcx/adapter-native';
-import type { IpcBackend } from '@ipcx/core';
+import { createWorkerBackend } from '@ipcx/adapter-worker';
+import type { IpcBackend, PrimitiveName } from '@ipcx/core';
 import type { ExampleMain } from './example.js';
 
-const examples: Record<string, { title: string; load: () => Promise<{ main: ExampleMain }> }> = {
-  pipe: { title: 'pipe: parent -> child, EOF when the writer closes', load: () => import('./pipe.js') },
-  fifo: { title: 'FIFO: unrelated writers by path, the reader sees "writer close"', load: () => import('./fifo.js') },
-  'message-queue': { title: 'System V message queue: a writer and a reader process, typed messages', load: () => import('./message-queue.js') },
-  'posix-queue': { title: 'POSIX message queue: highest priority first, FIFO within one', load: () => import('./posix-queue.js') },
+/** Every example: what it shows, the primitives it needs, and its module. */
+const examples: Record<string, { title: string; needs: PrimitiveName[]; load: () => Promise<{ main: ExampleMain }> }> = {
+  pipe: { title: 'pipe: parent -> child, EOF when the writer closes', needs: ['pipe'], load: () => import('./pipe.js') },
+  fifo: { title: 'FIFO: unrelated writers by path, the reader sees "writer close"', needs: ['fifo'], load: () => import('./fifo.js') },
+  'message-queue': { title: 'System V message queue: a writer and a reader process, typed messages', needs: ['message-queue'], load: () => import('./message-queue.js') },
+  semaphore: { title: 'System V semaphore: Semaphore(3) shared by five children', needs: ['semaphore', 'pipe'], load: () => import('./semaphore.js') },
+  'shared-memory': { title: 'shared memory: writer and reader ordered by semaphores, not sleep', needs: ['shared-memory', 'semaphore', 'pipe'], load: () => import('./shared-memory.js') },
+  socketpair: { title: 'socketpair: full duplex between parent and child', needs: ['unix-socket'], load: () => import('./socketpair.js') },
+  'posix-queue': { title: 'POSIX message queue: highest priority first, FIFO within one', needs: ['posix-message-queue'], load: () => import('./posix-queue.js') },
+  'posix-semaphore': { title: 'POSIX named semaphore: a lock that makes 3 x 2000 increments exact', needs: ['posix-semaphore', 'shared-memory'], load: () => import('./posix-semaphore.js') },
+  'unix-datagram': { title: 'Unix datagram socket: boundaries kept, replies to the sender', needs: ['unix-socket'], load: () => import('./unix-datagram.js') },
 };
 
 const backends: Record<string, () => IpcBackend> = {
   native: createNativeBackend,
+  worker: () => createWorkerBackend(),
 };
 
 function parseArguments(argv: string[]): { names: string[]; backendNames: string[] } {
@@ -35,45 +44,89 @@ function parseArguments(argv: string[]): { names: string[]; backendNames: string
   return { names: names.length > 0 ? names : Object.keys(examples), backendNames: backendNames.length > 0 ? backendNames : Object.keys(backends) };
 }
 
+interface Run {
+  readonly status: 'pass' | 'fail' | 'skip';
+  readonly outcome?: unknown;
+  readonly note?: string;
+}
+
+/** Runs one example on one backend, printing what crossed. */
+async function runExample(backend: IpcBackend, name: string): Promise<Run> {
+  const example = examples[name]!;
+  const missing = example.needs.filter((primitive) => !backend.capabilities.primitives.has(primitive));
+  if (missing.length > 0) {
+    console.log(`  SKIP ${name}: the ${backend.name} backend does not implement ${missing.join(', ')}`);
+    return { status: 'skip', note: `no ${missing.join(', ')}` };
+  }
+  const tempDir = mkdtempSync(path.join(os.tmpdir(), `ipcx-demo-${name}-`));
+  const started = performance.now();
+  try {
+    const { main: run } = await example.load();
+    const result = await run(backend, { tempDir, uniqueName: (label) => `/ipcx-demo-${process.pid}-${backend.name}-${label}` });
+    const left = readdirSync(tempDir);
+    if (left.length > 0) throw new Error(`left behind in ${tempDir}: ${left.join(', ')}`);
+    console.log(`  PASS ${name}: ${example.title} (${(performance.now() - started).toFixed(0)} ms)`);
+    for (const crossing of result.crossings) console.log(`       ${crossing.from} -> ${crossing.to}: ${crossing.what}`);
+    return { status: 'pass', outcome: result.outcome };
+  } catch (error) {
+    console.log(`  FAIL ${name}: ${error instanceof Error ? error.stack : String(error)}`);
+    return { status: 'fail' };
+  } finally {
+    rmSync(tempDir, { recursive: true, force: true });
+  }
+}
+
+/** Kernel objects present now and not before, still there a second later (others' come and go). */
+async function leftInKernel(backend: IpcBackend, before: readonly string[]): Promise<string[]> {
+  let leaked = (await backend.diagnostics.kernelObjects()).filter((entry) => !before.includes(entry));
+  for (let waited = 0; leaked.length > 0 && waited < 1000; waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = await backend.diagnostics.kernelObjects();
+    leaked = leaked.filter((entry) => now.includes(entry));
+  }
+  return leaked;
+}
+
 async function main(): Promise<number> {
   const { names, backendNames } = parseArguments(process.argv.slice(2));
   let failures = 0;
+  const runs = new Map<string, Map<string, Run>>();
   for (const backendName of backendNames) {
     const backend = backends[backendName]!();
     console.log(`\n== ${backendName} backend ==`);
     const kernelBefore = await backend.diagnostics.kernelObjects();
     for (const name of names) {
-      const example = examples[name]!;
-      const tempDir = mkdtempSync(path.join(os.tmpdir(), `ipcx-demo-${name}-`));
-      const started = performance.now();
-      try {
-        const { main: run } = await example.load();
-        const result = await run(backend, { tempDir, uniqueName: (label) => `/ipcx-demo-${process.pid}-${label}` });
-        console.log(`  PASS ${name}: ${example.title} (${(performance.now() - started).toFixed(0)} ms)`);
-        for (const crossing of result.crossings) console.log(`       ${crossing.from} -> ${crossing.to}: ${crossing.what}`);
-        const left = readdirSync(tempDir);
-        if (left.length > 0) throw new Error(`left behind in ${tempDir}: ${left.join(', ')}`);
-      } catch (error) {
-        failures++;
-        console.log(`  FAIL ${name}: ${error instanceof Error ? error.stack : String(error)}`);
-      } finally {
-        rmSync(tempDir, { recursive: true, force: true });
-      }
+      const run = await runExample(backend, name);
+      if (run.status === 'fail') failures++;
+      if (!runs.has(name)) runs.set(name, new Map());
+      runs.get(name)!.set(backendName, run);
     }
     const open = backend.diagnostics.openObjects();
-    // The kernel is shared with every other program: only what is still there a second later counts.
-    let leaked = (await backend.diagnostics.kernelObjects()).filter((entry) => !kernelBefore.includes(entry));
-    for (let waited = 0; leaked.length > 0 && waited < 1000; waited += 100) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const now = await backend.diagnostics.kernelObjects();
-      leaked = leaked.filter((entry) => now.includes(entry));
-    }
+    const leaked = await leftInKernel(backend, kernelBefore);
     if (open.length > 0 || leaked.length > 0) {
       failures++;
       console.log(`  LEAK: open ${JSON.stringify(open)}, kernel ${JSON.stringify(leaked)}`);
     } else {
       console.log('  nothing left open, nothing left in the kernel');
     }
+  }
+  console.log(`\n== report ==`);
+  console.log(`  ${'example'.padEnd(16)} ${backendNames.map((b) => b.padEnd(8)).join(' ')} ${backendNames.length > 1 ? 'backends agree' : ''}`);
+  for (const name of names) {
+    const byBackend = runs.get(name)!;
+    const cells = backendNames.map((b) => (byBackend.get(b)?.status ?? '-').padEnd(8));
+    let agreement = '';
+    if (backendNames.length > 1) {
+      const passed = [...byBackend.values()].filter((run) => run.status === 'pass');
+      const same = passed.every((run) => JSON.stringify(run.outcome) === JSON.stringify(passed[0]!.outcome));
+      if (passed.length < 2) agreement = 'n/a';
+      else if (same) agreement = 'yes';
+      else {
+        agreement = 'NO: ' + passed.map((run) => JSON.stringify(run.outcome)).join(' vs ');
+        failures++;
+      }
+    }
+    console.log(`  ${name.padEnd(16)} ${cells.join(' ')} ${agreement}`);
   }
   console.log(failures === 0 ? '\nall examples passed' : `\n${failures} failure(s)`);
   return failures === 0 ? 0 : 1;

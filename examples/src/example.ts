@@ -17,7 +17,10 @@ export interface Crossing {
 
 /** What an example reports. */
 export interface ExampleResult {
+  /** What crossed between which processes (pids differ from run to run). */
   readonly crossings: readonly Crossing[];
+  /** What was received, without pids or paths: the demo checks every backend got the same. */
+  readonly outcome: unknown;
 }
 
 /** An example's parent side. */

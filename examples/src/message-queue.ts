@@ -14,7 +14,7 @@ const SUMMARY = 3;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Child side, in the role it is given: 'writer' or 'reader'. */
-export default defineChild<[MessageQueue, 'writer' | 'reader']>(async ({ args: [queue, role] }) => {
+export default defineChild<[MessageQueue, 'writer' | 'reader']>(async ({ args: [queue, role], pid }) => {
   if (role === 'writer') {
     for (let value = 0; value < 10; value++) {
       await queue.send(VALUE, String(value));
@@ -30,7 +30,7 @@ export default defineChild<[MessageQueue, 'writer' | 'reader']>(async ({ args: [
     if (message.type === END) break;
     values.push(Number(new TextDecoder().decode(message.data)));
   }
-  await queue.send(SUMMARY, JSON.stringify({ pid: process.pid, values }));
+  await queue.send(SUMMARY, JSON.stringify({ pid, values }));
 });
 
 /** Parent side: starts the writer and the reader, then reads the reader's summary. */
@@ -44,6 +44,7 @@ export const main: ExampleMain = async (backend) => {
     const summary = JSON.parse(new TextDecoder().decode((await queue.receive({ type: SUMMARY, timeout: 5000 })).data)) as { pid: number; values: number[] };
     expectEqual(summary.values, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'values the reader took');
     return {
+      outcome: summary.values,
       crossings: [
         { from: `writer ${writer.pid}`, to: `reader ${reader.pid}`, what: `values 0..9 as type-${VALUE} messages on queue ${queue.id}, then a type-${END} end marker` },
         { from: `reader ${summary.pid}`, to: `parent ${process.pid}`, what: `a type-${SUMMARY} summary: ${JSON.stringify(summary.values)}` },

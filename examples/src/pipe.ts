@@ -8,10 +8,10 @@ import { defineChild, type PipeReader, type PipeWriter } from '@ipcx/core';
 import { encodeLine, expectEqual, lines, type Crossing, type ExampleMain } from './example.js';
 
 /** Child side: read messages until EOF, then report them on the answer pipe. */
-export default defineChild<[PipeReader, PipeWriter]>(async ({ args: [messages, answer] }) => {
+export default defineChild<[PipeReader, PipeWriter]>(async ({ args: [messages, answer], pid }) => {
   const received: unknown[] = [];
   for await (const message of lines(messages)) received.push(message);
-  await answer.write(encodeLine({ pid: process.pid, received }));
+  await answer.write(encodeLine({ pid, received }));
 });
 
 /** Parent side. */
@@ -35,7 +35,7 @@ export const main: ExampleMain = async (backend) => {
       { from: `parent ${process.pid}`, to: `child ${child.pid}`, what: `5 messages ${JSON.stringify(sent)} through a pipe, then EOF` },
       { from: `child ${reply.pid}`, to: `parent ${process.pid}`, what: `the list it read, ${JSON.stringify(reply.received)}, through a second pipe` },
     ];
-    return { crossings };
+    return { crossings, outcome: reply.received };
   } finally {
     for (const end of [messageReader, messageWriter, answerReader, answerWriter]) await end.close();
   }

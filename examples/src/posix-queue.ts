@@ -35,6 +35,7 @@ export const main: ExampleMain = async (backend, { uniqueName }) => {
     const expected = [...jobs].sort((a, b) => b.priority - a.priority).map((job) => `${job.priority}:${job.text}`);
     expectEqual(taken, expected, 'order of receipt');
     return {
+      outcome: taken,
       crossings: [
         { from: `child ${child.pid}`, to: `queue ${name}`, what: `6 jobs in the order ${jobs.map((j) => j.priority).join(',')}` },
         { from: `queue ${name}`, to: `parent ${process.pid}`, what: `the same jobs by priority: ${taken.map((t) => t.split(':')[0]).join(',')}` },

@@ -27,7 +27,7 @@ try {
     for (const fd of record.handles ?? []) addon.setNonBlocking(fd);
     return revive(record);
   }) as unknown[];
-  await runChildMain({ backend: createNativeBackend(), args }, spec.entry);
+  await runChildMain({ backend: createNativeBackend(), args, pid: process.pid }, spec.entry);
 } catch (error) {
   console.error(error);
   code = 1;

@@ -3,7 +3,7 @@
  * args, runs the entry module's default export through core, closes what it left open and exits
  * (0, or 1 if it threw). The parent reaps whatever is still open when the thread ends.
  */
-import { workerData } from 'node:worker_threads';
+import { threadId, workerData } from 'node:worker_threads';
 import { runChildMain, unpackTransferables } from '@ipcx/core';
 import { backendOver } from './backend.js';
 import { Kernel } from './kernel.js';
@@ -15,7 +15,7 @@ const kernel = Kernel.attach(spec.module, spec.memory, spec.owner, spec.kernel);
 let code = 0;
 try {
   const args = unpackTransferables(spec.packed, (index) => kernel.revive(spec.records[index]!)) as unknown[];
-  await runChildMain({ backend: backendOver(kernel), args }, spec.entry);
+  await runChildMain({ backend: backendOver(kernel), args, pid: threadId }, spec.entry);
 } catch (error) {
   console.error(error);
   code = 1;

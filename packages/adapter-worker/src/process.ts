@@ -43,6 +43,7 @@ class WorkerChildProcess implements ChildProcess {
   private ended = false;
 
   constructor(private readonly worker: Worker, reap: () => Promise<void>) {
+    this.startedThreadId = worker.threadId;
     // An uncaught error ends the worker with code 1; the 'exit' event below reports it.
     worker.on('error', () => {});
     this.exited = new Promise((resolve) => {
@@ -57,8 +58,12 @@ class WorkerChildProcess implements ChildProcess {
   }
 
   /** The worker's thread id. */
+  private startedThreadId: number | undefined;
+
   get pid(): number {
-    return this.worker.threadId;
+    // Taken at start: Node reports threadId -1 once the worker has exited.
+    this.startedThreadId ??= this.worker.threadId;
+    return this.startedThreadId;
   }
 
   /** Terminates the worker (whatever the signal: a thread has none); false if it had ended. Its ends are released on exit. */

@@ -56,6 +56,12 @@ export interface ChildContext<A extends readonly unknown[] = unknown[]> {
   readonly backend: IpcBackend;
   /** The `args` given to `spawn`, with ipcx objects revived. */
   readonly args: A;
+  /**
+   * This child's id as its parent sees it ({@link ChildProcess.pid}): the OS process id on the
+   * native backend, the worker's thread id on the worker backend (where `process.pid` is the
+   * parent's, since the child shares the process).
+   */
+  readonly pid: number;
 }
 
 /** The shape of a child module's default export. */
