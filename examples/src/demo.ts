@@ -101,6 +101,18 @@ async function main(): Promise<number> {
       if (!runs.has(name)) runs.set(name, new Map());
       runs.get(name)!.set(backendName, run);
     }
+    if (backendName === 'native' && names.length === Object.keys(examples).length) {
+      // The di-app's production entry point, as it runs in production: on the native backend.
+      const started = performance.now();
+      try {
+        const { runProduction } = await import('./di-app/main.js');
+        const report = await runProduction();
+        console.log(`  PASS di-app: production entry point, prime counts ${report.counts.join(',')}, at most ${report.mostAtOnce} of 3 pool children at once (${(performance.now() - started).toFixed(0)} ms)`);
+      } catch (error) {
+        failures++;
+        console.log(`  FAIL di-app: ${error instanceof Error ? error.stack : String(error)}`);
+      }
+    }
     const open = backend.diagnostics.openObjects();
     const leaked = await leftInKernel(backend, kernelBefore);
     if (open.length > 0 || leaked.length > 0) {
