@@ -15,6 +15,9 @@ export default defineConfig({
           // Native suites compare the kernel's objects before and after: one file at a time, so
           // that one file's live objects are not taken for another's leaks.
           fileParallelism: false,
+          // Projects do not inherit the root's timeouts.
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
         },
       },
       {
@@ -23,6 +26,14 @@ export default defineConfig({
           include: ['packages/adapter-worker/test/**/*.test.ts'],
           // Projects do not inherit the root's timeouts; workers start slowly on a busy machine.
           testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: 'examples',
+          include: ['examples/test/**/*.test.ts'],
+          testTimeout: 60_000,
           hookTimeout: 30_000,
         },
       },

@@ -1,0 +1,34 @@
+/**
+ * The examples' promise: each example module talks to ipcx through `@ipcx/core` only, so the same
+ * module runs on every backend. Only the entry points (the demo, the di-app's production main)
+ * name an adapter.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const sources = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src');
+const entryPoints = new Set(['demo.ts', 'di-app/main.ts']);
+
+function modules(dir: string, prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? modules(path.join(dir, entry.name), `${prefix}${entry.name}/`) : entry.name.endsWith('.ts') ? [`${prefix}${entry.name}`] : [],
+  );
+}
+
+describe('example modules', () => {
+  const files = modules(sources).filter((file) => !entryPoints.has(file));
+
+  it('exist for every seed primitive', () => {
+    for (const name of ['pipe.ts', 'fifo.ts', 'message-queue.ts', 'semaphore.ts', 'shared-memory.ts', 'socketpair.ts', 'posix-queue.ts', 'posix-semaphore.ts', 'unix-datagram.ts']) {
+      expect(files).toContain(name);
+    }
+  });
+
+  it.each(files)('%s imports no adapter, only @ipcx/core', (file) => {
+    const text = readFileSync(path.join(sources, file), 'utf8');
+    const specifiers = [...text.matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)].map((match) => match[1]!);
+    expect(specifiers.filter((specifier) => specifier.startsWith('@ipcx/') && specifier !== '@ipcx/core')).toEqual([]);
+  });
+});
