@@ -13,8 +13,10 @@
 import { EBADF, EINTR, ENFILE } from './errno';
 import { HDR_HANDLES, HDR_HANDLES_MAX, HDR_HANDLE_HINT, currentOwner, hdr, kernelLock, kernelUnlock } from './kernel';
 import { lockAcquire, lockRelease } from './lock';
+import { socketHandleClosed } from './socket';
 import {
   KIND_FIFO,
+  KIND_SOCKET,
   OBJ_KIND,
   OBJ_LOCK,
   OBJ_REFS,
@@ -80,6 +82,13 @@ export function handleRelease(entry: usize): bool {
   // Bump before unlocking, notify after: a waiter that read the old seq either sees the new one
   // or is woken by the notify.
   objectChanged(object);
+  if (load<i32>(object + OBJ_KIND) == KIND_SOCKET) {
+    // A socket's references also count peers and queues holding it: socket.ts decides.
+    lockRelease(object + OBJ_LOCK);
+    socketHandleClosed(id);
+    objectNotify(object);
+    return true;
+  }
   if (refs == 0) objectDestroy(id);
   lockRelease(object + OBJ_LOCK);
   objectNotify(object);

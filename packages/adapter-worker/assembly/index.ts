@@ -204,3 +204,47 @@ export function heap_free_bytes(): i32 {
   return <i32>min<u32>(bytes, 0x7fffffff);
 }
 
+
+export {
+  socketCreate as socket_create,
+  socketPair as socket_pair,
+  socketBind as socket_bind,
+  socketUnlink as socket_unlink,
+  socketListen as socket_listen,
+  socketConnect as socket_connect,
+  socketAccept as socket_accept,
+  socketSend as socket_send,
+  socketRecv as socket_recv,
+  socketShutdown as socket_shutdown,
+  socketName as socket_name,
+  socketPeerCred as socket_peer_cred,
+  socketInfo as socket_info,
+  socketsInFlight as sockets_in_flight,
+} from './socket';
+export {
+  SOCKET_BYTES,
+  SOCKET_META_BYTES,
+  META_LENGTH,
+  META_FLAGS,
+  META_FROM_LEN,
+  META_RIGHTS,
+  META_FROM,
+  META_RIGHTS_AT,
+  RECV_EOF,
+  RECV_TRUNCATED,
+  RECV_RIGHTS,
+  BIND_REPLACE_STALE,
+  BIND_AUTOBIND,
+  SOCK_STREAM,
+  SOCK_DGRAM,
+  SOCK_SEQPACKET,
+  SOCKET_ADDRESS_MAX,
+  SOCKET_MAX_RIGHTS,
+  SOCKET_BUFFER_BYTES,
+  SOCKET_MESSAGE_MAX,
+  SOCKET_STREAM_CAPACITY,
+  END_SOCKET,
+} from './socket';
+export { KIND_SOCKET, KIND_SOCKET_FILE } from './object';
+export { ownerSetPid as owner_set_pid, ownerGrowScratch as owner_grow_scratch } from './owner';
+export { EMSGSIZE, EPROTOTYPE, EADDRINUSE, ECONNREFUSED, ENOTCONN } from './errno';

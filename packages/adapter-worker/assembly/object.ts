@@ -6,7 +6,7 @@
 // Object entry (OBJECT_BYTES):
 //
 //   +0   ┌────────────────────────┐
-//        │ i32 kind               │ 0 free, KIND_PIPE, KIND_DUPLEX, KIND_FIFO
+//        │ i32 kind               │ 0 free, KIND_PIPE, KIND_DUPLEX, KIND_FIFO, KIND_SOCKET, KIND_SOCKET_FILE
 //   +4   │ i32 lock               │ the object's lock (lock.ts): guards everything below
 //   +8   │ i32 seq                │ THE WAIT CELL: bumped and notified on every state change
 //   +12  │ i32 refs               │ handles on it, + 1 while its name is linked
@@ -20,7 +20,8 @@
 //   +100 │ u32 write opens        │ FIFO: opens for writing ever (wakes readers waiting in open)
 //   +104 │ u32 mode               │ FIFO permission bits
 //   +108 │ u32 serial             │ creation number (diagnostics)
-//   +112 │ reserved               │
+//   +112 │ u32 record             │ socket: its record in the heap; socket file: the bound socket's id
+//   +116 │ reserved               │
 //   +128 └────────────────────────┘
 //
 // The seq cell never resets when a slot is reused, so a stale waiter only sees a spurious wakeup.
@@ -43,10 +44,15 @@ export const OBJ_READ_OPENS: u32 = 96;
 export const OBJ_WRITE_OPENS: u32 = 100;
 export const OBJ_MODE: u32 = 104;
 export const OBJ_SERIAL: u32 = 108;
+export const OBJ_RECORD: u32 = 112;
 
 export const KIND_PIPE: i32 = 1;
 export const KIND_DUPLEX: i32 = 2;
 export const KIND_FIFO: i32 = 3;
+/** A Unix socket endpoint (socket.ts). */
+export const KIND_SOCKET: i32 = 8;
+/** A path a Unix socket was bound to: the socket file, which outlives its socket until unlinked. */
+export const KIND_SOCKET_FILE: i32 = 9;
 export const FLAG_LINKED: i32 = 1;
 
 /** Handle ends (handle.ts): which way a handle uses its object. */

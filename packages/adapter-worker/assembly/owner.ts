@@ -9,7 +9,8 @@
 //   +8  │ u32 scratch bytes   │ paths pass through it, so threads never share a buffer
 //   +12 │ u32 uid             │ the emulated identity permission checks use (ipc_perm,
 //   +16 │ u32 gid             │ mode bits); uid 0 passes every check, as root does
-//   +20 │ reserved            │
+//   +20 │ u32 pid             │ the emulated process id (SO_PEERCRED): the host's pid for the
+//   +24 │ reserved            │ first thread, a worker's thread id for a child
 //   +32 └─────────────────────┘
 import { alloc, free } from './alloc';
 import { EAGAIN, EINTR, EINVAL, ENOMEM } from './errno';
@@ -21,6 +22,7 @@ export const OWNER_SCRATCH: u32 = 4;
 export const OWNER_SCRATCH_BYTES: u32 = 8;
 export const OWNER_UID: u32 = 12;
 export const OWNER_GID: u32 = 16;
+export const OWNER_PID: u32 = 20;
 export const OWNER_LIVE: i32 = 1;
 /** Entries in the owner table: live threads (and workers starting) at once. */
 export const OWNERS_MAX: u32 = 1024;
@@ -50,6 +52,7 @@ export function ownerCreate(scratchBytes: u32): i32 {
     store<u32>(entry + OWNER_SCRATCH_BYTES, scratchBytes);
     store<u32>(entry + OWNER_UID, 0);
     store<u32>(entry + OWNER_GID, 0);
+    store<u32>(entry + OWNER_PID, 0);
     store<i32>(entry + OWNER_STATE, OWNER_LIVE);
     result = <i32>i + 1;
     break;
@@ -83,4 +86,31 @@ export function ownerUid(owner: i32): u32 {
 /** The emulated group id of `owner` (a valid one). */
 export function ownerGid(owner: i32): u32 {
   return load<u32>(ownerAt(owner) + OWNER_GID);
+}
+
+/** Sets the emulated pid of `owner`: 0, or -EINVAL for an unknown owner. */
+export function ownerSetPid(owner: i32, pid: u32): i32 {
+  if (!ownerValid(owner)) return -EINVAL;
+  store<u32>(ownerAt(owner) + OWNER_PID, pid);
+  return 0;
+}
+
+/**
+ * Gives the current owner a scratch buffer of at least `bytes` (a datagram up to the socket
+ * buffer's size passes through it whole): its address, or -ENOMEM (the old one stays) / -EINTR.
+ */
+export function ownerGrowScratch(owner: i32, bytes: u32): i32 {
+  if (!ownerValid(owner)) return -EINVAL;
+  const entry = ownerAt(owner);
+  const old = load<u32>(entry + OWNER_SCRATCH_BYTES);
+  if (bytes <= old) return <i32>load<u32>(entry + OWNER_SCRATCH);
+  if (!kernelLock()) return -EINTR;
+  const scratch = alloc(bytes);
+  if (scratch != 0) {
+    free(<usize>load<u32>(entry + OWNER_SCRATCH), old);
+    store<u32>(entry + OWNER_SCRATCH, <u32>scratch);
+    store<u32>(entry + OWNER_SCRATCH_BYTES, bytes);
+  }
+  kernelUnlock();
+  return scratch == 0 ? -ENOMEM : <i32>scratch;
 }

@@ -1,5 +1,6 @@
 /** The worker backend: the kernel emulated in shared WebAssembly memory, children as worker threads. */
 import {
+  Feature,
   Primitive,
   capabilities,
   checkOptionalInteger,
@@ -8,18 +9,17 @@ import {
   type Diagnostics,
   type IpcBackend,
   type MessageQueues,
-  type NetworkSockets,
   type PosixMessageQueues,
   type PosixSemaphores,
   type Semaphores,
   type SharedMemory,
-  type UnixSockets,
 } from '@ipcx/core';
 import { WorkerFifos } from './fifo.js';
 import { Kernel } from './kernel.js';
 import { DEFAULT_MEMORY_BYTES, Layout, MAX_MEMORY_BYTES } from './layout.js';
 import { WorkerPipes } from './pipe.js';
 import { WorkerProcesses } from './process.js';
+import { WorkerNetworkSockets, WorkerUnixSockets } from './socket.js';
 
 /** Options of {@link createWorkerBackend}. */
 export interface WorkerBackendOptions {
@@ -32,18 +32,25 @@ export interface WorkerBackendOptions {
 }
 
 /**
- * What the worker backend implements: pipes, duplex pipes and FIFOs so far.
+ * What the worker backend implements: pipes, duplex pipes, FIFOs and Unix sockets (with the
+ * abstract namespace) so far.
  *
- * Features it lacks, and why:
+ * Missing, and why:
+ * - `network-socket` (primitive) and `network` (feature): TCP and UDP exist to reach peers on
+ *   other machines, through the host's network stack; an emulated kernel inside one process has
+ *   no network and no other machines, so there is nothing to emulate faithfully. Its
+ *   `networkSockets` members reject with `ENOSYS`; use the native backend for TCP/UDP.
  * - `host-interop`: its objects live inside one process's memory; shell tools, C and Python
  *   programs cannot see them.
  * - `os-processes`: its children are worker threads, not OS processes; they cannot receive signals.
- * - `abstract-sockets`, `network`: no sockets yet (and network sockets would be the host's own).
  */
-export const workerCapabilities: Capabilities = capabilities([Primitive.pipe, Primitive.duplexPipe, Primitive.fifo], []);
+export const workerCapabilities: Capabilities = capabilities(
+  [Primitive.pipe, Primitive.duplexPipe, Primitive.fifo, Primitive.unixSocket],
+  [Feature.abstractSockets],
+);
 
 // Primitives not emulated yet: their suites are skipped by capabilities, and nothing calls these.
-const notYet = {} as MessageQueues & PosixMessageQueues & Semaphores & PosixSemaphores & SharedMemory & UnixSockets & NetworkSockets;
+const notYet = {} as MessageQueues & PosixMessageQueues & Semaphores & PosixSemaphores & SharedMemory;
 
 /** The backend over an existing kernel (a worker child's, or one made by {@link createWorkerBackend}). */
 export function backendOver(kernel: Kernel): IpcBackend {
@@ -61,8 +68,8 @@ export function backendOver(kernel: Kernel): IpcBackend {
     semaphores: notYet,
     posixSemaphores: notYet,
     sharedMemory: notYet,
-    unixSockets: notYet,
-    networkSockets: notYet,
+    unixSockets: new WorkerUnixSockets(kernel),
+    networkSockets: new WorkerNetworkSockets(),
     processes: new WorkerProcesses(kernel),
     diagnostics,
   };

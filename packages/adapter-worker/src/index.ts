@@ -3,3 +3,11 @@ export { workerIpc } from './module.js';
 export { WorkerDuplexPipe, WorkerPipeReader, WorkerPipeWriter, WorkerPipes } from './pipe.js';
 export { WorkerFifoReader, WorkerFifoWriter, WorkerFifos } from './fifo.js';
 export { WorkerProcesses } from './process.js';
+export {
+  WorkerNetworkSockets,
+  WorkerUnixDatagramSocket,
+  WorkerUnixSeqpacketSocket,
+  WorkerUnixServer,
+  WorkerUnixSockets,
+  WorkerUnixStreamSocket,
+} from './socket.js';

@@ -42,6 +42,22 @@ export interface KernelExports {
   objects_live(): number;
   objects_max(): number;
   heap_free_bytes(): number;
+  owner_set_pid(owner: number, pid: number): number;
+  owner_grow_scratch(owner: number, bytes: number): number;
+  socket_create(type: number): number;
+  socket_pair(type: number): number;
+  socket_bind(handle: number, at: number, len: number, flags: number): number;
+  socket_unlink(handle: number): number;
+  socket_listen(handle: number, backlog: number): number;
+  socket_connect(handle: number, at: number, len: number): number;
+  socket_accept(handle: number): number;
+  socket_send(handle: number, src: number, len: number, rights: number, count: number, to: number, toLen: number): number;
+  socket_recv(handle: number, meta: number, dst: number, max: number, flags: number): number;
+  socket_shutdown(handle: number): number;
+  socket_name(handle: number, peer: number, dst: number): number;
+  socket_peer_cred(handle: number, dst: number): number;
+  socket_info(handle: number): number;
+  sockets_in_flight(): number;
 }
 
 /** An open object of this thread (for diagnostics and for closing what a child left open). */
@@ -94,8 +110,10 @@ export class Kernel {
   readonly cells: Int32Array;
   /** The memory as bytes, for copying to and from the scratch buffer. */
   readonly bytes: Uint8Array;
-  /** This thread's scratch buffer in the kernel heap. */
-  readonly scratch: number;
+  /** This thread's scratch buffer in the kernel heap (moves when {@link Kernel.ensureScratch} grows it). */
+  scratch: number;
+  /** Its size in bytes. */
+  scratchBytes: number = Layout.SCRATCH_BYTES;
   /** Objects this thread has open through this kernel. */
   readonly open = new Set<KernelObject>();
   // Closes the handles of objects dropped without close(), so a forgotten end cannot hold a pipe open forever.
@@ -130,6 +148,8 @@ export class Kernel {
     if (setup.kernel_init(pages * PAGE_BYTES) !== 0) throw new RangeError(`memoryBytes is too small for a kernel: ${memoryBytes}`);
     const owner = setup.owner_create(Layout.SCRATCH_BYTES);
     if (owner <= 0) throw kernelError(owner, { syscall: 'kernel_init' });
+    // The first thread is the process itself: its pid where the host has one (Node), else 1.
+    setup.owner_set_pid(owner, (globalThis as { process?: { pid?: number } }).process?.pid ?? 1);
     return new Kernel(module, memory, owner, `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`);
   }
 
@@ -162,6 +182,20 @@ export class Kernel {
       if (result !== -KernelErrno.EINTR) return result;
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
+  }
+
+  /**
+   * Grows this thread's scratch buffer to at least `bytes` (a whole datagram passes through it).
+   * False when the kernel's memory is full (the old buffer stays).
+   */
+  ensureScratch(bytes: number): boolean {
+    if (bytes <= this.scratchBytes) return true;
+    const size = 2 ** Math.ceil(Math.log2(bytes));
+    const at = this.call(() => this.calls.owner_grow_scratch(this.owner, size));
+    if (at < 0) return false;
+    this.scratch = at;
+    this.scratchBytes = size;
+    return true;
   }
 
   /** Copies `text` (UTF-8) into the scratch buffer; returns its length in bytes. */
@@ -214,7 +248,7 @@ export class Kernel {
     }
   }
 
-  /** Live named objects in the kernel: FIFO paths (later keys and POSIX names). */
+  /** Live named objects in the kernel: FIFO paths, socket paths and abstract socket names (later keys and POSIX names). */
   namedObjects(): string[] {
     const found: string[] = [];
     for (let id = this.calls.object_next_linked(0); id > 0; id = this.calls.object_next_linked(id)) {
@@ -222,7 +256,10 @@ export class Kernel {
       if (length <= 0) continue;
       const kind = this.calls.object_kind(id);
       const name = this.getString(this.scratch, length);
-      found.push(kind === Kind.KIND_FIFO ? `fifo '${name}'` : `object ${id} '${name}'`);
+      if (kind === Kind.KIND_FIFO) found.push(`fifo '${name}'`);
+      else if (kind === Kind.KIND_SOCKET_FILE) found.push(`socket '${name}'`);
+      else if (kind === Kind.KIND_SOCKET) found.push(`socket @${name.slice(1)}`);
+      else found.push(`object ${id} '${name}'`);
     }
     return found;
   }

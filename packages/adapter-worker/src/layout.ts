@@ -31,10 +31,43 @@ export const Layout = {
 } as const;
 
 /** Object kinds (object entry `kind`). */
-export const Kind = { KIND_PIPE: 1, KIND_DUPLEX: 2, KIND_FIFO: 3 } as const;
+export const Kind = { KIND_PIPE: 1, KIND_DUPLEX: 2, KIND_FIFO: 3, KIND_SOCKET: 8, KIND_SOCKET_FILE: 9 } as const;
 
 /** Which end of its object a handle is. */
-export const End = { END_READ: 1, END_WRITE: 2, END_A: 4, END_B: 8 } as const;
+export const End = { END_READ: 1, END_WRITE: 2, END_A: 4, END_B: 8, END_SOCKET: 16 } as const;
+
+/**
+ * Unix sockets (assembly/socket.ts, where the socket record, message blocks and the receive
+ * metadata are drawn). TypeScript reads the metadata that `socket_recv` writes at the start of the
+ * scratch buffer:
+ *
+ * ```
+ *   +0 message length │ +4 flags │ +8 from length │ +12 rights count │ +16 from [112] │ +128 rights [253]
+ * ```
+ */
+export const SocketLayout = {
+  SOCKET_BYTES: 64,
+  SOCKET_META_BYTES: 1152,
+  META_LENGTH: 0,
+  META_FLAGS: 4,
+  META_FROM_LEN: 8,
+  META_RIGHTS: 12,
+  META_FROM: 16,
+  META_RIGHTS_AT: 128,
+  RECV_EOF: 1,
+  RECV_TRUNCATED: 2,
+  RECV_RIGHTS: 1,
+  BIND_REPLACE_STALE: 1,
+  BIND_AUTOBIND: 2,
+  SOCK_STREAM: 1,
+  SOCK_DGRAM: 2,
+  SOCK_SEQPACKET: 5,
+  SOCKET_ADDRESS_MAX: 108,
+  SOCKET_MAX_RIGHTS: 253,
+  SOCKET_BUFFER_BYTES: 212992,
+  SOCKET_MESSAGE_MAX: 212960,
+  SOCKET_STREAM_CAPACITY: 262144,
+} as const;
 
 /** Byte-ring limits, as Linux has them. */
 export const RingLimits = {
@@ -56,6 +89,11 @@ export const KernelErrno = {
   ENXIO: 6,
   ENOENT: 2,
   EEXIST: 17,
+  EMSGSIZE: 90,
+  EPROTOTYPE: 91,
+  EADDRINUSE: 98,
+  ECONNREFUSED: 111,
+  ENOTCONN: 107,
 } as const;
 
 /** Default size of a kernel's memory. */

@@ -176,7 +176,7 @@ export class KernelStream implements KernelObject {
   /** Stops writing (`shutdown(SHUT_WR)`), for duplex ends. The other side reads EOF. */
   protected async shutdownWrite(): Promise<void> {
     if (this.closed) throw closedError(this.objectName, 'shutdown');
-    const result = await this.kernel.callAsync(() => this.kernel.calls.stream_shutdown(this.handle));
+    const result = await this.kernel.callAsync(() => this.sysShutdown());
     if (result < 0) throw kernelError(result, { syscall: 'shutdown', object: this.objectName });
   }
 
@@ -227,6 +227,21 @@ export class KernelStream implements KernelObject {
     return { kind: this.kind, data: { kernel: this.kernel.id, object: this.objectId, ...this.transferData() }, handles: [this.handle] };
   }
 
+  /** The kernel's read of this handle (`stream_read`; sockets have their own): bytes, 0 at EOF, or -errno. */
+  protected sysRead(dst: number, max: number): number {
+    return this.kernel.calls.stream_read(this.handle, dst, max);
+  }
+
+  /** The kernel's write of this handle (`stream_write`; sockets have their own): bytes taken, or -errno. */
+  protected sysWrite(src: number, len: number): number {
+    return this.kernel.calls.stream_write(this.handle, src, len);
+  }
+
+  /** The kernel's `shutdown(SHUT_WR)` of this handle: 0 or -errno. */
+  protected sysShutdown(): number {
+    return this.kernel.calls.stream_shutdown(this.handle);
+  }
+
   /** Plain data that travels with the handle (e.g. a FIFO's path). */
   protected transferData(): Record<string, unknown> {
     return {};
@@ -234,8 +249,8 @@ export class KernelStream implements KernelObject {
 
   /** A chunk, null at EOF, EAGAIN or EINTR (the numbers), or the error. */
   private tryRead(maxBytes: number): Uint8Array | null | number | Error {
-    const { calls, scratch, bytes } = this.kernel;
-    const n = calls.stream_read(this.handle, scratch, Math.min(maxBytes, Layout.SCRATCH_BYTES));
+    const { scratch, bytes } = this.kernel;
+    const n = this.sysRead(scratch, Math.min(maxBytes, Layout.SCRATCH_BYTES));
     if (n === -EAGAIN) return EAGAIN;
     if (n === -EINTR) return EINTR;
     if (n < 0) return kernelError(n, { syscall: 'read', object: this.objectName });
@@ -245,13 +260,13 @@ export class KernelStream implements KernelObject {
 
   /** Bytes written from `offset` on (possibly 0: full or locked), or the error. */
   private tryWrite(data: Uint8Array, offset: number): number | Error {
-    const { calls, scratch, bytes } = this.kernel;
+    const { scratch, bytes } = this.kernel;
     let written = 0;
     this.writeBusy = false;
     while (offset + written < data.length) {
       const chunk = Math.min(data.length - offset - written, Layout.SCRATCH_BYTES);
       bytes.set(data.subarray(offset + written, offset + written + chunk), scratch);
-      const n = calls.stream_write(this.handle, scratch, chunk);
+      const n = this.sysWrite(scratch, chunk);
       if (n === -EAGAIN || n === -EINTR) {
         this.writeBusy = n === -EINTR;
         break;

@@ -234,9 +234,12 @@ export function socketSuite(context: SuiteContext): void {
       const path = removeAfter(context.tempPath('stale.sock'));
       const { child } = await startServerChild('unix', path);
       child.kill('SIGKILL');
-      expect(await child.exited).toEqual({ code: null, signal: 'SIGKILL' });
-      // The file is still there but nobody listens.
-      expect(existsSync(path)).toBe(true);
+      const status = await child.exited;
+      // Only an OS process dies of a signal; a worker child is terminated (see the process suite).
+      if (context.hasFeature('os-processes')) expect(status).toEqual({ code: null, signal: 'SIGKILL' });
+      // The file is still there but nobody listens. (An emulated namespace of paths makes no file:
+      // there the stale path shows below, as EADDRINUSE.)
+      if (context.hasFeature('host-interop')) expect(existsSync(path)).toBe(true);
       await expect(sockets().connect(path)).rejects.toMatchObject({ code: 'ECONNREFUSED', syscall: 'connect' });
       await expect(sockets().listen(path)).rejects.toMatchObject({ code: 'EADDRINUSE' });
       const server = closeAfter(await sockets().listen(path, { replaceStale: true }));
