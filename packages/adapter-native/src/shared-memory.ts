@@ -221,13 +221,13 @@ abstract class NativeSegment implements SharedSegment {
           this.pendingWaits.delete(pending);
           if (startedAt >= 0) this.waitSpin.parked(startedAt);
           settle();
-          if (errno === 0) resolve(outcome as SharedWaitResult);
+          // After the checks above, a cell that changed since is a wake-up, not 'not-equal'.
+          if (errno === 0) resolve(outcome === 'not-equal' && startedAt >= 0 ? 'ok' : (outcome as SharedWaitResult));
           else if (errno === ECANCELED && reason !== undefined) reject(cancellationError(reason, options, { syscall: 'futex', object: this.objectName }));
           else reject(outcome);
         });
         if (typeof result === 'string') {
           settle();
-          // After the checks above, a cell that changed since is a wake-up, not 'not-equal'.
           resolve(result === 'not-equal' && startedAt >= 0 ? 'ok' : result);
           return;
         }

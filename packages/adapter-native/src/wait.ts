@@ -115,16 +115,27 @@ export const MAX_SPIN_MS = 0.02;
 const MIN_SPIN_MS = 0.0025;
 const PROBE_EVERY = 16;
 /**
- * A parked operation that still completed this soon after it started (100 µs) had a peer in a
- * tight exchange: the miss was the cost of waking a parked side, which spinning on both sides
- * avoids, so the window opens fully again. Slower answers (an idle peer) keep it shrinking.
+ * A parked operation that still completed this soon after it started (200 µs) had a peer in a
+ * tight exchange that was itself parked: each side's spin ended before the other woke up (~20-50
+ * µs here), so both kept paying for a wake-up. The next spin then lasts as long as that answer
+ * took (x1.5, at most LONG_SPIN_MS): it catches the peer's answer, after which the peer, awake,
+ * catches ours, and both stay in the short-window regime. Slower answers (an idle peer) never do
+ * this.
  */
-const REWARM_MS = 0.1;
+const REWARM_MS = 0.2;
+const LONG_SPIN_MS = 0.1;
+/**
+ * But a parked operation that completed less than this (10 µs) after its spin gave up was most
+ * likely answered by a peer that could not run while this side spun: both on one CPU (other load
+ * packs them so). Spinning only delays such a peer, so it is switched off (and probed later).
+ */
+const STARVED_PEER_MS = 0.01;
 
 /**
  * The adaptive spin policy of one handle (and one direction): how long an operation that cannot
  * complete now retries its non-blocking form before parking. Full after a spin that caught the
- * peer (or a park the peer ended almost at once), halved after each spin that did not, off below
+ * peer, as long as the last answer took after a park the peer ended soon (see REWARM_MS), halved
+ * after each spin that did not catch it, off below
  * MIN_SPIN_MS and then probed again every PROBE_EVERY parks (the peer's pace may change). So an
  * idle waiter spends at most one window of CPU, a busy exchange completes without sleeping.
  *
@@ -135,15 +146,20 @@ const REWARM_MS = 0.1;
 export class SpinWindow {
   private windowMs = MAX_SPIN_MS;
   private parks = 0;
+  /** When the last spin gave up (`performance.now()`); NaN when the last operation did not spin. */
+  private gaveUpAt = Number.NaN;
 
   /**
    * Retries `attempt` until it returns something other than WOULD_BLOCK or the window closes
    * (never longer than `limitMs`, e.g. what is left of a timeout). Synchronous: it holds the
-   * calling thread for at most MAX_SPIN_MS.
+   * calling thread for at most LONG_SPIN_MS.
    */
   spin<T>(attempt: () => T | typeof WOULD_BLOCK, limitMs = Infinity): T | typeof WOULD_BLOCK {
     if (this.windowMs === 0) {
-      if (++this.parks % PROBE_EVERY !== 0) return WOULD_BLOCK;
+      if (++this.parks % PROBE_EVERY !== 0) {
+        this.gaveUpAt = Number.NaN;
+        return WOULD_BLOCK;
+      }
       this.windowMs = MIN_SPIN_MS;
     }
     const deadline = performance.now() + Math.min(this.windowMs, limitMs);
@@ -153,14 +169,19 @@ export class SpinWindow {
         this.windowMs = MAX_SPIN_MS;
         return result;
       }
-    } while (performance.now() < deadline);
+      this.gaveUpAt = performance.now();
+    } while (this.gaveUpAt < deadline);
     this.windowMs = this.windowMs / 2 < MIN_SPIN_MS ? 0 : this.windowMs / 2;
     return WOULD_BLOCK;
   }
 
   /** A parked operation that began (before its spin) at `startedAt` (`performance.now()`) completed. */
   parked(startedAt: number): void {
-    if (performance.now() - startedAt < REWARM_MS) this.windowMs = MAX_SPIN_MS;
+    // Without a spin (switched off) there is nothing to learn: the periodic probe reopens it.
+    if (Number.isNaN(this.gaveUpAt)) return;
+    const now = performance.now();
+    if (now - this.gaveUpAt < STARVED_PEER_MS) this.windowMs = 0;
+    else if (now - startedAt < REWARM_MS) this.windowMs = Math.min(LONG_SPIN_MS, Math.max(MAX_SPIN_MS, (now - startedAt) * 1.5));
   }
 }
 
