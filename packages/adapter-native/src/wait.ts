@@ -115,15 +115,14 @@ export const MAX_SPIN_MS = 0.02;
 const MIN_SPIN_MS = 0.0025;
 const PROBE_EVERY = 16;
 /**
- * A parked operation that still completed this soon after it started (200 µs) had a peer in a
- * tight exchange that was itself parked: each side's spin ended before the other woke up (~20-50
- * µs here), so both kept paying for a wake-up. The next spin then lasts as long as that answer
- * took (x1.5, at most LONG_SPIN_MS): it catches the peer's answer, after which the peer, awake,
- * catches ours, and both stay in the short-window regime. Slower answers (an idle peer) never do
- * this.
+ * A parked operation that still completed this soon after it started (100 µs) had a peer in a
+ * tight exchange: the miss was the cost of waking a parked side, which spinning on both sides
+ * avoids, so the window opens fully again. Slower answers (an idle peer) keep it shrinking. A
+ * longer window than MAX_SPIN_MS would catch a parked peer too, but costs that much CPU per
+ * operation whenever both ends share one CPU (measured: 200 µs round trips under load).
  */
-const REWARM_MS = 0.2;
-const LONG_SPIN_MS = 0.1;
+const REWARM_MS = 0.1;
+
 /**
  * But a parked operation that completed less than this (10 µs) after its spin gave up was most
  * likely answered by a peer that could not run while this side spun: both on one CPU (other load
@@ -134,7 +133,7 @@ const STARVED_PEER_MS = 0.01;
 /**
  * The adaptive spin policy of one handle (and one direction): how long an operation that cannot
  * complete now retries its non-blocking form before parking. Full after a spin that caught the
- * peer, as long as the last answer took after a park the peer ended soon (see REWARM_MS), halved
+ * peer or after a park the peer ended soon (see REWARM_MS), halved
  * after each spin that did not catch it, off below
  * MIN_SPIN_MS and then probed again every PROBE_EVERY parks (the peer's pace may change). So an
  * idle waiter spends at most one window of CPU, a busy exchange completes without sleeping.
@@ -152,7 +151,7 @@ export class SpinWindow {
   /**
    * Retries `attempt` until it returns something other than WOULD_BLOCK or the window closes
    * (never longer than `limitMs`, e.g. what is left of a timeout). Synchronous: it holds the
-   * calling thread for at most LONG_SPIN_MS.
+   * calling thread for at most MAX_SPIN_MS.
    */
   spin<T>(attempt: () => T | typeof WOULD_BLOCK, limitMs = Infinity): T | typeof WOULD_BLOCK {
     if (this.windowMs === 0) {
@@ -181,7 +180,7 @@ export class SpinWindow {
     if (Number.isNaN(this.gaveUpAt)) return;
     const now = performance.now();
     if (now - this.gaveUpAt < STARVED_PEER_MS) this.windowMs = 0;
-    else if (now - startedAt < REWARM_MS) this.windowMs = Math.min(LONG_SPIN_MS, Math.max(MAX_SPIN_MS, (now - startedAt) * 1.5));
+    else if (now - startedAt < REWARM_MS) this.windowMs = MAX_SPIN_MS;
   }
 }
 
