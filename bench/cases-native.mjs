@@ -1,4 +1,5 @@
 // ipcx on the native backend: the other side is an OS process started by processes.spawn.
+import { IPC_PRIVATE } from '@ipcx/core';
 import { createNativeBackend } from '@ipcx/adapter-native';
 import { CHUNK_BYTES, PING_BYTES, gbPerSecond, usPerRoundTrip } from './lib.mjs';
 
@@ -14,6 +15,19 @@ async function readExactly(reader, length) {
     got += chunk.length;
   }
 }
+
+/** Round trips of 64 bytes: write `ping`, read the echo. */
+async function pingPong(roundTrips, send, receive) {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < roundTrips; i++) {
+    await send();
+    await receive();
+  }
+  return usPerRoundTrip(process.hrtime.bigint() - start, roundTrips);
+}
+
+/** A name for a kernel object, unique to this run. */
+const uniqueName = (what) => `/ipcx-bench-${process.pid}-${what}`;
 
 /** @type {import('./run.mjs').BenchCase[]} */
 export const nativeCases = [
@@ -73,6 +87,119 @@ export const nativeCases = [
         },
         async teardown() {},
       };
+    },
+  },
+  {
+    name: 'native.unix-stream.pingpong',
+    unit: 'us',
+    async setup({ roundTrips }) {
+      const [mine, theirs] = await ipc.unixSockets.pair('stream');
+      const proc = await ipc.processes.spawn(child('native-pipe-echo.mjs'), { args: [theirs, theirs] });
+      await theirs.close();
+      const ping = new Uint8Array(PING_BYTES).fill(1);
+      return {
+        measure: () => pingPong(roundTrips, () => mine.write(ping), () => readExactly(mine, PING_BYTES)),
+        async teardown() {
+          // EOF ends the child's echo loop.
+          await mine.close();
+          await proc.exited;
+        },
+      };
+    },
+  },
+  {
+    name: 'native.sysv-mq.pingpong',
+    unit: 'us',
+    async setup({ roundTrips }) {
+      // One private queue: pings are type 1, pongs type 2.
+      const queue = await ipc.messageQueues.open(IPC_PRIVATE);
+      try {
+        const proc = await ipc.processes.spawn(child('native-sysv-mq-echo.mjs'), { args: [queue, 1, 2, PING_BYTES] });
+        const ping = new Uint8Array(PING_BYTES).fill(1);
+        return {
+          measure: () => pingPong(roundTrips, () => queue.send(1, ping), () => queue.receive({ type: 2 })),
+          async teardown() {
+            await queue.send(1, new Uint8Array(1)); // any other length ends the child
+            await proc.exited;
+            await queue.remove();
+            await queue.close();
+          },
+        };
+      } catch (error) {
+        await queue.remove();
+        throw error;
+      }
+    },
+  },
+  {
+    name: 'native.posix-mq.pingpong',
+    unit: 'us',
+    async setup({ roundTrips }) {
+      const names = [uniqueName('ping'), uniqueName('pong')];
+      const [toChild, fromChild] = await Promise.all(names.map((name) => ipc.posixMessageQueues.open(name, { create: true, exclusive: true, maxMessages: 10, messageSize: PING_BYTES })));
+      const removeAll = async () => {
+        await toChild.close();
+        await fromChild.close();
+        for (const name of names) await ipc.posixMessageQueues.unlink(name);
+      };
+      try {
+        const proc = await ipc.processes.spawn(child('native-posix-mq-echo.mjs'), { args: [toChild, fromChild, PING_BYTES] });
+        const ping = new Uint8Array(PING_BYTES).fill(1);
+        return {
+          measure: () => pingPong(roundTrips, () => toChild.send(ping), () => fromChild.receive()),
+          async teardown() {
+            await toChild.send(new Uint8Array(0)); // any other length ends the child
+            await proc.exited;
+            await removeAll();
+          },
+        };
+      } catch (error) {
+        await removeAll();
+        throw error;
+      }
+    },
+  },
+  {
+    name: 'native.shm-futex.pingpong',
+    unit: 'us',
+    async setup({ roundTrips }) {
+      // Cell 0: the parent's sequence number, cell 1: the child's answer; the 64-byte payload goes
+      // through the segment both ways (written in, copied across by the child, read out).
+      const PING = 0;
+      const PONG = 1;
+      const pingOffset = 64;
+      const pongOffset = 128;
+      const segment = await ipc.sharedMemory.openSysv('private', { size: 4096 });
+      try {
+        const cells = new Int32Array(segment.buffer, 0, 2);
+        const proc = await ipc.processes.spawn(child('native-shm-futex-echo.mjs'), { args: [segment, pingOffset, pongOffset, PING_BYTES] });
+        const ping = new Uint8Array(PING_BYTES).fill(1);
+        let seq = 0;
+        return {
+          async measure() {
+            const start = process.hrtime.bigint();
+            for (let i = 0; i < roundTrips; i++) {
+              segment.write(ping, pingOffset);
+              Atomics.store(cells, PING, ++seq);
+              segment.notify(PING);
+              for (let seen; (seen = Atomics.load(cells, PONG)) !== seq; ) await segment.wait(PONG, seen);
+              segment.read(pongOffset, PING_BYTES);
+            }
+            return usPerRoundTrip(process.hrtime.bigint() - start, roundTrips);
+          },
+          async teardown() {
+            Atomics.store(cells, PING, -1);
+            segment.notify(PING);
+            await proc.exited;
+            await segment.remove();
+            await segment.close();
+          },
+        };
+      } catch (error) {
+        await segment.remove();
+        await segment.close();
+        throw error;
+      }
     },
   },
 ];

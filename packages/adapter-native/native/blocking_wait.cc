@@ -14,6 +14,8 @@ namespace ipcx {
 namespace {
 
 constexpr size_t kWaiterStackBytes = 64 * 1024;
+// Idle waiter threads kept for later waits (each ~12 KiB of memory, no CPU).
+constexpr size_t kMaxIdleWaiters = 8;
 int kick_signal = 0;
 std::once_flag kick_signal_once;
 
@@ -69,14 +71,8 @@ BlockingWaits::BlockingWaits(Napi::Env env, uv_loop_t* loop) : env_(env) {
   uv_unref(reinterpret_cast<uv_handle_t*>(kick_timer_));
 }
 
-void* BlockingWaits::ThreadMain(void* arg) {
-  auto* wait = static_cast<BlockingWait*>(arg);
-  // Every signal stays blocked here (inherited from Start) except the kick, so process signals
-  // (SIGINT, SIGCHLD, ...) keep going to threads that expect them.
-  sigset_t kick;
-  sigemptyset(&kick);
-  sigaddset(&kick, KickSignal());
-  pthread_sigmask(SIG_UNBLOCK, &kick, nullptr);
+// Runs one wait to its end on the current waiter thread and reports it to the main thread.
+void BlockingWaits::RunWait(BlockingWait* wait) {
   int error;
   for (;;) {
     if (wait->cancel_requested()) {
@@ -89,21 +85,48 @@ void* BlockingWaits::ThreadMain(void* arg) {
   wait->error_ = error;
   BlockingWaits* owner = wait->owner_;
   {
+    // done_ is set under the lock that OnAsync takes, so the main thread never sees the entry
+    // (and deletes the wait) before this thread is done writing to it.
     std::lock_guard<std::mutex> lock(owner->finished_mutex_);
     owner->finished_.push_back(wait);
+    wait->done_.store(true, std::memory_order_release);
   }
-  wait->done_.store(true, std::memory_order_release);
   uv_async_send(owner->async_);
+}
+
+void* BlockingWaits::ThreadMain(void* arg) {
+  auto* waiter = static_cast<Waiter*>(arg);
+  // Every signal stays blocked here (inherited from TakeWaiter) except the kick, so process
+  // signals (SIGINT, SIGCHLD, ...) keep going to threads that expect them. A kick that lands
+  // while the thread is idle or on a later wait only costs one spurious wake-up or EINTR retry.
+  sigset_t kick;
+  sigemptyset(&kick);
+  sigaddset(&kick, KickSignal());
+  pthread_sigmask(SIG_UNBLOCK, &kick, nullptr);
+  for (;;) {
+    BlockingWait* wait;
+    {
+      std::unique_lock<std::mutex> lock(waiter->mutex);
+      waiter->wake.wait(lock, [waiter] { return waiter->job != nullptr || waiter->quit; });
+      if (waiter->job == nullptr) break;  // quit
+      wait = waiter->job;
+      waiter->job = nullptr;
+    }
+    RunWait(wait);
+  }
   return nullptr;
 }
 
-uint32_t BlockingWaits::Start(Napi::Env env, std::unique_ptr<BlockingWait> wait, Napi::Function callback) {
-  BlockingWait* raw = wait.get();
-  raw->owner_ = this;
-  raw->id_ = next_id_++;
-  if (next_id_ == 0) next_id_ = 1;
-  raw->callback_ = Napi::Persistent(callback);
-
+// Main thread: an idle waiter thread, or a new one (64 KiB stack, every signal blocked but the
+// kick). Throws IpcError when no thread can be made.
+Waiter* BlockingWaits::TakeWaiter(Napi::Env env) {
+  if (!idle_.empty()) {
+    Waiter* waiter = idle_.back();
+    idle_.pop_back();
+    return waiter;
+  }
+  auto waiter = std::make_unique<Waiter>();
+  waiter->owner = this;
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setstacksize(&attr, kWaiterStackBytes);
@@ -111,19 +134,55 @@ uint32_t BlockingWaits::Start(Napi::Env env, std::unique_ptr<BlockingWait> wait,
   sigfillset(&all);
   KickSignal();
   pthread_sigmask(SIG_SETMASK, &all, &previous);
-  int error = pthread_create(&raw->thread_, &attr, ThreadMain, raw);
+  int error = pthread_create(&waiter->thread, &attr, ThreadMain, waiter.get());
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   pthread_attr_destroy(&attr);
   if (error != 0) ThrowSysError(env, error, "pthread_create");
+  Waiter* raw = waiter.get();
+  waiters_[raw] = std::move(waiter);
+  return raw;
+}
 
-  wait.release();
+// Main thread, once the waiter's wait has been reported: keep it parked for the next wait, or
+// join it when enough threads are idle already.
+void BlockingWaits::Recycle(Waiter* waiter) {
+  if (idle_.size() < kMaxIdleWaiters)
+    idle_.push_back(waiter);
+  else
+    Retire(waiter);
+}
+
+// Main thread: ends an idle waiter thread and joins it (it has no job, so it exits at once).
+void BlockingWaits::Retire(Waiter* waiter) {
+  {
+    std::lock_guard<std::mutex> lock(waiter->mutex);
+    waiter->quit = true;
+  }
+  waiter->wake.notify_one();
+  pthread_join(waiter->thread, nullptr);
+  waiters_.erase(waiter);
+}
+
+uint32_t BlockingWaits::Start(Napi::Env env, std::unique_ptr<BlockingWait> wait, Napi::Function callback) {
+  Waiter* waiter = TakeWaiter(env);
+  BlockingWait* raw = wait.release();
+  raw->owner_ = this;
+  raw->waiter_ = waiter;
+  raw->id_ = next_id_++;
+  if (next_id_ == 0) next_id_ = 1;
+  raw->callback_ = Napi::Persistent(callback);
   waits_[raw->id_] = raw;
+  {
+    std::lock_guard<std::mutex> lock(waiter->mutex);
+    waiter->job = raw;
+  }
+  waiter->wake.notify_one();
   UpdateRef();
   return raw->id_;
 }
 
 void BlockingWaits::Kick(BlockingWait* wait) {
-  if (!wait->done_.load(std::memory_order_acquire)) pthread_kill(wait->thread_, KickSignal());
+  if (!wait->done_.load(std::memory_order_acquire)) pthread_kill(wait->waiter_->thread, KickSignal());
 }
 
 void BlockingWaits::Cancel(uint32_t id) {
@@ -163,7 +222,7 @@ void BlockingWaits::OnAsync(uv_async_t* handle) {
   }
   Napi::Env env = self->env_;
   for (BlockingWait* wait : finished) {
-    pthread_join(wait->thread_, nullptr);
+    self->Recycle(wait->waiter_);
     self->waits_.erase(wait->id_);
     std::unique_ptr<BlockingWait> owned(wait);
     Napi::HandleScope scope(env);
@@ -223,7 +282,19 @@ void BlockingWaits::Teardown(void (*done)(void*), void* arg) {
       struct timespec pause = {0, 1000000};
       nanosleep(&pause, nullptr);
     }
-    pthread_join(wait->thread_, nullptr);
+  }
+  // Every wait has ended: each thread is idle or about to be. Join them all.
+  for (auto& [raw, waiter] : waiters_) {
+    {
+      std::lock_guard<std::mutex> lock(waiter->mutex);
+      waiter->quit = true;
+    }
+    waiter->wake.notify_one();
+  }
+  for (auto& [raw, waiter] : waiters_) pthread_join(waiter->thread, nullptr);
+  waiters_.clear();
+  idle_.clear();
+  for (auto& [id, wait] : waits_) {
     wait->Cancelled();
     wait->callback_.Reset();
     delete wait;
@@ -248,14 +319,21 @@ static void CancelWait(const Napi::CallbackInfo& info) {
   GetData(info.Env())->waits->Cancel(static_cast<uint32_t>(ArgInt64(info, 0, "id")));
 }
 
-// JS: activeWaits() -> number of waiter threads alive. For tests that check no thread is left.
+// JS: activeWaits() -> number of waits in flight. For tests that check no wait is left behind.
 static Napi::Value ActiveWaits(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(GetData(info.Env())->waits->active()));
+}
+
+// JS: waiterThreads() -> number of waiter threads alive, busy or idle (at most the waits in flight
+// plus the idle bound). For tests.
+static Napi::Value WaiterThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(GetData(info.Env())->waits->threads()));
 }
 
 void InitBlockingWaits(Napi::Env env, Napi::Object exports) {
   exports.Set("cancelWait", Napi::Function::New(env, CancelWait, "cancelWait"));
   exports.Set("activeWaits", Napi::Function::New(env, ActiveWaits, "activeWaits"));
+  exports.Set("waiterThreads", Napi::Function::New(env, WaiterThreads, "waiterThreads"));
 }
 
 }  // namespace ipcx

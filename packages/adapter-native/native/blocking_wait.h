@@ -1,6 +1,9 @@
 // Waits that no descriptor can announce (msgrcv, semop, sem_wait, futex, a FIFO's open) run as
-// BlockingWaits: each on a dedicated thread of its own with a small stack, never on libuv's
-// four-thread pool (five waiters there would stall every fs call of the process).
+// BlockingWaits: each on a dedicated waiter thread with a small stack (one thread per wait in
+// flight), never on libuv's four-thread pool (five waiters there would stall every fs call of the
+// process). Creating a thread costs ~35 µs here, so a finished thread is not joined at once: up
+// to kMaxIdleWaiters of them stay parked on a condition variable and take the next waits; the rest
+// are joined. Every thread is joined at environment teardown (never detached).
 //
 // Cancelling (abort, timeout, close) must end the kernel wait itself. The waiter thread leaves
 // one real-time signal unblocked whose handler does nothing and is installed without SA_RESTART;
@@ -14,6 +17,7 @@
 #include <uv.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -21,6 +25,8 @@
 #include <vector>
 
 namespace ipcx {
+
+struct Waiter;
 
 class BlockingWait {
  public:
@@ -41,29 +47,46 @@ class BlockingWait {
   friend class BlockingWaits;
   std::atomic<bool> cancel_{false};
   std::atomic<bool> done_{false};
-  pthread_t thread_{};
+  Waiter* waiter_ = nullptr;  // the thread running it
   uint32_t id_ = 0;
   int error_ = 0;
   Napi::FunctionReference callback_;
   class BlockingWaits* owner_ = nullptr;
 };
 
+// A waiter thread. It runs one wait at a time; between waits it sleeps on its condition variable.
+struct Waiter {
+  pthread_t thread{};
+  class BlockingWaits* owner = nullptr;
+  std::mutex mutex;
+  std::condition_variable wake;
+  BlockingWait* job = nullptr;  // guarded by mutex
+  bool quit = false;            // guarded by mutex
+};
+
 // The waits of one Node environment.
 class BlockingWaits {
  public:
   explicit BlockingWaits(Napi::Env env, uv_loop_t* loop);
-  // Main thread: starts wait on its own thread; callback(errno, result) runs on the main thread
-  // when it ends, errno 0 on success and ECANCELED after Cancel. Returns the wait's id.
+  // Main thread: starts wait on an idle waiter thread (or a new one); callback(errno, result)
+  // runs on the main thread when it ends, errno 0 on success and ECANCELED after Cancel. Returns the wait's id.
   uint32_t Start(Napi::Env env, std::unique_ptr<BlockingWait> wait, Napi::Function callback);
   // Main thread: asks the wait to end with ECANCELED (unless it has already succeeded).
   void Cancel(uint32_t id);
   // Environment teardown: cancels and joins every thread, closes the libuv handles.
   // Calls done() once all handles are closed.
   void Teardown(void (*done)(void*), void* arg);
+  // Waits in flight (idle waiter threads are not counted).
   size_t active() const { return waits_.size(); }
+  // Waiter threads alive, busy or idle (for tests).
+  size_t threads() const { return waiters_.size(); }
 
  private:
   static void* ThreadMain(void* arg);
+  static void RunWait(BlockingWait* wait);
+  Waiter* TakeWaiter(Napi::Env env);
+  void Recycle(Waiter* waiter);
+  void Retire(Waiter* waiter);
   static void OnAsync(uv_async_t* handle);
   static void OnKickTimer(uv_timer_t* handle);
   void Kick(BlockingWait* wait);
@@ -75,6 +98,9 @@ class BlockingWaits {
   bool kick_timer_running_ = false;
   uint32_t next_id_ = 1;
   std::unordered_map<uint32_t, BlockingWait*> waits_;
+  // Every waiter thread alive, and the idle ones among them (main thread only).
+  std::unordered_map<Waiter*, std::unique_ptr<Waiter>> waiters_;
+  std::vector<Waiter*> idle_;
   std::mutex finished_mutex_;
   std::vector<BlockingWait*> finished_;
 };

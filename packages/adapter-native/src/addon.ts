@@ -15,7 +15,10 @@ export interface NativeAddon {
   setErrorFactory(factory: (code: string, errno: number, syscall: string, path?: string) => Error): void;
   // blocking_wait.cc
   cancelWait(id: number): void;
+  /** Waits in flight on waiter threads. */
   activeWaits(): number;
+  /** Waiter threads alive, busy or idle (idle ones are kept, boundedly, for later waits). */
+  waiterThreads(): number;
   // poller.cc
   pollStart(fd: number, events: number, callback: (status: number, events: number) => void): number;
   pollUpdate(id: number, events: number): void;

@@ -27,23 +27,13 @@ import {
 } from '@ipcx/core';
 import { PollEvent, addon, errorFromErrno } from './addon.js';
 import { track, untrack, type TrackedObject } from './registry.js';
-import { cancellationError, watchCancellation, type CancelReason } from './wait.js';
+import { SpinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason } from './wait.js';
 
 const EAGAIN = 11;
 const MAX_READ_BYTES = 1 << 30;
-/**
- * Longest spin before a read parks in libuv's poll, in milliseconds (20 µs). Waking a parked
- * process on another CPU costs ~20 µs here (PERF-FLOOR.md); a peer that answers within the spin
- * window is served without that cost. Bounded, and adaptive (see spinMs), so an idle reader costs
- * no CPU beyond one window.
- */
-const MAX_SPIN_MS = 0.02;
-/** Below this window spinning is switched off; it is tried again every PROBE_EVERY parked reads. */
-const MIN_SPIN_MS = 0.0025;
-const PROBE_EVERY = 16;
 
 /** What an {@link Attempt} returns when the kernel said EAGAIN: keep the operation queued. */
-export const WOULD_BLOCK: unique symbol = Symbol('ipcx.wouldBlock');
+export { WOULD_BLOCK };
 
 /**
  * One non-blocking try of a queued operation: its result, the error to reject with, or
@@ -56,6 +46,8 @@ interface PendingOperation {
   resolve(value: unknown): void;
   reject(error: Error): void;
   stopWatching(): void;
+  /** For a read that spun before parking: when it started (see SpinWindow.parked), else -1. */
+  startedAt: number;
 }
 
 /** Which directions a descriptor supports. */
@@ -78,10 +70,8 @@ export class DescriptorObject implements TrackedObject {
   private readonly writes: PendingOperation[] = [];
   // What the FinalizationRegistry closes if this object is dropped without close().
   private readonly held: { fds: number[]; polls: number[] };
-  // The current spin window of reads: full after a spin that caught data, halved after one that
-  // did not, off below MIN_SPIN_MS (then probed again now and then: the peer's pace may change).
-  private spinMs = MAX_SPIN_MS;
-  private parkedReads = 0;
+  // How long a read spins on EAGAIN before parking in the poll (the shared adaptive policy).
+  private readonly readSpin = new SpinWindow();
 
   constructor(
     fd: number,
@@ -122,14 +112,18 @@ export class DescriptorObject implements TrackedObject {
    */
   protected perform<T>(direction: 'read' | 'write', attempt: Attempt<T>, options: WaitOptions | undefined, nowait: boolean, timeoutMs: number, syscall: string): Promise<T> {
     const queue = direction === 'read' ? this.reads : this.writes;
+    let startedAt = -1;
     if (queue.length === 0) {
       let result = attempt();
-      if (result === WOULD_BLOCK && direction === 'read' && !nowait) result = this.spin(attempt);
+      if (result === WOULD_BLOCK && direction === 'read' && !nowait) {
+        startedAt = performance.now();
+        result = this.readSpin.spin(attempt, timeoutMs);
+      }
       if (result !== WOULD_BLOCK) return result instanceof Error ? Promise.reject(result) : Promise.resolve(result);
     }
     if (nowait) return Promise.reject(errorFromErrno(-EAGAIN, { syscall, object: this.objectName }));
     return new Promise<T>((resolve, reject) => {
-      const pending: PendingOperation = { attempt, resolve: resolve as (value: unknown) => void, reject, stopWatching: () => {} };
+      const pending: PendingOperation = { attempt, resolve: resolve as (value: unknown) => void, reject, stopWatching: () => {}, startedAt };
       pending.stopWatching = watchCancellation(options, timeoutMs, (reason) => {
         queue.splice(queue.indexOf(pending), 1);
         this.updateInterest();
@@ -138,24 +132,6 @@ export class DescriptorObject implements TrackedObject {
       queue.push(pending);
       this.updateInterest();
     });
-  }
-
-  /** Retries a read for at most the current spin window before the caller parks it in the poll. */
-  private spin<T>(attempt: Attempt<T>): T | Error | typeof WOULD_BLOCK {
-    if (this.spinMs === 0) {
-      if (++this.parkedReads % PROBE_EVERY !== 0) return WOULD_BLOCK;
-      this.spinMs = MIN_SPIN_MS;
-    }
-    const deadline = performance.now() + this.spinMs;
-    do {
-      const result = attempt();
-      if (result !== WOULD_BLOCK) {
-        this.spinMs = MAX_SPIN_MS;
-        return result;
-      }
-    } while (performance.now() < deadline);
-    this.spinMs = this.spinMs / 2 < MIN_SPIN_MS ? 0 : this.spinMs / 2;
-    return WOULD_BLOCK;
   }
 
   /** Gives up the descriptor; pending operations reject with EBADF. */
@@ -223,6 +199,7 @@ export class DescriptorObject implements TrackedObject {
         if (result === WOULD_BLOCK) break;
         queue.shift();
         pending.stopWatching();
+        if (pending.startedAt >= 0) this.readSpin.parked(pending.startedAt);
         if (result instanceof Error) pending.reject(result);
         else pending.resolve(result);
       }

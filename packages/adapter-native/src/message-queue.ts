@@ -1,10 +1,12 @@
 /**
  * System V message queues over the kernel's own (`msgget`, `msgsnd`, `msgrcv`, `msgctl`).
  *
- * Fast path: `send`/`receive` first call the kernel with `IPC_NOWAIT` on the calling thread. Only
- * when that answers `EAGAIN` (full queue) or `ENOMSG` (no matching message) does the operation
- * become a blocking call on a waiter thread (`blockingWait`), which abort, timeout and close
- * interrupt in the kernel; a message the thread took before the cancel landed is still delivered.
+ * Fast path: `send`/`receive` first call the kernel with `IPC_NOWAIT` on the calling thread. When
+ * that answers `EAGAIN` (full queue) or `ENOMSG` (no matching message), they retry it for a short
+ * adaptive window (`spinThenWait`: a peer in a tight exchange answers within it, and the ~60 µs
+ * hop through a waiter thread is saved), and only then become a blocking call on a waiter thread,
+ * which abort, timeout and close interrupt in the kernel; a message the thread took before the
+ * cancel landed is still delivered.
  */
 import {
   IPC_PRIVATE,
@@ -29,7 +31,7 @@ import {
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { track, untrack } from './registry.js';
 import { registerReviver } from './revive.js';
-import { blockingWait, cancellationError, watchCancellation, type PendingWait, type WaitOwner } from './wait.js';
+import { SpinWindow, WOULD_BLOCK, blockingWait, cancellationError, spinThenWait, watchCancellation, type PendingWait, type WaitOwner } from './wait.js';
 
 /** The addon functions of native/message_queue.cc. Calls returning `number` give `-errno` on failure. */
 interface MessageQueueAddon {
@@ -81,6 +83,9 @@ export class NativeMessageQueue implements MessageQueue, WaitOwner {
   private sendInFlight = false;
   private readonly queuedSends: QueuedSend[] = [];
   private readonly objectName: string;
+  // Spin policy of receives, and of sends that find the queue full.
+  private readonly receiveSpin = new SpinWindow();
+  private readonly sendSpin = new SpinWindow();
 
   /** A handle on the queue `id` (from `msgget`, or revived in a child); `key` is for reports only. */
   constructor(
@@ -111,7 +116,14 @@ export class NativeMessageQueue implements MessageQueue, WaitOwner {
       // Sends of one handle reach the queue in call order: while one waits, later ones queue
       // behind it here instead of trying the kernel (where they could overtake it).
       if (!this.sendInFlight && this.queuedSends.length === 0) {
-        const result = native.msgSendNow(this.id, type, bytes, 0, bytes.length);
+        let result = native.msgSendNow(this.id, type, bytes, 0, bytes.length);
+        if (result === -EAGAIN && !nowait) {
+          const sent = this.sendSpin.spin(() => {
+            result = native.msgSendNow(this.id, type, bytes, 0, bytes.length);
+            return result === -EAGAIN ? WOULD_BLOCK : result;
+          }, timeoutMs);
+          if (sent !== WOULD_BLOCK) result = sent;
+        }
         if (result === 0) return Promise.resolve();
         if (result !== -EAGAIN || nowait) throw errorFromErrno(result, { syscall: 'msgsnd', object: this.objectName });
       } else if (nowait) {
@@ -174,7 +186,13 @@ export class NativeMessageQueue implements MessageQueue, WaitOwner {
       const result = native.msgReceiveNow(this.id, checked.type, bits, maxBytes);
       if (typeof result !== 'number') return Promise.resolve(result);
       if (result !== -ENOMSG || checked.nowait) throw errorFromErrno(result, { syscall: 'msgrcv', object: this.objectName });
-      return blockingWait<Message>(
+      return spinThenWait<Message>(
+        this.receiveSpin,
+        () => {
+          const again = native.msgReceiveNow(this.id, checked.type, bits, maxBytes);
+          if (typeof again !== 'number') return again;
+          return again === -ENOMSG ? WOULD_BLOCK : errorFromErrno(again, { syscall: 'msgrcv', object: this.objectName });
+        },
         (callback) => native.msgReceiveWait(this.id, checked.type, bits, maxBytes, callback),
         options,
         { syscall: 'msgrcv', object: this.objectName },

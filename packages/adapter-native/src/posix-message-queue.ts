@@ -2,7 +2,8 @@
  * POSIX message queues over real `mqd_t` descriptors (Linux: a queue handle is a descriptor).
  *
  * Fast path: `send`/`receive` call `mq_send`/`mq_receive` at once on the calling thread, the
- * descriptor being O_NONBLOCK. Only when the kernel answers EAGAIN does the operation queue and ask
+ * descriptor being O_NONBLOCK. A receive that finds the queue empty retries for a short adaptive
+ * window first (`SpinWindow`, as descriptor reads do). Only then does the operation queue and ask
  * libuv for readiness (uv_poll: readable = a message is there, writable = there is room), then try
  * again. No thread per wait; cancelling (signal, timeout, close) removes the pending operation from
  * its JS queue, and since a pending operation has made no successful call yet, no message is lost
@@ -32,7 +33,7 @@ import {
 import { PollEvent, addon, errorFromErrno } from './addon.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { registerReviver } from './revive.js';
-import { cancellationError, watchCancellation, type CancelReason } from './wait.js';
+import { SpinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason } from './wait.js';
 
 /** The addon functions of posix_message_queue.cc. Numbers are `-errno` on failure. */
 interface PosixMessageQueueAddon {
@@ -91,6 +92,8 @@ interface PendingReceive {
   resolve(message: PosixMessage): void;
   reject(error: Error): void;
   stopWatching(): void;
+  /** When a receive that spun before parking started (see SpinWindow.parked), else -1. */
+  startedAt: number;
 }
 
 interface PendingSend {
@@ -112,6 +115,8 @@ export class NativePosixMessageQueue implements PosixMessageQueue, TrackedObject
   private readonly receives: PendingReceive[] = [];
   private readonly sends: PendingSend[] = [];
   private scratch: Uint8Array | undefined;
+  // How long a receive spins on an empty queue before parking in the poll.
+  private readonly receiveSpin = new SpinWindow();
   // What the FinalizationRegistry closes if this object is dropped without close().
   private readonly held: { fds: number[]; polls: number[] };
 
@@ -169,18 +174,27 @@ export class NativePosixMessageQueue implements PosixMessageQueue, TrackedObject
       const { nowait, timeoutMs } = checkPosixQueueReceiveOptions(options);
       if (this.closed) throw closedError(this.objectName, 'mq_receive');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
+      let startedAt = -1;
       if (this.receives.length === 0) {
-        const result = this.tryReceive();
-        if (result instanceof Error) {
-          if (nowait || result.errno !== EAGAIN) throw result;
-        } else {
+        let n = this.receiveNow();
+        if (n === -EAGAIN && !nowait) {
+          startedAt = performance.now();
+          const got = this.receiveSpin.spin(() => {
+            n = this.receiveNow();
+            return n === -EAGAIN ? WOULD_BLOCK : n;
+          }, timeoutMs);
+          if (got !== WOULD_BLOCK) n = got;
+        }
+        if (n !== -EAGAIN || nowait) {
+          const result = this.received(n);
+          if (result instanceof Error) throw result;
           return Promise.resolve(result);
         }
       } else if (nowait) {
         throw errorFromErrno(-EAGAIN, { syscall: 'mq_receive', object: this.objectName, path: this.name });
       }
       return new Promise<PosixMessage>((resolve, reject) => {
-        const pending: PendingReceive = { resolve, reject, stopWatching: () => {} };
+        const pending: PendingReceive = { resolve, reject, stopWatching: () => {}, startedAt };
         pending.stopWatching = watchCancellation(options, timeoutMs, (reason) => {
           this.receives.splice(this.receives.indexOf(pending), 1);
           this.updateInterest();
@@ -236,10 +250,20 @@ export class NativePosixMessageQueue implements PosixMessageQueue, TrackedObject
 
   /** A message, or the IpcError (EAGAIN when the queue is empty). */
   private tryReceive(): PosixMessage | IpcError {
+    return this.received(this.receiveNow());
+  }
+
+  /** One non-blocking `mq_receive` into the scratch buffer: the message's length or -errno. Allocates nothing. */
+  private receiveNow(): number {
     let buffer = this.scratch;
     if (buffer === undefined) buffer = this.scratch = Buffer.allocUnsafeSlow(this.messageSize);
-    const n = native.mqReceive(this.fd, buffer, 0, buffer.length, priorityOut);
+    return native.mqReceive(this.fd, buffer, 0, buffer.length, priorityOut);
+  }
+
+  /** The message that receiveNow left in the scratch buffer (`n` bytes), or the IpcError for `n` < 0. */
+  private received(n: number): PosixMessage | IpcError {
     if (n < 0) return errorFromErrno(n, { syscall: 'mq_receive', object: this.objectName, path: this.name });
+    const buffer = this.scratch!;
     const priority = priorityOut[0]!;
     // A large message takes the scratch buffer itself (no copy); a small one is copied out so that
     // it does not pin a buffer of the queue's whole message size.
@@ -277,6 +301,7 @@ export class NativePosixMessageQueue implements PosixMessageQueue, TrackedObject
         if (result instanceof Error && result.errno === EAGAIN) break;
         const pending = this.receives.shift()!;
         pending.stopWatching();
+        if (pending.startedAt >= 0) this.receiveSpin.parked(pending.startedAt);
         moved = true;
         if (result instanceof Error) pending.reject(result);
         else pending.resolve(result);

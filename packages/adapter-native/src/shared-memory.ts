@@ -2,8 +2,10 @@
  * Shared memory over real kernel objects: System V segments, POSIX objects and file mappings, each
  * an ArrayBuffer over the mapping (read-only ones are read by copy), with futex wait/notify.
  *
- * Every call here completes on the calling thread except `wait`, which checks the cell first and
- * only then sleeps on a waiter thread in `futex_waitv` (see native/shared_memory.cc).
+ * Every call here completes on the calling thread except `wait`, which checks the cell first, then
+ * watches it for a short adaptive window (`SpinWindow`: a peer in a tight exchange changes it
+ * within microseconds, and the hop through a waiter thread is saved), and only then sleeps on a
+ * waiter thread in `futex_waitv` (see native/shared_memory.cc).
  */
 import {
   IpcError,
@@ -33,7 +35,7 @@ import {
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { registerReviver } from './revive.js';
-import { cancellationError, watchCancellation, type CancelReason, type PendingWait } from './wait.js';
+import { SpinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason, type PendingWait } from './wait.js';
 
 /** What the addon returns for a new mapping. `buffer` is absent for read-only mappings. */
 interface Mapped {
@@ -108,6 +110,9 @@ export abstract class NativeSegment implements SharedSegment {
   /** The mapping id, 0 once closed. */
   private mapping: number;
   private readonly memory: ArrayBuffer | undefined;
+  /** The Int32 cells over `memory`, for the wait's spin (absent for read-only mappings). */
+  private readonly cells: Int32Array | undefined;
+  private readonly waitSpin = new SpinWindow();
   private readonly pendingWaits = new Set<PendingFutexWait>();
   private readonly tracker: TrackedObject;
   private readonly dependents = new Set<SegmentDependent>();
@@ -117,6 +122,7 @@ export abstract class NativeSegment implements SharedSegment {
     this.size = mapped.size;
     this.readOnly = readOnly;
     this.memory = mapped.buffer;
+    this.cells = mapped.buffer === undefined ? undefined : new Int32Array(mapped.buffer, 0, Math.floor(mapped.size / SHARED_CELL_BYTES));
     // The leak-report entry must not keep the segment alive (the registry holds it strongly),
     // or a forgotten segment would never be collected and unmapped.
     const self = new WeakRef<NativeSegment>(this);
@@ -185,6 +191,22 @@ export abstract class NativeSegment implements SharedSegment {
       if (this.closed) throw closedError(this.objectName, 'futex');
       const signal = options?.signal;
       if (signal?.aborted) throw abortErrorFor(signal);
+      // The cell is checked here first when the mapping is writable ('not-equal' only for a value
+      // that differs at the call); then watched for the spin window: a change seen then is a
+      // wake-up ('ok'), as it would have been had the wait slept until the peer's notify.
+      const cells = this.cells;
+      let startedAt = -1;
+      let remainingMs = timeoutMs;
+      if (cells !== undefined) {
+        if (Atomics.load(cells, cell) !== value) return Promise.resolve('not-equal');
+        if (timeoutMs === 0) return Promise.resolve('timed-out');
+        startedAt = performance.now();
+        if (this.waitSpin.spin(() => (Atomics.load(cells, cell) !== value ? true : WOULD_BLOCK), timeoutMs) === true) return Promise.resolve('ok');
+        if (Number.isFinite(timeoutMs)) {
+          remainingMs = timeoutMs - (performance.now() - startedAt);
+          if (remainingMs <= 0) return Promise.resolve('timed-out');
+        }
+      }
       let reason: CancelReason | undefined;
       let id = 0;
       let stopWatching = () => {};
@@ -201,17 +223,19 @@ export abstract class NativeSegment implements SharedSegment {
       return new Promise<SharedWaitResult>((resolve, reject) => {
         // The callback closes over this segment, so the segment (and its mapping) stays alive
         // while the waiter thread holds it.
-        const result = native.futexWait(this.mapping, cell, value, Number.isFinite(timeoutMs) ? timeoutMs : -1, (errno, outcome) => {
+        const result = native.futexWait(this.mapping, cell, value, Number.isFinite(remainingMs) ? remainingMs : -1, (errno, outcome) => {
           stopWatching();
           this.pendingWaits.delete(pending);
+          if (startedAt >= 0) this.waitSpin.parked(startedAt);
           settle();
-          if (errno === 0) resolve(outcome as SharedWaitResult);
+          // After the checks above, a cell that changed since is a wake-up, not 'not-equal'.
+          if (errno === 0) resolve(outcome === 'not-equal' && startedAt >= 0 ? 'ok' : (outcome as SharedWaitResult));
           else if (errno === ECANCELED && reason !== undefined) reject(cancellationError(reason, options, { syscall: 'futex', object: this.objectName }));
           else reject(outcome);
         });
         if (typeof result === 'string') {
           settle();
-          resolve(result);
+          resolve(result === 'not-equal' && startedAt >= 0 ? 'ok' : result);
           return;
         }
         id = result;

@@ -62,5 +62,18 @@ describe('native System V message queue waits', () => {
     const outcomes = await Promise.all(pending);
     expect(outcomes).toEqual(queues.map((_, i) => [`ok ${i + 1}`, 'ETIMEDOUT', 'EBADF', 'ABORT_ERR'][i % 4]));
     expect(addon.activeWaits()).toBe(0);
+    // Finished threads beyond the small idle set were joined.
+    expect(addon.waiterThreads()).toBeLessThanOrEqual(8);
+  });
+
+  it('reuses idle waiter threads for later waits instead of making one per wait', async () => {
+    const queue = await privateQueue();
+    for (let i = 0; i < 50; i++) {
+      // A timeout that ends in the kernel wait: each round needs a waiter thread.
+      await expect(queue.receive({ timeout: 2 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+      expect(addon.activeWaits()).toBe(0);
+      expect(addon.waiterThreads()).toBeGreaterThanOrEqual(1);
+      expect(addon.waiterThreads()).toBeLessThanOrEqual(8);
+    }
   });
 });

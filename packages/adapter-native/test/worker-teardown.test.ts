@@ -1,7 +1,8 @@
 /**
- * The addon in worker threads: a worker terminated while it has waiter threads (a FIFO open) and
- * polls (a pending pipe read) must tear down cleanly — threads joined, handles closed — and leave
- * the process running (a detached waiter woken after terminate() crashed Node 20).
+ * The addon in worker threads: a worker terminated while it has waiter threads (a FIFO open, an
+ * idle one kept for reuse) and polls (a pending pipe read) must tear down cleanly — threads
+ * joined, handles closed — and leave the process running (a detached waiter woken after
+ * terminate() crashed Node 20).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -15,6 +16,11 @@ const workerSource = `
     const ipc = createNativeBackend();
     await ipc.fifos.create(workerData.fifo);
     ipc.fifos.openReader(workerData.fifo).catch(() => {});
+    // A finished wait leaves its waiter thread idle for reuse: teardown must join it too.
+    const queue = await ipc.messageQueues.open(0);
+    await queue.receive({ timeout: 2 }).catch(() => {});
+    await queue.remove();
+    await queue.close();
     const [reader] = await ipc.pipes.create();
     reader.read().catch(() => {});
     parentPort.postMessage('waiting');

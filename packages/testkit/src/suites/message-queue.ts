@@ -146,6 +146,19 @@ export function messageQueueSuite(context: SuiteContext): void {
       expect(await drain(queue)).toEqual(['6:not for the child']);
     });
 
+    it('costs no CPU while a receiver waits (any spinning is bounded)', async () => {
+      const queue = await privateQueue();
+      const before = process.cpuUsage();
+      const started = performance.now();
+      setTimeout(() => void queue.send(3, 'late'), 1000);
+      expect(show(await queue.receive())).toBe('3:late');
+      const elapsedMs = performance.now() - started;
+      const used = process.cpuUsage(before);
+      const cpuMs = (used.user + used.system) / 1000;
+      // A spinning receiver would use about as much CPU as time passed; a parked one next to none.
+      expect(cpuMs).toBeLessThan(elapsedMs * 0.25);
+    });
+
     it('carries binary payloads of any length up to the limit, and empty ones', async () => {
       const queue = await privateQueue();
       const big = new Uint8Array(4000).map((_, i) => (i * 7) % 256);

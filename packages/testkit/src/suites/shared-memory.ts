@@ -248,6 +248,24 @@ export function sharedMemorySuite(context: SuiteContext): void {
         expect(segment.notify(3)).toBe(0);
       });
 
+      it('costs no CPU while a waiter sleeps (any spinning is bounded)', async () => {
+        const segment = removeSysvAfter(await shm().openSysv('private', { size: PAGE }));
+        const cells = new Int32Array(segment.buffer);
+        const before = process.cpuUsage();
+        const started = performance.now();
+        setTimeout(() => {
+          Atomics.store(cells, 12, 1);
+          segment.notify(12);
+        }, 1000);
+        expect(await segment.wait(12, 0)).toBe('ok');
+        const elapsedMs = performance.now() - started;
+        const used = process.cpuUsage(before);
+        const cpuMs = (used.user + used.system) / 1000;
+        // A spinning waiter would use about as much CPU as time passed; a sleeping one next to none.
+        expect(cpuMs).toBeLessThan(elapsedMs * 0.25);
+        expect(Atomics.load(cells, 12)).toBe(1);
+      });
+
       it('notify wakes at most count waiters and returns how many it woke', async () => {
         const segment = removeSysvAfter(await shm().openSysv('private', { size: PAGE }));
         expect(segment.notify(6)).toBe(0);
