@@ -20,7 +20,8 @@
 //   +100 │ u32 write opens        │ FIFO: opens for writing ever (wakes readers waiting in open)
 //   +104 │ u32 mode               │ FIFO permission bits
 //   +108 │ u32 serial             │ creation number (diagnostics)
-//   +112 │ reserved               │
+//   +112 │ u32 kind's record      │ shared memory: its segment record (shared-memory.ts)
+//   +116 │ reserved               │
 //   +128 └────────────────────────┘
 //
 // The seq cell never resets when a slot is reused, so a stale waiter only sees a spurious wakeup.
@@ -47,6 +48,10 @@ export const OBJ_SERIAL: u32 = 108;
 export const KIND_PIPE: i32 = 1;
 export const KIND_DUPLEX: i32 = 2;
 export const KIND_FIFO: i32 = 3;
+/** Shared memory (shared-memory.ts): System V segment, POSIX object, emulated file. */
+export const KIND_SHM: i32 = 20;
+export const KIND_POSIX_SHM: i32 = 21;
+export const KIND_SHM_FILE: i32 = 22;
 export const FLAG_LINKED: i32 = 1;
 
 /** Handle ends (handle.ts): which way a handle uses its object. */

@@ -12,7 +12,6 @@ import {
   type PosixMessageQueues,
   type PosixSemaphores,
   type Semaphores,
-  type SharedMemory,
   type UnixSockets,
 } from '@ipcx/core';
 import { WorkerFifos } from './fifo.js';
@@ -20,6 +19,8 @@ import { Kernel } from './kernel.js';
 import { DEFAULT_MEMORY_BYTES, Layout, MAX_MEMORY_BYTES } from './layout.js';
 import { WorkerPipes } from './pipe.js';
 import { WorkerProcesses } from './process.js';
+import { WorkerSharedMemory, segmentObjects } from './shared-memory.js';
+import { attachUnnamed, initUnnamed } from './posix-semaphore-unnamed.js';
 
 /** Options of {@link createWorkerBackend}. */
 export interface WorkerBackendOptions {
@@ -32,7 +33,7 @@ export interface WorkerBackendOptions {
 }
 
 /**
- * What the worker backend implements: pipes, duplex pipes and FIFOs so far.
+ * What the worker backend implements: pipes, duplex pipes, FIFOs and shared memory so far.
  *
  * Features it lacks, and why:
  * - `host-interop`: its objects live inside one process's memory; shell tools, C and Python
@@ -40,16 +41,16 @@ export interface WorkerBackendOptions {
  * - `os-processes`: its children are worker threads, not OS processes; they cannot receive signals.
  * - `abstract-sockets`, `network`: no sockets yet (and network sockets would be the host's own).
  */
-export const workerCapabilities: Capabilities = capabilities([Primitive.pipe, Primitive.duplexPipe, Primitive.fifo], []);
+export const workerCapabilities: Capabilities = capabilities([Primitive.pipe, Primitive.duplexPipe, Primitive.fifo, Primitive.sharedMemory], []);
 
 // Primitives not emulated yet: their suites are skipped by capabilities, and nothing calls these.
-const notYet = {} as MessageQueues & PosixMessageQueues & Semaphores & PosixSemaphores & SharedMemory & UnixSockets & NetworkSockets;
+const notYet = {} as MessageQueues & PosixMessageQueues & Semaphores & PosixSemaphores & UnixSockets & NetworkSockets;
 
 /** The backend over an existing kernel (a worker child's, or one made by {@link createWorkerBackend}). */
 export function backendOver(kernel: Kernel): IpcBackend {
   const diagnostics: Diagnostics = {
     openObjects: () => [...kernel.open].map((object) => object.describe()),
-    kernelObjects: async () => kernel.namedObjects(),
+    kernelObjects: async () => [...kernel.namedObjects(), ...segmentObjects(kernel)],
   };
   return {
     name: 'worker',
@@ -59,8 +60,9 @@ export function backendOver(kernel: Kernel): IpcBackend {
     messageQueues: notYet,
     posixMessageQueues: notYet,
     semaphores: notYet,
-    posixSemaphores: notYet,
-    sharedMemory: notYet,
+    // Temporary until the named POSIX semaphores land (src/posix-semaphore.ts delegates init/attach here).
+    posixSemaphores: { open: notYet.open, unlink: notYet.unlink, init: initUnnamed, attach: attachUnnamed } as PosixSemaphores,
+    sharedMemory: new WorkerSharedMemory(kernel),
     unixSockets: notYet,
     networkSockets: notYet,
     processes: new WorkerProcesses(kernel),

@@ -3,3 +3,4 @@ export { workerIpc } from './module.js';
 export { WorkerDuplexPipe, WorkerPipeReader, WorkerPipeWriter, WorkerPipes } from './pipe.js';
 export { WorkerFifoReader, WorkerFifoWriter, WorkerFifos } from './fifo.js';
 export { WorkerProcesses } from './process.js';
+export { WorkerFileMapping, WorkerPosixSegment, WorkerSegment, WorkerSharedMemory, WorkerSysvSegment } from './shared-memory.js';
