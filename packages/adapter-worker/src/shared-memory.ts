@@ -301,8 +301,10 @@ export abstract class WorkerSegment implements SharedSegment {
     const self = new WeakRef<WorkerSegment>(this);
     this.tracker = { describe: () => description, close: async () => self.deref()?.close() };
     this.kernel.open.add(this.tracker);
-    // As on the native backend: a writable mapping lives while its buffer (and any view) does.
-    forgotten.register(this.readOnly ? this : this.memory, { kernel: this.kernel, handle: this.handle, serial: this.serial, tracker: this.tracker }, this);
+    // Keyed on the segment, not its buffer (unlike the native backend): this thread's SegmentMemory
+    // holds every buffer it maps, so a buffer never becomes unreachable first. Views that outlive
+    // a forgotten segment keep valid memory; only the attachment ends.
+    forgotten.register(this, { kernel: this.kernel, handle: this.handle, serial: this.serial, tracker: this.tracker }, this);
   }
 
   /** Description for errors, e.g. `'System V segment 65536'`. */
