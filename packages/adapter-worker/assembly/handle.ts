@@ -28,6 +28,7 @@ import {
   objectNotify,
 } from './object';
 import { RING_READERS, RING_WRITERS, ringReset } from './ring';
+import { isSegmentKind, segmentDupEnd, segmentRelease } from './shared-memory';
 
 export const HANDLE_BYTES: u32 = 16;
 export const HANDLE_OWNER: u32 = 0;
@@ -71,6 +72,7 @@ export function handleRelease(entry: usize): bool {
   const id = load<i32>(entry + HANDLE_OBJECT);
   const object = objectAt(id);
   if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return false;
+  if (isSegmentKind(load<i32>(object + OBJ_KIND))) segmentRelease(object, entry);
   countEnd(object, load<i32>(entry + HANDLE_END), -1);
   store<i32>(entry + HANDLE_OWNER, 0);
   const refs = load<i32>(object + OBJ_REFS) - 1;
@@ -117,7 +119,7 @@ export function handleDup(handle: i32, toOwner: i32): i32 {
     kernelUnlock();
     return -EINTR;
   }
-  const copy = handleCreate(toOwner, id, end);
+  const copy = handleCreate(toOwner, id, isSegmentKind(load<i32>(object + OBJ_KIND)) ? segmentDupEnd(end) : end);
   if (copy != 0) {
     countEnd(object, end, 1);
     store<i32>(object + OBJ_REFS, load<i32>(object + OBJ_REFS) + 1);

@@ -35,6 +35,7 @@ export { KERNEL_BASE, KERNEL_HEADER_BYTES, KERNEL_MAGIC, MIN_MEMORY_BYTES } from
 export { MIN_CLASS } from './alloc';
 export { OWNER_BYTES, OWNERS_MAX } from './owner';
 export { HANDLE_BYTES } from './handle';
+export { KIND_SHM, KIND_POSIX_SHM, KIND_SHM_FILE } from './object';
 export { OBJECT_BYTES, OBJ_SEQ, KIND_PIPE, KIND_DUPLEX, KIND_FIFO, END_READ, END_WRITE, END_A, END_B, NAME_MAX_BYTES } from './object';
 export { RING_BYTES, PIPE_BUF, RING_DEFAULT_CAPACITY, RING_MIN_CAPACITY, RING_MAX_CAPACITY } from './ring';
 export { DUPLEX_CAPACITY } from './pipe';
@@ -54,6 +55,58 @@ export { fifoCreate as fifo_create, fifoUnlink as fifo_unlink, fifoOpen as fifo_
 export { handleClose as handle_close, handleDup as handle_dup } from './handle';
 export { ownerCreate as owner_create, ownerSetIdentity as owner_set_identity } from './owner';
 export { currentUid as current_uid, currentGid as current_gid } from './permission';
+export {
+  shmGet as shm_get,
+  shmAttach as shm_attach,
+  shmStat as shm_stat,
+  shmRemove as shm_remove,
+  shmOpen as shm_open,
+  shmUnlink as shm_unlink,
+  shmSize as shm_size,
+  shmIdOf as shm_id_of,
+  shmSerial as shm_serial,
+  shmLiveSize as shm_live_size,
+  shmInherited as shm_inherited,
+  shmDetach as shm_detach,
+  shmWaitPrepare as shm_wait_prepare,
+  shmWaitCommit as shm_wait_commit,
+  shmWaitAbandon as shm_wait_abandon,
+  shmWaitCancel as shm_wait_cancel,
+  shmWaitFree as shm_wait_free,
+  shmNotify as shm_notify,
+  shmNext as shm_next,
+  shmDescribe as shm_describe,
+  SEG_BYTES,
+  WAITER_BYTES,
+  WAITER_STATE,
+  WAITER_WAITING,
+  WAITER_WOKEN,
+  WAITER_CANCELLED,
+  END_SEG_RW,
+  END_SEG_RO,
+  END_SEG_ATTACHED,
+  SHM_MAX_BYTES,
+  IPC_CREAT,
+  IPC_EXCL,
+  OPEN_CREATE,
+  OPEN_EXCLUSIVE,
+  OPEN_READ_ONLY,
+  STAT_BYTES,
+  STAT_KEY,
+  STAT_SIZE,
+  STAT_NATTCH,
+  STAT_CPID,
+  STAT_LPID,
+  STAT_MODE,
+  STAT_REMOVED,
+  STAT_UID,
+  STAT_GID,
+  STAT_CUID,
+  STAT_CGID,
+  STAT_ATIME,
+  STAT_DTIME,
+  STAT_CTIME,
+} from './shared-memory';
 
 /** Scratch buffer of each owner: the largest chunk one read or write call moves. */
 export const SCRATCH_BYTES: u32 = 65536;

@@ -20,7 +20,8 @@
 //   +100 │ u32 write opens        │ FIFO: opens for writing ever (wakes readers waiting in open)
 //   +104 │ u32 mode               │ FIFO permission bits
 //   +108 │ u32 serial             │ creation number (diagnostics)
-//   +112 │ u32 record             │ socket: its record in the heap; socket file: the bound socket's id
+//   +112 │ u32 record             │ socket: its record in the heap; socket file: the bound socket's id;
+//        │                        │ shared memory: its segment record (shared-memory.ts)
 //   +116 │ reserved               │
 //   +128 └────────────────────────┘
 //
@@ -53,6 +54,10 @@ export const KIND_FIFO: i32 = 3;
 export const KIND_SOCKET: i32 = 8;
 /** A path a Unix socket was bound to: the socket file, which outlives its socket until unlinked. */
 export const KIND_SOCKET_FILE: i32 = 9;
+/** Shared memory (shared-memory.ts): System V segment, POSIX object, emulated file. */
+export const KIND_SHM: i32 = 20;
+export const KIND_POSIX_SHM: i32 = 21;
+export const KIND_SHM_FILE: i32 = 22;
 export const FLAG_LINKED: i32 = 1;
 
 /** Handle ends (handle.ts): which way a handle uses its object. */

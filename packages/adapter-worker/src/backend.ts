@@ -20,6 +20,8 @@ import { DEFAULT_MEMORY_BYTES, Layout, MAX_MEMORY_BYTES } from './layout.js';
 import { WorkerPipes } from './pipe.js';
 import { WorkerProcesses } from './process.js';
 import { WorkerNetworkSockets, WorkerUnixSockets } from './socket.js';
+import { WorkerSharedMemory, segmentObjects } from './shared-memory.js';
+import { attachUnnamed, initUnnamed } from './posix-semaphore-unnamed.js';
 
 /** Options of {@link createWorkerBackend}. */
 export interface WorkerBackendOptions {
@@ -32,8 +34,8 @@ export interface WorkerBackendOptions {
 }
 
 /**
- * What the worker backend implements: pipes, duplex pipes, FIFOs and Unix sockets (with the
- * abstract namespace) so far.
+ * What the worker backend implements: pipes, duplex pipes, FIFOs, Unix sockets (with the
+ * abstract namespace) and shared memory so far.
  *
  * Missing, and why:
  * - `network-socket` (primitive) and `network` (feature): TCP and UDP exist to reach peers on
@@ -45,18 +47,18 @@ export interface WorkerBackendOptions {
  * - `os-processes`: its children are worker threads, not OS processes; they cannot receive signals.
  */
 export const workerCapabilities: Capabilities = capabilities(
-  [Primitive.pipe, Primitive.duplexPipe, Primitive.fifo, Primitive.unixSocket],
+  [Primitive.pipe, Primitive.duplexPipe, Primitive.fifo, Primitive.unixSocket, Primitive.sharedMemory],
   [Feature.abstractSockets],
 );
 
 // Primitives not emulated yet: their suites are skipped by capabilities, and nothing calls these.
-const notYet = {} as MessageQueues & PosixMessageQueues & Semaphores & PosixSemaphores & SharedMemory;
+const notYet = {} as MessageQueues & PosixMessageQueues & Semaphores & PosixSemaphores;
 
 /** The backend over an existing kernel (a worker child's, or one made by {@link createWorkerBackend}). */
 export function backendOver(kernel: Kernel): IpcBackend {
   const diagnostics: Diagnostics = {
     openObjects: () => [...kernel.open].map((object) => object.describe()),
-    kernelObjects: async () => kernel.namedObjects(),
+    kernelObjects: async () => [...kernel.namedObjects(), ...segmentObjects(kernel)],
   };
   return {
     name: 'worker',
@@ -66,8 +68,9 @@ export function backendOver(kernel: Kernel): IpcBackend {
     messageQueues: notYet,
     posixMessageQueues: notYet,
     semaphores: notYet,
-    posixSemaphores: notYet,
-    sharedMemory: notYet,
+    // Temporary until the named POSIX semaphores land (src/posix-semaphore.ts delegates init/attach here).
+    posixSemaphores: { open: notYet.open, unlink: notYet.unlink, init: initUnnamed, attach: attachUnnamed } as PosixSemaphores,
+    sharedMemory: new WorkerSharedMemory(kernel),
     unixSockets: new WorkerUnixSockets(kernel),
     networkSockets: new WorkerNetworkSockets(),
     processes: new WorkerProcesses(kernel),

@@ -10,7 +10,7 @@ import { Kernel } from './kernel.js';
 import type { ChildSpec } from './process.js';
 
 const spec = workerData as ChildSpec;
-const kernel = Kernel.attach(spec.module, spec.memory, spec.owner, spec.kernel);
+const kernel = Kernel.attach(spec.module, spec.memory, spec.owner, spec.kernel, threadId);
 // This worker's emulated pid (SO_PEERCRED) is its thread id, which the parent reports as ChildProcess.pid.
 kernel.calls.owner_set_pid(spec.owner, threadId);
 

@@ -11,3 +11,4 @@ export {
   WorkerUnixSockets,
   WorkerUnixStreamSocket,
 } from './socket.js';
+export { WorkerFileMapping, WorkerPosixSegment, WorkerSegment, WorkerSharedMemory, WorkerSysvSegment } from './shared-memory.js';

@@ -58,6 +58,26 @@ export interface KernelExports {
   socket_peer_cred(handle: number, dst: number): number;
   socket_info(handle: number): number;
   sockets_in_flight(): number;
+  shm_get(key: number, size: number, flags: number, scratch: number, now: number, pid: number): number;
+  shm_attach(id: number, readOnly: number, now: number, pid: number): number;
+  shm_stat(id: number, dst: number): number;
+  shm_remove(id: number, now: number): number;
+  shm_open(kind: number, name: number, length: number, flags: number, mode: number, size: number, now: number, pid: number): number;
+  shm_unlink(kind: number, name: number, length: number): number;
+  shm_size(handle: number): number;
+  shm_id_of(handle: number): number;
+  shm_serial(handle: number): number;
+  shm_live_size(id: number, serial: number): number;
+  shm_inherited(handle: number, now: number, pid: number): number;
+  shm_detach(handle: number, now: number, pid: number): number;
+  shm_wait_prepare(handle: number, index: number): number;
+  shm_wait_commit(handle: number, waiter: number): number;
+  shm_wait_abandon(handle: number): number;
+  shm_wait_cancel(handle: number, waiter: number): number;
+  shm_wait_free(handle: number, waiter: number): number;
+  shm_notify(handle: number, index: number, count: number): number;
+  shm_next(after: number): number;
+  shm_describe(id: number, dst: number, max: number): number;
 }
 
 /** An open object of this thread (for diagnostics and for closing what a child left open). */
@@ -130,6 +150,8 @@ export class Kernel {
     readonly owner: number,
     /** A random identity of this kernel, carried in transfer records so that objects of another kernel are refused. */
     readonly id: string,
+    /** This thread's pid as the backend reports it (`process.pid` for the thread that made the kernel, a child's thread id), recorded by the kernel (e.g. `shm_cpid`). */
+    readonly pid: number,
   ) {
     const instance = new WebAssembly.Instance(module, { env: { memory } });
     this.calls = instance.exports as unknown as KernelExports;
@@ -148,14 +170,15 @@ export class Kernel {
     if (setup.kernel_init(pages * PAGE_BYTES) !== 0) throw new RangeError(`memoryBytes is too small for a kernel: ${memoryBytes}`);
     const owner = setup.owner_create(Layout.SCRATCH_BYTES);
     if (owner <= 0) throw kernelError(owner, { syscall: 'kernel_init' });
+    const pid = (globalThis as { process?: { pid?: number } }).process?.pid ?? 1;
     // The first thread is the process itself: its pid where the host has one (Node), else 1.
-    setup.owner_set_pid(owner, (globalThis as { process?: { pid?: number } }).process?.pid ?? 1);
-    return new Kernel(module, memory, owner, `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`);
+    setup.owner_set_pid(owner, pid);
+    return new Kernel(module, memory, owner, `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`, pid);
   }
 
-  /** This thread's view of an existing kernel, acting for `owner` (a worker's bootstrap). */
-  static attach(module: WebAssembly.Module, memory: WebAssembly.Memory, owner: number, id: string): Kernel {
-    return new Kernel(module, memory, owner, id);
+  /** This thread's view of an existing kernel, acting for `owner` (a worker's bootstrap) whose pid is `pid`. */
+  static attach(module: WebAssembly.Module, memory: WebAssembly.Memory, owner: number, id: string, pid: number): Kernel {
+    return new Kernel(module, memory, owner, id, pid);
   }
 
   /** The memory's size in bytes. */

@@ -31,7 +31,45 @@ export const Layout = {
 } as const;
 
 /** Object kinds (object entry `kind`). */
-export const Kind = { KIND_PIPE: 1, KIND_DUPLEX: 2, KIND_FIFO: 3, KIND_SOCKET: 8, KIND_SOCKET_FILE: 9 } as const;
+export const Kind = { KIND_PIPE: 1, KIND_DUPLEX: 2, KIND_FIFO: 3, KIND_SOCKET: 8, KIND_SOCKET_FILE: 9, KIND_SHM: 20, KIND_POSIX_SHM: 21, KIND_SHM_FILE: 22 } as const;
+
+/**
+ * Shared memory (assembly/shared-memory.ts draws the segment and waiter records): mapping ends,
+ * `shm_get`/`shm_open` flags, the futex waiter's state cell (the one word TypeScript sleeps on),
+ * and the `shm_stat` record that `shm_stat` writes into the scratch buffer.
+ */
+export const ShmLayout = {
+  SEG_BYTES: 80,
+  WAITER_BYTES: 16,
+  WAITER_STATE: 12,
+  WAITER_WAITING: 0,
+  WAITER_WOKEN: 1,
+  WAITER_CANCELLED: 2,
+  END_SEG_RW: 16,
+  END_SEG_RO: 32,
+  END_SEG_ATTACHED: 64,
+  SHM_MAX_BYTES: 1 << 30,
+  IPC_CREAT: 0o1000,
+  IPC_EXCL: 0o2000,
+  OPEN_CREATE: 1,
+  OPEN_EXCLUSIVE: 2,
+  OPEN_READ_ONLY: 4,
+  STAT_BYTES: 72,
+  STAT_KEY: 0,
+  STAT_SIZE: 4,
+  STAT_NATTCH: 8,
+  STAT_CPID: 12,
+  STAT_LPID: 16,
+  STAT_MODE: 20,
+  STAT_REMOVED: 24,
+  STAT_UID: 28,
+  STAT_GID: 32,
+  STAT_CUID: 36,
+  STAT_CGID: 40,
+  STAT_ATIME: 48,
+  STAT_DTIME: 56,
+  STAT_CTIME: 64,
+} as const;
 
 /** Which end of its object a handle is. */
 export const End = { END_READ: 1, END_WRITE: 2, END_A: 4, END_B: 8, END_SOCKET: 16 } as const;
