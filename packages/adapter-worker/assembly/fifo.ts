@@ -134,7 +134,12 @@ export function fifoOpen(path: usize, len: u32, write: bool, nowait: bool): i32 
       store<i32>(object + OBJ_REFS, load<i32>(object + OBJ_REFS) + 1);
       const mine = write ? OBJ_WRITE_OPENS : OBJ_READ_OPENS;
       store<u32>(object + mine, load<u32>(object + mine) + 1);
-      setSecondResult(load<i32>(object + (write ? OBJ_READ_OPENS : OBJ_WRITE_OPENS)));
+      // As Linux's fifo_open: the other side being open at this moment completes the open, even if
+      // it closes before this thread looks again (the caller checks later, from another task).
+      // Then the snapshot is one behind the counter, so "has opened since" already holds.
+      const otherOpens = load<i32>(object + (write ? OBJ_READ_OPENS : OBJ_WRITE_OPENS));
+      const otherNow = load<i32>(ring + (write ? RING_READERS : RING_WRITERS));
+      setSecondResult(otherNow > 0 ? otherOpens - 1 : otherOpens);
       objectChanged(object);
       result = handle;
     }
