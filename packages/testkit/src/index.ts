@@ -13,7 +13,7 @@ export { processSuite } from './suites/process.js';
 export { registerDifferential, differentialModels, DEFAULT_RUNS, DEFAULT_SEED } from './differential/register.js';
 export type { DifferentialOptions } from './differential/register.js';
 export { checkDifferential, runSequence, sequences, describeOutcome, Difference } from './differential/harness.js';
-export type { CheckOptions, DifferentialModel, Step } from './differential/harness.js';
+export type { CheckOptions, Coverage, DifferentialModel, Step } from './differential/harness.js';
 export { messageQueueModel, type QueueSubject } from './differential/message-queue.js';
 export { semaphoreModel, type SemaphoreSubject } from './differential/semaphore.js';
 export { pipeModel, type PipeSubject } from './differential/pipe.js';

@@ -53,6 +53,13 @@ export interface CheckOptions {
   readonly maxSteps?: number;
 }
 
+/**
+ * How often each kind of outcome was seen on the reference, by operation name and result
+ * (`'send ok'`, `'receive ENOMSG'`, `'operate ERANGE'`): shows (and lets a test assert) that the
+ * generators reach the cases that matter.
+ */
+export type Coverage = Map<string, number>;
+
 /** Sequences of a model up to `maxSteps` long. */
 export function sequences<S>(model: DifferentialModel<S>, maxSteps = 30): fc.Arbitrary<Step<S>[]> {
   return fc.array(model.step(), { minLength: 1, maxLength: maxSteps });
@@ -111,6 +118,12 @@ async function outcomeOf<S>(step: Step<S>, subject: S): Promise<string> {
   }
 }
 
+/** `'ok'`, or the error's code or class. */
+function outcomeKind(outcome: string): string {
+  if (outcome.startsWith('→')) return 'ok';
+  return outcome.replace(/^throws (IpcError |AbortError )?/, '').replace(/:.*$/s, '');
+}
+
 /** The first step where the two backends disagree, with what each gave. */
 export class Difference extends Error {
   constructor(
@@ -139,7 +152,7 @@ export class Difference extends Error {
  * throws a {@link Difference} at the first step whose outcomes differ. Objects are disposed of
  * whatever happens.
  */
-export async function runSequence<S>(model: DifferentialModel<S>, reference: IpcBackend, candidate: IpcBackend, steps: readonly Step<S>[]): Promise<void> {
+export async function runSequence<S>(model: DifferentialModel<S>, reference: IpcBackend, candidate: IpcBackend, steps: readonly Step<S>[], coverage?: Coverage): Promise<void> {
   const all = [...steps, ...model.finalSteps];
   const names = all.map((step, i) => (i < steps.length ? String(step) : `${String(step)}   (final check)`));
   const referenceSubject = await model.create(reference);
@@ -149,6 +162,10 @@ export async function runSequence<S>(model: DifferentialModel<S>, reference: Ipc
       for (const [index, step] of all.entries()) {
         const expected = await outcomeOf(step, referenceSubject);
         const actual = await outcomeOf(step, candidateSubject);
+        if (coverage !== undefined && index < steps.length) {
+          const key = `${String(step).replace(/\(.*$/s, '')} ${outcomeKind(expected)}`;
+          coverage.set(key, (coverage.get(key) ?? 0) + 1);
+        }
         if (expected !== actual) {
           throw new Difference(names.slice(0, index + 1), index, expected, actual, { reference: reference.name, candidate: candidate.name });
         }
@@ -162,19 +179,22 @@ export async function runSequence<S>(model: DifferentialModel<S>, reference: Ipc
 }
 
 /**
- * Generates `runs` sequences of `model` and runs each on both backends. Resolves when all agree;
+ * Generates `runs` sequences of `model` and runs each on both backends. Resolves with the
+ * reference's {@link Coverage} when all agree;
  * otherwise rejects with an Error that shows the shrunk sequence, the first differing step with
  * both outcomes, and how to replay it (seed and path).
  */
-export async function checkDifferential<S>(model: DifferentialModel<S>, options: CheckOptions): Promise<void> {
+export async function checkDifferential<S>(model: DifferentialModel<S>, options: CheckOptions): Promise<Coverage> {
   const { reference, candidate, runs, seed } = options;
-  const property = fc.asyncProperty(sequences(model, options.maxSteps), (steps) => runSequence(model, reference, candidate, steps));
+  const coverage: Coverage = new Map();
+  const property = fc.asyncProperty(sequences(model, options.maxSteps), (steps) => runSequence(model, reference, candidate, steps, coverage));
   const details = await fc.check(property, { numRuns: runs, seed, ...(options.path !== undefined ? { path: options.path } : {}) });
-  if (!details.failed) return;
+  if (!details.failed) return new Map([...coverage].sort(([a], [b]) => a.localeCompare(b)));
   const cause = details.errorInstance;
   const header = `${model.title}: ${candidate.name} differs from ${reference.name} ` +
     `(${details.numRuns} sequences, shrunk ${details.numShrinks} times; replay with IPCX_FC_SEED=${details.seed} IPCX_FC_PATH=${details.counterexamplePath ?? ''})`;
-  if (cause instanceof Difference) throw new Error(`${header}\n${cause.message}`, { cause });
+  // The difference is the whole message (no `cause`: runners would print it twice).
+  if (cause instanceof Difference) throw new Error(`${header}\n${cause.message}`);
   // Not a difference: the harness or a backend failed outside a step (creating or disposing).
   const steps = details.counterexample?.[0] ?? [];
   const listing = steps.map((step, i) => `  ${String(i + 1).padStart(2)}. ${String(step)}`).join('\n');

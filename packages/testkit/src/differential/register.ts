@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IpcBackend } from '@ipcx/core';
 import { newKernelObjectsOf } from '../leaks.js';
-import { checkDifferential, type DifferentialModel } from './harness.js';
+import { checkDifferential, type Coverage, type DifferentialModel } from './harness.js';
 import { messageQueueModel } from './message-queue.js';
 import { pipeModel } from './pipe.js';
 import { semaphoreModel } from './semaphore.js';
@@ -29,6 +29,8 @@ export interface DifferentialOptions {
   readonly name?: string;
   /** Which models to run (default: message queues, semaphore sets, pipes). */
   readonly models?: readonly DifferentialModel<never>[];
+  /** Called with what each model's run reached on the reference (to assert the generators' reach). */
+  readonly onCoverage?: (model: DifferentialModel<never>, coverage: Coverage) => void;
   /** Per-test timeout in milliseconds (default 120 000). */
   readonly timeout?: number;
 }
@@ -77,7 +79,9 @@ export function registerDifferential(options: DifferentialOptions): void {
           return;
         }
         console.log(`[differential] ${model.title}: ${reference.name} vs ${candidate.name}, ${runs} sequences, seed ${seed} (replay: IPCX_FC_SEED=${seed})`);
-        await checkDifferential(model, { reference, candidate, runs, seed, ...(path !== undefined ? { path } : {}) });
+        const coverage = await checkDifferential(model, { reference, candidate, runs, seed, ...(path !== undefined ? { path } : {}) });
+        console.log(`[differential] ${model.title} outcomes: ${[...coverage].map(([kind, count]) => `${kind} ×${count}`).join(', ')}`);
+        options.onCoverage?.(model, coverage);
       });
     }
     it('leaves no object open and nothing in either kernel', async () => {
