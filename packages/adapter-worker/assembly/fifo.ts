@@ -39,7 +39,7 @@ import {
   objectLookup,
   objectNotify,
 } from './object';
-import { RING_CAPACITY, RING_DATA, RING_DEFAULT_CAPACITY, RING_READERS, RING_WRITERS } from './ring';
+import { RING_CAPACITY, RING_DATA, RING_DEFAULT_CAPACITY, RING_READERS, RING_WRITERS, ringAttach } from './ring';
 
 /** `mkfifo(path, mode)`: 0, or -EEXIST / -ENOSPC (object table full) / -ENOMEM / -ENAMETOOLONG / -ENOENT (empty) / -EINTR. */
 export function fifoCreate(path: usize, len: u32, mode: u32): i32 {
@@ -121,9 +121,7 @@ export function fifoOpen(path: usize, len: u32, write: bool, nowait: bool): i32 
   let result: i32 = 0;
   if (write && nowait && load<i32>(ring + RING_READERS) == 0) result = -ENXIO;
   else if (load<u32>(ring + RING_DATA) == 0) {
-    const data = alloc(load<u32>(ring + RING_CAPACITY));
-    if (data == 0) result = -ENOMEM;
-    else store<u32>(ring + RING_DATA, <u32>data);
+    if (!ringAttach(ring, load<u32>(ring + RING_CAPACITY))) result = -ENOMEM;
   }
   if (result == 0) {
     const end = write ? END_WRITE : END_READ;

@@ -8,7 +8,6 @@
 //
 // Every call that changes state bumps the object's seq cell under the object's lock and notifies
 // it after unlocking; the TypeScript side waits on that cell (Atomics.waitAsync) after an EAGAIN.
-import { alloc, free } from './alloc';
 import { EBADF, EBUSY, EINTR, EINVAL, ENFILE, ENOMEM, EPERM } from './errno';
 import { HANDLE_END, HANDLE_OBJECT, handleCreate, ownHandle } from './handle';
 import { currentOwner, kernelLock, kernelUnlock, setSecondResult } from './kernel';
@@ -32,7 +31,7 @@ import {
   readRing,
   writeRing,
 } from './object';
-import { RING_CAPACITY, RING_DATA, RING_MAX_CAPACITY, RING_SHUT, ringMove, ringRead, ringUsed, ringWrite, roundCapacity } from './ring';
+import { RING_CAPACITY, RING_DATA, RING_MAX_CAPACITY, RING_SHUT, ringAttach, ringRead, ringResize, ringWrite, roundCapacity } from './ring';
 
 /** Capacity of each direction of a duplex pipe. */
 export const DUPLEX_CAPACITY: u32 = 65536;
@@ -49,14 +48,6 @@ function twoHandles(id: i32, first: i32, second: i32): i32 {
   return a;
 }
 
-function allocRing(ring: usize, capacity: u32): bool {
-  const data = alloc(capacity);
-  if (data == 0) return false;
-  store<u32>(ring + RING_DATA, <u32>data);
-  store<u32>(ring + RING_CAPACITY, capacity);
-  return true;
-}
-
 /** `pipe2()`: the reader's handle (the writer's in `second_result`), or -ENOMEM / -ENFILE / -EPERM / -EINTR. */
 export function pipeCreate(capacity: u32): i32 {
   const size = roundCapacity(capacity == 0 ? 65536 : capacity);
@@ -65,7 +56,7 @@ export function pipeCreate(capacity: u32): i32 {
   let result: i32 = -ENFILE;
   const id = objectCreate(KIND_PIPE, 2);
   if (id != 0) {
-    if (!allocRing(objectAt(id) + OBJ_RING0, size)) {
+    if (!ringAttach(objectAt(id) + OBJ_RING0, size)) {
       result = -ENOMEM;
       objectDestroy(id);
     } else {
@@ -87,7 +78,7 @@ export function duplexCreate(): i32 {
   const id = objectCreate(KIND_DUPLEX, 2);
   if (id != 0) {
     const object = objectAt(id);
-    if (!allocRing(object + OBJ_RING0, DUPLEX_CAPACITY) || !allocRing(object + OBJ_RING1, DUPLEX_CAPACITY)) {
+    if (!ringAttach(object + OBJ_RING0, DUPLEX_CAPACITY) || !ringAttach(object + OBJ_RING1, DUPLEX_CAPACITY)) {
       result = -ENOMEM;
       objectDestroy(id);
     } else {
@@ -117,15 +108,19 @@ export function streamRead(handle: i32, dst: usize, max: u32): i32 {
   return n;
 }
 
-/** `write()`: bytes taken from `src`, or -EAGAIN / -EPIPE / -EBADF / -EINTR. */
-export function streamWrite(handle: i32, src: usize, len: u32): i32 {
+/**
+ * `write()` of `len` bytes from `src`, a piece of one write that has `more` bytes after it and,
+ * when `continued`, bytes before it already written (see `ringWrite`): bytes taken, or -EAGAIN /
+ * -EPIPE / -EBADF / -EINTR.
+ */
+export function streamWrite(handle: i32, src: usize, len: u32, more: u32, continued: bool): i32 {
   const entry = ownHandle(handle);
   if (entry == 0) return -EBADF;
   const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
   const ring = writeRing(object, load<i32>(entry + HANDLE_END));
   if (ring == 0) return -EBADF;
   if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return -EINTR;
-  const n = ringWrite(ring, src, len);
+  const n = ringWrite(ring, src, len, more, continued);
   if (n > 0) objectChanged(object);
   lockRelease(object + OBJ_LOCK);
   if (n > 0) objectNotify(object);
@@ -163,7 +158,7 @@ export function pipeCapacity(handle: i32): i32 {
   return <i32>atomic.load<u32>(ring + RING_CAPACITY);
 }
 
-/** `F_SETPIPE_SZ`: the new capacity, or -EBUSY (more bytes buffered) / -EPERM / -ENOMEM / -EBADF / -EINTR. */
+/** `F_SETPIPE_SZ`: the new capacity, or -EBUSY (more pages occupied than it has) / -EPERM / -ENOMEM / -EBADF / -EINTR. */
 export function pipeSetCapacity(handle: i32, bytes: u32): i32 {
   const ring = pipeRing(handle);
   if (ring == 0) return -EBADF;
@@ -180,15 +175,8 @@ export function pipeSetCapacity(handle: i32, bytes: u32): i32 {
     // A FIFO with no open end has no buffer: nothing to resize (cannot happen through a handle).
     store<u32>(ring + RING_CAPACITY, size);
   } else if (size != load<u32>(ring + RING_CAPACITY)) {
-    if (ringUsed(ring) > size) result = -EBUSY;
-    else {
-      const data = alloc(size);
-      if (data == 0) result = -ENOMEM;
-      else {
-        const oldCapacity = load<u32>(ring + RING_CAPACITY);
-        free(ringMove(ring, data, size), oldCapacity);
-      }
-    }
+    const resized = ringResize(ring, size);
+    if (resized < 0) result = resized;
   }
   if (result > 0) objectChanged(object);
   lockRelease(object + OBJ_LOCK);

@@ -1,5 +1,6 @@
 // A byte ring: the buffer of a pipe, of a FIFO, or of one direction of a duplex pipe. The record
-// lives inside its object's entry (object.ts), the data in the heap; the object's lock guards both.
+// lives inside its object's entry (object.ts), the data and the slot table in the heap; the
+// object's lock guards all three.
 //
 // Ring record (RING_BYTES):
 //
@@ -11,14 +12,29 @@
 //   +16 │ i32 readers          │ handles that read from this ring
 //   +20 │ i32 writers          │ handles that write to it
 //   +24 │ i32 shut             │ 1 once the writing side was shut down (duplex end())
-//   +28 │ reserved             │
+//   +28 │ u32 slots ptr        │ heap block of slotsBytes(capacity): the page slots below
 //   +32 └──────────────────────┘
 //
-// Reads and writes copy in at most two pieces (before and after the wrap). Kernel semantics
-// (pipe(7)): a write of at most PIPE_BUF bytes goes in whole or not at all; a larger one takes what
-// fits; a read takes what is there; empty with no writer (or shut) is EOF; no reader is EPIPE.
-import { free } from './alloc';
-import { EAGAIN, EPIPE } from './errno';
+// Slot table (slotsBytes(capacity) = 8 + 4 * pages, pages = capacity / PAGE):
+//
+//   +0  ┌──────────────────────┐
+//       │ u32 first            │ index of the oldest occupied slot
+//   +4  │ u32 count            │ occupied slots (0..pages)
+//   +8  │ u32 start[pages]     │ circular: the stream position (a tail value) where slot i's page began
+//       └──────────────────────┘
+//
+// Linux keeps a pipe's bytes in up to `pages` page-sized buffers (struct pipe_buffer), and what a
+// write may take depends on those pages, not only on the free bytes (fs/pipe.c, pipe_write): a
+// write first appends its last `len % PAGE` bytes to the newest page if they fit after what that
+// page ever held (bytes read from the front of a page are not reused), then takes whole new pages
+// while a slot is free. A page is freed once every byte of it has been read. F_SETPIPE_SZ refuses
+// (EBUSY) fewer slots than are occupied. The table records where each occupied page began in the
+// byte stream, so the ring gives the same counts, EAGAINs and EBUSYs as the kernel while the bytes
+// themselves stay contiguous in the data block. Writes of at most PIPE_BUF bytes are atomic as a
+// consequence (they fit in one page), as in the kernel. A read takes what is there; empty with no
+// writer (or shut) is EOF; no reader is EPIPE.
+import { alloc, free } from './alloc';
+import { EAGAIN, EBUSY, ENOMEM, EPIPE } from './errno';
 
 export const RING_BYTES: u32 = 32;
 export const RING_DATA: u32 = 0;
@@ -28,6 +44,18 @@ export const RING_TAIL: u32 = 12;
 export const RING_READERS: u32 = 16;
 export const RING_WRITERS: u32 = 20;
 export const RING_SHUT: u32 = 24;
+export const RING_SLOTS: u32 = 28;
+
+/** The kernel's page: the unit of a pipe buffer's slots. */
+export const PAGE: u32 = 4096;
+export const SLOTS_FIRST: u32 = 0;
+export const SLOTS_COUNT: u32 = 4;
+export const SLOTS_START: u32 = 8;
+
+/** Bytes of the slot table of a ring of `capacity`. */
+@inline export function slotsBytes(capacity: u32): u32 {
+  return SLOTS_START + (capacity / PAGE) * 4;
+}
 
 /** Writes up to this size are atomic (Linux PIPE_BUF). */
 export const PIPE_BUF: u32 = 4096;
@@ -48,6 +76,32 @@ export function roundCapacity(bytes: u32): u32 {
   return load<u32>(ring + RING_TAIL) - load<u32>(ring + RING_HEAD);
 }
 
+/**
+ * Gives the ring a data block and an empty slot table for `capacity` bytes. False (nothing
+ * allocated) when the heap is full. Kernel lock held.
+ */
+export function ringAttach(ring: usize, capacity: u32): bool {
+  const data = alloc(capacity);
+  if (data == 0) return false;
+  const slots = alloc(slotsBytes(capacity));
+  if (slots == 0) {
+    free(data, capacity);
+    return false;
+  }
+  store<u32>(slots + SLOTS_FIRST, 0);
+  store<u32>(slots + SLOTS_COUNT, 0);
+  store<u32>(ring + RING_DATA, <u32>data);
+  store<u32>(ring + RING_SLOTS, <u32>slots);
+  store<u32>(ring + RING_CAPACITY, capacity);
+  store<u32>(ring + RING_HEAD, 0);
+  store<u32>(ring + RING_TAIL, 0);
+  return true;
+}
+
+@inline function slotStart(slots: usize, pages: u32, i: u32): usize {
+  return slots + SLOTS_START + (((load<u32>(slots + SLOTS_FIRST) + i) & (pages - 1)) << 2);
+}
+
 /** Bytes read (0 = EOF) or -EAGAIN. Caller holds the object lock. */
 export function ringRead(ring: usize, dst: usize, max: u32): i32 {
   const used = ringUsed(ring);
@@ -63,18 +117,27 @@ export function ringRead(ring: usize, dst: usize, max: u32): i32 {
   const first = min<u32>(n, capacity - at);
   memory.copy(dst, data + at, first);
   if (first < n) memory.copy(dst + first, data, n - first);
-  store<u32>(ring + RING_HEAD, head + n);
+  const newHead = head + n;
+  store<u32>(ring + RING_HEAD, newHead);
+  // Free the pages read to their end (the newest one ends at the tail). Positions wrap at 2^32:
+  // compare distances from the head, never positions.
+  const slots = <usize>load<u32>(ring + RING_SLOTS);
+  const pages = capacity / PAGE;
+  const tail = load<u32>(ring + RING_TAIL);
+  let count = load<u32>(slots + SLOTS_COUNT);
+  while (count > 0) {
+    const end = count > 1 ? load<u32>(slotStart(slots, pages, 1)) : tail;
+    if (end - head > n) break;
+    store<u32>(slots + SLOTS_FIRST, (load<u32>(slots + SLOTS_FIRST) + 1) & (pages - 1));
+    count--;
+  }
+  store<u32>(slots + SLOTS_COUNT, count);
   return <i32>n;
 }
 
-/** Bytes written, -EAGAIN (nothing fits / an atomic write does not fit) or -EPIPE. Caller holds the object lock. */
-export function ringWrite(ring: usize, src: usize, len: u32): i32 {
-  if (load<i32>(ring + RING_READERS) == 0 || load<i32>(ring + RING_SHUT) != 0) return -EPIPE;
-  if (len == 0) return 0;
+/** Copies `n` bytes from `src` in at the tail. */
+function ringPut(ring: usize, src: usize, n: u32): void {
   const capacity = load<u32>(ring + RING_CAPACITY);
-  const room = capacity - ringUsed(ring);
-  if (len <= PIPE_BUF ? room < len : room == 0) return -EAGAIN;
-  const n = min<u32>(len, room);
   const data = <usize>load<u32>(ring + RING_DATA);
   const tail = load<u32>(ring + RING_TAIL);
   const at = tail & (capacity - 1);
@@ -82,25 +145,94 @@ export function ringWrite(ring: usize, src: usize, len: u32): i32 {
   memory.copy(data + at, src, first);
   if (first < n) memory.copy(data, src + first, n - first);
   store<u32>(ring + RING_TAIL, tail + n);
-  return <i32>n;
 }
 
-/** Copies the buffered bytes to a new data block of `capacity` (>= used); the old block is the caller's to free (its size was the old capacity). */
-export function ringMove(ring: usize, newData: usize, capacity: u32): usize {
+/**
+ * Writes a piece of one `write()` as Linux's pipe_write does: `len` bytes at `src`, followed in the
+ * same write by `more` bytes that the caller passes next (its scratch buffer is smaller than some
+ * writes); `continued` when earlier pieces of this write went in already. Only the first piece
+ * may append to the newest page (the write's last `total % PAGE` bytes, as the kernel computes
+ * it), and a piece that is followed by more stops at a page boundary, so the next piece starts a
+ * new page exactly where the kernel would. Bytes taken (possibly fewer than `len`), -EAGAIN
+ * (nothing fits) or -EPIPE. Caller holds the object lock.
+ */
+export function ringWrite(ring: usize, src: usize, len: u32, more: u32, continued: bool): i32 {
+  // Like pipe_write: a null write succeeds before the readers are checked.
+  if (len == 0) return 0;
+  if (load<i32>(ring + RING_READERS) == 0 || load<i32>(ring + RING_SHUT) != 0) return -EPIPE;
+  const capacity = load<u32>(ring + RING_CAPACITY);
+  const pages = capacity / PAGE;
+  const slots = <usize>load<u32>(ring + RING_SLOTS);
+  let count = load<u32>(slots + SLOTS_COUNT);
+  let written: u32 = 0;
+  const chars = continued ? 0 : (len + more) & (PAGE - 1);
+  if (chars != 0 && count > 0) {
+    // The newest page can take them if they fit after everything it ever held.
+    const held = load<u32>(ring + RING_TAIL) - load<u32>(slotStart(slots, pages, count - 1));
+    if (held + chars <= PAGE) {
+      ringPut(ring, src, chars);
+      written = chars;
+    }
+  }
+  while (written < len && count < pages) {
+    const n = min<u32>(PAGE, len - written);
+    // A partial page in the middle of a write: the next piece fills it as a whole page.
+    if (n < PAGE && more > 0 && written > 0) break;
+    store<u32>(slotStart(slots, pages, count), load<u32>(ring + RING_TAIL));
+    count++;
+    ringPut(ring, src + written, n);
+    written += n;
+  }
+  store<u32>(slots + SLOTS_COUNT, count);
+  return written == 0 ? -EAGAIN : <i32>written;
+}
+
+/**
+ * `F_SETPIPE_SZ` on a ring with a buffer: moves the bytes and the occupied slots into new blocks of
+ * `capacity`. 0, -EBUSY (more slots occupied than the new size has) or -ENOMEM. Kernel and object
+ * locks held.
+ */
+export function ringResize(ring: usize, capacity: u32): i32 {
+  const oldCapacity = load<u32>(ring + RING_CAPACITY);
+  const oldPages = oldCapacity / PAGE;
+  const pages = capacity / PAGE;
+  const oldSlots = <usize>load<u32>(ring + RING_SLOTS);
+  const count = load<u32>(oldSlots + SLOTS_COUNT);
+  if (count > pages) return -EBUSY;
+  const data = alloc(capacity);
+  if (data == 0) return -ENOMEM;
+  const slots = alloc(slotsBytes(capacity));
+  if (slots == 0) {
+    free(data, capacity);
+    return -ENOMEM;
+  }
+  // The bytes move to the start of the new block, so every position shifts down by the old head.
+  const head = load<u32>(ring + RING_HEAD);
+  for (let i: u32 = 0; i < count; i++) store<u32>(slots + SLOTS_START + (i << 2), load<u32>(slotStart(oldSlots, oldPages, i)) - head);
+  store<u32>(slots + SLOTS_FIRST, 0);
+  store<u32>(slots + SLOTS_COUNT, count);
   const used = ringUsed(ring);
-  const n = ringRead(ring, newData, used); // keeps the bytes in order at the start of the new block
-  const old = <usize>load<u32>(ring + RING_DATA);
-  store<u32>(ring + RING_DATA, <u32>newData);
+  const oldData = <usize>load<u32>(ring + RING_DATA);
+  const at = head & (oldCapacity - 1);
+  const first = min<u32>(used, oldCapacity - at);
+  memory.copy(data, oldData + at, first);
+  if (first < used) memory.copy(data + first, oldData, used - first);
+  free(oldData, oldCapacity);
+  free(oldSlots, slotsBytes(oldCapacity));
+  store<u32>(ring + RING_DATA, <u32>data);
+  store<u32>(ring + RING_SLOTS, <u32>slots);
   store<u32>(ring + RING_CAPACITY, capacity);
   store<u32>(ring + RING_HEAD, 0);
-  store<u32>(ring + RING_TAIL, n > 0 ? <u32>n : 0);
-  return old;
+  store<u32>(ring + RING_TAIL, used);
+  return 0;
 }
 
-/** Empties the ring and frees its data block. Kernel lock held. */
+/** Empties the ring and frees its data block and slot table. Kernel lock held. */
 export function ringReset(ring: usize): void {
   free(<usize>load<u32>(ring + RING_DATA), load<u32>(ring + RING_CAPACITY));
+  free(<usize>load<u32>(ring + RING_SLOTS), slotsBytes(load<u32>(ring + RING_CAPACITY)));
   store<u32>(ring + RING_DATA, 0);
+  store<u32>(ring + RING_SLOTS, 0);
   store<u32>(ring + RING_HEAD, 0);
   store<u32>(ring + RING_TAIL, 0);
   store<i32>(ring + RING_SHUT, 0);

@@ -833,7 +833,7 @@ function streamSend(id: i32, src: usize, len: u32, rights: usize, count: u32): i
     if (block == 0) return -ENOMEM;
   }
   const position = load<u32>(ring + RING_TAIL);
-  const n = ringWrite(ring, src, len);
+  const n = ringWrite(ring, src, len, 0, false);
   if (n <= 0) {
     if (block != 0) free(block, bytes);
     if (n == -EAGAIN) setSecondResult(<i32>(objectAt(peer) + OBJ_SEQ));

@@ -22,7 +22,7 @@ export interface KernelExports {
   pipe_create(capacity: number): number;
   duplex_create(): number;
   stream_read(handle: number, dst: number, max: number): number;
-  stream_write(handle: number, src: number, len: number): number;
+  stream_write(handle: number, src: number, len: number, more: number, continued: number): number;
   stream_shutdown(handle: number): number;
   pipe_capacity(handle: number): number;
   pipe_set_capacity(handle: number, bytes: number): number;

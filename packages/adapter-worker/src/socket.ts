@@ -376,7 +376,7 @@ export class WorkerUnixStreamSocket extends KernelStream implements StreamSocket
     return this.kernel.calls.socket_recv(this.handle, 0, dst, max, 0);
   }
 
-  protected override sysWrite(src: number, len: number): number {
+  protected override sysWrite(src: number, len: number, _more: number, _continued: number): number {
     return this.kernel.calls.socket_send(this.handle, src, len, 0, 0, 0, 0);
   }
 

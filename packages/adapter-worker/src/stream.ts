@@ -233,8 +233,13 @@ export class KernelStream implements KernelObject {
   }
 
   /** The kernel's write of this handle (`stream_write`; sockets have their own): bytes taken, or -errno. */
-  protected sysWrite(src: number, len: number): number {
-    return this.kernel.calls.stream_write(this.handle, src, len);
+  /**
+   * The non-blocking write call: bytes written or -errno. `more` is how many bytes of the same
+   * write follow this piece and `continued` whether earlier pieces went in (a pipe places a write's
+   * bytes in pages by its whole length, as Linux does). Sockets override it.
+   */
+  protected sysWrite(src: number, len: number, more: number, continued: number): number {
+    return this.kernel.calls.stream_write(this.handle, src, len, more, continued);
   }
 
   /** The kernel's `shutdown(SHUT_WR)` of this handle: 0 or -errno. */
@@ -255,7 +260,26 @@ export class KernelStream implements KernelObject {
     if (n === -EINTR) return EINTR;
     if (n < 0) return kernelError(n, { syscall: 'read', object: this.objectName });
     if (n === 0) return null;
-    return bytes.slice(scratch, scratch + n);
+    const chunk = bytes.slice(scratch, scratch + n);
+    if (n < Layout.SCRATCH_BYTES || maxBytes <= n) return chunk;
+    // A read larger than the scratch buffer takes everything there is up to maxBytes, as the
+    // kernel's one read() does: more pieces until the ring is empty (or something else happens,
+    // which the next read reports).
+    const pieces = [chunk];
+    let total = n;
+    while (total < maxBytes) {
+      const more = this.sysRead(scratch, Math.min(maxBytes - total, Layout.SCRATCH_BYTES));
+      if (more <= 0) break;
+      pieces.push(bytes.slice(scratch, scratch + more));
+      total += more;
+    }
+    const all = new Uint8Array(total);
+    let at = 0;
+    for (const piece of pieces) {
+      all.set(piece, at);
+      at += piece.length;
+    }
+    return all;
   }
 
   /** Bytes written from `offset` on (possibly 0: full or locked), or the error. */
@@ -264,9 +288,12 @@ export class KernelStream implements KernelObject {
     let written = 0;
     this.writeBusy = false;
     while (offset + written < data.length) {
-      const chunk = Math.min(data.length - offset - written, Layout.SCRATCH_BYTES);
+      const rest = data.length - offset - written;
+      const chunk = Math.min(rest, Layout.SCRATCH_BYTES);
       bytes.set(data.subarray(offset + written, offset + written + chunk), scratch);
-      const n = this.sysWrite(scratch, chunk);
+      // The kernel places a write's bytes in pages by the whole write's length: say what follows
+      // this piece and whether earlier pieces went in (a write resumed after a wait is continued).
+      const n = this.sysWrite(scratch, chunk, rest - chunk, offset + written > 0 ? 1 : 0);
       if (n === -EAGAIN || n === -EINTR) {
         this.writeBusy = n === -EINTR;
         break;

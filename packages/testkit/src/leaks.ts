@@ -4,6 +4,7 @@
  */
 import { readdirSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IpcBackend } from '@ipcx/core';
 import type { SuiteContext } from './context.js';
 
 /**
@@ -12,10 +13,15 @@ import type { SuiteContext } from './context.js';
  * ours, so a candidate must still be there a second later to count as a leak (a real leak stays).
  */
 export async function newKernelObjects(context: SuiteContext, before: readonly string[]): Promise<string[]> {
-  let candidates = (await context.backend().diagnostics.kernelObjects()).filter((entry) => !before.includes(entry));
+  return newKernelObjectsOf(context.backend(), before);
+}
+
+/** {@link newKernelObjects} of any backend (the differential tests check two). */
+export async function newKernelObjectsOf(backend: IpcBackend, before: readonly string[]): Promise<string[]> {
+  let candidates = (await backend.diagnostics.kernelObjects()).filter((entry) => !before.includes(entry));
   for (let waited = 0; candidates.length > 0 && waited < 1000; waited += 100) {
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const now = await context.backend().diagnostics.kernelObjects();
+    const now = await backend.diagnostics.kernelObjects();
     candidates = candidates.filter((entry) => now.includes(entry));
   }
   return candidates;
