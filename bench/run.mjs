@@ -9,6 +9,7 @@ import os from 'node:os';
 import { summarize } from './lib.mjs';
 import { nativeCases } from './cases-native.mjs';
 import { peerCases } from './cases-peers.mjs';
+import { workerCases } from './cases-worker.mjs';
 
 /**
  * @typedef {{ roundTrips: number, bulkBytes: number }} BenchParams
@@ -41,7 +42,7 @@ const TARGETS = [
 ];
 
 async function main() {
-  const cases = [...nativeCases, ...peerCases].filter((c) => !filter || c.name.includes(filter));
+  const cases = [...nativeCases, ...workerCases, ...peerCases].filter((c) => !filter || c.name.includes(filter));
   const results = [];
   console.log(`ipcx bench${quick ? ' (quick)' : ''}: ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, Node ${process.version}, ${runs} runs per case after a warm-up`);
   for (const benchCase of cases) {
