@@ -37,6 +37,7 @@ export { OWNER_BYTES, OWNERS_MAX } from './owner';
 export { HANDLE_BYTES } from './handle';
 export { KIND_SHM, KIND_POSIX_SHM, KIND_SHM_FILE } from './object';
 export { OBJECT_BYTES, OBJ_SEQ, KIND_PIPE, KIND_DUPLEX, KIND_FIFO, END_READ, END_WRITE, END_A, END_B, NAME_MAX_BYTES } from './object';
+export { SPAN_BYTES, SPAN_FIRST, SPAN_FIRST_LENGTH, SPAN_SECOND } from './ring';
 export { RING_BYTES, PIPE_BUF, RING_DEFAULT_CAPACITY, RING_MIN_CAPACITY, RING_MAX_CAPACITY } from './ring';
 export { DUPLEX_CAPACITY } from './pipe';
 export { EINTR, EAGAIN, EPIPE, EBADF, ENOMEM, ENOSPC, ENXIO, ENOENT, EEXIST } from './errno';
@@ -47,6 +48,9 @@ export {
   duplexCreate as duplex_create,
   streamRead as stream_read,
   streamWrite as stream_write,
+  streamReadBegin as stream_read_begin,
+  streamWriteBegin as stream_write_begin,
+  streamIoEnd as stream_io_end,
   streamShutdown as stream_shutdown,
   pipeCapacity as pipe_capacity,
   pipeSetCapacity as pipe_set_capacity,

@@ -31,7 +31,8 @@ import {
   readRing,
   writeRing,
 } from './object';
-import { RING_CAPACITY, RING_DATA, RING_MAX_CAPACITY, RING_SHUT, ringAttach, ringRead, ringResize, ringWrite, roundCapacity } from './ring';
+import { OWNER_SCRATCH, ownerAt } from './owner';
+import { RING_CAPACITY, RING_DATA, RING_HEAD, RING_MAX_CAPACITY, RING_SHUT, RING_TAIL, ringAttach, ringConsume, ringRead, ringResize, ringSpan, ringWrite, roundCapacity } from './ring';
 
 /** Capacity of each direction of a duplex pipe. */
 export const DUPLEX_CAPACITY: u32 = 65536;
@@ -125,6 +126,75 @@ export function streamWrite(handle: i32, src: usize, len: u32, more: u32, contin
   lockRelease(object + OBJ_LOCK);
   if (n > 0) objectNotify(object);
   return n;
+}
+
+// Reads and writes whose caller copies the bytes itself. TypeScript's bytes are not in this
+// memory, so `streamRead`/`streamWrite` need them staged in the scratch buffer: two copies per
+// byte. Here a begin call does the ring's bookkeeping and leaves the object locked, TypeScript
+// copies straight between its array and the ring (the span record in its scratch buffer says
+// where), and `streamIoEnd` publishes: one copy per byte, and no reader or writer can see the
+// ring in between (they need the lock).
+
+/** The span record's place: the start of the current owner's scratch buffer. */
+@inline function spanRecord(): usize {
+  return <usize>load<u32>(ownerAt(currentOwner) + OWNER_SCRATCH);
+}
+
+/**
+ * The first half of a `read()` that the caller copies: takes up to `max` bytes as `streamRead`
+ * does and writes where they are to the span record (ring.ts) at the start of the current owner's
+ * scratch buffer. Bytes taken, the object's lock kept until `streamIoEnd`; or 0 = EOF / -EAGAIN /
+ * -EBADF / -EINTR with nothing held.
+ */
+export function streamReadBegin(handle: i32, max: u32): i32 {
+  const entry = ownHandle(handle);
+  if (entry == 0) return -EBADF;
+  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
+  const ring = readRing(object, load<i32>(entry + HANDLE_END));
+  if (ring == 0) return -EBADF;
+  if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return -EINTR;
+  const head = load<u32>(ring + RING_HEAD);
+  const n = ringConsume(ring, max);
+  if (n <= 0) {
+    lockRelease(object + OBJ_LOCK);
+    return n;
+  }
+  ringSpan(ring, head, <u32>n, spanRecord());
+  return n;
+}
+
+/**
+ * The first half of a `write()` that the caller copies: takes bytes as `streamWrite` does (same
+ * `more`/`continued` rules) and writes where they go to the span record; the caller fills them from
+ * the start of its piece. Bytes taken, the object's lock kept until `streamIoEnd`; or -EAGAIN /
+ * -EPIPE / -EBADF / -EINTR with nothing held (0 for an empty write, nothing held).
+ */
+export function streamWriteBegin(handle: i32, len: u32, more: u32, continued: bool): i32 {
+  const entry = ownHandle(handle);
+  if (entry == 0) return -EBADF;
+  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
+  const ring = writeRing(object, load<i32>(entry + HANDLE_END));
+  if (ring == 0) return -EBADF;
+  if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return -EINTR;
+  const tail = load<u32>(ring + RING_TAIL);
+  const n = ringWrite(ring, 0, len, more, continued, false);
+  if (n <= 0) {
+    lockRelease(object + OBJ_LOCK);
+    return n;
+  }
+  ringSpan(ring, tail, <u32>n, spanRecord());
+  return n;
+}
+
+/** Ends a begin call that took bytes (the caller has copied them): publishes the change, unlocks, wakes waiters. 0 or -EBADF. */
+export function streamIoEnd(handle: i32): i32 {
+  const entry = ownHandle(handle);
+  if (entry == 0) return -EBADF;
+  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
+  objectChanged(object);
+  lockRelease(object + OBJ_LOCK);
+  objectNotify(object);
+  return 0;
 }
 
 /** `shutdown(SHUT_WR)` of a duplex end: the other end reads EOF. 0 or -errno. */

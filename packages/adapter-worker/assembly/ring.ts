@@ -102,8 +102,13 @@ export function ringAttach(ring: usize, capacity: u32): bool {
   return slots + SLOTS_START + (((load<u32>(slots + SLOTS_FIRST) + i) & (pages - 1)) << 2);
 }
 
-/** Bytes read (0 = EOF) or -EAGAIN. Caller holds the object lock. */
-export function ringRead(ring: usize, dst: usize, max: u32): i32 {
+/**
+ * Takes up to `max` bytes off the front as a read does, without copying them: advances the head
+ * and frees the pages read to their end. Bytes taken (they stay at stream positions
+ * [old head, old head + n) until the object lock is released, see {@link ringSpan}), 0 = EOF, or
+ * -EAGAIN. Caller holds the object lock.
+ */
+export function ringConsume(ring: usize, max: u32): i32 {
   const used = ringUsed(ring);
   if (used == 0) {
     if (load<i32>(ring + RING_WRITERS) == 0 || load<i32>(ring + RING_SHUT) != 0) return 0;
@@ -111,12 +116,7 @@ export function ringRead(ring: usize, dst: usize, max: u32): i32 {
   }
   const n = min<u32>(used, max);
   const capacity = load<u32>(ring + RING_CAPACITY);
-  const data = <usize>load<u32>(ring + RING_DATA);
   const head = load<u32>(ring + RING_HEAD);
-  const at = head & (capacity - 1);
-  const first = min<u32>(n, capacity - at);
-  memory.copy(dst, data + at, first);
-  if (first < n) memory.copy(dst + first, data, n - first);
   const newHead = head + n;
   store<u32>(ring + RING_HEAD, newHead);
   // Free the pages read to their end (the newest one ends at the tail). Positions wrap at 2^32:
@@ -135,15 +135,58 @@ export function ringRead(ring: usize, dst: usize, max: u32): i32 {
   return <i32>n;
 }
 
-/** Copies `n` bytes from `src` in at the tail. */
-function ringPut(ring: usize, src: usize, n: u32): void {
+/** Copies the `n` bytes at stream position `from` out to `dst`. */
+function ringCopyOut(ring: usize, from: u32, dst: usize, n: u32): void {
   const capacity = load<u32>(ring + RING_CAPACITY);
   const data = <usize>load<u32>(ring + RING_DATA);
-  const tail = load<u32>(ring + RING_TAIL);
-  const at = tail & (capacity - 1);
+  const at = from & (capacity - 1);
   const first = min<u32>(n, capacity - at);
-  memory.copy(data + at, src, first);
-  if (first < n) memory.copy(data, src + first, n - first);
+  memory.copy(dst, data + at, first);
+  if (first < n) memory.copy(dst + first, data, n - first);
+}
+
+/** Bytes read (0 = EOF) or -EAGAIN. Caller holds the object lock. */
+export function ringRead(ring: usize, dst: usize, max: u32): i32 {
+  const head = load<u32>(ring + RING_HEAD);
+  const n = ringConsume(ring, max);
+  if (n > 0) ringCopyOut(ring, head, dst, <u32>n);
+  return n;
+}
+
+// Span record: where the `n` bytes at one stream position are in memory, for a caller that copies
+// them itself (TypeScript, straight between the ring and its own bytes, while the lock is held).
+//
+//   +0  ┌──────────────────────┐
+//       │ u32 first address    │ the bytes up to the end of the data block...
+//   +4  │ u32 first length     │
+//   +8  │ u32 second address   │ ...and the rest (n - first length) from the block's start
+//   +12 └──────────────────────┘
+export const SPAN_BYTES: u32 = 12;
+export const SPAN_FIRST: u32 = 0;
+export const SPAN_FIRST_LENGTH: u32 = 4;
+export const SPAN_SECOND: u32 = 8;
+
+/** Writes the span record of the `n` bytes at stream position `from` to `at`. */
+export function ringSpan(ring: usize, from: u32, n: u32, at: usize): void {
+  const capacity = load<u32>(ring + RING_CAPACITY);
+  const data = load<u32>(ring + RING_DATA);
+  const offset = from & (capacity - 1);
+  store<u32>(at + SPAN_FIRST, data + offset);
+  store<u32>(at + SPAN_FIRST_LENGTH, min<u32>(n, capacity - offset));
+  store<u32>(at + SPAN_SECOND, data);
+}
+
+/** Copies `n` bytes from `src` in at the tail (only advances the tail when `copy` is false: the caller copies). */
+function ringPut(ring: usize, src: usize, n: u32, copy: bool): void {
+  const tail = load<u32>(ring + RING_TAIL);
+  if (copy) {
+    const capacity = load<u32>(ring + RING_CAPACITY);
+    const data = <usize>load<u32>(ring + RING_DATA);
+    const at = tail & (capacity - 1);
+    const first = min<u32>(n, capacity - at);
+    memory.copy(data + at, src, first);
+    if (first < n) memory.copy(data, src + first, n - first);
+  }
   store<u32>(ring + RING_TAIL, tail + n);
 }
 
@@ -154,9 +197,11 @@ function ringPut(ring: usize, src: usize, n: u32): void {
  * may append to the newest page (the write's last `total % PAGE` bytes, as the kernel computes
  * it), and a piece that is followed by more stops at a page boundary, so the next piece starts a
  * new page exactly where the kernel would. Bytes taken (possibly fewer than `len`), -EAGAIN
- * (nothing fits) or -EPIPE. Caller holds the object lock.
+ * (nothing fits) or -EPIPE. Caller holds the object lock. With `copy` false nothing is copied: the
+ * bytes taken are stream positions [old tail, old tail + n), to be filled from the start of the
+ * caller's bytes before the lock is released (see {@link ringSpan}).
  */
-export function ringWrite(ring: usize, src: usize, len: u32, more: u32, continued: bool): i32 {
+export function ringWrite(ring: usize, src: usize, len: u32, more: u32, continued: bool, copy: bool = true): i32 {
   // Like pipe_write: a null write succeeds before the readers are checked.
   if (len == 0) return 0;
   if (load<i32>(ring + RING_READERS) == 0 || load<i32>(ring + RING_SHUT) != 0) return -EPIPE;
@@ -170,7 +215,7 @@ export function ringWrite(ring: usize, src: usize, len: u32, more: u32, continue
     // The newest page can take them if they fit after everything it ever held.
     const held = load<u32>(ring + RING_TAIL) - load<u32>(slotStart(slots, pages, count - 1));
     if (held + chars <= PAGE) {
-      ringPut(ring, src, chars);
+      ringPut(ring, src, chars, copy);
       written = chars;
     }
   }
@@ -180,7 +225,7 @@ export function ringWrite(ring: usize, src: usize, len: u32, more: u32, continue
     if (n < PAGE && more > 0 && written > 0) break;
     store<u32>(slotStart(slots, pages, count), load<u32>(ring + RING_TAIL));
     count++;
-    ringPut(ring, src + written, n);
+    ringPut(ring, src + written, n, copy);
     written += n;
   }
   store<u32>(slots + SLOTS_COUNT, count);

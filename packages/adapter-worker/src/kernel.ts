@@ -23,6 +23,9 @@ export interface KernelExports {
   duplex_create(): number;
   stream_read(handle: number, dst: number, max: number): number;
   stream_write(handle: number, src: number, len: number, more: number, continued: number): number;
+  stream_read_begin(handle: number, max: number): number;
+  stream_write_begin(handle: number, len: number, more: number, continued: number): number;
+  stream_io_end(handle: number): number;
   stream_shutdown(handle: number): number;
   pipe_capacity(handle: number): number;
   pipe_set_capacity(handle: number, bytes: number): number;

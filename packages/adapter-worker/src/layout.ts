@@ -116,6 +116,21 @@ export const RingLimits = {
   DUPLEX_CAPACITY: 65536,
 } as const;
 
+/**
+ * The span record (assembly/ring.ts) that `stream_read_begin`/`stream_write_begin` write at the
+ * start of the scratch buffer: where the bytes of a read or write are in the ring.
+ *
+ * ```
+ *   +0 first address │ +4 first length │ +8 second address (the rest, from the ring's start)
+ * ```
+ */
+export const RingSpan = {
+  SPAN_BYTES: 12,
+  SPAN_FIRST: 0,
+  SPAN_FIRST_LENGTH: 4,
+  SPAN_SECOND: 8,
+} as const;
+
 /** The errno numbers the kernel returns (negated); the same as core's `Errno`. */
 export const KernelErrno = {
   EINTR: 4,

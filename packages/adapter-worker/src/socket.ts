@@ -372,6 +372,11 @@ export class WorkerUnixStreamSocket extends KernelStream implements StreamSocket
     await super.close();
   }
 
+  // A stream socket's bytes are messages of its own records, not a pipe ring: through sysRead/sysWrite.
+  protected override usesRingIo(): boolean {
+    return false;
+  }
+
   protected override sysRead(dst: number, max: number): number {
     return this.kernel.calls.socket_recv(this.handle, 0, dst, max, 0);
   }

@@ -1,10 +1,17 @@
 /**
  * A byte stream over a kernel handle: the shared engine of pipe ends, FIFO ends and duplex pipes.
  *
- * Fast path: `read`/`write` call the kernel at once on the calling thread. Only when it answers
- * EAGAIN does the operation queue; the queue is then served each time the object's wait cell
- * changes (one `Atomics.waitAsync` per stream at most, none while idle). Reads of one stream are
- * served in call order, and so are writes.
+ * Fast path: `read`/`write` call the kernel at once on the calling thread. When it answers EAGAIN,
+ * the operation first watches the object's wait cell for a short adaptive window
+ * ({@link SpinWindow}: a peer in a tight exchange answers within microseconds, and waking a parked
+ * thread costs tens), retrying each time the cell changes; only then does it queue, and the queue
+ * is served each time the cell changes (one `Atomics.waitAsync` per stream at most, none while
+ * idle). Reads of one stream are served in call order, and so are writes.
+ *
+ * Bytes move in one copy each way: pipe and FIFO rings are read and written through
+ * `stream_read_begin`/`stream_write_begin` + `stream_io_end` (assembly/pipe.ts), which leave the
+ * object locked while this side copies straight between the caller's array and the ring (a
+ * staging copy through the scratch buffer, as `stream_read`/`stream_write` need, doubled the cost).
  */
 import {
   DEFAULT_READ_BYTES,
@@ -24,15 +31,24 @@ import {
   type WriteOptions,
 } from '@ipcx/core';
 import { kernelError, type Kernel, type KernelObject } from './kernel.js';
-import { KernelErrno, Layout } from './layout.js';
-import { cancellationError, wakeCell, waitForChange, watchCancellation, type CancelReason } from './wait.js';
+import { KernelErrno, Layout, RingSpan } from './layout.js';
+import { SpinWindow, WOULD_BLOCK, cancellationError, wakeCell, waitForChange, watchCancellation, type CancelReason } from './wait.js';
 
 const MAX_READ_BYTES = 1 << 30;
 const { EAGAIN, EINTR } = KernelErrno;
 
+/**
+ * What one read attempt gives: a chunk (`read`) or a count (`readInto`, 0 at EOF), `null` at EOF
+ * (`read`), `-EAGAIN`/`-EINTR` (nothing yet; EINTR: the object was locked), or the error.
+ */
+type ReadResult = Uint8Array | null | number | Error;
+
 interface PendingRead {
   maxBytes: number;
-  resolve(chunk: Uint8Array | null): void;
+  /** `readInto`'s buffer, or null for `read`. */
+  into: Uint8Array | null;
+  startedAt: number;
+  resolve(result: Uint8Array | null | number): void;
   reject(error: Error): void;
   stopWatching(): void;
 }
@@ -40,6 +56,7 @@ interface PendingRead {
 interface PendingWrite {
   bytes: Uint8Array;
   written: number;
+  startedAt: number;
   resolve(count: number): void;
   reject(error: Error): void;
   stopWatching(): void;
@@ -63,6 +80,13 @@ export class KernelStream implements KernelObject {
   private sleeping = false;
   // The last tryWrite stopped on -EINTR (kernel locked) rather than a full buffer.
   private writeBusy = false;
+  // How long a read or write that would block watches the wait cell before it queues.
+  private readonly readSpin = new SpinWindow();
+  private readonly writeSpin = new SpinWindow();
+  // The kernel's ring calls move the bytes (pipes, FIFOs, duplex pipes); false for sockets.
+  private readonly ringIo: boolean;
+  // What readStaged read, when it was asked for a chunk.
+  private staged: Uint8Array | null = null;
 
   constructor(
     protected readonly kernel: Kernel,
@@ -76,6 +100,7 @@ export class KernelStream implements KernelObject {
     this.handle = handle;
     this.objectId = kernel.calls.handle_object(handle);
     this.cell = kernel.calls.handle_wait_cell(handle);
+    this.ringIo = this.usesRingIo();
     kernel.track(this, handle);
   }
 
@@ -90,48 +115,67 @@ export class KernelStream implements KernelObject {
   }
 
   /**
-   * See `ByteReader.read`: the next bytes (at most `maxBytes`, and at most 64 KiB per call), `null`
-   * at EOF; `EAGAIN` with `nowait`, `ETIMEDOUT`/`AbortError` when cancelled, `EBADF` after close.
+   * See `ByteReader.read`: the next bytes (at most `maxBytes`), `null` at EOF; `EAGAIN` with
+   * `nowait`, `ETIMEDOUT`/`AbortError` when cancelled, `EBADF` after close. Completes on the
+   * calling thread when bytes are there (or arrive within the spin window).
    */
-  /**
-   * See `ByteReader.readInto`. Built on {@link read}: the bytes are copied out of the shared
-   * memory once into a new array and once more into `buffer`.
-   */
-  async readInto(buffer: Uint8Array, options?: NowaitOptions): Promise<number> {
-    if (!(buffer instanceof Uint8Array)) throw new TypeError('buffer must be a Uint8Array');
-    if (buffer.length === 0) throw new RangeError('buffer must not be empty');
-    const chunk = await this.read({ ...options, maxBytes: buffer.length });
-    if (chunk === null) return 0;
-    buffer.set(chunk);
-    return chunk.length;
-  }
-
   read(options?: ReadOptions): Promise<Uint8Array | null> {
     try {
       const maxBytes = options?.maxBytes === undefined ? DEFAULT_READ_BYTES : checkInteger('options.maxBytes', options.maxBytes, 1, MAX_READ_BYTES);
-      const nowait = checkOptionalBoolean('options.nowait', options?.nowait);
-      const timeoutMs = checkWaitOptions(options);
-      if (!this.directions.read) throw new TypeError(`${this.objectName} is not readable`);
-      if (this.closed) throw closedError(this.objectName, 'read');
-      if (options?.signal?.aborted) throw abortErrorFor(options.signal);
-      if (this.reads.length === 0) {
-        const result = this.tryRead(maxBytes);
-        if (result !== EAGAIN && (result !== EINTR || nowait)) return result instanceof Error ? Promise.reject(result) : Promise.resolve(result as Uint8Array | null);
-      }
-      if (nowait) throw kernelError(-EAGAIN, { syscall: 'read', object: this.objectName });
-      return new Promise((resolve, reject) => {
-        const pending: PendingRead = { maxBytes, resolve, reject, stopWatching: () => {} };
-        pending.stopWatching = watchCancellation(options, timeoutMs, (reason) => {
-          this.reads.splice(this.reads.indexOf(pending), 1);
-          this.endSleepIfIdle();
-          reject(cancellationError(reason, options, { syscall: 'read', object: this.objectName }));
-        });
-        this.reads.push(pending);
-        this.serve();
-      });
+      return this.startRead(maxBytes, null, options) as Promise<Uint8Array | null>;
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * See `ByteReader.readInto`: copies the next bytes (at most `buffer.length`) into `buffer` and
+   * resolves with their count, 0 at EOF. The bytes are copied once, from the kernel's ring straight
+   * into `buffer`. Errors as {@link read}.
+   */
+  readInto(buffer: Uint8Array, options?: NowaitOptions): Promise<number> {
+    try {
+      if (!(buffer instanceof Uint8Array)) throw new TypeError('buffer must be a Uint8Array');
+      if (buffer.length === 0) throw new RangeError('buffer must not be empty');
+      return this.startRead(buffer.length, buffer, options) as Promise<number>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** `read` and `readInto` after their own checks: fast path, spin, then the queue. */
+  private startRead(maxBytes: number, into: Uint8Array | null, options: NowaitOptions | undefined): Promise<Uint8Array | null | number> {
+    const nowait = checkOptionalBoolean('options.nowait', options?.nowait);
+    const timeoutMs = checkWaitOptions(options);
+    if (!this.directions.read) throw new TypeError(`${this.objectName} is not readable`);
+    if (this.closed) throw closedError(this.objectName, 'read');
+    if (options?.signal?.aborted) throw abortErrorFor(options.signal);
+    let startedAt = Number.NaN;
+    if (this.reads.length === 0) {
+      // Load the cell before trying: a change after this load is seen by the spin below.
+      const seen = Atomics.load(this.kernel.cells, this.cell >>> 2);
+      let result = this.tryRead(maxBytes, into);
+      if (result === -EAGAIN && !nowait) {
+        startedAt = performance.now();
+        const spun = this.readSpin.spin(this.kernel.cells, this.cell >>> 2, seen, () => {
+          const again = this.tryRead(maxBytes, into);
+          return again === -EAGAIN ? WOULD_BLOCK : again;
+        }, timeoutMs);
+        if (spun !== WOULD_BLOCK) result = spun;
+      }
+      if (result !== -EAGAIN && (result !== -EINTR || nowait)) return result instanceof Error ? Promise.reject(result) : Promise.resolve(result);
+    }
+    if (nowait) throw kernelError(-EAGAIN, { syscall: 'read', object: this.objectName });
+    return new Promise((resolve, reject) => {
+      const pending: PendingRead = { maxBytes, into, startedAt, resolve, reject, stopWatching: () => {} };
+      pending.stopWatching = watchCancellation(options, timeoutMs, (reason) => {
+        this.reads.splice(this.reads.indexOf(pending), 1);
+        this.endSleepIfIdle();
+        reject(cancellationError(reason, options, { syscall: 'read', object: this.objectName }));
+      });
+      this.reads.push(pending);
+      this.serve();
+    });
   }
 
   /**
@@ -148,18 +192,33 @@ export class KernelStream implements KernelObject {
       if (this.closed) throw closedError(this.objectName, 'write');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       let written = 0;
+      let startedAt = Number.NaN;
       if (this.writes.length === 0) {
+        // Load the cell before trying: a change after this load is seen by the spin below.
+        const seen = Atomics.load(this.kernel.cells, this.cell >>> 2);
         const result = this.tryWrite(bytes, 0);
         if (result instanceof Error) throw result;
         written = result;
         if (written === bytes.length) return Promise.resolve(written);
+        if (!nowait && !this.writeBusy) {
+          // Full: a reader in a tight exchange frees space within microseconds.
+          startedAt = performance.now();
+          const spun = this.writeSpin.spin(this.kernel.cells, this.cell >>> 2, seen, () => {
+            const more = this.tryWrite(bytes, written);
+            if (more instanceof Error) return more;
+            written += more;
+            return written === bytes.length ? written : WOULD_BLOCK;
+          }, timeoutMs);
+          if (spun instanceof Error) throw spun;
+          if (spun !== WOULD_BLOCK) return Promise.resolve(written);
+        }
       }
       if (nowait) {
         if (written > 0) return Promise.resolve(written);
         throw kernelError(-EAGAIN, { syscall: 'write', object: this.objectName });
       }
       return new Promise((resolve, reject) => {
-        const pending: PendingWrite = { bytes, written, resolve, reject, stopWatching: () => {} };
+        const pending: PendingWrite = { bytes, written, startedAt, resolve, reject, stopWatching: () => {} };
         pending.stopWatching = watchCancellation(options, timeoutMs, (reason) => {
           this.writes.splice(this.writes.indexOf(pending), 1);
           this.endSleepIfIdle();
@@ -252,41 +311,97 @@ export class KernelStream implements KernelObject {
     return {};
   }
 
-  /** A chunk, null at EOF, EAGAIN or EINTR (the numbers), or the error. */
-  private tryRead(maxBytes: number): Uint8Array | null | number | Error {
+  /** Whether the kernel's ring calls (`stream_read_begin`, ...) serve this handle; sockets say no. */
+  protected usesRingIo(): boolean {
+    return true;
+  }
+
+  /** One non-blocking read of at most `maxBytes`, into `into` if given (see {@link ReadResult}). */
+  private tryRead(maxBytes: number, into: Uint8Array | null): ReadResult {
+    const n = this.ringIo ? this.kernel.calls.stream_read_begin(this.handle, maxBytes) : this.readStaged(maxBytes, into);
+    if (n === -EAGAIN || n === -EINTR) return n;
+    if (n < 0) return kernelError(n, { syscall: 'read', object: this.objectName });
+    if (!this.ringIo) return into !== null ? n : n === 0 ? null : this.staged;
+    if (n === 0) return into !== null ? 0 : null;
+    // The object stays locked until stream_io_end: copy the span out first.
+    const { cells, bytes } = this.kernel;
+    const span = this.kernel.scratch >>> 2;
+    try {
+      const first = cells[span + RingSpan.SPAN_FIRST / 4]!;
+      const firstLength = cells[span + RingSpan.SPAN_FIRST_LENGTH / 4]!;
+      if (into === null && firstLength === n) return bytes.slice(first, first + n);
+      const target = into ?? new Uint8Array(n);
+      target.set(bytes.subarray(first, first + firstLength));
+      if (firstLength < n) {
+        const second = cells[span + RingSpan.SPAN_SECOND / 4]!;
+        target.set(bytes.subarray(second, second + n - firstLength), firstLength);
+      }
+      return into !== null ? n : target;
+    } finally {
+      this.kernel.calls.stream_io_end(this.handle);
+    }
+  }
+
+  /**
+   * A read through the scratch buffer (`sysRead`, for sockets): bytes (copied into `into`, or
+   * left in {@link staged}), 0 at EOF, or -errno.
+   */
+  private readStaged(maxBytes: number, into: Uint8Array | null): number {
     const { scratch, bytes } = this.kernel;
     const n = this.sysRead(scratch, Math.min(maxBytes, Layout.SCRATCH_BYTES));
-    if (n === -EAGAIN) return EAGAIN;
-    if (n === -EINTR) return EINTR;
-    if (n < 0) return kernelError(n, { syscall: 'read', object: this.objectName });
-    if (n === 0) return null;
-    const chunk = bytes.slice(scratch, scratch + n);
-    if (n < Layout.SCRATCH_BYTES || maxBytes <= n) return chunk;
+    if (n <= 0) return n;
+    let total = n;
+    const pieces = [bytes.slice(scratch, scratch + n)];
     // A read larger than the scratch buffer takes everything there is up to maxBytes, as the
     // kernel's one read() does: more pieces until the ring is empty (or something else happens,
     // which the next read reports).
-    const pieces = [chunk];
-    let total = n;
-    while (total < maxBytes) {
-      const more = this.sysRead(scratch, Math.min(maxBytes - total, Layout.SCRATCH_BYTES));
-      if (more <= 0) break;
-      pieces.push(bytes.slice(scratch, scratch + more));
-      total += more;
+    if (n === Layout.SCRATCH_BYTES) {
+      while (total < maxBytes) {
+        const more = this.sysRead(scratch, Math.min(maxBytes - total, Layout.SCRATCH_BYTES));
+        if (more <= 0) break;
+        pieces.push(bytes.slice(scratch, scratch + more));
+        total += more;
+      }
     }
-    const all = new Uint8Array(total);
-    let at = 0;
-    for (const piece of pieces) {
-      all.set(piece, at);
-      at += piece.length;
+    const all = into ?? (pieces.length === 1 ? pieces[0]! : new Uint8Array(total));
+    if (all !== pieces[0]) {
+      let at = 0;
+      for (const piece of pieces) {
+        all.set(piece, at);
+        at += piece.length;
+      }
     }
-    return all;
+    this.staged = into === null ? all : null;
+    return total;
   }
 
   /** Bytes written from `offset` on (possibly 0: full or locked), or the error. */
   private tryWrite(data: Uint8Array, offset: number): number | Error {
+    this.writeBusy = false;
+    if (offset === data.length) return 0;
+    if (this.ringIo) {
+      // One call takes what fits of the whole rest, placed in pages as Linux places one write.
+      const n = this.kernel.calls.stream_write_begin(this.handle, data.length - offset, 0, offset > 0 ? 1 : 0);
+      if (n === -EAGAIN || n === -EINTR) {
+        this.writeBusy = n === -EINTR;
+        return 0;
+      }
+      if (n < 0) return kernelError(n, { syscall: 'write', object: this.objectName });
+      // The object stays locked until stream_io_end: copy the bytes into the span first.
+      const { cells, bytes } = this.kernel;
+      const span = this.kernel.scratch >>> 2;
+      try {
+        const first = cells[span + RingSpan.SPAN_FIRST / 4]!;
+        const firstLength = cells[span + RingSpan.SPAN_FIRST_LENGTH / 4]!;
+        bytes.set(offset === 0 && firstLength === data.length ? data : data.subarray(offset, offset + firstLength), first);
+        if (firstLength < n) bytes.set(data.subarray(offset + firstLength, offset + n), cells[span + RingSpan.SPAN_SECOND / 4]!);
+      } finally {
+        this.kernel.calls.stream_io_end(this.handle);
+      }
+      return n;
+    }
     const { scratch, bytes } = this.kernel;
     let written = 0;
-    this.writeBusy = false;
     while (offset + written < data.length) {
       const rest = data.length - offset - written;
       const chunk = Math.min(rest, Layout.SCRATCH_BYTES);
@@ -312,15 +427,16 @@ export class KernelStream implements KernelObject {
     let busy = false;
     while (this.reads.length > 0) {
       const pending = this.reads[0]!;
-      const result = this.tryRead(pending.maxBytes);
-      if (result === EAGAIN || result === EINTR) {
-        busy = result === EINTR;
+      const result = this.tryRead(pending.maxBytes, pending.into);
+      if (result === -EAGAIN || result === -EINTR) {
+        busy = result === -EINTR;
         break;
       }
       this.reads.shift();
       pending.stopWatching();
+      this.readSpin.parked(pending.startedAt);
       if (result instanceof Error) pending.reject(result);
-      else pending.resolve(result as Uint8Array | null);
+      else pending.resolve(result);
     }
     while (this.writes.length > 0 && !this.closed) {
       const pending = this.writes[0]!;
@@ -338,6 +454,7 @@ export class KernelStream implements KernelObject {
       }
       this.writes.shift();
       pending.stopWatching();
+      this.writeSpin.parked(pending.startedAt);
       pending.resolve(pending.written);
     }
     if (this.reads.length === 0 && this.writes.length === 0) return;
