@@ -6,7 +6,7 @@
 // Object entry (OBJECT_BYTES):
 //
 //   +0   ┌────────────────────────┐
-//        │ i32 kind               │ 0 free, KIND_PIPE, KIND_DUPLEX, KIND_FIFO
+//        │ i32 kind               │ 0 free, KIND_PIPE, KIND_DUPLEX, KIND_FIFO, KIND_SEM_SET, ...
 //   +4   │ i32 lock               │ the object's lock (lock.ts): guards everything below
 //   +8   │ i32 seq                │ THE WAIT CELL: bumped and notified on every state change
 //   +12  │ i32 refs               │ handles on it, + 1 while its name is linked
@@ -47,6 +47,10 @@ export const OBJ_SERIAL: u32 = 108;
 export const KIND_PIPE: i32 = 1;
 export const KIND_DUPLEX: i32 = 2;
 export const KIND_FIFO: i32 = 3;
+/** A System V semaphore set (semaphore.ts). */
+export const KIND_SEM_SET: i32 = 6;
+/** A POSIX named semaphore (posix-semaphore.ts). */
+export const KIND_POSIX_SEM: i32 = 7;
 export const FLAG_LINKED: i32 = 1;
 
 /** Handle ends (handle.ts): which way a handle uses its object. */

@@ -9,7 +9,8 @@
 //   +8  │ u32 scratch bytes   │ paths pass through it, so threads never share a buffer
 //   +12 │ u32 uid             │ the emulated identity permission checks use (ipc_perm,
 //   +16 │ u32 gid             │ mode bits); uid 0 passes every check, as root does
-//   +20 │ reserved            │
+//   +20 │ i32 pid             │ what GETPID reports for this thread: its worker threadId
+//   +24 │ reserved            │
 //   +32 └─────────────────────┘
 import { alloc, free } from './alloc';
 import { EAGAIN, EINTR, EINVAL, ENOMEM } from './errno';
@@ -21,6 +22,7 @@ export const OWNER_SCRATCH: u32 = 4;
 export const OWNER_SCRATCH_BYTES: u32 = 8;
 export const OWNER_UID: u32 = 12;
 export const OWNER_GID: u32 = 16;
+export const OWNER_PID: u32 = 20;
 export const OWNER_LIVE: i32 = 1;
 /** Entries in the owner table: live threads (and workers starting) at once. */
 export const OWNERS_MAX: u32 = 1024;
@@ -50,6 +52,7 @@ export function ownerCreate(scratchBytes: u32): i32 {
     store<u32>(entry + OWNER_SCRATCH_BYTES, scratchBytes);
     store<u32>(entry + OWNER_UID, 0);
     store<u32>(entry + OWNER_GID, 0);
+    store<i32>(entry + OWNER_PID, 0);
     store<i32>(entry + OWNER_STATE, OWNER_LIVE);
     result = <i32>i + 1;
     break;
@@ -83,4 +86,16 @@ export function ownerUid(owner: i32): u32 {
 /** The emulated group id of `owner` (a valid one). */
 export function ownerGid(owner: i32): u32 {
   return load<u32>(ownerAt(owner) + OWNER_GID);
+}
+
+/** Sets the pid of `owner` (a worker sets its own threadId at start): 0, or -EINVAL for an unknown owner. */
+export function ownerSetPid(owner: i32, pid: i32): i32 {
+  if (!ownerValid(owner)) return -EINVAL;
+  store<i32>(ownerAt(owner) + OWNER_PID, pid);
+  return 0;
+}
+
+/** The pid of `owner` (a valid one): its worker's threadId, 0 for the thread that made the kernel. */
+export function ownerPid(owner: i32): i32 {
+  return owner == 0 ? 0 : load<i32>(ownerAt(owner) + OWNER_PID);
 }

@@ -10,8 +10,6 @@ import {
   type MessageQueues,
   type NetworkSockets,
   type PosixMessageQueues,
-  type PosixSemaphores,
-  type Semaphores,
   type SharedMemory,
   type UnixSockets,
 } from '@ipcx/core';
@@ -19,7 +17,9 @@ import { WorkerFifos } from './fifo.js';
 import { Kernel } from './kernel.js';
 import { DEFAULT_MEMORY_BYTES, Layout, MAX_MEMORY_BYTES } from './layout.js';
 import { WorkerPipes } from './pipe.js';
+import { WorkerPosixSemaphores } from './posix-semaphore.js';
 import { WorkerProcesses } from './process.js';
+import { WorkerSemaphores, semaphoreSetsIn } from './semaphore.js';
 
 /** Options of {@link createWorkerBackend}. */
 export interface WorkerBackendOptions {
@@ -32,7 +32,8 @@ export interface WorkerBackendOptions {
 }
 
 /**
- * What the worker backend implements: pipes, duplex pipes and FIFOs so far.
+ * What the worker backend implements: pipes, duplex pipes, FIFOs, System V semaphore sets and
+ * POSIX named semaphores so far (unnamed POSIX semaphores come with shared memory).
  *
  * Features it lacks, and why:
  * - `host-interop`: its objects live inside one process's memory; shell tools, C and Python
@@ -40,16 +41,16 @@ export interface WorkerBackendOptions {
  * - `os-processes`: its children are worker threads, not OS processes; they cannot receive signals.
  * - `abstract-sockets`, `network`: no sockets yet (and network sockets would be the host's own).
  */
-export const workerCapabilities: Capabilities = capabilities([Primitive.pipe, Primitive.duplexPipe, Primitive.fifo], []);
+export const workerCapabilities: Capabilities = capabilities([Primitive.pipe, Primitive.duplexPipe, Primitive.fifo, Primitive.semaphore, Primitive.posixSemaphore], []);
 
 // Primitives not emulated yet: their suites are skipped by capabilities, and nothing calls these.
-const notYet = {} as MessageQueues & PosixMessageQueues & Semaphores & PosixSemaphores & SharedMemory & UnixSockets & NetworkSockets;
+const notYet = {} as MessageQueues & PosixMessageQueues & SharedMemory & UnixSockets & NetworkSockets;
 
 /** The backend over an existing kernel (a worker child's, or one made by {@link createWorkerBackend}). */
 export function backendOver(kernel: Kernel): IpcBackend {
   const diagnostics: Diagnostics = {
     openObjects: () => [...kernel.open].map((object) => object.describe()),
-    kernelObjects: async () => kernel.namedObjects(),
+    kernelObjects: async () => [...kernel.namedObjects(), ...semaphoreSetsIn(kernel)],
   };
   return {
     name: 'worker',
@@ -58,8 +59,8 @@ export function backendOver(kernel: Kernel): IpcBackend {
     fifos: new WorkerFifos(kernel),
     messageQueues: notYet,
     posixMessageQueues: notYet,
-    semaphores: notYet,
-    posixSemaphores: notYet,
+    semaphores: new WorkerSemaphores(kernel),
+    posixSemaphores: new WorkerPosixSemaphores(kernel),
     sharedMemory: notYet,
     unixSockets: notYet,
     networkSockets: notYet,

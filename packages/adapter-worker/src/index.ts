@@ -3,3 +3,5 @@ export { workerIpc } from './module.js';
 export { WorkerDuplexPipe, WorkerPipeReader, WorkerPipeWriter, WorkerPipes } from './pipe.js';
 export { WorkerFifoReader, WorkerFifoWriter, WorkerFifos } from './fifo.js';
 export { WorkerProcesses } from './process.js';
+export { WorkerSemaphoreSet, WorkerSemaphores } from './semaphore.js';
+export { WorkerPosixSemaphore, WorkerPosixSemaphores } from './posix-semaphore.js';
