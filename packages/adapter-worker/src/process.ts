@@ -40,9 +40,12 @@ function entryUrl(entry: string | URL): string {
 /** A running worker child. */
 class WorkerChildProcess implements ChildProcess {
   readonly exited: Promise<ExitStatus>;
+  /** The worker's threadId, kept: Node reports -1 once the worker has ended. */
+  readonly pid: number;
   private ended = false;
 
   constructor(private readonly worker: Worker, reap: () => Promise<void>) {
+    this.pid = worker.threadId;
     // An uncaught error ends the worker with code 1; the 'exit' event below reports it.
     worker.on('error', () => {});
     this.exited = new Promise((resolve) => {
@@ -54,11 +57,6 @@ class WorkerChildProcess implements ChildProcess {
           .then(() => resolve({ code, signal: null }));
       });
     });
-  }
-
-  /** The worker's thread id. */
-  get pid(): number {
-    return this.worker.threadId;
   }
 
   /** Terminates the worker (whatever the signal: a thread has none); false if it had ended. Its ends are released on exit. */

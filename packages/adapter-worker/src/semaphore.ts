@@ -44,7 +44,7 @@ import { wakeCell, waitForChange, watchCancellation, type CancelReason } from '.
 const KIND = 'sysv-semaphore-set';
 const MAX_ID = 0x7fffffff;
 const MAX_UID = 0xfffffffe;
-const { EAGAIN } = KernelErrno;
+const { EAGAIN, EINTR } = KernelErrno;
 const { CANCELLED, STILL_WAITING, SEM_OP_BYTES, SEM_OP_NOWAIT, SEM_OP_UNDO, W_STATUS, KEEP } = SemaphoreLayout;
 
 /** The kernel's clock for otime/ctime: seconds since the epoch. */
@@ -240,16 +240,21 @@ export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
     return kernel.calls.sem_op(this.id, kernel.scratch, operations.length, wait ? 1 : 0, now());
   }
 
-  private async apply(operations: CheckedSemaphoreOperation[], nowait: boolean, timeoutMs: number, options: SemaphoreOperateOptions | undefined): Promise<void> {
+  private apply(operations: CheckedSemaphoreOperation[], nowait: boolean, timeoutMs: number, options: SemaphoreOperateOptions | undefined): Promise<void> {
     // A zero timeout is semtimedop's immediate EAGAIN: try once without queueing.
     const wait = !nowait && timeoutMs !== 0;
-    const result = await this.kernel.callAsync(() => (this.isClosed ? -KernelErrno.EBADF : this.semop(operations, wait)));
-    if (result === 0) return;
-    if (result < 0) {
+    const settle = (result: number): Promise<void> => {
+      if (result === 0) return Promise.resolve();
       if (result === -KernelErrno.EBADF) throw closedError(this.objectName, 'semop');
-      throw kernelError(result, { syscall: result === -EAGAIN && timeoutMs !== Infinity && !nowait ? 'semtimedop' : 'semop', object: this.objectName });
-    }
-    return this.waitFor(result, timeoutMs, options);
+      if (result < 0) {
+        throw kernelError(result, { syscall: result === -EAGAIN && timeoutMs !== Infinity && !nowait ? 'semtimedop' : 'semop', object: this.objectName });
+      }
+      return this.waitFor(result, timeoutMs, options);
+    };
+    // On the calling thread first; only a busy kernel (-EINTR) defers the call to later tasks.
+    const result = this.semop(operations, wait);
+    if (result !== -EINTR) return settle(result);
+    return this.kernel.callAsync(() => (this.isClosed ? -KernelErrno.EBADF : this.semop(operations, wait))).then(settle);
   }
 
   /** Sleeps on the queued call's status cell until it completes or is cancelled. */
@@ -283,6 +288,8 @@ export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
       };
       const stopWatching = watchCancellation(options, timeoutMs, (reason) => pending.cancel(reason));
       this.pending.add(pending);
+      // Closed while the call was on its way here (a busy kernel deferred it).
+      if (this.isClosed) pending.cancel('close');
       const sleep = (): void => {
         if (finishing) return;
         if (Atomics.load(kernel.cells, cell >>> 2) === 0) {
