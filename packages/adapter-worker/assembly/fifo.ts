@@ -134,7 +134,11 @@ export function fifoOpen(path: usize, len: u32, write: bool, nowait: bool): i32 
       store<i32>(object + OBJ_REFS, load<i32>(object + OBJ_REFS) + 1);
       const mine = write ? OBJ_WRITE_OPENS : OBJ_READ_OPENS;
       store<u32>(object + mine, load<u32>(object + mine) + 1);
-      setSecondResult(load<i32>(object + (write ? OBJ_READ_OPENS : OBJ_WRITE_OPENS)));
+      // If the other side is open now, this open is complete even if that side closes before the
+      // caller looks again (fifoOpenReady): a snapshot one behind the counter says so.
+      const otherOpens = load<i32>(object + (write ? OBJ_READ_OPENS : OBJ_WRITE_OPENS));
+      const otherPresent = load<i32>(ring + (write ? RING_READERS : RING_WRITERS)) > 0;
+      setSecondResult(otherPresent ? otherOpens - 1 : otherOpens);
       objectChanged(object);
       result = handle;
     }
