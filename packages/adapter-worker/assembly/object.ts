@@ -6,7 +6,8 @@
 // Object entry (OBJECT_BYTES):
 //
 //   +0   ┌────────────────────────┐
-//        │ i32 kind               │ 0 free, KIND_PIPE, KIND_DUPLEX, KIND_FIFO, KIND_SOCKET, KIND_SOCKET_FILE
+//        │ i32 kind               │ 0 free, KIND_PIPE, KIND_DUPLEX, KIND_FIFO, KIND_SEM_SET, KIND_POSIX_SEM,
+//        │                        │ KIND_SOCKET, KIND_SOCKET_FILE, KIND_SHM, KIND_POSIX_SHM, KIND_SHM_FILE
 //   +4   │ i32 lock               │ the object's lock (lock.ts): guards everything below
 //   +8   │ i32 seq                │ THE WAIT CELL: bumped and notified on every state change
 //   +12  │ i32 refs               │ handles on it, + 1 while its name is linked
@@ -50,6 +51,10 @@ export const OBJ_RECORD: u32 = 112;
 export const KIND_PIPE: i32 = 1;
 export const KIND_DUPLEX: i32 = 2;
 export const KIND_FIFO: i32 = 3;
+/** A System V semaphore set (semaphore.ts). */
+export const KIND_SEM_SET: i32 = 6;
+/** A POSIX named semaphore (posix-semaphore.ts). */
+export const KIND_POSIX_SEM: i32 = 7;
 /** A Unix socket endpoint (socket.ts). */
 export const KIND_SOCKET: i32 = 8;
 /** A path a Unix socket was bound to: the socket file, which outlives its socket until unlinked. */

@@ -9,8 +9,8 @@
 //   +8  │ u32 scratch bytes   │ paths pass through it, so threads never share a buffer
 //   +12 │ u32 uid             │ the emulated identity permission checks use (ipc_perm,
 //   +16 │ u32 gid             │ mode bits); uid 0 passes every check, as root does
-//   +20 │ u32 pid             │ the emulated process id (SO_PEERCRED): the host's pid for the
-//   +24 │ reserved            │ first thread, a worker's thread id for a child
+//   +20 │ u32 pid             │ the emulated process id (SO_PEERCRED, GETPID, lpid): the host's
+//   +24 │ reserved            │ pid for the first thread, a worker's thread id for a child
 //   +32 └─────────────────────┘
 import { alloc, free } from './alloc';
 import { EAGAIN, EINTR, EINVAL, ENOMEM } from './errno';
@@ -113,4 +113,9 @@ export function ownerGrowScratch(owner: i32, bytes: u32): i32 {
   }
   kernelUnlock();
   return scratch == 0 ? -ENOMEM : <i32>scratch;
+}
+
+/** The pid of `owner` (a valid one): the host's pid for the first thread, a worker's threadId. */
+export function ownerPid(owner: i32): i32 {
+  return owner == 0 ? 0 : load<i32>(ownerAt(owner) + OWNER_PID);
 }

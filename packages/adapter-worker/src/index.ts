@@ -12,3 +12,5 @@ export {
   WorkerUnixStreamSocket,
 } from './socket.js';
 export { WorkerFileMapping, WorkerPosixSegment, WorkerSegment, WorkerSharedMemory, WorkerSysvSegment } from './shared-memory.js';
+export { WorkerSemaphoreSet, WorkerSemaphores } from './semaphore.js';
+export { WorkerPosixSemaphore, WorkerPosixSemaphores } from './posix-semaphore.js';

@@ -14,6 +14,7 @@ export interface KernelExports {
   owner_create(scratchBytes: number): number;
   owner_release(owner: number): number;
   owner_set_identity(owner: number, uid: number, gid: number): number;
+  owner_set_pid(owner: number, pid: number): number;
   current_uid(): number;
   current_gid(): number;
   scratch(): number;
@@ -78,6 +79,23 @@ export interface KernelExports {
   shm_notify(handle: number, index: number, count: number): number;
   shm_next(after: number): number;
   shm_describe(id: number, dst: number, max: number): number;
+  sem_get(key: number, nsems: number, create: number, exclusive: number, mode: number, now: number): number;
+  sem_op(id: number, ops: number, nops: number, wait: number, now: number): number;
+  sem_wait_end(token: number): number;
+  sem_wait_cancel(token: number): number;
+  sem_ctl_get(id: number, index: number, which: number): number;
+  sem_set_value(id: number, index: number, value: number, now: number): number;
+  sem_get_all(id: number, dst: number): number;
+  sem_set_all(id: number, src: number, count: number, now: number): number;
+  sem_stat(id: number, dst: number): number;
+  sem_set_attributes(id: number, mode: number, uid: number, gid: number, now: number): number;
+  sem_remove(id: number): number;
+  sem_list(after: number, dst: number): number;
+  psem_open(name: number, len: number, create: number, exclusive: number, mode: number, initial: number): number;
+  psem_unlink(name: number, len: number): number;
+  psem_try_wait(handle: number): number;
+  psem_post(handle: number): number;
+  psem_value(handle: number): number;
 }
 
 /** An open object of this thread (for diagnostics and for closing what a child left open). */
@@ -271,17 +289,19 @@ export class Kernel {
     }
   }
 
-  /** Live named objects in the kernel: FIFO paths, socket paths and abstract socket names (later keys and POSIX names). */
+  /** Live named objects in the kernel: FIFO paths, socket paths and abstract socket names, POSIX semaphore names. System V keys are listed by their primitives. */
   namedObjects(): string[] {
     const found: string[] = [];
     for (let id = this.calls.object_next_linked(0); id > 0; id = this.calls.object_next_linked(id)) {
       const length = this.call(() => this.calls.object_name(id, this.scratch, Layout.NAME_MAX_BYTES));
       if (length <= 0) continue;
       const kind = this.calls.object_kind(id);
+      if (kind === Kind.KIND_SEM_SET) continue;
       const name = this.getString(this.scratch, length);
       if (kind === Kind.KIND_FIFO) found.push(`fifo '${name}'`);
       else if (kind === Kind.KIND_SOCKET_FILE) found.push(`socket '${name}'`);
       else if (kind === Kind.KIND_SOCKET) found.push(`socket @${name.slice(1)}`);
+      else if (kind === Kind.KIND_POSIX_SEM) found.push(`posix semaphore '/${name}'`);
       else found.push(`object ${id} '${name}'`);
     }
     return found;

@@ -31,7 +31,7 @@ export const Layout = {
 } as const;
 
 /** Object kinds (object entry `kind`). */
-export const Kind = { KIND_PIPE: 1, KIND_DUPLEX: 2, KIND_FIFO: 3, KIND_SOCKET: 8, KIND_SOCKET_FILE: 9, KIND_SHM: 20, KIND_POSIX_SHM: 21, KIND_SHM_FILE: 22 } as const;
+export const Kind = { KIND_PIPE: 1, KIND_DUPLEX: 2, KIND_FIFO: 3, KIND_SEM_SET: 6, KIND_POSIX_SEM: 7, KIND_SOCKET: 8, KIND_SOCKET_FILE: 9, KIND_SHM: 20, KIND_POSIX_SHM: 21, KIND_SHM_FILE: 22 } as const;
 
 /**
  * Shared memory (assembly/shared-memory.ts draws the segment and waiter records): mapping ends,
@@ -132,6 +132,32 @@ export const KernelErrno = {
   EADDRINUSE: 98,
   ECONNREFUSED: 111,
   ENOTCONN: 107,
+} as const;
+
+/**
+ * System V semaphore sets and POSIX semaphores (assembly/semaphore.ts, assembly/posix-semaphore.ts
+ * draw their records). TypeScript writes operation lists to its scratch buffer
+ * (`SEM_OP_BYTES` each: i32 index, i32 delta, i32 flags) and waits on a queued call's status cell
+ * (`W_STATUS` inside the waiter record whose address `sem_op` returns).
+ */
+export const SemaphoreLayout = {
+  SEMVMX: 32767,
+  SEMOPM: 500,
+  SEMMSL: 32000,
+  SEM_OP_BYTES: 12,
+  SEM_OP_NOWAIT: 1,
+  SEM_OP_UNDO: 2,
+  W_STATUS: 16,
+  CANCELLED: 1,
+  STILL_WAITING: 1,
+  GET_VALUE: 0,
+  GET_NCNT: 1,
+  GET_ZCNT: 2,
+  GET_PID: 3,
+  SEM_STAT_BYTES: 36,
+  /** u32 0xffffffff in the kernel: "keep this field" for `sem_set_attributes`. */
+  KEEP: -1,
+  SEM_VALUE_MAX: 2147483647,
 } as const;
 
 /** Default size of a kernel's memory. */
