@@ -7,9 +7,7 @@ import {
   type Capabilities,
   type Diagnostics,
   type IpcBackend,
-  type MessageQueues,
   type NetworkSockets,
-  type PosixMessageQueues,
   type PosixSemaphores,
   type Semaphores,
   type SharedMemory,
@@ -18,7 +16,9 @@ import {
 import { WorkerFifos } from './fifo.js';
 import { Kernel } from './kernel.js';
 import { DEFAULT_MEMORY_BYTES, Layout, MAX_MEMORY_BYTES } from './layout.js';
+import { WorkerMessageQueues } from './message-queue.js';
 import { WorkerPipes } from './pipe.js';
+import { WorkerPosixMessageQueues } from './posix-message-queue.js';
 import { WorkerProcesses } from './process.js';
 
 /** Options of {@link createWorkerBackend}. */
@@ -32,7 +32,7 @@ export interface WorkerBackendOptions {
 }
 
 /**
- * What the worker backend implements: pipes, duplex pipes and FIFOs so far.
+ * What the worker backend implements: pipes, duplex pipes, FIFOs, System V and POSIX message queues so far.
  *
  * Features it lacks, and why:
  * - `host-interop`: its objects live inside one process's memory; shell tools, C and Python
@@ -40,10 +40,13 @@ export interface WorkerBackendOptions {
  * - `os-processes`: its children are worker threads, not OS processes; they cannot receive signals.
  * - `abstract-sockets`, `network`: no sockets yet (and network sockets would be the host's own).
  */
-export const workerCapabilities: Capabilities = capabilities([Primitive.pipe, Primitive.duplexPipe, Primitive.fifo], []);
+export const workerCapabilities: Capabilities = capabilities(
+  [Primitive.pipe, Primitive.duplexPipe, Primitive.fifo, Primitive.messageQueue, Primitive.posixMessageQueue],
+  [],
+);
 
 // Primitives not emulated yet: their suites are skipped by capabilities, and nothing calls these.
-const notYet = {} as MessageQueues & PosixMessageQueues & Semaphores & PosixSemaphores & SharedMemory & UnixSockets & NetworkSockets;
+const notYet = {} as Semaphores & PosixSemaphores & SharedMemory & UnixSockets & NetworkSockets;
 
 /** The backend over an existing kernel (a worker child's, or one made by {@link createWorkerBackend}). */
 export function backendOver(kernel: Kernel): IpcBackend {
@@ -56,8 +59,8 @@ export function backendOver(kernel: Kernel): IpcBackend {
     capabilities: workerCapabilities,
     pipes: new WorkerPipes(kernel),
     fifos: new WorkerFifos(kernel),
-    messageQueues: notYet,
-    posixMessageQueues: notYet,
+    messageQueues: new WorkerMessageQueues(kernel),
+    posixMessageQueues: new WorkerPosixMessageQueues(kernel),
     semaphores: notYet,
     posixSemaphores: notYet,
     sharedMemory: notYet,

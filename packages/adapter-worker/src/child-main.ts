@@ -3,7 +3,7 @@
  * args, runs the entry module's default export through core, closes what it left open and exits
  * (0, or 1 if it threw). The parent reaps whatever is still open when the thread ends.
  */
-import { workerData } from 'node:worker_threads';
+import { threadId, workerData } from 'node:worker_threads';
 import { runChildMain, unpackTransferables } from '@ipcx/core';
 import { backendOver } from './backend.js';
 import { Kernel } from './kernel.js';
@@ -11,6 +11,9 @@ import type { ChildSpec } from './process.js';
 
 const spec = workerData as ChildSpec;
 const kernel = Kernel.attach(spec.module, spec.memory, spec.owner, spec.kernel);
+// This worker's emulated pid is its threadId, which the parent reports as ChildProcess.pid; set
+// before anything runs here, so every message this thread sends or takes records it.
+kernel.calls.owner_set_pid(spec.owner, threadId);
 
 let code = 0;
 try {
