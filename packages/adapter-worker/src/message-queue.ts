@@ -37,7 +37,7 @@ import {
 } from '@ipcx/core';
 import { kernelError, registerDescriber, registerReviver, type Kernel, type KernelObject } from './kernel.js';
 import { KernelErrno, Kind, Layout, MsgLayout } from './layout.js';
-import { BUSY, cancellationError, waitForChange, wakeCell, watchCancellation } from './wait.js';
+import { BUSY, cancellationError, waitForChange, wakeCell, watchCancellation, type CancelReason } from './wait.js';
 
 const { EAGAIN, EINTR, EINVAL, ENOMSG, EIDRM } = KernelErrno;
 const TRANSFER_KIND = 'sysv-message-queue';
@@ -49,13 +49,13 @@ export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
 
-/** Who to tell when a handle closes under a pending operation. */
-export type Closers = Set<(error: Error) => void>;
+/** The pending operations of one handle: calling one ends it with `EBADF` (the handle closed under it). */
+export type Closers = Set<() => void>;
 
 /**
  * Calls `attempt` until it returns a value (not `undefined`, which means "not yet", nor
  * {@link BUSY}, "kernel locked"), sleeping on the wait cell at `cell` in between; `options` and
- * `timeoutMs` cancel it, and so does a closer called from `closers`. `onSettled` runs once, however
+ * `timeoutMs` cancel it, and so does calling its entry in `closers` (`EBADF`). `onSettled` runs once, however
  * it ends, before the promise settles. An error thrown by `attempt` rejects.
  */
 export function waitOnCell<T>(
@@ -74,18 +74,19 @@ export function waitOnCell<T>(
       if (done) return;
       done = true;
       stop();
-      closers.delete(close);
+      closers.delete(closed);
       onSettled?.();
       if (error === undefined) resolve(value as T);
       else reject(error);
     };
-    const close = (error: Error): void => {
-      settle(error);
+    const cancel = (reason: CancelReason): void => {
+      settle(cancellationError(reason, options, details));
       // End this operation's own sleep (others on the cell see a spurious wakeup and sleep again).
       wakeCell(kernel, cell);
     };
-    const stop = watchCancellation(options, timeoutMs, (reason) => close(cancellationError(reason, options, details)));
-    closers.add(close);
+    const closed = (): void => cancel('close');
+    const stop = watchCancellation(options, timeoutMs, cancel);
+    closers.add(closed);
     const step = (): void => {
       if (done) return;
       // Read the cell before trying: a change after this load ends the sleep below at once.
@@ -152,7 +153,8 @@ export class WorkerMessageQueue implements MessageQueue, KernelObject {
       this.checkOpen('msgsnd');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       if (this.sendOrder.length === 0) {
-        const result = this.trySend(type, bytes);
+        // A busy kernel lock is retried a few times here; still busy, a blocking send waits for it.
+        const result = this.kernel.call(() => this.trySend(type, bytes));
         if (result === 0) return Promise.resolve();
         if ((result !== -EAGAIN && result !== -EINTR) || nowait) throw this.error(result === -EINTR ? -EAGAIN : result, 'msgsnd');
       } else if (nowait) {
@@ -199,7 +201,8 @@ export class WorkerMessageQueue implements MessageQueue, KernelObject {
       const flags = (checked.except ? MsgLayout.MSG_RECEIVE_EXCEPT : 0) | (checked.noError ? MsgLayout.MSG_RECEIVE_NOERROR : 0);
       // Every message fits in the scratch buffer (msgmax), so a larger maxBytes changes nothing.
       const maxBytes = Math.min(checked.maxBytes ?? MsgLayout.MSGMAX, Layout.SCRATCH_BYTES - PAYLOAD_OFFSET);
-      const first = this.tryReceive(checked.type, flags, maxBytes);
+      let first = this.tryReceive(checked.type, flags, maxBytes);
+      for (let tries = 0; first === -EINTR && tries < 4; tries++) first = this.tryReceive(checked.type, flags, maxBytes);
       if (typeof first !== 'number') return Promise.resolve(first);
       if ((first !== -ENOMSG && first !== -EINTR) || checked.nowait) throw this.error(first === -EINTR ? -ENOMSG : first, 'msgrcv');
       return waitOnCell<Message>(
@@ -271,7 +274,7 @@ export class WorkerMessageQueue implements MessageQueue, KernelObject {
     if (this.isClosed) return;
     this.isClosed = true;
     this.kernel.untrack(this);
-    for (const close of [...this.closers]) close(closedError(this.objectName, 'msgrcv'));
+    for (const closed of [...this.closers]) closed();
   }
 
   /** Closes the handle (`await using`); the queue stays. */

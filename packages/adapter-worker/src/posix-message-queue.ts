@@ -88,7 +88,8 @@ export class WorkerPosixMessageQueue implements PosixMessageQueue, KernelObject 
       if (this.closed) throw closedError(this.objectName, 'mq_send');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       if (this.sendOrder.length === 0) {
-        const result = this.trySend(bytes, priority);
+        // A busy kernel lock is retried a few times here; still busy, a blocking send waits for it.
+        const result = this.kernel.call(() => this.trySend(bytes, priority));
         if (result === 0) return Promise.resolve();
         if ((result !== -EAGAIN && result !== -EINTR) || nowait) throw this.error(result === -EINTR ? -EAGAIN : result, 'mq_send');
       } else if (nowait) {
@@ -114,7 +115,8 @@ export class WorkerPosixMessageQueue implements PosixMessageQueue, KernelObject 
       if (this.closed) throw closedError(this.objectName, 'mq_receive');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       if (this.receiveOrder.length === 0) {
-        const result = this.tryReceive();
+        let result = this.tryReceive();
+        for (let tries = 0; result === -EINTR && tries < 4; tries++) result = this.tryReceive();
         if (typeof result !== 'number') return Promise.resolve(result);
         if ((result !== -EAGAIN && result !== -EINTR) || nowait) throw this.error(result === -EINTR ? -EAGAIN : result, 'mq_receive');
       } else if (nowait) {
@@ -152,7 +154,7 @@ export class WorkerPosixMessageQueue implements PosixMessageQueue, KernelObject 
     if (this.closed) return;
     const handle = this.handle;
     this.handle = 0;
-    for (const close of [...this.closers]) close(closedError(this.objectName, 'mq_receive'));
+    for (const closed of [...this.closers]) closed();
     this.kernel.untrack(this);
     await this.kernel.callAsync(() => this.kernel.calls.handle_close(handle));
   }
@@ -228,25 +230,26 @@ export class WorkerPosixMessageQueue implements PosixMessageQueue, KernelObject 
   }
 }
 
-/** Opens `name` with checked options (never waits): the handle, or throws the IpcError of `mq_open`. */
-function openQueue(kernel: Kernel, name: string, options: CheckedPosixQueueOpenOptions): WorkerPosixMessageQueue {
-  const { calls } = kernel;
-  const handle = kernel.call(() => {
-    const length = kernel.putString(name);
-    if (length < 0) return -ENAMETOOLONG;
-    return calls.pmq_open(
-      kernel.scratch,
-      length,
-      ACCESS_CODES[options.access],
-      options.create ? 1 : 0,
-      options.exclusive ? 1 : 0,
-      options.mode,
-      options.maxMessages ?? -1,
-      options.messageSize ?? -1,
-    );
-  });
-  if (handle < 0) throw kernelError(handle === -EINTR ? -KernelErrno.EAGAIN : handle, { syscall: 'mq_open', path: name });
-  return new WorkerPosixMessageQueue(kernel, handle, name, options.access);
+/** One `mq_open` of `name` with checked options (never waits): the handle or -errno (-EINTR: kernel busy). */
+function openCall(kernel: Kernel, name: string, options: CheckedPosixQueueOpenOptions): number {
+  const length = kernel.putString(name);
+  if (length < 0) return -ENAMETOOLONG;
+  return kernel.calls.pmq_open(
+    kernel.scratch,
+    length,
+    ACCESS_CODES[options.access],
+    options.create ? 1 : 0,
+    options.exclusive ? 1 : 0,
+    options.mode,
+    options.maxMessages ?? -1,
+    options.messageSize ?? -1,
+  );
+}
+
+/** The queue object for the result of {@link openCall}, or throws its IpcError. */
+function opened(kernel: Kernel, handle: number, name: string, access: PosixMessageQueueAccess): WorkerPosixMessageQueue {
+  if (handle < 0) throw kernelError(handle, { syscall: 'mq_open', path: name });
+  return new WorkerPosixMessageQueue(kernel, handle, name, access);
 }
 
 /** The worker backend's {@link PosixMessageQueues} factory. */
@@ -264,14 +267,12 @@ export class WorkerPosixMessageQueues implements PosixMessageQueues {
     checkPosixQueueName(name);
     const checked = checkPosixQueueOpenOptions(options);
     // mq_attr carries both sizes or none: the one not given takes the system default.
-    if (checked.maxMessages !== undefined || checked.messageSize !== undefined) {
-      return openQueue(this.kernel, name, {
-        ...checked,
-        maxMessages: checked.maxMessages ?? PmqLayout.PMQ_MSG_DEFAULT,
-        messageSize: checked.messageSize ?? PmqLayout.PMQ_MSGSIZE_DEFAULT,
-      });
-    }
-    return openQueue(this.kernel, name, checked);
+    const sized =
+      checked.maxMessages === undefined && checked.messageSize === undefined
+        ? checked
+        : { ...checked, maxMessages: checked.maxMessages ?? PmqLayout.PMQ_MSG_DEFAULT, messageSize: checked.messageSize ?? PmqLayout.PMQ_MSGSIZE_DEFAULT };
+    const handle = await this.kernel.callAsync(() => openCall(this.kernel, name, sized));
+    return opened(this.kernel, handle, name, checked.access);
   }
 
   /** See {@link PosixMessageQueues.unlink} (`mq_unlink`): `ENOENT` if missing; `EPERM` for another user's queue (the mqueue root is sticky). */
@@ -288,7 +289,8 @@ export class WorkerPosixMessageQueues implements PosixMessageQueues {
 
 registerReviver(TRANSFER_KIND, (kernel, record) => {
   const { name, access } = record.data as { name: string; access: PosixMessageQueueAccess };
-  return openQueue(kernel, name, checkPosixQueueOpenOptions({ access }));
+  // Reviving is synchronous: a kernel still busy after a few tries is reported as EINTR.
+  return opened(kernel, kernel.call(() => openCall(kernel, name, checkPosixQueueOpenOptions({ access }))), name, access);
 });
 
 registerDescriber(Kind.KIND_PMQ, (kernel, id) => {
