@@ -229,12 +229,25 @@ export class WorkerMessageQueue implements MessageQueue, KernelObject {
   async stat(): Promise<MessageQueueStat> {
     this.checkOpen('msgctl');
     const { kernel } = this;
-    const result = await kernel.callAsync(() => kernel.calls.msg_stat(this.id, kernel.scratch));
-    if (result < 0) throw this.error(result, 'msgctl');
-    const field = (offset: number) => this.view.getUint32(kernel.scratch + offset, true);
+    let stat: MessageQueueStat | undefined;
+    // The record is read in the same synchronous step that wrote it: once this thread awaits,
+    // another of its operations may reuse the scratch buffer.
+    const result = await kernel.callAsync(() => {
+      const status = kernel.calls.msg_stat(this.id, kernel.scratch);
+      if (status === 0) stat = this.readStat();
+      return status;
+    });
+    if (result < 0 || stat === undefined) throw this.error(result, 'msgctl');
+    return stat;
+  }
+
+  /** The stat record msg_stat left in the scratch buffer. */
+  private readStat(): MessageQueueStat {
+    const at = this.kernel.scratch;
+    const field = (offset: number) => this.view.getUint32(at + offset, true);
     return {
       perm: {
-        key: this.view.getInt32(kernel.scratch + MsgLayout.MSG_STAT_KEY, true),
+        key: this.view.getInt32(at + MsgLayout.MSG_STAT_KEY, true),
         uid: field(MsgLayout.MSG_STAT_UID),
         gid: field(MsgLayout.MSG_STAT_GID),
         cuid: field(MsgLayout.MSG_STAT_CUID),
