@@ -134,7 +134,11 @@ export function fifoOpen(path: usize, len: u32, write: bool, nowait: bool): i32 
       store<i32>(object + OBJ_REFS, load<i32>(object + OBJ_REFS) + 1);
       const mine = write ? OBJ_WRITE_OPENS : OBJ_READ_OPENS;
       store<u32>(object + mine, load<u32>(object + mine) + 1);
-      setSecondResult(load<i32>(object + (write ? OBJ_READ_OPENS : OBJ_WRITE_OPENS)));
+      // The snapshot the open waits to see change. If the other side is open now, this open is
+      // complete (fifo_open waits only while it is absent): one less, so that the wait ends at once
+      // even if that side closes before this thread gets to check.
+      const otherOpen = load<i32>(ring + (write ? RING_READERS : RING_WRITERS)) > 0;
+      setSecondResult(load<i32>(object + (write ? OBJ_READ_OPENS : OBJ_WRITE_OPENS)) - (otherOpen ? 1 : 0));
       objectChanged(object);
       result = handle;
     }
