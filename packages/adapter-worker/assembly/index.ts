@@ -38,9 +38,52 @@ export { OWNER_BYTES, OWNERS_MAX } from './owner';
 export { HANDLE_BYTES } from './handle';
 export { KIND_SHM, KIND_POSIX_SHM, KIND_SHM_FILE } from './object';
 export { OBJECT_BYTES, OBJ_SEQ, KIND_PIPE, KIND_DUPLEX, KIND_FIFO, KIND_SEM_SET, KIND_POSIX_SEM, END_READ, END_WRITE, END_A, END_B, NAME_MAX_BYTES } from './object';
+export { KIND_MSG, KIND_PMQ, END_MQ_READ, END_MQ_WRITE } from './object';
 export { RING_BYTES, PIPE_BUF, RING_DEFAULT_CAPACITY, RING_MIN_CAPACITY, RING_MAX_CAPACITY } from './ring';
 export { DUPLEX_CAPACITY } from './pipe';
 export { EINTR, EAGAIN, EPIPE, EBADF, ENOMEM, ENOSPC, ENXIO, ENOENT, EEXIST } from './errno';
+export { E2BIG, EACCES, EMFILE, ENOMSG, EIDRM, EMSGSIZE, EINVAL, EPERM, ENAMETOOLONG } from './errno';
+export {
+  MSGMAX,
+  MSGMNB,
+  MSGMNI,
+  MSG_HEADER_BYTES,
+  MSG_RECEIVE_EXCEPT,
+  MSG_RECEIVE_NOERROR,
+  MSG_KEEP,
+  MSG_STAT_KEY,
+  MSG_STAT_UID,
+  MSG_STAT_GID,
+  MSG_STAT_CUID,
+  MSG_STAT_CGID,
+  MSG_STAT_MODE,
+  MSG_STAT_QBYTES,
+  MSG_STAT_QNUM,
+  MSG_STAT_CBYTES,
+  MSG_STAT_LSPID,
+  MSG_STAT_LRPID,
+  MSG_STAT_STIME,
+  MSG_STAT_RTIME,
+  MSG_STAT_CTIME,
+  MSG_STAT_BYTES,
+} from './message-queue';
+export {
+  PMQ_HEADER_BYTES,
+  PMQ_MSG_DEFAULT,
+  PMQ_MSGSIZE_DEFAULT,
+  PMQ_MSG_MAX,
+  PMQ_MSGSIZE_MAX,
+  PMQ_HARD_MSGMAX,
+  PMQ_HARD_MSGSIZEMAX,
+  PMQ_QUEUES_MAX,
+  PMQ_NAME_MAX,
+  PMQ_ACCESS_READ,
+  PMQ_ACCESS_WRITE,
+  PMQ_ACCESS_READWRITE,
+  PMQ_ATTR_MAXMSG,
+  PMQ_ATTR_MSGSIZE,
+  PMQ_ATTR_CURMSGS,
+} from './posix-message-queue';
 export { LOCK_SPINS } from './lock';
 
 export {
@@ -92,6 +135,26 @@ export {
   psemPost as psem_post,
   psemValue as psem_value,
 } from './posix-semaphore';
+export {
+  msgGet as msg_get,
+  msgSend as msg_send,
+  msgReceive as msg_receive,
+  msgStat as msg_stat,
+  msgSet as msg_set,
+  msgRemove as msg_remove,
+  msgWaitCell as msg_wait_cell,
+  msgDescribe as msg_describe,
+} from './message-queue';
+export {
+  pmqOpen as pmq_open,
+  pmqUnlink as pmq_unlink,
+  pmqSend as pmq_send,
+  pmqSendBlock as pmq_send_block,
+  pmqSendHeld as pmq_send_held,
+  pmqReceive as pmq_receive,
+  pmqRelease as pmq_release,
+  pmqAttr as pmq_attr,
+} from './posix-message-queue';
 export { currentUid as current_uid, currentGid as current_gid } from './permission';
 export {
   shmGet as shm_get,

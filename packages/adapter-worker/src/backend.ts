@@ -8,15 +8,14 @@ import {
   type Capabilities,
   type Diagnostics,
   type IpcBackend,
-  type MessageQueues,
-  type PosixMessageQueues,
-  type SharedMemory,
 } from '@ipcx/core';
 import { WorkerFifos } from './fifo.js';
 import { Kernel } from './kernel.js';
 import { DEFAULT_MEMORY_BYTES, Layout, MAX_MEMORY_BYTES } from './layout.js';
+import { WorkerMessageQueues } from './message-queue.js';
 import { WorkerPipes } from './pipe.js';
 import { WorkerPosixSemaphores } from './posix-semaphore.js';
+import { WorkerPosixMessageQueues } from './posix-message-queue.js';
 import { WorkerProcesses } from './process.js';
 import { WorkerNetworkSockets, WorkerUnixSockets } from './socket.js';
 import { WorkerSharedMemory, segmentObjects } from './shared-memory.js';
@@ -33,8 +32,9 @@ export interface WorkerBackendOptions {
 }
 
 /**
- * What the worker backend implements: pipes, duplex pipes, FIFOs, Unix sockets (with the
- * abstract namespace), shared memory, System V semaphore sets and POSIX semaphores so far.
+ * What the worker backend implements: every primitive but network sockets: pipes, duplex pipes,
+ * FIFOs, Unix sockets (with the abstract namespace), System V and POSIX message queues, shared
+ * memory, System V semaphore sets and POSIX semaphores.
  *
  * Missing, and why:
  * - `network-socket` (primitive) and `network` (feature): TCP and UDP exist to reach peers on
@@ -46,12 +46,19 @@ export interface WorkerBackendOptions {
  * - `os-processes`: its children are worker threads, not OS processes; they cannot receive signals.
  */
 export const workerCapabilities: Capabilities = capabilities(
-  [Primitive.pipe, Primitive.duplexPipe, Primitive.fifo, Primitive.unixSocket, Primitive.sharedMemory, Primitive.semaphore, Primitive.posixSemaphore],
+  [
+    Primitive.pipe,
+    Primitive.duplexPipe,
+    Primitive.fifo,
+    Primitive.unixSocket,
+    Primitive.messageQueue,
+    Primitive.posixMessageQueue,
+    Primitive.sharedMemory,
+    Primitive.semaphore,
+    Primitive.posixSemaphore,
+  ],
   [Feature.abstractSockets],
 );
-
-// Primitives not emulated yet: their suites are skipped by capabilities, and nothing calls these.
-const notYet = {} as MessageQueues & PosixMessageQueues;
 
 /** The backend over an existing kernel (a worker child's, or one made by {@link createWorkerBackend}). */
 export function backendOver(kernel: Kernel): IpcBackend {
@@ -64,8 +71,8 @@ export function backendOver(kernel: Kernel): IpcBackend {
     capabilities: workerCapabilities,
     pipes: new WorkerPipes(kernel),
     fifos: new WorkerFifos(kernel),
-    messageQueues: notYet,
-    posixMessageQueues: notYet,
+    messageQueues: new WorkerMessageQueues(kernel),
+    posixMessageQueues: new WorkerPosixMessageQueues(kernel),
     semaphores: new WorkerSemaphores(kernel),
     posixSemaphores: new WorkerPosixSemaphores(kernel),
     sharedMemory: new WorkerSharedMemory(kernel),

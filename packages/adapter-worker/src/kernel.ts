@@ -96,6 +96,22 @@ export interface KernelExports {
   psem_try_wait(handle: number): number;
   psem_post(handle: number): number;
   psem_value(handle: number): number;
+  msg_get(key: number, create: number, exclusive: number, mode: number, now: number): number;
+  msg_send(msqid: number, src: number, len: number, type: number, now: number): number;
+  msg_receive(msqid: number, dst: number, max: number, type: number, flags: number, now: number): number;
+  msg_stat(msqid: number, dst: number): number;
+  msg_set(msqid: number, qbytes: number, mode: number, uid: number, gid: number, now: number): number;
+  msg_remove(msqid: number): number;
+  msg_wait_cell(msqid: number): number;
+  msg_describe(id: number, dst: number): number;
+  pmq_open(name: number, len: number, access: number, create: number, exclusive: number, mode: number, maxmsg: number, msgsize: number): number;
+  pmq_unlink(name: number, len: number): number;
+  pmq_send(handle: number, src: number, len: number, priority: number): number;
+  pmq_send_block(handle: number, len: number, priority: number): number;
+  pmq_send_held(handle: number): number;
+  pmq_receive(handle: number, info: number): number;
+  pmq_release(): number;
+  pmq_attr(handle: number, field: number): number;
 }
 
 /** An open object of this thread (for diagnostics and for closing what a child left open). */
@@ -109,6 +125,19 @@ export interface KernelObject {
 export type Reviver = (kernel: Kernel, record: TransferRecord) => unknown;
 
 const revivers = new Map<string, Reviver>();
+
+/** Describes the live object `id` of one kind for leak reports, or `undefined` to leave it out. */
+export type Describer = (kernel: Kernel, id: number) => string | undefined;
+
+const describers = new Map<number, Describer>();
+
+/**
+ * Registers how {@link Kernel.namedObjects} lists objects of `kind`: every live one is offered to
+ * `describer`, linked or not (a System V queue made with IPC_PRIVATE outlives its handles too).
+ */
+export function registerDescriber(kind: number, describer: Describer): void {
+  describers.set(kind, describer);
+}
 
 /** Registers how to revive `kind` (each primitive's file registers its kinds). */
 export function registerReviver(kind: string, reviver: Reviver): void {
@@ -289,10 +318,19 @@ export class Kernel {
     }
   }
 
-  /** Live named objects in the kernel: FIFO paths, socket paths and abstract socket names, POSIX semaphore names. System V keys are listed by their primitives. */
+  /** Live named objects in the kernel: FIFO paths, socket paths and abstract socket names, POSIX semaphore names, and what registered describers list (queues). System V sets and segments are listed by their primitives. */
   namedObjects(): string[] {
     const found: string[] = [];
+    if (describers.size > 0) {
+      const max = this.calls.objects_max();
+      for (let id = 1; id <= max; id++) {
+        const describer = describers.get(this.calls.object_kind(id));
+        const text = describer?.(this, id);
+        if (text !== undefined) found.push(text);
+      }
+    }
     for (let id = this.calls.object_next_linked(0); id > 0; id = this.calls.object_next_linked(id)) {
+      if (describers.has(this.calls.object_kind(id))) continue;
       const length = this.call(() => this.calls.object_name(id, this.scratch, Layout.NAME_MAX_BYTES));
       if (length <= 0) continue;
       const kind = this.calls.object_kind(id);

@@ -41,6 +41,8 @@ function entryUrl(entry: string | URL): string {
 class WorkerChildProcess implements ChildProcess {
   readonly exited: Promise<ExitStatus>;
   private ended = false;
+  private killedBy: NodeJS.Signals | undefined;
+  private readonly threadId: number;
 
   constructor(private readonly worker: Worker, reap: () => Promise<void>) {
     this.startedThreadId = worker.threadId;
@@ -49,10 +51,12 @@ class WorkerChildProcess implements ChildProcess {
     this.exited = new Promise((resolve) => {
       worker.once('exit', (code) => {
         this.ended = true;
+        // Killed with a named signal: reported as a process killed by that signal would be.
+        const status: ExitStatus = this.killedBy === undefined ? { code, signal: null } : { code: null, signal: this.killedBy };
         // Reap before resolving: whoever awaits `exited` sees the child's ends closed.
         void reap()
           .catch(() => {})
-          .then(() => resolve({ code, signal: null }));
+          .then(() => resolve(status));
       });
     });
   }
@@ -66,9 +70,14 @@ class WorkerChildProcess implements ChildProcess {
     return this.startedThreadId;
   }
 
-  /** Terminates the worker (whatever the signal: a thread has none); false if it had ended. Its ends are released on exit. */
-  kill(_signal?: NodeJS.Signals): boolean {
+  /**
+   * Terminates the worker; false if it had ended. Its ends are released on exit. A thread receives
+   * no signal, but one named here is reported by `exited` as the cause (`{ code: null, signal }`),
+   * as for a process it killed; without one, `exited` gives code 1.
+   */
+  kill(signal?: NodeJS.Signals): boolean {
     if (this.ended) return false;
+    this.killedBy ??= signal;
     void this.worker.terminate();
     return true;
   }
