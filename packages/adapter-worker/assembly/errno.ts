@@ -8,7 +8,6 @@ export const E2BIG: i32 = 7;
 /** Not a failure: "the kernel is busy, call again" (a lock stayed taken for the whole bounded spin). */
 export const EINTR: i32 = 4;
 export const ENXIO: i32 = 6;
-export const E2BIG: i32 = 7;
 export const EBADF: i32 = 9;
 export const EAGAIN: i32 = 11;
 export const ENOMEM: i32 = 12;

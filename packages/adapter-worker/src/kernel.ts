@@ -170,6 +170,9 @@ let keepAliveCount = 0;
 let keepAliveTimer: ReturnType<typeof setInterval> | undefined;
 
 /** The kernel as this thread sees it. */
+/** How long a synchronous call retries a lock held by another thread before it reports EINTR. */
+const SYNC_RETRY_MS = 250;
+
 export class Kernel {
   /** This thread's instance's entry points. */
   readonly calls: KernelExports;
@@ -234,14 +237,17 @@ export class Kernel {
   }
 
   /**
-   * Calls an entry point, retrying a few times while it answers -EINTR (a lock held past the
+   * Calls an entry point, retrying for a bounded time while it answers -EINTR (a lock held past the
    * bounded spin). For synchronous members only, which then report EINTR: a lock held that long
    * belongs to a terminated worker that only the event loop can reap, so spinning on would hang.
    * Asynchronous code uses {@link Kernel.callAsync}.
    */
   call(entry: () => number): number {
     let result = entry();
-    for (let tries = 0; result === -KernelErrno.EINTR && tries < 4; tries++) result = entry();
+    // The holder is usually a live thread that the host preempted in its critical section (two
+    // CPUs, many workers): it finishes within a few time slices. Retry for up to SYNC_RETRY_MS.
+    const deadline = result === -KernelErrno.EINTR ? performance.now() + SYNC_RETRY_MS : 0;
+    while (result === -KernelErrno.EINTR && performance.now() < deadline) result = entry();
     return result;
   }
 

@@ -42,10 +42,11 @@ class WorkerChildProcess implements ChildProcess {
   readonly exited: Promise<ExitStatus>;
   private ended = false;
   private killedBy: NodeJS.Signals | undefined;
+  /** The worker's thread id, kept: `Worker.threadId` turns -1 once the worker has exited. Queues record it as the worker's pid. */
   private readonly threadId: number;
 
   constructor(private readonly worker: Worker, reap: () => Promise<void>) {
-    this.startedThreadId = worker.threadId;
+    this.threadId = worker.threadId;
     // An uncaught error ends the worker with code 1; the 'exit' event below reports it.
     worker.on('error', () => {});
     this.exited = new Promise((resolve) => {
@@ -61,13 +62,8 @@ class WorkerChildProcess implements ChildProcess {
     });
   }
 
-  /** The worker's thread id. */
-  private startedThreadId: number | undefined;
-
   get pid(): number {
-    // Taken at start: Node reports threadId -1 once the worker has exited.
-    this.startedThreadId ??= this.worker.threadId;
-    return this.startedThreadId;
+    return this.threadId;
   }
 
   /**
