@@ -21,6 +21,10 @@ export interface NativeAddon {
   waiterThreads(): number;
   // poller.cc
   pollStart(fd: number, events: number, callback: (status: number, events: number) => void): number;
+  /**
+   * The events pending operations wait for; 0 lets the loop exit. A readable interest stays
+   * registered (unref'd) until it fires unwanted, so that a stream read again soon costs no epoll_ctl.
+   */
   pollUpdate(id: number, events: number): void;
   pollClose(id: number): void;
   // descriptor.cc
