@@ -19,6 +19,8 @@ export interface NativeAddon {
   activeWaits(): number;
   /** Waiter threads alive, busy or idle (idle ones are kept, boundedly, for later waits). */
   waiterThreads(): number;
+  /** sched_yield(): lets a peer that shares this CPU run between the attempts of a spin. */
+  yieldCpu(): void;
   // poller.cc
   pollStart(fd: number, events: number, callback: (status: number, events: number) => void): number;
   /**
