@@ -160,6 +160,30 @@ export const nativeCases = [
     },
   },
   {
+    name: 'native.sysv-sem.pingpong',
+    unit: 'us',
+    async setup({ roundTrips }) {
+      // A set of two: the parent posts 0 and waits on 1, the child waits on 0 and posts 1. No
+      // payload travels (a semaphore carries none): this is the cost of the wake-ups alone.
+      const set = await ipc.semaphores.open('private', { size: 2 });
+      try {
+        const proc = await ipc.processes.spawn(child('native-sysv-sem-echo.mjs'), { args: [set] });
+        return {
+          measure: () => pingPong(roundTrips, async () => set.post(0), () => set.wait(1)),
+          async teardown() {
+            await set.remove(); // the child's wait fails with EIDRM and it ends
+            await proc.exited;
+            await set.close();
+          },
+        };
+      } catch (error) {
+        await set.remove();
+        await set.close();
+        throw error;
+      }
+    },
+  },
+  {
     name: 'native.shm-futex.pingpong',
     unit: 'us',
     async setup({ roundTrips }) {

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { kernelObjects, leftBehind } from './kernel-objects.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PNPM = 'pnpm@10.34.8';
@@ -105,11 +106,21 @@ switch (task) {
   case 'build':
     build();
     break;
-  case 'test':
+  case 'test': {
     build();
     typecheckTests();
+    // The suites check their own objects; this catches every other test file too, and a test that
+    // fails its own cleanup: after the whole run, nothing the tests made may be left in the kernel.
+    const before = kernelObjects();
     run(bin('vitest'), ['run', ...rest], { env: { ...process.env, NO_COLOR: '1' } });
+    const leaked = await leftBehind(before);
+    if (leaked.length > 0) {
+      console.error(`[ipcx] the tests left ${leaked.length} kernel object(s) behind:\n  ${leaked.join('\n  ')}`);
+      process.exit(1);
+    }
+    console.log('[ipcx] leak check: the tests left no System V object and nothing in /dev/shm');
     break;
+  }
   case 'demo':
     build();
     run(process.execPath, [path.join(root, 'examples/dist/demo.js'), ...rest]);

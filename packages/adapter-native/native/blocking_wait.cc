@@ -1,5 +1,6 @@
 #include "blocking_wait.h"
 
+#include <sched.h>
 #include <signal.h>
 #include <time.h>
 
@@ -330,7 +331,13 @@ static Napi::Value WaiterThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(GetData(info.Env())->waits->threads()));
 }
 
+// JS: yieldCpu(). Main thread: sched_yield between the attempts of a spin (SpinWindow), so that a
+// peer runnable on this CPU (both ends packed on one CPU by other load) runs and answers within
+// the spin instead of after it. With nothing else runnable here it returns at once.
+static void YieldCpu(const Napi::CallbackInfo&) { sched_yield(); }
+
 void InitBlockingWaits(Napi::Env env, Napi::Object exports) {
+  exports.Set("yieldCpu", Napi::Function::New(env, YieldCpu, "yieldCpu"));
   exports.Set("cancelWait", Napi::Function::New(env, CancelWait, "cancelWait"));
   exports.Set("activeWaits", Napi::Function::New(env, ActiveWaits, "activeWaits"));
   exports.Set("waiterThreads", Napi::Function::New(env, WaiterThreads, "waiterThreads"));

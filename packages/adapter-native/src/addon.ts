@@ -19,8 +19,14 @@ export interface NativeAddon {
   activeWaits(): number;
   /** Waiter threads alive, busy or idle (idle ones are kept, boundedly, for later waits). */
   waiterThreads(): number;
+  /** sched_yield(): lets a peer that shares this CPU run between the attempts of a spin. */
+  yieldCpu(): void;
   // poller.cc
   pollStart(fd: number, events: number, callback: (status: number, events: number) => void): number;
+  /**
+   * The events pending operations wait for; 0 lets the loop exit. A readable interest stays
+   * registered (unref'd) until it fires unwanted, so that a stream read again soon costs no epoll_ctl.
+   */
   pollUpdate(id: number, events: number): void;
   pollClose(id: number): void;
   // descriptor.cc

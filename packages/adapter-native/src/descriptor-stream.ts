@@ -4,8 +4,10 @@
  *
  * Fast path: `read`/`write` call the kernel at once on the calling thread. Only when it answers
  * EAGAIN does the operation queue and ask libuv for readiness (uv_poll); there is no thread per
- * read and nothing on libuv's pool. The poll watches only while operations are queued, so an idle
- * stream neither costs CPU nor keeps the process alive.
+ * read and nothing on libuv's pool. The poll keeps the loop alive only while operations are
+ * queued; its readable interest stays registered between reads (unref'd) until readiness arrives
+ * that no read wants (see `pollUpdate`), so a stream in a tight exchange does not re-register per
+ * message, and an idle stream neither costs CPU nor keeps the process alive.
  */
 import {
   DEFAULT_READ_BYTES,
@@ -58,8 +60,8 @@ export interface StreamDirections {
 
 /**
  * The engine under every descriptor object (streams, sockets, servers): the descriptor, a queue of
- * pending operations per direction served in call order, the uv_poll that watches only while
- * something is queued, close, leak tracking and transfer.
+ * pending operations per direction served in call order, the uv_poll that keeps the loop alive
+ * only while something is queued, close, leak tracking and transfer.
  */
 export class DescriptorObject implements TrackedObject {
   /** The descriptor, or -1 once closed. */

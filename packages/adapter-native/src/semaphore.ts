@@ -2,8 +2,10 @@
  * System V semaphore sets over the kernel's own: `semget`, `semop`/`semtimedop`, `semctl`.
  *
  * An `operate` call first tries the whole list on the calling thread with `IPC_NOWAIT` added to
- * every operation. semop is all-or-nothing, so when that fails with `EAGAIN` nothing changed and the
- * same list can be handed, without the added flags, to a waiter thread (`blockingWait`). A timeout
+ * every operation. semop is all-or-nothing, so when that fails with `EAGAIN` nothing changed: the
+ * same attempt is retried for the shared adaptive spin window (`SpinWindow`: a peer in a tight
+ * exchange posts within it, and parking costs a waiter thread's round trip), and only then the list
+ * is handed, without the added flags, to a waiter thread (`blockingWait`). A timeout
  * is given to the kernel (`semtimedop`) rather than measured by a JS timer, so its `EAGAIN` is the
  * kernel's; AbortSignal and close interrupt the thread's call (`cancelWait`).
  */
@@ -33,7 +35,7 @@ import {
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { registerReviver } from './revive.js';
-import { blockingWait, type PendingWait } from './wait.js';
+import { SpinWindow, WOULD_BLOCK, blockingWait, type PendingWait } from './wait.js';
 
 /** What `semStat` returns: `struct semid_ds` with times in seconds. */
 interface RawSemaphoreStat {
@@ -93,6 +95,8 @@ export class NativeSemaphoreSet implements SemaphoreSet, TrackedObject {
   private readonly inFlight = new Set<Promise<unknown>>();
   private isClosed = false;
   private readonly objectName: string;
+  // How long an operation that would wait retries before parking (the shared adaptive policy).
+  private readonly operateSpin = new SpinWindow();
 
   /** A handle on set `id` (no system call: the set is reached by id, as `ipcs` shows it). */
   constructor(
@@ -254,13 +258,25 @@ export class NativeSemaphoreSet implements SemaphoreSet, TrackedObject {
     if (result !== -EAGAIN || nowait) throw errorFromErrno(result, { syscall: 'semop', object: this.objectName });
     // A zero timeout is semtimedop's immediate EAGAIN, which the attempt above has just seen.
     if (timeoutMs === 0) throw errorFromErrno(-EAGAIN, { syscall: 'semtimedop', object: this.objectName });
-    const timeout = Number.isFinite(timeoutMs) ? timeoutMs : -1;
+    const startedAt = performance.now();
+    const spun = this.operateSpin.spin(() => {
+      const n = native.semopNow(this.id, encoded);
+      return n === -EAGAIN ? WOULD_BLOCK : n;
+    }, timeoutMs);
+    if (spun === 0) return Promise.resolve();
+    if (spun !== WOULD_BLOCK) throw errorFromErrno(spun, { syscall: 'semop', object: this.objectName });
+    let timeout = -1;
+    if (Number.isFinite(timeoutMs)) {
+      timeout = timeoutMs - (performance.now() - startedAt);
+      if (timeout <= 0) throw errorFromErrno(-EAGAIN, { syscall: 'semtimedop', object: this.objectName });
+    }
     // Only the signal goes to blockingWait: the timeout is the kernel's (semtimedop), not a JS timer.
     const waiting = blockingWait<void>(
       (callback) => native.semopWait(this.id, encoded, timeout, callback),
       signal === undefined ? undefined : { signal },
       { syscall: timeout < 0 ? 'semop' : 'semtimedop', object: this.objectName },
       this,
+      () => this.operateSpin.parked(startedAt),
     );
     this.inFlight.add(waiting);
     const forget = () => this.inFlight.delete(waiting);

@@ -105,26 +105,38 @@ export function blockingWait<T>(
 export const WOULD_BLOCK: unique symbol = Symbol('ipcx.wouldBlock');
 
 /**
- * Longest spin before an operation parks (on a waiter thread or in libuv's poll), in milliseconds
- * (20 µs). Waking a parked process on another CPU costs ~20 µs here, a waiter thread's hop back to
- * JS much more (PERF-FLOOR.md, TOOLCHAIN.md); a peer that answers within the window is served
- * without either cost.
+ * The usual spin window, in milliseconds (20 µs): a peer in a tight exchange that is itself
+ * spinning answers within a few µs (measured: 3-6 µs round trips), so this covers it with room for
+ * a preemption. After a catch the window returns to this (or to twice what the catch took).
  */
 export const MAX_SPIN_MS = 0.02;
-/** Below this window spinning is switched off; it is tried again every PROBE_EVERY parked operations. */
-const MIN_SPIN_MS = 0.0025;
-const PROBE_EVERY = 16;
 /**
- * A parked operation that still completed this soon after it started (100 µs) had a peer in a
- * tight exchange: the miss was the cost of waking a parked side, which spinning on both sides
- * avoids, so the window opens fully again. Slower answers (an idle peer) keep it shrinking. A
- * longer window than MAX_SPIN_MS would catch a parked peer too, but costs that much CPU per
- * operation whenever both ends share one CPU (measured: 200 µs round trips under load).
+ * The longest a window may grow, in milliseconds (120 µs): to cover a peer that was itself parked.
+ * Waking a parked peer costs 40-130 µs here (a waiter thread's hop, then the event loop's), so a
+ * 20 µs window never catches it: both sides then spin in vain and park on every message, and stay
+ * so (the "both parked" mode, measured: 50-70 µs round trips). One window that covers the peer's
+ * measured answer catches it, and since the peer then spins for its own next wait, the exchange
+ * continues without parking. Capped so that an idle or slow peer costs at most this once.
  */
-const REWARM_MS = 0.1;
+export const LONG_SPIN_MS = 0.12;
+/**
+ * A spin yields the CPU at most this often (1 µs): an attempt that is only a memory load (a shared
+ * cell) then sees a peer on another CPU within ~1 µs instead of a system call's time.
+ */
+const YIELD_EVERY_MS = 0.001;
+/** Below this window spinning is switched off. */
+const MIN_SPIN_MS = 0.0025;
+/**
+ * While switched off, operations park without spinning; every PROBE_EVERY-th one probes with
+ * MAX_SPIN_MS (the peer's pace may have changed, or the peer may be spinning now). A shorter probe
+ * never catches a peer that answers in 3-6 µs.
+ */
+const PROBE_EVERY = 16;
+/** After this many spins in a row that caught nothing, spinning is switched off (then probed). */
+const MISSES_TO_STOP = 4;
 
 /**
- * But a parked operation that completed less than this (10 µs) after its spin gave up was most
+ * A parked operation that completed less than this (10 µs) after its spin gave up was most
  * likely answered by a peer that could not run while this side spun: both on one CPU (other load
  * packs them so). Spinning only delays such a peer, so it is switched off (and probed later).
  */
@@ -132,11 +144,14 @@ const STARVED_PEER_MS = 0.01;
 
 /**
  * The adaptive spin policy of one handle (and one direction): how long an operation that cannot
- * complete now retries its non-blocking form before parking. Full after a spin that caught the
- * peer or after a park the peer ended soon (see REWARM_MS), halved
- * after each spin that did not catch it, off below
- * MIN_SPIN_MS and then probed again every PROBE_EVERY parks (the peer's pace may change). So an
- * idle waiter spends at most one window of CPU, a busy exchange completes without sleeping.
+ * complete now retries its non-blocking form before parking. It measures how soon the peer answers
+ * and spins only when that fits: after a catch at `t`, the window is max(MAX_SPIN_MS, 2t); after a
+ * spin that did not catch, a park that the peer ended `t` after the operation began, with `t`
+ * within LONG_SPIN_MS, sets it to 1.5t (at least MAX_SPIN_MS), enough to catch the peer's next
+ * answer at that pace, and a slower answer leaves it halved. It is switched off below MIN_SPIN_MS,
+ * after MISSES_TO_STOP misses in a row, or when the peer was starved (see STARVED_PEER_MS); while
+ * off, operations park at once and every PROBE_EVERY-th probes. So an idle waiter spends at most
+ * one window of CPU (at most LONG_SPIN_MS, then less), a busy exchange completes without sleeping.
  *
  * Use: try the operation once; on WOULD_BLOCK call {@link SpinWindow.spin}; if that still gives
  * WOULD_BLOCK, park (see {@link spinThenWait} for BlockingWait-based operations) and call
@@ -144,43 +159,65 @@ const STARVED_PEER_MS = 0.01;
  */
 export class SpinWindow {
   private windowMs = MAX_SPIN_MS;
-  private parks = 0;
+  /** While switched off: parks left until the next probe. */
+  private offFor = 0;
+  private misses = 0;
   /** When the last spin gave up (`performance.now()`); NaN when the last operation did not spin. */
   private gaveUpAt = Number.NaN;
 
   /**
    * Retries `attempt` until it returns something other than WOULD_BLOCK or the window closes
    * (never longer than `limitMs`, e.g. what is left of a timeout). Synchronous: it holds the
-   * calling thread for at most MAX_SPIN_MS.
+   * calling thread for at most LONG_SPIN_MS.
    */
   spin<T>(attempt: () => T | typeof WOULD_BLOCK, limitMs = Infinity): T | typeof WOULD_BLOCK {
     if (this.windowMs === 0) {
-      if (++this.parks % PROBE_EVERY !== 0) {
+      if (--this.offFor > 0) {
         this.gaveUpAt = Number.NaN;
         return WOULD_BLOCK;
       }
-      this.windowMs = MIN_SPIN_MS;
+      this.windowMs = MAX_SPIN_MS;
     }
-    const deadline = performance.now() + Math.min(this.windowMs, limitMs);
+    const started = performance.now();
+    const deadline = started + Math.min(this.windowMs, limitMs);
+    let yieldedAt = started;
     do {
       const result = attempt();
       if (result !== WOULD_BLOCK) {
-        this.windowMs = MAX_SPIN_MS;
+        this.misses = 0;
+        this.windowMs = Math.min(LONG_SPIN_MS, Math.max(MAX_SPIN_MS, 2 * (performance.now() - started)));
         return result;
       }
       this.gaveUpAt = performance.now();
+      // Yield between attempts (at most every YIELD_EVERY_MS): a peer that shares this CPU (other
+      // load packs both ends on one) then runs and answers within the spin. Measured at load 3.5
+      // on 2 CPUs: 97% of waits caught (without: the window was switched off as "starved" and both
+      // ends parked); yielding only after the first 2 µs was slower at load 4.5. On an otherwise
+      // idle CPU it returns at once. An attempt that is a system call yields after each try.
+      if (this.gaveUpAt - yieldedAt >= YIELD_EVERY_MS) {
+        addon.yieldCpu();
+        yieldedAt = this.gaveUpAt;
+      }
     } while (this.gaveUpAt < deadline);
-    this.windowMs = this.windowMs / 2 < MIN_SPIN_MS ? 0 : this.windowMs / 2;
+    if (this.windowMs / 2 < MIN_SPIN_MS || ++this.misses >= MISSES_TO_STOP) this.switchOff();
+    else this.windowMs /= 2;
     return WOULD_BLOCK;
   }
 
   /** A parked operation that began (before its spin) at `startedAt` (`performance.now()`) completed. */
   parked(startedAt: number): void {
-    // Without a spin (switched off) there is nothing to learn: the periodic probe reopens it.
-    if (Number.isNaN(this.gaveUpAt)) return;
+    // Without a spin, or switched off by it, there is nothing to learn: the periodic probe reopens it.
+    if (Number.isNaN(this.gaveUpAt) || this.windowMs === 0) return;
     const now = performance.now();
-    if (now - this.gaveUpAt < STARVED_PEER_MS) this.windowMs = 0;
-    else if (now - startedAt < REWARM_MS) this.windowMs = MAX_SPIN_MS;
+    const answeredIn = now - startedAt;
+    if (now - this.gaveUpAt < STARVED_PEER_MS) this.switchOff();
+    else if (answeredIn <= LONG_SPIN_MS) this.windowMs = Math.max(MAX_SPIN_MS, Math.min(LONG_SPIN_MS, 1.5 * answeredIn));
+  }
+
+  private switchOff(): void {
+    this.windowMs = 0;
+    this.offFor = PROBE_EVERY;
+    this.misses = 0;
   }
 }
 

@@ -115,6 +115,7 @@ describe('native shared memory', () => {
       worker.once('message', resolve);
       worker.once('error', reject);
     });
+    for (let i = 0; i < 100 && (await attachments(segment.id)) < 2; i++) await sleep(10);
     expect(await attachments(segment.id)).toBe(2);
     await worker.terminate();
     // The worker's environment teardown detaches; give a loaded machine a moment to finish it.

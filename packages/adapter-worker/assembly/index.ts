@@ -30,17 +30,61 @@ import {
 import { lockBreak } from './lock';
 import { FLAG_LINKED, OBJECT_BYTES, OBJ_FLAGS, OBJ_KIND, OBJ_LOCK, OBJ_NAME_LEN, OBJ_NAME_PTR, OBJ_SEQ, OBJ_SERIAL, objectAt, objectMax } from './object';
 import { OWNERS_MAX, OWNER_BYTES, OWNER_SCRATCH, OWNER_SCRATCH_BYTES, ownerAt, ownerCreate, ownerFree, ownerValid } from './owner';
+import { semReleaseOwner } from './semaphore';
 
 export { KERNEL_BASE, KERNEL_HEADER_BYTES, KERNEL_MAGIC, MIN_MEMORY_BYTES } from './kernel';
 export { MIN_CLASS } from './alloc';
 export { OWNER_BYTES, OWNERS_MAX } from './owner';
 export { HANDLE_BYTES } from './handle';
 export { KIND_SHM, KIND_POSIX_SHM, KIND_SHM_FILE } from './object';
-export { OBJECT_BYTES, OBJ_SEQ, KIND_PIPE, KIND_DUPLEX, KIND_FIFO, END_READ, END_WRITE, END_A, END_B, NAME_MAX_BYTES } from './object';
+export { OBJECT_BYTES, OBJ_SEQ, KIND_PIPE, KIND_DUPLEX, KIND_FIFO, KIND_SEM_SET, KIND_POSIX_SEM, END_READ, END_WRITE, END_A, END_B, NAME_MAX_BYTES } from './object';
+export { KIND_MSG, KIND_PMQ, END_MQ_READ, END_MQ_WRITE } from './object';
 export { SPAN_BYTES, SPAN_FIRST, SPAN_FIRST_LENGTH, SPAN_SECOND } from './ring';
 export { RING_BYTES, PIPE_BUF, RING_DEFAULT_CAPACITY, RING_MIN_CAPACITY, RING_MAX_CAPACITY } from './ring';
 export { DUPLEX_CAPACITY } from './pipe';
 export { EINTR, EAGAIN, EPIPE, EBADF, ENOMEM, ENOSPC, ENXIO, ENOENT, EEXIST } from './errno';
+export { E2BIG, EACCES, EMFILE, ENOMSG, EIDRM, EMSGSIZE, EINVAL, EPERM, ENAMETOOLONG } from './errno';
+export {
+  MSGMAX,
+  MSGMNB,
+  MSGMNI,
+  MSG_HEADER_BYTES,
+  MSG_RECEIVE_EXCEPT,
+  MSG_RECEIVE_NOERROR,
+  MSG_KEEP,
+  MSG_STAT_KEY,
+  MSG_STAT_UID,
+  MSG_STAT_GID,
+  MSG_STAT_CUID,
+  MSG_STAT_CGID,
+  MSG_STAT_MODE,
+  MSG_STAT_QBYTES,
+  MSG_STAT_QNUM,
+  MSG_STAT_CBYTES,
+  MSG_STAT_LSPID,
+  MSG_STAT_LRPID,
+  MSG_STAT_STIME,
+  MSG_STAT_RTIME,
+  MSG_STAT_CTIME,
+  MSG_STAT_BYTES,
+} from './message-queue';
+export {
+  PMQ_HEADER_BYTES,
+  PMQ_MSG_DEFAULT,
+  PMQ_MSGSIZE_DEFAULT,
+  PMQ_MSG_MAX,
+  PMQ_MSGSIZE_MAX,
+  PMQ_HARD_MSGMAX,
+  PMQ_HARD_MSGSIZEMAX,
+  PMQ_QUEUES_MAX,
+  PMQ_NAME_MAX,
+  PMQ_ACCESS_READ,
+  PMQ_ACCESS_WRITE,
+  PMQ_ACCESS_READWRITE,
+  PMQ_ATTR_MAXMSG,
+  PMQ_ATTR_MSGSIZE,
+  PMQ_ATTR_CURMSGS,
+} from './posix-message-queue';
 export { LOCK_SPINS } from './lock';
 
 export {
@@ -57,7 +101,64 @@ export {
 } from './pipe';
 export { fifoCreate as fifo_create, fifoUnlink as fifo_unlink, fifoOpen as fifo_open, fifoOpenReady as fifo_open_ready } from './fifo';
 export { handleClose as handle_close, handleDup as handle_dup } from './handle';
-export { ownerCreate as owner_create, ownerSetIdentity as owner_set_identity } from './owner';
+export { ownerCreate as owner_create, ownerSetIdentity as owner_set_identity, ownerSetPid as owner_set_pid } from './owner';
+export {
+  SEMVMX,
+  SEMOPM,
+  SEMMSL,
+  SEM_OP_BYTES,
+  SEM_OP_NOWAIT,
+  SEM_OP_UNDO,
+  W_STATUS,
+  CANCELLED,
+  STILL_WAITING,
+  GET_VALUE,
+  GET_NCNT,
+  GET_ZCNT,
+  GET_PID,
+  SEM_STAT_BYTES,
+  KEEP,
+  semGet as sem_get,
+  semOp as sem_op,
+  semWaitEnd as sem_wait_end,
+  semWaitCancel as sem_wait_cancel,
+  semCtlGet as sem_ctl_get,
+  semSetValue as sem_set_value,
+  semGetAll as sem_get_all,
+  semSetAll as sem_set_all,
+  semStat as sem_stat,
+  semSetAttributes as sem_set_attributes,
+  semRemove as sem_remove,
+  semList as sem_list,
+} from './semaphore';
+export {
+  SEM_VALUE_MAX,
+  psemOpen as psem_open,
+  psemUnlink as psem_unlink,
+  psemTryWait as psem_try_wait,
+  psemPost as psem_post,
+  psemValue as psem_value,
+} from './posix-semaphore';
+export {
+  msgGet as msg_get,
+  msgSend as msg_send,
+  msgReceive as msg_receive,
+  msgStat as msg_stat,
+  msgSet as msg_set,
+  msgRemove as msg_remove,
+  msgWaitCell as msg_wait_cell,
+  msgDescribe as msg_describe,
+} from './message-queue';
+export {
+  pmqOpen as pmq_open,
+  pmqUnlink as pmq_unlink,
+  pmqSend as pmq_send,
+  pmqSendBlock as pmq_send_block,
+  pmqSendHeld as pmq_send_held,
+  pmqReceive as pmq_receive,
+  pmqRelease as pmq_release,
+  pmqAttr as pmq_attr,
+} from './posix-message-queue';
 export { currentUid as current_uid, currentGid as current_gid } from './permission';
 export {
   shmGet as shm_get,
@@ -166,7 +267,8 @@ export function scratch(): u32 {
 
 /**
  * Reaps a dead owner (a worker that exited or was terminated), run by its parent: breaks the
- * locks it held, closes its handles (readers then see EOF, writers EPIPE), frees its slot.
+ * locks it held, takes its semaphore calls off their queues and applies its SEM_UNDO
+ * adjustments, closes its handles (readers then see EOF, writers EPIPE), frees its slot.
  * The number of handles it closed, -EINVAL, or -EINTR (call again: it resumes where it stopped).
  */
 export function owner_release(owner: i32): i32 {
@@ -175,6 +277,10 @@ export function owner_release(owner: i32): i32 {
   const objects = objectMax();
   for (let id = 1; id <= objects; id++) lockBreak(objectAt(id) + OBJ_LOCK, owner);
   if (!kernelLock()) return -EINTR;
+  if (!semReleaseOwner(owner)) {
+    kernelUnlock();
+    return -EINTR;
+  }
   const handles = <i32>load<u32>(hdr(HDR_HANDLES_MAX));
   let closed = 0;
   for (let h = 1; h <= handles; h++) {

@@ -6,7 +6,9 @@
 // Object entry (OBJECT_BYTES):
 //
 //   +0   ┌────────────────────────┐
-//        │ i32 kind               │ 0 free, KIND_PIPE, KIND_DUPLEX, KIND_FIFO, KIND_SOCKET, KIND_SOCKET_FILE
+//        │ i32 kind               │ 0 free, KIND_PIPE, KIND_DUPLEX, KIND_FIFO, KIND_SEM_SET, KIND_POSIX_SEM,
+//        │                        │ KIND_MSG, KIND_PMQ, KIND_SOCKET, KIND_SOCKET_FILE, KIND_SHM,
+//        │                        │ KIND_POSIX_SHM, KIND_SHM_FILE
 //   +4   │ i32 lock               │ the object's lock (lock.ts): guards everything below
 //   +8   │ i32 seq                │ THE WAIT CELL: bumped and notified on every state change
 //   +12  │ i32 refs               │ handles on it, + 1 while its name is linked
@@ -15,6 +17,8 @@
 //   +24  │ u32 name length        │
 //   +28  │ u32 name hash          │ FNV-1a of the name
 //   +32  │ ring 0 (ring.ts)       │ pipe / FIFO buffer; duplex: end A writes, end B reads
+//        │                        │ (message queues use +32..+96 for their own record instead:
+//        │                        │ message-queue.ts, posix-message-queue.ts)
 //   +64  │ ring 1 (ring.ts)       │ duplex only: end B writes, end A reads
 //   +96  │ u32 read opens         │ FIFO: opens for reading ever (wakes writers waiting in open)
 //   +100 │ u32 write opens        │ FIFO: opens for writing ever (wakes readers waiting in open)
@@ -28,6 +32,8 @@
 // The seq cell never resets when a slot is reused, so a stale waiter only sees a spurious wakeup.
 import { free } from './alloc';
 import { HDR_NEXT_SERIAL, HDR_OBJECTS, HDR_OBJECTS_MAX, HDR_OBJECT_HINT, hdr } from './kernel';
+import { msgFreeAll } from './message-queue';
+import { pmqFreeAll } from './posix-message-queue';
 import { RING_BYTES, RING_CAPACITY, RING_READERS, RING_WRITERS, ringReset } from './ring';
 
 export const OBJECT_BYTES: u32 = 128;
@@ -50,6 +56,14 @@ export const OBJ_RECORD: u32 = 112;
 export const KIND_PIPE: i32 = 1;
 export const KIND_DUPLEX: i32 = 2;
 export const KIND_FIFO: i32 = 3;
+/** A System V message queue (message-queue.ts). */
+export const KIND_MSG: i32 = 4;
+/** A POSIX message queue (posix-message-queue.ts). */
+export const KIND_PMQ: i32 = 5;
+/** A System V semaphore set (semaphore.ts). */
+export const KIND_SEM_SET: i32 = 6;
+/** A POSIX named semaphore (posix-semaphore.ts). */
+export const KIND_POSIX_SEM: i32 = 7;
 /** A Unix socket endpoint (socket.ts). */
 export const KIND_SOCKET: i32 = 8;
 /** A path a Unix socket was bound to: the socket file, which outlives its socket until unlinked. */
@@ -65,6 +79,9 @@ export const END_READ: i32 = 1;
 export const END_WRITE: i32 = 2;
 export const END_A: i32 = 4;
 export const END_B: i32 = 8;
+/** POSIX message queue handles (O_RDONLY / O_WRONLY; both for O_RDWR): no ring, so countEnd ignores them. */
+export const END_MQ_READ: i32 = 16;
+export const END_MQ_WRITE: i32 = 32;
 
 /** Longest name (Linux PATH_MAX, with its NUL). */
 export const NAME_MAX_BYTES: u32 = 4095;
@@ -101,6 +118,10 @@ export function objectCreate(kind: i32, refs: i32): i32 {
 /** Frees the object's rings, name and slot. Kernel lock held (and no handle left). */
 export function objectDestroy(id: i32): void {
   const entry = objectAt(id);
+  // Queues keep messages in the heap and their own record where rings live: free and clear them first.
+  const kind = load<i32>(entry + OBJ_KIND);
+  if (kind == KIND_MSG) msgFreeAll(entry);
+  else if (kind == KIND_PMQ) pmqFreeAll(entry);
   ringReset(entry + OBJ_RING0);
   ringReset(entry + OBJ_RING1);
   free(<usize>load<u32>(entry + OBJ_NAME_PTR), load<u32>(entry + OBJ_NAME_LEN));

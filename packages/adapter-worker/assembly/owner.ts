@@ -9,12 +9,14 @@
 //   +8  │ u32 scratch bytes   │ paths pass through it, so threads never share a buffer
 //   +12 │ u32 uid             │ the emulated identity permission checks use (ipc_perm,
 //   +16 │ u32 gid             │ mode bits); uid 0 passes every check, as root does
-//   +20 │ u32 pid             │ the emulated process id (SO_PEERCRED): the host's pid for the
-//   +24 │ reserved            │ first thread, a worker's thread id for a child
+//   +20 │ u32 pid             │ the emulated process id (SO_PEERCRED, GETPID, lpid): the host's
+//       │                     │ pid for the first thread, a worker's thread id for a child
+//   +24 │ u32 held ptr        │ a POSIX message taken by this owner's receive and not yet
+//   +28 │ u32 held bytes      │ released: freed with the owner if its thread dies in between
 //   +32 └─────────────────────┘
 import { alloc, free } from './alloc';
 import { EAGAIN, EINTR, EINVAL, ENOMEM } from './errno';
-import { HDR_OWNERS, HDR_OWNERS_MAX, hdr, kernelLock, kernelUnlock } from './kernel';
+import { HDR_OWNERS, HDR_OWNERS_MAX, currentOwner, hdr, kernelLock, kernelUnlock } from './kernel';
 
 export const OWNER_BYTES: u32 = 32;
 export const OWNER_STATE: u32 = 0;
@@ -23,6 +25,8 @@ export const OWNER_SCRATCH_BYTES: u32 = 8;
 export const OWNER_UID: u32 = 12;
 export const OWNER_GID: u32 = 16;
 export const OWNER_PID: u32 = 20;
+export const OWNER_HELD: u32 = 24;
+export const OWNER_HELD_BYTES: u32 = 28;
 export const OWNER_LIVE: i32 = 1;
 /** Entries in the owner table: live threads (and workers starting) at once. */
 export const OWNERS_MAX: u32 = 1024;
@@ -53,6 +57,8 @@ export function ownerCreate(scratchBytes: u32): i32 {
     store<u32>(entry + OWNER_UID, 0);
     store<u32>(entry + OWNER_GID, 0);
     store<u32>(entry + OWNER_PID, 0);
+    store<u32>(entry + OWNER_HELD, 0);
+    store<u32>(entry + OWNER_HELD_BYTES, 0);
     store<i32>(entry + OWNER_STATE, OWNER_LIVE);
     result = <i32>i + 1;
     break;
@@ -67,7 +73,37 @@ export function ownerFree(owner: i32): void {
   free(<usize>load<u32>(entry + OWNER_SCRATCH), load<u32>(entry + OWNER_SCRATCH_BYTES));
   store<u32>(entry + OWNER_SCRATCH, 0);
   store<u32>(entry + OWNER_SCRATCH_BYTES, 0);
+  ownerDropHeld(owner);
   store<i32>(entry + OWNER_STATE, 0);
+}
+
+/** Frees the message block `owner` holds (see OWNER_HELD), if any. Kernel lock held. */
+export function ownerDropHeld(owner: i32): void {
+  const entry = ownerAt(owner);
+  free(<usize>load<u32>(entry + OWNER_HELD), load<u32>(entry + OWNER_HELD_BYTES));
+  store<u32>(entry + OWNER_HELD, 0);
+  store<u32>(entry + OWNER_HELD_BYTES, 0);
+}
+
+/** Makes `block` (of `bytes`) the message block `owner` holds, freeing the one it held before. Kernel lock held. */
+export function ownerHold(owner: i32, block: usize, bytes: u32): void {
+  ownerDropHeld(owner);
+  store<u32>(ownerAt(owner) + OWNER_HELD, <u32>block);
+  store<u32>(ownerAt(owner) + OWNER_HELD_BYTES, bytes);
+}
+
+/** The message block `owner` holds (0 if none), which it no longer holds. Kernel lock held. */
+export function ownerTakeHeld(owner: i32): usize {
+  const entry = ownerAt(owner);
+  const block = <usize>load<u32>(entry + OWNER_HELD);
+  store<u32>(entry + OWNER_HELD, 0);
+  store<u32>(entry + OWNER_HELD_BYTES, 0);
+  return block;
+}
+
+/** The emulated process id of the current owner (0 before attach). */
+export function currentPid(): u32 {
+  return currentOwner == 0 ? 0 : load<u32>(ownerAt(currentOwner) + OWNER_PID);
 }
 
 /** Sets the identity of `owner` (before its worker starts): 0, or -EINVAL for an unknown owner. */
@@ -113,4 +149,9 @@ export function ownerGrowScratch(owner: i32, bytes: u32): i32 {
   }
   kernelUnlock();
   return scratch == 0 ? -ENOMEM : <i32>scratch;
+}
+
+/** The pid of `owner` (a valid one): the host's pid for the first thread, a worker's threadId. */
+export function ownerPid(owner: i32): i32 {
+  return owner == 0 ? 0 : load<i32>(ownerAt(owner) + OWNER_PID);
 }

@@ -8,20 +8,18 @@ import {
   type Capabilities,
   type Diagnostics,
   type IpcBackend,
-  type MessageQueues,
-  type PosixMessageQueues,
-  type PosixSemaphores,
-  type Semaphores,
-  type SharedMemory,
 } from '@ipcx/core';
 import { WorkerFifos } from './fifo.js';
 import { Kernel } from './kernel.js';
 import { DEFAULT_MEMORY_BYTES, Layout, MAX_MEMORY_BYTES } from './layout.js';
+import { WorkerMessageQueues } from './message-queue.js';
 import { WorkerPipes } from './pipe.js';
+import { WorkerPosixSemaphores } from './posix-semaphore.js';
+import { WorkerPosixMessageQueues } from './posix-message-queue.js';
 import { WorkerProcesses } from './process.js';
 import { WorkerNetworkSockets, WorkerUnixSockets } from './socket.js';
 import { WorkerSharedMemory, segmentObjects } from './shared-memory.js';
-import { attachUnnamed, initUnnamed } from './posix-semaphore-unnamed.js';
+import { WorkerSemaphores, semaphoreSetsIn } from './semaphore.js';
 
 /** Options of {@link createWorkerBackend}. */
 export interface WorkerBackendOptions {
@@ -34,8 +32,9 @@ export interface WorkerBackendOptions {
 }
 
 /**
- * What the worker backend implements: pipes, duplex pipes, FIFOs, Unix sockets (with the
- * abstract namespace) and shared memory so far.
+ * What the worker backend implements: every primitive but network sockets: pipes, duplex pipes,
+ * FIFOs, Unix sockets (with the abstract namespace), System V and POSIX message queues, shared
+ * memory, System V semaphore sets and POSIX semaphores.
  *
  * Missing, and why:
  * - `network-socket` (primitive) and `network` (feature): TCP and UDP exist to reach peers on
@@ -47,29 +46,35 @@ export interface WorkerBackendOptions {
  * - `os-processes`: its children are worker threads, not OS processes; they cannot receive signals.
  */
 export const workerCapabilities: Capabilities = capabilities(
-  [Primitive.pipe, Primitive.duplexPipe, Primitive.fifo, Primitive.unixSocket, Primitive.sharedMemory],
+  [
+    Primitive.pipe,
+    Primitive.duplexPipe,
+    Primitive.fifo,
+    Primitive.unixSocket,
+    Primitive.messageQueue,
+    Primitive.posixMessageQueue,
+    Primitive.sharedMemory,
+    Primitive.semaphore,
+    Primitive.posixSemaphore,
+  ],
   [Feature.abstractSockets],
 );
-
-// Primitives not emulated yet: their suites are skipped by capabilities, and nothing calls these.
-const notYet = {} as MessageQueues & PosixMessageQueues & Semaphores & PosixSemaphores;
 
 /** The backend over an existing kernel (a worker child's, or one made by {@link createWorkerBackend}). */
 export function backendOver(kernel: Kernel): IpcBackend {
   const diagnostics: Diagnostics = {
     openObjects: () => [...kernel.open].map((object) => object.describe()),
-    kernelObjects: async () => [...kernel.namedObjects(), ...segmentObjects(kernel)],
+    kernelObjects: async () => [...kernel.namedObjects(), ...segmentObjects(kernel), ...semaphoreSetsIn(kernel)],
   };
   return {
     name: 'worker',
     capabilities: workerCapabilities,
     pipes: new WorkerPipes(kernel),
     fifos: new WorkerFifos(kernel),
-    messageQueues: notYet,
-    posixMessageQueues: notYet,
-    semaphores: notYet,
-    // Temporary until the named POSIX semaphores land (src/posix-semaphore.ts delegates init/attach here).
-    posixSemaphores: { open: notYet.open, unlink: notYet.unlink, init: initUnnamed, attach: attachUnnamed } as PosixSemaphores,
+    messageQueues: new WorkerMessageQueues(kernel),
+    posixMessageQueues: new WorkerPosixMessageQueues(kernel),
+    semaphores: new WorkerSemaphores(kernel),
+    posixSemaphores: new WorkerPosixSemaphores(kernel),
     sharedMemory: new WorkerSharedMemory(kernel),
     unixSockets: new WorkerUnixSockets(kernel),
     networkSockets: new WorkerNetworkSockets(),

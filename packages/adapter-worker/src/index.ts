@@ -2,6 +2,8 @@ export { createWorkerBackend, workerCapabilities, type WorkerBackendOptions } fr
 export { workerIpc } from './module.js';
 export { WorkerDuplexPipe, WorkerPipeReader, WorkerPipeWriter, WorkerPipes } from './pipe.js';
 export { WorkerFifoReader, WorkerFifoWriter, WorkerFifos } from './fifo.js';
+export { WorkerMessageQueue, WorkerMessageQueues } from './message-queue.js';
+export { WorkerPosixMessageQueue, WorkerPosixMessageQueues } from './posix-message-queue.js';
 export { WorkerProcesses } from './process.js';
 export {
   WorkerNetworkSockets,
@@ -12,3 +14,5 @@ export {
   WorkerUnixStreamSocket,
 } from './socket.js';
 export { WorkerFileMapping, WorkerPosixSegment, WorkerSegment, WorkerSharedMemory, WorkerSysvSegment } from './shared-memory.js';
+export { WorkerSemaphoreSet, WorkerSemaphores } from './semaphore.js';
+export { WorkerPosixSemaphore, WorkerPosixSemaphores } from './posix-semaphore.js';

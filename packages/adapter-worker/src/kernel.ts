@@ -14,6 +14,7 @@ export interface KernelExports {
   owner_create(scratchBytes: number): number;
   owner_release(owner: number): number;
   owner_set_identity(owner: number, uid: number, gid: number): number;
+  owner_set_pid(owner: number, pid: number): number;
   current_uid(): number;
   current_gid(): number;
   scratch(): number;
@@ -81,6 +82,39 @@ export interface KernelExports {
   shm_notify(handle: number, index: number, count: number): number;
   shm_next(after: number): number;
   shm_describe(id: number, dst: number, max: number): number;
+  sem_get(key: number, nsems: number, create: number, exclusive: number, mode: number, now: number): number;
+  sem_op(id: number, ops: number, nops: number, wait: number, now: number): number;
+  sem_wait_end(token: number): number;
+  sem_wait_cancel(token: number): number;
+  sem_ctl_get(id: number, index: number, which: number): number;
+  sem_set_value(id: number, index: number, value: number, now: number): number;
+  sem_get_all(id: number, dst: number): number;
+  sem_set_all(id: number, src: number, count: number, now: number): number;
+  sem_stat(id: number, dst: number): number;
+  sem_set_attributes(id: number, mode: number, uid: number, gid: number, now: number): number;
+  sem_remove(id: number): number;
+  sem_list(after: number, dst: number): number;
+  psem_open(name: number, len: number, create: number, exclusive: number, mode: number, initial: number): number;
+  psem_unlink(name: number, len: number): number;
+  psem_try_wait(handle: number): number;
+  psem_post(handle: number): number;
+  psem_value(handle: number): number;
+  msg_get(key: number, create: number, exclusive: number, mode: number, now: number): number;
+  msg_send(msqid: number, src: number, len: number, type: number, now: number): number;
+  msg_receive(msqid: number, dst: number, max: number, type: number, flags: number, now: number): number;
+  msg_stat(msqid: number, dst: number): number;
+  msg_set(msqid: number, qbytes: number, mode: number, uid: number, gid: number, now: number): number;
+  msg_remove(msqid: number): number;
+  msg_wait_cell(msqid: number): number;
+  msg_describe(id: number, dst: number): number;
+  pmq_open(name: number, len: number, access: number, create: number, exclusive: number, mode: number, maxmsg: number, msgsize: number): number;
+  pmq_unlink(name: number, len: number): number;
+  pmq_send(handle: number, src: number, len: number, priority: number): number;
+  pmq_send_block(handle: number, len: number, priority: number): number;
+  pmq_send_held(handle: number): number;
+  pmq_receive(handle: number, info: number): number;
+  pmq_release(): number;
+  pmq_attr(handle: number, field: number): number;
 }
 
 /** An open object of this thread (for diagnostics and for closing what a child left open). */
@@ -94,6 +128,19 @@ export interface KernelObject {
 export type Reviver = (kernel: Kernel, record: TransferRecord) => unknown;
 
 const revivers = new Map<string, Reviver>();
+
+/** Describes the live object `id` of one kind for leak reports, or `undefined` to leave it out. */
+export type Describer = (kernel: Kernel, id: number) => string | undefined;
+
+const describers = new Map<number, Describer>();
+
+/**
+ * Registers how {@link Kernel.namedObjects} lists objects of `kind`: every live one is offered to
+ * `describer`, linked or not (a System V queue made with IPC_PRIVATE outlives its handles too).
+ */
+export function registerDescriber(kind: number, describer: Describer): void {
+  describers.set(kind, describer);
+}
 
 /** Registers how to revive `kind` (each primitive's file registers its kinds). */
 export function registerReviver(kind: string, reviver: Reviver): void {
@@ -126,6 +173,9 @@ let keepAliveCount = 0;
 let keepAliveTimer: ReturnType<typeof setInterval> | undefined;
 
 /** The kernel as this thread sees it. */
+/** How long a synchronous call retries a lock held by another thread before it reports EINTR. */
+const SYNC_RETRY_MS = 250;
+
 export class Kernel {
   /** This thread's instance's entry points. */
   readonly calls: KernelExports;
@@ -190,14 +240,17 @@ export class Kernel {
   }
 
   /**
-   * Calls an entry point, retrying a few times while it answers -EINTR (a lock held past the
+   * Calls an entry point, retrying for a bounded time while it answers -EINTR (a lock held past the
    * bounded spin). For synchronous members only, which then report EINTR: a lock held that long
    * belongs to a terminated worker that only the event loop can reap, so spinning on would hang.
    * Asynchronous code uses {@link Kernel.callAsync}.
    */
   call(entry: () => number): number {
     let result = entry();
-    for (let tries = 0; result === -KernelErrno.EINTR && tries < 4; tries++) result = entry();
+    // The holder is usually a live thread that the host preempted in its critical section (two
+    // CPUs, many workers): it finishes within a few time slices. Retry for up to SYNC_RETRY_MS.
+    const deadline = result === -KernelErrno.EINTR ? performance.now() + SYNC_RETRY_MS : 0;
+    while (result === -KernelErrno.EINTR && performance.now() < deadline) result = entry();
     return result;
   }
 
@@ -274,17 +327,28 @@ export class Kernel {
     }
   }
 
-  /** Live named objects in the kernel: FIFO paths, socket paths and abstract socket names (later keys and POSIX names). */
+  /** Live named objects in the kernel: FIFO paths, socket paths and abstract socket names, POSIX semaphore names, and what registered describers list (queues). System V sets and segments are listed by their primitives. */
   namedObjects(): string[] {
     const found: string[] = [];
+    if (describers.size > 0) {
+      const max = this.calls.objects_max();
+      for (let id = 1; id <= max; id++) {
+        const describer = describers.get(this.calls.object_kind(id));
+        const text = describer?.(this, id);
+        if (text !== undefined) found.push(text);
+      }
+    }
     for (let id = this.calls.object_next_linked(0); id > 0; id = this.calls.object_next_linked(id)) {
+      if (describers.has(this.calls.object_kind(id))) continue;
       const length = this.call(() => this.calls.object_name(id, this.scratch, Layout.NAME_MAX_BYTES));
       if (length <= 0) continue;
       const kind = this.calls.object_kind(id);
+      if (kind === Kind.KIND_SEM_SET) continue;
       const name = this.getString(this.scratch, length);
       if (kind === Kind.KIND_FIFO) found.push(`fifo '${name}'`);
       else if (kind === Kind.KIND_SOCKET_FILE) found.push(`socket '${name}'`);
       else if (kind === Kind.KIND_SOCKET) found.push(`socket @${name.slice(1)}`);
+      else if (kind === Kind.KIND_POSIX_SEM) found.push(`posix semaphore '/${name}'`);
       else found.push(`object ${id} '${name}'`);
     }
     return found;

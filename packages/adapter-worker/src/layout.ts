@@ -31,7 +31,7 @@ export const Layout = {
 } as const;
 
 /** Object kinds (object entry `kind`). */
-export const Kind = { KIND_PIPE: 1, KIND_DUPLEX: 2, KIND_FIFO: 3, KIND_SOCKET: 8, KIND_SOCKET_FILE: 9, KIND_SHM: 20, KIND_POSIX_SHM: 21, KIND_SHM_FILE: 22 } as const;
+export const Kind = { KIND_PIPE: 1, KIND_DUPLEX: 2, KIND_FIFO: 3, KIND_MSG: 4, KIND_PMQ: 5, KIND_SEM_SET: 6, KIND_POSIX_SEM: 7, KIND_SOCKET: 8, KIND_SOCKET_FILE: 9, KIND_SHM: 20, KIND_POSIX_SHM: 21, KIND_SHM_FILE: 22 } as const;
 
 /**
  * Shared memory (assembly/shared-memory.ts draws the segment and waiter records): mapping ends,
@@ -72,7 +72,7 @@ export const ShmLayout = {
 } as const;
 
 /** Which end of its object a handle is. */
-export const End = { END_READ: 1, END_WRITE: 2, END_A: 4, END_B: 8, END_SOCKET: 16 } as const;
+export const End = { END_READ: 1, END_WRITE: 2, END_A: 4, END_B: 8, END_SOCKET: 16, END_MQ_READ: 16, END_MQ_WRITE: 32 } as const;
 
 /**
  * Unix sockets (assembly/socket.ts, where the socket record, message blocks and the receive
@@ -105,6 +105,62 @@ export const SocketLayout = {
   SOCKET_BUFFER_BYTES: 212992,
   SOCKET_MESSAGE_MAX: 212960,
   SOCKET_STREAM_CAPACITY: 262144,
+} as const;
+
+/**
+ * System V message queues (assembly/message-queue.ts): Linux's limits, msg_receive's flags, and the
+ * stat record msg_stat writes (one u32 per field, at these byte offsets):
+ *
+ * ```
+ *   0    4    8    12   16   20   24     28   32     36    40    44    48    52    56
+ *   ┌────┬────┬────┬────┬────┬────┬──────┬────┬──────┬─────┬─────┬─────┬─────┬─────┐
+ *   │key │uid │gid │cuid│cgid│mode│qbytes│qnum│cbytes│lspid│lrpid│stime│rtime│ctime│
+ *   └────┴────┴────┴────┴────┴────┴──────┴────┴──────┴─────┴─────┴─────┴─────┴─────┘
+ * ```
+ */
+export const MsgLayout = {
+  MSGMAX: 8192,
+  MSGMNB: 16384,
+  MSGMNI: 32000,
+  MSG_HEADER_BYTES: 16,
+  MSG_RECEIVE_EXCEPT: 1,
+  MSG_RECEIVE_NOERROR: 2,
+  /** "Leave unchanged" for msg_set's fields: (uid_t) -1, a u32 in the kernel. */
+  MSG_KEEP: -1,
+  MSG_STAT_KEY: 0,
+  MSG_STAT_UID: 4,
+  MSG_STAT_GID: 8,
+  MSG_STAT_CUID: 12,
+  MSG_STAT_CGID: 16,
+  MSG_STAT_MODE: 20,
+  MSG_STAT_QBYTES: 24,
+  MSG_STAT_QNUM: 28,
+  MSG_STAT_CBYTES: 32,
+  MSG_STAT_LSPID: 36,
+  MSG_STAT_LRPID: 40,
+  MSG_STAT_STIME: 44,
+  MSG_STAT_RTIME: 48,
+  MSG_STAT_CTIME: 52,
+  MSG_STAT_BYTES: 56,
+} as const;
+
+/** POSIX message queues (assembly/posix-message-queue.ts): Linux's defaults and limits, access codes, attribute fields. */
+export const PmqLayout = {
+  PMQ_HEADER_BYTES: 16,
+  PMQ_MSG_DEFAULT: 10,
+  PMQ_MSGSIZE_DEFAULT: 8192,
+  PMQ_MSG_MAX: 10,
+  PMQ_MSGSIZE_MAX: 8192,
+  PMQ_HARD_MSGMAX: 65536,
+  PMQ_HARD_MSGSIZEMAX: 16 * 1024 * 1024,
+  PMQ_QUEUES_MAX: 256,
+  PMQ_NAME_MAX: 255,
+  PMQ_ACCESS_READ: 0,
+  PMQ_ACCESS_WRITE: 1,
+  PMQ_ACCESS_READWRITE: 2,
+  PMQ_ATTR_MAXMSG: 0,
+  PMQ_ATTR_MSGSIZE: 1,
+  PMQ_ATTR_CURMSGS: 2,
 } as const;
 
 /** Byte-ring limits, as Linux has them. */
@@ -147,6 +203,40 @@ export const KernelErrno = {
   EADDRINUSE: 98,
   ECONNREFUSED: 111,
   ENOTCONN: 107,
+  E2BIG: 7,
+  EACCES: 13,
+  EMFILE: 24,
+  ENOMSG: 42,
+  EIDRM: 43,
+  EINVAL: 22,
+  EPERM: 1,
+  ENAMETOOLONG: 36,
+} as const;
+
+/**
+ * System V semaphore sets and POSIX semaphores (assembly/semaphore.ts, assembly/posix-semaphore.ts
+ * draw their records). TypeScript writes operation lists to its scratch buffer
+ * (`SEM_OP_BYTES` each: i32 index, i32 delta, i32 flags) and waits on a queued call's status cell
+ * (`W_STATUS` inside the waiter record whose address `sem_op` returns).
+ */
+export const SemaphoreLayout = {
+  SEMVMX: 32767,
+  SEMOPM: 500,
+  SEMMSL: 32000,
+  SEM_OP_BYTES: 12,
+  SEM_OP_NOWAIT: 1,
+  SEM_OP_UNDO: 2,
+  W_STATUS: 16,
+  CANCELLED: 1,
+  STILL_WAITING: 1,
+  GET_VALUE: 0,
+  GET_NCNT: 1,
+  GET_ZCNT: 2,
+  GET_PID: 3,
+  SEM_STAT_BYTES: 36,
+  /** u32 0xffffffff in the kernel: "keep this field" for `sem_set_attributes`. */
+  KEEP: -1,
+  SEM_VALUE_MAX: 2147483647,
 } as const;
 
 /** Default size of a kernel's memory. */

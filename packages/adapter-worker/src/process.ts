@@ -41,34 +41,39 @@ function entryUrl(entry: string | URL): string {
 class WorkerChildProcess implements ChildProcess {
   readonly exited: Promise<ExitStatus>;
   private ended = false;
+  private killedBy: NodeJS.Signals | undefined;
+  /** The worker's thread id, kept: `Worker.threadId` turns -1 once the worker has exited. Queues record it as the worker's pid. */
+  private readonly threadId: number;
 
   constructor(private readonly worker: Worker, reap: () => Promise<void>) {
-    this.startedThreadId = worker.threadId;
+    this.threadId = worker.threadId;
     // An uncaught error ends the worker with code 1; the 'exit' event below reports it.
     worker.on('error', () => {});
     this.exited = new Promise((resolve) => {
       worker.once('exit', (code) => {
         this.ended = true;
+        // Killed with a named signal: reported as a process killed by that signal would be.
+        const status: ExitStatus = this.killedBy === undefined ? { code, signal: null } : { code: null, signal: this.killedBy };
         // Reap before resolving: whoever awaits `exited` sees the child's ends closed.
         void reap()
           .catch(() => {})
-          .then(() => resolve({ code, signal: null }));
+          .then(() => resolve(status));
       });
     });
   }
 
-  /** The worker's thread id. */
-  private startedThreadId: number | undefined;
-
   get pid(): number {
-    // Taken at start: Node reports threadId -1 once the worker has exited.
-    this.startedThreadId ??= this.worker.threadId;
-    return this.startedThreadId;
+    return this.threadId;
   }
 
-  /** Terminates the worker (whatever the signal: a thread has none); false if it had ended. Its ends are released on exit. */
-  kill(_signal?: NodeJS.Signals): boolean {
+  /**
+   * Terminates the worker; false if it had ended. Its ends are released on exit. A thread receives
+   * no signal, but one named here is reported by `exited` as the cause (`{ code: null, signal }`),
+   * as for a process it killed; without one, `exited` gives code 1.
+   */
+  kill(signal?: NodeJS.Signals): boolean {
     if (this.ended) return false;
+    this.killedBy ??= signal;
     void this.worker.terminate();
     return true;
   }

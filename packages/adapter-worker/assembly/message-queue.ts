@@ -1,0 +1,438 @@
+// System V message queues (msgget, msgsnd, msgrcv, msgctl): typed messages in a linked list in
+// the heap, limits and accounting as Linux has them (msgmax, msgmnb, msgmni; msg_cbytes and
+// msg_qnum against msg_qbytes), permissions checked against the current owner's identity.
+//
+// A queue is an object entry of KIND_MSG whose ring area holds the queue record below. It has no
+// handles: processes name it by its id (msqid). A keyed queue is linked in the namespace under its
+// key's four bytes (little-endian) as the name; an IPC_PRIVATE queue is never linked. The queue
+// lives until IPC_RMID, whatever happens to the threads that used it.
+//
+// msqid, as the kernel builds ipc ids (sequence << shift | slot), so a stale id never reaches a
+// queue made later in the same slot:
+//
+//   31 30             16 15                0
+//   ┌──┬────────────────┬──────────────────┐
+//   │ 0│ serial & 0x7fff│ object id - 1    │
+//   └──┴────────────────┴──────────────────┘
+//
+// Queue record, inside the object entry (object.ts; OBJ_MODE and OBJ_SERIAL as for every object):
+//
+//   +32 ┌──────────────────────┐
+//       │ i32 key              │ IPC_PRIVATE (0) or the key
+//   +36 │ u32 uid              │ owner (msg_perm.uid), changed by IPC_SET
+//   +40 │ u32 gid              │
+//   +44 │ u32 cuid             │ creator
+//   +48 │ u32 cgid             │
+//   +52 │ u32 qbytes           │ msg_qbytes: most payload bytes (and messages) held at once
+//   +56 │ u32 qnum             │ msg_qnum: messages held
+//   +60 │ u32 cbytes           │ msg_cbytes: payload bytes held
+//   +64 │ u32 lspid            │ pid of the last msgsnd (the owner's emulated pid)
+//   +68 │ u32 lrpid            │ pid of the last msgrcv
+//   +72 │ u32 stime            │ seconds of the last msgsnd (the caller passes the time: wasm has no clock)
+//   +76 │ u32 rtime            │ seconds of the last msgrcv
+//   +80 │ u32 ctime            │ seconds of creation or the last IPC_SET
+//   +84 │ u32 head             │ first message block (0 = empty)
+//   +88 │ u32 tail             │ last message block
+//   +92 │ reserved             │
+//   +96 └──────────────────────┘   (+104: mode = msg_perm.mode, the permission bits)
+//
+// Message block (heap, MSG_HEADER_BYTES + length, freed with the same size):
+//
+//   +0  ┌──────────────────────┐
+//       │ u32 next             │ next message in queue order (0 = last)
+//   +4  │ u32 length           │ payload bytes
+//   +8  │ i64 type             │ mtype >= 1
+//   +16 │ payload ...          │
+//       └──────────────────────┘
+//
+// Locking: every operation allocates or frees heap blocks or scans the table, so queues are guarded
+// by the kernel lock alone (no object lock). Every state change bumps the object's wait cell under
+// it and notifies after unlocking; TypeScript waits on that cell (msg_wait_cell) and calls again.
+// Removing a queue frees its slot: a waiter calling again gets EINVAL, which it reports as EIDRM
+// (it saw the queue alive before it slept, as a kernel waiter would have).
+import { alloc, free } from './alloc';
+import { E2BIG, EACCES, EAGAIN, EEXIST, EINTR, EINVAL, ENOENT, ENOMEM, ENOMSG, ENOSPC, EPERM } from './errno';
+import { currentOwner, kernelLock, kernelUnlock } from './kernel';
+import {
+  FLAG_LINKED,
+  KIND_MSG,
+  OBJ_FLAGS,
+  OBJ_KIND,
+  OBJ_MODE,
+  OBJ_NAME_HASH,
+  OBJ_NAME_LEN,
+  OBJ_NAME_PTR,
+  OBJ_SEQ,
+  OBJ_SERIAL,
+  nameHash,
+  objectAt,
+  objectChanged,
+  objectCreate,
+  objectDestroy,
+  objectLookup,
+  objectMax,
+  objectNotify,
+} from './object';
+import { OWNER_SCRATCH, ownerAt, currentPid } from './owner';
+import { PERM_READ, PERM_WRITE, currentGid, currentUid, permitted } from './permission';
+
+export const MSQ_KEY: u32 = 32;
+export const MSQ_UID: u32 = 36;
+export const MSQ_GID: u32 = 40;
+export const MSQ_CUID: u32 = 44;
+export const MSQ_CGID: u32 = 48;
+export const MSQ_QBYTES: u32 = 52;
+export const MSQ_QNUM: u32 = 56;
+export const MSQ_CBYTES: u32 = 60;
+export const MSQ_LSPID: u32 = 64;
+export const MSQ_LRPID: u32 = 68;
+export const MSQ_STIME: u32 = 72;
+export const MSQ_RTIME: u32 = 76;
+export const MSQ_CTIME: u32 = 80;
+export const MSQ_HEAD: u32 = 84;
+export const MSQ_TAIL: u32 = 88;
+/** End of the queue record (it must stay below OBJ_MODE). */
+export const MSQ_END: u32 = 96;
+
+export const MSG_NEXT: u32 = 0;
+export const MSG_LENGTH: u32 = 4;
+export const MSG_TYPE: u32 = 8;
+export const MSG_HEADER_BYTES: u32 = 16;
+
+/** Largest message (Linux msgmax default). */
+export const MSGMAX: u32 = 8192;
+/** A new queue's msg_qbytes, and the most an unprivileged IPC_SET may ask (Linux msgmnb default). */
+export const MSGMNB: u32 = 16384;
+/** Most queues in the system (Linux msgmni default); the object table may run out first (ENOSPC either way). */
+export const MSGMNI: i32 = 32000;
+
+/** msgrcv flags as msg_receive takes them. */
+export const MSG_RECEIVE_EXCEPT: i32 = 1;
+export const MSG_RECEIVE_NOERROR: i32 = 2;
+
+/** "Leave unchanged" for msg_set's fields ((uid_t) -1). */
+export const MSG_KEEP: u32 = 0xffffffff;
+
+// The stat record msg_stat writes (one u32 each, in this order), mirrored by src/layout.ts MsgStat:
+//   key uid gid cuid cgid mode qbytes qnum cbytes lspid lrpid stime rtime ctime
+export const MSG_STAT_KEY: u32 = 0;
+export const MSG_STAT_UID: u32 = 4;
+export const MSG_STAT_GID: u32 = 8;
+export const MSG_STAT_CUID: u32 = 12;
+export const MSG_STAT_CGID: u32 = 16;
+export const MSG_STAT_MODE: u32 = 20;
+export const MSG_STAT_QBYTES: u32 = 24;
+export const MSG_STAT_QNUM: u32 = 28;
+export const MSG_STAT_CBYTES: u32 = 32;
+export const MSG_STAT_LSPID: u32 = 36;
+export const MSG_STAT_LRPID: u32 = 40;
+export const MSG_STAT_STIME: u32 = 44;
+export const MSG_STAT_RTIME: u32 = 48;
+export const MSG_STAT_CTIME: u32 = 52;
+export const MSG_STAT_BYTES: u32 = 56;
+
+@inline function msqidOf(id: i32): i32 {
+  return <i32>((load<u32>(objectAt(id) + OBJ_SERIAL) & 0x7fff) << 16) | (id - 1);
+}
+
+/** The entry of the live queue `msqid`, or 0 (the kernel's EINVAL). Kernel lock held. */
+function queueAt(msqid: i32): usize {
+  if (msqid < 0) return 0;
+  const id = (msqid & 0xffff) + 1;
+  if (id > objectMax()) return 0;
+  const entry = objectAt(id);
+  if (load<i32>(entry + OBJ_KIND) != KIND_MSG) return 0;
+  if ((load<u32>(entry + OBJ_SERIAL) & 0x7fff) != <u32>(msqid >>> 16)) return 0;
+  return entry;
+}
+
+/** ipcperms(): may the current owner do `want` (PERM_READ / PERM_WRITE bits) on the queue at `entry`? */
+function allowed(entry: usize, want: u32): bool {
+  return permitted(
+    load<u32>(entry + MSQ_UID),
+    load<u32>(entry + MSQ_GID),
+    load<u32>(entry + MSQ_CUID),
+    load<u32>(entry + MSQ_CGID),
+    load<u32>(entry + OBJ_MODE),
+    want,
+  );
+}
+
+/** Owner, creator or root: who may IPC_SET and IPC_RMID. */
+function mayControl(entry: usize): bool {
+  const me = currentUid();
+  return me == 0 || me == load<u32>(entry + MSQ_UID) || me == load<u32>(entry + MSQ_CUID);
+}
+
+/** The key's four bytes in the current owner's scratch buffer (the namespace compares names in memory). */
+function keyName(key: i32): usize {
+  const at = <usize>load<u32>(ownerAt(currentOwner) + OWNER_SCRATCH);
+  store<i32>(at, key);
+  return at;
+}
+
+/** Live queues in the table (for msgmni). Kernel lock held. */
+function queueCount(): i32 {
+  const max = objectMax();
+  let count = 0;
+  for (let id = 1; id <= max; id++) if (load<i32>(objectAt(id) + OBJ_KIND) == KIND_MSG) count++;
+  return count;
+}
+
+/** newque(): a new queue of `key` with permission bits `mode`: its msqid, or -ENOSPC / -ENOMEM. Kernel lock held. */
+function queueCreate(key: i32, mode: u32, now: u32): i32 {
+  if (queueCount() >= MSGMNI) return -ENOSPC;
+  const id = objectCreate(KIND_MSG, 1);
+  if (id == 0) return -ENOSPC;
+  const entry = objectAt(id);
+  if (key != 0) {
+    const name = alloc(4);
+    if (name == 0) {
+      objectDestroy(id);
+      return -ENOMEM;
+    }
+    store<i32>(name, key);
+    store<u32>(entry + OBJ_NAME_PTR, <u32>name);
+    store<u32>(entry + OBJ_NAME_LEN, 4);
+    store<u32>(entry + OBJ_NAME_HASH, nameHash(name, 4));
+    store<i32>(entry + OBJ_FLAGS, FLAG_LINKED);
+  }
+  store<i32>(entry + MSQ_KEY, key);
+  const uid = currentUid();
+  const gid = currentGid();
+  store<u32>(entry + MSQ_UID, uid);
+  store<u32>(entry + MSQ_GID, gid);
+  store<u32>(entry + MSQ_CUID, uid);
+  store<u32>(entry + MSQ_CGID, gid);
+  store<u32>(entry + OBJ_MODE, mode & 0o777);
+  store<u32>(entry + MSQ_QBYTES, MSGMNB);
+  store<u32>(entry + MSQ_CTIME, now);
+  return msqidOf(id);
+}
+
+/**
+ * `msgget(key, [IPC_CREAT [| IPC_EXCL]] | mode)`: the msqid, or -ENOENT / -EEXIST / -EACCES (the
+ * mode bits asked for are not granted, as ipcperms() checks them) / -ENOSPC / -ENOMEM / -EINTR.
+ */
+export function msgGet(key: i32, create: bool, exclusive: bool, mode: u32, now: u32): i32 {
+  if (!kernelLock()) return -EINTR;
+  let result: i32;
+  if (key == 0) result = queueCreate(key, mode, now);
+  else {
+    const id = objectLookup(KIND_MSG, keyName(key), 4);
+    if (id == 0) result = create ? queueCreate(key, mode, now) : -ENOENT;
+    else if (create && exclusive) result = -EEXIST;
+    else {
+      const requested = ((mode >> 6) | (mode >> 3) | mode) & 7;
+      result = allowed(objectAt(id), requested) ? msqidOf(id) : -EACCES;
+    }
+  }
+  kernelUnlock();
+  return result;
+}
+
+/**
+ * `msgsnd(IPC_NOWAIT)`: appends `len` bytes at `src` as a message of `type`: 0, or -EAGAIN (it
+ * does not fit: cbytes + len > qbytes or qnum + 1 > qbytes; the caller may wait and call again),
+ * -EINVAL (len > MSGMAX, no such queue), -EACCES, -ENOMEM, -EINTR.
+ */
+export function msgSend(msqid: i32, src: usize, len: u32, type: f64, now: u32): i32 {
+  if (len > MSGMAX || msqid < 0 || type < 1) return -EINVAL;
+  if (!kernelLock()) return -EINTR;
+  const entry = queueAt(msqid);
+  let result: i32 = 0;
+  if (entry == 0) result = -EINVAL;
+  else if (!allowed(entry, PERM_WRITE)) result = -EACCES;
+  else {
+    const qbytes = load<u32>(entry + MSQ_QBYTES);
+    const qnum = load<u32>(entry + MSQ_QNUM);
+    const cbytes = load<u32>(entry + MSQ_CBYTES);
+    if (<u64>len + cbytes > <u64>qbytes || <u64>qnum + 1 > <u64>qbytes) result = -EAGAIN;
+    else {
+      const block = alloc(MSG_HEADER_BYTES + len);
+      if (block == 0) result = -ENOMEM;
+      else {
+        store<u32>(block + MSG_NEXT, 0);
+        store<u32>(block + MSG_LENGTH, len);
+        store<i64>(block + MSG_TYPE, <i64>type);
+        memory.copy(block + MSG_HEADER_BYTES, src, len);
+        const tail = <usize>load<u32>(entry + MSQ_TAIL);
+        if (tail == 0) store<u32>(entry + MSQ_HEAD, <u32>block);
+        else store<u32>(tail + MSG_NEXT, <u32>block);
+        store<u32>(entry + MSQ_TAIL, <u32>block);
+        store<u32>(entry + MSQ_QNUM, qnum + 1);
+        store<u32>(entry + MSQ_CBYTES, cbytes + len);
+        store<u32>(entry + MSQ_LSPID, currentPid());
+        store<u32>(entry + MSQ_STIME, now);
+        objectChanged(entry);
+      }
+    }
+  }
+  kernelUnlock();
+  if (result == 0) objectNotify(entry);
+  return result;
+}
+
+/**
+ * `msgrcv(IPC_NOWAIT)`: takes the message `type` selects (find_msg: 0 the first; > 0 the first of
+ * that type, or with MSG_RECEIVE_EXCEPT of any other; < 0 the first of the lowest type <= -type),
+ * writes its type as an f64 at `dst` and at most `max` payload bytes at `dst + 8`: the bytes
+ * written, or -ENOMSG (none matches; the caller may wait and call again), -E2BIG (longer than `max`
+ * without MSG_RECEIVE_NOERROR: the message stays), -EINVAL, -EACCES, -EINTR.
+ */
+export function msgReceive(msqid: i32, dst: usize, max: u32, type: f64, flags: i32, now: u32): i32 {
+  if (msqid < 0) return -EINVAL;
+  if (!kernelLock()) return -EINTR;
+  const entry = queueAt(msqid);
+  let result: i32 = 0;
+  if (entry == 0) result = -EINVAL;
+  else if (!allowed(entry, PERM_READ)) result = -EACCES;
+  else {
+    const wanted = <i64>type;
+    const except = (flags & MSG_RECEIVE_EXCEPT) != 0;
+    let limit: i64 = -wanted;
+    let found: usize = 0;
+    let foundPrev: usize = 0;
+    let prev: usize = 0;
+    for (let m = <usize>load<u32>(entry + MSQ_HEAD); m != 0; m = <usize>load<u32>(m + MSG_NEXT)) {
+      const mtype = load<i64>(m + MSG_TYPE);
+      if (wanted == 0 || (wanted > 0 && (except ? mtype != wanted : mtype == wanted))) {
+        found = m;
+        foundPrev = prev;
+        break;
+      }
+      if (wanted < 0 && mtype <= limit) {
+        // A lower type than any seen so far: remember it, and look only for lower ones after it.
+        found = m;
+        foundPrev = prev;
+        if (mtype == 1) break;
+        limit = mtype - 1;
+      }
+      prev = m;
+    }
+    if (found == 0) result = -ENOMSG;
+    else {
+      const len = load<u32>(found + MSG_LENGTH);
+      if (len > max && (flags & MSG_RECEIVE_NOERROR) == 0) result = -E2BIG;
+      else {
+        const n = min<u32>(len, max);
+        store<f64>(dst, <f64>load<i64>(found + MSG_TYPE));
+        memory.copy(dst + 8, found + MSG_HEADER_BYTES, n);
+        const next = load<u32>(found + MSG_NEXT);
+        if (foundPrev == 0) store<u32>(entry + MSQ_HEAD, next);
+        else store<u32>(foundPrev + MSG_NEXT, next);
+        if (<usize>load<u32>(entry + MSQ_TAIL) == found) store<u32>(entry + MSQ_TAIL, <u32>foundPrev);
+        store<u32>(entry + MSQ_QNUM, load<u32>(entry + MSQ_QNUM) - 1);
+        store<u32>(entry + MSQ_CBYTES, load<u32>(entry + MSQ_CBYTES) - len);
+        store<u32>(entry + MSQ_LRPID, currentPid());
+        store<u32>(entry + MSQ_RTIME, now);
+        free(found, MSG_HEADER_BYTES + len);
+        objectChanged(entry);
+        result = <i32>n;
+      }
+    }
+  }
+  kernelUnlock();
+  if (result >= 0) objectNotify(entry);
+  return result;
+}
+
+/** `msgctl(IPC_STAT)`: writes the stat record (MSG_STAT_*) at `dst`: 0, or -EINVAL / -EACCES / -EINTR. */
+export function msgStat(msqid: i32, dst: usize): i32 {
+  if (!kernelLock()) return -EINTR;
+  const entry = queueAt(msqid);
+  let result: i32 = 0;
+  if (entry == 0) result = -EINVAL;
+  else if (!allowed(entry, PERM_READ)) result = -EACCES;
+  else {
+    store<i32>(dst + MSG_STAT_KEY, load<i32>(entry + MSQ_KEY));
+    store<u32>(dst + MSG_STAT_UID, load<u32>(entry + MSQ_UID));
+    store<u32>(dst + MSG_STAT_GID, load<u32>(entry + MSQ_GID));
+    store<u32>(dst + MSG_STAT_CUID, load<u32>(entry + MSQ_CUID));
+    store<u32>(dst + MSG_STAT_CGID, load<u32>(entry + MSQ_CGID));
+    store<u32>(dst + MSG_STAT_MODE, load<u32>(entry + OBJ_MODE));
+    store<u32>(dst + MSG_STAT_QBYTES, load<u32>(entry + MSQ_QBYTES));
+    store<u32>(dst + MSG_STAT_QNUM, load<u32>(entry + MSQ_QNUM));
+    store<u32>(dst + MSG_STAT_CBYTES, load<u32>(entry + MSQ_CBYTES));
+    store<u32>(dst + MSG_STAT_LSPID, load<u32>(entry + MSQ_LSPID));
+    store<u32>(dst + MSG_STAT_LRPID, load<u32>(entry + MSQ_LRPID));
+    store<u32>(dst + MSG_STAT_STIME, load<u32>(entry + MSQ_STIME));
+    store<u32>(dst + MSG_STAT_RTIME, load<u32>(entry + MSQ_RTIME));
+    store<u32>(dst + MSG_STAT_CTIME, load<u32>(entry + MSQ_CTIME));
+  }
+  kernelUnlock();
+  return result;
+}
+
+/**
+ * `msgctl(IPC_SET)`: changes the fields not MSG_KEEP. 0, or -EPERM (not owner, creator or root; or
+ * qbytes above MSGMNB without root), -EINVAL, -EINTR. Waiters are woken: more room may fit them.
+ */
+export function msgSet(msqid: i32, qbytes: u32, mode: u32, uid: u32, gid: u32, now: u32): i32 {
+  if (!kernelLock()) return -EINTR;
+  const entry = queueAt(msqid);
+  let result: i32 = 0;
+  if (entry == 0) result = -EINVAL;
+  else if (!mayControl(entry)) result = -EPERM;
+  else if (qbytes != MSG_KEEP && qbytes > MSGMNB && currentUid() != 0) result = -EPERM;
+  else {
+    if (qbytes != MSG_KEEP) store<u32>(entry + MSQ_QBYTES, qbytes);
+    if (mode != MSG_KEEP) store<u32>(entry + OBJ_MODE, mode & 0o777);
+    if (uid != MSG_KEEP) store<u32>(entry + MSQ_UID, uid);
+    if (gid != MSG_KEEP) store<u32>(entry + MSQ_GID, gid);
+    store<u32>(entry + MSQ_CTIME, now);
+    objectChanged(entry);
+  }
+  kernelUnlock();
+  if (result == 0) objectNotify(entry);
+  return result;
+}
+
+/** `msgctl(IPC_RMID)`: frees the queue, its messages and its key at once; waiters wake and find it gone. 0, -EINVAL, -EPERM, -EINTR. */
+export function msgRemove(msqid: i32): i32 {
+  if (!kernelLock()) return -EINTR;
+  const entry = queueAt(msqid);
+  let result: i32 = 0;
+  if (entry == 0) result = -EINVAL;
+  else if (!mayControl(entry)) result = -EPERM;
+  else {
+    // Bump first: the cell outlives the slot, and a waiter that read the old value wakes.
+    objectChanged(entry);
+    objectDestroy((msqid & 0xffff) + 1);
+  }
+  kernelUnlock();
+  if (result == 0) objectNotify(entry);
+  return result;
+}
+
+/** The wait cell of `msqid`'s slot (whether or not the queue is still there), or 0 for an impossible id. */
+export function msgWaitCell(msqid: i32): u32 {
+  if (msqid < 0) return 0;
+  const id = (msqid & 0xffff) + 1;
+  return id > objectMax() ? 0 : <u32>(objectAt(id) + OBJ_SEQ);
+}
+
+/** For listings: the msqid of object `id` with its key stored at `dst`, or -EINVAL if it is not a queue, -EINTR. */
+export function msgDescribe(id: i32, dst: usize): i32 {
+  if (id < 1 || id > objectMax()) return -EINVAL;
+  if (!kernelLock()) return -EINTR;
+  const entry = objectAt(id);
+  let result: i32 = -EINVAL;
+  if (load<i32>(entry + OBJ_KIND) == KIND_MSG) {
+    store<i32>(dst, load<i32>(entry + MSQ_KEY));
+    result = msqidOf(id);
+  }
+  kernelUnlock();
+  return result;
+}
+
+/** Frees every message of the queue at `entry` and clears its record (objectDestroy calls this). Kernel lock held. */
+export function msgFreeAll(entry: usize): void {
+  let m = <usize>load<u32>(entry + MSQ_HEAD);
+  while (m != 0) {
+    const next = <usize>load<u32>(m + MSG_NEXT);
+    free(m, MSG_HEADER_BYTES + load<u32>(m + MSG_LENGTH));
+    m = next;
+  }
+  memory.fill(entry + MSQ_KEY, 0, MSQ_END - MSQ_KEY);
+}

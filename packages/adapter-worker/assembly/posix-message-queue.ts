@@ -1,0 +1,416 @@
+// POSIX message queues (mq_open, mq_send, mq_receive, mq_getattr, mq_unlink): named queues of
+// whole messages kept highest priority first, first in first out within one priority, with the
+// limits of Linux's mqueue file system.
+//
+// A queue is an object entry of KIND_PMQ, linked in the namespace under its name (with the leading
+// '/'); its handles are entries of the handle table with end END_MQ_READ and/or END_MQ_WRITE, so an
+// emulated mqd_t is closed, inherited and reaped like any descriptor. refs = handles + 1 while the
+// name is linked: mq_unlink drops the name, the last close frees the queue and its messages.
+//
+// Queue record, inside the object entry (object.ts; OBJ_MODE holds the permission bits):
+//
+//   +32 ┌──────────────────────┐
+//       │ u32 maxmsg           │ mq_maxmsg
+//   +36 │ u32 msgsize          │ mq_msgsize
+//   +40 │ u32 curmsgs          │ mq_curmsgs (read without the lock by mq_getattr: one aligned word)
+//   +44 │ u32 uid              │ owner, the creating user: charged for the queue (RLIMIT_MSGQUEUE)
+//   +48 │ u32 gid              │
+//   +52 │ u32 head             │ first message block: the oldest of the highest priority
+//   +56 │ u32 tail             │ last message block: the newest of the lowest priority
+//   +60 │ u32 charged bytes    │ what the queue counts against its owner's RLIMIT_MSGQUEUE
+//   +64 │ reserved             │
+//   +96 └──────────────────────┘
+//
+// Message block (heap, PMQ_HEADER_BYTES + length, freed with the same size):
+//
+//   +0  ┌──────────────────────┐
+//       │ u32 next             │ next message in receive order (0 = last)
+//   +4  │ u32 length           │
+//   +8  │ u32 priority         │ 0 .. MQ_PRIO_MAX - 1
+//   +12 │ reserved             │
+//   +16 │ payload ...          │
+//       └──────────────────────┘
+//
+// Receiving hands the block itself to the receiver instead of copying it through the 64 KiB scratch
+// buffer (a message may be up to 16 MiB): the block is taken off the queue and becomes the owner's
+// held block (owner.ts) until `pmq_release` frees it once TypeScript has copied it out; if the thread
+// dies in between, reaping its owner frees it.
+//
+// Locking: the kernel lock (every operation allocates or frees blocks). State changes bump the
+// object's wait cell and notify after unlocking; TypeScript waits on it and calls again.
+import { alloc, free } from './alloc';
+import { EACCES, EAGAIN, EBADF, EEXIST, EINTR, EINVAL, EMFILE, EMSGSIZE, ENAMETOOLONG, ENFILE, ENOENT, ENOMEM, ENOSPC, EPERM } from './errno';
+import { HANDLE_END, HANDLE_OBJECT, handleCreate, ownHandle } from './handle';
+import { currentOwner, kernelLock, kernelUnlock } from './kernel';
+import {
+  END_MQ_READ,
+  END_MQ_WRITE,
+  FLAG_LINKED,
+  KIND_PMQ,
+  OBJ_FLAGS,
+  OBJ_KIND,
+  OBJ_MODE,
+  OBJ_NAME_HASH,
+  OBJ_NAME_LEN,
+  OBJ_NAME_PTR,
+  OBJ_REFS,
+  nameHash,
+  objectAt,
+  objectChanged,
+  objectCreate,
+  objectDestroy,
+  objectLookup,
+  objectMax,
+  objectNotify,
+} from './object';
+import { OWNER_HELD, ownerAt, ownerDropHeld, ownerHold, ownerTakeHeld } from './owner';
+import { PERM_READ, PERM_WRITE, currentGid, currentUid, permitted } from './permission';
+
+export const PMQ_MAXMSG: u32 = 32;
+export const PMQ_MSGSIZE: u32 = 36;
+export const PMQ_CURMSGS: u32 = 40;
+export const PMQ_UID: u32 = 44;
+export const PMQ_GID: u32 = 48;
+export const PMQ_HEAD: u32 = 52;
+export const PMQ_TAIL: u32 = 56;
+export const PMQ_CHARGED: u32 = 60;
+export const PMQ_END: u32 = 96;
+
+export const PMQ_NEXT: u32 = 0;
+export const PMQ_LENGTH: u32 = 4;
+export const PMQ_PRIORITY: u32 = 8;
+export const PMQ_HEADER_BYTES: u32 = 16;
+
+/** Linux's defaults and limits (/proc/sys/fs/mqueue and include/linux/ipc_namespace.h). */
+export const PMQ_MSG_DEFAULT: u32 = 10;
+export const PMQ_MSGSIZE_DEFAULT: u32 = 8192;
+/** msg_max / msgsize_max: the most an unprivileged creator may ask (EINVAL beyond). */
+export const PMQ_MSG_MAX: u32 = 10;
+export const PMQ_MSGSIZE_MAX: u32 = 8192;
+/** HARD_MSGMAX / HARD_MSGSIZEMAX: the most even root (CAP_SYS_RESOURCE) may ask. */
+export const PMQ_HARD_MSGMAX: u32 = 65536;
+export const PMQ_HARD_MSGSIZEMAX: u32 = 16 * 1024 * 1024;
+/** queues_max: queues in the system beyond which an unprivileged creator gets ENOSPC. */
+export const PMQ_QUEUES_MAX: i32 = 256;
+/** RLIMIT_MSGQUEUE's default: bytes of queues one user may own (EMFILE beyond), root included. */
+export const PMQ_RLIMIT_BYTES: u64 = 819200;
+/** What the kernel charges per message slot beside its payload: sizeof(struct msg_msg) + sizeof(struct posix_msg_tree_node) on 64-bit. */
+export const PMQ_SLOT_OVERHEAD: u64 = 96;
+export const MQ_PRIO_MAX: u32 = 32768;
+/** NAME_MAX: bytes of a name after its '/'. */
+export const PMQ_NAME_MAX: u32 = 255;
+
+/** Access codes of pmq_open, as O_RDONLY / O_WRONLY / O_RDWR. */
+export const PMQ_ACCESS_READ: i32 = 0;
+export const PMQ_ACCESS_WRITE: i32 = 1;
+export const PMQ_ACCESS_READWRITE: i32 = 2;
+
+/** pmq_attr fields. */
+export const PMQ_ATTR_MAXMSG: i32 = 0;
+export const PMQ_ATTR_MSGSIZE: i32 = 1;
+export const PMQ_ATTR_CURMSGS: i32 = 2;
+
+function endFor(access: i32): i32 {
+  if (access == PMQ_ACCESS_READ) return END_MQ_READ;
+  if (access == PMQ_ACCESS_WRITE) return END_MQ_WRITE;
+  return END_MQ_READ | END_MQ_WRITE;
+}
+
+/** What mqueue_get_inode charges a queue of these sizes against RLIMIT_MSGQUEUE. */
+function chargeFor(maxmsg: u32, msgsize: u32): u64 {
+  const tree = <u64>min<u32>(maxmsg, MQ_PRIO_MAX);
+  return <u64>maxmsg * <u64>msgsize + <u64>maxmsg * 48 + tree * 48;
+}
+
+/** Bytes charged to `uid` by its live queues, and how many queues there are, in `queueTotal`. Kernel lock held. */
+let queueTotal: i32 = 0;
+function chargedTo(uid: u32): u64 {
+  const max = objectMax();
+  let total: u64 = 0;
+  queueTotal = 0;
+  for (let id = 1; id <= max; id++) {
+    const entry = objectAt(id);
+    if (load<i32>(entry + OBJ_KIND) != KIND_PMQ) continue;
+    queueTotal++;
+    if (load<u32>(entry + PMQ_UID) == uid) total += <u64>load<u32>(entry + PMQ_CHARGED);
+  }
+  return total;
+}
+
+/** mqueue_create_attr(): a new linked queue named by `len` bytes at `name`: its object id, or -errno. Kernel lock held. */
+function queueCreate(name: usize, len: u32, mode: u32, maxmsg: i32, msgsize: i32): i32 {
+  const root = currentUid() == 0;
+  let count: u32 = PMQ_MSG_DEFAULT;
+  let size: u32 = PMQ_MSGSIZE_DEFAULT;
+  if (maxmsg >= 0 || msgsize >= 0) {
+    // mq_attr_ok(): both fields are given (the caller fills in a default for one left out).
+    if (maxmsg >= 0) count = <u32>maxmsg;
+    if (msgsize >= 0) size = <u32>msgsize;
+    if (count == 0 || size == 0) return -EINVAL;
+    if (root ? count > PMQ_HARD_MSGMAX || size > PMQ_HARD_MSGSIZEMAX : count > PMQ_MSG_MAX || size > PMQ_MSGSIZE_MAX) return -EINVAL;
+  }
+  const uid = currentUid();
+  const charged = chargedTo(uid);
+  if (queueTotal >= PMQ_QUEUES_MAX && !root) return -ENOSPC;
+  const charge = chargeFor(count, size);
+  if (charged + charge > PMQ_RLIMIT_BYTES) return -EMFILE;
+  const id = objectCreate(KIND_PMQ, 1);
+  if (id == 0) return -ENOSPC;
+  const entry = objectAt(id);
+  const copy = alloc(len);
+  if (copy == 0) {
+    objectDestroy(id);
+    return -ENOMEM;
+  }
+  memory.copy(copy, name, len);
+  store<u32>(entry + OBJ_NAME_PTR, <u32>copy);
+  store<u32>(entry + OBJ_NAME_LEN, len);
+  store<u32>(entry + OBJ_NAME_HASH, nameHash(name, len));
+  store<u32>(entry + OBJ_MODE, mode & 0o777);
+  store<u32>(entry + PMQ_MAXMSG, count);
+  store<u32>(entry + PMQ_MSGSIZE, size);
+  store<u32>(entry + PMQ_UID, uid);
+  store<u32>(entry + PMQ_GID, currentGid());
+  store<u32>(entry + PMQ_CHARGED, <u32>charge);
+  store<i32>(entry + OBJ_FLAGS, FLAG_LINKED);
+  return id;
+}
+
+/** Drops the name of the queue `id` (and the queue with it when no handle is left). Kernel lock held. */
+function queueUnlink(id: i32): void {
+  const entry = objectAt(id);
+  store<i32>(entry + OBJ_FLAGS, 0);
+  free(<usize>load<u32>(entry + OBJ_NAME_PTR), load<u32>(entry + OBJ_NAME_LEN));
+  store<u32>(entry + OBJ_NAME_PTR, 0);
+  store<u32>(entry + OBJ_NAME_LEN, 0);
+  const refs = load<i32>(entry + OBJ_REFS) - 1;
+  store<i32>(entry + OBJ_REFS, refs);
+  if (refs == 0) objectDestroy(id);
+}
+
+/**
+ * `mq_open(name, access [| O_CREAT [| O_EXCL]], mode, attr)`, `len` bytes at `name` with the
+ * leading '/'; `maxmsg`/`msgsize` -1 for the defaults (no attr). The handle, or -ENAMETOOLONG /
+ * -ENOENT / -EEXIST / -EACCES / -EINVAL / -ENOSPC / -EMFILE / -ENOMEM / -ENFILE / -EINTR.
+ */
+export function pmqOpen(name: usize, len: u32, access: i32, create: bool, exclusive: bool, mode: u32, maxmsg: i32, msgsize: i32): i32 {
+  if (len < 2) return -ENOENT;
+  if (len - 1 > PMQ_NAME_MAX) return -ENAMETOOLONG;
+  if (access < PMQ_ACCESS_READ || access > PMQ_ACCESS_READWRITE) return -EINVAL;
+  if (!kernelLock()) return -EINTR;
+  let id = objectLookup(KIND_PMQ, name, len);
+  let made = false;
+  let result: i32 = 0;
+  if (id == 0) {
+    if (!create) result = -ENOENT;
+    else {
+      result = queueCreate(name, len, mode, maxmsg, msgsize);
+      if (result > 0) {
+        id = result;
+        made = true;
+      }
+    }
+  } else if (create && exclusive) result = -EEXIST;
+  else {
+    const entry = objectAt(id);
+    const want = access == PMQ_ACCESS_READ ? PERM_READ : access == PMQ_ACCESS_WRITE ? PERM_WRITE : PERM_READ | PERM_WRITE;
+    // The creator of a file is its owner and group: the same ids serve as creator ids here.
+    const uid = load<u32>(entry + PMQ_UID);
+    const gid = load<u32>(entry + PMQ_GID);
+    if (!permitted(uid, gid, uid, gid, load<u32>(entry + OBJ_MODE), want)) result = -EACCES;
+  }
+  if (id > 0 && result >= 0) {
+    const handle = handleCreate(currentOwner, id, endFor(access));
+    if (handle == 0) {
+      result = -ENFILE;
+      if (made) queueUnlink(id);
+    } else {
+      const entry = objectAt(id);
+      store<i32>(entry + OBJ_REFS, load<i32>(entry + OBJ_REFS) + 1);
+      result = handle;
+    }
+  }
+  kernelUnlock();
+  return result;
+}
+
+/** `mq_unlink(name)`: 0, or -ENOENT / -EPERM (the mqueue root is sticky: only the owner or root) / -ENAMETOOLONG / -EINTR. */
+export function pmqUnlink(name: usize, len: u32): i32 {
+  if (len < 2) return -ENOENT;
+  if (len - 1 > PMQ_NAME_MAX) return -ENAMETOOLONG;
+  if (!kernelLock()) return -EINTR;
+  const id = objectLookup(KIND_PMQ, name, len);
+  let result: i32 = 0;
+  if (id == 0) result = -ENOENT;
+  else {
+    const me = currentUid();
+    if (me != 0 && me != load<u32>(objectAt(id) + PMQ_UID)) result = -EPERM;
+    else queueUnlink(id);
+  }
+  kernelUnlock();
+  return result;
+}
+
+/** The queue entry behind one of the current owner's handles if that handle has `end`, else 0 (EBADF). */
+function queueOf(handle: i32, end: i32): usize {
+  const entry = ownHandle(handle);
+  if (entry == 0 || (load<i32>(entry + HANDLE_END) & end) == 0) return 0;
+  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
+  return load<i32>(object + OBJ_KIND) == KIND_PMQ ? object : 0;
+}
+
+/**
+ * `mq_send(O_NONBLOCK)`: 0, or -EAGAIN (full: the caller may wait and call again), -EBADF (not
+ * opened for writing), -EMSGSIZE (longer than msgsize), -EINVAL (priority), -ENOMEM, -EINTR.
+ */
+export function pmqSend(handle: i32, src: usize, len: u32, priority: u32): i32 {
+  if (priority >= MQ_PRIO_MAX) return -EINVAL;
+  const entry = queueOf(handle, END_MQ_WRITE);
+  if (entry == 0) return -EBADF;
+  if (len > load<u32>(entry + PMQ_MSGSIZE)) return -EMSGSIZE;
+  if (!kernelLock()) return -EINTR;
+  let result: i32 = 0;
+  const count = load<u32>(entry + PMQ_CURMSGS);
+  if (count >= load<u32>(entry + PMQ_MAXMSG)) result = -EAGAIN;
+  else {
+    const block = alloc(PMQ_HEADER_BYTES + len);
+    if (block == 0) result = -ENOMEM;
+    else {
+      store<u32>(block + PMQ_LENGTH, len);
+      store<u32>(block + PMQ_PRIORITY, priority);
+      memory.copy(block + PMQ_HEADER_BYTES, src, len);
+      insert(entry, block);
+    }
+  }
+  kernelUnlock();
+  if (result == 0) objectNotify(entry);
+  return result;
+}
+
+/** Links `block` (length and priority set) into the queue at `entry` in receive order, counts it and bumps the wait cell. Kernel lock held. */
+function insert(entry: usize, block: usize): void {
+  const priority = load<u32>(block + PMQ_PRIORITY);
+  store<u32>(block + PMQ_NEXT, 0);
+  const head = <usize>load<u32>(entry + PMQ_HEAD);
+  const tail = <usize>load<u32>(entry + PMQ_TAIL);
+  if (head == 0) {
+    store<u32>(entry + PMQ_HEAD, <u32>block);
+    store<u32>(entry + PMQ_TAIL, <u32>block);
+  } else if (load<u32>(tail + PMQ_PRIORITY) >= priority) {
+    // The common case (one priority, or a lower one): behind the last message.
+    store<u32>(tail + PMQ_NEXT, <u32>block);
+    store<u32>(entry + PMQ_TAIL, <u32>block);
+  } else if (load<u32>(head + PMQ_PRIORITY) < priority) {
+    store<u32>(block + PMQ_NEXT, <u32>head);
+    store<u32>(entry + PMQ_HEAD, <u32>block);
+  } else {
+    // Behind the last message of a priority >= this one (the tail's is lower: the walk stops before it).
+    let before = head;
+    while (load<u32>(<usize>load<u32>(before + PMQ_NEXT) + PMQ_PRIORITY) >= priority) before = <usize>load<u32>(before + PMQ_NEXT);
+    store<u32>(block + PMQ_NEXT, load<u32>(before + PMQ_NEXT));
+    store<u32>(before + PMQ_NEXT, <u32>block);
+  }
+  atomic.store<u32>(entry + PMQ_CURMSGS, load<u32>(entry + PMQ_CURMSGS) + 1);
+  objectChanged(entry);
+}
+
+/**
+ * First step of sending a message larger than the scratch buffer: checks it as `pmq_send` does and
+ * allocates its block, which the current owner holds. The payload address (TypeScript copies the
+ * message there, then calls `pmq_send_held`), or -EAGAIN / -EBADF / -EMSGSIZE / -EINVAL / -ENOMEM / -EINTR.
+ */
+export function pmqSendBlock(handle: i32, len: u32, priority: u32): i32 {
+  if (priority >= MQ_PRIO_MAX) return -EINVAL;
+  const entry = queueOf(handle, END_MQ_WRITE);
+  if (entry == 0) return -EBADF;
+  if (len > load<u32>(entry + PMQ_MSGSIZE)) return -EMSGSIZE;
+  if (!kernelLock()) return -EINTR;
+  let result: i32;
+  if (load<u32>(entry + PMQ_CURMSGS) >= load<u32>(entry + PMQ_MAXMSG)) result = -EAGAIN;
+  else {
+    const block = alloc(PMQ_HEADER_BYTES + len);
+    if (block == 0) result = -ENOMEM;
+    else {
+      store<u32>(block + PMQ_LENGTH, len);
+      store<u32>(block + PMQ_PRIORITY, priority);
+      ownerHold(currentOwner, block, PMQ_HEADER_BYTES + len);
+      result = <i32>(block + PMQ_HEADER_BYTES);
+    }
+  }
+  kernelUnlock();
+  return result;
+}
+
+/** Second step: queues the block the current owner holds. 0, or -EAGAIN (filled up meanwhile: the block is freed), -EBADF, -EINVAL (no block), -EINTR. */
+export function pmqSendHeld(handle: i32): i32 {
+  const entry = queueOf(handle, END_MQ_WRITE);
+  if (entry == 0) return -EBADF;
+  if (!kernelLock()) return -EINTR;
+  let result: i32 = 0;
+  if (load<u32>(ownerAt(currentOwner) + OWNER_HELD) == 0) result = -EINVAL;
+  else if (load<u32>(entry + PMQ_CURMSGS) >= load<u32>(entry + PMQ_MAXMSG)) {
+    ownerDropHeld(currentOwner);
+    result = -EAGAIN;
+  } else insert(entry, ownerTakeHeld(currentOwner));
+  kernelUnlock();
+  if (result == 0) objectNotify(entry);
+  return result;
+}
+
+/**
+ * `mq_receive(O_NONBLOCK)`: takes the first message and makes it the current owner's held block;
+ * writes [u32 payload address, u32 priority] at `info`. Its length, or -EAGAIN (empty), -EBADF
+ * (not opened for reading), -EINTR. Call `pmq_release` once the payload is copied out.
+ */
+export function pmqReceive(handle: i32, info: usize): i32 {
+  const entry = queueOf(handle, END_MQ_READ);
+  if (entry == 0) return -EBADF;
+  if (!kernelLock()) return -EINTR;
+  let result: i32;
+  const block = <usize>load<u32>(entry + PMQ_HEAD);
+  if (block == 0) result = -EAGAIN;
+  else {
+    const next = load<u32>(block + PMQ_NEXT);
+    store<u32>(entry + PMQ_HEAD, next);
+    if (next == 0) store<u32>(entry + PMQ_TAIL, 0);
+    atomic.store<u32>(entry + PMQ_CURMSGS, load<u32>(entry + PMQ_CURMSGS) - 1);
+    const len = load<u32>(block + PMQ_LENGTH);
+    ownerHold(currentOwner, block, PMQ_HEADER_BYTES + len);
+    store<u32>(info, <u32>(block + PMQ_HEADER_BYTES));
+    store<u32>(info + 4, load<u32>(block + PMQ_PRIORITY));
+    objectChanged(entry);
+    result = <i32>len;
+  }
+  kernelUnlock();
+  if (result >= 0) objectNotify(entry);
+  return result;
+}
+
+/** Frees the message block the current owner holds after `pmq_receive`: 0 or -EINTR. */
+export function pmqRelease(): i32 {
+  if (!kernelLock()) return -EINTR;
+  ownerDropHeld(currentOwner);
+  kernelUnlock();
+  return 0;
+}
+
+/** `mq_getattr`: one field (PMQ_ATTR_*) of the queue behind `handle`, or -EBADF / -EINVAL. Lock-free: each is one aligned word. */
+export function pmqAttr(handle: i32, field: i32): i32 {
+  const entry = queueOf(handle, END_MQ_READ | END_MQ_WRITE);
+  if (entry == 0) return -EBADF;
+  if (field == PMQ_ATTR_MAXMSG) return <i32>load<u32>(entry + PMQ_MAXMSG);
+  if (field == PMQ_ATTR_MSGSIZE) return <i32>load<u32>(entry + PMQ_MSGSIZE);
+  if (field == PMQ_ATTR_CURMSGS) return <i32>atomic.load<u32>(entry + PMQ_CURMSGS);
+  return -EINVAL;
+}
+
+/** Frees every message of the queue at `entry` and clears its record (objectDestroy calls this). Kernel lock held. */
+export function pmqFreeAll(entry: usize): void {
+  let m = <usize>load<u32>(entry + PMQ_HEAD);
+  while (m != 0) {
+    const next = <usize>load<u32>(m + PMQ_NEXT);
+    free(m, PMQ_HEADER_BYTES + load<u32>(m + PMQ_LENGTH));
+    m = next;
+  }
+  memory.fill(entry + PMQ_MAXMSG, 0, PMQ_END - PMQ_MAXMSG);
+}

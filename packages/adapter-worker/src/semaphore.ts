@@ -1,0 +1,403 @@
+/**
+ * System V semaphore sets in the emulated kernel (assembly/semaphore.ts): `semget`, `semop` /
+ * `semtimedop`, `semctl`, with Linux's rules and codes.
+ *
+ * `operate` writes the operation list to this thread's scratch buffer and makes one kernel call,
+ * which applies it at once when it can (on the calling thread) or queues it. A queued call is
+ * completed by whichever thread makes it possible (a post, SETVAL, a worker's exit adjustments),
+ * under the set's lock, all-or-nothing; this side sleeps on the call's own status cell with
+ * `Atomics.waitAsync`. Abort, timeout and close take the call off the queue (`sem_wait_cancel`),
+ * which also tells whether it completed first: then the call resolves as completed, so no unit
+ * is lost to a cancel. A timeout rejects with `EAGAIN`, as `semtimedop` does.
+ *
+ * Sets are not descriptors: a handle is just an id (as in the kernel), and travels to a child by
+ * id. GETPID reports the worker's pid (`ChildProcess.pid`, its threadId; 0 for the main thread).
+ */
+import {
+  IpcError,
+  SEMMSL,
+  SEMVMX,
+  abortErrorFor,
+  checkInteger,
+  checkOptionalBoolean,
+  checkOptions,
+  checkSemaphoreOperations,
+  checkWaitOptions,
+  closedError,
+  transferSymbol,
+  type CheckedSemaphoreOperation,
+  type SemaphoreOperateOptions,
+  type SemaphoreOperation,
+  type SemaphorePostOptions,
+  type SemaphoreSet,
+  type SemaphoreSetAttributes,
+  type SemaphoreSetOpenOptions,
+  type SemaphoreSetStat,
+  type SemaphoreWaitOptions,
+  type Semaphores,
+  type TransferRecord,
+} from '@ipcx/core';
+import { kernelError, registerReviver, type Kernel, type KernelObject } from './kernel.js';
+import { KernelErrno, Layout, SemaphoreLayout } from './layout.js';
+import { wakeCell, waitForChange, watchCancellation, type CancelReason } from './wait.js';
+
+const KIND = 'sysv-semaphore-set';
+const MAX_ID = 0x7fffffff;
+const MAX_UID = 0xfffffffe;
+const { EAGAIN, EINTR } = KernelErrno;
+const { CANCELLED, STILL_WAITING, SEM_OP_BYTES, SEM_OP_NOWAIT, SEM_OP_UNDO, W_STATUS, KEEP } = SemaphoreLayout;
+
+/** The kernel's clock for otime/ctime: seconds since the epoch. */
+function now(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+/** One queued call of this handle, so that close() can end it. */
+interface PendingOperation {
+  cancel(reason: CancelReason): void;
+}
+
+/** A System V semaphore set of the emulated kernel, by id. */
+export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
+  private readonly pending = new Set<PendingOperation>();
+  private readonly settling = new Set<Promise<unknown>>();
+  private isClosed = false;
+  private readonly objectName: string;
+
+  /** A handle on set `id` (no kernel call: a set is reached by id). */
+  constructor(
+    private readonly kernel: Kernel,
+    /** See {@link SemaphoreSet.id}. */
+    readonly id: number,
+    /** See {@link SemaphoreSet.key}. */
+    readonly key: number,
+    /** See {@link SemaphoreSet.size}. */
+    readonly size: number,
+  ) {
+    this.objectName = `System V semaphore set ${id}`;
+    // No descriptor to close if it is dropped: only listed as open (leak checks, a child's closeAll).
+    kernel.open.add(this);
+  }
+
+  /** See {@link SemaphoreSet.closed}. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** For leak reports. */
+  describe(): string {
+    return this.objectName;
+  }
+
+  /** See {@link SemaphoreSet.operate}. */
+  operate(operations: readonly SemaphoreOperation[], options?: SemaphoreOperateOptions): Promise<void> {
+    try {
+      const checked = checkSemaphoreOperations(operations, this.size);
+      const { nowait, signal } = checkOptions<SemaphoreOperateOptions>('options', options);
+      const wantNowait = checkOptionalBoolean('options.nowait', nowait);
+      const timeoutMs = checkWaitOptions(options);
+      this.ensureOpen('semop');
+      if (signal?.aborted) throw abortErrorFor(signal);
+      return this.apply(checked, wantNowait, timeoutMs, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** See {@link SemaphoreSet.wait}. */
+  wait(index: number, count = 1, options?: SemaphoreWaitOptions): Promise<void> {
+    try {
+      const undo = checkOptionalBoolean('options.undo', checkOptions<SemaphoreWaitOptions>('options', options).undo);
+      const delta = -checkInteger('count', count, 1, SEMVMX);
+      return this.operate([{ index, delta, undo }], options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** See {@link SemaphoreSet.post}. A positive delta never waits: it applies (or fails with `ERANGE`) now. */
+  post(index: number, count = 1, options?: SemaphorePostOptions): void {
+    const undo = checkOptionalBoolean('options.undo', checkOptions<SemaphorePostOptions>('options', options).undo);
+    const [checked] = checkSemaphoreOperations([{ index, delta: checkInteger('count', count, 1, SEMVMX), undo }], this.size);
+    this.ensureOpen('semop');
+    const result = this.kernel.call(() => this.semop([checked!], false));
+    if (result < 0) throw kernelError(result, { syscall: 'semop', object: this.objectName });
+  }
+
+  /** See {@link SemaphoreSet.waitForZero}. */
+  waitForZero(index: number, options?: SemaphoreOperateOptions): Promise<void> {
+    return this.operate([{ index, delta: 0 }], options);
+  }
+
+  /** See {@link SemaphoreSet.value}. */
+  value(index: number): number {
+    return this.get(index, SemaphoreLayout.GET_VALUE);
+  }
+
+  /** See {@link SemaphoreSet.setValue}. Completes the queued calls the new value satisfies. */
+  setValue(index: number, value: number): void {
+    checkInteger('index', index, 0, this.size - 1);
+    checkInteger('value', value, 0, SEMVMX);
+    this.ensureOpen('semctl');
+    this.check(this.kernel.call(() => this.kernel.calls.sem_set_value(this.id, index, value, now())));
+  }
+
+  /** See {@link SemaphoreSet.values}. */
+  values(): number[] {
+    this.ensureOpen('semctl');
+    const { kernel } = this;
+    const count = kernel.call(() => kernel.calls.sem_get_all(this.id, kernel.scratch));
+    this.check(count);
+    return Array.from(new Uint16Array(kernel.memory.buffer, kernel.scratch, count));
+  }
+
+  /** See {@link SemaphoreSet.setValues}. */
+  setValues(values: readonly number[]): void {
+    if (!Array.isArray(values)) throw new TypeError('values must be an array of numbers');
+    if (values.length !== this.size) throw new RangeError(`values must have one value per semaphore (${this.size}), received ${values.length}`);
+    values.forEach((value, i) => checkInteger(`values[${i}]`, value, 0, SEMVMX));
+    this.ensureOpen('semctl');
+    const { kernel } = this;
+    this.check(
+      kernel.call(() => {
+        // SEMMSL u16 values fit the scratch buffer (64000 of its 65536 bytes).
+        new Uint16Array(kernel.memory.buffer, kernel.scratch, values.length).set(values);
+        return kernel.calls.sem_set_all(this.id, kernel.scratch, values.length, now());
+      }),
+    );
+  }
+
+  /** See {@link SemaphoreSet.waitingForIncrease}. */
+  waitingForIncrease(index: number): number {
+    return this.get(index, SemaphoreLayout.GET_NCNT);
+  }
+
+  /** See {@link SemaphoreSet.waitingForZero}. */
+  waitingForZero(index: number): number {
+    return this.get(index, SemaphoreLayout.GET_ZCNT);
+  }
+
+  /** See {@link SemaphoreSet.lastPid}: a worker's threadId (its `ChildProcess.pid`), 0 for the main thread. */
+  lastPid(index: number): number {
+    return this.get(index, SemaphoreLayout.GET_PID);
+  }
+
+  /** See {@link SemaphoreSet.stat}. */
+  stat(): SemaphoreSetStat {
+    this.ensureOpen('semctl');
+    return statOf(this.kernel, this.id, this.objectName);
+  }
+
+  /** See {@link SemaphoreSet.set}. */
+  set(attributes: SemaphoreSetAttributes): void {
+    const { mode, uid, gid } = checkOptions<SemaphoreSetAttributes>('attributes', attributes);
+    if (attributes === undefined) throw new TypeError('attributes must be an object, received undefined');
+    const newMode = mode === undefined ? KEEP : checkInteger('attributes.mode', mode, 0, 0o777);
+    const newUid = uid === undefined ? KEEP : checkInteger('attributes.uid', uid, 0, MAX_UID);
+    const newGid = gid === undefined ? KEEP : checkInteger('attributes.gid', gid, 0, MAX_UID);
+    this.ensureOpen('semctl');
+    this.check(this.kernel.call(() => this.kernel.calls.sem_set_attributes(this.id, newMode, newUid, newGid, now())));
+  }
+
+  /** See {@link SemaphoreSet.remove}. Queued calls, in every thread, end with `EIDRM`. */
+  async remove(): Promise<void> {
+    this.ensureOpen('semctl');
+    this.check(await this.kernel.callAsync(() => this.kernel.calls.sem_remove(this.id)));
+  }
+
+  /** Gives up the handle: its queued calls are taken off the queue and reject with `EBADF`. The set stays. */
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    for (const pending of this.pending) pending.cancel('close');
+    await Promise.allSettled([...this.settling]);
+    this.kernel.open.delete(this);
+  }
+
+  /** `await using`: {@link close}. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Travels by id (no handle to duplicate); `EBADF` after close. */
+  [transferSymbol](): TransferRecord {
+    this.ensureOpen('transfer');
+    return { kind: KIND, data: { kernel: this.kernel.id, id: this.id, key: this.key, size: this.size } };
+  }
+
+  /** One kernel semop with `operations` in the scratch buffer: 0, a waiter token, or -errno. */
+  private semop(operations: readonly CheckedSemaphoreOperation[], wait: boolean): number {
+    const { kernel } = this;
+    // More than SEMOPM is the kernel's E2BIG, which it answers from the count alone.
+    if (operations.length * SEM_OP_BYTES <= Layout.SCRATCH_BYTES) {
+      const words = new Int32Array(kernel.memory.buffer, kernel.scratch, operations.length * 3);
+      operations.forEach((operation, i) => {
+        words[3 * i] = operation.index;
+        words[3 * i + 1] = operation.delta;
+        words[3 * i + 2] = (operation.nowait ? SEM_OP_NOWAIT : 0) | (operation.undo ? SEM_OP_UNDO : 0);
+      });
+    }
+    return kernel.calls.sem_op(this.id, kernel.scratch, operations.length, wait ? 1 : 0, now());
+  }
+
+  private apply(operations: CheckedSemaphoreOperation[], nowait: boolean, timeoutMs: number, options: SemaphoreOperateOptions | undefined): Promise<void> {
+    // A zero timeout is semtimedop's immediate EAGAIN: try once without queueing.
+    const wait = !nowait && timeoutMs !== 0;
+    const settle = (result: number): Promise<void> => {
+      if (result === 0) return Promise.resolve();
+      if (result === -KernelErrno.EBADF) throw closedError(this.objectName, 'semop');
+      if (result < 0) {
+        throw kernelError(result, { syscall: result === -EAGAIN && timeoutMs !== Infinity && !nowait ? 'semtimedop' : 'semop', object: this.objectName });
+      }
+      return this.waitFor(result, timeoutMs, options);
+    };
+    // On the calling thread first; only a busy kernel (-EINTR) defers the call to later tasks.
+    const result = this.semop(operations, wait);
+    if (result !== -EINTR) return settle(result);
+    return this.kernel.callAsync(() => (this.isClosed ? -KernelErrno.EBADF : this.semop(operations, wait))).then(settle);
+  }
+
+  /** Sleeps on the queued call's status cell until it completes or is cancelled. */
+  private waitFor(token: number, timeoutMs: number, options: SemaphoreOperateOptions | undefined): Promise<void> {
+    const { kernel } = this;
+    const cell = token + W_STATUS;
+    const syscall = Number.isFinite(timeoutMs) ? 'semtimedop' : 'semop';
+    let finishing = false;
+    const settled = new Promise<void>((resolve, reject) => {
+      const settleWith = (result: number, reason?: CancelReason) => {
+        this.pending.delete(pending);
+        if (result === 0) resolve();
+        else if (result === CANCELLED && reason !== undefined) {
+          if (reason === 'abort') reject(abortErrorFor(options!.signal!));
+          else if (reason === 'close') reject(closedError(this.objectName, syscall));
+          else reject(new IpcError('EAGAIN', { syscall: 'semtimedop', object: this.objectName }));
+        } else reject(kernelError(result, { syscall, object: this.objectName }));
+      };
+      const pending: PendingOperation = {
+        cancel: (reason) => {
+          if (finishing) return;
+          finishing = true;
+          stopWatching();
+          // Takes the call off the queue, or learns that it completed (or failed) first.
+          void kernel.callAsync(() => kernel.calls.sem_wait_cancel(token)).then((result) => {
+            // End this call's own sleep (the record may be reused: others just recheck).
+            wakeCell(kernel, cell);
+            settleWith(result, reason);
+          });
+        },
+      };
+      const stopWatching = watchCancellation(options, timeoutMs, (reason) => pending.cancel(reason));
+      this.pending.add(pending);
+      // Closed while the call was on its way here (a busy kernel deferred it).
+      if (this.isClosed) pending.cancel('close');
+      const sleep = (): void => {
+        if (finishing) return;
+        if (Atomics.load(kernel.cells, cell >>> 2) === 0) {
+          void waitForChange(kernel, cell, 0).then(sleep);
+          return;
+        }
+        finishing = true;
+        stopWatching();
+        void kernel.callAsync(() => kernel.calls.sem_wait_end(token)).then((result) => {
+          if (result === STILL_WAITING) throw new Error('ipcx worker kernel: a completed semaphore call is still queued');
+          settleWith(result);
+        });
+      };
+      sleep();
+    });
+    this.settling.add(settled);
+    const forget = () => this.settling.delete(settled);
+    settled.then(forget, forget);
+    return settled;
+  }
+
+  private get(index: number, which: number): number {
+    checkInteger('index', index, 0, this.size - 1);
+    this.ensureOpen('semctl');
+    const result = this.kernel.call(() => this.kernel.calls.sem_ctl_get(this.id, index, which));
+    this.check(result);
+    return result;
+  }
+
+  private check(result: number): void {
+    if (result < 0) throw kernelError(result, { syscall: 'semctl', object: this.objectName });
+  }
+
+  private ensureOpen(syscall: string): void {
+    if (this.isClosed) throw closedError(this.objectName, syscall);
+  }
+}
+
+/** `IPC_STAT` of set `id`, or the kernel's error (`EACCES`, `EINVAL`). */
+function statOf(kernel: Kernel, id: number, object: string): SemaphoreSetStat {
+  const result = kernel.call(() => kernel.calls.sem_stat(id, kernel.scratch));
+  if (result < 0) throw kernelError(result, { syscall: 'semctl', object });
+  const words = new Uint32Array(kernel.memory.buffer, kernel.scratch, SemaphoreLayout.SEM_STAT_BYTES / 4);
+  const [key, size, mode, uid, gid, cuid, cgid, otime, ctime] = words;
+  return {
+    key: key! | 0,
+    size: size!,
+    mode: mode!,
+    uid: uid!,
+    gid: gid!,
+    cuid: cuid!,
+    cgid: cgid!,
+    otime: otime === 0 ? null : new Date(otime! * 1000),
+    ctime: new Date(ctime! * 1000),
+  };
+}
+
+/** The worker backend's {@link Semaphores} factory. */
+export class WorkerSemaphores implements Semaphores {
+  /** A factory over `kernel`. */
+  constructor(private readonly kernel: Kernel) {}
+
+  /**
+   * `semget`, then `IPC_STAT` for the set's size (as the native backend does): without read
+   * permission the set opens with the `size` asked for, or rejects with `EACCES` when none was.
+   * See {@link Semaphores.open} for the codes.
+   */
+  async open(key: number | 'private', options?: SemaphoreSetOpenOptions): Promise<SemaphoreSet> {
+    const isPrivate = key === 'private';
+    // Keys are 32-bit: accept them signed (as ftok returns them) or unsigned (as ipcs prints them).
+    const kernelKey = isPrivate ? 0 : checkInteger('key', key, -0x80000000, 0xffffffff) | 0;
+    const { size, create, exclusive, mode } = checkOptions<SemaphoreSetOpenOptions>('options', options);
+    const creating = isPrivate || kernelKey === 0 || checkOptionalBoolean('options.create', create);
+    const wantExclusive = checkOptionalBoolean('options.exclusive', exclusive);
+    const count = size === undefined ? 0 : checkInteger('options.size', size, 1, SEMMSL);
+    if (creating && size === undefined) throw new TypeError('options.size is required to create a semaphore set');
+    // Opening an existing set checks the permission bits asked for; asking for none just finds it.
+    const flags = mode === undefined ? (creating ? 0o600 : 0) : checkInteger('options.mode', mode, 0, 0o777);
+    const { kernel } = this;
+    const id = await kernel.callAsync(() => kernel.calls.sem_get(kernelKey, count, creating ? 1 : 0, wantExclusive ? 1 : 0, flags, now()));
+    if (id < 0) throw kernelError(id, { syscall: 'semget', key: kernelKey });
+    try {
+      return new WorkerSemaphoreSet(kernel, id, kernelKey, statOf(kernel, id, `System V semaphore set ${id}`).size);
+    } catch (error) {
+      if ((error as IpcError).code === 'EACCES' && count > 0) return new WorkerSemaphoreSet(kernel, id, kernelKey, count);
+      throw error;
+    }
+  }
+
+  /** See {@link Semaphores.openById}: `EINVAL` for no such set, `EACCES` without read permission. */
+  async openById(id: number): Promise<SemaphoreSet> {
+    checkInteger('id', id, 0, MAX_ID);
+    const stat = statOf(this.kernel, id, `System V semaphore set ${id}`);
+    return new WorkerSemaphoreSet(this.kernel, id, stat.key, stat.size);
+  }
+}
+
+/** Every live set of the kernel, keyed or private, for `diagnostics.kernelObjects()`. */
+export function semaphoreSetsIn(kernel: Kernel): string[] {
+  const found: string[] = [];
+  const words = new Int32Array(kernel.memory.buffer, kernel.scratch, 2);
+  for (let slot = kernel.calls.sem_list(0, kernel.scratch); slot > 0; slot = kernel.calls.sem_list(slot, kernel.scratch)) {
+    found.push(`sysv semaphore set key ${words[1]} id ${words[0]}`);
+  }
+  return found;
+}
+
+registerReviver(KIND, (kernel, record) => {
+  const { id, key, size } = record.data as { id: number; key: number; size: number };
+  return new WorkerSemaphoreSet(kernel, id, key, size);
+});
