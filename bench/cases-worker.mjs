@@ -93,4 +93,60 @@ export const workerCases = [
       };
     },
   },
+  {
+    name: 'worker.sysv-mq.pingpong',
+    unit: 'us',
+    skip: missing('message-queue'),
+    async setup({ roundTrips }) {
+      // One private queue: pings are type 1, pongs type 2 (as native.sysv-mq.pingpong).
+      const queue = await ipc.messageQueues.open(IPC_PRIVATE);
+      try {
+        const echo = await ipc.processes.spawn(child('native-sysv-mq-echo.mjs'), { args: [queue, 1, 2, PING_BYTES] });
+        return {
+          async measure() {
+            const { result } = await spawnForResult(child('sysv-mq-pinger.mjs'), [queue, 1, 2, PING_BYTES, roundTrips]);
+            return usPerRoundTrip(BigInt(await result), roundTrips);
+          },
+          async teardown() {
+            await queue.send(1, new Uint8Array(1)); // any other length ends the echo
+            await echo.exited;
+            await queue.remove();
+            await queue.close();
+          },
+        };
+      } catch (error) {
+        await queue.remove();
+        await queue.close();
+        throw error;
+      }
+    },
+  },
+  {
+    name: 'worker.sysv-sem.pingpong',
+    unit: 'us',
+    skip: missing('semaphore'),
+    async setup({ roundTrips }) {
+      // A set of two: the pinger posts 0 and waits on 1, the echo waits on 0 and posts 1 (as
+      // native.sysv-sem.pingpong). No payload: the cost of the wake-ups alone.
+      const set = await ipc.semaphores.open('private', { size: 2 });
+      try {
+        const echo = await ipc.processes.spawn(child('native-sysv-sem-echo.mjs'), { args: [set] });
+        return {
+          async measure() {
+            const { result } = await spawnForResult(child('sysv-sem-pinger.mjs'), [set, roundTrips]);
+            return usPerRoundTrip(BigInt(await result), roundTrips);
+          },
+          async teardown() {
+            await set.remove(); // the echo's wait fails with EIDRM and it ends
+            await echo.exited;
+            await set.close();
+          },
+        };
+      } catch (error) {
+        await set.remove();
+        await set.close();
+        throw error;
+      }
+    },
+  },
 ];

@@ -24,90 +24,104 @@ const SPIN_LOADS = 200;
 export const WOULD_BLOCK: unique symbol = Symbol('ipcx.wouldBlock');
 
 /**
- * Longest spin before an operation parks, in milliseconds (20 µs): the native backend's policy
- * (its `src/wait.ts` and DEVELOPING.md give the measurements). Waking a thread parked in
- * `Atomics.waitAsync` costs tens of µs here (PERF-FLOOR.md); a peer in a tight exchange answers
- * well within the window, so both sides complete without sleeping.
+ * The spin policy is the native backend's (`adapter-native/src/wait.ts`, measurements in
+ * DEVELOPING.md and PERF-FLOOR.md), watching a wait cell instead of retrying a system call. Waking
+ * a thread parked in `Atomics.waitAsync` costs tens of µs here; a peer in a tight exchange answers
+ * within a few, so an operation that would block first watches its object's wait cell.
+ *
+ * MAX_SPIN_MS (20 µs): the usual window, and the probe's.
  */
 export const MAX_SPIN_MS = 0.02;
-/** Below this window spinning is switched off; it is tried again every PROBE_EVERY parks. */
-const MIN_SPIN_MS = 0.0025;
-const PROBE_EVERY = 16;
 /**
- * A parked operation that still completed this soon after it started (150 µs) had a peer in a tight
- * exchange that was itself parked: each side's spin ends before the other side's wake-up (tens of
- * µs in `Atomics.waitAsync`), so both would park on every exchange for good. The next spin gets a
- * window of CATCH_UP_MS, longer than a wake-up, which catches the peer's answer and puts both sides
- * back into spinning (then MAX_SPIN_MS again).
+ * The longest a window may grow (120 µs): to cover a peer that was itself parked. A 20 µs window
+ * never catches a parked peer's wake-up, so both sides would park on every message and stay so
+ * ("both parked"); one window that covers the peer's measured answer catches it, and since the peer
+ * then spins for its own next wait, the exchange goes on without parking.
  */
-const REWARM_MS = 0.15;
-const CATCH_UP_MS = 0.15;
-/** A parked operation that completed this soon after its spin gave up had a peer that could not run while this side spun (one CPU): spinning only delays it. */
+export const LONG_SPIN_MS = 0.12;
+/** Below this window spinning is switched off. */
+const MIN_SPIN_MS = 0.0025;
+/** While switched off, every PROBE_EVERY-th operation probes with MAX_SPIN_MS. */
+const PROBE_EVERY = 16;
+/** After this many spins in a row that caught nothing, spinning is switched off (then probed). */
+const MISSES_TO_STOP = 4;
+/** A park that ended this soon (10 µs) after its spin gave up had a peer that could not run while this side spun (one CPU): switch off. */
 const STARVED_PEER_MS = 0.01;
 /** Loads of the cell between two looks at the clock. */
 const LOADS_PER_CLOCK = 32;
 
 /**
- * The adaptive spin of one stream direction (the native backend's `SpinWindow`, spinning on a wait
- * cell instead of retrying a call): how long an operation that cannot complete watches the
- * object's wait cell, retrying each time it changes, before it parks. Full after a spin that
- * caught the peer, longer once after a park the peer ended soon (REWARM_MS); halved after each spin that did not;
- * off below MIN_SPIN_MS, then probed again every PROBE_EVERY parks. So an idle waiter spends at
+ * The adaptive spin of one stream direction: how long an operation that cannot complete watches
+ * the object's wait cell, retrying each time it changes, before it parks. After a catch at `t` the
+ * window is max(MAX_SPIN_MS, 2t); after a miss, a park the peer ended `t` after the operation began
+ * (`t` within LONG_SPIN_MS) sets it to 1.5t (at least MAX_SPIN_MS), a slower answer leaves it
+ * halved. Off below MIN_SPIN_MS, after MISSES_TO_STOP misses in a row, or when the peer was starved;
+ * while off, operations park at once and every PROBE_EVERY-th probes. So an idle waiter spends at
  * most one window of CPU, and a busy exchange completes without sleeping.
  */
 export class SpinWindow {
   private windowMs = MAX_SPIN_MS;
-  private parks = 0;
+  /** While switched off: parks left until the next probe. */
+  private offFor = 0;
+  private misses = 0;
   /** When the last spin gave up (`performance.now()`); NaN when the last operation did not spin. */
   private gaveUpAt = Number.NaN;
 
   /**
    * Watches `cells[index]`, which held `seen` before the caller's failed attempt, and runs
    * `attempt` each time it changes, until `attempt` gives something other than WOULD_BLOCK or the
-   * window (at most `limitMs`) closes. Synchronous: holds the thread for at most CATCH_UP_MS.
+   * window (at most `limitMs`) closes. Synchronous: holds the thread for at most LONG_SPIN_MS.
    */
   spin<T>(cells: Int32Array, index: number, seen: number, attempt: () => T | typeof WOULD_BLOCK, limitMs = Infinity): T | typeof WOULD_BLOCK {
     if (this.windowMs === 0) {
-      if (++this.parks % PROBE_EVERY !== 0) {
+      if (--this.offFor > 0) {
         this.gaveUpAt = Number.NaN;
         return WOULD_BLOCK;
       }
-      this.windowMs = MIN_SPIN_MS;
+      this.windowMs = MAX_SPIN_MS;
     }
-    const deadline = performance.now() + Math.min(this.windowMs, limitMs);
+    const started = performance.now();
+    const deadline = started + Math.min(this.windowMs, limitMs);
+    let now = started;
     for (;;) {
       let loads = 0;
-      let now = 0;
       let value: number;
       while ((value = Atomics.load(cells, index)) === seen) {
-        if (++loads % LOADS_PER_CLOCK === 0 && (now = performance.now()) >= deadline) {
-          this.gaveUpAt = now;
-          this.windowMs = this.windowMs / 2 < MIN_SPIN_MS ? 0 : this.windowMs / 2;
-          return WOULD_BLOCK;
-        }
+        if (++loads % LOADS_PER_CLOCK === 0 && (now = performance.now()) >= deadline) return this.missed(now);
       }
       seen = value;
       const result = attempt();
       if (result !== WOULD_BLOCK) {
-        this.windowMs = MAX_SPIN_MS;
+        this.misses = 0;
+        this.windowMs = Math.min(LONG_SPIN_MS, Math.max(MAX_SPIN_MS, 2 * (performance.now() - started)));
         return result;
       }
       // The cell can keep changing for other reasons (the other direction of a duplex pipe).
-      if ((now = performance.now()) >= deadline) {
-        this.gaveUpAt = now;
-        this.windowMs = this.windowMs / 2 < MIN_SPIN_MS ? 0 : this.windowMs / 2;
-        return WOULD_BLOCK;
-      }
+      if ((now = performance.now()) >= deadline) return this.missed(now);
     }
   }
 
   /** A parked operation that began (before its spin) at `startedAt` (`performance.now()`, NaN if it did not spin) completed. */
   parked(startedAt: number): void {
-    // Without a spin (switched off) there is nothing to learn: the periodic probe reopens it.
-    if (Number.isNaN(this.gaveUpAt) || Number.isNaN(startedAt)) return;
+    // Without a spin, or switched off by it, there is nothing to learn: the periodic probe reopens it.
+    if (Number.isNaN(this.gaveUpAt) || Number.isNaN(startedAt) || this.windowMs === 0) return;
     const now = performance.now();
-    if (now - this.gaveUpAt < STARVED_PEER_MS) this.windowMs = 0;
-    else if (now - startedAt < REWARM_MS) this.windowMs = CATCH_UP_MS;
+    const answeredIn = now - startedAt;
+    if (now - this.gaveUpAt < STARVED_PEER_MS) this.switchOff();
+    else if (answeredIn <= LONG_SPIN_MS) this.windowMs = Math.max(MAX_SPIN_MS, Math.min(LONG_SPIN_MS, 1.5 * answeredIn));
+  }
+
+  private missed(now: number): typeof WOULD_BLOCK {
+    this.gaveUpAt = now;
+    if (this.windowMs / 2 < MIN_SPIN_MS || ++this.misses >= MISSES_TO_STOP) this.switchOff();
+    else this.windowMs /= 2;
+    return WOULD_BLOCK;
+  }
+
+  private switchOff(): void {
+    this.windowMs = 0;
+    this.offFor = PROBE_EVERY;
+    this.misses = 0;
   }
 }
 
