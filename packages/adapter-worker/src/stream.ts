@@ -163,7 +163,9 @@ export class KernelStream implements KernelObject {
         }, timeoutMs);
         if (spun !== WOULD_BLOCK) result = spun;
       }
-      if (result !== -EAGAIN && (result !== -EINTR || nowait)) return result instanceof Error ? Promise.reject(result) : Promise.resolve(result);
+      // A lock held past the kernel's spin (its holder preempted) answers EINTR: a nowait read
+      // reports EAGAIN below, as for a write; a waiting one is served once the lock is free.
+      if (result !== -EAGAIN && result !== -EINTR) return result instanceof Error ? Promise.reject(result) : Promise.resolve(result);
     }
     if (nowait) throw kernelError(-EAGAIN, { syscall: 'read', object: this.objectName });
     return new Promise((resolve, reject) => {
