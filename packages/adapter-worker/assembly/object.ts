@@ -26,10 +26,16 @@
 //   +108 │ u32 serial             │ creation number (diagnostics)
 //   +112 │ u32 record             │ socket: its record in the heap; socket file: the bound socket's id;
 //        │                        │ shared memory: its segment record (shared-memory.ts)
-//   +116 │ reserved               │
+//   +116 │ i32 parked             │ byte streams: threads parked (Atomics.waitAsync) on the seq cell;
+//        │                        │ stream_io_end notifies only when it is not 0 (a notify takes a
+//        │                        │ process-wide lock in the host: the cost of a message otherwise)
+//   +120 │ reserved               │
 //   +128 └────────────────────────┘
 //
 // The seq cell never resets when a slot is reused, so a stale waiter only sees a spurious wakeup.
+// Nor does the parked count: a waiter parked on the slot's previous object still takes its count
+// back when it wakes, so the count never drops below the live waiters (at worst it is too high,
+// e.g. after a worker was terminated while parked, which only costs notifies).
 import { free } from './alloc';
 import { HDR_NEXT_SERIAL, HDR_OBJECTS, HDR_OBJECTS_MAX, HDR_OBJECT_HINT, hdr } from './kernel';
 import { msgFreeAll } from './message-queue';
@@ -52,6 +58,7 @@ export const OBJ_WRITE_OPENS: u32 = 100;
 export const OBJ_MODE: u32 = 104;
 export const OBJ_SERIAL: u32 = 108;
 export const OBJ_RECORD: u32 = 112;
+export const OBJ_PARKED: u32 = 116;
 
 export const KIND_PIPE: i32 = 1;
 export const KIND_DUPLEX: i32 = 2;
@@ -102,8 +109,10 @@ export function objectCreate(kind: i32, refs: i32): i32 {
     if (i >= max) i = 0;
     const entry = objectAt(i + 1);
     if (load<i32>(entry + OBJ_KIND) != 0) continue;
-    // Everything but the lock and the seq cell starts from zero.
-    memory.fill(entry + OBJ_REFS, 0, OBJECT_BYTES - OBJ_REFS);
+    // Everything but the lock, the seq cell and the parked count starts from zero (a stale
+    // waiter may change the count at any time: it is never written here).
+    memory.fill(entry + OBJ_REFS, 0, OBJ_PARKED - OBJ_REFS);
+    memory.fill(entry + OBJ_PARKED + 4, 0, OBJECT_BYTES - OBJ_PARKED - 4);
     store<i32>(entry + OBJ_REFS, refs);
     const serial = load<u32>(hdr(HDR_NEXT_SERIAL)) + 1;
     store<u32>(hdr(HDR_NEXT_SERIAL), serial);

@@ -20,6 +20,7 @@ import {
   KIND_DUPLEX,
   KIND_PIPE,
   OBJ_LOCK,
+  OBJ_PARKED,
   OBJ_RING0,
   OBJ_RING1,
   countEnd,
@@ -193,7 +194,10 @@ export function streamIoEnd(handle: i32): i32 {
   const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
   objectChanged(object);
   lockRelease(object + OBJ_LOCK);
-  objectNotify(object);
+  // A waiter counts itself in before it parks and then parks only if the cell still holds what it
+  // saw: the bump above (sequentially consistent) comes before this load, so either it sees the
+  // count or the waiter sees the bump. Spinning waiters need no notify.
+  if (atomic.load<i32>(object + OBJ_PARKED) != 0) objectNotify(object);
   return 0;
 }
 

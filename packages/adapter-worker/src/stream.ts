@@ -461,7 +461,9 @@ export class KernelStream implements KernelObject {
     }
     if (this.reads.length === 0 && this.writes.length === 0) return;
     this.sleeping = true;
-    void waitForChange(this.kernel, this.cell, seen, busy ? 1 : Infinity).then(() => {
+    // Ring streams count their sleep (stream_io_end notifies only then); sockets notify always.
+    const parked = this.ringIo ? this.cell - Layout.OBJ_SEQ + Layout.OBJ_PARKED : undefined;
+    void waitForChange(this.kernel, this.cell, seen, busy ? 1 : Infinity, parked).then(() => {
       this.sleeping = false;
       this.serve();
     });
