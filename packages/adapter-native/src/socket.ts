@@ -25,7 +25,7 @@ import {
   checkUnixPairType,
   checkWaitOptions,
   closedError,
-  isIpcError,
+  iterateServer,
   iterateReader,
   readerToWebStream,
   toBytes,
@@ -421,16 +421,8 @@ export class NativeUnixServer<S> extends DescriptorObject implements SocketServe
     }
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<S> {
-    while (!this.closed) {
-      try {
-        yield await this.accept();
-      } catch (error) {
-        // close() ends the iteration rather than failing it.
-        if (this.closed && isIpcError(error, 'EBADF')) return;
-        throw error;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterator<S> {
+    return iterateServer(this);
   }
 
   protected override afterClose(): void {
@@ -814,15 +806,8 @@ export class NetworkServer implements SocketServer<StreamSocket>, TrackedObject 
     }
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<StreamSocket> {
-    while (!this.isClosed) {
-      try {
-        yield await this.accept();
-      } catch (error) {
-        if (this.isClosed && isIpcError(error, 'EBADF')) return;
-        throw error;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterator<StreamSocket> {
+    return iterateServer(this);
   }
 
   async close(): Promise<void> {

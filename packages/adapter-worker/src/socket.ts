@@ -24,7 +24,7 @@ import {
   checkUnixListen,
   checkUnixPairType,
   closedError,
-  isIpcError,
+  iterateServer,
   transferSymbol,
   type Credentials,
   type DatagramSendOptions,
@@ -595,16 +595,8 @@ export class WorkerUnixServer<S> extends WorkerSocketHandle implements SocketSer
   }
 
   /** Each accepted connection until the server is closed. */
-  async *[Symbol.asyncIterator](): AsyncIterator<S> {
-    while (!this.closed) {
-      try {
-        yield await this.accept();
-      } catch (error) {
-        // close() ends the iteration rather than failing it.
-        if (this.closed && isIpcError(error, 'EBADF')) return;
-        throw error;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterator<S> {
+    return iterateServer(this);
   }
 }
 

@@ -14,6 +14,7 @@
  * gone rejects with `EPIPE` (or `ECONNRESET`); the process never dies of `SIGPIPE`.
  */
 import { DEFAULT_READ_BYTES, type ByteReader, type ByteWriter, type ReadOptions } from './byte-stream.js';
+import { isIpcError } from './errors.js';
 import type { IpcObject } from './object.js';
 import type { Credentials, NowaitOptions, WaitOptions } from './options.js';
 import { isTransferable, type Transferable } from './transfer.js';
@@ -462,4 +463,20 @@ export function checkNetworkListen(address: unknown, options: NetworkListenOptio
 export function checkNetworkConnect(address: unknown, options: WaitOptions | undefined): { address: NetworkAddress; timeoutMs: number } {
   const checked = checkNetworkAddress('address', address, 1);
   return { address: checked, timeoutMs: checkSocketWait(options) };
+}
+
+/**
+ * Async iteration over a server's accepted connections until it is closed: `close()` ends the
+ * iteration rather than failing it (the `EBADF` of a pending accept). Backends use it for
+ * `[Symbol.asyncIterator]`.
+ */
+export async function* iterateServer<S>(server: Pick<SocketServer<S>, 'accept' | 'closed'>): AsyncGenerator<S, void, undefined> {
+  while (!server.closed) {
+    try {
+      yield await server.accept();
+    } catch (error) {
+      if (server.closed && isIpcError(error, 'EBADF')) return;
+      throw error;
+    }
+  }
 }
