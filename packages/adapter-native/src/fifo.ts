@@ -1,11 +1,9 @@
 /** FIFOs: `mkfifo`, an `open` that waits for the other side on a waiter thread, `unlink`. */
 import {
   abortErrorFor,
-  checkInteger,
-  checkOptionalBoolean,
-  checkOptions,
+  checkFifoCreate,
+  checkFifoOpen,
   checkString,
-  checkWaitOptions,
   type FifoCreateOptions,
   type FifoOpenOptions,
   type FifoReader,
@@ -44,9 +42,8 @@ export class NativeFifoWriter extends DescriptorStream implements FifoWriter {
 /** The native {@link Fifos} factory. */
 export class NativeFifos implements Fifos {
   async create(path: string, options?: FifoCreateOptions): Promise<void> {
-    checkString('path', path);
-    const { mode } = checkOptions<FifoCreateOptions>('options', options);
-    addon.mkfifo(path, mode === undefined ? 0o600 : checkInteger('options.mode', mode, 0, 0o7777));
+    const { mode } = checkFifoCreate(path, options);
+    addon.mkfifo(path, mode);
   }
 
   async openReader(path: string, options?: FifoOpenOptions): Promise<FifoReader> {
@@ -68,10 +65,7 @@ export class NativeFifos implements Fifos {
    * writer), the blocking open runs on a waiter thread that abort and timeout interrupt.
    */
   private async open(path: string, write: boolean, options: FifoOpenOptions | undefined): Promise<number> {
-    checkString('path', path);
-    checkOptions('options', options);
-    const nowait = checkOptionalBoolean('options.nowait', options?.nowait);
-    checkWaitOptions(options);
+    const { nowait } = checkFifoOpen(path, options);
     if (options?.signal?.aborted) throw abortErrorFor(options.signal);
     if (nowait || write) {
       const fd = addon.openFifoNow(path, write);

@@ -7,15 +7,12 @@
  * `ETIMEDOUT` is the kernel's). AbortSignal and close interrupt it (`cancelWait`).
  */
 import {
-  POSIX_SEMAPHORE_ALIGN,
-  POSIX_SEMAPHORE_BYTES,
-  SEM_VALUE_MAX,
   abortErrorFor,
-  checkInteger,
-  checkOptionalBoolean,
-  checkOptions,
+  checkPosixSemaphoreInitial,
+  checkPosixSemaphoreOpen,
+  checkPosixSemaphorePlace,
+  checkPosixSemaphoreWait,
   checkString,
-  checkWaitOptions,
   closedError,
   transferSymbol,
   type PosixSemaphore,
@@ -97,9 +94,7 @@ export class NativePosixSemaphore implements PosixSemaphore, TrackedObject {
   /** See {@link PosixSemaphore.wait}. */
   wait(options?: PosixSemaphoreWaitOptions): Promise<void> {
     try {
-      const { nowait, signal } = checkOptions<PosixSemaphoreWaitOptions>('options', options);
-      const wantNowait = checkOptionalBoolean('options.nowait', nowait);
-      const timeoutMs = checkWaitOptions(options);
+      const { nowait: wantNowait, signal, timeoutMs } = checkPosixSemaphoreWait(options);
       this.ensureOpen('sem_wait');
       if (signal?.aborted) throw abortErrorFor(signal);
       const result = native.semTryWait(this.handle);
@@ -189,18 +184,13 @@ export class NativePosixSemaphore implements PosixSemaphore, TrackedObject {
 export class NativePosixSemaphores implements PosixSemaphores {
   /** See {@link PosixSemaphores.open}. */
   async open(name: string, options?: PosixSemaphoreOpenOptions): Promise<PosixSemaphore> {
-    checkString('name', name);
-    const { create, exclusive, mode, initial } = checkOptions<PosixSemaphoreOpenOptions>('options', options);
-    const wantCreate = checkOptionalBoolean('options.create', create);
-    const wantExclusive = checkOptionalBoolean('options.exclusive', exclusive);
-    const permissions = mode === undefined ? 0o600 : checkInteger('options.mode', mode, 0, 0o777);
-    const value = initial === undefined ? 0 : checkInteger('options.initial', initial, 0, SEM_VALUE_MAX);
+    const { create: wantCreate, exclusive: wantExclusive, mode: permissions, initial: value } = checkPosixSemaphoreOpen(name, options);
     return new NativePosixSemaphore(native.semOpen(name, wantCreate, wantExclusive, permissions, value), name);
   }
 
   /** See {@link PosixSemaphores.init}. */
   async init(segment: SharedSegment, byteOffset: number, initial?: number): Promise<PosixSemaphore> {
-    const value = initial === undefined ? 0 : checkInteger('initial', initial, 0, SEM_VALUE_MAX);
+    const value = checkPosixSemaphoreInitial(initial);
     return placeIn(segment, byteOffset, value, true, false);
   }
 
@@ -219,9 +209,7 @@ export class NativePosixSemaphores implements PosixSemaphores {
 /** A handle on the unnamed semaphore at `byteOffset` of `segment` (initialized first when `init`). */
 function placeIn(segment: SharedSegment, byteOffset: number, initial: number, init: boolean, ownsSegment: boolean): NativePosixSemaphore {
   if (!(segment instanceof NativeSegment)) throw new TypeError('segment must be a shared-memory segment of the native backend');
-  checkInteger('byteOffset', byteOffset, 0, Math.max(0, segment.size - POSIX_SEMAPHORE_BYTES));
-  if (byteOffset % POSIX_SEMAPHORE_ALIGN !== 0) throw new RangeError(`byteOffset must be a multiple of ${POSIX_SEMAPHORE_ALIGN}, received ${byteOffset}`);
-  if (segment.size < POSIX_SEMAPHORE_BYTES) throw new RangeError(`a segment of ${segment.size} bytes cannot hold a semaphore (${POSIX_SEMAPHORE_BYTES} bytes)`);
+  checkPosixSemaphorePlace(segment.size, byteOffset);
   // `buffer` throws EBADF for a closed segment and EACCES for a read-only one: sem_post writes.
   const handle = native.semAt(segment.buffer, byteOffset, initial, init);
   return new NativePosixSemaphore(handle, '', { segment, byteOffset, ownsSegment });

@@ -7,7 +7,7 @@ import { spawn as spawnProcess, type ChildProcess as NodeChildProcess } from 'no
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { serialize } from 'node:v8';
-import { checkInteger, checkOptions, packTransferables, type ChildProcess, type ExitStatus, type Processes, type SpawnOptions, type TransferRecord } from '@ipcx/core';
+import { checkSpawn, packTransferables, type ChildProcess, type ExitStatus, type Processes, type SpawnOptions, type TransferRecord } from '@ipcx/core';
 
 /** Environment variable that carries the child's spec (entry, args, records). */
 export const CHILD_SPEC_VARIABLE = 'IPCX_NATIVE_CHILD';
@@ -22,12 +22,9 @@ export interface ChildSpec {
   readonly records: TransferRecord[];
 }
 
-function entryUrl(entry: string | URL): string {
-  if (entry instanceof URL) return entry.href;
-  if (typeof entry !== 'string' || entry.length === 0) throw new TypeError('entry must be a file URL or an absolute path');
-  if (entry.startsWith('file:')) return entry;
-  if (!path.isAbsolute(entry)) throw new TypeError(`entry must be a file URL or an absolute path, received '${entry}'`);
-  return pathToFileURL(entry).href;
+/** The file URL of an absolute path; `undefined` for a relative one (core's `checkSpawn` rejects it). */
+function absolutePathUrl(entry: string): string | undefined {
+  return path.isAbsolute(entry) ? pathToFileURL(entry).href : undefined;
 }
 
 /** A running OS child. */
@@ -62,13 +59,7 @@ class NativeChildProcess implements ChildProcess {
 /** The native {@link Processes}. */
 export class NativeProcesses implements Processes {
   async spawn<A extends readonly unknown[]>(entry: string | URL, options?: SpawnOptions<A>): Promise<ChildProcess> {
-    const { args, env, user } = checkOptions<SpawnOptions<A>>('options', options);
-    if (args !== undefined && !Array.isArray(args)) throw new TypeError('options.args must be an array');
-    if (user !== undefined) {
-      checkInteger('options.user.uid', user.uid, 0, 0xfffffffe);
-      checkInteger('options.user.gid', user.gid, 0, 0xfffffffe);
-    }
-    const url = entryUrl(entry);
+    const { entry: url, args, env, user } = checkSpawn<A>(entry, options, absolutePathUrl);
     const { packed, records } = packTransferables(args ?? []);
     const inherited: number[] = [];
     const childRecords = records.map((record) => ({

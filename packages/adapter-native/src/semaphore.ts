@@ -10,14 +10,15 @@
  * kernel's; AbortSignal and close interrupt the thread's call (`cancelWait`).
  */
 import {
-  SEMMSL,
-  SEMVMX,
   abortErrorFor,
   checkInteger,
-  checkOptionalBoolean,
-  checkOptions,
+  checkSemaphoreOperateOptions,
   checkSemaphoreOperations,
-  checkWaitOptions,
+  checkSemaphoreSetAttributes,
+  checkSemaphoreSetOpen,
+  checkSemaphoreSetValue,
+  checkSemaphoreSetValues,
+  checkSemaphoreUnitOperation,
   closedError,
   transferSymbol,
   type CheckedSemaphoreOperation,
@@ -75,7 +76,6 @@ const Get = { value: 0, waitingForIncrease: 1, waitingForZero: 2, lastPid: 3 } a
 const OP_NOWAIT = 1;
 const OP_UNDO = 2;
 const MAX_ID = 0x7fffffff;
-const MAX_UID = 0xfffffffe;
 
 /** `[index, delta, bits]` triples: what the addon copies into `struct sembuf`s. */
 function encode(operations: readonly CheckedSemaphoreOperation[]): Int32Array {
@@ -125,8 +125,8 @@ export class NativeSemaphoreSet implements SemaphoreSet, TrackedObject {
   operate(operations: readonly SemaphoreOperation[], options?: SemaphoreOperateOptions): Promise<void> {
     try {
       const checked = checkSemaphoreOperations(operations, this.size);
-      const { nowait, signal } = checkOptions<SemaphoreOperateOptions>('options', options);
-      return this.apply(checked, checkOptionalBoolean('options.nowait', nowait), checkWaitOptions(options), signal);
+      const { nowait, signal, timeoutMs } = checkSemaphoreOperateOptions(options);
+      return this.apply(checked, nowait, timeoutMs, signal);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -135,9 +135,7 @@ export class NativeSemaphoreSet implements SemaphoreSet, TrackedObject {
   /** See {@link SemaphoreSet.wait}. */
   wait(index: number, count = 1, options?: SemaphoreWaitOptions): Promise<void> {
     try {
-      const undo = checkOptionalBoolean('options.undo', checkOptions<SemaphoreWaitOptions>('options', options).undo);
-      const delta = -checkInteger('count', count, 1, SEMVMX);
-      return this.operate([{ index, delta, undo }], options);
+      return this.operate([checkSemaphoreUnitOperation(index, count, options, -1)], options);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -145,8 +143,7 @@ export class NativeSemaphoreSet implements SemaphoreSet, TrackedObject {
 
   /** See {@link SemaphoreSet.post}. */
   post(index: number, count = 1, options?: SemaphorePostOptions): void {
-    const undo = checkOptionalBoolean('options.undo', checkOptions<SemaphorePostOptions>('options', options).undo);
-    const [checked] = checkSemaphoreOperations([{ index, delta: checkInteger('count', count, 1, SEMVMX), undo }], this.size);
+    const [checked] = checkSemaphoreOperations([checkSemaphoreUnitOperation(index, count, options, 1)], this.size);
     this.ensureOpen('semop');
     // A positive delta never waits: semop with IPC_NOWAIT completes (or fails with ERANGE) now.
     const result = native.semopNow(this.id, encode([checked!]));
@@ -165,8 +162,7 @@ export class NativeSemaphoreSet implements SemaphoreSet, TrackedObject {
 
   /** See {@link SemaphoreSet.setValue}. */
   setValue(index: number, value: number): void {
-    checkInteger('index', index, 0, this.size - 1);
-    checkInteger('value', value, 0, SEMVMX);
+    checkSemaphoreSetValue(this.size, index, value);
     this.ensureOpen('semctl');
     this.check(native.semSetValue(this.id, index, value));
   }
@@ -181,9 +177,7 @@ export class NativeSemaphoreSet implements SemaphoreSet, TrackedObject {
 
   /** See {@link SemaphoreSet.setValues}. */
   setValues(values: readonly number[]): void {
-    if (!Array.isArray(values)) throw new TypeError('values must be an array of numbers');
-    if (values.length !== this.size) throw new RangeError(`values must have one value per semaphore (${this.size}), received ${values.length}`);
-    values.forEach((value, i) => checkInteger(`values[${i}]`, value, 0, SEMVMX));
+    checkSemaphoreSetValues(this.size, values);
     this.ensureOpen('semctl');
     this.check(native.semSetAll(this.id, [...values]));
   }
@@ -211,11 +205,8 @@ export class NativeSemaphoreSet implements SemaphoreSet, TrackedObject {
 
   /** See {@link SemaphoreSet.set}. */
   set(attributes: SemaphoreSetAttributes): void {
-    const { mode, uid, gid } = checkOptions<SemaphoreSetAttributes>('attributes', attributes);
-    if (attributes === undefined) throw new TypeError('attributes must be an object, received undefined');
-    const newMode = mode === undefined ? -1 : checkInteger('attributes.mode', mode, 0, 0o777);
-    const newUid = uid === undefined ? -1 : checkInteger('attributes.uid', uid, 0, MAX_UID);
-    const newGid = gid === undefined ? -1 : checkInteger('attributes.gid', gid, 0, MAX_UID);
+    const { mode, uid, gid } = checkSemaphoreSetAttributes(attributes);
+    const [newMode, newUid, newGid] = [mode ?? -1, uid ?? -1, gid ?? -1];
     this.ensureOpen('semctl');
     this.check(native.semSetAttributes(this.id, newMode, newUid, newGid));
   }
@@ -329,16 +320,7 @@ export class NativeSemaphores implements Semaphores {
    * with `EACCES` when no size was given.
    */
   async open(key: number | 'private', options?: SemaphoreSetOpenOptions): Promise<SemaphoreSet> {
-    const isPrivate = key === 'private';
-    // Keys are 32-bit: accept them signed (as ftok returns them) or unsigned (as ipcs prints them).
-    const kernelKey = isPrivate ? 0 : checkInteger('key', key, -0x80000000, 0xffffffff) | 0;
-    const { size, create, exclusive, mode } = checkOptions<SemaphoreSetOpenOptions>('options', options);
-    const creating = isPrivate || kernelKey === 0 || checkOptionalBoolean('options.create', create);
-    const wantExclusive = checkOptionalBoolean('options.exclusive', exclusive);
-    const count = size === undefined ? 0 : checkInteger('options.size', size, 1, SEMMSL);
-    if (creating && size === undefined) throw new TypeError('options.size is required to create a semaphore set');
-    // Opening an existing set checks the permission bits asked for; asking for none just finds it.
-    const flags = mode === undefined ? (creating ? 0o600 : 0) : checkInteger('options.mode', mode, 0, 0o777);
+    const { key: kernelKey, create: creating, exclusive: wantExclusive, size: count, mode: flags } = checkSemaphoreSetOpen(key, options);
     const id = native.semget(kernelKey, count, creating, wantExclusive, flags);
     if (id < 0) throw errorFromErrno(id, { syscall: 'semget', key: kernelKey });
     const object = `System V semaphore set ${id}`;

@@ -14,10 +14,18 @@ import {
   checkInteger,
   checkOptionalBoolean,
   checkOptions,
+  checkPosixSegmentName,
+  checkPosixSegmentOpen,
+  checkSegmentNotify,
+  checkSegmentRead,
+  checkSegmentSize,
+  checkSegmentWait,
+  checkSegmentWrite,
   checkString,
-  checkWaitOptions,
+  checkSysvSegmentAttach,
+  checkSysvSegmentId,
+  checkSysvSegmentOpen,
   closedError,
-  toBytes,
   transferSymbol,
   type FileMapping,
   type FileMappingOptions,
@@ -73,10 +81,6 @@ const IPC_CREAT = 0o1000;
 const IPC_EXCL = 0o2000;
 const ECANCELED = 125;
 const DEFAULT_MODE = 0o600;
-const INT32_MIN = -(2 ** 31);
-const INT32_MAX = 2 ** 31 - 1;
-const UINT32_MAX = 2 ** 32 - 1;
-const NAME_MAX = 255;
 
 /**
  * Unmaps mappings whose segment was dropped without close(). The target is the ArrayBuffer (for a
@@ -159,17 +163,14 @@ export abstract class NativeSegment implements SharedSegment {
   }
 
   read(offset?: number, length?: number): Uint8Array {
-    const start = offset === undefined ? 0 : checkInteger('offset', offset, 0, this.size);
-    const count = length === undefined ? this.size - start : checkInteger('length', length, 0, this.size - start);
+    const { start, count } = checkSegmentRead(this.size, offset, length);
     if (this.closed) throw closedError(this.objectName, 'read');
     if (this.memory === undefined) return native.mappingRead(this.mapping, start, count);
     return new Uint8Array(this.memory, start, count).slice();
   }
 
   write(bytes: Uint8Array | string, offset?: number): number {
-    const data = toBytes('bytes', bytes);
-    const start = offset === undefined ? 0 : checkInteger('offset', offset, 0, this.size);
-    if (data.length > this.size - start) throw new RangeError(`${data.length} bytes at offset ${start} do not fit in ${this.size} bytes`);
+    const { data, start } = checkSegmentWrite(this.size, bytes, offset);
     if (this.closed) throw closedError(this.objectName, 'write');
     if (this.memory === undefined) {
       throw new IpcError('EACCES', { syscall: 'write', object: this.objectName, message: `EACCES: ${this.objectName} is mapped read-only` });
@@ -178,16 +179,9 @@ export abstract class NativeSegment implements SharedSegment {
     return data.length;
   }
 
-  private checkIndex(index: number): number {
-    return checkInteger('index', index, 0, Math.floor(this.size / SHARED_CELL_BYTES) - 1);
-  }
-
   wait(index: number, value: number, options?: SharedWaitOptions): Promise<SharedWaitResult> {
     try {
-      const cell = this.checkIndex(index);
-      checkInteger('value', value, INT32_MIN, INT32_MAX);
-      checkOptions('options', options);
-      const timeoutMs = checkWaitOptions(options);
+      const { cell, timeoutMs } = checkSegmentWait(this.size, index, value, options);
       if (this.closed) throw closedError(this.objectName, 'futex');
       const signal = options?.signal;
       if (signal?.aborted) throw abortErrorFor(signal);
@@ -250,8 +244,7 @@ export abstract class NativeSegment implements SharedSegment {
   }
 
   notify(index: number, count?: number): number {
-    const cell = this.checkIndex(index);
-    const most = count === undefined || count === Infinity ? INT32_MAX : checkInteger('count', count, 0, UINT32_MAX);
+    const { cell, most } = checkSegmentNotify(this.size, index, count);
     if (this.closed) throw closedError(this.objectName, 'futex');
     // FUTEX_WAKE with 0 wakes one waiter (the kernel counts after waking); Atomics.notify wakes none.
     if (most === 0) return 0;
@@ -367,24 +360,6 @@ export class NativeFileMapping extends NativeSegment implements FileMapping {
   }
 }
 
-function checkId(id: unknown): number {
-  return checkInteger('id', id, 0, INT32_MAX);
-}
-
-function checkSize(name: string, size: unknown): number {
-  return checkInteger(name, size, 0, Number.MAX_SAFE_INTEGER);
-}
-
-function checkPosixName(name: unknown): string {
-  checkString('name', name);
-  const text = name as string;
-  if (!text.startsWith('/') || text.indexOf('/', 1) !== -1 || text.length === 1) {
-    throw new RangeError(`name must be '/' followed by at least one character and no other '/', received '${text}'`);
-  }
-  if (Buffer.byteLength(text) - 1 > NAME_MAX) throw new RangeError(`name must be at most ${NAME_MAX} bytes after the '/'`);
-  return text;
-}
-
 function attachSysvNow(id: number, readOnly: boolean): NativeSysvSegment {
   const mapped = native.shmAttach(id, readOnly);
   if (typeof mapped === 'number') throw errorFromErrno(mapped, { syscall: 'shmat', key: id, object: `System V segment ${id}` });
@@ -422,55 +397,39 @@ function unlinkPosix(name: string): void {
 /** The native {@link SharedMemory} factory. */
 export class NativeSharedMemory implements SharedMemory {
   async openSysv(key: number | 'private', options?: SysvSegmentOptions): Promise<SysvSegment> {
-    if (key !== 'private' && typeof key !== 'number') throw new TypeError(`key must be a number or 'private', received ${typeof key}`);
-    const numeric = key === 'private' ? 0 : checkInteger('key', key, INT32_MIN, UINT32_MAX) | 0;
-    const { size, mode, create, exclusive, readOnly } = checkOptions<SysvSegmentOptions>('options', options);
-    const bytes = size === undefined ? 0 : checkSize('options.size', size);
-    if (key === 'private' && size === undefined) throw new TypeError("options.size is required for a 'private' segment");
-    const flags =
-      (checkOptionalBoolean('options.create', create) || key === 'private' ? IPC_CREAT : 0) |
-      (checkOptionalBoolean('options.exclusive', exclusive) ? IPC_EXCL : 0) |
-      (mode === undefined ? DEFAULT_MODE : checkInteger('options.mode', mode, 0, 0o777));
-    const ro = checkOptionalBoolean('options.readOnly', readOnly);
+    const { key: numeric, size: bytes, create, exclusive, mode, readOnly: ro } = checkSysvSegmentOpen(key, options);
+    const flags = (create ? IPC_CREAT : 0) | (exclusive ? IPC_EXCL : 0) | mode;
     const id = native.shmGet(numeric, bytes, flags);
     if (id < 0) throw errorFromErrno(id, { syscall: 'shmget', key: numeric >>> 0 });
     return attachSysvNow(id, ro);
   }
 
   async attachSysv(id: number, options?: { readonly readOnly?: boolean }): Promise<SysvSegment> {
-    checkId(id);
-    const { readOnly } = checkOptions<{ readOnly?: boolean }>('options', options);
-    return attachSysvNow(id, checkOptionalBoolean('options.readOnly', readOnly));
+    const readOnly = checkSysvSegmentAttach(id, options);
+    return attachSysvNow(id, readOnly);
   }
 
   async statSysv(id: number): Promise<SysvSegmentStat> {
-    return statSysv(checkId(id));
+    return statSysv(checkSysvSegmentId(id));
   }
 
   async removeSysv(id: number): Promise<void> {
-    removeSysv(checkId(id));
+    removeSysv(checkSysvSegmentId(id));
   }
 
   async openPosix(name: string, options?: PosixSegmentOptions): Promise<PosixSegment> {
-    checkPosixName(name);
-    const { size, mode, create, exclusive, readOnly } = checkOptions<PosixSegmentOptions>('options', options);
-    const bytes = size === undefined ? -1 : checkSize('options.size', size);
-    const doCreate = checkOptionalBoolean('options.create', create);
-    const doExclusive = checkOptionalBoolean('options.exclusive', exclusive);
-    const permissions = mode === undefined ? DEFAULT_MODE : checkInteger('options.mode', mode, 0, 0o777);
-    const ro = checkOptionalBoolean('options.readOnly', readOnly);
-    if (doCreate && size === undefined) throw new TypeError('options.size is required with options.create');
+    const { size: bytes, create: doCreate, exclusive: doExclusive, mode: permissions, readOnly: ro } = checkPosixSegmentOpen(name, options);
     return openPosixNow(name, doCreate, doExclusive, permissions, bytes, ro);
   }
 
   async unlinkPosix(name: string): Promise<void> {
-    unlinkPosix(checkPosixName(name));
+    unlinkPosix(checkPosixSegmentName(name));
   }
 
   async mapFile(path: string, options?: FileMappingOptions): Promise<FileMapping> {
     checkString('path', path);
     const { size, mode, create, readOnly } = checkOptions<FileMappingOptions>('options', options);
-    const bytes = size === undefined ? -1 : checkSize('options.size', size);
+    const bytes = size === undefined ? -1 : checkSegmentSize('options.size', size);
     const permissions = mode === undefined ? DEFAULT_MODE : checkInteger('options.mode', mode, 0, 0o7777);
     const doCreate = checkOptionalBoolean('options.create', create);
     if (doCreate && size === undefined) throw new TypeError('options.size is required with options.create');

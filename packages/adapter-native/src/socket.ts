@@ -10,16 +10,22 @@ import {
   DEFAULT_READ_BYTES,
   IpcError,
   abortErrorFor,
+  checkMessageSocketSend,
   checkNetworkAddress,
+  checkNetworkConnect,
+  checkNetworkListen,
   checkOptionalBoolean,
-  checkOptionalInteger,
-  checkOptions,
-  checkSocketType,
+  checkSocketReceive,
+  checkSocketWait,
+  checkStreamSocketSend,
   checkTransfer,
-  checkUnixAddress,
+  checkUnixBind,
+  checkUnixConnect,
+  checkUnixListen,
+  checkUnixPairType,
   checkWaitOptions,
   closedError,
-  isIpcError,
+  iterateServer,
   iterateReader,
   readerToWebStream,
   toBytes,
@@ -86,8 +92,6 @@ const native = addon as unknown as SocketAddon;
 const EAGAIN = 11;
 const EADDRINUSE = 98;
 const ECONNREFUSED = 111;
-const MAX_RECEIVE_BYTES = 1 << 30;
-const DEFAULT_BACKLOG = 128;
 const SOCKET_TYPE = { stream: 1, datagram: 2, seqpacket: 5 } as const;
 // How socket.cc reads an address argument.
 const ADDRESS_MODE = { path: 0, abstract: 1, autobind: 2, none: 3 } as const;
@@ -145,13 +149,6 @@ function receiveOnce(fd: number, maxBytes: number, message: boolean, objectName:
   };
 }
 
-function checkReceiveOptions(options: ReceiveOptions | undefined): { maxBytes: number; nowait: boolean; timeoutMs: number } {
-  checkOptions('options', options);
-  const maxBytes = checkOptionalInteger('options.maxBytes', options?.maxBytes, 1, MAX_RECEIVE_BYTES, DEFAULT_READ_BYTES);
-  const nowait = checkOptionalBoolean('options.nowait', options?.nowait);
-  return { maxBytes, nowait, timeoutMs: checkWaitOptions(options) };
-}
-
 function strip(message: ReceivedMessage & { eof: boolean }): ReceivedMessage {
   const { eof: _eof, ...rest } = message;
   return rest;
@@ -192,11 +189,7 @@ export class NativeUnixStreamSocket extends DescriptorStream implements StreamSo
 
   send(data: Uint8Array | string, options?: SocketSendOptions): Promise<number> {
     try {
-      const bytes = toBytes('data', data);
-      const transfer = checkTransfer(options);
-      const nowait = checkOptionalBoolean('options.nowait', options?.nowait);
-      const timeoutMs = checkWaitOptions(options);
-      if (transfer.length > 0 && bytes.length === 0) throw new RangeError('data must not be empty when objects are transferred over a stream socket');
+      const { bytes, transfer, nowait, timeoutMs } = checkStreamSocketSend(data, options);
       if (this.closed) throw closedError(this.objectName, 'sendmsg');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       const fds = transfer.length > 0 ? descriptorsOf(transfer) : undefined;
@@ -208,7 +201,7 @@ export class NativeUnixStreamSocket extends DescriptorStream implements StreamSo
 
   receive(options?: ReceiveOptions): Promise<ReceivedMessage | null> {
     try {
-      const { maxBytes, nowait, timeoutMs } = checkReceiveOptions(options);
+      const { maxBytes, nowait, timeoutMs } = checkSocketReceive(options);
       if (this.closed) throw closedError(this.objectName, 'recvmsg');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       const attempt: Attempt<ReceivedMessage | null> = () => {
@@ -249,17 +242,7 @@ class NativeUnixMessageEndpoint extends DescriptorObject {
 
   send(data: Uint8Array | string, options?: DatagramSendOptions): Promise<number> {
     try {
-      const bytes = toBytes('data', data);
-      const transfer = checkTransfer(options);
-      const nowait = checkOptionalBoolean('options.nowait', options?.nowait);
-      const timeoutMs = checkWaitOptions(options);
-      let to: UnixAddress | undefined;
-      if (options?.to !== undefined) {
-        if (this.type !== 'datagram') throw new TypeError('options.to is only for datagram sockets');
-        to = checkUnixAddress('options.to', options.to);
-      }
-      // recvmsg returns 0 both for an empty seqpacket message and at EOF: refuse the ambiguity.
-      if (this.type === 'seqpacket' && bytes.length === 0) throw new RangeError('data must not be empty on a seqpacket socket');
+      const { bytes, transfer, nowait, timeoutMs, to } = checkMessageSocketSend(this.type, data, options);
       if (this.closed) throw closedError(this.objectName, 'sendmsg');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       const fds = transfer.length > 0 ? descriptorsOf(transfer) : null;
@@ -316,7 +299,7 @@ class NativeUnixMessageEndpoint extends DescriptorObject {
   /** Resolves with the next message; with `eofAsNull`, `null` for a seqpacket EOF. */
   protected receiveMessage(options: ReceiveOptions | undefined, eofAsNull: boolean): Promise<ReceivedMessage | null> {
     try {
-      const { maxBytes, nowait, timeoutMs } = checkReceiveOptions(options);
+      const { maxBytes, nowait, timeoutMs } = checkSocketReceive(options);
       if (this.closed) throw closedError(this.objectName, 'recvmsg');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       const attempt: Attempt<ReceivedMessage | null> = () => {
@@ -423,8 +406,7 @@ export class NativeUnixServer<S> extends DescriptorObject implements SocketServe
 
   accept(options?: WaitOptions): Promise<S> {
     try {
-      checkOptions('options', options);
-      const timeoutMs = checkWaitOptions(options);
+      const timeoutMs = checkSocketWait(options);
       if (this.closed) throw closedError(this.objectName, 'accept4');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       const attempt: Attempt<S> = () => {
@@ -439,16 +421,8 @@ export class NativeUnixServer<S> extends DescriptorObject implements SocketServe
     }
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<S> {
-    while (!this.closed) {
-      try {
-        yield await this.accept();
-      } catch (error) {
-        // close() ends the iteration rather than failing it.
-        if (this.closed && isIpcError(error, 'EBADF')) return;
-        throw error;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterator<S> {
+    return iterateServer(this);
   }
 
   protected override afterClose(): void {
@@ -482,11 +456,7 @@ export class NativeUnixSockets implements UnixSockets {
   listen(address: UnixAddress, options?: UnixListenOptions & { readonly type?: 'stream' }): Promise<SocketServer<StreamSocket>>;
   listen(address: UnixAddress, options: UnixListenOptions & { readonly type: 'seqpacket' }): Promise<SocketServer<MessageSocket>>;
   async listen(address: UnixAddress, options?: UnixListenOptions): Promise<SocketServer<StreamSocket> | SocketServer<MessageSocket>> {
-    const checked = checkUnixAddress('address', address);
-    const { type: rawType, backlog: rawBacklog, replaceStale: rawReplace } = checkOptions<UnixListenOptions>('options', options);
-    const type = checkSocketType('options.type', rawType, ['stream', 'seqpacket'] as const, 'stream');
-    const backlog = checkOptionalInteger('options.backlog', rawBacklog, 0, 65535, DEFAULT_BACKLOG);
-    const replaceStale = checkOptionalBoolean('options.replaceStale', rawReplace);
+    const { address: checked, type, backlog, replaceStale } = checkUnixListen(address, options);
     const [name, mode] = addressArgs(checked);
     const path = pathOf(checked);
     const fd = native.socketOpen(SOCKET_TYPE[type]);
@@ -510,10 +480,7 @@ export class NativeUnixSockets implements UnixSockets {
   connect(address: UnixAddress, options: UnixConnectOptions & { readonly type: 'seqpacket' }): Promise<MessageSocket>;
   connect(address: UnixAddress, options: UnixConnectOptions & { readonly type: 'datagram' }): Promise<DatagramSocket>;
   async connect(address: UnixAddress, options?: UnixConnectOptions): Promise<StreamSocket | MessageSocket | DatagramSocket> {
-    const checked = checkUnixAddress('address', address);
-    const { type: rawType } = checkOptions<UnixConnectOptions>('options', options);
-    const type = checkSocketType('options.type', rawType, ['stream', 'datagram', 'seqpacket'] as const, 'stream');
-    const timeoutMs = checkWaitOptions(options);
+    const { address: checked, type, timeoutMs } = checkUnixConnect(address, options);
     if (options?.signal?.aborted) throw abortErrorFor(options.signal);
     const [name, mode] = addressArgs(checked);
     const details = { syscall: 'connect', path: pathOf(checked), object: `unix ${type} socket to ${describeAddress(checked)}` };
@@ -529,10 +496,7 @@ export class NativeUnixSockets implements UnixSockets {
   }
 
   async bind(address?: UnixAddress, options?: UnixBindOptions): Promise<DatagramSocket> {
-    const checked = address === undefined ? undefined : checkUnixAddress('address', address);
-    const { autobind: rawAutobind } = checkOptions<UnixBindOptions>('options', options);
-    const autobind = checkOptionalBoolean('options.autobind', rawAutobind);
-    if (checked !== undefined && autobind) throw new TypeError('options.autobind is only for a socket bound without an address');
+    const { address: checked, autobind } = checkUnixBind(address, options);
     const fd = native.socketOpen(SOCKET_TYPE.datagram);
     if (checked === undefined && !autobind) return new NativeUnixDatagramSocket(fd);
     const [name, mode] = checked !== undefined ? addressArgs(checked) : [null, ADDRESS_MODE.autobind];
@@ -548,7 +512,7 @@ export class NativeUnixSockets implements UnixSockets {
   pair(type: 'seqpacket'): Promise<[MessageSocket, MessageSocket]>;
   pair(type: 'datagram'): Promise<[DatagramSocket, DatagramSocket]>;
   async pair(type?: UnixSocketType): Promise<[StreamSocket, StreamSocket] | [MessageSocket, MessageSocket] | [DatagramSocket, DatagramSocket]> {
-    const checked = checkSocketType('type', type, ['stream', 'datagram', 'seqpacket'] as const, 'stream');
+    const checked = checkUnixPairType(type);
     const [a, b] = native.socketpair(SOCKET_TYPE[checked]);
     return [wrapConnected(a, checked), wrapConnected(b, checked)] as [StreamSocket, StreamSocket];
   }
@@ -651,7 +615,7 @@ export class NetworkStreamSocket implements StreamSocket, TrackedObject {
 
   read(options?: ReadOptions): Promise<Uint8Array | null> {
     try {
-      const { maxBytes, nowait, timeoutMs } = checkReceiveOptions(options);
+      const { maxBytes, nowait, timeoutMs } = checkSocketReceive(options);
       if (this.isClosed) throw closedError(this.objectName, 'read');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       return this.queueRead(() => this.take(maxBytes), options, nowait, timeoutMs, 'read');
@@ -822,8 +786,7 @@ export class NetworkServer implements SocketServer<StreamSocket>, TrackedObject 
 
   accept(options?: WaitOptions): Promise<StreamSocket> {
     try {
-      checkOptions('options', options);
-      const timeoutMs = checkWaitOptions(options);
+      const timeoutMs = checkSocketWait(options);
       if (this.isClosed) throw closedError(this.objectName, 'accept');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       const socket = this.incoming.shift();
@@ -843,15 +806,8 @@ export class NetworkServer implements SocketServer<StreamSocket>, TrackedObject 
     }
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<StreamSocket> {
-    while (!this.isClosed) {
-      try {
-        yield await this.accept();
-      } catch (error) {
-        if (this.isClosed && isIpcError(error, 'EBADF')) return;
-        throw error;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterator<StreamSocket> {
+    return iterateServer(this);
   }
 
   async close(): Promise<void> {
@@ -950,7 +906,7 @@ export class NetworkDatagramSocket implements DatagramSocket, TrackedObject {
 
   receive(options?: ReceiveOptions): Promise<ReceivedMessage> {
     try {
-      const { maxBytes, nowait, timeoutMs } = checkReceiveOptions(options);
+      const { maxBytes, nowait, timeoutMs } = checkSocketReceive(options);
       if (this.isClosed) throw closedError(this.objectName, 'recvmsg');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       const take = (): ReceivedMessage | typeof WOULD_BLOCK => {
@@ -1021,9 +977,7 @@ function once(emitter: net.Server | dgram.Socket, event: string, syscall: string
 /** The native {@link NetworkSockets} factory (Node's `net` and `dgram`). */
 export class NativeNetworkSockets implements NetworkSockets {
   async listen(address: NetworkAddress, options?: NetworkListenOptions): Promise<SocketServer<StreamSocket>> {
-    const { host, port } = checkNetworkAddress('address', address);
-    const { backlog: rawBacklog } = checkOptions<NetworkListenOptions>('options', options);
-    const backlog = checkOptionalInteger('options.backlog', rawBacklog, 0, 65535, DEFAULT_BACKLOG);
+    const { host, port, backlog } = checkNetworkListen(address, options);
     // pauseOnConnect: bytes stay in the kernel until accept() wraps the connection.
     const server = net.createServer({ pauseOnConnect: true });
     const listening = once(server, 'listening', 'listen', `tcp server ${host}:${port}`);
@@ -1033,9 +987,7 @@ export class NativeNetworkSockets implements NetworkSockets {
   }
 
   async connect(address: NetworkAddress, options?: WaitOptions): Promise<StreamSocket> {
-    const { host, port } = checkNetworkAddress('address', address, 1);
-    checkOptions('options', options);
-    const timeoutMs = checkWaitOptions(options);
+    const { address: { host, port }, timeoutMs } = checkNetworkConnect(address, options);
     if (options?.signal?.aborted) throw abortErrorFor(options.signal);
     const object = `tcp socket to ${host}:${port}`;
     const socket = net.connect({ host, port });

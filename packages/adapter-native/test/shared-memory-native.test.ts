@@ -108,7 +108,8 @@ describe('native shared memory', () => {
        const segment = await createNativeBackend().sharedMemory.attachSysv(workerData);
        globalThis.kept = segment;
        parentPort.postMessage('attached');
-       await new Promise(() => {});`;
+       // A pending promise alone does not keep a worker alive: a timer does, until terminate().
+       setInterval(() => {}, 1000);`;
     const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`), { workerData: segment.id });
     onTestFinished(() => void worker.terminate());
     await new Promise((resolve, reject) => {

@@ -6,11 +6,9 @@
 import {
   Errno,
   abortErrorFor,
-  checkInteger,
-  checkOptionalBoolean,
-  checkOptions,
+  checkFifoCreate,
+  checkFifoOpen,
   checkString,
-  checkWaitOptions,
   type FifoCreateOptions,
   type FifoOpenOptions,
   type FifoReader,
@@ -55,9 +53,7 @@ export class WorkerFifos implements Fifos {
    * kernel's object table is full, `ENOMEM` when its memory is, `ENAMETOOLONG` past 4095 bytes.
    */
   async create(path: string, options?: FifoCreateOptions): Promise<void> {
-    checkString('path', path);
-    const { mode } = checkOptions<FifoCreateOptions>('options', options);
-    const bits = mode === undefined ? 0o600 : checkInteger('options.mode', mode, 0, 0o7777);
+    const { mode: bits } = checkFifoCreate(path, options);
     const result = await this.withPath(path, (at, length) => this.kernel.calls.fifo_create(at, length, bits));
     if (result < 0) throw kernelError(result, { syscall: 'mkfifo', path });
   }
@@ -93,10 +89,7 @@ export class WorkerFifos implements Fifos {
    * gone. Cancelling closes the half-open end.
    */
   private async open(path: string, write: boolean, options: FifoOpenOptions | undefined): Promise<number> {
-    checkString('path', path);
-    checkOptions('options', options);
-    const nowait = checkOptionalBoolean('options.nowait', options?.nowait);
-    const timeoutMs = checkWaitOptions(options);
+    const { nowait, timeoutMs } = checkFifoOpen(path, options);
     if (options?.signal?.aborted) throw abortErrorFor(options.signal);
     const { kernel } = this;
     let snapshot = 0;

@@ -17,15 +17,14 @@
  * absorb the one wake a `post` sends and leave a real waiter asleep. `post` adds one and wakes one.
  */
 import {
+  IpcError,
   POSIX_SEMAPHORE_ALIGN,
   POSIX_SEMAPHORE_BYTES,
   SEM_VALUE_MAX,
-  IpcError,
   abortErrorFor,
-  checkInteger,
-  checkOptionalBoolean,
-  checkOptions,
-  checkWaitOptions,
+  checkPosixSemaphoreInitial,
+  checkPosixSemaphorePlace,
+  checkPosixSemaphoreWait,
   closedError,
   transferSymbol,
   type PosixSemaphore,
@@ -84,9 +83,7 @@ class WorkerUnnamedSemaphore implements PosixSemaphore {
    */
   wait(options?: PosixSemaphoreWaitOptions): Promise<void> {
     try {
-      const { nowait, signal } = checkOptions<PosixSemaphoreWaitOptions>('options', options);
-      const wantNowait = checkOptionalBoolean('options.nowait', nowait);
-      const timeoutMs = checkWaitOptions(options);
+      const { nowait: wantNowait, signal, timeoutMs } = checkPosixSemaphoreWait(options);
       this.ensureOpen('sem_wait');
       if (signal?.aborted) throw abortErrorFor(signal);
       if (this.take()) return Promise.resolve();
@@ -186,9 +183,7 @@ class WorkerUnnamedSemaphore implements PosixSemaphore {
 /** Checks the placement as the native backend does, before touching the segment. */
 function place(segment: SharedSegment, byteOffset: number, ownsSegment: boolean): WorkerUnnamedSemaphore {
   if (!(segment instanceof WorkerSegment)) throw new TypeError('segment must be a shared-memory segment of the worker backend');
-  checkInteger('byteOffset', byteOffset, 0, Math.max(0, segment.size - POSIX_SEMAPHORE_BYTES));
-  if (byteOffset % POSIX_SEMAPHORE_ALIGN !== 0) throw new RangeError(`byteOffset must be a multiple of ${POSIX_SEMAPHORE_ALIGN}, received ${byteOffset}`);
-  if (segment.size < POSIX_SEMAPHORE_BYTES) throw new RangeError(`a segment of ${segment.size} bytes cannot hold a semaphore (${POSIX_SEMAPHORE_BYTES} bytes)`);
+  checkPosixSemaphorePlace(segment.size, byteOffset);
   return new WorkerUnnamedSemaphore(segment, byteOffset, ownsSegment);
 }
 
@@ -198,7 +193,7 @@ function place(segment: SharedSegment, byteOffset: number, ownsSegment: boolean)
  * another backend, `EACCES` for a read-only segment, `EBADF` for a closed one.
  */
 export async function initUnnamed(segment: SharedSegment, byteOffset: number, initial?: number): Promise<PosixSemaphore> {
-  const value = initial === undefined ? 0 : checkInteger('initial', initial, 0, SEM_VALUE_MAX);
+  const value = checkPosixSemaphoreInitial(initial);
   const semaphore = place(segment, byteOffset, false);
   const bytes = new Uint8Array((segment as WorkerSegment).buffer, byteOffset, POSIX_SEMAPHORE_BYTES);
   bytes.fill(0);

@@ -17,13 +17,11 @@
  * `./posix-semaphore-unnamed.js`, which comes with the worker backend's shared memory.
  */
 import {
-  SEM_VALUE_MAX,
   abortErrorFor,
-  checkInteger,
-  checkOptionalBoolean,
-  checkOptions,
+  checkPosixSemaphoreInitial,
+  checkPosixSemaphoreOpen,
+  checkPosixSemaphoreWait,
   checkString,
-  checkWaitOptions,
   closedError,
   transferSymbol,
   type PosixSemaphore,
@@ -84,9 +82,7 @@ export class WorkerPosixSemaphore implements PosixSemaphore, KernelObject {
   /** See {@link PosixSemaphore.wait}. */
   wait(options?: PosixSemaphoreWaitOptions): Promise<void> {
     try {
-      const { nowait, signal } = checkOptions<PosixSemaphoreWaitOptions>('options', options);
-      const wantNowait = checkOptionalBoolean('options.nowait', nowait);
-      const timeoutMs = checkWaitOptions(options);
+      const { nowait: wantNowait, signal, timeoutMs } = checkPosixSemaphoreWait(options);
       this.ensureOpen('sem_wait');
       if (signal?.aborted) throw abortErrorFor(signal);
       const first = this.tryTake();
@@ -222,12 +218,7 @@ export class WorkerPosixSemaphores implements PosixSemaphores {
 
   /** See {@link PosixSemaphores.open}. `ENOSPC` when the kernel's object table is full, `ENOMEM` when its memory is. */
   async open(name: string, options?: PosixSemaphoreOpenOptions): Promise<PosixSemaphore> {
-    checkString('name', name);
-    const { create, exclusive, mode, initial } = checkOptions<PosixSemaphoreOpenOptions>('options', options);
-    const wantCreate = checkOptionalBoolean('options.create', create);
-    const wantExclusive = checkOptionalBoolean('options.exclusive', exclusive);
-    const permissions = mode === undefined ? 0o600 : checkInteger('options.mode', mode, 0, 0o777);
-    const value = initial === undefined ? 0 : checkInteger('options.initial', initial, 0, SEM_VALUE_MAX);
+    const { create: wantCreate, exclusive: wantExclusive, mode: permissions, initial: value } = checkPosixSemaphoreOpen(name, options);
     const bytes = kernelName(name, 'sem_open');
     const { kernel } = this;
     const handle = await kernel.callAsync(() => {
@@ -252,7 +243,7 @@ export class WorkerPosixSemaphores implements PosixSemaphores {
 
   /** See {@link PosixSemaphores.init}: an unnamed semaphore inside a segment of this backend. */
   async init(segment: SharedSegment, byteOffset: number, initial?: number): Promise<PosixSemaphore> {
-    const value = initial === undefined ? 0 : checkInteger('initial', initial, 0, SEM_VALUE_MAX);
+    const value = checkPosixSemaphoreInitial(initial);
     return initUnnamed(segment, byteOffset, value);
   }
 

@@ -12,7 +12,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { checkInteger, checkOptions, packTransferables, type ChildProcess, type ExitStatus, type Processes, type SpawnOptions, type TransferRecord } from '@ipcx/core';
+import { checkSpawn, packTransferables, type ChildProcess, type ExitStatus, type Processes, type SpawnOptions, type TransferRecord } from '@ipcx/core';
 import { kernelError, type Kernel } from './kernel.js';
 import { Layout } from './layout.js';
 
@@ -29,12 +29,9 @@ export interface ChildSpec {
 
 const childMain = new URL('./child-main.js', import.meta.url);
 
-function entryUrl(entry: string | URL): string {
-  if (entry instanceof URL) return entry.href;
-  if (typeof entry !== 'string' || entry.length === 0) throw new TypeError('entry must be a file URL or an absolute path');
-  if (entry.startsWith('file:')) return entry;
-  if (!path.isAbsolute(entry)) throw new TypeError(`entry must be a file URL or an absolute path, received '${entry}'`);
-  return pathToFileURL(entry).href;
+/** The file URL of an absolute path; `undefined` for a relative one (core's `checkSpawn` rejects it). */
+function absolutePathUrl(entry: string): string | undefined {
+  return path.isAbsolute(entry) ? pathToFileURL(entry).href : undefined;
 }
 
 /** A running worker child. */
@@ -97,13 +94,7 @@ export class WorkerProcesses implements Processes {
    * Rejects with `EAGAIN` when the kernel's owner table is full.
    */
   async spawn<A extends readonly unknown[]>(entry: string | URL, options?: SpawnOptions<A>): Promise<ChildProcess> {
-    const { args, user } = checkOptions<SpawnOptions<A>>('options', options);
-    if (args !== undefined && !Array.isArray(args)) throw new TypeError('options.args must be an array');
-    if (user !== undefined) {
-      checkInteger('options.user.uid', user.uid, 0, 0xfffffffe);
-      checkInteger('options.user.gid', user.gid, 0, 0xfffffffe);
-    }
-    const url = entryUrl(entry);
+    const { entry: url, args, user } = checkSpawn<A>(entry, options, absolutePathUrl);
     const { kernel } = this;
     const { packed, records } = packTransferables(args ?? []);
     const owner = await kernel.callAsync(() => kernel.calls.owner_create(Layout.SCRATCH_BYTES));

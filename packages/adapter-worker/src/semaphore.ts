@@ -16,13 +16,15 @@
 import {
   IpcError,
   SEMMSL,
-  SEMVMX,
   abortErrorFor,
   checkInteger,
-  checkOptionalBoolean,
-  checkOptions,
+  checkSemaphoreOperateOptions,
   checkSemaphoreOperations,
-  checkWaitOptions,
+  checkSemaphoreSetAttributes,
+  checkSemaphoreSetOpen,
+  checkSemaphoreSetValue,
+  checkSemaphoreSetValues,
+  checkSemaphoreUnitOperation,
   closedError,
   transferSymbol,
   type CheckedSemaphoreOperation,
@@ -43,7 +45,6 @@ import { wakeCell, waitForChange, watchCancellation, type CancelReason } from '.
 
 const KIND = 'sysv-semaphore-set';
 const MAX_ID = 0x7fffffff;
-const MAX_UID = 0xfffffffe;
 const { EAGAIN, EINTR } = KernelErrno;
 const { CANCELLED, STILL_WAITING, SEM_OP_BYTES, SEM_OP_NOWAIT, SEM_OP_UNDO, W_STATUS, KEEP } = SemaphoreLayout;
 
@@ -93,9 +94,7 @@ export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
   operate(operations: readonly SemaphoreOperation[], options?: SemaphoreOperateOptions): Promise<void> {
     try {
       const checked = checkSemaphoreOperations(operations, this.size);
-      const { nowait, signal } = checkOptions<SemaphoreOperateOptions>('options', options);
-      const wantNowait = checkOptionalBoolean('options.nowait', nowait);
-      const timeoutMs = checkWaitOptions(options);
+      const { nowait: wantNowait, signal, timeoutMs } = checkSemaphoreOperateOptions(options);
       this.ensureOpen('semop');
       if (signal?.aborted) throw abortErrorFor(signal);
       return this.apply(checked, wantNowait, timeoutMs, options);
@@ -107,9 +106,7 @@ export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
   /** See {@link SemaphoreSet.wait}. */
   wait(index: number, count = 1, options?: SemaphoreWaitOptions): Promise<void> {
     try {
-      const undo = checkOptionalBoolean('options.undo', checkOptions<SemaphoreWaitOptions>('options', options).undo);
-      const delta = -checkInteger('count', count, 1, SEMVMX);
-      return this.operate([{ index, delta, undo }], options);
+      return this.operate([checkSemaphoreUnitOperation(index, count, options, -1)], options);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -117,8 +114,7 @@ export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
 
   /** See {@link SemaphoreSet.post}. A positive delta never waits: it applies (or fails with `ERANGE`) now. */
   post(index: number, count = 1, options?: SemaphorePostOptions): void {
-    const undo = checkOptionalBoolean('options.undo', checkOptions<SemaphorePostOptions>('options', options).undo);
-    const [checked] = checkSemaphoreOperations([{ index, delta: checkInteger('count', count, 1, SEMVMX), undo }], this.size);
+    const [checked] = checkSemaphoreOperations([checkSemaphoreUnitOperation(index, count, options, 1)], this.size);
     this.ensureOpen('semop');
     const result = this.kernel.call(() => this.semop([checked!], false));
     if (result < 0) throw kernelError(result, { syscall: 'semop', object: this.objectName });
@@ -136,8 +132,7 @@ export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
 
   /** See {@link SemaphoreSet.setValue}. Completes the queued calls the new value satisfies. */
   setValue(index: number, value: number): void {
-    checkInteger('index', index, 0, this.size - 1);
-    checkInteger('value', value, 0, SEMVMX);
+    checkSemaphoreSetValue(this.size, index, value);
     this.ensureOpen('semctl');
     this.check(this.kernel.call(() => this.kernel.calls.sem_set_value(this.id, index, value, now())));
   }
@@ -153,9 +148,7 @@ export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
 
   /** See {@link SemaphoreSet.setValues}. */
   setValues(values: readonly number[]): void {
-    if (!Array.isArray(values)) throw new TypeError('values must be an array of numbers');
-    if (values.length !== this.size) throw new RangeError(`values must have one value per semaphore (${this.size}), received ${values.length}`);
-    values.forEach((value, i) => checkInteger(`values[${i}]`, value, 0, SEMVMX));
+    checkSemaphoreSetValues(this.size, values);
     this.ensureOpen('semctl');
     const { kernel } = this;
     this.check(
@@ -190,11 +183,8 @@ export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
 
   /** See {@link SemaphoreSet.set}. */
   set(attributes: SemaphoreSetAttributes): void {
-    const { mode, uid, gid } = checkOptions<SemaphoreSetAttributes>('attributes', attributes);
-    if (attributes === undefined) throw new TypeError('attributes must be an object, received undefined');
-    const newMode = mode === undefined ? KEEP : checkInteger('attributes.mode', mode, 0, 0o777);
-    const newUid = uid === undefined ? KEEP : checkInteger('attributes.uid', uid, 0, MAX_UID);
-    const newGid = gid === undefined ? KEEP : checkInteger('attributes.gid', gid, 0, MAX_UID);
+    const { mode, uid, gid } = checkSemaphoreSetAttributes(attributes);
+    const [newMode, newUid, newGid] = [mode ?? KEEP, uid ?? KEEP, gid ?? KEEP];
     this.ensureOpen('semctl');
     this.check(this.kernel.call(() => this.kernel.calls.sem_set_attributes(this.id, newMode, newUid, newGid, now())));
   }
@@ -358,16 +348,7 @@ export class WorkerSemaphores implements Semaphores {
    * See {@link Semaphores.open} for the codes.
    */
   async open(key: number | 'private', options?: SemaphoreSetOpenOptions): Promise<SemaphoreSet> {
-    const isPrivate = key === 'private';
-    // Keys are 32-bit: accept them signed (as ftok returns them) or unsigned (as ipcs prints them).
-    const kernelKey = isPrivate ? 0 : checkInteger('key', key, -0x80000000, 0xffffffff) | 0;
-    const { size, create, exclusive, mode } = checkOptions<SemaphoreSetOpenOptions>('options', options);
-    const creating = isPrivate || kernelKey === 0 || checkOptionalBoolean('options.create', create);
-    const wantExclusive = checkOptionalBoolean('options.exclusive', exclusive);
-    const count = size === undefined ? 0 : checkInteger('options.size', size, 1, SEMMSL);
-    if (creating && size === undefined) throw new TypeError('options.size is required to create a semaphore set');
-    // Opening an existing set checks the permission bits asked for; asking for none just finds it.
-    const flags = mode === undefined ? (creating ? 0o600 : 0) : checkInteger('options.mode', mode, 0, 0o777);
+    const { key: kernelKey, create: creating, exclusive: wantExclusive, size: count, mode: flags } = checkSemaphoreSetOpen(key, options);
     const { kernel } = this;
     const id = await kernel.callAsync(() => kernel.calls.sem_get(kernelKey, count, creating ? 1 : 0, wantExclusive ? 1 : 0, flags, now()));
     if (id < 0) throw kernelError(id, { syscall: 'semget', key: kernelKey });

@@ -48,10 +48,18 @@ import {
   checkInteger,
   checkOptionalBoolean,
   checkOptions,
+  checkPosixSegmentName,
+  checkPosixSegmentOpen,
+  checkSegmentNotify,
+  checkSegmentRead,
+  checkSegmentSize,
+  checkSegmentWait,
+  checkSegmentWrite,
   checkString,
-  checkWaitOptions,
+  checkSysvSegmentAttach,
+  checkSysvSegmentId,
+  checkSysvSegmentOpen,
   closedError,
-  toBytes,
   transferSymbol,
   type FileMapping,
   type FileMappingOptions,
@@ -71,16 +79,12 @@ import { Kind, Layout, ShmLayout } from './layout.js';
 import { watchCancellation, type CancelReason, cancellationError } from './wait.js';
 
 const DEFAULT_MODE = 0o600;
-const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 const UINT32_MAX = 2 ** 32 - 1;
-const NAME_MAX = 255;
 /** How far a POSIX object's or file's buffer can grow (`maxByteLength` reserves address space only). */
 const GROWABLE_BYTES = 64 * 1024 * 1024;
 /** Loads of a waiter's state cell before sleeping. */
 const SPIN_LOADS = 200;
-
-const encoder = new TextEncoder();
 
 /** Something placed inside a segment's memory (an unnamed semaphore) that must close before it unmaps. */
 export interface SegmentDependent {
@@ -328,25 +332,18 @@ export abstract class WorkerSegment implements SharedSegment {
 
   /** A copy of `length` bytes from `offset`. `RangeError` outside the mapping, `EBADF` after close. Never blocks. */
   read(offset?: number, length?: number): Uint8Array {
-    const start = offset === undefined ? 0 : checkInteger('offset', offset, 0, this.size);
-    const count = length === undefined ? this.size - start : checkInteger('length', length, 0, this.size - start);
+    const { start, count } = checkSegmentRead(this.size, offset, length);
     if (this.closed) throw closedError(this.objectName, 'read');
     return new Uint8Array(this.memory, start, count).slice();
   }
 
   /** Copies `bytes` in at `offset`; the count. `RangeError` if it does not fit, `EACCES` read-only, `EBADF` after close. */
   write(bytes: Uint8Array | string, offset?: number): number {
-    const data = toBytes('bytes', bytes);
-    const start = offset === undefined ? 0 : checkInteger('offset', offset, 0, this.size);
-    if (data.length > this.size - start) throw new RangeError(`${data.length} bytes at offset ${start} do not fit in ${this.size} bytes`);
+    const { data, start } = checkSegmentWrite(this.size, bytes, offset);
     if (this.closed) throw closedError(this.objectName, 'write');
     if (this.readOnly) throw new IpcError('EACCES', { syscall: 'write', object: this.objectName, message: `EACCES: ${this.objectName} is mapped read-only` });
     new Uint8Array(this.memory, start, data.length).set(data);
     return data.length;
-  }
-
-  private checkIndex(index: number): number {
-    return checkInteger('index', index, 0, Math.floor(this.size / SHARED_CELL_BYTES) - 1);
   }
 
   /**
@@ -356,10 +353,7 @@ export abstract class WorkerSegment implements SharedSegment {
    */
   wait(index: number, value: number, options?: SharedWaitOptions): Promise<SharedWaitResult> {
     try {
-      const cell = this.checkIndex(index);
-      checkInteger('value', value, INT32_MIN, INT32_MAX);
-      checkOptions('options', options);
-      const timeoutMs = checkWaitOptions(options);
+      const { cell, timeoutMs } = checkSegmentWait(this.size, index, value, options);
       if (this.closed) throw closedError(this.objectName, 'futex');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       if (Atomics.load(this.cells, cell) !== value) return Promise.resolve('not-equal');
@@ -443,8 +437,7 @@ export abstract class WorkerSegment implements SharedSegment {
 
   /** `FUTEX_WAKE`: wakes up to `count` (default all) waiters of cell `index` in every thread; how many it woke. Never blocks. */
   notify(index: number, count?: number): number {
-    const cell = this.checkIndex(index);
-    const most = count === undefined || count === Infinity ? INT32_MAX : checkInteger('count', count, 0, UINT32_MAX);
+    const { cell, most } = checkSegmentNotify(this.size, index, count);
     if (this.closed) throw closedError(this.objectName, 'futex');
     if (most === 0) return 0;
     const woken = this.kernel.call(() => this.kernel.calls.shm_notify(this.handle, cell, Math.min(most, INT32_MAX)));
@@ -568,24 +561,6 @@ export class WorkerFileMapping extends WorkerSegment implements FileMapping {
   }
 }
 
-function checkId(id: unknown): number {
-  return checkInteger('id', id, 0, INT32_MAX);
-}
-
-function checkSize(name: string, size: unknown): number {
-  return checkInteger(name, size, 0, Number.MAX_SAFE_INTEGER);
-}
-
-function checkPosixName(name: unknown): string {
-  checkString('name', name);
-  const text = name as string;
-  if (!text.startsWith('/') || text.indexOf('/', 1) !== -1 || text.length === 1) {
-    throw new RangeError(`name must be '/' followed by at least one character and no other '/', received '${text}'`);
-  }
-  if (encoder.encode(text).length - 1 > NAME_MAX) throw new RangeError(`name must be at most ${NAME_MAX} bytes after the '/'`);
-  return text;
-}
-
 /** Makes the mapping object for a new handle: finds the segment's buffer, or detaches again on failure. */
 async function mapped<T>(kernel: Kernel, handle: number, size: number, readOnly: boolean, make: (mapping: Mapping) => T): Promise<T> {
   const serial = kernel.calls.shm_serial(handle);
@@ -680,16 +655,8 @@ export class WorkerSharedMemory implements SharedMemory {
    * full), `ENOMEM`.
    */
   async openSysv(key: number | 'private', options?: SysvSegmentOptions): Promise<SysvSegment> {
-    if (key !== 'private' && typeof key !== 'number') throw new TypeError(`key must be a number or 'private', received ${typeof key}`);
-    const numeric = key === 'private' ? 0 : checkInteger('key', key, INT32_MIN, UINT32_MAX) | 0;
-    const { size, mode, create, exclusive, readOnly } = checkOptions<SysvSegmentOptions>('options', options);
-    const bytes = size === undefined ? 0 : checkSize('options.size', size);
-    if (key === 'private' && size === undefined) throw new TypeError("options.size is required for a 'private' segment");
-    const flags =
-      (checkOptionalBoolean('options.create', create) || key === 'private' ? ShmLayout.IPC_CREAT : 0) |
-      (checkOptionalBoolean('options.exclusive', exclusive) ? ShmLayout.IPC_EXCL : 0) |
-      (mode === undefined ? DEFAULT_MODE : checkInteger('options.mode', mode, 0, 0o777));
-    const ro = checkOptionalBoolean('options.readOnly', readOnly);
+    const { key: numeric, size: bytes, create, exclusive, mode, readOnly: ro } = checkSysvSegmentOpen(key, options);
+    const flags = (create ? ShmLayout.IPC_CREAT : 0) | (exclusive ? ShmLayout.IPC_EXCL : 0) | mode;
     const { kernel } = this;
     const id = await kernel.callAsync(() => kernel.calls.shm_get(numeric, Math.min(bytes, UINT32_MAX), flags, kernel.scratch, Date.now(), kernel.pid));
     if (id < 0) throw kernelError(id, { syscall: 'shmget', key: numeric >>> 0 });
@@ -698,31 +665,24 @@ export class WorkerSharedMemory implements SharedMemory {
 
   /** `shmat` by id. `EINVAL` if there is no such segment, `EACCES` if not allowed. */
   async attachSysv(id: number, options?: { readonly readOnly?: boolean }): Promise<SysvSegment> {
-    checkId(id);
-    const { readOnly } = checkOptions<{ readOnly?: boolean }>('options', options);
-    return attachSysv(this.kernel, id, checkOptionalBoolean('options.readOnly', readOnly));
+    const readOnly = checkSysvSegmentAttach(id, options);
+    return attachSysv(this.kernel, id, readOnly);
   }
 
   /** `shmctl(IPC_STAT)` by id. `EINVAL` if there is none, `EACCES` without read permission. */
   async statSysv(id: number): Promise<SysvSegmentStat> {
-    return statSysv(this.kernel, checkId(id));
+    return statSysv(this.kernel, checkSysvSegmentId(id));
   }
 
   /** `shmctl(IPC_RMID)` by id. `EINVAL` if there is none, `EPERM` if neither owner nor creator. */
   async removeSysv(id: number): Promise<void> {
-    return removeSysv(this.kernel, checkId(id));
+    return removeSysv(this.kernel, checkSysvSegmentId(id));
   }
 
   /** `shm_open` + `mmap`. `ENOENT`, `EEXIST`, `EACCES`, `EINVAL` (size 0, or larger than the object without create + read-write). */
   async openPosix(name: string, options?: PosixSegmentOptions): Promise<PosixSegment> {
-    checkPosixName(name);
-    const { size, mode, create, exclusive, readOnly } = checkOptions<PosixSegmentOptions>('options', options);
-    const bytes = size === undefined ? -1 : Math.min(checkSize('options.size', size), INT32_MAX);
-    const doCreate = checkOptionalBoolean('options.create', create);
-    const doExclusive = checkOptionalBoolean('options.exclusive', exclusive);
-    const permissions = mode === undefined ? DEFAULT_MODE : checkInteger('options.mode', mode, 0, 0o777);
-    const ro = checkOptionalBoolean('options.readOnly', readOnly);
-    if (doCreate && size === undefined) throw new TypeError('options.size is required with options.create');
+    const { size, create: doCreate, exclusive: doExclusive, mode: permissions, readOnly: ro } = checkPosixSegmentOpen(name, options);
+    const bytes = size < 0 ? size : Math.min(size, INT32_MAX);
     const flags = (doCreate ? ShmLayout.OPEN_CREATE : 0) | (doExclusive ? ShmLayout.OPEN_EXCLUSIVE : 0) | (ro ? ShmLayout.OPEN_READ_ONLY : 0);
     const opened = await openNamed(this.kernel, Kind.KIND_POSIX_SHM, name, flags, permissions, bytes, 'shm_open');
     return mapped(this.kernel, opened.handle, opened.size, ro, (mapping) => new WorkerPosixSegment(mapping, name));
@@ -730,7 +690,7 @@ export class WorkerSharedMemory implements SharedMemory {
 
   /** `shm_unlink`. `ENOENT` if missing, `EACCES` if not its owner. */
   async unlinkPosix(name: string): Promise<void> {
-    return unlinkNamed(this.kernel, Kind.KIND_POSIX_SHM, checkPosixName(name), 'shm_unlink');
+    return unlinkNamed(this.kernel, Kind.KIND_POSIX_SHM, checkPosixSegmentName(name), 'shm_unlink');
   }
 
   /**
@@ -741,7 +701,7 @@ export class WorkerSharedMemory implements SharedMemory {
   async mapFile(path: string, options?: FileMappingOptions): Promise<FileMapping> {
     checkString('path', path);
     const { size, mode, create, readOnly } = checkOptions<FileMappingOptions>('options', options);
-    const bytes = size === undefined ? -1 : Math.min(checkSize('options.size', size), INT32_MAX);
+    const bytes = size === undefined ? -1 : Math.min(checkSegmentSize('options.size', size), INT32_MAX);
     const permissions = mode === undefined ? DEFAULT_MODE : checkInteger('options.mode', mode, 0, 0o7777);
     const doCreate = checkOptionalBoolean('options.create', create);
     const ro = checkOptionalBoolean('options.readOnly', readOnly);

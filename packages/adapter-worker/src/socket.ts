@@ -12,19 +12,20 @@ import {
   Errno,
   IpcError,
   abortErrorFor,
+  checkMessageSocketSend,
   checkNetworkAddress,
-  checkOptionalBoolean,
-  checkOptionalInteger,
-  checkOptions,
-  checkSocketType,
-  checkTransfer,
-  checkUnixAddress,
-  checkWaitOptions,
+  checkNetworkConnect,
+  checkNetworkListen,
+  checkSocketReceive,
+  checkSocketWait,
+  checkStreamSocketSend,
+  checkUnixBind,
+  checkUnixConnect,
+  checkUnixListen,
+  checkUnixPairType,
   closedError,
-  isIpcError,
-  toBytes,
+  iterateServer,
   transferSymbol,
-  DEFAULT_READ_BYTES,
   type Credentials,
   type DatagramSendOptions,
   type DatagramSocket,
@@ -54,8 +55,6 @@ import { KernelStream } from './stream.js';
 import { cancellationError, wakeCell, waitForChange, watchCancellation } from './wait.js';
 
 const { EAGAIN, EINTR, ENOMEM } = KernelErrno;
-const MAX_RECEIVE_BYTES = 1 << 30;
-const DEFAULT_BACKLOG = 128;
 const SOCKET_TYPE = { stream: S.SOCK_STREAM, datagram: S.SOCK_DGRAM, seqpacket: S.SOCK_SEQPACKET } as const;
 const TYPE_NAME: Record<number, UnixSocketType> = { [S.SOCK_STREAM]: 'stream', [S.SOCK_DGRAM]: 'datagram', [S.SOCK_SEQPACKET]: 'seqpacket' };
 // Where a send puts its parts in the scratch buffer: rights, the destination, then the data.
@@ -175,14 +174,6 @@ class SocketWaits {
   closeAll(): void {
     for (const close of [...this.closers]) close();
   }
-}
-
-/** Options of a receive, checked. */
-function checkReceiveOptions(options: ReceiveOptions | undefined): { maxBytes: number; nowait: boolean; timeoutMs: number } {
-  checkOptions('options', options);
-  const maxBytes = checkOptionalInteger('options.maxBytes', options?.maxBytes, 1, MAX_RECEIVE_BYTES, DEFAULT_READ_BYTES);
-  const nowait = checkOptionalBoolean('options.nowait', options?.nowait);
-  return { maxBytes, nowait, timeoutMs: checkWaitOptions(options) };
 }
 
 /** The handles of objects to pass; TypeError for one of another kernel or without a handle. */
@@ -310,11 +301,7 @@ export class WorkerUnixStreamSocket extends KernelStream implements StreamSocket
    */
   send(data: Uint8Array | string, options?: SocketSendOptions): Promise<number> {
     try {
-      const bytes = toBytes('data', data);
-      const transfer = checkTransfer(options);
-      const nowait = checkOptionalBoolean('options.nowait', options?.nowait);
-      const timeoutMs = checkWaitOptions(options);
-      if (transfer.length > 0 && bytes.length === 0) throw new RangeError('data must not be empty when objects are transferred over a stream socket');
+      const { bytes, transfer, nowait, timeoutMs } = checkStreamSocketSend(data, options);
       if (this.closed) throw closedError(this.objectName, 'sendmsg');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       if (transfer.length === 0) return this.write(bytes, options);
@@ -345,7 +332,7 @@ export class WorkerUnixStreamSocket extends KernelStream implements StreamSocket
    */
   receive(options?: ReceiveOptions): Promise<ReceivedMessage | null> {
     try {
-      const { maxBytes, nowait, timeoutMs } = checkReceiveOptions(options);
+      const { maxBytes, nowait, timeoutMs } = checkSocketReceive(options);
       if (this.closed) throw closedError(this.objectName, 'recvmsg');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       const { kernel } = this;
@@ -479,17 +466,7 @@ class WorkerUnixMessageEndpoint extends WorkerSocketHandle {
    */
   send(data: Uint8Array | string, options?: DatagramSendOptions): Promise<number> {
     try {
-      const bytes = toBytes('data', data);
-      const transfer = checkTransfer(options);
-      const nowait = checkOptionalBoolean('options.nowait', options?.nowait);
-      const timeoutMs = checkWaitOptions(options);
-      let to: UnixAddress | undefined;
-      if (options?.to !== undefined) {
-        if (this.type !== 'datagram') throw new TypeError('options.to is only for datagram sockets');
-        to = checkUnixAddress('options.to', options.to);
-      }
-      // recvmsg returns 0 both for an empty seqpacket message and at EOF: refuse the ambiguity.
-      if (this.type === 'seqpacket' && bytes.length === 0) throw new RangeError('data must not be empty on a seqpacket socket');
+      const { bytes, transfer, nowait, timeoutMs, to } = checkMessageSocketSend(this.type, data, options);
       if (this.closed) throw closedError(this.objectName, 'sendmsg');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       const handles = transfer.length > 0 ? handlesOf(this.kernel, transfer) : [];
@@ -518,7 +495,7 @@ class WorkerUnixMessageEndpoint extends WorkerSocketHandle {
   /** The next message; with `eofAsNull` (seqpacket), `null` once the peer is gone or ended and the queue is empty. */
   protected receiveMessage(options: ReceiveOptions | undefined, eofAsNull: boolean): Promise<ReceivedMessage | null> {
     try {
-      const { maxBytes, nowait, timeoutMs } = checkReceiveOptions(options);
+      const { maxBytes, nowait, timeoutMs } = checkSocketReceive(options);
       if (this.closed) throw closedError(this.objectName, 'recvmsg');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       const { kernel } = this;
@@ -604,8 +581,7 @@ export class WorkerUnixServer<S> extends WorkerSocketHandle implements SocketSer
    */
   accept(options?: WaitOptions): Promise<S> {
     try {
-      checkOptions('options', options);
-      const timeoutMs = checkWaitOptions(options);
+      const timeoutMs = checkSocketWait(options);
       if (this.closed) throw closedError(this.objectName, 'accept4');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       const { kernel } = this;
@@ -624,16 +600,8 @@ export class WorkerUnixServer<S> extends WorkerSocketHandle implements SocketSer
   }
 
   /** Each accepted connection until the server is closed. */
-  async *[Symbol.asyncIterator](): AsyncIterator<S> {
-    while (!this.closed) {
-      try {
-        yield await this.accept();
-      } catch (error) {
-        // close() ends the iteration rather than failing it.
-        if (this.closed && isIpcError(error, 'EBADF')) return;
-        throw error;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterator<S> {
+    return iterateServer(this);
   }
 }
 
@@ -656,11 +624,7 @@ export class WorkerUnixSockets implements UnixSockets {
   listen(address: UnixAddress, options?: UnixListenOptions & { readonly type?: 'stream' }): Promise<SocketServer<StreamSocket>>;
   listen(address: UnixAddress, options: UnixListenOptions & { readonly type: 'seqpacket' }): Promise<SocketServer<MessageSocket>>;
   async listen(address: UnixAddress, options?: UnixListenOptions): Promise<SocketServer<StreamSocket> | SocketServer<MessageSocket>> {
-    const checked = checkUnixAddress('address', address);
-    const { type: rawType, backlog: rawBacklog, replaceStale: rawReplace } = checkOptions<UnixListenOptions>('options', options);
-    const type = checkSocketType('options.type', rawType, ['stream', 'seqpacket'] as const, 'stream');
-    const backlog = checkOptionalInteger('options.backlog', rawBacklog, 0, 65535, DEFAULT_BACKLOG);
-    const replaceStale = checkOptionalBoolean('options.replaceStale', rawReplace);
+    const { address: checked, type, backlog, replaceStale } = checkUnixListen(address, options);
     const { kernel } = this;
     const path = pathOf(checked);
     const handle = await this.open(type, `unix ${type} server ${describeAddress(checked)}`);
@@ -686,10 +650,7 @@ export class WorkerUnixSockets implements UnixSockets {
   connect(address: UnixAddress, options: UnixConnectOptions & { readonly type: 'seqpacket' }): Promise<MessageSocket>;
   connect(address: UnixAddress, options: UnixConnectOptions & { readonly type: 'datagram' }): Promise<DatagramSocket>;
   async connect(address: UnixAddress, options?: UnixConnectOptions): Promise<StreamSocket | MessageSocket | DatagramSocket> {
-    const checked = checkUnixAddress('address', address);
-    const { type: rawType } = checkOptions<UnixConnectOptions>('options', options);
-    const type = checkSocketType('options.type', rawType, ['stream', 'datagram', 'seqpacket'] as const, 'stream');
-    const timeoutMs = checkWaitOptions(options);
+    const { address: checked, type, timeoutMs } = checkUnixConnect(address, options);
     if (options?.signal?.aborted) throw abortErrorFor(options.signal);
     const { kernel } = this;
     const object = `unix ${type} socket to ${describeAddress(checked)}`;
@@ -717,10 +678,7 @@ export class WorkerUnixSockets implements UnixSockets {
    * unique abstract name. A path becomes a socket file that `close()` removes.
    */
   async bind(address?: UnixAddress, options?: UnixBindOptions): Promise<DatagramSocket> {
-    const checked = address === undefined ? undefined : checkUnixAddress('address', address);
-    const { autobind: rawAutobind } = checkOptions<UnixBindOptions>('options', options);
-    const autobind = checkOptionalBoolean('options.autobind', rawAutobind);
-    if (checked !== undefined && autobind) throw new TypeError('options.autobind is only for a socket bound without an address');
+    const { address: checked, autobind } = checkUnixBind(address, options);
     const { kernel } = this;
     const handle = await this.open('datagram', 'unix datagram socket');
     if (checked === undefined && !autobind) return new WorkerUnixDatagramSocket(kernel, handle);
@@ -740,7 +698,7 @@ export class WorkerUnixSockets implements UnixSockets {
   pair(type: 'seqpacket'): Promise<[MessageSocket, MessageSocket]>;
   pair(type: 'datagram'): Promise<[DatagramSocket, DatagramSocket]>;
   async pair(type?: UnixSocketType): Promise<[StreamSocket, StreamSocket] | [MessageSocket, MessageSocket] | [DatagramSocket, DatagramSocket]> {
-    const checked = checkSocketType('type', type, ['stream', 'datagram', 'seqpacket'] as const, 'stream');
+    const checked = checkUnixPairType(type);
     const { kernel } = this;
     let second = 0;
     const first = await kernel.callAsync(() => {
@@ -768,17 +726,13 @@ export class WorkerUnixSockets implements UnixSockets {
 export class WorkerNetworkSockets implements NetworkSockets {
   /** Rejects with `ENOSYS`: no TCP in the emulated kernel. */
   async listen(address: NetworkAddress, options?: NetworkListenOptions): Promise<SocketServer<StreamSocket>> {
-    checkNetworkAddress('address', address);
-    const { backlog } = checkOptions<NetworkListenOptions>('options', options);
-    checkOptionalInteger('options.backlog', backlog, 0, 65535, DEFAULT_BACKLOG);
+    checkNetworkListen(address, options);
     throw notEmulated('listen');
   }
 
   /** Rejects with `ENOSYS`: no TCP in the emulated kernel. */
   async connect(address: NetworkAddress, options?: WaitOptions): Promise<StreamSocket> {
-    checkNetworkAddress('address', address, 1);
-    checkOptions('options', options);
-    checkWaitOptions(options);
+    checkNetworkConnect(address, options);
     throw notEmulated('connect');
   }
 

@@ -1,5 +1,6 @@
 import type { IpcBackend } from './backend.js';
 import type { ExitStatus } from './options.js';
+import { checkInteger, checkOptions } from './validate.js';
 
 /** Options of {@link Processes.spawn}. */
 export interface SpawnOptions<A extends readonly unknown[] = unknown[]> {
@@ -99,4 +100,45 @@ export async function runChildMain(context: ChildContext<readonly unknown[]>, en
   const module = (await import(entry)) as { default?: unknown };
   if (typeof module.default === 'function') return await (module.default as ChildMain<readonly unknown[]>)(context);
   return undefined;
+}
+
+/** Validated arguments of {@link Processes.spawn}. */
+export interface CheckedSpawn<A extends readonly unknown[]> {
+  /** The entry module as a URL string. */
+  readonly entry: string;
+  /** `options.args`, if given. */
+  readonly args: A | undefined;
+  /** `options.env`, as given. */
+  readonly env: SpawnOptions<A>['env'];
+  /** `options.user`, if given (ids checked). */
+  readonly user: SpawnOptions<A>['user'];
+}
+
+/**
+ * For backends: checks the options of {@link Processes.spawn} (`args` an array, `user` ids from 0
+ * to 0xfffffffe), then its entry, a file URL or an absolute path (`TypeError` otherwise); returns
+ * the entry as a URL. Core has no file system: `absolutePathUrl` is the platform's, giving the
+ * file URL of an absolute path and `undefined` for a relative one.
+ */
+export function checkSpawn<A extends readonly unknown[]>(
+  entry: unknown,
+  options: unknown,
+  absolutePathUrl: (path: string) => string | undefined,
+): CheckedSpawn<A> {
+  const { args, env, user } = checkOptions<SpawnOptions<A>>('options', options);
+  if (args !== undefined && !Array.isArray(args)) throw new TypeError('options.args must be an array');
+  if (user !== undefined) {
+    checkInteger('options.user.uid', user.uid, 0, 0xfffffffe);
+    checkInteger('options.user.gid', user.gid, 0, 0xfffffffe);
+  }
+  return { entry: entryUrl(entry, absolutePathUrl), args, env, user };
+}
+
+function entryUrl(entry: unknown, absolutePathUrl: (path: string) => string | undefined): string {
+  if (entry instanceof URL) return entry.href;
+  if (typeof entry !== 'string' || entry.length === 0) throw new TypeError('entry must be a file URL or an absolute path');
+  if (entry.startsWith('file:')) return entry;
+  const url = absolutePathUrl(entry);
+  if (url === undefined) throw new TypeError(`entry must be a file URL or an absolute path, received '${entry}'`);
+  return url;
 }

@@ -13,11 +13,12 @@
  * socket wait through Promises that take `signal` and `timeout`. Writing to a socket whose peer is
  * gone rejects with `EPIPE` (or `ECONNRESET`); the process never dies of `SIGPIPE`.
  */
-import type { ByteReader, ByteWriter } from './byte-stream.js';
+import { DEFAULT_READ_BYTES, type ByteReader, type ByteWriter, type ReadOptions } from './byte-stream.js';
+import { isIpcError } from './errors.js';
 import type { IpcObject } from './object.js';
 import type { Credentials, NowaitOptions, WaitOptions } from './options.js';
 import { isTransferable, type Transferable } from './transfer.js';
-import { checkInteger, checkOptions, checkString } from './validate.js';
+import { checkInteger, checkOptionalBoolean, checkOptionalInteger, checkOptions, checkString, checkWaitOptions, toBytes } from './validate.js';
 
 /** The type of a Unix domain socket: `SOCK_STREAM`, `SOCK_DGRAM` or `SOCK_SEQPACKET`. */
 export type UnixSocketType = 'stream' | 'datagram' | 'seqpacket';
@@ -325,4 +326,157 @@ export function checkTransfer(options: SocketSendOptions | undefined): readonly 
     if (!isTransferable(item)) throw new TypeError(`options.transfer[${index}] is not a transferable ipcx object`);
   }
   return transfer as readonly unknown[] as readonly Transferable[];
+}
+
+// The largest `maxBytes` of a receive: one allocation of the receiver's, whatever the backend.
+const MAX_RECEIVE_BYTES = 1 << 30;
+// `listen` backlog when none is given (Linux caps it at `somaxconn` anyway).
+const DEFAULT_BACKLOG = 128;
+const ANY_UNIX_TYPE = ['stream', 'datagram', 'seqpacket'] as const;
+
+/** Validated options of a socket `receive` (or a TCP socket's `read`). */
+export interface CheckedSocketReceive {
+  /** Most bytes to take (default {@link DEFAULT_READ_BYTES}, at least 1). */
+  readonly maxBytes: number;
+  /** Do not wait: `EAGAIN` when nothing is there. */
+  readonly nowait: boolean;
+  /** Milliseconds, `Infinity` for none. */
+  readonly timeoutMs: number;
+}
+
+/** Validated arguments of a `send` on a connected Unix socket. */
+export interface CheckedSocketSend {
+  /** The payload. */
+  readonly bytes: Uint8Array;
+  /** The objects of `options.transfer` (empty when none). */
+  readonly transfer: readonly Transferable[];
+  /** Do not wait: `EAGAIN` when the socket is full. */
+  readonly nowait: boolean;
+  /** Milliseconds, `Infinity` for none. */
+  readonly timeoutMs: number;
+}
+
+/** Validated arguments of a datagram or seqpacket `send`. */
+export interface CheckedMessageSocketSend extends CheckedSocketSend {
+  /** The destination (`sendto`, datagram sockets only); `undefined`: the connected peer. */
+  readonly to: UnixAddress | undefined;
+}
+
+/**
+ * For backends: checks the options of a socket `receive` (also a TCP `read`): `maxBytes` from 1
+ * to 2^30, `nowait`, `signal`, `timeout`. Throws `TypeError`/`RangeError`.
+ */
+export function checkSocketReceive(options: ReceiveOptions | ReadOptions | undefined): CheckedSocketReceive {
+  checkOptions('options', options);
+  const maxBytes = checkOptionalInteger('options.maxBytes', options?.maxBytes, 1, MAX_RECEIVE_BYTES, DEFAULT_READ_BYTES);
+  const nowait = checkOptionalBoolean('options.nowait', options?.nowait);
+  return { maxBytes, nowait, timeoutMs: checkWaitOptions(options) };
+}
+
+/**
+ * For backends: checks a {@link StreamSocket.send}: the data, `options.transfer`, `nowait`,
+ * `signal` and `timeout`. Objects ride on bytes, so transferring them with empty data is a
+ * `RangeError`.
+ */
+export function checkStreamSocketSend(data: unknown, options: SocketSendOptions | undefined): CheckedSocketSend {
+  const bytes = toBytes('data', data);
+  const transfer = checkTransfer(options);
+  const nowait = checkOptionalBoolean('options.nowait', options?.nowait);
+  const timeoutMs = checkWaitOptions(options);
+  if (transfer.length > 0 && bytes.length === 0) throw new RangeError('data must not be empty when objects are transferred over a stream socket');
+  return { bytes, transfer, nowait, timeoutMs };
+}
+
+/**
+ * For backends: checks a `send` on a Unix datagram or seqpacket socket. `options.to` is for
+ * datagram sockets only (`TypeError` on a seqpacket socket); a seqpacket message must not be
+ * empty (`RangeError`).
+ */
+export function checkMessageSocketSend(type: 'datagram' | 'seqpacket', data: unknown, options: DatagramSendOptions | undefined): CheckedMessageSocketSend {
+  const bytes = toBytes('data', data);
+  const transfer = checkTransfer(options);
+  const nowait = checkOptionalBoolean('options.nowait', options?.nowait);
+  const timeoutMs = checkWaitOptions(options);
+  let to: UnixAddress | undefined;
+  if (options?.to !== undefined) {
+    if (type !== 'datagram') throw new TypeError('options.to is only for datagram sockets');
+    to = checkUnixAddress('options.to', options.to);
+  }
+  // recvmsg returns 0 both for an empty seqpacket message and at EOF: refuse the ambiguity.
+  if (type === 'seqpacket' && bytes.length === 0) throw new RangeError('data must not be empty on a seqpacket socket');
+  return { bytes, transfer, nowait, timeoutMs, to };
+}
+
+/** For backends: checks the options of {@link SocketServer.accept} (or a TCP `connect`); returns the timeout in ms. */
+export function checkSocketWait(options: WaitOptions | undefined): number {
+  checkOptions('options', options);
+  return checkWaitOptions(options);
+}
+
+/** For backends: checks the arguments of {@link UnixSockets.listen} (backlog 0 to 65535, default 128). */
+export function checkUnixListen(
+  address: unknown,
+  options: UnixListenOptions | undefined,
+): { address: UnixAddress; type: 'stream' | 'seqpacket'; backlog: number; replaceStale: boolean } {
+  const checked = checkUnixAddress('address', address);
+  const { type: rawType, backlog: rawBacklog, replaceStale: rawReplace } = checkOptions<UnixListenOptions>('options', options);
+  const type = checkSocketType('options.type', rawType, ['stream', 'seqpacket'] as const, 'stream');
+  const backlog = checkOptionalInteger('options.backlog', rawBacklog, 0, 65535, DEFAULT_BACKLOG);
+  const replaceStale = checkOptionalBoolean('options.replaceStale', rawReplace);
+  return { address: checked, type, backlog, replaceStale };
+}
+
+/** For backends: checks the arguments of {@link UnixSockets.connect} (type default `'stream'`). */
+export function checkUnixConnect(address: unknown, options: UnixConnectOptions | undefined): { address: UnixAddress; type: UnixSocketType; timeoutMs: number } {
+  const checked = checkUnixAddress('address', address);
+  const { type: rawType } = checkOptions<UnixConnectOptions>('options', options);
+  const type = checkSocketType('options.type', rawType, ANY_UNIX_TYPE, 'stream');
+  return { address: checked, type, timeoutMs: checkWaitOptions(options) };
+}
+
+/**
+ * For backends: checks the arguments of {@link UnixSockets.bind}; `autobind` with an address is a
+ * `TypeError`.
+ */
+export function checkUnixBind(address: unknown, options: UnixBindOptions | undefined): { address: UnixAddress | undefined; autobind: boolean } {
+  const checked = address === undefined ? undefined : checkUnixAddress('address', address);
+  const { autobind: rawAutobind } = checkOptions<UnixBindOptions>('options', options);
+  const autobind = checkOptionalBoolean('options.autobind', rawAutobind);
+  if (checked !== undefined && autobind) throw new TypeError('options.autobind is only for a socket bound without an address');
+  return { address: checked, autobind };
+}
+
+/** For backends: checks the type of {@link UnixSockets.pair} (default `'stream'`). */
+export function checkUnixPairType(type: unknown): UnixSocketType {
+  return checkSocketType('type', type, ANY_UNIX_TYPE, 'stream');
+}
+
+/** For backends: checks the arguments of {@link NetworkSockets.listen} (port 0 allowed; backlog 0 to 65535, default 128). */
+export function checkNetworkListen(address: unknown, options: NetworkListenOptions | undefined): { host: string; port: number; backlog: number } {
+  const { host, port } = checkNetworkAddress('address', address);
+  const { backlog: rawBacklog } = checkOptions<NetworkListenOptions>('options', options);
+  const backlog = checkOptionalInteger('options.backlog', rawBacklog, 0, 65535, DEFAULT_BACKLOG);
+  return { host, port, backlog };
+}
+
+/** For backends: checks the arguments of {@link NetworkSockets.connect} (port 1 to 65535); returns the address and the timeout in ms. */
+export function checkNetworkConnect(address: unknown, options: WaitOptions | undefined): { address: NetworkAddress; timeoutMs: number } {
+  const checked = checkNetworkAddress('address', address, 1);
+  return { address: checked, timeoutMs: checkSocketWait(options) };
+}
+
+/**
+ * Async iteration over a server's accepted connections until it is closed: `close()` ends the
+ * iteration rather than failing it (the `EBADF` of a pending accept). Backends use it for
+ * `[Symbol.asyncIterator]`.
+ */
+export async function* iterateServer<S>(server: Pick<SocketServer<S>, 'accept' | 'closed'>): AsyncGenerator<S, void, undefined> {
+  while (!server.closed) {
+    try {
+      yield await server.accept();
+    } catch (error) {
+      if (server.closed && isIpcError(error, 'EBADF')) return;
+      throw error;
+    }
+  }
 }
