@@ -8,6 +8,8 @@
 //
 // Every call that changes state bumps the object's seq cell under the object's lock and notifies
 // it after unlocking; the TypeScript side waits on that cell (Atomics.waitAsync) after an EAGAIN.
+// Reads and writes notify only while a waiter is parked on the cell (OBJ_PARKED, see streamIoEnd):
+// every thread that parks on a pipe's cell for data or space counts itself in there first.
 import { EBADF, EBUSY, EINTR, EINVAL, ENFILE, ENOMEM, EPERM } from './errno';
 import { HANDLE_END, HANDLE_OBJECT, handleCreate, ownHandle } from './handle';
 import { currentOwner, kernelLock, kernelUnlock, setSecondResult } from './kernel';
@@ -106,7 +108,8 @@ export function streamRead(handle: i32, dst: usize, max: u32): i32 {
   const n = ringRead(ring, dst, max);
   if (n > 0) objectChanged(object);
   lockRelease(object + OBJ_LOCK);
-  if (n > 0) objectNotify(object);
+  // Only a parked waiter needs the notify: see streamIoEnd.
+  if (n > 0 && atomic.load<i32>(object + OBJ_PARKED) != 0) objectNotify(object);
   return n;
 }
 
@@ -125,7 +128,8 @@ export function streamWrite(handle: i32, src: usize, len: u32, more: u32, contin
   const n = ringWrite(ring, src, len, more, continued);
   if (n > 0) objectChanged(object);
   lockRelease(object + OBJ_LOCK);
-  if (n > 0) objectNotify(object);
+  // Only a parked waiter needs the notify: see streamIoEnd.
+  if (n > 0 && atomic.load<i32>(object + OBJ_PARKED) != 0) objectNotify(object);
   return n;
 }
 

@@ -12,6 +12,8 @@
  * `stream_read_begin`/`stream_write_begin` + `stream_io_end` (assembly/pipe.ts), which leave the
  * object locked while this side copies straight between the caller's array and the ring (a
  * staging copy through the scratch buffer, as `stream_read`/`stream_write` need, doubled the cost).
+ * Small reads and writes (at most SMALL_IO_BYTES) do take that staging copy: one kernel call
+ * instead of two is worth more than copying a few hundred bytes twice.
  */
 import {
   DEFAULT_READ_BYTES,
@@ -35,6 +37,11 @@ import { KernelErrno, Layout, RingSpan } from './layout.js';
 import { SpinWindow, WOULD_BLOCK, cancellationError, wakeCell, waitForChange, watchCancellation, type CancelReason } from './wait.js';
 
 const MAX_READ_BYTES = 1 << 30;
+/**
+ * Reads and writes of at most this many bytes go through the scratch buffer in one kernel call
+ * (`stream_read`/`stream_write`): for small messages the call saved costs more than the copy added.
+ */
+const SMALL_IO_BYTES = 1024;
 const { EAGAIN, EINTR } = KernelErrno;
 
 /**
@@ -87,6 +94,8 @@ export class KernelStream implements KernelObject {
   private readonly ringIo: boolean;
   // What readStaged read, when it was asked for a chunk.
   private staged: Uint8Array | null = null;
+  // The last view of the scratch buffer a small readInto copied from (see tryRead).
+  private scratchView: Uint8Array | null = null;
 
   constructor(
     protected readonly kernel: Kernel,
@@ -156,12 +165,23 @@ export class KernelStream implements KernelObject {
       const seen = Atomics.load(this.kernel.cells, this.cell >>> 2);
       let result = this.tryRead(maxBytes, into);
       if (result === -EAGAIN && !nowait) {
+        // SpinWindow.spin, inline: no closure per read.
+        const spin = this.readSpin;
         startedAt = performance.now();
-        const spun = this.readSpin.spin(this.kernel.cells, this.cell >>> 2, seen, () => {
-          const again = this.tryRead(maxBytes, into);
-          return again === -EAGAIN ? WOULD_BLOCK : again;
-        }, timeoutMs);
-        if (spun !== WOULD_BLOCK) result = spun;
+        const deadline = spin.open(startedAt, timeoutMs);
+        if (!Number.isNaN(deadline)) {
+          const { cells } = this.kernel;
+          const index = this.cell >>> 2;
+          for (let value = spin.watch(cells, index, seen, deadline); value !== WOULD_BLOCK; value = spin.watch(cells, index, value, deadline)) {
+            result = this.tryRead(maxBytes, into);
+            if (result !== -EAGAIN) {
+              spin.caught(startedAt);
+              break;
+            }
+            // The cell can keep changing for other reasons (the other direction of a duplex pipe).
+            if (spin.expired(deadline)) break;
+          }
+        }
       }
       // A lock held past the kernel's spin (its holder preempted) answers EINTR: a nowait read
       // reports EAGAIN below, as for a write; a waiting one is served once the lock is free.
@@ -320,6 +340,21 @@ export class KernelStream implements KernelObject {
 
   /** One non-blocking read of at most `maxBytes`, into `into` if given (see {@link ReadResult}). */
   private tryRead(maxBytes: number, into: Uint8Array | null): ReadResult {
+    if (this.ringIo && maxBytes <= SMALL_IO_BYTES) {
+      // Small: one kernel call that copies into the scratch buffer (a second copy of a few hundred
+      // bytes costs less than the second call of the one-copy path).
+      const { scratch } = this.kernel;
+      const n = this.kernel.calls.stream_read(this.handle, scratch, maxBytes);
+      if (n === -EAGAIN || n === -EINTR) return n;
+      if (n < 0) return kernelError(n, { syscall: 'read', object: this.objectName });
+      if (n === 0) return into !== null ? 0 : null;
+      if (into === null) return this.kernel.bytes.slice(scratch, scratch + n);
+      // A view of the scratch bytes kept for the next read of the same size: no allocation per read.
+      let view = this.scratchView;
+      if (view === null || view.length !== n || view.byteOffset !== scratch) view = this.scratchView = this.kernel.bytes.subarray(scratch, scratch + n);
+      into.set(view);
+      return n;
+    }
     const n = this.ringIo ? this.kernel.calls.stream_read_begin(this.handle, maxBytes) : this.readStaged(maxBytes, into);
     if (n === -EAGAIN || n === -EINTR) return n;
     if (n < 0) return kernelError(n, { syscall: 'read', object: this.objectName });
@@ -381,6 +416,18 @@ export class KernelStream implements KernelObject {
   private tryWrite(data: Uint8Array, offset: number): number | Error {
     this.writeBusy = false;
     if (offset === data.length) return 0;
+    if (this.ringIo && data.length - offset <= SMALL_IO_BYTES) {
+      // Small: staged in the scratch buffer, one kernel call (as for a small read).
+      const { scratch } = this.kernel;
+      this.kernel.bytes.set(offset === 0 ? data : data.subarray(offset), scratch);
+      const n = this.kernel.calls.stream_write(this.handle, scratch, data.length - offset, 0, offset > 0 ? 1 : 0);
+      if (n === -EAGAIN || n === -EINTR) {
+        this.writeBusy = n === -EINTR;
+        return 0;
+      }
+      if (n < 0) return kernelError(n, { syscall: 'write', object: this.objectName });
+      return n;
+    }
     if (this.ringIo) {
       // One call takes what fits of the whole rest, placed in pages as Linux places one write.
       const n = this.kernel.calls.stream_write_begin(this.handle, data.length - offset, 0, offset > 0 ? 1 : 0);

@@ -66,6 +66,8 @@ export class SpinWindow {
   private misses = 0;
   /** When the last spin gave up (`performance.now()`); NaN when the last operation did not spin. */
   private gaveUpAt = Number.NaN;
+  /** The spin's last look at the clock. */
+  private lastClock = 0;
 
   /**
    * Watches `cells[index]`, which held `seen` before the caller's failed attempt, and runs
@@ -73,32 +75,69 @@ export class SpinWindow {
    * window (at most `limitMs`) closes. Synchronous: holds the thread for at most LONG_SPIN_MS.
    */
   spin<T>(cells: Int32Array, index: number, seen: number, attempt: () => T | typeof WOULD_BLOCK, limitMs = Infinity): T | typeof WOULD_BLOCK {
-    if (this.windowMs === 0) {
-      if (--this.offFor > 0) {
-        this.gaveUpAt = Number.NaN;
-        return WOULD_BLOCK;
-      }
-      this.windowMs = MAX_SPIN_MS;
-    }
     const started = performance.now();
-    const deadline = started + Math.min(this.windowMs, limitMs);
-    let now = started;
+    const deadline = this.open(started, limitMs);
+    if (Number.isNaN(deadline)) return WOULD_BLOCK;
     for (;;) {
-      let loads = 0;
-      let value: number;
-      while ((value = Atomics.load(cells, index)) === seen) {
-        if (++loads % LOADS_PER_CLOCK === 0 && (now = performance.now()) >= deadline) return this.missed(now);
-      }
+      const value = this.watch(cells, index, seen, deadline);
+      if (value === WOULD_BLOCK) return WOULD_BLOCK;
       seen = value;
       const result = attempt();
       if (result !== WOULD_BLOCK) {
-        this.misses = 0;
-        this.windowMs = Math.min(LONG_SPIN_MS, Math.max(MAX_SPIN_MS, 2 * (performance.now() - started)));
+        this.caught(started);
         return result;
       }
       // The cell can keep changing for other reasons (the other direction of a duplex pipe).
-      if ((now = performance.now()) >= deadline) return this.missed(now);
+      if (this.expired(deadline)) return WOULD_BLOCK;
     }
+  }
+
+  // The pieces of `spin`, for a caller whose attempt is inline (a hot path that should not make a
+  // closure per operation): `open`, then `watch` and attempt until the attempt succeeds (`caught`)
+  // or `watch` gives WOULD_BLOCK or a failed attempt finds the window `expired`.
+
+  /**
+   * Opens a spin that starts at `started` (`performance.now()`): its deadline, or NaN when spinning
+   * is switched off (the operation parks at once).
+   */
+  open(started: number, limitMs = Infinity): number {
+    if (this.windowMs === 0) {
+      if (--this.offFor > 0) {
+        this.gaveUpAt = Number.NaN;
+        return Number.NaN;
+      }
+      this.windowMs = MAX_SPIN_MS;
+    }
+    this.lastClock = started;
+    return started + Math.min(this.windowMs, limitMs);
+  }
+
+  /**
+   * Loads `cells[index]` until it no longer holds `seen`: the new value, or WOULD_BLOCK (a miss)
+   * once the clock passed `deadline`.
+   */
+  watch(cells: Int32Array, index: number, seen: number, deadline: number): number | typeof WOULD_BLOCK {
+    let loads = 0;
+    let value: number;
+    while ((value = Atomics.load(cells, index)) === seen) {
+      if (++loads % LOADS_PER_CLOCK === 0 && (this.lastClock = performance.now()) >= deadline) return this.missed(this.lastClock);
+    }
+    return value;
+  }
+
+  /** The attempt after a change succeeded, in a spin opened at `started`: the window learns. */
+  caught(started: number): void {
+    this.misses = 0;
+    // The last look at the clock is at most LOADS_PER_CLOCK loads old: close enough, and one call less.
+    this.windowMs = Math.min(LONG_SPIN_MS, Math.max(MAX_SPIN_MS, 2 * (this.lastClock - started)));
+  }
+
+  /** After a failed attempt: true (a miss) once the clock passed `deadline`. */
+  expired(deadline: number): boolean {
+    const now = (this.lastClock = performance.now());
+    if (now < deadline) return false;
+    this.missed(now);
+    return true;
   }
 
   /** A parked operation that began (before its spin) at `startedAt` (`performance.now()`, NaN if it did not spin) completed. */
