@@ -37,7 +37,7 @@ import {
 } from '@ipcx/core';
 import { kernelError, registerDescriber, registerReviver, type Kernel, type KernelObject } from './kernel.js';
 import { KernelErrno, Kind, Layout, MsgLayout } from './layout.js';
-import { BUSY, cancellationError, waitForChange, wakeCell, watchCancellation, type CancelReason } from './wait.js';
+import { BUSY, SpinWindow, WOULD_BLOCK, cancellationError, waitForChange, wakeCell, watchCancellation, type CancelReason } from './wait.js';
 
 const { EAGAIN, EINTR, EINVAL, ENOMSG, EIDRM } = KernelErrno;
 const TRANSFER_KIND = 'sysv-message-queue';
@@ -116,6 +116,10 @@ export class WorkerMessageQueue implements MessageQueue, KernelObject {
   private readonly closers: Closers = new Set();
   /** Sends waiting, in call order: only the first one calls the kernel. */
   private readonly sendOrder: object[] = [];
+  /** Receives of this handle parked on the cell. */
+  private receivesWaiting = 0;
+  /** How long a receive that finds nothing watches the cell before it parks. */
+  private readonly receiveSpin = new SpinWindow();
   private readonly view: DataView;
 
   /** A handle on the queue `id` (from `msgget`, or revived in a worker); `key` is for reports only. */
@@ -201,11 +205,27 @@ export class WorkerMessageQueue implements MessageQueue, KernelObject {
       const flags = (checked.except ? MsgLayout.MSG_RECEIVE_EXCEPT : 0) | (checked.noError ? MsgLayout.MSG_RECEIVE_NOERROR : 0);
       // Every message fits in the scratch buffer (msgmax), so a larger maxBytes changes nothing.
       const maxBytes = Math.min(checked.maxBytes ?? MsgLayout.MSGMAX, Layout.SCRATCH_BYTES - PAYLOAD_OFFSET);
+      // Load the cell before trying: a change after this load is seen by the spin below.
+      const seen = Atomics.load(this.kernel.cells, this.cell >>> 2);
       let first = this.tryReceive(checked.type, flags, maxBytes);
       for (let tries = 0; first === -EINTR && tries < 4; tries++) first = this.tryReceive(checked.type, flags, maxBytes);
       if (typeof first !== 'number') return Promise.resolve(first);
       if ((first !== -ENOMSG && first !== -EINTR) || checked.nowait) throw this.error(first === -EINTR ? -ENOMSG : first, 'msgrcv');
-      return waitOnCell<Message>(
+      // A short bounded spin on the queue's cell (a sender in a tight exchange answers within
+      // microseconds), unless receives of this handle already wait: those came first.
+      let startedAt = Number.NaN;
+      if (this.receivesWaiting === 0) {
+        startedAt = performance.now();
+        const spun = this.receiveSpin.spin(this.kernel.cells, this.cell >>> 2, seen, () => {
+          const result = this.tryReceive(checked.type, flags, maxBytes);
+          // An error other than "nothing yet": the wait below meets it again and reports it.
+          return result === -ENOMSG || result === -EINTR ? WOULD_BLOCK : result;
+        }, checked.timeoutMs);
+        if (spun !== WOULD_BLOCK && typeof spun !== 'number') return Promise.resolve(spun);
+        if (spun !== WOULD_BLOCK) startedAt = Number.NaN;
+      }
+      this.receivesWaiting++;
+      const received = waitOnCell<Message>(
         this.kernel,
         this.cell,
         () => {
@@ -219,7 +239,12 @@ export class WorkerMessageQueue implements MessageQueue, KernelObject {
         checked.timeoutMs,
         { syscall: 'msgrcv', object: this.objectName },
         this.closers,
+        () => this.receivesWaiting--,
       );
+      return received.then((message) => {
+        this.receiveSpin.parked(startedAt);
+        return message;
+      });
     } catch (error) {
       return Promise.reject(error);
     }

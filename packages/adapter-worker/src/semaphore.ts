@@ -41,7 +41,7 @@ import {
 } from '@ipcx/core';
 import { kernelError, registerReviver, type Kernel, type KernelObject } from './kernel.js';
 import { KernelErrno, Layout, SemaphoreLayout } from './layout.js';
-import { wakeCell, waitForChange, watchCancellation, type CancelReason } from './wait.js';
+import { SpinWindow, WOULD_BLOCK, wakeCell, waitForChange, watchCancellation, type CancelReason } from './wait.js';
 
 const KIND = 'sysv-semaphore-set';
 const MAX_ID = 0x7fffffff;
@@ -62,6 +62,9 @@ interface PendingOperation {
 export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
   private readonly pending = new Set<PendingOperation>();
   private readonly settling = new Set<Promise<unknown>>();
+  // How long a queued call watches its status cell before it parks (a peer in a tight exchange
+  // completes it within microseconds; waking a parked thread costs tens).
+  private readonly waitSpin = new SpinWindow();
   private isClosed = false;
   private readonly objectName: string;
 
@@ -280,6 +283,12 @@ export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
       this.pending.add(pending);
       // Closed while the call was on its way here (a busy kernel deferred it).
       if (this.isClosed) pending.cancel('close');
+      // The bounded spin first (synchronous, so no cancellation can come in between).
+      let startedAt = Number.NaN;
+      if (!finishing) {
+        startedAt = performance.now();
+        if (this.waitSpin.spin(kernel.cells, cell >>> 2, 0, () => true, timeoutMs) !== WOULD_BLOCK) startedAt = Number.NaN;
+      }
       const sleep = (): void => {
         if (finishing) return;
         if (Atomics.load(kernel.cells, cell >>> 2) === 0) {
@@ -288,6 +297,8 @@ export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
         }
         finishing = true;
         stopWatching();
+        // NaN when the spin caught the completion: only a parked call teaches the window.
+        this.waitSpin.parked(startedAt);
         void kernel.callAsync(() => kernel.calls.sem_wait_end(token)).then((result) => {
           if (result === STILL_WAITING) throw new Error('ipcx worker kernel: a completed semaphore call is still queued');
           settleWith(result);
