@@ -62,6 +62,7 @@ import {
   OBJ_NAME_HASH,
   OBJ_NAME_LEN,
   OBJ_NAME_PTR,
+  OBJ_PARKED,
   OBJ_SEQ,
   OBJ_SERIAL,
   nameHash,
@@ -269,7 +270,9 @@ export function msgSend(msqid: i32, src: usize, len: u32, type: f64, now: u32): 
     }
   }
   kernelUnlock();
-  if (result == 0) objectNotify(entry);
+  // Only a parked waiter needs the notify (a spinning one sees the bump): the count is kept as for
+  // pipes (pipe.ts, streamIoEnd), and the bump above comes before this load.
+  if (result == 0 && atomic.load<i32>(entry + OBJ_PARKED) != 0) objectNotify(entry);
   return result;
 }
 
@@ -333,7 +336,8 @@ export function msgReceive(msqid: i32, dst: usize, max: u32, type: f64, flags: i
     }
   }
   kernelUnlock();
-  if (result >= 0) objectNotify(entry);
+  // As in msgSend: only a parked waiter needs the notify.
+  if (result >= 0 && atomic.load<i32>(entry + OBJ_PARKED) != 0) objectNotify(entry);
   return result;
 }
 

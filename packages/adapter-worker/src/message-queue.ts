@@ -67,6 +67,8 @@ export function waitOnCell<T>(
   details: { syscall: string; object: string; path?: string },
   closers: Closers,
   onSettled?: () => void,
+  /** The byte address of the object's parked count, when the kernel notifies the cell only while someone sleeps on it (see `waitForChange`). */
+  parked?: number,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let done = false;
@@ -102,7 +104,7 @@ export function waitOnCell<T>(
         settle(undefined, value);
         return;
       }
-      void waitForChange(kernel, cell, seen, value === BUSY ? 1 : Infinity).then(step);
+      void waitForChange(kernel, cell, seen, value === BUSY ? 1 : Infinity, parked).then(step);
     };
     step();
   });
@@ -113,6 +115,8 @@ export class WorkerMessageQueue implements MessageQueue, KernelObject {
   private isClosed = false;
   private readonly objectName: string;
   private readonly cell: number;
+  /** The byte address of the queue's parked count (see {@link waitOnCell}). */
+  private readonly parked: number | undefined;
   private readonly closers: Closers = new Set();
   /** Sends waiting, in call order: only the first one calls the kernel. */
   private readonly sendOrder: object[] = [];
@@ -132,6 +136,8 @@ export class WorkerMessageQueue implements MessageQueue, KernelObject {
   ) {
     this.objectName = `System V message queue ${id}`;
     this.cell = kernel.calls.msg_wait_cell(id);
+    // msg_send and msg_receive notify only while a waiter is counted in here.
+    this.parked = this.cell === 0 ? undefined : this.cell - Layout.OBJ_SEQ + Layout.OBJ_PARKED;
     this.view = new DataView(kernel.memory.buffer);
     // No finalizer: a queue id is not a resource of this thread.
     kernel.open.add(this);
@@ -190,6 +196,7 @@ export class WorkerMessageQueue implements MessageQueue, KernelObject {
           // The next send in line must try now: wake it (it sleeps on the same cell).
           if (first && this.sendOrder.length > 0) wakeCell(this.kernel, this.cell);
         },
+        this.parked,
       ).then(() => undefined);
     } catch (error) {
       return Promise.reject(error);
@@ -240,6 +247,7 @@ export class WorkerMessageQueue implements MessageQueue, KernelObject {
         { syscall: 'msgrcv', object: this.objectName },
         this.closers,
         () => this.receivesWaiting--,
+        this.parked,
       );
       return received.then((message) => {
         this.receiveSpin.parked(startedAt);
