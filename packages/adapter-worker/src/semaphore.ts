@@ -255,6 +255,18 @@ export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
     const { kernel } = this;
     const cell = token + W_STATUS;
     const syscall = Number.isFinite(timeoutMs) ? 'semtimedop' : 'semop';
+    // The bounded spin first: a peer in a tight exchange completes the call within microseconds,
+    // and then it ends here, on the calling thread (a busy kernel lock takes the path below).
+    let startedAt = Number.NaN;
+    if (!this.isClosed && !options?.signal?.aborted) {
+      startedAt = performance.now();
+      if (this.waitSpin.spin(kernel.cells, cell >>> 2, 0, () => true, timeoutMs) !== WOULD_BLOCK) {
+        startedAt = Number.NaN;
+        const result = kernel.calls.sem_wait_end(token);
+        if (result === 0) return Promise.resolve();
+        if (result !== -EINTR && result !== STILL_WAITING) return Promise.reject(kernelError(result, { syscall, object: this.objectName }));
+      }
+    }
     let finishing = false;
     const settled = new Promise<void>((resolve, reject) => {
       const settleWith = (result: number, reason?: CancelReason) => {
@@ -283,12 +295,6 @@ export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
       this.pending.add(pending);
       // Closed while the call was on its way here (a busy kernel deferred it).
       if (this.isClosed) pending.cancel('close');
-      // The bounded spin first (synchronous, so no cancellation can come in between).
-      let startedAt = Number.NaN;
-      if (!finishing) {
-        startedAt = performance.now();
-        if (this.waitSpin.spin(kernel.cells, cell >>> 2, 0, () => true, timeoutMs) !== WOULD_BLOCK) startedAt = Number.NaN;
-      }
       const sleep = (): void => {
         if (finishing) return;
         if (Atomics.load(kernel.cells, cell >>> 2) === 0) {
