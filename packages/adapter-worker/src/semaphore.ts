@@ -223,12 +223,15 @@ export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
     const { kernel } = this;
     // More than SEMOPM is the kernel's E2BIG, which it answers from the count alone.
     if (operations.length * SEM_OP_BYTES <= Layout.SCRATCH_BYTES) {
-      const words = new Int32Array(kernel.memory.buffer, kernel.scratch, operations.length * 3);
-      operations.forEach((operation, i) => {
-        words[3 * i] = operation.index;
-        words[3 * i + 1] = operation.delta;
-        words[3 * i + 2] = (operation.nowait ? SEM_OP_NOWAIT : 0) | (operation.undo ? SEM_OP_UNDO : 0);
-      });
+      // Straight into the memory's word view (the scratch buffer is word-aligned): no view per call.
+      const words = kernel.cells;
+      const at = kernel.scratch >>> 2;
+      for (let i = 0; i < operations.length; i++) {
+        const operation = operations[i]!;
+        words[at + 3 * i] = operation.index;
+        words[at + 3 * i + 1] = operation.delta;
+        words[at + 3 * i + 2] = (operation.nowait ? SEM_OP_NOWAIT : 0) | (operation.undo ? SEM_OP_UNDO : 0);
+      }
     }
     return kernel.calls.sem_op(this.id, kernel.scratch, operations.length, wait ? 1 : 0, now());
   }
