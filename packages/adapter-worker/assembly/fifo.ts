@@ -9,7 +9,7 @@
 // (so the other side sees it) and returns a handle plus a snapshot of the other side's open
 // counter; the TypeScript side then waits on the seq cell until `fifoOpenReady` says the other
 // side is there (or came and went). Cancelling that wait closes the handle.
-import { alloc, free } from './alloc';
+import { free } from './alloc';
 import { EBADF, EEXIST, EINTR, ENAMETOOLONG, ENFILE, ENOENT, ENOMEM, ENOSPC, ENXIO } from './errno';
 import { HANDLE_END, HANDLE_OBJECT, handleCreate, ownHandle } from './handle';
 import { currentOwner, kernelLock, kernelUnlock, setSecondResult } from './kernel';
@@ -23,7 +23,6 @@ import {
   OBJ_FLAGS,
   OBJ_LOCK,
   OBJ_MODE,
-  OBJ_NAME_HASH,
   OBJ_NAME_LEN,
   OBJ_NAME_PTR,
   OBJ_READ_OPENS,
@@ -31,13 +30,13 @@ import {
   OBJ_RING0,
   OBJ_WRITE_OPENS,
   countEnd,
-  nameHash,
   objectAt,
   objectChanged,
   objectCreate,
   objectDestroy,
   objectLookup,
   objectNotify,
+  objectSetName,
 } from './object';
 import { RING_CAPACITY, RING_DATA, RING_DEFAULT_CAPACITY, RING_READERS, RING_WRITERS, ringAttach } from './ring';
 
@@ -52,19 +51,13 @@ export function fifoCreate(path: usize, len: u32, mode: u32): i32 {
     const id = objectCreate(KIND_FIFO, 1);
     if (id == 0) result = -ENOSPC;
     else {
-      const object = objectAt(id);
-      const name = alloc(len);
-      if (name == 0) {
+      if (!objectSetName(id, path, len, true)) {
         objectDestroy(id);
         result = -ENOMEM;
       } else {
-        memory.copy(name, path, len);
-        store<u32>(object + OBJ_NAME_PTR, <u32>name);
-        store<u32>(object + OBJ_NAME_LEN, len);
-        store<u32>(object + OBJ_NAME_HASH, nameHash(path, len));
+        const object = objectAt(id);
         store<u32>(object + OBJ_MODE, mode);
         store<u32>(object + OBJ_RING0 + RING_CAPACITY, RING_DEFAULT_CAPACITY);
-        store<i32>(object + OBJ_FLAGS, FLAG_LINKED);
       }
     }
   }

@@ -36,7 +36,7 @@
 // Nor does the parked count: a waiter parked on the slot's previous object still takes its count
 // back when it wakes, so the count never drops below the live waiters (at worst it is too high,
 // e.g. after a worker was terminated while parked, which only costs notifies).
-import { free } from './alloc';
+import { alloc, free } from './alloc';
 import { HDR_NEXT_SERIAL, HDR_OBJECTS, HDR_OBJECTS_MAX, HDR_OBJECT_HINT, hdr } from './kernel';
 import { msgFreeAll } from './message-queue';
 import { pmqFreeAll } from './posix-message-queue';
@@ -172,6 +172,22 @@ export function countEnd(entry: usize, end: i32, delta: i32): void {
 /** Wakes every thread waiting on the object's wait cell. */
 @inline export function objectNotify(entry: usize): void {
   atomic.notify(entry + OBJ_SEQ, 0x7fffffff);
+}
+
+/**
+ * Gives object `id` a copy of the `len`-byte name at `at` (in the heap), linked into the namespace
+ * (found by objectLookup) when `link`. False when the heap is full. Kernel lock held.
+ */
+export function objectSetName(id: i32, at: usize, len: u32, link: bool): bool {
+  const name = alloc(len);
+  if (name == 0) return false;
+  memory.copy(name, at, len);
+  const entry = objectAt(id);
+  store<u32>(entry + OBJ_NAME_PTR, <u32>name);
+  store<u32>(entry + OBJ_NAME_LEN, len);
+  store<u32>(entry + OBJ_NAME_HASH, nameHash(at, len));
+  if (link) store<i32>(entry + OBJ_FLAGS, FLAG_LINKED);
+  return true;
 }
 
 /** FNV-1a over `len` bytes at `at`. */

@@ -50,11 +50,9 @@ import {
   OBJ_FLAGS,
   OBJ_KIND,
   OBJ_MODE,
-  OBJ_NAME_HASH,
   OBJ_NAME_LEN,
   OBJ_NAME_PTR,
   OBJ_REFS,
-  nameHash,
   objectAt,
   objectChanged,
   objectCreate,
@@ -62,6 +60,7 @@ import {
   objectLookup,
   objectMax,
   objectNotify,
+  objectSetName,
 } from './object';
 import { OWNER_HELD, ownerAt, ownerDropHeld, ownerHold, ownerTakeHeld } from './owner';
 import { PERM_READ, PERM_WRITE, currentGid, currentUid, permitted } from './permission';
@@ -156,16 +155,11 @@ function queueCreate(name: usize, len: u32, mode: u32, maxmsg: i32, msgsize: i32
   if (charged + charge > PMQ_RLIMIT_BYTES) return -EMFILE;
   const id = objectCreate(KIND_PMQ, 1);
   if (id == 0) return -ENOSPC;
-  const entry = objectAt(id);
-  const copy = alloc(len);
-  if (copy == 0) {
+  if (!objectSetName(id, name, len, false)) {
     objectDestroy(id);
     return -ENOMEM;
   }
-  memory.copy(copy, name, len);
-  store<u32>(entry + OBJ_NAME_PTR, <u32>copy);
-  store<u32>(entry + OBJ_NAME_LEN, len);
-  store<u32>(entry + OBJ_NAME_HASH, nameHash(name, len));
+  const entry = objectAt(id);
   store<u32>(entry + OBJ_MODE, mode & 0o777);
   store<u32>(entry + PMQ_MAXMSG, count);
   store<u32>(entry + PMQ_MSGSIZE, size);

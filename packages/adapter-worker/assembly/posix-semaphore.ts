@@ -21,7 +21,7 @@
 //
 // Waiting: a post bumps the object's seq cell and notifies it; a thread waiting for a unit sleeps
 // on that cell and tries again (sem_trywait) when it changes, as glibc's futex waiters do.
-import { alloc, free } from './alloc';
+import { free } from './alloc';
 import { EACCES, EAGAIN, EBADF, EEXIST, EINTR, ENFILE, ENOENT, ENOMEM, ENOSPC, EOVERFLOW } from './errno';
 import { HANDLE_OBJECT, handleCreate, ownHandle } from './handle';
 import { currentOwner, kernelLock, kernelUnlock } from './kernel';
@@ -34,17 +34,16 @@ import {
   OBJ_KIND,
   OBJ_LOCK,
   OBJ_MODE,
-  OBJ_NAME_HASH,
   OBJ_NAME_LEN,
   OBJ_NAME_PTR,
   OBJ_REFS,
-  nameHash,
   objectAt,
   objectChanged,
   objectCreate,
   objectDestroy,
   objectLookup,
   objectNotify,
+  objectSetName,
 } from './object';
 import { PERM_READ, PERM_WRITE, currentGid, currentUid, permitted } from './permission';
 
@@ -86,21 +85,15 @@ export function psemOpen(name: usize, len: u32, create: i32, exclusive: i32, mod
     id = objectCreate(KIND_POSIX_SEM, 1);
     if (id == 0) result = -ENOSPC;
     else {
-      const object = objectAt(id);
-      const stored = alloc(len);
-      if (stored == 0) {
+      if (!objectSetName(id, name, len, true)) {
         objectDestroy(id);
         result = -ENOMEM;
       } else {
-        memory.copy(stored, name, len);
-        store<u32>(object + OBJ_NAME_PTR, <u32>stored);
-        store<u32>(object + OBJ_NAME_LEN, len);
-        store<u32>(object + OBJ_NAME_HASH, nameHash(name, len));
+        const object = objectAt(id);
         store<i32>(object + PSEM_VALUE, initial);
         store<u32>(object + PSEM_UID, currentUid());
         store<u32>(object + PSEM_GID, currentGid());
         store<u32>(object + OBJ_MODE, mode & 0o777);
-        store<i32>(object + OBJ_FLAGS, FLAG_LINKED);
         made = true;
       }
     }

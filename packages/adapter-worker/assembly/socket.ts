@@ -96,7 +96,6 @@ import { HANDLE_END, HANDLE_OBJECT, HANDLE_OWNER, handleAt, handleCreate, handle
 import { HDR_HANDLES_MAX, currentOwner, hdr, kernelLock, kernelUnlock, setSecondResult } from './kernel';
 import { lockAcquire, lockRelease } from './lock';
 import {
-  FLAG_LINKED,
   KIND_FIFO,
   KIND_SOCKET,
   KIND_SOCKET_FILE,
@@ -112,11 +111,11 @@ import {
   OBJ_SEQ,
   OBJ_SERIAL,
   countEnd,
-  nameHash,
   objectAt,
   objectCreate,
   objectDestroy,
   objectLookup,
+  objectSetName,
 } from './object';
 import { OWNER_GID, OWNER_PID, OWNER_UID, ownerAt } from './owner';
 import { RING_CAPACITY, RING_DATA, RING_HEAD, RING_READERS, RING_SHUT, RING_TAIL, RING_WRITERS, ringRead, ringUsed, ringWrite } from './ring';
@@ -301,19 +300,6 @@ function copyName(to: i32, from: i32): bool {
   store<u32>(target + OBJ_NAME_PTR, <u32>name);
   store<u32>(target + OBJ_NAME_LEN, len);
   store<u32>(target + OBJ_NAME_HASH, load<u32>(source + OBJ_NAME_HASH));
-  return true;
-}
-
-/** Sets socket `id`'s name to `len` bytes at `at`, linked (findable) when `link`. Kernel lock held. */
-function setName(id: i32, at: usize, len: u32, link: bool): bool {
-  const name = alloc(len);
-  if (name == 0) return false;
-  memory.copy(name, at, len);
-  const object = objectAt(id);
-  store<u32>(object + OBJ_NAME_PTR, <u32>name);
-  store<u32>(object + OBJ_NAME_LEN, len);
-  store<u32>(object + OBJ_NAME_HASH, nameHash(at, len));
-  if (link) store<i32>(object + OBJ_FLAGS, FLAG_LINKED);
   return true;
 }
 
@@ -543,14 +529,14 @@ function bindLocked(handle: i32, at: usize, len: u32, flags: u32): i32 {
         const digit = (n >> ((4 - i) << 2)) & 15;
         store<u8>(scratchName + 1 + i, <u8>(digit < 10 ? 48 + digit : 87 + digit));
       }
-      if (objectLookup(KIND_SOCKET, scratchName, 6) == 0) return setName(id, scratchName, 6, true) ? 0 : -ENOMEM;
+      if (objectLookup(KIND_SOCKET, scratchName, 6) == 0) return objectSetName(id, scratchName, 6, true) ? 0 : -ENOMEM;
     }
     return -EADDRINUSE;
   }
   if (len == 0 || len > SOCKET_ADDRESS_MAX) return -EINVAL;
   if (load<u8>(at) == 0) {
     if (objectLookup(KIND_SOCKET, at, len) != 0) return -EADDRINUSE;
-    return setName(id, at, len, true) ? 0 : -ENOMEM;
+    return objectSetName(id, at, len, true) ? 0 : -ENOMEM;
   }
   const existing = fileLookup(at, len);
   if (existing != 0) {
@@ -562,19 +548,12 @@ function bindLocked(handle: i32, at: usize, len: u32, flags: u32): i32 {
   if (objectLookup(KIND_FIFO, at, len) != 0) return -EADDRINUSE;
   const file = objectCreate(KIND_SOCKET_FILE, 1);
   if (file == 0) return -ENOSPC;
-  const fileObject = objectAt(file);
-  const name = alloc(len);
-  if (name == 0 || !setName(id, at, len, false)) {
-    if (name != 0) free(name, len);
+  // The file's name and the socket's own copy; objectDestroy frees the file's name if the second fails.
+  if (!objectSetName(file, at, len, true) || !objectSetName(id, at, len, false)) {
     objectDestroy(file);
     return -ENOMEM;
   }
-  memory.copy(name, at, len);
-  store<u32>(fileObject + OBJ_NAME_PTR, <u32>name);
-  store<u32>(fileObject + OBJ_NAME_LEN, len);
-  store<u32>(fileObject + OBJ_NAME_HASH, nameHash(at, len));
-  store<i32>(fileObject + OBJ_RECORD, id);
-  store<i32>(fileObject + OBJ_FLAGS, FLAG_LINKED);
+  store<i32>(objectAt(file) + OBJ_RECORD, id);
   store<i32>(rec(id) + SOCK_FILE, file);
   return 0;
 }
