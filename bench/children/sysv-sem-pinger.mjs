@@ -1,13 +1,16 @@
-// The measuring side of a System V semaphore ping-pong (ipcx child, any backend): posts semaphore
-// 0 of `set` and waits on semaphore 1, `roundTrips` times; writes the nanoseconds it took, as
-// decimal text, to `result` and closes it.
-export default async function ({ args: [set, roundTrips, result] }) {
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < roundTrips; i++) {
-    set.post(0);
-    await set.wait(1);
-  }
-  const ns = process.hrtime.bigint() - start;
-  await result.write(String(ns));
-  await result.close();
+// The measuring side of a System V semaphore ping-pong (ipcx child, any backend), started once per
+// case and commanded per run over `control` (see serve-runs.mjs): each run posts semaphore 0 of
+// `set` and waits on semaphore 1, as many times as the command says, and answers the nanoseconds
+// it took on `result`. EOF on `control` ends it.
+import { serveRuns } from './serve-runs.mjs';
+
+export default async function ({ args: [set, control, result] }) {
+  await serveRuns(control, result, async (roundTrips) => {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < roundTrips; i++) {
+      set.post(0);
+      await set.wait(1);
+    }
+    return process.hrtime.bigint() - start;
+  });
 }
