@@ -38,17 +38,24 @@ export const peerCases = [
     unit: 'us',
     async setup({ roundTrips }) {
       // Both sides are workers blocking in Atomics.wait: the best case for plain SAB signalling.
+      // Both are started once; each run is commanded to the pinger, which answers its nanoseconds.
       const shared = new SharedArrayBuffer(4 * 4 + PING_BYTES);
       const echo = new Worker(child('sab-side.mjs'), { workerData: { shared, role: 'echo' } });
-      await once(echo, 'online');
+      const pinger = new Worker(child('sab-side.mjs'), { workerData: { shared, role: 'ping' } });
+      try {
+        await Promise.all([once(echo, 'online'), once(pinger, 'online')]);
+      } catch (error) {
+        await Promise.all([echo.terminate(), pinger.terminate()]);
+        throw error;
+      }
+      // The echo must outlive every run: if it ends, the pinger would wait for it forever.
+      const echoEnded = ended(echo, 'peer.sab-atomics.pingpong: the echo worker');
       return {
         async measure() {
-          const pinger = new Worker(child('sab-side.mjs'), { workerData: { shared, role: 'ping', roundTrips } });
-          const ns = await once(pinger, 'message');
-          await pinger.terminate();
+          const ns = await Promise.race([ask(pinger, roundTrips, 'peer.sab-atomics.pingpong: the pinger worker'), echoEnded]);
           return usPerRoundTrip(ns, roundTrips);
         },
-        teardown: () => echo.terminate(),
+        teardown: () => Promise.all([pinger.terminate(), echo.terminate()]),
       };
     },
   },
@@ -107,6 +114,31 @@ export const peerCases = [
   pythonCase('peer.python-mp-pipe.pingpong', 'pipe'),
   pythonCase('peer.python-mp-queue.pingpong', 'queue'),
 ];
+
+/** Posts `message` to `worker` and resolves with its answer; rejects if it fails or exits first. */
+function ask(worker, message, name) {
+  return new Promise((resolve, reject) => {
+    const settle = (settler, value) => {
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+      settler(value);
+    };
+    const onMessage = (value) => settle(resolve, value);
+    const onError = (error) => settle(reject, error);
+    const onExit = (code) => settle(reject, new Error(`${name} exited with code ${code} instead of answering`));
+    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+    worker.postMessage(message);
+  });
+}
+
+/** A promise that rejects when `worker` fails or exits (for a worker that must outlive every run). */
+function ended(worker, name) {
+  const promise = new Promise((_, reject) => {
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`${name} exited with code ${code}`)));
+  });
+  promise.catch(() => {}); // only a failure while a run waits on it
+  return promise;
+}
 
 function netCase(name, mode) {
   return {
