@@ -10,6 +10,7 @@
  * message, and an idle stream neither costs CPU nor keeps the process alive.
  */
 import {
+  completedNow,
   DEFAULT_READ_BYTES,
   abortErrorFor,
   checkInteger,
@@ -121,7 +122,7 @@ export class DescriptorObject implements TrackedObject {
         startedAt = performance.now();
         result = this.readSpin.spin(attempt, timeoutMs);
       }
-      if (result !== WOULD_BLOCK) return result instanceof Error ? Promise.reject(result) : Promise.resolve(result);
+      if (result !== WOULD_BLOCK) return result instanceof Error ? Promise.reject(result) : completedNow(result);
     }
     if (nowait) return Promise.reject(errorFromErrno(-EAGAIN, { syscall, object: this.objectName }));
     return new Promise<T>((resolve, reject) => {
@@ -290,8 +291,8 @@ export class DescriptorStream extends DescriptorObject {
       if (this.busy('write')) return Promise.reject(errorFromErrno(-EAGAIN, { syscall, object: this.objectName }));
       const result = attempt();
       if (result instanceof Error) return Promise.reject(result);
-      if (result !== WOULD_BLOCK) return Promise.resolve(result);
-      if (written > 0) return Promise.resolve(written);
+      if (result !== WOULD_BLOCK) return completedNow(result);
+      if (written > 0) return completedNow(written);
       return Promise.reject(errorFromErrno(-EAGAIN, { syscall, object: this.objectName }));
     }
     return this.perform('write', attempt, options, false, timeoutMs, syscall);

@@ -9,6 +9,7 @@
  * cancel landed is still delivered.
  */
 import {
+  completedNow,
   IPC_PRIVATE,
   abortErrorFor,
   checkFtok,
@@ -124,7 +125,7 @@ export class NativeMessageQueue implements MessageQueue, WaitOwner {
           }, timeoutMs);
           if (sent !== WOULD_BLOCK) result = sent;
         }
-        if (result === 0) return Promise.resolve();
+        if (result === 0) return completedNow(undefined);
         if (result !== -EAGAIN || nowait) throw errorFromErrno(result, { syscall: 'msgsnd', object: this.objectName });
       } else if (nowait) {
         throw errorFromErrno(-EAGAIN, { syscall: 'msgsnd', object: this.objectName });
@@ -184,7 +185,7 @@ export class NativeMessageQueue implements MessageQueue, WaitOwner {
       const bits = (checked.except ? RECEIVE_EXCEPT : 0) | (checked.noError ? RECEIVE_NOERROR : 0);
       const maxBytes = checked.maxBytes ?? systemMsgmax();
       const result = native.msgReceiveNow(this.id, checked.type, bits, maxBytes);
-      if (typeof result !== 'number') return Promise.resolve(result);
+      if (typeof result !== 'number') return completedNow(result);
       if (result !== -ENOMSG || checked.nowait) throw errorFromErrno(result, { syscall: 'msgrcv', object: this.objectName });
       return spinThenWait<Message>(
         this.receiveSpin,

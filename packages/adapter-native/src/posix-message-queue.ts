@@ -11,6 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import {
+  completedNow,
   abortErrorFor,
   checkPosixQueueName,
   checkPosixQueueOpenOptions,
@@ -148,7 +149,7 @@ export class NativePosixMessageQueue implements PosixMessageQueue, TrackedObject
       // Sends of this handle keep their call order: a new one waits behind pending ones.
       if (this.sends.length === 0) {
         const result = native.mqSend(this.fd, bytes, 0, bytes.length, priority);
-        if (result === 0) return Promise.resolve();
+        if (result === 0) return completedNow(undefined);
         if (result !== -EAGAIN || nowait) throw errorFromErrno(result, { syscall: 'mq_send', object: this.objectName, path: this.name });
       } else if (nowait) {
         throw errorFromErrno(-EAGAIN, { syscall: 'mq_send', object: this.objectName, path: this.name });
@@ -188,7 +189,7 @@ export class NativePosixMessageQueue implements PosixMessageQueue, TrackedObject
         if (n !== -EAGAIN || nowait) {
           const result = this.received(n);
           if (result instanceof Error) throw result;
-          return Promise.resolve(result);
+          return completedNow(result);
         }
       } else if (nowait) {
         throw errorFromErrno(-EAGAIN, { syscall: 'mq_receive', object: this.objectName, path: this.name });

@@ -7,6 +7,7 @@
  * `ETIMEDOUT` is the kernel's). AbortSignal and close interrupt it (`cancelWait`).
  */
 import {
+  completedNow,
   abortErrorFor,
   checkPosixSemaphoreInitial,
   checkPosixSemaphoreOpen,
@@ -98,7 +99,7 @@ export class NativePosixSemaphore implements PosixSemaphore, TrackedObject {
       this.ensureOpen('sem_wait');
       if (signal?.aborted) throw abortErrorFor(signal);
       const result = native.semTryWait(this.handle);
-      if (result === 0) return Promise.resolve();
+      if (result === 0) return completedNow(undefined);
       if (result !== -EAGAIN || wantNowait) throw errorFromErrno(result, { syscall: 'sem_trywait', path: this.name, object: this.objectName });
       // A zero timeout: sem_timedwait with a deadline already past fails with ETIMEDOUT.
       if (timeoutMs === 0) throw errorFromErrno(-ETIMEDOUT, { syscall: 'sem_timedwait', path: this.name, object: this.objectName });

@@ -10,6 +10,7 @@
  * kernel's; AbortSignal and close interrupt the thread's call (`cancelWait`).
  */
 import {
+  completedNow,
   abortErrorFor,
   checkInteger,
   checkSemaphoreOperateOptions,
@@ -245,7 +246,7 @@ export class NativeSemaphoreSet implements SemaphoreSet, TrackedObject {
     if (signal?.aborted) throw abortErrorFor(signal);
     const encoded = encode(operations);
     const result = native.semopNow(this.id, encoded);
-    if (result === 0) return Promise.resolve();
+    if (result === 0) return completedNow(undefined);
     if (result !== -EAGAIN || nowait) throw errorFromErrno(result, { syscall: 'semop', object: this.objectName });
     // A zero timeout is semtimedop's immediate EAGAIN, which the attempt above has just seen.
     if (timeoutMs === 0) throw errorFromErrno(-EAGAIN, { syscall: 'semtimedop', object: this.objectName });
@@ -254,7 +255,7 @@ export class NativeSemaphoreSet implements SemaphoreSet, TrackedObject {
       const n = native.semopNow(this.id, encoded);
       return n === -EAGAIN ? WOULD_BLOCK : n;
     }, timeoutMs);
-    if (spun === 0) return Promise.resolve();
+    if (spun === 0) return completedNow(undefined);
     if (spun !== WOULD_BLOCK) throw errorFromErrno(spun, { syscall: 'semop', object: this.objectName });
     let timeout = -1;
     if (Number.isFinite(timeoutMs)) {

@@ -8,6 +8,7 @@
  * waiter thread in `futex_waitv` (see native/shared_memory.cc).
  */
 import {
+  completedNow,
   IpcError,
   SHARED_CELL_BYTES,
   abortErrorFor,
@@ -192,13 +193,13 @@ export abstract class NativeSegment implements SharedSegment {
       let startedAt = -1;
       let remainingMs = timeoutMs;
       if (cells !== undefined) {
-        if (Atomics.load(cells, cell) !== value) return Promise.resolve('not-equal');
-        if (timeoutMs === 0) return Promise.resolve('timed-out');
+        if (Atomics.load(cells, cell) !== value) return completedNow('not-equal');
+        if (timeoutMs === 0) return completedNow('timed-out');
         startedAt = performance.now();
-        if (this.waitSpin.spin(() => (Atomics.load(cells, cell) !== value ? true : WOULD_BLOCK), timeoutMs) === true) return Promise.resolve('ok');
+        if (this.waitSpin.spin(() => (Atomics.load(cells, cell) !== value ? true : WOULD_BLOCK), timeoutMs) === true) return completedNow('ok');
         if (Number.isFinite(timeoutMs)) {
           remainingMs = timeoutMs - (performance.now() - startedAt);
-          if (remainingMs <= 0) return Promise.resolve('timed-out');
+          if (remainingMs <= 0) return completedNow('timed-out');
         }
       }
       let reason: CancelReason | undefined;

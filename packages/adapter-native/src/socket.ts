@@ -7,6 +7,7 @@ import dgram from 'node:dgram';
 import { lstatSync, statSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import {
+  completedNow,
   DEFAULT_READ_BYTES,
   IpcError,
   abortErrorFor,
@@ -267,7 +268,7 @@ class NativeUnixMessageEndpoint extends DescriptorObject {
    */
   private sendToWithRetry(attempt: Attempt<number>, options: WaitOptions | undefined, nowait: boolean, timeoutMs: number): Promise<number> {
     const first = attempt();
-    if (first !== WOULD_BLOCK) return first instanceof Error ? Promise.reject(first) : Promise.resolve(first);
+    if (first !== WOULD_BLOCK) return first instanceof Error ? Promise.reject(first) : completedNow(first);
     if (nowait) return Promise.reject(errorFromErrno(-EAGAIN, { syscall: 'sendmsg', object: this.objectName }));
     return new Promise((resolve, reject) => {
       let delay = 1;
@@ -727,7 +728,7 @@ export class NetworkStreamSocket implements StreamSocket, TrackedObject {
   private queueRead<T>(take: () => T | typeof WOULD_BLOCK | Error, options: WaitOptions | undefined, nowait: boolean, timeoutMs: number, syscall: string): Promise<T> {
     if (this.reads.length === 0) {
       const result = take();
-      if (result !== WOULD_BLOCK) return result instanceof Error ? Promise.reject(result) : Promise.resolve(result);
+      if (result !== WOULD_BLOCK) return result instanceof Error ? Promise.reject(result) : completedNow(result);
     }
     if (nowait) return Promise.reject(new IpcError('EAGAIN', { syscall, object: this.objectName }));
     return new Promise<T>((resolve, reject) => {
@@ -790,7 +791,7 @@ export class NetworkServer implements SocketServer<StreamSocket>, TrackedObject 
       if (this.isClosed) throw closedError(this.objectName, 'accept');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       const socket = this.incoming.shift();
-      if (socket !== undefined && this.waiters.length === 0) return Promise.resolve(new NetworkStreamSocket(socket));
+      if (socket !== undefined && this.waiters.length === 0) return completedNow(new NetworkStreamSocket(socket));
       if (socket !== undefined) this.incoming.unshift(socket);
       return new Promise((resolve, reject) => {
         const pending: PendingNetworkRead<StreamSocket> = { take: () => WOULD_BLOCK, resolve, reject, stopWatching: () => {} };
@@ -917,7 +918,7 @@ export class NetworkDatagramSocket implements DatagramSocket, TrackedObject {
       };
       if (this.waiters.length === 0) {
         const result = take();
-        if (result !== WOULD_BLOCK) return Promise.resolve(result);
+        if (result !== WOULD_BLOCK) return completedNow(result);
       }
       if (nowait) throw new IpcError('EAGAIN', { syscall: 'recvmsg', object: this.objectName });
       return new Promise((resolve, reject) => {

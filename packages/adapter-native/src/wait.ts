@@ -6,7 +6,7 @@
  * reported back, so that an operation that completed in the meantime still delivers its result and
  * nothing (a message, a semaphore unit) is lost.
  */
-import { AbortError, IpcError, abortErrorFor, checkWaitOptions, closedError, type WaitOptions } from '@ipcx/core';
+import { AbortError, IpcError, abortErrorFor, checkWaitOptions, closedError, completedNow, type WaitOptions } from '@ipcx/core';
 import { addon, type WaitCallback } from './addon.js';
 
 /** Why a pending operation was cancelled. */
@@ -239,7 +239,7 @@ export function spinThenWait<T>(
   const startedAt = performance.now();
   const timeoutMs = checkWaitOptions(options);
   const result = window.spin(attempt, timeoutMs);
-  if (result !== WOULD_BLOCK) return result instanceof Error ? Promise.reject(result) : Promise.resolve(result);
+  if (result !== WOULD_BLOCK) return result instanceof Error ? Promise.reject(result) : completedNow(result);
   let rest = options;
   if (Number.isFinite(timeoutMs)) rest = { signal: options?.signal, timeout: Math.max(0, timeoutMs - (performance.now() - startedAt)) };
   return blockingWait<T>(start, rest, details, owner, () => window.parked(startedAt));

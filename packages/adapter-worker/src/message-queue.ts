@@ -14,6 +14,7 @@
  * same file reached by two spellings of its path gets two keys.
  */
 import {
+  completedNow,
   IPC_PRIVATE,
   abortErrorFor,
   checkFtok,
@@ -165,7 +166,7 @@ export class WorkerMessageQueue implements MessageQueue, KernelObject {
       if (this.sendOrder.length === 0) {
         // A busy kernel lock is retried a few times here; still busy, a blocking send waits for it.
         const result = this.kernel.call(() => this.trySend(type, bytes));
-        if (result === 0) return Promise.resolve();
+        if (result === 0) return completedNow(undefined);
         if ((result !== -EAGAIN && result !== -EINTR) || nowait) throw this.error(result === -EINTR ? -EAGAIN : result, 'msgsnd');
       } else if (nowait) {
         throw this.error(-EAGAIN, 'msgsnd');
@@ -216,7 +217,7 @@ export class WorkerMessageQueue implements MessageQueue, KernelObject {
       const seen = Atomics.load(this.kernel.cells, this.cell >>> 2);
       let first = this.tryReceive(checked.type, flags, maxBytes);
       for (let tries = 0; first === -EINTR && tries < 4; tries++) first = this.tryReceive(checked.type, flags, maxBytes);
-      if (typeof first !== 'number') return Promise.resolve(first);
+      if (typeof first !== 'number') return completedNow(first);
       if ((first !== -ENOMSG && first !== -EINTR) || checked.nowait) throw this.error(first === -EINTR ? -ENOMSG : first, 'msgrcv');
       // A short bounded spin on the queue's cell (a sender in a tight exchange answers within
       // microseconds), unless receives of this handle already wait: those came first.
@@ -228,7 +229,7 @@ export class WorkerMessageQueue implements MessageQueue, KernelObject {
           // An error other than "nothing yet": the wait below meets it again and reports it.
           return result === -ENOMSG || result === -EINTR ? WOULD_BLOCK : result;
         }, checked.timeoutMs);
-        if (spun !== WOULD_BLOCK && typeof spun !== 'number') return Promise.resolve(spun);
+        if (spun !== WOULD_BLOCK && typeof spun !== 'number') return completedNow(spun);
         if (spun !== WOULD_BLOCK) startedAt = Number.NaN;
       }
       this.receivesWaiting++;

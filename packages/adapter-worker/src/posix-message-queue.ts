@@ -11,6 +11,7 @@
  * No umask applies to a created queue's mode (the emulated identity has none).
  */
 import {
+  completedNow,
   abortErrorFor,
   checkPosixQueueName,
   checkPosixQueueOpenOptions,
@@ -90,7 +91,7 @@ export class WorkerPosixMessageQueue implements PosixMessageQueue, KernelObject 
       if (this.sendOrder.length === 0) {
         // A busy kernel lock is retried a few times here; still busy, a blocking send waits for it.
         const result = this.kernel.call(() => this.trySend(bytes, priority));
-        if (result === 0) return Promise.resolve();
+        if (result === 0) return completedNow(undefined);
         if ((result !== -EAGAIN && result !== -EINTR) || nowait) throw this.error(result === -EINTR ? -EAGAIN : result, 'mq_send');
       } else if (nowait) {
         throw this.error(-EAGAIN, 'mq_send');
@@ -117,7 +118,7 @@ export class WorkerPosixMessageQueue implements PosixMessageQueue, KernelObject 
       if (this.receiveOrder.length === 0) {
         let result = this.tryReceive();
         for (let tries = 0; result === -EINTR && tries < 4; tries++) result = this.tryReceive();
-        if (typeof result !== 'number') return Promise.resolve(result);
+        if (typeof result !== 'number') return completedNow(result);
         if ((result !== -EAGAIN && result !== -EINTR) || nowait) throw this.error(result === -EINTR ? -EAGAIN : result, 'mq_receive');
       } else if (nowait) {
         throw this.error(-EAGAIN, 'mq_receive');

@@ -17,6 +17,7 @@
  * absorb the one wake a `post` sends and leave a real waiter asleep. `post` adds one and wakes one.
  */
 import {
+  completedNow,
   IpcError,
   POSIX_SEMAPHORE_ALIGN,
   POSIX_SEMAPHORE_BYTES,
@@ -86,7 +87,7 @@ class WorkerUnnamedSemaphore implements PosixSemaphore {
       const { nowait: wantNowait, signal, timeoutMs } = checkPosixSemaphoreWait(options);
       this.ensureOpen('sem_wait');
       if (signal?.aborted) throw abortErrorFor(signal);
-      if (this.take()) return Promise.resolve();
+      if (this.take()) return completedNow(undefined);
       if (wantNowait) throw new IpcError('EAGAIN', { syscall: 'sem_trywait', object: this.objectName });
       if (timeoutMs === 0) throw new IpcError('ETIMEDOUT', { syscall: 'sem_timedwait', object: this.objectName });
       const waiting = this.sleep(signal, timeoutMs);

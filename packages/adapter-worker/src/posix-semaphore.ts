@@ -17,6 +17,7 @@
  * `./posix-semaphore-unnamed.js`, which comes with the worker backend's shared memory.
  */
 import {
+  completedNow,
   abortErrorFor,
   checkPosixSemaphoreInitial,
   checkPosixSemaphoreOpen,
@@ -86,7 +87,7 @@ export class WorkerPosixSemaphore implements PosixSemaphore, KernelObject {
       this.ensureOpen('sem_wait');
       if (signal?.aborted) throw abortErrorFor(signal);
       const first = this.tryTake();
-      if (first === 0) return Promise.resolve();
+      if (first === 0) return completedNow(undefined);
       if (first !== -EAGAIN && first !== -EINTR) throw kernelError(first, { syscall: 'sem_trywait', path: this.name, object: this.objectName });
       if (wantNowait && first === -EAGAIN) throw kernelError(first, { syscall: 'sem_trywait', path: this.name, object: this.objectName });
       // A zero timeout: sem_timedwait with a deadline already past fails with ETIMEDOUT.

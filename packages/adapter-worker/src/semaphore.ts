@@ -14,6 +14,7 @@
  * id. GETPID reports the worker's pid (`ChildProcess.pid`, its threadId; 0 for the main thread).
  */
 import {
+  completedNow,
   IpcError,
   SEMMSL,
   abortErrorFor,
@@ -240,7 +241,7 @@ export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
     // A zero timeout is semtimedop's immediate EAGAIN: try once without queueing.
     const wait = !nowait && timeoutMs !== 0;
     const settle = (result: number): Promise<void> => {
-      if (result === 0) return Promise.resolve();
+      if (result === 0) return completedNow(undefined);
       if (result === -KernelErrno.EBADF) throw closedError(this.objectName, 'semop');
       if (result < 0) {
         throw kernelError(result, { syscall: result === -EAGAIN && timeoutMs !== Infinity && !nowait ? 'semtimedop' : 'semop', object: this.objectName });
@@ -266,7 +267,7 @@ export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
       if (this.waitSpin.spin(kernel.cells, cell >>> 2, 0, () => true, timeoutMs) !== WOULD_BLOCK) {
         startedAt = Number.NaN;
         const result = kernel.calls.sem_wait_end(token);
-        if (result === 0) return Promise.resolve();
+        if (result === 0) return completedNow(undefined);
         if (result !== -EINTR && result !== STILL_WAITING) return Promise.reject(kernelError(result, { syscall, object: this.objectName }));
       }
     }

@@ -41,6 +41,7 @@
  * appear in `kernelObjects()`.
  */
 import {
+  completedNow,
   Errno,
   IpcError,
   SHARED_CELL_BYTES,
@@ -356,8 +357,8 @@ export abstract class WorkerSegment implements SharedSegment {
       const { cell, timeoutMs } = checkSegmentWait(this.size, index, value, options);
       if (this.closed) throw closedError(this.objectName, 'futex');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
-      if (Atomics.load(this.cells, cell) !== value) return Promise.resolve('not-equal');
-      if (timeoutMs === 0) return Promise.resolve('timed-out');
+      if (Atomics.load(this.cells, cell) !== value) return completedNow('not-equal');
+      if (timeoutMs === 0) return completedNow('timed-out');
       return this.sleep(cell, value, options, timeoutMs);
     } catch (error) {
       return Promise.reject(error);

@@ -9,6 +9,7 @@
  * Network sockets (TCP/UDP) are not emulated: see {@link WorkerNetworkSockets}.
  */
 import {
+  completedNow,
   Errno,
   IpcError,
   abortErrorFor,
@@ -118,7 +119,7 @@ class SocketWaits {
   run<T>(attempt: Attempt<T>, options: WaitOptions | undefined, nowait: boolean, timeoutMs: number, syscall: string, path?: string): Promise<T> {
     let first = attempt();
     for (let tries = 0; first instanceof Blocked && first.busy && tries < 4; tries++) first = attempt();
-    if (!(first instanceof Blocked)) return first instanceof Error ? Promise.reject(first) : Promise.resolve(first);
+    if (!(first instanceof Blocked)) return first instanceof Error ? Promise.reject(first) : completedNow(first);
     if (nowait) return Promise.reject(kernelError(-EAGAIN, { syscall, object: this.objectName, path }));
     const { kernel } = this;
     return new Promise<T>((resolve, reject) => {

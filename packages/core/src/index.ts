@@ -5,6 +5,7 @@ export * from './validate.js';
 export * from './object.js';
 export * from './capabilities.js';
 export * from './transfer.js';
+export * from './event-loop.js';
 export * from './byte-stream.js';
 export * from './pipe.js';
 export * from './fifo.js';

@@ -172,6 +172,21 @@ export function pipeSuite(context: SuiteContext): void {
       expect(cpuMs).toBeLessThan(elapsedMs * 0.25);
     });
 
+    it('lets timers run while every read completes at once (a reader that always finds data)', async () => {
+      // 256 KiB read a byte at a time: every read completes on the calling thread, so the loop
+      // runs on microtasks alone; the backend must still let the event loop turn now and then.
+      const size = 256 * 1024;
+      const [reader, writer] = closeAllAfter(await pipes().create({ capacity: size }));
+      expect(await writer.write(new Uint8Array(size).fill(7), { nowait: true })).toBe(size);
+      let readsWhenTimerRan = -1;
+      let reads = 0;
+      setTimeout(() => (readsWhenTimerRan = reads), 0);
+      const one = new Uint8Array(1);
+      for (; reads < size; reads++) expect(await reader.readInto(one)).toBe(1);
+      expect(readsWhenTimerRan).toBeGreaterThanOrEqual(0);
+      expect(readsWhenTimerRan).toBeLessThan(size);
+    });
+
     it('converts to Web streams', async () => {
       const [reader, writer] = closeAllAfter(await pipes().create());
       const out = writer.writableStream().getWriter();
