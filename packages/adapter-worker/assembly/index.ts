@@ -43,6 +43,7 @@ export { SPAN_BYTES, SPAN_FIRST, SPAN_FIRST_LENGTH, SPAN_SECOND } from './ring';
 export { OBJ_PARKED } from './object';
 export { RING_BYTES, PIPE_BUF, RING_DEFAULT_CAPACITY, RING_MIN_CAPACITY, RING_MAX_CAPACITY } from './ring';
 export { DUPLEX_CAPACITY } from './pipe';
+import { streamReleaseOwner } from './pipe';
 export { EINTR, EAGAIN, EPIPE, EBADF, ENOMEM, ENOSPC, ENXIO, ENOENT, EEXIST } from './errno';
 export { E2BIG, EACCES, EMFILE, ENOMSG, EIDRM, EMSGSIZE, EINVAL, EPERM, ENAMETOOLONG } from './errno';
 export {
@@ -95,7 +96,8 @@ export {
   streamWrite as stream_write,
   streamReadBegin as stream_read_begin,
   streamWriteBegin as stream_write_begin,
-  streamIoEnd as stream_io_end,
+  streamReadEnd as stream_read_end,
+  streamWriteEnd as stream_write_end,
   streamShutdown as stream_shutdown,
   pipeCapacity as pipe_capacity,
   pipeSetCapacity as pipe_set_capacity,
@@ -278,6 +280,13 @@ export function owner_release(owner: i32): i32 {
   const objects = objectMax();
   for (let id = 1; id <= objects; id++) lockBreak(objectAt(id) + OBJ_LOCK, owner);
   if (!kernelLock()) return -EINTR;
+  // Copies it left in flight first: its handles cannot close while their ring is marked busy.
+  for (let id = 1; id <= objects; id++) {
+    if (!streamReleaseOwner(id, owner)) {
+      kernelUnlock();
+      return -EINTR;
+    }
+  }
   if (!semReleaseOwner(owner)) {
     kernelUnlock();
     return -EINTR;

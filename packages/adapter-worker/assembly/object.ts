@@ -30,7 +30,13 @@
 //        │                        │ stream_io_end notifies only when it is not 0 (a notify takes a
 //        │                        │ process-wide lock in the host: the cost of a message otherwise)
 //   +120 │ reserved               │
-//   +128 └────────────────────────┘
+//   +128 │ ring 0's copies in     │ pipe / FIFO / duplex: a read and a write of ring 0 that copy
+//        │ flight (ring.ts)       │ without the lock (RING_FLIGHT bytes after the ring)
+//   +144 │ reserved               │
+//   +160 │ ring 1's copies in     │ duplex only: the same for ring 1
+//        │ flight (ring.ts)       │
+//   +176 │ reserved               │
+//   +192 └────────────────────────┘
 //
 // The seq cell never resets when a slot is reused, so a stale waiter only sees a spurious wakeup.
 // Nor does the parked count: a waiter parked on the slot's previous object still takes its count
@@ -42,7 +48,7 @@ import { msgFreeAll } from './message-queue';
 import { pmqFreeAll } from './posix-message-queue';
 import { RING_BYTES, RING_CAPACITY, RING_READERS, RING_WRITERS, ringReset } from './ring';
 
-export const OBJECT_BYTES: u32 = 128;
+export const OBJECT_BYTES: u32 = 192;
 export const OBJ_KIND: u32 = 0;
 export const OBJ_LOCK: u32 = 4;
 export const OBJ_SEQ: u32 = 8;

@@ -8,19 +8,21 @@
 //
 // Every call that changes state bumps the object's seq cell under the object's lock and notifies
 // it after unlocking; the TypeScript side waits on that cell (Atomics.waitAsync) after an EAGAIN.
-// Reads and writes notify only while a waiter is parked on the cell (OBJ_PARKED, see streamIoEnd):
+// Reads and writes notify only while a waiter is parked on the cell (OBJ_PARKED, see publish):
 // every thread that parks on a pipe's cell for data or space counts itself in there first.
 import { EBADF, EBUSY, EINTR, EINVAL, ENFILE, ENOMEM, EPERM } from './errno';
 import { HANDLE_END, HANDLE_OBJECT, handleCreate, ownHandle } from './handle';
 import { currentOwner, kernelLock, kernelUnlock, setSecondResult } from './kernel';
-import { lockAcquire, lockRelease } from './lock';
+import { LOCK_SPINS, lockAcquire, lockRelease } from './lock';
 import {
   END_A,
   END_B,
   END_READ,
   END_WRITE,
   KIND_DUPLEX,
+  KIND_FIFO,
   KIND_PIPE,
+  OBJ_KIND,
   OBJ_LOCK,
   OBJ_PARKED,
   OBJ_RING0,
@@ -35,7 +37,28 @@ import {
   writeRing,
 } from './object';
 import { OWNER_SCRATCH, ownerAt } from './owner';
-import { RING_CAPACITY, RING_DATA, RING_HEAD, RING_MAX_CAPACITY, RING_SHUT, RING_TAIL, ringAttach, ringConsume, ringRead, ringResize, ringSpan, ringWrite, roundCapacity } from './ring';
+import {
+  RING_CAPACITY,
+  RING_COMMITTED,
+  RING_DATA,
+  RING_HEAD,
+  RING_MAX_CAPACITY,
+  RING_READING,
+  RING_READING_BYTES,
+  RING_SHUT,
+  RING_TAIL,
+  RING_WRITING,
+  ringAttach,
+  ringAvailable,
+  ringCommit,
+  ringConsume,
+  ringRead,
+  ringResize,
+  ringSpan,
+  ringUnwrite,
+  ringWrite,
+  roundCapacity,
+} from './ring';
 
 /** Capacity of each direction of a duplex pipe. */
 export const DUPLEX_CAPACITY: u32 = 65536;
@@ -97,6 +120,32 @@ export function duplexCreate(): i32 {
   return result;
 }
 
+/**
+ * Takes the object's lock once no copy is in flight on `side` of `ring` (RING_READING or
+ * RING_WRITING): a read or write must not pass one of its own side that is still copying (bytes
+ * would come out of order), as Linux's pipe mutex keeps it waiting. False after LOCK_SPINS tries
+ * (the copying thread was preempted or died: the caller answers -EINTR, "call again").
+ */
+function lockSideIdle(object: usize, ring: usize, side: u32): bool {
+  for (let i = 0; i < LOCK_SPINS; i++) {
+    if (atomic.load<i32>(ring + side) != 0) continue;
+    if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return false;
+    if (load<i32>(ring + side) == 0) return true;
+    lockRelease(object + OBJ_LOCK);
+  }
+  return false;
+}
+
+/** Publishes a change under the lock, unlocks, and wakes parked waiters (see streamWriteEnd). */
+function publish(object: usize): void {
+  objectChanged(object);
+  lockRelease(object + OBJ_LOCK);
+  // A waiter counts itself in before it parks and then parks only if the cell still holds what it
+  // saw: the bump above (sequentially consistent) comes before this load, so either it sees the
+  // count or the waiter sees the bump. Spinning waiters need no notify.
+  if (atomic.load<i32>(object + OBJ_PARKED) != 0) objectNotify(object);
+}
+
 /** `read()`: bytes copied to `dst` (0 = EOF), or -EAGAIN / -EBADF / -EINTR. */
 export function streamRead(handle: i32, dst: usize, max: u32): i32 {
   const entry = ownHandle(handle);
@@ -104,12 +153,10 @@ export function streamRead(handle: i32, dst: usize, max: u32): i32 {
   const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
   const ring = readRing(object, load<i32>(entry + HANDLE_END));
   if (ring == 0) return -EBADF;
-  if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return -EINTR;
+  if (!lockSideIdle(object, ring, RING_READING)) return -EINTR;
   const n = ringRead(ring, dst, max);
-  if (n > 0) objectChanged(object);
-  lockRelease(object + OBJ_LOCK);
-  // Only a parked waiter needs the notify: see streamIoEnd.
-  if (n > 0 && atomic.load<i32>(object + OBJ_PARKED) != 0) objectNotify(object);
+  if (n > 0) publish(object);
+  else lockRelease(object + OBJ_LOCK);
   return n;
 }
 
@@ -124,21 +171,19 @@ export function streamWrite(handle: i32, src: usize, len: u32, more: u32, contin
   const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
   const ring = writeRing(object, load<i32>(entry + HANDLE_END));
   if (ring == 0) return -EBADF;
-  if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return -EINTR;
+  if (!lockSideIdle(object, ring, RING_WRITING)) return -EINTR;
   const n = ringWrite(ring, src, len, more, continued);
-  if (n > 0) objectChanged(object);
-  lockRelease(object + OBJ_LOCK);
-  // Only a parked waiter needs the notify: see streamIoEnd.
-  if (n > 0 && atomic.load<i32>(object + OBJ_PARKED) != 0) objectNotify(object);
+  if (n > 0) publish(object);
+  else lockRelease(object + OBJ_LOCK);
   return n;
 }
 
 // Reads and writes whose caller copies the bytes itself. TypeScript's bytes are not in this
 // memory, so `streamRead`/`streamWrite` need them staged in the scratch buffer: two copies per
-// byte. Here a begin call does the ring's bookkeeping and leaves the object locked, TypeScript
-// copies straight between its array and the ring (the span record in its scratch buffer says
-// where), and `streamIoEnd` publishes: one copy per byte, and no reader or writer can see the
-// ring in between (they need the lock).
+// byte. Here a begin call does the ring's bookkeeping under the lock and marks a copy in flight
+// on its side of the ring (ring.ts), TypeScript copies straight between its array and the ring
+// (the span record in its scratch buffer says where) WITHOUT the lock, and the end call
+// publishes: one copy per byte, and a reader and a writer copy at the same time.
 
 /** The span record's place: the start of the current owner's scratch buffer. */
 @inline function spanRecord(): usize {
@@ -146,10 +191,10 @@ export function streamWrite(handle: i32, src: usize, len: u32, more: u32, contin
 }
 
 /**
- * The first half of a `read()` that the caller copies: takes up to `max` bytes as `streamRead`
- * does and writes where they are to the span record (ring.ts) at the start of the current owner's
- * scratch buffer. Bytes taken, the object's lock kept until `streamIoEnd`; or 0 = EOF / -EAGAIN /
- * -EBADF / -EINTR with nothing held.
+ * The first half of a `read()` that the caller copies: finds up to `max` bytes as `streamRead`
+ * would take them, marks them being read by the current owner and writes where they are to the
+ * span record (ring.ts) at the start of its scratch buffer. Bytes to copy, to be ended with
+ * `streamReadEnd`; or 0 = EOF / -EAGAIN / -EBADF / -EINTR with nothing in flight.
  */
 export function streamReadBegin(handle: i32, max: u32): i32 {
   const entry = ownHandle(handle);
@@ -157,22 +202,23 @@ export function streamReadBegin(handle: i32, max: u32): i32 {
   const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
   const ring = readRing(object, load<i32>(entry + HANDLE_END));
   if (ring == 0) return -EBADF;
-  if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return -EINTR;
-  const head = load<u32>(ring + RING_HEAD);
-  const n = ringConsume(ring, max);
-  if (n <= 0) {
-    lockRelease(object + OBJ_LOCK);
-    return n;
+  if (!lockSideIdle(object, ring, RING_READING)) return -EINTR;
+  const n = ringAvailable(ring, max);
+  if (n > 0) {
+    atomic.store<i32>(ring + RING_READING, currentOwner);
+    store<u32>(ring + RING_READING_BYTES, <u32>n);
+    ringSpan(ring, load<u32>(ring + RING_HEAD), <u32>n, spanRecord());
   }
-  ringSpan(ring, head, <u32>n, spanRecord());
+  lockRelease(object + OBJ_LOCK);
   return n;
 }
 
 /**
- * The first half of a `write()` that the caller copies: takes bytes as `streamWrite` does (same
- * `more`/`continued` rules) and writes where they go to the span record; the caller fills them from
- * the start of its piece. Bytes taken, the object's lock kept until `streamIoEnd`; or -EAGAIN /
- * -EPIPE / -EBADF / -EINTR with nothing held (0 for an empty write, nothing held).
+ * The first half of a `write()` that the caller copies: takes room as `streamWrite` does (same
+ * `more`/`continued` rules), marks it being written by the current owner and writes where it is
+ * to the span record; the caller fills it from the start of its piece. Bytes taken, to be ended
+ * with `streamWriteEnd`; or -EAGAIN / -EPIPE / -EBADF / -EINTR with nothing in flight (0 for an
+ * empty write).
  */
 export function streamWriteBegin(handle: i32, len: u32, more: u32, continued: bool): i32 {
   const entry = ownHandle(handle);
@@ -180,29 +226,85 @@ export function streamWriteBegin(handle: i32, len: u32, more: u32, continued: bo
   const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
   const ring = writeRing(object, load<i32>(entry + HANDLE_END));
   if (ring == 0) return -EBADF;
-  if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return -EINTR;
+  if (!lockSideIdle(object, ring, RING_WRITING)) return -EINTR;
   const tail = load<u32>(ring + RING_TAIL);
   const n = ringWrite(ring, 0, len, more, continued, false);
-  if (n <= 0) {
-    lockRelease(object + OBJ_LOCK);
-    return n;
+  if (n > 0) {
+    atomic.store<i32>(ring + RING_WRITING, currentOwner);
+    ringSpan(ring, tail, <u32>n, spanRecord());
   }
-  ringSpan(ring, tail, <u32>n, spanRecord());
+  lockRelease(object + OBJ_LOCK);
   return n;
 }
 
-/** Ends a begin call that took bytes (the caller has copied them): publishes the change, unlocks, wakes waiters. 0 or -EBADF. */
-export function streamIoEnd(handle: i32): i32 {
+/** The ring of one of the current owner's handles with the current owner's copy in flight on `side`, or 0. */
+function ringInFlight(handle: i32, side: u32): usize {
   const entry = ownHandle(handle);
-  if (entry == 0) return -EBADF;
+  if (entry == 0) return 0;
   const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
-  objectChanged(object);
-  lockRelease(object + OBJ_LOCK);
-  // A waiter counts itself in before it parks and then parks only if the cell still holds what it
-  // saw: the bump above (sequentially consistent) comes before this load, so either it sees the
-  // count or the waiter sees the bump. Spinning waiters need no notify.
-  if (atomic.load<i32>(object + OBJ_PARKED) != 0) objectNotify(object);
+  const end = load<i32>(entry + HANDLE_END);
+  const ring = side == RING_READING ? readRing(object, end) : writeRing(object, end);
+  if (ring == 0 || atomic.load<i32>(ring + side) != currentOwner) return 0;
+  return ring;
+}
+
+/**
+ * Ends a read begun by `streamReadBegin` (the caller has copied the bytes): takes them off the
+ * ring, frees the pages read to their end, wakes waiters. 0, -EINTR (locked: call again, the read
+ * stays in flight) or -EBADF (no read of this owner in flight on that handle).
+ */
+export function streamReadEnd(handle: i32): i32 {
+  const ring = ringInFlight(handle, RING_READING);
+  if (ring == 0) return -EBADF;
+  const object = objectAt(load<i32>(ownHandle(handle) + HANDLE_OBJECT));
+  if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return -EINTR;
+  ringConsume(ring, load<u32>(ring + RING_READING_BYTES));
+  atomic.store<i32>(ring + RING_READING, 0);
+  publish(object);
   return 0;
+}
+
+/**
+ * Ends a write begun by `streamWriteBegin` (the caller has copied the bytes): makes them visible
+ * to readers, wakes waiters. 0, -EINTR (locked: call again, the write stays in flight) or -EBADF.
+ */
+export function streamWriteEnd(handle: i32): i32 {
+  const ring = ringInFlight(handle, RING_WRITING);
+  if (ring == 0) return -EBADF;
+  const object = objectAt(load<i32>(ownHandle(handle) + HANDLE_OBJECT));
+  if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return -EINTR;
+  ringCommit(ring);
+  atomic.store<i32>(ring + RING_WRITING, 0);
+  publish(object);
+  return 0;
+}
+
+/**
+ * Rolls back the copies in flight that dead `owner` left on the rings of object `id` (its reaper,
+ * owner_release): its half-copied write is taken back (readers never saw it), its read leaves the
+ * bytes for the next reader. False if the object's lock could not be taken (call again).
+ */
+export function streamReleaseOwner(id: i32, owner: i32): bool {
+  const object = objectAt(id);
+  const kind = load<i32>(object + OBJ_KIND);
+  if (kind != KIND_PIPE && kind != KIND_DUPLEX && kind != KIND_FIFO) return true;
+  let found = false;
+  for (let r = 0; r < 2; r++) {
+    const ring = object + (r == 0 ? OBJ_RING0 : OBJ_RING1);
+    if (atomic.load<i32>(ring + RING_READING) == owner || atomic.load<i32>(ring + RING_WRITING) == owner) found = true;
+  }
+  if (!found) return true;
+  if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return false;
+  for (let r = 0; r < 2; r++) {
+    const ring = object + (r == 0 ? OBJ_RING0 : OBJ_RING1);
+    if (load<i32>(ring + RING_READING) == owner) atomic.store<i32>(ring + RING_READING, 0);
+    if (load<i32>(ring + RING_WRITING) == owner) {
+      ringUnwrite(ring, load<u32>(ring + RING_COMMITTED));
+      atomic.store<i32>(ring + RING_WRITING, 0);
+    }
+  }
+  publish(object);
+  return true;
 }
 
 /** `shutdown(SHUT_WR)` of a duplex end: the other end reads EOF. 0 or -errno. */
@@ -212,8 +314,10 @@ export function streamShutdown(handle: i32): i32 {
   const end = load<i32>(entry + HANDLE_END);
   if (end != END_A && end != END_B) return -EINVAL;
   const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
-  if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return -EINTR;
-  store<i32>(writeRing(object, end) + RING_SHUT, 1);
+  const ring = writeRing(object, end);
+  // After a write still copying in: its bytes come before the EOF.
+  if (!lockSideIdle(object, ring, RING_WRITING)) return -EINTR;
+  store<i32>(ring + RING_SHUT, 1);
   objectChanged(object);
   lockRelease(object + OBJ_LOCK);
   objectNotify(object);
@@ -244,7 +348,13 @@ export function pipeSetCapacity(handle: i32, bytes: u32): i32 {
   if (size > RING_MAX_CAPACITY) return -EPERM;
   const object = ring - OBJ_RING0;
   if (!kernelLock()) return -EINTR;
-  if (!lockAcquire(object + OBJ_LOCK, currentOwner)) {
+  // The bytes move: wait for the copies in flight on both sides (see lockSideIdle).
+  if (!lockSideIdle(object, ring, RING_READING)) {
+    kernelUnlock();
+    return -EINTR;
+  }
+  if (load<i32>(ring + RING_WRITING) != 0) {
+    lockRelease(object + OBJ_LOCK);
     kernelUnlock();
     return -EINTR;
   }

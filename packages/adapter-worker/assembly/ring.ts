@@ -12,8 +12,17 @@
 //   +16 │ i32 readers          │ handles that read from this ring
 //   +20 │ i32 writers          │ handles that write to it
 //   +24 │ i32 shut             │ 1 once the writing side was shut down (duplex end())
-//   +28 │ u32 slots ptr        │ heap block of slotsBytes(capacity): the page slots below
+//   +28 │ u32 slots ptr        │ heap block of slotsBytes(capacity): the page slots below; 0 for
+//       │                      │ a socket's ring, which counts bytes, not pages (see ringWrite)
 //   +32 └──────────────────────┘
+//       ...                      (the object's other fields: object.ts)
+//   +96 ┌──────────────────────┐ copies in flight (RING_FLIGHT: 96 bytes after the ring, in the
+//       │ u32 committed        │ object entry) — bytes ever written AND copied in: readers see
+//       │                      │ [head, committed); tail - committed are being copied in
+//   +100│ i32 reading          │ owner copying [head, head + reading bytes) out, 0 if none
+//   +104│ u32 reading bytes    │
+//   +108│ i32 writing          │ owner copying [committed, tail) in, 0 if none
+//   +112└──────────────────────┘
 //
 // Slot table (slotsBytes(capacity) = 8 + 4 * pages, pages = capacity / PAGE):
 //
@@ -33,6 +42,17 @@
 // themselves stay contiguous in the data block. Writes of at most PIPE_BUF bytes are atomic as a
 // consequence (they fit in one page), as in the kernel. A read takes what is there; empty with no
 // writer (or shut) is EOF; no reader is EPIPE.
+//
+// Copies in flight: a large read or write copies its bytes without the object's lock, so that a
+// reader and a writer copy at the same time (on two CPUs a bulk transfer moves at memory speed
+// instead of taking turns). Its begin call does the bookkeeping under the lock and marks its side
+// of the ring busy (`reading`/`writing`: one copy per side at a time, as Linux's pipe mutex keeps
+// one reader and one writer at once); its end call publishes under the lock. What makes the two
+// sides safe together: a writer only fills [tail, tail + n) inside pages it took (never the pages
+// from the oldest occupied slot on, which hold [head, committed)), readers only see up to
+// `committed`, and a read frees its pages only at its end. A thread that dies with a copy in
+// flight is rolled back by its reaper (ringRollback): a half-copied write is taken back, a read
+// leaves its bytes for the next reader.
 import { alloc, free } from './alloc';
 import { EAGAIN, EBUSY, ENOMEM, EPIPE } from './errno';
 
@@ -45,6 +65,12 @@ export const RING_READERS: u32 = 16;
 export const RING_WRITERS: u32 = 20;
 export const RING_SHUT: u32 = 24;
 export const RING_SLOTS: u32 = 28;
+/** Where a ring's copies-in-flight record is, from the ring (in its object entry, object.ts). */
+export const RING_FLIGHT: u32 = 96;
+export const RING_COMMITTED: u32 = RING_FLIGHT + 0;
+export const RING_READING: u32 = RING_FLIGHT + 4;
+export const RING_READING_BYTES: u32 = RING_FLIGHT + 8;
+export const RING_WRITING: u32 = RING_FLIGHT + 12;
 
 /** The kernel's page: the unit of a pipe buffer's slots. */
 export const PAGE: u32 = 4096;
@@ -72,8 +98,9 @@ export function roundCapacity(bytes: u32): u32 {
   return <u32>1 << (32 - <u32>clz<u32>(bytes - 1));
 }
 
+/** Bytes a reader can take: written and copied in (a write in flight is not there yet). */
 @inline export function ringUsed(ring: usize): u32 {
-  return load<u32>(ring + RING_TAIL) - load<u32>(ring + RING_HEAD);
+  return load<u32>(ring + RING_COMMITTED) - load<u32>(ring + RING_HEAD);
 }
 
 /**
@@ -95,6 +122,7 @@ export function ringAttach(ring: usize, capacity: u32): bool {
   store<u32>(ring + RING_CAPACITY, capacity);
   store<u32>(ring + RING_HEAD, 0);
   store<u32>(ring + RING_TAIL, 0);
+  store<u32>(ring + RING_COMMITTED, 0);
   return true;
 }
 
@@ -109,30 +137,38 @@ export function ringAttach(ring: usize, capacity: u32): bool {
  * -EAGAIN. Caller holds the object lock.
  */
 export function ringConsume(ring: usize, max: u32): i32 {
-  const used = ringUsed(ring);
-  if (used == 0) {
-    if (load<i32>(ring + RING_WRITERS) == 0 || load<i32>(ring + RING_SHUT) != 0) return 0;
-    return -EAGAIN;
-  }
-  const n = min<u32>(used, max);
+  const n = ringAvailable(ring, max);
+  if (n <= 0) return n;
   const capacity = load<u32>(ring + RING_CAPACITY);
   const head = load<u32>(ring + RING_HEAD);
-  const newHead = head + n;
+  const newHead = head + <u32>n;
   store<u32>(ring + RING_HEAD, newHead);
-  // Free the pages read to their end (the newest one ends at the tail). Positions wrap at 2^32:
-  // compare distances from the head, never positions.
+  // Free the pages read to their end (the newest one ends at the tail, past any write in flight:
+  // that page is still being filled). Positions wrap at 2^32: compare distances from the head,
+  // never positions.
   const slots = <usize>load<u32>(ring + RING_SLOTS);
+  if (slots == 0) return n;
   const pages = capacity / PAGE;
   const tail = load<u32>(ring + RING_TAIL);
   let count = load<u32>(slots + SLOTS_COUNT);
   while (count > 0) {
     const end = count > 1 ? load<u32>(slotStart(slots, pages, 1)) : tail;
-    if (end - head > n) break;
+    if (end - head > <u32>n) break;
     store<u32>(slots + SLOTS_FIRST, (load<u32>(slots + SLOTS_FIRST) + 1) & (pages - 1));
     count--;
   }
   store<u32>(slots + SLOTS_COUNT, count);
-  return <i32>n;
+  return n;
+}
+
+/** What a read of up to `max` bytes would take now, without taking it: bytes, 0 = EOF, or -EAGAIN. Object lock held. */
+export function ringAvailable(ring: usize, max: u32): i32 {
+  const used = ringUsed(ring);
+  if (used == 0) {
+    if (load<i32>(ring + RING_WRITERS) == 0 || load<i32>(ring + RING_SHUT) != 0) return 0;
+    return -EAGAIN;
+  }
+  return <i32>min<u32>(used, max);
 }
 
 /** Copies the `n` bytes at stream position `from` out to `dst`. */
@@ -176,7 +212,10 @@ export function ringSpan(ring: usize, from: u32, n: u32, at: usize): void {
   store<u32>(at + SPAN_SECOND, data);
 }
 
-/** Copies `n` bytes from `src` in at the tail (only advances the tail when `copy` is false: the caller copies). */
+/**
+ * Copies `n` bytes from `src` in at the tail and commits them; when `copy` is false only reserves
+ * them (advances the tail: the caller copies, then commits with {@link ringCommit}).
+ */
 function ringPut(ring: usize, src: usize, n: u32, copy: bool): void {
   const tail = load<u32>(ring + RING_TAIL);
   if (copy) {
@@ -186,8 +225,29 @@ function ringPut(ring: usize, src: usize, n: u32, copy: bool): void {
     const first = min<u32>(n, capacity - at);
     memory.copy(data + at, src, first);
     if (first < n) memory.copy(data, src + first, n - first);
+    store<u32>(ring + RING_COMMITTED, tail + n);
   }
   store<u32>(ring + RING_TAIL, tail + n);
+}
+
+/** Makes every reserved byte (up to the tail) visible to readers. Object lock held. */
+@inline export function ringCommit(ring: usize): void {
+  store<u32>(ring + RING_COMMITTED, load<u32>(ring + RING_TAIL));
+}
+
+/** Takes back the bytes written since stream position `position` (nothing read them yet). Object lock held. */
+export function ringUnwrite(ring: usize, position: u32): void {
+  const slots = <usize>load<u32>(ring + RING_SLOTS);
+  if (slots != 0) {
+    // Free the pages those bytes started: the newest slots, whose start lies in [position, tail).
+    const pages = load<u32>(ring + RING_CAPACITY) / PAGE;
+    const taken = load<u32>(ring + RING_TAIL) - position;
+    let count = load<u32>(slots + SLOTS_COUNT);
+    while (count > 0 && load<u32>(slotStart(slots, pages, count - 1)) - position < taken) count--;
+    store<u32>(slots + SLOTS_COUNT, count);
+  }
+  store<u32>(ring + RING_TAIL, position);
+  store<u32>(ring + RING_COMMITTED, position);
 }
 
 /**
@@ -206,8 +266,16 @@ export function ringWrite(ring: usize, src: usize, len: u32, more: u32, continue
   if (len == 0) return 0;
   if (load<i32>(ring + RING_READERS) == 0 || load<i32>(ring + RING_SHUT) != 0) return -EPIPE;
   const capacity = load<u32>(ring + RING_CAPACITY);
-  const pages = capacity / PAGE;
   const slots = <usize>load<u32>(ring + RING_SLOTS);
+  if (slots == 0) {
+    // A socket's ring: a buffer of `capacity` bytes, as a socket's send buffer counts bytes.
+    const room = capacity - (load<u32>(ring + RING_TAIL) - load<u32>(ring + RING_HEAD));
+    if (room == 0) return -EAGAIN;
+    const n = min<u32>(len, room);
+    ringPut(ring, src, n, copy);
+    return <i32>n;
+  }
+  const pages = capacity / PAGE;
   let count = load<u32>(slots + SLOTS_COUNT);
   let written: u32 = 0;
   const chars = continued ? 0 : (len + more) & (PAGE - 1);
@@ -235,7 +303,7 @@ export function ringWrite(ring: usize, src: usize, len: u32, more: u32, continue
 /**
  * `F_SETPIPE_SZ` on a ring with a buffer: moves the bytes and the occupied slots into new blocks of
  * `capacity`. 0, -EBUSY (more slots occupied than the new size has) or -ENOMEM. Kernel and object
- * locks held.
+ * locks held, no copy in flight.
  */
 export function ringResize(ring: usize, capacity: u32): i32 {
   const oldCapacity = load<u32>(ring + RING_CAPACITY);
@@ -269,6 +337,7 @@ export function ringResize(ring: usize, capacity: u32): i32 {
   store<u32>(ring + RING_CAPACITY, capacity);
   store<u32>(ring + RING_HEAD, 0);
   store<u32>(ring + RING_TAIL, used);
+  store<u32>(ring + RING_COMMITTED, used);
   return 0;
 }
 
@@ -280,5 +349,6 @@ export function ringReset(ring: usize): void {
   store<u32>(ring + RING_SLOTS, 0);
   store<u32>(ring + RING_HEAD, 0);
   store<u32>(ring + RING_TAIL, 0);
+  store<u32>(ring + RING_COMMITTED, 0);
   store<i32>(ring + RING_SHUT, 0);
 }

@@ -118,7 +118,7 @@ import {
   objectSetName,
 } from './object';
 import { OWNER_GID, OWNER_PID, OWNER_UID, ownerAt } from './owner';
-import { RING_CAPACITY, RING_DATA, RING_HEAD, RING_READERS, RING_SHUT, RING_TAIL, RING_WRITERS, ringRead, ringUsed, ringWrite } from './ring';
+import { RING_CAPACITY, RING_DATA, RING_HEAD, RING_READERS, RING_SHUT, RING_TAIL, RING_WRITERS, ringRead, ringUnwrite, ringUsed, ringWrite } from './ring';
 
 export const SOCKET_BYTES: u32 = 64;
 export const SOCK_TYPE: u32 = 0;
@@ -822,7 +822,7 @@ function streamSend(id: i32, src: usize, len: u32, rights: usize, count: u32): i
     const duped = dupInFlight(rights, count, block + MSG_RIGHTS_AT);
     if (duped < 0) {
       // Take the bytes back: the send fails whole, as sendmsg does when it cannot take the rights.
-      store<u32>(ring + RING_TAIL, position);
+      ringUnwrite(ring, position);
       free(block, bytes);
       return duped;
     }

@@ -26,7 +26,8 @@ export interface KernelExports {
   stream_write(handle: number, src: number, len: number, more: number, continued: number): number;
   stream_read_begin(handle: number, max: number): number;
   stream_write_begin(handle: number, len: number, more: number, continued: number): number;
-  stream_io_end(handle: number): number;
+  stream_read_end(handle: number): number;
+  stream_write_end(handle: number): number;
   stream_shutdown(handle: number): number;
   pipe_capacity(handle: number): number;
   pipe_set_capacity(handle: number, bytes: number): number;

@@ -9,13 +9,16 @@
  * idle). Reads of one stream are served in call order, and so are writes.
  *
  * Bytes move in one copy each way: pipe and FIFO rings are read and written through
- * `stream_read_begin`/`stream_write_begin` + `stream_io_end` (assembly/pipe.ts), which leave the
- * object locked while this side copies straight between the caller's array and the ring (a
- * staging copy through the scratch buffer, as `stream_read`/`stream_write` need, doubled the cost).
+ * `stream_read_begin`/`stream_write_begin` and their end calls (assembly/pipe.ts): the begin call
+ * marks a copy in flight on its side of the ring, this side copies straight between the caller's
+ * array and the ring without holding the object's lock, and the end call publishes. A reader and a
+ * writer on two threads copy at the same time (a staging copy through the scratch buffer, as
+ * `stream_read`/`stream_write` need, doubled the cost; a copy under the lock made them take turns).
  * Small reads and writes (at most SMALL_IO_BYTES) do take that staging copy: one kernel call
  * instead of two is worth more than copying a few hundred bytes twice.
  */
 import {
+  completedNow,
   DEFAULT_READ_BYTES,
   abortErrorFor,
   checkInteger,
@@ -96,6 +99,8 @@ export class KernelStream implements KernelObject {
   private staged: Uint8Array | null = null;
   // The last view of the scratch buffer a small readInto copied from (see tryRead).
   private scratchView: Uint8Array | null = null;
+  // End calls of copies in flight that found the object locked and are being retried (endCopy).
+  private readonly unfinishedCopies = new Set<Promise<number>>();
 
   constructor(
     protected readonly kernel: Kernel,
@@ -185,7 +190,7 @@ export class KernelStream implements KernelObject {
       }
       // A lock held past the kernel's spin (its holder preempted) answers EINTR: a nowait read
       // reports EAGAIN below, as for a write; a waiting one is served once the lock is free.
-      if (result !== -EAGAIN && result !== -EINTR) return result instanceof Error ? Promise.reject(result) : Promise.resolve(result);
+      if (result !== -EAGAIN && result !== -EINTR) return result instanceof Error ? Promise.reject(result) : completedNow(result);
     }
     if (nowait) throw kernelError(-EAGAIN, { syscall: 'read', object: this.objectName });
     return new Promise((resolve, reject) => {
@@ -221,7 +226,7 @@ export class KernelStream implements KernelObject {
         const result = this.tryWrite(bytes, 0);
         if (result instanceof Error) throw result;
         written = result;
-        if (written === bytes.length) return Promise.resolve(written);
+        if (written === bytes.length) return completedNow(written);
         if (!nowait && !this.writeBusy) {
           // Full: a reader in a tight exchange frees space within microseconds.
           startedAt = performance.now();
@@ -232,11 +237,11 @@ export class KernelStream implements KernelObject {
             return written === bytes.length ? written : WOULD_BLOCK;
           }, timeoutMs);
           if (spun instanceof Error) throw spun;
-          if (spun !== WOULD_BLOCK) return Promise.resolve(written);
+          if (spun !== WOULD_BLOCK) return completedNow(written);
         }
       }
       if (nowait) {
-        if (written > 0) return Promise.resolve(written);
+        if (written > 0) return completedNow(written);
         throw kernelError(-EAGAIN, { syscall: 'write', object: this.objectName });
       }
       return new Promise((resolve, reject) => {
@@ -274,6 +279,9 @@ export class KernelStream implements KernelObject {
       pending.stopWatching();
       pending.reject(cancellationError('close', undefined, { syscall: 'write', object: this.objectName }));
     }
+    // A copy whose end call is still being retried keeps its ring side busy: end it before the
+    // handle goes (the kernel ends only the copies of a dead thread).
+    await Promise.all(this.unfinishedCopies);
     this.kernel.untrack(this);
     // The kernel bumps and notifies the cell on close, which also ends this stream's own sleep.
     await this.kernel.callAsync(() => this.kernel.calls.handle_close(handle));
@@ -360,7 +368,7 @@ export class KernelStream implements KernelObject {
     if (n < 0) return kernelError(n, { syscall: 'read', object: this.objectName });
     if (!this.ringIo) return into !== null ? n : n === 0 ? null : this.staged;
     if (n === 0) return into !== null ? 0 : null;
-    // The object stays locked until stream_io_end: copy the span out first.
+    // The read is in flight until stream_read_end: copy the span out first.
     const { cells, bytes } = this.kernel;
     const span = this.kernel.scratch >>> 2;
     try {
@@ -375,8 +383,24 @@ export class KernelStream implements KernelObject {
       }
       return into !== null ? n : target;
     } finally {
-      this.kernel.calls.stream_io_end(this.handle);
+      this.endCopy(this.kernel.calls.stream_read_end);
     }
+  }
+
+  /**
+   * Ends a copy in flight (`stream_read_end`/`stream_write_end`). The end call needs the object's
+   * lock again; held past the kernel's spin (its holder preempted, or a worker terminated inside
+   * and not yet reaped by this very thread), it is retried from later tasks. Until then the copy
+   * stays in flight: the bytes are where they belong, and the ring's side stays busy, so no other
+   * read or write of that side passes it; {@link close} waits for it.
+   */
+  private endCopy(end: (handle: number) => number): void {
+    const handle = this.handle;
+    // Usually free: one call, no closure.
+    if (end(handle) !== -EINTR || this.kernel.call(() => end(handle)) !== -EINTR) return;
+    const finished = this.kernel.callAsync(() => end(handle));
+    this.unfinishedCopies.add(finished);
+    void finished.then(() => this.unfinishedCopies.delete(finished));
   }
 
   /**
@@ -436,7 +460,7 @@ export class KernelStream implements KernelObject {
         return 0;
       }
       if (n < 0) return kernelError(n, { syscall: 'write', object: this.objectName });
-      // The object stays locked until stream_io_end: copy the bytes into the span first.
+      // The write is in flight until stream_write_end: copy the bytes into the span first.
       const { cells, bytes } = this.kernel;
       const span = this.kernel.scratch >>> 2;
       try {
@@ -445,7 +469,7 @@ export class KernelStream implements KernelObject {
         bytes.set(offset === 0 && firstLength === data.length ? data : data.subarray(offset, offset + firstLength), first);
         if (firstLength < n) bytes.set(data.subarray(offset + firstLength, offset + n), cells[span + RingSpan.SPAN_SECOND / 4]!);
       } finally {
-        this.kernel.calls.stream_io_end(this.handle);
+        this.endCopy(this.kernel.calls.stream_write_end);
       }
       return n;
     }

@@ -105,4 +105,59 @@ describe('worker kernel', () => {
     expect(() => createWorkerBackend({ memoryBytes: 1024 })).toThrow(RangeError);
     expect(() => createWorkerBackend({ memoryBytes: 'big' as never })).toThrow(TypeError);
   });
+
+  it('takes back the write a dead thread left in flight, and leaves its read for the next reader', () => {
+    // A second owner on the same memory plays a worker that died inside a copy: it began and
+    // never ended. Its reaper (owner_release) must undo it; nothing else may see half of it.
+    const kernel = Kernel.create(MiB);
+    const { calls } = kernel;
+    const { EAGAIN, EINTR } = KernelErrno;
+    const reader = calls.pipe_create(65536);
+    const writer = calls.second_result();
+    const put = (data: string) => {
+      const bytes = new TextEncoder().encode(data);
+      kernel.bytes.set(bytes, kernel.scratch);
+      return calls.stream_write(writer, kernel.scratch, bytes.length, 0, 0);
+    };
+    const take = (max: number) => {
+      const n = calls.stream_read(reader, kernel.scratch, max);
+      return n < 0 ? n : new TextDecoder().decode(kernel.bytes.slice(kernel.scratch, kernel.scratch + n));
+    };
+    const dying = () => {
+      const owner = calls.owner_create(Layout.SCRATCH_BYTES);
+      return { owner, thread: Kernel.attach(kernel.module, kernel.memory, owner, kernel.id, 2), reader: calls.handle_dup(reader, owner), writer: calls.handle_dup(writer, owner) };
+    };
+
+    const writing = dying();
+    expect(writing.thread.calls.stream_write_begin(writing.writer, 20_000, 0, 0)).toBe(20_000);
+    expect(take(100)).toBe(-EAGAIN); // not committed: readers see none of it
+    expect(put('x')).toBe(-EINTR); // the writing side is busy: another writer waits (here: gives up its spin)
+    expect(calls.owner_release(writing.owner)).toBe(2);
+    // Rolled back: its five pages are free again (a whole 64 KiB write fits), no stray bytes.
+    expect(put('after')).toBe(5);
+    expect(take(100)).toBe('after');
+    kernel.bytes.fill(1, kernel.scratch, kernel.scratch + 65536);
+    expect(calls.stream_write(writer, kernel.scratch, 65536, 0, 0)).toBe(65536);
+    expect(calls.stream_read(reader, kernel.scratch, 65536)).toBe(65536);
+
+    const reading = dying();
+    expect(put('kept for the next reader')).toBe(24);
+    expect(reading.thread.calls.stream_read_begin(reading.reader, 100)).toBe(24);
+    expect(take(100)).toBe(-EINTR); // the reading side is busy
+    expect(calls.owner_release(reading.owner)).toBe(2);
+    expect(take(100)).toBe('kept for the next reader');
+
+    // A live thread's copy ends normally: the end call publishes it.
+    const live = dying();
+    expect(live.thread.calls.stream_write_begin(live.writer, 4, 0, 0)).toBe(4);
+    const span = live.thread.scratch >>> 2;
+    kernel.bytes.set(new TextEncoder().encode('done'), kernel.cells[span + RingSpan.SPAN_FIRST / 4]!);
+    expect(live.thread.calls.stream_write_end(live.writer)).toBe(0);
+    expect(live.thread.calls.stream_write_end(live.writer)).toBe(-KernelErrno.EBADF); // nothing in flight any more
+    expect(take(100)).toBe('done');
+    expect(calls.owner_release(live.owner)).toBe(2);
+    expect(calls.handle_close(reader)).toBe(0);
+    expect(calls.handle_close(writer)).toBe(0);
+    expect(calls.objects_live()).toBe(0);
+  });
 });

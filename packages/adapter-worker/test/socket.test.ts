@@ -41,6 +41,32 @@ describe('worker unix socket', () => {
     expect(kernel.calls.heap_free_bytes()).toBe(freeBefore);
   });
 
+  it('keeps each stream socket buffer to itself: a full one does not stop another', async () => {
+    // Stream sockets count bytes in their own buffer (not the page slots of a pipe): filling one
+    // leaves the next one's room untouched.
+    const [a, b] = closeAllAfter(await sockets.pair());
+    const [c, d] = closeAllAfter(await sockets.pair());
+    const chunk = new Uint8Array(10_000).fill(3);
+    let buffered = 0;
+    for (;;) {
+      const n = await a.write(chunk, { nowait: true }).catch((error: { code?: string }) => (error.code === 'EAGAIN' ? 0 : Promise.reject(error)));
+      if (n === 0) break;
+      buffered += n;
+    }
+    expect(buffered).toBe(SocketLayout.SOCKET_STREAM_CAPACITY);
+    expect(await c.write(new Uint8Array(65_536).fill(4), { nowait: true })).toBe(65_536);
+    const fromD = await d.read({ maxBytes: 1 << 20 });
+    expect(fromD?.length).toBe(65_536);
+    expect(fromD?.every((byte) => byte === 4)).toBe(true);
+    let drained = 0;
+    while (drained < buffered) {
+      const piece = await b.read({ maxBytes: 1 << 20 });
+      expect(piece?.every((byte) => byte === 3)).toBe(true);
+      drained += piece!.length;
+    }
+    expect(drained).toBe(buffered);
+  });
+
   it('drops the objects riding on stream bytes that a plain read() takes', async () => {
     const [s, t] = closeAllAfter(await sockets.pair());
     const [reader, writer] = closeAllAfter(await backend.pipes.create());

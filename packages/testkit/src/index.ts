@@ -18,4 +18,4 @@ export { messageQueueModel, type QueueSubject } from './differential/message-que
 export { semaphoreModel, type SemaphoreSubject } from './differential/semaphore.js';
 export { pipeModel, type PipeSubject } from './differential/pipe.js';
 export { step, patternBytes, patternText, showOptions } from './differential/steps.js';
-export { closeAfter, closeAllAfter, readToEnd, sleep, text } from './util.js';
+export { closeAfter, closeAllAfter, readToEnd, sleep, text, waitUntil } from './util.js';
