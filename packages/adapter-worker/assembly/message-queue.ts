@@ -271,7 +271,7 @@ export function msgSend(msqid: i32, src: usize, len: u32, type: f64, now: u32): 
   }
   kernelUnlock();
   // Only a parked waiter needs the notify (a spinning one sees the bump): the count is kept as for
-  // pipes (pipe.ts, streamIoEnd), and the bump above comes before this load.
+  // pipes (pipe.ts, publish), and the bump above comes before this load.
   if (result == 0 && atomic.load<i32>(entry + OBJ_PARKED) != 0) objectNotify(entry);
   return result;
 }

@@ -27,7 +27,7 @@
 //   +112 │ u32 record             │ socket: its record in the heap; socket file: the bound socket's id;
 //        │                        │ shared memory: its segment record (shared-memory.ts)
 //   +116 │ i32 parked             │ byte streams: threads parked (Atomics.waitAsync) on the seq cell;
-//        │                        │ stream_io_end notifies only when it is not 0 (a notify takes a
+//        │                        │ stream end calls notify only when it is not 0 (a notify takes a
 //        │                        │ process-wide lock in the host: the cost of a message otherwise)
 //   +120 │ reserved               │
 //   +128 │ ring 0's copies in     │ pipe / FIFO / duplex: a read and a write of ring 0 that copy

@@ -136,7 +136,7 @@ function lockSideIdle(object: usize, ring: usize, side: u32): bool {
   return false;
 }
 
-/** Publishes a change under the lock, unlocks, and wakes parked waiters (see streamWriteEnd). */
+/** Publishes a change made under the object lock: bumps the wait cell, unlocks, wakes parked waiters. */
 function publish(object: usize): void {
   objectChanged(object);
   lockRelease(object + OBJ_LOCK);

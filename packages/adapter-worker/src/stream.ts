@@ -532,7 +532,7 @@ export class KernelStream implements KernelObject {
     }
     if (this.reads.length === 0 && this.writes.length === 0) return;
     this.sleeping = true;
-    // Ring streams count their sleep (stream_io_end notifies only then); sockets notify always.
+    // Ring streams count their sleep (their end calls notify only then); sockets notify always.
     const parked = this.ringIo ? this.cell - Layout.OBJ_SEQ + Layout.OBJ_PARKED : undefined;
     void waitForChange(this.kernel, this.cell, seen, busy ? 1 : Infinity, parked).then(() => {
       this.sleeping = false;

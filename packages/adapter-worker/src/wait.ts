@@ -204,14 +204,14 @@ export function cancellationError(reason: CancelReason, options: WaitOptions | u
  * Resolves once the 32-bit cell at byte address `address` no longer holds `seen` (or it is
  * notified). Spins briefly first; keeps the thread alive while sleeping. With `parked` (the byte
  * address of the object's parked count, for byte streams), the sleep is counted there, so that
- * the kernel notifies the cell only while someone sleeps on it (`stream_io_end`).
+ * the kernel notifies the cell only while someone sleeps on it (`publish` in assembly/pipe.ts).
  */
 export function waitForChange(kernel: Kernel, address: number, seen: number, timeoutMs = Infinity, parked?: number): Promise<void> {
   const index = address >>> 2;
   for (let i = 0; i < SPIN_LOADS; i++) {
     if (Atomics.load(kernel.cells, index) !== seen) return Promise.resolve();
   }
-  // Counted in before the cell is compared (inside waitAsync): see stream_io_end.
+  // Counted in before the cell is compared (inside waitAsync): see publish in assembly/pipe.ts.
   if (parked !== undefined) Atomics.add(kernel.cells, parked >>> 2, 1);
   const result = Atomics.waitAsync(kernel.cells, index, seen, timeoutMs);
   if (!result.async) {
