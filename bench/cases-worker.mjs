@@ -1,129 +1,16 @@
 // ipcx on the worker backend: the kernel emulated in shared WebAssembly memory. Both sides of every
 // case are worker threads started by the backend's own `processes.spawn` (the main thread only
 // sets up, commands runs and collects the results), so neither side shares its thread with the
-// harness. A ping-pong's measuring worker (the pinger) is started once per case and commanded per
-// run, as the peers measure on one long-lived thread: the harness's warm-up run warms it too.
-import path from 'node:path';
+// harness. The measuring worker of a case (a ping-pong's pinger, the bulk receiver) is started once
+// per case and commanded per run, as the peers measure on one long-lived thread: the harness's
+// warm-up run warms it too.
 import { IPC_PRIVATE } from '@ipcx/core';
 import { createWorkerBackend } from '@ipcx/adapter-worker';
-import { lineReader } from './children/serve-runs.mjs';
 import { CHUNK_BYTES, PING_BYTES, gbPerSecond, usPerRoundTrip } from './lib.mjs';
+import { allSteps, checkExit, spawnServing } from './serving.mjs';
 
 const child = (name) => new URL(`./children/${name}`, import.meta.url);
 const ipc = createWorkerBackend({ memoryBytes: 64 << 20 });
-
-/** A child's exit status as text, for errors. */
-const describeExit = ({ code, signal }) => (signal ? `killed by ${signal}` : `exit code ${code}`);
-
-/** Awaits the end of `proc` (started from `entry`); throws unless it exited with code 0. */
-async function checkExit(proc, entry) {
-  const status = await proc.exited;
-  if (status.code !== 0) throw new Error(`${path.basename(entry.pathname)}: ended with ${describeExit(status)}`);
-}
-
-/** Runs every step in order, even after one failed (teardown must release everything), then throws the first failure. */
-async function allSteps(...steps) {
-  let failed = false;
-  let failure;
-  for (const step of steps) {
-    try {
-      await step();
-    } catch (error) {
-      if (!failed) [failed, failure] = [true, error];
-    }
-  }
-  if (failed) throw failure;
-}
-
-/** Everything `reader` gives until EOF, as text (a child's result). */
-async function readText(reader) {
-  let text = '';
-  const decoder = new TextDecoder();
-  for await (const chunk of reader) text += decoder.decode(chunk, { stream: true });
-  return text + decoder.decode();
-}
-
-/**
- * Starts `entry` in a worker with `args` plus a result pipe; resolves, once it started, with a
- * promise of what it writes there (rejected if it exits with another code than 0). For children
- * that run once (the bulk receiver).
- */
-async function spawnForResult(entry, args) {
-  const [resultReader, resultWriter] = await ipc.pipes.create();
-  let proc;
-  try {
-    proc = await ipc.processes.spawn(entry, { args: [...args, resultWriter] });
-  } finally {
-    await resultWriter.close();
-  }
-  const result = (async () => {
-    try {
-      const text = await readText(resultReader);
-      await checkExit(proc, entry);
-      return text;
-    } finally {
-      await resultReader.close();
-    }
-  })();
-  return { result };
-}
-
-/**
- * Starts the measuring child `entry` (a pinger serving runs with children/serve-runs.mjs) once,
- * with `args` plus the reader end of a control pipe and the writer end of a result pipe.
- * `run(count)` commands one run of `count` round trips and resolves with the nanoseconds the child
- * measured (a bigint); `close()` ends it (EOF on the control pipe) and checks it exited with code
- * 0. `partner` is the child it plays against (the echo): if that ends during a run, the run fails
- * instead of waiting for an answer that cannot come. A failed run kills the measuring child.
- */
-async function spawnMeasurer(entry, args, partner) {
-  const name = path.basename(entry.pathname);
-  const [controlReader, control] = await ipc.pipes.create();
-  const [results, resultWriter] = await ipc.pipes.create();
-  let proc;
-  try {
-    proc = await ipc.processes.spawn(entry, { args: [...args, controlReader, resultWriter] });
-  } catch (error) {
-    await control.close();
-    await results.close();
-    throw error;
-  } finally {
-    // Only the child holds these ends now: its exit closes them, so our reads see EOF then.
-    await controlReader.close();
-    await resultWriter.close();
-  }
-  const nextLine = lineReader(results);
-  const partnerEnded = partner.exited.then((status) => {
-    throw new Error(`${name}: its partner ended during a run (${describeExit(status)})`);
-  });
-  partnerEnded.catch(() => {}); // only a failure while a run waits on it
-  let failed = false;
-  return {
-    async run(count) {
-      try {
-        await control.write(`${count}\n`);
-        const line = await Promise.race([nextLine(), partnerEnded]);
-        if (line === null) throw new Error(`${name}: ended without answering (${describeExit(await proc.exited)})`);
-        return BigInt(line);
-      } catch (error) {
-        failed = true;
-        proc.kill(); // it may be waiting on its partner forever
-        throw error;
-      }
-    },
-    async close() {
-      await allSteps(
-        () => control.close(), // EOF ends the child's serve loop
-        async () => {
-          const status = await proc.exited;
-          // After a failed run the child was killed; that run's error is the one to report.
-          if (!failed && status.code !== 0) throw new Error(`${name}: ended with ${describeExit(status)}`);
-        },
-        () => results.close(),
-      );
-    },
-  };
-}
 
 /** Why a case cannot run on this worker backend, or undefined. */
 function missing(primitive) {
@@ -150,13 +37,13 @@ export const workerCases = [
       let pinger;
       try {
         // One pinger for every run: it holds duplicates of the ends and is commanded per run.
-        pinger = await spawnMeasurer(child('pipe-pinger.mjs'), [toEcho, fromEcho, PING_BYTES], echo);
+        pinger = await spawnServing(ipc, child('pipe-pinger.mjs'), [toEcho, fromEcho, PING_BYTES], echo);
       } catch (error) {
         await endEcho().catch(() => {});
         throw error;
       }
       return {
-        measure: async () => usPerRoundTrip(await pinger.run(roundTrips), roundTrips),
+        measure: async () => usPerRoundTrip(BigInt(await pinger.run(roundTrips)), roundTrips),
         teardown: () => allSteps(() => pinger.close(), endEcho),
       };
     },
@@ -165,22 +52,28 @@ export const workerCases = [
     name: 'worker.pipe.bulk',
     unit: 'GB/s',
     async setup({ bulkBytes }) {
+      // One 1 MiB pipe (as native.pipe.bulk uses: the writer can run ahead of the reader), one
+      // sender and one receiver for the whole case, commanded per run (as the peers' sides live
+      // for the whole case). The receiver times from its command to the last byte.
+      const [reader, writer] = await ipc.pipes.create({ capacity: 1 << 20 });
+      let sender;
+      let receiver;
+      try {
+        sender = await spawnServing(ipc, child('pipe-bulk-sender.mjs'), [writer, CHUNK_BYTES]);
+        receiver = await spawnServing(ipc, child('pipe-bulk-receiver.mjs'), [reader, 1 << 20], sender);
+      } catch (error) {
+        await sender?.close().catch(() => {});
+        throw error;
+      } finally {
+        // Only the children hold the ends now: if one dies, the other sees EOF or EPIPE.
+        await allSteps(() => reader.close(), () => writer.close());
+      }
       return {
         async measure() {
-          // A fresh sender and receiver per run (start-ups not timed: the receiver's clock starts
-          // at the first chunk). A 1 MiB pipe, as native.pipe.bulk uses: the writer can run ahead
-          // of the reader.
-          const [reader, writer] = await ipc.pipes.create({ capacity: 1 << 20 });
-          const sender = await ipc.processes.spawn(child('native-pipe-sender.mjs'), { args: [writer, bulkBytes, CHUNK_BYTES] });
-          await writer.close();
-          const { result } = await spawnForResult(child('pipe-receiver.mjs'), [reader, 1 << 20]);
-          await reader.close();
-          const [ns, timed, received] = (await result).split(' ').map(Number);
-          await checkExit(sender, child('native-pipe-sender.mjs'));
-          if (received !== bulkBytes) throw new Error(`worker.pipe.bulk: received ${received} of ${bulkBytes} bytes`);
-          return gbPerSecond(ns, timed);
+          const [ns] = await Promise.all([receiver.run(bulkBytes), sender.run(bulkBytes)]);
+          return gbPerSecond(Number(ns), bulkBytes);
         },
-        async teardown() {},
+        teardown: () => allSteps(() => sender.close(), () => receiver.close()),
       };
     },
   },
@@ -195,7 +88,7 @@ export const workerCases = [
       let pinger;
       try {
         echo = await ipc.processes.spawn(child('native-sysv-mq-echo.mjs'), { args: [queue, 1, 2, PING_BYTES] });
-        pinger = await spawnMeasurer(child('sysv-mq-pinger.mjs'), [queue, 1, 2, PING_BYTES], echo);
+        pinger = await spawnServing(ipc, child('sysv-mq-pinger.mjs'), [queue, 1, 2, PING_BYTES], echo);
       } catch (error) {
         await queue.remove(); // a waiting echo's receive fails (EIDRM) and it ends
         await echo?.exited;
@@ -203,7 +96,7 @@ export const workerCases = [
         throw error;
       }
       return {
-        measure: async () => usPerRoundTrip(await pinger.run(roundTrips), roundTrips),
+        measure: async () => usPerRoundTrip(BigInt(await pinger.run(roundTrips)), roundTrips),
         teardown: () =>
           allSteps(
             () => pinger.close(),
@@ -227,7 +120,7 @@ export const workerCases = [
       let pinger;
       try {
         echo = await ipc.processes.spawn(child('native-sysv-sem-echo.mjs'), { args: [set] });
-        pinger = await spawnMeasurer(child('sysv-sem-pinger.mjs'), [set], echo);
+        pinger = await spawnServing(ipc, child('sysv-sem-pinger.mjs'), [set], echo);
       } catch (error) {
         await set.remove(); // the echo's wait fails with EIDRM and it ends
         await echo?.exited;
@@ -235,7 +128,7 @@ export const workerCases = [
         throw error;
       }
       return {
-        measure: async () => usPerRoundTrip(await pinger.run(roundTrips), roundTrips),
+        measure: async () => usPerRoundTrip(BigInt(await pinger.run(roundTrips)), roundTrips),
         teardown: () =>
           allSteps(
             () => pinger.close(),

@@ -1,4 +1,5 @@
-// Not a child itself: the loop shared by the persistent measuring children (the pingers) and the
+// Not a child itself: the loop shared by the persistent measuring children (pingers, the bulk
+// receiver) and the
 // line reading both sides of that exchange use. A measuring child is started once per case and
 // commanded per run over two ipcx pipes, so the harness's warm-up run warms its JIT and caches as
 // it warms the peers' long-lived measuring threads.
@@ -32,9 +33,10 @@ export function lineReader(reader) {
 }
 
 /**
- * Serves runs until EOF on `control`: each command is a line holding a count (the round trips of
- * one run); `runOnce(count)` performs them and resolves with the nanoseconds they took (a bigint),
- * which goes back on `result` as a decimal line. Closes `result` when done, so a parent waiting
+ * Serves runs until EOF on `control`: each command is a line holding a count (the round trips or
+ * bytes of one run); `runOnce(count)` performs them and resolves with the answer: the nanoseconds
+ * they took (a bigint), or a line of text (the bulk receiver's `<ns> <bytes timed>`), which goes
+ * back on `result` as one line. Closes `result` when done, so a parent waiting
  * for an answer reads EOF (rather than waiting forever) if this child fails.
  */
 export async function serveRuns(control, result, runOnce) {
