@@ -129,8 +129,9 @@ export interface PosixMessageQueues {
   open(name: string, options?: PosixMessageQueueOpenOptions): Promise<PosixMessageQueue>;
   /**
    * Removes the name (`mq_unlink`). Handles already open keep working; the queue itself goes away
-   * once the last one closes. Rejects with `ENOENT` if there is no such name, `EACCES` if the caller
-   * may not remove it.
+   * once the last one closes. Rejects with `ENOENT` if there is no such name, `EPERM` if the caller
+   * may not remove it (Linux's queue directory is sticky: only the queue's owner, or root, removes
+   * it).
    */
   unlink(name: string): Promise<void>;
 }
