@@ -1,7 +1,7 @@
 // ipcx on the native backend: the other side is an OS process started by processes.spawn.
 import { IPC_PRIVATE } from '@ipcx/core';
 import { createNativeBackend } from '@ipcx/adapter-native';
-import { CHUNK_BYTES, PING_BYTES, gbPerSecond, usPerRoundTrip } from './lib.mjs';
+import { CHUNK_BYTES, PING_BYTES, gbPerSecond, receiveBytes, usPerRoundTrip } from './lib.mjs';
 import { allSteps, spawnServing } from './serving.mjs';
 
 const child = (name) => new URL(`./children/${name}`, import.meta.url);
@@ -75,23 +75,14 @@ export const nativeCases = [
       } finally {
         await writer.close(); // the sender holds its duplicate: its exit gives us EOF
       }
-      // One buffer reused for every read (readInto): no allocation per chunk.
       const buffer = new Uint8Array(1 << 20);
-      const readSome = async (limit) => {
-        const n = await reader.readInto(limit < buffer.length ? buffer.subarray(0, limit) : buffer);
-        if (n === 0) throw new Error('native.pipe.bulk: the sender ended early');
-        return n;
-      };
       return {
         async measure() {
           // Timed from the command to the last byte, as every bulk case.
           const start = process.hrtime.bigint();
           const sending = sender.run(bulkBytes);
           sending.catch(() => {}); // reported by the Promise.all below
-          const receiving = (async () => {
-            for (let received = 0; received < bulkBytes; ) received += await readSome(bulkBytes - received);
-            return process.hrtime.bigint() - start;
-          })();
+          const receiving = receiveBytes(reader, buffer, bulkBytes).then(() => process.hrtime.bigint() - start);
           const [ns] = await Promise.all([receiving, sending]);
           return gbPerSecond(ns, bulkBytes);
         },

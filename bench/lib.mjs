@@ -19,6 +19,19 @@ export const usPerRoundTrip = (ns, count) => Number(ns) / 1000 / count;
 /** GB/s (10^9 bytes per second) for `bytes` moved in `ns` nanoseconds. */
 export const gbPerSecond = (ns, bytes) => bytes / Number(ns);
 
+/**
+ * Reads exactly `bytes` bytes from `reader` into `buffer`, reused for every read (readInto: no
+ * allocation per chunk); throws at an early EOF. The receiving loop of the bulk cases.
+ */
+export async function receiveBytes(reader, buffer, bytes) {
+  for (let received = 0; received < bytes; ) {
+    const limit = bytes - received;
+    const n = await reader.readInto(limit < buffer.length ? buffer.subarray(0, limit) : buffer);
+    if (n === 0) throw new Error(`bulk receive: EOF after ${received} of ${bytes} bytes`);
+    received += n;
+  }
+}
+
 /** Resolves with the first argument of the next `event` of `emitter` (rejects on 'error'). */
 export function once(emitter, event) {
   return new Promise((resolve, reject) => {

@@ -3,18 +3,14 @@
 // the whole case: each run reads exactly the commanded number of bytes from `input` into one
 // reused buffer (readInto) and answers the nanoseconds from the command to the last byte (the
 // sender gets its command at the same time).
+import { receiveBytes } from '../lib.mjs';
 import { serveRuns } from './serve-runs.mjs';
 
 export default async function ({ args: [input, bufferBytes, control, result] }) {
   const buffer = new Uint8Array(bufferBytes);
   await serveRuns(control, result, async (bytes) => {
     const start = process.hrtime.bigint();
-    for (let received = 0; received < bytes; ) {
-      const limit = bytes - received;
-      const n = await input.readInto(limit < buffer.length ? buffer.subarray(0, limit) : buffer);
-      if (n === 0) throw new Error('pipe-bulk-receiver: unexpected EOF');
-      received += n;
-    }
+    await receiveBytes(input, buffer, bytes);
     return process.hrtime.bigint() - start;
   });
 }

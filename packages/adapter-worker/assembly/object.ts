@@ -103,6 +103,12 @@ export const NAME_MAX_BYTES: u32 = 4095;
   return <usize>load<u32>(hdr(HDR_OBJECTS)) + <usize>(id - 1) * OBJECT_BYTES;
 }
 
+/** The entry of the object whose ring 0 or ring 1 is at `ring` (entries are OBJECT_BYTES apart from the table's start). */
+@inline export function ringObject(ring: usize): usize {
+  const table = <usize>load<u32>(hdr(HDR_OBJECTS));
+  return table + (ring - table) / OBJECT_BYTES * OBJECT_BYTES;
+}
+
 @inline export function objectMax(): i32 {
   return <i32>load<u32>(hdr(HDR_OBJECTS_MAX));
 }

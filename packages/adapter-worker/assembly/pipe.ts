@@ -34,6 +34,7 @@ import {
   objectDestroy,
   objectNotify,
   readRing,
+  ringObject,
   writeRing,
 } from './object';
 import { OWNER_SCRATCH, ownerAt } from './owner';
@@ -121,6 +122,18 @@ export function duplexCreate(): i32 {
 }
 
 /**
+ * The ring that one of the current owner's handles reads (`side` RING_READING) or writes
+ * (RING_WRITING), or 0 (no such handle, or it does not go that way). Its object: `ringObject`.
+ */
+function handleRing(handle: i32, side: u32): usize {
+  const entry = ownHandle(handle);
+  if (entry == 0) return 0;
+  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
+  const end = load<i32>(entry + HANDLE_END);
+  return side == RING_READING ? readRing(object, end) : writeRing(object, end);
+}
+
+/**
  * Takes the object's lock once no copy is in flight on `side` of `ring` (RING_READING or
  * RING_WRITING): a read or write must not pass one of its own side that is still copying (bytes
  * would come out of order), as Linux's pipe mutex keeps it waiting. False after LOCK_SPINS tries
@@ -148,11 +161,9 @@ function publish(object: usize): void {
 
 /** `read()`: bytes copied to `dst` (0 = EOF), or -EAGAIN / -EBADF / -EINTR. */
 export function streamRead(handle: i32, dst: usize, max: u32): i32 {
-  const entry = ownHandle(handle);
-  if (entry == 0) return -EBADF;
-  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
-  const ring = readRing(object, load<i32>(entry + HANDLE_END));
+  const ring = handleRing(handle, RING_READING);
   if (ring == 0) return -EBADF;
+  const object = ringObject(ring);
   if (!lockSideIdle(object, ring, RING_READING)) return -EINTR;
   const n = ringRead(ring, dst, max);
   if (n > 0) publish(object);
@@ -166,11 +177,9 @@ export function streamRead(handle: i32, dst: usize, max: u32): i32 {
  * -EPIPE / -EBADF / -EINTR.
  */
 export function streamWrite(handle: i32, src: usize, len: u32, more: u32, continued: bool): i32 {
-  const entry = ownHandle(handle);
-  if (entry == 0) return -EBADF;
-  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
-  const ring = writeRing(object, load<i32>(entry + HANDLE_END));
+  const ring = handleRing(handle, RING_WRITING);
   if (ring == 0) return -EBADF;
+  const object = ringObject(ring);
   if (!lockSideIdle(object, ring, RING_WRITING)) return -EINTR;
   const n = ringWrite(ring, src, len, more, continued);
   if (n > 0) publish(object);
@@ -197,11 +206,9 @@ export function streamWrite(handle: i32, src: usize, len: u32, more: u32, contin
  * `streamReadEnd`; or 0 = EOF / -EAGAIN / -EBADF / -EINTR with nothing in flight.
  */
 export function streamReadBegin(handle: i32, max: u32): i32 {
-  const entry = ownHandle(handle);
-  if (entry == 0) return -EBADF;
-  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
-  const ring = readRing(object, load<i32>(entry + HANDLE_END));
+  const ring = handleRing(handle, RING_READING);
   if (ring == 0) return -EBADF;
+  const object = ringObject(ring);
   if (!lockSideIdle(object, ring, RING_READING)) return -EINTR;
   const n = ringAvailable(ring, max);
   if (n > 0) {
@@ -221,11 +228,9 @@ export function streamReadBegin(handle: i32, max: u32): i32 {
  * empty write).
  */
 export function streamWriteBegin(handle: i32, len: u32, more: u32, continued: bool): i32 {
-  const entry = ownHandle(handle);
-  if (entry == 0) return -EBADF;
-  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
-  const ring = writeRing(object, load<i32>(entry + HANDLE_END));
+  const ring = handleRing(handle, RING_WRITING);
   if (ring == 0) return -EBADF;
+  const object = ringObject(ring);
   if (!lockSideIdle(object, ring, RING_WRITING)) return -EINTR;
   const tail = load<u32>(ring + RING_TAIL);
   const n = ringWrite(ring, 0, len, more, continued, false);
@@ -237,26 +242,15 @@ export function streamWriteBegin(handle: i32, len: u32, more: u32, continued: bo
   return n;
 }
 
-/** The ring of one of the current owner's handles with the current owner's copy in flight on `side`, or 0. */
-function ringInFlight(handle: i32, side: u32): usize {
-  const entry = ownHandle(handle);
-  if (entry == 0) return 0;
-  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
-  const end = load<i32>(entry + HANDLE_END);
-  const ring = side == RING_READING ? readRing(object, end) : writeRing(object, end);
-  if (ring == 0 || atomic.load<i32>(ring + side) != currentOwner) return 0;
-  return ring;
-}
-
 /**
  * Ends a read begun by `streamReadBegin` (the caller has copied the bytes): takes them off the
  * ring, frees the pages read to their end, wakes waiters. 0, -EINTR (locked: call again, the read
  * stays in flight) or -EBADF (no read of this owner in flight on that handle).
  */
 export function streamReadEnd(handle: i32): i32 {
-  const ring = ringInFlight(handle, RING_READING);
-  if (ring == 0) return -EBADF;
-  const object = objectAt(load<i32>(ownHandle(handle) + HANDLE_OBJECT));
+  const ring = handleRing(handle, RING_READING);
+  if (ring == 0 || atomic.load<i32>(ring + RING_READING) != currentOwner) return -EBADF;
+  const object = ringObject(ring);
   if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return -EINTR;
   ringConsume(ring, load<u32>(ring + RING_READING_BYTES));
   atomic.store<i32>(ring + RING_READING, 0);
@@ -269,14 +263,19 @@ export function streamReadEnd(handle: i32): i32 {
  * to readers, wakes waiters. 0, -EINTR (locked: call again, the write stays in flight) or -EBADF.
  */
 export function streamWriteEnd(handle: i32): i32 {
-  const ring = ringInFlight(handle, RING_WRITING);
-  if (ring == 0) return -EBADF;
-  const object = objectAt(load<i32>(ownHandle(handle) + HANDLE_OBJECT));
+  const ring = handleRing(handle, RING_WRITING);
+  if (ring == 0 || atomic.load<i32>(ring + RING_WRITING) != currentOwner) return -EBADF;
+  const object = ringObject(ring);
   if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return -EINTR;
   ringCommit(ring);
   atomic.store<i32>(ring + RING_WRITING, 0);
   publish(object);
   return 0;
+}
+
+/** Whether `owner` has a read or a write in flight on `ring`. */
+@inline function copiesOf(ring: usize, owner: i32): bool {
+  return atomic.load<i32>(ring + RING_READING) == owner || atomic.load<i32>(ring + RING_WRITING) == owner;
 }
 
 /**
@@ -288,12 +287,8 @@ export function streamReleaseOwner(id: i32, owner: i32): bool {
   const object = objectAt(id);
   const kind = load<i32>(object + OBJ_KIND);
   if (kind != KIND_PIPE && kind != KIND_DUPLEX && kind != KIND_FIFO) return true;
-  let found = false;
-  for (let r = 0; r < 2; r++) {
-    const ring = object + (r == 0 ? OBJ_RING0 : OBJ_RING1);
-    if (atomic.load<i32>(ring + RING_READING) == owner || atomic.load<i32>(ring + RING_WRITING) == owner) found = true;
-  }
-  if (!found) return true;
+  // Most objects have nothing of it in flight: look before taking their lock.
+  if (!copiesOf(object + OBJ_RING0, owner) && !copiesOf(object + OBJ_RING1, owner)) return true;
   if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return false;
   for (let r = 0; r < 2; r++) {
     const ring = object + (r == 0 ? OBJ_RING0 : OBJ_RING1);
