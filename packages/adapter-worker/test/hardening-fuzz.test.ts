@@ -8,5 +8,7 @@ import { registerHardening } from '@ipcx/testkit';
 
 registerHardening({
   name: 'worker',
+  // about 11,000 calls, ~35 s on two idle cores: waits in the emulation are slower.
+  runs: 2500,
   backend: { module: createRequire(import.meta.url).resolve('@ipcx/adapter-worker'), export: 'createWorkerBackend' },
 });

@@ -62,7 +62,8 @@ async function fuzz(journal: Journal): Promise<void> {
   } else if (details.failed) {
     failure = { text: `the run failed outside a scenario: ${String(details.errorInstance)}`, path: '', shrinks: 0 };
   }
-  journal.write({ t: 'summary', summary: runner.summary(config.seed, backend.diagnostics.openObjects(), failure) });
+  const left = await backend.diagnostics.kernelObjects();
+  journal.write({ t: 'summary', summary: { ...runner.summary(config.seed, backend.diagnostics.openObjects(), failure), kernelObjectsAfter: left } });
 }
 
 /** Removes what a crashed run reported, through the backend; each removal may fail (already gone). */

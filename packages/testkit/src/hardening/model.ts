@@ -211,7 +211,7 @@ const transferList: fc.Arbitrary<Val> = mix(
 );
 
 const unixAddress: fc.Arbitrary<Val> = mix(
-  [4, fc.integer({ min: 0, max: 3 }).map((i) => dyn(`tempPath(${i})`, (world) => `${world.tempDir}/p${i}`))],
+  [4, fc.integer({ min: 0, max: 3 }).map((i) => dyn(`tempPath(${i})`, (world) => `${world.dir}/p${i}`))],
   [3, fc.integer({ min: 0, max: 1 }).map((i) => dyn(`{ abstract: abstractNames[${i}] }`, (world) => ({ abstract: world.abstractNames[i] })))],
   [2, oneOf([dyn('listeningPath', (world) => world.listeningPath()), dyn('regularFile', (world) => world.regularFile)])],
   [
@@ -433,7 +433,7 @@ function factoryKinds(): Kind[] {
       2,
       oneOf([
         lit('child.js'),
-        dyn('tempPath(0)', (world) => `${world.tempDir}/p0`),
+        dyn('tempPath(0)', (world) => `${world.dir}/p0`),
         dyn('regularFile', (world) => world.regularFile),
         dyn('tempDir', (world) => world.tempDir),
         lit('file:///nonexistent/x.js'),
@@ -684,7 +684,7 @@ function objectKinds(): Kind[] {
         await peer.send('a datagram');
         return end;
       }
-      const socket = variant === 1 ? await world.backend.unixSockets.bind(`${world.tempDir}/dgram`) : await world.backend.unixSockets.bind(undefined, { autobind: true });
+      const socket = variant === 1 ? await world.backend.unixSockets.bind(`${world.dir}/dgram`) : await world.backend.unixSockets.bind(undefined, { autobind: true });
       world.track(socket);
       return socket;
     },
@@ -697,7 +697,7 @@ function objectKinds(): Kind[] {
     primitive: Primitive.unixSocket,
     variants: 3,
     make: async (world, variant) => {
-      const address = variant === 2 ? { abstract: world.abstractNames[1]! } : `${world.tempDir}/server`;
+      const address = variant === 2 ? { abstract: world.abstractNames[1]! } : `${world.dir}/server`;
       const server = await world.backend.unixSockets.listen(address, { type: variant === 1 ? 'seqpacket' : 'stream' } as { type: 'stream' });
       world.track(server);
       return server;
@@ -771,10 +771,10 @@ function objectKinds(): Kind[] {
     primitive: Primitive.messageQueue,
     variants: 2,
     make: async (world, variant) => {
-      const queue = await world.backend.messageQueues.open(variant === 0 ? 0 : world.keys[0]!, { create: true });
+      const queue = await world.backend.messageQueues.open(variant === 0 ? 0 : world.keys[0]!, { create: true, exclusive: true });
       world.track(queue, () => queue.remove());
-      await queue.send(1, 'first');
-      await queue.send(2, new Uint8Array(100));
+      await queue.send(1, 'first', { nowait: true });
+      await queue.send(2, new Uint8Array(100), { nowait: true });
       return queue;
     },
     closable: true,
@@ -815,9 +815,9 @@ function objectKinds(): Kind[] {
     variants: 2,
     make: async (world, variant) => {
       const name = world.names[0]!;
-      const queue = await world.backend.posixMessageQueues.open(name, { create: true, access: variant === 0 ? 'readwrite' : 'read' });
+      const queue = await world.backend.posixMessageQueues.open(name, { create: true, exclusive: true, access: variant === 0 ? 'readwrite' : 'read' });
       world.track(queue, () => world.backend.posixMessageQueues.unlink(name));
-      if (variant === 0) await queue.send('first', { priority: 3 });
+      if (variant === 0) await queue.send('first', { priority: 3, nowait: true });
       return queue;
     },
     closable: true,
@@ -840,7 +840,7 @@ function objectKinds(): Kind[] {
     primitive: Primitive.semaphore,
     variants: 3,
     make: async (world, variant) => {
-      const set = await world.backend.semaphores.open(variant === 0 ? 'private' : world.keys[1]!, { size: 3, create: true });
+      const set = await world.backend.semaphores.open(variant === 0 ? 'private' : world.keys[1]!, { size: 3, create: true, exclusive: true });
       world.track(set, () => set.remove());
       set.setValue(0, 1);
       if (variant !== 2) return set;
@@ -896,7 +896,7 @@ function objectKinds(): Kind[] {
     make: async (world, variant) => {
       if (variant === 0) {
         const name = world.names[1]!;
-        const semaphore = await world.backend.posixSemaphores.open(name, { create: true, initial: 1 });
+        const semaphore = await world.backend.posixSemaphores.open(name, { create: true, exclusive: true, initial: 1 });
         world.track(semaphore, () => world.backend.posixSemaphores.unlink(name));
         return semaphore;
       }
@@ -931,7 +931,7 @@ function objectKinds(): Kind[] {
     primitive: Primitive.sharedMemory,
     variants: 3,
     make: async (world, variant) => {
-      const segment = await world.backend.sharedMemory.openSysv(variant === 1 ? world.keys[2]! : 'private', { size: variant === 1 ? 4096 : 64, create: true });
+      const segment = await world.backend.sharedMemory.openSysv(variant === 1 ? world.keys[2]! : 'private', { size: variant === 1 ? 4096 : 64, create: true, exclusive: true });
       world.track(segment, () => segment.remove());
       if (variant !== 2) return segment;
       const readOnly = await world.backend.sharedMemory.attachSysv(segment.id, { readOnly: true });
@@ -948,7 +948,7 @@ function objectKinds(): Kind[] {
     variants: 2,
     make: async (world, variant) => {
       const name = world.names[2]!;
-      const segment = await world.backend.sharedMemory.openPosix(name, { create: true, size: 4096 });
+      const segment = await world.backend.sharedMemory.openPosix(name, { create: true, exclusive: true, size: 4096 });
       world.track(segment, () => world.backend.sharedMemory.unlinkPosix(name));
       if (variant === 0) return segment;
       const readOnly = await world.backend.sharedMemory.openPosix(name, { readOnly: true });
@@ -964,7 +964,7 @@ function objectKinds(): Kind[] {
     primitive: Primitive.sharedMemory,
     variants: 2,
     make: async (world, variant) => {
-      const file = `${world.tempDir}/mapped`;
+      const file = `${world.dir}/mapped`;
       const mapping = await world.backend.sharedMemory.mapFile(file, { create: true, size: 4096 });
       world.track(mapping);
       if (variant === 0) return mapping;

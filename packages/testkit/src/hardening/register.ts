@@ -27,9 +27,9 @@ export interface HardeningOptions {
   readonly name: string;
   /** Where the child finds the backend (it makes its own: the fuzzing happens there). */
   readonly backend: BackendSpec;
-  /** Scenarios; default `IPCX_FUZZ_RUNS`, else {@link DEFAULT_FUZZ_RUNS}. */
+  /** Scenarios (`IPCX_FUZZ_RUNS` overrides it); default {@link DEFAULT_FUZZ_RUNS}. */
   readonly runs?: number;
-  /** fast-check seed; default `IPCX_FC_SEED`, else {@link DEFAULT_FUZZ_SEED}. */
+  /** fast-check seed (`IPCX_FC_SEED` overrides it); default {@link DEFAULT_FUZZ_SEED}. */
   readonly seed?: number;
   /** Known-issue tags to leave out, added to `IPCX_FUZZ_EXCLUDE` (comma-separated). */
   readonly exclude?: readonly string[];
@@ -175,8 +175,9 @@ function findingText(finding: Finding): string {
  * call crashes alone) and how to replay it (`IPCX_FC_SEED`, `IPCX_FC_PATH`).
  */
 export function registerHardening(options: HardeningOptions): void {
-  const runs = options.runs ?? fromEnvironment('IPCX_FUZZ_RUNS') ?? DEFAULT_FUZZ_RUNS;
-  const seed = options.seed ?? fromEnvironment('IPCX_FC_SEED') ?? DEFAULT_FUZZ_SEED;
+  // The environment wins, so that a failure is replayed (or a longer run made) without editing code.
+  const runs = fromEnvironment('IPCX_FUZZ_RUNS') ?? options.runs ?? DEFAULT_FUZZ_RUNS;
+  const seed = fromEnvironment('IPCX_FC_SEED') ?? options.seed ?? DEFAULT_FUZZ_SEED;
   const replayPath = process.env.IPCX_FC_PATH || undefined;
   const exclude = [...(options.exclude ?? []), ...(process.env.IPCX_FUZZ_EXCLUDE ?? '').split(',').filter((tag) => tag !== '')];
   const hangMs = fromEnvironment('IPCX_FUZZ_HANG_MS');
@@ -300,6 +301,10 @@ function judge(run: ChildRun, seed: number, exclude: readonly string[]): Verdict
   for (const finding of summary.findings.slice(0, 20)) report.push(findingText(finding));
   if (summary.failure !== undefined) {
     report.push(`shrunk (${summary.failure.shrinks} times): ${summary.failure.text.replace(/\n/g, '\n  ')}`, `replay: ${replay} IPCX_FC_PATH=${summary.failure.path}`);
+  }
+  const slowest = Object.entries(summary.timeByKind).sort(([, a], [, b]) => b - a).slice(0, 6);
+  if (process.env.IPCX_FUZZ_TIMES === '1') {
+    report.push(`time by kind: ${slowest.map(([title, ms]) => `${title} ${(ms / 1000).toFixed(1)} s`).join(', ')}; kernel objects at the end: ${summary.kernelObjectsAfter?.length}: ${summary.kernelObjectsAfter?.slice(0, 12).join('; ')}`);
   }
   if (summary.rescued > 0) report.push(`(${summary.rescued} calls that waited with no signal were ended by closing their object)`);
   if (summary.openAfter.length > 0) report.push(`objects still open in the child after every scenario: ${summary.openAfter.slice(0, 10).join('; ')}`);

@@ -12,7 +12,7 @@
  *   was closed, for a call that had no signal and waits legitimately).
  * Crashes are seen by the parent: this process dies.
  */
-import { readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import type { IpcBackend, IpcObject } from '@ipcx/core';
 import { showAction, showScenario, type Action, type Kind, type Member, type Scenario } from './model.js';
 import type { Val, World } from './values.js';
@@ -56,6 +56,10 @@ export interface Summary {
   readonly failure?: { readonly text: string; readonly path: string; readonly shrinks: number };
   /** Objects still open through the backend after every scenario was disposed of. */
   readonly openAfter: readonly string[];
+  /** Milliseconds spent per kind of target (to see where a run's time goes). */
+  readonly timeByKind: Readonly<Record<string, number>>;
+  /** How many objects the backend's kernel lists at the end (for a backend of its own: what the run left). */
+  readonly kernelObjectsAfter?: readonly string[];
 }
 
 /** Writes journal lines to a descriptor, synchronously. */
@@ -104,6 +108,18 @@ export function wrongKind(error: unknown): string | undefined {
   return `${String(name)}${codeText}: ${String(message)}`.slice(0, 300);
 }
 
+/** Refused as misuse: a TypeError or RangeError (or EBADF: the object was closed before the arguments mattered). */
+function refused(result: Settled): boolean {
+  if (result.ok) return false;
+  const { name, code } = result.error as { name?: unknown; code?: unknown };
+  return name === 'TypeError' || name === 'RangeError' || (name === 'IpcError' && code === 'EBADF');
+}
+
+function describeError(error: unknown): string {
+  const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
+  return code === undefined ? String(name) : `${String(name)} ${String(code)}`;
+}
+
 function mustReject(values: readonly Val[]): boolean {
   return values.some((value) => value.mustReject);
 }
@@ -139,6 +155,7 @@ export class Runner implements World {
   scenarios = 0;
   rescued = 0;
   readonly findings: Finding[] = [];
+  readonly timeByKind: Record<string, number> = {};
   /** After the first failing run, fast-check shrinks: those runs are not counted. */
   shrinking = false;
   private tracked: Tracked[] = [];
@@ -148,6 +165,7 @@ export class Runner implements World {
   private listenerPath: Promise<string> | undefined;
   private fifo: Promise<string> | undefined;
   private run = 0;
+  dir = '';
 
   constructor(
     readonly backend: IpcBackend,
@@ -194,7 +212,7 @@ export class Runner implements World {
 
   listeningPath(): Promise<string> {
     this.listenerPath ??= (async () => {
-      const where = `${this.tempDir}/listener`;
+      const where = `${this.dir}/listener`;
       const server = await this.backend.unixSockets.listen(where);
       this.track(server);
       return where;
@@ -204,7 +222,7 @@ export class Runner implements World {
 
   fifoPath(): Promise<string> {
     this.fifo ??= (async () => {
-      const where = `${this.tempDir}/fifo`;
+      const where = `${this.dir}/fifo`;
       await this.backend.fifos.create(where);
       this.track({ closed: false, close: async () => undefined, [Symbol.asyncDispose]: async () => undefined }, () => this.backend.fifos.remove(where));
       return where;
@@ -230,8 +248,22 @@ export class Runner implements World {
     this.journal.write({ t: 'scenario', run, text: showScenario(scenario) });
     this.tracked = [];
     this.listenerPort = this.listenerPath = this.fifo = undefined;
+    const started = performance.now();
+    this.dir = `${this.tempDir}/r${run}`;
+    mkdirSync(this.dir, { recursive: true });
     try {
-      const target = await scenario.kind.make(this, scenario.variant);
+      let made = await within(settle(scenario.kind.make(this, scenario.variant)), this.timing.hangMs);
+      if (made !== PENDING && !made.ok && (made.error as { code?: unknown }).code === 'EEXIST') {
+        // An earlier scenario's object is still there under a pool key or name (one it could not remove).
+        await this.clearPools();
+        made = await within(settle(scenario.kind.make(this, scenario.variant)), this.timing.hangMs);
+      }
+      if (made === PENDING) {
+        this.find({ kind: 'hang', call: `making a ${scenario.kind.title} (variant ${scenario.variant})`, detail: `still pending ${this.timing.hangMs} ms later` }, scenario);
+        return this.findings.slice(before);
+      }
+      if (!made.ok) throw made.error;
+      const target = made.value;
       for (const [index, action] of scenario.actions.entries()) {
         if (onlyAction !== undefined && (index > onlyAction || (index < onlyAction && action.type !== 'close'))) continue;
         const tags = action.type === 'call' ? [...new Set(action.args.flatMap((value) => value.tags))] : [];
@@ -240,7 +272,9 @@ export class Runner implements World {
       }
     } finally {
       await this.dispose(scenario);
-      this.clearFolder();
+      await this.clearFolder();
+      const title = scenario.kind.title;
+      this.timeByKind[title] = (this.timeByKind[title] ?? 0) + Math.round(performance.now() - started);
     }
     return this.findings.slice(before);
   }
@@ -316,11 +350,11 @@ export class Runner implements World {
       if (result === PENDING) result = await within(outcome, this.timing.hangMs);
       if (result === PENDING) {
         this.find({ kind: 'hang', call: text, detail: `still pending ${this.timing.hangMs} ms after ${signalled ? 'its signal fired' : 'its object was closed'}` }, scenario);
-      } else if (!result.ok) {
-        const wrong = wrongKind(result.error);
-        if (wrong !== undefined) this.find({ kind: 'wrong-kind', call: text, detail: wrong }, scenario);
-      } else if (mustReject(action.args)) {
-        this.find({ kind: 'accepted', call: text, detail: 'resolved, but the API promises a TypeError or RangeError for this argument' }, scenario);
+      } else if (!result.ok && wrongKind(result.error) !== undefined) {
+        this.find({ kind: 'wrong-kind', call: text, detail: wrongKind(result.error)! }, scenario);
+      } else if (mustReject(action.args) && !refused(result)) {
+        const what = result.ok ? 'resolved' : `failed with ${describeError(result.error)}`;
+        this.find({ kind: 'accepted', call: text, detail: `${what}, but the API promises a TypeError or RangeError for this argument` }, scenario);
       }
     } finally {
       clearTimeout(abortTimer);
@@ -405,12 +439,36 @@ export class Runner implements World {
     }
   }
 
-  /** Empties the run's folder but for the journals, and restores the regular file: each scenario starts alike. */
-  private clearFolder(): void {
-    for (const entry of readdirSync(this.tempDir)) {
-      if (!entry.startsWith('journal-')) rmSync(`${this.tempDir}/${entry}`, { recursive: true, force: true });
+  /**
+   * Removes the scenario's folder and restores the regular file: each scenario starts alike. A
+   * backend that emulates paths (FIFOs, socket paths, mapped "files") keeps them in its own
+   * namespace, so they are removed through it too.
+   */
+  private async clearFolder(): Promise<void> {
+    const removeFile = (this.backend.sharedMemory as { removeFile?: (path: string) => Promise<void> }).removeFile;
+    for (const name of ['p0', 'p1', 'p2', 'p3', 'listener', 'fifo', 'dgram', 'server', 'mapped']) {
+      const where = `${this.dir}/${name}`;
+      await this.backend.fifos.remove(where).catch(() => undefined);
+      if (removeFile !== undefined) await Promise.resolve(removeFile.call(this.backend.sharedMemory, where)).catch(() => undefined);
     }
+    rmSync(this.dir, { recursive: true, force: true });
     writeFileSync(this.regularFile, new Uint8Array(4096));
+  }
+
+  /** Removes whatever holds the run's keys and names. */
+  private async clearPools(): Promise<void> {
+    const { backend } = this;
+    const quietly = (work: () => Promise<unknown>) => work().catch(() => undefined);
+    for (const key of this.keys) {
+      await quietly(async () => (await backend.messageQueues.open(key)).remove());
+      await quietly(async () => (await backend.semaphores.open(key)).remove());
+      await quietly(async () => (await backend.sharedMemory.openSysv(key)).remove());
+    }
+    for (const name of this.names) {
+      await quietly(() => backend.posixMessageQueues.unlink(name));
+      await quietly(() => backend.posixSemaphores.unlink(name));
+      await quietly(() => backend.sharedMemory.unlinkPosix(name));
+    }
   }
 
   /**
@@ -429,9 +487,14 @@ export class Runner implements World {
       }
       return;
     }
-    const queues = this.backend.messageQueues as { openById?: (id: number) => Promise<{ remove(): Promise<void>; close(): Promise<void> }> };
-    if (queues.openById === undefined) return;
-    const queue = await queues.openById(made.id);
+    const queues = this.backend.messageQueues as { openById?: (id: number) => Promise<{ id: number; remove(): Promise<void>; close(): Promise<void> }> };
+    // A keyed queue is found again by its key; a private one needs an open by id.
+    const queue = made.key !== 0 ? await this.backend.messageQueues.open(made.key) : queues.openById !== undefined ? await queues.openById(made.id) : undefined;
+    if (queue === undefined) return;
+    if (queue.id !== made.id) {
+      await queue.close();
+      return;
+    }
     try {
       await queue.remove();
     } finally {
@@ -452,6 +515,7 @@ export class Runner implements World {
       seed,
       findings: this.findings.slice(0, 50),
       openAfter,
+      timeByKind: this.timeByKind,
       ...(failure !== undefined ? { failure } : {}),
     };
   }

@@ -21,6 +21,8 @@ export interface World {
   readonly backend: IpcBackend;
   /** The run's private folder (also the child's working directory, so relative paths land in it). */
   readonly tempDir: string;
+  /** The scenario's own folder inside it (fresh for every scenario, removed after it). */
+  readonly dir: string;
   /** The run's POSIX names (`/ipcxfz<pid>x<n>-<i>`): the only valid names the fuzzer uses. */
   readonly names: readonly string[];
   /** The run's System V keys (unsigned spelling; each is also used signed). */
@@ -224,7 +226,7 @@ export const posixName: fc.Arbitrary<Val> = mix(
 
 /** Paths: in the run's folder (fresh or existing), the regular file, and odd ones. */
 export const path: fc.Arbitrary<Val> = mix(
-  [5, fc.integer({ min: 0, max: 3 }).map((i) => dyn(`tempPath(${i})`, (world) => `${world.tempDir}/p${i}`))],
+  [5, fc.integer({ min: 0, max: 3 }).map((i) => dyn(`tempPath(${i})`, (world) => `${world.dir}/p${i}`))],
   [
     2,
     oneOf([
