@@ -217,7 +217,7 @@ export function registerHardening(options: HardeningOptions): void {
       try {
         const main = await runChild(config({}), stallMs);
         runs_.push(main);
-        const verdict = judge(main, seed, exclude);
+        const verdict = judge(main, seed, exclude, kinds);
         // A crash: does the call the child was making crash alone (on a fresh object, after the
         // closes that came before it)? That is the reproducer.
         const scenario = last(main.records, 'scenario');
@@ -266,12 +266,12 @@ function describeEnd(run: ChildRun): string {
 }
 
 /** Reads the outcome of the main run. */
-function judge(run: ChildRun, seed: number, exclude: readonly string[]): Verdict {
+function judge(run: ChildRun, seed: number, exclude: readonly string[], kinds: readonly string[] | undefined): Verdict {
   const summary: Summary | undefined = last(run.records, 'summary')?.summary;
   const findings = run.records.filter((record): record is Extract<JournalRecord, { t: 'finding' }> => record.t === 'finding').map((record) => record.finding);
   const count = (kind: Finding['kind']) => findings.filter((finding) => finding.kind === kind).length;
   const report: string[] = [];
-  const replay = `IPCX_FC_SEED=${seed}${exclude.length > 0 ? ` IPCX_FUZZ_EXCLUDE=${exclude.join(',')}` : ''}`;
+  const replay = `IPCX_FC_SEED=${seed}${exclude.length > 0 ? ` IPCX_FUZZ_EXCLUDE=${exclude.join(',')}` : ''}${kinds !== undefined ? ` IPCX_FUZZ_KINDS=${kinds.join(',')}` : ''}`;
   if (summary === undefined && run.stalled) {
     // Not a crash: the event loop stopped (a call blocked it), so the parent killed the child.
     const call = last(run.records, 'call');

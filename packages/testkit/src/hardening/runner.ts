@@ -230,9 +230,13 @@ export class Runner implements World {
     return this.fifo;
   }
 
+  /** Findings of the scenario running now (also while shrinking, when they are not counted). */
+  private current: Finding[] = [];
+
   private find(finding: Omit<Finding, 'run' | 'scenario'>, scenario: Scenario): void {
-    if (this.shrinking) return;
     const full: Finding = { ...finding, scenario: showScenario(scenario), run: this.run };
+    this.current.push(full);
+    if (this.shrinking) return;
     this.findings.push(full);
     this.journal.write({ t: 'finding', finding: full });
   }
@@ -243,7 +247,7 @@ export class Runner implements World {
    */
   async runScenario(scenario: Scenario, run: number, onlyAction?: number): Promise<Finding[]> {
     this.run = run;
-    const before = this.findings.length;
+    this.current = [];
     if (!this.shrinking) this.scenarios++;
     this.journal.write({ t: 'scenario', run, text: showScenario(scenario) });
     this.tracked = [];
@@ -260,7 +264,7 @@ export class Runner implements World {
       }
       if (made === PENDING) {
         this.find({ kind: 'hang', call: `making a ${scenario.kind.title} (variant ${scenario.variant})`, detail: `still pending ${this.timing.hangMs} ms later` }, scenario);
-        return this.findings.slice(before);
+        return this.current;
       }
       if (!made.ok) throw made.error;
       const target = made.value;
@@ -276,7 +280,7 @@ export class Runner implements World {
       const title = scenario.kind.title;
       this.timeByKind[title] = (this.timeByKind[title] ?? 0) + Math.round(performance.now() - started);
     }
-    return this.findings.slice(before);
+    return this.current;
   }
 
   private async act(scenario: Scenario, target: unknown, action: Action): Promise<void> {
