@@ -64,7 +64,7 @@ import {
   signal,
   sysvKey,
   tagged,
-  timeout,
+  timeoutValue,
   waitFields,
   type Val,
   type World,
@@ -269,8 +269,8 @@ function segmentSize(): fc.Arbitrary<Val> {
 
 function readerMembers(maxBytes: fc.Arbitrary<Val>) {
   return {
-    read: { args: args(options({ maxBytes, ...waitFields })), waits: true },
-    readInto: { args: args(readBuffer, options(waitFields)), waits: true },
+    read: { args: args(options({ maxBytes, ...waitFields() })), waits: true },
+    readInto: { args: args(readBuffer, options(waitFields())), waits: true },
     readableStream: noArgs,
     [Symbol.asyncIterator]: noArgs,
   };
@@ -278,7 +278,7 @@ function readerMembers(maxBytes: fc.Arbitrary<Val>) {
 
 function writerMembers() {
   return {
-    write: { args: args(payload([KnownIssue.sendDetached]), options(waitFields)), waits: true },
+    write: { args: args(payload([KnownIssue.sendDetached]), options(waitFields())), waits: true },
     writableStream: noArgs,
   };
 }
@@ -322,8 +322,8 @@ function factoryKinds(): Kind[] {
     pending: [],
     members: {
       create: { args: args(path, options({ mode })) },
-      openReader: { args: args(mix([3, path], [1, oneOf([dyn('fifoPath', (world) => world.fifoPath())])]), options(waitFields, false)), waits: true },
-      openWriter: { args: args(mix([3, path], [1, oneOf([dyn('fifoPath', (world) => world.fifoPath())])]), options(waitFields, false)), waits: true },
+      openReader: { args: args(mix([3, path], [1, oneOf([dyn('fifoPath', (world) => world.fifoPath())])]), options(waitFields(), false)), waits: true },
+      openWriter: { args: args(mix([3, path], [1, oneOf([dyn('fifoPath', (world) => world.fifoPath())])]), options(waitFields(), false)), waits: true },
       remove: { args: args(path) },
     },
   });
@@ -410,7 +410,7 @@ function factoryKinds(): Kind[] {
     pending: [],
     members: {
       listen: { args: args(unixAddress, options({ type: socketType, backlog: intIn(0, 200, [lit(65536)]), replaceStale: flag })) },
-      connect: { args: args(unixAddress, options({ type: socketType, ...waitFields }, false)), waits: true },
+      connect: { args: args(unixAddress, options({ type: socketType, ...waitFields() }, false)), waits: true },
       bind: { args: args(mix([3, unixAddress], [1, oneOf([lit(undefined)])]), options({ autobind: flag })) },
       pair: { args: args(socketType) },
     },
@@ -423,7 +423,7 @@ function factoryKinds(): Kind[] {
     pending: [],
     members: {
       listen: { args: args(networkAddress, options({ backlog: intIn(0, 200, [lit(65536)]) })) },
-      connect: { args: args(networkAddress, options(waitFields, false)), waits: true },
+      connect: { args: args(networkAddress, options(waitFields(), false)), waits: true },
       bind: { args: args(networkAddress) },
     },
   });
@@ -618,11 +618,11 @@ function objectKinds(): Kind[] {
   const socketSend = (type: 'stream' | 'datagram' | 'seqpacket') => ({
     args: args(
       payload([KnownIssue.sendDetached]),
-      options(type === 'datagram' ? { ...waitFields, transfer: transferList, to: unixAddress } : { ...waitFields, transfer: transferList }),
+      options(type === 'datagram' ? { ...waitFields(), transfer: transferList, to: unixAddress } : { ...waitFields(), transfer: transferList }),
     ),
     waits: true,
   });
-  const socketReceive = { args: args(options({ maxBytes: socketMaxBytes, ...waitFields })), waits: true };
+  const socketReceive = { args: args(options({ maxBytes: socketMaxBytes, ...waitFields() })), waits: true };
   const addressMembers = { localAddress: prop, remoteAddress: prop };
   const receivePending = <T extends { receive(): Promise<unknown> }>(): Pending<T> => ({ label: 'receive()', start: (target) => target.receive() });
 
@@ -704,7 +704,7 @@ function objectKinds(): Kind[] {
     },
     closable: true,
     pending: [{ label: 'accept()', start: (target) => target.accept() }],
-    members: { ...lifetimeMembers, address: prop, accept: { args: args(options(waitFields)), waits: true }, [Symbol.asyncIterator]: noArgs },
+    members: { ...lifetimeMembers, address: prop, accept: { args: args(options(waitFields())), waits: true }, [Symbol.asyncIterator]: noArgs },
   });
   const networkStreamSocket = kind<StreamSocket>({
     title: 'networkStreamSocket',
@@ -745,7 +745,7 @@ function objectKinds(): Kind[] {
     },
     closable: true,
     pending: [{ label: 'accept()', start: (target) => target.accept() }],
-    members: { ...lifetimeMembers, address: prop, accept: { args: args(options(waitFields)), waits: true }, [Symbol.asyncIterator]: noArgs },
+    members: { ...lifetimeMembers, address: prop, accept: { args: args(options(waitFields())), waits: true }, [Symbol.asyncIterator]: noArgs },
   });
   const udpSocket = kind<DatagramSocket>({
     title: 'udpSocket',
@@ -761,7 +761,7 @@ function objectKinds(): Kind[] {
     members: {
       ...lifetimeMembers,
       ...addressMembers,
-      send: { args: args(payload([KnownIssue.sendDetached]), options({ ...waitFields, transfer: transferList, to: networkAddress })), waits: true },
+      send: { args: args(payload([KnownIssue.sendDetached]), options({ ...waitFields(), transfer: transferList, to: networkAddress })), waits: true },
       receive: socketReceive,
     },
   });
@@ -789,7 +789,7 @@ function objectKinds(): Kind[] {
       id: prop,
       key: prop,
       send: {
-        args: args(intIn(1, 5, [lit(2 ** 53 - 1), lit(2 ** 53)]), payload([KnownIssue.sendDetached], true), options(waitFields)),
+        args: args(intIn(1, 5, [lit(2 ** 53 - 1), lit(2 ** 53)]), payload([KnownIssue.sendDetached], true), options(waitFields())),
         waits: true,
       },
       receive: {
@@ -799,7 +799,7 @@ function objectKinds(): Kind[] {
             except: flag,
             noError: flag,
             maxBytes: intIn(0, 9000, [lit(2 ** 30), tagged(KnownIssue.receiveHuge, lit(2 ** 31 - 1))]),
-            ...waitFields,
+            ...waitFields(),
           }),
         ),
         waits: true,
@@ -828,8 +828,8 @@ function objectKinds(): Kind[] {
       ...lifetimeMembers,
       name: prop,
       access: prop,
-      send: { args: args(payload([KnownIssue.sendDetached]), options({ priority: intIn(0, 32767, [lit(32768)]), ...waitFields })), waits: true },
-      receive: { args: args(options(waitFields)), waits: true },
+      send: { args: args(payload([KnownIssue.sendDetached]), options({ priority: intIn(0, 32767, [lit(32768)]), ...waitFields() })), waits: true },
+      receive: { args: args(options(waitFields())), waits: true },
       attributes: noArgs,
       [transferKey]: noArgs,
     },
@@ -870,13 +870,13 @@ function objectKinds(): Kind[] {
             [KnownIssue.semSparse],
             true,
           ),
-          options(waitFields),
+          options(waitFields()),
         ),
         waits: true,
       },
-      wait: { args: args(semIndex, mix([3, intIn(1, 3, [lit(32767), lit(32768)])], [1, oneOf([lit(undefined)])]), options({ undo: flag, ...waitFields })), waits: true },
+      wait: { args: args(semIndex, mix([3, intIn(1, 3, [lit(32767), lit(32768)])], [1, oneOf([lit(undefined)])]), options({ undo: flag, ...waitFields() })), waits: true },
       post: { args: args(semIndex, mix([3, intIn(1, 3, [lit(32767)])], [1, oneOf([lit(undefined)])]), options({ undo: flag })) },
-      waitForZero: { args: args(semIndex, options(waitFields)), waits: true },
+      waitForZero: { args: args(semIndex, options(waitFields())), waits: true },
       value: { args: args(semIndex) },
       setValue: { args: args(semIndex, intIn(0, 5, [lit(32767), lit(32768)])) },
       values: noArgs,
@@ -910,7 +910,7 @@ function objectKinds(): Kind[] {
     pending: [{ label: 'wait() until empty', start: async (target) => {
       for (;;) await target.wait();
     } }],
-    members: { ...lifetimeMembers, name: prop, wait: { args: args(options(waitFields)), waits: true }, tryWait: noArgs, post: noArgs, value: noArgs },
+    members: { ...lifetimeMembers, name: prop, wait: { args: args(options(waitFields())), waits: true }, tryWait: noArgs, post: noArgs, value: noArgs },
   });
 
   const segmentMembers = {
@@ -921,7 +921,7 @@ function objectKinds(): Kind[] {
     buffer: prop,
     read: { args: args(mix([3, intIn(0, 70, [lit(4096)])], [1, oneOf([lit(undefined)])]), mix([3, intIn(0, 70, [lit(4096)])], [1, oneOf([lit(undefined)])])) },
     write: { args: args(payload(), mix([3, intIn(0, 70, [lit(4096)])], [1, oneOf([lit(undefined)])])) },
-    wait: { args: args(intIn(0, 20, [lit(1023), lit(1024)]), intIn(-1, 1, [lit(2 ** 31 - 1), lit(-(2 ** 31))]), options({ timeout, signal })), waits: true },
+    wait: { args: args(intIn(0, 20, [lit(1023), lit(1024)]), intIn(-1, 1, [lit(2 ** 31 - 1), lit(-(2 ** 31))]), options({ timeout: timeoutValue(), signal })), waits: true },
     notify: { args: args(intIn(0, 20, [lit(1023), lit(1024)]), mix([3, intIn(0, 3, [lit(Infinity)])], [1, oneOf([lit(undefined)])])) },
     [transferKey]: noArgs,
   };

@@ -159,6 +159,7 @@ interface Verdict {
   readonly hangs: number;
   readonly wrongKinds: number;
   readonly accepted: number;
+  readonly earlyTimeouts: number;
   readonly report: string[];
 }
 
@@ -235,19 +236,15 @@ export function registerHardening(options: HardeningOptions): void {
         const seconds = ((Date.now() - started) / 1000).toFixed(1);
         const line =
           `fuzz ${options.name}: ${verdict.calls} calls, ${verdict.crashes} crashes, ${verdict.hangs} hangs, ` +
-          `${verdict.wrongKinds} wrong error kinds, ${verdict.accepted} accepted invalid arguments, seed ${seed} (${seconds} s` +
+          `${verdict.wrongKinds} wrong error kinds, ${verdict.accepted} accepted invalid arguments, ${verdict.earlyTimeouts} early timeouts, seed ${seed} (${seconds} s` +
           `${exclude.length > 0 ? `, excluded: ${exclude.join(',')}` : ''})`;
         console.log([line, ...verdict.report].join('\n'));
 
         // Whatever happened, nothing the run made may stay in the kernel.
         const leaks = await sweepLeftovers(runs_, config, prefix, keys);
         expect(leaks, 'kernel objects the fuzzer made and could not remove').toEqual([]);
-        expect({ crashes: verdict.crashes, hangs: verdict.hangs, wrongKinds: verdict.wrongKinds, accepted: verdict.accepted }, verdict.report.join('\n')).toEqual({
-          crashes: 0,
-          hangs: 0,
-          wrongKinds: 0,
-          accepted: 0,
-        });
+        const { crashes, hangs, wrongKinds, accepted, earlyTimeouts } = verdict;
+        expect({ crashes, hangs, wrongKinds, accepted, earlyTimeouts }, verdict.report.join('\n')).toEqual({ crashes: 0, hangs: 0, wrongKinds: 0, accepted: 0, earlyTimeouts: 0 });
         expect(verdict.calls, 'the fuzzer made no calls').toBeGreaterThan(0);
       } finally {
         rmSync(tempDir, { recursive: true, force: true });
@@ -282,7 +279,7 @@ function judge(run: ChildRun, seed: number, exclude: readonly string[], kinds: r
     if (scenario !== undefined) report.push(`  in run ${scenario.run}: ${scenario.text.replace(/\n/g, '\n  ')}`, `  replay: ${replay} IPCX_FC_PATH=${scenario.run}`);
     for (const finding of findings.slice(0, 10)) report.push(findingText(finding));
     const calls = run.records.filter((record) => record.t === 'call').length;
-    return { calls, crashes: 0, hangs: count('hang') + 1, wrongKinds: count('wrong-kind'), accepted: count('accepted'), report };
+    return { calls, crashes: 0, hangs: count('hang') + 1, wrongKinds: count('wrong-kind'), accepted: count('accepted'), earlyTimeouts: count('early-timeout'), report };
   }
   if (summary === undefined) {
     const scenario = last(run.records, 'scenario');
@@ -296,7 +293,7 @@ function judge(run: ChildRun, seed: number, exclude: readonly string[], kinds: r
     if (tail !== '') report.push(`  its last output:\n    ${tail}`);
     for (const finding of findings.slice(0, 10)) report.push(findingText(finding));
     const calls = run.records.filter((record) => record.t === 'call').length;
-    return { calls, crashes: 1, hangs: count('hang'), wrongKinds: count('wrong-kind'), accepted: count('accepted'), report };
+    return { calls, crashes: 1, hangs: count('hang'), wrongKinds: count('wrong-kind'), accepted: count('accepted'), earlyTimeouts: count('early-timeout'), report };
   }
   for (const finding of summary.findings.slice(0, 20)) report.push(findingText(finding));
   if (summary.failure !== undefined) {
@@ -308,7 +305,7 @@ function judge(run: ChildRun, seed: number, exclude: readonly string[], kinds: r
   }
   if (summary.rescued > 0) report.push(`(${summary.rescued} calls that waited with no signal were ended by closing their object)`);
   if (summary.openAfter.length > 0) report.push(`objects still open in the child after every scenario: ${summary.openAfter.slice(0, 10).join('; ')}`);
-  return { calls: summary.calls, crashes: 0, hangs: summary.hangs, wrongKinds: summary.wrongKinds, accepted: summary.accepted, report };
+  return { calls: summary.calls, crashes: 0, hangs: summary.hangs, wrongKinds: summary.wrongKinds, accepted: summary.accepted, earlyTimeouts: summary.earlyTimeouts, report };
 }
 
 /**

@@ -30,7 +30,7 @@ export type JournalRecord =
 
 /** What the fuzzer found wrong in one call. */
 export interface Finding {
-  readonly kind: 'hang' | 'wrong-kind' | 'accepted';
+  readonly kind: 'hang' | 'wrong-kind' | 'accepted' | 'early-timeout';
   /** The call, as code. */
   readonly call: string;
   /** What happened. */
@@ -48,6 +48,8 @@ export interface Summary {
   readonly hangs: number;
   readonly wrongKinds: number;
   readonly accepted: number;
+  /** Waits with a timeout far beyond the run that expired anyway. */
+  readonly earlyTimeouts: number;
   /** Calls that waited without a signal and were ended by closing their object (legitimate waits). */
   readonly rescued: number;
   readonly seed: number;
@@ -113,6 +115,16 @@ function refused(result: Settled): boolean {
   if (result.ok) return false;
   const { name, code } = result.error as { name?: unknown; code?: unknown };
   return name === 'TypeError' || name === 'RangeError' || (name === 'IpcError' && code === 'EBADF');
+}
+
+/** Timeouts above this cannot expire during a run: the call's signal fires first. */
+const LONG_TIMEOUT_MS = 60_000;
+
+/** The outcome of a wait that timed out (`ETIMEDOUT`, `'timed-out'`; `EAGAIN` for `semtimedop`). */
+function timedOut(result: Settled, semtimedop: boolean): boolean {
+  if (result.ok) return result.value === 'timed-out';
+  const { name, code } = result.error as { name?: unknown; code?: unknown };
+  return name === 'IpcError' && (code === 'ETIMEDOUT' || (semtimedop && code === 'EAGAIN'));
 }
 
 function describeError(error: unknown): string {
@@ -334,6 +346,9 @@ export class Runner implements World {
       }
       signalled = bag.signal === controller.signal;
     }
+    // A timeout longer than the call's deadline must not expire before the signal fires.
+    const bagTimeout = last !== null && typeof last === 'object' ? (last as { timeout?: unknown }).timeout : undefined;
+    const longTimeout = typeof bagTimeout === 'number' && bagTimeout > LONG_TIMEOUT_MS && !(last as { nowait?: unknown }).nowait;
     const abortTimer = setTimeout(() => controller.abort(), this.timing.abortMs);
     let outcome: Promise<Settled>;
     try {
@@ -356,6 +371,8 @@ export class Runner implements World {
         this.find({ kind: 'hang', call: text, detail: `still pending ${this.timing.hangMs} ms after ${signalled ? 'its signal fired' : 'its object was closed'}` }, scenario);
       } else if (!result.ok && wrongKind(result.error) !== undefined) {
         this.find({ kind: 'wrong-kind', call: text, detail: wrongKind(result.error)! }, scenario);
+      } else if (longTimeout && signalled && timedOut(result, scenario.kind.title === 'semaphoreSet' && (action.member === 'wait' || action.member === 'waitForZero'))) {
+        this.find({ kind: 'early-timeout', call: text, detail: `${result.ok ? "resolved 'timed-out'" : `failed with ${describeError(result.error)}`} before its signal fired: a timeout of ${String(bagTimeout)} ms expired at once` }, scenario);
       } else if (mustReject(action.args) && !refused(result)) {
         const what = result.ok ? 'resolved' : `failed with ${describeError(result.error)}`;
         this.find({ kind: 'accepted', call: text, detail: `${what}, but the API promises a TypeError or RangeError for this argument` }, scenario);
@@ -515,6 +532,7 @@ export class Runner implements World {
       hangs: count('hang'),
       wrongKinds: count('wrong-kind'),
       accepted: count('accepted'),
+      earlyTimeouts: count('early-timeout'),
       rescued: this.rescued,
       seed,
       findings: this.findings.slice(0, 50),

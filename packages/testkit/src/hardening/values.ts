@@ -80,6 +80,8 @@ export const KnownIssue = {
   sendDetached: 'send-detached',
   /** A FIFO given where a regular file is expected (`mapFile`): `open` blocks the event loop. */
   fifoAsFile: 'fifo-as-file',
+  /** A timeout above 2^31 - 1 ms, which Node's timers cut to 1 ms: the wait ends at once. */
+  timeoutOverflow: 'timeout-overflow',
 } as const;
 
 let excluded = new Set<string>();
@@ -111,8 +113,8 @@ function show(value: unknown): string {
       if (value === 2 ** exponent - 1) return `${text} - 1`;
       if (value === -(2 ** exponent) - 1) return `-(${text}) - 1`;
     }
-    const exponent = Math.log2(Math.abs(value));
-    if (Number.isInteger(exponent) && exponent > 20) return value < 0 ? `-(2**${exponent})` : `2**${exponent}`;
+    const exponent = Math.round(Math.log2(Math.abs(value)));
+    if (exponent > 20 && exponent <= 60 && Math.abs(value) === 2 ** exponent) return value < 0 ? `-(2**${exponent})` : `2**${exponent}`;
     return String(value);
   }
   if (typeof value === 'bigint') return `${value}n`;
@@ -347,11 +349,17 @@ export const signal: fc.Arbitrary<Val> = mix(
   [1, oneOf([lit(null), dyn('{}', () => ({})), lit('signal'), dyn('{ aborted: true }', () => ({ aborted: true }))])],
 );
 
-/** `timeout`: short ones, zero, and odd numbers. */
-export const timeout: fc.Arbitrary<Val> = integer(smallInt(0, 15), [lit(1.5), lit(-0.5)]);
+/** `timeout`: short ones, zero, odd numbers, and long ones (tagged: Node's timers cannot hold them). */
+export function timeoutValue(): fc.Arbitrary<Val> {
+  const long = [2 ** 31, 2 ** 32 + 1, 2 ** 53, Number.MAX_VALUE].map((value) => tagged(KnownIssue.timeoutOverflow, lit(value)));
+  const odd = ODD_NUMBERS.filter((value) => !['2**31', '2**32', '2**32 + 1', '2**53', 'Number.MAX_VALUE'].includes(value.label));
+  return mix([5, smallInt(0, 15)], [3, oneOf([...odd, ...long, lit(1.5), lit(-0.5), lit(2 ** 31 - 1)])], [1, oneOf(WRONG_TYPES)]);
+}
 
-/** The fields of {@link NowaitOptions}. */
-export const waitFields = { nowait: flag, timeout, signal };
+/** The fields of {@link NowaitOptions}. Built after {@link excludeTags}. */
+export function waitFields(): { nowait: fc.Arbitrary<Val>; timeout: fc.Arbitrary<Val>; signal: fc.Arbitrary<Val> } {
+  return { nowait: flag, timeout: timeoutValue(), signal };
+}
 
 /** An array of `item`s, possibly empty, long, or sparse. */
 export function arrayOf(item: fc.Arbitrary<Val>, maxLength: number, sparseTags: readonly string[] = [], sparseMustReject = false): fc.Arbitrary<Val> {
