@@ -10,7 +10,8 @@ export interface WaitOptions {
   /**
    * Milliseconds to wait at most. When it passes, the operation rejects with the code the kernel
    * uses for that call's timeout (`ETIMEDOUT` for most, `EAGAIN` for `semtimedop`).
-   * Omitted or `Infinity`: wait as long as it takes.
+   * Omitted, `Infinity` or longer than 2^31 - 1 (about 24.8 days, the longest a timer can hold):
+   * wait as long as it takes.
    */
   readonly timeout?: number;
 }

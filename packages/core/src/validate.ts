@@ -57,8 +57,14 @@ export function toBytes(name: string, value: unknown): Uint8Array {
 }
 
 /**
- * Checks `signal` and `timeout`. Returns the timeout in milliseconds, `Infinity` when none.
- * A timeout must be a non-negative number; `0` means "do not wait".
+ * The longest timeout a timer can hold (2^31 - 1 ms, about 24.8 days). Node and browsers cut a
+ * longer delay to 1 ms, so a longer timeout is taken as none at all (`Infinity`).
+ */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/**
+ * Checks `signal` and `timeout`. Returns the timeout in milliseconds, `Infinity` when none (or
+ * longer than {@link MAX_TIMEOUT_MS}). A timeout must be a non-negative number; `0` means "do not wait".
  */
 export function checkWaitOptions(options: WaitOptions | undefined): number {
   if (options === undefined) return Infinity;
@@ -70,5 +76,5 @@ export function checkWaitOptions(options: WaitOptions | undefined): number {
   if (timeout === undefined) return Infinity;
   if (typeof timeout !== 'number' || Number.isNaN(timeout)) throw new TypeError(`options.timeout must be a number of milliseconds, received ${describe(timeout)}`);
   if (timeout < 0) throw new RangeError(`options.timeout must be >= 0, received ${timeout}`);
-  return timeout;
+  return timeout > MAX_TIMEOUT_MS ? Infinity : timeout;
 }

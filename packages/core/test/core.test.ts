@@ -39,6 +39,10 @@ describe('validation', () => {
     expect(toBytes('data', 'é')).toEqual(new Uint8Array([0xc3, 0xa9]));
     expect(checkWaitOptions(undefined)).toBe(Infinity);
     expect(checkWaitOptions({ timeout: 5 })).toBe(5);
+    // Timers cannot hold more than 2^31 - 1 ms (Node cuts a longer delay to 1 ms): no timeout then.
+    expect(checkWaitOptions({ timeout: 2 ** 31 - 1 })).toBe(2 ** 31 - 1);
+    expect(checkWaitOptions({ timeout: 2 ** 31 })).toBe(Infinity);
+    expect(checkWaitOptions({ timeout: Number.MAX_VALUE })).toBe(Infinity);
     expect(() => checkWaitOptions({ timeout: -1 })).toThrow(RangeError);
     expect(() => checkWaitOptions({ signal: {} as AbortSignal })).toThrow(TypeError);
   });
