@@ -57,14 +57,8 @@ export function toBytes(name: string, value: unknown): Uint8Array {
 }
 
 /**
- * The longest timeout a timer can hold (2^31 - 1 ms, about 24.8 days). Node and browsers cut a
- * longer delay to 1 ms, so a longer timeout is taken as none at all (`Infinity`).
- */
-export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
-
-/**
- * Checks `signal` and `timeout`. Returns the timeout in milliseconds, `Infinity` when none (or
- * longer than {@link MAX_TIMEOUT_MS}). A timeout must be a non-negative number; `0` means "do not wait".
+ * Checks `signal` and `timeout`. Returns the timeout in milliseconds, `Infinity` when none.
+ * A timeout must be a non-negative number; `0` means "do not wait".
  */
 export function checkWaitOptions(options: WaitOptions | undefined): number {
   if (options === undefined) return Infinity;
@@ -76,5 +70,12 @@ export function checkWaitOptions(options: WaitOptions | undefined): number {
   if (timeout === undefined) return Infinity;
   if (typeof timeout !== 'number' || Number.isNaN(timeout)) throw new TypeError(`options.timeout must be a number of milliseconds, received ${describe(timeout)}`);
   if (timeout < 0) throw new RangeError(`options.timeout must be >= 0, received ${timeout}`);
+  // Longer than a timer can hold (see MAX_TIMEOUT_MS): no timeout, rather than Node's 1 ms.
   return timeout > MAX_TIMEOUT_MS ? Infinity : timeout;
 }
+
+/**
+ * The longest timeout a timer can hold (2^31 - 1 ms, about 24.8 days). Node and browsers cut a
+ * longer delay to 1 ms, so {@link checkWaitOptions} takes a longer timeout as none (`Infinity`).
+ */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
