@@ -1,6 +1,6 @@
 import type { IpcBackend } from './backend.js';
 import type { ExitStatus } from './options.js';
-import { checkInteger, checkOptions } from './validate.js';
+import { checkCloneable, checkInteger, checkOptions } from './validate.js';
 
 /** Options of {@link Processes.spawn}. */
 export interface SpawnOptions<A extends readonly unknown[] = unknown[]> {
@@ -127,6 +127,7 @@ export function checkSpawn<A extends readonly unknown[]>(
 ): CheckedSpawn<A> {
   const { args, env, user } = checkOptions<SpawnOptions<A>>('options', options);
   if (args !== undefined && !Array.isArray(args)) throw new TypeError('options.args must be an array');
+  if (args !== undefined) checkCloneable('options.args', args);
   if (user !== undefined) {
     checkInteger('options.user.uid', user.uid, 0, 0xfffffffe);
     checkInteger('options.user.gid', user.gid, 0, 0xfffffffe);

@@ -3,6 +3,7 @@
  * the same message before any system call, whatever the backend.
  */
 import type { WaitOptions } from './options.js';
+import { isTransferable } from './transfer.js';
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -79,3 +80,35 @@ export function checkWaitOptions(options: WaitOptions | undefined): number {
  * longer delay to 1 ms, so {@link checkWaitOptions} takes a longer timeout as none (`Infinity`).
  */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/**
+ * Throws `TypeError` unless `value` survives structured cloning once the ipcx objects in it are
+ * left out (they travel their own way: descriptors, keys, names), walking arrays and plain
+ * objects as `packTransferables` does. For `spawn` args: without it, a function or a symbol fails
+ * later inside the backend, as a plain `Error` (native `v8.serialize`) or a `DataCloneError`
+ * (a worker's `postMessage`).
+ */
+export function checkCloneable(name: string, value: unknown): void {
+  const copies = new Map<object, unknown>();
+  const strip = (item: unknown): unknown => {
+    if (isTransferable(item)) return null;
+    if (item === null || typeof item !== 'object') return item;
+    if (copies.has(item)) return copies.get(item);
+    if (Array.isArray(item)) {
+      const copy: unknown[] = [];
+      copies.set(item, copy);
+      for (const inner of item) copy.push(strip(inner));
+      return copy;
+    }
+    if (Object.getPrototypeOf(item) !== Object.prototype) return item;
+    const copy: Record<string, unknown> = {};
+    copies.set(item, copy);
+    for (const [key, inner] of Object.entries(item)) copy[key] = strip(inner);
+    return copy;
+  };
+  try {
+    structuredClone(strip(value));
+  } catch (error) {
+    throw new TypeError(`${name} must hold only ipcx objects and data that structured cloning keeps: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

@@ -4,6 +4,7 @@ import {
   Errno,
   IpcError,
   checkInteger,
+  checkSpawn,
   checkWaitOptions,
   errnoName,
   isIpcError,
@@ -45,6 +46,19 @@ describe('validation', () => {
     expect(checkWaitOptions({ timeout: Number.MAX_VALUE })).toBe(Infinity);
     expect(() => checkWaitOptions({ timeout: -1 })).toThrow(RangeError);
     expect(() => checkWaitOptions({ signal: {} as AbortSignal })).toThrow(TypeError);
+  });
+});
+
+describe('spawn arguments', () => {
+  it('refuses what structured cloning cannot carry with a TypeError, before any backend is involved', () => {
+    const path = (entry: string) => `file://${entry}`;
+    expect(() => checkSpawn('/x.js', { args: [() => {}] }, path)).toThrow(TypeError);
+    expect(() => checkSpawn('/x.js', { args: [{ deep: [Symbol('s')] }] }, path)).toThrow(/options.args must hold only ipcx objects/);
+    // ipcx objects travel their own way (their methods are never cloned), and cycles are fine.
+    const object = { close: () => undefined, [transferSymbol]: () => ({ kind: 'x' }) };
+    const cyclic: Record<string, unknown> = { n: 1n };
+    cyclic.self = cyclic;
+    expect(checkSpawn('/x.js', { args: [object, { inner: object }, cyclic, new Uint8Array(2)] }, path).args).toHaveLength(4);
   });
 });
 
