@@ -19,8 +19,8 @@ export { semaphoreModel, type SemaphoreSubject } from './differential/semaphore.
 export { pipeModel, type PipeSubject } from './differential/pipe.js';
 export { step, patternBytes, patternText, showOptions } from './differential/steps.js';
 export { closeAfter, closeAllAfter, readToEnd, sleep, text, waitUntil } from './util.js';
-export { registerHardening, DEFAULT_FUZZ_RUNS, DEFAULT_FUZZ_SEED, DEFAULT_TIMING } from './hardening/register.js';
-export type { HardeningOptions } from './hardening/register.js';
+export { registerHardening, runHardening, DEFAULT_FUZZ_RUNS, DEFAULT_FUZZ_SEED, DEFAULT_TIMING } from './hardening/register.js';
+export type { HardeningOptions, HardeningResult } from './hardening/register.js';
 export type { BackendSpec } from './hardening/protocol.js';
 export { buildModel, scenarios, showScenario, type Kind, type Member, type Members, type Scenario, type Action } from './hardening/model.js';
 export { KnownIssue, excludeTags, type Val, type World } from './hardening/values.js';

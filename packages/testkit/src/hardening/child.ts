@@ -62,8 +62,20 @@ async function fuzz(journal: Journal): Promise<void> {
   } else if (details.failed) {
     failure = { text: `the run failed outside a scenario: ${String(details.errorInstance)}`, path: '', shrinks: 0 };
   }
-  const left = await backend.diagnostics.kernelObjects();
-  journal.write({ t: 'summary', summary: { ...runner.summary(config.seed, backend.diagnostics.openObjects(), failure), kernelObjectsAfter: left } });
+  // The backend's own view of what is left, for the report: bounded, since it is a call under test too.
+  const left = await Promise.race([
+    Promise.resolve()
+      .then(() => backend.diagnostics.kernelObjects())
+      .catch((error: unknown) => [`kernelObjects() failed: ${String(error)}`]),
+    new Promise<readonly string[]>((resolve) => setTimeout(() => resolve(['kernelObjects() did not settle']), config.timing.hangMs)),
+  ]);
+  let open: readonly string[];
+  try {
+    open = backend.diagnostics.openObjects();
+  } catch (error) {
+    open = [`openObjects() failed: ${String(error)}`];
+  }
+  journal.write({ t: 'summary', summary: { ...runner.summary(config.seed, open, failure), kernelObjectsAfter: left } });
 }
 
 /** Removes what a crashed run reported, through the backend; each removal may fail (already gone). */

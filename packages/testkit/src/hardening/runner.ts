@@ -361,14 +361,17 @@ export class Runner implements World {
     try {
       let result = await within(outcome, this.timing.abortMs + this.timing.rescueMs);
       if (result === PENDING && member.open) return;
+      let rescued = false;
       if (result === PENDING && !signalled && typeof target.close === 'function') {
         // A legitimate wait with no way to end it but closing its object (no signal was given).
         if (!this.shrinking) this.rescued++;
+        rescued = true;
         void settle((target as unknown as IpcObject).close());
       }
       if (result === PENDING) result = await within(outcome, this.timing.hangMs);
       if (result === PENDING) {
-        this.find({ kind: 'hang', call: text, detail: `still pending ${this.timing.hangMs} ms after ${signalled ? 'its signal fired' : 'its object was closed'}` }, scenario);
+        const after = signalled ? ' after its signal fired' : rescued ? ' after its object was closed' : '';
+        this.find({ kind: 'hang', call: text, detail: `still pending ${this.timing.hangMs} ms${after}` }, scenario);
       } else if (!result.ok && wrongKind(result.error) !== undefined) {
         this.find({ kind: 'wrong-kind', call: text, detail: wrongKind(result.error)! }, scenario);
       } else if (longTimeout && signalled && timedOut(result, scenario.kind.title === 'semaphoreSet' && (action.member === 'wait' || action.member === 'waitForZero'))) {
