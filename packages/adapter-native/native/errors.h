@@ -6,9 +6,6 @@
 
 namespace ipcx {
 
-// The errno's name, e.g. "EAGAIN" (glibc's strerrorname_np).
-const char* ErrnoName(int err);
-
 // An IpcError value for err from syscall (and the path it concerned, if any).
 Napi::Value MakeSysError(Napi::Env env, int err, const char* syscall, const char* path = nullptr);
 
