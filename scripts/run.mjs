@@ -42,7 +42,7 @@ function newest(paths, skip = /node_modules|dist|build|\.tsbuildinfo$/) {
 }
 
 const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
-const packageDirs = ['packages/core', 'packages/adapter-native', 'packages/adapter-worker', 'packages/testkit', 'examples', 'bench']
+const packageDirs = ['packages/core', 'packages/adapter-native', 'packages/adapter-worker', 'packages/testkit', 'examples', 'bench', 'docs/api']
   .map((d) => path.join(root, d));
 
 function install() {
@@ -129,11 +129,17 @@ switch (task) {
     build();
     run(process.execPath, [path.join(root, 'bench/run.mjs'), ...rest]);
     break;
+  case 'docs':
+    // The API reference from the TSDoc, into docs/api/site; any typedoc warning fails it.
+    install();
+    run(path.join(root, 'docs/api/node_modules/.bin/typedoc'), [], { cwd: path.join(root, 'docs/api') });
+    console.log('[ipcx] API reference: docs/api/site/index.html');
+    break;
   case 'changeset':
     install();
     run(bin('changeset'), rest);
     break;
   default:
-    console.error('usage: node scripts/run.mjs build|test|demo|changeset [args]');
+    console.error('usage: node scripts/run.mjs build|test|demo|bench|docs|changeset [args]');
     process.exit(2);
 }

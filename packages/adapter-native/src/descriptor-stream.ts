@@ -219,7 +219,7 @@ export class DescriptorStream extends DescriptorObject {
     super(fd, objectName, kind);
   }
 
-  /** See {@link ByteReader.read}. */
+  /** See `ByteReader.read` in `@ipcx/core`. */
   read(options?: ReadOptions): Promise<Uint8Array | null> {
     try {
       const maxBytes = options?.maxBytes === undefined ? DEFAULT_READ_BYTES : checkInteger('options.maxBytes', options.maxBytes, 1, MAX_READ_BYTES);
@@ -234,7 +234,7 @@ export class DescriptorStream extends DescriptorObject {
     }
   }
 
-  /** See {@link ByteReader.readInto}. */
+  /** See `ByteReader.readInto` in `@ipcx/core`. */
   readInto(buffer: Uint8Array, options?: NowaitOptions): Promise<number> {
     try {
       if (!(buffer instanceof Uint8Array)) throw new TypeError('buffer must be a Uint8Array');
@@ -255,7 +255,7 @@ export class DescriptorStream extends DescriptorObject {
     }
   }
 
-  /** See {@link ByteWriter.write}. */
+  /** See `ByteWriter.write` in `@ipcx/core`. */
   write(data: Uint8Array | string, options?: WriteOptions): Promise<number> {
     try {
       const bytes = toBytes('data', data);

@@ -54,7 +54,7 @@ export interface SharedSegment extends IpcObject, Transferable {
   /** True when mapped read-only (no {@link SharedSegment.buffer}; see above). */
   readonly readOnly: boolean;
   /**
-   * The mapped memory. Throws `EACCES` ({@link IpcError}) for a read-only mapping and `EBADF`
+   * The mapped memory. Throws `EACCES` (an `IpcError`) for a read-only mapping and `EBADF`
    * after `close()` (the buffer obtained before is then detached: `byteLength` 0).
    */
   readonly buffer: ArrayBuffer;
