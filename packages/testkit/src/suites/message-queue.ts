@@ -10,10 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { IPC_PRIVATE, isIpcError, type ChildProcess, type Message, type MessageQueue, type MessageQueueOpenOptions, type SpawnOptions } from '@ipcx/core';
 import type { SuiteContext } from '../context.js';
-import { sleep, text } from '../util.js';
+import { NOBODY, itAsAnotherUser, sleep, text } from '../util.js';
 
 /** A nobody user for permission checks. */
-const OTHER_USER = { uid: 65534, gid: 65534 };
 
 /** Code of a rejection (or 'resolved'), for asserting outcomes. */
 async function outcome(promise: Promise<unknown>): Promise<string> {
@@ -263,7 +262,8 @@ export function messageQueueSuite(context: SuiteContext): void {
       await expect(queue.stat()).rejects.toMatchObject({ code: 'EINVAL', syscall: 'msgctl' });
     });
 
-    it.skipIf(context.hasFeature('os-processes') && typeof process.getuid === 'function' && process.getuid() !== 0)(
+    itAsAnotherUser(
+      context,
       'refuses a child running as another user a queue of mode 0o600 (EACCES) and admits it to one of mode 0o606',
       async () => {
         const closedKey = await uniqueKey('closed');
@@ -272,10 +272,10 @@ export function messageQueueSuite(context: SuiteContext): void {
         const shared = removeAfter(await queues().open(openKey, { create: true, mode: 0o606 }));
         // Revived by id, the reply queue needs no msgget permission check; 0o666 lets the child send.
         const reply = await privateQueue(0o666);
-        const refused = await spawn('mq-open', [closedKey, {}, reply, 'sneaky'], { user: OTHER_USER });
+        const refused = await spawn('mq-open', [closedKey, {}, reply, 'sneaky'], { user: NOBODY });
         expect((await refused.exited).code).toBe(0);
         expect(await drain(reply)).toEqual(['1:EACCES']);
-        const admitted = await spawn('mq-open', [openKey, {}, reply, 'hello from nobody'], { user: OTHER_USER });
+        const admitted = await spawn('mq-open', [openKey, {}, reply, 'hello from nobody'], { user: NOBODY });
         expect((await admitted.exited).code).toBe(0);
         expect(await drain(reply)).toEqual(['1:ok', '2:sent']);
         expect(show(await shared.receive({ nowait: true }))).toBe('1:hello from nobody');
@@ -331,9 +331,9 @@ export function messageQueueSuite(context: SuiteContext): void {
       expect(await queue.stat()).toMatchObject({ messages: 1, bytes: 5, lastReceivePid: full.lastSendPid });
       await queue.set({ maxBytes: 100, mode: 0o604 });
       expect(await queue.stat()).toMatchObject({ maxBytes: 100, perm: { mode: 0o604 } });
-      await queue.set({ uid: OTHER_USER.uid, gid: OTHER_USER.gid });
+      await queue.set({ uid: NOBODY.uid, gid: NOBODY.gid });
       const owned = await queue.stat();
-      expect(owned.perm).toMatchObject({ uid: OTHER_USER.uid, gid: OTHER_USER.gid, cuid: fresh.perm.cuid, mode: 0o604 });
+      expect(owned.perm).toMatchObject({ uid: NOBODY.uid, gid: NOBODY.gid, cuid: fresh.perm.cuid, mode: 0o604 });
       expect(owned.maxBytes).toBe(100);
     });
 
