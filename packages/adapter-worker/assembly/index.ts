@@ -418,6 +418,7 @@ export {
   SOCKET_STREAM_CAPACITY,
   END_SOCKET,
 } from './socket';
-export { KIND_SOCKET, KIND_SOCKET_FILE } from './object';
+export { KIND_SOCKET, KIND_SOCKET_FILE, KIND_LOCK_FILE } from './object';
+export { flockOpen as flock_open, flockUnlink as flock_unlink, flockSet as flock_set, flockGet as flock_get, flockRecords as flock_records, LOCK_RECORD_BYTES, LOCK_QUERY_TYPE, LOCK_QUERY_START, LOCK_QUERY_END, LOCK_QUERY_BYTES } from './file-lock';
 export { ownerSetPid as owner_set_pid, ownerGrowScratch as owner_grow_scratch } from './owner';
 export { EMSGSIZE, EPROTOTYPE, EADDRINUSE, ECONNREFUSED, ENOTCONN } from './errno';
