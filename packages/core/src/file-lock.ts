@@ -88,7 +88,9 @@ export interface FileLockHolder {
    * processes (inherited or passed descriptors), so the kernel reports no process for it (`l_pid`
    * is -1; `/proc/locks` lists OFD locks without a pid too). What can be said is that the holder
    * is another open description of the same file, its kind and its range. A program that needs to
-   * name the holder writes its pid into the lock file while it holds the lock.
+   * name the holder writes its pid into the lock file while it holds the lock. The one exception:
+   * a traditional process-owned lock (`F_SETLK`, taken by a program that is not ipcx, e.g.
+   * Python's `fcntl.lockf`) conflicts too, and for it the kernel reports the owning process's pid.
    */
   readonly pid: number;
 }
