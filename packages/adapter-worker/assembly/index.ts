@@ -161,6 +161,12 @@ export {
   pmqReceive as pmq_receive,
   pmqRelease as pmq_release,
   pmqAttr as pmq_attr,
+  pmqNotify as pmq_notify,
+  pmqNotifyCancel as pmq_notify_cancel,
+  pmqNotifyState as pmq_notify_state,
+  PMQ_NOTIFY_PENDING,
+  PMQ_NOTIFY_FIRED,
+  PMQ_NOTIFY_REMOVED,
 } from './posix-message-queue';
 export { currentUid as current_uid, currentGid as current_gid } from './permission';
 export {

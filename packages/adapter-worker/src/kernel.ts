@@ -116,6 +116,9 @@ export interface KernelExports {
   pmq_receive(handle: number, info: number): number;
   pmq_release(): number;
   pmq_attr(handle: number, field: number): number;
+  pmq_notify(handle: number): number;
+  pmq_notify_cancel(handle: number, serial: number): number;
+  pmq_notify_state(handle: number, serial: number): number;
   flock_open(path: number, len: number, create: number, mode: number): number;
   flock_unlink(path: number, len: number): number;
   flock_set(handle: number, type: number, start: number, end: number): number;

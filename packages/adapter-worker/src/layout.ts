@@ -174,6 +174,9 @@ export const PmqLayout = {
   PMQ_ATTR_MAXMSG: 0,
   PMQ_ATTR_MSGSIZE: 1,
   PMQ_ATTR_CURMSGS: 2,
+  PMQ_NOTIFY_PENDING: 0,
+  PMQ_NOTIFY_FIRED: 1,
+  PMQ_NOTIFY_REMOVED: 2,
 } as const;
 
 /** Byte-ring limits, as Linux has them. */
