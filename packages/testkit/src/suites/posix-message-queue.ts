@@ -4,7 +4,7 @@
  * forms with the kernel's codes, permissions checked against the caller's identity.
  */
 import { onTestFinished, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { execFile, spawn as spawnProgram } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import {
@@ -398,6 +398,55 @@ export function posixMessageQueueSuite(context: SuiteContext): void {
         const fresh = queue.notify({ timeout: 20_000 });
         await queue.send('fourth');
         await fresh;
+      });
+
+      it('an ipcx receive pending meanwhile does not suppress the notification (it waits outside mq_receive)', async () => {
+        const queue = await createQueue('notify-receiver');
+        const reader = closeAfter(await queues().open(queue.name, { access: 'read' }));
+        const receiving = reader.receive({ timeout: 20_000 });
+        const notified = queue.notify({ timeout: 20_000 });
+        await sleep(20);
+        await queue.send('both');
+        await notified;
+        expect(entry(await receiving)).toEqual(['both', 0]);
+      });
+
+      it.skipIf(!context.hasFeature('host-interop'))('a program blocked in mq_receive takes the message instead, and no notification is sent', async () => {
+        const queue = await createQueue('notify-blocked');
+        const receiver = `
+import ctypes, ctypes.util, os, sys
+lib = ctypes.CDLL(ctypes.util.find_library('rt') or None, use_errno=True)
+lib.mq_open.argtypes = [ctypes.c_char_p, ctypes.c_int]
+lib.mq_receive.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_uint)]
+lib.mq_receive.restype = ctypes.c_ssize_t
+mq = lib.mq_open(sys.argv[1].encode(), os.O_RDONLY)
+buffer = ctypes.create_string_buffer(8192)
+priority = ctypes.c_uint()
+n = lib.mq_receive(mq, buffer, len(buffer), ctypes.byref(priority))
+print(buffer.raw[:n].decode(), priority.value, flush=True)
+`;
+        const program = spawnProgram('python3', ['-c', receiver, queue.name]);
+        onTestFinished(() => {
+          if (program.exitCode === null && program.signalCode === null) program.kill('SIGKILL');
+        });
+        const output = new Promise<string>((resolve) => {
+          let text = '';
+          program.stdout.on('data', (chunk) => (text += String(chunk)));
+          program.on('exit', () => resolve(text.trim()));
+        });
+        // Blocked inside mq_receive: the kernel shows the task sleeping in mqueue's wait (wq_sleep).
+        const deadline = Date.now() + 20_000;
+        while (readFileSync(`/proc/${program.pid}/wchan`, 'utf8') !== 'wq_sleep') {
+          if (Date.now() > deadline) throw new Error('python never blocked in mq_receive');
+          await sleep(10);
+        }
+        const notified = queue.notify({ timeout: 20_000 });
+        await queue.send('to the blocked receiver', { priority: 2 });
+        expect(await output).toBe('to the blocked receiver 2');
+        expect(await stillPending(notified, 100)).toBe(true);
+        // With nobody blocked, the next message fires it.
+        await queue.send('to the queue');
+        await notified;
       });
 
       it('notifies a registered child when this process sends; meanwhile nobody else can register', async () => {
