@@ -15,10 +15,15 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PNPM = 'pnpm@10.34.8';
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 
-function run(cmd, args, options = {}) {
-  const result = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...options });
+/**
+ * Runs a command; exits with its status when it fails. `quiet: true` keeps its output (node-gyp's
+ * `gyp info` lines, say) and prints it only when the command fails, so a build that works is quiet.
+ */
+function run(cmd, args, { quiet = false, ...options } = {}) {
+  const result = spawnSync(cmd, args, { stdio: quiet ? 'pipe' : 'inherit', encoding: 'utf8', cwd: root, ...options });
   if (result.error) throw result.error;
   if (result.status !== 0) {
+    if (quiet) process.stderr.write(`${result.stdout}${result.stderr}`);
     console.error(`[ipcx] ${cmd} ${args.join(' ')} exited with ${result.status ?? result.signal}`);
     process.exit(result.status || 1);
   }
@@ -68,10 +73,10 @@ function buildAddon() {
   const env = { ...process.env, npm_config_nodedir: nodedir };
   const jobs = ['-j', 'max'];
   if (!existsSync(path.join(dir, 'build/Makefile')) || mtime(path.join(dir, 'build/Makefile')) < mtime(path.join(dir, 'binding.gyp'))) {
-    run(bin('node-gyp'), ['configure', `--nodedir=${nodedir}`], { cwd: dir, env });
+    run(bin('node-gyp'), ['configure', `--nodedir=${nodedir}`], { cwd: dir, env, quiet: true });
   }
   console.log('[ipcx] building the native addon');
-  run(bin('node-gyp'), ['build', ...jobs], { cwd: dir, env });
+  run(bin('node-gyp'), ['build', ...jobs], { cwd: dir, env, quiet: true });
 }
 
 function buildWasm() {

@@ -18,6 +18,7 @@ import {
   checkWaitOptions,
   closedError,
   iterateReader,
+  type IteratorOptions,
   readerToWebStream,
   toBytes,
   transferSymbol,
@@ -319,7 +320,12 @@ export class DescriptorStream extends DescriptorObject {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    return iterateReader(this as never);
+    return iterateReader(this as never, undefined, this.directions.write);
+  }
+
+  /** See `ByteReader.iterator` in `@ipcx/core`. */
+  iterator(options?: IteratorOptions): AsyncIterableIterator<Uint8Array> {
+    return iterateReader(this as never, options, this.directions.write);
   }
 
   readableStream(): ReadableStream<Uint8Array> {

@@ -28,6 +28,7 @@ import {
   closedError,
   iterateServer,
   iterateReader,
+  type IteratorOptions,
   readerToWebStream,
   toBytes,
   transferSymbol,
@@ -693,7 +694,12 @@ export class NetworkStreamSocket implements StreamSocket, TrackedObject {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    return iterateReader(this);
+    return iterateReader(this, undefined, true);
+  }
+
+  /** See `ByteReader.iterator` in `@ipcx/core`. */
+  iterator(options?: IteratorOptions): AsyncIterableIterator<Uint8Array> {
+    return iterateReader(this, options, true);
   }
 
   readableStream(): ReadableStream<Uint8Array> {
