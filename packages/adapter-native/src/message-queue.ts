@@ -13,6 +13,7 @@ import {
   IPC_PRIVATE,
   abortErrorFor,
   checkFtok,
+  checkMessageQueueId,
   checkMessageQueueOpen,
   checkMessageQueueSet,
   checkReceive,
@@ -270,6 +271,18 @@ export class NativeMessageQueues implements MessageQueues {
     const id = native.msgget(checked.key, checked.create, checked.exclusive, checked.mode);
     if (id < 0) throw errorFromErrno(id, { syscall: 'msgget', key: checked.key });
     return new NativeMessageQueue(id, checked.key);
+  }
+
+  /**
+   * See {@link MessageQueues.openById}. `msgctl(IPC_STAT)` proves that the id names a queue this
+   * process may read (`EINVAL`, `EIDRM`, `EACCES` otherwise) and gives its key, as the
+   * semaphore sets' `openById` does.
+   */
+  async openById(id: number): Promise<MessageQueue> {
+    checkMessageQueueId(id);
+    const stat = native.msgStat(id);
+    if (typeof stat === 'number') throw errorFromErrno(stat, { syscall: 'msgctl', object: `System V message queue ${id}` });
+    return new NativeMessageQueue(id, stat.perm.key);
   }
 }
 
