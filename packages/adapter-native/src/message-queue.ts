@@ -31,6 +31,7 @@ import {
   type TransferRecord,
 } from '@ipcx/core';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
+import { openNoting, recordRemoved, recordSysv } from './ledger.js';
 import { track, untrack } from './registry.js';
 import { registerReviver } from './revive.js';
 import { SpinWindow, WOULD_BLOCK, blockingWait, cancellationError, spinThenWait, watchCancellation, type PendingWait, type WaitOwner } from './wait.js';
@@ -226,6 +227,7 @@ export class NativeMessageQueue implements MessageQueue, WaitOwner {
     this.checkOpen('msgctl');
     const result = native.msgRemove(this.id);
     if (result < 0) throw errorFromErrno(result, { syscall: 'msgctl', object: this.objectName });
+    recordRemoved('sysv-message-queue', this.id);
   }
 
   /** Gives up the handle: pending sends and receives end with `EBADF`; the queue stays. */
@@ -268,8 +270,9 @@ export class NativeMessageQueues implements MessageQueues {
   /** See {@link MessageQueues.open}. */
   async open(key: number, options?: MessageQueueOpenOptions): Promise<MessageQueue> {
     const checked = checkMessageQueueOpen(key, options);
-    const id = native.msgget(checked.key, checked.create, checked.exclusive, checked.mode);
+    const { result: id, created } = openNoting(checked.create, checked.exclusive, (create, exclusive) => native.msgget(checked.key, create, exclusive, checked.mode));
     if (id < 0) throw errorFromErrno(id, { syscall: 'msgget', key: checked.key });
+    if (created || checked.key === IPC_PRIVATE) recordSysv('sysv-message-queue', id, checked.key);
     return new NativeMessageQueue(id, checked.key);
   }
 
