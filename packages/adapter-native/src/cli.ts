@@ -30,6 +30,7 @@ Commands:
 Options:
   --json      Print JSON instead of a table.
   --dry-run   (clean) Print what would be removed; remove nothing.
+  --pid PID   Only objects made by this process id (repeatable).
   -h, --help  Print this help.
 
 Exit status: 0 on success, 1 if clean could not remove an object, 2 on a usage error.`;
@@ -71,9 +72,11 @@ function describe(found: FoundEntry, now: Probe, at: number): Listed {
 }
 
 /** Every entry with what its object is now. */
-function survey(): Array<{ found: FoundEntry; now: Probe }> {
+function survey(pids: ReadonlySet<number> | null): Array<{ found: FoundEntry; now: Probe }> {
   const sysv = sysvSnapshot();
-  return readLedger().map((found) => ({ found, now: probe(found.entry, sysv) }));
+  return readLedger()
+    .filter((found) => pids === null || pids.has(found.entry.pid))
+    .map((found) => ({ found, now: probe(found.entry, sysv) }));
 }
 
 function age(seconds: number): string {
@@ -95,9 +98,9 @@ function table(rows: string[][]): string {
   return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ').trimEnd()).join('\n');
 }
 
-function list(json: boolean): number {
+function list(json: boolean, pids: ReadonlySet<number> | null): number {
   const at = Date.now();
-  const all = survey();
+  const all = survey(pids);
   const objects = all.filter(({ now }) => now.state === 'present' || now.state === 'unverifiable').map(({ found, now }) => describe(found, now, at));
   const stale = all.length - objects.length;
   if (json) {
@@ -136,9 +139,9 @@ interface Action {
   readonly reason?: string;
 }
 
-function clean(json: boolean, dryRun: boolean): number {
+function clean(json: boolean, dryRun: boolean, pids: ReadonlySet<number> | null): number {
   const actions: Action[] = [];
-  for (const { found, now } of survey()) {
+  for (const { found, now } of survey(pids)) {
     const { entry } = found;
     const base = { kind: entry.kind, name: entry.name, id: entry.id ?? null, pid: entry.pid };
     if (now.state === 'gone' || now.state === 'replaced') {
@@ -197,7 +200,7 @@ function main(argv: string[]): number {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { json: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { json: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, pid: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (error) {
     process.stderr.write(`ipcx: ${(error as Error).message}\n\n${HELP}\n`);
@@ -217,7 +220,16 @@ function main(argv: string[]): number {
     process.stderr.write("ipcx: --dry-run applies to 'clean' only\n");
     return 2;
   }
-  return command === 'ls' ? list(values.json === true) : clean(values.json === true, values['dry-run'] === true);
+  let pids: Set<number> | null = null;
+  if (values.pid !== undefined) {
+    pids = new Set(values.pid.map(Number));
+    const bad = values.pid.find((text) => !/^[1-9]\d*$/.test(text));
+    if (bad !== undefined) {
+      process.stderr.write(`ipcx: --pid needs a process id, received '${bad}'\n`);
+      return 2;
+    }
+  }
+  return command === 'ls' ? list(values.json === true, pids) : clean(values.json === true, values['dry-run'] === true, pids);
 }
 
 process.exitCode = main(process.argv.slice(2));
