@@ -30,7 +30,7 @@
  * as a process warning.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync, type BigIntStats, type Stats } from 'node:fs';
 import path from 'node:path';
 import { addon } from './addon.js';
 
@@ -54,10 +54,31 @@ type SysvKind = 'sysv-message-queue' | 'sysv-semaphore-set' | 'sysv-segment';
 type PosixNameKind = 'posix-message-queue' | 'posix-semaphore' | 'posix-segment';
 type PathKind = 'fifo' | 'unix-socket' | 'file-mapping';
 
-/** What identifies the object beyond its name: kept at creation, compared before any removal. */
+/**
+ * What identifies the object beyond its name: kept at creation, compared before any removal. An
+ * inode number alone is not enough: a file system hands a freed inode number to the next file
+ * made (seen here: rm + mkfifo of the same path got the same inode), so files also carry their
+ * birth time (statx btime, in ns) where the file system keeps one ('0' where it does not: the
+ * mqueue file system, whose inode numbers come from a counter that only grows, as tmpfs's do).
+ */
 export type LedgerIdentity =
   | { readonly id: number; readonly key: number; readonly cuid: number; readonly cpid?: number }
-  | { readonly dev: number; readonly ino: number };
+  | FileIdentity;
+
+/** Identity of an object that has an inode. */
+export interface FileIdentity {
+  readonly dev: number;
+  readonly ino: number;
+  readonly birth: string;
+}
+
+function fileIdentity(stat: BigIntStats): FileIdentity {
+  return { dev: Number(stat.dev), ino: Number(stat.ino), birth: String(stat.birthtimeNs) };
+}
+
+function sameFile(stat: BigIntStats, identity: FileIdentity): boolean {
+  return Number(stat.dev) === identity.dev && Number(stat.ino) === identity.ino && String(stat.birthtimeNs) === identity.birth;
+}
 
 /** One ledger entry (one file). */
 export interface LedgerEntry {
@@ -209,8 +230,13 @@ export function creatorAlive(entry: Pick<LedgerEntry, 'pid' | 'pidStart' | 'boot
 
 // ---- Writing ---------------------------------------------------------------------------------
 
-/** The entry's file name: a hash of what names the object, so any remover finds it without a scan. */
+/**
+ * The entry's file name, derived from what names the object so that any remover finds it without
+ * a scan: the id itself for System V objects (the cheapest, and readable in a listing), the name
+ * for POSIX objects when it is short and plain, else a hash (paths hold '/', names may be long).
+ */
 function entryFile(kind: LedgerKind, reference: string): string {
+  if (/^\d+$/.test(reference) || (/^\/[A-Za-z0-9._-]{1,100}$/.test(reference) && !reference.startsWith('/.'))) return `${kind}-${reference.replace('/', '')}.json`;
   return `${kind}-${createHash('sha256').update(`${kind}\0${reference}`).digest('hex').slice(0, 32)}.json`;
 }
 
@@ -253,19 +279,18 @@ export function recordSysv(kind: SysvKind, id: number, key: number): void {
 /** The creator records a POSIX object it created; `fd` is a descriptor on it when there is one (message queues). */
 export function recordPosix(kind: PosixNameKind, name: string, fd?: number): void {
   try {
-    const stat = fd !== undefined ? fstatSync(fd) : lstatSync(devShmPath(kind, name));
-    write({ kind, name, identity: { dev: stat.dev, ino: stat.ino } }, name);
+    const stat = fd !== undefined ? fstatSync(fd, { bigint: true }) : lstatSync(devShmPath(kind, name), { bigint: true });
+    write({ kind, name, identity: fileIdentity(stat) }, name);
   } catch {
     // Gone already (another process unlinked it): nothing to record.
   }
 }
 
 /** The creator records a file it created (FIFO, socket file, a mapped file it made). */
-export function recordPath(kind: PathKind, file: string, stat?: { readonly dev: number; readonly ino: number }): void {
+export function recordPath(kind: PathKind, file: string): void {
   try {
     const absolute = path.resolve(file);
-    const { dev, ino } = stat ?? lstatSync(absolute);
-    write({ kind, name: absolute, identity: { dev, ino } }, absolute);
+    write({ kind, name: absolute, identity: fileIdentity(lstatSync(absolute, { bigint: true })) }, absolute);
   } catch {
     // Gone already: nothing to record.
   }
@@ -443,16 +468,15 @@ export function probe(entry: LedgerEntry, sysv?: Map<SysvKind, Map<number, Recor
   }
 }
 
-function probeFile(entry: LedgerEntry, file: string, rightType: (stat: Stats) => boolean): Probe {
-  let stat: Stats;
+function probeFile(entry: LedgerEntry, file: string, rightType: (stat: BigIntStats) => boolean): Probe {
+  let stat: BigIntStats;
   try {
-    stat = lstatSync(file);
+    stat = lstatSync(file, { bigint: true });
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ENOENT' ? { state: 'gone' } : { state: 'unverifiable' };
   }
-  const identity = entry.identity as { dev: number; ino: number };
-  if (!rightType(stat) || stat.dev !== identity.dev || stat.ino !== identity.ino) return { state: 'replaced' };
-  return { state: 'present', mode: stat.mode & 0o777, size: entry.kind === 'posix-semaphore' ? 1 : stat.size, sizeUnit: entry.kind === 'posix-semaphore' ? 'semaphores' : 'bytes' };
+  if (!rightType(stat) || !sameFile(stat, entry.identity as FileIdentity)) return { state: 'replaced' };
+  return { state: 'present', mode: Number(stat.mode) & 0o777, size: entry.kind === 'posix-semaphore' ? 1 : Number(stat.size), sizeUnit: entry.kind === 'posix-semaphore' ? 'semaphores' : 'bytes' };
 }
 
 /**
@@ -465,16 +489,15 @@ function probePosixQueue(entry: LedgerEntry): Probe {
   if (fd === -ENOENT) return { state: 'gone' };
   if (fd < 0) return { state: 'unverifiable' };
   try {
-    const stat = fstatSync(fd);
-    const identity = entry.identity as { dev: number; ino: number };
-    if (stat.dev !== identity.dev || stat.ino !== identity.ino) return { state: 'replaced' };
+    const stat = fstatSync(fd, { bigint: true });
+    if (!sameFile(stat, entry.identity as FileIdentity)) return { state: 'replaced' };
     let messages: number | undefined;
     try {
       messages = native.mqAttributes(fd).currentMessages;
     } catch {
       messages = undefined;
     }
-    return { state: 'present', mode: stat.mode & 0o777, ...(messages === undefined ? {} : { size: messages, sizeUnit: 'messages' as const }) };
+    return { state: 'present', mode: Number(stat.mode) & 0o777, ...(messages === undefined ? {} : { size: messages, sizeUnit: 'messages' as const }) };
   } finally {
     native.close(fd);
   }

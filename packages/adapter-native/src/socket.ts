@@ -379,7 +379,7 @@ interface OwnedPath {
 function ownPath(address: UnixAddress): OwnedPath | undefined {
   if (typeof address !== 'string') return undefined;
   const stat = statSync(address);
-  recordPath('unix-socket', address, stat);
+  recordPath('unix-socket', address);
   return { path: address, dev: stat.dev, ino: stat.ino };
 }
 
