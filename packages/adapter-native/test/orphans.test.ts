@@ -326,6 +326,9 @@ describe('orphans: ipcx ls and ipcx clean', { timeout: 60_000 }, () => {
     const mine = (await listed(env)).objects.filter((item) => item.pid === made.pid);
     expect(mine.map((item) => item.kind).sort()).toEqual([...ALL_KINDS].sort());
     expect(mine.every((item) => item.creator === 'dead')).toBe(true);
+    // The leak check's view: the dead creator's POSIX queue is listed although /dev/mqueue is not
+    // mounted and this process never opened it (found through the ledger).
+    expect(await backend.diagnostics.kernelObjects()).toContain(`posix message queue ${made.pmq}`);
     // This process removes them through ipcx (the private queue by its id: no handle survived its
     // creator); each removal drops the ledger entry that the dead creator wrote.
     const queue = await backend.messageQueues.openById(made.msq);
@@ -336,6 +339,7 @@ describe('orphans: ipcx ls and ipcx clean', { timeout: 60_000 }, () => {
     await set.close();
     await backend.sharedMemory.removeSysv(made.shm);
     await backend.posixMessageQueues.unlink(made.pmq);
+    expect(await backend.diagnostics.kernelObjects()).not.toContain(`posix message queue ${made.pmq}`);
     await backend.posixSemaphores.unlink(made.psem);
     await backend.sharedMemory.unlinkPosix(made.pshm);
     await backend.fifos.remove(made.fifo);
