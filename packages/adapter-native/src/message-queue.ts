@@ -287,6 +287,14 @@ export class NativeMessageQueues implements MessageQueues {
     if (typeof stat === 'number') throw errorFromErrno(stat, { syscall: 'msgctl', object: `System V message queue ${id}` });
     return new NativeMessageQueue(id, stat.perm.key);
   }
+
+  /** See {@link MessageQueues.removeById} (`msgctl(IPC_RMID)` on the main thread). */
+  async removeById(id: number): Promise<void> {
+    checkMessageQueueId(id);
+    const result = native.msgRemove(id);
+    if (result < 0) throw errorFromErrno(result, { syscall: 'msgctl', object: `System V message queue ${id}` });
+    recordRemoved('sysv-message-queue', id);
+  }
 }
 
 registerReviver(TRANSFER_KIND, (record) => {

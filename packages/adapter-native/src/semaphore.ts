@@ -342,6 +342,14 @@ export class NativeSemaphores implements Semaphores {
     const stat = statOrThrow(id, `System V semaphore set ${id}`);
     return new NativeSemaphoreSet(id, stat.key, stat.size);
   }
+
+  /** See {@link Semaphores.removeById} (`semctl(IPC_RMID)` on the main thread). */
+  async removeById(id: number): Promise<void> {
+    checkInteger('id', id, 0, MAX_ID);
+    const result = native.semRemove(id);
+    if (result < 0) throw errorFromErrno(result, { syscall: 'semctl', object: `System V semaphore set ${id}` });
+    recordRemoved('sysv-semaphore-set', id);
+  }
 }
 
 registerReviver(KIND, (record) => {

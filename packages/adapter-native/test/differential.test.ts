@@ -63,6 +63,7 @@ function brokenBackend(base: IpcBackend): IpcBackend {
       ftok: (path, projectId) => base.messageQueues.ftok(path, projectId),
       open: async (key, options) => swappingQueue(await base.messageQueues.open(key, options)),
       openById: async (id) => swappingQueue(await base.messageQueues.openById(id)),
+      removeById: (id) => base.messageQueues.removeById(id),
     },
   };
 }

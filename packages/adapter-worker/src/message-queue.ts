@@ -407,6 +407,14 @@ export class WorkerMessageQueues implements MessageQueues {
     if (result < 0) throw kernelError(result, { syscall: 'msgctl', object: `System V message queue ${id}` });
     return new WorkerMessageQueue(kernel, id, key);
   }
+
+  /** See {@link MessageQueues.removeById}: the kernel's `msgctl(IPC_RMID)`, as a handle's `remove()` makes it. */
+  async removeById(id: number): Promise<void> {
+    checkMessageQueueId(id);
+    const { kernel } = this;
+    const result = await kernel.callAsync(() => kernel.calls.msg_remove(id));
+    if (result < 0) throw kernelError(result, { syscall: 'msgctl', object: `System V message queue ${id}` });
+  }
 }
 
 /** The host's `fs.statSync` where there is one (Node), without importing a Node module. */

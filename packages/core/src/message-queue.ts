@@ -218,6 +218,14 @@ export interface MessageQueues {
    * 0 to 2^31 - 1.
    */
   openById(id: number): Promise<MessageQueue>;
+  /**
+   * Removes the queue `id` (`msgctl(IPC_RMID)`) without a handle, as `ipcrm -q` does: its
+   * messages are discarded and every process waiting on it gets `EIDRM`. Needs no read
+   * permission (unlike {@link openById}): allowed to the owner, the creator and privileged
+   * processes (`EPERM` otherwise). Rejects with `EINVAL` when no queue has this id. Throws
+   * `TypeError`/`RangeError` unless `id` is an integer from 0 to 2^31 - 1.
+   */
+  removeById(id: number): Promise<void>;
 }
 
 /** DI token for {@link MessageQueues}. */

@@ -327,6 +327,20 @@ export function messageQueueSuite(context: SuiteContext): void {
       await expect(queues().openById(0x7ffffff0)).rejects.toMatchObject({ name: 'IpcError', code: 'EINVAL', syscall: 'msgctl' });
     });
 
+    it('removes by id without a handle (removeById): waiters get EIDRM, then EINVAL for the id', async () => {
+      const queue = await privateQueue();
+      await queue.send(1, 'discarded');
+      const waiting = queue.receive({ type: 2 }).catch((error: unknown) => error);
+      await sleep(20);
+      await queues().removeById(queue.id);
+      expect(await waiting).toMatchObject({ name: 'IpcError', code: 'EIDRM', syscall: 'msgrcv' });
+      await expect(queue.stat()).rejects.toMatchObject({ code: 'EINVAL' });
+      await expect(queues().openById(queue.id)).rejects.toMatchObject({ code: 'EINVAL' });
+      await expect(queues().removeById(queue.id)).rejects.toMatchObject({ name: 'IpcError', code: 'EINVAL', syscall: 'msgctl' });
+      await expect(queues().removeById(-1)).rejects.toThrow(RangeError);
+      await expect(queues().removeById('7' as unknown as number)).rejects.toThrow(TypeError);
+    });
+
     it('rejects misuse of openById with TypeError/RangeError before any system call', async () => {
       await expect(queues().openById('1' as unknown as number)).rejects.toThrow(TypeError);
       await expect(queues().openById(undefined as unknown as number)).rejects.toThrow(TypeError);
