@@ -47,6 +47,11 @@ console.log('pack check: ' + text);
 `,
   );
   process.stdout.write(sh(process.execPath, ['main.js'], app));
+  // The `ipcx` command is the package's bin: `npx ipcx` in the installed app finds it (and its
+  // ledger, kept apart here so that the check lists nothing of this machine's).
+  const listed = execFileSync('npx', ['--no-install', 'ipcx', 'ls', '--json'], { cwd: app, encoding: 'utf8', env: { ...process.env, IPCX_LEDGER_DIR: path.join(work, 'ledger') } });
+  if (JSON.stringify(JSON.parse(listed)) !== JSON.stringify({ objects: [], stale: 0 })) throw new Error('unexpected ipcx ls output: ' + listed);
+  console.log('pack check: npx ipcx ls works in the installed app');
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
