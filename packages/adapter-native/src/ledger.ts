@@ -572,3 +572,12 @@ export function createFileExclusively(file: string, mode: number): boolean {
     return false;
   }
 }
+
+/** Removes a file that {@link createFileExclusively} made for a call that then failed; never throws. */
+export function discardCreatedFile(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // Gone already: the caller's own error is what matters.
+  }
+}

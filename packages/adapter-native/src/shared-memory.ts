@@ -7,7 +7,6 @@
  * within microseconds, and the hop through a waiter thread is saved), and only then sleeps on a
  * waiter thread in `futex_waitv` (see native/shared_memory.cc).
  */
-import { unlinkSync } from 'node:fs';
 import {
   completedNow,
   IpcError,
@@ -43,7 +42,7 @@ import {
   type TransferRecord,
 } from '@ipcx/core';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
-import { createFileExclusively, openNoting, recordPath, recordPosix, recordRemoved, recordSysv } from './ledger.js';
+import { createFileExclusively, discardCreatedFile, openNoting, recordPath, recordPosix, recordRemoved, recordSysv } from './ledger.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { registerReviver } from './revive.js';
 import { SpinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason, type PendingWait } from './wait.js';
@@ -448,7 +447,7 @@ export class NativeSharedMemory implements SharedMemory {
       if (made) recordPath('file-mapping', path);
       return mapping;
     } catch (error) {
-      if (made) unlinkSync(path);
+      if (made) discardCreatedFile(path);
       throw error;
     }
   }
