@@ -131,15 +131,22 @@ function effectiveUid(): number {
   return process.geteuid?.() ?? process.getuid?.() ?? 0;
 }
 
-/** Every directory a reader looks in (existing or not), the writer's first. */
+let directories: { readonly for: string; readonly dirs: string[] } | undefined;
+
+/** Every directory a reader looks in (existing or not), the writer's first; worked out once per environment setting. */
 export function ledgerDirectories(): string[] {
   const override = process.env.IPCX_LEDGER_DIR;
-  if (override !== undefined && override !== '') return [path.resolve(override)];
-  const user = `ipcx-${effectiveUid()}`;
-  const dirs: string[] = [];
   const runtime = process.env.XDG_RUNTIME_DIR;
-  if (runtime !== undefined && path.isAbsolute(runtime) && isOwnDirectory(runtime, false)) dirs.push(path.join(runtime, user, 'ledger'));
-  dirs.push(path.join('/tmp', user, 'ledger'));
+  const setting = `${override}\0${runtime}\0${effectiveUid()}`;
+  if (directories?.for === setting) return directories.dirs;
+  const dirs: string[] = [];
+  if (override !== undefined && override !== '') dirs.push(path.resolve(override));
+  else {
+    const user = `ipcx-${effectiveUid()}`;
+    if (runtime !== undefined && path.isAbsolute(runtime) && isOwnDirectory(runtime, false)) dirs.push(path.join(runtime, user, 'ledger'));
+    dirs.push(path.join('/tmp', user, 'ledger'));
+  }
+  directories = { for: setting, dirs };
   return dirs;
 }
 
@@ -302,6 +309,7 @@ export function recordRemoved(kind: LedgerKind, what: number | string): void {
   for (const dir of ledgerDirectories()) {
     try {
       unlinkSync(path.join(dir, name));
+      return;
     } catch {
       // No entry here (made by another user, before the ledger existed, or dropped already).
     }
