@@ -219,7 +219,7 @@ async function cleaned(env: NodeJS.ProcessEnv, ...args: string[]): Promise<Clean
   return (JSON.parse(await ipcx(env, 'clean', '--json', ...args)) as { actions: CleanAction[] }).actions;
 }
 
-describe('orphans: ipcx ls and ipcx clean', { timeout: 60_000 }, () => {
+describe('orphans: ipcx ls and ipcx clean', { timeout: 120_000 }, () => {
   it('lists every kind a SIGKILLed program made as orphaned, and clean removes exactly those: not ipcmk objects, not a live creator\'s', async () => {
     const { dir, env } = workspace();
     const script = path.join(dir, 'creator.mjs');
