@@ -76,6 +76,8 @@ function survey(pids: ReadonlySet<number> | null): Array<{ found: FoundEntry; no
   const sysv = sysvSnapshot();
   return readLedger()
     .filter((found) => pids === null || pids.has(found.entry.pid))
+    // Oldest first, then by kind: a program's objects stay together in the order it made them.
+    .sort((a, b) => a.entry.created - b.entry.created || a.entry.kind.localeCompare(b.entry.kind))
     .map((found) => ({ found, now: probe(found.entry, sysv) }));
 }
 
