@@ -11,7 +11,7 @@
  * removes only what its own child made.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -350,6 +350,32 @@ describe('orphans: ipcx ls and ipcx clean', { timeout: 120_000 }, () => {
     expect(actions.actions.map((action) => `${action.action}:${action.kind}`).sort()).toEqual(['removed:file-mapping', 'removed:unix-socket']);
     expect(await stillThere(made)).toEqual([]);
     expect(await listed({ ...env })).toMatchObject({ objects: expect.not.arrayContaining([expect.objectContaining({ pid: made.pid })]) });
+  });
+
+  it('never uses a ledger directory that others can write: the object is still made, a warning says it is not recorded', async () => {
+    const { dir } = workspace();
+    const open = path.join(dir, 'open-ledger');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const env = { ...process.env, IPCX_LEDGER_DIR: open };
+    const script = `import { createNativeBackend } from ${JSON.stringify(distIndex)};
+const queue = await createNativeBackend().messageQueues.open(0);
+await queue.send(1, 'made anyway');
+process.stdout.write(String(queue.id));`;
+    const child = await run(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' });
+    const id = Number(child.stdout);
+    onTestFinished(() => {
+      if (sysvIds('msg').includes(id)) execFileSync('ipcrm', ['-q', String(id)]);
+    });
+    expect(sysvIds('msg')).toContain(id);
+    expect(child.stderr).toMatch(/\[IPCX_LEDGER\].*could not record/);
+    expect(readdirSync(open)).toEqual([]);
+    // An entry planted there (by anyone: the folder is open to all) is not read either.
+    const planted = { version: 1, kind: 'sysv-message-queue', name: '0x00000000', id, key: 0, identity: { id, key: 0, cuid: process.getuid!() }, pid: 999999, pidStart: '1', bootId: 'x', uid: 0, created: Date.now() };
+    writeFileSync(path.join(open, `sysv-message-queue-${id}.json`), JSON.stringify(planted));
+    expect(await listed(env)).toEqual({ objects: [], stale: 0 });
+    expect((await cleaned(env)).length).toBe(0);
+    expect(sysvIds('msg')).toContain(id);
   });
 
   it('prints help, and refuses unknown commands and options with exit status 2', async () => {
