@@ -31,6 +31,7 @@ Options:
   --json      Print JSON instead of a table.
   --dry-run   (clean) Print what would be removed; remove nothing.
   --pid PID   Only objects made by this process id (repeatable).
+  --all-users (root) Every user's ledger, not only root's own.
   -h, --help  Print this help.
 
 Exit status: 0 on success, 1 if clean could not remove an object, 2 on a usage error.`;
@@ -52,6 +53,8 @@ interface Listed {
   readonly ageSeconds: number;
   /** 'present', or 'unverifiable' when this user may not inspect it (it is then never removed). */
   readonly state: 'present' | 'unverifiable';
+  /** The creator's user id. */
+  readonly uid: number;
 }
 
 function describe(found: FoundEntry, now: Probe, at: number): Listed {
@@ -68,13 +71,20 @@ function describe(found: FoundEntry, now: Probe, at: number): Listed {
     created: new Date(entry.created).toISOString(),
     ageSeconds: Math.max(0, Math.round((at - entry.created) / 1000)),
     state: now.state === 'unverifiable' ? 'unverifiable' : 'present',
+    uid: entry.uid,
   };
 }
 
 /** Every entry with what its object is now. */
-function survey(pids: ReadonlySet<number> | null): Array<{ found: FoundEntry; now: Probe }> {
+/** Which entries a command looks at. */
+interface Selection {
+  readonly pids: ReadonlySet<number> | null;
+  readonly allUsers: boolean;
+}
+
+function survey({ pids, allUsers }: Selection): Array<{ found: FoundEntry; now: Probe }> {
   const sysv = sysvSnapshot();
-  return readLedger()
+  return readLedger(allUsers)
     .filter((found) => pids === null || pids.has(found.entry.pid))
     // Oldest first, then by kind: a program's objects stay together in the order it made them.
     .sort((a, b) => a.entry.created - b.entry.created || a.entry.kind.localeCompare(b.entry.kind))
@@ -100,18 +110,18 @@ function table(rows: string[][]): string {
   return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ').trimEnd()).join('\n');
 }
 
-function list(json: boolean, pids: ReadonlySet<number> | null): number {
+function list(json: boolean, selection: Selection): number {
   const at = Date.now();
-  const all = survey(pids);
+  const all = survey(selection);
   const objects = all.filter(({ now }) => now.state === 'present' || now.state === 'unverifiable').map(({ found, now }) => describe(found, now, at));
   const stale = all.length - objects.length;
   if (json) {
     process.stdout.write(`${JSON.stringify({ objects, stale }, null, 2)}\n`);
     return 0;
   }
-  if (objects.length === 0) process.stdout.write('No objects made by ipcx exist on this machine (for this user).\n');
+  if (objects.length === 0) process.stdout.write(`No objects made by ipcx exist on this machine${selection.allUsers ? '' : ' (for this user)'}.\n`);
   else {
-    const rows = [['KIND', 'KEY/NAME/PATH', 'ID', 'PID', 'CREATOR', 'MODE', 'SIZE', 'AGE']];
+    const rows = [['KIND', 'KEY/NAME/PATH', 'ID', 'PID', 'CREATOR', 'MODE', 'SIZE', 'AGE', ...(selection.allUsers ? ['UID'] : [])]];
     for (const item of objects) {
       rows.push([
         item.kind,
@@ -122,6 +132,7 @@ function list(json: boolean, pids: ReadonlySet<number> | null): number {
         item.mode === null ? '?' : item.mode.toString(8).padStart(4, '0'),
         sizeText(item),
         age(item.ageSeconds),
+        ...(selection.allUsers ? [String(item.uid)] : []),
       ]);
     }
     process.stdout.write(`${table(rows)}\n`);
@@ -141,9 +152,9 @@ interface Action {
   readonly reason?: string;
 }
 
-function clean(json: boolean, dryRun: boolean, pids: ReadonlySet<number> | null): number {
+function clean(json: boolean, dryRun: boolean, selection: Selection): number {
   const actions: Action[] = [];
-  for (const { found, now } of survey(pids)) {
+  for (const { found, now } of survey(selection)) {
     const { entry } = found;
     const base = { kind: entry.kind, name: entry.name, id: entry.id ?? null, pid: entry.pid };
     if (now.state === 'gone' || now.state === 'replaced') {
@@ -202,7 +213,13 @@ function main(argv: string[]): number {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { json: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, pid: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        json: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
+        pid: { type: 'string', multiple: true },
+        'all-users': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
   } catch (error) {
     process.stderr.write(`ipcx: ${(error as Error).message}\n\n${HELP}\n`);
@@ -231,7 +248,14 @@ function main(argv: string[]): number {
       return 2;
     }
   }
-  return command === 'ls' ? list(values.json === true, pids) : clean(values.json === true, values['dry-run'] === true, pids);
+  const allUsers = values['all-users'] === true;
+  if (allUsers && process.geteuid?.() !== 0) {
+    // Other users' ledgers are closed to us (0700), and so are most of their objects.
+    process.stderr.write('ipcx: --all-users needs root\n');
+    return 2;
+  }
+  const selection = { pids, allUsers };
+  return command === 'ls' ? list(values.json === true, selection) : clean(values.json === true, values['dry-run'] === true, selection);
 }
 
 process.exitCode = main(process.argv.slice(2));

@@ -150,15 +150,44 @@ export function ledgerDirectories(): string[] {
   return dirs;
 }
 
-/** A directory that exists, is not a symlink, and belongs to us (and, if `private`, is closed to others). */
-function isOwnDirectory(dir: string, closed: boolean): boolean {
+/** A directory that exists, is not a symlink, and belongs to `owner` (default: us), and, if `closed`, is closed to others. */
+function isOwnDirectory(dir: string, closed: boolean, owner = effectiveUid()): boolean {
   let stat: Stats;
   try {
     stat = lstatSync(dir);
   } catch {
     return false;
   }
-  return stat.isDirectory() && stat.uid === effectiveUid() && (!closed || (stat.mode & 0o077) === 0);
+  return stat.isDirectory() && stat.uid === owner && (!closed || (stat.mode & 0o077) === 0);
+}
+
+/**
+ * For root (`ipcx ls --all-users`): every user's ledger in the default places, each kept only if
+ * it and its parent belong to the user it is named after and are closed to others, so that a
+ * folder planted by someone else is never read.
+ */
+export function allUsersLedgerDirectories(): Array<{ dir: string; uid: number }> {
+  const found: Array<{ dir: string; uid: number }> = [];
+  const consider = (base: string, uid: number) => {
+    const dir = path.join(base, 'ledger');
+    if (isOwnDirectory(base, true, uid) && isOwnDirectory(dir, true, uid)) found.push({ dir, uid });
+  };
+  const named = (names: string[]) => names.map((name) => /^ipcx-(\d+)$/.exec(name)).filter((match) => match !== null);
+  for (const match of named(listDirectory('/tmp'))) consider(path.join('/tmp', match[0]), Number(match[1]));
+  for (const user of listDirectory('/run/user')) {
+    for (const match of named(listDirectory(path.join('/run/user', user)))) {
+      if (match[1] === user) consider(path.join('/run/user', user, match[0]), Number(match[1]));
+    }
+  }
+  return found;
+}
+
+function listDirectory(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
 
 /** Makes `dir` (mode 0700) unless it exists, then checks that it is ours and closed to others. */
@@ -365,12 +394,16 @@ export interface FoundEntry {
   readonly entry: LedgerEntry;
 }
 
-/** Every entry in the ledger directories of this user; unreadable or foreign files are skipped. */
-export function readLedger(): FoundEntry[] {
+/**
+ * Every entry in the ledger directories of this user (or, with `allUsers`, for root, of every
+ * user); unreadable or foreign files are skipped.
+ */
+export function readLedger(allUsers = false): FoundEntry[] {
   const found: FoundEntry[] = [];
   const seen = new Set<string>();
-  for (const dir of ledgerDirectories()) {
-    if (!isOwnDirectory(dir, true)) continue;
+  const places = allUsers ? allUsersLedgerDirectories() : ledgerDirectories().map((dir) => ({ dir, uid: effectiveUid() }));
+  for (const { dir, uid } of places) {
+    if (!isOwnDirectory(dir, true, uid)) continue;
     let names: string[];
     try {
       names = readdirSync(dir);

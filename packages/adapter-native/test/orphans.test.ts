@@ -11,7 +11,7 @@
  * removes only what its own child made.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -100,10 +100,10 @@ function workspace(): { dir: string; ledger: string; env: NodeJS.ProcessEnv } {
 }
 
 /** Starts a creator in `dir` (a folder of its own for its paths), returns what it made; killed after the test. */
-async function startCreator(script: string, dir: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; made: Made }> {
+async function startCreator(script: string, dir: string, env: NodeJS.ProcessEnv, user?: { uid: number; gid: number }): Promise<{ child: ChildProcess; made: Made }> {
   const tag = `${process.pid}-${++serial}`;
   const semKey = 0x0a000000 | ((process.pid & 0xfff) << 12) | (serial & 0xfff);
-  const child = spawn(process.execPath, [script, dir, tag, String(semKey)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [script, dir, tag, String(semKey)], { env, stdio: ['ignore', 'pipe', 'inherit'], ...user });
   onTestFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
@@ -378,10 +378,51 @@ process.stdout.write(String(queue.id));`;
     expect(sysvIds('msg')).toContain(id);
   });
 
+  it.skipIf(process.getuid?.() !== 0)('as root, --all-users lists and cleans what a SIGKILLed program of another user made', async () => {
+    const { dir } = workspace();
+    const nobody = 65534;
+    // The creator runs as nobody: its folder (and the way to it) must be open to it.
+    chmodSync(dir, 0o711);
+    const own = path.join(dir, 'nobody');
+    mkdirSync(own);
+    chownSync(own, nobody, nobody);
+    const script = path.join(own, 'creator.mjs');
+    writeFileSync(script, CREATOR);
+    chmodSync(script, 0o644);
+    const env = { ...process.env };
+    delete env.IPCX_LEDGER_DIR;
+    delete env.XDG_RUNTIME_DIR;
+    const { child, made } = await startCreator(script, own, env, { uid: nobody, gid: nobody });
+    // nobody's ledger folder is left only if something else of nobody's is recorded in it.
+    onTestFinished(() => {
+      for (const folder of [`/tmp/ipcx-${nobody}/ledger`, `/tmp/ipcx-${nobody}`]) {
+        try {
+          rmdirSync(folder);
+        } catch {
+          return;
+        }
+      }
+    });
+    await kill(child);
+    // Its entries are in nobody's own ledger, which root's plain `ls` does not read.
+    expect(lstatSync(`/tmp/ipcx-${nobody}/ledger`)).toMatchObject({ uid: nobody, mode: expect.any(Number) });
+    expect(lstatSync(`/tmp/ipcx-${nobody}/ledger`).mode & 0o777).toBe(0o700);
+    expect((await listed(env)).objects.filter((item) => item.pid === made.pid)).toEqual([]);
+    const all = JSON.parse(await ipcx(env, 'ls', '--all-users', '--json')) as { objects: Array<Listed & { uid: number }> };
+    const theirs = all.objects.filter((item) => item.pid === made.pid);
+    expect(theirs.map((item) => item.kind).sort()).toEqual([...ALL_KINDS].sort());
+    for (const item of theirs) expect(item).toMatchObject({ uid: nobody, creator: 'dead', state: 'present' });
+    const actions = JSON.parse(await ipcx(env, 'clean', '--all-users', '--json', '--pid', String(made.pid))) as { actions: CleanAction[] };
+    expect(actions.actions.filter((action) => action.action === 'removed')).toHaveLength(ALL_KINDS.length);
+    expect(await stillThere(made)).toEqual([]);
+    expect((JSON.parse(await ipcx(env, 'ls', '--all-users', '--json', '--pid', String(made.pid))) as { objects: unknown[] }).objects).toEqual([]);
+  });
+
   it('prints help, and refuses unknown commands and options with exit status 2', async () => {
     const { env } = workspace();
     expect(await ipcx(env, '--help')).toMatch(/^Usage: ipcx <command>/);
-    for (const args of [['frobnicate'], ['ls', '--bogus'], [], ['ls', '--dry-run'], ['ls', 'extra'], ['clean', '--pid', 'x']]) {
+    const asUser = process.getuid?.() === 0 ? [] : [['ls', '--all-users']];
+    for (const args of [['frobnicate'], ['ls', '--bogus'], [], ['ls', '--dry-run'], ['ls', 'extra'], ['clean', '--pid', 'x'], ...asUser]) {
       await expect(run(ipcxBin, args, { env })).rejects.toMatchObject({ code: 2 });
     }
   });
