@@ -284,20 +284,30 @@ function referenceOf(kind: LedgerKind, what: number | string): string {
 let warned = false;
 
 function write(entry: Omit<LedgerEntry, 'version' | 'pid' | 'pidStart' | 'bootId' | 'uid' | 'created'>, reference: string): void {
-  try {
-    const dir = writerDirectory();
-    if (dir === null) throw new Error(`no private ledger directory among ${ledgerDirectories().join(', ')}`);
-    const { pid, start } = me();
-    const full: LedgerEntry = { version: 1, ...entry, pid, pidStart: start, bootId: bootId(), uid: effectiveUid(), created: Date.now() };
-    const file = path.join(dir, entryFile(entry.kind, reference));
-    const temporary = path.join(dir, `.${pid}-${Math.random().toString(36).slice(2)}.tmp`);
-    writeFileSync(temporary, JSON.stringify(full), { mode: 0o600, flag: 'wx' });
-    // rename is atomic: a reader sees the old entry or the new one, never a torn one.
-    renameSync(temporary, file);
-  } catch (error) {
-    if (!warned) {
-      warned = true;
-      process.emitWarning(`ipcx could not record a created object in its ledger (ipcx ls/clean will not see it): ${(error as Error).message}`, { code: 'IPCX_LEDGER' });
+  const { pid, start } = me();
+  const text = JSON.stringify({ version: 1, ...entry, pid, pidStart: start, bootId: bootId(), uid: effectiveUid(), created: Date.now() } satisfies LedgerEntry);
+  // Two tries: a folder removed under a long-running process (a /tmp cleaner) is made again.
+  for (let attempt = 0; ; attempt++) {
+    let temporary: string | undefined;
+    try {
+      const dir = writerDirectory();
+      if (dir === null) throw new Error(`no private ledger directory among ${ledgerDirectories().join(', ')}`);
+      temporary = path.join(dir, `.${pid}-${Math.random().toString(36).slice(2)}.tmp`);
+      writeFileSync(temporary, text, { mode: 0o600, flag: 'wx' });
+      // rename is atomic: a reader sees the old entry or the new one, never a torn one.
+      renameSync(temporary, path.join(dir, entryFile(entry.kind, reference)));
+      return;
+    } catch (error) {
+      if (temporary !== undefined) discardCreatedFile(temporary);
+      if (attempt === 0 && (error as NodeJS.ErrnoException).code === 'ENOENT') {
+        writableFor = undefined;
+        continue;
+      }
+      if (!warned) {
+        warned = true;
+        process.emitWarning(`ipcx could not record a created object in its ledger (ipcx ls/clean will not see it): ${(error as Error).message}`, { code: 'IPCX_LEDGER' });
+      }
+      return;
     }
   }
 }

@@ -418,6 +418,36 @@ process.stdout.write(String(queue.id));`;
     expect((JSON.parse(await ipcx(env, 'ls', '--all-users', '--json', '--pid', String(made.pid))) as { objects: unknown[] }).objects).toEqual([]);
   });
 
+  it('records in this process too, makes its ledger folder again when a cleaner removed it, and drops entries on removal', async () => {
+    const { ledger } = workspace();
+    const saved = process.env.IPCX_LEDGER_DIR;
+    process.env.IPCX_LEDGER_DIR = ledger;
+    onTestFinished(() => {
+      if (saved === undefined) delete process.env.IPCX_LEDGER_DIR;
+      else process.env.IPCX_LEDGER_DIR = saved;
+    });
+    const first = await backend.messageQueues.open(0);
+    onTestFinished(() => backend.messageQueues.removeById(first.id).catch(() => {}));
+    expect(readdirSync(ledger)).toEqual([`sysv-message-queue-${first.id}.json`]);
+    expect(lstatSync(ledger).mode & 0o777).toBe(0o700);
+    rmSync(ledger, { recursive: true });
+    const second = await backend.messageQueues.open(0);
+    onTestFinished(() => backend.messageQueues.removeById(second.id).catch(() => {}));
+    expect(readdirSync(ledger)).toEqual([`sysv-message-queue-${second.id}.json`]);
+    // Opening an existing queue, even with create, records nothing: only its creator does.
+    const key = 0x0b000000 | (process.pid & 0xffff);
+    const made = await backend.messageQueues.open(key, { create: true, exclusive: true });
+    const again = await backend.messageQueues.open(key, { create: true });
+    expect(again.id).toBe(made.id);
+    expect(readdirSync(ledger).sort()).toEqual([`sysv-message-queue-${made.id}.json`, `sysv-message-queue-${second.id}.json`].sort());
+    await again.remove();
+    await Promise.all([made.close(), again.close()]);
+    await backend.messageQueues.removeById(second.id);
+    await first.close();
+    await second.close();
+    expect(readdirSync(ledger)).toEqual([]);
+  });
+
   it('prints help, and refuses unknown commands and options with exit status 2', async () => {
     const { env } = workspace();
     expect(await ipcx(env, '--help')).toMatch(/^Usage: ipcx <command>/);
