@@ -120,6 +120,11 @@ try {
 `,
   );
   process.stdout.write(sh(process.execPath, ['main.js'], app, bare));
+  // The `ipcx` command is the package's bin: `npx ipcx` in the installed app finds it (and its
+  // ledger, kept apart here so that the check lists nothing of this machine's).
+  const listed = execFileSync('npx', ['--no-install', 'ipcx', 'ls', '--json'], { cwd: app, encoding: 'utf8', env: { ...process.env, IPCX_LEDGER_DIR: path.join(work, 'ledger') } });
+  if (JSON.stringify(JSON.parse(listed)) !== JSON.stringify({ objects: [], stale: 0 })) throw new Error('unexpected ipcx ls output: ' + listed);
+  console.log('pack check: npx ipcx ls works in the installed app');
 
   if (cross) {
     // An arm64 Node (a binary shipped in a registry package) runs the installed package under

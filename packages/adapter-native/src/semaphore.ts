@@ -35,6 +35,7 @@ import {
   type TransferRecord,
 } from '@ipcx/core';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
+import { openNoting, recordRemoved, recordSysv } from './ledger.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { registerReviver } from './revive.js';
 import { SpinWindow, WOULD_BLOCK, blockingWait, type PendingWait } from './wait.js';
@@ -216,6 +217,7 @@ export class NativeSemaphoreSet implements SemaphoreSet, TrackedObject {
   async remove(): Promise<void> {
     this.ensureOpen('semctl');
     this.check(native.semRemove(this.id));
+    recordRemoved('sysv-semaphore-set', this.id);
   }
 
   /**
@@ -322,8 +324,9 @@ export class NativeSemaphores implements Semaphores {
    */
   async open(key: number | 'private', options?: SemaphoreSetOpenOptions): Promise<SemaphoreSet> {
     const { key: kernelKey, create: creating, exclusive: wantExclusive, size: count, mode: flags } = checkSemaphoreSetOpen(key, options);
-    const id = native.semget(kernelKey, count, creating, wantExclusive, flags);
+    const { result: id, created } = openNoting(creating, wantExclusive, (create, exclusive) => native.semget(kernelKey, count, create, exclusive, flags));
     if (id < 0) throw errorFromErrno(id, { syscall: 'semget', key: kernelKey });
+    if (created || kernelKey === 0) recordSysv('sysv-semaphore-set', id, kernelKey);
     const object = `System V semaphore set ${id}`;
     const stat = native.semStat(id);
     if (typeof stat === 'number') {
@@ -338,6 +341,14 @@ export class NativeSemaphores implements Semaphores {
     checkInteger('id', id, 0, MAX_ID);
     const stat = statOrThrow(id, `System V semaphore set ${id}`);
     return new NativeSemaphoreSet(id, stat.key, stat.size);
+  }
+
+  /** See {@link Semaphores.removeById} (`semctl(IPC_RMID)` on the main thread). */
+  async removeById(id: number): Promise<void> {
+    checkInteger('id', id, 0, MAX_ID);
+    const result = native.semRemove(id);
+    if (result < 0) throw errorFromErrno(result, { syscall: 'semctl', object: `System V semaphore set ${id}` });
+    recordRemoved('sysv-semaphore-set', id);
   }
 }
 

@@ -42,6 +42,7 @@ import {
   type TransferRecord,
 } from '@ipcx/core';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
+import { createFileExclusively, discardCreatedFile, openNoting, recordPath, recordPosix, recordRemoved, recordSysv } from './ledger.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { registerReviver } from './revive.js';
 import { SpinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason, type PendingWait } from './wait.js';
@@ -370,6 +371,7 @@ function attachSysvNow(id: number, readOnly: boolean): NativeSysvSegment {
 function openPosixNow(name: string, create: boolean, exclusive: boolean, mode: number, size: number, readOnly: boolean): NativePosixSegment {
   const mapped = native.posixShmOpen(name, create, exclusive, mode, size, readOnly);
   if ('errno' in mapped) throw failed(mapped, { path: name });
+  if (mapped.created === true) recordPosix('posix-segment', name);
   return new NativePosixSegment(mapped, name, readOnly);
 }
 
@@ -388,20 +390,23 @@ async function statSysv(id: number): Promise<SysvSegmentStat> {
 function removeSysv(id: number): void {
   const result = native.shmRemove(id);
   if (result < 0) throw errorFromErrno(result, { syscall: 'shmctl', object: `System V segment ${id}` });
+  recordRemoved('sysv-segment', id);
 }
 
 function unlinkPosix(name: string): void {
   const result = native.posixShmUnlink(name);
   if (result < 0) throw errorFromErrno(result, { syscall: 'shm_unlink', path: name });
+  recordRemoved('posix-segment', name);
 }
 
 /** The native {@link SharedMemory} factory. */
 export class NativeSharedMemory implements SharedMemory {
   async openSysv(key: number | 'private', options?: SysvSegmentOptions): Promise<SysvSegment> {
     const { key: numeric, size: bytes, create, exclusive, mode, readOnly: ro } = checkSysvSegmentOpen(key, options);
-    const flags = (create ? IPC_CREAT : 0) | (exclusive ? IPC_EXCL : 0) | mode;
-    const id = native.shmGet(numeric, bytes, flags);
+    const flagsOf = (creating: boolean, exclusively: boolean) => (creating ? IPC_CREAT : 0) | (exclusively ? IPC_EXCL : 0) | mode;
+    const { result: id, created } = openNoting(create, exclusive, (creating, exclusively) => native.shmGet(numeric, bytes, flagsOf(creating, exclusively)));
     if (id < 0) throw errorFromErrno(id, { syscall: 'shmget', key: numeric >>> 0 });
+    if (created || numeric === 0) recordSysv('sysv-segment', id, numeric);
     return attachSysvNow(id, ro);
   }
 
@@ -434,7 +439,17 @@ export class NativeSharedMemory implements SharedMemory {
     const permissions = mode === undefined ? DEFAULT_MODE : checkInteger('options.mode', mode, 0, 0o7777);
     const doCreate = checkOptionalBoolean('options.create', create);
     if (doCreate && size === undefined) throw new TypeError('options.size is required with options.create');
-    return mapFileNow(path, doCreate, permissions, bytes, checkOptionalBoolean('options.readOnly', readOnly));
+    const ro = checkOptionalBoolean('options.readOnly', readOnly);
+    // Only a file this call makes goes into the ledger (ipcx clean must never delete a user's file).
+    const made = doCreate && createFileExclusively(path, permissions);
+    try {
+      const mapping = mapFileNow(path, doCreate, permissions, bytes, ro);
+      if (made) recordPath('file-mapping', path);
+      return mapping;
+    } catch (error) {
+      if (made) discardCreatedFile(path);
+      throw error;
+    }
   }
 }
 

@@ -60,6 +60,7 @@ import {
 } from '@ipcx/core';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { DescriptorObject, DescriptorStream, WOULD_BLOCK, type Attempt } from './descriptor-stream.js';
+import { recordPath, recordRemoved } from './ledger.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { kindOfDescriptor, registerReviver, revive } from './revive.js';
 import { blockingWait, cancellationError, watchCancellation } from './wait.js';
@@ -379,6 +380,7 @@ interface OwnedPath {
 function ownPath(address: UnixAddress): OwnedPath | undefined {
   if (typeof address !== 'string') return undefined;
   const stat = statSync(address);
+  recordPath('unix-socket', address);
   return { path: address, dev: stat.dev, ino: stat.ino };
 }
 
@@ -387,7 +389,10 @@ function removeOwnedPath(owned: OwnedPath | undefined): void {
   if (owned === undefined) return;
   try {
     const stat = lstatSync(owned.path);
-    if (stat.isSocket() && stat.dev === owned.dev && stat.ino === owned.ino) unlinkSync(owned.path);
+    if (stat.isSocket() && stat.dev === owned.dev && stat.ino === owned.ino) {
+      unlinkSync(owned.path);
+      recordRemoved('unix-socket', owned.path);
+    }
   } catch {
     // Already gone: nothing to remove.
   }

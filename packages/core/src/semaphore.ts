@@ -215,6 +215,13 @@ export interface Semaphores {
    * Reads its size with `IPC_STAT`: `EACCES` without read permission, `EINVAL` for no such set.
    */
   openById(id: number): Promise<SemaphoreSet>;
+  /**
+   * Removes the set `id` (`semctl(IPC_RMID)`) without a handle, as `ipcrm -s` does: every process
+   * waiting on it gets `EIDRM`. Needs no read permission (unlike {@link openById}): allowed to the
+   * owner, the creator and privileged processes (`EPERM` otherwise). Rejects with `EINVAL` when no
+   * set has this id. Throws `TypeError`/`RangeError` unless `id` is an integer from 0 to 2^31 - 1.
+   */
+  removeById(id: number): Promise<void>;
 }
 
 /** DI token for {@link Semaphores}. */

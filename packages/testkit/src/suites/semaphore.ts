@@ -86,6 +86,18 @@ export function semaphoreSuite(context: SuiteContext): void {
       await expect(semaphores().openById(0x7ffffff0)).rejects.toMatchObject({ code: 'EINVAL' });
     });
 
+    it('removes by id without a handle (removeById): waiters get EIDRM, then EINVAL for the id', async () => {
+      const set = await privateSet(1);
+      const waiting = set.wait(0).catch((error: unknown) => error);
+      await waitUntil(() => set.waitingForIncrease(0) === 1, 'the wait is in the kernel');
+      await semaphores().removeById(set.id);
+      expect(await waiting).toMatchObject({ name: 'IpcError', code: 'EIDRM' });
+      await expect(semaphores().openById(set.id)).rejects.toMatchObject({ code: 'EINVAL' });
+      await expect(semaphores().removeById(set.id)).rejects.toMatchObject({ name: 'IpcError', code: 'EINVAL', syscall: 'semctl' });
+      await expect(semaphores().removeById(2 ** 31)).rejects.toThrow(RangeError);
+      await expect(semaphores().removeById(null as unknown as number)).rejects.toThrow(TypeError);
+    });
+
     it('applies a multi-operation call all-or-nothing: a waiting call changes nothing until it can apply everything', async () => {
       const set = await privateSet(2);
       set.setValues([1, 0]);
