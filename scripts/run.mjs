@@ -6,7 +6,8 @@
 // AssemblyScript kernel, the TypeScript projects), and then runs the task. Each step is skipped
 // when its outputs are newer than its inputs, so a second run starts the task at once.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kernelObjects, leftBehind } from './kernel-objects.mjs';
@@ -117,7 +118,14 @@ switch (task) {
     // The suites check their own objects; this catches every other test file too, and a test that
     // fails its own cleanup: after the whole run, nothing the tests made may be left in the kernel.
     const before = kernelObjects();
-    run(bin('vitest'), ['run', ...rest], { env: { ...process.env, NO_COLOR: '1' } });
+    // The tests record what they create in a ledger of their own (the ipcx command's), not in the
+    // user's: objects that tests remove with ipcrm or rm would otherwise leave stale entries there.
+    const ledger = mkdtempSync(path.join(os.tmpdir(), 'ipcx-test-ledger-'));
+    try {
+      run(bin('vitest'), ['run', ...rest], { env: { ...process.env, NO_COLOR: '1', IPCX_LEDGER_DIR: ledger } });
+    } finally {
+      rmSync(ledger, { recursive: true, force: true });
+    }
     const leaked = await leftBehind(before);
     if (leaked.length > 0) {
       console.error(`[ipcx] the tests left ${leaked.length} kernel object(s) behind:\n  ${leaked.join('\n  ')}`);
