@@ -60,9 +60,18 @@ int Unmap(const Mapping& mapping) {
   return result == 0 ? 0 : errno;
 }
 
+// The largest external ArrayBuffer this Node can make (buffer.constants.MAX_LENGTH, set from JS
+// at load: 2^32 on Node 20, 2^53 - 1 from Node 22). Node 20 builds an external ArrayBuffer through
+// its Buffer code, which refuses a longer one AND runs the finalizer, after which node-addon-api
+// frees the finalizer's data a second time: "free(): double free detected", an abort. So a
+// mapping longer than this gets no ArrayBuffer at all; JS then reads and writes it by copy
+// (mappingRead / mappingWrite), as it does read-only mappings.
+std::atomic<uint64_t> buffer_limit{uint64_t{1} << 32};
+
 // Registers a fresh mapping and returns { mapping, size, buffer? } for JS. A read-only mapping
 // gets no ArrayBuffer: JS cannot make one refuse writes, and a write to PROT_READ memory would
-// kill the process with SIGSEGV. JS reads it through mappingRead (a copy) instead.
+// kill the process with SIGSEGV. JS reads it through mappingRead (a copy) instead. Nor does a
+// mapping longer than buffer_limit (see there).
 Napi::Object Publish(Napi::Env env, void* address, size_t length, bool sysv, bool read_only) {
   uint32_t id = next_mapping++;
   if (next_mapping == 0) next_mapping = 1;
@@ -70,7 +79,7 @@ Napi::Object Publish(Napi::Env env, void* address, size_t length, bool sysv, boo
   Napi::Object result = Napi::Object::New(env);
   result.Set("mapping", Napi::Number::New(env, id));
   result.Set("size", Napi::Number::New(env, static_cast<double>(length)));
-  if (!read_only) {
+  if (!read_only && static_cast<uint64_t>(length) <= buffer_limit.load(std::memory_order_relaxed)) {
     // The finalizer does nothing: unmapping is explicit (unmap) or done by JS's finalizer when
     // the buffer itself has been collected, i.e. when no view can reach the memory any more.
     result.Set("buffer", Napi::ArrayBuffer::New(env, address, length, [](Napi::Env, void*) {}));
@@ -332,21 +341,30 @@ static Napi::Value MapFile(const Napi::CallbackInfo& info) {
     result.Set("syscall", syscall);
     return result;
   };
-  int fd = RetryEintr([&] { return open(path.c_str(), (read_only ? O_RDONLY : O_RDWR) | (create ? O_CREAT : 0) | O_CLOEXEC, mode); });
+  int access = (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+  // As in PosixShmOpen: O_EXCL first, so that a file this call made is removed again when it
+  // cannot be sized or mapped (nothing is left behind by a failed call).
+  bool created = false;
+  int fd = -1;
+  if (create) {
+    fd = RetryEintr([&] { return open(path.c_str(), access | O_CREAT | O_EXCL, mode); });
+    if (fd != -1) created = true;
+    else if (errno != EEXIST) return failure(errno, "open");
+  }
+  if (fd == -1) fd = RetryEintr([&] { return open(path.c_str(), access); });
   if (fd == -1) return failure(errno, "open");
+  auto give_up = [&](int error, const char* syscall) {
+    close(fd);
+    if (created) unlink(path.c_str());
+    return failure(error, syscall);
+  };
   struct stat st;
-  if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
-    close(fd);
-    return failure(S_ISDIR(st.st_mode) ? EISDIR : EINVAL, "mmap");
-  }
+  if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) return give_up(S_ISDIR(st.st_mode) ? EISDIR : EINVAL, "mmap");
   int64_t length = SizeObject(fd, size, false, !read_only);
-  if (length < 0) {
-    close(fd);
-    return failure(static_cast<int>(-length), length == -EINVAL ? "mmap" : "ftruncate");
-  }
+  if (length < 0) return give_up(static_cast<int>(-length), length == -EINVAL ? "mmap" : "ftruncate");
   Napi::Value mapped = MapDescriptor(env, fd, static_cast<size_t>(length), read_only);
+  if (mapped.IsNumber()) return give_up(-mapped.As<Napi::Number>().Int32Value(), "mmap");
   close(fd);
-  if (mapped.IsNumber()) return failure(-mapped.As<Napi::Number>().Int32Value(), "mmap");
   return mapped;
 }
 
@@ -370,11 +388,32 @@ static Napi::Value MappingRead(const Napi::CallbackInfo& info) {
   if (mapping == nullptr) throw Napi::Error::New(info.Env(), "mapping is closed");
   int64_t offset = ArgInt64(info, 1, "offset");
   int64_t length = ArgInt64(info, 2, "length");
-  if (offset < 0 || length < 0 || static_cast<uint64_t>(offset + length) > mapping->length)
+  if (offset < 0 || length < 0 || static_cast<uint64_t>(offset) > mapping->length ||
+      static_cast<uint64_t>(length) > mapping->length - static_cast<uint64_t>(offset))
     throw Napi::RangeError::New(info.Env(), "offset/length outside the segment");
   auto copy = Napi::Uint8Array::New(info.Env(), static_cast<size_t>(length));
   memcpy(copy.Data(), static_cast<uint8_t*>(mapping->address) + offset, static_cast<size_t>(length));
   return copy;
+}
+
+// JS: mappingWrite(mapping, bytes, offset, length, at) -> bytes written. Main thread (memcpy) into
+// a writable mapping that has no ArrayBuffer (longer than buffer_limit).
+static Napi::Value MappingWrite(const Napi::CallbackInfo& info) {
+  Mapping* mapping = Find(info, 0);
+  if (mapping == nullptr) throw Napi::Error::New(info.Env(), "mapping is closed");
+  if (mapping->read_only) ThrowSysError(info.Env(), EACCES, "write");
+  ByteRange bytes = ArgBytes(info, 1, "bytes");
+  int64_t at = ArgInt64(info, 4, "at");
+  if (at < 0 || static_cast<uint64_t>(at) > mapping->length || bytes.length > mapping->length - static_cast<uint64_t>(at))
+    throw Napi::RangeError::New(info.Env(), "offset/length outside the segment");
+  memcpy(static_cast<uint8_t*>(mapping->address) + at, bytes.data, bytes.length);
+  return Napi::Number::New(info.Env(), static_cast<double>(bytes.length));
+}
+
+// JS: setBufferLimit(bytes). Main thread, at load: see buffer_limit.
+static void SetBufferLimit(const Napi::CallbackInfo& info) {
+  int64_t limit = ArgInt64(info, 0, "bytes");
+  if (limit > 0) buffer_limit.store(static_cast<uint64_t>(limit), std::memory_order_relaxed);
 }
 
 // JS: futexWait(mapping, index, value, timeoutMs, callback(errno, outcome)) -> wait id, or the
@@ -447,6 +486,8 @@ void InitSharedMemory(Napi::Env env, Napi::Object exports) {
   exports.Set("mapFile", Napi::Function::New(env, MapFile, "mapFile"));
   exports.Set("unmap", Napi::Function::New(env, UnmapMapping, "unmap"));
   exports.Set("mappingRead", Napi::Function::New(env, MappingRead, "mappingRead"));
+  exports.Set("mappingWrite", Napi::Function::New(env, MappingWrite, "mappingWrite"));
+  exports.Set("setBufferLimit", Napi::Function::New(env, SetBufferLimit, "setBufferLimit"));
   exports.Set("futexWait", Napi::Function::New(env, FutexWaitStart, "futexWait"));
   exports.Set("futexCancel", Napi::Function::New(env, FutexCancel, "futexCancel"));
   exports.Set("futexWake", Napi::Function::New(env, FutexWake, "futexWake"));

@@ -41,6 +41,7 @@ import {
   type SysvSegmentStat,
   type TransferRecord,
 } from '@ipcx/core';
+import { constants as bufferConstants } from 'node:buffer';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { registerReviver } from './revive.js';
@@ -71,6 +72,8 @@ interface SharedMemoryAddon {
   mapFile(path: string, create: boolean, mode: number, size: number, readOnly: boolean): Mapped | Failure;
   unmap(mapping: number, buffer?: ArrayBuffer): number;
   mappingRead(mapping: number, offset: number, length: number): Uint8Array;
+  mappingWrite(mapping: number, bytes: Uint8Array, offset: number, length: number, at: number): number;
+  setBufferLimit(bytes: number): void;
   futexWait(mapping: number, index: number, value: number, timeoutMs: number, callback: WaitCallback): number | SharedWaitResult;
   futexCancel(id: number): void;
   futexWake(mapping: number, index: number, count: number): number;
@@ -78,9 +81,18 @@ interface SharedMemoryAddon {
 
 const native = addon as unknown as SharedMemoryAddon;
 
+/**
+ * The longest ArrayBuffer Node can make over foreign memory (2^32 bytes on Node 20). A longer
+ * mapping has no `buffer` and is read and written by copy in the addon (see setBufferLimit in
+ * native/shared_memory.cc: asking Node 20 for a longer one aborts the process).
+ */
+const BUFFER_LIMIT = bufferConstants.MAX_LENGTH;
+native.setBufferLimit(BUFFER_LIMIT);
+
 const IPC_CREAT = 0o1000;
 const IPC_EXCL = 0o2000;
 const ECANCELED = 125;
+const EEXIST = 17;
 const DEFAULT_MODE = 0o600;
 
 /**
@@ -158,6 +170,9 @@ export abstract class NativeSegment implements SharedSegment {
   get buffer(): ArrayBuffer {
     if (this.closed) throw closedError(this.objectName, 'shmat');
     if (this.memory === undefined) {
+      if (!this.readOnly) {
+        throw new RangeError(`${this.objectName} is ${this.size} bytes, more than the largest ArrayBuffer Node can make over foreign memory (${BUFFER_LIMIT}); use read() and write()`);
+      }
       throw new IpcError('EACCES', { syscall: 'mmap', object: this.objectName, message: `EACCES: ${this.objectName} is mapped read-only and has no writable buffer; use read()` });
     }
     return this.memory;
@@ -173,9 +188,10 @@ export abstract class NativeSegment implements SharedSegment {
   write(bytes: Uint8Array | string, offset?: number): number {
     const { data, start } = checkSegmentWrite(this.size, bytes, offset);
     if (this.closed) throw closedError(this.objectName, 'write');
-    if (this.memory === undefined) {
+    if (this.readOnly) {
       throw new IpcError('EACCES', { syscall: 'write', object: this.objectName, message: `EACCES: ${this.objectName} is mapped read-only` });
     }
+    if (this.memory === undefined) return native.mappingWrite(this.mapping, data, 0, data.length, start);
     new Uint8Array(this.memory, start, data.length).set(data);
     return data.length;
   }
@@ -399,10 +415,18 @@ function unlinkPosix(name: string): void {
 export class NativeSharedMemory implements SharedMemory {
   async openSysv(key: number | 'private', options?: SysvSegmentOptions): Promise<SysvSegment> {
     const { key: numeric, size: bytes, create, exclusive, mode, readOnly: ro } = checkSysvSegmentOpen(key, options);
-    const flags = (create ? IPC_CREAT : 0) | (exclusive ? IPC_EXCL : 0) | mode;
-    const id = native.shmGet(numeric, bytes, flags);
+    // With create, IPC_EXCL is tried first (as openPosix does with O_EXCL) so that we know whether
+    // this call made the segment: one it made and then cannot attach is removed again, never left behind.
+    let id = create ? native.shmGet(numeric, bytes, IPC_CREAT | IPC_EXCL | mode) : -EEXIST;
+    const created = id >= 0;
+    if (id === -EEXIST && !(create && exclusive)) id = native.shmGet(numeric, bytes, mode);
     if (id < 0) throw errorFromErrno(id, { syscall: 'shmget', key: numeric >>> 0 });
-    return attachSysvNow(id, ro);
+    try {
+      return attachSysvNow(id, ro);
+    } catch (error) {
+      if (created) native.shmRemove(id);
+      throw error;
+    }
   }
 
   async attachSysv(id: number, options?: { readonly readOnly?: boolean }): Promise<SysvSegment> {

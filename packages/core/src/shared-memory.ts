@@ -56,6 +56,11 @@ export interface SharedSegment extends IpcObject, Transferable {
   /**
    * The mapped memory. Throws `EACCES` ({@link IpcError}) for a read-only mapping and `EBADF`
    * after `close()` (the buffer obtained before is then detached: `byteLength` 0).
+   *
+   * A mapping longer than the largest `ArrayBuffer` the runtime can make over foreign memory
+   * (`buffer.constants.MAX_LENGTH`: 4 GiB on Node 20) has no buffer: this throws `RangeError`,
+   * while {@link SharedSegment.read}, {@link SharedSegment.write}, `wait` and `notify` reach
+   * every byte of it.
    */
   readonly buffer: ArrayBuffer;
   /**
