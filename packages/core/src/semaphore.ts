@@ -184,7 +184,9 @@ export interface SemaphoreSet extends IpcObject {
 export interface SemaphoreSetOpenOptions {
   /**
    * Number of semaphores (`1..SEMMSL`). Needed to create; when opening an existing set it may be
-   * omitted, else it must not exceed the set's size (`EINVAL`).
+   * omitted, else it must not exceed the set's size (`EINVAL`). The handle's
+   * {@link SemaphoreSet.size} is always the kernel's size of the set, never this number (also for
+   * a user who may alter the set but not read it).
    */
   readonly size?: number;
   /** `IPC_CREAT`: create the set if the key has none. New semaphores start at 0. */
