@@ -90,11 +90,11 @@ static Napi::Value MqUnlink(const Napi::CallbackInfo& info) {
 }
 
 void InitPosixMessageQueues(Napi::Env env, Napi::Object exports) {
-  exports.Set("mqOpen", Napi::Function::New(env, MqOpen, "mqOpen"));
-  exports.Set("mqSend", Napi::Function::New(env, MqSend, "mqSend"));
-  exports.Set("mqReceive", Napi::Function::New(env, MqReceive, "mqReceive"));
-  exports.Set("mqAttributes", Napi::Function::New(env, MqAttributes, "mqAttributes"));
-  exports.Set("mqUnlink", Napi::Function::New(env, MqUnlink, "mqUnlink"));
+  exports.Set("mqOpen", Napi::Function::New(env, JsEntry<MqOpen>, "mqOpen"));
+  exports.Set("mqSend", Napi::Function::New(env, JsEntry<MqSend>, "mqSend"));
+  exports.Set("mqReceive", Napi::Function::New(env, JsEntry<MqReceive>, "mqReceive"));
+  exports.Set("mqAttributes", Napi::Function::New(env, JsEntry<MqAttributes>, "mqAttributes"));
+  exports.Set("mqUnlink", Napi::Function::New(env, JsEntry<MqUnlink>, "mqUnlink"));
 }
 
 }  // namespace ipcx

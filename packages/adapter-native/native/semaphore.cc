@@ -264,17 +264,17 @@ static Napi::Value SemRemove(const Napi::CallbackInfo& info) {
 }
 
 void InitSemaphores(Napi::Env env, Napi::Object exports) {
-  exports.Set("semget", Napi::Function::New(env, SemGet, "semget"));
-  exports.Set("semopNow", Napi::Function::New(env, SemopNow, "semopNow"));
-  exports.Set("semopWait", Napi::Function::New(env, SemopWait, "semopWait"));
-  exports.Set("semctlGet", Napi::Function::New(env, SemctlGet, "semctlGet"));
-  exports.Set("semSetValue", Napi::Function::New(env, SemSetValue, "semSetValue"));
-  exports.Set("semGetAll", Napi::Function::New(env, SemGetAll, "semGetAll"));
-  exports.Set("semSetAll", Napi::Function::New(env, SemSetAll, "semSetAll"));
-  exports.Set("semStat", Napi::Function::New(env, SemStat, "semStat"));
-  exports.Set("semSize", Napi::Function::New(env, SemSize, "semSize"));
-  exports.Set("semSetAttributes", Napi::Function::New(env, SemSetAttributes, "semSetAttributes"));
-  exports.Set("semRemove", Napi::Function::New(env, SemRemove, "semRemove"));
+  exports.Set("semget", Napi::Function::New(env, JsEntry<SemGet>, "semget"));
+  exports.Set("semopNow", Napi::Function::New(env, JsEntry<SemopNow>, "semopNow"));
+  exports.Set("semopWait", Napi::Function::New(env, JsEntry<SemopWait>, "semopWait"));
+  exports.Set("semctlGet", Napi::Function::New(env, JsEntry<SemctlGet>, "semctlGet"));
+  exports.Set("semSetValue", Napi::Function::New(env, JsEntry<SemSetValue>, "semSetValue"));
+  exports.Set("semGetAll", Napi::Function::New(env, JsEntry<SemGetAll>, "semGetAll"));
+  exports.Set("semSetAll", Napi::Function::New(env, JsEntry<SemSetAll>, "semSetAll"));
+  exports.Set("semStat", Napi::Function::New(env, JsEntry<SemStat>, "semStat"));
+  exports.Set("semSize", Napi::Function::New(env, JsEntry<SemSize>, "semSize"));
+  exports.Set("semSetAttributes", Napi::Function::New(env, JsEntry<SemSetAttributes>, "semSetAttributes"));
+  exports.Set("semRemove", Napi::Function::New(env, JsEntry<SemRemove>, "semRemove"));
 }
 
 }  // namespace ipcx

@@ -477,20 +477,20 @@ static void UnmapAll(void*) {
 }
 
 void InitSharedMemory(Napi::Env env, Napi::Object exports) {
-  exports.Set("shmGet", Napi::Function::New(env, ShmGet, "shmGet"));
-  exports.Set("shmAttach", Napi::Function::New(env, ShmAttach, "shmAttach"));
-  exports.Set("shmStat", Napi::Function::New(env, ShmStat, "shmStat"));
-  exports.Set("shmRemove", Napi::Function::New(env, ShmRemove, "shmRemove"));
-  exports.Set("posixShmOpen", Napi::Function::New(env, PosixShmOpen, "posixShmOpen"));
-  exports.Set("posixShmUnlink", Napi::Function::New(env, PosixShmUnlink, "posixShmUnlink"));
-  exports.Set("mapFile", Napi::Function::New(env, MapFile, "mapFile"));
-  exports.Set("unmap", Napi::Function::New(env, UnmapMapping, "unmap"));
-  exports.Set("mappingRead", Napi::Function::New(env, MappingRead, "mappingRead"));
-  exports.Set("mappingWrite", Napi::Function::New(env, MappingWrite, "mappingWrite"));
-  exports.Set("setBufferLimit", Napi::Function::New(env, SetBufferLimit, "setBufferLimit"));
-  exports.Set("futexWait", Napi::Function::New(env, FutexWaitStart, "futexWait"));
-  exports.Set("futexCancel", Napi::Function::New(env, FutexCancel, "futexCancel"));
-  exports.Set("futexWake", Napi::Function::New(env, FutexWake, "futexWake"));
+  exports.Set("shmGet", Napi::Function::New(env, JsEntry<ShmGet>, "shmGet"));
+  exports.Set("shmAttach", Napi::Function::New(env, JsEntry<ShmAttach>, "shmAttach"));
+  exports.Set("shmStat", Napi::Function::New(env, JsEntry<ShmStat>, "shmStat"));
+  exports.Set("shmRemove", Napi::Function::New(env, JsEntry<ShmRemove>, "shmRemove"));
+  exports.Set("posixShmOpen", Napi::Function::New(env, JsEntry<PosixShmOpen>, "posixShmOpen"));
+  exports.Set("posixShmUnlink", Napi::Function::New(env, JsEntry<PosixShmUnlink>, "posixShmUnlink"));
+  exports.Set("mapFile", Napi::Function::New(env, JsEntry<MapFile>, "mapFile"));
+  exports.Set("unmap", Napi::Function::New(env, JsEntry<UnmapMapping>, "unmap"));
+  exports.Set("mappingRead", Napi::Function::New(env, JsEntry<MappingRead>, "mappingRead"));
+  exports.Set("mappingWrite", Napi::Function::New(env, JsEntry<MappingWrite>, "mappingWrite"));
+  exports.Set("setBufferLimit", Napi::Function::New(env, JsEntry<SetBufferLimit>, "setBufferLimit"));
+  exports.Set("futexWait", Napi::Function::New(env, JsEntry<FutexWaitStart>, "futexWait"));
+  exports.Set("futexCancel", Napi::Function::New(env, JsEntry<FutexCancel>, "futexCancel"));
+  exports.Set("futexWake", Napi::Function::New(env, JsEntry<FutexWake>, "futexWake"));
   napi_add_env_cleanup_hook(env, UnmapAll, nullptr);
 }
 
