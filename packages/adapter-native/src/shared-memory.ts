@@ -74,6 +74,8 @@ interface SharedMemoryAddon {
   mappingRead(mapping: number, offset: number, length: number): Uint8Array;
   mappingWrite(mapping: number, bytes: Uint8Array, offset: number, length: number, at: number): number;
   setBufferLimit(bytes: number): void;
+  mappingBroken(mapping: number): boolean;
+  faultCount(): Uint32Array;
   futexWait(mapping: number, index: number, value: number, timeoutMs: number, callback: WaitCallback): number | SharedWaitResult;
   futexCancel(id: number): void;
   futexWake(mapping: number, index: number, count: number): number;
@@ -88,6 +90,13 @@ const native = addon as unknown as SharedMemoryAddon;
  */
 const BUFFER_LIMIT = bufferConstants.MAX_LENGTH;
 native.setBufferLimit(BUFFER_LIMIT);
+
+/**
+ * SIGBUS faults survived in this process so far (a word the addon's handler increments; see
+ * "Surviving SIGBUS" in native/shared_memory.cc). While it is 0 no mapping can be broken, and the
+ * checks below cost one load.
+ */
+const faultsHandled = native.faultCount();
 
 const IPC_CREAT = 0o1000;
 const IPC_EXCL = 0o2000;
@@ -167,8 +176,22 @@ export abstract class NativeSegment implements SharedSegment {
     return this.mapping === 0;
   }
 
+  /**
+   * Throws EFAULT once the mapping is broken: its object was made shorter than the mapping by
+   * another process, and a SIGBUS in the lost range was survived (the range now reads as zeros).
+   */
+  private checkIntact(syscall: string): void {
+    if (faultsHandled[0] === 0 || !native.mappingBroken(this.mapping)) return;
+    throw new IpcError('EFAULT', {
+      syscall,
+      object: this.objectName,
+      message: `EFAULT: ${this.objectName} is broken: another process made its object shorter than the ${this.size} bytes mapped here, so the pages past its new end are lost (they read as zeros and writes to them reach no other process); close it and map it again`,
+    });
+  }
+
   get buffer(): ArrayBuffer {
     if (this.closed) throw closedError(this.objectName, 'shmat');
+    this.checkIntact('mmap');
     if (this.memory === undefined) {
       if (!this.readOnly) {
         throw new RangeError(`${this.objectName} is ${this.size} bytes, more than the largest ArrayBuffer Node can make over foreign memory (${BUFFER_LIMIT}); use read() and write()`);
@@ -181,8 +204,11 @@ export abstract class NativeSegment implements SharedSegment {
   read(offset?: number, length?: number): Uint8Array {
     const { start, count } = checkSegmentRead(this.size, offset, length);
     if (this.closed) throw closedError(this.objectName, 'read');
-    if (this.memory === undefined) return native.mappingRead(this.mapping, start, count);
-    return new Uint8Array(this.memory, start, count).slice();
+    this.checkIntact('read');
+    const copy = this.memory === undefined ? native.mappingRead(this.mapping, start, count) : new Uint8Array(this.memory, start, count).slice();
+    // The copy itself may have met the lost range (a SIGBUS survived): its bytes are not the object's.
+    this.checkIntact('read');
+    return copy;
   }
 
   write(bytes: Uint8Array | string, offset?: number): number {
@@ -191,8 +217,11 @@ export abstract class NativeSegment implements SharedSegment {
     if (this.readOnly) {
       throw new IpcError('EACCES', { syscall: 'write', object: this.objectName, message: `EACCES: ${this.objectName} is mapped read-only` });
     }
-    if (this.memory === undefined) return native.mappingWrite(this.mapping, data, 0, data.length, start);
-    new Uint8Array(this.memory, start, data.length).set(data);
+    this.checkIntact('write');
+    if (this.memory === undefined) native.mappingWrite(this.mapping, data, 0, data.length, start);
+    else new Uint8Array(this.memory, start, data.length).set(data);
+    // Bytes that landed on the lost range reached no other process: the write did not happen.
+    this.checkIntact('write');
     return data.length;
   }
 
@@ -200,6 +229,7 @@ export abstract class NativeSegment implements SharedSegment {
     try {
       const { cell, timeoutMs } = checkSegmentWait(this.size, index, value, options);
       if (this.closed) throw closedError(this.objectName, 'futex');
+      this.checkIntact('futex');
       const signal = options?.signal;
       if (signal?.aborted) throw abortErrorFor(signal);
       // The cell is checked here first when the mapping is writable ('not-equal' only for a value
@@ -263,6 +293,7 @@ export abstract class NativeSegment implements SharedSegment {
   notify(index: number, count?: number): number {
     const { cell, most } = checkSegmentNotify(this.size, index, count);
     if (this.closed) throw closedError(this.objectName, 'futex');
+    this.checkIntact('futex');
     // FUTEX_WAKE with 0 wakes one waiter (the kernel counts after waking); Atomics.notify wakes none.
     if (most === 0) return 0;
     const woken = native.futexWake(this.mapping, cell, most);
