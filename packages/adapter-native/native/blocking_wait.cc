@@ -145,7 +145,16 @@ Waiter* BlockingWaits::TakeWaiter(Napi::Env env) {
   pthread_attr_destroy(&attr);
   if (error != 0) {
     waiters_.erase(raw);
-    ThrowSysError(env, error, "pthread_create");
+    // Told apart from the EAGAIN of a non-blocking miss by its syscall, and said in words.
+    Napi::Value failure = MakeSysError(env, error, "pthread_create");
+    if (failure.IsObject()) {
+      failure.As<Napi::Object>().Set(
+          "message", std::string(ErrnoName(error)) +
+                         ": pthread_create failed: no thread could be started for this wait (the limit of threads of the "
+                         "process or user is reached: ulimit -u, kernel.threads-max, a cgroup's pids.max); the "
+                         "operation was not started");
+    }
+    throw Napi::Error(env, failure);
   }
   return raw;
 }

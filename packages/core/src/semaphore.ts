@@ -137,7 +137,9 @@ export interface SemaphoreSet extends IpcObject {
    * that cannot be applied) and it would wait, or when `timeout` passes (the kernel's `semtimedop` code); `EIDRM` if the set is removed
    * while waiting; `ERANGE` if a value would exceed `SEMVMX`; `E2BIG` with more operations than
    * the kernel's `SEMOPM`; `EACCES` without permission; `AbortError` when `signal` fires; `EBADF`
-   * when this handle is closed. Throws `TypeError`/`RangeError` for an empty list, an index outside
+   * when this handle is closed; `EAGAIN` with `syscall` `'pthread_create'` when the wait needs a
+   * thread and none can be started (see `WaitOptions`; nothing was applied). Throws
+   * `TypeError`/`RangeError` for an empty list, a hole in it (a sparse array), an index outside
    * the set, or a delta that is not an integer in `-SEMVMX..SEMVMX`.
    */
   operate(operations: readonly SemaphoreOperation[], options?: SemaphoreOperateOptions): Promise<void>;
@@ -238,7 +240,10 @@ export interface CheckedSemaphoreOperation {
 export function checkSemaphoreOperations(operations: unknown, size: number): CheckedSemaphoreOperation[] {
   if (!Array.isArray(operations)) throw new TypeError('operations must be an array of { index, delta } objects');
   if (operations.length === 0) throw new RangeError('operations must not be empty');
-  return operations.map((operation: unknown, i) => {
+  // Every index is visited: `map` would skip the holes of a sparse array (`[, op]`) and leave
+  // them for the encoder to read as zeros, i.e. "wait for zero on semaphore 0".
+  return Array.from({ length: operations.length }, (_, i) => {
+    const operation: unknown = operations[i];
     if (operation === undefined) throw new TypeError(`operations[${i}] must be an object, received undefined`);
     const { index, delta, nowait, undo } = checkOptions<SemaphoreOperation>(`operations[${i}]`, operation);
     return {
