@@ -3,6 +3,7 @@
 #include <sys/ipc.h>
 #include <sys/sem.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdint>
@@ -88,12 +89,31 @@ Napi::Value Errno(Napi::Env env, int err) { return Napi::Number::New(env, -err);
 #define SEM_STAT_ANY 20
 #endif
 
+// Whether this process may alter a set with these permissions: the kernel's ipcperms() rule
+// (owner or creator: the owner bits; else a group of ours: the group bits; else the others'),
+// for the write bit. Without the capability check: a privileged process passes IPC_STAT anyway.
+bool MayAlter(const struct ipc_perm& perm) {
+  uid_t uid = geteuid();
+  if (uid == perm.uid || uid == perm.cuid) return (perm.mode & 0200) != 0;
+  bool in_group = getegid() == perm.gid || getegid() == perm.cgid;
+  if (!in_group) {
+    int count = getgroups(0, nullptr);
+    if (count > 0) {
+      std::vector<gid_t> groups(static_cast<size_t>(count));
+      count = getgroups(count, groups.data());
+      for (int i = 0; i < count && !in_group; ++i) in_group = groups[i] == perm.gid || groups[i] == perm.cgid;
+    }
+  }
+  return (perm.mode & (in_group ? 0020 : 0002)) != 0;
+}
+
 // The number of semaphores in set `id`, from the kernel (never from what a caller claims: SETALL
 // and GETALL copy exactly that many values, and a shorter buffer would hand the kernel bytes of
 // our heap to write into the set). IPC_STAT needs read permission; an alter-only user (mode
 // 0o622, say) gets the same answer from SEM_STAT_ANY (Linux 4.17+), which reads the kernel's
 // table by index without a permission check (as /proc/sysvipc/sem does): the index of `id` is
-// found by walking the table up to SEM_INFO's highest index. Returns the size or -errno.
+// found by walking the table up to SEM_INFO's highest index; the answer is given to a user who
+// may alter the set (MayAlter), EACCES to others. Returns the size or -errno.
 int SetSize(int id) {
   struct semid_ds ds;
   union semun arg;
@@ -107,7 +127,10 @@ int SetSize(int id) {
   if (highest < 0) return -EACCES;
   arg.buf = &ds;
   for (int index = 0; index <= highest; ++index) {
-    if (semctl(index, 0, SEM_STAT_ANY, arg) == id) return static_cast<int>(ds.sem_nsems);
+    if (semctl(index, 0, SEM_STAT_ANY, arg) != id) continue;
+    // Only for a user who may alter the set: one with no permission at all gets EACCES, as the
+    // kernel would answer any call of theirs.
+    return MayAlter(ds.sem_perm) ? static_cast<int>(ds.sem_nsems) : -EACCES;
   }
   return -EACCES;
 }

@@ -317,8 +317,9 @@ function toStat(raw: RawSemaphoreStat): SemaphoreSetStat {
 export class NativeSemaphores implements Semaphores {
   /**
    * `semget`, then the set's real size from the kernel: `IPC_STAT`, or for a user without read
-   * permission (an alter-only user can still operate) `SEM_STAT_ANY` (see semaphore.cc). The
-   * `size` asked for is never trusted: `SETALL` copies as many values as the kernel's set has.
+   * permission but with alter permission (who can still operate) `SEM_STAT_ANY` (see
+   * semaphore.cc); `EACCES` for a user with neither. The `size` asked for is never trusted:
+   * `SETALL` copies as many values as the kernel's set has.
    */
   async open(key: number | 'private', options?: SemaphoreSetOpenOptions): Promise<SemaphoreSet> {
     const { key: kernelKey, create: creating, exclusive: wantExclusive, size: count, mode: flags } = checkSemaphoreSetOpen(key, options);

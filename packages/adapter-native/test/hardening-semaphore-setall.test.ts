@@ -61,6 +61,20 @@ describe('semaphore setValues sizes its buffer from the kernel (issue 10, item 3
     expect(set.values()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
 
+  it('a user with neither read nor alter permission cannot open the set, whatever size it claims', async () => {
+    expect(process.getuid?.(), 'this test must run as root: it makes a set that user nobody then opens').toBe(0);
+    const user = nobody();
+    const key = 0x1e010000 + (process.pid & 0xffff);
+    const set = await semaphores.open(key, { create: true, exclusive: true, size: 4, mode: 0o600 });
+    onTestFinished(async () => {
+      await set.remove().catch(() => {});
+      await set.close();
+    });
+    const run = await runFixture<SetAllReport>('semaphore-setall.mjs', [String(key), 'open'], { uid: user.uid, gid: user.gid, cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    expect(run.code, describeRun(run)).toBe(0);
+    expect(run.report?.error).toMatchObject({ name: 'IpcError', code: 'EACCES' });
+  });
+
   it('values() and setValues() of a handle revived with a wrong size still copy exactly the kernel\'s count', async () => {
     const set = await semaphores.open('private', { size: 3 });
     onTestFinished(async () => {

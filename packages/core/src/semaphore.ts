@@ -210,7 +210,7 @@ export interface Semaphores {
    *
    * Rejects with `ENOENT` when the key has no set and `create` is not set, `EEXIST` for
    * `create` + `exclusive` on an existing key, `EACCES` when `mode` asks for more than the caller
-   * is allowed, `EINVAL` when `size` exceeds an existing set's size, `ENOSPC` when the system's
+   * is allowed or the caller may neither read nor alter the set, `EINVAL` when `size` exceeds an existing set's size, `ENOSPC` when the system's
    * limit of sets is reached. Throws `TypeError`/`RangeError` for bad arguments.
    */
   open(key: number | 'private', options?: SemaphoreSetOpenOptions): Promise<SemaphoreSet>;
