@@ -63,6 +63,9 @@ int KickSignal() {
 }
 
 BlockingWaits::BlockingWaits(Napi::Env env, uv_loop_t* loop) : env_(env) {
+  // Recycle runs in a libuv callback, where an exception would end in std::terminate: with the
+  // room reserved here, its push_back never allocates.
+  idle_.reserve(kMaxIdleWaiters);
   async_ = new uv_async_t;
   uv_async_init(loop, async_, OnAsync);
   async_->data = this;
