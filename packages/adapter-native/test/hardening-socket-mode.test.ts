@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createWorkerBackend } from '../../adapter-worker/dist/index.js';
-import { describeRun, runFixture } from './fixtures/run-fixture.js';
+import { describeRun, fixturesDir, runChild, runFixture } from './fixtures/run-fixture.js';
 
 describe('Unix socket files get `mode`, default 0o600, whatever the umask (issue 10, item 5)', () => {
   it('native: listen and bind give the file exactly the mode asked; nobody cannot connect to a default one', async () => {
@@ -34,6 +34,25 @@ describe('Unix socket files get `mode`, default 0o600, whatever the umask (issue
       nobodyDefault: 'EACCES',
       nobodyOpen: 'connected',
     });
+  });
+
+  it('native: a watcher stat()ing the path as fast as it can never sees the file more open than 0o600', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ipcx-hardening-mode-watch-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const watcher = path.join(dir, 'watch-mode');
+    execFileSync('cc', ['-O2', '-o', watcher, path.join(fixturesDir, 'watch-mode.c')]);
+    const socketPath = path.join(dir, 'churn.sock');
+    // The watcher (an ordinary C program) runs while a child binds and closes under umask 0.
+    const watching = runChild(watcher, [socketPath, '3']);
+    const churn = await runFixture<{ rounds: number }>('socket-mode-churn.mjs', [socketPath, '2500']);
+    const watched = await watching;
+    expect(churn.code, describeRun(churn)).toBe(0);
+    expect(churn.report!.rounds).toBeGreaterThan(100);
+    expect(watched.code, describeRun(watched)).toBe(0);
+    // It saw the file (more than once), and only ever with mode 600.
+    expect(watched.stderr).toMatch(/with the file present/);
+    expect(Number(/(\d+) with the file present/.exec(watched.stderr)![1])).toBeGreaterThan(0);
+    expect(watched.stdout.trim().split('\n')).toEqual(['600']);
   });
 
   it('worker: the option is accepted and checked the same way (core validation)', async () => {
