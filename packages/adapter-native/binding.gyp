@@ -21,7 +21,7 @@
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
-      "defines": ["NAPI_VERSION=9", "_GNU_SOURCE"],
+      "defines": ["NAPI_VERSION=9", "_GNU_SOURCE", "NODE_ADDON_API_CPP_EXCEPTIONS_ALL"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2", "-include", "<(module_root_dir)/native/glibc_compat.h"],
       "ldflags": [
         "-static-libstdc++",

@@ -60,7 +60,8 @@ interface SemaphoreAddon {
   semopWait(id: number, operations: Int32Array, timeoutMs: number, callback: WaitCallback): number;
   semctlGet(id: number, index: number, which: number): number;
   semSetValue(id: number, index: number, value: number): number;
-  semGetAll(id: number, size: number): number[] | number;
+  semGetAll(id: number): number[] | number;
+  semSize(id: number): number;
   semSetAll(id: number, values: number[]): number;
   semStat(id: number): RawSemaphoreStat | number;
   semSetAttributes(id: number, mode: number, uid: number, gid: number): number;
@@ -70,7 +71,6 @@ interface SemaphoreAddon {
 const native = addon as unknown as SemaphoreAddon;
 
 const EAGAIN = 11;
-const EACCES = 13;
 const KIND = 'sysv-semaphore-set';
 /** `which` of `semctlGet`. */
 const Get = { value: 0, waitingForIncrease: 1, waitingForZero: 2, lastPid: 3 } as const;
@@ -172,7 +172,7 @@ export class NativeSemaphoreSet implements SemaphoreSet, TrackedObject {
   /** See {@link SemaphoreSet.values}. */
   values(): number[] {
     this.ensureOpen('semctl');
-    const result = native.semGetAll(this.id, this.size);
+    const result = native.semGetAll(this.id);
     if (typeof result === 'number') throw errorFromErrno(result, { syscall: 'semctl', object: this.objectName });
     return result;
   }
@@ -318,9 +318,10 @@ function toStat(raw: RawSemaphoreStat): SemaphoreSetStat {
 /** The native {@link Semaphores} factory. */
 export class NativeSemaphores implements Semaphores {
   /**
-   * `semget`, then `IPC_STAT` for the set's real size. Without read permission the stat fails; the
-   * set then opens with the `size` asked for (an alter-only user can still operate), or rejects
-   * with `EACCES` when no size was given.
+   * `semget`, then the set's real size from the kernel: `IPC_STAT`, or for a user without read
+   * permission but with alter permission (who can still operate) `SEM_STAT_ANY` (see
+   * semaphore.cc); `EACCES` for a user with neither. The `size` asked for is never trusted:
+   * `SETALL` copies as many values as the kernel's set has.
    */
   async open(key: number | 'private', options?: SemaphoreSetOpenOptions): Promise<SemaphoreSet> {
     const { key: kernelKey, create: creating, exclusive: wantExclusive, size: count, mode: flags } = checkSemaphoreSetOpen(key, options);
@@ -328,12 +329,9 @@ export class NativeSemaphores implements Semaphores {
     if (id < 0) throw errorFromErrno(id, { syscall: 'semget', key: kernelKey });
     if (created || kernelKey === 0) recordSysv('sysv-semaphore-set', id, kernelKey);
     const object = `System V semaphore set ${id}`;
-    const stat = native.semStat(id);
-    if (typeof stat === 'number') {
-      if (stat === -EACCES && count > 0) return new NativeSemaphoreSet(id, kernelKey, count);
-      throw errorFromErrno(stat, { syscall: 'semctl', object });
-    }
-    return new NativeSemaphoreSet(id, kernelKey, stat.size);
+    const size = native.semSize(id);
+    if (size < 0) throw errorFromErrno(size, { syscall: 'semctl', object });
+    return new NativeSemaphoreSet(id, kernelKey, size);
   }
 
   /** See {@link Semaphores.openById}. */

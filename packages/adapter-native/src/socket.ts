@@ -78,7 +78,8 @@ interface SocketAddon {
   socketpair(type: number): [number, number];
   close(fd: number): number;
   socketOpen(type: number): number;
-  socketBind(fd: number, name: string | null, mode: number): number;
+  /** `permissions`: the socket file's mode for a path (see SocketBind in socket.cc), -1 for the kernel's default. */
+  socketBind(fd: number, name: string | null, mode: number, permissions?: number): number;
   socketListen(fd: number, backlog: number): number;
   socketAccept(fd: number): number;
   socketConnect(fd: number, name: string | null, mode: number): number;
@@ -463,15 +464,15 @@ export class NativeUnixSockets implements UnixSockets {
   listen(address: UnixAddress, options?: UnixListenOptions & { readonly type?: 'stream' }): Promise<SocketServer<StreamSocket>>;
   listen(address: UnixAddress, options: UnixListenOptions & { readonly type: 'seqpacket' }): Promise<SocketServer<MessageSocket>>;
   async listen(address: UnixAddress, options?: UnixListenOptions): Promise<SocketServer<StreamSocket> | SocketServer<MessageSocket>> {
-    const { address: checked, type, backlog, replaceStale } = checkUnixListen(address, options);
+    const { address: checked, type, backlog, replaceStale, mode: permissions } = checkUnixListen(address, options);
     const [name, mode] = addressArgs(checked);
     const path = pathOf(checked);
     const fd = native.socketOpen(SOCKET_TYPE[type]);
     try {
-      let result = native.socketBind(fd, name, mode);
+      let result = native.socketBind(fd, name, mode, permissions);
       if (result === -EADDRINUSE && replaceStale && path !== undefined && isStaleSocketPath(path)) {
         unlinkSync(path);
-        result = native.socketBind(fd, name, mode);
+        result = native.socketBind(fd, name, mode, permissions);
       }
       if (result < 0) throw errorFromErrno(result, { syscall: 'bind', path, object: `unix ${type} server ${describeAddress(checked)}` });
       result = native.socketListen(fd, backlog);
@@ -503,11 +504,11 @@ export class NativeUnixSockets implements UnixSockets {
   }
 
   async bind(address?: UnixAddress, options?: UnixBindOptions): Promise<DatagramSocket> {
-    const { address: checked, autobind } = checkUnixBind(address, options);
+    const { address: checked, autobind, mode: permissions } = checkUnixBind(address, options);
     const fd = native.socketOpen(SOCKET_TYPE.datagram);
     if (checked === undefined && !autobind) return new NativeUnixDatagramSocket(fd);
     const [name, mode] = checked !== undefined ? addressArgs(checked) : [null, ADDRESS_MODE.autobind];
-    const result = native.socketBind(fd, name, mode);
+    const result = native.socketBind(fd, name, mode, permissions);
     if (result < 0) {
       native.close(fd);
       throw errorFromErrno(result, { syscall: 'bind', path: checked === undefined ? undefined : pathOf(checked) });

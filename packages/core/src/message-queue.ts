@@ -71,6 +71,8 @@ export interface MessageQueueReceiveOptions extends NowaitOptions {
   /**
    * The most payload bytes to accept (`msgsz`), default: the system's largest message size
    * (`msgmax`, {@link MSGMAX_DEFAULT} unless raised), so that a default receive never meets `E2BIG`.
+   * An upper bound only: memory is taken for the message that arrives, not for `maxBytes`. A
+   * message whose copy cannot be allocated is refused with `ENOMEM` and stays in the queue.
    */
   readonly maxBytes?: number;
 }
