@@ -6,6 +6,7 @@
 #include "descriptor.h"
 #include "errors.h"
 #include "fifo.h"
+#include "file_lock.h"
 #include "message_queue.h"
 #include "pipe.h"
 #include "poller.h"
@@ -112,6 +113,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSemaphores(env, exports);
   InitPosixSemaphores(env, exports);
   InitSharedMemory(env, exports);
+  InitFileLocks(env, exports);
   return exports;
 }
 

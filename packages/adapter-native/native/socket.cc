@@ -3,9 +3,11 @@
 #include <fcntl.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -122,13 +124,45 @@ static Napi::Value SocketOpen(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), fd);
 }
 
-// JS: socketBind(fd, name, mode) -> 0 or -errno. Main thread, bind(2): creates the socket file of
-// a path (EADDRINUSE if the path exists), claims an abstract name, or autobinds.
+// After bind: gives the socket file at `path` exactly `permissions` when the umask left it
+// narrower (bind creates it with permissions & ~umask, see SocketBind). Only widens to what was
+// asked, and only the file bind just made: opened with O_PATH | O_NOFOLLOW (a symlink put there
+// since is not followed) and checked to be a socket of ours before the chmod, which goes
+// through /proc/self/fd (fchmod refuses O_PATH descriptors). If any step fails the file keeps
+// the narrower mode: never more open than asked.
+void GiveExactMode(const char* path, mode_t permissions) {
+  int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return;
+  struct stat st;
+  if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_uid == geteuid() && (st.st_mode & 07777) != permissions) {
+    char link[64];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    chmod(link, permissions);
+  }
+  close(fd);
+}
+
+// JS: socketBind(fd, name, mode, permissions) -> 0 or -errno. Main thread, bind(2): creates the
+// socket file of a path (EADDRINUSE if the path exists), claims an abstract name, or autobinds.
+//
+// A path's file gets `permissions` (-1: the kernel's default, 0777 & ~umask) with no instant at
+// which it is more open. Linux's unix_bind creates the file with the mode of the socket's own
+// inode masked by the umask, so fchmod(fd) BEFORE bind sets it (checked on this kernel, 6.x: a
+// socket fchmod'ed to 0600 binds a 0600 file under umask 0). The umask can only take bits away;
+// GiveExactMode then puts back the ones the caller asked for. Changing the umask instead would
+// be racy: it is per process, and other threads create files meanwhile.
 static Napi::Value SocketBind(const Napi::CallbackInfo& info) {
   int fd = ArgInt32(info, 0, "fd");
   UnixAddress address = ArgAddress(info, 1);
+  bool is_path = ArgInt32(info, 2, "mode") == kPath;
+  int permissions = info.Length() > 3 ? ArgInt32(info, 3, "permissions") : -1;
+  if (permissions > 0777) throw Napi::RangeError::New(info.Env(), "permissions out of range");
+  if (is_path && permissions >= 0 && fchmod(fd, static_cast<mode_t>(permissions)) != 0)
+    return Napi::Number::New(info.Env(), -errno);
   int result = bind(fd, reinterpret_cast<const sockaddr*>(&address.addr), address.length);
-  return Napi::Number::New(info.Env(), result == 0 ? 0 : -errno);
+  if (result != 0) return Napi::Number::New(info.Env(), -errno);
+  if (is_path && permissions >= 0) GiveExactMode(address.addr.sun_path, static_cast<mode_t>(permissions));
+  return Napi::Number::New(info.Env(), 0);
 }
 
 // JS: socketListen(fd, backlog) -> 0 or -errno. Main thread, listen(2).

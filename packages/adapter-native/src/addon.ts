@@ -12,7 +12,7 @@ export type WaitCallback = (errno: number, result: unknown) => void;
 
 /** The functions of the addon. Calls returning `number` give `-errno` on failure unless noted. */
 export interface NativeAddon {
-  setErrorFactory(factory: (code: string, errno: number, syscall: string, path?: string) => Error): void;
+  setErrorFactory(factory: (errno: number, syscall: string, path?: string) => Error): void;
   // blocking_wait.cc
   cancelWait(id: number): void;
   /** Waits in flight on waiter threads. */
@@ -63,7 +63,7 @@ const load = require('node-gyp-build') as (dir: string) => NativeAddon;
  */
 export const addon: NativeAddon = load(packageRoot);
 
-addon.setErrorFactory((code, errno, syscall, filePath) => new IpcError(code as IpcError['code'], { errno, syscall, path: filePath ?? undefined }));
+addon.setErrorFactory((errno, syscall, filePath) => new IpcError(errnoName(errno) as IpcError['code'], { errno, syscall, path: filePath ?? undefined }));
 
 /** The IpcError for a `-errno` returned by an addon call. */
 export function errorFromErrno(negativeErrno: number, details: IpcErrorDetails): IpcError {

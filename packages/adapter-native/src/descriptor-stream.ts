@@ -18,6 +18,7 @@ import {
   checkWaitOptions,
   closedError,
   iterateReader,
+  type IteratorOptions,
   readerToWebStream,
   toBytes,
   transferSymbol,
@@ -219,7 +220,7 @@ export class DescriptorStream extends DescriptorObject {
     super(fd, objectName, kind);
   }
 
-  /** See {@link ByteReader.read}. */
+  /** See `ByteReader.read` in `@ipcx/core`. */
   read(options?: ReadOptions): Promise<Uint8Array | null> {
     try {
       const maxBytes = options?.maxBytes === undefined ? DEFAULT_READ_BYTES : checkInteger('options.maxBytes', options.maxBytes, 1, MAX_READ_BYTES);
@@ -234,7 +235,7 @@ export class DescriptorStream extends DescriptorObject {
     }
   }
 
-  /** See {@link ByteReader.readInto}. */
+  /** See `ByteReader.readInto` in `@ipcx/core`. */
   readInto(buffer: Uint8Array, options?: NowaitOptions): Promise<number> {
     try {
       if (!(buffer instanceof Uint8Array)) throw new TypeError('buffer must be a Uint8Array');
@@ -255,7 +256,7 @@ export class DescriptorStream extends DescriptorObject {
     }
   }
 
-  /** See {@link ByteWriter.write}. */
+  /** See `ByteWriter.write` in `@ipcx/core`. */
   write(data: Uint8Array | string, options?: WriteOptions): Promise<number> {
     try {
       const bytes = toBytes('data', data);
@@ -319,7 +320,12 @@ export class DescriptorStream extends DescriptorObject {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    return iterateReader(this as never);
+    return iterateReader(this as never, undefined, this.directions.write);
+  }
+
+  /** See `ByteReader.iterator` in `@ipcx/core`. */
+  iterator(options?: IteratorOptions): AsyncIterableIterator<Uint8Array> {
+    return iterateReader(this as never, options, this.directions.write);
   }
 
   readableStream(): ReadableStream<Uint8Array> {

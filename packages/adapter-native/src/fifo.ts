@@ -12,6 +12,7 @@ import {
 } from '@ipcx/core';
 import { addon, errorFromErrno } from './addon.js';
 import { DescriptorStream } from './descriptor-stream.js';
+import { recordPath, recordRemoved } from './ledger.js';
 import { registerReviver } from './revive.js';
 import { blockingWait } from './wait.js';
 
@@ -44,6 +45,7 @@ export class NativeFifos implements Fifos {
   async create(path: string, options?: FifoCreateOptions): Promise<void> {
     const { mode } = checkFifoCreate(path, options);
     addon.mkfifo(path, mode);
+    recordPath('fifo', path);
   }
 
   async openReader(path: string, options?: FifoOpenOptions): Promise<FifoReader> {
@@ -57,6 +59,7 @@ export class NativeFifos implements Fifos {
   async remove(path: string): Promise<void> {
     checkString('path', path);
     addon.unlink(path);
+    recordRemoved('fifo', path);
   }
 
   /**

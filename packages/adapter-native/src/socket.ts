@@ -28,6 +28,7 @@ import {
   closedError,
   iterateServer,
   iterateReader,
+  type IteratorOptions,
   readerToWebStream,
   toBytes,
   transferSymbol,
@@ -59,6 +60,7 @@ import {
 } from '@ipcx/core';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { DescriptorObject, DescriptorStream, WOULD_BLOCK, type Attempt } from './descriptor-stream.js';
+import { recordPath, recordRemoved } from './ledger.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { kindOfDescriptor, registerReviver, revive } from './revive.js';
 import { blockingWait, cancellationError, watchCancellation } from './wait.js';
@@ -76,7 +78,8 @@ interface SocketAddon {
   socketpair(type: number): [number, number];
   close(fd: number): number;
   socketOpen(type: number): number;
-  socketBind(fd: number, name: string | null, mode: number): number;
+  /** `permissions`: the socket file's mode for a path (see SocketBind in socket.cc), -1 for the kernel's default. */
+  socketBind(fd: number, name: string | null, mode: number, permissions?: number): number;
   socketListen(fd: number, backlog: number): number;
   socketAccept(fd: number): number;
   socketConnect(fd: number, name: string | null, mode: number): number;
@@ -378,6 +381,7 @@ interface OwnedPath {
 function ownPath(address: UnixAddress): OwnedPath | undefined {
   if (typeof address !== 'string') return undefined;
   const stat = statSync(address);
+  recordPath('unix-socket', address);
   return { path: address, dev: stat.dev, ino: stat.ino };
 }
 
@@ -386,7 +390,10 @@ function removeOwnedPath(owned: OwnedPath | undefined): void {
   if (owned === undefined) return;
   try {
     const stat = lstatSync(owned.path);
-    if (stat.isSocket() && stat.dev === owned.dev && stat.ino === owned.ino) unlinkSync(owned.path);
+    if (stat.isSocket() && stat.dev === owned.dev && stat.ino === owned.ino) {
+      unlinkSync(owned.path);
+      recordRemoved('unix-socket', owned.path);
+    }
   } catch {
     // Already gone: nothing to remove.
   }
@@ -457,15 +464,15 @@ export class NativeUnixSockets implements UnixSockets {
   listen(address: UnixAddress, options?: UnixListenOptions & { readonly type?: 'stream' }): Promise<SocketServer<StreamSocket>>;
   listen(address: UnixAddress, options: UnixListenOptions & { readonly type: 'seqpacket' }): Promise<SocketServer<MessageSocket>>;
   async listen(address: UnixAddress, options?: UnixListenOptions): Promise<SocketServer<StreamSocket> | SocketServer<MessageSocket>> {
-    const { address: checked, type, backlog, replaceStale } = checkUnixListen(address, options);
+    const { address: checked, type, backlog, replaceStale, mode: permissions } = checkUnixListen(address, options);
     const [name, mode] = addressArgs(checked);
     const path = pathOf(checked);
     const fd = native.socketOpen(SOCKET_TYPE[type]);
     try {
-      let result = native.socketBind(fd, name, mode);
+      let result = native.socketBind(fd, name, mode, permissions);
       if (result === -EADDRINUSE && replaceStale && path !== undefined && isStaleSocketPath(path)) {
         unlinkSync(path);
-        result = native.socketBind(fd, name, mode);
+        result = native.socketBind(fd, name, mode, permissions);
       }
       if (result < 0) throw errorFromErrno(result, { syscall: 'bind', path, object: `unix ${type} server ${describeAddress(checked)}` });
       result = native.socketListen(fd, backlog);
@@ -497,11 +504,11 @@ export class NativeUnixSockets implements UnixSockets {
   }
 
   async bind(address?: UnixAddress, options?: UnixBindOptions): Promise<DatagramSocket> {
-    const { address: checked, autobind } = checkUnixBind(address, options);
+    const { address: checked, autobind, mode: permissions } = checkUnixBind(address, options);
     const fd = native.socketOpen(SOCKET_TYPE.datagram);
     if (checked === undefined && !autobind) return new NativeUnixDatagramSocket(fd);
     const [name, mode] = checked !== undefined ? addressArgs(checked) : [null, ADDRESS_MODE.autobind];
-    const result = native.socketBind(fd, name, mode);
+    const result = native.socketBind(fd, name, mode, permissions);
     if (result < 0) {
       native.close(fd);
       throw errorFromErrno(result, { syscall: 'bind', path: checked === undefined ? undefined : pathOf(checked) });
@@ -693,7 +700,12 @@ export class NetworkStreamSocket implements StreamSocket, TrackedObject {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    return iterateReader(this);
+    return iterateReader(this, undefined, true);
+  }
+
+  /** See `ByteReader.iterator` in `@ipcx/core`. */
+  iterator(options?: IteratorOptions): AsyncIterableIterator<Uint8Array> {
+    return iterateReader(this, options, true);
   }
 
   readableStream(): ReadableStream<Uint8Array> {

@@ -197,6 +197,12 @@ export interface UnixListenOptions {
    * is not a socket, or one with a live listener, still rejects with `EADDRINUSE`. Default false.
    */
   readonly replaceStale?: boolean;
+  /**
+   * Permission bits of the socket file of a path address (default `0o600`: only this user may
+   * connect), whatever the process's umask, and at no instant more open than this while it is
+   * created. Ignored for abstract names, which have no file and no permissions.
+   */
+  readonly mode?: number;
 }
 
 /** Options of {@link UnixSockets.connect}. */
@@ -212,6 +218,12 @@ export interface UnixBindOptions {
    * sender address and can reply. Default false: the socket stays unnamed.
    */
   readonly autobind?: boolean;
+  /**
+   * Permission bits of the socket file of a path address (default `0o600`: only this user may
+   * send to it), whatever the umask, and at no instant more open than this. Ignored for abstract
+   * names and autobind.
+   */
+  readonly mode?: number;
 }
 
 /**
@@ -330,6 +342,9 @@ export function checkTransfer(options: SocketSendOptions | undefined): readonly 
 
 // The largest `maxBytes` of a receive: one allocation of the receiver's, whatever the backend.
 const MAX_RECEIVE_BYTES = 1 << 30;
+// Permission bits of a Unix socket file when none are given: like every other ipcx object, only
+// its owner's (without it, bind's 0777 & ~umask lets any local user connect under umask 0).
+const DEFAULT_SOCKET_MODE = 0o600;
 // `listen` backlog when none is given (Linux caps it at `somaxconn` anyway).
 const DEFAULT_BACKLOG = 128;
 const ANY_UNIX_TYPE = ['stream', 'datagram', 'seqpacket'] as const;
@@ -417,13 +432,14 @@ export function checkSocketWait(options: WaitOptions | undefined): number {
 export function checkUnixListen(
   address: unknown,
   options: UnixListenOptions | undefined,
-): { address: UnixAddress; type: 'stream' | 'seqpacket'; backlog: number; replaceStale: boolean } {
+): { address: UnixAddress; type: 'stream' | 'seqpacket'; backlog: number; replaceStale: boolean; mode: number } {
   const checked = checkUnixAddress('address', address);
-  const { type: rawType, backlog: rawBacklog, replaceStale: rawReplace } = checkOptions<UnixListenOptions>('options', options);
+  const { type: rawType, backlog: rawBacklog, replaceStale: rawReplace, mode: rawMode } = checkOptions<UnixListenOptions>('options', options);
   const type = checkSocketType('options.type', rawType, ['stream', 'seqpacket'] as const, 'stream');
   const backlog = checkOptionalInteger('options.backlog', rawBacklog, 0, 65535, DEFAULT_BACKLOG);
   const replaceStale = checkOptionalBoolean('options.replaceStale', rawReplace);
-  return { address: checked, type, backlog, replaceStale };
+  const mode = checkOptionalInteger('options.mode', rawMode, 0, 0o777, DEFAULT_SOCKET_MODE);
+  return { address: checked, type, backlog, replaceStale, mode };
 }
 
 /** For backends: checks the arguments of {@link UnixSockets.connect} (type default `'stream'`). */
@@ -438,12 +454,13 @@ export function checkUnixConnect(address: unknown, options: UnixConnectOptions |
  * For backends: checks the arguments of {@link UnixSockets.bind}; `autobind` with an address is a
  * `TypeError`.
  */
-export function checkUnixBind(address: unknown, options: UnixBindOptions | undefined): { address: UnixAddress | undefined; autobind: boolean } {
+export function checkUnixBind(address: unknown, options: UnixBindOptions | undefined): { address: UnixAddress | undefined; autobind: boolean; mode: number } {
   const checked = address === undefined ? undefined : checkUnixAddress('address', address);
-  const { autobind: rawAutobind } = checkOptions<UnixBindOptions>('options', options);
+  const { autobind: rawAutobind, mode: rawMode } = checkOptions<UnixBindOptions>('options', options);
   const autobind = checkOptionalBoolean('options.autobind', rawAutobind);
   if (checked !== undefined && autobind) throw new TypeError('options.autobind is only for a socket bound without an address');
-  return { address: checked, autobind };
+  const mode = checkOptionalInteger('options.mode', rawMode, 0, 0o777, DEFAULT_SOCKET_MODE);
+  return { address: checked, autobind, mode };
 }
 
 /** For backends: checks the type of {@link UnixSockets.pair} (default `'stream'`). */
