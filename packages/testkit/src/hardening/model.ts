@@ -17,7 +17,10 @@ import {
   type FifoReader,
   type FifoWriter,
   type Fifos,
+  type FileLocks,
   type FileMapping,
+  type HeldFileLock,
+  type LockFile,
   type IpcBackend,
   type MessageQueue,
   type MessageQueues,
@@ -123,6 +126,12 @@ const ownSemId = ownId('idOf(semaphores.open("private", { size: 2 }))', async (w
   const set = await world.backend.semaphores.open('private', { size: 2 });
   world.track(set, () => set.remove());
   return set.id;
+});
+
+const ownMsgId = ownId('idOf(messageQueues.open(IPC_PRIVATE, { create: true }))', async (world) => {
+  const queue = await world.backend.messageQueues.open(0, { create: true });
+  world.track(queue, () => queue.remove());
+  return queue.id;
 });
 
 const ownShmId = ownId('idOf(sharedMemory.openSysv("private", { size: 64 }))', async (world) => {
@@ -273,6 +282,7 @@ function readerMembers(maxBytes: fc.Arbitrary<Val>) {
     readInto: { args: args(readBuffer, options(waitFields())), waits: true },
     readableStream: noArgs,
     [Symbol.asyncIterator]: noArgs,
+    iterator: { args: args(options({ close: flag })) },
   };
 }
 
@@ -336,6 +346,8 @@ function factoryKinds(): Kind[] {
     members: {
       ftok: { args: args(path, intIn(1, 255, [lit(0), lit(256)])) },
       open: { args: args(sysvKey, options({ create: flag, exclusive: flag, mode })) },
+      openById: { args: args(ownMsgId) },
+      removeById: { args: args(ownMsgId) },
     },
   });
   const posixMessageQueues = kind<PosixMessageQueues>({
@@ -370,6 +382,7 @@ function factoryKinds(): Kind[] {
     members: {
       open: { args: args(sysvKey, options({ size: intIn(1, 4, [lit(0), lit(32000), lit(32001)]), create: flag, exclusive: flag, mode })) },
       openById: { args: args(ownSemId) },
+      removeById: { args: args(ownSemId) },
     },
   });
   const posixSemaphores = kind<PosixSemaphores>({
@@ -494,6 +507,17 @@ function factoryKinds(): Kind[] {
       spawn: { args: args(entry, options({ args: childArgs, env, user })) },
     },
   });
+  const fileLocks = kind<FileLocks>({
+    title: 'fileLocks',
+    variants: 1,
+    make: async (world) => world.backend.fileLocks,
+    closable: false,
+    pending: [],
+    members: {
+      open: { args: args(path, options({ create: flag, mode })) },
+      remove: { args: args(path) },
+    },
+  });
   const diagnostics = kind<Diagnostics>({
     title: 'diagnostics',
     variants: 1,
@@ -521,10 +545,11 @@ function factoryKinds(): Kind[] {
       unixSockets: prop,
       networkSockets: prop,
       processes: prop,
+      fileLocks: prop,
       diagnostics: prop,
     },
   });
-  return [pipes, fifos, messageQueues, posixMessageQueues, semaphores, posixSemaphores, sharedMemory, unixSockets, networkSockets, processes, diagnostics, backend];
+  return [pipes, fifos, messageQueues, posixMessageQueues, semaphores, posixSemaphores, sharedMemory, unixSockets, networkSockets, processes, fileLocks, diagnostics, backend];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -831,6 +856,8 @@ function objectKinds(): Kind[] {
       send: { args: args(payload([KnownIssue.sendDetached]), options({ priority: intIn(0, 32767, [lit(32768)]), ...waitFields() })), waits: true },
       receive: { args: args(options(waitFields())), waits: true },
       attributes: noArgs,
+      notify: { args: args(options({ timeout: timeoutValue(), signal })), waits: true },
+      notifications: { args: args(options({ timeout: timeoutValue(), signal })) },
       [transferKey]: noArgs,
     },
   });
@@ -976,6 +1003,50 @@ function objectKinds(): Kind[] {
     pending: segmentPending,
     members: { ...segmentMembers, path: prop },
   });
+  const lockRange = { start: intIn(0, 100, [lit(2 ** 53 - 1)]), length: mix([4, intIn(1, 100, [lit(0)])], [1, oneOf([lit(Infinity)])]) };
+  const lockFile = kind<LockFile>({
+    title: 'lockFile',
+    primitive: Primitive.fileLock,
+    variants: 2,
+    make: async (world, variant) => {
+      const file = await world.backend.fileLocks.open(`${world.dir}/lock`, { create: true });
+      world.track(file);
+      if (variant === 1) await file.lock({ start: 0, length: 10, nowait: true });
+      return file;
+    },
+    closable: true,
+    pending: [],
+    members: {
+      ...lifetimeMembers,
+      path: prop,
+      lock: { args: args(options({ ...lockRange, shared: flag, ...waitFields() })), waits: true },
+      unlock: { args: args(options(lockRange)) },
+      holder: { args: args(options({ ...lockRange, shared: flag })) },
+    },
+  });
+  const heldFileLock = kind<HeldFileLock>({
+    title: 'heldFileLock',
+    primitive: Primitive.fileLock,
+    variants: 2,
+    make: async (world, variant) => {
+      const file = await world.backend.fileLocks.open(`${world.dir}/lock`, { create: true });
+      world.track(file);
+      return file.lock({ start: 0, length: variant === 0 ? 10 : Infinity, shared: variant === 1, nowait: true });
+    },
+    closable: false,
+    pending: [],
+    members: {
+      file: prop,
+      shared: prop,
+      start: prop,
+      length: prop,
+      released: prop,
+      release: noArgs,
+      upgrade: { args: args(options(waitFields())), waits: true },
+      downgrade: noArgs,
+      [Symbol.asyncDispose]: noArgs,
+    },
+  });
   const childProcess = kind<ChildProcess>({
     title: 'childProcess',
     variants: 2,
@@ -1016,6 +1087,8 @@ function objectKinds(): Kind[] {
     sysvSegment,
     posixSegment,
     fileMapping,
+    lockFile,
+    heldFileLock,
     childProcess,
   ];
 }
