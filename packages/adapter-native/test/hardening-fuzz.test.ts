@@ -25,6 +25,7 @@ describe('hardening fuzzer self-test', () => {
       seed: 1,
       kinds: ['diagnostics'],
       timing: { hangMs: 1000 },
+      environment: false,
       backend: { module: fileURLToPath(new URL('./fixtures/broken-backend.mjs', import.meta.url)), export: 'createBrokenBackend', args: [flaw] },
     });
 

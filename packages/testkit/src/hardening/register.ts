@@ -40,6 +40,8 @@ export interface HardeningOptions {
   readonly timeout?: number;
   /** Only these kinds (titles, e.g. `'messageQueue'`); default all, or `IPCX_FUZZ_KINDS`. */
   readonly kinds?: readonly string[];
+  /** `false`: ignore the `IPCX_*` variables (a self-test that must run as written). Default true. */
+  readonly environment?: boolean;
 }
 
 /** What one child run gave. */
@@ -56,8 +58,8 @@ interface ChildRun {
 const childScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'child.js');
 const holdEntry = new URL('../children/hold.js', import.meta.url).href;
 
-function fromEnvironment(name: string): number | undefined {
-  const text = process.env[name];
+function fromEnvironment(name: string, environment: NodeJS.ProcessEnv = process.env): number | undefined {
+  const text = environment[name];
   if (text === undefined || text === '') return undefined;
   const value = Number(text);
   if (!Number.isSafeInteger(value)) throw new RangeError(`${name} must be an integer, received ${JSON.stringify(text)}`);
@@ -191,14 +193,15 @@ export interface HardeningResult {
  */
 export async function runHardening(options: HardeningOptions): Promise<HardeningResult> {
   // The environment wins, so that a failure is replayed (or a longer run made) without editing code.
-  const runs = fromEnvironment('IPCX_FUZZ_RUNS') ?? options.runs ?? DEFAULT_FUZZ_RUNS;
-  const seed = fromEnvironment('IPCX_FC_SEED') ?? options.seed ?? DEFAULT_FUZZ_SEED;
-  const replayPath = process.env.IPCX_FC_PATH || undefined;
-  const exclude = [...(options.exclude ?? []), ...(process.env.IPCX_FUZZ_EXCLUDE ?? '').split(',').filter((tag) => tag !== '')];
-  const hangMs = fromEnvironment('IPCX_FUZZ_HANG_MS');
+  const env = options.environment === false ? {} : process.env;
+  const runs = fromEnvironment('IPCX_FUZZ_RUNS', env) ?? options.runs ?? DEFAULT_FUZZ_RUNS;
+  const seed = fromEnvironment('IPCX_FC_SEED', env) ?? options.seed ?? DEFAULT_FUZZ_SEED;
+  const replayPath = env.IPCX_FC_PATH || undefined;
+  const exclude = [...(options.exclude ?? []), ...(env.IPCX_FUZZ_EXCLUDE ?? '').split(',').filter((tag) => tag !== '')];
+  const hangMs = fromEnvironment('IPCX_FUZZ_HANG_MS', env);
   const timing: Timing = { ...DEFAULT_TIMING, ...options.timing, ...(hangMs !== undefined ? { hangMs } : {}) };
-  const keepGoing = process.env.IPCX_FUZZ_KEEP_GOING === '1';
-  const kinds = options.kinds ?? (process.env.IPCX_FUZZ_KINDS ? process.env.IPCX_FUZZ_KINDS.split(',') : undefined);
+  const keepGoing = env.IPCX_FUZZ_KEEP_GOING === '1';
+  const kinds = options.kinds ?? (env.IPCX_FUZZ_KINDS ? env.IPCX_FUZZ_KINDS.split(',') : undefined);
 
   const tempDir = mkdtempSync(path.join(os.tmpdir(), 'ipcx-fuzz-'));
   const prefix = `ipcxfz${process.pid}x${Date.now() % 100000}`;
