@@ -331,10 +331,10 @@ function factoryKinds(): Kind[] {
     closable: false,
     pending: [],
     members: {
-      create: { args: args(path, options({ mode })) },
-      openReader: { args: args(mix([3, path], [1, oneOf([dyn('fifoPath', (world) => world.fifoPath())])]), options(waitFields(), false)), waits: true },
-      openWriter: { args: args(mix([3, path], [1, oneOf([dyn('fifoPath', (world) => world.fifoPath())])]), options(waitFields(), false)), waits: true },
-      remove: { args: args(path) },
+      create: { args: args(path(), options({ mode })) },
+      openReader: { args: args(mix([3, path()], [1, oneOf([dyn('fifoPath', (world) => world.fifoPath())])]), options(waitFields(), false)), waits: true },
+      openWriter: { args: args(mix([3, path()], [1, oneOf([dyn('fifoPath', (world) => world.fifoPath())])]), options(waitFields(), false)), waits: true },
+      remove: { args: args(path()) },
     },
   });
   const messageQueues = kind<MessageQueues>({
@@ -344,7 +344,7 @@ function factoryKinds(): Kind[] {
     closable: false,
     pending: [],
     members: {
-      ftok: { args: args(path, intIn(1, 255, [lit(0), lit(256)])) },
+      ftok: { args: args(path(), intIn(1, 255, [lit(0), lit(256)])) },
       open: { args: args(sysvKey, options({ create: flag, exclusive: flag, mode })) },
       openById: { args: args(ownMsgId) },
       removeById: { args: args(ownMsgId) },
@@ -412,7 +412,7 @@ function factoryKinds(): Kind[] {
       removeSysv: { args: args(ownShmId) },
       openPosix: { args: args(posixName, options({ size, create: flag, exclusive: flag, mode, readOnly: flag })) },
       unlinkPosix: { args: args(posixName) },
-      mapFile: { args: args(path, options({ size, create: flag, mode, readOnly: flag })) },
+      mapFile: { args: args(path(), options({ size, create: flag, mode, readOnly: flag })) },
     },
   });
   const unixSockets = kind<UnixSockets>({
@@ -514,8 +514,8 @@ function factoryKinds(): Kind[] {
     closable: false,
     pending: [],
     members: {
-      open: { args: args(path, options({ create: flag, mode })) },
-      remove: { args: args(path) },
+      open: { args: args(path(), options({ create: flag, mode })) },
+      remove: { args: args(path()) },
     },
   });
   const diagnostics = kind<Diagnostics>({
