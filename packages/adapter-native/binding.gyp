@@ -15,7 +15,8 @@
         "native/posix_message_queue.cc",
         "native/semaphore.cc",
         "native/posix_semaphore.cc",
-        "native/shared_memory.cc"
+        "native/shared_memory.cc",
+        "native/process.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],

@@ -11,6 +11,7 @@
 #include "poller.h"
 #include "posix_message_queue.h"
 #include "posix_semaphore.h"
+#include "process.h"
 #include "semaphore.h"
 #include "shared_memory.h"
 #include "socket.h"
@@ -112,6 +113,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSemaphores(env, exports);
   InitPosixSemaphores(env, exports);
   InitSharedMemory(env, exports);
+  InitProcesses(env, exports);
   return exports;
 }
 

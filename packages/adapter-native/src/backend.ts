@@ -1,5 +1,6 @@
 /** The native backend: every factory over real Linux kernel objects. */
 import { Feature, Primitive, capabilities, type IpcBackend } from '@ipcx/core';
+import './descriptor.js';
 import { nativeDiagnostics } from './diagnostics.js';
 import { NativeFifos } from './fifo.js';
 import { NativeMessageQueues } from './message-queue.js';
@@ -33,7 +34,7 @@ export function createNativeBackend(): IpcBackend {
         Primitive.semaphore,
         Primitive.posixSemaphore,
       ],
-      [Feature.hostInterop, Feature.osProcesses, Feature.abstractSockets, Feature.network],
+      [Feature.hostInterop, Feature.osProcesses, Feature.abstractSockets, Feature.network, Feature.executables],
     ),
     pipes: new NativePipes(),
     fifos: new NativeFifos(),

@@ -8,6 +8,7 @@ import { lstatSync, statSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import {
   completedNow,
+  descriptorNumberOf,
   DEFAULT_READ_BYTES,
   IpcError,
   abortErrorFor,
@@ -60,8 +61,8 @@ import {
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { DescriptorObject, DescriptorStream, WOULD_BLOCK, type Attempt } from './descriptor-stream.js';
 import { track, untrack, type TrackedObject } from './registry.js';
-import { kindOfDescriptor, registerReviver, revive } from './revive.js';
-import { blockingWait, cancellationError, watchCancellation } from './wait.js';
+import { reviveReceived, registerReviver } from './revive.js';
+import { blockingWait, cancellationError, watchCancellation, type PendingWait, type WaitOwner } from './wait.js';
 
 /** What `socketReceive` reports for one message. */
 interface RawReceive {
@@ -75,10 +76,10 @@ interface RawReceive {
 interface SocketAddon {
   socketpair(type: number): [number, number];
   close(fd: number): number;
-  socketOpen(type: number): number;
+  socketOpen(type: number, nonblocking: boolean): number;
   socketBind(fd: number, name: string | null, mode: number): number;
   socketListen(fd: number, backlog: number): number;
-  socketAccept(fd: number): number;
+  socketAcceptWait(fd: number, callback: WaitCallback): number;
   socketConnect(fd: number, name: string | null, mode: number): number;
   socketConnectWait(type: number, name: string | null, mode: number, callback: WaitCallback): number;
   socketSend(fd: number, bytes: Uint8Array, offset: number, length: number, fds: number[] | null, name: string | null, mode: number): number;
@@ -109,28 +110,24 @@ function describeAddress(address: UnixAddress): string {
   return typeof address === 'string' ? `'${address}'` : `@${address.abstract}`;
 }
 
-/** The descriptors of objects to send (SCM_RIGHTS); TypeError for an object that has none. */
-function descriptorsOf(objects: readonly Transferable[]): number[] {
+/**
+ * The descriptors of objects to send (SCM_RIGHTS): an ipcx object's, a FileHandle's, a plain
+ * number; TypeError for an object that has none.
+ */
+function descriptorsOf(objects: readonly (Transferable | number | { readonly fd: number })[]): number[] {
   const fds: number[] = [];
   for (const [index, object] of objects.entries()) {
+    if (typeof object === 'number' || !(transferSymbol in object)) {
+      const fd = descriptorNumberOf(`options.transfer[${index}]`, object);
+      if (fd === undefined) throw new TypeError(`options.transfer[${index}] has no descriptor to pass`);
+      fds.push(fd);
+      continue;
+    }
     const record = object[transferSymbol]();
     if (record.handles === undefined || record.handles.length === 0) throw new TypeError(`options.transfer[${index}] (${record.kind}) has no descriptor to pass`);
     fds.push(...record.handles);
   }
   return fds;
-}
-
-/**
- * An object for a descriptor that arrived over SCM_RIGHTS. One the kit cannot revive is closed
- * at once (never leaked) and reported as `null`.
- */
-function reviveDescriptor(fd: number): unknown {
-  try {
-    return revive({ kind: kindOfDescriptor(fd), handles: [fd] });
-  } catch {
-    native.close(fd);
-    return null;
-  }
 }
 
 let receiveScratch = Buffer.allocUnsafeSlow(DEFAULT_READ_BYTES);
@@ -140,7 +137,7 @@ function receiveOnce(fd: number, maxBytes: number, message: boolean, objectName:
   if (receiveScratch.length < maxBytes) receiveScratch = Buffer.allocUnsafeSlow(maxBytes);
   const result = native.socketReceive(fd, receiveScratch, 0, maxBytes, message);
   if (typeof result === 'number') return result === -EAGAIN ? WOULD_BLOCK : errorFromErrno(result, { syscall: 'recvmsg', object: objectName });
-  const objects = (result.fds ?? []).map(reviveDescriptor);
+  const objects = (result.fds ?? []).map(reviveReceived);
   return {
     data: Buffer.from(receiveScratch.subarray(0, result.bytes)),
     truncated: result.truncated,
@@ -156,8 +153,8 @@ function strip(message: ReceivedMessage & { eof: boolean }): ReceivedMessage {
 }
 
 /** Address getters and peer credentials that every Unix socket shares. */
-function localAddressOf(object: { closed: boolean; descriptor: number }, peer: boolean): SocketAddress | undefined {
-  return object.closed ? undefined : native.socketName(object.descriptor, peer);
+function localAddressOf(object: { closed: boolean; fd: number }, peer: boolean): SocketAddress | undefined {
+  return object.closed ? undefined : native.socketName(object.fd, peer);
 }
 
 function credentialsOf(fd: number, closed: boolean, objectName: string): Credentials {
@@ -169,7 +166,7 @@ function credentialsOf(fd: number, closed: boolean, objectName: string): Credent
 /** A connected Unix stream socket. */
 export class NativeUnixStreamSocket extends DescriptorStream implements StreamSocket {
   constructor(fd: number) {
-    super(fd, 'unix stream socket', 'unix-stream-socket', { read: true, write: true });
+    super(fd, 'unix stream socket', 'unix-stream-socket', { read: true, write: true }, 'socket');
   }
 
   get localAddress(): SocketAddress | undefined {
@@ -230,7 +227,7 @@ class NativeUnixMessageEndpoint extends DescriptorObject {
     fd: number,
     private readonly type: 'datagram' | 'seqpacket',
   ) {
-    super(fd, `unix ${type} socket`, `unix-${type}-socket`);
+    super(fd, `unix ${type} socket`, `unix-${type}-socket`, 'socket');
   }
 
   get localAddress(): SocketAddress | undefined {
@@ -393,30 +390,31 @@ function removeOwnedPath(owned: OwnedPath | undefined): void {
 }
 
 /** A listening Unix socket. */
-export class NativeUnixServer<S> extends DescriptorObject implements SocketServer<S> {
+export class NativeUnixServer<S> extends DescriptorObject implements SocketServer<S>, WaitOwner {
   readonly address: SocketAddress;
+  /** Accepts in flight on waiter threads (closing the server cancels them). */
+  readonly pendingWaits = new Set<PendingWait>();
 
   constructor(
     fd: number,
     private readonly type: 'stream' | 'seqpacket',
     private readonly owned?: OwnedPath,
   ) {
-    super(fd, `unix ${type} server`, `unix-${type}-socket`);
+    super(fd, `unix ${type} server`, `unix-${type}-socket`, 'none');
     this.address = native.socketName(fd, false) ?? '';
   }
 
   accept(options?: WaitOptions): Promise<S> {
     try {
-      const timeoutMs = checkSocketWait(options);
+      checkSocketWait(options);
       if (this.closed) throw closedError(this.objectName, 'accept4');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
-      const attempt: Attempt<S> = () => {
-        const fd = native.socketAccept(this.fd);
-        if (fd === -EAGAIN) return WOULD_BLOCK;
-        if (fd < 0) return errorFromErrno(fd, { syscall: 'accept4', object: this.objectName });
-        return (this.type === 'stream' ? new NativeUnixStreamSocket(fd) : new NativeUnixSeqpacketSocket(fd)) as S;
-      };
-      return this.perform('read', attempt, options, false, timeoutMs, 'accept4');
+      // accept4 runs on a waiter thread (socket.cc, AcceptWait): the listening description may
+      // be shared, and no per-call flag makes accept non-blocking.
+      const fd = this.fd;
+      return blockingWait<number>((callback) => native.socketAcceptWait(fd, callback), options, { syscall: 'accept4', object: this.objectName }, this).then(
+        (accepted) => (this.type === 'stream' ? new NativeUnixStreamSocket(accepted) : new NativeUnixSeqpacketSocket(accepted)) as S,
+      );
     } catch (error) {
       return Promise.reject(error);
     }
@@ -427,6 +425,7 @@ export class NativeUnixServer<S> extends DescriptorObject implements SocketServe
   }
 
   protected override afterClose(): void {
+    for (const pending of [...this.pendingWaits]) pending.cancel('close');
     removeOwnedPath(this.owned);
   }
 }
@@ -438,7 +437,7 @@ function isStaleSocketPath(path: string): boolean {
   } catch {
     return false;
   }
-  const probe = native.socketOpen(SOCKET_TYPE.stream);
+  const probe = native.socketOpen(SOCKET_TYPE.stream, true);
   try {
     return native.socketConnect(probe, path, ADDRESS_MODE.path) === -ECONNREFUSED;
   } finally {
@@ -460,7 +459,7 @@ export class NativeUnixSockets implements UnixSockets {
     const { address: checked, type, backlog, replaceStale } = checkUnixListen(address, options);
     const [name, mode] = addressArgs(checked);
     const path = pathOf(checked);
-    const fd = native.socketOpen(SOCKET_TYPE[type]);
+    const fd = native.socketOpen(SOCKET_TYPE[type], false);
     try {
       let result = native.socketBind(fd, name, mode);
       if (result === -EADDRINUSE && replaceStale && path !== undefined && isStaleSocketPath(path)) {
@@ -486,8 +485,9 @@ export class NativeUnixSockets implements UnixSockets {
     const [name, mode] = addressArgs(checked);
     const details = { syscall: 'connect', path: pathOf(checked), object: `unix ${type} socket to ${describeAddress(checked)}` };
     // Fast path: AF_UNIX connects at once, or says EAGAIN when the server's backlog is full
-    // (never EINPROGRESS). Only then does a waiter thread make a blocking connect.
-    const fd = native.socketOpen(SOCKET_TYPE[type]);
+    // (never EINPROGRESS). Only then does a waiter thread make a blocking connect. The new socket
+    // is ours alone until connected, so its O_NONBLOCK is too (socketConnect clears it after).
+    const fd = native.socketOpen(SOCKET_TYPE[type], true);
     const result = native.socketConnect(fd, name, mode);
     if (result === 0) return wrapConnected(fd, type);
     native.close(fd);
@@ -498,7 +498,7 @@ export class NativeUnixSockets implements UnixSockets {
 
   async bind(address?: UnixAddress, options?: UnixBindOptions): Promise<DatagramSocket> {
     const { address: checked, autobind } = checkUnixBind(address, options);
-    const fd = native.socketOpen(SOCKET_TYPE.datagram);
+    const fd = native.socketOpen(SOCKET_TYPE.datagram, false);
     if (checked === undefined && !autobind) return new NativeUnixDatagramSocket(fd);
     const [name, mode] = checked !== undefined ? addressArgs(checked) : [null, ADDRESS_MODE.autobind];
     const result = native.socketBind(fd, name, mode);
