@@ -88,8 +88,15 @@ const char* TypeOf(int fd, const struct stat& st) {
 class DescriptorIo : public BlockingWait {
  public:
   DescriptorIo(int fd, bool write, std::vector<uint8_t> bytes, int64_t position) : fd_(fd), write_(write), bytes_(std::move(bytes)), position_(position) {}
-  ~DescriptorIo() override { close(fd_); }
+  ~DescriptorIo() override { Release(); }
+  void Cancelled() override { Release(); }
   int Execute() override {
+    int error = Call();
+    if (error != EINTR) Release();
+    return error;
+  }
+  // One blocking call (after waiting for readiness when the last call said EAGAIN).
+  int Call() {
     if (waitReady_) {
       pollfd entry{fd_, static_cast<short>(write_ ? POLLOUT : POLLIN), 0};
       if (poll(&entry, 1, -1) < 0) return errno;
@@ -115,6 +122,10 @@ class DescriptorIo : public BlockingWait {
   const char* Syscall() const override { return write_ ? (position_ >= 0 ? "pwrite" : "write") : (position_ >= 0 ? "pread" : "read"); }
 
  private:
+  void Release() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
   int fd_;
   bool write_;
   std::vector<uint8_t> bytes_;

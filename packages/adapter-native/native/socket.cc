@@ -118,22 +118,22 @@ class ConnectWait : public BlockingWait {
 // take the connection first): so accept never runs on the main thread. The thread waits in
 // poll(2), then accepts; EAGAIN (the flag was set by someone and the connection taken) waits
 // again. It works on a duplicate of the listening descriptor, so that closing the server's number
-// on the main thread never leaves this thread on a reused number.
+// on the main thread never leaves this thread on a reused number. The duplicate is closed as soon
+// as the wait is over (on the thread, or in Cancelled before JS hears of it): the server's
+// close() waits for that, so that nobody can connect to a closed server through it.
 class AcceptWait : public BlockingWait {
  public:
   explicit AcceptWait(int fd) : fd_(fd) {}
   ~AcceptWait() override {
-    if (fd_ >= 0) close(fd_);
+    ReleaseListener();
     if (accepted_ >= 0) close(accepted_);
   }
   int Execute() override {
-    pollfd entry{fd_, POLLIN, 0};
-    if (poll(&entry, 1, -1) < 0) return errno;
-    int fd = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) return errno == EAGAIN || errno == ECONNABORTED ? EINTR : errno;
-    accepted_ = fd;
-    return 0;
+    int error = Accept();
+    if (error != EINTR) ReleaseListener();
+    return error;
   }
+  void Cancelled() override { ReleaseListener(); }
   Napi::Value Result(Napi::Env env) override {
     int fd = accepted_;
     accepted_ = -1;
@@ -142,6 +142,18 @@ class AcceptWait : public BlockingWait {
   const char* Syscall() const override { return "accept4"; }
 
  private:
+  int Accept() {
+    pollfd entry{fd_, POLLIN, 0};
+    if (poll(&entry, 1, -1) < 0) return errno;
+    int fd = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) return errno == EAGAIN || errno == ECONNABORTED ? EINTR : errno;
+    accepted_ = fd;
+    return 0;
+  }
+  void ReleaseListener() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
   int fd_;
   int accepted_ = -1;
 };

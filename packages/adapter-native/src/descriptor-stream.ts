@@ -200,7 +200,7 @@ export class DescriptorObject implements TrackedObject {
 
   /** Gives up the descriptor; pending operations reject with EBADF. */
   close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
+    if (this.handle < 0) return Promise.resolve();
     const fd = this.handle;
     this.handle = -1;
     for (const pending of this.reads.splice(0)) {

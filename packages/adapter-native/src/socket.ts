@@ -394,6 +394,8 @@ export class NativeUnixServer<S> extends DescriptorObject implements SocketServe
   readonly address: SocketAddress;
   /** Accepts in flight on waiter threads (closing the server cancels them). */
   readonly pendingWaits = new Set<PendingWait>();
+  private readonly accepting = new Set<Promise<unknown>>();
+  private closing: Promise<void> | undefined;
 
   constructor(
     fd: number,
@@ -412,9 +414,11 @@ export class NativeUnixServer<S> extends DescriptorObject implements SocketServe
       // accept4 runs on a waiter thread (socket.cc, AcceptWait): the listening description may
       // be shared, and no per-call flag makes accept non-blocking.
       const fd = this.fd;
-      return blockingWait<number>((callback) => native.socketAcceptWait(fd, callback), options, { syscall: 'accept4', object: this.objectName }, this).then(
-        (accepted) => (this.type === 'stream' ? new NativeUnixStreamSocket(accepted) : new NativeUnixSeqpacketSocket(accepted)) as S,
-      );
+      const accepting = blockingWait<number>((callback) => native.socketAcceptWait(fd, callback), options, { syscall: 'accept4', object: this.objectName }, this);
+      this.accepting.add(accepting);
+      const forget = () => this.accepting.delete(accepting);
+      accepting.then(forget, forget);
+      return accepting.then((accepted) => (this.type === 'stream' ? new NativeUnixStreamSocket(accepted) : new NativeUnixSeqpacketSocket(accepted)) as S);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -424,8 +428,26 @@ export class NativeUnixServer<S> extends DescriptorObject implements SocketServe
     return iterateServer(this);
   }
 
+  /**
+   * Cancels the accepts in flight and closes the descriptor once their threads have let go of the
+   * listening socket: when this resolves, nobody can connect any more.
+   */
+  /** True once close() has been called (the descriptor itself goes once pending accepts let go). */
+  override get closed(): boolean {
+    return super.closed || this.closing !== undefined;
+  }
+
+  override close(): Promise<void> {
+    if (this.handle < 0) return Promise.resolve();
+    if (this.closing === undefined) {
+      const accepting = [...this.accepting];
+      for (const pending of [...this.pendingWaits]) pending.cancel('close');
+      this.closing = Promise.allSettled(accepting).then(() => super.close());
+    }
+    return this.closing;
+  }
+
   protected override afterClose(): void {
-    for (const pending of [...this.pendingWaits]) pending.cancel('close');
     removeOwnedPath(this.owned);
   }
 }
