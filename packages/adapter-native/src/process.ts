@@ -188,6 +188,7 @@ export class NativeProcesses implements Processes {
       // [number here, number in the child]; 'inherit' is the same number on both sides.
       const pairs: [number, number][] = [];
       for (const [target, source] of checked.descriptors) {
+        if (source === null) throw new TypeError(`options.descriptors[${target}] is an ipcx object without an OS descriptor (pass its key or name in args instead)`);
         if (source === 'inherit') pairs.push([target, target]);
         else if (source === 'ignore') {
           const devNull = openSync('/dev/null', 'r+');

@@ -1,6 +1,7 @@
 import type { IpcBackend } from './backend.js';
 import { descriptorNumberOf, type DescriptorSource } from './descriptor.js';
 import type { ExitStatus } from './options.js';
+import { isTransferable } from './transfer.js';
 import { checkInteger, checkOptions, checkString } from './validate.js';
 
 /** Options of {@link Processes.spawn}. */
@@ -190,8 +191,12 @@ export interface CheckedSpawnExecutable {
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string>> | undefined;
   readonly cwd: string | undefined;
-  /** Descriptor number in the child -> number in this process, `'inherit'` or `'ignore'`, 0-2 always present. */
-  readonly descriptors: ReadonlyMap<number, number | 'inherit' | 'ignore'>;
+  /**
+   * Descriptor number in the child -> number in this process, `'inherit'` or `'ignore'`, 0-2
+   * always present; `null` for an ipcx object that has no OS descriptor (a System V queue, any
+   * worker object), which a backend that runs executables rejects with `TypeError`.
+   */
+  readonly descriptors: ReadonlyMap<number, number | 'inherit' | 'ignore' | null>;
 }
 
 // The highest descriptor number a child may be given (well under any RLIMIT_NOFILE hard limit).
@@ -223,7 +228,7 @@ export function checkSpawnExecutable(file: unknown, options: unknown): CheckedSp
     }
   }
   if (cwd !== undefined) checkNoNul('options.cwd', cwd);
-  const map = new Map<number, number | 'inherit' | 'ignore'>([
+  const map = new Map<number, number | 'inherit' | 'ignore' | null>([
     [0, 'inherit'],
     [1, 'inherit'],
     [2, 'inherit'],
@@ -240,8 +245,8 @@ export function checkSpawnExecutable(file: unknown, options: unknown): CheckedSp
         continue;
       }
       const fd = descriptorNumberOf(name, value);
-      if (fd === undefined) throw new TypeError(`${name} must be an ipcx object with a descriptor, a FileHandle, a descriptor number, 'inherit' or 'ignore'`);
-      map.set(number, fd);
+      if (fd === undefined && !isTransferable(value)) throw new TypeError(`${name} must be an ipcx object, a FileHandle, a descriptor number, 'inherit' or 'ignore'`);
+      map.set(number, fd ?? null);
     }
   }
   return { file: checkedFile, args: checkedArgs, env, cwd, descriptors: map };
