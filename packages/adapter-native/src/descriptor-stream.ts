@@ -39,6 +39,7 @@ import { SpinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type Can
 const EAGAIN = 11;
 const EPIPE = 32;
 const ENXIO = 6;
+const EOPNOTSUPP = 95;
 const MAX_READ_BYTES = 1 << 30;
 
 /** The addon functions of descriptor.cc that the engine uses. Numbers are `-errno` on failure. */
@@ -124,7 +125,7 @@ export class DescriptorObject implements TrackedObject {
     /** Transfer kind, e.g. `'pipe-reader'`. */
     protected readonly kind: string,
     /** How this object's calls avoid waiting (see {@link IoMode}). */
-    protected readonly io: IoMode,
+    protected io: IoMode,
   ) {
     this.handle = fd;
     this.held = { fds: [fd], polls: [] };
@@ -368,7 +369,12 @@ export class DescriptorStream extends DescriptorObject {
   /** The non-blocking read call (per {@link IoMode}): bytes read, 0 at EOF, or -errno. */
   protected sysRead(buffer: Uint8Array, offset: number, length: number): number {
     if (this.io === 'socket') return native.recv(this.handle, buffer, offset, length);
-    if (this.io === 'nowait') return native.readNowait(this.handle, buffer, offset, length);
+    if (this.io === 'nowait') {
+      const n = native.readNowait(this.handle, buffer, offset, length);
+      if (n !== -EOPNOTSUPP) return n;
+      // A FIFO revived as a pipe end (it arrived over SCM_RIGHTS): no RWF_NOWAIT on its file.
+      this.io = 'private';
+    }
     const fd = this.privateFd(0);
     return fd < 0 ? fd : addon.read(fd, buffer, offset, length);
   }
@@ -380,7 +386,11 @@ export class DescriptorStream extends DescriptorObject {
    */
   protected sysWrite(bytes: Uint8Array, offset: number, length: number, _fds: number[] | undefined): number {
     if (this.io === 'socket') return native.send(this.handle, bytes, offset, length);
-    if (this.io === 'nowait') return native.writeNowait(this.handle, bytes, offset, length);
+    if (this.io === 'nowait') {
+      const n = native.writeNowait(this.handle, bytes, offset, length);
+      if (n !== -EOPNOTSUPP) return n;
+      this.io = 'private';
+    }
     const fd = this.privateFd(1);
     return fd < 0 ? fd : addon.write(fd, bytes, offset, length);
   }
