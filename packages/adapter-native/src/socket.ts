@@ -4,7 +4,7 @@
  * UDP over Node's `net` and `dgram`, behind the same interfaces.
  */
 import dgram from 'node:dgram';
-import { lstatSync, statSync, unlinkSync } from 'node:fs';
+import { lstatSync, openSync, statSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import {
   completedNow,
@@ -49,6 +49,7 @@ import {
   type SocketServer,
   type StreamSocket,
   type Transferable,
+  type TransferRecord,
   type UnixAddress,
   type UnixBindOptions,
   type UnixConnectOptions,
@@ -110,24 +111,63 @@ function describeAddress(address: UnixAddress): string {
   return typeof address === 'string' ? `'${address}'` : `@${address.abstract}`;
 }
 
+/** What a send passes: the descriptors, and those opened for it alone (closed once it settles). */
+interface OutgoingDescriptors {
+  readonly fds: number[];
+  readonly opened: number[];
+}
+
 /**
- * The descriptors of objects to send (SCM_RIGHTS): an ipcx object's, a FileHandle's, a plain
- * number; TypeError for an object that has none.
+ * The file of a mapping that holds no descriptor of its own (a file mapping, a POSIX segment),
+ * opened again by its path so that it can travel as a descriptor; `undefined` for other records.
  */
-function descriptorsOf(objects: readonly (Transferable | number | { readonly fd: number })[]): number[] {
+function openMappedFile(record: TransferRecord): number | undefined {
+  const data = record.data as { path?: string; name?: string; readOnly?: boolean } | undefined;
+  const filePath = record.kind === 'file-mapping' ? data?.path : record.kind === 'posix-segment' && data?.name !== undefined ? `/dev/shm/${data.name.replace(/^\//, '')}` : undefined;
+  if (filePath === undefined) return undefined;
+  return openSync(filePath, data?.readOnly === true ? 'r' : 'r+');
+}
+
+/**
+ * The descriptors of objects to send (SCM_RIGHTS): an ipcx object's, a mapping's file (opened for
+ * the send), a FileHandle's, a plain number; TypeError for an object that has none.
+ */
+function descriptorsOf(objects: readonly (Transferable | number | { readonly fd: number })[]): OutgoingDescriptors {
   const fds: number[] = [];
-  for (const [index, object] of objects.entries()) {
-    if (typeof object === 'number' || !(transferSymbol in object)) {
-      const fd = descriptorNumberOf(`options.transfer[${index}]`, object);
-      if (fd === undefined) throw new TypeError(`options.transfer[${index}] has no descriptor to pass`);
-      fds.push(fd);
-      continue;
+  const opened: number[] = [];
+  try {
+    for (const [index, object] of objects.entries()) {
+      if (typeof object === 'number' || !(transferSymbol in object)) {
+        const fd = descriptorNumberOf(`options.transfer[${index}]`, object);
+        if (fd === undefined) throw new TypeError(`options.transfer[${index}] has no descriptor to pass`);
+        fds.push(fd);
+        continue;
+      }
+      const record = object[transferSymbol]();
+      if (record.handles === undefined || record.handles.length === 0) {
+        const file = openMappedFile(record);
+        if (file === undefined) throw new TypeError(`options.transfer[${index}] (${record.kind}) has no descriptor to pass`);
+        opened.push(file);
+        fds.push(file);
+        continue;
+      }
+      fds.push(...record.handles);
     }
-    const record = object[transferSymbol]();
-    if (record.handles === undefined || record.handles.length === 0) throw new TypeError(`options.transfer[${index}] (${record.kind}) has no descriptor to pass`);
-    fds.push(...record.handles);
+  } catch (error) {
+    for (const fd of opened) native.close(fd);
+    throw error;
   }
-  return fds;
+  return { fds, opened };
+}
+
+/** Closes the descriptors opened for a send once it has settled. */
+function afterSend<T>(sending: Promise<T>, outgoing: OutgoingDescriptors | undefined): Promise<T> {
+  if (outgoing === undefined || outgoing.opened.length === 0) return sending;
+  const release = () => {
+    for (const fd of outgoing.opened) native.close(fd);
+  };
+  sending.then(release, release);
+  return sending;
 }
 
 let receiveScratch = Buffer.allocUnsafeSlow(DEFAULT_READ_BYTES);
@@ -190,8 +230,8 @@ export class NativeUnixStreamSocket extends DescriptorStream implements StreamSo
       const { bytes, transfer, nowait, timeoutMs } = checkStreamSocketSend(data, options);
       if (this.closed) throw closedError(this.objectName, 'sendmsg');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
-      const fds = transfer.length > 0 ? descriptorsOf(transfer) : undefined;
-      return this.writeBytes(bytes, fds, options, nowait, timeoutMs, 'sendmsg');
+      const outgoing = transfer.length > 0 ? descriptorsOf(transfer) : undefined;
+      return afterSend(this.writeBytes(bytes, outgoing?.fds, options, nowait, timeoutMs, 'sendmsg'), outgoing);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -243,7 +283,8 @@ class NativeUnixMessageEndpoint extends DescriptorObject {
       const { bytes, transfer, nowait, timeoutMs, to } = checkMessageSocketSend(this.type, data, options);
       if (this.closed) throw closedError(this.objectName, 'sendmsg');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
-      const fds = transfer.length > 0 ? descriptorsOf(transfer) : null;
+      const outgoing = transfer.length > 0 ? descriptorsOf(transfer) : undefined;
+      const fds = outgoing?.fds ?? null;
       const [name, mode] = to !== undefined ? addressArgs(to) : [null, ADDRESS_MODE.none];
       const details = { syscall: 'sendmsg', object: this.objectName, ...(to !== undefined && typeof to === 'string' ? { path: to } : {}) };
       const attempt: Attempt<number> = () => {
@@ -251,8 +292,8 @@ class NativeUnixMessageEndpoint extends DescriptorObject {
         if (n === -EAGAIN) return WOULD_BLOCK;
         return n < 0 ? errorFromErrno(n, details) : n;
       };
-      if (to === undefined) return this.perform('write', attempt, options, nowait, timeoutMs, 'sendmsg');
-      return this.sendToWithRetry(attempt, options, nowait, timeoutMs);
+      if (to === undefined) return afterSend(this.perform('write', attempt, options, nowait, timeoutMs, 'sendmsg'), outgoing);
+      return afterSend(this.sendToWithRetry(attempt, options, nowait, timeoutMs), outgoing);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -104,8 +104,8 @@ describe('spawnExecutable', () => {
       'open_fds = [f for f in fds if os.path.exists(f"/proc/self/fd/{f}")]',
       'print(open_fds, os.pread(7, 100, 0).decode())',
     ].join('\n');
-    const { child, output } = await python(script, { 0: 'ignore', 5: socket, 7: handle });
-    expect(await output).toBe("[0, 1, 2, 5, 7] file at fd 7\n");
+    const { child, output } = await python(script, { 0: 'ignore', 5: socket, 7: handle, 9: handle.fd });
+    expect(await output).toBe("[0, 1, 2, 5, 7, 9] file at fd 7\n");
     expect((await child.exited).code).toBe(0);
   });
 
@@ -324,6 +324,7 @@ while True:
     for fd in fds:
         flags = fcntl.fcntl(fd, fcntl.F_GETFL)
         fcntl.fcntl(fd, fcntl.F_SETFL, flags ^ os.O_NONBLOCK)
+    os.sched_yield()
 `;
     const { child, output } = await python(flipper, descriptors);
     void output;
@@ -431,6 +432,17 @@ s.recv(1)
     expect(regular!.fd).toBe(-1);
     expect(text(await copy.read({ position: 0, maxBytes: 7 }))).toBe('regular');
     // Node streams and a FileHandle over it.
+    const memCopy = memfd!.dup();
+    const writable = memCopy.toWritable();
+    await new Promise<void>((resolve, reject) => writable.end(Buffer.from(' and more'), (error?: Error | null) => (error ? reject(error) : resolve())));
+    expect(memCopy.closed).toBe(true);
+    expect(text(await memfd!.read({ position: 0 }))).toBe('memfd bytes and more');
+    const fresh = new NativeDescriptor(openSync(path.join(dir, 'regular'), 'r'));
+    let streamed = '';
+    for await (const chunk of fresh.toReadable()) streamed += chunk;
+    expect(streamed).toBe('regular file bytes');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(fresh.closed).toBe(true);
     const handle = await copy.toFileHandle();
     onTestFinished(() => handle.close());
     expect((await handle.readFile()).toString()).toBe('regular file bytes');
@@ -439,7 +451,7 @@ s.recv(1)
     expect((await child.exited).code).toBe(0);
   });
 
-  it('ipcx sends a regular file (a FileHandle, a plain number and a generic descriptor) to python3, which reads them', async () => {
+  it('ipcx sends a regular file (a FileHandle, a plain number, a generic descriptor, a file mapping) to python3, which reads them', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'to-send');
     writeFileSync(file, 'sent by ipcx');
@@ -449,17 +461,20 @@ s.recv(1)
     const script = `
 import os, socket
 s = socket.socket(fileno=3)
-msg, fds, flags, addr = socket.recv_fds(s, 100, 3)
+msg, fds, flags, addr = socket.recv_fds(s, 100, 4)
 print(msg.decode(), [os.pread(fd, 100, 0).decode() for fd in fds], flush=True)
 `;
     const { child, output } = await python(script, { 3: theirs });
     await theirs.close();
+    // A file mapping holds no descriptor: its file travels, opened again by its path.
+    const mapping = await backend.sharedMemory.mapFile(file, { readOnly: true });
+    onTestFinished(() => mapping.close());
     // A generic descriptor owns its number: give it one of its own.
     const generic = new NativeDescriptor(openSync(file, 'r'));
     closeAfter(generic);
     expect(generic.type).toBe('file');
-    await mine.send('files', { transfer: [handle, handle.fd, generic] });
-    expect(await output).toBe("files ['sent by ipcx', 'sent by ipcx', 'sent by ipcx']\n");
+    await mine.send('files', { transfer: [handle, handle.fd, generic, mapping] });
+    expect(await output).toBe("files ['sent by ipcx', 'sent by ipcx', 'sent by ipcx', 'sent by ipcx']\n");
     expect((await child.exited).code).toBe(0);
 
     // A generic descriptor also travels in processes.spawn args, as pipe ends do.
