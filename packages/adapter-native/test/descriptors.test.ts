@@ -291,7 +291,8 @@ describe('another process flips O_NONBLOCK on shared descriptions', () => {
     const fullPath = path.join(dir, 'full.sock');
     const full = await backend.unixSockets.listen(fullPath, { backlog: 0 });
     closeAfter(full);
-    closeAfter(await backend.unixSockets.connect(fullPath));
+    // A connected Unix socket (not a pair): it fills the queue, and nothing ever arrives on it.
+    const [client] = closeAfter(await backend.unixSockets.connect(fullPath));
 
     // Fill what ipcx will write to: the writes below must wait.
     const chunk = new Uint8Array(65536);
@@ -311,7 +312,7 @@ describe('another process flips O_NONBLOCK on shared descriptions', () => {
     await fill((o) => pairs.seqpacket[0]!.send(chunk.subarray(0, 1024), o));
     await fill((o) => pairs.datagram[0]!.send(chunk.subarray(0, 1024), o));
 
-    const shared = [pipeReader, pipeWriter, fullReader, fullWriter, fifoReader, fifoWriter, fullFifoReader, fullFifoWriter, ...pairs.stream, ...pairs.seqpacket, ...pairs.datagram, listener, full];
+    const shared = [pipeReader, pipeWriter, fullReader, fullWriter, fifoReader, fifoWriter, fullFifoReader, fullFifoWriter, ...pairs.stream, ...pairs.seqpacket, ...pairs.datagram, listener, full, client!];
     const descriptors: Record<number, IpcObject> = {};
     shared.forEach((object, index) => (descriptors[3 + index] = object));
     const last = 3 + shared.length - 1;
@@ -364,6 +365,7 @@ while True:
           timed('seqpacket send', () => pairs.seqpacket[0]!.send(chunk.subarray(0, 1024), { timeout: TIMEOUT })),
           timed('datagram receive', () => pairs.datagram[0]!.receive({ timeout: TIMEOUT })),
           timed('datagram send', () => pairs.datagram[0]!.send(chunk.subarray(0, 1024), { timeout: TIMEOUT })),
+          timed('connected socket read', () => client!.read({ timeout: TIMEOUT })),
           timed('accept', () => listener.accept({ timeout: TIMEOUT })),
           timed('connect', () => backend.unixSockets.connect(fullPath, { timeout: TIMEOUT })),
         ])),
@@ -372,11 +374,14 @@ while True:
     clearInterval(ticker);
     const slowest = rounds.reduce((a, b) => (b.elapsed > a.elapsed ? b : a));
     console.log(`O_NONBLOCK flipped under ${rounds.length} timed operations: max timer gap ${maxGap.toFixed(1)} ms, slowest timeout ${slowest.name} ${slowest.elapsed.toFixed(1)} ms (asked ${TIMEOUT} ms)`);
-    expect(rounds.length).toBeGreaterThanOrEqual(12 * 5);
-    expect(maxGap).toBeLessThan(200);
+    expect(rounds.length).toBeGreaterThanOrEqual(13 * 5);
+    // Generous bounds: a loop blocked in a read or accept would never come back at all (nothing
+    // ever arrives on these descriptors), so they only need to stay above scheduling noise. The
+    // same test without the flipping measured gaps up to ~150 ms here (load 16-19 on 2 cores).
+    expect(maxGap).toBeLessThan(500);
     for (const round of rounds) {
       expect(round.elapsed, round.name).toBeGreaterThanOrEqual(TIMEOUT - 2);
-      expect(round.elapsed, round.name).toBeLessThan(TIMEOUT + 200);
+      expect(round.elapsed, round.name).toBeLessThan(TIMEOUT + 500);
     }
     // The flipper really ran all along.
     expect(child.kill('SIGKILL')).toBe(true);
