@@ -4,7 +4,7 @@
  * keyed and named objects travel as their keys and names inside the serialized args.
  */
 import { spawn as spawnProcess, type ChildProcess as NodeChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants as fsConstants, openSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, fstatSync, openSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -149,6 +149,16 @@ function resolveExecutable(file: string, searchPath: string | undefined, cwd: st
   throw new IpcError(denied ? 'EACCES' : 'ENOENT', { syscall: 'execvp', path: file, object: `executable '${file}'` });
 }
 
+/** True if `fd` is an open descriptor of this process. */
+function isOpen(fd: number): boolean {
+  try {
+    fstatSync(fd);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The native {@link Processes}. */
 export class NativeProcesses implements Processes {
   async spawn<A extends readonly unknown[]>(entry: string | URL, options?: SpawnOptions<A>): Promise<ChildProcess> {
@@ -189,8 +199,9 @@ export class NativeProcesses implements Processes {
       const pairs: [number, number][] = [];
       for (const [target, source] of checked.descriptors) {
         if (source === null) throw new TypeError(`options.descriptors[${target}] is an ipcx object without an OS descriptor (pass its key or name in args instead)`);
-        if (source === 'inherit') pairs.push([target, target]);
-        else if (source === 'ignore') {
+        // 'inherit' of a number this process does not have open: /dev/null, as 'ignore'.
+        if (source === 'inherit' && isOpen(target)) pairs.push([target, target]);
+        else if (source === 'inherit' || source === 'ignore') {
           const devNull = openSync('/dev/null', 'r+');
           opened.push(devNull);
           pairs.push([devNull, target]);

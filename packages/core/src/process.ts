@@ -27,7 +27,8 @@ export interface SpawnOptions<A extends readonly unknown[] = unknown[]> {
  * What a child of {@link Processes.spawnExecutable} finds at one descriptor number: an ipcx object
  * or another descriptor (see {@link DescriptorSource}: pipe ends, FIFO ends, sockets, generic
  * descriptors, a Node `FileHandle`, a plain number), `'inherit'` (this process's descriptor of
- * the same number) or `'ignore'` (`/dev/null`, opened for reading and writing).
+ * the same number; `/dev/null` when it has none open) or `'ignore'` (`/dev/null`, opened for
+ * reading and writing).
  */
 export type ChildDescriptor = DescriptorSource | 'inherit' | 'ignore';
 
