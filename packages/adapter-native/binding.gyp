@@ -10,6 +10,7 @@
         "native/descriptor.cc",
         "native/pipe.cc",
         "native/fifo.cc",
+        "native/file_lock.cc",
         "native/socket.cc",
         "native/message_queue.cc",
         "native/posix_message_queue.cc",

@@ -6,6 +6,7 @@
 #include "descriptor.h"
 #include "errors.h"
 #include "fifo.h"
+#include "file_lock.h"
 #include "message_queue.h"
 #include "pipe.h"
 #include "poller.h"
@@ -114,6 +115,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitPosixSemaphores(env, exports);
   InitSharedMemory(env, exports);
   InitProcesses(env, exports);
+  InitFileLocks(env, exports);
   return exports;
 }
 

@@ -10,3 +10,4 @@ export { NativePosixMessageQueues } from './posix-message-queue.js';
 export { NativeSemaphores } from './semaphore.js';
 export { NativePosixSemaphores } from './posix-semaphore.js';
 export { NativeSharedMemory } from './shared-memory.js';
+export { NativeFileLocks, NativeLockFile } from './file-lock.js';

@@ -16,3 +16,4 @@ export {
 export { WorkerFileMapping, WorkerPosixSegment, WorkerSegment, WorkerSharedMemory, WorkerSysvSegment } from './shared-memory.js';
 export { WorkerSemaphoreSet, WorkerSemaphores } from './semaphore.js';
 export { WorkerPosixSemaphore, WorkerPosixSemaphores } from './posix-semaphore.js';
+export { WorkerFileLocks, WorkerLockFile } from './file-lock.js';

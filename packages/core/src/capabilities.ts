@@ -10,6 +10,7 @@ export const Primitive = {
   semaphore: 'semaphore',
   posixSemaphore: 'posix-semaphore',
   sharedMemory: 'shared-memory',
+  fileLock: 'file-lock',
 } as const;
 
 /** Name of a primitive, e.g. `'message-queue'`. */

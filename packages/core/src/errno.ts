@@ -36,6 +36,7 @@ export const Errno = {
   ERANGE: 34,
   EDEADLK: 35,
   ENAMETOOLONG: 36,
+  ENOLCK: 37,
   ENOSYS: 38,
   ENOTEMPTY: 39,
   ELOOP: 40,

@@ -16,5 +16,6 @@ export * from './posix-message-queue.js';
 export * from './semaphore.js';
 export * from './posix-semaphore.js';
 export * from './shared-memory.js';
+export * from './file-lock.js';
 export * from './process.js';
 export * from './backend.js';

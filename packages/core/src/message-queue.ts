@@ -111,7 +111,17 @@ export interface MessageQueueStat {
   readonly bytes: number;
   /** Process id of the last sender (`msg_lspid`), 0 if none. */
   readonly lastSendPid: number;
-  /** Process id of the last receiver (`msg_lrpid`), 0 if none. */
+  /**
+   * Who received last (`msg_lrpid`), 0 if nobody has, exactly as the kernel records it, which is
+   * not always a process id. A receive that found its message records the receiving process's id.
+   * A receive that was already waiting when the message arrived gets it handed over by the sender
+   * (Linux's pipelined send), and the kernel then records the waiting task's thread id. The native
+   * backend waits in a dedicated waiter thread, so after such a receive this holds the thread id of
+   * one of the receiving process's waiter threads, not its pid (a C program that waits in a
+   * thread other than its main one sees the same). While that thread lives, the `Tgid:` line of
+   * `/proc/<id>/status` gives its process id. The worker backend records the receiving worker's
+   * emulated pid (its thread id, `ChildProcess.pid`) in both cases.
+   */
   readonly lastReceivePid: number;
   /** Time of the last send (`msg_stime`). */
   readonly lastSendTime: number;

@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { IPC_PRIVATE, isIpcError, type ChildProcess, type Message, type MessageQueue, type MessageQueueOpenOptions, type SpawnOptions } from '@ipcx/core';
@@ -472,6 +473,22 @@ export function messageQueueSuite(context: SuiteContext): void {
         await expect(waiting).rejects.toMatchObject({ code: 'EIDRM' });
         await expect(queue.send(3, 'gone')).rejects.toMatchObject({ code: 'EINVAL' });
         expect(ipcsQueues().some((row) => row.id === queue.id)).toBe(false);
+      });
+
+      it('stat().lastReceivePid is the process id after a receive that found the message, the waiting thread id after one that waited', async () => {
+        const queue = await privateQueue();
+        await queue.send(1, 'there already');
+        await queue.receive();
+        expect((await queue.stat()).lastReceivePid).toBe(process.pid);
+        // A receive that waits does so on a waiter thread; Linux hands the message to that waiting
+        // task (pipelined_send) and records its thread id, not the process's.
+        const waiting = queue.receive({ timeout: 20_000 });
+        await sleep(50);
+        await queue.send(1, 'handed over');
+        expect(show(await waiting)).toBe('1:handed over');
+        const { lastReceivePid } = await queue.stat();
+        expect(lastReceivePid).not.toBe(process.pid);
+        expect(readFileSync(`/proc/${lastReceivePid}/status`, 'utf8')).toMatch(new RegExp(`^Tgid:\\s+${process.pid}$`, 'm'));
       });
 
       it('opens and uses a queue made by ipcmk -Q, by its key', async () => {
