@@ -17,7 +17,8 @@
         "native/semaphore.cc",
         "native/posix_semaphore.cc",
         "native/shared_memory.cc",
-        "native/glibc_compat.cc"
+        "native/glibc_compat.cc",
+        "native/process.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],

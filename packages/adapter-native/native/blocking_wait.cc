@@ -151,8 +151,10 @@ Waiter* BlockingWaits::TakeWaiter(Napi::Env env) {
     // Told apart from the EAGAIN of a non-blocking miss by its syscall, and said in words.
     Napi::Value failure = MakeSysError(env, error, "pthread_create");
     if (failure.IsObject()) {
-      failure.As<Napi::Object>().Set(
-          "message", std::string(ErrnoName(error)) +
+      Napi::Object object = failure.As<Napi::Object>();
+      // The errno's name is the one JS gave the error (core's table), e.g. EAGAIN.
+      object.Set(
+          "message", object.Get("code").ToString().Utf8Value() +
                          ": pthread_create failed: no thread could be started for this wait (the limit of threads of the "
                          "process or user is reached: ulimit -u, kernel.threads-max, a cgroup's pids.max); the "
                          "operation was not started");

@@ -34,8 +34,9 @@ export interface NativeAddon {
   write(fd: number, bytes: Uint8Array, offset: number, length: number): number;
   close(fd: number): number;
   shutdown(fd: number, how: number): number;
-  describe(fd: number): { kind: 'fifo' | 'socket' | 'file' | 'other'; access: 'read' | 'write' | 'readwrite'; socketType?: string; socketDomain?: string };
-  setNonBlocking(fd: number): number;
+  describe(fd: number): { kind: 'fifo' | 'socket' | 'file' | 'other'; type: string; access: 'read' | 'write' | 'readwrite'; socketType?: string; socketDomain?: string };
+  /** Close-on-exec only: O_NONBLOCK lives on the shared description and is left alone. */
+  setCloexec(fd: number): number;
   // pipe.cc (throw IpcError)
   pipe(): [number, number];
   socketpair(type: number): [number, number];

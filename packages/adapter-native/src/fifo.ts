@@ -21,7 +21,8 @@ const ENXIO = 6;
 /** The reading side of an opened FIFO. */
 export class NativeFifoReader extends DescriptorStream implements FifoReader {
   constructor(fd: number, readonly path: string) {
-    super(fd, `FIFO reader '${path}'`, 'fifo-reader', { read: true, write: false });
+    // A FIFO's file has no RWF_NOWAIT: ipcx reads through a private description of its own.
+    super(fd, `FIFO reader '${path}'`, 'fifo-reader', { read: true, write: false }, 'private');
   }
 
   protected override transferData(): unknown {
@@ -32,7 +33,7 @@ export class NativeFifoReader extends DescriptorStream implements FifoReader {
 /** The writing side of an opened FIFO. */
 export class NativeFifoWriter extends DescriptorStream implements FifoWriter {
   constructor(fd: number, readonly path: string) {
-    super(fd, `FIFO writer '${path}'`, 'fifo-writer', { read: false, write: true });
+    super(fd, `FIFO writer '${path}'`, 'fifo-writer', { read: false, write: true }, 'private');
   }
 
   protected override transferData(): unknown {

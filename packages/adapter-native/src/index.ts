@@ -2,6 +2,7 @@ export { createNativeBackend } from './backend.js';
 export { NativeDuplexPipe, NativePipeReader, NativePipeWriter, NativePipes } from './pipe.js';
 export { NativeFifoReader, NativeFifoWriter, NativeFifos } from './fifo.js';
 export { NativeProcesses } from './process.js';
+export { NativeDescriptor } from './descriptor.js';
 export { NativeNetworkSockets, NativeUnixSockets } from './socket.js';
 export { NativeMessageQueues } from './message-queue.js';
 export { NativePosixMessageQueues } from './posix-message-queue.js';

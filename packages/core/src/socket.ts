@@ -14,6 +14,7 @@
  * gone rejects with `EPIPE` (or `ECONNRESET`); the process never dies of `SIGPIPE`.
  */
 import { DEFAULT_READ_BYTES, type ByteReader, type ByteWriter, type ReadOptions } from './byte-stream.js';
+import { isForeignDescriptor, type DescriptorBacked, type DescriptorSource } from './descriptor.js';
 import { isIpcError } from './errors.js';
 import type { IpcObject } from './object.js';
 import type { Credentials, NowaitOptions, WaitOptions } from './options.js';
@@ -56,9 +57,11 @@ export interface SocketSendOptions extends NowaitOptions {
    * own (close them when no longer needed). At most {@link MAX_TRANSFER_OBJECTS}. On a stream
    * socket `data` must not be empty, since descriptors ride on bytes. A network socket rejects a
    * non-empty `transfer` with `TypeError`, as does any object that cannot travel (one without
-   * descriptors, such as a System V queue: pass its key instead).
+   * descriptors, such as a System V queue: pass its key instead). Any other descriptor can travel
+   * too on a backend with OS descriptors: a Node `FileHandle` or a plain descriptor number (a
+   * regular file, a memfd, an eventfd, ...); the receiver gets it as a generic `Descriptor`.
    */
-  readonly transfer?: readonly IpcObject[];
+  readonly transfer?: readonly (IpcObject | DescriptorSource)[];
 }
 
 /** Options of {@link DatagramSocket.send}. */
@@ -89,7 +92,7 @@ export interface ReceivedMessage {
 }
 
 /** What every socket has. */
-export interface Socket extends IpcObject {
+export interface Socket extends IpcObject, DescriptorBacked {
   /** The address this socket is bound to (`getsockname`), `undefined` if unnamed. */
   readonly localAddress: SocketAddress | undefined;
   /** The connected peer's address (`getpeername`), `undefined` if not connected or unnamed. */
@@ -175,7 +178,7 @@ export interface DatagramSocket extends Socket {
  * A listening socket. Async iteration yields each accepted connection until the server is closed.
  * Closing a Unix server bound to a path also removes its socket file.
  */
-export interface SocketServer<S> extends IpcObject, AsyncIterable<S> {
+export interface SocketServer<S> extends IpcObject, AsyncIterable<S>, DescriptorBacked {
   /** The address it listens on; for TCP with port 0, the port the kernel chose. */
   readonly address: SocketAddress;
   /**
@@ -329,15 +332,15 @@ export function checkSocketType<T extends UnixSocketType>(name: string, value: u
 }
 
 /** Checks `options.transfer`; returns the objects (empty when none). */
-export function checkTransfer(options: SocketSendOptions | undefined): readonly Transferable[] {
+export function checkTransfer(options: SocketSendOptions | undefined): readonly (Transferable | number | { readonly fd: number })[] {
   const { transfer } = checkOptions<SocketSendOptions>('options', options);
   if (transfer === undefined) return [];
   if (!Array.isArray(transfer)) throw new TypeError('options.transfer must be an array of ipcx objects');
   if (transfer.length > MAX_TRANSFER_OBJECTS) throw new RangeError(`options.transfer must hold at most ${MAX_TRANSFER_OBJECTS} objects`);
   for (const [index, item] of transfer.entries()) {
-    if (!isTransferable(item)) throw new TypeError(`options.transfer[${index}] is not a transferable ipcx object`);
+    if (!isTransferable(item) && !isForeignDescriptor(item)) throw new TypeError(`options.transfer[${index}] is not a transferable ipcx object, a FileHandle or a descriptor number`);
   }
-  return transfer as readonly unknown[] as readonly Transferable[];
+  return transfer as readonly unknown[] as readonly (Transferable | number | { readonly fd: number })[];
 }
 
 // The largest `maxBytes` of a receive: one allocation of the receiver's, whatever the backend.
@@ -363,8 +366,8 @@ export interface CheckedSocketReceive {
 export interface CheckedSocketSend {
   /** The payload. */
   readonly bytes: Uint8Array;
-  /** The objects of `options.transfer` (empty when none). */
-  readonly transfer: readonly Transferable[];
+  /** The objects of `options.transfer` (empty when none): ipcx objects, FileHandles, descriptor numbers. */
+  readonly transfer: readonly (Transferable | number | { readonly fd: number })[];
   /** Do not wait: `EAGAIN` when the socket is full. */
   readonly nowait: boolean;
   /** Milliseconds, `Infinity` for none. */

@@ -357,10 +357,10 @@ export function messageQueueSuite(context: SuiteContext): void {
         const closed = await privateQueue(0o600);
         const shared = await privateQueue(0o606);
         const reply = await privateQueue(0o666);
-        const refused = await spawn('mq-open-by-id', [closed.id, reply, 'sneaky'], { user: OTHER_USER });
+        const refused = await spawn('mq-open-by-id', [closed.id, reply, 'sneaky'], { user: NOBODY });
         expect((await refused.exited).code).toBe(0);
         expect(await drain(reply)).toEqual(['1:EACCES']);
-        const admitted = await spawn('mq-open-by-id', [shared.id, reply, 'by id from nobody'], { user: OTHER_USER });
+        const admitted = await spawn('mq-open-by-id', [shared.id, reply, 'by id from nobody'], { user: NOBODY });
         expect((await admitted.exited).code).toBe(0);
         expect(await drain(reply)).toEqual(['1:ok', '2:sent']);
         expect(show(await shared.receive({ nowait: true }))).toBe('1:by id from nobody');
