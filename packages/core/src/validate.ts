@@ -19,7 +19,8 @@ export function checkInteger(name: string, value: unknown, min: number, max: num
     throw new TypeError(`${name} must be an integer, received ${describe(value)}`);
   }
   if (value < min || value > max) throw new RangeError(`${name} must be >= ${min} and <= ${max}, received ${value}`);
-  return value;
+  // -0 is an integer but not an int32 to V8: Node's fs bindings abort the process on a mode of -0.
+  return value === 0 ? 0 : value;
 }
 
 /** Like {@link checkInteger} for an optional value: returns `fallback` when `value` is undefined. */
