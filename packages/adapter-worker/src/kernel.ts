@@ -13,6 +13,7 @@ export interface KernelExports {
   kernel_attach(owner: number): number;
   owner_create(scratchBytes: number): number;
   owner_release(owner: number): number;
+  owner_stop(owner: number): number;
   owner_set_identity(owner: number, uid: number, gid: number): number;
   owner_set_pid(owner: number, pid: number): number;
   current_uid(): number;

@@ -1,0 +1,130 @@
+/**
+ * At-most-once delivery while workers die: 8 workers send and receive at seeded random on one
+ * queue (System V, then POSIX) while this thread terminates one of them at a random moment every
+ * few milliseconds and starts a replacement. Each worker logs every send that completed and every
+ * message it received in SharedArrayBuffers of its own (see children/queue-killable.mjs), so the
+ * logs survive its termination. Afterwards this thread drains the queue and checks, as the kernel
+ * promises: no message is received twice; every acknowledged send is received, except at most one
+ * per terminated worker (the message it was taking when it died); nothing is received that no
+ * worker sent (a send in progress when its worker died may arrive without being acknowledged).
+ */
+import { describe, expect, it } from 'vitest';
+import { createWorkerBackend } from '@ipcx/adapter-worker';
+import { IPC_PRIVATE, type ChildProcess } from '@ipcx/core';
+import { closeAfter, sleep } from '@ipcx/testkit';
+
+const backend = createWorkerBackend({ memoryBytes: 16 * 1024 * 1024 });
+const child = new URL('./children/queue-killable.mjs', import.meta.url);
+const WORKERS = 8;
+const TERMINATIONS = 40;
+const LOG_ENTRIES = 200_000;
+
+function mulberry32(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Slot {
+  process: ChildProcess;
+  sent: Int32Array;
+  received: Int32Array;
+}
+
+/** Runs the churn on `queue` and returns the ids sent (acknowledged), received, and the terminations. */
+async function churn(queue: object, kind: 'sysv' | 'posix', seed: number, drain: () => Promise<number | null>) {
+  const random = mulberry32(seed);
+  const stop = new Int32Array(new SharedArrayBuffer(4));
+  const finished: Slot[] = [];
+  let serial = 0;
+  const start = async (): Promise<Slot> => {
+    const sent = new Int32Array(new SharedArrayBuffer(4 * LOG_ENTRIES));
+    const received = new Int32Array(new SharedArrayBuffer(4 * LOG_ENTRIES));
+    serial++;
+    const process = await backend.processes.spawn(child, { args: [queue, kind, serial, seed + serial, sent.buffer, received.buffer, stop.buffer] });
+    return { process, sent, received };
+  };
+  const slots: Slot[] = [];
+  for (let i = 0; i < WORKERS; i++) slots.push(await start());
+  let terminations = 0;
+  try {
+    while (terminations < TERMINATIONS) {
+      await sleep(5 + Math.floor(random() * 40));
+      const index = Math.floor(random() * WORKERS);
+      const victim = slots[index]!;
+      expect(victim.process.kill()).toBe(true);
+      const status = await victim.process.exited;
+      // A worker that threw (a wrong error code) would end with code 1 on its own, not by this kill.
+      expect(status.code).toBe(1);
+      terminations++;
+      finished.push(victim);
+      slots[index] = await start();
+    }
+  } finally {
+    Atomics.store(stop, 0, 1);
+    for (const slot of slots) {
+      const status = await slot.process.exited;
+      expect(status).toEqual({ code: 0, signal: null });
+      finished.push(slot);
+    }
+  }
+  const ids = (log: Int32Array) => [...log.subarray(1, 1 + Atomics.load(log, 0))];
+  const sent = finished.flatMap((slot) => ids(slot.sent));
+  const received = finished.flatMap((slot) => ids(slot.received));
+  for (let id = await drain(); id !== null; id = await drain()) received.push(id);
+  return { sent, received, terminations, started: serial };
+}
+
+function check({ sent, received, terminations, started }: Awaited<ReturnType<typeof churn>>): void {
+  const receivedSet = new Set(received);
+  console.log(JSON.stringify({ sent: sent.length, received: received.length, terminations }));
+  const duplicates = received.length - receivedSet.size;
+  const sentSet = new Set(sent);
+  const lost = sent.filter((id) => !receivedSet.has(id)).length;
+  // Sent by a worker that died before it could log the send: at most one per terminated worker.
+  const unacknowledged = received.filter((id) => !sentSet.has(id));
+  expect(sent.length).toBeGreaterThan(1000);
+  expect({ duplicates }).toEqual({ duplicates: 0 });
+  expect(lost).toBeLessThanOrEqual(terminations);
+  expect(unacknowledged.length).toBeLessThanOrEqual(terminations);
+  // Every id is a real send: its worker serial exists and its sequence is below what the worker reached.
+  for (const id of unacknowledged) expect(Math.floor(id / 1_000_000)).toBeLessThanOrEqual(started);
+}
+
+describe('at-most-once delivery with workers terminated at random', () => {
+  it(`System V queue: ${WORKERS} workers, ${TERMINATIONS} terminations, no message received twice`, { timeout: 120_000 }, async () => {
+    const queue = closeAfter(await backend.messageQueues.open(IPC_PRIVATE, { create: true }));
+    try {
+      const result = await churn(queue, 'sysv', 20261206, async () => {
+        const message = await queue.receive({ nowait: true }).catch((error: { code: string }) => {
+          if (error.code === 'ENOMSG') return null;
+          throw error;
+        });
+        return message === null ? null : new DataView(message.data.buffer, message.data.byteOffset, message.data.byteLength).getInt32(0);
+      });
+      check(result);
+    } finally {
+      await queue.remove();
+    }
+  });
+
+  it(`POSIX queue: ${WORKERS} workers, ${TERMINATIONS} terminations, no message received twice`, { timeout: 120_000 }, async () => {
+    const name = `/ipcx-delivery-${process.pid}`;
+    const queue = closeAfter(await backend.posixMessageQueues.open(name, { create: true, access: 'readwrite' }));
+    try {
+      const result = await churn(queue, 'posix', 20261207, async () => {
+        const message = await queue.receive({ nowait: true }).catch((error: { code: string }) => {
+          if (error.code === 'EAGAIN') return null;
+          throw error;
+        });
+        return message === null ? null : new DataView(message.data.buffer, message.data.byteOffset, message.data.byteLength).getInt32(0);
+      });
+      check(result);
+    } finally {
+      await backend.posixMessageQueues.unlink(name);
+    }
+  });
+});
