@@ -197,6 +197,12 @@ export interface UnixListenOptions {
    * is not a socket, or one with a live listener, still rejects with `EADDRINUSE`. Default false.
    */
   readonly replaceStale?: boolean;
+  /**
+   * Permission bits of the socket file a path gets (default `0o600`; abstract names have none).
+   * Connecting to the path (and sending a datagram to it) needs write permission, else `EACCES`.
+   * The file has these bits from the moment it exists, whatever the process's umask.
+   */
+  readonly mode?: number;
 }
 
 /** Options of {@link UnixSockets.connect}. */
@@ -212,6 +218,12 @@ export interface UnixBindOptions {
    * sender address and can reply. Default false: the socket stays unnamed.
    */
   readonly autobind?: boolean;
+  /**
+   * Permission bits of the socket file a path gets (default `0o600`; abstract names have none).
+   * Sending a datagram to the path needs write permission, else `EACCES`. The file has these bits
+   * from the moment it exists, whatever the process's umask.
+   */
+  readonly mode?: number;
 }
 
 /**
