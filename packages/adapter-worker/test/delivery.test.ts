@@ -1,7 +1,7 @@
 /**
  * At-most-once delivery while workers die: 8 workers send and receive at seeded random on one
- * queue (System V, then POSIX) while this thread terminates one of them at a random moment every
- * few milliseconds and starts a replacement. Each worker logs every send that completed and every
+ * queue (System V, POSIX, or a datagram socket bound to a path) while this thread terminates one
+ * of them at a random moment every few milliseconds and starts a replacement. Each worker logs every send that completed and every
  * message it received in SharedArrayBuffers of its own (see children/queue-killable.mjs), so the
  * logs survive its termination. Afterwards this thread drains the queue and checks, as the kernel
  * promises: no message is received twice; every acknowledged send is received, except at most one
@@ -35,7 +35,7 @@ interface Slot {
 }
 
 /** Runs the churn on `queue` and returns the ids sent (acknowledged), received, and the terminations. */
-async function churn(queue: object, kind: 'sysv' | 'posix', seed: number, drain: () => Promise<number | null>) {
+async function churn(queue: object, kind: 'sysv' | 'posix' | 'dgram', seed: number, drain: () => Promise<number | null>, path?: string) {
   const random = mulberry32(seed);
   const stop = new Int32Array(new SharedArrayBuffer(4));
   const finished: Slot[] = [];
@@ -44,7 +44,7 @@ async function churn(queue: object, kind: 'sysv' | 'posix', seed: number, drain:
     const sent = new Int32Array(new SharedArrayBuffer(4 * LOG_ENTRIES));
     const received = new Int32Array(new SharedArrayBuffer(4 * LOG_ENTRIES));
     serial++;
-    const process = await backend.processes.spawn(child, { args: [queue, kind, serial, seed + serial, sent.buffer, received.buffer, stop.buffer] });
+    const process = await backend.processes.spawn(child, { args: [queue, kind, serial, seed + serial, sent.buffer, received.buffer, stop.buffer, path] });
     return { process, sent, received };
   };
   const slots: Slot[] = [];
@@ -109,6 +109,25 @@ describe('at-most-once delivery with workers terminated at random', () => {
     } finally {
       await queue.remove();
     }
+  });
+
+  it(`datagram socket on a path: ${WORKERS} workers, ${TERMINATIONS} terminations, no datagram received twice`, { timeout: 120_000 }, async () => {
+    const path = `/tmp/ipcx-delivery-${process.pid}.sock`;
+    const socket = closeAfter(await backend.unixSockets.bind(path));
+    const result = await churn(
+      socket,
+      'dgram',
+      20261208,
+      async () => {
+        const message = await socket.receive({ nowait: true }).catch((error: { code: string }) => {
+          if (error.code === 'EAGAIN') return null;
+          throw error;
+        });
+        return message === null ? null : new DataView(message.data.buffer, message.data.byteOffset, message.data.byteLength).getInt32(0);
+      },
+      path,
+    );
+    check(result);
   });
 
   it(`POSIX queue: ${WORKERS} workers, ${TERMINATIONS} terminations, no message received twice`, { timeout: 120_000 }, async () => {

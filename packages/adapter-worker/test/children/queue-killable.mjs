@@ -1,10 +1,11 @@
 // Child of the termination stress test (delivery.test.ts): sends and receives on one queue (System V
-// or POSIX) at seeded random, and logs what completed in two plain SharedArrayBuffers of its own,
+// or POSIX, or a datagram socket bound to a path, which every worker sends to and receives from) at
+// seeded random, and logs what completed in two plain SharedArrayBuffers of its own,
 // which the parent reads after the worker is gone however it ended. A log entry is written before
 // its count is published (Atomics.store), so a worker terminated between the two loses at most that
 // one entry: the operation it was completing.
 //
-// args: [queue, kind ('sysv' | 'posix'), serial, seed, sentLog, receivedLog, stop]
+// args: [queue, kind ('sysv' | 'posix' | 'dgram'), serial, seed, sentLog, receivedLog, stop, path (dgram)]
 // Logs: Int32Array [count, id, id, ...]; `stop` is an Int32Array whose cell 0 becomes 1 to end.
 import { defineChild } from '@ipcx/core';
 
@@ -25,7 +26,7 @@ function log(entries, id) {
   Atomics.store(entries, 0, n + 1);
 }
 
-export default defineChild(async ({ args: [queue, kind, serial, seed, sentBuffer, receivedBuffer, stopBuffer] }) => {
+export default defineChild(async ({ args: [queue, kind, serial, seed, sentBuffer, receivedBuffer, stopBuffer, path] }) => {
   const random = mulberry32(seed);
   const between = (low, high) => low + Math.floor(random() * (high - low + 1));
   const sent = new Int32Array(sentBuffer);
@@ -40,6 +41,7 @@ export default defineChild(async ({ args: [queue, kind, serial, seed, sentBuffer
       const options = random() < 0.5 ? { nowait: true } : { timeout: between(1, 5) };
       try {
         if (kind === 'sysv') await queue.send(between(1, 3), body, options);
+        else if (kind === 'dgram') await queue.send(body, { ...options, to: path });
         else await queue.send(body, { ...options, priority: between(0, 3) });
       } catch (error) {
         if (error.code !== 'EAGAIN' && error.code !== 'ETIMEDOUT') throw error;
