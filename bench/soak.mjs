@@ -240,9 +240,9 @@ try {
     }
     const end = rss();
     const seconds = (performance.now() - started) / 1000;
-    const result = { backend: backendName, kind, cycles: completed, seconds: +seconds.toFixed(1), usPerCycle: +((seconds * 1e6) / completed).toFixed(1), rssStartMiB: +(start / MiB).toFixed(1), rssEndMiB: +(end / MiB).toFixed(1), rssPeakMiB: +(Math.max(peak, end) / MiB).toFixed(1), growthMiB: +((end - start) / MiB).toFixed(1), curve: curve.map(([i, bytes]) => [i, +(bytes / MiB).toFixed(1)]) };
+    const result = { backend: backendName, kind, cycles: completed, seconds: +seconds.toFixed(1), usPerCycle: +((seconds * 1e6) / completed).toFixed(1), rssStartMiB: +(start / MiB).toFixed(1), rssEndMiB: +(end / MiB).toFixed(1), rssPeakMiB: +(Math.max(peak, end) / MiB).toFixed(1), growthMiB: +((end - start) / MiB).toFixed(1), growthAfterFirstSampleMiB: curve.length > 1 ? +((end - curve[0][1]) / MiB).toFixed(1) : null, curve: curve.map(([i, bytes]) => [i, +(bytes / MiB).toFixed(1)]) };
     results.push(result);
-    if (!args.json) console.log(`  ${kind}: ${completed} cycles in ${result.seconds} s (${result.usPerCycle} µs each), RSS ${result.rssStartMiB} -> ${result.rssEndMiB} MiB (peak ${result.rssPeakMiB}), growth ${result.growthMiB} MiB`);
+    if (!args.json) console.log(`  ${kind}: ${completed} cycles in ${result.seconds} s (${result.usPerCycle} µs each), RSS ${result.rssStartMiB} -> ${result.rssEndMiB} MiB (peak ${result.rssPeakMiB}), growth ${result.growthMiB} MiB (${result.growthAfterFirstSampleMiB} after the first sample)`);
   }
 } catch (error) {
   failed = true;
@@ -260,9 +260,9 @@ if (left.length > 0) {
 if (args.json) console.log(JSON.stringify({ backend: backendName, node: process.version, load: os.loadavg().map((x) => +x.toFixed(2)), results }));
 else {
   console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  console.log('kind             cycles    seconds  µs/cycle  RSS start  end    peak   growth (MiB)');
+  console.log('kind             cycles    seconds  µs/cycle  RSS start  end    peak   growth  after 1st sample (MiB)');
   for (const r of results) {
-    console.log(`${r.kind.padEnd(16)} ${String(r.cycles).padStart(8)} ${String(r.seconds).padStart(9)} ${String(r.usPerCycle).padStart(9)}  ${String(r.rssStartMiB).padStart(9)} ${String(r.rssEndMiB).padStart(6)} ${String(r.rssPeakMiB).padStart(6)} ${String(r.growthMiB).padStart(7)}`);
+    console.log(`${r.kind.padEnd(16)} ${String(r.cycles).padStart(8)} ${String(r.seconds).padStart(9)} ${String(r.usPerCycle).padStart(9)}  ${String(r.rssStartMiB).padStart(9)} ${String(r.rssEndMiB).padStart(6)} ${String(r.rssPeakMiB).padStart(6)} ${String(r.growthMiB).padStart(7)} ${String(r.growthAfterFirstSampleMiB).padStart(7)}`);
   }
 }
 process.exit(failed || stopping ? 1 : 0);
