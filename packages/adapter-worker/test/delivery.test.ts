@@ -80,7 +80,8 @@ async function churn(queue: object, kind: 'sysv' | 'posix' | 'dgram', seed: numb
 
 function check({ sent, received, terminations, started }: Awaited<ReturnType<typeof churn>>): void {
   const receivedSet = new Set(received);
-  console.log(JSON.stringify({ sent: sent.length, received: received.length, terminations }));
+  // The counts, for whoever reads the test output (issue 10 reported its run the same way).
+  console.log(`${sent.length} sends acknowledged, ${received.length} received, ${terminations} workers terminated`);
   const duplicates = received.length - receivedSet.size;
   const sentSet = new Set(sent);
   const lost = sent.filter((id) => !receivedSet.has(id)).length;
