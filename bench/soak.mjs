@@ -41,6 +41,16 @@ function usage(message) {
   process.exit(2);
 }
 
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    // The loop sees `stopping` at its next step and cleans up; a second signal forces it.
+    if (stopping) process.exit(130);
+    stopping = true;
+    console.error(`soak: ${signal}, cleaning up`);
+  });
+}
+
 const backend =
   backendName === 'native'
     ? (await import('@ipcx/adapter-native')).createNativeBackend()
@@ -67,16 +77,6 @@ async function cleanupAll() {
     live.delete(label);
     await cleanup().catch((error) => console.error(`soak: cleanup of ${label}: ${error.code ?? error.message}`));
   }
-}
-
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    // The loop sees `stopping` at its next step and cleans up; a second signal forces it.
-    if (stopping) process.exit(130);
-    stopping = true;
-    console.error(`soak: ${signal}, cleaning up`);
-  });
 }
 
 const ignore = () => {};
