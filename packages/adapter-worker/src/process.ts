@@ -72,7 +72,10 @@ class WorkerChildProcess implements ChildProcess {
   }
 
   /**
-   * Terminates the worker; false if it had ended. Its ends are released on exit. A thread receives
+   * Terminates the worker; false if it had ended. Its ends are released on exit. The thread is
+   * terminated once it is outside the kernel's critical sections (see terminateOutsideKernel), so
+   * an operation it completed stays completed and one it was in the middle of leaves no half-done
+   * state; until then every kernel call it makes answers "call again". A thread receives
    * no signal, but one named here is reported by `exited` as the cause (`{ code: null, signal }`),
    * as for a process it killed; without one, `exited` gives code 1.
    */
