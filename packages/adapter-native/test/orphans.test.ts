@@ -321,6 +321,13 @@ describe('orphans: ipcx ls and ipcx clean', { timeout: 120_000 }, () => {
     const { dir } = workspace();
     const env = { ...process.env };
     delete env.IPCX_LEDGER_DIR;
+    // This process uses the default ledger too for this test (npm test gives the run a ledger
+    // folder of its own through IPCX_LEDGER_DIR, which the ledger reads at each call).
+    const runLedger = process.env.IPCX_LEDGER_DIR;
+    delete process.env.IPCX_LEDGER_DIR;
+    onTestFinished(() => {
+      if (runLedger !== undefined) process.env.IPCX_LEDGER_DIR = runLedger;
+    });
     const { child, made } = await startCreator(path.join(dir, 'creator.mjs'), dir, env);
     await kill(child);
     const mine = (await listed(env)).objects.filter((item) => item.pid === made.pid);

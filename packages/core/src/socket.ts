@@ -203,7 +203,8 @@ export interface UnixListenOptions {
   /**
    * Permission bits of the socket file of a path address (default `0o600`: only this user may
    * connect), whatever the process's umask, and at no instant more open than this while it is
-   * created. Ignored for abstract names, which have no file and no permissions.
+   * created. Connecting to the path (and sending a datagram to it) needs write permission, else
+   * `EACCES`. Ignored for abstract names, which have no file and no permissions.
    */
   readonly mode?: number;
 }
@@ -223,8 +224,8 @@ export interface UnixBindOptions {
   readonly autobind?: boolean;
   /**
    * Permission bits of the socket file of a path address (default `0o600`: only this user may
-   * send to it), whatever the umask, and at no instant more open than this. Ignored for abstract
-   * names and autobind.
+   * send to it), whatever the umask, and at no instant more open than this. Sending a datagram to
+   * the path needs write permission, else `EACCES`. Ignored for abstract names and autobind.
    */
   readonly mode?: number;
 }
