@@ -8,7 +8,7 @@ import { registerHardening } from '@ipcx/testkit';
 
 registerHardening({
   name: 'worker',
-  // about 11,000 calls, ~35 s on two idle cores: waits in the emulation are slower.
-  runs: 2500,
+  // About 21,800 calls: ~30 s on two cores under some load.
+  runs: 5000,
   backend: { module: createRequire(import.meta.url).resolve('@ipcx/adapter-worker'), export: 'createWorkerBackend' },
 });
