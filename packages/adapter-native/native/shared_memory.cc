@@ -512,7 +512,10 @@ static Napi::Value MapFile(const Napi::CallbackInfo& info) {
     result.Set("syscall", syscall);
     return result;
   };
-  int access = (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+  // O_NONBLOCK: opening a FIFO (or a device) at this path must not wait on the main thread for a
+  // writer; the fstat below then refuses anything that is not a regular file. It changes nothing
+  // for a regular file's mapping.
+  int access = (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK;
   // As in PosixShmOpen: O_EXCL first, so that a file this call made is removed again when it
   // cannot be sized or mapped (nothing is left behind by a failed call).
   bool created = false;

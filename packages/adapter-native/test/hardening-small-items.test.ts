@@ -8,6 +8,9 @@
  *   `syscall: 'pthread_create'` (and why, in its message), as the TSDoc of the waits documents.
  */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createNativeBackend } from '@ipcx/adapter-native';
 import type { IpcBackend, SemaphoreOperation } from '@ipcx/core';
@@ -93,5 +96,15 @@ describe('native: a wait that cannot get a thread is told apart from a nowait mi
     expect(report.noThread).toMatchObject({ name: 'IpcError', code: 'EAGAIN', syscall: 'pthread_create' });
     expect((report.noThread as { message: string }).message).toMatch(/no thread could be started/);
     expect(report).toMatchObject({ afterPost: 2, takeNow: 'took', value: 1 });
+  });
+});
+
+describe('mapFile on a path that is not a regular file (found by the fuzzer)', () => {
+  it('refuses a FIFO at once with EINVAL instead of waiting in open() for a writer', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ipcx-map-fifo-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const run = await runFixture<{ readOnly: string; readWrite: string; timerRan: boolean }>('map-fifo.mjs', [dir], { timeoutMs: 15_000 });
+    expect(run.code, describeRun(run)).toBe(0);
+    expect(run.report).toEqual({ readOnly: 'IpcError:EINVAL', readWrite: 'IpcError:EINVAL', timerRan: true });
   });
 });
