@@ -39,6 +39,16 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'redis',
+          include: ['packages/adapter-redis/test/**/*.test.ts'],
+          // One real redis-server for the run (installed from Debian if missing and allowed).
+          globalSetup: ['packages/adapter-redis/test/global-setup.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        test: {
           name: 'core',
           include: ['packages/core/test/**/*.test.ts'],
         },

@@ -1,0 +1,241 @@
+/**
+ * System V message queues on Redis. A queue's keys share one hash tag, `{<prefix>:mq:k<key>}` for
+ * a keyed queue and `{<prefix>:mq:i<id>}` for a private one, so the queue lives on one shard and
+ * every operation is one atomic Lua script (`lua/mq-*.lua`):
+ *
+ * - `<tag>:meta`: hash of the `msqid_ds` fields (id, key, mode, owner, qbytes, cbytes, qnum, pids, times) and the next sequence number;
+ * - `<tag>:order`: sorted set of the messages' sequence numbers (queue order);
+ * - `<tag>:typ` / `<tag>:data`: hashes from sequence number to type and payload;
+ * - `<tag>:types`: sorted set of the types present (score = type), for `type < 0`;
+ * - `<tag>:t:<type>`: sorted set of the sequence numbers of one type, for `type > 0`.
+ *
+ * Notices of every change go to `<tag>:ch` (see notifier.ts). A removed queue's keys are deleted;
+ * its id is never given out again, so a handle on it gets `EINVAL` (`EIDRM` while it waited).
+ */
+import { stat } from 'node:fs/promises';
+import {
+  IPC_PRIVATE,
+  IpcError,
+  MSGMAX_DEFAULT,
+  MSGMNB_DEFAULT,
+  checkFtok,
+  checkMessageQueueOpen,
+  checkMessageQueueSet,
+  checkReceive,
+  checkSend,
+  transferSymbol,
+  type Message,
+  type MessageQueue,
+  type MessageQueueOpenOptions,
+  type MessageQueueReceiveOptions,
+  type MessageQueueSendOptions,
+  type MessageQueueSetOptions,
+  type MessageQueueStat,
+  type MessageQueues,
+  type TransferRecord,
+  type Transferable,
+} from '@ipcx/core';
+import type { RedisConnection, ScriptReply } from './connection.js';
+import { Handle, type HandleRegistry } from './handle.js';
+import { blockingCall } from './wait.js';
+
+/** The transfer kind of a queue handle. */
+export const MESSAGE_QUEUE_KIND = 'redis-message-queue';
+
+/** The data a queue handle travels with. */
+interface QueueRecord {
+  readonly id: number;
+  readonly key: number;
+  readonly tag: string;
+}
+
+/** Throws the script's refusal as an IpcError (EINVAL after a wait becomes EIDRM). */
+function refuse(reply: ScriptReply, syscall: string, key: number, waited = false): never {
+  const code = waited && reply.status === 'EINVAL' ? 'EIDRM' : reply.status;
+  throw new IpcError(code as 'EINVAL', { syscall, key, object: 'message queue' });
+}
+
+/** A handle on a System V message queue kept in Redis. */
+export class RedisMessageQueue extends Handle implements MessageQueue, Transferable {
+  private readonly keys: string[];
+  private readonly channel: string;
+  /** The last send of this handle: later sends wait behind it (call order). */
+  private sendTail: Promise<unknown> = Promise.resolve();
+  private sendsPending = 0;
+
+  constructor(
+    private readonly connection: RedisConnection,
+    registry: HandleRegistry,
+    /** The queue's id. */
+    readonly id: number,
+    /** The key it was opened by. */
+    readonly key: number,
+    private readonly tag: string,
+  ) {
+    super(registry, 'message queue');
+    this.keys = ['meta', 'order', 'typ', 'data', 'types'].map((part) => `${tag}:${part}`);
+    this.channel = `${tag}:ch`;
+  }
+
+  describe(): string {
+    return `redis message queue ${this.id} (key ${this.key})`;
+  }
+
+  [transferSymbol](): TransferRecord {
+    return { kind: MESSAGE_QUEUE_KIND, data: { id: this.id, key: this.key, tag: this.tag } satisfies QueueRecord };
+  }
+
+  async send(type: number, data: Uint8Array | string, options?: MessageQueueSendOptions): Promise<void> {
+    const checked = checkSend(type, data, options);
+    this.ensureOpen('msgsnd');
+    // Sends of one handle reach the queue in call order; a nowait send behind a waiting one fails.
+    if (this.sendsPending > 0 && checked.nowait) throw new IpcError('EAGAIN', { syscall: 'msgsnd', key: this.key, object: 'message queue' });
+    this.sendsPending++;
+    const previous = this.sendTail;
+    const mine = (async () => {
+      await previous.catch(() => undefined);
+      this.ensureOpen('msgsnd');
+      const c = this.connection;
+      const args = [String(this.id), String(checked.type), checked.bytes, process.pid, c.uid, c.gid, checked.nowait ? 1 : 0, this.tag, MSGMAX_DEFAULT];
+      const { reply, waited } = await blockingCall({
+        connection: c,
+        channel: this.channel,
+        // A send waits for room: receives, limit changes and removal can help it, other sends not.
+        filter: (notice) => notice[0] !== 's',
+        attempt: () => c.run('mq-send', this.keys, args, 'msgsnd', { key: this.key }),
+        timeoutMs: checked.timeoutMs,
+        signal: (options as MessageQueueSendOptions | undefined)?.signal,
+        timeoutError: () => new IpcError('ETIMEDOUT', { syscall: 'msgsnd', key: this.key, object: 'message queue' }),
+        owner: this,
+      });
+      if (reply.status !== 'OK') refuse(reply, 'msgsnd', this.key, waited);
+    })();
+    this.sendTail = mine;
+    try {
+      await mine;
+    } finally {
+      this.sendsPending--;
+    }
+  }
+
+  async receive(options?: MessageQueueReceiveOptions): Promise<Message> {
+    const checked = checkReceive(options);
+    this.ensureOpen('msgrcv');
+    const c = this.connection;
+    const rule = checked.type === 0 ? 'any' : checked.type < 0 ? 'le' : checked.except ? 'except' : 'eq';
+    const args = [String(this.id), rule, String(Math.abs(checked.type)), checked.noError ? 1 : 0, checked.maxBytes ?? MSGMAX_DEFAULT, process.pid, c.uid, c.gid, checked.nowait ? 1 : 0, this.tag];
+    const { reply, waited } = await blockingCall({
+      connection: c,
+      channel: this.channel,
+      filter: receiveFilter(rule, checked.type),
+      attempt: () => c.run('mq-receive', this.keys, args, 'msgrcv', { key: this.key }),
+      timeoutMs: checked.timeoutMs,
+      signal: options?.signal,
+      timeoutError: () => new IpcError('ETIMEDOUT', { syscall: 'msgrcv', key: this.key, object: 'message queue' }),
+      owner: this,
+    });
+    if (reply.status !== 'OK') refuse(reply, 'msgrcv', this.key, waited);
+    return { type: Number(reply.values[0]!.toString()), data: reply.values[1]! };
+  }
+
+  async stat(): Promise<MessageQueueStat> {
+    this.ensureOpen('msgctl');
+    const c = this.connection;
+    const reply = await c.run('mq-stat', this.keys.slice(0, 1), [String(this.id), c.uid, c.gid], 'msgctl', { key: this.key });
+    if (reply.status !== 'OK') refuse(reply, 'msgctl', this.key);
+    const [key, uid, gid, cuid, cgid, mode, qbytes, qnum, cbytes, lspid, lrpid, stime, rtime, ctime] = reply.values.map((v) => Number(v.toString()));
+    return {
+      perm: { key: key!, uid: uid!, gid: gid!, cuid: cuid!, cgid: cgid!, mode: mode! },
+      maxBytes: qbytes!,
+      messages: qnum!,
+      bytes: cbytes!,
+      lastSendPid: lspid!,
+      lastReceivePid: lrpid!,
+      lastSendTime: stime!,
+      lastReceiveTime: rtime!,
+      changeTime: ctime!,
+    };
+  }
+
+  async set(options: MessageQueueSetOptions): Promise<void> {
+    const checked = checkMessageQueueSet(options);
+    this.ensureOpen('msgctl');
+    const c = this.connection;
+    const field = (value: number | undefined) => (value === undefined ? '' : String(value));
+    const args = [String(this.id), c.uid, field(checked.maxBytes), field(checked.mode), field(checked.uid), field(checked.gid), MSGMNB_DEFAULT, this.tag];
+    const reply = await c.run('mq-set', this.keys.slice(0, 1), args, 'msgctl', { key: this.key });
+    if (reply.status !== 'OK') refuse(reply, 'msgctl', this.key);
+  }
+
+  async remove(): Promise<void> {
+    this.ensureOpen('msgctl');
+    const c = this.connection;
+    const reply = await c.run('mq-remove', this.keys, [String(this.id), c.uid, this.tag], 'msgctl', { key: this.key });
+    if (reply.status !== 'OK') refuse(reply, 'msgctl', this.key);
+  }
+}
+
+/**
+ * Which notices can help a receive: a send of a type its rule selects (notice `s<type>`), or a
+ * change of limits or removal; never another receive.
+ */
+function receiveFilter(rule: string, type: number): (notice: string) => boolean {
+  return (notice) => {
+    if (notice[0] === 'r') return false;
+    if (notice[0] !== 's') return true;
+    const sent = Number(notice.slice(1));
+    if (rule === 'eq') return sent === type;
+    if (rule === 'except') return sent !== type;
+    if (rule === 'le') return sent <= -type;
+    return true;
+  };
+}
+
+/** The tag of a queue: by key, or by id for a private queue. */
+function queueTag(prefix: string, key: number, id: number): string {
+  return key === IPC_PRIVATE ? `{${prefix}:mq:i${id}}` : `{${prefix}:mq:k${key}}`;
+}
+
+/** `ftok(3)` as glibc computes it: project id, device and inode bits of the file. */
+export async function ftok(path: string, projectId: number): Promise<number> {
+  let info;
+  try {
+    info = await stat(path, { bigint: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'ENOENT';
+    throw new IpcError(code as 'ENOENT', { syscall: 'ftok', path });
+  }
+  const key = (Number(info.ino & 0xffffn) | (Number(info.dev & 0xffn) << 16) | ((projectId & 0xff) << 24)) | 0;
+  return key;
+}
+
+/** System V message queues of a Redis backend. */
+export class RedisMessageQueues implements MessageQueues {
+  constructor(
+    private readonly connection: RedisConnection,
+    private readonly registry: HandleRegistry,
+  ) {}
+
+  async ftok(path: string, projectId: number): Promise<number> {
+    const checked = checkFtok(path, projectId);
+    return ftok(checked.path, checked.projectId);
+  }
+
+  async open(key: number, options?: MessageQueueOpenOptions): Promise<MessageQueue> {
+    const checked = checkMessageQueueOpen(key, options);
+    const c = this.connection;
+    const newId = await c.newId('msgget');
+    const tag = queueTag(c.prefix, checked.key, newId);
+    const create = checked.create || checked.key === IPC_PRIVATE;
+    const args = [String(newId), checked.key, create ? 1 : 0, checked.exclusive ? 1 : 0, checked.mode, c.uid, c.gid, MSGMNB_DEFAULT];
+    const reply = await c.run('mq-open', [`${tag}:meta`], args, 'msgget', { key: checked.key });
+    if (reply.status !== 'OK') refuse(reply, 'msgget', checked.key);
+    return new RedisMessageQueue(c, this.registry, Number(reply.values[0]!.toString()), checked.key, tag);
+  }
+
+  /** Rebuilds a handle from its transfer record (in a child). */
+  revive(data: unknown): RedisMessageQueue {
+    const { id, key, tag } = data as QueueRecord;
+    return new RedisMessageQueue(this.connection, this.registry, id, key, tag);
+  }
+}

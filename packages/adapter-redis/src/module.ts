@@ -1,0 +1,17 @@
+/** The inversify 8 `ContainerModule` of the Redis backend. */
+import { ContainerModule } from 'inversify';
+import { backendBindings } from '@ipcx/core';
+import { createRedisBackend, type RedisBackend } from './backend.js';
+import type { RedisBackendOptions } from './connection.js';
+
+/**
+ * Binds a Redis backend under core's `IpcBackend` token and each factory under its own token
+ * (`MessageQueues`, `Semaphores`, ...): `container.load(redisIpc({ connection, prefix }))`.
+ * Pass a backend made with {@link createRedisBackend} to keep a handle for `close()`.
+ */
+export function redisIpc(options: RedisBackendOptions | RedisBackend = {}): ContainerModule {
+  const backend = 'messageQueues' in options ? options : createRedisBackend(options);
+  return new ContainerModule(({ bind }) => {
+    for (const [token, value] of backendBindings(backend)) bind(token).toConstantValue(value);
+  });
+}

@@ -1,0 +1,98 @@
+/**
+ * The one waiting loop of every blocking operation: try the operation's script; if it answers
+ * BLOCK (nothing changed on the server), hold the object's notice channel, try again, and sleep
+ * until a notice arrives or the wait is cancelled (abort, timeout, close, lost connection).
+ * There is no timer-driven retry: every retry follows a notice that the object changed.
+ */
+import { abortErrorFor } from '@ipcx/core';
+import type { RedisConnection, ScriptReply } from './connection.js';
+
+/** Something that can cancel pending waits (a handle being closed). */
+export interface Cancellable {
+  /** Adds a canceller; returns its removal. */
+  onCancel(cancel: (error: Error) => void): () => void;
+}
+
+/** What {@link blockingCall} needs. */
+export interface BlockingCall {
+  readonly connection: RedisConnection;
+  /** The object's notice channel. */
+  readonly channel: string;
+  /** Which notices can help this call (default: every notice). */
+  readonly filter?: (notice: string) => boolean;
+  /** Runs the script once. */
+  attempt(): Promise<ScriptReply>;
+  /** Milliseconds, `Infinity` for none. */
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal | undefined;
+  /** The error for a timeout (`ETIMEDOUT`, or `EAGAIN` for semtimedop). */
+  timeoutError(): Error;
+  /** The handle whose `close()` ends the wait with EBADF. */
+  readonly owner: Cancellable;
+  /** Undoes what a blocked attempt registered on the server (a semaphore's waiter entry). */
+  unregister?(): Promise<void>;
+}
+
+/** A finished call: the decisive reply, and whether it came after waiting. */
+export interface BlockingResult {
+  readonly reply: ScriptReply;
+  /** True if at least one attempt answered BLOCK (an EINVAL then means the object was removed: EIDRM). */
+  readonly waited: boolean;
+}
+
+/**
+ * Runs `call` until its script answers something other than BLOCK, or the wait is cancelled.
+ * A reply that arrives while the wait is being cancelled is returned, never dropped: a message the
+ * script handed over is delivered.
+ */
+export async function blockingCall(call: BlockingCall): Promise<BlockingResult> {
+  if (call.signal?.aborted) throw abortErrorFor(call.signal);
+  let reply = await call.attempt();
+  if (reply.status !== 'BLOCK') return { reply, waited: false };
+
+  let cancelled: Error | undefined;
+  let wakeCancelled!: () => void;
+  const cancelledPromise = new Promise<void>((resolve) => {
+    wakeCancelled = resolve;
+  });
+  const cancel = (error: Error): void => {
+    if (cancelled !== undefined) return;
+    cancelled = error;
+    wakeCancelled();
+  };
+  if (call.timeoutMs === 0) cancel(call.timeoutError());
+  const timer = call.timeoutMs > 0 && call.timeoutMs !== Infinity ? setTimeout(() => cancel(call.timeoutError()), call.timeoutMs) : undefined;
+  const onAbort = (): void => cancel(abortErrorFor(call.signal!));
+  call.signal?.addEventListener('abort', onAbort, { once: true });
+  if (call.signal?.aborted) onAbort();
+  const stopOwner = call.owner.onCancel(cancel);
+  const notifier = call.connection.notifier;
+  const stopLost = notifier.onLost(cancel);
+  let held = false;
+  try {
+    if (cancelled === undefined) {
+      await notifier.hold(call.channel);
+      held = true;
+    }
+    while (cancelled === undefined) {
+      // Sleep registration first: a notice that arrives during the attempt wakes it at once.
+      const sleeper = notifier.sleep(call.channel, call.filter);
+      try {
+        reply = await call.attempt();
+        if (reply.status !== 'BLOCK') return { reply, waited: true };
+        if (cancelled !== undefined) break;
+        await Promise.race([sleeper.woken, cancelledPromise]);
+      } finally {
+        sleeper.cancel();
+      }
+    }
+    if (call.unregister) await call.unregister().catch(() => undefined);
+    throw cancelled;
+  } finally {
+    if (timer) clearTimeout(timer);
+    call.signal?.removeEventListener('abort', onAbort);
+    stopOwner();
+    stopLost();
+    if (held) notifier.release(call.channel);
+  }
+}
