@@ -5,6 +5,7 @@ import { redisDiagnostics } from './diagnostics.js';
 import { HandleRegistry } from './handle.js';
 import { MESSAGE_QUEUE_KIND, RedisMessageQueues } from './message-queue.js';
 import { RedisProcesses } from './process.js';
+import { RedisSemaphores, SEMAPHORE_SET_KIND } from './semaphore.js';
 import { unsupported } from './unsupported.js';
 
 /**
@@ -12,7 +13,7 @@ import { unsupported } from './unsupported.js';
  * feature: objects are not the host kernel's (`host-interop`), and although children are OS
  * processes, other machines' clients are not, so `os-processes` is not claimed either.
  */
-export const REDIS_CAPABILITIES: Capabilities = capabilities([Primitive.messageQueue], []);
+export const REDIS_CAPABILITIES: Capabilities = capabilities([Primitive.messageQueue, Primitive.semaphore], []);
 
 /** The Redis backend: an {@link IpcBackend} with a `close()` for its connections. */
 export interface RedisBackend extends IpcBackend {
@@ -38,7 +39,11 @@ export function createRedisBackend(options: RedisBackendOptions = {}): RedisBack
   const connection = new RedisConnection(options);
   const registry = new HandleRegistry();
   const messageQueues = new RedisMessageQueues(connection, registry);
-  const revivers = new Map<string, (data: unknown) => unknown>([[MESSAGE_QUEUE_KIND, (data) => messageQueues.revive(data)]]);
+  const semaphores = new RedisSemaphores(connection, registry);
+  const revivers = new Map<string, (data: unknown) => unknown>([
+    [MESSAGE_QUEUE_KIND, (data) => messageQueues.revive(data)],
+    [SEMAPHORE_SET_KIND, (data) => semaphores.revive(data)],
+  ]);
   return {
     name: 'redis',
     capabilities: REDIS_CAPABILITIES,
@@ -47,12 +52,12 @@ export function createRedisBackend(options: RedisBackendOptions = {}): RedisBack
     fifos: unsupported('FIFOs'),
     messageQueues,
     posixMessageQueues: unsupported('POSIX message queues'),
-    semaphores: unsupported('semaphores'),
+    semaphores,
     posixSemaphores: unsupported('POSIX semaphores'),
     sharedMemory: unsupported('shared memory'),
     unixSockets: unsupported('Unix sockets'),
     networkSockets: unsupported('network sockets'),
-    processes: new RedisProcesses(connection.spec),
+    processes: new RedisProcesses(connection),
     diagnostics: redisDiagnostics(connection, registry),
     revive(record) {
       const reviver = revivers.get(record.kind);

@@ -6,7 +6,7 @@
 import { deserialize } from 'node:v8';
 import { runChildMain, unpackTransferables } from '@ipcx/core';
 import { createRedisBackend } from './backend.js';
-import { CHILD_SPEC_VARIABLE, type ChildSpec } from './process.js';
+import { CHILD_SPEC_VARIABLE, LOCAL_PIPE_KINDS, type ChildSpec } from './process.js';
 
 const encoded = process.env[CHILD_SPEC_VARIABLE];
 if (encoded === undefined) {
@@ -16,16 +16,33 @@ if (encoded === undefined) {
 delete process.env[CHILD_SPEC_VARIABLE];
 const spec = deserialize(Buffer.from(encoded, 'base64')) as ChildSpec;
 const { connection, prefix, leaseMs, syncTimeoutMs } = spec.connection;
-const backend = createRedisBackend({ connection, prefix, leaseMs, syncTimeoutMs });
+const backend = createRedisBackend({ connection, prefix, leaseMs, syncTimeoutMs, clientId: spec.clientId });
+
+/** Native pipe ends inherited by descriptor (see process.ts), wrapped by the native backend's classes. */
+type NativeModule = Record<string, new (fd: number) => { close(): Promise<void> }>;
+const localPipes: Array<{ close(): Promise<void> }> = [];
+let native: NativeModule | undefined;
+if (spec.records.some((record) => LOCAL_PIPE_KINDS.has(record.kind))) {
+  const name = '@ipcx/adapter-native';
+  native = (await import(name)) as NativeModule;
+}
+const classes: Record<string, string> = { 'pipe-reader': 'NativePipeReader', 'pipe-writer': 'NativePipeWriter', 'duplex-pipe': 'NativeDuplexPipe' };
 
 let code = 0;
 try {
-  const args = unpackTransferables(spec.packed, (index) => backend.revive(spec.records[index]!)) as unknown[];
+  const args = unpackTransferables(spec.packed, (index) => {
+    const record = spec.records[index]!;
+    if (!LOCAL_PIPE_KINDS.has(record.kind)) return backend.revive(record);
+    const pipe = new native![classes[record.kind]!]!(record.handles![0]!);
+    localPipes.push(pipe);
+    return pipe;
+  }) as unknown[];
   await runChildMain({ backend, args, pid: process.pid }, spec.entry);
 } catch (error) {
   console.error(error);
   code = 1;
 }
+await Promise.allSettled(localPipes.map((pipe) => pipe.close()));
 await backend.close();
 await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
 await new Promise<void>((resolve) => process.stderr.write('', () => resolve()));

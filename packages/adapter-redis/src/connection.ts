@@ -52,6 +52,11 @@ export interface RedisBackendOptions {
    * before it throws `ETIMEDOUT` (default 5,000).
    */
   readonly syncTimeoutMs?: number;
+  /**
+   * This client's id in leases and undo records (default: random). `processes.spawn` gives each
+   * child one, so that the parent can apply a child's SEM_UNDO records the moment it exits.
+   */
+  readonly clientId?: string;
 }
 
 /** The settings a child needs to connect as its parent does (plain data). */
@@ -60,6 +65,11 @@ export interface ConnectionSpec {
   readonly prefix: string;
   readonly leaseMs: number;
   readonly syncTimeoutMs: number;
+}
+
+/** A fresh client id. */
+export function newClientId(): string {
+  return randomBytes(9).toString('base64url');
 }
 
 /** Is `value` a cluster connection? */
@@ -171,7 +181,7 @@ export class RedisConnection {
     if (!Number.isInteger(leaseMs) || leaseMs < 300) throw new RangeError('options.leaseMs must be an integer >= 300');
     const syncTimeoutMs = options.syncTimeoutMs ?? 5000;
     this.prefix = prefix;
-    this.clientId = randomBytes(9).toString('base64url');
+    this.clientId = options.clientId ?? newClientId();
     if (options.client !== undefined) {
       this.client = options.client;
       this.ownsClient = false;

@@ -3,3 +3,4 @@ export { redisIpc } from './module.js';
 export { RedisConnection, type RedisBackendOptions, type RedisClusterConnection, type RedisConnectionOptions } from './connection.js';
 export { RedisMessageQueue, RedisMessageQueues } from './message-queue.js';
 export { RedisProcesses } from './process.js';
+export { RedisSemaphoreSet, RedisSemaphores } from './semaphore.js';

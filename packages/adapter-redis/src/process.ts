@@ -2,16 +2,25 @@
  * Children of the Redis backend: local OS processes (`node child-main.js`) whose backend connects
  * to the same Redis with the parent's settings. Objects travel by their keys and names inside the
  * serialized args; the child opens nothing new, it attaches to the same server-side objects.
+ *
+ * Local pipe ends of the native backend (`@ipcx/adapter-native`) may ride along in the args (a
+ * child on the same host can report through a pipe): their descriptors are inherited as fds 3, 4,
+ * ... and the child wraps them with the native backend's classes. Any other foreign object is a
+ * `TypeError`.
  */
 import { spawn as spawnProcess, type ChildProcess as NodeChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { serialize } from 'node:v8';
 import { checkSpawn, packTransferables, type ChildProcess, type ExitStatus, type Processes, type SpawnOptions, type TransferRecord } from '@ipcx/core';
-import type { ConnectionSpec } from './connection.js';
+import { newClientId, type ConnectionSpec, type RedisConnection } from './connection.js';
 
 /** Environment variable that carries a child's spec. */
 export const CHILD_SPEC_VARIABLE = 'IPCX_REDIS_CHILD';
+/** The first descriptor number a child receives pipe ends at (0-2 are stdio). */
+const FIRST_INHERITED_FD = 3;
+/** Native objects a child can take by descriptor. */
+export const LOCAL_PIPE_KINDS = new Set(['pipe-reader', 'pipe-writer', 'duplex-pipe']);
 const childMain = path.join(path.dirname(fileURLToPath(import.meta.url)), 'child-main.js');
 
 /** What a child receives. */
@@ -20,6 +29,8 @@ export interface ChildSpec {
   readonly packed: unknown;
   readonly records: TransferRecord[];
   readonly connection: ConnectionSpec;
+  /** The child's client id (its parent reaps it when it exits). */
+  readonly clientId: string;
 }
 
 function absolutePathUrl(entry: string): string | undefined {
@@ -31,11 +42,22 @@ class RedisChildProcess implements ChildProcess {
   readonly exited: Promise<ExitStatus>;
   private ended = false;
 
-  constructor(private readonly child: NodeChildProcess) {
+  /**
+   * `exited` settles once the child has ended and its SEM_UNDO records (if it died without
+   * closing its backend) have been applied, as the kernel applies them when a process ends.
+   */
+  constructor(
+    private readonly child: NodeChildProcess,
+    reap: () => Promise<void>,
+  ) {
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         this.ended = true;
-        resolve({ code, signal });
+        reap().then(
+          () => resolve({ code, signal }),
+          // The server is away: the child's lease runs out and another client reaps it.
+          () => resolve({ code, signal }),
+        );
       });
     });
   }
@@ -57,17 +79,21 @@ class RedisChildProcess implements ChildProcess {
 
 /** {@link Processes} of the Redis backend. */
 export class RedisProcesses implements Processes {
-  constructor(private readonly connection: ConnectionSpec) {}
+  constructor(private readonly connection: RedisConnection) {}
 
   async spawn<A extends readonly unknown[]>(entry: string | URL, options?: SpawnOptions<A>): Promise<ChildProcess> {
     const { entry: url, args, env, user } = checkSpawn<A>(entry, options, absolutePathUrl);
     const { packed, records } = packTransferables(args ?? []);
-    for (const record of records) {
-      if (!record.kind.startsWith('redis-')) throw new TypeError(`the redis backend cannot pass an object of kind '${record.kind}' to a child`);
-    }
-    const spec: ChildSpec = { entry: url, packed, records, connection: this.connection };
+    const inherited: number[] = [];
+    const childRecords = records.map((record) => {
+      if (record.kind.startsWith('redis-')) return record;
+      if (!LOCAL_PIPE_KINDS.has(record.kind)) throw new TypeError(`the redis backend cannot pass an object of kind '${record.kind}' to a child`);
+      return { ...record, handles: record.handles?.map((fd) => FIRST_INHERITED_FD + inherited.push(fd) - 1) };
+    });
+    const clientId = newClientId();
+    const spec: ChildSpec = { entry: url, packed, records: childRecords, connection: this.connection.spec, clientId };
     const child = spawnProcess(process.execPath, [childMain], {
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', 'inherit', 'inherit', ...inherited],
       env: { ...process.env, ...env, [CHILD_SPEC_VARIABLE]: serialize(spec).toString('base64') },
       ...(user !== undefined ? { uid: user.uid, gid: user.gid } : {}),
     });
@@ -75,6 +101,6 @@ export class RedisProcesses implements Processes {
       child.once('spawn', resolve);
       child.once('error', reject);
     });
-    return new RedisChildProcess(child);
+    return new RedisChildProcess(child, () => this.connection.reap(clientId));
   }
 }

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { connect, type ConnectionSpec } from './connection.js';
-import { defineScripts, runScript } from './scripts.js';
+import { defineScripts, runScript, type ScriptName } from './scripts.js';
 import type { SyncRequest, SyncResponse } from './sync.js';
 
 const { spec, flag: shared, port } = workerData as { spec: ConnectionSpec; flag: SharedArrayBuffer; port: MessagePort };
@@ -22,7 +22,12 @@ function answer(response: SyncResponse): void {
 }
 
 parentPort!.on('message', (request: SyncRequest) => {
-  const work = request.name === 'ping' ? client.ping() : runScript(client, request.name, request.keys, request.args);
+  const work =
+    request.name === 'ping'
+      ? client.ping()
+      : request.raw
+        ? client.call(request.name, ...(request.args as Array<string | number | Buffer>))
+        : runScript(client, request.name as ScriptName, request.keys, request.args);
   work.then(
     (value) => answer({ seq: request.seq, ok: true, value }),
     (error: unknown) => {

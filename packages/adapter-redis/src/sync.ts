@@ -15,7 +15,9 @@ import type { ScriptArgument, ScriptName } from './scripts.js';
 /** A request to the worker. */
 export interface SyncRequest {
   readonly seq: number;
-  readonly name: ScriptName | 'ping';
+  readonly name: ScriptName | 'ping' | string;
+  /** A plain Redis command (`name` is the command) rather than a script. */
+  readonly raw?: boolean;
   readonly keys: readonly string[];
   readonly args: readonly ScriptArgument[];
 }
@@ -85,11 +87,20 @@ export class SyncBridge {
 
   /** Runs a script and returns its raw reply, blocking this thread for the round trip. */
   call(name: ScriptName, keys: readonly string[], args: readonly ScriptArgument[], syscall: string): unknown {
+    return this.request({ seq: 0, name, keys, args }, syscall);
+  }
+
+  /** Runs a plain Redis command (`sadd`, `zadd`, ...) synchronously. */
+  command(name: string, args: readonly ScriptArgument[], syscall: string): unknown {
+    return this.request({ seq: 0, name, keys: [], args, raw: true }, syscall);
+  }
+
+  private request(request: SyncRequest, syscall: string): unknown {
     if (this.closed) throw new IpcError('EBADF', { syscall, message: `EBADF: ${syscall}: the backend is closed` });
     this.start();
     const seq = ++this.seq;
     Atomics.store(this.flag!, 0, 0);
-    this.worker!.postMessage({ seq, name, keys, args } satisfies SyncRequest);
+    this.worker!.postMessage({ ...request, seq } satisfies SyncRequest);
     const deadline = Date.now() + this.spec.syncTimeoutMs;
     for (;;) {
       const left = deadline - Date.now();
