@@ -30,13 +30,16 @@ const classes: Record<string, string> = { 'pipe-reader': 'NativePipeReader', 'pi
 
 let code = 0;
 try {
-  const args = unpackTransferables(spec.packed, (index) => {
-    const record = spec.records[index]!;
-    if (!LOCAL_PIPE_KINDS.has(record.kind)) return backend.revive(record);
-    const pipe = new native![classes[record.kind]!]!(record.handles![0]!);
-    localPipes.push(pipe);
-    return pipe;
-  }) as unknown[];
+  // POSIX objects are opened again by name (a round trip), so every object is revived first.
+  const revived = await Promise.all(
+    spec.records.map(async (record) => {
+      if (!LOCAL_PIPE_KINDS.has(record.kind)) return backend.revive(record);
+      const pipe = new native![classes[record.kind]!]!(record.handles![0]!);
+      localPipes.push(pipe);
+      return pipe;
+    }),
+  );
+  const args = unpackTransferables(spec.packed, (index) => revived[index]) as unknown[];
   await runChildMain({ backend, args, pid: process.pid }, spec.entry);
 } catch (error) {
   console.error(error);

@@ -235,13 +235,14 @@ export class RedisConnection {
    */
   async track(tag: string, kind: string, syscall: string): Promise<void> {
     await this.startLease(syscall);
-    if (this.knownTags.has(tag)) return;
+    const member = `${kind} ${tag}`;
+    if (this.knownTags.has(member)) return;
     try {
-      await this.client.sadd(this.clientObjectsKey(this.clientId), `${kind} ${tag}`);
+      await this.client.sadd(this.clientObjectsKey(this.clientId), member);
     } catch (error) {
       throw redisFailure(error, syscall);
     }
-    this.knownTags.add(tag);
+    this.knownTags.add(member);
   }
 
   /** Starts renewing this client's lease (once). */
@@ -281,9 +282,9 @@ export class RedisConnection {
     const objectsKey = this.clientObjectsKey(dead);
     const members = await this.client.smembers(objectsKey);
     for (const member of members) {
-      const [kind, tag] = member.split(' ') as [string, string];
-      const reaper = reapers.get(kind);
-      if (reaper) await reaper(this, tag, dead);
+      const space = member.indexOf(' ');
+      const reaper = reapers.get(member.slice(0, space));
+      if (reaper) await reaper(this, member.slice(space + 1), dead);
     }
     const reply = decodeReply(await runScript(this.client, 'lease-forget', [this.clientsKey], [dead]));
     if (reply.status === 'OK') await this.client.del(objectsKey);

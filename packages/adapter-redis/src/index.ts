@@ -4,3 +4,5 @@ export { RedisConnection, type RedisBackendOptions, type RedisClusterConnection,
 export { RedisMessageQueue, RedisMessageQueues } from './message-queue.js';
 export { RedisProcesses } from './process.js';
 export { RedisSemaphoreSet, RedisSemaphores } from './semaphore.js';
+export { RedisPosixSemaphore, RedisPosixSemaphores } from './posix-semaphore.js';
+export { RedisPosixMessageQueue, RedisPosixMessageQueues } from './posix-message-queue.js';

@@ -37,7 +37,7 @@ import {
 } from '@ipcx/core';
 import type { RedisConnection, ScriptReply } from './connection.js';
 import { Handle, type HandleRegistry } from './handle.js';
-import { blockingCall } from './wait.js';
+import { blockingCall, quiet } from './wait.js';
 
 /** The transfer kind of a queue handle. */
 export const MESSAGE_QUEUE_KIND = 'redis-message-queue';
@@ -85,7 +85,11 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
     return { kind: MESSAGE_QUEUE_KIND, data: { id: this.id, key: this.key, tag: this.tag } satisfies QueueRecord };
   }
 
-  async send(type: number, data: Uint8Array | string, options?: MessageQueueSendOptions): Promise<void> {
+  send(type: number, data: Uint8Array | string, options?: MessageQueueSendOptions): Promise<void> {
+    return quiet(this.sendNow(type, data, options));
+  }
+
+  private async sendNow(type: number, data: Uint8Array | string, options?: MessageQueueSendOptions): Promise<void> {
     const checked = checkSend(type, data, options);
     this.ensureOpen('msgsnd');
     // Sends of one handle reach the queue in call order; a nowait send behind a waiting one fails.
@@ -118,7 +122,11 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
     }
   }
 
-  async receive(options?: MessageQueueReceiveOptions): Promise<Message> {
+  receive(options?: MessageQueueReceiveOptions): Promise<Message> {
+    return quiet(this.receiveNow(options));
+  }
+
+  private async receiveNow(options?: MessageQueueReceiveOptions): Promise<Message> {
     const checked = checkReceive(options);
     this.ensureOpen('msgrcv');
     const c = this.connection;

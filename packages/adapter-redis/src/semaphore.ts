@@ -43,7 +43,7 @@ import {
 import { redisFailure, registerReaper, type RedisConnection, type ScriptReply } from './connection.js';
 import { Handle, type HandleRegistry } from './handle.js';
 import type { ScriptArgument } from './scripts.js';
-import { blockingCall } from './wait.js';
+import { blockingCall, quiet } from './wait.js';
 
 /** The transfer kind of a semaphore set handle. */
 export const SEMAPHORE_SET_KIND = 'redis-semaphore-set';
@@ -109,7 +109,11 @@ export class RedisSemaphoreSet extends Handle implements SemaphoreSet, Transfera
     return args;
   }
 
-  async operate(operations: readonly SemaphoreOperation[], options?: SemaphoreOperateOptions): Promise<void> {
+  operate(operations: readonly SemaphoreOperation[], options?: SemaphoreOperateOptions): Promise<void> {
+    return quiet(this.operateNow(operations, options));
+  }
+
+  private async operateNow(operations: readonly SemaphoreOperation[], options?: SemaphoreOperateOptions): Promise<void> {
     const checked = checkSemaphoreOperations(operations, this.size);
     const { nowait, signal, timeoutMs } = checkSemaphoreOperateOptions(options);
     const syscall = timeoutMs === Infinity ? 'semop' : 'semtimedop';

@@ -47,9 +47,8 @@ export interface BlockingResult {
  */
 export async function blockingCall(call: BlockingCall): Promise<BlockingResult> {
   if (call.signal?.aborted) throw abortErrorFor(call.signal);
-  let reply = await call.attempt();
-  if (reply.status !== 'BLOCK') return { reply, waited: false };
-
+  // Every way to cancel is armed before the first attempt, so a close() or abort that comes while
+  // it is in flight is seen as soon as it answers.
   let cancelled: Error | undefined;
   let wakeCancelled!: () => void;
   const cancelledPromise = new Promise<void>((resolve) => {
@@ -60,16 +59,19 @@ export async function blockingCall(call: BlockingCall): Promise<BlockingResult> 
     cancelled = error;
     wakeCancelled();
   };
-  if (call.timeoutMs === 0) cancel(call.timeoutError());
-  const timer = call.timeoutMs > 0 && call.timeoutMs !== Infinity ? setTimeout(() => cancel(call.timeoutError()), call.timeoutMs) : undefined;
   const onAbort = (): void => cancel(abortErrorFor(call.signal!));
   call.signal?.addEventListener('abort', onAbort, { once: true });
-  if (call.signal?.aborted) onAbort();
   const stopOwner = call.owner.onCancel(cancel);
   const notifier = call.connection.notifier;
-  const stopLost = notifier.onLost(cancel);
+  let timer: NodeJS.Timeout | undefined;
+  let stopLost: (() => void) | undefined;
   let held = false;
   try {
+    let reply = await call.attempt();
+    if (reply.status !== 'BLOCK') return { reply, waited: false };
+    if (call.timeoutMs === 0) cancel(call.timeoutError());
+    if (call.timeoutMs > 0 && call.timeoutMs !== Infinity) timer = setTimeout(() => cancel(call.timeoutError()), call.timeoutMs);
+    stopLost = notifier.onLost(cancel);
     if (cancelled === undefined) {
       await notifier.hold(call.channel);
       held = true;
@@ -92,7 +94,17 @@ export async function blockingCall(call: BlockingCall): Promise<BlockingResult> 
     if (timer) clearTimeout(timer);
     call.signal?.removeEventListener('abort', onAbort);
     stopOwner();
-    stopLost();
+    stopLost?.();
     if (held) notifier.release(call.channel);
   }
+}
+
+/**
+ * Marks `promise` as handled and returns it: a pending operation that `close()` ends rejects
+ * while `close()` still talks to the server, before the caller had a chance to attach its
+ * handler; the caller still receives the rejection.
+ */
+export function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }

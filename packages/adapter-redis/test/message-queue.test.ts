@@ -66,7 +66,7 @@ describe('redis System V message queue', () => {
     const queue = await backend.messageQueues.open(IPC_PRIVATE);
     const waiting = queue.receive({ type: 9 }).catch((error: unknown) => error);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const remover = (other.revive as (r: unknown) => MessageQueue)((queue as unknown as { [k: symbol]: () => unknown })[Symbol.for('ipcx.transfer')]!());
+    const remover = (await (other.revive as (r: unknown) => Promise<MessageQueue>)((queue as unknown as { [k: symbol]: () => unknown })[Symbol.for('ipcx.transfer')]!()));
     await remover.remove();
     expect(await waiting).toMatchObject({ code: 'EIDRM', syscall: 'msgrcv' });
     await expect(queue.send(1, 'x')).rejects.toMatchObject({ code: 'EINVAL' });
