@@ -17,6 +17,8 @@ delete process.env[CHILD_SPEC_VARIABLE];
 const spec = deserialize(Buffer.from(encoded, 'base64')) as ChildSpec;
 const { connection, prefix, leaseMs, syncTimeoutMs } = spec.connection;
 const backend = createRedisBackend({ connection, prefix, leaseMs, syncTimeoutMs, clientId: spec.clientId });
+// The synchronous bridge's thread loads and connects while this one imports the entry module.
+if (spec.records.some((record) => record.kind !== 'redis-message-queue' && record.kind.startsWith('redis-'))) backend.connection.bridge.start();
 
 /** Native pipe ends inherited by descriptor (see process.ts), wrapped by the native backend's classes. */
 type NativeModule = Record<string, new (fd: number) => { close(): Promise<void> }>;

@@ -41,8 +41,9 @@ export class SyncBridge {
 
   constructor(private readonly spec: ConnectionSpec) {}
 
-  private start(): void {
-    if (this.worker !== undefined) return;
+  /** Starts the worker now (it then connects while this thread does other work). */
+  start(): void {
+    if (this.worker !== undefined || this.closed) return;
     const shared = new SharedArrayBuffer(4);
     this.flag = new Int32Array(shared);
     const { port1, port2 } = new MessageChannel();
