@@ -188,6 +188,8 @@ export class RedisConnection {
     } else {
       this.client = connect(options.connection ?? {});
       this.ownsClient = true;
+      // Failures reach the caller of each operation (ECONNRESET); ioredis would print them too.
+      this.client.on('error', () => undefined);
     }
     defineScripts(this.client);
     const connection = plain(options.connection ?? settingsOf(this.client));
