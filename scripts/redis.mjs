@@ -88,10 +88,12 @@ export async function waitForPing(cli, port, { timeoutMs = 10_000, args = [] } =
 
 /**
  * Starts a redis-server as a daemon on a free port in a new temporary folder. `extra` are more
- * command-line settings (e.g. `['--appendonly', 'yes']`). Returns `{ port, dir, pid, stop() }`.
+ * command-line settings (e.g. `['--appendonly', 'yes']`; later settings win), `pingArgs` more
+ * redis-cli arguments for the readiness PING (e.g. `--tls --cacert ...`, `--user`, `--pass`).
+ * Returns `{ port, dir, pid, stop() }`.
  * The server is not a system service: `stop()` ends it by its pid and removes the folder.
  */
-export async function startRedis({ extra = [], dir, port } = {}) {
+export async function startRedis({ extra = [], dir, port, pingArgs = [] } = {}) {
   const { server, cli } = ensureRedis();
   port ??= await freePort();
   dir ??= mkdtempSync(path.join(os.tmpdir(), 'ipcx-redis-'));
@@ -100,7 +102,7 @@ export async function startRedis({ extra = [], dir, port } = {}) {
     '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
     '--daemonize', 'yes', '--pidfile', pidfile, '--logfile', path.join(dir, `redis-${port}.log`), ...extra,
   ]);
-  await waitForPing(cli, port);
+  await waitForPing(cli, port, { args: pingArgs });
   const pid = Number(readFileSync(pidfile, 'utf8').trim());
   return {
     port,

@@ -17,5 +17,6 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-export const startRedis = script.startRedis as (options?: { extra?: string[]; dir?: string; port?: number }) => Promise<TestServer>;
+export const startRedis = script.startRedis as (options?: { extra?: string[]; dir?: string; port?: number; pingArgs?: string[] }) => Promise<TestServer>;
 export const startCluster = script.startCluster as () => Promise<TestCluster>;
+export const freePort = script.freePort as () => Promise<number>;
