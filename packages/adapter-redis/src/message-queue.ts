@@ -49,6 +49,8 @@ interface QueueRecord {
   readonly tag: string;
 }
 
+let handleCounter = 0;
+
 /** Throws the script's refusal as an IpcError (EINVAL after a wait becomes EIDRM). */
 function refuse(reply: ScriptReply, syscall: string, key: number, waited = false): never {
   const code = waited && reply.status === 'EINVAL' ? 'EIDRM' : reply.status;
@@ -59,9 +61,10 @@ function refuse(reply: ScriptReply, syscall: string, key: number, waited = false
 export class RedisMessageQueue extends Handle implements MessageQueue, Transferable {
   private readonly keys: string[];
   private readonly channel: string;
-  /** The last send of this handle: later sends wait behind it (call order). */
-  private sendTail: Promise<unknown> = Promise.resolve();
-  private sendsPending = 0;
+  /** This handle's name in the queue's `blocked` hash (client id and handle number). */
+  private readonly handleKey: string;
+  /** Sends made through this handle so far (numbers them, for their order). */
+  private sendCounter = 0;
 
   constructor(
     private readonly connection: RedisConnection,
@@ -73,7 +76,8 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
     private readonly tag: string,
   ) {
     super(registry, 'message queue');
-    this.keys = ['meta', 'order', 'typ', 'data', 'types'].map((part) => `${tag}:${part}`);
+    this.keys = ['meta', 'order', 'typ', 'data', 'types', 'blocked'].map((part) => `${tag}:${part}`);
+    this.handleKey = `${connection.clientId}:${++handleCounter}`;
     this.channel = `${tag}:ch`;
   }
 
@@ -92,34 +96,27 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
   private async sendNow(type: number, data: Uint8Array | string, options?: MessageQueueSendOptions): Promise<void> {
     const checked = checkSend(type, data, options);
     this.ensureOpen('msgsnd');
-    // Sends of one handle reach the queue in call order; a nowait send behind a waiting one fails.
-    if (this.sendsPending > 0 && checked.nowait) throw new IpcError('EAGAIN', { syscall: 'msgsnd', key: this.key, object: 'message queue' });
-    this.sendsPending++;
-    const previous = this.sendTail;
-    const mine = (async () => {
-      await previous.catch(() => undefined);
-      this.ensureOpen('msgsnd');
-      const c = this.connection;
-      const args = [String(this.id), String(checked.type), checked.bytes, process.pid, c.uid, c.gid, checked.nowait ? 1 : 0, this.tag, MSGMAX_DEFAULT];
-      const { reply, waited } = await blockingCall({
-        connection: c,
-        channel: this.channel,
-        // A send waits for room: receives, limit changes and removal can help it, other sends not.
-        filter: (notice) => notice[0] !== 's',
-        attempt: () => c.run('mq-send', this.keys, args, 'msgsnd', { key: this.key }),
-        timeoutMs: checked.timeoutMs,
-        signal: (options as MessageQueueSendOptions | undefined)?.signal,
-        timeoutError: () => new IpcError('ETIMEDOUT', { syscall: 'msgsnd', key: this.key, object: 'message queue' }),
-        owner: this,
-      });
-      if (reply.status !== 'OK') refuse(reply, 'msgsnd', this.key, waited);
-    })();
-    this.sendTail = mine;
-    try {
-      await mine;
-    } finally {
-      this.sendsPending--;
-    }
+    // Sends are pipelined on the connection (it keeps their order); a send that has to wait
+    // holds back the later sends of this handle on the server (see lua/mq-send.lua).
+    const number = ++this.sendCounter;
+    const c = this.connection;
+    const args = [String(this.id), String(checked.type), checked.bytes, process.pid, c.uid, c.gid, checked.nowait ? 1 : 0, this.tag, MSGMAX_DEFAULT, this.handleKey, number];
+    const { reply, waited } = await blockingCall({
+      connection: c,
+      channel: this.channel,
+      // A send waits for room or for its handle's earlier send: receives, limit changes, the
+      // earlier send getting through ('u') and removal can help it, other sends not.
+      filter: (notice) => notice[0] !== 's',
+      attempt: () => c.run('mq-send', this.keys, args, 'msgsnd', { key: this.key }),
+      timeoutMs: checked.timeoutMs,
+      signal: (options as MessageQueueSendOptions | undefined)?.signal,
+      timeoutError: () => new IpcError('ETIMEDOUT', { syscall: 'msgsnd', key: this.key, object: 'message queue' }),
+      owner: this,
+      unregister: async () => {
+        await c.run('mq-unblock', [this.keys[5]!], [this.handleKey, number, this.tag], 'msgsnd', { key: this.key });
+      },
+    });
+    if (reply.status !== 'OK') refuse(reply, 'msgsnd', this.key, waited);
   }
 
   receive(options?: MessageQueueReceiveOptions): Promise<Message> {
@@ -136,7 +133,7 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
       connection: c,
       channel: this.channel,
       filter: receiveFilter(rule, checked.type),
-      attempt: () => c.run('mq-receive', this.keys, args, 'msgrcv', { key: this.key }),
+      attempt: () => c.run('mq-receive', this.keys.slice(0, 5), args, 'msgrcv', { key: this.key }),
       timeoutMs: checked.timeoutMs,
       signal: options?.signal,
       timeoutError: () => new IpcError('ETIMEDOUT', { syscall: 'msgrcv', key: this.key, object: 'message queue' }),
@@ -189,7 +186,7 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
  */
 function receiveFilter(rule: string, type: number): (notice: string) => boolean {
   return (notice) => {
-    if (notice[0] === 'r') return false;
+    if (notice[0] === 'r' || notice[0] === 'u') return false;
     if (notice[0] !== 's') return true;
     const sent = Number(notice.slice(1));
     if (rule === 'eq') return sent === type;

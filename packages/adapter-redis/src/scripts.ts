@@ -10,11 +10,12 @@ import type { Cluster, Redis } from 'ioredis';
 /** Every script, by file name (without `.lua`), with its number of KEYS. */
 export const SCRIPTS = {
   'mq-open': 1,
-  'mq-send': 5,
+  'mq-send': 6,
+  'mq-unblock': 1,
   'mq-receive': 5,
   'mq-stat': 1,
   'mq-set': 1,
-  'mq-remove': 5,
+  'mq-remove': 6,
   'sem-open': 2,
   'sem-operate': 5,
   'sem-unwait': 1,

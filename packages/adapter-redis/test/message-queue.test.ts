@@ -60,6 +60,38 @@ describe('redis System V message queue', () => {
     }
   });
 
+  it('pipelines sends of one handle yet keeps their order: a small send waits behind a blocked big one', async () => {
+    const backend = testBackend('mq-order');
+    const queue = await backend.messageQueues.open(IPC_PRIVATE);
+    try {
+      await queue.set({ maxBytes: 6 });
+      await queue.send(1, 'aaaa');
+      const big = queue.send(2, 'bbbb'); // 4 + 4 > 6: waits
+      const small = queue.send(3, 'cc'); // would fit now, but must not overtake
+      await expect(queue.send(4, 'd', { nowait: true })).rejects.toMatchObject({ code: 'EAGAIN' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await queue.stat()).toMatchObject({ messages: 1, bytes: 4 });
+      expect(text((await queue.receive()).data)).toBe('aaaa');
+      await big;
+      await small;
+      const order = [text((await queue.receive()).data), text((await queue.receive()).data)];
+      expect(order).toEqual(['bbbb', 'cc']);
+      // A cancelled waiting send lets the ones behind it go.
+      await queue.send(1, '123456');
+      const controller = new AbortController();
+      const cancelled = queue.send(2, 'xx', { signal: controller.signal });
+      const behind = queue.send(3, 'y');
+      controller.abort();
+      await expect(cancelled).rejects.toMatchObject({ name: 'AbortError' });
+      expect(text((await queue.receive()).data)).toBe('123456');
+      await behind;
+      expect(text((await queue.receive({ nowait: true })).data)).toBe('y');
+    } finally {
+      await queue.remove();
+      await queue.close();
+    }
+  });
+
   it('wakes waiters with EIDRM on remove, and later calls get EINVAL', async () => {
     const backend = testBackend('mq-rmid');
     const other = testBackend('mq-rmid');
