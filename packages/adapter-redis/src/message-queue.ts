@@ -36,6 +36,7 @@ import {
   type Transferable,
 } from '@ipcx/core';
 import type { RedisConnection, ScriptReply } from './connection.js';
+import type { Relevance } from './notifier.js';
 import { Handle, type HandleRegistry } from './handle.js';
 import { blockingCall, quiet } from './wait.js';
 
@@ -106,7 +107,7 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
       channel: this.channel,
       // A send waits for room or for its handle's earlier send: receives, limit changes, the
       // earlier send getting through ('u') and removal can help it, other sends not.
-      filter: (notice) => notice[0] !== 's',
+      filter: (notice) => (notice[0] === 's' ? 'ignore' : 'all'),
       attempt: () => c.run('mq-send', this.keys, args, 'msgsnd', { key: this.key }),
       timeoutMs: checked.timeoutMs,
       signal: (options as MessageQueueSendOptions | undefined)?.signal,
@@ -181,18 +182,17 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
 }
 
 /**
- * Which notices can help a receive: a send of a type its rule selects (notice `s<type>`), or a
- * change of limits or removal; never another receive.
+ * What a notice means to a receive: a send of a type its rule selects (notice `s<type>`) can
+ * satisfy one receiver; a change of limits or removal concerns all; another receive none.
  */
-function receiveFilter(rule: string, type: number): (notice: string) => boolean {
+function receiveFilter(rule: string, type: number): (notice: string) => Relevance {
   return (notice) => {
-    if (notice[0] === 'r' || notice[0] === 'u') return false;
-    if (notice[0] !== 's') return true;
+    if (notice[0] === 'r' || notice[0] === 'u') return 'ignore';
+    if (notice[0] !== 's') return 'all';
     const sent = Number(notice.slice(1));
-    if (rule === 'eq') return sent === type;
-    if (rule === 'except') return sent !== type;
-    if (rule === 'le') return sent <= -type;
-    return true;
+    // One message satisfies one receiver: the first sleeper it suits is woken, not all of them.
+    const suits = rule === 'eq' ? sent === type : rule === 'except' ? sent !== type : rule === 'le' ? sent <= -type : true;
+    return suits ? 'one' : 'ignore';
   };
 }
 

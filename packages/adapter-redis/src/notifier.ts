@@ -26,9 +26,16 @@ interface Channel {
 /** How long a channel stays subscribed after its last waiter left (saves a round trip in ping-pongs). */
 const LINGER_MS = 1000;
 
+/**
+ * What a notice means to a sleeper: `'ignore'` it, `'one'` (it can satisfy one waiter: a sent
+ * message, a posted unit; only the first such sleeper is woken) or `'all'` (wake every one: a
+ * removal, a change of limits).
+ */
+export type Relevance = 'ignore' | 'one' | 'all';
+
 interface Sleeper {
-  readonly filter: ((notice: string) => boolean) | undefined;
-  readonly wake: () => void;
+  readonly filter: ((notice: string) => Relevance) | undefined;
+  readonly wake: (notice: string, single: boolean) => void;
 }
 
 /** Listeners told when the subscriber loses its connection (pending waits then fail). */
@@ -53,12 +60,27 @@ export class Notifier {
   private notice(name: string, notice: string): void {
     const channel = this.channels.get(name);
     if (channel === undefined) return;
+    let oneWoken = false;
     for (const sleeper of channel.sleepers) {
-      if (sleeper.filter === undefined || sleeper.filter(notice)) {
-        channel.sleepers.delete(sleeper);
-        sleeper.wake();
-      }
+      const relevance = sleeper.filter === undefined ? 'all' : sleeper.filter(notice);
+      if (relevance === 'ignore' || (relevance === 'one' && oneWoken)) continue;
+      if (relevance === 'one') oneWoken = true;
+      channel.sleepers.delete(sleeper);
+      sleeper.wake(notice, relevance === 'one');
     }
+  }
+
+  /**
+   * Hands a notice on: a sleeper woken alone by `notice` that will not use it (cancelled, or its
+   * attempt failed without taking anything) passes it to the next sleeper, so nothing is lost.
+   */
+  passOn(name: string, notice: string): void {
+    this.notice(name, notice);
+  }
+
+  /** True while `name` is subscribed (held, or lingering after its last holder). */
+  isSubscribed(name: string): boolean {
+    return this.channels.has(name);
   }
 
   private lost(): void {
@@ -120,12 +142,12 @@ export class Notifier {
    * Resolves at the next notice on `name` (which must be held) that passes `filter`; `cancel`
    * removes the sleeper.
    */
-  sleep(name: string, filter?: (notice: string) => boolean): { woken: Promise<void>; cancel: () => void } {
+  sleep(name: string, filter?: (notice: string) => Relevance): { woken: Promise<{ notice: string; single: boolean }>; cancel: () => void } {
     const channel = this.channels.get(name);
     if (channel === undefined) throw new Error(`channel ${name} is not held`);
-    let wake!: () => void;
-    const woken = new Promise<void>((resolve) => {
-      wake = resolve;
+    let wake!: (notice: string, single: boolean) => void;
+    const woken = new Promise<{ notice: string; single: boolean }>((resolve) => {
+      wake = (notice, single) => resolve({ notice, single });
     });
     const sleeper: Sleeper = { filter, wake };
     channel.sleepers.add(sleeper);

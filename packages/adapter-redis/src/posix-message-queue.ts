@@ -114,8 +114,8 @@ export class RedisPosixMessageQueue extends Handle implements PosixMessageQueue,
       const { reply } = await blockingCall({
         connection: c,
         channel: this.channel,
-        // A send waits for room: only a receive makes some.
-        filter: (notice) => notice === 'r',
+        // A send waits for room: only a receive makes some, room for one message.
+        filter: (notice) => (notice === 'r' ? 'one' : 'ignore'),
         attempt: () => c.run('pmq-send', this.keys, [this.gen, priority, bytes, nowait ? 1 : 0], syscall, { path: this.name }),
         timeoutMs,
         signal: options?.signal,
@@ -145,8 +145,8 @@ export class RedisPosixMessageQueue extends Handle implements PosixMessageQueue,
       const { reply } = await blockingCall({
         connection: c,
         channel: this.channel,
-        // A receive waits for a message: only a send brings one.
-        filter: (notice) => notice === 's',
+        // A receive waits for a message: only a send brings one, for one receiver.
+        filter: (notice) => (notice === 's' ? 'one' : 'ignore'),
         attempt: () => c.run('pmq-receive', this.keys, [this.gen, nowait ? 1 : 0], syscall, { path: this.name }),
         timeoutMs,
         signal: options?.signal,

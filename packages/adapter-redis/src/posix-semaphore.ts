@@ -96,8 +96,8 @@ export class RedisPosixSemaphore extends Handle implements PosixSemaphore, Trans
     const { reply } = await blockingCall({
       connection: c,
       channel: this.channel,
-      // Only a post can let a wait through.
-      filter: (notice) => notice === 'p',
+      // Only a post lets a wait through, and one post one wait.
+      filter: (notice) => (notice === 'p' ? 'one' : 'ignore'),
       attempt: () => c.run('psem-wait', this.keys, [this.gen, nowait ? 1 : 0], syscall, { path: this.name }),
       timeoutMs,
       signal,

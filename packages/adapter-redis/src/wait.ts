@@ -6,6 +6,7 @@
  */
 import { abortErrorFor } from '@ipcx/core';
 import type { RedisConnection, ScriptReply } from './connection.js';
+import type { Relevance } from './notifier.js';
 
 /** Something that can cancel pending waits (a handle being closed). */
 export interface Cancellable {
@@ -18,8 +19,8 @@ export interface BlockingCall {
   readonly connection: RedisConnection;
   /** The object's notice channel. */
   readonly channel: string;
-  /** Which notices can help this call (default: every notice). */
-  readonly filter?: (notice: string) => boolean;
+  /** What a notice means to this call (default: `'all'`, wake on every notice). */
+  readonly filter?: (notice: string) => Relevance;
   /** Runs the script once. */
   attempt(): Promise<ScriptReply>;
   /** Milliseconds, `Infinity` for none. */
@@ -66,13 +67,30 @@ export async function blockingCall(call: BlockingCall): Promise<BlockingResult> 
   let timer: NodeJS.Timeout | undefined;
   let stopLost: (() => void) | undefined;
   let held = false;
+  /** The notice that woke this call alone (it must pass it on if it does not use it). */
+  let owed: string | undefined;
+  const settle = (reply: ScriptReply): void => {
+    // Anything but OK took nothing: the next sleeper gets the notice instead.
+    if (owed !== undefined && reply.status !== 'OK') notifier.passOn(call.channel, owed);
+    owed = undefined;
+  };
   try {
-    let reply = await call.attempt();
-    if (reply.status !== 'BLOCK') return { reply, waited: false };
-    if (call.timeoutMs === 0) cancel(call.timeoutError());
+    let reply: ScriptReply;
+    let waited = false;
+    if (notifier.isSubscribed(call.channel)) {
+      // The channel is still subscribed from an earlier wait: hold it at once and let the loop's
+      // first attempt be the only one (one round trip fewer in a ping-pong).
+      await notifier.hold(call.channel);
+      held = true;
+    } else {
+      reply = await call.attempt();
+      if (reply.status !== 'BLOCK') return { reply, waited: false };
+      waited = true;
+    }
+    if (call.timeoutMs === 0 && waited) cancel(call.timeoutError());
     if (call.timeoutMs > 0 && call.timeoutMs !== Infinity) timer = setTimeout(() => cancel(call.timeoutError()), call.timeoutMs);
     stopLost = notifier.onLost(cancel);
-    if (cancelled === undefined) {
+    if (cancelled === undefined && !held) {
       await notifier.hold(call.channel);
       held = true;
     }
@@ -81,16 +99,24 @@ export async function blockingCall(call: BlockingCall): Promise<BlockingResult> 
       const sleeper = notifier.sleep(call.channel, call.filter);
       try {
         reply = await call.attempt();
-        if (reply.status !== 'BLOCK') return { reply, waited: true };
+        settle(reply);
+        if (reply.status !== 'BLOCK') return { reply, waited };
+        waited = true;
+        // A timeout of 0 allows one attempt and no wait.
+        if (call.timeoutMs === 0) cancel(call.timeoutError());
         if (cancelled !== undefined) break;
-        await Promise.race([sleeper.woken, cancelledPromise]);
+        const woken = await Promise.race([sleeper.woken, cancelledPromise]);
+        if (woken && woken.single) owed = woken.notice;
       } finally {
         sleeper.cancel();
       }
     }
+    if (owed !== undefined) notifier.passOn(call.channel, owed);
+    owed = undefined;
     if (call.unregister) await call.unregister().catch(() => undefined);
     throw cancelled;
   } finally {
+    if (owed !== undefined) notifier.passOn(call.channel, owed);
     if (timer) clearTimeout(timer);
     call.signal?.removeEventListener('abort', onAbort);
     stopOwner();
