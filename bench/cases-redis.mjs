@@ -131,7 +131,8 @@ export const redisCases = [
         async measure() {
           const start = process.hrtime.bigint();
           for (let i = 0; i < count; i++) {
-            const job = await queue.add('ping', data, { removeOnComplete: true });
+            // Completed jobs are kept: waitUntilFinished reads the job after its completion event.
+            const job = await queue.add('ping', data);
             await job.waitUntilFinished(events);
           }
           return usPerRoundTrip(process.hrtime.bigint() - start, count);

@@ -96,14 +96,23 @@ export async function waitForPing(cli, port, { timeoutMs = 10_000, args = [] } =
 export async function startRedis({ extra = [], dir, port, pingArgs = [] } = {}) {
   const { server, cli } = ensureRedis();
   port ??= await freePort();
+  const ownDir = dir === undefined;
   dir ??= mkdtempSync(path.join(os.tmpdir(), 'ipcx-redis-'));
   const pidfile = path.join(dir, `redis-${port}.pid`);
-  execFileSync(server, [
-    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
-    '--daemonize', 'yes', '--pidfile', pidfile, '--logfile', path.join(dir, `redis-${port}.log`), ...extra,
-  ]);
-  await waitForPing(cli, port, { args: pingArgs });
-  const pid = Number(readFileSync(pidfile, 'utf8').trim());
+  let pid;
+  try {
+    execFileSync(server, [
+      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
+      '--daemonize', 'yes', '--pidfile', pidfile, '--logfile', path.join(dir, `redis-${port}.log`), ...extra,
+    ]);
+    await waitForPing(cli, port, { args: pingArgs });
+    pid = Number(readFileSync(pidfile, 'utf8').trim());
+  } catch (error) {
+    // Leave nothing behind: the daemon (if it started) and the folder this call made.
+    if (existsSync(pidfile)) await stopPid(Number(readFileSync(pidfile, 'utf8').trim()));
+    if (ownDir) rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     port,
     dir,
@@ -122,8 +131,8 @@ export async function startRedis({ extra = [], dir, port, pingArgs = [] } = {}) 
 export async function stopPid(pid, graceMs = 5000) {
   const alive = () => {
     try {
-      process.kill(pid, 0);
-      return true;
+      // A daemon belongs to init, which may not reap it in a container: a zombie counts as gone.
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
     } catch {
       return false;
     }
