@@ -7,7 +7,12 @@
  * - `<tag>:order`: sorted set of the messages' sequence numbers (queue order);
  * - `<tag>:typ` / `<tag>:data`: hashes from sequence number to type and payload;
  * - `<tag>:types`: sorted set of the types present (score = type), for `type < 0`;
- * - `<tag>:t:<type>`: sorted set of the sequence numbers of one type, for `type > 0`.
+ * - `<tag>:t:<type>`: sorted set of the sequence numbers of one type, for `type > 0`;
+ * - `<tag>:blocked`: per handle, the number of its send that waits (later sends of that handle
+ *   wait behind it, so pipelined sends keep their call order);
+ * - `<tag>:claims`: per handle and receive, the message it took, until the handle's next call
+ *   acknowledges it; a receive whose reply was lost with the connection gets its message put
+ *   back by the next call (no message is lost to a server that died after the script ran).
  *
  * Notices of every change go to `<tag>:ch` (see notifier.ts). A removed queue's keys are deleted;
  * its id is never given out again, so a handle on it gets `EINVAL` (`EIDRM` while it waited).
@@ -17,6 +22,7 @@ import {
   IPC_PRIVATE,
   IpcError,
   MSGMAX_DEFAULT,
+  isIpcError,
   MSGMNB_DEFAULT,
   checkFtok,
   checkMessageQueueOpen,
@@ -66,6 +72,12 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
   private readonly handleKey: string;
   /** Sends made through this handle so far (numbers them, for their order). */
   private sendCounter = 0;
+  /** Receives made through this handle so far (numbers them, for their claims). */
+  private receiveCounter = 0;
+  /** Receives whose message arrived here: their claims are dropped by the next call. */
+  private acknowledged: number[] = [];
+  /** Receives whose reply was lost with the connection: their messages go back at the next call. */
+  private lost: number[] = [];
 
   constructor(
     private readonly connection: RedisConnection,
@@ -77,7 +89,7 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
     private readonly tag: string,
   ) {
     super(registry, 'message queue');
-    this.keys = ['meta', 'order', 'typ', 'data', 'types', 'blocked'].map((part) => `${tag}:${part}`);
+    this.keys = ['meta', 'order', 'typ', 'data', 'types', 'blocked', 'claims'].map((part) => `${tag}:${part}`);
     this.handleKey = `${connection.clientId}:${++handleCounter}`;
     this.channel = `${tag}:ch`;
   }
@@ -108,7 +120,7 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
       // A send waits for room or for its handle's earlier send: receives, limit changes, the
       // earlier send getting through ('u') and removal can help it, other sends not.
       filter: (notice) => (notice[0] === 's' ? 'ignore' : 'all'),
-      attempt: () => c.run('mq-send', this.keys, args, 'msgsnd', { key: this.key }),
+      attempt: () => c.run('mq-send', this.keys.slice(0, 6), args, 'msgsnd', { key: this.key }),
       timeoutMs: checked.timeoutMs,
       signal: (options as MessageQueueSendOptions | undefined)?.signal,
       timeoutError: () => new IpcError('ETIMEDOUT', { syscall: 'msgsnd', key: this.key, object: 'message queue' }),
@@ -129,12 +141,30 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
     this.ensureOpen('msgrcv');
     const c = this.connection;
     const rule = checked.type === 0 ? 'any' : checked.type < 0 ? 'le' : checked.except ? 'except' : 'eq';
-    const args = [String(this.id), rule, String(Math.abs(checked.type)), checked.noError ? 1 : 0, checked.maxBytes ?? MSGMAX_DEFAULT, process.pid, c.uid, c.gid, checked.nowait ? 1 : 0, this.tag];
+    const number = ++this.receiveCounter;
+    const args = [String(this.id), rule, String(Math.abs(checked.type)), checked.noError ? 1 : 0, checked.maxBytes ?? MSGMAX_DEFAULT, process.pid, c.uid, c.gid, checked.nowait ? 1 : 0, this.tag, this.handleKey, number];
+    const attempt = async (): Promise<ScriptReply> => {
+      const acknowledged = this.acknowledged.splice(0);
+      const lost = [...this.lost];
+      let reply: ScriptReply;
+      try {
+        reply = await c.run('mq-receive', this.keys.slice(0, 5).concat(this.keys[6]!), [...args, acknowledged.join(','), lost.join(',')], 'msgrcv', { key: this.key });
+      } catch (error) {
+        this.acknowledged.push(...acknowledged);
+        // The script may have run and taken a message whose reply is gone: the next call puts it back.
+        if (isIpcError(error, 'ECONNRESET') && !this.lost.includes(number)) this.lost.push(number);
+        throw error;
+      }
+      const settled = new Set((reply.values[0]?.toString() ?? '').split(',').filter((n) => n !== '').map(Number));
+      this.lost = this.lost.filter((n) => !settled.has(n));
+      if (reply.status === 'OK') this.acknowledged.push(number);
+      return { status: reply.status, values: reply.values.slice(1) };
+    };
     const { reply, waited } = await blockingCall({
       connection: c,
       channel: this.channel,
       filter: receiveFilter(rule, checked.type),
-      attempt: () => c.run('mq-receive', this.keys.slice(0, 5), args, 'msgrcv', { key: this.key }),
+      attempt,
       timeoutMs: checked.timeoutMs,
       signal: options?.signal,
       timeoutError: () => new IpcError('ETIMEDOUT', { syscall: 'msgrcv', key: this.key, object: 'message queue' }),
@@ -171,6 +201,13 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
     const args = [String(this.id), c.uid, field(checked.maxBytes), field(checked.mode), field(checked.uid), field(checked.gid), MSGMNB_DEFAULT, this.tag];
     const reply = await c.run('mq-set', this.keys.slice(0, 1), args, 'msgctl', { key: this.key });
     if (reply.status !== 'OK') refuse(reply, 'msgctl', this.key);
+  }
+
+  protected override async closed_(): Promise<void> {
+    // Drop the claims of the messages this handle received (best effort: a claim left behind
+    // holds a copy of a delivered message until the queue is removed).
+    const acknowledged = this.acknowledged.splice(0);
+    if (acknowledged.length > 0) await this.connection.run('mq-ack', [this.keys[6]!], [this.handleKey, acknowledged.join(',')], 'msgctl').catch(() => undefined);
   }
 
   async remove(): Promise<void> {

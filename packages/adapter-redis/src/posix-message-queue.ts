@@ -207,7 +207,8 @@ export class RedisPosixMessageQueues implements PosixMessageQueues {
     const gen = reply.values[0]!.toString();
     // The handle count carries this client's id: the lease finds it if this process dies.
     await c.track(`${gen} ${tag}`, 'pmq', 'mq_open');
-    await c.bridge.ready();
+    // The bridge starts now; a synchronous call waits for it if it is still starting.
+    c.bridge.start();
     return new RedisPosixMessageQueue(c, this.registry, path, checked.access, gen);
   }
 

@@ -155,7 +155,8 @@ export class RedisPosixSemaphores implements PosixSemaphores {
     const gen = reply.values[0]!.toString();
     // The handle count carries this client's id: the lease finds it if this process dies.
     await c.track(`${gen} ${tag}`, 'psem', 'sem_open');
-    await c.bridge.ready();
+    // The bridge starts now; a synchronous call waits for it if it is still starting.
+    c.bridge.start();
     return new RedisPosixSemaphore(c, this.registry, path, gen);
   }
 

@@ -277,7 +277,8 @@ export class RedisSemaphores implements Semaphores {
     } catch (error) {
       throw redisFailure(error, 'semget', { key: checked.key });
     }
-    await c.bridge.ready();
+    // The bridge starts now; a synchronous call waits for it if it is still starting.
+    c.bridge.start();
     return new RedisSemaphoreSet(c, this.registry, id, checked.key, size, tag);
   }
 
@@ -294,7 +295,8 @@ export class RedisSemaphores implements Semaphores {
     const k = setKeys(tag);
     const reply = await c.run('sem-read', [k.meta, k.val, k.pid, k.wait], [String(id), c.uid, c.gid, 'stat', ''], 'semctl');
     if (reply.status !== 'OK') refuse(reply, 'semctl', 0);
-    await c.bridge.ready();
+    // The bridge starts now; a synchronous call waits for it if it is still starting.
+    c.bridge.start();
     return new RedisSemaphoreSet(c, this.registry, id, 0, Number(reply.values[1]!.toString()), tag);
   }
 

@@ -14,6 +14,10 @@ client.on('error', () => {
   // Each failed call reports its own error.
 });
 defineScripts(client);
+// Tell the bridge once connected: calls made before that get a grace period for the startup.
+client.once('ready', () => {
+  Atomics.store(flag, 1, 1);
+});
 
 function answer(response: SyncResponse): void {
   port.postMessage(response);

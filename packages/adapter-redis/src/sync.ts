@@ -4,13 +4,17 @@
  * worker thread with its own Redis connection runs the script while this thread waits for it
  * with `Atomics.wait`, then takes the reply with `receiveMessageOnPort`. The event loop stands
  * still for one round trip to the server (about 0.1 ms on one host); a call that takes longer
- * than `syncTimeoutMs` throws `ETIMEDOUT`. The worker starts on first use (or `ready()`), one per
- * backend, and does not keep the process alive.
+ * than `syncTimeoutMs` throws `ETIMEDOUT`. The worker starts when an object that needs it is
+ * opened (or on first use), one per backend, and does not keep the process alive; calls made while
+ * it still starts get extra time.
  */
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { IpcError } from '@ipcx/core';
 import type { ConnectionSpec } from './connection.js';
 import type { ScriptArgument, ScriptName } from './scripts.js';
+
+/** Extra time the first calls get while the worker thread starts and connects. */
+const STARTUP_GRACE_MS = 15_000;
 
 /** A request to the worker. */
 export interface SyncRequest {
@@ -44,7 +48,8 @@ export class SyncBridge {
   /** Starts the worker now (it then connects while this thread does other work). */
   start(): void {
     if (this.worker !== undefined || this.closed) return;
-    const shared = new SharedArrayBuffer(4);
+    // [0]: a reply is ready; [1]: the worker has connected (until then a call may wait longer).
+    const shared = new SharedArrayBuffer(8);
     this.flag = new Int32Array(shared);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
@@ -56,24 +61,6 @@ export class SyncBridge {
     this.worker.on('error', () => {
       // Surfaces as a timeout of the pending call; a later call restarts nothing (the backend is broken).
     });
-  }
-
-  /** Starts the worker and waits (asynchronously) until it answers, so the first sync call is quick. */
-  async ready(): Promise<void> {
-    if (this.closed) return;
-    if (this.worker !== undefined && this.seq > 0) return;
-    this.start();
-    const deadline = Date.now() + this.spec.syncTimeoutMs * 2;
-    for (;;) {
-      const seq = ++this.seq;
-      Atomics.store(this.flag!, 0, 0);
-      this.worker!.postMessage({ seq, name: 'ping', keys: [], args: [] } satisfies SyncRequest);
-      const result = await (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): { async: boolean; value: Promise<string> | string } }).waitAsync(this.flag!, 0, 0, 1000);
-      const outcome = result.async ? await result.value : result.value;
-      const reply = this.take(seq);
-      if (outcome !== 'timed-out' && reply?.ok) return;
-      if (Date.now() > deadline) throw new IpcError('ETIMEDOUT', { syscall: 'connect', message: 'ETIMEDOUT: the synchronous bridge could not reach Redis' });
-    }
   }
 
   /** The reply for `seq`, dropping stale replies of calls that timed out. */
@@ -102,7 +89,9 @@ export class SyncBridge {
     const seq = ++this.seq;
     Atomics.store(this.flag!, 0, 0);
     this.worker!.postMessage({ ...request, seq } satisfies SyncRequest);
-    const deadline = Date.now() + this.spec.syncTimeoutMs;
+    // A call made while the worker still starts (loads ioredis, connects) gets that time on top.
+    const starting = Atomics.load(this.flag!, 1) === 0;
+    const deadline = Date.now() + this.spec.syncTimeoutMs + (starting ? STARTUP_GRACE_MS : 0);
     for (;;) {
       const left = deadline - Date.now();
       if (left <= 0 || Atomics.wait(this.flag!, 0, 0, left) === 'timed-out') {

@@ -94,6 +94,7 @@ describe('redis faults', () => {
     // Restart on the same port and folder: the AOF brings the queue back.
     const restarted = await startRedis({ extra: aof, dir: redis.dir, port: redis.port });
     onTestFinished(() => restarted.stop({ keepDir: true }));
+    // The same handle drains: a message whose receive reply died with the server is put back.
     const left: number[] = [];
     const deadline = Date.now() + 20_000;
     for (;;) {
