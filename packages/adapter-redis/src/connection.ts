@@ -65,6 +65,8 @@ export interface ConnectionSpec {
   readonly prefix: string;
   readonly leaseMs: number;
   readonly syncTimeoutMs: number;
+  /** The client id, for the bridge's connection name. */
+  readonly clientId?: string;
 }
 
 /** A fresh client id. */
@@ -186,15 +188,16 @@ export class RedisConnection {
       this.client = options.client;
       this.ownsClient = false;
     } else {
-      this.client = connect(options.connection ?? {});
+      // Connection names (CLIENT LIST) say which client and which role: `<prefix>:<id>:commands`.
+      this.client = connect(options.connection ?? {}, { connectionName: `${prefix}:${this.clientId}:commands` });
       this.ownsClient = true;
       // Failures reach the caller of each operation (ECONNRESET); ioredis would print them too.
       this.client.on('error', () => undefined);
     }
     defineScripts(this.client);
     const connection = plain(options.connection ?? settingsOf(this.client));
-    this.spec = { connection, prefix, leaseMs, syncTimeoutMs };
-    this.notifier = new Notifier(connect(connection, { maxRetriesPerRequest: null }));
+    this.spec = { connection, prefix, leaseMs, syncTimeoutMs, clientId: this.clientId };
+    this.notifier = new Notifier(connect(connection, { maxRetriesPerRequest: null, connectionName: `${prefix}:${this.clientId}:notices` }));
     this.bridge = new SyncBridge(this.spec);
   }
 

@@ -9,7 +9,7 @@ import type { SyncRequest, SyncResponse } from './sync.js';
 
 const { spec, flag: shared, port } = workerData as { spec: ConnectionSpec; flag: SharedArrayBuffer; port: MessagePort };
 const flag = new Int32Array(shared);
-const client = connect(spec.connection, { maxRetriesPerRequest: 1 });
+const client = connect(spec.connection, { maxRetriesPerRequest: 1, connectionName: `${spec.prefix}:${spec.clientId ?? 'bridge'}:sync` });
 client.on('error', () => {
   // Each failed call reports its own error.
 });
