@@ -1,9 +1,10 @@
 /** The inversify ContainerModule binds the Redis backend and its factories under core's tokens. */
 import { Container, inject, injectable } from 'inversify';
 import { describe, expect, it } from 'vitest';
-import { redisIpc } from '@ipcx/adapter-redis';
+import { Redis } from 'ioredis';
+import { createRedisBackend, redisIpc } from '@ipcx/adapter-redis';
 import { IPC_PRIVATE, IpcBackend, MessageQueues, Pipes, Semaphores, type MessageQueues as MessageQueuesType } from '@ipcx/core';
-import { testBackend } from './helpers.js';
+import { redisPort, testBackend, uniquePrefix } from './helpers.js';
 
 @injectable()
 class Mailbox {
@@ -32,5 +33,25 @@ describe('redisIpc() ContainerModule', () => {
     await expect(container.get<{ create(): Promise<unknown> }>(Pipes).create()).rejects.toMatchObject({ code: 'ENOSYS' });
     container.bind(Mailbox).toSelf();
     expect(await container.get(Mailbox).roundTrip('injected')).toBe('injected');
+  });
+});
+
+describe('a client passed in', () => {
+  it('is used for commands and left open; the subscriber and the synchronous bridge connect with its settings', async () => {
+    const client = new Redis({ host: '127.0.0.1', port: redisPort() });
+    const backend = createRedisBackend({ client, prefix: uniquePrefix('client') });
+    try {
+      const set = await backend.semaphores.open('private', { size: 1 });
+      const waiting = set.wait(0);
+      set.post(0); // through the bridge, which connected with the client's host and port
+      await waiting; // woken through the subscriber
+      expect(set.value(0)).toBe(0);
+      await set.remove();
+      await set.close();
+    } finally {
+      await backend.close();
+    }
+    expect(await client.ping()).toBe('PONG');
+    client.disconnect();
   });
 });
