@@ -9,6 +9,15 @@ if tonumber(f[3]) >= tonumber(f[1]) then
   if ARGV[4] == '1' then return {'EAGAIN'} end
   return {'BLOCK'}
 end
+if tonumber(f[3]) == 0 then
+  -- mq_notify: a message arrives in the empty queue.
+  local registration = redis.call('GET', tag .. ':n' .. gen)
+  if registration then
+    redis.call('DEL', tag .. ':n' .. gen)
+    redis.call('SET', tag .. ':nf' .. gen, registration)
+    redis.call('PUBLISH', tag .. ':ch', 'n' .. registration)
+  end
+end
 local seq = redis.call('HINCRBY', object, 'seq', 1)
 -- Highest priority first, then first in first out: (32767 - priority) * 2^32 + seq stays exact in a double.
 local score = (32767 - tonumber(ARGV[2])) * 4294967296 + seq

@@ -6,6 +6,6 @@ if not gen then return {'ENOENT'} end
 if not is_owner(tag .. ':g' .. gen, tonumber(ARGV[1])) then return {'EPERM'} end
 redis.call('DEL', KEYS[1])
 if redis.call('HLEN', tag .. ':r' .. gen) == 0 then
-  redis.call('DEL', tag .. ':g' .. gen, tag .. ':q' .. gen, tag .. ':d' .. gen, tag .. ':p' .. gen)
+  redis.call('DEL', tag .. ':g' .. gen, tag .. ':q' .. gen, tag .. ':d' .. gen, tag .. ':p' .. gen, tag .. ':n' .. gen, tag .. ':nf' .. gen)
 end
 return {'OK'}

@@ -64,6 +64,7 @@ export function createRedisBackend(options: RedisBackendOptions = {}): RedisBack
     semaphores,
     posixSemaphores,
     sharedMemory: unsupported('shared memory'),
+    fileLocks: unsupported('file locks'),
     unixSockets: unsupported('Unix sockets'),
     networkSockets: unsupported('network sockets'),
     processes: new RedisProcesses(connection),

@@ -25,6 +25,7 @@ import {
   isIpcError,
   MSGMNB_DEFAULT,
   checkFtok,
+  checkMessageQueueId,
   checkMessageQueueOpen,
   checkMessageQueueSet,
   checkReceive,
@@ -41,7 +42,7 @@ import {
   type TransferRecord,
   type Transferable,
 } from '@ipcx/core';
-import type { RedisConnection, ScriptReply } from './connection.js';
+import { redisFailure, type RedisConnection, type ScriptReply } from './connection.js';
 import type { Relevance } from './notifier.js';
 import { Handle, type HandleRegistry } from './handle.js';
 import { blockingCall, quiet } from './wait.js';
@@ -215,6 +216,7 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
     const c = this.connection;
     const reply = await c.run('mq-remove', this.keys, [String(this.id), c.uid, this.tag], 'msgctl', { key: this.key });
     if (reply.status !== 'OK') refuse(reply, 'msgctl', this.key);
+    await c.client.del(queueIdKey(c.prefix, this.id)).catch(() => undefined);
   }
 }
 
@@ -231,6 +233,11 @@ function receiveFilter(rule: string, type: number): (notice: string) => Relevanc
     const suits = rule === 'eq' ? sent === type : rule === 'except' ? sent !== type : rule === 'le' ? sent <= -type : true;
     return suits ? 'one' : 'ignore';
   };
+}
+
+/** Key of the id index entry of a queue: id -> tag, for `openById` and `removeById`. */
+function queueIdKey(prefix: string, id: number): string {
+  return `${prefix}:mqid:${id}`;
 }
 
 /** The tag of a queue: by key, or by id for a private queue. */
@@ -272,7 +279,45 @@ export class RedisMessageQueues implements MessageQueues {
     const args = [String(newId), checked.key, create ? 1 : 0, checked.exclusive ? 1 : 0, checked.mode, c.uid, c.gid, MSGMNB_DEFAULT];
     const reply = await c.run('mq-open', [`${tag}:meta`], args, 'msgget', { key: checked.key });
     if (reply.status !== 'OK') refuse(reply, 'msgget', checked.key);
-    return new RedisMessageQueue(c, this.registry, Number(reply.values[0]!.toString()), checked.key, tag);
+    const id = Number(reply.values[0]!.toString());
+    try {
+      if (id === newId) await c.client.set(queueIdKey(c.prefix, id), tag);
+    } catch (error) {
+      throw redisFailure(error, 'msgget', { key: checked.key });
+    }
+    return new RedisMessageQueue(c, this.registry, id, checked.key, tag);
+  }
+
+  /** The tag of queue `id`, from the id index; `EINVAL` when no queue has it. */
+  private async tagOf(id: number): Promise<string> {
+    const c = this.connection;
+    let tag: string | null;
+    try {
+      tag = await c.client.get(queueIdKey(c.prefix, id));
+    } catch (error) {
+      throw redisFailure(error, 'msgctl');
+    }
+    if (tag === null) throw new IpcError('EINVAL', { syscall: 'msgctl', object: `message queue ${id}` });
+    return tag;
+  }
+
+  async openById(id: number): Promise<MessageQueue> {
+    checkMessageQueueId(id);
+    const c = this.connection;
+    const tag = await this.tagOf(id);
+    const reply = await c.run('mq-stat', [`${tag}:meta`], [String(id), c.uid, c.gid], 'msgctl');
+    if (reply.status !== 'OK') refuse(reply, 'msgctl', 0);
+    return new RedisMessageQueue(c, this.registry, id, Number(reply.values[0]!.toString()), tag);
+  }
+
+  async removeById(id: number): Promise<void> {
+    checkMessageQueueId(id);
+    const c = this.connection;
+    const tag = await this.tagOf(id);
+    const keys = ['meta', 'order', 'typ', 'data', 'types', 'blocked', 'claims'].map((part) => `${tag}:${part}`);
+    const reply = await c.run('mq-remove', keys, [String(id), c.uid, tag], 'msgctl');
+    if (reply.status !== 'OK') refuse(reply, 'msgctl', 0);
+    await c.client.del(queueIdKey(c.prefix, id)).catch(() => undefined);
   }
 
   /** Rebuilds a handle from its transfer record (in a child). */

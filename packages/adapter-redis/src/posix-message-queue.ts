@@ -18,12 +18,16 @@ import {
   checkPosixQueueOpenOptions,
   checkPosixQueueReceiveOptions,
   checkPosixQueueSendOptions,
+  abortErrorFor,
+  checkWaitOptions,
+  posixQueueNotifications,
   toBytes,
   transferSymbol,
   type PosixMessage,
   type PosixMessageQueue,
   type PosixMessageQueueAccess,
   type PosixMessageQueueAttributes,
+  type PosixMessageQueueNotifyOptions,
   type PosixMessageQueueOpenOptions,
   type PosixMessageQueueReceiveOptions,
   type PosixMessageQueueSendOptions,
@@ -38,6 +42,8 @@ import { blockingCall, quiet } from './wait.js';
 
 /** The transfer kind of a POSIX message queue handle. */
 export const POSIX_MESSAGE_QUEUE_KIND = 'redis-posix-message-queue';
+
+let notifyCounter = 0;
 
 /** Linux's defaults and limits (`/proc/sys/fs/mqueue`, and the hard limits for root). */
 export const PMQ_LIMITS = {
@@ -81,6 +87,8 @@ export class RedisPosixMessageQueue extends Handle implements PosixMessageQueue,
     /** The directions this handle may use. */
     readonly access: PosixMessageQueueAccess,
     private readonly gen: string,
+    /** The queue's `messageSize`, for the receive buffer check. */
+    private readonly messageSize: number,
   ) {
     super(registry, 'POSIX message queue');
     const tag = tagOf(connection.prefix, name);
@@ -133,10 +141,12 @@ export class RedisPosixMessageQueue extends Handle implements PosixMessageQueue,
   }
 
   private async receiveNow(options?: PosixMessageQueueReceiveOptions): Promise<PosixMessage> {
-    const { nowait, timeoutMs } = checkPosixQueueReceiveOptions(options);
+    const { nowait, timeoutMs, maxBytes } = checkPosixQueueReceiveOptions(options);
     const syscall = timeoutMs === Infinity ? 'mq_receive' : 'mq_timedreceive';
     this.ensureOpen(syscall);
     if (this.access === 'write') throw new IpcError('EBADF', { syscall, path: this.name, object: 'POSIX message queue' });
+    // As the kernel: a buffer smaller than the queue's messageSize is refused at once.
+    if (maxBytes !== undefined && maxBytes < this.messageSize) throw new IpcError('EMSGSIZE', { syscall, path: this.name, object: 'POSIX message queue' });
     const previous = this.receiveTail;
     const mine = (async () => {
       await previous.catch(() => undefined);
@@ -158,6 +168,79 @@ export class RedisPosixMessageQueue extends Handle implements PosixMessageQueue,
     })();
     this.receiveTail = mine;
     return mine;
+  }
+
+  notify(options?: PosixMessageQueueNotifyOptions): Promise<void> {
+    return quiet(this.notifyNow(options));
+  }
+
+  notifications(options?: PosixMessageQueueNotifyOptions): AsyncIterableIterator<void> {
+    return posixQueueNotifications((armed) => this.notify(armed), options);
+  }
+
+  /**
+   * mq_notify on Redis: the registration is made synchronously (through the bridge) before this
+   * returns, as the kernel makes it; then the wait listens for the notice of its firing ('n') or
+   * of its drop when this client closes another handle ('k'). A firing that came before the
+   * subscription was acknowledged is found by a check of the registration afterwards.
+   */
+  private async notifyNow(options?: PosixMessageQueueNotifyOptions): Promise<void> {
+    const timeoutMs = checkWaitOptions(options);
+    this.ensureOpen('mq_notify');
+    if (options?.signal?.aborted) throw abortErrorFor(options.signal);
+    const c = this.connection;
+    const registration = `${c.clientId} ${++notifyCounter}`;
+    const fail = (code: 'EBUSY' | 'ECANCELED' | 'ETIMEDOUT' | 'EBADF') => new IpcError(code, { syscall: 'mq_notify', path: this.name, object: 'POSIX message queue' });
+    const registered = c.runSync('pmq-notify', this.keys, [this.gen, registration, 'register'], 'mq_notify');
+    if (registered.status !== 'OK') throw fail(registered.status as 'EBUSY');
+    const notifier = c.notifier;
+    let cancelled: Error | undefined;
+    let wake!: () => void;
+    const woken = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    const cancel = (error: Error) => {
+      cancelled ??= error;
+      wake();
+    };
+    const onAbort = () => cancel(abortErrorFor(options!.signal!));
+    options?.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = timeoutMs !== Infinity ? setTimeout(() => cancel(fail('ETIMEDOUT')), timeoutMs) : undefined;
+    const stopOwner = this.onCancel(cancel);
+    const stopLost = notifier.onLost(cancel);
+    let outcome: 'fired' | 'dropped' | undefined;
+    let held = false;
+    let sleeper: { woken: Promise<{ notice: string }>; cancel: () => void } | undefined;
+    try {
+      await notifier.hold(this.channel);
+      held = true;
+      sleeper = notifier.sleep(this.channel, (notice) => (notice === `n${registration}` || notice === `k${registration}` ? 'all' : 'ignore'));
+      void sleeper.woken.then(({ notice }) => {
+        outcome = notice[0] === 'n' ? 'fired' : 'dropped';
+        wake();
+      });
+      const check = await c.run('pmq-notify', this.keys, [this.gen, registration, 'check'], 'mq_notify', { path: this.name });
+      const state = check.values[0]?.toString();
+      if (state === 'fired' || state === 'dropped') outcome ??= state;
+      if (outcome === undefined && cancelled === undefined) await woken;
+      if (outcome === 'fired') return;
+      // A cancellation (abort, timeout, close) wins over a drop that close() itself caused.
+      if (outcome === 'dropped' && cancelled === undefined) throw fail('ECANCELED');
+      await c.run('pmq-notify', this.keys, [this.gen, registration, 'unregister'], 'mq_notify', { path: this.name }).catch(() => undefined);
+      throw cancelled;
+    } catch (error) {
+      if (outcome !== 'fired' && !(error instanceof IpcError && error.code === 'ECANCELED')) {
+        await c.run('pmq-notify', this.keys, [this.gen, registration, 'unregister'], 'mq_notify').catch(() => undefined);
+      }
+      throw error;
+    } finally {
+      sleeper?.cancel();
+      if (timer) clearTimeout(timer);
+      options?.signal?.removeEventListener('abort', onAbort);
+      stopOwner();
+      stopLost();
+      if (held) notifier.release(this.channel);
+    }
   }
 
   attributes(): PosixMessageQueueAttributes {
@@ -209,7 +292,7 @@ export class RedisPosixMessageQueues implements PosixMessageQueues {
     await c.track(`${gen} ${tag}`, 'pmq', 'mq_open');
     // The bridge starts now; a synchronous call waits for it if it is still starting.
     c.bridge.start();
-    return new RedisPosixMessageQueue(c, this.registry, path, checked.access, gen);
+    return new RedisPosixMessageQueue(c, this.registry, path, checked.access, gen, Number(reply.values[2]!.toString()));
   }
 
   async unlink(name: string): Promise<void> {

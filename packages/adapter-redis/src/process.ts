@@ -12,7 +12,7 @@ import { spawn as spawnProcess, type ChildProcess as NodeChildProcess } from 'no
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { serialize } from 'node:v8';
-import { checkSpawn, packTransferables, type ChildProcess, type ExitStatus, type Processes, type SpawnOptions, type TransferRecord } from '@ipcx/core';
+import { IpcError, checkSpawn, checkSpawnExecutable, packTransferables, type ChildProcess, type ExitStatus, type Processes, type SpawnExecutableOptions, type SpawnOptions, type TransferRecord } from '@ipcx/core';
 import { newClientId, type ConnectionSpec, type RedisConnection } from './connection.js';
 
 /** Environment variable that carries a child's spec. */
@@ -80,6 +80,16 @@ class RedisChildProcess implements ChildProcess {
 /** {@link Processes} of the Redis backend. */
 export class RedisProcesses implements Processes {
   constructor(private readonly connection: RedisConnection) {}
+
+  /**
+   * Not available: the backend's objects are no OS descriptors, so a program that is not ipcx
+   * could not be given them (no `executables` feature). Rejects with `ENOSYS` after checking the
+   * arguments as every backend does.
+   */
+  async spawnExecutable(file: string, options?: SpawnExecutableOptions): Promise<ChildProcess> {
+    checkSpawnExecutable(file, options);
+    throw new IpcError('ENOSYS', { syscall: 'execve', object: 'redis backend', message: 'ENOSYS: the redis backend cannot run executables (its objects are no OS descriptors)' });
+  }
 
   async spawn<A extends readonly unknown[]>(entry: string | URL, options?: SpawnOptions<A>): Promise<ChildProcess> {
     const { entry: url, args, env, user } = checkSpawn<A>(entry, options, absolutePathUrl);

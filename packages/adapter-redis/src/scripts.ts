@@ -33,6 +33,7 @@ export const SCRIPTS = {
   'pmq-attributes': 2,
   'pmq-close': 2,
   'pmq-unlink': 2,
+  'pmq-notify': 2,
   'psem-open': 2,
   'psem-wait': 2,
   'psem-post': 2,

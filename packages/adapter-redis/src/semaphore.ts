@@ -283,7 +283,7 @@ export class RedisSemaphores implements Semaphores {
   }
 
   async openById(id: number): Promise<SemaphoreSet> {
-    checkInteger('id', id, 0, Number.MAX_SAFE_INTEGER);
+    checkInteger('id', id, 0, 0x7fffffff);
     const c = this.connection;
     let tag: string | null;
     try {
@@ -298,6 +298,22 @@ export class RedisSemaphores implements Semaphores {
     // The bridge starts now; a synchronous call waits for it if it is still starting.
     c.bridge.start();
     return new RedisSemaphoreSet(c, this.registry, id, 0, Number(reply.values[1]!.toString()), tag);
+  }
+
+  async removeById(id: number): Promise<void> {
+    checkInteger('id', id, 0, 0x7fffffff);
+    const c = this.connection;
+    let tag: string | null;
+    try {
+      tag = await c.client.get(idKey(c.prefix, id));
+    } catch (error) {
+      throw redisFailure(error, 'semctl');
+    }
+    if (tag === null) throw new IpcError('EINVAL', { syscall: 'semctl', object: `semaphore set ${id}` });
+    const k = setKeys(tag);
+    const reply = await c.run('sem-remove', [k.meta, k.val, k.pid, k.undo, k.wait], [String(id), c.uid, tag], 'semctl');
+    if (reply.status !== 'OK') refuse(reply, 'semctl', 0);
+    await c.client.del(idKey(c.prefix, id)).catch(() => undefined);
   }
 
   /** Rebuilds a handle from its transfer record (in a child). */

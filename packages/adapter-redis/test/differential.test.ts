@@ -34,8 +34,17 @@ function nativeOracle(): IpcBackend {
   };
   return {
     ...native,
-    messageQueues: { ftok: (path, id) => native.messageQueues.ftok(path, id), open: async (key, options) => record(await native.messageQueues.open(key, options)) },
-    semaphores: { open: async (key, options) => record(await native.semaphores.open(key, options)), openById: async (id) => record(await native.semaphores.openById(id)) },
+    messageQueues: {
+      ftok: (path, id) => native.messageQueues.ftok(path, id),
+      open: async (key, options) => record(await native.messageQueues.open(key, options)),
+      openById: async (id) => record(await native.messageQueues.openById(id)),
+      removeById: (id) => native.messageQueues.removeById(id),
+    },
+    semaphores: {
+      open: async (key, options) => record(await native.semaphores.open(key, options)),
+      openById: async (id) => record(await native.semaphores.openById(id)),
+      removeById: (id) => native.semaphores.removeById(id),
+    },
     diagnostics: {
       openObjects: () => native.diagnostics.openObjects(),
       kernelObjects: async () => (await native.diagnostics.kernelObjects()).filter((entry) => ids.has(Number(/ id (\d+)$/.exec(entry)?.[1]))),

@@ -147,5 +147,8 @@ describe('redis System V message queue', () => {
     await expect(backend.sharedMemory.openSysv(1, { size: 10, create: true } as never)).rejects.toMatchObject({ code: 'ENOSYS' });
     await expect(backend.fifos.create('/tmp/x')).rejects.toMatchObject({ code: 'ENOSYS' });
     expect(isIpcError(await backend.unixSockets.listen('/tmp/x' as never).catch((e: unknown) => e), 'ENOSYS')).toBe(true);
+    await expect(backend.fileLocks.open('/tmp/x' as never)).rejects.toMatchObject({ code: 'ENOSYS' });
+    await expect(backend.processes.spawnExecutable('tr')).rejects.toMatchObject({ code: 'ENOSYS', syscall: 'execve' });
+    await expect(backend.processes.spawnExecutable('')).rejects.toBeInstanceOf(RangeError);
   });
 });

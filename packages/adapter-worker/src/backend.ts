@@ -10,6 +10,7 @@ import {
   type IpcBackend,
 } from '@ipcx/core';
 import { WorkerFifos } from './fifo.js';
+import { WorkerFileLocks } from './file-lock.js';
 import { Kernel } from './kernel.js';
 import { DEFAULT_MEMORY_BYTES, Layout, MAX_MEMORY_BYTES } from './layout.js';
 import { WorkerMessageQueues } from './message-queue.js';
@@ -56,6 +57,7 @@ export const workerCapabilities: Capabilities = capabilities(
     Primitive.sharedMemory,
     Primitive.semaphore,
     Primitive.posixSemaphore,
+    Primitive.fileLock,
   ],
   [Feature.abstractSockets],
 );
@@ -76,6 +78,7 @@ export function backendOver(kernel: Kernel): IpcBackend {
     semaphores: new WorkerSemaphores(kernel),
     posixSemaphores: new WorkerPosixSemaphores(kernel),
     sharedMemory: new WorkerSharedMemory(kernel),
+    fileLocks: new WorkerFileLocks(kernel),
     unixSockets: new WorkerUnixSockets(kernel),
     networkSockets: new WorkerNetworkSockets(),
     processes: new WorkerProcesses(kernel),

@@ -12,7 +12,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { checkSpawn, packTransferables, type ChildProcess, type ExitStatus, type Processes, type SpawnOptions, type TransferRecord } from '@ipcx/core';
+import { IpcError, checkSpawn, checkSpawnExecutable, packTransferables, type ChildProcess, type SpawnExecutableOptions, type ExitStatus, type Processes, type SpawnOptions, type TransferRecord } from '@ipcx/core';
 import { kernelError, type Kernel } from './kernel.js';
 import { Layout } from './layout.js';
 
@@ -85,6 +85,16 @@ class WorkerChildProcess implements ChildProcess {
 export class WorkerProcesses implements Processes {
   /** A factory whose children share `kernel`. */
   constructor(private readonly kernel: Kernel) {}
+
+  /**
+   * Always rejects with `ENOSYS` (after checking its arguments like every backend): a worker
+   * backend's objects are no OS descriptors, so no program outside it can be given them. This
+   * backend does not declare the `executables` feature.
+   */
+  async spawnExecutable(file: string, options?: SpawnExecutableOptions): Promise<ChildProcess> {
+    checkSpawnExecutable(file, options);
+    throw new IpcError('ENOSYS', { syscall: 'execve', object: 'worker backend', message: 'ENOSYS: the worker backend cannot run executables (its objects are no OS descriptors)' });
+  }
 
   /**
    * Starts a worker running `entry`'s default export with `args` (ipcx objects of this backend

@@ -26,6 +26,7 @@ import {
   checkUnixPairType,
   closedError,
   iterateServer,
+  isTransferable,
   transferSymbol,
   type Credentials,
   type DatagramSendOptions,
@@ -178,9 +179,10 @@ class SocketWaits {
 }
 
 /** The handles of objects to pass; TypeError for one of another kernel or without a handle. */
-function handlesOf(kernel: Kernel, objects: readonly Transferable[]): number[] {
+function handlesOf(kernel: Kernel, objects: readonly (Transferable | number | { readonly fd: number })[]): number[] {
   const handles: number[] = [];
   for (const [index, object] of objects.entries()) {
+    if (!isTransferable(object)) throw new TypeError(`options.transfer[${index}] is an OS descriptor: the worker backend has none to pass`);
     const record = object[transferSymbol]();
     if ((record.data as { kernel?: unknown } | undefined)?.kernel !== kernel.id) {
       throw new TypeError(`options.transfer[${index}] (${record.kind}) does not belong to this worker backend's kernel`);

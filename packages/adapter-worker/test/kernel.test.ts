@@ -6,7 +6,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { createWorkerBackend } from '@ipcx/adapter-worker';
 import { Errno, type IpcObject } from '@ipcx/core';
 import { Kernel } from '../dist/kernel.js';
-import { End, Kind, KernelErrno, Layout, RingLimits, RingSpan, MsgLayout, PmqLayout, SemaphoreLayout, ShmLayout, SocketLayout } from '../dist/layout.js';
+import { End, Kind, KernelErrno, Layout, RingLimits, RingSpan, MsgLayout, PmqLayout, SemaphoreLayout, ShmLayout, SocketLayout, FileLockLayout } from '../dist/layout.js';
 
 const MiB = 1024 * 1024;
 
@@ -20,7 +20,7 @@ describe('worker kernel', () => {
   it('has the same layout constants in TypeScript as in AssemblyScript', () => {
     const kernel = Kernel.create(MiB);
     const globals = kernel.calls as unknown as Record<string, WebAssembly.Global | undefined>;
-    const mirrored = { ...Layout, ...Kind, ...End, ...RingLimits, ...RingSpan, ...KernelErrno, ...SocketLayout, ...ShmLayout, ...SemaphoreLayout, ...MsgLayout, ...PmqLayout };
+    const mirrored = { ...Layout, ...Kind, ...End, ...RingLimits, ...RingSpan, ...KernelErrno, ...SocketLayout, ...ShmLayout, ...SemaphoreLayout, ...MsgLayout, ...PmqLayout, ...FileLockLayout };
     for (const [name, value] of Object.entries(mirrored)) {
       expect({ name, value: globals[name]?.value }).toEqual({ name, value });
     }

@@ -9,6 +9,7 @@ export { posixMessageQueueSuite } from './suites/posix-message-queue.js';
 export { semaphoreSuite } from './suites/semaphore.js';
 export { posixSemaphoreSuite } from './suites/posix-semaphore.js';
 export { sharedMemorySuite } from './suites/shared-memory.js';
+export { fileLockSuite } from './suites/file-lock.js';
 export { processSuite } from './suites/process.js';
 export { registerDifferential, differentialModels, DEFAULT_RUNS, DEFAULT_SEED } from './differential/register.js';
 export type { DifferentialOptions } from './differential/register.js';
