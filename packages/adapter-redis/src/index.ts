@@ -1,5 +1,4 @@
 export { createRedisBackend, REDIS_CAPABILITIES, type RedisBackend } from './backend.js';
-export { redisIpc } from './module.js';
 export { RedisConnection, type RedisBackendOptions, type RedisClusterConnection, type RedisConnectionOptions } from './connection.js';
 export { RedisMessageQueue, RedisMessageQueues } from './message-queue.js';
 export { RedisProcesses } from './process.js';

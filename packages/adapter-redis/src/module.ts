@@ -1,4 +1,8 @@
-/** The inversify 8 `ContainerModule` of the Redis backend. */
+/**
+ * `@ipcx/adapter-redis/inversify`: the inversify 8 `ContainerModule` of the Redis backend. A subpath
+ * of its own, so that inversify is an optional peer dependency: apps that do not use dependency
+ * injection never load it.
+ */
 import { ContainerModule } from 'inversify';
 import { backendBindings } from '@ipcx/core';
 import { createRedisBackend, type RedisBackend } from './backend.js';

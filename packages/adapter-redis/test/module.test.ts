@@ -2,7 +2,8 @@
 import { Container, inject, injectable } from 'inversify';
 import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { createRedisBackend, redisIpc } from '@ipcx/adapter-redis';
+import { createRedisBackend } from '@ipcx/adapter-redis';
+import { redisIpc } from '@ipcx/adapter-redis/inversify';
 import { IPC_PRIVATE, IpcBackend, MessageQueues, Pipes, Semaphores, type MessageQueues as MessageQueuesType } from '@ipcx/core';
 import { redisPort, testBackend, uniquePrefix } from './helpers.js';
 
