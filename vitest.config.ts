@@ -39,6 +39,16 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'redis',
+          include: ['packages/adapter-redis/test/**/*.test.ts'],
+          // One real redis-server for the run (installed from Debian if missing and allowed).
+          globalSetup: ['packages/adapter-redis/test/global-setup.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        test: {
           name: 'bench',
           // The harness's report and progress code only; speed is measured by `npm run bench`.
           include: ['bench/test/**/*.test.mjs'],

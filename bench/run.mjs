@@ -15,11 +15,12 @@ import { writeReport } from './report.mjs';
 import { nativeCases } from './cases-native.mjs';
 import { peerCases } from './cases-peers.mjs';
 import { workerCases } from './cases-worker.mjs';
+import { redisCases } from './cases-redis.mjs';
 
 /**
  * @typedef {{ roundTrips: number, bulkBytes: number }} BenchParams
  * @typedef {{ measure(): Promise<number>, teardown(): Promise<void> | void }} BenchSession
- * @typedef {{ name: string, unit: 'us' | 'GB/s', skip?: string, setup(params: BenchParams): Promise<BenchSession> }} BenchCase
+ * @typedef {{ name: string, unit: 'us' | 'GB/s' | 'msg/s', skip?: string, setup(params: BenchParams): Promise<BenchSession> }} BenchCase
  */
 
 const USAGE = `usage: npm run bench -- [options]
@@ -66,11 +67,17 @@ const TARGETS = [
   ['native.pipe.pingpong', 'peer.net-uds.pingpong', 1],
   ['native.unix-stream.pingpong', 'peer.net-uds.pingpong', 1],
   ['native.pipe.bulk', 'peer.net-uds.bulk', 1],
+  ['redis.sysv-mq.pingpong', 'peer.bullmq.pingpong', 5],
+  // Within 1.5x of raw LPUSH/BRPOP: a ratio of at least 1 / 1.5.
+  ['redis.sysv-mq.pingpong', 'peer.redis-list.pingpong', 1 / 1.5],
   ...['native.pipe.pingpong', 'native.unix-stream.pingpong', 'native.sysv-mq.pingpong', 'native.posix-mq.pingpong', 'native.sysv-sem.pingpong', 'native.shm-futex.pingpong'].map((name) => [name, 'peer.python-mp-pipe.pingpong', 1]),
 ];
 
+/** Floors on a case's own median (higher is better). */
+const ABSOLUTE_TARGETS = [['redis.sysv-mq.throughput', 50_000]];
+
 async function main() {
-  const cases = [...nativeCases, ...workerCases, ...peerCases].filter((c) => !options.filter || c.name.includes(options.filter));
+  const cases = [...nativeCases, ...workerCases, ...redisCases, ...peerCases].filter((c) => !options.filter || c.name.includes(options.filter));
   const results = [];
   // The load is read before the busy loops start: it says what else the machine was doing.
   const load = os.loadavg();
@@ -129,6 +136,10 @@ function printTargets(results) {
     if (!a || !b) continue;
     const ratio = a.unit === 'us' ? b.median / a.median : a.median / b.median;
     lines.push(`  ${ratio >= factor ? 'met ' : 'MISS'} ${mine} vs ${peer}: ${ratio.toFixed(2)}x (target ${factor}x)`);
+  }
+  for (const [name, floor] of ABSOLUTE_TARGETS) {
+    const result = byName.get(name);
+    if (result) lines.push(`  ${result.median >= floor ? 'met ' : 'MISS'} ${name}: ${format(result.median)} ${result.unit} (target >= ${floor})`);
   }
   if (lines.length > 0) console.log(`targets (ratios of medians):\n${lines.join('\n')}`);
 }

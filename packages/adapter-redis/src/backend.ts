@@ -1,0 +1,82 @@
+/** The Redis backend: queues and semaphores in Redis, every other factory `ENOSYS`. */
+import { Primitive, capabilities, type Capabilities, type IpcBackend, type TransferRecord } from '@ipcx/core';
+import { RedisConnection, type RedisBackendOptions } from './connection.js';
+import { redisDiagnostics } from './diagnostics.js';
+import { HandleRegistry } from './handle.js';
+import { MESSAGE_QUEUE_KIND, RedisMessageQueues } from './message-queue.js';
+import { POSIX_MESSAGE_QUEUE_KIND, RedisPosixMessageQueues } from './posix-message-queue.js';
+import { POSIX_SEMAPHORE_KIND, RedisPosixSemaphores } from './posix-semaphore.js';
+import { RedisProcesses } from './process.js';
+import { RedisSemaphores, SEMAPHORE_SET_KIND } from './semaphore.js';
+import { unsupported } from './unsupported.js';
+
+/**
+ * What the Redis backend implements: System V and POSIX message queues and semaphores. No
+ * feature: objects are not the host kernel's (`host-interop`), and although children are OS
+ * processes, other machines' clients are not, so `os-processes` is not claimed either.
+ */
+export const REDIS_CAPABILITIES: Capabilities = capabilities([Primitive.messageQueue, Primitive.posixMessageQueue, Primitive.semaphore, Primitive.posixSemaphore], []);
+
+/** The Redis backend: an {@link IpcBackend} with a `close()` for its connections. */
+export interface RedisBackend extends IpcBackend {
+  /** The backend's link to Redis (client, prefix, client id). */
+  readonly connection: RedisConnection;
+  /**
+   * Rebuilds an object from a transfer record made by this backend (used by children): a System V
+   * object by its id and tag, a POSIX one by opening its name again.
+   */
+  revive(record: TransferRecord): Promise<unknown>;
+  /**
+   * Closes every open handle, applies this client's own SEM_UNDO records (as a process's exit
+   * does), ends its lease and closes its connections. Objects stay on the server.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a backend on Redis. Connects lazily: the first operation waits for the connection.
+ *
+ * ```ts
+ * const backend = createRedisBackend({ connection: { host: '127.0.0.1', port: 6379 }, prefix: 'myapp' });
+ * ```
+ */
+export function createRedisBackend(options: RedisBackendOptions = {}): RedisBackend {
+  const connection = new RedisConnection(options);
+  const registry = new HandleRegistry();
+  const messageQueues = new RedisMessageQueues(connection, registry);
+  const semaphores = new RedisSemaphores(connection, registry);
+  const posixSemaphores = new RedisPosixSemaphores(connection, registry);
+  const posixMessageQueues = new RedisPosixMessageQueues(connection, registry);
+  const revivers = new Map<string, (data: unknown) => unknown>([
+    [MESSAGE_QUEUE_KIND, (data) => messageQueues.revive(data)],
+    [SEMAPHORE_SET_KIND, (data) => semaphores.revive(data)],
+    [POSIX_SEMAPHORE_KIND, (data) => posixSemaphores.revive(data)],
+    [POSIX_MESSAGE_QUEUE_KIND, (data) => posixMessageQueues.revive(data)],
+  ]);
+  return {
+    name: 'redis',
+    capabilities: REDIS_CAPABILITIES,
+    connection,
+    pipes: unsupported('pipes'),
+    fifos: unsupported('FIFOs'),
+    messageQueues,
+    posixMessageQueues,
+    semaphores,
+    posixSemaphores,
+    sharedMemory: unsupported('shared memory'),
+    fileLocks: unsupported('file locks'),
+    unixSockets: unsupported('Unix sockets'),
+    networkSockets: unsupported('network sockets'),
+    processes: new RedisProcesses(connection),
+    diagnostics: redisDiagnostics(connection, registry),
+    async revive(record) {
+      const reviver = revivers.get(record.kind);
+      if (reviver === undefined) throw new TypeError(`cannot revive an ipcx object of kind '${record.kind}'`);
+      return reviver(record.data);
+    },
+    async close() {
+      await registry.closeAll();
+      await connection.close();
+    },
+  };
+}

@@ -1,0 +1,327 @@
+/**
+ * One backend's link to Redis: the command client, the subscriber that carries wake-up notices,
+ * the client lease (for SEM_UNDO across machines) and the synchronous bridge. Whatever the number
+ * of objects and waiters, a process holds three connections per backend: commands, subscriber and
+ * the bridge's (opened on first synchronous use).
+ */
+import { randomBytes } from 'node:crypto';
+import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { IpcError } from '@ipcx/core';
+import { Notifier } from './notifier.js';
+import { defineScripts, runScript, type ScriptArgument, type ScriptName } from './scripts.js';
+import { SyncBridge } from './sync.js';
+
+/** How to reach a Redis Cluster. */
+export interface RedisClusterConnection {
+  /** Some of the cluster's nodes; the client discovers the rest. */
+  readonly cluster: readonly ClusterNode[];
+  /** ioredis cluster options (`redisOptions` carries AUTH/ACL user, password and TLS for every node). */
+  readonly options?: ClusterOptions;
+}
+
+/** Where the backend connects: ioredis options of one server (host, port, username, password, tls, db), or a cluster. */
+export type RedisConnectionOptions = RedisOptions | RedisClusterConnection;
+
+/** Options of {@link createRedisBackend}. */
+export interface RedisBackendOptions {
+  /**
+   * Connection settings: ioredis `RedisOptions` for one server (`host`, `port`, `username` and
+   * `password` for AUTH/ACL, `tls` for TLS, `db`), or `{ cluster: [nodes], options }`. Children
+   * started by `processes.spawn` connect with the same settings.
+   */
+  readonly connection?: RedisConnectionOptions;
+  /**
+   * An ioredis client to use for commands instead of `connection` (its settings are read from
+   * `client.options` for the subscriber, the bridge and children). The backend does not close it.
+   */
+  readonly client?: Redis | Cluster;
+  /**
+   * Prefix of every key and channel the backend uses (default `'ipcx'`): one per application, so
+   * that several applications share a server without seeing each other's objects, and an ACL can
+   * give each one its own key pattern (`~{myapp:*`, `&{myapp:*`).
+   */
+  readonly prefix?: string;
+  /**
+   * Lease of this client in milliseconds (default 10,000): renewed every third of it. When a
+   * client stops renewing (it died or lost its link), the first client that notices applies its
+   * SEM_UNDO adjustments, exactly once, and forgets its waits and open handles.
+   */
+  readonly leaseMs?: number;
+  /**
+   * Longest wait in milliseconds for a synchronous call (`SemaphoreSet.value()`, `post()`, ...)
+   * before it throws `ETIMEDOUT` (default 5,000).
+   */
+  readonly syncTimeoutMs?: number;
+  /**
+   * This client's id in leases and undo records (default: random). `processes.spawn` gives each
+   * child one, so that the parent can apply a child's SEM_UNDO records the moment it exits.
+   */
+  readonly clientId?: string;
+}
+
+/** The settings a child needs to connect as its parent does (plain data). */
+export interface ConnectionSpec {
+  readonly connection: RedisConnectionOptions;
+  readonly prefix: string;
+  readonly leaseMs: number;
+  readonly syncTimeoutMs: number;
+  /** The client id, for the bridge's connection name. */
+  readonly clientId?: string;
+}
+
+/** A fresh client id. */
+export function newClientId(): string {
+  return randomBytes(9).toString('base64url');
+}
+
+/** Is `value` a cluster connection? */
+export function isCluster(value: RedisConnectionOptions): value is RedisClusterConnection {
+  return Array.isArray((value as RedisClusterConnection).cluster);
+}
+
+/**
+ * Client settings every connection of the backend uses. No offline queue beyond a short
+ * reconnect: a command sent while the server is gone fails after two reconnect attempts instead of
+ * hanging, and the caller sees `ECONNRESET`.
+ */
+const clientDefaults: RedisOptions = {
+  maxRetriesPerRequest: 2,
+  retryStrategy: (times) => Math.min(50 * times, 500),
+  enableAutoPipelining: false,
+};
+
+/** Builds an ioredis client (or cluster client) from connection settings. */
+export function connect(connection: RedisConnectionOptions, extra: RedisOptions = {}): Redis | Cluster {
+  if (isCluster(connection)) {
+    const options = connection.options ?? {};
+    return new Cluster([...connection.cluster], { ...options, redisOptions: { ...clientDefaults, ...options.redisOptions, ...extra } });
+  }
+  return new Redis({ ...clientDefaults, ...connection, ...extra });
+}
+
+/** The connection settings of an existing client, for the bridge and for children. */
+function settingsOf(client: Redis | Cluster): RedisConnectionOptions {
+  if (client instanceof Cluster) {
+    const nodes = (client as unknown as { startupNodes: ClusterNode[] }).startupNodes;
+    const options = { ...client.options } as Record<string, unknown>;
+    for (const key of Object.keys(options)) if (typeof options[key] === 'function') delete options[key];
+    return { cluster: nodes, options: options as ClusterOptions };
+  }
+  const { host, port, path, username, password, db, tls } = client.options;
+  return { host, port, path, username, password, db, tls } as RedisOptions;
+}
+
+/** Strips functions (not cloneable) from connection settings. */
+function plain(connection: RedisConnectionOptions): RedisConnectionOptions {
+  const strip = (o: object): Record<string, unknown> => Object.fromEntries(Object.entries(o).filter(([, v]) => typeof v !== 'function'));
+  if (isCluster(connection)) return { cluster: connection.cluster, options: strip({ ...connection.options, redisOptions: strip(connection.options?.redisOptions ?? {}) }) as ClusterOptions };
+  return strip(connection) as RedisOptions;
+}
+
+/** True for the errors ioredis raises when the server cannot be reached. */
+function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (
+    error.name === 'MaxRetriesPerRequestError' ||
+    /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|connect ETIMEDOUT|Command timed out|ClusterAllFailedError|Failed to refresh slots cache|CLUSTERDOWN/.test(error.message)
+  );
+}
+
+/**
+ * The IpcError for a failure of the Redis call itself (not a refusal by a script): `ECONNRESET`
+ * when the server cannot be reached, `EACCES` when an ACL refuses the command or key (`NOPERM`),
+ * `EIO` otherwise.
+ */
+export function redisFailure(error: unknown, syscall: string, where: { key?: number; path?: string } = {}): IpcError {
+  if (error instanceof IpcError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const code = isConnectionError(error) ? 'ECONNRESET' : /NOPERM|NOAUTH|WRONGPASS/.test(message) ? 'EACCES' : 'EIO';
+  return new IpcError(code, { syscall, ...where, message: `${code}: ${syscall} failed: Redis: ${message}` });
+}
+
+/** A script's reply, its first element decoded: `status` is 'OK', 'BLOCK' or an errno name. */
+export interface ScriptReply {
+  readonly status: string;
+  readonly values: readonly Buffer[];
+}
+
+/** Decodes a raw script reply. */
+export function decodeReply(raw: unknown): ScriptReply {
+  const list = raw as Array<Buffer | number | null>;
+  const status = String(list[0]);
+  const values = list.slice(1).map((v) => (Buffer.isBuffer(v) ? v : Buffer.from(v === null ? '' : String(v))));
+  return { status, values };
+}
+
+/** The shared link to Redis of one backend. */
+export class RedisConnection {
+  /** The command client. */
+  readonly client: Redis | Cluster;
+  /** Key prefix. */
+  readonly prefix: string;
+  /** This client's id in leases, waiter registrations and undo records. */
+  readonly clientId: string;
+  /** The settings children and the bridge connect with. */
+  readonly spec: ConnectionSpec;
+  /** Wake-up notices. */
+  readonly notifier: Notifier;
+  /** Synchronous calls. */
+  readonly bridge: SyncBridge;
+  /** Caller identity passed to permission checks. */
+  readonly uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+  readonly gid = typeof process.getgid === 'function' ? process.getgid() : 0;
+  private readonly ownsClient: boolean;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private leaseStarted: Promise<void> | undefined;
+  private readonly knownTags = new Set<string>();
+  private closed = false;
+
+  constructor(options: RedisBackendOptions = {}) {
+    const prefix = options.prefix ?? 'ipcx';
+    if (typeof prefix !== 'string' || prefix.length === 0 || /[{}]/.test(prefix)) throw new TypeError('options.prefix must be a non-empty string without braces');
+    const leaseMs = options.leaseMs ?? 10_000;
+    if (!Number.isInteger(leaseMs) || leaseMs < 300) throw new RangeError('options.leaseMs must be an integer >= 300');
+    const syncTimeoutMs = options.syncTimeoutMs ?? 5000;
+    this.prefix = prefix;
+    this.clientId = options.clientId ?? newClientId();
+    if (options.client !== undefined) {
+      this.client = options.client;
+      this.ownsClient = false;
+    } else {
+      // Connection names (CLIENT LIST) say which client and which role: `<prefix>:<id>:commands`.
+      this.client = connect(options.connection ?? {}, { connectionName: `${prefix}:${this.clientId}:commands` });
+      this.ownsClient = true;
+      // Failures reach the caller of each operation (ECONNRESET); ioredis would print them too.
+      this.client.on('error', () => undefined);
+    }
+    defineScripts(this.client);
+    const connection = plain(options.connection ?? settingsOf(this.client));
+    this.spec = { connection, prefix, leaseMs, syncTimeoutMs, clientId: this.clientId };
+    this.notifier = new Notifier(connect(connection, { maxRetriesPerRequest: null, connectionName: `${prefix}:${this.clientId}:notices` }));
+    this.bridge = new SyncBridge(this.spec);
+  }
+
+  /** Runs a script; a failure of Redis itself becomes an IpcError for `syscall`. */
+  async run(name: ScriptName, keys: readonly string[], args: readonly ScriptArgument[], syscall: string, where: { key?: number; path?: string } = {}): Promise<ScriptReply> {
+    try {
+      return decodeReply(await runScript(this.client, name, keys, args));
+    } catch (error) {
+      throw redisFailure(error, syscall, where);
+    }
+  }
+
+  /** Runs a script synchronously through the bridge. */
+  runSync(name: ScriptName, keys: readonly string[], args: readonly ScriptArgument[], syscall: string): ScriptReply {
+    return decodeReply(this.bridge.call(name, keys, args, syscall));
+  }
+
+  /** A new object id (unique per prefix, like a kernel's ids). */
+  async newId(syscall: string): Promise<number> {
+    try {
+      return await this.client.incr(`${this.prefix}:ids`);
+    } catch (error) {
+      throw redisFailure(error, syscall);
+    }
+  }
+
+  /** Key of the sorted set of live clients (member client id, score lease end in ms). */
+  get clientsKey(): string {
+    return `${this.prefix}:clients`;
+  }
+
+  /** Key of the set of object tags a client has state in (undo records, waits, handles). */
+  clientObjectsKey(clientId: string): string {
+    return `{${this.prefix}:client:${clientId}}:objects`;
+  }
+
+  /**
+   * Records that this client keeps state in the object of `tag` (so that if its lease runs out,
+   * whoever notices finds that state), and starts the lease. Once per tag.
+   */
+  async track(tag: string, kind: string, syscall: string): Promise<void> {
+    await this.startLease(syscall);
+    const member = `${kind} ${tag}`;
+    if (this.knownTags.has(member)) return;
+    try {
+      await this.client.sadd(this.clientObjectsKey(this.clientId), member);
+    } catch (error) {
+      throw redisFailure(error, syscall);
+    }
+    this.knownTags.add(member);
+  }
+
+  /** Starts renewing this client's lease (once). */
+  startLease(syscall = 'lease'): Promise<void> {
+    this.leaseStarted ??= (async () => {
+      await this.renewLease(syscall);
+      const timer = setInterval(() => {
+        this.renewLease('lease').catch(() => {
+          // The server is away: the next renewal tries again; waits fail through the notifier.
+        });
+      }, Math.max(100, Math.floor(this.spec.leaseMs / 3)));
+      timer.unref();
+      this.leaseTimer = timer;
+    })();
+    return this.leaseStarted;
+  }
+
+  /**
+   * Renews this client's lease and reaps clients whose lease has run out: their SEM_UNDO
+   * adjustments are applied and their waits and handles forgotten (each exactly once: the reap
+   * script deletes what it applies in the same atomic step).
+   */
+  async renewLease(syscall = 'lease'): Promise<void> {
+    if (this.closed) return;
+    let expired: string[];
+    try {
+      const reply = decodeReply(await runScript(this.client, 'lease-renew', [this.clientsKey], [this.clientId, this.spec.leaseMs]));
+      expired = reply.values.map((v) => v.toString());
+    } catch (error) {
+      throw redisFailure(error, syscall);
+    }
+    for (const dead of expired) await this.reap(dead);
+  }
+
+  /** Applies the undo records of client `dead` and forgets its waits and handles. */
+  async reap(dead: string): Promise<void> {
+    const objectsKey = this.clientObjectsKey(dead);
+    const members = await this.client.smembers(objectsKey);
+    for (const member of members) {
+      const space = member.indexOf(' ');
+      const reaper = reapers.get(member.slice(0, space));
+      if (reaper) await reaper(this, member.slice(space + 1), dead);
+    }
+    const reply = decodeReply(await runScript(this.client, 'lease-forget', [this.clientsKey], [dead]));
+    if (reply.status === 'OK') await this.client.del(objectsKey);
+  }
+
+  /**
+   * Gives up this client: applies its own undo records at once (as a process's exit does), drops
+   * its lease, stops the bridge and closes the connections it opened.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    if (this.leaseStarted !== undefined) {
+      try {
+        await this.leaseStarted;
+        await this.reap(this.clientId);
+      } catch {
+        // The server is away: the lease runs out and another client reaps.
+      }
+    }
+    this.bridge.close();
+    await this.notifier.close();
+    if (this.ownsClient) this.client.disconnect();
+  }
+}
+
+/** Per object kind, how to reap a dead client's state in one object. */
+export type Reaper = (connection: RedisConnection, tag: string, dead: string) => Promise<void>;
+const reapers = new Map<string, Reaper>();
+
+/** Registers the reaper of an object kind (each primitive's file registers its own). */
+export function registerReaper(kind: string, reaper: Reaper): void {
+  reapers.set(kind, reaper);
+}

@@ -1,0 +1,328 @@
+/**
+ * System V message queues on Redis. A queue's keys share one hash tag, `{<prefix>:mq:k<key>}` for
+ * a keyed queue and `{<prefix>:mq:i<id>}` for a private one, so the queue lives on one shard and
+ * every operation is one atomic Lua script (`lua/mq-*.lua`):
+ *
+ * - `<tag>:meta`: hash of the `msqid_ds` fields (id, key, mode, owner, qbytes, cbytes, qnum, pids, times) and the next sequence number;
+ * - `<tag>:order`: sorted set of the messages' sequence numbers (queue order);
+ * - `<tag>:typ` / `<tag>:data`: hashes from sequence number to type and payload;
+ * - `<tag>:types`: sorted set of the types present (score = type), for `type < 0`;
+ * - `<tag>:t:<type>`: sorted set of the sequence numbers of one type, for `type > 0`;
+ * - `<tag>:blocked`: per handle, the number of its send that waits (later sends of that handle
+ *   wait behind it, so pipelined sends keep their call order);
+ * - `<tag>:claims`: per handle and receive, the message it took, until the handle's next call
+ *   acknowledges it; a receive whose reply was lost with the connection gets its message put
+ *   back by the next call (no message is lost to a server that died after the script ran).
+ *
+ * Notices of every change go to `<tag>:ch` (see notifier.ts). A removed queue's keys are deleted;
+ * its id is never given out again, so a handle on it gets `EINVAL` (`EIDRM` while it waited).
+ */
+import { stat } from 'node:fs/promises';
+import {
+  IPC_PRIVATE,
+  IpcError,
+  MSGMAX_DEFAULT,
+  isIpcError,
+  MSGMNB_DEFAULT,
+  checkFtok,
+  checkMessageQueueId,
+  checkMessageQueueOpen,
+  checkMessageQueueSet,
+  checkReceive,
+  checkSend,
+  transferSymbol,
+  type Message,
+  type MessageQueue,
+  type MessageQueueOpenOptions,
+  type MessageQueueReceiveOptions,
+  type MessageQueueSendOptions,
+  type MessageQueueSetOptions,
+  type MessageQueueStat,
+  type MessageQueues,
+  type TransferRecord,
+  type Transferable,
+} from '@ipcx/core';
+import { redisFailure, type RedisConnection, type ScriptReply } from './connection.js';
+import type { Relevance } from './notifier.js';
+import { Handle, type HandleRegistry } from './handle.js';
+import { blockingCall, quiet } from './wait.js';
+
+/** The transfer kind of a queue handle. */
+export const MESSAGE_QUEUE_KIND = 'redis-message-queue';
+
+/** The data a queue handle travels with. */
+interface QueueRecord {
+  readonly id: number;
+  readonly key: number;
+  readonly tag: string;
+}
+
+let handleCounter = 0;
+
+/** Throws the script's refusal as an IpcError (EINVAL after a wait becomes EIDRM). */
+function refuse(reply: ScriptReply, syscall: string, key: number, waited = false): never {
+  const code = waited && reply.status === 'EINVAL' ? 'EIDRM' : reply.status;
+  throw new IpcError(code as 'EINVAL', { syscall, key, object: 'message queue' });
+}
+
+/** A handle on a System V message queue kept in Redis. */
+export class RedisMessageQueue extends Handle implements MessageQueue, Transferable {
+  private readonly keys: string[];
+  private readonly channel: string;
+  /** This handle's name in the queue's `blocked` hash (client id and handle number). */
+  private readonly handleKey: string;
+  /** Sends made through this handle so far (numbers them, for their order). */
+  private sendCounter = 0;
+  /** Receives made through this handle so far (numbers them, for their claims). */
+  private receiveCounter = 0;
+  /** Receives whose message arrived here: their claims are dropped by the next call. */
+  private acknowledged: number[] = [];
+  /** Receives whose reply was lost with the connection: their messages go back at the next call. */
+  private lost: number[] = [];
+
+  constructor(
+    private readonly connection: RedisConnection,
+    registry: HandleRegistry,
+    /** The queue's id. */
+    readonly id: number,
+    /** The key it was opened by. */
+    readonly key: number,
+    private readonly tag: string,
+  ) {
+    super(registry, 'message queue');
+    this.keys = ['meta', 'order', 'typ', 'data', 'types', 'blocked', 'claims'].map((part) => `${tag}:${part}`);
+    this.handleKey = `${connection.clientId}:${++handleCounter}`;
+    this.channel = `${tag}:ch`;
+  }
+
+  describe(): string {
+    return `redis message queue ${this.id} (key ${this.key})`;
+  }
+
+  [transferSymbol](): TransferRecord {
+    return { kind: MESSAGE_QUEUE_KIND, data: { id: this.id, key: this.key, tag: this.tag } satisfies QueueRecord };
+  }
+
+  send(type: number, data: Uint8Array | string, options?: MessageQueueSendOptions): Promise<void> {
+    return quiet(this.sendNow(type, data, options));
+  }
+
+  private async sendNow(type: number, data: Uint8Array | string, options?: MessageQueueSendOptions): Promise<void> {
+    const checked = checkSend(type, data, options);
+    this.ensureOpen('msgsnd');
+    // Sends are pipelined on the connection (it keeps their order); a send that has to wait
+    // holds back the later sends of this handle on the server (see lua/mq-send.lua).
+    const number = ++this.sendCounter;
+    const c = this.connection;
+    const args = [String(this.id), String(checked.type), checked.bytes, process.pid, c.uid, c.gid, checked.nowait ? 1 : 0, this.tag, MSGMAX_DEFAULT, this.handleKey, number];
+    const { reply, waited } = await blockingCall({
+      connection: c,
+      channel: this.channel,
+      // A send waits for room or for its handle's earlier send: receives, limit changes, the
+      // earlier send getting through ('u') and removal can help it, other sends not.
+      filter: (notice) => (notice[0] === 's' ? 'ignore' : 'all'),
+      attempt: () => c.run('mq-send', this.keys.slice(0, 6), args, 'msgsnd', { key: this.key }),
+      timeoutMs: checked.timeoutMs,
+      signal: (options as MessageQueueSendOptions | undefined)?.signal,
+      timeoutError: () => new IpcError('ETIMEDOUT', { syscall: 'msgsnd', key: this.key, object: 'message queue' }),
+      owner: this,
+      unregister: async () => {
+        await c.run('mq-unblock', [this.keys[5]!], [this.handleKey, number, this.tag], 'msgsnd', { key: this.key });
+      },
+    });
+    if (reply.status !== 'OK') refuse(reply, 'msgsnd', this.key, waited);
+  }
+
+  receive(options?: MessageQueueReceiveOptions): Promise<Message> {
+    return quiet(this.receiveNow(options));
+  }
+
+  private async receiveNow(options?: MessageQueueReceiveOptions): Promise<Message> {
+    const checked = checkReceive(options);
+    this.ensureOpen('msgrcv');
+    const c = this.connection;
+    const rule = checked.type === 0 ? 'any' : checked.type < 0 ? 'le' : checked.except ? 'except' : 'eq';
+    const number = ++this.receiveCounter;
+    const args = [String(this.id), rule, String(Math.abs(checked.type)), checked.noError ? 1 : 0, checked.maxBytes ?? MSGMAX_DEFAULT, process.pid, c.uid, c.gid, checked.nowait ? 1 : 0, this.tag, this.handleKey, number];
+    const attempt = async (): Promise<ScriptReply> => {
+      const acknowledged = this.acknowledged.splice(0);
+      const lost = [...this.lost];
+      let reply: ScriptReply;
+      try {
+        reply = await c.run('mq-receive', this.keys.slice(0, 5).concat(this.keys[6]!), [...args, acknowledged.join(','), lost.join(',')], 'msgrcv', { key: this.key });
+      } catch (error) {
+        this.acknowledged.push(...acknowledged);
+        // The script may have run and taken a message whose reply is gone: the next call puts it back.
+        if (isIpcError(error, 'ECONNRESET') && !this.lost.includes(number)) this.lost.push(number);
+        throw error;
+      }
+      const settled = new Set((reply.values[0]?.toString() ?? '').split(',').filter((n) => n !== '').map(Number));
+      this.lost = this.lost.filter((n) => !settled.has(n));
+      if (reply.status === 'OK') this.acknowledged.push(number);
+      return { status: reply.status, values: reply.values.slice(1) };
+    };
+    const { reply, waited } = await blockingCall({
+      connection: c,
+      channel: this.channel,
+      filter: receiveFilter(rule, checked.type),
+      attempt,
+      timeoutMs: checked.timeoutMs,
+      signal: options?.signal,
+      timeoutError: () => new IpcError('ETIMEDOUT', { syscall: 'msgrcv', key: this.key, object: 'message queue' }),
+      owner: this,
+    });
+    if (reply.status !== 'OK') refuse(reply, 'msgrcv', this.key, waited);
+    return { type: Number(reply.values[0]!.toString()), data: reply.values[1]! };
+  }
+
+  async stat(): Promise<MessageQueueStat> {
+    this.ensureOpen('msgctl');
+    const c = this.connection;
+    const reply = await c.run('mq-stat', this.keys.slice(0, 1), [String(this.id), c.uid, c.gid], 'msgctl', { key: this.key });
+    if (reply.status !== 'OK') refuse(reply, 'msgctl', this.key);
+    const [key, uid, gid, cuid, cgid, mode, qbytes, qnum, cbytes, lspid, lrpid, stime, rtime, ctime] = reply.values.map((v) => Number(v.toString()));
+    return {
+      perm: { key: key!, uid: uid!, gid: gid!, cuid: cuid!, cgid: cgid!, mode: mode! },
+      maxBytes: qbytes!,
+      messages: qnum!,
+      bytes: cbytes!,
+      lastSendPid: lspid!,
+      lastReceivePid: lrpid!,
+      lastSendTime: stime!,
+      lastReceiveTime: rtime!,
+      changeTime: ctime!,
+    };
+  }
+
+  async set(options: MessageQueueSetOptions): Promise<void> {
+    const checked = checkMessageQueueSet(options);
+    this.ensureOpen('msgctl');
+    const c = this.connection;
+    const field = (value: number | undefined) => (value === undefined ? '' : String(value));
+    const args = [String(this.id), c.uid, field(checked.maxBytes), field(checked.mode), field(checked.uid), field(checked.gid), MSGMNB_DEFAULT, this.tag];
+    const reply = await c.run('mq-set', this.keys.slice(0, 1), args, 'msgctl', { key: this.key });
+    if (reply.status !== 'OK') refuse(reply, 'msgctl', this.key);
+  }
+
+  protected override async closed_(): Promise<void> {
+    // Drop the claims of the messages this handle received (best effort: a claim left behind
+    // holds a copy of a delivered message until the queue is removed).
+    const acknowledged = this.acknowledged.splice(0);
+    if (acknowledged.length > 0) await this.connection.run('mq-ack', [this.keys[6]!], [this.handleKey, acknowledged.join(',')], 'msgctl').catch(() => undefined);
+  }
+
+  async remove(): Promise<void> {
+    this.ensureOpen('msgctl');
+    const c = this.connection;
+    const reply = await c.run('mq-remove', this.keys, [String(this.id), c.uid, this.tag], 'msgctl', { key: this.key });
+    if (reply.status !== 'OK') refuse(reply, 'msgctl', this.key);
+    await c.client.del(queueIdKey(c.prefix, this.id)).catch(() => undefined);
+  }
+}
+
+/**
+ * What a notice means to a receive: a send of a type its rule selects (notice `s<type>`) can
+ * satisfy one receiver; a change of limits or removal concerns all; another receive none.
+ */
+function receiveFilter(rule: string, type: number): (notice: string) => Relevance {
+  return (notice) => {
+    if (notice[0] === 'r' || notice[0] === 'u') return 'ignore';
+    if (notice[0] !== 's') return 'all';
+    const sent = Number(notice.slice(1));
+    // One message satisfies one receiver: the first sleeper it suits is woken, not all of them.
+    const suits = rule === 'eq' ? sent === type : rule === 'except' ? sent !== type : rule === 'le' ? sent <= -type : true;
+    return suits ? 'one' : 'ignore';
+  };
+}
+
+/** Key of the id index entry of a queue: id -> tag, for `openById` and `removeById`. */
+function queueIdKey(prefix: string, id: number): string {
+  return `${prefix}:mqid:${id}`;
+}
+
+/** The tag of a queue: by key, or by id for a private queue. */
+function queueTag(prefix: string, key: number, id: number): string {
+  return key === IPC_PRIVATE ? `{${prefix}:mq:i${id}}` : `{${prefix}:mq:k${key}}`;
+}
+
+/** `ftok(3)` as glibc computes it: project id, device and inode bits of the file. */
+export async function ftok(path: string, projectId: number): Promise<number> {
+  let info;
+  try {
+    info = await stat(path, { bigint: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'ENOENT';
+    throw new IpcError(code as 'ENOENT', { syscall: 'ftok', path });
+  }
+  const key = (Number(info.ino & 0xffffn) | (Number(info.dev & 0xffn) << 16) | ((projectId & 0xff) << 24)) | 0;
+  return key;
+}
+
+/** System V message queues of a Redis backend. */
+export class RedisMessageQueues implements MessageQueues {
+  constructor(
+    private readonly connection: RedisConnection,
+    private readonly registry: HandleRegistry,
+  ) {}
+
+  async ftok(path: string, projectId: number): Promise<number> {
+    const checked = checkFtok(path, projectId);
+    return ftok(checked.path, checked.projectId);
+  }
+
+  async open(key: number, options?: MessageQueueOpenOptions): Promise<MessageQueue> {
+    const checked = checkMessageQueueOpen(key, options);
+    const c = this.connection;
+    const newId = await c.newId('msgget');
+    const tag = queueTag(c.prefix, checked.key, newId);
+    const create = checked.create || checked.key === IPC_PRIVATE;
+    const args = [String(newId), checked.key, create ? 1 : 0, checked.exclusive ? 1 : 0, checked.mode, c.uid, c.gid, MSGMNB_DEFAULT];
+    const reply = await c.run('mq-open', [`${tag}:meta`], args, 'msgget', { key: checked.key });
+    if (reply.status !== 'OK') refuse(reply, 'msgget', checked.key);
+    const id = Number(reply.values[0]!.toString());
+    try {
+      if (id === newId) await c.client.set(queueIdKey(c.prefix, id), tag);
+    } catch (error) {
+      throw redisFailure(error, 'msgget', { key: checked.key });
+    }
+    return new RedisMessageQueue(c, this.registry, id, checked.key, tag);
+  }
+
+  /** The tag of queue `id`, from the id index; `EINVAL` when no queue has it. */
+  private async tagOf(id: number): Promise<string> {
+    const c = this.connection;
+    let tag: string | null;
+    try {
+      tag = await c.client.get(queueIdKey(c.prefix, id));
+    } catch (error) {
+      throw redisFailure(error, 'msgctl');
+    }
+    if (tag === null) throw new IpcError('EINVAL', { syscall: 'msgctl', object: `message queue ${id}` });
+    return tag;
+  }
+
+  async openById(id: number): Promise<MessageQueue> {
+    checkMessageQueueId(id);
+    const c = this.connection;
+    const tag = await this.tagOf(id);
+    const reply = await c.run('mq-stat', [`${tag}:meta`], [String(id), c.uid, c.gid], 'msgctl');
+    if (reply.status !== 'OK') refuse(reply, 'msgctl', 0);
+    return new RedisMessageQueue(c, this.registry, id, Number(reply.values[0]!.toString()), tag);
+  }
+
+  async removeById(id: number): Promise<void> {
+    checkMessageQueueId(id);
+    const c = this.connection;
+    const tag = await this.tagOf(id);
+    const keys = ['meta', 'order', 'typ', 'data', 'types', 'blocked', 'claims'].map((part) => `${tag}:${part}`);
+    const reply = await c.run('mq-remove', keys, [String(id), c.uid, tag], 'msgctl');
+    if (reply.status !== 'OK') refuse(reply, 'msgctl', 0);
+    await c.client.del(queueIdKey(c.prefix, id)).catch(() => undefined);
+  }
+
+  /** Rebuilds a handle from its transfer record (in a child). */
+  revive(data: unknown): RedisMessageQueue {
+    const { id, key, tag } = data as QueueRecord;
+    return new RedisMessageQueue(this.connection, this.registry, id, key, tag);
+  }
+}

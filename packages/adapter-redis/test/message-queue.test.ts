@@ -1,0 +1,154 @@
+/**
+ * System V message queues on a real redis-server: the rules the kit checks too, seen from the
+ * Redis side (what is left on the server, which keys an object uses), and waiting without polling.
+ */
+import { describe, expect, it } from 'vitest';
+import { IPC_PRIVATE, isIpcError, type MessageQueue } from '@ipcx/core';
+import { testBackend } from './helpers.js';
+
+const text = (data: Uint8Array) => Buffer.from(data).toString();
+
+describe('redis System V message queue', () => {
+  it('selects by type 0, > 0, < 0 and except, and counts bytes and messages', async () => {
+    const backend = testBackend('mq-types');
+    const queue = await backend.messageQueues.open(IPC_PRIVATE);
+    try {
+      for (const [type, data] of [[3, 'c1'], [1, 'a1'], [2, 'b1'], [3, 'c2'], [1, 'a2']] as const) await queue.send(type, data);
+      expect(await queue.stat()).toMatchObject({ messages: 5, bytes: 10, lastSendPid: process.pid });
+      expect(text((await queue.receive({ type: 3 })).data)).toBe('c1');
+      expect(text((await queue.receive({ type: -2 })).data)).toBe('a1');
+      expect(text((await queue.receive({ type: 1, except: true })).data)).toBe('b1');
+      expect(text((await queue.receive()).data)).toBe('c2');
+      expect(await queue.receive({ type: -10 })).toMatchObject({ type: 1 });
+      await expect(queue.receive({ nowait: true })).rejects.toMatchObject({ code: 'ENOMSG', syscall: 'msgrcv' });
+    } finally {
+      await queue.remove();
+      await queue.close();
+    }
+    expect(await backend.diagnostics.kernelObjects()).toEqual([]);
+  });
+
+  it('keeps every key of a queue in one hash slot and deletes them all on remove', async () => {
+    const backend = testBackend('mq-keys');
+    const queue = await backend.messageQueues.open(0x1234, { create: true, exclusive: true });
+    await queue.send(5, 'x');
+    const keys = await backend.connection.client.keys(`*${backend.connection.prefix}:mq:*`);
+    expect(keys.length).toBeGreaterThanOrEqual(5);
+    const tags = new Set(keys.map((key) => /^\{[^}]+\}/.exec(key)?.[0]));
+    expect([...tags]).toEqual([`{${backend.connection.prefix}:mq:k${0x1234}}`]);
+    await queue.remove();
+    expect(await backend.connection.client.keys(`*${backend.connection.prefix}:mq:*`)).toEqual([]);
+    await queue.close();
+  });
+
+  it('blocks a sender while the queue is full and lets it through when a receive makes room', async () => {
+    const backend = testBackend('mq-full');
+    const queue = await backend.messageQueues.open(IPC_PRIVATE);
+    try {
+      await queue.set({ maxBytes: 8 });
+      await queue.send(1, '12345678');
+      let sent = false;
+      const sending = queue.send(2, 'abc').then(() => (sent = true));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(sent).toBe(false);
+      expect(text((await queue.receive()).data)).toBe('12345678');
+      await sending;
+      expect(await queue.stat()).toMatchObject({ messages: 1, bytes: 3 });
+    } finally {
+      await queue.remove();
+      await queue.close();
+    }
+  });
+
+  it('pipelines sends of one handle yet keeps their order: a small send waits behind a blocked big one', async () => {
+    const backend = testBackend('mq-order');
+    const queue = await backend.messageQueues.open(IPC_PRIVATE);
+    try {
+      await queue.set({ maxBytes: 6 });
+      await queue.send(1, 'aaaa');
+      const big = queue.send(2, 'bbbb'); // 4 + 4 > 6: waits
+      const small = queue.send(3, 'cc'); // would fit now, but must not overtake
+      await expect(queue.send(4, 'd', { nowait: true })).rejects.toMatchObject({ code: 'EAGAIN' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await queue.stat()).toMatchObject({ messages: 1, bytes: 4 });
+      expect(text((await queue.receive()).data)).toBe('aaaa');
+      await big;
+      await small;
+      const order = [text((await queue.receive()).data), text((await queue.receive()).data)];
+      expect(order).toEqual(['bbbb', 'cc']);
+      // A cancelled waiting send lets the ones behind it go.
+      await queue.send(1, '123456');
+      const controller = new AbortController();
+      const cancelled = queue.send(2, 'xx', { signal: controller.signal });
+      const behind = queue.send(3, 'y');
+      controller.abort();
+      await expect(cancelled).rejects.toMatchObject({ name: 'AbortError' });
+      expect(text((await queue.receive()).data)).toBe('123456');
+      await behind;
+      expect(text((await queue.receive({ nowait: true })).data)).toBe('y');
+    } finally {
+      await queue.remove();
+      await queue.close();
+    }
+  });
+
+  it('wakes waiters with EIDRM on remove, and later calls get EINVAL', async () => {
+    const backend = testBackend('mq-rmid');
+    const other = testBackend('mq-rmid');
+    const queue = await backend.messageQueues.open(IPC_PRIVATE);
+    const waiting = queue.receive({ type: 9 }).catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const remover = (await (other.revive as (r: unknown) => Promise<MessageQueue>)((queue as unknown as { [k: symbol]: () => unknown })[Symbol.for('ipcx.transfer')]!()));
+    await remover.remove();
+    expect(await waiting).toMatchObject({ code: 'EIDRM', syscall: 'msgrcv' });
+    await expect(queue.send(1, 'x')).rejects.toMatchObject({ code: 'EINVAL' });
+    await remover.close();
+    await queue.close();
+  });
+
+  it('keeps 1,000 receives pending on one process with two connections, then satisfies each; aborts leave nothing subscribed', async () => {
+    const backend = testBackend('mq-many');
+    const queue = await backend.messageQueues.open(IPC_PRIVATE);
+    try {
+      // This backend's connections, by name (other test files share the server).
+      const mine = async () =>
+        String(await backend.connection.client.client('LIST'))
+          .split('\n')
+          .map((line) => /name=(\S+)/.exec(line)?.[1] ?? '')
+          .filter((name) => name.startsWith(`${backend.connection.prefix}:${backend.connection.clientId}:`))
+          .sort();
+      const count = 1000;
+      const pending = Array.from({ length: count }, (_, i) => queue.receive({ type: i + 1 }));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const prefix = `${backend.connection.prefix}:${backend.connection.clientId}`;
+      expect(await mine()).toEqual([`${prefix}:commands`, `${prefix}:notices`]);
+      for (let i = count - 1; i >= 0; i--) await queue.send(i + 1, `m${i}`);
+      const messages = await Promise.all(pending);
+      expect(messages.map((m) => text(m.data))).toEqual(Array.from({ length: count }, (_, i) => `m${i}`));
+      // Cancelled waits leave no subscription behind once the linger has passed.
+      const controllers = Array.from({ length: 100 }, () => new AbortController());
+      const aborted = controllers.map((c) => queue.receive({ signal: c.signal }).catch((e: unknown) => (e as Error).name));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      for (const c of controllers) c.abort();
+      expect(new Set(await Promise.all(aborted))).toEqual(new Set(['AbortError']));
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(backend.connection.notifier.subscribedChannels()).toEqual([]);
+      const numsub = (await backend.connection.client.pubsub('NUMSUB', `{${backend.connection.prefix}:mq:i${queue.id}}:ch`)) as unknown[];
+      expect(Number(numsub[1])).toBe(0);
+    } finally {
+      await queue.remove();
+      await queue.close();
+    }
+  });
+
+  it('reports ENOSYS for every primitive it does not implement', async () => {
+    const backend = testBackend('mq-enosys');
+    await expect(backend.pipes.create()).rejects.toMatchObject({ name: 'IpcError', code: 'ENOSYS' });
+    await expect(backend.sharedMemory.openSysv(1, { size: 10, create: true } as never)).rejects.toMatchObject({ code: 'ENOSYS' });
+    await expect(backend.fifos.create('/tmp/x')).rejects.toMatchObject({ code: 'ENOSYS' });
+    expect(isIpcError(await backend.unixSockets.listen('/tmp/x' as never).catch((e: unknown) => e), 'ENOSYS')).toBe(true);
+    await expect(backend.fileLocks.open('/tmp/x' as never)).rejects.toMatchObject({ code: 'ENOSYS' });
+    await expect(backend.processes.spawnExecutable('tr')).rejects.toMatchObject({ code: 'ENOSYS', syscall: 'execve' });
+    await expect(backend.processes.spawnExecutable('')).rejects.toBeInstanceOf(RangeError);
+  });
+});
