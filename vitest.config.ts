@@ -39,6 +39,17 @@ export default defineConfig({
       },
       {
         test: {
+          // @ipcx/multiprocessing's suites, on both backends (test names carry the backend).
+          name: 'multiprocessing',
+          include: ['packages/multiprocessing/test/**/*.test.ts'],
+          // The native suites make kernel objects: one file at a time, as the native project does.
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        test: {
           name: 'core',
           include: ['packages/core/test/**/*.test.ts'],
         },

@@ -42,7 +42,7 @@ function newest(paths, skip = /node_modules|dist|build|\.tsbuildinfo$/) {
 }
 
 const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
-const packageDirs = ['packages/core', 'packages/adapter-native', 'packages/adapter-worker', 'packages/testkit', 'examples', 'bench']
+const packageDirs = ['packages/core', 'packages/adapter-native', 'packages/adapter-worker', 'packages/testkit', 'packages/multiprocessing', 'examples', 'bench']
   .map((d) => path.join(root, d));
 
 function install() {

@@ -1,0 +1,9 @@
+/** Every suite of this package against one backend; test names carry "multiprocessing" and the backend's name. */
+import type { IpcBackend } from '@ipcx/core';
+import { mpContext } from '../context.js';
+import { connectionSuite } from './connection.js';
+
+export function registerMultiprocessingSuites(backend: IpcBackend): void {
+  const context = mpContext(backend);
+  connectionSuite(context);
+}
