@@ -16,6 +16,8 @@ export const ErrorCode = {
   timedOut: 'ETIMEDOUT',
   /** The object (or the queue, for a put) was closed. */
   closed: 'CLOSED',
+  /** The queue was shut down (`shutdown()`): puts fail, gets fail once it is empty (Python 3.13's `ShutDown`). */
+  shutDown: 'SHUT_DOWN',
   /** A {@link Barrier} was broken (reset, aborted, timed out): Python's `BrokenBarrierError`. */
   brokenBarrier: 'BROKEN_BARRIER',
   /** Released more often than acquired: Python's `ValueError` of `BoundedSemaphore` and `task_done`. */

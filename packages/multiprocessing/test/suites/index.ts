@@ -2,8 +2,10 @@
 import type { IpcBackend } from '@ipcx/core';
 import { mpContext } from '../context.js';
 import { connectionSuite } from './connection.js';
+import { queueSuite } from './queue.js';
 
 export function registerMultiprocessingSuites(backend: IpcBackend): void {
   const context = mpContext(backend);
   connectionSuite(context);
+  queueSuite(context);
 }
