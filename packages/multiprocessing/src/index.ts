@@ -6,3 +6,10 @@ export { Connection, Pipe, FRAME_HEADER_BYTES, type PipeOptions } from './connec
 export { spawn, defineChild, type Process } from './process.js';
 export { Queue, JoinableQueue, SimpleQueue, type QueueOptions, type QueueWaitOptions } from './queue.js';
 export { Ring, RingField, RingLock, FrameFlag, HEADER_BYTES, FRAME_BYTES, RING_MAGIC, ringBytes, ringCapacity } from './ring.js';
+export { Lock, type Held } from './lock.js';
+export { RLock } from './rlock.js';
+export { Semaphore, BoundedSemaphore, type SemaphoreOptions } from './semaphore.js';
+export { Event } from './event.js';
+export { Condition } from './condition.js';
+export { Barrier, BarrierCell, BARRIER_BYTES, type BarrierOptions } from './barrier.js';
+export type { AcquireOptions } from './kernel-objects.js';

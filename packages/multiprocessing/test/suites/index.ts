@@ -3,9 +3,11 @@ import type { IpcBackend } from '@ipcx/core';
 import { mpContext } from '../context.js';
 import { connectionSuite } from './connection.js';
 import { queueSuite } from './queue.js';
+import { synchronizeSuite } from './synchronize.js';
 
 export function registerMultiprocessingSuites(backend: IpcBackend): void {
   const context = mpContext(backend);
   connectionSuite(context);
   queueSuite(context);
+  synchronizeSuite(context);
 }
