@@ -13,3 +13,7 @@ export { Event } from './event.js';
 export { Condition } from './condition.js';
 export { Barrier, BarrierCell, BARRIER_BYTES, type BarrierOptions } from './barrier.js';
 export type { AcquireOptions } from './kernel-objects.js';
+export { Value, SharedArray, SharedArray as Array, type SharedValueOptions } from './shared-value.js';
+export { SharedStruct, structLayout, type FieldSpec, type StructSchema, type FieldLayout, type StructValues } from './shared-struct.js';
+export { ShareableList, SLOT_HEADER_BYTES, type ListItem } from './shareable-list.js';
+export type { NumberType, TypeCode, NumberOf } from './number-types.js';

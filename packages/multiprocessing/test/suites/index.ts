@@ -4,10 +4,12 @@ import { mpContext } from '../context.js';
 import { connectionSuite } from './connection.js';
 import { queueSuite } from './queue.js';
 import { synchronizeSuite } from './synchronize.js';
+import { sharedValuesSuite } from './shared-values.js';
 
 export function registerMultiprocessingSuites(backend: IpcBackend): void {
   const context = mpContext(backend);
   connectionSuite(context);
   queueSuite(context);
   synchronizeSuite(context);
+  sharedValuesSuite(context);
 }
