@@ -26,6 +26,8 @@ export const ErrorCode = {
   notOwner: 'NOT_OWNER',
   /** A pool's worker died while running this task; the worker was replaced. */
   workerDied: 'WORKER_DIED',
+  /** A pool task's function is not an export of its module. */
+  noSuchTask: 'NO_SUCH_TASK',
   /** A pool was closed or terminated before this task ran. */
   poolClosed: 'POOL_CLOSED',
 } as const;

@@ -17,3 +17,4 @@ export { Value, SharedArray, SharedArray as Array, type SharedValueOptions } fro
 export { SharedStruct, structLayout, type FieldSpec, type StructSchema, type FieldLayout, type StructValues } from './shared-struct.js';
 export { ShareableList, SLOT_HEADER_BYTES, type ListItem } from './shareable-list.js';
 export type { NumberType, TypeCode, NumberOf } from './number-types.js';
+export { Pool, task, type PoolOptions, type PoolCallOptions, type TaskRef } from './pool.js';

@@ -5,6 +5,7 @@ import { connectionSuite } from './connection.js';
 import { queueSuite } from './queue.js';
 import { synchronizeSuite } from './synchronize.js';
 import { sharedValuesSuite } from './shared-values.js';
+import { poolSuite } from './pool.js';
 
 export function registerMultiprocessingSuites(backend: IpcBackend): void {
   const context = mpContext(backend);
@@ -12,4 +13,5 @@ export function registerMultiprocessingSuites(backend: IpcBackend): void {
   queueSuite(context);
   synchronizeSuite(context);
   sharedValuesSuite(context);
+  poolSuite(context);
 }
