@@ -14,7 +14,7 @@
  */
 import { isIpcError, type IpcBackend, type SemaphoreSet } from '@ipcx/core';
 import { ErrorCode, MultiprocessingError } from './errors.js';
-import { closedObject, createSemaphores, release, semopOptions, tryOperate, type AcquireOptions } from './kernel-objects.js';
+import { closedObject, createSemaphores, release, semopOptions, tryOperate, whenNotBusy, type AcquireOptions } from './kernel-objects.js';
 import { Lock } from './lock.js';
 import { RLock } from './rlock.js';
 import { packForValue, registerReviver, reviveValue, shareSymbol, type Shareable, type ShareRecord } from './share.js';
@@ -86,7 +86,7 @@ export class Condition implements Shareable, AsyncDisposable {
     this.checkOpen('wait');
     const semop = semopOptions(options);
     // Registered while holding the lock: a notify (which holds it too) cannot run in between.
-    this.semaphores.post(SLEEPERS);
+    await whenNotBusy(() => this.semaphores.post(SLEEPERS));
     const depth = await this.releaseLock().catch(async (error: unknown) => {
       await this.unregister();
       throw error;
@@ -128,7 +128,7 @@ export class Condition implements Shareable, AsyncDisposable {
     this.checkOpen('notify');
     if (!(n >= 0)) throw new RangeError('n must be a number >= 0');
     for (;;) {
-      const moved = Math.min(n, this.semaphores.value(SLEEPERS));
+      const moved = Math.min(n, await whenNotBusy(() => this.semaphores.value(SLEEPERS)));
       if (moved === 0) return;
       // A timed-out sleeper may take its registration back between the read and this semop:
       // the nowait semop then fails whole (EAGAIN) and we read again.

@@ -65,3 +65,20 @@ export async function tryOperate(operate: () => Promise<void>): Promise<boolean>
 export function closedObject(object: string, operation: string): MultiprocessingError {
   return new MultiprocessingError(ErrorCode.closed, `${object} is closed (${operation})`);
 }
+
+/**
+ * Runs a synchronous kernel call again while it fails with `EINTR`, letting other tasks run in
+ * between. The worker backend's emulated kernel answers `EINTR` from a call that never waits
+ * (`post`, `value`) when its lock holder stays preempted longer than the backend's own short retry
+ * (many workers on few CPUs): nothing was applied then, so calling again is safe.
+ */
+export async function whenNotBusy<T>(call: () => T): Promise<T> {
+  for (;;) {
+    try {
+      return call();
+    } catch (error) {
+      if (!isIpcError(error, 'EINTR')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+}

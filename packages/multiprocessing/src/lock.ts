@@ -14,7 +14,7 @@
  */
 import type { IpcBackend, SemaphoreSet } from '@ipcx/core';
 import { ErrorCode, MultiprocessingError } from './errors.js';
-import { closedObject, createSemaphores, release, semopOptions, tryOperate, type AcquireOptions } from './kernel-objects.js';
+import { closedObject, createSemaphores, release, semopOptions, tryOperate, whenNotBusy, type AcquireOptions } from './kernel-objects.js';
 import { registerReviver, shareSymbol, type Shareable, type ShareRecord } from './share.js';
 
 const FREE = 0;
@@ -88,8 +88,8 @@ export class Lock implements Shareable, AsyncDisposable {
     );
     if (!taken) return false;
     // Only the holder touches DIRTY: 1 here means the last holder never released.
-    this.ownerDied = this.semaphores.value(DIRTY) !== 0;
-    if (!this.ownerDied) this.semaphores.post(DIRTY);
+    this.ownerDied = (await whenNotBusy(() => this.semaphores.value(DIRTY))) !== 0;
+    if (!this.ownerDied) await whenNotBusy(() => this.semaphores.post(DIRTY));
     return true;
   }
 

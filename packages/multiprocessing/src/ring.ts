@@ -31,6 +31,7 @@
  * next consumer. `SEM_UNDO` gives a dead process's lock back.
  */
 import type { SemaphoreSet, SharedSegment } from '@ipcx/core';
+import { whenNotBusy } from './kernel-objects.js';
 import { NO_DEADLINE, park, publish, type Deadline, type ParkCells } from './wait.js';
 
 /** Byte offsets of the header's fields (each a 32-bit cell). */
@@ -210,7 +211,7 @@ export class Ring {
       } while (offset < bytes.length);
       return undefined;
     } finally {
-      this.locks.post(RingLock.WRITE, 1, { undo: true });
+      await whenNotBusy(() => this.locks.post(RingLock.WRITE, 1, { undo: true }));
     }
   }
 
@@ -265,7 +266,7 @@ export class Ring {
         if (done) return { bytes: parts!.length === 1 ? parts![0] : concatAll(parts!, total), objects: (flags & FrameFlag.OBJECTS) !== 0 };
       }
     } finally {
-      this.locks.post(RingLock.READ, 1, { undo: true });
+      await whenNotBusy(() => this.locks.post(RingLock.READ, 1, { undo: true }));
     }
   }
 
@@ -277,7 +278,7 @@ export class Ring {
     for (;;) {
       const until = performance.now() + 50;
       if (await park(this.consumers, () => this.used() !== 0, { until })) return true;
-      if (this.locks.value(RingLock.WRITE) === 1 && this.used() === 0) return false;
+      if ((await whenNotBusy(() => this.locks.value(RingLock.WRITE))) === 1 && this.used() === 0) return false;
     }
   }
 

@@ -14,7 +14,7 @@
 import type { IpcBackend, SemaphoreSet } from '@ipcx/core';
 import { SEMVMX } from '@ipcx/core';
 import { ErrorCode, MultiprocessingError } from './errors.js';
-import { closedObject, createSemaphores, release, semopOptions, tryOperate, type AcquireOptions } from './kernel-objects.js';
+import { closedObject, createSemaphores, release, semopOptions, tryOperate, whenNotBusy, type AcquireOptions } from './kernel-objects.js';
 import { registerReviver, shareSymbol, type Shareable, type ShareRecord } from './share.js';
 
 const VALUE = 0;
@@ -83,7 +83,7 @@ export class Semaphore implements Shareable, AsyncDisposable {
     if (!Number.isInteger(count) || count < 1 || count > SEMVMX) throw new RangeError(`count must be an integer from 1 to ${SEMVMX}`);
     const undo = this.robust;
     if (!this.bounded) {
-      this.semaphores.post(VALUE, count, { undo });
+      await whenNotBusy(() => this.semaphores.post(VALUE, count, { undo }));
       return;
     }
     const released = await tryOperate(() =>

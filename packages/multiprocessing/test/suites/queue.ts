@@ -4,10 +4,10 @@
  * a consumer mid-get, and a seeded 8 x 8 stress with 0 lost, 0 duplicated, per-producer order.
  */
 import { describe, expect, it } from 'vitest';
+import { sleep } from '@ipcx/testkit';
 import { DataCloneError, JoinableQueue, Pipe, Queue, SimpleQueue, spawn, type Process } from '@ipcx/multiprocessing';
 import { after, codeOf, disposeAfter, rejection, seeded, type MpContext } from '../context.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function queueSuite(context: MpContext): void {
   const { backend } = context;

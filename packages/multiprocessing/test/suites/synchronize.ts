@@ -4,10 +4,10 @@
  * at its exit with the next acquirer told.
  */
 import { describe, expect, it } from 'vitest';
+import { sleep } from '@ipcx/testkit';
 import { Barrier, BoundedSemaphore, Condition, Event, Lock, Queue, RLock, Semaphore, spawn, type Process } from '@ipcx/multiprocessing';
 import { after, codeOf, disposeAfter, rejection, type MpContext } from '../context.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function synchronizeSuite(context: MpContext): void {
   const { backend } = context;
