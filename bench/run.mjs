@@ -10,11 +10,12 @@ import { summarize } from './lib.mjs';
 import { nativeCases } from './cases-native.mjs';
 import { peerCases } from './cases-peers.mjs';
 import { workerCases } from './cases-worker.mjs';
+import { multiprocessingCases, multiprocessingTargets } from './cases-multiprocessing.mjs';
 
 /**
  * @typedef {{ roundTrips: number, bulkBytes: number }} BenchParams
  * @typedef {{ measure(): Promise<number>, teardown(): Promise<void> | void }} BenchSession
- * @typedef {{ name: string, unit: 'us' | 'GB/s', skip?: string, setup(params: BenchParams): Promise<BenchSession> }} BenchCase
+ * @typedef {{ name: string, unit: 'us' | 'GB/s' | 'values/s' | 'tasks/s', skip?: string, setup(params: BenchParams): Promise<BenchSession> }} BenchCase
  */
 
 const argv = process.argv.slice(2);
@@ -27,7 +28,7 @@ const filter = filterIndex >= 0 ? argv[filterIndex + 1] : undefined;
 const params = quick ? { roundTrips: 2_000, bulkBytes: 32 << 20 } : { roundTrips: 20_000, bulkBytes: 256 << 20 };
 const runs = quick ? 3 : 7;
 
-/** Lower is better for µs, higher for GB/s. `faster(a, b)`: how many times a beats b. */
+/** Lower is better for µs, higher for every other unit (GB/s, values/s, tasks/s). `faster(a, b)`: how many times a beats b. */
 const TARGETS = [
   ['worker.pipe.pingpong', 'peer.messageport.pingpong', 20],
   ['worker.pipe.bulk', 'peer.postmessage-transfer.bulk', 1.5],
@@ -39,10 +40,11 @@ const TARGETS = [
   ['native.unix-stream.pingpong', 'peer.net-uds.pingpong', 1],
   ['native.pipe.bulk', 'peer.net-uds.bulk', 1],
   ...['native.pipe.pingpong', 'native.unix-stream.pingpong', 'native.sysv-mq.pingpong', 'native.posix-mq.pingpong', 'native.sysv-sem.pingpong', 'native.shm-futex.pingpong'].map((name) => [name, 'peer.python-mp-pipe.pingpong', 1]),
+  ...multiprocessingTargets,
 ];
 
 async function main() {
-  const cases = [...nativeCases, ...workerCases, ...peerCases].filter((c) => !filter || c.name.includes(filter));
+  const cases = [...nativeCases, ...workerCases, ...peerCases, ...multiprocessingCases].filter((c) => !filter || c.name.includes(filter));
   const results = [];
   console.log(`ipcx bench${quick ? ' (quick)' : ''}: ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, Node ${process.version}, ${runs} runs per case after a warm-up`);
   for (const benchCase of cases) {
