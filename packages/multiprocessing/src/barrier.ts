@@ -170,6 +170,7 @@ export class Barrier implements Shareable, AsyncDisposable {
     await this.lock.close();
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

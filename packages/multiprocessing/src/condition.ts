@@ -158,6 +158,7 @@ export class Condition implements Shareable, AsyncDisposable {
     if (this.ownsLock || !this.owner) await this.lock.close();
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -152,6 +152,7 @@ export class Connection implements Shareable, AsyncDisposable {
     await Promise.all([...ends].map((end) => end.close()));
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

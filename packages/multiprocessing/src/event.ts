@@ -69,6 +69,7 @@ export class Event implements Shareable, AsyncDisposable {
     await release(this.owner, [this.semaphores]);
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

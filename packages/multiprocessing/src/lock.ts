@@ -133,6 +133,7 @@ export class Lock implements Shareable, AsyncDisposable {
     await release(this.owner, [this.semaphores]);
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

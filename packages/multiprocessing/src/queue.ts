@@ -185,6 +185,7 @@ export class Queue<T = unknown> implements Shareable, AsyncDisposable, AsyncIter
     await locks.close();
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
@@ -239,10 +240,12 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
     if (!(await this.ring.join(deadlineOf(options)))) throw outcomeError(RingOutcome.timedOut, 'join');
   }
 
+  /** @internal */
   protected override kind(): QueueKind {
     return 'joinable-queue';
   }
 
+  /** @internal */
   protected override countsTasks(): boolean {
     return true;
   }
@@ -259,6 +262,7 @@ export class SimpleQueue<T = unknown> extends Queue<T> {
     return new SimpleQueue<T>(backend, parts.segment, parts.locks, parts.codec, true, parts.ring);
   }
 
+  /** @internal */
   protected override kind(): QueueKind {
     return 'simple-queue';
   }

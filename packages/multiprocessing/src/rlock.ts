@@ -82,6 +82,7 @@ export class RLock implements Shareable, AsyncDisposable {
     await this.lock.close();
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -111,6 +111,7 @@ export class Semaphore implements Shareable, AsyncDisposable {
     await release(this.owner, [this.semaphores]);
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -126,6 +126,7 @@ export class ShareableList implements Shareable, AsyncDisposable, Iterable<ListI
     return Array.from({ length: this.length }, (_, i) => this.get(i));
   }
 
+  /** The items, in order (each read on its own). */
   *[Symbol.iterator](): Iterator<ListItem> {
     for (let i = 0; i < this.length; i++) yield this.get(i);
   }
@@ -137,6 +138,7 @@ export class ShareableList implements Shareable, AsyncDisposable, Iterable<ListI
     await release(this.owner, [this.segment]);
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -137,6 +137,7 @@ export class SharedStruct<S extends StructSchema> implements Shareable, AsyncDis
     await this.lock?.close();
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

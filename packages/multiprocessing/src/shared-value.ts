@@ -72,6 +72,7 @@ abstract class SharedNumbers implements Shareable, AsyncDisposable {
     if (this.lock !== undefined && (this.ownsLock || !this.owner)) await this.lock.close();
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
@@ -140,6 +141,7 @@ export class Value<T extends NumberType | TypeCode = 'float64'> extends SharedNu
     return this.type.fromStored(wrapped[0]) as NumberOf<T>;
   }
 
+  /** @internal */
   protected kind(): string {
     return 'value';
   }
@@ -192,10 +194,12 @@ export class SharedArray<T extends NumberType | TypeCode = 'float64'> extends Sh
     return Array.from({ length: this.length }, (_, i) => this.get(i));
   }
 
+  /** The items, in order (each read on its own). */
   *[Symbol.iterator](): Iterator<NumberOf<T>> {
     for (let i = 0; i < this.length; i++) yield this.get(i);
   }
 
+  /** @internal */
   protected kind(): string {
     return 'array';
   }
