@@ -10,11 +10,15 @@
 import { abortErrorFor, type SharedSegment } from '@ipcx/core';
 
 /**
- * How long a waiter spins before parking (ms). A peer in a tight exchange answers within a few
- * microseconds, and parking costs a futex wake-up (~20 µs a hop here); the spin is bounded so an
- * idle waiter gives the event loop back at once.
+ * How long a waiter spins before parking (ms), at first and at most. A peer in a tight exchange
+ * answers within a few microseconds, and parking costs a futex wake-up plus a waiter thread's hop
+ * back to JS (~60 µs here); the spin is bounded so an idle waiter gives the event loop back soon.
  */
 export const SPIN_MS = 0.03;
+/** The longest adaptive spin (ms): a parked peer's answer that came this soon is worth spinning for. */
+export const MAX_SPIN_MS = 0.12;
+/** The shortest adaptive spin (ms). */
+export const MIN_SPIN_MS = 0.005;
 
 /** Where a waiter parks. */
 export interface ParkCells {
@@ -24,6 +28,12 @@ export interface ParkCells {
   readonly cell: number;
   /** The cell counting parked waiters. */
   readonly waiters: number;
+  /**
+   * This process's current spin for this place (ms), adapted to how soon the condition came:
+   * after a park that ended within {@link MAX_SPIN_MS}, 1.5 times that wait (so the next one is
+   * caught spinning); after a longer park, halved. Starts at {@link SPIN_MS}.
+   */
+  spinMs?: number;
 }
 
 /** What {@link park} gives up on: a deadline (`performance.now()` ms, `Infinity` for none) and a signal. */
@@ -53,9 +63,15 @@ export const NO_DEADLINE: Deadline = { until: Infinity };
 export async function park(where: ParkCells, ready: () => boolean, deadline: Deadline): Promise<boolean> {
   if (ready()) return true;
   if (deadline.signal?.aborted) throw abortErrorFor(deadline.signal);
-  const spinUntil = performance.now() + SPIN_MS;
+  const spinMs = where.spinMs ?? SPIN_MS;
+  const spinUntil = performance.now() + spinMs;
   while (performance.now() < spinUntil) if (ready()) return true;
+  const parkedAt = performance.now();
   const { segment, cells, cell, waiters } = where;
+  const adapt = (): void => {
+    const waited = performance.now() - parkedAt + spinMs;
+    where.spinMs = waited <= MAX_SPIN_MS ? Math.min(MAX_SPIN_MS, waited * 1.5) : Math.max(MIN_SPIN_MS, spinMs / 2);
+  };
   for (;;) {
     const observed = Atomics.load(cells, cell);
     // Count in, then re-check: a publisher that stored before our count is seen by the re-check,
@@ -69,8 +85,14 @@ export async function park(where: ParkCells, ready: () => boolean, deadline: Dea
     } finally {
       Atomics.sub(cells, waiters, 1);
     }
-    if (ready()) return true;
-    if (deadline.until - performance.now() <= 0) return false;
+    if (ready()) {
+      adapt();
+      return true;
+    }
+    if (deadline.until - performance.now() <= 0) {
+      adapt();
+      return false;
+    }
   }
 }
 
