@@ -8,6 +8,10 @@ import { defineChild, type Connection } from './index.js';
 import { errorRecord, type RunMessage, type StopMessage, type TaskRef, type WorkerMessage } from './pool-protocol.js';
 
 type Fn = (...args: unknown[]) => unknown;
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+}
 const functions = new Map<string, Fn>();
 
 async function load(task: TaskRef): Promise<Fn> {
@@ -43,7 +47,9 @@ export default defineChild<[Connection, TaskRef | null, readonly unknown[], numb
       const fn = await load(message.task);
       for (; index < message.items.length; index++) {
         const item = message.items[index];
-        results.push(await (message.star ? fn(...(item as unknown[])) : fn(item)));
+        const result = message.star ? fn(...(item as unknown[])) : fn(item);
+        // Await only promises: a microtask turn per plain result would dominate tiny tasks.
+        results.push(isThenable(result) ? await result : result);
       }
       await conn.send({ type: 'done', id: message.id, results, retiring } satisfies WorkerMessage);
     } catch (error) {
