@@ -5,7 +5,7 @@ export { shareSymbol, type Shareable, type ShareRecord } from './share.js';
 export { Connection, Pipe, FRAME_HEADER_BYTES, type PipeOptions } from './connection.js';
 export { spawn, defineChild, type Process } from './process.js';
 export { Queue, JoinableQueue, SimpleQueue, type QueueOptions, type QueueWaitOptions } from './queue.js';
-export { Ring, RingField, RingLock, FrameFlag, HEADER_BYTES, FRAME_BYTES, RING_MAGIC, ringBytes, ringCapacity } from './ring.js';
+export { Ring, RingField, FrameFlag, HEADER_BYTES, FRAME_BYTES, RING_MAGIC, RING_SLOTS, HOLDER_CHECK_MS, ringBytes, ringCapacity } from './ring.js';
 export { Lock, type Held } from './lock.js';
 export { RLock } from './rlock.js';
 export { Semaphore, BoundedSemaphore, type SemaphoreOptions } from './semaphore.js';

@@ -1,13 +1,13 @@
 /**
  * Queue, JoinableQueue and SimpleQueue: Python's `multiprocessing` queues, across processes and
  * workers, over the shared-memory {@link Ring} (one System V segment, one System V semaphore set
- * of two robust locks).
+ * of liveness slots for its robust locks).
  */
 import type { IpcBackend, SemaphoreSet, SharedSegment, SysvSegment, WaitOptions } from '@ipcx/core';
 import type { Codec } from './codec.js';
 import { checkCodec, codecNamed } from './codec-registry.js';
 import { ErrorCode, MultiprocessingError } from './errors.js';
-import { Ring, RingOutcome, ringBytes, ringCapacity, type RingOutcomeName } from './ring.js';
+import { RING_SLOTS, Ring, RingOutcome, ringBytes, ringCapacity, type RingOutcomeName } from './ring.js';
 import { registerReviver, shareSymbol, type Shareable, type ShareRecord } from './share.js';
 import { deadlineOf } from './wait.js';
 import { decodeValue, encodeValue } from './value-bytes.js';
@@ -276,7 +276,7 @@ async function createParts(backend: IpcBackend, options: QueueOptions): Promise<
   const codec = checkCodec(options.codec);
   const segment = await backend.sharedMemory.openSysv('private', { size: ringBytes(capacity) });
   try {
-    const locks = await backend.semaphores.open('private', { size: 2 });
+    const locks = await backend.semaphores.open('private', { size: RING_SLOTS });
     try {
       return { segment, locks, codec, ring: Ring.initialize(segment, locks, capacity, maxsize) };
     } catch (error) {

@@ -1,17 +1,25 @@
 /**
  * The shared-memory ring: the channel under Queue. Frames of bytes in one shared segment, written
- * by producers one at a time (a System V semaphore with `SEM_UNDO` is the write lock) and read by
- * consumers one at a time (another is the read lock), with futex-style waits (`segment.wait`/
- * `notify`) after a bounded spin. One copy in (encoded bytes into the ring) and one copy out.
+ * by producers one at a time (under the WRITE_LOCK word) and read by consumers one at a time
+ * (under READ_LOCK), with futex-style waits (`segment.wait`/`notify`) after a bounded spin. One
+ * copy in (encoded bytes into the ring) and one copy out; no system call when nobody waits.
+ *
+ * Robust locks without a system call per operation: each process that uses the ring claims a
+ * liveness slot once (a System V semaphore of the ring's set raised by 1 with `SEM_UNDO`, so the
+ * kernel, or the worker backend's reaper, lowers it to 0 when the process ends, however it ends).
+ * A lock word holds its holder's slot + 1. A waiter that finds the lock held for a while checks the
+ * holder's slot: 0 means the holder died, and the waiter takes the lock over with a
+ * compare-and-swap. Slots are never reused (NEXT_SLOT only grows), so a dead holder's slot cannot
+ * come back to life: a ring serves {@link RING_SLOTS} process lifetimes.
  *
  * ```
  *  byte 0                                                                    HEADER_BYTES (256)
  *  ┌──────── line 0 (0..63): fixed at creation ────────────────────────────────────────┐
- *  │ MAGIC u32 │ CAPACITY u32 │ MAXSIZE u32 │ SHUTDOWN u32 │                           │
+ *  │ MAGIC u32 │ CAPACITY u32 │ MAXSIZE u32 │ SHUTDOWN u32 │ NEXT_SLOT u32 │            │
  *  ├──────── line 1 (64..127): written by producers ───────────────────────────────────┤
- *  │ TAIL u32 (bytes published, wraps) │ PRODUCED seq │ CONSUMER_WAITERS │             │
+ *  │ TAIL u32 (bytes published) │ PRODUCED seq │ CONSUMER_WAITERS │ WRITE_LOCK u32 │ WRITE_LOCK_WAITERS │
  *  ├──────── line 2 (128..191): written by consumers ──────────────────────────────────┤
- *  │ HEAD u32 (bytes consumed, wraps)  │ CONSUMED seq │ PRODUCER_WAITERS │             │
+ *  │ HEAD u32 (bytes consumed)  │ CONSUMED seq │ PRODUCER_WAITERS │ READ_LOCK u32  │ READ_LOCK_WAITERS  │
  *  ├──────── line 3 (192..255): counters ──────────────────────────────────────────────┤
  *  │ COUNT (whole values in the ring) │ UNFINISHED (tasks not done) │ JOIN_WAITERS │   │
  *  ├──────── data: CAPACITY bytes (a power of two >= 4096) ────────────────────────────┤
@@ -27,10 +35,11 @@
  * is either all visible or not at all (TAIL moves after the bytes are in). Of a multi-frame value
  * only some frames are visible; its consumer drops them when the next value's FIRST frame comes,
  * or when it finds the write lock free with no frame in sight (a live producer holds it for its
- * whole value). A consumer killed mid-copy has not moved HEAD: the frame is read again by the
- * next consumer. `SEM_UNDO` gives a dead process's lock back.
+ * whole value: the write lock free or its holder dead). A consumer killed mid-copy has not moved
+ * HEAD: the frame is read again by the next consumer. A dead process's lock is taken over by the
+ * next waiter within {@link HOLDER_CHECK_MS} (see above).
  */
-import type { SemaphoreSet, SharedSegment } from '@ipcx/core';
+import { IpcError, type SemaphoreSet, type SharedSegment } from '@ipcx/core';
 import { whenNotBusy } from './kernel-objects.js';
 import { NO_DEADLINE, park, publish, type Deadline, type ParkCells } from './wait.js';
 
@@ -40,12 +49,17 @@ export const RingField = {
   CAPACITY: 4,
   MAXSIZE: 8,
   SHUTDOWN: 12,
+  NEXT_SLOT: 16,
   TAIL: 64,
   PRODUCED: 68,
   CONSUMER_WAITERS: 72,
+  WRITE_LOCK: 76,
+  WRITE_LOCK_WAITERS: 80,
   HEAD: 128,
   CONSUMED: 132,
   PRODUCER_WAITERS: 136,
+  READ_LOCK: 140,
+  READ_LOCK_WAITERS: 144,
   COUNT: 192,
   UNFINISHED: 196,
   JOIN_WAITERS: 200,
@@ -63,8 +77,10 @@ export const MIN_CAPACITY = 4096;
 /** Frame flags. */
 export const FrameFlag = { FIRST: 1, LAST: 2, OBJECTS: 4 } as const;
 
-/** Semaphores of the ring's set: the write lock and the read lock (each 1 when free). */
-export const RingLock = { WRITE: 0, READ: 1 } as const;
+/** Liveness slots in a ring's semaphore set: the process lifetimes one ring serves. */
+export const RING_SLOTS = 256;
+/** How often a waiter for a held lock checks whether its holder is still alive (ms). */
+export const HOLDER_CHECK_MS = 50;
 
 const cell = (byteOffset: number): number => byteOffset / 4;
 
@@ -105,6 +121,9 @@ export class Ring {
   private readonly consumers: ParkCells;
   private readonly producers: ParkCells;
   private readonly joiners: ParkCells;
+  private readonly writeLock: ParkCells;
+  private readonly readLock: ParkCells;
+  private slotClaim: Promise<number> | undefined;
 
   constructor(
     readonly segment: SharedSegment,
@@ -122,16 +141,62 @@ export class Ring {
     this.consumers = { segment, cells: this.cells, cell: cell(RingField.PRODUCED), waiters: cell(RingField.CONSUMER_WAITERS) };
     this.producers = { segment, cells: this.cells, cell: cell(RingField.CONSUMED), waiters: cell(RingField.PRODUCER_WAITERS) };
     this.joiners = { segment, cells: this.cells, cell: cell(RingField.UNFINISHED), waiters: cell(RingField.JOIN_WAITERS) };
+    this.writeLock = { segment, cells: this.cells, cell: cell(RingField.WRITE_LOCK), waiters: cell(RingField.WRITE_LOCK_WAITERS) };
+    this.readLock = { segment, cells: this.cells, cell: cell(RingField.READ_LOCK), waiters: cell(RingField.READ_LOCK_WAITERS) };
   }
 
-  /** Writes the header of a new ring into `segment` (zeroed memory) and frees both locks. */
+  /** This process's liveness slot in the ring, claimed on first use (one `semop` with SEM_UNDO). */
+  private mySlot(): Promise<number> {
+    this.slotClaim ??= (async () => {
+      const slot = Atomics.add(this.cells, cell(RingField.NEXT_SLOT), 1);
+      if (slot >= RING_SLOTS) {
+        throw new IpcError('ENOSPC', { syscall: 'semop', object: 'queue', message: `ENOSPC: the queue has served its ${RING_SLOTS} process lifetimes; make a new one` });
+      }
+      // Raised with SEM_UNDO: the kernel lowers it to 0 when this process ends, however it ends.
+      await this.locks.operate([{ index: slot, delta: 1, undo: true }]);
+      return slot;
+    })();
+    return this.slotClaim;
+  }
+
+  /** True if the lock word `held` (a holder's slot + 1) names a process that has ended. */
+  private async holderDead(held: number): Promise<boolean> {
+    return held !== 0 && (await whenNotBusy(() => this.locks.value(held - 1))) === 0;
+  }
+
+  /**
+   * Takes a lock word: a compare-and-swap from 0 to this process's slot + 1, else a wait parked on
+   * the word (released holders notify it), checking every {@link HOLDER_CHECK_MS} whether the
+   * holder died (then taken over). False when the deadline passed (or `nowait` and it is held).
+   */
+  private async lock(where: ParkCells, deadline: Deadline, nowait: boolean): Promise<boolean> {
+    const me = (await this.mySlot()) + 1;
+    const take = (): boolean => Atomics.compareExchange(this.cells, where.cell, 0, me) === 0;
+    if (take()) return true;
+    if (nowait) return false;
+    for (;;) {
+      const slice = { until: Math.min(deadline.until, performance.now() + HOLDER_CHECK_MS), signal: deadline.signal };
+      if (await park(where, take, slice)) return true;
+      const held = Atomics.load(this.cells, where.cell);
+      if ((await this.holderDead(held)) && Atomics.compareExchange(this.cells, where.cell, held, me) === held) return true;
+      if (performance.now() >= deadline.until) return false;
+    }
+  }
+
+  /** Frees a lock word and wakes one waiter, if any parked. */
+  private unlock(where: ParkCells): void {
+    // Store before looking at the waiters: a waiter that counted itself in after this sees 0.
+    Atomics.store(this.cells, where.cell, 0);
+    if (Atomics.load(this.cells, where.waiters) > 0) this.segment.notify(where.cell, 1);
+  }
+
+  /** Writes the header of a new ring into `segment` (zeroed memory; `locks` has {@link RING_SLOTS} semaphores at 0). */
   static initialize(segment: SharedSegment, locks: SemaphoreSet, capacity: number, maxsize: number): Ring {
     const cells = new Int32Array(segment.buffer, 0, HEADER_BYTES / 4);
     Atomics.store(cells, cell(RingField.CAPACITY), capacity);
     Atomics.store(cells, cell(RingField.MAXSIZE), maxsize);
     // MAGIC last: a ring is usable once it is there.
     Atomics.store(cells, cell(RingField.MAGIC), RING_MAGIC);
-    locks.setValues([1, 1]);
     return new Ring(segment, locks);
   }
 
@@ -168,13 +233,7 @@ export class Ring {
    */
   async send(bytes: Uint8Array, objects: boolean, deadline: Deadline, nowait: boolean, countTask: boolean): Promise<RingOutcomeName | undefined> {
     if (this.isShutDown()) return RingOutcome.shutDown;
-    try {
-      await this.locks.wait(RingLock.WRITE, 1, nowait ? { undo: true, nowait: true } : { undo: true, ...timeoutOf(deadline), signal: deadline.signal });
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === 'EAGAIN') return nowait ? RingOutcome.full : RingOutcome.timedOut;
-      throw error;
-    }
+    if (!(await this.lock(this.writeLock, deadline, nowait))) return nowait ? RingOutcome.full : RingOutcome.timedOut;
     try {
       if (this.maxsize > 0) {
         const slot = (): boolean => this.load(RingField.COUNT) < this.maxsize || this.isShutDown();
@@ -211,7 +270,7 @@ export class Ring {
       } while (offset < bytes.length);
       return undefined;
     } finally {
-      await whenNotBusy(() => this.locks.post(RingLock.WRITE, 1, { undo: true }));
+      this.unlock(this.writeLock);
     }
   }
 
@@ -220,13 +279,7 @@ export class Ring {
    * their space. Returns an outcome name when it cannot (nothing was consumed then).
    */
   async receive(deadline: Deadline, nowait: boolean): Promise<RingMessage | RingOutcomeName> {
-    try {
-      await this.locks.wait(RingLock.READ, 1, nowait ? { undo: true, nowait: true } : { undo: true, ...timeoutOf(deadline), signal: deadline.signal });
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === 'EAGAIN') return nowait ? RingOutcome.wouldBlock : RingOutcome.timedOut;
-      throw error;
-    }
+    if (!(await this.lock(this.readLock, deadline, nowait))) return nowait ? RingOutcome.wouldBlock : RingOutcome.timedOut;
     try {
       let parts: Uint8Array[] | undefined;
       let total = 0;
@@ -266,19 +319,20 @@ export class Ring {
         if (done) return { bytes: parts!.length === 1 ? parts![0] : concatAll(parts!, total), objects: (flags & FrameFlag.OBJECTS) !== 0 };
       }
     } finally {
-      await whenNotBusy(() => this.locks.post(RingLock.READ, 1, { undo: true }));
+      this.unlock(this.readLock);
     }
   }
 
   /**
    * Waits for the next frame of a value begun; false when its producer is gone: the write lock
-   * is free (its holder ended: `SEM_UNDO` freed it) and still no frame came.
+   * is free or its holder has ended, and still no frame came.
    */
   private async awaitRestOfValue(): Promise<boolean> {
     for (;;) {
       const until = performance.now() + 50;
       if (await park(this.consumers, () => this.used() !== 0, { until })) return true;
-      if ((await whenNotBusy(() => this.locks.value(RingLock.WRITE))) === 1 && this.used() === 0) return false;
+      const held = Atomics.load(this.cells, cell(RingField.WRITE_LOCK));
+      if ((held === 0 || (await this.holderDead(held))) && this.used() === 0) return false;
     }
   }
 
@@ -312,10 +366,6 @@ export class Ring {
     if (first < size) out.set(this.data.subarray(0, size - first), first);
     return out;
   }
-}
-
-function timeoutOf(deadline: Deadline): { timeout?: number } {
-  return deadline.until === Infinity ? {} : { timeout: Math.max(0, deadline.until - performance.now()) };
 }
 
 function concatAll(parts: Uint8Array[], total: number): Uint8Array {

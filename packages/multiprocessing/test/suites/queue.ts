@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { sleep } from '@ipcx/testkit';
-import { DataCloneError, JoinableQueue, Pipe, Queue, SimpleQueue, spawn, type Process } from '@ipcx/multiprocessing';
+import { DataCloneError, JoinableQueue, Pipe, Queue, RingField, SimpleQueue, spawn, type Process } from '@ipcx/multiprocessing';
 import { after, codeOf, disposeAfter, rejection, seeded, type MpContext } from '../context.js';
 
 
@@ -142,9 +142,9 @@ export function queueSuite(context: MpContext): void {
       const q = disposeAfter(await Queue.create<string>(backend));
       const results = disposeAfter(await Queue.create<string>(backend));
       const child = await start('queue-get-one', [q, results]);
-      // The child holds the read lock and is parked in get.
-      const ring = (q as unknown as { ring: { locks: { value(i: number): number } } }).ring;
-      for (let i = 0; ring.locks.value(1) !== 0; i++) {
+      // The child holds the read lock (its slot in the lock word) and is parked in get.
+      const cells = (q as unknown as { ring: { cells: Int32Array } }).ring.cells;
+      for (let i = 0; Atomics.load(cells, RingField.READ_LOCK / 4) === 0; i++) {
         if (i > 4000) throw new Error('child never entered get');
         await sleep(5);
       }
@@ -159,9 +159,9 @@ export function queueSuite(context: MpContext): void {
       const child = await start('queue-put-big', [q, 1_000_000]);
       expect(await q.get({ timeout: 20_000 })).toBe('ready');
       // Wait until the child holds the write lock with the ring full of its partial value.
-      const ring = (q as unknown as { ring: { locks: { value(i: number): number }; count(): number } }).ring;
+      const cells = (q as unknown as { ring: { cells: Int32Array } }).ring.cells;
       await sleep(100);
-      expect(ring.locks.value(0)).toBe(0);
+      expect(Atomics.load(cells, RingField.WRITE_LOCK / 4)).not.toBe(0);
       const getting = q.get({ timeout: 20_000 });
       child.kill(kill);
       await child.exited;
