@@ -10,12 +10,14 @@
  * A lock word holds its holder's slot + 1. A waiter that finds the lock held for a while checks the
  * holder's slot: 0 means the holder died, and the waiter takes the lock over with a
  * compare-and-swap. Slots are never reused (NEXT_SLOT only grows), so a dead holder's slot cannot
- * come back to life: a ring serves {@link RING_SLOTS} process lifetimes.
+ * come back to life: a ring serves {@link RING_SLOTS} process lifetimes. A process claims one slot
+ * per ring however many handles of it it opens (the claims are kept by ring: semaphore set id and
+ * the NONCE written at creation, since ids are reused once objects are removed).
  *
  * ```
  *  byte 0                                                                    HEADER_BYTES (256)
  *  ┌──────── line 0 (0..63): fixed at creation ────────────────────────────────────────┐
- *  │ MAGIC u32 │ CAPACITY u32 │ MAXSIZE u32 │ SHUTDOWN u32 │ NEXT_SLOT u32 │            │
+ *  │ MAGIC u32 │ CAPACITY u32 │ MAXSIZE u32 │ SHUTDOWN u32 │ NEXT_SLOT u32 │ NONCE u32 │
  *  ├──────── line 1 (64..127): written by producers ───────────────────────────────────┤
  *  │ TAIL u32 (bytes published) │ PRODUCED seq │ CONSUMER_WAITERS │ WRITE_LOCK u32 │ WRITE_LOCK_WAITERS │
  *  ├──────── line 2 (128..191): written by consumers ──────────────────────────────────┤
@@ -50,6 +52,7 @@ export const RingField = {
   MAXSIZE: 8,
   SHUTDOWN: 12,
   NEXT_SLOT: 16,
+  NONCE: 20,
   TAIL: 64,
   PRODUCED: 68,
   CONSUMER_WAITERS: 72,
@@ -83,6 +86,9 @@ export const RING_SLOTS = 256;
 export const HOLDER_CHECK_MS = 50;
 
 const cell = (byteOffset: number): number => byteOffset / 4;
+
+/** This process's liveness slot per ring (semaphore set id and nonce): one claim per process. */
+const slotClaims = new Map<string, Promise<number>>();
 
 /** Bytes a ring of `capacity` data bytes needs. */
 export function ringBytes(capacity: number): number {
@@ -147,7 +153,11 @@ export class Ring {
 
   /** This process's liveness slot in the ring, claimed on first use (one `semop` with SEM_UNDO). */
   private mySlot(): Promise<number> {
-    this.slotClaim ??= (async () => {
+    if (this.slotClaim !== undefined) return this.slotClaim;
+    const key = `${this.locks.id}:${Atomics.load(this.cells, cell(RingField.NONCE))}`;
+    const claimed = slotClaims.get(key);
+    if (claimed !== undefined) return (this.slotClaim = claimed);
+    this.slotClaim = (async () => {
       const slot = Atomics.add(this.cells, cell(RingField.NEXT_SLOT), 1);
       if (slot >= RING_SLOTS) {
         throw new IpcError('ENOSPC', { syscall: 'semop', object: 'queue', message: `ENOSPC: the queue has served its ${RING_SLOTS} process lifetimes; make a new one` });
@@ -156,6 +166,8 @@ export class Ring {
       await this.locks.operate([{ index: slot, delta: 1, undo: true }]);
       return slot;
     })();
+    slotClaims.set(key, this.slotClaim);
+    this.slotClaim.catch(() => slotClaims.delete(key));
     return this.slotClaim;
   }
 
@@ -195,6 +207,7 @@ export class Ring {
     const cells = new Int32Array(segment.buffer, 0, HEADER_BYTES / 4);
     Atomics.store(cells, cell(RingField.CAPACITY), capacity);
     Atomics.store(cells, cell(RingField.MAXSIZE), maxsize);
+    Atomics.store(cells, cell(RingField.NONCE), (Math.random() * 2 ** 31) | 0);
     // MAGIC last: a ring is usable once it is there.
     Atomics.store(cells, cell(RingField.MAGIC), RING_MAGIC);
     return new Ring(segment, locks);

@@ -110,6 +110,22 @@ export function queueSuite(context: MpContext): void {
       expect((await consumer.join()).code).toBe(0);
     });
 
+    it(`multiprocessing ${context.name}: one process claims one liveness slot per queue, however many handles it opens`, async () => {
+      const q = disposeAfter(await Queue.create<number>(backend));
+      const carrier = disposeAfter(await Queue.create<{ q: Queue<number> }>(backend));
+      const cells = (q as unknown as { ring: { cells: Int32Array } }).ring.cells;
+      await q.put(0);
+      for (let i = 1; i <= 300; i++) {
+        await carrier.put({ q });
+        const { q: copy } = await carrier.get();
+        await copy.put(i);
+        await copy.close();
+      }
+      // This process claimed one slot for q (and one for the carrier in its own ring).
+      expect(Atomics.load(cells, RingField.NEXT_SLOT / 4)).toBe(1);
+      expect(q.qsize()).toBe(301);
+    });
+
     it(`multiprocessing ${context.name}: JoinableQueue join waits for taskDone of every value; over-release is OVER_RELEASE`, async () => {
       const q = disposeAfter(await JoinableQueue.create<number>(backend));
       await q.put(1);
