@@ -117,8 +117,11 @@ export type RingOutcomeName = (typeof RingOutcome)[keyof typeof RingOutcome];
 
 /** A ring attached in this process: the segment's views and the lock set. */
 export class Ring {
+  /** The header's 32-bit cells (index = {@link RingField} offset / 4). */
   readonly cells: Int32Array;
+  /** Bytes of the data area (a power of two). */
   readonly capacity: number;
+  /** Most whole values at once (0: no limit but the bytes). */
   readonly maxsize: number;
   private readonly data: Uint8Array;
   private readonly dataCells: Int32Array;
@@ -131,8 +134,11 @@ export class Ring {
   private readonly readLock: ParkCells;
   private slotClaim: Promise<number> | undefined;
 
+  /** Attaches to a ring that {@link Ring.initialize} wrote into `segment` (`TypeError` otherwise). */
   constructor(
+    /** The shared segment holding header and data. */
     readonly segment: SharedSegment,
+    /** The ring's liveness slots ({@link RING_SLOTS} semaphores). */
     readonly locks: SemaphoreSet,
   ) {
     const buffer = segment.buffer;
