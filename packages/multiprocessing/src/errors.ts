@@ -40,6 +40,7 @@ export class MultiprocessingError extends Error {
   /** What happened, as a stable string. */
   readonly code: ErrorCodeName;
 
+  /** An error with `code` and `message` (and the error that caused it, if any). */
   constructor(code: ErrorCodeName, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'MultiprocessingError';
@@ -56,6 +57,7 @@ export class DataCloneError extends TypeError {
   /** Always `'DATA_CLONE_ERR'`. */
   readonly code = 'DATA_CLONE_ERR' as const;
 
+  /** A DataCloneError saying what could not be serialized. */
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'DataCloneError';

@@ -45,7 +45,7 @@ import { IpcError, type SemaphoreSet, type SharedSegment } from '@ipcx/core';
 import { whenNotBusy } from './kernel-objects.js';
 import { NO_DEADLINE, park, publish, type Deadline, type ParkCells } from './wait.js';
 
-/** Byte offsets of the header's fields (each a 32-bit cell). */
+/** Byte offsets of the header's fields (each a 32-bit cell), as drawn above; what each holds is in the diagram. */
 export const RingField = {
   MAGIC: 0,
   CAPACITY: 4,
@@ -107,12 +107,15 @@ const pad8 = (n: number): number => (n + 7) & ~7;
 
 /** What {@link Ring.receive} gives: the value's bytes and whether it holds objects. */
 export interface RingMessage {
+  /** The value's encoded bytes (this process's own copy). */
   readonly bytes: Uint8Array;
+  /** True if the value holds objects to revive. */
   readonly objects: boolean;
 }
 
 /** Raised inside the ring when an operation cannot complete now / in time; the caller maps it. */
 export const RingOutcome = { wouldBlock: 'would-block', timedOut: 'timed-out', full: 'full', shutDown: 'shut-down' } as const;
+/** One of {@link RingOutcome}'s values. */
 export type RingOutcomeName = (typeof RingOutcome)[keyof typeof RingOutcome];
 
 /** A ring attached in this process: the segment's views and the lock set. */

@@ -32,6 +32,7 @@ export interface ShareRecord {
 
 /** An object of this package that can travel to another process. */
 export interface Shareable {
+  /** Its record: what another process needs to rebuild it. Throws `CLOSED` once closed. */
   [shareSymbol](): ShareRecord;
 }
 

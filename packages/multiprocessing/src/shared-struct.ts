@@ -24,7 +24,9 @@ export type StructSchema = Readonly<Record<string, FieldSpec>>;
 
 /** Where one field lives. */
 export interface FieldLayout {
+  /** The field's name in the schema. */
   readonly name: string;
+  /** Its element type. */
   readonly type: NumberType;
   /** Byte offset from the start of the struct. */
   readonly offset: number;

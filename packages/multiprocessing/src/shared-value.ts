@@ -124,6 +124,7 @@ export class Value<T extends NumberType | TypeCode = 'float64'> extends SharedNu
     return loadElement(this.type, this.view, 0) as NumberOf<T>;
   }
 
+  /** Stores the number (atomically for integer types); TypeError for the wrong kind of value. */
   set value(value: NumberOf<T>) {
     this.checkOpen('value');
     storeElement(this.type, this.view, 0, value);

@@ -8,6 +8,7 @@ import { containsObjects, packForValue, reviveValue } from './share.js';
 
 /** An encoded value. */
 export interface EncodedValue {
+  /** The codec's bytes. */
   readonly bytes: Uint8Array;
   /** True if the value held objects that the receiver must revive. */
   readonly objects: boolean;

@@ -22,7 +22,9 @@ export const MIN_SPIN_MS = 0.005;
 
 /** Where a waiter parks. */
 export interface ParkCells {
+  /** The segment whose futex cells are waited on. */
   readonly segment: SharedSegment;
+  /** Its 32-bit cells. */
   readonly cells: Int32Array;
   /** The cell publishers change and notify (a sequence number). */
   readonly cell: number;
@@ -38,7 +40,9 @@ export interface ParkCells {
 
 /** What {@link park} gives up on: a deadline (`performance.now()` ms, `Infinity` for none) and a signal. */
 export interface Deadline {
+  /** `performance.now()` time to give up at (`Infinity`: never). */
   readonly until: number;
+  /** Aborts the wait. */
   readonly signal?: AbortSignal;
 }
 
