@@ -18,3 +18,4 @@ export { SharedStruct, structLayout, type FieldSpec, type StructSchema, type Fie
 export { ShareableList, SLOT_HEADER_BYTES, type ListItem } from './shareable-list.js';
 export type { NumberType, TypeCode, NumberOf } from './number-types.js';
 export { Pool, task, type PoolOptions, type PoolCallOptions, type TaskRef } from './pool.js';
+export { RingConnection, RingPipe, type RingPipeOptions } from './ring-connection.js';

@@ -7,7 +7,7 @@ import type { IpcBackend, SemaphoreSet, SharedSegment, SysvSegment, WaitOptions 
 import type { Codec } from './codec.js';
 import { checkCodec, codecNamed } from './codec-registry.js';
 import { ErrorCode, MultiprocessingError } from './errors.js';
-import { RING_SLOTS, Ring, RingOutcome, ringBytes, ringCapacity, type RingOutcomeName } from './ring.js';
+import { FrameFlag, RING_SLOTS, Ring, RingOutcome, ringBytes, ringCapacity, type RingOutcomeName } from './ring.js';
 import { registerReviver, shareSymbol, type Shareable, type ShareRecord } from './share.js';
 import { deadlineOf } from './wait.js';
 import { decodeValue, encodeValue } from './value-bytes.js';
@@ -105,7 +105,7 @@ export class Queue<T = unknown> implements Shareable, AsyncDisposable, AsyncIter
     this.checkOpen('put');
     const deadline = deadlineOf(options);
     const { bytes, objects } = encodeValue(this.codec, value);
-    return this.ring.send(bytes, objects, deadline, options?.nowait === true, this.countsTasks()).then((outcome) => {
+    return this.ring.send(bytes, objects ? FrameFlag.OBJECTS : 0, deadline, options?.nowait === true, this.countsTasks()).then((outcome) => {
       if (outcome !== undefined) throw outcomeError(outcome, 'put');
     });
   }

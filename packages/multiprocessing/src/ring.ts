@@ -78,7 +78,7 @@ export const RING_MAGIC = 0x69706378;
 export const MIN_CAPACITY = 4096;
 
 /** Frame flags. */
-export const FrameFlag = { FIRST: 1, LAST: 2, OBJECTS: 4 } as const;
+export const FrameFlag = { FIRST: 1, LAST: 2, OBJECTS: 4, BYTES: 8 } as const;
 
 /** Liveness slots in a ring's semaphore set: the process lifetimes one ring serves. */
 export const RING_SLOTS = 256;
@@ -111,6 +111,8 @@ export interface RingMessage {
   readonly bytes: Uint8Array;
   /** True if the value holds objects to revive. */
   readonly objects: boolean;
+  /** The flags of its last frame ({@link FrameFlag}: OBJECTS, BYTES as the sender gave them). */
+  readonly flags: number;
 }
 
 /** Raised inside the ring when an operation cannot complete now / in time; the caller maps it. */
@@ -136,6 +138,10 @@ export class Ring {
   private readonly writeLock: ParkCells;
   private readonly readLock: ParkCells;
   private slotClaim: Promise<number> | undefined;
+  /** This process keeps the write lock between sends (a single-producer end, see {@link Ring.holdWriter}). */
+  private holdsWrite = false;
+  /** This process keeps the read lock between receives (a single-consumer end). */
+  private holdsRead = false;
 
   /** Attaches to a ring that {@link Ring.initialize} wrote into `segment` (`TypeError` otherwise). */
   constructor(
@@ -204,6 +210,55 @@ export class Ring {
     }
   }
 
+  /**
+   * Takes the write lock for good: this handle is the ring's only producer (a Connection end), so
+   * sends skip the lock, and the reader learns this process died when the lock's holder has.
+   * False on timeout/nowait as {@link Ring.send}.
+   */
+  async holdWriter(deadline: Deadline): Promise<boolean> {
+    if (!this.holdsWrite) this.holdsWrite = await this.lock(this.writeLock, deadline, false);
+    return this.holdsWrite;
+  }
+
+  /** Takes the read lock for good: this handle is the ring's only consumer (see {@link Ring.holdWriter}). */
+  async holdReader(deadline: Deadline): Promise<boolean> {
+    if (!this.holdsRead) this.holdsRead = await this.lock(this.readLock, deadline, false);
+    return this.holdsRead;
+  }
+
+  /** True if this handle holds the write lock for good. */
+  get holdingWriter(): boolean {
+    return this.holdsWrite;
+  }
+
+  /** True if this handle holds the read lock for good. */
+  get holdingReader(): boolean {
+    return this.holdsRead;
+  }
+
+  /** True once a value or the end of the stream can be received without waiting. */
+  readable(): boolean {
+    return this.used() !== 0 || this.isShutDown();
+  }
+
+  /**
+   * Waits until {@link Ring.readable} or the deadline; with a held writer, also ends (true) when
+   * that writer's process has died, since then nothing more will come.
+   */
+  async waitReadable(deadline: Deadline): Promise<boolean> {
+    for (;;) {
+      const slice = { until: Math.min(deadline.until, performance.now() + HOLDER_CHECK_MS), signal: deadline.signal };
+      if (await park(this.consumers, () => this.readable(), slice)) return true;
+      if (await this.writerDied()) return true;
+      if (performance.now() >= deadline.until) return false;
+    }
+  }
+
+  /** True when the write lock is held by a process that has ended. */
+  async writerDied(): Promise<boolean> {
+    return this.holderDead(Atomics.load(this.cells, cell(RingField.WRITE_LOCK)));
+  }
+
   /** Frees a lock word and wakes one waiter, if any parked. */
   private unlock(where: ParkCells): void {
     // Store before looking at the waiters: a waiter that counted itself in after this sees 0.
@@ -253,9 +308,9 @@ export class Ring {
    * its frames and publishes each. `countTask` adds one unfinished task (JoinableQueue). Returns
    * an outcome name instead when it cannot (nothing was published then).
    */
-  async send(bytes: Uint8Array, objects: boolean, deadline: Deadline, nowait: boolean, countTask: boolean): Promise<RingOutcomeName | undefined> {
+  async send(bytes: Uint8Array, flags: number, deadline: Deadline, nowait: boolean, countTask: boolean): Promise<RingOutcomeName | undefined> {
     if (this.isShutDown()) return RingOutcome.shutDown;
-    if (!(await this.lock(this.writeLock, deadline, nowait))) return nowait ? RingOutcome.full : RingOutcome.timedOut;
+    if (!this.holdsWrite && !(await this.lock(this.writeLock, deadline, nowait))) return nowait ? RingOutcome.full : RingOutcome.timedOut;
     try {
       if (this.maxsize > 0) {
         const slot = (): boolean => this.load(RingField.COUNT) < this.maxsize || this.isShutDown();
@@ -277,7 +332,7 @@ export class Ring {
         const tail = this.load(RingField.TAIL);
         const at = tail & this.mask;
         this.dataCells[at >> 2] = size;
-        this.dataCells[(at >> 2) + 1] = (first ? FrameFlag.FIRST : 0) | (last ? FrameFlag.LAST : 0) | (objects ? FrameFlag.OBJECTS : 0);
+        this.dataCells[(at >> 2) + 1] = (first ? FrameFlag.FIRST : 0) | (last ? FrameFlag.LAST : 0) | (flags & (FrameFlag.OBJECTS | FrameFlag.BYTES));
         this.copyIn((at + FRAME_BYTES) & this.mask, bytes.subarray(offset, offset + size));
         if (last) {
           // Counted before the frame is visible, so a consumer never takes COUNT below zero.
@@ -292,7 +347,7 @@ export class Ring {
       } while (offset < bytes.length);
       return undefined;
     } finally {
-      this.unlock(this.writeLock);
+      if (!this.holdsWrite) this.unlock(this.writeLock);
     }
   }
 
@@ -301,7 +356,7 @@ export class Ring {
    * their space. Returns an outcome name when it cannot (nothing was consumed then).
    */
   async receive(deadline: Deadline, nowait: boolean): Promise<RingMessage | RingOutcomeName> {
-    if (!(await this.lock(this.readLock, deadline, nowait))) return nowait ? RingOutcome.wouldBlock : RingOutcome.timedOut;
+    if (!this.holdsRead && !(await this.lock(this.readLock, deadline, nowait))) return nowait ? RingOutcome.wouldBlock : RingOutcome.timedOut;
     try {
       let parts: Uint8Array[] | undefined;
       let total = 0;
@@ -310,7 +365,11 @@ export class Ring {
         if (!available()) {
           if (parts === undefined) {
             if (nowait) return RingOutcome.wouldBlock;
-            if (!(await park(this.consumers, available, deadline))) return RingOutcome.timedOut;
+            if (this.holdsRead) {
+              // A single-consumer end: a dead writer means the end of the stream.
+              if (!(await this.waitReadable(deadline))) return RingOutcome.timedOut;
+              if (!available()) return RingOutcome.shutDown;
+            } else if (!(await park(this.consumers, available, deadline))) return RingOutcome.timedOut;
           } else if (!(await this.awaitRestOfValue())) {
             // The producer died mid-value: drop what it sent and wait for the next value.
             parts = undefined;
@@ -338,10 +397,10 @@ export class Ring {
         // Free the space after copying out: a producer that loads this HEAD may overwrite it.
         Atomics.store(this.cells, cell(RingField.HEAD), (head + FRAME_BYTES + pad8(size)) | 0);
         publish(this.producers, this.producers.cell, this.producers.waiters);
-        if (done) return { bytes: parts!.length === 1 ? parts![0] : concatAll(parts!, total), objects: (flags & FrameFlag.OBJECTS) !== 0 };
+        if (done) return { bytes: parts!.length === 1 ? parts![0] : concatAll(parts!, total), objects: (flags & FrameFlag.OBJECTS) !== 0, flags };
       }
     } finally {
-      this.unlock(this.readLock);
+      if (!this.holdsRead) this.unlock(this.readLock);
     }
   }
 

@@ -3,14 +3,18 @@
  * code, nothing half-sent when a value cannot be serialized, a torn frame of a killed sender dropped.
  */
 import { describe, expect, it } from 'vitest';
-import { DataCloneError, Pipe, spawn, type Connection } from '@ipcx/multiprocessing';
+import { DataCloneError, Pipe, RingPipe, spawn, type Connection } from '@ipcx/multiprocessing';
+import type { IpcBackend } from '@ipcx/core';
 import { after, codeOf, rejection, type MpContext } from '../context.js';
 
-export function connectionSuite(context: MpContext): void {
+/** How a suite run makes its pair of connections: over a socketpair (`Pipe`) or shared-memory rings (`RingPipe`). */
+export type PipeMaker = { readonly label: string; make(backend: IpcBackend): Promise<[Connection, Connection]> };
+
+export function connectionSuite(context: MpContext, maker: PipeMaker = { label: 'connection', make: (backend) => Pipe(backend) }): void {
   const { backend } = context;
 
   async function pipeWithChild(module: string, extra: unknown[] = []): Promise<[Connection, Awaited<ReturnType<typeof spawn>>]> {
-    const [mine, theirs] = await Pipe(backend);
+    const [mine, theirs] = await maker.make(backend);
     after(() => mine.close());
     const child = await spawn(backend, context.child(module), [theirs, ...extra]);
     after(async () => {
@@ -22,8 +26,8 @@ export function connectionSuite(context: MpContext): void {
     return [mine, child];
   }
 
-  describe(`multiprocessing ${context.name} connection`, () => {
-    it(`multiprocessing ${context.name}: send/recv numbers to a child and back, in order (the seed's pipe example)`, async () => {
+  describe(`multiprocessing ${context.name} ${maker.label}`, () => {
+    it(`multiprocessing ${context.name} ${maker.label}: send/recv numbers to a child and back, in order (the seed's pipe example)`, async () => {
       const [conn, child] = await pipeWithChild('echo');
       for (let i = 0; i < 100; i++) await conn.send({ double: i });
       const answers: number[] = [];
@@ -35,7 +39,7 @@ export function connectionSuite(context: MpContext): void {
       expect(codeOf(await rejection(conn.recv()))).toBe('EOF');
     });
 
-    it(`multiprocessing ${context.name}: structured-clone values keep their types, cycles and identity`, async () => {
+    it(`multiprocessing ${context.name} ${maker.label}: structured-clone values keep their types, cycles and identity`, async () => {
       const [conn] = await pipeWithChild('echo');
       const cyclic: Record<string, unknown> = { name: 'node' };
       cyclic.self = cyclic;
@@ -59,7 +63,7 @@ export function connectionSuite(context: MpContext): void {
       expect(backError.message).toBe('out of range');
     });
 
-    it(`multiprocessing ${context.name}: a value larger than the pipe's buffer streams through whole, boundaries kept`, async () => {
+    it(`multiprocessing ${context.name} ${maker.label}: a value larger than the pipe's buffer streams through whole, boundaries kept`, async () => {
       const [conn] = await pipeWithChild('echo');
       const big = new Uint8Array(3 * 1024 * 1024 + 17).map((_, i) => (i * 31) & 0xff);
       const sent = [conn.send(big), conn.send('after'), conn.send({ small: 1 })];
@@ -71,7 +75,7 @@ export function connectionSuite(context: MpContext): void {
       await Promise.all(sent);
     });
 
-    it(`multiprocessing ${context.name}: sendBytes/recvBytes keep boundaries, offset and size`, async () => {
+    it(`multiprocessing ${context.name} ${maker.label}: sendBytes/recvBytes keep boundaries, offset and size`, async () => {
       const [conn] = await pipeWithChild('echo');
       await conn.sendBytes(new Uint8Array([9, 1, 2, 3, 9]), 1, 3);
       await conn.sendBytes(new Uint8Array(0));
@@ -82,7 +86,7 @@ export function connectionSuite(context: MpContext): void {
       expect(() => conn.sendBytes(new Uint8Array(2), 1, 2)).toThrow(RangeError);
     });
 
-    it(`multiprocessing ${context.name}: an unserializable value is a DataCloneError TypeError and nothing is sent`, async () => {
+    it(`multiprocessing ${context.name} ${maker.label}: an unserializable value is a DataCloneError TypeError and nothing is sent`, async () => {
       const [conn] = await pipeWithChild('echo');
       expect(() => conn.send({ f: () => 1 })).toThrow(DataCloneError);
       expect(() => conn.send(Symbol('s'))).toThrow(TypeError);
@@ -105,7 +109,7 @@ export function connectionSuite(context: MpContext): void {
       expect(await conn.recv()).toBe('intact');
     });
 
-    it(`multiprocessing ${context.name}: poll looks without consuming; recv timeout is ETIMEDOUT and loses nothing`, async () => {
+    it(`multiprocessing ${context.name} ${maker.label}: poll looks without consuming; recv timeout is ETIMEDOUT and loses nothing`, async () => {
       const [conn] = await pipeWithChild('echo');
       expect(await conn.poll()).toBe(false);
       expect(codeOf(await rejection(conn.recv({ timeout: 30 })))).toBe('ETIMEDOUT');
@@ -121,7 +125,7 @@ export function connectionSuite(context: MpContext): void {
       expect(await conn.recv()).toBe('y');
     });
 
-    it(`multiprocessing ${context.name}: a sender killed mid-frame gives EOF, not a torn value`, async () => {
+    it(`multiprocessing ${context.name} ${maker.label}: a sender killed mid-frame gives EOF, not a torn value`, async () => {
       const [conn, child] = await pipeWithChild('big-frame', [16 * 1024 * 1024]);
       // Some of the frame has arrived (the header at least), the rest never will.
       expect(await conn.poll(20_000)).toBe(true);
@@ -131,7 +135,8 @@ export function connectionSuite(context: MpContext): void {
       expect(codeOf(error)).toBe('EOF');
     });
 
-    it(`multiprocessing ${context.name}: Pipe(false) gives a receive-only and a send-only end`, async () => {
+    // Pipe(false) exists for socketpair-style pipes only (RingPipe ends are always duplex).
+    if (maker.label === 'connection') it(`multiprocessing ${context.name} ${maker.label}: Pipe(false) gives a receive-only and a send-only end`, async () => {
       const [reader, writer] = await Pipe(backend, { duplex: false });
       after(async () => {
         await reader.close();
