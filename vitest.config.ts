@@ -50,6 +50,13 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'bench',
+          // The harness's report and progress code only; speed is measured by `npm run bench`.
+          include: ['bench/test/**/*.test.mjs'],
+        },
+      },
+      {
+        test: {
           name: 'core',
           include: ['packages/core/test/**/*.test.ts'],
         },

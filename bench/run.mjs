@@ -1,12 +1,17 @@
 #!/usr/bin/env node
-// `npm run bench [-- --quick] [--json FILE] [--filter TEXT]`
+// `npm run bench [-- --quick] [--json FILE] [--report DIR] [--busy N] [--filter TEXT]`
 //
 // Runs every case (ipcx and its peers, in this one invocation so that ratios hold on a noisy
 // machine): per case one warm-up run, then several measured runs; prints median, min and max,
-// then the speed targets as ratios of medians.
+// then the speed targets as ratios of medians. `--busy N` runs N busy loops beside it (the
+// header says how many), `--report DIR` writes the JSON and SVG charts (bench/report.mjs).
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { startBusyLoops } from './busy.mjs';
 import { summarize } from './lib.mjs';
+import { Progress } from './progress.mjs';
+import { writeReport } from './report.mjs';
 import { nativeCases } from './cases-native.mjs';
 import { peerCases } from './cases-peers.mjs';
 import { workerCases } from './cases-worker.mjs';
@@ -18,12 +23,35 @@ import { multiprocessingCases, multiprocessingTargets } from './cases-multiproce
  * @typedef {{ name: string, unit: 'us' | 'GB/s' | 'values/s' | 'tasks/s', skip?: string, setup(params: BenchParams): Promise<BenchSession> }} BenchCase
  */
 
-const argv = process.argv.slice(2);
-const quick = argv.includes('--quick');
-const jsonIndex = argv.indexOf('--json');
-const jsonFile = jsonIndex >= 0 ? argv[jsonIndex + 1] : undefined;
-const filterIndex = argv.indexOf('--filter');
-const filter = filterIndex >= 0 ? argv[filterIndex + 1] : undefined;
+const USAGE = `usage: npm run bench -- [options]
+  --quick          fewer round trips and runs (a check that the harness works)
+  --filter TEXT    only the cases whose name contains TEXT
+  --busy N         run N busy loops (one CPU each) beside the cases, to measure under load
+  --json FILE      write the results as JSON
+  --report DIR     write the results and SVG charts into DIR (bench-idle.json or bench-busy-N.json;
+                   an idle and a busy run in one DIR also give compare-busy-N.svg)
+  --help           this text`;
+
+const { values: options } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    filter: { type: 'string' },
+    busy: { type: 'string', default: '0' },
+    json: { type: 'string' },
+    report: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (options.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const quick = options.quick;
+const busy = Number(options.busy);
+if (!Number.isInteger(busy) || busy < 0 || busy > 64) {
+  console.error(`--busy takes a whole number of busy loops (0-64), not ${options.busy}\n${USAGE}`);
+  process.exit(2);
+}
 
 const params = quick ? { roundTrips: 2_000, bulkBytes: 32 << 20 } : { roundTrips: 20_000, bulkBytes: 256 << 20 };
 const runs = quick ? 3 : 7;
@@ -44,28 +72,50 @@ const TARGETS = [
 ];
 
 async function main() {
-  const cases = [...nativeCases, ...workerCases, ...peerCases, ...multiprocessingCases].filter((c) => !filter || c.name.includes(filter));
+  const cases = [...nativeCases, ...workerCases, ...peerCases, ...multiprocessingCases].filter((c) => !options.filter || c.name.includes(options.filter));
   const results = [];
-  console.log(`ipcx bench${quick ? ' (quick)' : ''}: ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, Node ${process.version}, ${runs} runs per case after a warm-up`);
-  for (const benchCase of cases) {
-    if (benchCase.skip) {
-      console.log(`  skip ${benchCase.name}: ${benchCase.skip}`);
-      continue;
+  // The load is read before the busy loops start: it says what else the machine was doing.
+  const load = os.loadavg();
+  const stopBusy = busy > 0 ? startBusyLoops(busy) : () => {};
+  const meta = {
+    date: new Date().toISOString(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim(),
+    node: process.version, load, busy, quick, runs,
+  };
+  console.log(`ipcx bench${quick ? ' (quick)' : ''}: ${meta.cpus} CPUs, load ${load.map((l) => l.toFixed(2)).join(' ')}, ` +
+    `busy loops ${busy}, Node ${process.version}, ${runs} runs per case after a warm-up`);
+  const progress = new Progress(cases.length, runs);
+  try {
+    for (const benchCase of cases) {
+      progress.startCase(benchCase.name);
+      if (benchCase.skip) {
+        progress.skipCase();
+        progress.log(`  skip ${benchCase.name}: ${benchCase.skip}`);
+        continue;
+      }
+      const session = await benchCase.setup(params);
+      try {
+        await session.measure(); // warm-up
+        progress.runDone(0);
+        const values = [];
+        for (let i = 0; i < runs; i++) {
+          values.push(await session.measure());
+          progress.runDone(i + 1);
+        }
+        const { median, min, max } = summarize(values);
+        results.push({ name: benchCase.name, unit: benchCase.unit, median, min, max, runs });
+        progress.log(`  ${benchCase.name.padEnd(34)} ${format(median).padStart(9)} ${benchCase.unit.padEnd(4)} (min ${format(min)}, max ${format(max)})`);
+      } finally {
+        await session.teardown();
+      }
     }
-    const session = await benchCase.setup(params);
-    try {
-      await session.measure(); // warm-up
-      const values = [];
-      for (let i = 0; i < runs; i++) values.push(await session.measure());
-      const { median, min, max } = summarize(values);
-      results.push({ name: benchCase.name, unit: benchCase.unit, median, min, max, runs });
-      console.log(`  ${benchCase.name.padEnd(34)} ${format(median).padStart(9)} ${benchCase.unit.padEnd(4)} (min ${format(min)}, max ${format(max)})`);
-    } finally {
-      await session.teardown();
-    }
+  } finally {
+    progress.finish();
+    stopBusy();
   }
   printTargets(results);
-  if (jsonFile) writeFileSync(jsonFile, JSON.stringify({ results }, null, 2) + '\n');
+  const run = { meta, results };
+  if (options.json) writeFileSync(options.json, JSON.stringify(run, null, 2) + '\n');
+  if (options.report) for (const file of writeReport(options.report, run)) console.log(`wrote ${file}`);
 }
 
 function format(value) {

@@ -6,11 +6,13 @@
 #include "descriptor.h"
 #include "errors.h"
 #include "fifo.h"
+#include "file_lock.h"
 #include "message_queue.h"
 #include "pipe.h"
 #include "poller.h"
 #include "posix_message_queue.h"
 #include "posix_semaphore.h"
+#include "process.h"
 #include "semaphore.h"
 #include "shared_memory.h"
 #include "socket.h"
@@ -112,6 +114,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSemaphores(env, exports);
   InitPosixSemaphores(env, exports);
   InitSharedMemory(env, exports);
+  InitProcesses(env, exports);
+  InitFileLocks(env, exports);
   return exports;
 }
 

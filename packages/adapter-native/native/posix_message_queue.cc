@@ -1,7 +1,12 @@
 #include "posix_message_queue.h"
 
 #include <fcntl.h>
+#include <linux/netlink.h>
 #include <mqueue.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <string>
 #include <type_traits>
@@ -89,12 +94,70 @@ static Napi::Value MqUnlink(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), mq_unlink(name.c_str()) == 0 ? 0 : -errno);
 }
 
+// ---- Notification (mq_notify) -------------------------------------------------------------
+//
+// Why this design: SIGEV_SIGNAL would raise a signal in the process (Node's handlers, or any
+// library's, see it; a real-time signal of our own would still interrupt every thread's calls),
+// and glibc's SIGEV_THREAD runs the callback on a thread glibc makes, where no JS may run. Under
+// glibc's SIGEV_THREAD lies the kernel's own interface: the raw mq_notify system call with
+// sigev_notify = SIGEV_THREAD takes a netlink socket in sigev_signo and a 32-byte cookie in
+// sigev_value, and when the notification fires (or is removed) the kernel queues the cookie, its
+// last byte set to NOTIFY_WOKENUP or NOTIFY_REMOVED, on that socket. The socket is ours alone
+// (non-blocking, close-on-exec, never passed on) and the event loop watches it with uv_poll like
+// any descriptor: no signal, no thread, JS only on the main thread.
+
+// include/uapi/linux/mqueue.h (not included: it redefines glibc's struct mq_attr).
+constexpr size_t kNotifyCookieBytes = 32;
+constexpr unsigned char kNotifyWokenUp = 1;
+
+// JS: mqNotifyRegister(fd) -> the notification socket (>= 0) or -errno (EBUSY: a process is
+// registered already; EBADF). Main thread: socket(AF_NETLINK) and the mq_notify system call,
+// neither waits. The caller polls the socket and closes it.
+static Napi::Value MqNotifyRegister(const Napi::CallbackInfo& info) {
+  mqd_t fd = ArgInt32(info, 0, "fd");
+  int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (sock == -1) return Napi::Number::New(info.Env(), -errno);
+  unsigned char cookie[kNotifyCookieBytes] = {0};
+  struct sigevent event {};
+  event.sigev_notify = SIGEV_THREAD;
+  event.sigev_signo = sock;
+  event.sigev_value.sival_ptr = cookie;  // copied by the kernel during the call
+  if (syscall(SYS_mq_notify, fd, &event) != 0) {
+    int error = errno;
+    close(sock);
+    return Napi::Number::New(info.Env(), -error);
+  }
+  return Napi::Number::New(info.Env(), sock);
+}
+
+// JS: mqNotifyRead(sock) -> 1 (notified: a message arrived in the empty queue), 2 (the
+// registration was removed: unregistered, or this process closed a descriptor of the queue),
+// 0 (nothing yet), or -errno. Main thread, never waits (MSG_DONTWAIT).
+static Napi::Value MqNotifyRead(const Napi::CallbackInfo& info) {
+  int sock = ArgInt32(info, 0, "sock");
+  unsigned char cookie[kNotifyCookieBytes];
+  ssize_t n = RetryEintr([&] { return recv(sock, cookie, sizeof cookie, MSG_DONTWAIT); });
+  if (n < 0) return Napi::Number::New(info.Env(), errno == EAGAIN ? 0 : -errno);
+  if (static_cast<size_t>(n) < kNotifyCookieBytes) return Napi::Number::New(info.Env(), -EIO);
+  return Napi::Number::New(info.Env(), cookie[kNotifyCookieBytes - 1] == kNotifyWokenUp ? 1 : 2);
+}
+
+// JS: mqNotifyCancel(fd) -> 0 or -errno. Main thread: mq_notify(fd, NULL) removes this process's
+// registration (and does nothing if another process holds it).
+static Napi::Value MqNotifyCancel(const Napi::CallbackInfo& info) {
+  mqd_t fd = ArgInt32(info, 0, "fd");
+  return Napi::Number::New(info.Env(), syscall(SYS_mq_notify, fd, nullptr) == 0 ? 0 : -errno);
+}
+
 void InitPosixMessageQueues(Napi::Env env, Napi::Object exports) {
-  exports.Set("mqOpen", Napi::Function::New(env, MqOpen, "mqOpen"));
-  exports.Set("mqSend", Napi::Function::New(env, MqSend, "mqSend"));
-  exports.Set("mqReceive", Napi::Function::New(env, MqReceive, "mqReceive"));
-  exports.Set("mqAttributes", Napi::Function::New(env, MqAttributes, "mqAttributes"));
-  exports.Set("mqUnlink", Napi::Function::New(env, MqUnlink, "mqUnlink"));
+  exports.Set("mqNotifyRegister", Napi::Function::New(env, JsEntry<MqNotifyRegister>, "mqNotifyRegister"));
+  exports.Set("mqNotifyRead", Napi::Function::New(env, JsEntry<MqNotifyRead>, "mqNotifyRead"));
+  exports.Set("mqNotifyCancel", Napi::Function::New(env, JsEntry<MqNotifyCancel>, "mqNotifyCancel"));
+  exports.Set("mqOpen", Napi::Function::New(env, JsEntry<MqOpen>, "mqOpen"));
+  exports.Set("mqSend", Napi::Function::New(env, JsEntry<MqSend>, "mqSend"));
+  exports.Set("mqReceive", Napi::Function::New(env, JsEntry<MqReceive>, "mqReceive"));
+  exports.Set("mqAttributes", Napi::Function::New(env, JsEntry<MqAttributes>, "mqAttributes"));
+  exports.Set("mqUnlink", Napi::Function::New(env, JsEntry<MqUnlink>, "mqUnlink"));
 }
 
 }  // namespace ipcx

@@ -9,7 +9,8 @@
 
 namespace ipcx {
 
-// Registers mqOpen, mqSend, mqReceive, mqAttributes, mqUnlink.
+// Registers mqOpen, mqSend, mqReceive, mqAttributes, mqUnlink, and mqNotifyRegister, mqNotifyRead,
+// mqNotifyCancel (mq_notify delivered to a netlink socket that uv_poll watches: see the .cc).
 void InitPosixMessageQueues(Napi::Env env, Napi::Object exports);
 
 }  // namespace ipcx

@@ -1,7 +1,9 @@
 /** The native backend: every factory over real Linux kernel objects. */
 import { Feature, Primitive, capabilities, type IpcBackend } from '@ipcx/core';
+import './descriptor.js';
 import { nativeDiagnostics } from './diagnostics.js';
 import { NativeFifos } from './fifo.js';
+import { NativeFileLocks } from './file-lock.js';
 import { NativeMessageQueues } from './message-queue.js';
 import { NativePipes } from './pipe.js';
 import { NativePosixMessageQueues } from './posix-message-queue.js';
@@ -32,8 +34,9 @@ export function createNativeBackend(): IpcBackend {
         Primitive.networkSocket,
         Primitive.semaphore,
         Primitive.posixSemaphore,
+        Primitive.fileLock,
       ],
-      [Feature.hostInterop, Feature.osProcesses, Feature.abstractSockets, Feature.network],
+      [Feature.hostInterop, Feature.osProcesses, Feature.abstractSockets, Feature.network, Feature.executables],
     ),
     pipes: new NativePipes(),
     fifos: new NativeFifos(),
@@ -42,6 +45,7 @@ export function createNativeBackend(): IpcBackend {
     semaphores: new NativeSemaphores(),
     posixSemaphores: new NativePosixSemaphores(),
     sharedMemory: new NativeSharedMemory(),
+    fileLocks: new NativeFileLocks(),
     unixSockets: new NativeUnixSockets(),
     networkSockets: new NativeNetworkSockets(),
     processes: new NativeProcesses(),

@@ -17,14 +17,17 @@ import {
   checkPosixQueueOpenOptions,
   checkPosixQueueReceiveOptions,
   checkPosixQueueSendOptions,
+  checkWaitOptions,
   closedError,
+  IpcError,
+  posixQueueNotifications,
   toBytes,
   transferSymbol,
-  type IpcError,
   type PosixMessage,
   type PosixMessageQueue,
   type PosixMessageQueueAccess,
   type PosixMessageQueueAttributes,
+  type PosixMessageQueueNotifyOptions,
   type PosixMessageQueueOpenOptions,
   type PosixMessageQueueReceiveOptions,
   type PosixMessageQueueSendOptions,
@@ -32,6 +35,7 @@ import {
   type TransferRecord,
 } from '@ipcx/core';
 import { PollEvent, addon, errorFromErrno } from './addon.js';
+import { openNoting, recordPosix, recordRemoved } from './ledger.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { registerReviver } from './revive.js';
 import { SpinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason } from './wait.js';
@@ -44,6 +48,12 @@ interface PosixMessageQueueAddon {
   /** Throws IpcError (mq_getattr). */
   mqAttributes(fd: number): PosixMessageQueueAttributes;
   mqUnlink(name: string): number;
+  /** mq_notify delivered to a netlink socket: the socket, or -errno (EBUSY). */
+  mqNotifyRegister(fd: number): number;
+  /** 1 notified, 2 registration removed, 0 nothing yet, or -errno. */
+  mqNotifyRead(sock: number): number;
+  /** mq_notify(fd, NULL). */
+  mqNotifyCancel(fd: number): number;
 }
 
 const native = addon as unknown as PosixMessageQueueAddon;
@@ -120,6 +130,8 @@ export class NativePosixMessageQueue implements PosixMessageQueue, TrackedObject
   private readonly receiveSpin = new SpinWindow();
   // What the FinalizationRegistry closes if this object is dropped without close().
   private readonly held: { fds: number[]; polls: number[] };
+  /** Notification registrations waiting (at most one per process succeeds), ended by close(). */
+  private readonly pendingNotifies = new Set<{ close(): void }>();
 
   constructor(fd: number, readonly name: string, readonly access: PosixMessageQueueAccess) {
     this.fd = fd;
@@ -175,6 +187,7 @@ export class NativePosixMessageQueue implements PosixMessageQueue, TrackedObject
       const { nowait, timeoutMs } = checkPosixQueueReceiveOptions(options);
       if (this.closed) throw closedError(this.objectName, 'mq_receive');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
+      if (options?.maxBytes !== undefined && options.maxBytes < this.messageSize) return this.receiveIntoTooSmall(options.maxBytes);
       let startedAt = -1;
       if (this.receives.length === 0) {
         let n = this.receiveNow();
@@ -229,6 +242,7 @@ export class NativePosixMessageQueue implements PosixMessageQueue, TrackedObject
       pending.stopWatching();
       pending.reject(cancellationError('close', undefined, { syscall: 'mq_send', object: this.objectName }));
     }
+    for (const pending of [...this.pendingNotifies]) pending.close();
     // The poll handle must be gone before the descriptor number can be reused.
     if (this.pollId !== 0) addon.pollClose(this.pollId);
     this.pollId = 0;
@@ -236,6 +250,74 @@ export class NativePosixMessageQueue implements PosixMessageQueue, TrackedObject
     addon.close(fd);
     untrack(this);
     return Promise.resolve();
+  }
+
+  /**
+   * See {@link PosixMessageQueue.notify}: `mq_notify` with the kernel's netlink delivery
+   * (posix_message_queue.cc says why), the socket watched by uv_poll on the main thread.
+   */
+  notify(options?: PosixMessageQueueNotifyOptions): Promise<void> {
+    try {
+      const timeoutMs = checkWaitOptions(options);
+      if (this.closed) throw closedError(this.objectName, 'mq_notify');
+      if (options?.signal?.aborted) throw abortErrorFor(options.signal);
+      const details = { syscall: 'mq_notify', object: this.objectName, path: this.name };
+      const sock = native.mqNotifyRegister(this.fd);
+      if (sock < 0) throw errorFromErrno(sock, details);
+      return new Promise<void>((resolve, reject) => {
+        let pollId = 0;
+        const pending = {
+          close: () => {
+            finish();
+            reject(closedError(this.objectName, 'mq_notify'));
+          },
+        };
+        const finish = () => {
+          stopWatching();
+          if (pollId !== 0) addon.pollClose(pollId);
+          addon.close(sock);
+          this.pendingNotifies.delete(pending);
+        };
+        const settle = (state: number) => {
+          finish();
+          if (state === 1) resolve();
+          else if (state === 2) reject(new IpcError('ECANCELED', details));
+          else reject(errorFromErrno(state, details));
+        };
+        const stopWatching = watchCancellation(options, timeoutMs, (reason) => {
+          // A notification that arrived before the cancel is delivered (the message is there).
+          if (native.mqNotifyRead(sock) === 1) return settle(1);
+          native.mqNotifyCancel(this.fd);
+          finish();
+          reject(cancellationError(reason, options, details));
+        });
+        this.pendingNotifies.add(pending);
+        pollId = addon.pollStart(sock, PollEvent.readable, () => {
+          const state = native.mqNotifyRead(sock);
+          if (state !== 0) settle(state);
+        });
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** See {@link PosixMessageQueue.notifications}. */
+  notifications(options?: PosixMessageQueueNotifyOptions): AsyncIterableIterator<void> {
+    return posixQueueNotifications((armed) => this.notify(armed), options);
+  }
+
+  /**
+   * A receive whose buffer (`maxBytes`) is smaller than the queue's message size: `mq_receive` with
+   * that length, for the kernel's own answer (EMSGSIZE, or EBADF on a write-only handle), which
+   * takes no message and never waits.
+   */
+  private receiveIntoTooSmall(maxBytes: number): Promise<PosixMessage> {
+    const buffer = new Uint8Array(maxBytes);
+    const n = native.mqReceive(this.fd, buffer, 0, maxBytes, priorityOut);
+    if (n < 0) return Promise.reject(errorFromErrno(n, { syscall: 'mq_receive', object: this.objectName, path: this.name }));
+    // Only if a kernel ever accepted it: the message is this caller's now.
+    return completedNow({ data: buffer.subarray(0, n), priority: priorityOut[0]! });
   }
 
   /** `await using` closes the handle (the name stays). */
@@ -330,8 +412,11 @@ function openQueue(name: string, options: ReturnType<typeof checkPosixQueueOpenO
     maxMessages ??= systemDefault('msg_default', 10);
     messageSize ??= systemDefault('msgsize_default', 8192);
   }
-  const fd = native.mqOpen(name, ACCESS_CODES[options.access], options.create, options.exclusive, options.mode, maxMessages ?? -1, messageSize ?? -1);
+  const { result: fd, created } = openNoting(options.create, options.exclusive, (create, exclusive) =>
+    native.mqOpen(name, ACCESS_CODES[options.access], create, exclusive, options.mode, maxMessages ?? -1, messageSize ?? -1),
+  );
   if (fd < 0) throw errorFromErrno(fd, { syscall: 'mq_open', path: name });
+  if (created) recordPosix('posix-message-queue', name, fd);
   if (options.create) createdNames.add(name);
   try {
     return new NativePosixMessageQueue(fd, name, options.access);
@@ -355,6 +440,7 @@ export class NativePosixMessageQueues implements PosixMessageQueues {
     const result = native.mqUnlink(name);
     if (result < 0) throw errorFromErrno(result, { syscall: 'mq_unlink', path: name });
     createdNames.delete(name);
+    recordRemoved('posix-message-queue', name);
   }
 }
 

@@ -22,6 +22,8 @@ export const ENOSPC: i32 = 28;
 export const EPIPE: i32 = 32;
 export const ERANGE: i32 = 34;
 export const ENAMETOOLONG: i32 = 36;
+/** No lock record left (file locks): the kernel's answer when its lock table is full. */
+export const ENOLCK: i32 = 37;
 export const EOPNOTSUPP: i32 = 95;
 export const EMSGSIZE: i32 = 90;
 export const EPROTOTYPE: i32 = 91;

@@ -14,8 +14,12 @@ import { EBADF, EINTR, ENFILE } from './errno';
 import { HDR_HANDLES, HDR_HANDLES_MAX, HDR_HANDLE_HINT, currentOwner, hdr, kernelLock, kernelUnlock } from './kernel';
 import { lockAcquire, lockRelease } from './lock';
 import { socketHandleClosed } from './socket';
+import { lockFileHandleClosed } from './file-lock';
+import { pmqHandleClosed } from './posix-message-queue';
 import {
   KIND_FIFO,
+  KIND_LOCK_FILE,
+  KIND_PMQ,
   KIND_SOCKET,
   OBJ_KIND,
   OBJ_LOCK,
@@ -73,6 +77,8 @@ export function handleRelease(entry: usize): bool {
   const object = objectAt(id);
   if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return false;
   if (isSegmentKind(load<i32>(object + OBJ_KIND))) segmentRelease(object, entry);
+  if (load<i32>(object + OBJ_KIND) == KIND_LOCK_FILE) lockFileHandleClosed(object, entry);
+  if (load<i32>(object + OBJ_KIND) == KIND_PMQ) pmqHandleClosed(object, load<i32>(entry + HANDLE_OWNER));
   countEnd(object, load<i32>(entry + HANDLE_END), -1);
   store<i32>(entry + HANDLE_OWNER, 0);
   const refs = load<i32>(object + OBJ_REFS) - 1;

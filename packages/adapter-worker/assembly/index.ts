@@ -104,7 +104,7 @@ export {
 } from './pipe';
 export { fifoCreate as fifo_create, fifoUnlink as fifo_unlink, fifoOpen as fifo_open, fifoOpenReady as fifo_open_ready } from './fifo';
 export { handleClose as handle_close, handleDup as handle_dup } from './handle';
-export { ownerCreate as owner_create, ownerSetIdentity as owner_set_identity, ownerSetPid as owner_set_pid } from './owner';
+export { ownerCreate as owner_create, ownerSetIdentity as owner_set_identity, ownerSetPid as owner_set_pid, ownerStop as owner_stop } from './owner';
 export {
   SEMVMX,
   SEMOPM,
@@ -161,6 +161,12 @@ export {
   pmqReceive as pmq_receive,
   pmqRelease as pmq_release,
   pmqAttr as pmq_attr,
+  pmqNotify as pmq_notify,
+  pmqNotifyCancel as pmq_notify_cancel,
+  pmqNotifyState as pmq_notify_state,
+  PMQ_NOTIFY_PENDING,
+  PMQ_NOTIFY_FIRED,
+  PMQ_NOTIFY_REMOVED,
 } from './posix-message-queue';
 export { currentUid as current_uid, currentGid as current_gid } from './permission';
 export {
@@ -418,6 +424,7 @@ export {
   SOCKET_STREAM_CAPACITY,
   END_SOCKET,
 } from './socket';
-export { KIND_SOCKET, KIND_SOCKET_FILE } from './object';
+export { KIND_SOCKET, KIND_SOCKET_FILE, KIND_LOCK_FILE } from './object';
+export { flockOpen as flock_open, flockUnlink as flock_unlink, flockSet as flock_set, flockGet as flock_get, flockRecords as flock_records, LOCK_RECORD_BYTES, LOCK_QUERY_TYPE, LOCK_QUERY_START, LOCK_QUERY_END, LOCK_QUERY_BYTES } from './file-lock';
 export { ownerSetPid as owner_set_pid, ownerGrowScratch as owner_grow_scratch } from './owner';
 export { EMSGSIZE, EPROTOTYPE, EADDRINUSE, ECONNREFUSED, ENOTCONN } from './errno';

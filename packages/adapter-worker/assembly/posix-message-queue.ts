@@ -18,7 +18,10 @@
 //   +52 │ u32 head             │ first message block: the oldest of the highest priority
 //   +56 │ u32 tail             │ last message block: the newest of the lowest priority
 //   +60 │ u32 charged bytes    │ what the queue counts against its owner's RLIMIT_MSGQUEUE
-//   +64 │ reserved             │
+//   +64 │ i32 notify owner     │ mq_notify: the registered owner (thread = process here), 0 = none
+//   +68 │ u32 notify serial    │ number of the latest registration (1, 2, ...)
+//   +72 │ u32 notified serial  │ the registration that fired last
+//   +76 │ reserved             │
 //   +96 └──────────────────────┘
 //
 // Message block (heap, PMQ_HEADER_BYTES + length, freed with the same size):
@@ -39,7 +42,7 @@
 // Locking: the kernel lock (every operation allocates or frees blocks). State changes bump the
 // object's wait cell and notify after unlocking; TypeScript waits on it and calls again.
 import { alloc, free } from './alloc';
-import { EACCES, EAGAIN, EBADF, EEXIST, EINTR, EINVAL, EMFILE, EMSGSIZE, ENAMETOOLONG, ENFILE, ENOENT, ENOMEM, ENOSPC, EPERM } from './errno';
+import { EACCES, EAGAIN, EBADF, EBUSY, EEXIST, EINTR, EINVAL, EMFILE, EMSGSIZE, ENAMETOOLONG, ENFILE, ENOENT, ENOMEM, ENOSPC, EPERM } from './errno';
 import { HANDLE_END, HANDLE_OBJECT, handleCreate, ownHandle } from './handle';
 import { currentOwner, kernelLock, kernelUnlock } from './kernel';
 import {
@@ -73,6 +76,13 @@ export const PMQ_GID: u32 = 48;
 export const PMQ_HEAD: u32 = 52;
 export const PMQ_TAIL: u32 = 56;
 export const PMQ_CHARGED: u32 = 60;
+export const PMQ_NOTIFY_OWNER: u32 = 64;
+export const PMQ_NOTIFY_SERIAL: u32 = 68;
+export const PMQ_NOTIFIED: u32 = 72;
+/** pmq_notify_state answers. */
+export const PMQ_NOTIFY_PENDING: i32 = 0;
+export const PMQ_NOTIFY_FIRED: i32 = 1;
+export const PMQ_NOTIFY_REMOVED: i32 = 2;
 export const PMQ_END: u32 = 96;
 
 export const PMQ_NEXT: u32 = 0;
@@ -305,6 +315,7 @@ function insert(entry: usize, block: usize): void {
     store<u32>(before + PMQ_NEXT, <u32>block);
   }
   atomic.store<u32>(entry + PMQ_CURMSGS, load<u32>(entry + PMQ_CURMSGS) + 1);
+  notifyOnArrival(entry);
   objectChanged(entry);
 }
 
@@ -407,4 +418,68 @@ export function pmqFreeAll(entry: usize): void {
     m = next;
   }
   memory.fill(entry + PMQ_MAXMSG, 0, PMQ_END - PMQ_MAXMSG);
+}
+
+// ---- Notification (mq_notify) ---------------------------------------------------------------
+//
+// As Linux's mqueue: one registered owner per queue (EBUSY for any other registration, the
+// registered owner's included); the registration fires, and is dropped, when a message enters the
+// empty queue (curmsgs goes 0 -> 1; every receive here waits outside the kernel, like ipcx's
+// native receives, so none is "blocked in mq_receive" to take the message instead); the owner
+// unregisters, or loses it by closing any handle of the queue (mqueue_flush_file). TypeScript
+// sleeps on the wait cell and asks pmq_notify_state about its registration by serial.
+
+/** Fires the registration when `entry` just got its first message. Kernel lock held; the caller bumps the wait cell. */
+function notifyOnArrival(entry: usize): void {
+  if (load<u32>(entry + PMQ_CURMSGS) != 1 || load<i32>(entry + PMQ_NOTIFY_OWNER) == 0) return;
+  store<u32>(entry + PMQ_NOTIFIED, load<u32>(entry + PMQ_NOTIFY_SERIAL));
+  store<i32>(entry + PMQ_NOTIFY_OWNER, 0);
+}
+
+/** `mq_notify(mqdes, &sev)`: the registration's serial (> 0), or -EBUSY (an owner is registered), -EBADF, -EINTR. */
+export function pmqNotify(handle: i32): i32 {
+  const entry = queueOf(handle, END_MQ_READ | END_MQ_WRITE);
+  if (entry == 0) return -EBADF;
+  if (!kernelLock()) return -EINTR;
+  let result: i32;
+  if (load<i32>(entry + PMQ_NOTIFY_OWNER) != 0) result = -EBUSY;
+  else {
+    const serial = load<u32>(entry + PMQ_NOTIFY_SERIAL) + 1;
+    store<u32>(entry + PMQ_NOTIFY_SERIAL, serial);
+    store<i32>(entry + PMQ_NOTIFY_OWNER, currentOwner);
+    result = <i32>(serial & 0x7fffffff);
+  }
+  kernelUnlock();
+  return result;
+}
+
+/** `mq_notify(mqdes, NULL)` for registration `serial`: removed if it is the current owner's and still armed. 0, -EBADF, -EINTR. */
+export function pmqNotifyCancel(handle: i32, serial: u32): i32 {
+  const entry = queueOf(handle, END_MQ_READ | END_MQ_WRITE);
+  if (entry == 0) return -EBADF;
+  if (!kernelLock()) return -EINTR;
+  if (load<i32>(entry + PMQ_NOTIFY_OWNER) == currentOwner && (load<u32>(entry + PMQ_NOTIFY_SERIAL) & 0x7fffffff) == serial) {
+    store<i32>(entry + PMQ_NOTIFY_OWNER, 0);
+    objectChanged(entry);
+  }
+  kernelUnlock();
+  objectNotify(entry);
+  return 0;
+}
+
+/** Registration `serial` of the queue behind `handle`: PMQ_NOTIFY_PENDING / _FIRED / _REMOVED, or -EBADF / -EINTR. */
+export function pmqNotifyState(handle: i32, serial: u32): i32 {
+  const entry = queueOf(handle, END_MQ_READ | END_MQ_WRITE);
+  if (entry == 0) return -EBADF;
+  if (!kernelLock()) return -EINTR;
+  let result = PMQ_NOTIFY_REMOVED;
+  if ((load<u32>(entry + PMQ_NOTIFIED) & 0x7fffffff) == serial) result = PMQ_NOTIFY_FIRED;
+  else if (load<i32>(entry + PMQ_NOTIFY_OWNER) != 0 && (load<u32>(entry + PMQ_NOTIFY_SERIAL) & 0x7fffffff) == serial) result = PMQ_NOTIFY_PENDING;
+  kernelUnlock();
+  return result;
+}
+
+/** A handle of `owner` on the queue at `entry` closes: Linux drops that process's registration (mqueue_flush_file). Kernel lock held. */
+export function pmqHandleClosed(entry: usize, owner: i32): void {
+  if (load<i32>(entry + PMQ_NOTIFY_OWNER) == owner) store<i32>(entry + PMQ_NOTIFY_OWNER, 0);
 }

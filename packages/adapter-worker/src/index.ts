@@ -1,5 +1,4 @@
 export { createWorkerBackend, workerCapabilities, type WorkerBackendOptions } from './backend.js';
-export { workerIpc } from './module.js';
 export { WorkerDuplexPipe, WorkerPipeReader, WorkerPipeWriter, WorkerPipes } from './pipe.js';
 export { WorkerFifoReader, WorkerFifoWriter, WorkerFifos } from './fifo.js';
 export { WorkerMessageQueue, WorkerMessageQueues } from './message-queue.js';
@@ -16,3 +15,4 @@ export {
 export { WorkerFileMapping, WorkerPosixSegment, WorkerSegment, WorkerSharedMemory, WorkerSysvSegment } from './shared-memory.js';
 export { WorkerSemaphoreSet, WorkerSemaphores } from './semaphore.js';
 export { WorkerPosixSemaphore, WorkerPosixSemaphores } from './posix-semaphore.js';
+export { WorkerFileLocks, WorkerLockFile } from './file-lock.js';

@@ -13,6 +13,7 @@ export interface KernelExports {
   kernel_attach(owner: number): number;
   owner_create(scratchBytes: number): number;
   owner_release(owner: number): number;
+  owner_stop(owner: number): number;
   owner_set_identity(owner: number, uid: number, gid: number): number;
   owner_set_pid(owner: number, pid: number): number;
   current_uid(): number;
@@ -51,7 +52,7 @@ export interface KernelExports {
   owner_grow_scratch(owner: number, bytes: number): number;
   socket_create(type: number): number;
   socket_pair(type: number): number;
-  socket_bind(handle: number, at: number, len: number, flags: number): number;
+  socket_bind(handle: number, at: number, len: number, flags: number, mode: number): number;
   socket_unlink(handle: number): number;
   socket_listen(handle: number, backlog: number): number;
   socket_connect(handle: number, at: number, len: number): number;
@@ -116,6 +117,14 @@ export interface KernelExports {
   pmq_receive(handle: number, info: number): number;
   pmq_release(): number;
   pmq_attr(handle: number, field: number): number;
+  pmq_notify(handle: number): number;
+  pmq_notify_cancel(handle: number, serial: number): number;
+  pmq_notify_state(handle: number, serial: number): number;
+  flock_open(path: number, len: number, create: number, mode: number): number;
+  flock_unlink(path: number, len: number): number;
+  flock_set(handle: number, type: number, start: number, end: number): number;
+  flock_get(handle: number, type: number, start: number, end: number, dst: number): number;
+  flock_records(handle: number): number;
 }
 
 /** An open object of this thread (for diagnostics and for closing what a child left open). */
@@ -350,6 +359,7 @@ export class Kernel {
       else if (kind === Kind.KIND_SOCKET_FILE) found.push(`socket '${name}'`);
       else if (kind === Kind.KIND_SOCKET) found.push(`socket @${name.slice(1)}`);
       else if (kind === Kind.KIND_POSIX_SEM) found.push(`posix semaphore '/${name}'`);
+      else if (kind === Kind.KIND_LOCK_FILE) found.push(`lock file '${name}'`);
       else found.push(`object ${id} '${name}'`);
     }
     return found;

@@ -20,7 +20,7 @@ export const Layout = {
   KERNEL_MAGIC: 0x6b637069,
   MIN_MEMORY_BYTES: 256 * 1024,
   MIN_CLASS: 4,
-  OWNER_BYTES: 32,
+  OWNER_BYTES: 40,
   OWNERS_MAX: 1024,
   HANDLE_BYTES: 16,
   OBJECT_BYTES: 192,
@@ -32,7 +32,7 @@ export const Layout = {
 } as const;
 
 /** Object kinds (object entry `kind`). */
-export const Kind = { KIND_PIPE: 1, KIND_DUPLEX: 2, KIND_FIFO: 3, KIND_MSG: 4, KIND_PMQ: 5, KIND_SEM_SET: 6, KIND_POSIX_SEM: 7, KIND_SOCKET: 8, KIND_SOCKET_FILE: 9, KIND_SHM: 20, KIND_POSIX_SHM: 21, KIND_SHM_FILE: 22 } as const;
+export const Kind = { KIND_PIPE: 1, KIND_DUPLEX: 2, KIND_FIFO: 3, KIND_MSG: 4, KIND_PMQ: 5, KIND_SEM_SET: 6, KIND_POSIX_SEM: 7, KIND_SOCKET: 8, KIND_SOCKET_FILE: 9, KIND_LOCK_FILE: 10, KIND_SHM: 20, KIND_POSIX_SHM: 21, KIND_SHM_FILE: 22 } as const;
 
 /**
  * Shared memory (assembly/shared-memory.ts draws the segment and waiter records): mapping ends,
@@ -70,6 +70,18 @@ export const ShmLayout = {
   STAT_ATIME: 48,
   STAT_DTIME: 56,
   STAT_CTIME: 64,
+} as const;
+
+/**
+ * Advisory file locks (assembly/file-lock.ts draws the lock record): lock types as `flock_set`
+ * takes them, and the answer `flock_get` writes (type i32 at +0, start f64 at +8, end f64 at +16).
+ */
+export const FileLockLayout = {
+  LOCK_RECORD_BYTES: 32,
+  LOCK_QUERY_TYPE: 0,
+  LOCK_QUERY_START: 8,
+  LOCK_QUERY_END: 16,
+  LOCK_QUERY_BYTES: 24,
 } as const;
 
 /** Which end of its object a handle is. */
@@ -162,6 +174,9 @@ export const PmqLayout = {
   PMQ_ATTR_MAXMSG: 0,
   PMQ_ATTR_MSGSIZE: 1,
   PMQ_ATTR_CURMSGS: 2,
+  PMQ_NOTIFY_PENDING: 0,
+  PMQ_NOTIFY_FIRED: 1,
+  PMQ_NOTIFY_REMOVED: 2,
 } as const;
 
 /** Byte-ring limits, as Linux has them. */

@@ -1,4 +1,7 @@
-/** The inversify 8 `ContainerModule` of the worker backend. */
+/**
+ * `@ipcx/adapter-worker/inversify`: the inversify 8 `ContainerModule` of the worker backend. A subpath of its own, so that
+ * inversify is an optional peer dependency: apps that do not use dependency injection never load it.
+ */
 import { ContainerModule } from 'inversify';
 import { backendBindings } from '@ipcx/core';
 import { createWorkerBackend, type WorkerBackendOptions } from './backend.js';

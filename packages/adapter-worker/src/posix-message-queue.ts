@@ -17,15 +17,18 @@ import {
   checkPosixQueueOpenOptions,
   checkPosixQueueReceiveOptions,
   checkPosixQueueSendOptions,
+  checkWaitOptions,
   closedError,
+  IpcError,
+  posixQueueNotifications,
   toBytes,
   transferSymbol,
   type CheckedPosixQueueOpenOptions,
-  type IpcError,
   type PosixMessage,
   type PosixMessageQueue,
   type PosixMessageQueueAccess,
   type PosixMessageQueueAttributes,
+  type PosixMessageQueueNotifyOptions,
   type PosixMessageQueueOpenOptions,
   type PosixMessageQueueReceiveOptions,
   type PosixMessageQueueSendOptions,
@@ -115,6 +118,7 @@ export class WorkerPosixMessageQueue implements PosixMessageQueue, KernelObject 
       const { nowait, timeoutMs } = checkPosixQueueReceiveOptions(options);
       if (this.closed) throw closedError(this.objectName, 'mq_receive');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
+      if (options?.maxBytes !== undefined) this.checkReceiveBuffer(options.maxBytes);
       if (this.receiveOrder.length === 0) {
         let result = this.tryReceive();
         for (let tries = 0; result === -EINTR && tries < 4; tries++) result = this.tryReceive();
@@ -148,6 +152,61 @@ export class WorkerPosixMessageQueue implements PosixMessageQueue, KernelObject 
       messageSize: field(PmqLayout.PMQ_ATTR_MSGSIZE),
       currentMessages: field(PmqLayout.PMQ_ATTR_CURMSGS),
     };
+  }
+
+  /**
+   * See {@link PosixMessageQueue.notify}: registers in the kernel (`pmq_notify`, EBUSY as Linux
+   * answers), then sleeps on the queue's wait cell until its registration fired or was removed.
+   * Cancelling unregisters (only this registration: a later one of this thread stays).
+   */
+  notify(options?: PosixMessageQueueNotifyOptions): Promise<void> {
+    try {
+      const timeoutMs = checkWaitOptions(options);
+      if (this.closed) throw closedError(this.objectName, 'mq_notify');
+      if (options?.signal?.aborted) throw abortErrorFor(options.signal);
+      const serial = this.kernel.call(() => this.kernel.calls.pmq_notify(this.handle));
+      if (serial < 0) throw this.error(serial === -EINTR ? -EAGAIN : serial, 'mq_notify');
+      let fired = false;
+      return waitOnCell<true>(
+        this.kernel,
+        this.cell,
+        () => {
+          const state = this.kernel.calls.pmq_notify_state(this.handle, serial);
+          if (state === -EINTR) return BUSY;
+          if (state === PmqLayout.PMQ_NOTIFY_PENDING) return undefined;
+          if (state === PmqLayout.PMQ_NOTIFY_FIRED) return (fired = true);
+          if (state === PmqLayout.PMQ_NOTIFY_REMOVED) throw new IpcError('ECANCELED', { syscall: 'mq_notify', object: this.objectName, path: this.name });
+          throw this.error(state, 'mq_notify');
+        },
+        options,
+        timeoutMs,
+        { syscall: 'mq_notify', object: this.objectName, path: this.name },
+        this.closers,
+        () => {
+          // Cancelled (or closed): mq_notify(NULL). A closed handle's registration went with it.
+          if (!fired && !this.closed) this.kernel.call(() => this.kernel.calls.pmq_notify_cancel(this.handle, serial));
+        },
+      ).then(() => undefined);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** See {@link PosixMessageQueue.notifications}. */
+  notifications(options?: PosixMessageQueueNotifyOptions): AsyncIterableIterator<void> {
+    return posixQueueNotifications((armed) => this.notify(armed), options);
+  }
+
+  /**
+   * A receive buffer of `maxBytes` (see {@link PosixMessageQueueReceiveOptions.maxBytes}): throws
+   * what Linux's mq_receive answers for one smaller than the queue's message size, `EBADF` on a
+   * handle not opened for reading first, else `EMSGSIZE`, taking nothing.
+   */
+  private checkReceiveBuffer(maxBytes: number): void {
+    const size = this.kernel.calls.pmq_attr(this.handle, PmqLayout.PMQ_ATTR_MSGSIZE);
+    if (size < 0) throw this.error(size, 'mq_receive');
+    if (maxBytes >= size) return;
+    throw this.error(this.access === 'write' ? -KernelErrno.EBADF : -KernelErrno.EMSGSIZE, 'mq_receive');
   }
 
   /** Gives up the handle (`mq_close`); pending operations reject with `EBADF`. The name stays. */

@@ -1,5 +1,6 @@
 import type { Capabilities } from './capabilities.js';
 import { Fifos } from './fifo.js';
+import { FileLocks } from './file-lock.js';
 import { MessageQueues } from './message-queue.js';
 import { Pipes } from './pipe.js';
 import { PosixMessageQueues } from './posix-message-queue.js';
@@ -44,6 +45,8 @@ export interface IpcBackend {
   readonly posixSemaphores: PosixSemaphores;
   /** System V, POSIX and file-backed shared memory. */
   readonly sharedMemory: SharedMemory;
+  /** Advisory file locks (open file description locks). */
+  readonly fileLocks: FileLocks;
   /** Unix domain sockets. */
   readonly unixSockets: UnixSockets;
   /** TCP and UDP sockets. */
@@ -72,6 +75,7 @@ export function backendBindings(backend: IpcBackend): Array<[symbol, unknown]> {
     [Semaphores, backend.semaphores],
     [PosixSemaphores, backend.posixSemaphores],
     [SharedMemory, backend.sharedMemory],
+    [FileLocks, backend.fileLocks],
     [UnixSockets, backend.unixSockets],
     [NetworkSockets, backend.networkSockets],
     [Processes, backend.processes],

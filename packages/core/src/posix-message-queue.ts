@@ -7,7 +7,7 @@
  * priority present: highest priority first, first in first out within one priority.
  */
 import type { IpcObject } from './object.js';
-import type { NowaitOptions } from './options.js';
+import type { NowaitOptions, WaitOptions } from './options.js';
 import type { Transferable } from './transfer.js';
 import { checkInteger, checkOptionalBoolean, checkOptions, checkString, checkWaitOptions } from './validate.js';
 
@@ -57,7 +57,21 @@ export interface PosixMessageQueueSendOptions extends NowaitOptions {
 }
 
 /** Options of {@link PosixMessageQueue.receive}. */
-export type PosixMessageQueueReceiveOptions = NowaitOptions;
+export interface PosixMessageQueueReceiveOptions extends NowaitOptions {
+  /**
+   * The size of the receive buffer, as `mq_receive`'s `msg_len` (default: the queue's
+   * `messageSize`, which always fits). The kernel refuses a buffer smaller than the queue's
+   * `messageSize` with `EMSGSIZE` whatever the next message's length, at once (it never waits),
+   * and leaves every message queued. An integer >= 0.
+   */
+  readonly maxBytes?: number;
+}
+
+/**
+ * Options of {@link PosixMessageQueue.notify} and {@link PosixMessageQueue.notifications}: `signal`
+ * (and for `notify`, `timeout`) end the registration (`mq_notify(mqdes, NULL)`).
+ */
+export type PosixMessageQueueNotifyOptions = WaitOptions;
 
 /** A received message. */
 export interface PosixMessage {
@@ -111,6 +125,42 @@ export interface PosixMessageQueue extends IpcObject, Transferable {
   receive(options?: PosixMessageQueueReceiveOptions): Promise<PosixMessage>;
   /** The queue's attributes now (`mq_getattr`); never waits. Throws `EBADF` after `close()`. */
   attributes(): PosixMessageQueueAttributes;
+  /**
+   * Registers this process for a notification (`mq_notify`) and resolves once, when a message
+   * arrives in the queue while it is empty. The registration is made before this returns, so a
+   * message sent after the call is never missed.
+   *
+   * The kernel's rules: one process per queue is registered at a time; a second registration,
+   * from any process (this one included, through any handle), rejects at once with `EBUSY`. The
+   * notification fires only on the change from empty to not empty: registering on a queue that
+   * holds messages waits until it has been emptied and a message arrives. A receiver blocked
+   * inside `mq_receive` (a C program, say) takes the arriving message instead and no notification
+   * is sent; ipcx's own pending receives wait for readiness, not inside `mq_receive`, so they do
+   * not suppress it. The notification says only that a message arrived: the message stays queued
+   * and another receiver may take it first.
+   *
+   * One-shot: the kernel drops the registration as it notifies. To keep being notified, re-arm
+   * (call `notify` again) first and then drain the queue with `nowait` receives until `EAGAIN`;
+   * draining first would lose the messages that arrive between the drain and the new registration,
+   * since they find the queue not empty and notify nobody. {@link notifications} does exactly this.
+   *
+   * Cancelling (`signal`, `timeout`: `AbortError`, `ETIMEDOUT`) unregisters (`mq_notify(NULL)`).
+   * `close()` rejects it with `EBADF`. Linux removes a process's registration when that process
+   * closes any descriptor of the queue: if this process closes another handle of the same queue
+   * meanwhile, the registration is gone and this rejects with `ECANCELED`. Never a signal: the
+   * native backend has the kernel write the notification to a private socket that the event loop
+   * watches (`SIGEV_THREAD`'s netlink delivery, without glibc's thread), so no signal is raised
+   * and no code runs off the main thread.
+   */
+  notify(options?: PosixMessageQueueNotifyOptions): Promise<void>;
+  /**
+   * The notifications of this queue as an async iterator: each `next()` resolves when a message
+   * arrived in the empty queue. It registers at once, and re-arms before yielding, so the loop
+   * body can drain the queue (`nowait` receives until `EAGAIN`) without missing a message.
+   * Ending the loop (`break`, `return`, a throw) or `signal` unregisters. Fails with the errors of
+   * {@link notify} (`EBUSY` if another process is registered).
+   */
+  notifications(options?: PosixMessageQueueNotifyOptions): AsyncIterableIterator<void>;
 }
 
 /**
@@ -193,8 +243,65 @@ export function checkPosixQueueSendOptions(options: unknown): { priority: number
   return { priority, nowait: checkOptionalBoolean('options.nowait', given.nowait), timeoutMs: checkWaitOptions(given) };
 }
 
-/** Checks the options of {@link PosixMessageQueue.receive}: `{ nowait, timeoutMs }`. */
-export function checkPosixQueueReceiveOptions(options: unknown): { nowait: boolean; timeoutMs: number } {
+/** Checks the options of {@link PosixMessageQueue.receive}: `{ nowait, timeoutMs, maxBytes }` (`maxBytes` undefined when not given). */
+export function checkPosixQueueReceiveOptions(options: unknown): { nowait: boolean; timeoutMs: number; maxBytes: number | undefined } {
   const given = checkOptions<PosixMessageQueueReceiveOptions>('options', options);
-  return { nowait: checkOptionalBoolean('options.nowait', given.nowait), timeoutMs: checkWaitOptions(given) };
+  const maxBytes = given.maxBytes === undefined ? undefined : checkInteger('options.maxBytes', given.maxBytes, 0, MAX_ATTRIBUTE);
+  return { nowait: checkOptionalBoolean('options.nowait', given.nowait), timeoutMs: checkWaitOptions(given), maxBytes };
+}
+
+/**
+ * For backends: {@link PosixMessageQueue.notifications} over the backend's `notify`. Arms a
+ * registration at once; each `next()` waits for the armed one, arms the next before it yields
+ * (so a drain in the loop body misses nothing), and `return()` or `signal` cancels the armed one.
+ */
+export function posixQueueNotifications(notify: (options: WaitOptions) => Promise<void>, options?: PosixMessageQueueNotifyOptions): AsyncIterableIterator<void> {
+  checkWaitOptions(options);
+  const stop = new AbortController();
+  const outer = options?.signal;
+  const onOuterAbort = () => stop.abort(outer?.reason);
+  if (outer?.aborted) stop.abort(outer.reason);
+  else outer?.addEventListener('abort', onOuterAbort, { once: true });
+  let finished = false;
+  const finish = () => {
+    finished = true;
+    outer?.removeEventListener('abort', onOuterAbort);
+    stop.abort();
+  };
+  let armed: Promise<void> | undefined;
+  const arm = () => {
+    try {
+      armed = notify({ signal: stop.signal });
+    } catch (error) {
+      armed = Promise.reject(error);
+    }
+    // Observed here so that a registration cancelled by return() is no unhandled rejection.
+    armed.catch(() => {});
+  };
+  arm();
+  const iterator: AsyncIterableIterator<void> = {
+    async next(): Promise<IteratorResult<void>> {
+      if (finished && armed === undefined) return { done: true, value: undefined };
+      const current = armed!;
+      armed = undefined;
+      try {
+        await current;
+      } catch (error) {
+        finish();
+        throw error;
+      }
+      if (finished) return { done: true, value: undefined };
+      arm();
+      return { done: false, value: undefined };
+    },
+    async return(): Promise<IteratorResult<void>> {
+      finish();
+      armed = undefined;
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
 }

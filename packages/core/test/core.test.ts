@@ -4,6 +4,7 @@ import {
   Errno,
   IpcError,
   checkInteger,
+  checkSpawn,
   checkWaitOptions,
   errnoName,
   isIpcError,
@@ -17,7 +18,7 @@ describe('IpcError', () => {
   it('carries the errno name, number and syscall as data', () => {
     const error = new IpcError('ENOMSG', { syscall: 'msgrcv', key: 42 });
     expect(error).toMatchObject({ name: 'IpcError', code: 'ENOMSG', errno: 42, syscall: 'msgrcv', key: 42 });
-    expect(error.message).toBe('ENOMSG: msgrcv failed (key 42)');
+    expect(error.message).toBe('ENOMSG: No message of desired type (msgrcv, key 0x0000002a)');
     expect(isIpcError(error, 'ENOMSG')).toBe(true);
     expect(isIpcError(error, 'EAGAIN')).toBe(false);
     expect(errnoName(Errno.EIDRM)).toBe('EIDRM');
@@ -39,8 +40,27 @@ describe('validation', () => {
     expect(toBytes('data', 'é')).toEqual(new Uint8Array([0xc3, 0xa9]));
     expect(checkWaitOptions(undefined)).toBe(Infinity);
     expect(checkWaitOptions({ timeout: 5 })).toBe(5);
+    // -0 comes back as 0 (a mode of -0 reaching Node's fs aborted the process; found by the fuzzer).
+    expect(Object.is(checkInteger('mode', -0, 0, 0o777), 0)).toBe(true);
+    // Timers cannot hold more than 2^31 - 1 ms (Node cuts a longer delay to 1 ms): no timeout then.
+    expect(checkWaitOptions({ timeout: 2 ** 31 - 1 })).toBe(2 ** 31 - 1);
+    expect(checkWaitOptions({ timeout: 2 ** 31 })).toBe(Infinity);
+    expect(checkWaitOptions({ timeout: Number.MAX_VALUE })).toBe(Infinity);
     expect(() => checkWaitOptions({ timeout: -1 })).toThrow(RangeError);
     expect(() => checkWaitOptions({ signal: {} as AbortSignal })).toThrow(TypeError);
+  });
+});
+
+describe('spawn arguments', () => {
+  it('refuses what structured cloning cannot carry with a TypeError, before any backend is involved', () => {
+    const path = (entry: string) => `file://${entry}`;
+    expect(() => checkSpawn('/x.js', { args: [() => {}] }, path)).toThrow(TypeError);
+    expect(() => checkSpawn('/x.js', { args: [{ deep: [Symbol('s')] }] }, path)).toThrow(/options.args must hold only ipcx objects/);
+    // ipcx objects travel their own way (their methods are never cloned), and cycles are fine.
+    const object = { close: () => undefined, [transferSymbol]: () => ({ kind: 'x' }) };
+    const cyclic: Record<string, unknown> = { n: 1n };
+    cyclic.self = cyclic;
+    expect(checkSpawn('/x.js', { args: [object, { inner: object }, cyclic, new Uint8Array(2)] }, path).args).toHaveLength(4);
   });
 });
 

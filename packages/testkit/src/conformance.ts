@@ -11,6 +11,7 @@ import { posixMessageQueueSuite } from './suites/posix-message-queue.js';
 import { semaphoreSuite } from './suites/semaphore.js';
 import { posixSemaphoreSuite } from './suites/posix-semaphore.js';
 import { sharedMemorySuite } from './suites/shared-memory.js';
+import { fileLockSuite } from './suites/file-lock.js';
 import { processSuite } from './suites/process.js';
 
 /**
@@ -36,6 +37,7 @@ export function registerConformance(options: ConformanceOptions): void {
     semaphoreSuite(context);
     posixSemaphoreSuite(context);
     sharedMemorySuite(context);
+    fileLockSuite(context);
     processSuite(context);
     leakCheck(context);
   });

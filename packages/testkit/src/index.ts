@@ -9,6 +9,7 @@ export { posixMessageQueueSuite } from './suites/posix-message-queue.js';
 export { semaphoreSuite } from './suites/semaphore.js';
 export { posixSemaphoreSuite } from './suites/posix-semaphore.js';
 export { sharedMemorySuite } from './suites/shared-memory.js';
+export { fileLockSuite } from './suites/file-lock.js';
 export { processSuite } from './suites/process.js';
 export { registerDifferential, differentialModels, DEFAULT_RUNS, DEFAULT_SEED } from './differential/register.js';
 export type { DifferentialOptions } from './differential/register.js';
@@ -19,3 +20,9 @@ export { semaphoreModel, type SemaphoreSubject } from './differential/semaphore.
 export { pipeModel, type PipeSubject } from './differential/pipe.js';
 export { step, patternBytes, patternText, showOptions } from './differential/steps.js';
 export { closeAfter, closeAllAfter, readToEnd, sleep, text, waitUntil } from './util.js';
+export { registerHardening, runHardening, DEFAULT_FUZZ_RUNS, DEFAULT_FUZZ_SEED, DEFAULT_TIMING } from './hardening/register.js';
+export type { HardeningOptions, HardeningResult } from './hardening/register.js';
+export type { BackendSpec } from './hardening/protocol.js';
+export { buildModel, scenarios, showScenario, type Kind, type Member, type Members, type Scenario, type Action } from './hardening/model.js';
+export { KnownIssue, excludeTags, type Val, type World } from './hardening/values.js';
+export { wrongKind, type Finding, type Summary, type Timing } from './hardening/runner.js';

@@ -4,7 +4,7 @@
  * forms with the kernel's codes, permissions checked against the caller's identity.
  */
 import { onTestFinished, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { execFile, spawn as spawnProgram } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import {
@@ -18,7 +18,7 @@ import {
   type SpawnOptions,
 } from '@ipcx/core';
 import type { SuiteContext } from '../context.js';
-import { closeAfter, closeAllAfter, readToEnd, sleep, text } from '../util.js';
+import { LineReader, NOBODY, closeAfter, closeAllAfter, itAsAnotherUser, readToEnd, sleep, text } from '../util.js';
 
 /** A message as `[text, priority]`, the shape the children report. */
 type Entry = [string, number];
@@ -49,7 +49,6 @@ for text, prio in ((b'python low', 1), (b'from python', 9)):
 `;
 
 /** A uid/gid with no privileges (nobody), for permission checks. */
-const NOBODY = { uid: 65534, gid: 65534 } as const;
 
 export function posixMessageQueueSuite(context: SuiteContext): void {
   describe.skipIf(!context.has('posix-message-queue'))('posix message queue', () => {
@@ -274,7 +273,8 @@ export function posixMessageQueueSuite(context: SuiteContext): void {
       expect(entry(await reader.receive())).toEqual(['one way', 0]);
     });
 
-    it.skipIf(context.hasFeature('os-processes') && process.getuid?.() !== 0)(
+    itAsAnotherUser(
+      context,
       'refuses another user with EACCES as the mode says, and applies that user\'s limits',
       async () => {
         const open = (name: string, options: PosixMessageQueueOpenOptions) =>
@@ -359,6 +359,199 @@ export function posixMessageQueueSuite(context: SuiteContext): void {
       await expect(sending).rejects.toMatchObject({ code: 'EBADF' });
       const third = closeAfter(await queues().open(queue.name));
       expect(third.attributes().currentMessages).toBe(1);
+    });
+
+    describe('notification (mq_notify) and receive size', () => {
+      const notifyChild = async (queue: PosixMessageQueue, timeoutMs: number) => {
+        const [reader, writer] = closeAllAfter(await context.backend().pipes.create());
+        const child = await spawn('pmq-notify', { args: [queue, writer, timeoutMs] });
+        return { child, lines: new LineReader(reader) };
+      };
+
+      it('notifies once when a message arrives in the empty queue; the message stays; one registration per queue (EBUSY)', async () => {
+        const queue = await createQueue('notify', { maxMessages: 4, messageSize: 64 });
+        const notified = queue.notify({ timeout: 20_000 });
+        // A second registration, through this handle, another handle or another process: EBUSY.
+        await expect(queue.notify()).rejects.toMatchObject({ name: 'IpcError', code: 'EBUSY', syscall: 'mq_notify' });
+        const other = closeAfter(await queues().open(queue.name));
+        await expect(other.notify()).rejects.toMatchObject({ code: 'EBUSY' });
+        const { child, lines } = await notifyChild(queue, 20_000);
+        expect(await lines.json({ timeout: 20_000 })).toEqual({ code: 'EBUSY' });
+        expect((await child.exited).code).toBe(0);
+        expect(await stillPending(notified)).toBe(true);
+        await queue.send('first');
+        await notified;
+        expect(queue.attributes().currentMessages).toBe(1);
+        // One-shot, and only on empty -> not empty: re-armed on a queue with a message, a second send does not fire it.
+        const again = queue.notify({ timeout: 20_000 });
+        await queue.send('second');
+        expect(await stillPending(again)).toBe(true);
+        expect(entry(await queue.receive())).toEqual(['first', 0]);
+        expect(entry(await queue.receive())).toEqual(['second', 0]);
+        await queue.send('third', { priority: 3 });
+        await again;
+        expect(entry(await queue.receive({ nowait: true }))).toEqual(['third', 3]);
+        // Linux drops a process's registration when that process closes any descriptor of the queue.
+        const dropped = queue.notify({ timeout: 20_000 });
+        await other.close();
+        await expect(dropped).rejects.toMatchObject({ name: 'IpcError', code: 'ECANCELED', syscall: 'mq_notify' });
+        const fresh = queue.notify({ timeout: 20_000 });
+        await queue.send('fourth');
+        await fresh;
+      });
+
+      it('an ipcx receive pending meanwhile does not suppress the notification (it waits outside mq_receive)', async () => {
+        const queue = await createQueue('notify-receiver');
+        const reader = closeAfter(await queues().open(queue.name, { access: 'read' }));
+        const receiving = reader.receive({ timeout: 20_000 });
+        const notified = queue.notify({ timeout: 20_000 });
+        await sleep(20);
+        await queue.send('both');
+        await notified;
+        expect(entry(await receiving)).toEqual(['both', 0]);
+      });
+
+      it.skipIf(!context.hasFeature('host-interop'))('a program blocked in mq_receive takes the message instead, and no notification is sent', async () => {
+        const queue = await createQueue('notify-blocked');
+        const receiver = `
+import ctypes, ctypes.util, os, sys
+lib = ctypes.CDLL(ctypes.util.find_library('rt') or None, use_errno=True)
+lib.mq_open.argtypes = [ctypes.c_char_p, ctypes.c_int]
+lib.mq_receive.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_uint)]
+lib.mq_receive.restype = ctypes.c_ssize_t
+mq = lib.mq_open(sys.argv[1].encode(), os.O_RDONLY)
+buffer = ctypes.create_string_buffer(8192)
+priority = ctypes.c_uint()
+n = lib.mq_receive(mq, buffer, len(buffer), ctypes.byref(priority))
+print(buffer.raw[:n].decode(), priority.value, flush=True)
+`;
+        const program = spawnProgram('python3', ['-c', receiver, queue.name]);
+        onTestFinished(() => {
+          if (program.exitCode === null && program.signalCode === null) program.kill('SIGKILL');
+        });
+        const output = new Promise<string>((resolve) => {
+          let text = '';
+          program.stdout.on('data', (chunk) => (text += String(chunk)));
+          program.on('exit', () => resolve(text.trim()));
+        });
+        // Blocked inside mq_receive: the kernel shows the task sleeping in mqueue's wait (wq_sleep).
+        const deadline = Date.now() + 20_000;
+        while (readFileSync(`/proc/${program.pid}/wchan`, 'utf8') !== 'wq_sleep') {
+          if (Date.now() > deadline) throw new Error('python never blocked in mq_receive');
+          await sleep(10);
+        }
+        const notified = queue.notify({ timeout: 20_000 });
+        await queue.send('to the blocked receiver', { priority: 2 });
+        expect(await output).toBe('to the blocked receiver 2');
+        expect(await stillPending(notified, 100)).toBe(true);
+        // With nobody blocked, the next message fires it.
+        await queue.send('to the queue');
+        await notified;
+      });
+
+      it('notifies a registered child when this process sends; meanwhile nobody else can register', async () => {
+        const queue = await createQueue('notify-child');
+        const { child, lines } = await notifyChild(queue, 20_000);
+        expect(await lines.next({ timeout: 20_000 })).toBe('registered');
+        await expect(queue.notify()).rejects.toMatchObject({ code: 'EBUSY' });
+        await queue.send('wake up');
+        expect(await lines.json({ timeout: 20_000 })).toEqual({ notified: true });
+        expect((await child.exited).code).toBe(0);
+        // The child's registration was used up: this process can register now.
+        const mine = queue.notify({ timeout: 20_000 });
+        expect(entry(await queue.receive())).toEqual(['wake up', 0]);
+        await queue.send('mine');
+        await mine;
+      });
+
+      it('abort, timeout and close unregister; a child whose registration times out frees the queue', async () => {
+        const queue = await createQueue('notify-cancel');
+        const controller = new AbortController();
+        const aborted = queue.notify({ signal: controller.signal });
+        controller.abort();
+        await expect(aborted).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
+        await expect(queue.notify({ signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+        await expect(queue.notify({ timeout: 30 })).rejects.toMatchObject({ name: 'IpcError', code: 'ETIMEDOUT', syscall: 'mq_notify' });
+        const { child, lines } = await notifyChild(queue, 50);
+        expect(await lines.next({ timeout: 20_000 })).toBe('registered');
+        expect(await lines.json({ timeout: 20_000 })).toEqual({ code: 'ETIMEDOUT' });
+        expect((await child.exited).code).toBe(0);
+        // Every one of those unregistered: a registration works and fires.
+        const pending = queue.notify({ timeout: 20_000 });
+        const closing = queue.notify();
+        await expect(closing).rejects.toMatchObject({ code: 'EBUSY' });
+        await queue.send('x');
+        await pending;
+        await queue.receive();
+        const cut = queue.notify();
+        await queue.close();
+        await expect(cut).rejects.toMatchObject({ code: 'EBADF' });
+        await expect(queue.notify()).rejects.toMatchObject({ code: 'EBADF' });
+      });
+
+      it('notifications() re-arms before each yield, so the loop body drains without missing; return() unregisters', async () => {
+        const queue = await createQueue('notify-loop', { maxMessages: 8, messageSize: 32 });
+        const sender = await spawn('pmq-send', { args: [queue, [['one', 0]], 50] });
+        const received: Entry[] = [];
+        let rounds = 0;
+        for await (const _ of queue.notifications({ signal: AbortSignal.timeout(20_000) })) {
+          rounds++;
+          // Re-armed already: what arrives during the drain is taken by it or fires the next round.
+          if (rounds === 1) await queue.send('two');
+          for (;;) {
+            const message = await queue.receive({ nowait: true }).catch((error: unknown) => {
+              if (isIpcError(error, 'EAGAIN')) return null;
+              throw error;
+            });
+            if (message === null) break;
+            received.push(entry(message));
+          }
+          if (rounds === 1) setTimeout(() => void queue.send('three'), 20);
+          if (received.length === 3) break;
+        }
+        expect(received).toEqual([['one', 0], ['two', 0], ['three', 0]]);
+        expect(rounds).toBe(2);
+        expect((await sender.exited).code).toBe(0);
+        // The loop's end unregistered its armed registration.
+        const after = queue.notify({ timeout: 20_000 });
+        await queue.send('four');
+        await after;
+      });
+
+      it('receive({ maxBytes }) below the message size fails with EMSGSIZE at once and leaves the message queued', async () => {
+        const queue = await createQueue('small-buffer', { maxMessages: 2, messageSize: 64 });
+        await expect(queue.receive({ maxBytes: 10, nowait: true })).rejects.toMatchObject({ name: 'IpcError', code: 'EMSGSIZE', syscall: 'mq_receive' });
+        // Even without nowait on an empty queue: the kernel checks the buffer first and never waits.
+        await expect(queue.receive({ maxBytes: 0 })).rejects.toMatchObject({ code: 'EMSGSIZE' });
+        await queue.send('hello');
+        await expect(queue.receive({ maxBytes: 63 })).rejects.toMatchObject({ code: 'EMSGSIZE' });
+        expect(queue.attributes().currentMessages).toBe(1);
+        expect(entry(await queue.receive({ maxBytes: 64 }))).toEqual(['hello', 0]);
+        await queue.send('again');
+        expect(entry(await queue.receive({ maxBytes: 1 << 20 }))).toEqual(['again', 0]);
+        const writeOnly = closeAfter(await queues().open(queue.name, { access: 'write' }));
+        await expect(writeOnly.receive({ maxBytes: 1 })).rejects.toMatchObject({ code: 'EBADF' });
+        await expect(queue.receive({ maxBytes: -1 })).rejects.toBeInstanceOf(RangeError);
+        await expect(queue.receive({ maxBytes: 1.5 })).rejects.toBeInstanceOf(RangeError);
+        await expect(queue.receive({ maxBytes: '64' as never })).rejects.toBeInstanceOf(TypeError);
+        await expect(queue.notify({ timeout: -1 })).rejects.toBeInstanceOf(RangeError);
+      });
+
+      it.skipIf(!context.hasFeature('host-interop'))('is notified of a message that a program that is not ipcx sends (C library through Python)', async () => {
+        const queue = await createQueue('notify-python');
+        const notified = queue.notify({ timeout: 20_000 });
+        const send = `
+import ctypes, ctypes.util, os, sys
+lib = ctypes.CDLL(ctypes.util.find_library('rt') or None, use_errno=True)
+lib.mq_open.argtypes = [ctypes.c_char_p, ctypes.c_int]
+lib.mq_send.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint]
+mq = lib.mq_open(sys.argv[1].encode(), os.O_WRONLY)
+assert mq >= 0 and lib.mq_send(mq, b'from python', 11, 4) == 0
+`;
+        await promisify(execFile)('python3', ['-c', send, queue.name]);
+        await notified;
+        expect(entry(await queue.receive({ nowait: true }))).toEqual(['from python', 4]);
+      });
     });
 
     it('unlinks the name while open handles keep working', async () => {

@@ -5,7 +5,8 @@
  * addresses are paths (a socket file), abstract names, or host:port; the kernel's codes
  * (EADDRINUSE, ECONNREFUSED, ENOENT, EPIPE, EMSGSIZE) come back as IpcError codes.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { ByteReader, ChildProcess, IpcObject, NetworkAddress, SocketAddress, UnixAddress } from '@ipcx/core';
 import type { SuiteContext } from '../context.js';
@@ -140,6 +141,26 @@ export function socketSuite(context: SuiteContext): void {
       expect(bytesOf(last)).toEqual([4, 4, 4]);
       expect((await child.exited).code).toBe(0);
     });
+
+    it.skipIf(context.hasFeature('os-processes') && typeof process.getuid === 'function' && process.getuid() !== 0)(
+      'refuses another user a connection to a path bound with the default mode (EACCES), not its own user',
+      async () => {
+        const path = context.tempPath('private.sock');
+        // The folder must let the other user reach the socket file, or its own mode would refuse it.
+        chmodSync(dirname(path), 0o711);
+        closeAfter(await sockets().listen(path));
+        const attempt = async (user?: { uid: number; gid: number }): Promise<string | null> => {
+          const [report, writer] = closeAllAfter(await context.backend().pipes.create());
+          const child = await context.backend().processes.spawn(context.child('path-access'), { args: ['connect', path, writer], ...(user ? { user } : {}) });
+          await writer.close();
+          const outcome = text(await readToEnd(report));
+          expect((await child.exited).code).toBe(0);
+          return outcome;
+        };
+        expect(await attempt({ uid: 65534, gid: 65534 })).toBe('EACCES');
+        expect(await attempt()).toBe('ok');
+      },
+    );
 
     it('sends datagrams to a bound path and reports the sender address', async () => {
       const path = context.tempPath('dgram.sock');
