@@ -49,6 +49,17 @@ export default defineConfig({
       },
       {
         test: {
+          // @ipcx/multiprocessing's suites, on both backends (test names carry the backend).
+          name: 'multiprocessing',
+          include: ['packages/multiprocessing/test/**/*.test.ts'],
+          // The native suites make kernel objects: one file at a time, as the native project does.
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        test: {
           name: 'bench',
           // The harness's report and progress code only; speed is measured by `npm run bench`.
           include: ['bench/test/**/*.test.mjs'],

@@ -16,11 +16,12 @@ import { nativeCases } from './cases-native.mjs';
 import { peerCases } from './cases-peers.mjs';
 import { workerCases } from './cases-worker.mjs';
 import { redisCases } from './cases-redis.mjs';
+import { multiprocessingCases, multiprocessingTargets } from './cases-multiprocessing.mjs';
 
 /**
  * @typedef {{ roundTrips: number, bulkBytes: number }} BenchParams
  * @typedef {{ measure(): Promise<number>, teardown(): Promise<void> | void }} BenchSession
- * @typedef {{ name: string, unit: 'us' | 'GB/s' | 'msg/s', skip?: string, setup(params: BenchParams): Promise<BenchSession> }} BenchCase
+ * @typedef {{ name: string, unit: 'us' | 'GB/s' | 'msg/s' | 'values/s' | 'tasks/s', skip?: string, setup(params: BenchParams): Promise<BenchSession> }} BenchCase
  */
 
 const USAGE = `usage: npm run bench -- [options]
@@ -56,7 +57,7 @@ if (!Number.isInteger(busy) || busy < 0 || busy > 64) {
 const params = quick ? { roundTrips: 2_000, bulkBytes: 32 << 20 } : { roundTrips: 20_000, bulkBytes: 256 << 20 };
 const runs = quick ? 3 : 7;
 
-/** Lower is better for µs, higher for GB/s. `faster(a, b)`: how many times a beats b. */
+/** Lower is better for µs, higher for every other unit (GB/s, values/s, tasks/s). `faster(a, b)`: how many times a beats b. */
 const TARGETS = [
   ['worker.pipe.pingpong', 'peer.messageport.pingpong', 20],
   ['worker.pipe.bulk', 'peer.postmessage-transfer.bulk', 1.5],
@@ -71,13 +72,14 @@ const TARGETS = [
   // Within 1.5x of raw LPUSH/BRPOP: a ratio of at least 1 / 1.5.
   ['redis.sysv-mq.pingpong', 'peer.redis-list.pingpong', 1 / 1.5],
   ...['native.pipe.pingpong', 'native.unix-stream.pingpong', 'native.sysv-mq.pingpong', 'native.posix-mq.pingpong', 'native.sysv-sem.pingpong', 'native.shm-futex.pingpong'].map((name) => [name, 'peer.python-mp-pipe.pingpong', 1]),
+  ...multiprocessingTargets,
 ];
 
 /** Floors on a case's own median (higher is better). */
 const ABSOLUTE_TARGETS = [['redis.sysv-mq.throughput', 50_000]];
 
 async function main() {
-  const cases = [...nativeCases, ...workerCases, ...redisCases, ...peerCases].filter((c) => !options.filter || c.name.includes(options.filter));
+  const cases = [...nativeCases, ...workerCases, ...redisCases, ...peerCases, ...multiprocessingCases].filter((c) => !options.filter || c.name.includes(options.filter));
   const results = [];
   // The load is read before the busy loops start: it says what else the machine was doing.
   const load = os.loadavg();

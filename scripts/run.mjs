@@ -48,7 +48,7 @@ function newest(paths, skip = /node_modules|dist|build|\.tsbuildinfo$/) {
 }
 
 const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
-const packageDirs = ['packages/core', 'packages/adapter-native', 'packages/adapter-worker', 'packages/adapter-redis', 'packages/testkit', 'examples', 'bench', 'docs/api']
+const packageDirs = ['packages/core', 'packages/adapter-native', 'packages/adapter-worker', 'packages/adapter-redis', 'packages/testkit', 'packages/multiprocessing', 'examples', 'bench', 'docs/api']
   .map((d) => path.join(root, d));
 
 function install() {

@@ -24,6 +24,11 @@ const examples: Record<string, { title: string; needs: PrimitiveName[]; features
   'posix-semaphore': { title: 'POSIX named semaphore: a lock that makes 3 x 2000 increments exact', needs: ['posix-semaphore', 'shared-memory'], load: () => import('./posix-semaphore.js') },
   'unix-datagram': { title: 'Unix datagram socket: boundaries kept, replies to the sender', needs: ['unix-socket'], load: () => import('./unix-datagram.js') },
   subprocess: { title: "`sort` with ipcx pipes as its stdin and stdout, as Python's subprocess does (native only)", needs: ['pipe'], features: ['executables'], load: () => import('./subprocess.js') },
+  // The same seed examples with @ipcx/multiprocessing: values instead of bytes, as Python writes them.
+  'mp-pipe': { title: 'multiprocessing Pipe: send()/recv() of numbers to a child and back', needs: ['duplex-pipe'], load: () => import('./mp-pipe.js') },
+  'mp-queue': { title: 'multiprocessing Queue: a child put()s objects, the parent get()s them', needs: ['shared-memory', 'semaphore'], load: () => import('./mp-queue.js') },
+  'mp-semaphore': { title: 'multiprocessing Semaphore(3) guarding five children', needs: ['shared-memory', 'semaphore'], load: () => import('./mp-semaphore.js') },
+  'mp-shared-memory': { title: "multiprocessing Value('d') and Array('i') changed by a child", needs: ['shared-memory', 'semaphore'], load: () => import('./mp-shared-memory.js') },
 };
 
 const backends: Record<string, () => IpcBackend> = {

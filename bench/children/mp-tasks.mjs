@@ -1,0 +1,2 @@
+// Pool tasks of the bench.
+export const double = (x) => x * 2;

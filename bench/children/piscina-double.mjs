@@ -1,0 +1,2 @@
+// The piscina peer's task: the same x => x * 2.
+export default (x) => x * 2;

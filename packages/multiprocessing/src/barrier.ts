@@ -1,0 +1,206 @@
+/**
+ * Barrier: Python's `multiprocessing.Barrier`, over a {@link Lock} and a small shared segment:
+ *
+ * ```
+ *  byte 0          4            8         12           16                 20         64
+ *  ┌──────────────┬────────────┬─────────┬────────────┬──────────────────┬──────────┐
+ *  │ COUNT        │ GENERATION │ BROKEN  │ WAITERS    │ BROKEN_AT        │ (unused) │
+ *  │ arrived now  │ ends (seq) │ 0 / 1   │ parked     │ generation + 1   │          │
+ *  │              │            │         │            │ that was broken  │          │
+ *  └──────────────┴────────────┴─────────┴────────────┴──────────────────┴──────────┘
+ * ```
+ * An arrival takes the lock, counts itself and, if it is the last of `parties`, runs the action,
+ * zeroes COUNT and bumps GENERATION (waking everyone parked on it); else it parks on GENERATION
+ * until it changes. Breaking records which generation broke (BROKEN_AT) before it bumps
+ * GENERATION, so a woken waiter knows whether its generation tripped or broke.
+ */
+import type { IpcBackend, SysvSegment } from '@ipcx/core';
+import { ErrorCode, MultiprocessingError } from './errors.js';
+import { closedObject, createSegment, release } from './kernel-objects.js';
+import { Lock } from './lock.js';
+import { packForValue, registerReviver, reviveValue, shareSymbol, type Shareable, type ShareRecord } from './share.js';
+import { deadlineOf, park, publish, type ParkCells } from './wait.js';
+import type { WaitOptions } from '@ipcx/core';
+
+/** Cell indexes (32-bit) of the barrier's segment. */
+export const BarrierCell = { COUNT: 0, GENERATION: 1, BROKEN: 2, WAITERS: 3, BROKEN_AT: 4 } as const;
+/** Bytes of the barrier's segment. */
+export const BARRIER_BYTES = 64;
+
+/** Options of {@link Barrier.create}. */
+export interface BarrierOptions {
+  /** Run by the last process to arrive, before the others are released (in processes whose handle has it). */
+  readonly action?: () => unknown;
+  /** Default timeout of {@link Barrier.wait} in ms. */
+  readonly timeout?: number;
+}
+
+/**
+ * A barrier for `parties` processes.
+ *
+ * **Blocking**: `wait` waits (without blocking the event loop) until `parties` processes have
+ * called it; `timeout` (default: the barrier's) breaks the barrier, as in Python.
+ *
+ * **Atomic**: arrivals are counted under a robust {@link Lock}.
+ *
+ * **Crash**: a party that dies while waiting still counts as arrived (as in Python); one that
+ * dies before arriving leaves the others waiting until their timeout, or `abort()`. Broken:
+ * every waiter and later `wait` reject with `BROKEN_BARRIER` until `reset()`.
+ */
+export class Barrier implements Shareable, AsyncDisposable {
+  private isClosed = false;
+  private readonly cells: Int32Array;
+  private readonly where: ParkCells;
+  /** Run by this process when it is the last to arrive. */
+  action: (() => unknown) | undefined;
+
+  /** @internal Use {@link Barrier.create}. */
+  constructor(
+    /** The number of processes that must arrive. */ readonly parties: number,
+    private readonly lock: Lock,
+    private readonly segment: SysvSegment,
+    private readonly owner: boolean,
+    private readonly defaultTimeout: number | undefined,
+  ) {
+    this.cells = new Int32Array(segment.buffer, 0, BARRIER_BYTES / 4);
+    this.where = { segment, cells: this.cells, cell: BarrierCell.GENERATION, waiters: BarrierCell.WAITERS };
+  }
+
+  /** Makes a barrier for `parties` processes owned by this process (its close removes it). */
+  static async create(backend: IpcBackend, parties: number, options: BarrierOptions = {}): Promise<Barrier> {
+    if (!Number.isInteger(parties) || parties < 1 || parties > 0x7fffffff) throw new RangeError('parties must be an integer >= 1');
+    if (options.action !== undefined && typeof options.action !== 'function') throw new TypeError('action must be a function');
+    const lock = await Lock.create(backend);
+    const segment = await createSegment(backend, BARRIER_BYTES);
+    const barrier = new Barrier(parties, lock, segment, true, options.timeout);
+    barrier.action = options.action;
+    return barrier;
+  }
+
+  /** True once this handle is closed. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Processes waiting at the barrier now. */
+  get nWaiting(): number {
+    return Atomics.load(this.cells, BarrierCell.COUNT);
+  }
+
+  /** True if the barrier is broken. */
+  get broken(): boolean {
+    return Atomics.load(this.cells, BarrierCell.BROKEN) !== 0;
+  }
+
+  /**
+   * Arrives and waits for the others. Resolves with this arrival's index (0 to parties - 1).
+   * Rejects with `BROKEN_BARRIER` if the barrier is or becomes broken (timeout, abort, reset, a
+   * failing action), `AbortError` on `signal` (which breaks it too, as a timeout does).
+   */
+  async wait(options?: WaitOptions): Promise<number> {
+    this.checkOpen('wait');
+    const deadline = deadlineOf(options?.timeout === undefined && this.defaultTimeout !== undefined ? { ...options, timeout: this.defaultTimeout } : options);
+    await this.lock.acquire();
+    let generation: number;
+    let index: number;
+    try {
+      if (this.broken) throw brokenError();
+      generation = Atomics.load(this.cells, BarrierCell.GENERATION);
+      index = Atomics.add(this.cells, BarrierCell.COUNT, 1);
+      if (index + 1 === this.parties) {
+        try {
+          if (this.action !== undefined) await this.action();
+        } catch (error) {
+          this.breakNow();
+          throw error;
+        }
+        Atomics.store(this.cells, BarrierCell.COUNT, 0);
+        publish(this.where, BarrierCell.GENERATION, BarrierCell.WAITERS);
+        return index;
+      }
+    } finally {
+      await this.lock.release();
+    }
+    const tripped = () => Atomics.load(this.cells, BarrierCell.GENERATION) !== generation;
+    let passed: boolean;
+    try {
+      passed = await park(this.where, tripped, deadline);
+    } catch (error) {
+      await this.abort();
+      throw error;
+    }
+    if (!passed) {
+      await this.abort();
+      throw brokenError();
+    }
+    if (Atomics.load(this.cells, BarrierCell.BROKEN_AT) === generation + 1) throw brokenError();
+    return index;
+  }
+
+  /** Breaks the barrier: every waiter and later `wait` reject with `BROKEN_BARRIER` until {@link Barrier.reset}. */
+  async abort(): Promise<void> {
+    this.checkOpen('abort');
+    await this.lock.acquire();
+    try {
+      this.breakNow();
+    } finally {
+      await this.lock.release();
+    }
+  }
+
+  /** Returns the barrier to its empty state; processes waiting now reject with `BROKEN_BARRIER`. */
+  async reset(): Promise<void> {
+    this.checkOpen('reset');
+    await this.lock.acquire();
+    try {
+      // Waiters of the current generation learn it broke; the next generation starts clean.
+      if (Atomics.load(this.cells, BarrierCell.COUNT) > 0) this.breakNow();
+      Atomics.store(this.cells, BarrierCell.COUNT, 0);
+      Atomics.store(this.cells, BarrierCell.BROKEN, 0);
+    } finally {
+      await this.lock.release();
+    }
+  }
+
+  /** Gives up this handle (the creator's close removes the barrier). */
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    await release(this.owner, [this.segment]);
+    await this.lock.close();
+  }
+
+  /** `close()`, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** @internal */
+  [shareSymbol](): ShareRecord {
+    this.checkOpen('share');
+    return { kind: 'barrier', data: { parties: this.parties, segment: this.segment.id, lock: packForValue(this.lock), timeout: this.defaultTimeout } };
+  }
+
+  private breakNow(): void {
+    const generation = Atomics.load(this.cells, BarrierCell.GENERATION);
+    Atomics.store(this.cells, BarrierCell.BROKEN, 1);
+    Atomics.store(this.cells, BarrierCell.COUNT, 0);
+    // Which generation broke, before waking its waiters: they read it once GENERATION moved.
+    Atomics.store(this.cells, BarrierCell.BROKEN_AT, generation + 1);
+    publish(this.where, BarrierCell.GENERATION, BarrierCell.WAITERS);
+  }
+
+  private checkOpen(operation: string): void {
+    if (this.isClosed) throw closedObject('barrier', operation);
+  }
+}
+
+function brokenError(): MultiprocessingError {
+  return new MultiprocessingError(ErrorCode.brokenBarrier, 'the barrier is broken');
+}
+
+registerReviver('barrier', async (data, backend) => {
+  const { parties, segment, lock, timeout } = data as { parties: number; segment: number; lock: unknown; timeout: number | undefined };
+  const revivedLock = (await reviveValue(lock, backend)) as Lock;
+  return new Barrier(parties, revivedLock, await backend.sharedMemory.attachSysv(segment), false, timeout);
+});

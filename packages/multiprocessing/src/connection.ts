@@ -1,0 +1,294 @@
+/**
+ * Connection: Python's `multiprocessing.connection.Connection`, the two ends `Pipe()` returns.
+ * Values (or raw bytes) cross as length-prefixed frames over a duplex pipe
+ * (`socketpair(AF_UNIX, SOCK_STREAM)`) or, for `Pipe(false)`, a one-way pipe.
+ *
+ * ```
+ *  frame: ┌──────────────────┬────────────┬───────────────────────┐
+ *         │ length: u32 (LE) │ kind: u8   │ payload: length bytes │
+ *         └──────────────────┴────────────┴───────────────────────┘
+ *  FRAME_HEADER_BYTES = 5; kind: 0 value, 1 value holding objects to revive, 2 raw bytes
+ * ```
+ * A value larger than the pipe's buffer streams through it: the only limit is memory (and
+ * 2^32 - 1 bytes per frame).
+ */
+import { closedError, isIpcError, type ByteReader, type ByteWriter, type DuplexPipe, type IpcBackend, type WaitOptions } from '@ipcx/core';
+import type { Codec } from './codec.js';
+import { checkCodec, codecNamed } from './codec-registry.js';
+import { ErrorCode, MultiprocessingError } from './errors.js';
+import { registerReviver, shareSymbol, type Shareable, type ShareRecord } from './share.js';
+import { decodeValue, encodeValue } from './value-bytes.js';
+
+/** Bytes of a frame's header: length (u32) and kind (u8). */
+export const FRAME_HEADER_BYTES = 5;
+/** The largest payload of one frame. */
+export const MAX_FRAME_BYTES = 0xffff_ffff;
+
+const Kind = { value: 0, valueWithObjects: 1, bytes: 2 } as const;
+const READ_CHUNK = 65536;
+
+/** Options of {@link Pipe}. */
+export interface PipeOptions {
+  /** Both ends read and write (default true), as Python's `Pipe(duplex=True)`. */
+  readonly duplex?: boolean;
+  /** How values become bytes (default: structured clone through `v8.serialize`). */
+  readonly codec?: Codec;
+}
+
+/**
+ * One end of a {@link Pipe}.
+ *
+ * **Blocking**: `recv`/`recvBytes` wait (without blocking the event loop) for a whole frame;
+ * `send`/`sendBytes` wait while the pipe's buffer is full. Concurrent calls on one end are served
+ * in call order. One process should send on an end at a time (as in Python: frames of two writers
+ * on one end could interleave).
+ *
+ * **Atomicity**: a value is encoded completely before the first byte is written, so a value that
+ * cannot be serialized throws {@link DataCloneError} and nothing is sent. A frame is received whole
+ * or not at all.
+ *
+ * **The other side**: when every copy of the other end is closed (or its process died, however),
+ * `recv` rejects with code `EOF` ({@link ErrorCode.eof}), also in the middle of a frame (the torn
+ * frame is dropped); `send` rejects with `EPIPE`.
+ *
+ * **Travel**: pass an end in `spawn` args; it reaches the child as an inherited descriptor. It
+ * cannot travel inside a value sent through a Queue ({@link DataCloneError}).
+ */
+export class Connection implements Shareable, AsyncDisposable {
+  private buffered: Uint8Array = new Uint8Array(0);
+  private offset = 0;
+  private reading: Promise<unknown> = Promise.resolve();
+  private writing: Promise<unknown> = Promise.resolve();
+  private eof = false;
+  private isClosed = false;
+
+  /** @internal Use {@link Pipe}. */
+  constructor(
+    private readonly reader: ByteReader | undefined,
+    private readonly writer: ByteWriter | undefined,
+    private readonly backend: IpcBackend,
+    private readonly codec: Codec,
+  ) {}
+
+  /** True if this end can receive (`Pipe(false)` gives a receive-only and a send-only end). */
+  get readable(): boolean {
+    return this.reader !== undefined;
+  }
+
+  /** True if this end can send. */
+  get writable(): boolean {
+    return this.writer !== undefined;
+  }
+
+  /** True once {@link Connection.close} was called. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /**
+   * Sends `value` as one frame. Throws {@link DataCloneError} (nothing sent) if the codec cannot
+   * encode it; rejects with `EPIPE` when the other end is gone, `CLOSED` after close.
+   */
+  send(value: unknown, options?: WaitOptions): Promise<void> {
+    const writer = this.writableEnd('send');
+    const { bytes, objects } = encodeValue(this.codec, value);
+    return this.writeFrame(writer, objects ? Kind.valueWithObjects : Kind.value, bytes, options);
+  }
+
+  /** Sends `bytes` (or `bytes[offset, offset + size)`) as one frame, as Python's `send_bytes`. */
+  sendBytes(bytes: Uint8Array, offset = 0, size = bytes.length - offset): Promise<void> {
+    const writer = this.writableEnd('sendBytes');
+    if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array');
+    if (!Number.isInteger(offset) || offset < 0 || offset > bytes.length) throw new RangeError('offset is outside bytes');
+    if (!Number.isInteger(size) || size < 0 || offset + size > bytes.length) throw new RangeError('size goes past the end of bytes');
+    return this.writeFrame(writer, Kind.bytes, bytes.subarray(offset, offset + size));
+  }
+
+  /**
+   * The next value. Waits for a whole frame; rejects with code `EOF` when the other side closed
+   * (or died), `ETIMEDOUT` after `timeout` ms, `AbortError` on `signal`: a cancelled wait consumes
+   * nothing. A frame sent with `sendBytes` arrives as its `Uint8Array`.
+   */
+  recv<T = unknown>(options?: WaitOptions): Promise<T> {
+    return this.serialRead(async () => {
+      const [kind, payload] = await this.readFrame(options);
+      if (kind === Kind.bytes) return payload as T;
+      return (await decodeValue(this.codec, payload, kind === Kind.valueWithObjects, this.backend)) as T;
+    });
+  }
+
+  /** The next frame's bytes, as Python's `recv_bytes` (a value's frame gives its encoded bytes). */
+  recvBytes(options?: WaitOptions): Promise<Uint8Array> {
+    return this.serialRead(async () => (await this.readFrame(options))[1]);
+  }
+
+  /**
+   * Whether a frame (or EOF) can be received without waiting, waiting up to `timeout` ms for one
+   * (default 0: just look; `Infinity`: until something arrives). Never consumes a frame.
+   */
+  poll(timeout = 0): Promise<boolean> {
+    if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) throw new RangeError('timeout must be a number >= 0');
+    return this.serialRead(async () => {
+      if (this.available() > 0 || this.eof) return true;
+      const reader = this.readableEnd('poll');
+      try {
+        const chunk = timeout === 0 ? await reader.read({ nowait: true, maxBytes: READ_CHUNK }) : await reader.read({ maxBytes: READ_CHUNK, ...(timeout === Infinity ? {} : { timeout }) });
+        if (chunk === null) this.eof = true;
+        else this.append(chunk);
+        return true;
+      } catch (error) {
+        if (isIpcError(error, 'EAGAIN') || isIpcError(error, 'ETIMEDOUT')) return false;
+        throw error;
+      }
+    });
+  }
+
+  /** Closes this end; the other side then reads EOF once every copy of this end is closed. */
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    await Promise.allSettled([this.writing]);
+    const ends = new Set<ByteReader | ByteWriter>([this.reader, this.writer].filter((end) => end !== undefined));
+    await Promise.all([...ends].map((end) => end.close()));
+  }
+
+  /** `close()`, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** @internal */
+  [shareSymbol](): ShareRecord {
+    if (this.isClosed) throw closedError('connection', 'share');
+    const duplex = this.reader !== undefined && this.reader === (this.writer as unknown);
+    const parts = duplex ? [this.reader as DuplexPipe] : [this.reader ?? this.writer!];
+    return { kind: 'connection', data: { codec: this.codec.name, duplex, readable: this.reader !== undefined }, parts: parts as unknown as ShareRecord['parts'] };
+  }
+
+  private readableEnd(operation: string): ByteReader {
+    if (this.isClosed) throw new MultiprocessingError(ErrorCode.closed, `connection is closed (${operation})`);
+    if (this.reader === undefined) throw new TypeError(`this end of the pipe is send-only (${operation})`);
+    return this.reader;
+  }
+
+  private writableEnd(operation: string): ByteWriter {
+    if (this.isClosed) throw new MultiprocessingError(ErrorCode.closed, `connection is closed (${operation})`);
+    if (this.writer === undefined) throw new TypeError(`this end of the pipe is receive-only (${operation})`);
+    return this.writer;
+  }
+
+  private writeFrame(writer: ByteWriter, kind: number, payload: Uint8Array, options?: WaitOptions): Promise<void> {
+    if (payload.length > MAX_FRAME_BYTES) throw new RangeError(`a frame holds at most ${MAX_FRAME_BYTES} bytes`);
+    const header = new Uint8Array(FRAME_HEADER_BYTES);
+    new DataView(header.buffer).setUint32(0, payload.length, true);
+    header[4] = kind;
+    // Small frames go in one write (atomic up to PIPE_BUF); large ones as header then payload.
+    const whole = payload.length <= READ_CHUNK ? concat(header, payload) : undefined;
+    const next = this.writing.then(async () => {
+      if (whole !== undefined) await writer.write(whole, options);
+      else {
+        await writer.write(header, options);
+        await writer.write(payload);
+      }
+    });
+    this.writing = next.catch(() => {});
+    return next;
+  }
+
+  private serialRead<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.reading.then(task);
+    this.reading = next.catch(() => {});
+    return next;
+  }
+
+  private available(): number {
+    return this.buffered.length - this.offset;
+  }
+
+  private append(chunk: Uint8Array): void {
+    const rest = this.buffered.subarray(this.offset);
+    this.buffered = rest.length === 0 ? chunk : concat(rest, chunk);
+    this.offset = 0;
+  }
+
+  /** Reads more bytes into the buffer; false at EOF. */
+  private async fill(reader: ByteReader, options?: WaitOptions): Promise<boolean> {
+    if (this.eof) return false;
+    const chunk = await reader.read({ maxBytes: READ_CHUNK, ...options });
+    if (chunk === null) {
+      this.eof = true;
+      return false;
+    }
+    this.append(chunk);
+    return true;
+  }
+
+  private async readFrame(options?: WaitOptions): Promise<[number, Uint8Array]> {
+    const reader = this.readableEnd('recv');
+    // Only the wait for a frame's first bytes can time out or abort; the rest of a frame whose
+    // header has arrived is on its way, and giving up there would tear the stream.
+    while (this.available() < FRAME_HEADER_BYTES) {
+      const waitOptions = this.available() === 0 ? options : undefined;
+      if (!(await this.fill(reader, waitOptions))) throw this.eofError();
+    }
+    const view = new DataView(this.buffered.buffer, this.buffered.byteOffset + this.offset, FRAME_HEADER_BYTES);
+    const length = view.getUint32(0, true);
+    const kind = view.getUint8(4);
+    if (this.available() - FRAME_HEADER_BYTES >= length) {
+      const start = this.offset + FRAME_HEADER_BYTES;
+      // A plain Uint8Array copy (the reader's chunks may be Buffers): the frame owns its bytes.
+      const payload = new Uint8Array(this.buffered.subarray(start, start + length));
+      this.offset = start + length;
+      return [kind, payload];
+    }
+    // A frame larger than what is buffered: read the rest straight into its own array.
+    const payload = new Uint8Array(length);
+    const have = this.available() - FRAME_HEADER_BYTES;
+    payload.set(this.buffered.subarray(this.offset + FRAME_HEADER_BYTES));
+    this.buffered = new Uint8Array(0);
+    this.offset = 0;
+    let filled = have;
+    while (filled < length) {
+      const count = await reader.readInto(payload.subarray(filled));
+      if (count === 0) {
+        this.eof = true;
+        throw this.eofError();
+      }
+      filled += count;
+    }
+    return [kind, payload];
+  }
+
+  private eofError(): MultiprocessingError {
+    return new MultiprocessingError(ErrorCode.eof, 'the other end of the pipe is closed');
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const joined = new Uint8Array(a.length + b.length);
+  joined.set(a);
+  joined.set(b, a.length);
+  return joined;
+}
+
+/**
+ * Python's `Pipe(duplex=True)`: two connected {@link Connection}s. Duplex ends both send and
+ * receive (a `socketpair`); with `duplex: false` the first end only receives and the second only
+ * sends (a `pipe2`), as in Python.
+ */
+export async function Pipe(backend: IpcBackend, options: PipeOptions = {}): Promise<[Connection, Connection]> {
+  const codec = checkCodec(options.codec);
+  if (options.duplex === false) {
+    const [reader, writer] = await backend.pipes.create();
+    return [new Connection(reader, undefined, backend, codec), new Connection(undefined, writer, backend, codec)];
+  }
+  const [a, b] = await backend.pipes.createDuplex();
+  return [new Connection(a, a, backend, codec), new Connection(b, b, backend, codec)];
+}
+
+registerReviver('connection', async (data, backend, parts) => {
+  const { codec, duplex, readable } = data as { codec: string; duplex: boolean; readable: boolean };
+  const end = parts[0] as DuplexPipe;
+  if (duplex) return new Connection(end, end, backend, codecNamed(codec));
+  return readable ? new Connection(end, undefined, backend, codecNamed(codec)) : new Connection(undefined, end, backend, codecNamed(codec));
+});

@@ -1,0 +1,342 @@
+/**
+ * Pool: Python's `multiprocessing.Pool`, processes on the native backend and worker threads on the
+ * worker backend, each running `pool-worker.js` and talking to the pool over its own
+ * {@link Connection}. The pool keeps the queue of chunks and hands one to each idle worker, so it
+ * always knows which chunk a worker runs: a worker that dies fails exactly that chunk (code
+ * `WORKER_DIED`) and is replaced.
+ */
+import { abortErrorFor, type IpcBackend } from '@ipcx/core';
+import type { Codec } from './codec.js';
+import { Pipe, type Connection } from './connection.js';
+import { ErrorCode, MultiprocessingError } from './errors.js';
+import { errorFromRecord, type RunMessage, type TaskRef, type WorkerMessage } from './pool-protocol.js';
+import { spawn, type Process } from './process.js';
+
+export type { TaskRef } from './pool-protocol.js';
+
+/** Names an exported function of a module for a pool: `task(new URL('./tasks.js', import.meta.url), 'double')`. */
+export function task(module: string | URL, name: string): TaskRef {
+  const href = module instanceof URL ? module.href : module;
+  if (typeof href !== 'string' || !href.startsWith('file:')) throw new TypeError('module must be a file URL');
+  if (typeof name !== 'string' || name.length === 0) throw new TypeError('name must be the name of an exported function');
+  return { module: href, name };
+}
+
+/** Options of {@link Pool.create}. */
+export interface PoolOptions {
+  /** Number of workers (default 2, at least 1). */
+  readonly processes?: number;
+  /** Run once in each worker before its first task (Python's `initializer`). */
+  readonly initializer?: TaskRef;
+  /** Arguments of the initializer (`initargs`). */
+  readonly initargs?: readonly unknown[];
+  /** A worker exits and is replaced after this many tasks (chunks); 0 (default): never. */
+  readonly maxtasksperchild?: number;
+  /** The codec of the workers' connections (default: structured clone). */
+  readonly codec?: Codec;
+}
+
+/** Options of one pool call. */
+export interface PoolCallOptions {
+  /** Items per task sent to a worker (default: about a quarter of the items per worker, as Python). */
+  readonly chunksize?: number;
+  /**
+   * Aborting rejects the call with `AbortError`: its chunks not started are dropped, and the
+   * workers running its chunks are ended (and replaced), so nothing of it keeps running.
+   */
+  readonly signal?: AbortSignal;
+}
+
+interface Chunk {
+  readonly id: number;
+  readonly task: TaskRef;
+  readonly items: readonly unknown[];
+  readonly star: boolean;
+  readonly call: Call;
+  readonly resolve: (results: unknown[]) => void;
+  readonly reject: (error: unknown) => void;
+  worker?: Worker;
+}
+
+interface Call {
+  readonly chunks: Chunk[];
+  readonly signal: AbortSignal | undefined;
+  settled: boolean;
+}
+
+interface Worker {
+  readonly child: Process;
+  readonly conn: Connection;
+  running: Chunk | undefined;
+  ready: boolean;
+  exiting: boolean;
+  /** Settles once serve() has removed it from the pool (after its exit). */
+  served?: Promise<void>;
+}
+
+const poolWorker = new URL('./pool-worker.js', import.meta.url);
+
+/**
+ * A pool of workers running exported functions of modules.
+ *
+ * **Blocking**: every call returns a Promise (or an async iterator) and never blocks the event
+ * loop; chunks run in parallel on the workers.
+ *
+ * **Errors**: a task that throws rejects its call with the worker's error, rebuilt with its class
+ * (the same built-in class, or an `Error` named after it), message, stack and `code`.
+ *
+ * **Crash of a worker**: the chunk it was running rejects its call with `WORKER_DIED`, and a new
+ * worker takes its place; other calls go on.
+ *
+ * **Lifetime**: `close()` lets queued work finish and the workers exit; `terminate()` ends them
+ * at once (pending calls reject with `POOL_CLOSED`); `join()` waits for the workers to be gone.
+ */
+export class Pool implements AsyncDisposable {
+  private readonly workers = new Set<Worker>();
+  private readonly pending: Chunk[] = [];
+  private nextId = 1;
+  private state: 'running' | 'closed' | 'terminated' = 'running';
+  private readonly starting = new Set<Promise<void>>();
+
+  private constructor(
+    private readonly backend: IpcBackend,
+    /** Number of workers kept running. */ readonly processes: number,
+    private readonly options: PoolOptions,
+  ) {}
+
+  /** Starts a pool of `options.processes` workers; resolves once they are started. */
+  static async create(backend: IpcBackend, options: PoolOptions = {}): Promise<Pool> {
+    const processes = options.processes ?? 2;
+    if (!Number.isInteger(processes) || processes < 1) throw new RangeError('processes must be an integer >= 1');
+    const maxtasks = options.maxtasksperchild ?? 0;
+    if (!Number.isInteger(maxtasks) || maxtasks < 0) throw new RangeError('maxtasksperchild must be an integer >= 0');
+    if (options.initargs !== undefined && !Array.isArray(options.initargs)) throw new TypeError('initargs must be an array');
+    const pool = new Pool(backend, processes, options);
+    try {
+      await Promise.all(Array.from({ length: processes }, () => pool.startWorker()));
+    } catch (error) {
+      await pool.terminate();
+      throw error;
+    }
+    return pool;
+  }
+
+  /** Results of `fn(item)` for every item, in order (Python's `map`). */
+  async map<R = unknown>(fn: TaskRef, items: Iterable<unknown>, options: PoolCallOptions = {}): Promise<R[]> {
+    const chunks = this.submit(fn, [...items], false, options);
+    return (await Promise.all(chunks)).flat() as R[];
+  }
+
+  /** Results of `fn(...args)` for every argument list, in order (Python's `starmap`). */
+  async starmap<R = unknown>(fn: TaskRef, argsList: Iterable<readonly unknown[]>, options: PoolCallOptions = {}): Promise<R[]> {
+    const chunks = this.submit(fn, [...argsList], true, options);
+    return (await Promise.all(chunks)).flat() as R[];
+  }
+
+  /** The result of `fn(...args)` in one worker (Python's `apply`/`apply_async`). */
+  async apply<R = unknown>(fn: TaskRef, args: readonly unknown[] = [], options: Omit<PoolCallOptions, 'chunksize'> = {}): Promise<R> {
+    if (!Array.isArray(args)) throw new TypeError('args must be an array');
+    const [chunk] = this.submit(fn, [args], true, { ...options, chunksize: 1 });
+    return (await chunk)[0] as R;
+  }
+
+  /** Results of `fn(item)` in order, each as soon as it and those before it are done (Python's `imap`). */
+  async *imap<R = unknown>(fn: TaskRef, items: Iterable<unknown>, options: PoolCallOptions = {}): AsyncGenerator<R, void, undefined> {
+    const chunks = this.submit(fn, [...items], false, { chunksize: 1, ...options });
+    chunks.forEach((chunk) => chunk.catch(() => {}));
+    for (const chunk of chunks) for (const result of await chunk) yield result as R;
+  }
+
+  /** Results of `fn(item)` in the order they finish (Python's `imap_unordered`). */
+  async *imapUnordered<R = unknown>(fn: TaskRef, items: Iterable<unknown>, options: PoolCallOptions = {}): AsyncGenerator<R, void, undefined> {
+    const chunks = this.submit(fn, [...items], false, { chunksize: 1, ...options });
+    const waiting = new Map(chunks.map((chunk, i) => [i, chunk.then((results) => ({ i, results }))]));
+    chunks.forEach((chunk) => chunk.catch(() => {}));
+    while (waiting.size > 0) {
+      const { i, results } = await Promise.race(waiting.values());
+      waiting.delete(i);
+      for (const result of results) yield result as R;
+    }
+  }
+
+  /** The pids (thread ids on the worker backend) of the workers running now. */
+  get pids(): number[] {
+    return [...this.workers].filter((worker) => !worker.exiting).map((worker) => worker.child.pid);
+  }
+
+  /** Accepts no more work; queued and running chunks finish, then the workers exit. */
+  close(): void {
+    if (this.state !== 'running') return;
+    this.state = 'closed';
+    this.dispatch();
+  }
+
+  /** Ends every worker now; calls not finished reject with `POOL_CLOSED`. */
+  async terminate(): Promise<void> {
+    this.state = 'terminated';
+    for (const chunk of this.pending.splice(0)) chunk.reject(poolClosed());
+    await Promise.allSettled([...this.starting]);
+    const workers = [...this.workers];
+    for (const worker of workers) {
+      worker.exiting = true;
+      worker.running?.reject(poolClosed());
+      worker.running = undefined;
+      worker.child.kill('SIGKILL');
+    }
+    await Promise.all(workers.map((worker) => worker.child.exited));
+  }
+
+  /** Waits until every worker has exited (after {@link Pool.close} or {@link Pool.terminate}). */
+  async join(): Promise<void> {
+    if (this.state === 'running') throw new TypeError('join() needs close() or terminate() first');
+    // Wait on what removes workers from the set (serve() finishing), never on promises that are
+    // already settled: a loop over those would starve the event loop that delivers the EOFs.
+    while (this.workers.size > 0 || this.starting.size > 0) {
+      await Promise.allSettled([...this.starting, ...[...this.workers].map((worker) => worker.served)]);
+    }
+  }
+
+  /** `terminate()` then `join()`, as Python's `with Pool() as p:` does on exit. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.terminate();
+    await this.join();
+  }
+
+  private submit(fn: TaskRef, items: unknown[], star: boolean, options: PoolCallOptions): Array<Promise<unknown[]>> {
+    if (this.state !== 'running') throw poolClosed();
+    if (fn === null || typeof fn !== 'object' || typeof fn.module !== 'string' || typeof fn.name !== 'string') throw new TypeError('fn must be a task(module, name)');
+    const signal = options.signal;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('options.signal must be an AbortSignal');
+    const chunksize = options.chunksize ?? Math.max(1, Math.ceil(items.length / (this.processes * 4)));
+    if (!Number.isInteger(chunksize) || chunksize < 1) throw new RangeError('chunksize must be an integer >= 1');
+    if (signal?.aborted) throw abortErrorFor(signal);
+    const call: Call = { chunks: [], signal, settled: false };
+    const promises: Array<Promise<unknown[]>> = [];
+    for (let start = 0; start < items.length; start += chunksize) {
+      promises.push(
+        new Promise<unknown[]>((resolve, reject) => {
+          call.chunks.push({ id: this.nextId++, task: fn, items: items.slice(start, start + chunksize), star, call, resolve, reject });
+        }),
+      );
+    }
+    if (signal !== undefined) {
+      const onAbort = () => this.abortCall(call);
+      signal.addEventListener('abort', onAbort, { once: true });
+      void Promise.allSettled(promises).then(() => signal.removeEventListener('abort', onAbort));
+    }
+    this.pending.push(...call.chunks);
+    this.dispatch();
+    return promises;
+  }
+
+  private abortCall(call: Call): void {
+    const error = abortErrorFor(call.signal!);
+    for (let i = this.pending.length - 1; i >= 0; i--) {
+      if (this.pending[i].call === call) this.pending.splice(i, 1)[0].reject(error);
+    }
+    for (const worker of this.workers) {
+      if (worker.running?.call === call) {
+        // A chunk cannot be stopped inside a function: its worker goes (and is replaced).
+        worker.running.reject(error);
+        worker.running = undefined;
+        worker.exiting = true;
+        worker.child.kill('SIGKILL');
+      }
+    }
+  }
+
+  private dispatch(): void {
+    for (const worker of this.workers) {
+      if (!worker.ready || worker.running !== undefined || worker.exiting) continue;
+      const chunk = this.pending.shift();
+      if (chunk === undefined) {
+        if (this.state === 'closed') this.stopWorker(worker);
+        continue;
+      }
+      worker.running = chunk;
+      const message: RunMessage = { type: 'run', id: chunk.id, task: chunk.task, items: chunk.items, star: chunk.star };
+      try {
+        worker.conn.send(message).catch(() => {});
+      } catch (error) {
+        // The items could not be serialized: nothing was sent; the worker stays free.
+        worker.running = undefined;
+        chunk.reject(error);
+        this.dispatch();
+        return;
+      }
+    }
+  }
+
+  private stopWorker(worker: Worker): void {
+    worker.exiting = true;
+    worker.conn.send({ type: 'stop' }).catch(() => {});
+  }
+
+  private startWorker(): Promise<void> {
+    const started = (async () => {
+      const [mine, theirs] = await Pipe(this.backend, this.options.codec ? { codec: this.options.codec } : {});
+      let child: Process;
+      try {
+        child = await spawn(this.backend, poolWorker, [theirs, this.options.initializer ?? null, this.options.initargs ?? [], this.options.maxtasksperchild ?? 0]);
+      } finally {
+        await theirs.close();
+      }
+      // Ready once its initializer ran: a worker that cannot start fails here, never in a loop
+      // of replacements.
+      const hello = await mine.recv<WorkerMessage>().catch(async (error: unknown) => {
+        const status = await child.exited;
+        await mine.close();
+        throw new MultiprocessingError(ErrorCode.workerDied, `a pool worker failed to start (${status.signal ?? `exit code ${status.code}`})`, { cause: error });
+      });
+      if (hello.type !== 'ready') throw new TypeError('a pool worker broke the protocol');
+      const worker: Worker = { child, conn: mine, running: undefined, ready: true, exiting: false };
+      this.workers.add(worker);
+      worker.served = this.serve(worker);
+      this.dispatch();
+    })();
+    this.starting.add(started);
+    void started.finally(() => this.starting.delete(started)).catch(() => {});
+    return started;
+  }
+
+  /** Reads one worker's answers until it ends; then fails its chunk and replaces it if needed. */
+  private async serve(worker: Worker): Promise<void> {
+    try {
+      for (;;) {
+        const message = await worker.conn.recv<WorkerMessage>();
+        if (message.type !== 'ready') {
+          // A retiring worker gets nothing more: it exits and serve() replaces it below.
+          if (message.retiring) worker.exiting = true;
+          const chunk = worker.running;
+          worker.running = undefined;
+          if (chunk !== undefined && chunk.id === message.id) {
+            if (message.type === 'done') chunk.resolve([...message.results]);
+            else chunk.reject(errorFromRecord(message.error));
+          }
+        }
+        this.dispatch();
+      }
+    } catch {
+      // EOF: the worker ended (it finished, retired after maxtasksperchild, or died).
+    }
+    const status = await worker.child.exited;
+    this.workers.delete(worker);
+    await worker.conn.close();
+    if (worker.running !== undefined) {
+      const chunk = worker.running;
+      worker.running = undefined;
+      chunk.reject(new MultiprocessingError(ErrorCode.workerDied, `the pool's worker ${worker.child.pid} died running this task (${status.signal ?? `exit code ${status.code}`}); it was replaced`));
+    }
+    const needed = this.state === 'running' || (this.state === 'closed' && this.pending.length > 0);
+    if (needed) {
+      await this.startWorker().catch((error: unknown) => {
+        // No replacement: the queued chunks would wait forever; fail them instead.
+        for (const chunk of this.pending.splice(0)) chunk.reject(error);
+      });
+    } else this.dispatch();
+  }
+}
+
+function poolClosed(): MultiprocessingError {
+  return new MultiprocessingError(ErrorCode.poolClosed, 'the pool is closed');
+}

@@ -1,0 +1,316 @@
+/**
+ * Queue, JoinableQueue and SimpleQueue: Python's `multiprocessing` queues, across processes and
+ * workers, over the shared-memory {@link Ring} (one System V segment, one System V semaphore set
+ * of liveness slots for its robust locks).
+ */
+import type { IpcBackend, SemaphoreSet, SharedSegment, SysvSegment, WaitOptions } from '@ipcx/core';
+import type { Codec } from './codec.js';
+import { checkCodec, codecNamed } from './codec-registry.js';
+import { ErrorCode, MultiprocessingError } from './errors.js';
+import { FrameFlag, RING_SLOTS, Ring, RingOutcome, ringBytes, ringCapacity, type RingOutcomeName } from './ring.js';
+import { registerReviver, shareSymbol, type Shareable, type ShareRecord } from './share.js';
+import { deadlineOf } from './wait.js';
+import { decodeValue, encodeValue } from './value-bytes.js';
+
+/** Options of {@link Queue.create}. */
+export interface QueueOptions {
+  /** Most values in the queue at once; `put` waits (backpressure) while it is full. 0 (default): no limit but the ring's bytes. */
+  readonly maxsize?: number;
+  /**
+   * Bytes of the shared ring (rounded up to a power of two, at least 4096; default 262144). A value
+   * larger than half of it streams through in pieces.
+   */
+  readonly capacity?: number;
+  /** How values become bytes (default: structured clone through `v8.serialize`). */
+  readonly codec?: Codec;
+}
+
+/** Options of a `get`/`put` that may wait. */
+export interface QueueWaitOptions extends WaitOptions {
+  /** Do not wait: `put` fails with `FULL`, `get` with `EMPTY` (Python's `block=False`). */
+  readonly nowait?: boolean;
+}
+
+const DEFAULT_CAPACITY = 262144;
+type QueueKind = 'queue' | 'joinable-queue' | 'simple-queue';
+
+interface QueueRecord {
+  readonly kind: QueueKind;
+  readonly segment: number;
+  readonly locks: number;
+  readonly codec: string;
+}
+
+/**
+ * A multi-producer, multi-consumer FIFO of values between processes: Python's
+ * `multiprocessing.Queue`.
+ *
+ * **Order**: values of one producer come out in the order it put them; producers interleave.
+ *
+ * **Blocking**: `put` waits (without blocking the event loop) while the queue holds `maxsize`
+ * values or its ring lacks space; `get` waits for a value. Both take `timeout` (then
+ * `ETIMEDOUT`), `signal` (`AbortError`) and `nowait` (`FULL` / `EMPTY` at once). A wait that gives
+ * up has changed nothing.
+ *
+ * **Atomicity**: a value is serialized before anything is written (a value that cannot be is a
+ * {@link DataCloneError} and nothing is put), and becomes visible to consumers whole.
+ *
+ * **Crashes**: a producer killed mid-`put` leaves no torn value visible; a consumer killed
+ * mid-`get` loses at most the value it was taking (usually none: the next consumer reads it);
+ * a dead process's lock is given back by the kernel (`SEM_UNDO`) or the emulation.
+ *
+ * **Lifetime**: the process that created the queue owns its kernel objects: its `close()` removes
+ * them, so close it last, after the children using it have ended. Copies in other processes
+ * (received in `spawn` args or inside a value) only detach on `close()`.
+ */
+export class Queue<T = unknown> implements Shareable, AsyncDisposable, AsyncIterable<T> {
+  /** @internal */
+  protected readonly ring: Ring;
+  private isClosed = false;
+
+  /** @internal Use {@link Queue.create}. */
+  constructor(
+    protected readonly backend: IpcBackend,
+    segment: SharedSegment,
+    locks: SemaphoreSet,
+    private readonly codec: Codec,
+    private readonly owner: boolean,
+    ring?: Ring,
+  ) {
+    this.ring = ring ?? new Ring(segment, locks);
+  }
+
+  /** Makes a queue (a new private System V segment and semaphore set) owned by this process. */
+  static async create<T = unknown>(backend: IpcBackend, options: QueueOptions = {}): Promise<Queue<T>> {
+    const parts = await createParts(backend, options);
+    return new Queue<T>(backend, parts.segment, parts.locks, parts.codec, true, parts.ring);
+  }
+
+  /** The `maxsize` it was made with (0: unbounded). */
+  get maxsize(): number {
+    return this.ring.maxsize;
+  }
+
+  /** True once this handle is closed. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /**
+   * Puts `value` at the end. See the class comment for what waits and what is atomic. Rejects
+   * with `FULL` (nowait), `ETIMEDOUT`, `AbortError`, `SHUT_DOWN` after {@link Queue.shutdown},
+   * `CLOSED` after close; throws {@link DataCloneError} for a value the codec cannot encode.
+   */
+  put(value: T, options?: QueueWaitOptions): Promise<void> {
+    this.checkOpen('put');
+    const deadline = deadlineOf(options);
+    const { bytes, objects } = encodeValue(this.codec, value);
+    return this.ring.send(bytes, objects ? FrameFlag.OBJECTS : 0, deadline, options?.nowait === true, this.countsTasks()).then((outcome) => {
+      if (outcome !== undefined) throw outcomeError(outcome, 'put');
+    });
+  }
+
+  /** `put(value, { nowait: true })`: Python's `put_nowait`. */
+  putNowait(value: T): Promise<void> {
+    return this.put(value, { nowait: true });
+  }
+
+  /**
+   * Takes the value at the front, waiting for one. Rejects with `EMPTY` (nowait), `ETIMEDOUT`,
+   * `AbortError`, `SHUT_DOWN` once the queue is shut down and empty, `CLOSED` after close.
+   */
+  async get(options?: QueueWaitOptions): Promise<T> {
+    this.checkOpen('get');
+    const message = await this.ring.receive(deadlineOf(options), options?.nowait === true);
+    if (typeof message === 'string') throw outcomeError(message, 'get');
+    return (await decodeValue(this.codec, message.bytes, message.objects, this.backend)) as T;
+  }
+
+  /** `get({ nowait: true })`: Python's `get_nowait`. */
+  getNowait(): Promise<T> {
+    return this.get({ nowait: true });
+  }
+
+  /** Values in the queue now. Approximate, as in Python, while other processes put and get. */
+  qsize(): number {
+    return this.ring.count();
+  }
+
+  /** `qsize() === 0` (approximate). */
+  empty(): boolean {
+    return this.ring.count() === 0;
+  }
+
+  /** True when `maxsize` values are in (approximate). */
+  full(): boolean {
+    return this.ring.maxsize > 0 && this.ring.count() >= this.ring.maxsize;
+  }
+
+  /**
+   * Shuts the queue down for every process (Python 3.13's `shutdown`): later puts reject with
+   * `SHUT_DOWN`; gets take what is left, then reject with `SHUT_DOWN`; async iteration ends.
+   * Wakes every waiter. Never blocks.
+   */
+  shutdown(): void {
+    this.checkOpen('shutdown');
+    this.ring.shutdown();
+  }
+
+  /** Values until the queue is shut down and empty (each `get()`; a value is taken by one iterator only). */
+  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+    for (;;) {
+      try {
+        yield await this.get();
+      } catch (error) {
+        if ((error as { code?: string }).code === ErrorCode.shutDown) return;
+        throw error;
+      }
+    }
+  }
+
+  /**
+   * Gives up this handle (detaches the segment, closes the semaphore set); the creator's close
+   * also removes them from the kernel. Python's `close()` + `join_thread()`: a put has completed
+   * when its promise resolved, so there is no feeder thread to wait for.
+   */
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    const { segment, locks } = this.ring;
+    if (this.owner) {
+      await (segment as SysvSegment).remove().catch(() => {});
+      await locks.remove().catch(() => {});
+    }
+    await segment.close();
+    await locks.close();
+  }
+
+  /** `close()`, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** @internal */
+  [shareSymbol](): ShareRecord {
+    this.checkOpen('share');
+    const data: QueueRecord = { kind: this.kind(), segment: (this.ring.segment as SysvSegment).id, locks: this.ring.locks.id, codec: this.codec.name };
+    return { kind: 'queue', data };
+  }
+
+  /** @internal */
+  protected kind(): QueueKind {
+    return 'queue';
+  }
+
+  /** @internal */
+  protected countsTasks(): boolean {
+    return false;
+  }
+
+  /** @internal */
+  protected checkOpen(operation: string): void {
+    if (this.isClosed) throw new MultiprocessingError(ErrorCode.closed, `queue is closed (${operation})`);
+  }
+}
+
+/**
+ * A {@link Queue} that counts unfinished tasks: Python's `JoinableQueue`. Every `put` adds one;
+ * {@link JoinableQueue.taskDone} removes one; {@link JoinableQueue.join} waits for none.
+ */
+export class JoinableQueue<T = unknown> extends Queue<T> {
+  /** Makes a joinable queue owned by this process. */
+  static override async create<T = unknown>(backend: IpcBackend, options: QueueOptions = {}): Promise<JoinableQueue<T>> {
+    const parts = await createParts(backend, options);
+    return new JoinableQueue<T>(backend, parts.segment, parts.locks, parts.codec, true, parts.ring);
+  }
+
+  /**
+   * Marks one task taken with `get` as done (atomic across processes; never blocks). Throws
+   * `OVER_RELEASE` if called more often than values were put (Python's `ValueError`). A consumer
+   * that dies without calling it leaves its task unfinished, as in Python.
+   */
+  taskDone(): void {
+    this.checkOpen('taskDone');
+    if (!this.ring.taskDone()) throw new MultiprocessingError(ErrorCode.overRelease, 'taskDone() called more times than there were items');
+  }
+
+  /** Waits until every value put has been marked done (`timeout`: `ETIMEDOUT`; `signal`: `AbortError`). */
+  async join(options?: WaitOptions): Promise<void> {
+    this.checkOpen('join');
+    if (!(await this.ring.join(deadlineOf(options)))) throw outcomeError(RingOutcome.timedOut, 'join');
+  }
+
+  /** @internal */
+  protected override kind(): QueueKind {
+    return 'joinable-queue';
+  }
+
+  /** @internal */
+  protected override countsTasks(): boolean {
+    return true;
+  }
+}
+
+/**
+ * Python's `SimpleQueue`: an unbounded {@link Queue} with only `put`, `get`, `empty` and `close`.
+ * Over the same ring (whose puts already complete synchronously with respect to other processes).
+ */
+export class SimpleQueue<T = unknown> extends Queue<T> {
+  /** Makes a simple queue owned by this process (`maxsize` is ignored: unbounded). */
+  static override async create<T = unknown>(backend: IpcBackend, options: Omit<QueueOptions, 'maxsize'> = {}): Promise<SimpleQueue<T>> {
+    const parts = await createParts(backend, { ...options, maxsize: 0 });
+    return new SimpleQueue<T>(backend, parts.segment, parts.locks, parts.codec, true, parts.ring);
+  }
+
+  /** @internal */
+  protected override kind(): QueueKind {
+    return 'simple-queue';
+  }
+}
+
+async function createParts(backend: IpcBackend, options: QueueOptions): Promise<{ segment: SysvSegment; locks: SemaphoreSet; codec: Codec; ring: Ring }> {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const maxsize = options.maxsize ?? 0;
+  if (!Number.isInteger(maxsize) || maxsize < 0 || maxsize > 0x7fffffff) throw new RangeError('maxsize must be an integer >= 0');
+  const capacity = ringCapacity(options.capacity ?? DEFAULT_CAPACITY);
+  const codec = checkCodec(options.codec);
+  const segment = await backend.sharedMemory.openSysv('private', { size: ringBytes(capacity) });
+  try {
+    const locks = await backend.semaphores.open('private', { size: RING_SLOTS });
+    try {
+      return { segment, locks, codec, ring: Ring.initialize(segment, locks, capacity, maxsize) };
+    } catch (error) {
+      await locks.remove().catch(() => {});
+      throw error;
+    }
+  } catch (error) {
+    await segment.remove().catch(() => {});
+    await segment.close();
+    throw error;
+  }
+}
+
+function outcomeError(outcome: RingOutcomeName, operation: string): MultiprocessingError {
+  switch (outcome) {
+    case RingOutcome.full:
+      return new MultiprocessingError(ErrorCode.full, `queue is full (${operation})`);
+    case RingOutcome.wouldBlock:
+      return new MultiprocessingError(ErrorCode.empty, `queue is empty (${operation})`);
+    case RingOutcome.shutDown:
+      return new MultiprocessingError(ErrorCode.shutDown, `queue is shut down (${operation})`);
+    default:
+      return new MultiprocessingError(ErrorCode.timedOut, `timed out (${operation})`);
+  }
+}
+
+registerReviver('queue', async (data, backend) => {
+  const record = data as QueueRecord;
+  const segment = await backend.sharedMemory.attachSysv(record.segment);
+  const locks = await backend.semaphores.openById(record.locks).catch(async (error: unknown) => {
+    await segment.close();
+    throw error;
+  });
+  const codec = codecNamed(record.codec);
+  const Kind = record.kind === 'joinable-queue' ? JoinableQueue : record.kind === 'simple-queue' ? SimpleQueue : Queue;
+  return new Kind(backend, segment, locks, codec, false);
+});

@@ -1,0 +1,460 @@
+/**
+ * The shared-memory ring: the channel under Queue. Frames of bytes in one shared segment, written
+ * by producers one at a time (under the WRITE_LOCK word) and read by consumers one at a time
+ * (under READ_LOCK), with futex-style waits (`segment.wait`/`notify`) after a bounded spin. One
+ * copy in (encoded bytes into the ring) and one copy out; no system call when nobody waits.
+ *
+ * Robust locks without a system call per operation: each process that uses the ring claims a
+ * liveness slot once (a System V semaphore of the ring's set raised by 1 with `SEM_UNDO`, so the
+ * kernel, or the worker backend's reaper, lowers it to 0 when the process ends, however it ends).
+ * A lock word holds its holder's slot + 1. A waiter that finds the lock held for a while checks the
+ * holder's slot: 0 means the holder died, and the waiter takes the lock over with a
+ * compare-and-swap. Slots are never reused (NEXT_SLOT only grows), so a dead holder's slot cannot
+ * come back to life: a ring serves {@link RING_SLOTS} process lifetimes. A process claims one slot
+ * per ring however many handles of it it opens (the claims are kept by ring: semaphore set id and
+ * the NONCE written at creation, since ids are reused once objects are removed).
+ *
+ * ```
+ *  byte 0                                                                    HEADER_BYTES (256)
+ *  ┌──────── line 0 (0..63): fixed at creation ────────────────────────────────────────┐
+ *  │ MAGIC u32 │ CAPACITY u32 │ MAXSIZE u32 │ SHUTDOWN u32 │ NEXT_SLOT u32 │ NONCE u32 │
+ *  ├──────── line 1 (64..127): written by producers ───────────────────────────────────┤
+ *  │ TAIL u32 (bytes published) │ PRODUCED seq │ CONSUMER_WAITERS │ WRITE_LOCK u32 │ WRITE_LOCK_WAITERS │
+ *  ├──────── line 2 (128..191): written by consumers ──────────────────────────────────┤
+ *  │ HEAD u32 (bytes consumed)  │ CONSUMED seq │ PRODUCER_WAITERS │ READ_LOCK u32  │ READ_LOCK_WAITERS  │
+ *  ├──────── line 3 (192..255): counters ──────────────────────────────────────────────┤
+ *  │ COUNT (whole values in the ring) │ UNFINISHED (tasks not done) │ JOIN_WAITERS │   │
+ *  ├──────── data: CAPACITY bytes (a power of two >= 4096) ────────────────────────────┤
+ *  │ frame │ frame │ ...   frame = ┌ length u32 │ flags u32 ┐ payload, padded to 8     │
+ *  └───────────────────────────────┴────────────┴───────────┴──────────────────────────┘
+ * ```
+ * Each line is a cache line, so producers and consumers do not share one. Frames start 8-aligned,
+ * so a frame header never wraps; a payload may wrap around the end of the data area. A value
+ * larger than a chunk (half the capacity) travels as several frames, FIRST on the first and LAST
+ * on the last, while its producer keeps the write lock.
+ *
+ * **Crashes.** A producer killed mid-value has published only whole frames: a single-frame value
+ * is either all visible or not at all (TAIL moves after the bytes are in). Of a multi-frame value
+ * only some frames are visible; its consumer drops them when the next value's FIRST frame comes,
+ * or when it finds the write lock free with no frame in sight (a live producer holds it for its
+ * whole value: the write lock free or its holder dead). A consumer killed mid-copy has not moved
+ * HEAD: the frame is read again by the next consumer. A dead process's lock is taken over by the
+ * next waiter within {@link HOLDER_CHECK_MS} (see above).
+ */
+import { IpcError, type SemaphoreSet, type SharedSegment } from '@ipcx/core';
+import { whenNotBusy } from './kernel-objects.js';
+import { NO_DEADLINE, park, publish, type Deadline, type ParkCells } from './wait.js';
+
+/** Byte offsets of the header's fields (each a 32-bit cell), as drawn above; what each holds is in the diagram. */
+export const RingField = {
+  MAGIC: 0,
+  CAPACITY: 4,
+  MAXSIZE: 8,
+  SHUTDOWN: 12,
+  NEXT_SLOT: 16,
+  NONCE: 20,
+  TAIL: 64,
+  PRODUCED: 68,
+  CONSUMER_WAITERS: 72,
+  WRITE_LOCK: 76,
+  WRITE_LOCK_WAITERS: 80,
+  HEAD: 128,
+  CONSUMED: 132,
+  PRODUCER_WAITERS: 136,
+  READ_LOCK: 140,
+  READ_LOCK_WAITERS: 144,
+  COUNT: 192,
+  UNFINISHED: 196,
+  JOIN_WAITERS: 200,
+} as const;
+
+/** Bytes of the header before the data area. */
+export const HEADER_BYTES = 256;
+/** Bytes of a frame's header (length, flags). */
+export const FRAME_BYTES = 8;
+/** Marks a ring made by this code ("ipcx" as ASCII, version 1 in the low byte would clash; kept plain). */
+export const RING_MAGIC = 0x69706378;
+/** Smallest data capacity. */
+export const MIN_CAPACITY = 4096;
+
+/** Frame flags. */
+export const FrameFlag = { FIRST: 1, LAST: 2, OBJECTS: 4, BYTES: 8 } as const;
+
+/** Liveness slots in a ring's semaphore set: the process lifetimes one ring serves. */
+export const RING_SLOTS = 256;
+/** How often a waiter for a held lock checks whether its holder is still alive (ms). */
+export const HOLDER_CHECK_MS = 50;
+
+const cell = (byteOffset: number): number => byteOffset / 4;
+
+/** This process's liveness slot per ring (semaphore set id and nonce): one claim per process. */
+const slotClaims = new Map<string, Promise<number>>();
+
+/** Bytes a ring of `capacity` data bytes needs. */
+export function ringBytes(capacity: number): number {
+  return HEADER_BYTES + capacity;
+}
+
+/** The data capacity for a requested one: a power of two, at least {@link MIN_CAPACITY}. */
+export function ringCapacity(requested: number): number {
+  if (!Number.isInteger(requested) || requested < 1 || requested > 2 ** 30) throw new RangeError('capacity must be an integer from 1 to 2^30');
+  let capacity = MIN_CAPACITY;
+  while (capacity < requested) capacity *= 2;
+  return capacity;
+}
+
+const pad8 = (n: number): number => (n + 7) & ~7;
+
+/** What {@link Ring.receive} gives: the value's bytes and whether it holds objects. */
+export interface RingMessage {
+  /** The value's encoded bytes (this process's own copy). */
+  readonly bytes: Uint8Array;
+  /** True if the value holds objects to revive. */
+  readonly objects: boolean;
+  /** The flags of its last frame ({@link FrameFlag}: OBJECTS, BYTES as the sender gave them). */
+  readonly flags: number;
+}
+
+/** Raised inside the ring when an operation cannot complete now / in time; the caller maps it. */
+export const RingOutcome = { wouldBlock: 'would-block', timedOut: 'timed-out', full: 'full', shutDown: 'shut-down' } as const;
+/** One of {@link RingOutcome}'s values. */
+export type RingOutcomeName = (typeof RingOutcome)[keyof typeof RingOutcome];
+
+/** A ring attached in this process: the segment's views and the lock set. */
+export class Ring {
+  /** The header's 32-bit cells (index = {@link RingField} offset / 4). */
+  readonly cells: Int32Array;
+  /** Bytes of the data area (a power of two). */
+  readonly capacity: number;
+  /** Most whole values at once (0: no limit but the bytes). */
+  readonly maxsize: number;
+  private readonly data: Uint8Array;
+  private readonly dataCells: Int32Array;
+  private readonly mask: number;
+  private readonly maxChunk: number;
+  private readonly consumers: ParkCells;
+  private readonly producers: ParkCells;
+  private readonly joiners: ParkCells;
+  private readonly writeLock: ParkCells;
+  private readonly readLock: ParkCells;
+  private slotClaim: Promise<number> | undefined;
+  /** This process keeps the write lock between sends (a single-producer end, see {@link Ring.holdWriter}). */
+  private holdsWrite = false;
+  /** This process keeps the read lock between receives (a single-consumer end). */
+  private holdsRead = false;
+
+  /** Attaches to a ring that {@link Ring.initialize} wrote into `segment` (`TypeError` otherwise). */
+  constructor(
+    /** The shared segment holding header and data. */
+    readonly segment: SharedSegment,
+    /** The ring's liveness slots ({@link RING_SLOTS} semaphores). */
+    readonly locks: SemaphoreSet,
+  ) {
+    const buffer = segment.buffer;
+    this.cells = new Int32Array(buffer, 0, HEADER_BYTES / 4);
+    if (Atomics.load(this.cells, cell(RingField.MAGIC)) !== RING_MAGIC) throw new TypeError('the segment does not hold a ring');
+    this.capacity = Atomics.load(this.cells, cell(RingField.CAPACITY));
+    this.maxsize = Atomics.load(this.cells, cell(RingField.MAXSIZE));
+    this.data = new Uint8Array(buffer, HEADER_BYTES, this.capacity);
+    this.dataCells = new Int32Array(buffer, HEADER_BYTES, this.capacity / 4);
+    this.mask = this.capacity - 1;
+    this.maxChunk = this.capacity / 2 - FRAME_BYTES;
+    this.consumers = { segment, cells: this.cells, cell: cell(RingField.PRODUCED), waiters: cell(RingField.CONSUMER_WAITERS) };
+    this.producers = { segment, cells: this.cells, cell: cell(RingField.CONSUMED), waiters: cell(RingField.PRODUCER_WAITERS) };
+    this.joiners = { segment, cells: this.cells, cell: cell(RingField.UNFINISHED), waiters: cell(RingField.JOIN_WAITERS) };
+    this.writeLock = { segment, cells: this.cells, cell: cell(RingField.WRITE_LOCK), waiters: cell(RingField.WRITE_LOCK_WAITERS) };
+    this.readLock = { segment, cells: this.cells, cell: cell(RingField.READ_LOCK), waiters: cell(RingField.READ_LOCK_WAITERS) };
+  }
+
+  /** This process's liveness slot in the ring, claimed on first use (one `semop` with SEM_UNDO). */
+  private mySlot(): Promise<number> {
+    if (this.slotClaim !== undefined) return this.slotClaim;
+    const key = `${this.locks.id}:${Atomics.load(this.cells, cell(RingField.NONCE))}`;
+    const claimed = slotClaims.get(key);
+    if (claimed !== undefined) return (this.slotClaim = claimed);
+    this.slotClaim = (async () => {
+      const slot = Atomics.add(this.cells, cell(RingField.NEXT_SLOT), 1);
+      if (slot >= RING_SLOTS) {
+        throw new IpcError('ENOSPC', { syscall: 'semop', object: 'queue', message: `ENOSPC: the queue has served its ${RING_SLOTS} process lifetimes; make a new one` });
+      }
+      // Raised with SEM_UNDO: the kernel lowers it to 0 when this process ends, however it ends.
+      await this.locks.operate([{ index: slot, delta: 1, undo: true }]);
+      return slot;
+    })();
+    slotClaims.set(key, this.slotClaim);
+    this.slotClaim.catch(() => slotClaims.delete(key));
+    return this.slotClaim;
+  }
+
+  /** True if the lock word `held` (a holder's slot + 1) names a process that has ended. */
+  private async holderDead(held: number): Promise<boolean> {
+    return held !== 0 && (await whenNotBusy(() => this.locks.value(held - 1))) === 0;
+  }
+
+  /**
+   * Takes a lock word: a compare-and-swap from 0 to this process's slot + 1, else a wait parked on
+   * the word (released holders notify it), checking every {@link HOLDER_CHECK_MS} whether the
+   * holder died (then taken over). False when the deadline passed (or `nowait` and it is held).
+   */
+  private async lock(where: ParkCells, deadline: Deadline, nowait: boolean): Promise<boolean> {
+    const me = (await this.mySlot()) + 1;
+    const take = (): boolean => Atomics.compareExchange(this.cells, where.cell, 0, me) === 0;
+    if (take()) return true;
+    if (nowait) return false;
+    for (;;) {
+      const slice = { until: Math.min(deadline.until, performance.now() + HOLDER_CHECK_MS), signal: deadline.signal };
+      if (await park(where, take, slice)) return true;
+      const held = Atomics.load(this.cells, where.cell);
+      if ((await this.holderDead(held)) && Atomics.compareExchange(this.cells, where.cell, held, me) === held) return true;
+      if (performance.now() >= deadline.until) return false;
+    }
+  }
+
+  /**
+   * Takes the write lock for good: this handle is the ring's only producer (a Connection end), so
+   * sends skip the lock, and the reader learns this process died when the lock's holder has.
+   * False on timeout/nowait as {@link Ring.send}.
+   */
+  async holdWriter(deadline: Deadline): Promise<boolean> {
+    if (!this.holdsWrite) this.holdsWrite = await this.lock(this.writeLock, deadline, false);
+    return this.holdsWrite;
+  }
+
+  /** Takes the read lock for good: this handle is the ring's only consumer (see {@link Ring.holdWriter}). */
+  async holdReader(deadline: Deadline): Promise<boolean> {
+    if (!this.holdsRead) this.holdsRead = await this.lock(this.readLock, deadline, false);
+    return this.holdsRead;
+  }
+
+  /** True if this handle holds the write lock for good. */
+  get holdingWriter(): boolean {
+    return this.holdsWrite;
+  }
+
+  /** True if this handle holds the read lock for good. */
+  get holdingReader(): boolean {
+    return this.holdsRead;
+  }
+
+  /** True once a value or the end of the stream can be received without waiting. */
+  readable(): boolean {
+    return this.used() !== 0 || this.isShutDown();
+  }
+
+  /**
+   * Waits until {@link Ring.readable} or the deadline; with a held writer, also ends (true) when
+   * that writer's process has died, since then nothing more will come.
+   */
+  async waitReadable(deadline: Deadline): Promise<boolean> {
+    for (;;) {
+      const slice = { until: Math.min(deadline.until, performance.now() + HOLDER_CHECK_MS), signal: deadline.signal };
+      if (await park(this.consumers, () => this.readable(), slice)) return true;
+      if (await this.writerDied()) return true;
+      if (performance.now() >= deadline.until) return false;
+    }
+  }
+
+  /** True when the write lock is held by a process that has ended. */
+  async writerDied(): Promise<boolean> {
+    return this.holderDead(Atomics.load(this.cells, cell(RingField.WRITE_LOCK)));
+  }
+
+  /** Frees a lock word and wakes one waiter, if any parked. */
+  private unlock(where: ParkCells): void {
+    // Store before looking at the waiters: a waiter that counted itself in after this sees 0.
+    Atomics.store(this.cells, where.cell, 0);
+    if (Atomics.load(this.cells, where.waiters) > 0) this.segment.notify(where.cell, 1);
+  }
+
+  /** Writes the header of a new ring into `segment` (zeroed memory; `locks` has {@link RING_SLOTS} semaphores at 0). */
+  static initialize(segment: SharedSegment, locks: SemaphoreSet, capacity: number, maxsize: number): Ring {
+    const cells = new Int32Array(segment.buffer, 0, HEADER_BYTES / 4);
+    Atomics.store(cells, cell(RingField.CAPACITY), capacity);
+    Atomics.store(cells, cell(RingField.MAXSIZE), maxsize);
+    Atomics.store(cells, cell(RingField.NONCE), (Math.random() * 2 ** 31) | 0);
+    // MAGIC last: a ring is usable once it is there.
+    Atomics.store(cells, cell(RingField.MAGIC), RING_MAGIC);
+    return new Ring(segment, locks);
+  }
+
+  private load(field: number): number {
+    return Atomics.load(this.cells, cell(field));
+  }
+
+  /** Whole values in the ring now (approximate while others put and get). */
+  count(): number {
+    return this.load(RingField.COUNT);
+  }
+
+  /** True once {@link Ring.shutdown} was called by any process. */
+  isShutDown(): boolean {
+    return this.load(RingField.SHUTDOWN) !== 0;
+  }
+
+  /** Marks the ring shut down and wakes every waiter (they re-check and see it). */
+  shutdown(): void {
+    Atomics.store(this.cells, cell(RingField.SHUTDOWN), 1);
+    publish(this.consumers, this.consumers.cell, this.consumers.waiters);
+    publish(this.producers, this.producers.cell, this.producers.waiters);
+    publish(this.joiners, this.joiners.cell, this.joiners.waiters);
+  }
+
+  private used(): number {
+    return (this.load(RingField.TAIL) - this.load(RingField.HEAD)) >>> 0;
+  }
+
+  /**
+   * Sends one value's bytes: takes the write lock, waits for a slot (maxsize) and space, writes
+   * its frames and publishes each. `countTask` adds one unfinished task (JoinableQueue). Returns
+   * an outcome name instead when it cannot (nothing was published then).
+   */
+  async send(bytes: Uint8Array, flags: number, deadline: Deadline, nowait: boolean, countTask: boolean): Promise<RingOutcomeName | undefined> {
+    if (this.isShutDown()) return RingOutcome.shutDown;
+    if (!this.holdsWrite && !(await this.lock(this.writeLock, deadline, nowait))) return nowait ? RingOutcome.full : RingOutcome.timedOut;
+    try {
+      if (this.maxsize > 0) {
+        const slot = (): boolean => this.load(RingField.COUNT) < this.maxsize || this.isShutDown();
+        if (nowait ? !slot() : !(await park(this.producers, slot, deadline))) return nowait ? RingOutcome.full : RingOutcome.timedOut;
+        if (this.isShutDown()) return RingOutcome.shutDown;
+      }
+      let offset = 0;
+      let first = true;
+      do {
+        const size = Math.min(bytes.length - offset, this.maxChunk);
+        const last = offset + size === bytes.length;
+        const frame = FRAME_BYTES + pad8(size);
+        const space = (): boolean => this.capacity - this.used() >= frame;
+        if (!space()) {
+          // Only the wait before the first frame can give up: later ones finish the value begun.
+          if (first && nowait) return RingOutcome.full;
+          if (!(await park(this.producers, space, first ? deadline : NO_DEADLINE))) return RingOutcome.timedOut;
+        }
+        const tail = this.load(RingField.TAIL);
+        const at = tail & this.mask;
+        this.dataCells[at >> 2] = size;
+        this.dataCells[(at >> 2) + 1] = (first ? FrameFlag.FIRST : 0) | (last ? FrameFlag.LAST : 0) | (flags & (FrameFlag.OBJECTS | FrameFlag.BYTES));
+        this.copyIn((at + FRAME_BYTES) & this.mask, bytes.subarray(offset, offset + size));
+        if (last) {
+          // Counted before the frame is visible, so a consumer never takes COUNT below zero.
+          Atomics.add(this.cells, cell(RingField.COUNT), 1);
+          if (countTask) Atomics.add(this.cells, cell(RingField.UNFINISHED), 1);
+        }
+        // Publish after the bytes: a consumer that loads this TAIL sees the whole frame.
+        Atomics.store(this.cells, cell(RingField.TAIL), (tail + frame) | 0);
+        publish(this.consumers, this.consumers.cell, this.consumers.waiters);
+        offset += size;
+        first = false;
+      } while (offset < bytes.length);
+      return undefined;
+    } finally {
+      if (!this.holdsWrite) this.unlock(this.writeLock);
+    }
+  }
+
+  /**
+   * Receives one value's bytes: takes the read lock, waits for frames, copies them out and frees
+   * their space. Returns an outcome name when it cannot (nothing was consumed then).
+   */
+  async receive(deadline: Deadline, nowait: boolean): Promise<RingMessage | RingOutcomeName> {
+    if (!this.holdsRead && !(await this.lock(this.readLock, deadline, nowait))) return nowait ? RingOutcome.wouldBlock : RingOutcome.timedOut;
+    try {
+      let parts: Uint8Array[] | undefined;
+      let total = 0;
+      for (;;) {
+        const available = (): boolean => this.used() !== 0 || (parts === undefined && this.isShutDown());
+        if (!available()) {
+          if (parts === undefined) {
+            if (nowait) return RingOutcome.wouldBlock;
+            if (this.holdsRead) {
+              // A single-consumer end: a dead writer means the end of the stream.
+              if (!(await this.waitReadable(deadline))) return RingOutcome.timedOut;
+              if (!available()) return RingOutcome.shutDown;
+            } else if (!(await park(this.consumers, available, deadline))) return RingOutcome.timedOut;
+          } else if (!(await this.awaitRestOfValue())) {
+            // The producer died mid-value: drop what it sent and wait for the next value.
+            parts = undefined;
+            total = 0;
+            continue;
+          }
+        }
+        if (this.used() === 0) return RingOutcome.shutDown;
+        const head = this.load(RingField.HEAD);
+        const at = head & this.mask;
+        const size = this.dataCells[at >> 2];
+        const flags = this.dataCells[(at >> 2) + 1];
+        if (flags & FrameFlag.FIRST) {
+          parts = [];
+          total = 0;
+        }
+        if (parts !== undefined) {
+          parts.push(this.copyOut((at + FRAME_BYTES) & this.mask, size));
+          total += size;
+        }
+        // A frame without FIRST and no value begun is the rest of a value whose consumer died: skipped.
+        const done = parts !== undefined && (flags & FrameFlag.LAST) !== 0;
+        // Uncounted before the space is freed: a producer woken by HEAD sees the slot too.
+        if (done) Atomics.sub(this.cells, cell(RingField.COUNT), 1);
+        // Free the space after copying out: a producer that loads this HEAD may overwrite it.
+        Atomics.store(this.cells, cell(RingField.HEAD), (head + FRAME_BYTES + pad8(size)) | 0);
+        publish(this.producers, this.producers.cell, this.producers.waiters);
+        if (done) return { bytes: parts!.length === 1 ? parts![0] : concatAll(parts!, total), objects: (flags & FrameFlag.OBJECTS) !== 0, flags };
+      }
+    } finally {
+      if (!this.holdsRead) this.unlock(this.readLock);
+    }
+  }
+
+  /**
+   * Waits for the next frame of a value begun; false when its producer is gone: the write lock
+   * is free or its holder has ended, and still no frame came.
+   */
+  private async awaitRestOfValue(): Promise<boolean> {
+    for (;;) {
+      const until = performance.now() + 50;
+      if (await park(this.consumers, () => this.used() !== 0, { until })) return true;
+      const held = Atomics.load(this.cells, cell(RingField.WRITE_LOCK));
+      if ((held === 0 || (await this.holderDead(held))) && this.used() === 0) return false;
+    }
+  }
+
+  /** Resolves once every task put has been marked done (JoinableQueue). */
+  async join(deadline: Deadline): Promise<boolean> {
+    return park(this.joiners, () => this.load(RingField.UNFINISHED) <= 0, deadline);
+  }
+
+  /** Marks one task done; false (nothing changed) if none was unfinished. */
+  taskDone(): boolean {
+    for (;;) {
+      const unfinished = this.load(RingField.UNFINISHED);
+      if (unfinished <= 0) return false;
+      if (Atomics.compareExchange(this.cells, cell(RingField.UNFINISHED), unfinished, unfinished - 1) === unfinished) {
+        if (unfinished === 1 && Atomics.load(this.cells, cell(RingField.JOIN_WAITERS)) > 0) this.segment.notify(cell(RingField.UNFINISHED));
+        return true;
+      }
+    }
+  }
+
+  private copyIn(at: number, bytes: Uint8Array): void {
+    const first = Math.min(bytes.length, this.capacity - at);
+    this.data.set(first === bytes.length ? bytes : bytes.subarray(0, first), at);
+    if (first < bytes.length) this.data.set(bytes.subarray(first), 0);
+  }
+
+  private copyOut(at: number, size: number): Uint8Array {
+    const out = new Uint8Array(size);
+    const first = Math.min(size, this.capacity - at);
+    out.set(this.data.subarray(at, at + first));
+    if (first < size) out.set(this.data.subarray(0, size - first), first);
+    return out;
+  }
+}
+
+function concatAll(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}

@@ -1,0 +1,62 @@
+/** What each suite of this package gets: the backend under test and what it can do. */
+import { Feature, type IpcBackend } from '@ipcx/core';
+import { onTestFinished } from 'vitest';
+
+export interface MpContext {
+  /** Backend name, part of every test name (`multiprocessing native ...`). */
+  readonly name: string;
+  readonly backend: IpcBackend;
+  /** True when children are OS processes (kill -9 is real), else children are workers (terminate). */
+  readonly osProcesses: boolean;
+  /** URL of a child module in `test/children/`. */
+  child(name: string): URL;
+}
+
+export function mpContext(backend: IpcBackend): MpContext {
+  return {
+    name: backend.name,
+    backend,
+    osProcesses: backend.capabilities.features.has(Feature.osProcesses),
+    child: (name) => new URL(`./children/${name}.mjs`, import.meta.url),
+  };
+}
+
+/** Runs `cleanup` when the current test finishes, passed or failed. */
+export function after(cleanup: () => unknown): void {
+  onTestFinished(async () => {
+    await cleanup();
+  });
+}
+
+/** Closes (and, for creators, removes) `object` when the current test finishes. Returns it. */
+export function disposeAfter<T extends AsyncDisposable>(object: T): T {
+  after(() => object[Symbol.asyncDispose]());
+  return object;
+}
+
+/** The code of an error (or undefined). */
+export function codeOf(error: unknown): unknown {
+  return (error as { code?: unknown })?.code;
+}
+
+/** Awaits `promise`, expecting it to reject; returns the error. */
+export async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error & { code?: string };
+  }
+  throw new Error('expected a rejection');
+}
+
+/** A seeded pseudo-random source (mulberry32), so that a failing stress run can be replayed. */
+export function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,4 @@
+import { createNativeBackend } from '@ipcx/adapter-native';
+import { registerMultiprocessingSuites } from './suites/index.js';
+
+registerMultiprocessingSuites(createNativeBackend());

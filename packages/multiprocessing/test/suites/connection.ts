@@ -1,0 +1,153 @@
+/**
+ * Connection / Pipe: values and bytes between processes, boundaries kept, any size, EOF as its own
+ * code, nothing half-sent when a value cannot be serialized, a torn frame of a killed sender dropped.
+ */
+import { describe, expect, it } from 'vitest';
+import { DataCloneError, Pipe, RingPipe, spawn, type Connection } from '@ipcx/multiprocessing';
+import type { IpcBackend } from '@ipcx/core';
+import { after, codeOf, rejection, type MpContext } from '../context.js';
+
+/** How a suite run makes its pair of connections: over a socketpair (`Pipe`) or shared-memory rings (`RingPipe`). */
+export type PipeMaker = { readonly label: string; make(backend: IpcBackend): Promise<[Connection, Connection]> };
+
+export function connectionSuite(context: MpContext, maker: PipeMaker = { label: 'connection', make: (backend) => Pipe(backend) }): void {
+  const { backend } = context;
+
+  async function pipeWithChild(module: string, extra: unknown[] = []): Promise<[Connection, Awaited<ReturnType<typeof spawn>>]> {
+    const [mine, theirs] = await maker.make(backend);
+    after(() => mine.close());
+    const child = await spawn(backend, context.child(module), [theirs, ...extra]);
+    after(async () => {
+      child.kill('SIGKILL');
+      await child.exited;
+    });
+    // The child holds its own copy now; ours must close so that EOF can reach either side.
+    await theirs.close();
+    return [mine, child];
+  }
+
+  describe(`multiprocessing ${context.name} ${maker.label}`, () => {
+    it(`multiprocessing ${context.name} ${maker.label}: send/recv numbers to a child and back, in order (the seed's pipe example)`, async () => {
+      const [conn, child] = await pipeWithChild('echo');
+      for (let i = 0; i < 100; i++) await conn.send({ double: i });
+      const answers: number[] = [];
+      for (let i = 0; i < 100; i++) answers.push(await conn.recv<number>());
+      expect(answers).toEqual(Array.from({ length: 100 }, (_, i) => i * 2));
+      await conn.send('stop');
+      expect(await child.join()).toEqual({ code: 0, signal: null });
+      // The child closed its end on the way out: EOF is its own code.
+      expect(codeOf(await rejection(conn.recv()))).toBe('EOF');
+    });
+
+    it(`multiprocessing ${context.name} ${maker.label}: structured-clone values keep their types, cycles and identity`, async () => {
+      const [conn] = await pipeWithChild('echo');
+      const cyclic: Record<string, unknown> = { name: 'node' };
+      cyclic.self = cyclic;
+      const error = new RangeError('out of range');
+      const values: unknown[] = [
+        42, -0.5, 'text é', null, undefined, true, 2n ** 70n,
+        new Map<unknown, unknown>([[1, 'a'], ['b', [2]]]), new Set([1, 'x']), new Date(1_700_000_000_000), /ab+c/gi,
+        new Float64Array([1.5, -2]), new Uint8Array([1, 2, 3]), [1, [2, [3]]], { id: 1, name: 'n', values: [1, 2, 3, 4, 5, 6, 7, 8] },
+      ];
+      for (const value of values) {
+        await conn.send(value);
+        expect(await conn.recv()).toEqual(value);
+      }
+      await conn.send(cyclic);
+      const back = await conn.recv<Record<string, unknown>>();
+      expect(back.self).toBe(back);
+      expect(back.name).toBe('node');
+      await conn.send(error);
+      const backError = await conn.recv<Error>();
+      expect(backError).toBeInstanceOf(RangeError);
+      expect(backError.message).toBe('out of range');
+    });
+
+    it(`multiprocessing ${context.name} ${maker.label}: a value larger than the pipe's buffer streams through whole, boundaries kept`, async () => {
+      const [conn] = await pipeWithChild('echo');
+      const big = new Uint8Array(3 * 1024 * 1024 + 17).map((_, i) => (i * 31) & 0xff);
+      const sent = [conn.send(big), conn.send('after'), conn.send({ small: 1 })];
+      const first = await conn.recv<Uint8Array>();
+      expect(first.length).toBe(big.length);
+      expect(Buffer.compare(Buffer.from(first), Buffer.from(big))).toBe(0);
+      expect(await conn.recv()).toBe('after');
+      expect(await conn.recv()).toEqual({ small: 1 });
+      await Promise.all(sent);
+    });
+
+    it(`multiprocessing ${context.name} ${maker.label}: sendBytes/recvBytes keep boundaries, offset and size`, async () => {
+      const [conn] = await pipeWithChild('echo');
+      await conn.sendBytes(new Uint8Array([9, 1, 2, 3, 9]), 1, 3);
+      await conn.sendBytes(new Uint8Array(0));
+      await conn.sendBytes(new Uint8Array([4]));
+      expect([...(await conn.recvBytes())]).toEqual([1, 2, 3]);
+      expect([...(await conn.recvBytes())]).toEqual([]);
+      expect([...(await conn.recvBytes())]).toEqual([4]);
+      expect(() => conn.sendBytes(new Uint8Array(2), 1, 2)).toThrow(RangeError);
+    });
+
+    it(`multiprocessing ${context.name} ${maker.label}: an unserializable value is a DataCloneError TypeError and nothing is sent`, async () => {
+      const [conn] = await pipeWithChild('echo');
+      expect(() => conn.send({ f: () => 1 })).toThrow(DataCloneError);
+      expect(() => conn.send(Symbol('s'))).toThrow(TypeError);
+      // A Connection holds a descriptor: it cannot go inside a value.
+      const [x, y] = await Pipe(backend);
+      after(async () => {
+        await x.close();
+        await y.close();
+      });
+      const refused = (() => {
+        try {
+          void conn.send({ conn: x });
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(refused).toBeInstanceOf(DataCloneError);
+      expect(codeOf(refused)).toBe('DATA_CLONE_ERR');
+      await conn.send('intact');
+      expect(await conn.recv()).toBe('intact');
+    });
+
+    it(`multiprocessing ${context.name} ${maker.label}: poll looks without consuming; recv timeout is ETIMEDOUT and loses nothing`, async () => {
+      const [conn] = await pipeWithChild('echo');
+      expect(await conn.poll()).toBe(false);
+      expect(codeOf(await rejection(conn.recv({ timeout: 30 })))).toBe('ETIMEDOUT');
+      await conn.send('x');
+      expect(await conn.poll(10_000)).toBe(true);
+      expect(await conn.poll()).toBe(true);
+      expect(await conn.recv()).toBe('x');
+      const aborter = new AbortController();
+      const pending = conn.recv({ signal: aborter.signal });
+      aborter.abort();
+      expect(codeOf(await rejection(pending))).toBe('ABORT_ERR');
+      await conn.send('y');
+      expect(await conn.recv()).toBe('y');
+    });
+
+    it(`multiprocessing ${context.name} ${maker.label}: a sender killed mid-frame gives EOF, not a torn value`, async () => {
+      const [conn, child] = await pipeWithChild('big-frame', [16 * 1024 * 1024]);
+      // Some of the frame has arrived (the header at least), the rest never will.
+      expect(await conn.poll(20_000)).toBe(true);
+      child.kill('SIGKILL');
+      await child.exited;
+      const error = await rejection(conn.recv());
+      expect(codeOf(error)).toBe('EOF');
+    });
+
+    // Pipe(false) exists for socketpair-style pipes only (RingPipe ends are always duplex).
+    if (maker.label === 'connection') it(`multiprocessing ${context.name} ${maker.label}: Pipe(false) gives a receive-only and a send-only end`, async () => {
+      const [reader, writer] = await Pipe(backend, { duplex: false });
+      after(async () => {
+        await reader.close();
+        await writer.close();
+      });
+      expect([reader.readable, reader.writable, writer.readable, writer.writable]).toEqual([true, false, false, true]);
+      expect(() => reader.send(1)).toThrow(TypeError);
+      await writer.send([1, 2, 3]);
+      expect(await reader.recv()).toEqual([1, 2, 3]);
+      await writer.close();
+      expect(codeOf(await rejection(reader.recv()))).toBe('EOF');
+    });
+  });
+}

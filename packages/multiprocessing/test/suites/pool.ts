@@ -1,0 +1,101 @@
+/**
+ * Pool: map/starmap/apply/imap/imapUnordered in order (or as finished), chunking, errors with
+ * class, message, stack and code, a dying worker replaced with its task failing WORKER_DIED,
+ * maxtasksperchild, initializer, AbortSignal, close/join/terminate.
+ */
+import { describe, expect, it } from 'vitest';
+import { Pool, task, type TaskRef } from '@ipcx/multiprocessing';
+import { codeOf, disposeAfter, rejection, type MpContext } from '../context.js';
+
+export function poolSuite(context: MpContext): void {
+  const { backend } = context;
+  const fn = (name: string): TaskRef => task(context.child('tasks'), name);
+
+  describe(`multiprocessing ${context.name} pool`, () => {
+    it(`multiprocessing ${context.name}: map, starmap, apply, imap and imapUnordered give every result`, async () => {
+      const pool = disposeAfter(await Pool.create(backend, { processes: 2 }));
+      const items = Array.from({ length: 1000 }, (_, i) => i);
+      expect(await pool.map(fn('double'), items)).toEqual(items.map((x) => x * 2));
+      expect(await pool.map(fn('double'), items, { chunksize: 7 })).toEqual(items.map((x) => x * 2));
+      expect(await pool.map(fn('double'), [])).toEqual([]);
+      expect(await pool.starmap(fn('add'), [[1, 2], [3, 4], ['a', 'b']])).toEqual([3, 7, 'ab']);
+      expect(await pool.apply(fn('add'), [20, 22])).toBe(42);
+      const ordered: number[] = [];
+      for await (const result of pool.imap<number>(fn('slow'), [60, 1, 30])) ordered.push(result);
+      expect(ordered).toEqual([60, 1, 30]);
+      const unordered: number[] = [];
+      for await (const result of pool.imapUnordered<number>(fn('slow'), [300, 1])) unordered.push(result);
+      expect(unordered).toEqual([1, 300]);
+    });
+
+    it(`multiprocessing ${context.name}: a task's error arrives with its class, message, stack and code`, async () => {
+      const pool = disposeAfter(await Pool.create(backend, { processes: 1 }));
+      const typeError = await rejection(pool.apply(fn('fail'), ['type']));
+      expect(typeError).toBeInstanceOf(TypeError);
+      expect(typeError.message).toBe('bad input');
+      expect(typeError.code).toBe('E_BAD_INPUT');
+      expect(typeError.stack).toContain('tasks.mjs');
+      const custom = await rejection(pool.map(fn('fail'), ['custom']));
+      expect(custom.name).toBe('TaskFailure');
+      expect(custom.message).toBe('failed on custom');
+      const missing = await rejection(pool.apply(fn('nothing'), []));
+      expect(codeOf(missing)).toBe('NO_SUCH_TASK');
+      expect(codeOf(await rejection(pool.map(fn('double'), [() => 1])))).toBe('DATA_CLONE_ERR');
+      expect(await pool.apply(fn('add'), [1, 1])).toBe(2);
+    });
+
+    it(`multiprocessing ${context.name}: a worker that dies fails its task with WORKER_DIED and is replaced`, async () => {
+      const pool = disposeAfter(await Pool.create(backend, { processes: 2 }));
+      const before = pool.pids;
+      expect(before.length).toBe(2);
+      const died = await rejection(pool.map(fn('crash'), ['a', 'die', 'b'], { chunksize: 1 }));
+      expect(codeOf(died)).toBe('WORKER_DIED');
+      expect(died.message).toMatch(/exit code 3/);
+      expect(await pool.map(fn('double'), [1, 2, 3])).toEqual([2, 4, 6]);
+      // The dead worker's replacement joins the pool.
+      for (let i = 0; pool.pids.length < 2 || pool.pids.every((pid) => before.includes(pid)); i++) {
+        if (i > 4000) throw new Error(`no replacement: ${pool.pids}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(pool.pids.filter((pid) => before.includes(pid)).length).toBe(1);
+      const pids = new Set(await pool.map<number>(fn('whoami'), Array.from({ length: 40 }, (_, i) => i), { chunksize: 1 }));
+      expect([...pids].every((pid) => pool.pids.includes(pid))).toBe(true);
+    });
+
+    it(`multiprocessing ${context.name}: maxtasksperchild replaces workers; the initializer runs in each`, async () => {
+      const pool = disposeAfter(await Pool.create(backend, { processes: 2, maxtasksperchild: 1, initializer: fn('init'), initargs: ['ready'] }));
+      const pids = await pool.map(fn('whoami'), [1, 2, 3, 4], { chunksize: 1 });
+      expect(new Set(pids).size).toBe(4);
+      expect(await pool.map(fn('initValue'), [1, 2, 3], { chunksize: 1 })).toEqual(['ready', 'ready', 'ready']);
+    });
+
+    it(`multiprocessing ${context.name}: an AbortSignal cancels a call, even one running; the pool goes on`, async () => {
+      const pool = disposeAfter(await Pool.create(backend, { processes: 1 }));
+      const aborter = new AbortController();
+      const running = pool.apply(fn('slow'), [60_000], { signal: aborter.signal });
+      const queued = pool.map(fn('slow'), [60_000], { signal: aborter.signal });
+      setTimeout(() => aborter.abort(), 100);
+      const started = performance.now();
+      expect(codeOf(await rejection(running))).toBe('ABORT_ERR');
+      expect(codeOf(await rejection(queued))).toBe('ABORT_ERR');
+      expect(performance.now() - started).toBeLessThan(20_000);
+      expect(await pool.apply(fn('add'), [2, 3])).toBe(5);
+    });
+
+    it(`multiprocessing ${context.name}: close lets work finish then join returns; terminate fails what is left with POOL_CLOSED`, async () => {
+      const pool = await Pool.create(backend, { processes: 2 });
+      const work = pool.map(fn('slow'), [50, 50, 50]);
+      pool.close();
+      expect(codeOf(await rejection(pool.map(fn('double'), [1])))).toBe('POOL_CLOSED');
+      await pool.join();
+      expect(await work).toEqual([50, 50, 50]);
+
+      const other = await Pool.create(backend, { processes: 1 });
+      const left = rejection(other.apply(fn('slow'), [60_000]));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await other.terminate();
+      expect(codeOf(await left)).toBe('POOL_CLOSED');
+      await other.join();
+    });
+  });
+}

@@ -1,0 +1,204 @@
+/**
+ * Lock, RLock, Semaphore, BoundedSemaphore, Event, Condition, Barrier across processes: who
+ * wakes, error codes, and a Lock whose holder is killed (kill -9, or worker terminate) freed
+ * at its exit with the next acquirer told.
+ */
+import { describe, expect, it } from 'vitest';
+import { sleep } from '@ipcx/testkit';
+import { Barrier, BoundedSemaphore, Condition, Event, Lock, Queue, RLock, Semaphore, spawn, type Process } from '@ipcx/multiprocessing';
+import { after, codeOf, disposeAfter, rejection, type MpContext } from '../context.js';
+
+
+export function synchronizeSuite(context: MpContext): void {
+  const { backend } = context;
+  const kill = context.osProcesses ? 'SIGKILL' : undefined;
+
+  async function start(module: string, args: unknown[]): Promise<Process> {
+    const child = await spawn(backend, context.child(module), args);
+    after(async () => {
+      child.kill('SIGKILL');
+      await child.exited;
+    });
+    return child;
+  }
+
+  describe(`multiprocessing ${context.name} synchronization`, () => {
+    it(`multiprocessing ${context.name}: Lock excludes across processes; nowait/timeout resolve false; over-release is OVER_RELEASE`, async () => {
+      const lock = disposeAfter(await Lock.create(backend));
+      const results = disposeAfter(await Queue.create<string>(backend));
+      expect(codeOf(await rejection(lock.release()))).toBe('OVER_RELEASE');
+      const child = await start('lock-hold', [lock, results, 150]);
+      expect(await results.get({ timeout: 20_000 })).toBe('held');
+      expect(lock.locked()).toBe(true);
+      expect(await lock.acquire({ nowait: true })).toBe(false);
+      expect(await lock.acquire({ timeout: 20 })).toBe(false);
+      // Waits until the child releases, then holds it.
+      expect(await lock.acquire({ timeout: 20_000 })).toBe(true);
+      expect(await results.get()).toBe('released');
+      expect(lock.previousOwnerDied).toBe(false);
+      await lock.release();
+      expect(lock.locked()).toBe(false);
+      expect((await child.join()).code).toBe(0);
+      const aborter = new AbortController();
+      await lock.acquire();
+      const pending = lock.acquire({ signal: aborter.signal });
+      aborter.abort();
+      expect(codeOf(await rejection(pending))).toBe('ABORT_ERR');
+      {
+        await lock.release();
+        await using held = await lock.hold();
+        expect(lock.locked()).toBe(true);
+        void held;
+      }
+      expect(lock.locked()).toBe(false);
+    });
+
+    it(`multiprocessing ${context.name}: a Lock whose holder is killed is free at its exit and the next acquirer is told`, async () => {
+      const lock = disposeAfter(await Lock.create(backend));
+      const results = disposeAfter(await Queue.create<string>(backend));
+      const child = await start('lock-hold', [lock, results, -1]);
+      expect(await results.get({ timeout: 20_000 })).toBe('held');
+      const waiting = lock.acquire({ timeout: 20_000 });
+      child.kill(kill);
+      const ended = performance.now();
+      await child.exited;
+      expect(await waiting).toBe(true);
+      // Released at the holder's exit (the kernel's SEM_UNDO, or the worker's reaper).
+      expect(performance.now() - ended).toBeLessThan(1000);
+      expect(lock.previousOwnerDied).toBe(true);
+      await lock.release();
+      expect(await lock.acquire({ nowait: true })).toBe(true);
+      expect(lock.previousOwnerDied).toBe(false);
+      await lock.release();
+    });
+
+    it(`multiprocessing ${context.name}: RLock re-enters in its holder, excludes others, NOT_OWNER on a release it does not hold`, async () => {
+      const rlock = disposeAfter(await RLock.create(backend));
+      const results = disposeAfter(await Queue.create<string>(backend));
+      expect(await rlock.acquire()).toBe(true);
+      expect(await rlock.acquire()).toBe(true);
+      expect(rlock.recursionDepth).toBe(2);
+      const child = await start('lock-hold', [rlock, results, 0]);
+      await rlock.release();
+      await sleep(50);
+      expect(results.qsize()).toBe(0);
+      await rlock.release();
+      expect(await results.get({ timeout: 20_000 })).toBe('held');
+      expect(await results.get({ timeout: 20_000 })).toBe('released');
+      expect(codeOf(await rejection(rlock.release()))).toBe('NOT_OWNER');
+      expect((await child.join()).code).toBe(0);
+    });
+
+    it(`multiprocessing ${context.name}: Semaphore(3) guards five children: at most 3 inside, all 5 pass (the seed's example)`, async () => {
+      const semaphore = disposeAfter(await Semaphore.create(backend, 3));
+      const segment = await backend.sharedMemory.openSysv('private', { size: 4096 });
+      after(async () => {
+        await segment.remove();
+        await segment.close();
+      });
+      const children = await Promise.all(Array.from({ length: 5 }, () => start('semaphore-guard', [semaphore, segment])));
+      for (const child of children) expect((await child.join()).code).toBe(0);
+      const cells = new Int32Array(segment.buffer);
+      expect(Atomics.load(cells, 2)).toBe(5);
+      expect(Atomics.load(cells, 0)).toBe(0);
+      expect(Atomics.load(cells, 1)).toBeGreaterThanOrEqual(1);
+      expect(Atomics.load(cells, 1)).toBeLessThanOrEqual(3);
+      expect(semaphore.getValue()).toBe(3);
+    });
+
+    it(`multiprocessing ${context.name}: Semaphore units of a killed holder come back; BoundedSemaphore refuses over-release`, async () => {
+      const semaphore = disposeAfter(await Semaphore.create(backend, 1));
+      const results = disposeAfter(await Queue.create<string>(backend));
+      const child = await start('lock-hold', [semaphore, results, -1]);
+      expect(await results.get({ timeout: 20_000 })).toBe('held');
+      expect(semaphore.getValue()).toBe(0);
+      child.kill(kill);
+      await child.exited;
+      expect(await semaphore.acquire({ timeout: 5_000 })).toBe(true);
+      await semaphore.release(2);
+      expect(semaphore.getValue()).toBe(2);
+
+      const bounded = disposeAfter(await BoundedSemaphore.create(backend, 2));
+      expect(codeOf(await rejection(bounded.release()))).toBe('OVER_RELEASE');
+      expect(await bounded.acquire()).toBe(true);
+      expect(await bounded.acquire()).toBe(true);
+      expect(await bounded.acquire({ nowait: true })).toBe(false);
+      await bounded.release();
+      await bounded.release();
+      expect(codeOf(await rejection(bounded.release()))).toBe('OVER_RELEASE');
+      expect(bounded.getValue()).toBe(2);
+    });
+
+    it(`multiprocessing ${context.name}: Event set wakes every waiting child; wait resolves false on timeout`, async () => {
+      const event = disposeAfter(await Event.create(backend));
+      const results = disposeAfter(await Queue.create<string>(backend));
+      expect(event.isSet()).toBe(false);
+      expect(await event.wait({ timeout: 20 })).toBe(false);
+      const children = await Promise.all([0, 1, 2].map(() => start('event-wait', [event, results])));
+      for (let i = 0; i < 3; i++) expect(await results.get({ timeout: 20_000 })).toBe('waiting');
+      await sleep(50);
+      expect(results.qsize()).toBe(0);
+      event.set();
+      for (let i = 0; i < 3; i++) expect(await results.get({ timeout: 20_000 })).toBe('woken');
+      for (const child of children) expect((await child.join()).code).toBe(0);
+      expect(event.isSet()).toBe(true);
+      expect(await event.wait()).toBe(true);
+      event.clear();
+      expect(await event.wait({ nowait: true })).toBe(false);
+    });
+
+    it(`multiprocessing ${context.name}: Condition notify wakes one waiter at a time, notifyAll the rest`, async () => {
+      const condition = disposeAfter(await Condition.create(backend));
+      const results = disposeAfter(await Queue.create<string>(backend));
+      const children = await Promise.all([0, 1, 2].map((id) => start('condition-wait', [condition, results, id])));
+      const waiting = new Set<string>();
+      for (let i = 0; i < 3; i++) waiting.add(await results.get({ timeout: 20_000 }));
+      expect(waiting).toEqual(new Set(['waiting 0', 'waiting 1', 'waiting 2']));
+      await condition.acquire();
+      await condition.notify();
+      await condition.release();
+      const first = await results.get({ timeout: 20_000 });
+      expect(first).toMatch(/^woken [012]$/);
+      await sleep(50);
+      expect(results.qsize()).toBe(0);
+      await condition.acquire();
+      await condition.notifyAll();
+      await condition.release();
+      const rest = new Set([await results.get({ timeout: 20_000 }), await results.get({ timeout: 20_000 })]);
+      expect(new Set([first, ...rest])).toEqual(new Set(['woken 0', 'woken 1', 'woken 2']));
+      for (const child of children) expect((await child.join()).code).toBe(0);
+      // A wait that times out holds the lock again and resolves false; waitFor checks a predicate.
+      await condition.acquire();
+      expect(await condition.wait({ timeout: 20 })).toBe(false);
+      expect(await condition.waitFor(() => 'done')).toBe('done');
+      await condition.release();
+      expect(codeOf(await rejection(condition.wait()))).toBe('NOT_OWNER');
+    });
+
+    it(`multiprocessing ${context.name}: Barrier releases all parties together with distinct indexes; timeout breaks it`, async () => {
+      let actions = 0;
+      const barrier = disposeAfter(await Barrier.create(backend, 3, { action: () => void actions++ }));
+      const results = disposeAfter(await Queue.create<number | string>(backend));
+      const children = await Promise.all([0, 1].map(() => start('barrier-wait', [barrier, results])));
+      while (barrier.nWaiting < 2) await sleep(5);
+      expect(results.qsize()).toBe(0);
+      const mine = await barrier.wait({ timeout: 20_000 });
+      const indexes = [mine, await results.get({ timeout: 20_000 }), await results.get({ timeout: 20_000 })];
+      expect(new Set(indexes)).toEqual(new Set([0, 1, 2]));
+      // The last to arrive (this process, after both children) ran the action.
+      expect(mine).toBe(2);
+      expect(actions).toBe(1);
+      for (const child of children) expect((await child.join()).code).toBe(0);
+      // One child waits; this process times out: the barrier breaks for both.
+      const child = await start('barrier-wait', [barrier, results]);
+      while (barrier.nWaiting < 1) await sleep(5);
+      expect(codeOf(await rejection(barrier.wait({ timeout: 30 })))).toBe('BROKEN_BARRIER');
+      expect(await results.get({ timeout: 20_000 })).toBe('BROKEN_BARRIER');
+      expect(barrier.broken).toBe(true);
+      expect(codeOf(await rejection(barrier.wait()))).toBe('BROKEN_BARRIER');
+      await barrier.reset();
+      expect(barrier.broken).toBe(false);
+      expect((await child.join()).code).toBe(0);
+    });
+  });
+}

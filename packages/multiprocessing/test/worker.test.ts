@@ -1,0 +1,4 @@
+import { createWorkerBackend } from '@ipcx/adapter-worker';
+import { registerMultiprocessingSuites } from './suites/index.js';
+
+registerMultiprocessingSuites(createWorkerBackend());
