@@ -95,7 +95,7 @@ export function ringBytes(capacity: number): number {
   return HEADER_BYTES + capacity;
 }
 
-/** The data capacity for a requested one: a power of two, at least {@link MIN_CAPACITY}. */
+/** The data capacity for a requested one: a power of two, at least 4096 bytes (`MIN_CAPACITY`). */
 export function ringCapacity(requested: number): number {
   if (!Number.isInteger(requested) || requested < 1 || requested > 2 ** 30) throw new RangeError('capacity must be an integer from 1 to 2^30');
   let capacity = MIN_CAPACITY;
