@@ -148,7 +148,7 @@ export class WorkerProcesses implements Processes {
    * `user` becomes the child's emulated identity (uid/gid), which the kernel's permission checks
    * use; without it the child has this thread's identity. uid 0 passes every check, as root does.
    * Rejects with `EAGAIN` when the kernel's owner table is full, `ENOENT` when the entry file does
-   * not exist. `execArgv`, when given, becomes the Worker's (else it inherits this thread's): Node
+   * not exist. A non-empty `execArgv` becomes the Worker's (else it inherits this thread's): Node
    * takes only per-thread options there (`--import`, `--no-warnings`, ...) and refuses V8 and
    * process-wide ones (`--max-old-space-size`, `--stack-size`), which reject with a TypeError.
    * `stderr: 'ignore'` reads the worker's stderr stream and drops it.
