@@ -59,11 +59,15 @@ function absolutePathUrl(entry: string): string | undefined {
  * waiting on it for a reply would wait forever.
  */
 function checkEntryReadable(url: string): void {
-  const file = fileURLToPath(url);
+  let file = url;
   try {
+    file = fileURLToPath(url);
     accessSync(file, fsConstants.R_OK);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'ENOENT';
+    const code = (error as NodeJS.ErrnoException).code;
+    // Node's argument errors (ERR_*: a NUL byte, a host; a URIError for a bad %-escape) mean the
+    // entry names no file at all: misuse, as core's other entry checks report it.
+    if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code)) throw new TypeError(`entry must be a file URL or an absolute path of a file, received '${url}'`, { cause: error });
     throw new IpcError(code as `E${string}`, { syscall: 'access', path: file, object: 'entry module' });
   }
 }

@@ -41,13 +41,17 @@ function absolutePathUrl(entry: string): string | undefined {
  * code access(2) gives (the worker would only end with code 1). Browsers have no file to check.
  */
 function checkEntryReadable(url: string): void {
-  const fs = typeof process === 'object' && url.startsWith('file:') ? process.getBuiltinModule?.('node:fs') : undefined;
-  if (fs === undefined) return;
-  const file = decodeURIComponent(new URL(url).pathname);
+  const host = typeof process === 'object' && url.startsWith('file:') ? process.getBuiltinModule?.('node:fs') : undefined;
+  if (host === undefined) return;
+  let file = url;
   try {
-    fs.accessSync(file, fs.constants.R_OK);
+    file = process.getBuiltinModule('node:url').fileURLToPath(url);
+    host.accessSync(file, host.constants.R_OK);
   } catch (error) {
-    throw new IpcError(((error as NodeJS.ErrnoException).code ?? 'ENOENT') as `E${string}`, { syscall: 'access', path: file, object: 'entry module' });
+    const code = (error as NodeJS.ErrnoException).code;
+    // Node's argument errors (ERR_*: a NUL byte, a host; a URIError for a bad %-escape): misuse.
+    if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code)) throw new TypeError(`entry must be a file URL or an absolute path of a file, received '${url}'`, { cause: error });
+    throw new IpcError(code as `E${string}`, { syscall: 'access', path: file, object: 'entry module' });
   }
 }
 

@@ -54,6 +54,9 @@ export function processSuite(context: SuiteContext): void {
       await expect(processes().spawn(missing)).rejects.toMatchObject(expected);
       await expect(processes().spawn(fileURLToPath(missing))).rejects.toMatchObject(expected);
       await expect(processes().spawn(missing)).rejects.toThrow(`ENOENT: No such file or directory (access, '${fileURLToPath(missing)}', entry module)`);
+      // A path no file can have (NUL byte, bad %-escape) is misuse, not a system error.
+      await expect(processes().spawn('/no-such\0child.js')).rejects.toThrow(TypeError);
+      await expect(processes().spawn('file:///no-such%zzchild.js')).rejects.toThrow(TypeError);
     });
 
     it('starts the child with the Node options of execArgv', async () => {
