@@ -1,12 +1,14 @@
 /**
- * `npm run demo [-- <example>...] [--backend native|worker]`: runs the examples on the native
- * backend, then on the worker backend, each with its other side in a child (an OS process, or a
- * worker thread), prints what crossed from which process to which, checks that both backends got
- * the same outcome and that nothing was left in the kernel. Exits non-zero on any failure.
+ * `npm run demo [-- <example>...] [--backend native|worker]... [--help]`: runs the examples on the
+ * native backend, then on the worker backend, each with its other side in a child (an OS process,
+ * or a worker thread), prints what crossed from which process to which, checks that both backends
+ * got the same outcome and that nothing was left in the kernel. Exits non-zero on any failure.
+ * `--help` lists the examples by name.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { createNativeBackend } from '@ipcx/adapter-native';
 import { createWorkerBackend } from '@ipcx/adapter-worker';
 import type { FeatureName, IpcBackend, PrimitiveName } from '@ipcx/core';
@@ -36,18 +38,57 @@ const backends: Record<string, () => IpcBackend> = {
   worker: () => createWorkerBackend(),
 };
 
-function parseArguments(argv: string[]): { names: string[]; backendNames: string[] } {
-  const names: string[] = [];
-  const backendNames: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--backend') backendNames.push(argv[++i] ?? '');
-    else if (arg.startsWith('--backend=')) backendNames.push(arg.slice('--backend='.length));
-    else names.push(arg);
-  }
-  for (const name of names) if (!(name in examples)) throw new Error(`unknown example '${name}' (known: ${Object.keys(examples).join(', ')})`);
+/** The di-app's production entry point: not an example of one primitive, run on the native backend only. */
+const DI_APP = 'di-app';
+const DI_APP_TITLE = 'the dependency-injected app (inversify) as it runs in production: a pool of 3 children counting primes (native only)';
+
+interface DemoArguments {
+  /** The examples to run (not the di-app). */
+  readonly names: string[];
+  /** Whether to run the di-app. */
+  readonly diApp: boolean;
+  /** Whether the di-app was asked for by name (then a backend that cannot run it says so). */
+  readonly diAppNamed: boolean;
+  readonly backendNames: string[];
+  readonly help: boolean;
+}
+
+function parseArguments(argv: string[]): DemoArguments {
+  // Unknown options throw a TypeError (ERR_PARSE_ARGS_UNKNOWN_OPTION), reported by main's catch.
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { backend: { type: 'string', multiple: true, short: 'b' }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+  });
+  const known = [...Object.keys(examples), DI_APP];
+  for (const name of positionals) if (!known.includes(name)) throw new Error(`unknown example '${name}' (known: ${known.join(', ')}; see --help)`);
+  const backendNames = values.backend ?? [];
   for (const name of backendNames) if (!(name in backends)) throw new Error(`unknown backend '${name}' (known: ${Object.keys(backends).join(', ')})`);
-  return { names: names.length > 0 ? names : Object.keys(examples), backendNames: backendNames.length > 0 ? backendNames : Object.keys(backends) };
+  const all = positionals.length === 0;
+  return {
+    names: all ? Object.keys(examples) : positionals.filter((name) => name !== DI_APP),
+    diApp: all || positionals.includes(DI_APP),
+    diAppNamed: positionals.includes(DI_APP),
+    backendNames: backendNames.length > 0 ? backendNames : Object.keys(backends),
+    help: values.help === true,
+  };
+}
+
+function printHelp(): void {
+  const width = Math.max(...[...Object.keys(examples), DI_APP].map((name) => name.length)) + 2;
+  console.log(`usage: npm run demo -- [<example>...] [--backend native|worker]... [--help]
+
+Runs the examples (default: all of them, the di-app included) on each backend (default: native,
+then worker), prints what crossed between processes, compares the backends' outcomes and checks
+that nothing was left open or in the kernel.
+
+examples:`);
+  for (const [name, { title }] of Object.entries(examples)) console.log(`  ${name.padEnd(width)}${title}`);
+  console.log(`  ${DI_APP.padEnd(width)}${DI_APP_TITLE}`);
+  console.log(`
+options:
+  -b, --backend <name>  run on this backend (${Object.keys(backends).join(', ')}); repeat for several
+  -h, --help            print this list`);
 }
 
 interface Run {
@@ -99,7 +140,11 @@ async function leftInKernel(backend: IpcBackend, before: readonly string[]): Pro
 }
 
 async function main(): Promise<number> {
-  const { names, backendNames } = parseArguments(process.argv.slice(2));
+  const { names, diApp, diAppNamed, backendNames, help } = parseArguments(process.argv.slice(2));
+  if (help) {
+    printHelp();
+    return 0;
+  }
   let failures = 0;
   const runs = new Map<string, Map<string, Run>>();
   for (const backendName of backendNames) {
@@ -112,7 +157,10 @@ async function main(): Promise<number> {
       if (!runs.has(name)) runs.set(name, new Map());
       runs.get(name)!.set(backendName, run);
     }
-    if (backendName === 'native' && names.length === Object.keys(examples).length) {
+    if (diApp && backendName !== 'native' && diAppNamed) {
+      console.log(`  SKIP ${DI_APP}: its production entry point runs on the native backend only`);
+    }
+    if (diApp && backendName === 'native') {
       // The di-app's production entry point, as it runs in production: on the native backend.
       const started = performance.now();
       try {
@@ -134,7 +182,7 @@ async function main(): Promise<number> {
     }
   }
   console.log(`\n== report ==`);
-  console.log(`  ${'example'.padEnd(16)} ${backendNames.map((b) => b.padEnd(8)).join(' ')} ${backendNames.length > 1 ? 'backends agree' : ''}`);
+  if (names.length > 0) console.log(`  ${'example'.padEnd(16)} ${backendNames.map((b) => b.padEnd(8)).join(' ')} ${backendNames.length > 1 ? 'backends agree' : ''}`);
   for (const name of names) {
     const byBackend = runs.get(name)!;
     const cells = backendNames.map((b) => (byBackend.get(b)?.status ?? '-').padEnd(8));

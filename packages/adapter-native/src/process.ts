@@ -53,6 +53,25 @@ function absolutePathUrl(entry: string): string | undefined {
   return path.isAbsolute(entry) ? pathToFileURL(entry).href : undefined;
 }
 
+/**
+ * Rejects a missing (or unreadable) entry module before anything starts, with the code access(2)
+ * gives: the child would only exit 1 after printing Node's ERR_MODULE_NOT_FOUND, and a caller
+ * waiting on it for a reply would wait forever.
+ */
+function checkEntryReadable(url: string): void {
+  let file = url;
+  try {
+    file = fileURLToPath(url);
+    accessSync(file, fsConstants.R_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // Node's argument errors (ERR_*: a NUL byte, a host; a URIError for a bad %-escape) mean the
+    // entry names no file at all: misuse, as core's other entry checks report it.
+    if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code)) throw new TypeError(`entry must be a file URL or an absolute path of a file, received '${url}'`, { cause: error });
+    throw new IpcError(code as `E${string}`, { syscall: 'access', path: file, object: 'entry module' });
+  }
+}
+
 /** A running OS child. */
 class NativeChildProcess implements ChildProcess {
   readonly exited: Promise<ExitStatus>;
@@ -161,8 +180,14 @@ function isOpen(fd: number): boolean {
 
 /** The native {@link Processes}. */
 export class NativeProcesses implements Processes {
+  /**
+   * Starts `node [execArgv] child-main.js` running `entry`'s default export. Rejects with `ENOENT`
+   * (syscall `access`) when the entry file does not exist; `stderr: 'ignore'` gives the child
+   * /dev/null as descriptor 2.
+   */
   async spawn<A extends readonly unknown[]>(entry: string | URL, options?: SpawnOptions<A>): Promise<ChildProcess> {
-    const { entry: url, args, env, user } = checkSpawn<A>(entry, options, absolutePathUrl);
+    const { entry: url, args, env, user, execArgv, stderr } = checkSpawn<A>(entry, options, absolutePathUrl);
+    checkEntryReadable(url);
     const { packed, records } = packTransferables(args ?? []);
     const inherited: number[] = [];
     const childRecords = records.map((record) => ({
@@ -170,10 +195,10 @@ export class NativeProcesses implements Processes {
       handles: record.handles?.map((fd) => FIRST_INHERITED_FD + inherited.push(fd) - 1),
     }));
     const spec: ChildSpec = { entry: url, packed, records: childRecords };
-    const child = spawnProcess(process.execPath, [childMain], {
+    const child = spawnProcess(process.execPath, [...execArgv, childMain], {
       // Each inherited descriptor lands at its index here: libuv dup2()s it into place, which also
       // clears close-on-exec for the child's copy only.
-      stdio: ['ignore', 'inherit', 'inherit', ...inherited],
+      stdio: ['ignore', 'inherit', stderr, ...inherited],
       env: { ...process.env, ...env, [CHILD_SPEC_VARIABLE]: serialize(spec).toString('base64') },
       ...(user !== undefined ? { uid: user.uid, gid: user.gid } : {}),
     });

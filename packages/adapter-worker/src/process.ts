@@ -36,6 +36,25 @@ function absolutePathUrl(entry: string): string | undefined {
   return path.isAbsolute(entry) ? pathToFileURL(entry).href : undefined;
 }
 
+/**
+ * On a Node host, rejects a missing (or unreadable) entry file before a worker starts, with the
+ * code access(2) gives (the worker would only end with code 1). Browsers have no file to check.
+ */
+function checkEntryReadable(url: string): void {
+  const host = typeof process === 'object' && url.startsWith('file:') ? process.getBuiltinModule?.('node:fs') : undefined;
+  if (host === undefined) return;
+  let file = url;
+  try {
+    file = process.getBuiltinModule('node:url').fileURLToPath(url);
+    host.accessSync(file, host.constants.R_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // Node's argument errors (ERR_*: a NUL byte, a host; a URIError for a bad %-escape): misuse.
+    if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code)) throw new TypeError(`entry must be a file URL or an absolute path of a file, received '${url}'`, { cause: error });
+    throw new IpcError(code as `E${string}`, { syscall: 'access', path: file, object: 'entry module' });
+  }
+}
+
 /** A running worker child. */
 class WorkerChildProcess implements ChildProcess {
   readonly exited: Promise<ExitStatus>;
@@ -132,10 +151,15 @@ export class WorkerProcesses implements Processes {
    * revived on the other side, plain data cloned). `env` is ignored (a worker shares the process);
    * `user` becomes the child's emulated identity (uid/gid), which the kernel's permission checks
    * use; without it the child has this thread's identity. uid 0 passes every check, as root does.
-   * Rejects with `EAGAIN` when the kernel's owner table is full.
+   * Rejects with `EAGAIN` when the kernel's owner table is full, `ENOENT` when the entry file does
+   * not exist. A non-empty `execArgv` becomes the Worker's (else it inherits this thread's): Node
+   * takes only per-thread options there (`--import`, `--no-warnings`, ...) and refuses V8 and
+   * process-wide ones (`--max-old-space-size`, `--stack-size`), which reject with a TypeError.
+   * `stderr: 'ignore'` reads the worker's stderr stream and drops it.
    */
   async spawn<A extends readonly unknown[]>(entry: string | URL, options?: SpawnOptions<A>): Promise<ChildProcess> {
-    const { entry: url, args, user } = checkSpawn<A>(entry, options, absolutePathUrl);
+    const { entry: url, args, user, execArgv, stderr } = checkSpawn<A>(entry, options, absolutePathUrl);
+    checkEntryReadable(url);
     const { kernel } = this;
     const { packed, records } = packTransferables(args ?? []);
     const owner = await kernel.callAsync(() => kernel.calls.owner_create(Layout.SCRATCH_BYTES));
@@ -162,7 +186,13 @@ export class WorkerProcesses implements Processes {
         childRecords.push({ ...record, handles });
       }
       const spec: ChildSpec = { module: kernel.module, memory: kernel.memory, kernel: kernel.id, owner, entry: url, packed, records: childRecords };
-      worker = new Worker(childMain, { workerData: spec });
+      try {
+        worker = new Worker(childMain, { workerData: spec, stderr: stderr === 'ignore', ...(execArgv.length > 0 ? { execArgv: [...execArgv] } : {}) });
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error;
+        throw new TypeError(`options.execArgv: ${(error as Error).message} (a worker takes only per-thread Node options)`, { cause: error });
+      }
+      if (stderr === 'ignore') worker.stderr.resume();
       await new Promise<void>((resolve, reject) => {
         worker.once('online', resolve);
         worker.once('error', reject);

@@ -50,7 +50,7 @@ describe('worker lifetime', () => {
 
   it('reports exit code 1 when the main function throws, and releases its ends', async () => {
     const [reader, writer] = closeAllAfter(await backend.pipes.create());
-    const child = await backend.processes.spawn(thrower, { args: [writer] });
+    const child = await backend.processes.spawn(thrower, { args: [writer], stderr: 'ignore' });
     await writer.close();
     expect(await child.exited).toEqual({ code: 1, signal: null });
     expect(await reader.read()).toBeNull();

@@ -21,6 +21,18 @@ export interface SpawnOptions<A extends readonly unknown[] = unknown[]> {
    * gives its child that identity for its own permission checks.
    */
   readonly user?: { readonly uid: number; readonly gid: number };
+  /**
+   * Node options for the child (its `process.execArgv`), e.g. a loader so TypeScript child modules
+   * run in tests (`['--import', 'tsx']`) or `['--max-old-space-size=256']`. Strings without NUL
+   * bytes. An OS child gets them on its command line; a worker child gets those Node accepts per
+   * worker (see the backend's `spawn`), the others are ignored there.
+   */
+  readonly execArgv?: readonly string[];
+  /**
+   * Where the child's standard error goes: `'inherit'` (default; this process's stderr) or
+   * `'ignore'` (discarded), e.g. for a child that fails on purpose and would print its stack trace.
+   */
+  readonly stderr?: 'inherit' | 'ignore';
 }
 
 /**
@@ -81,6 +93,9 @@ export interface Processes {
   /**
    * Starts a child running `entry` (a file URL or absolute path of an ES module, already JavaScript).
    * Resolves once the child is started. The child ends when its default export's promise settles.
+   * Where the backend can see the file system (Node), an entry file that does not exist or cannot
+   * be read rejects at once with `IpcError` `ENOENT`/`EACCES` (syscall `access`, `path` the file)
+   * instead of a child that exits with code 1.
    */
   spawn<A extends readonly unknown[]>(entry: string | URL, options?: SpawnOptions<A>): Promise<ChildProcess>;
   /**
@@ -159,11 +174,15 @@ export interface CheckedSpawn<A extends readonly unknown[]> {
   readonly env: SpawnOptions<A>['env'];
   /** `options.user`, if given (ids checked). */
   readonly user: SpawnOptions<A>['user'];
+  /** `options.execArgv` (strings without NUL bytes), `[]` if not given. */
+  readonly execArgv: readonly string[];
+  /** `options.stderr`, `'inherit'` if not given. */
+  readonly stderr: 'inherit' | 'ignore';
 }
 
 /**
  * For backends: checks the options of {@link Processes.spawn} (`args` an array, `user` ids from 0
- * to 0xfffffffe), then its entry, a file URL or an absolute path (`TypeError` otherwise); returns
+ * to 0xfffffffe, `execArgv` strings, `stderr` `'inherit'` or `'ignore'`: TypeError otherwise), then its entry, a file URL or an absolute path (`TypeError` otherwise); returns
  * the entry as a URL. Core has no file system: `absolutePathUrl` is the platform's, giving the
  * file URL of an absolute path and `undefined` for a relative one.
  */
@@ -172,14 +191,17 @@ export function checkSpawn<A extends readonly unknown[]>(
   options: unknown,
   absolutePathUrl: (path: string) => string | undefined,
 ): CheckedSpawn<A> {
-  const { args, env, user } = checkOptions<SpawnOptions<A>>('options', options);
+  const { args, env, user, execArgv, stderr } = checkOptions<SpawnOptions<A>>('options', options);
   if (args !== undefined && !Array.isArray(args)) throw new TypeError('options.args must be an array');
   if (args !== undefined) checkCloneable('options.args', args);
   if (user !== undefined) {
     checkInteger('options.user.uid', user.uid, 0, 0xfffffffe);
     checkInteger('options.user.gid', user.gid, 0, 0xfffffffe);
   }
-  return { entry: entryUrl(entry, absolutePathUrl), args, env, user };
+  if (execArgv !== undefined && !Array.isArray(execArgv)) throw new TypeError('options.execArgv must be an array of strings');
+  const checkedExecArgv = (execArgv ?? []).map((option, index) => checkNoNul(`options.execArgv[${index}]`, option));
+  if (stderr !== undefined && stderr !== 'inherit' && stderr !== 'ignore') throw new TypeError(`options.stderr must be 'inherit' or 'ignore'`);
+  return { entry: entryUrl(entry, absolutePathUrl), args, env, user, execArgv: checkedExecArgv, stderr: stderr ?? 'inherit' };
 }
 
 function entryUrl(entry: unknown, absolutePathUrl: (path: string) => string | undefined): string {

@@ -62,6 +62,16 @@ describe('spawn arguments', () => {
     cyclic.self = cyclic;
     expect(checkSpawn('/x.js', { args: [object, { inner: object }, cyclic, new Uint8Array(2)] }, path).args).toHaveLength(4);
   });
+
+  it('checks execArgv and stderr, with defaults', () => {
+    const path = (entry: string) => `file://${entry}`;
+    expect(checkSpawn('/x.js', {}, path)).toMatchObject({ entry: 'file:///x.js', execArgv: [], stderr: 'inherit' });
+    expect(checkSpawn('/x.js', { execArgv: ['--max-old-space-size=64'], stderr: 'ignore' }, path)).toMatchObject({ execArgv: ['--max-old-space-size=64'], stderr: 'ignore' });
+    expect(() => checkSpawn('/x.js', { execArgv: '--inspect' }, path)).toThrow(/options.execArgv must be an array/);
+    expect(() => checkSpawn('/x.js', { execArgv: [42] }, path)).toThrow(TypeError);
+    expect(() => checkSpawn('/x.js', { execArgv: ['--a\0b'] }, path)).toThrow(/NUL/);
+    expect(() => checkSpawn('/x.js', { stderr: 'pipe' }, path)).toThrow(/options.stderr must be 'inherit' or 'ignore'/);
+  });
 });
 
 describe('transferables', () => {

@@ -2,6 +2,7 @@
  * `processes.spawn`: a child runs a module with plain data and ipcx objects in its args, through
  * core only, and reports how it ended.
  */
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { SuiteContext } from '../context.js';
 import { closeAllAfter, readToEnd, text } from '../util.js';
@@ -26,7 +27,8 @@ export function processSuite(context: SuiteContext): void {
     });
 
     it('reports exit code 1 when the child throws', async () => {
-      const child = await processes().spawn(context.child('throw'));
+      // It fails on purpose: its stack trace would only clutter a passing run.
+      const child = await processes().spawn(context.child('throw'), { stderr: 'ignore' });
       expect((await child.exited).code).toBe(1);
       expect(child.kill()).toBe(false);
     });
@@ -46,9 +48,34 @@ export function processSuite(context: SuiteContext): void {
       await expect(processes().spawn(context.child('hold'), { args: 'nope' as never })).rejects.toBeInstanceOf(TypeError);
     });
 
-    it('reports a missing entry module as a failed child', async () => {
-      const child = await processes().spawn(new URL('./no-such-child-module.js', context.child('hold')));
-      expect((await child.exited).code).toBe(1);
+    it('rejects a missing entry module at once with ENOENT, as a file URL or an absolute path', async () => {
+      const missing = new URL('./no-such-child-module.js', context.child('hold'));
+      const expected = { name: 'IpcError', code: 'ENOENT', syscall: 'access', path: fileURLToPath(missing) };
+      await expect(processes().spawn(missing)).rejects.toMatchObject(expected);
+      await expect(processes().spawn(fileURLToPath(missing))).rejects.toMatchObject(expected);
+      await expect(processes().spawn(missing)).rejects.toThrow(`ENOENT: No such file or directory (access, '${fileURLToPath(missing)}', entry module)`);
+      // A path no file can have (NUL byte, bad %-escape) is misuse, not a system error.
+      await expect(processes().spawn('/no-such\0child.js')).rejects.toThrow(TypeError);
+      await expect(processes().spawn('file:///no-such%zzchild.js')).rejects.toThrow(TypeError);
+    });
+
+    it('starts the child with the Node options of execArgv', async () => {
+      const spawnReporting = async (execArgv: string[]) => {
+        const [report, writer] = closeAllAfter(await context.backend().pipes.create());
+        const child = await processes().spawn(context.child('report-exec-argv'), { args: [writer], execArgv });
+        await writer.close();
+        const reported = JSON.parse(text(await readToEnd(report))!) as string[];
+        expect(await child.exited).toEqual({ code: 0, signal: null });
+        return reported;
+      };
+      expect(await spawnReporting(['--no-warnings'])).toEqual(['--no-warnings']);
+      if (context.hasFeature('os-processes')) {
+        expect(await spawnReporting(['--max-old-space-size=123'])).toContain('--max-old-space-size=123');
+      } else {
+        // A worker thread takes only per-thread options; V8's heap size belongs to the process.
+        await expect(processes().spawn(context.child('report-exec-argv'), { execArgv: ['--max-old-space-size=123'] })).rejects.toThrow(TypeError);
+      }
+      await expect(processes().spawn(context.child('hold'), { execArgv: '--no-warnings' as never })).rejects.toThrow(TypeError);
     });
 
     it('runs an executable with ipcx pipes at chosen descriptors where the backend has executables, ENOSYS elsewhere', async () => {
