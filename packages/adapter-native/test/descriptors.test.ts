@@ -26,7 +26,7 @@ function tempDir(): string {
   return dir;
 }
 
-function closeAfter<T extends IpcObject>(...objects: T[]): T[] {
+function closeAfter<T extends readonly IpcObject[]>(...objects: T): T {
   onTestFinished(async () => {
     for (const object of objects) await object.close();
   });
@@ -186,6 +186,8 @@ describe('descriptors handed to other programs are blocking for them', () => {
     const [streamA, streamB] = closeAfter(...(await backend.unixSockets.pair('stream')));
     const [seqA, seqB] = closeAfter(...(await backend.unixSockets.pair('seqpacket')));
     const [dgramA, dgramB] = closeAfter(...(await backend.unixSockets.pair('datagram')));
+    // EOF on this pipe tells the program that ipcx has closed its datagram end (no timing race).
+    const [goReader, goWriter] = closeAfter(...(await backend.pipes.create()));
     // Blocking calls only: with a non-blocking description each would raise BlockingIOError (EAGAIN).
     const script = [
       'import os, socket, fcntl',
@@ -194,11 +196,12 @@ describe('descriptors handed to other programs are blocking for them', () => {
       's = socket.socket(fileno=4); print("stream", s.recv(100), s.recv(100), flush=True)',
       'q = socket.socket(fileno=5); print("seqpacket", q.recv(100), q.recv(100), flush=True)',
       'd = socket.socket(fileno=6); print("datagram", d.recv(100), flush=True)',
+      'os.read(7, 1)',
       'try:\n  d.send(b"x")\nexcept ConnectionRefusedError:\n  print("datagram peer gone: ECONNREFUSED", flush=True)',
     ].join('\n');
-    const { child, output } = await python(script, { 3: pipeReader, 4: streamB, 5: seqB, 6: dgramB });
+    const { child, output } = await python(script, { 3: pipeReader, 4: streamB, 5: seqB, 6: dgramB, 7: goReader });
     // Our copies of the ends the program uses go; the program is waiting in read() by now.
-    await Promise.all([pipeReader.close(), streamB.close(), seqB.close(), dgramB.close()]);
+    await Promise.all([pipeReader.close(), streamB.close(), seqB.close(), dgramB.close(), goReader.close()]);
     await sleep(150);
     await pipeWriter.write('through the pipe');
     await pipeWriter.close();
@@ -210,8 +213,8 @@ describe('descriptors handed to other programs are blocking for them', () => {
     await seqA.close();
     await sleep(50);
     await dgramA.send('a datagram');
-    await sleep(50);
     await dgramA.close();
+    await goWriter.close();
     expect(await output).toBe(
       [
         "pipe b'through the pipe' b''",
