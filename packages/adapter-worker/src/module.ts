@@ -1,14 +1,12 @@
 /** The inversify 8 `ContainerModule` of the worker backend. */
 import { ContainerModule } from 'inversify';
 import { backendBindings } from '@ipcx/core';
-import { createWorkerBackend, type WorkerBackendOptions } from './backend.js';
+import { createWorkerBackendOn, type WorkerBackendOptions } from './backend.js';
+import type { WorkerHost } from './host.js';
 
-/**
- * Binds a new worker backend under core's `IpcBackend` token and each factory under its own token
- * (`Pipes`, `Fifos`, ...): `container.load(workerIpc())`.
- */
-export function workerIpc(options?: WorkerBackendOptions): ContainerModule {
-  const backend = createWorkerBackend(options);
+/** The container module of a new worker backend on `host`; the entries export it as `workerIpc`. */
+export function workerIpcOn(host: WorkerHost, options?: WorkerBackendOptions): ContainerModule {
+  const backend = createWorkerBackendOn(host, options);
   return new ContainerModule(({ bind }) => {
     for (const [token, value] of backendBindings(backend)) bind(token).toConstantValue(value);
   });

@@ -1,66 +1,43 @@
 /**
- * Children as worker threads over the same kernel memory. The only file of the kernel path that
- * uses a Node API (`worker_threads`); a browser build would start Web Workers here instead.
+ * Children as threads over the same kernel memory: `worker_threads` Workers in Node, module Web
+ * Workers in a browser. This file is host-neutral; the host (`host-node.ts`, `host-browser.ts`)
+ * starts the thread.
  *
  * Each child gets an owner id in the kernel. The ipcx objects in `args` are inherited the kernel's
  * way: each handle is duplicated to the child's owner (`handle_dup`) before the worker starts, and
  * the child revives objects from those handle numbers. When the worker ends, however it ends, the
  * parent reaps its owner (`owner_release`): every handle it still held is closed, so readers waiting
  * on a pipe whose last writer it held read EOF and writers to a pipe whose only reader it held get
- * EPIPE.
+ * EPIPE, and its SEM_UNDO adjustments are applied.
  */
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { checkSpawn, packTransferables, type ChildProcess, type ExitStatus, type Processes, type SpawnOptions, type TransferRecord } from '@ipcx/core';
+import type { ChildSpec, HostedChild, WorkerHost } from './host.js';
 import { kernelError, type Kernel } from './kernel.js';
 import { Layout } from './layout.js';
 
-/** What a worker child receives as `workerData`. */
-export interface ChildSpec {
-  readonly module: WebAssembly.Module;
-  readonly memory: WebAssembly.Memory;
-  readonly kernel: string;
-  readonly owner: number;
-  readonly entry: string;
-  readonly packed: unknown;
-  readonly records: TransferRecord[];
-}
-
-const childMain = new URL('./child-main.js', import.meta.url);
-
-/** The file URL of an absolute path; `undefined` for a relative one (core's `checkSpawn` rejects it). */
-function absolutePathUrl(entry: string): string | undefined {
-  return path.isAbsolute(entry) ? pathToFileURL(entry).href : undefined;
-}
+export type { ChildSpec } from './host.js';
 
 /** A running worker child. */
 class WorkerChildProcess implements ChildProcess {
   readonly exited: Promise<ExitStatus>;
   private ended = false;
   private killedBy: NodeJS.Signals | undefined;
-  /** The worker's thread id, kept: `Worker.threadId` turns -1 once the worker has exited. Queues record it as the worker's pid. */
-  private readonly threadId: number;
 
-  constructor(private readonly worker: Worker, reap: () => Promise<void>) {
-    this.threadId = worker.threadId;
-    // An uncaught error ends the worker with code 1; the 'exit' event below reports it.
-    worker.on('error', () => {});
-    this.exited = new Promise((resolve) => {
-      worker.once('exit', (code) => {
-        this.ended = true;
-        // Killed with a named signal: reported as a process killed by that signal would be.
-        const status: ExitStatus = this.killedBy === undefined ? { code, signal: null } : { code: null, signal: this.killedBy };
-        // Reap before resolving: whoever awaits `exited` sees the child's ends closed.
-        void reap()
-          .catch(() => {})
-          .then(() => resolve(status));
-      });
+  constructor(private readonly child: HostedChild, reap: () => Promise<void>) {
+    this.exited = child.ended.then((code) => {
+      this.ended = true;
+      // Killed with a named signal: reported as a process killed by that signal would be.
+      const status: ExitStatus = this.killedBy === undefined ? { code, signal: null } : { code: null, signal: this.killedBy };
+      // Reap before resolving: whoever awaits `exited` sees the child's ends closed.
+      return reap()
+        .catch(() => {})
+        .then(() => status);
     });
   }
 
+  /** The worker's emulated pid: its thread id in Node, its kernel owner id in a browser. Queues record it as the worker's pid. */
   get pid(): number {
-    return this.threadId;
+    return this.child.pid;
   }
 
   /**
@@ -71,7 +48,7 @@ class WorkerChildProcess implements ChildProcess {
   kill(signal?: NodeJS.Signals): boolean {
     if (this.ended) return false;
     this.killedBy ??= signal;
-    void this.worker.terminate();
+    this.child.terminate();
     return true;
   }
 
@@ -81,20 +58,26 @@ class WorkerChildProcess implements ChildProcess {
   }
 }
 
-/** The worker backend's {@link Processes}: children are `worker_threads` Workers over the same kernel. */
+/** The worker backend's {@link Processes}: children are threads over the same kernel, started by the host. */
 export class WorkerProcesses implements Processes {
-  /** A factory whose children share `kernel`. */
-  constructor(private readonly kernel: Kernel) {}
+  /** A factory whose children share `kernel`, started by `host`. */
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly host: WorkerHost,
+  ) {}
 
   /**
    * Starts a worker running `entry`'s default export with `args` (ipcx objects of this backend
-   * revived on the other side, plain data cloned). `env` is ignored (a worker shares the process);
-   * `user` becomes the child's emulated identity (uid/gid), which the kernel's permission checks
-   * use; without it the child has this thread's identity. uid 0 passes every check, as root does.
-   * Rejects with `EAGAIN` when the kernel's owner table is full.
+   * revived on the other side, plain data cloned). `entry` is a file URL or an absolute path in
+   * Node; in a browser, any absolute URL (or an absolute path on the page's origin) of a module.
+   * `env` is ignored (a worker shares the process); `user` becomes the child's emulated identity
+   * (uid/gid), which the kernel's permission checks use; without it the child has this thread's
+   * identity. uid 0 passes every check, as root does. Rejects with `EAGAIN` when the kernel's
+   * owner table is full.
    */
   async spawn<A extends readonly unknown[]>(entry: string | URL, options?: SpawnOptions<A>): Promise<ChildProcess> {
-    const { entry: url, args, user } = checkSpawn<A>(entry, options, absolutePathUrl);
+    const { host } = this;
+    const { entry: url, args, user } = checkSpawn<A>(entry, options, (path) => host.absoluteEntryUrl(path));
     const { kernel } = this;
     const { packed, records } = packTransferables(args ?? []);
     const owner = await kernel.callAsync(() => kernel.calls.owner_create(Layout.SCRATCH_BYTES));
@@ -105,7 +88,7 @@ export class WorkerProcesses implements Processes {
       const result = await kernel.callAsync(() => kernel.calls.owner_release(owner));
       if (result < 0) throw kernelError(result, { syscall: 'exit', object: 'worker' });
     };
-    let worker: Worker;
+    let child: HostedChild;
     try {
       const childRecords: TransferRecord[] = [];
       for (const record of records) {
@@ -120,16 +103,12 @@ export class WorkerProcesses implements Processes {
         }
         childRecords.push({ ...record, handles });
       }
-      const spec: ChildSpec = { module: kernel.module, memory: kernel.memory, kernel: kernel.id, owner, entry: url, packed, records: childRecords };
-      worker = new Worker(childMain, { workerData: spec });
-      await new Promise<void>((resolve, reject) => {
-        worker.once('online', resolve);
-        worker.once('error', reject);
-      });
+      const spec: ChildSpec = { module: kernel.module, memory: kernel.memory, kernel: kernel.id, owner, pid: host.childPid(owner), entry: url, packed, records: childRecords };
+      child = await host.start(spec);
     } catch (error) {
       await reap();
       throw error;
     }
-    return new WorkerChildProcess(worker, reap);
+    return new WorkerChildProcess(child, reap);
   }
 }
