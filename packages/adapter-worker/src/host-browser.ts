@@ -36,7 +36,6 @@ export const browserHost: WorkerHost = {
     }
     if (typeof Worker !== 'function') throw new Error('ipcx worker backend: this context has no Web Worker constructor to start children with');
   },
-  mainPid: 1,
   absoluteEntryUrl(entry) {
     // An absolute URL (http:, https:, blob:, data:) as is; an absolute path against the page's origin.
     try {

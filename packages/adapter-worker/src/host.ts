@@ -37,8 +37,6 @@ export interface WorkerHost {
   readonly name: string;
   /** Throws an Error saying what is missing when this host cannot run the backend (a browser page that is not cross-origin isolated). */
   checkSupport(): void;
-  /** The pid the thread that creates a kernel reports (`process.pid` in Node, 1 in a page). */
-  readonly mainPid: number;
   /** The URL of an entry given as a string that is not a `file:` URL; `undefined` if it is not absolute. */
   absoluteEntryUrl(entry: string): string | undefined;
   /** The pid for a new child acting as kernel owner `owner` (0 when the host learns it only once the thread exists). */
