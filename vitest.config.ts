@@ -1,5 +1,6 @@
 import { playwright } from '@vitest/browser-playwright';
 import type { Plugin } from 'vite';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import { chromiumFlags, findChromium } from './scripts/chromium.mjs';
 
@@ -68,6 +69,11 @@ export default defineConfig({
         // The worker backend in real headless Chromium (Debian's), driven by Playwright: the
         // tests, the testkit's suites and the children run as page and Web Worker modules.
         plugins: [crossOriginIsolation, workerDynamicImports],
+        // Bundled up front: a dependency found mid-run makes Vite reload the page under the tests.
+        optimizeDeps: { include: ['@ipcx/testkit > fast-check'] },
+        resolve: {
+          alias: [{ find: /^node:(child_process|events|fs|fs\/promises|os|path|url|util)$/, replacement: fileURLToPath(new URL('./packages/adapter-worker/test/chromium/node-builtins.ts', import.meta.url)) }],
+        },
         test: {
           name: 'chromium',
           include: ['packages/adapter-worker/test/chromium/**/*.test.ts'],

@@ -4,7 +4,7 @@
  */
 import { attachChild, runChild } from './child-main.js';
 import type { ChildSpec } from './host.js';
-import { browserHost, type ChildMessage } from './host-browser.js';
+import { browserHost, webLocks, type ChildMessage } from './host-browser.js';
 
 interface WorkerScope {
   addEventListener(type: 'message', listener: (event: MessageEvent<ChildSpec>) => void, options?: { once?: boolean }): void;
@@ -25,10 +25,14 @@ scope.addEventListener(
       scope.postMessage({ type: 'exit', code: 1 });
       return;
     }
-    scope.postMessage({ type: 'online' });
-    void runChild(spec, kernel, browserHost).then((code) => {
-      scope.postMessage({ type: 'exit', code });
-      scope.close();
+    // Held for the thread's whole life: its release tells the parent this thread is gone.
+    void webLocks().request(spec.lock!, () => {
+      scope.postMessage({ type: 'online' });
+      void runChild(spec, kernel, browserHost).then((code) => {
+        scope.postMessage({ type: 'exit', code });
+        scope.close();
+      });
+      return new Promise(() => {});
     });
   },
   { once: true },

@@ -6,6 +6,12 @@
  * as it does for a Node worker thread. A child's pid is its kernel owner id (the page's first
  * thread, owner 1, is pid 1), unique among the live threads of one kernel.
  *
+ * A terminated Web Worker may run on for a moment after `terminate()` returns, and the parent must
+ * not reap its kernel owner while it can still touch the kernel. So the child holds a Web Lock
+ * (`navigator.locks`) of its own for its whole life, taken before it reports `online`; the browser
+ * releases it only once the worker's context is gone, and the parent reports the exit when it gets
+ * that lock.
+ *
  * Shared WebAssembly memory crosses to a worker only on a cross-origin isolated page
  * (`Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`), so
  * {@link browserHost.checkSupport} refuses anything else with an error that names the headers.
@@ -22,6 +28,21 @@ interface BrowserGlobals {
   location?: { href: string };
 }
 
+/** The part of `navigator.locks` both sides use. */
+export interface LockManagerLike {
+  request(name: string, callback: () => Promise<unknown> | unknown): Promise<unknown>;
+}
+
+/** `navigator.locks`, which every secure context (a cross-origin isolated page is one) has. */
+export function webLocks(): LockManagerLike {
+  const locks = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks;
+  if (locks === undefined) throw new Error('ipcx worker backend: this context has no Web Locks (navigator.locks), which tell when a child has ended');
+  return locks;
+}
+
+let lockCounter = 0;
+const lockPrefix = `ipcx-child-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+
 /** Browsers' {@link WorkerHost}. */
 export const browserHost: WorkerHost = {
   name: 'browser',
@@ -35,6 +56,7 @@ export const browserHost: WorkerHost = {
       );
     }
     if (typeof Worker !== 'function') throw new Error('ipcx worker backend: this context has no Web Worker constructor to start children with');
+    webLocks();
   },
   absoluteEntryUrl(entry) {
     // An absolute URL (http:, https:, blob:, data:) as is; an absolute path against the page's origin.
@@ -46,7 +68,8 @@ export const browserHost: WorkerHost = {
     }
   },
   childPid: (owner) => owner,
-  start(spec: ChildSpec): Promise<HostedChild> {
+  start(given: ChildSpec): Promise<HostedChild> {
+    const spec: ChildSpec = { ...given, lock: `${lockPrefix}-${++lockCounter}` };
     const worker = new Worker(childMain, { type: 'module', name: `ipcx-child-${spec.pid}` });
     let settle!: (code: number) => void;
     const ended = new Promise<number>((resolve) => (settle = resolve));
@@ -55,7 +78,10 @@ export const browserHost: WorkerHost = {
       if (done) return;
       done = true;
       worker.terminate();
-      settle(code);
+      // Granted once the child's context is gone (or if it never took the lock).
+      void webLocks()
+        .request(spec.lock!, () => {})
+        .then(() => settle(code));
     };
     return new Promise<HostedChild>((resolve, reject) => {
       let online = false;

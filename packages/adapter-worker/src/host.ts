@@ -19,6 +19,8 @@ export interface ChildSpec {
   readonly entry: string;
   readonly packed: unknown;
   readonly records: TransferRecord[];
+  /** Browser host: the Web Lock the child holds while it lives (its release tells the parent the thread is gone). */
+  readonly lock?: string;
 }
 
 /** A started child thread, as its host reports it. */

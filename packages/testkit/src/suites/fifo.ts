@@ -3,12 +3,12 @@
  * side (without blocking the event loop, and cancellable); EEXIST/ENOENT/ENXIO as the kernel gives.
  */
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { setMaxListeners } from 'node:events';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { FifoReader, PipeReader } from '@ipcx/core';
 import type { SuiteContext } from '../context.js';
 import { closeAfter, closeAllAfter, readToEnd, sleep, text } from '../util.js';
+import { readOwnSource } from '../host.js';
 
 export function fifoSuite(context: SuiteContext): void {
   describe.skipIf(!context.has('fifo'))('FIFO', () => {
@@ -144,7 +144,7 @@ export function fifoSuite(context: SuiteContext): void {
         setTimeout(() => resolve(performance.now() - start), 20);
       });
       expect(timerDelay).toBeLessThan(1000);
-      const own = await readFile(new URL(import.meta.url));
+      const own = await readOwnSource(import.meta.url);
       expect(own.length).toBeGreaterThan(0);
       controller.abort();
       const settled = await Promise.allSettled([...opens, ...reads]);

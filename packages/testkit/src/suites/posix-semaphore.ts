@@ -7,8 +7,8 @@ import { onTestFinished, describe, expect, it } from 'vitest';
 import { POSIX_SEMAPHORE_ALIGN, POSIX_SEMAPHORE_BYTES, SEM_VALUE_MAX, isIpcError, type PosixSemaphore, type PosixSemaphoreOpenOptions } from '@ipcx/core';
 import type { SuiteContext } from '../context.js';
 import { LineReader, closeAfter, closeAllAfter, waitUntil } from '../util.js';
+import { notRoot } from '../host.js';
 
-const notRoot = typeof process.getuid === 'function' && process.getuid() !== 0;
 
 export function posixSemaphoreSuite(context: SuiteContext): void {
   describe.skipIf(!context.has('posix-semaphore'))('POSIX semaphore', { timeout: 60_000 }, () => {
