@@ -74,6 +74,16 @@ export function ensureChromium() {
   );
 }
 
+/**
+ * Launches headless Chromium (found or installed by {@link ensureChromium}) through Playwright's
+ * library API with the flags above; the caller closes the browser it gets.
+ */
+export async function launchChromium() {
+  const executablePath = ensureChromium();
+  const { chromium } = await import('playwright');
+  return chromium.launch({ executablePath, args: chromiumFlags, headless: true });
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
     console.log(ensureChromium());

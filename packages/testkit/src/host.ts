@@ -8,6 +8,7 @@ interface NodeProcessLike {
   readonly pid: number;
   readonly versions?: { readonly node?: string };
   getuid?(): number;
+  getgid?(): number;
   cpuUsage?(previous?: { user: number; system: number }): { user: number; system: number };
 }
 
@@ -21,6 +22,10 @@ export const onNode = Object.prototype.toString.call(nodeProcess) === '[object p
 
 /** This process's pid: Node's, or 1 in a page (the pid the worker backend gives a page's main thread). */
 export const hostPid: number = onNode ? nodeProcess!.pid : 1;
+
+/** This process's uid and gid: Node's, or 0 in a page (no OS user: the worker backend's first thread acts as root). */
+export const hostUid: number = onNode ? nodeProcess!.getuid!() : 0;
+export const hostGid: number = onNode ? nodeProcess!.getgid!() : 0;
 
 /** True when the process runs as a user other than root (always false in a page: no OS user). */
 export const notRoot: boolean = onNode && typeof nodeProcess!.getuid === 'function' && nodeProcess!.getuid() !== 0;

@@ -9,7 +9,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import type { ByteReader, ChildProcess, IpcObject, NetworkAddress, SocketAddress, UnixAddress } from '@ipcx/core';
 import type { SuiteContext } from '../context.js';
 import { closeAfter, closeAllAfter, readToEnd, text } from '../util.js';
-import { existsOnDisk, hostPid, removeFromDisk } from '../host.js';
+import { existsOnDisk, hostGid, hostPid, hostUid, removeFromDisk } from '../host.js';
 
 /** Reads a child's JSON "ready" report (its real address) from a pipe until EOF. */
 async function readReady(reader: ByteReader): Promise<SocketAddress> {
@@ -52,7 +52,7 @@ export function socketSuite(context: SuiteContext): void {
       expect(address).toBe(path);
       const client = closeAfter(await sockets().connect(path));
       // SO_PEERCRED of a connected socket: the process that listened, i.e. the child.
-      expect(client.peerCredentials()).toEqual({ pid: child.pid, uid: process.getuid!(), gid: process.getgid!() });
+      expect(client.peerCredentials()).toEqual({ pid: child.pid, uid: hostUid, gid: hostGid });
       expect(client.remoteAddress).toBe(path);
       const chunks = Array.from({ length: 40 }, (_, i) => `chunk ${i};`);
       for (const chunk of chunks) await client.write(chunk);
