@@ -7,7 +7,7 @@
 //   memory exist in a browser.
 // - It serves the repository root read-only (built packages under packages/*/dist).
 // - Web Workers do not see a page's import map, and ipcx children are module Web Workers that
-//   import `@ipcx/core`. So in JavaScript it serves, the server resolves the workspace's bare
+//   import `@ipcx/core`. So in JavaScript it serves (and inline scripts of its HTML), the server resolves the workspace's bare
 //   specifiers itself (`@ipcx/core` -> /packages/core/dist/index.js, `@ipcx/adapter-worker` -> its
 //   browser entry), as a bundler would. Nothing else is rewritten.
 import { readFile, stat } from 'node:fs/promises';
@@ -67,7 +67,7 @@ export function startBrowserServer({ port = 0, index = '/examples/browser/index.
       if (!file.startsWith(root + path.sep) || !(await stat(file)).isFile()) throw Object.assign(new Error('not found'), { code: 'ENOENT' });
       const type = types[path.extname(file)] ?? 'application/octet-stream';
       let body = await readFile(file);
-      if (type.startsWith('text/javascript')) body = Buffer.from(resolveBareSpecifiers(body.toString('utf8')));
+      if (type.startsWith('text/javascript') || type.startsWith('text/html')) body = Buffer.from(resolveBareSpecifiers(body.toString('utf8')));
       response.writeHead(200, { ...headers, 'Content-Type': type, 'Content-Length': body.length });
       response.end(request.method === 'HEAD' ? undefined : body);
     } catch (error) {

@@ -5,6 +5,7 @@
 import { attachChild, runChild } from './child-main.js';
 import type { ChildSpec } from './host.js';
 import { browserHost, webLocks, type ChildMessage } from './host-browser.js';
+import { linkToStore } from './shared-memory.js';
 
 interface WorkerScope {
   addEventListener(type: 'message', listener: (event: MessageEvent<ChildSpec>) => void, options?: { once?: boolean }): void;
@@ -20,6 +21,7 @@ scope.addEventListener(
     let kernel;
     try {
       kernel = attachChild(spec, spec.pid);
+      if (spec.storePort !== undefined) linkToStore(kernel, spec.storePort);
     } catch (error) {
       console.error(error);
       scope.postMessage({ type: 'exit', code: 1 });

@@ -68,6 +68,7 @@ export const browserHost: WorkerHost = {
     }
   },
   childPid: (owner) => owner,
+  portToStore: true,
   start(given: ChildSpec): Promise<HostedChild> {
     const spec: ChildSpec = { ...given, lock: `${lockPrefix}-${++lockCounter}` };
     const worker = new Worker(childMain, { type: 'module', name: `ipcx-child-${spec.pid}` });
@@ -109,7 +110,7 @@ export const browserHost: WorkerHost = {
         end(1);
         if (!online) reject(new Error('ipcx worker child: its start message could not be received (is the page cross-origin isolated?)'));
       });
-      worker.postMessage(spec);
+      worker.postMessage(spec, spec.storePort === undefined ? [] : [spec.storePort]);
     });
   },
 };

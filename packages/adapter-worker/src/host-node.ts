@@ -10,6 +10,7 @@ const childMain = new URL('./child-main-node.js', import.meta.url);
 export const nodeHost: WorkerHost = {
   name: 'node',
   checkSupport() {},
+  portToStore: false,
   absoluteEntryUrl: (entry) => (path.isAbsolute(entry) ? pathToFileURL(entry).href : undefined),
   // Thread ids are process-wide unique; the worker's own id is only known once it exists, so the
   // spec carries 0 and the child reads its `threadId` (start() reports the same number).

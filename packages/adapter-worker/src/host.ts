@@ -21,6 +21,8 @@ export interface ChildSpec {
   readonly records: TransferRecord[];
   /** Browser host: the Web Lock the child holds while it lives (its release tells the parent the thread is gone). */
   readonly lock?: string;
+  /** Browser host: the child's MessagePort to the kernel's shared-memory store (see `shared-memory.ts`). */
+  readonly storePort?: MessagePort;
 }
 
 /** A started child thread, as its host reports it. */
@@ -43,6 +45,8 @@ export interface WorkerHost {
   absoluteEntryUrl(entry: string): string | undefined;
   /** The pid for a new child acting as kernel owner `owner` (0 when the host learns it only once the thread exists). */
   childPid(owner: number): number;
+  /** True if children need their own MessagePort to the shared-memory store (browsers). */
+  readonly portToStore: boolean;
   /** Starts a thread running the host's child main with `spec`; resolves once it runs (rejects if it cannot start). */
   start(spec: ChildSpec): Promise<HostedChild>;
 }

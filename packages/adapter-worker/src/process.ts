@@ -14,6 +14,7 @@ import { checkSpawn, packTransferables, type ChildProcess, type ExitStatus, type
 import type { ChildSpec, HostedChild, WorkerHost } from './host.js';
 import { kernelError, type Kernel } from './kernel.js';
 import { Layout } from './layout.js';
+import { newStorePort } from './shared-memory.js';
 
 export type { ChildSpec } from './host.js';
 
@@ -103,7 +104,17 @@ export class WorkerProcesses implements Processes {
         }
         childRecords.push({ ...record, handles });
       }
-      const spec: ChildSpec = { module: kernel.module, memory: kernel.memory, kernel: kernel.id, owner, pid: host.childPid(owner), entry: url, packed, records: childRecords };
+      const spec: ChildSpec = {
+        module: kernel.module,
+        memory: kernel.memory,
+        kernel: kernel.id,
+        owner,
+        pid: host.childPid(owner),
+        entry: url,
+        packed,
+        records: childRecords,
+        ...(host.portToStore ? { storePort: newStorePort(kernel) } : {}),
+      };
       child = await host.start(spec);
     } catch (error) {
       await reap();
