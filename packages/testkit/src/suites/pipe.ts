@@ -24,13 +24,15 @@ export function pipeSuite(context: SuiteContext): void {
 
     it('reads EOF only after the last of several writers closed', async () => {
       const [reader, writer] = closeAllAfter(await pipes().create());
-      const holder = await processes().spawn(context.child('hold'), { args: [300, writer] });
+      // The holder keeps its writer until it is killed below: no race with a busy machine's spawns.
+      const holder = await processes().spawn(context.child('hold'), { args: [60_000, writer] });
       const quick = await processes().spawn(context.child('write-all'), { args: [writer, ['a']] });
       await writer.close();
       expect(text(await reader.read())).toBe('a');
       await quick.exited;
       // The holder still has a writer open: no EOF yet.
       await expect(reader.read({ timeout: 100 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+      holder.kill();
       await holder.exited;
       expect(await reader.read()).toBeNull();
     });
