@@ -5,7 +5,7 @@
  * outcome, the crossings between workers, nothing left open or in the kernel) and saves a
  * screenshot under test-output/browser/.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -84,4 +84,25 @@ describe('example page in chromium', () => {
     expect(state.crossOriginIsolated).toBe(false);
     expect(state.error).toMatch(/Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp/);
   });
+
+  it('chromium: the worker package README\'s first example runs in a page as written', { timeout: 60_000 }, async () => {
+    const readme = readFileSync(path.join(root, 'packages/adapter-worker/README.md'), 'utf8');
+    const first = /```ts\n([\s\S]*?)```/.exec(readme)![1]!;
+    const server = await startBrowserServer();
+    onTestFinished(() => server.close());
+    const browser = await launchChromium();
+    onTestFinished(() => browser.close());
+    const page = await browser.newPage();
+    const logged: string[] = [];
+    const errors: string[] = [];
+    page.on('console', (message) => logged.push(message.text()));
+    page.on('pageerror', (error) => errors.push(error.message));
+    // A plain page with an import map for the two packages, cross-origin isolated by the server.
+    await page.goto(`${server.url}/examples/browser/blank.html`);
+    await page.addScriptTag({ type: 'module', content: `${first}\nglobalThis.readmeDone = true;` });
+    await page.waitForFunction(() => (globalThis as { readmeDone?: boolean }).readmeDone === true || false, undefined, { timeout: 30_000 }).catch(() => {});
+    expect(errors).toEqual([]);
+    expect(logged).toContain('hello from the emulated kernel');
+  });
 });
+
