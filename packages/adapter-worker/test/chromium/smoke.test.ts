@@ -1,16 +1,22 @@
+// The shortest path through the browser host: a cross-origin isolated page, a duplex pipe, a
+// child module Web Worker that echoes, EOF, the child's exit status and pid.
 import { createWorkerBackend } from '@ipcx/adapter-worker';
 import { expect, it } from 'vitest';
 
-it('chromium: smoke', async () => {
+it('chromium: a page spawns an echo child in a Web Worker and reads back what it wrote', async () => {
   expect(globalThis.crossOriginIsolated).toBe(true);
-  const backend = createWorkerBackend();
-  const [a, b] = await backend.pipes.createDuplex();
-  const child = await backend.processes.spawn(new URL('../../../testkit/dist/children/echo.js', import.meta.url), { args: [b] });
-  await b.close();
-  await a.write(new TextEncoder().encode('hello'));
-  await a.end();
-  const chunks = [];
-  for await (const c of a) chunks.push(...c);
-  console.log('pid', child.pid, new TextDecoder().decode(new Uint8Array(chunks)), await child.exited);
-  await a.close();
+  const backend = createWorkerBackend({ memoryBytes: 1 << 20 });
+  const [mine, theirs] = await backend.pipes.createDuplex();
+  const child = await backend.processes.spawn(new URL('../../../testkit/dist/children/echo.js', import.meta.url), { args: [theirs] });
+  await theirs.close();
+  await mine.write(new TextEncoder().encode('hello from the page'));
+  await mine.end();
+  let echoed = '';
+  for await (const chunk of mine) echoed += new TextDecoder().decode(chunk);
+  await mine.close();
+  expect(echoed).toBe('hello from the page');
+  expect(await child.exited).toEqual({ code: 0, signal: null });
+  // The page is pid 1; a child's pid is its kernel owner number.
+  expect(child.pid).toBeGreaterThan(1);
+  expect(backend.diagnostics.openObjects()).toEqual([]);
 });
