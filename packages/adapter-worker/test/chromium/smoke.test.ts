@@ -20,3 +20,21 @@ it('chromium: a page spawns an echo child in a Web Worker and reads back what it
   expect(child.pid).toBeGreaterThan(1);
   expect(backend.diagnostics.openObjects()).toEqual([]);
 });
+
+it('chromium: await using ends a running child; its ends are reaped with it (EOF)', async () => {
+  const backend = createWorkerBackend({ memoryBytes: 1 << 20 });
+  const [reader, writer] = await backend.pipes.create();
+  let exited: Promise<unknown>;
+  {
+    await using child = await backend.processes.spawn(new URL('../../../testkit/dist/children/hold.js', import.meta.url), { args: [60_000, writer] });
+    exited = child.exited;
+    await writer.close();
+    // The child holds the only writer left: no EOF while it runs.
+    await expect(reader.read({ timeout: 100 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+  }
+  // Disposed: terminated (code 1, no signal named) and reaped before `exited` settled.
+  expect(await exited).toEqual({ code: 1, signal: null });
+  expect(await reader.read({ timeout: 5_000 })).toBeNull();
+  await reader.close();
+  expect(backend.diagnostics.openObjects()).toEqual([]);
+});
