@@ -72,7 +72,7 @@ export default defineConfig({
         // Bundled up front: a dependency found mid-run makes Vite reload the page under the tests.
         optimizeDeps: { include: ['@ipcx/testkit > fast-check'] },
         resolve: {
-          alias: [{ find: /^node:(child_process|events|fs|fs\/promises|os|path|url|util)$/, replacement: fileURLToPath(new URL('./packages/adapter-worker/test/chromium/node-builtins.ts', import.meta.url)) }],
+          alias: [{ find: /^node:(child_process|events|fs|fs\/promises|os|path|stream|stream\/promises|url|util)$/, replacement: fileURLToPath(new URL('./packages/adapter-worker/test/chromium/node-builtins.ts', import.meta.url)) }],
         },
         test: {
           name: 'chromium',

@@ -6,7 +6,8 @@
 // AssemblyScript kernel, the TypeScript projects), and then runs the task. Each step is skipped
 // when its outputs are newer than its inputs, so a second run starts the task at once.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureChromium } from './chromium.mjs';
@@ -16,10 +17,15 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PNPM = 'pnpm@10.34.8';
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 
-function run(cmd, args, options = {}) {
-  const result = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...options });
+/**
+ * Runs a command; exits with its status when it fails. `quiet: true` keeps its output (node-gyp's
+ * `gyp info` lines, say) and prints it only when the command fails, so a build that works is quiet.
+ */
+function run(cmd, args, { quiet = false, ...options } = {}) {
+  const result = spawnSync(cmd, args, { stdio: quiet ? 'pipe' : 'inherit', encoding: 'utf8', cwd: root, ...options });
   if (result.error) throw result.error;
   if (result.status !== 0) {
+    if (quiet) process.stderr.write(`${result.stdout}${result.stderr}`);
     console.error(`[ipcx] ${cmd} ${args.join(' ')} exited with ${result.status ?? result.signal}`);
     process.exit(result.status || 1);
   }
@@ -43,7 +49,7 @@ function newest(paths, skip = /node_modules|dist|build|\.tsbuildinfo$/) {
 }
 
 const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
-const packageDirs = ['packages/core', 'packages/adapter-native', 'packages/adapter-worker', 'packages/testkit', 'examples', 'bench']
+const packageDirs = ['packages/core', 'packages/adapter-native', 'packages/adapter-worker', 'packages/testkit', 'examples', 'bench', 'docs/api']
   .map((d) => path.join(root, d));
 
 function install() {
@@ -69,10 +75,10 @@ function buildAddon() {
   const env = { ...process.env, npm_config_nodedir: nodedir };
   const jobs = ['-j', 'max'];
   if (!existsSync(path.join(dir, 'build/Makefile')) || mtime(path.join(dir, 'build/Makefile')) < mtime(path.join(dir, 'binding.gyp'))) {
-    run(bin('node-gyp'), ['configure', `--nodedir=${nodedir}`], { cwd: dir, env });
+    run(bin('node-gyp'), ['configure', `--nodedir=${nodedir}`], { cwd: dir, env, quiet: true });
   }
   console.log('[ipcx] building the native addon');
-  run(bin('node-gyp'), ['build', ...jobs], { cwd: dir, env });
+  run(bin('node-gyp'), ['build', ...jobs], { cwd: dir, env, quiet: true });
 }
 
 function buildWasm() {
@@ -121,7 +127,14 @@ switch (task) {
     // The suites check their own objects; this catches every other test file too, and a test that
     // fails its own cleanup: after the whole run, nothing the tests made may be left in the kernel.
     const before = kernelObjects();
-    run(bin('vitest'), ['run', ...rest], { env: { ...process.env, NO_COLOR: '1' } });
+    // The tests record what they create in a ledger of their own (the ipcx command's), not in the
+    // user's: objects that tests remove with ipcrm or rm would otherwise leave stale entries there.
+    const ledger = mkdtempSync(path.join(os.tmpdir(), 'ipcx-test-ledger-'));
+    try {
+      run(bin('vitest'), ['run', ...rest], { env: { ...process.env, NO_COLOR: '1', IPCX_LEDGER_DIR: ledger } });
+    } finally {
+      rmSync(ledger, { recursive: true, force: true });
+    }
     const leaked = await leftBehind(before);
     if (leaked.length > 0) {
       console.error(`[ipcx] the tests left ${leaked.length} kernel object(s) behind:\n  ${leaked.join('\n  ')}`);
@@ -138,11 +151,17 @@ switch (task) {
     build();
     run(process.execPath, [path.join(root, 'bench/run.mjs'), ...rest]);
     break;
+  case 'docs':
+    // The API reference from the TSDoc, into docs/api/site; any typedoc warning fails it.
+    install();
+    run(path.join(root, 'docs/api/node_modules/.bin/typedoc'), [], { cwd: path.join(root, 'docs/api') });
+    console.log('[ipcx] API reference: docs/api/site/index.html');
+    break;
   case 'changeset':
     install();
     run(bin('changeset'), rest);
     break;
   default:
-    console.error('usage: node scripts/run.mjs build|test|demo|changeset [args]');
+    console.error('usage: node scripts/run.mjs build|test|demo|bench|docs|changeset [args]');
     process.exit(2);
 }

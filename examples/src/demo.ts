@@ -12,11 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { createNativeBackend } from '@ipcx/adapter-native';
 import { createWorkerBackend } from '@ipcx/adapter-worker';
-import type { IpcBackend, PrimitiveName } from '@ipcx/core';
+import type { FeatureName, IpcBackend, PrimitiveName } from '@ipcx/core';
 import type { ExampleMain } from './example.js';
 
 /** Every example: what it shows, the primitives it needs, and its module. */
-const examples: Record<string, { title: string; needs: PrimitiveName[]; load: () => Promise<{ main: ExampleMain }> }> = {
+const examples: Record<string, { title: string; needs: PrimitiveName[]; features?: FeatureName[]; load: () => Promise<{ main: ExampleMain }> }> = {
   pipe: { title: 'pipe: parent -> child, EOF when the writer closes', needs: ['pipe'], load: () => import('./pipe.js') },
   fifo: { title: 'FIFO: unrelated writers by path, the reader sees "writer close"', needs: ['fifo'], load: () => import('./fifo.js') },
   'message-queue': { title: 'System V message queue: a writer and a reader process, typed messages', needs: ['message-queue'], load: () => import('./message-queue.js') },
@@ -26,6 +26,7 @@ const examples: Record<string, { title: string; needs: PrimitiveName[]; load: ()
   'posix-queue': { title: 'POSIX message queue: highest priority first, FIFO within one', needs: ['posix-message-queue'], load: () => import('./posix-queue.js') },
   'posix-semaphore': { title: 'POSIX named semaphore: a lock that makes 3 x 2000 increments exact', needs: ['posix-semaphore', 'shared-memory'], load: () => import('./posix-semaphore.js') },
   'unix-datagram': { title: 'Unix datagram socket: boundaries kept, replies to the sender', needs: ['unix-socket'], load: () => import('./unix-datagram.js') },
+  subprocess: { title: "`sort` with ipcx pipes as its stdin and stdout, as Python's subprocess does (native only)", needs: ['pipe'], features: ['executables'], load: () => import('./subprocess.js') },
 };
 
 const backends: Record<string, () => IpcBackend> = {
@@ -60,6 +61,11 @@ async function runExample(backend: IpcBackend, name: string): Promise<Run> {
   if (missing.length > 0) {
     console.log(`  SKIP ${name}: the ${backend.name} backend does not implement ${missing.join(', ')}`);
     return { status: 'skip', note: `no ${missing.join(', ')}` };
+  }
+  const absent = (example.features ?? []).filter((feature) => !backend.capabilities.features.has(feature));
+  if (absent.length > 0) {
+    console.log(`  SKIP ${name}: native-only, the ${backend.name} backend has no ${absent.join(', ')} feature (its objects are no OS descriptors)`);
+    return { status: 'skip', note: `no ${absent.join(', ')}` };
   }
   const tempDir = mkdtempSync(path.join(os.tmpdir(), `ipcx-demo-${name}-`));
   const started = performance.now();

@@ -5,7 +5,7 @@
  */
 import { Container } from 'inversify';
 import { describe, expect, it } from 'vitest';
-import { workerIpc } from '@ipcx/adapter-worker';
+import { workerIpc } from '@ipcx/adapter-worker/inversify';
 import { IpcBackend } from '@ipcx/core';
 import { PrimeService } from '../dist/di-app/jobs.js';
 import { primeApp } from '../dist/di-app/module.js';

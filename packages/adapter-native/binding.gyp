@@ -16,13 +16,22 @@
         "native/posix_message_queue.cc",
         "native/semaphore.cc",
         "native/posix_semaphore.cc",
-        "native/shared_memory.cc"
+        "native/shared_memory.cc",
+        "native/glibc_compat.cc",
+        "native/process.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
-      "defines": ["NAPI_VERSION=9", "_GNU_SOURCE"],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
-      "libraries": ["-lrt", "-lpthread"]
+      "defines": ["NAPI_VERSION=9", "_GNU_SOURCE", "NODE_ADDON_API_CPP_EXCEPTIONS_ALL"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2", "-include", "<(module_root_dir)/native/glibc_compat.h"],
+      "ldflags": [
+        "-static-libstdc++",
+        "-Wl,--wrap=fstat64,--wrap=fstat,--wrap=arc4random",
+        "-Wl,--wrap=pthread_key_create,--wrap=__pthread_key_create,--wrap=pthread_key_delete",
+        "-Wl,--wrap=pthread_getspecific,--wrap=pthread_setspecific,--wrap=pthread_once",
+        "-Wl,--no-as-needed", "-l:libpthread.so.0", "-l:librt.so.1", "-l:libdl.so.2", "-Wl,--as-needed"
+      ],
+      "libraries": []
     }
   ]
 }

@@ -3,7 +3,7 @@
  * processes). `node examples/dist/di-app/main.js [poolSize] [limits...]`.
  */
 import { Container } from 'inversify';
-import { nativeIpc } from '@ipcx/adapter-native';
+import { nativeIpc } from '@ipcx/adapter-native/inversify';
 import { PrimeService } from './jobs.js';
 import { primeApp } from './module.js';
 

@@ -12,6 +12,7 @@
 #include "poller.h"
 #include "posix_message_queue.h"
 #include "posix_semaphore.h"
+#include "process.h"
 #include "semaphore.h"
 #include "shared_memory.h"
 #include "socket.h"
@@ -113,6 +114,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSemaphores(env, exports);
   InitPosixSemaphores(env, exports);
   InitSharedMemory(env, exports);
+  InitProcesses(env, exports);
   InitFileLocks(env, exports);
   return exports;
 }

@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <mutex>
+#include <new>
 
 #include "addon.h"
 #include "errors.h"
@@ -62,6 +63,9 @@ int KickSignal() {
 }
 
 BlockingWaits::BlockingWaits(Napi::Env env, uv_loop_t* loop) : env_(env) {
+  // Recycle runs in a libuv callback, where an exception would end in std::terminate: with the
+  // room reserved here, its push_back never allocates.
+  idle_.reserve(kMaxIdleWaiters);
   async_ = new uv_async_t;
   uv_async_init(loop, async_, OnAsync);
   async_->data = this;
@@ -135,12 +139,28 @@ Waiter* BlockingWaits::TakeWaiter(Napi::Env env) {
   sigfillset(&all);
   KickSignal();
   pthread_sigmask(SIG_SETMASK, &all, &previous);
-  int error = pthread_create(&waiter->thread, &attr, ThreadMain, waiter.get());
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  pthread_attr_destroy(&attr);
-  if (error != 0) ThrowSysError(env, error, "pthread_create");
+  // Recorded before the thread starts: an insertion that cannot allocate throws while nothing
+  // runs yet, and a running thread is always in the table (so always joined).
   Waiter* raw = waiter.get();
   waiters_[raw] = std::move(waiter);
+  int error = pthread_create(&raw->thread, &attr, ThreadMain, raw);
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  pthread_attr_destroy(&attr);
+  if (error != 0) {
+    waiters_.erase(raw);
+    // Told apart from the EAGAIN of a non-blocking miss by its syscall, and said in words.
+    Napi::Value failure = MakeSysError(env, error, "pthread_create");
+    if (failure.IsObject()) {
+      Napi::Object object = failure.As<Napi::Object>();
+      // The errno's name is the one JS gave the error (core's table), e.g. EAGAIN.
+      object.Set(
+          "message", object.Get("code").ToString().Utf8Value() +
+                         ": pthread_create failed: no thread could be started for this wait (the limit of threads of the "
+                         "process or user is reached: ulimit -u, kernel.threads-max, a cgroup's pids.max); the "
+                         "operation was not started");
+    }
+    throw Napi::Error(env, failure);
+  }
   return raw;
 }
 
@@ -166,13 +186,20 @@ void BlockingWaits::Retire(Waiter* waiter) {
 
 uint32_t BlockingWaits::Start(Napi::Env env, std::unique_ptr<BlockingWait> wait, Napi::Function callback) {
   Waiter* waiter = TakeWaiter(env);
+  uint32_t id = next_id_++;
+  if (next_id_ == 0) next_id_ = 1;
+  try {
+    // What can throw (an allocation) comes before the wait is handed over; the thread goes back.
+    wait->callback_ = Napi::Persistent(callback);
+    waits_[id] = wait.get();
+  } catch (...) {
+    Recycle(waiter);
+    throw;
+  }
   BlockingWait* raw = wait.release();
   raw->owner_ = this;
   raw->waiter_ = waiter;
-  raw->id_ = next_id_++;
-  if (next_id_ == 0) next_id_ = 1;
-  raw->callback_ = Napi::Persistent(callback);
-  waits_[raw->id_] = raw;
+  raw->id_ = id;
   {
     std::lock_guard<std::mutex> lock(waiter->mutex);
     waiter->job = raw;
@@ -230,11 +257,16 @@ void BlockingWaits::OnAsync(uv_async_t* handle) {
     Napi::Value result = env.Undefined();
     int error = wait->error_;
     if (error == 0) {
+      // Nothing may leave a libuv callback as a C++ exception (std::terminate): a JS error from
+      // building the result, or an allocation failure (ENOMEM), is handed to the callback instead.
       try {
         result = wait->Result(env);
       } catch (const Napi::Error& e) {
         result = e.Value();
         error = EIO;
+      } catch (const std::bad_alloc&) {
+        error = ENOMEM;
+        result = MakeSysError(env, error, wait->Syscall());
       }
     } else if (error == ECANCELED) {
       wait->Cancelled();
@@ -337,10 +369,10 @@ static Napi::Value WaiterThreads(const Napi::CallbackInfo& info) {
 static void YieldCpu(const Napi::CallbackInfo&) { sched_yield(); }
 
 void InitBlockingWaits(Napi::Env env, Napi::Object exports) {
-  exports.Set("yieldCpu", Napi::Function::New(env, YieldCpu, "yieldCpu"));
-  exports.Set("cancelWait", Napi::Function::New(env, CancelWait, "cancelWait"));
-  exports.Set("activeWaits", Napi::Function::New(env, ActiveWaits, "activeWaits"));
-  exports.Set("waiterThreads", Napi::Function::New(env, WaiterThreads, "waiterThreads"));
+  exports.Set("yieldCpu", Napi::Function::New(env, JsEntry<YieldCpu>, "yieldCpu"));
+  exports.Set("cancelWait", Napi::Function::New(env, JsEntry<CancelWait>, "cancelWait"));
+  exports.Set("activeWaits", Napi::Function::New(env, JsEntry<ActiveWaits>, "activeWaits"));
+  exports.Set("waiterThreads", Napi::Function::New(env, JsEntry<WaiterThreads>, "waiterThreads"));
 }
 
 }  // namespace ipcx

@@ -1,36 +1,30 @@
 #include "errors.h"
 
-#include <cstring>
+#include <string>
 
 #include "addon.h"
 
 namespace ipcx {
 
-const char* ErrnoName(int err) {
-  const char* name = strerrorname_np(err);
-  return name != nullptr ? name : "EUNKNOWN";
-}
-
 Napi::Value MakeSysError(Napi::Env env, int err, const char* syscall, const char* path) {
   AddonData* data = GetData(env);
   Napi::Value path_value = path != nullptr ? Napi::Value(Napi::String::New(env, path)) : env.Undefined();
   if (data->error_factory.IsEmpty()) {
-    // Only before JS registered its factory, i.e. never once the package has loaded.
-    Napi::Error error = Napi::Error::New(env, std::string(ErrnoName(err)) + ": " + syscall + " failed");
-    error.Set("code", ErrnoName(err));
+    // Only before JS registered its factory, i.e. never once the package has loaded. The errno's
+    // name comes from @ipcx/core's table (one table for every backend), so here it is the number.
+    Napi::Error error = Napi::Error::New(env, std::string("errno ") + std::to_string(err) + ": " + syscall + " failed");
     error.Set("errno", Napi::Number::New(env, err));
     error.Set("syscall", syscall);
     return error.Value();
   }
-  return data->error_factory.Call({Napi::String::New(env, ErrnoName(err)), Napi::Number::New(env, err),
-                                   Napi::String::New(env, syscall), path_value});
+  return data->error_factory.Call({Napi::Number::New(env, err), Napi::String::New(env, syscall), path_value});
 }
 
 void ThrowSysError(Napi::Env env, int err, const char* syscall, const char* path) {
   throw Napi::Error(env, MakeSysError(env, err, syscall, path));
 }
 
-// JS: setErrorFactory((code, errno, syscall, path) => Error). Main thread, once per environment.
+// JS: setErrorFactory((errno, syscall, path) => Error). Main thread, once per environment.
 static void SetErrorFactory(const Napi::CallbackInfo& info) {
   GetData(info.Env())->error_factory = Napi::Persistent(ArgFunction(info, 0, "factory"));
 }

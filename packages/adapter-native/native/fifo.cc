@@ -21,16 +21,11 @@ class FifoOpen : public BlockingWait {
  public:
   FifoOpen(std::string path, bool write) : path_(std::move(path)), write_(write) {}
   int Execute() override {
+    // Blocking, the kernel's default: the description may be handed to other programs; ipcx
+    // reads and writes through a private description of its own (see descriptor.h).
     int fd = open(path_.c_str(), (write_ ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
     if (fd == -1) return errno;
     fd_ = fd;
-    // The descriptor is ours alone (a fresh open), so O_NONBLOCK affects nobody else.
-    int error = MakeNonBlockingCloexec(fd);
-    if (error != 0) {
-      close(fd);
-      fd_ = -1;
-      return error;
-    }
     return 0;
   }
   Napi::Value Result(Napi::Env env) override { return Napi::Number::New(env, fd_); }
@@ -57,7 +52,8 @@ static void Unlink(const Napi::CallbackInfo& info) {
 }
 
 // JS: openFifoNow(path, write) -> fd or -errno. Main thread, O_NONBLOCK open: a reader opens at
-// once; a writer gets -ENXIO while there is no reader.
+// once; a writer gets -ENXIO while there is no reader. The flag is cleared again right away (the
+// description is still ours alone), so that a program it is handed to sees a blocking descriptor.
 static Napi::Value OpenFifoNow(const Napi::CallbackInfo& info) {
   std::string path = ArgString(info, 0, "path");
   bool write = info[1].ToBoolean();
@@ -67,6 +63,11 @@ static Napi::Value OpenFifoNow(const Napi::CallbackInfo& info) {
   if (fstat(fd, &st) == 0 && !S_ISFIFO(st.st_mode)) {
     close(fd);
     return Napi::Number::New(info.Env(), -EINVAL);
+  }
+  int error = MakeBlocking(fd);
+  if (error != 0) {
+    close(fd);
+    return Napi::Number::New(info.Env(), -error);
   }
   return Napi::Number::New(info.Env(), fd);
 }

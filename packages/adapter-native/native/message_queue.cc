@@ -4,7 +4,10 @@
 #include <sys/msg.h>
 #include <sys/types.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <new>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -28,16 +31,20 @@ int ReceiveFlags(int bits) {
 }
 
 // struct msgbuf is { long mtype; char mtext[]; }. Storage made of longs keeps mtype aligned. It is
-// left uninitialized: a large maxBytes costs address space only, for the pages msgrcv never fills.
+// left uninitialized: a large buffer costs address space only, for the pages msgrcv never fills.
+// Allocation never throws (std::bad_alloc reaching node-addon-api would end in std::terminate):
+// Reserve says false and the caller answers ENOMEM.
 class MessageBuffer {
  public:
-  explicit MessageBuffer(size_t text_bytes = 0) { Reserve(text_bytes); }
-  void Reserve(size_t text_bytes) {
+  bool Reserve(size_t text_bytes) {
     size_t longs = 1 + (text_bytes + sizeof(long) - 1) / sizeof(long);
     if (longs > capacity_) {
-      storage_.reset(new long[longs]);
+      long* storage = new (std::nothrow) long[longs];
+      if (storage == nullptr) return false;
+      storage_.reset(storage);
       capacity_ = longs;
     }
+    return true;
   }
   void* raw() { return storage_.get(); }
   long& type() { return storage_[0]; }
@@ -56,6 +63,47 @@ constexpr size_t kScratchLimit = 64 * 1024;
 thread_local MessageBuffer receive_scratch;
 thread_local MessageBuffer send_scratch;
 
+// The system's largest message (/proc/sys/kernel/msgmax), or 8192 if unreadable.
+long ReadMsgmax() {
+  long value = 8192;
+  if (FILE* file = fopen("/proc/sys/kernel/msgmax", "re")) {
+    if (fscanf(file, "%ld", &value) != 1 || value <= 0) value = 8192;
+    fclose(file);
+  }
+  return value;
+}
+
+// A receive buffer is sized by what the kernel actually delivers, not by the caller's maxBytes,
+// which is only an upper bound (8 waits with maxBytes 2^31 - 1 used to allocate 16 GiB up front,
+// and the std::bad_alloc of one of them ended in std::terminate). No message is longer than
+// msgmax (8192 by default), so a buffer of min(maxBytes, 64 KiB) takes nearly every message;
+// a longer one (msgmax raised) makes msgrcv fail with E2BIG and stay queued, and the buffer then
+// doubles, up to maxBytes, and the receive is made again. MSG_NOERROR is only passed once the
+// buffer is maxBytes long, so a message is never cut shorter than the caller allowed. When no
+// buffer of the size needed can be had, the receive answers ENOMEM and the message stays queued.
+class SizedReceive {
+ public:
+  SizedReceive(int flags, size_t max_bytes) : flags_(flags), max_bytes_(max_bytes), size_(std::min(max_bytes, kScratchLimit)) {}
+  // msgrcv into buffer (extra flags added, e.g. IPC_NOWAIT): the length, or -errno (-EINTR for
+  // the caller to retry).
+  ssize_t Receive(int id, long type, MessageBuffer& buffer, int extra_flags) {
+    for (;;) {
+      if (!buffer.Reserve(size_)) return -ENOMEM;
+      int flags = flags_ | extra_flags;
+      if (size_ < max_bytes_) flags &= ~MSG_NOERROR;
+      ssize_t n = msgrcv(id, buffer.raw(), size_, type, flags);
+      if (n >= 0) return n;
+      if (errno != E2BIG || size_ >= max_bytes_) return -errno;
+      size_ = size_ > max_bytes_ / 2 ? max_bytes_ : size_ * 2;
+    }
+  }
+
+ private:
+  int flags_;
+  size_t max_bytes_;
+  size_t size_;
+};
+
 Napi::Value MessageValue(Napi::Env env, long type, const char* text, size_t length) {
   Napi::Object message = Napi::Object::New(env);
   message.Set("type", Napi::Number::New(env, static_cast<double>(type)));
@@ -63,14 +111,14 @@ Napi::Value MessageValue(Napi::Env env, long type, const char* text, size_t leng
   return message;
 }
 
-// A blocking msgrcv; the message is copied into JS on the main thread by Result().
+// A blocking msgrcv; the message is copied into JS on the main thread by Result(). Its buffer is
+// allocated on the waiter thread, sized by SizedReceive (ENOMEM if that fails).
 class ReceiveWait : public BlockingWait {
  public:
-  ReceiveWait(int id, long type, int flags, size_t max_bytes)
-      : id_(id), type_(type), flags_(flags), max_bytes_(max_bytes), buffer_(max_bytes) {}
+  ReceiveWait(int id, long type, int flags, size_t max_bytes) : id_(id), type_(type), receive_(flags, max_bytes) {}
   int Execute() override {
-    ssize_t n = msgrcv(id_, buffer_.raw(), max_bytes_, type_, flags_);
-    if (n == -1) return errno;
+    ssize_t n = receive_.Receive(id_, type_, buffer_, 0);
+    if (n < 0) return static_cast<int>(-n);
     length_ = static_cast<size_t>(n);
     return 0;
   }
@@ -80,25 +128,28 @@ class ReceiveWait : public BlockingWait {
  private:
   int id_;
   long type_;
-  int flags_;
-  size_t max_bytes_;
+  SizedReceive receive_;
   MessageBuffer buffer_;
   size_t length_ = 0;
 };
 
-// A blocking msgsnd of a message copied in on the main thread.
+// A blocking msgsnd of a message copied in on the main thread (the caller checks ready()).
 class SendWait : public BlockingWait {
  public:
-  SendWait(int id, long type, const uint8_t* data, size_t length) : id_(id), length_(length), buffer_(length) {
+  SendWait(int id, long type, const uint8_t* data, size_t length) : id_(id), length_(length) {
+    ready_ = buffer_.Reserve(length);
+    if (!ready_) return;
     buffer_.type() = type;
     if (length > 0) memcpy(buffer_.text(), data, length);
   }
+  bool ready() const { return ready_; }
   int Execute() override { return msgsnd(id_, buffer_.raw(), length_, 0) == -1 ? errno : 0; }
   const char* Syscall() const override { return "msgsnd"; }
 
  private:
   int id_;
   size_t length_;
+  bool ready_ = false;
   MessageBuffer buffer_;
 };
 
@@ -139,7 +190,7 @@ static Napi::Value MsgSendNow(const Napi::CallbackInfo& info) {
   ByteRange bytes = ArgBytes(info, 2, "bytes");
   MessageBuffer large;
   MessageBuffer& buffer = bytes.length <= kScratchLimit ? send_scratch : large;
-  buffer.Reserve(bytes.length);
+  if (!buffer.Reserve(bytes.length)) return Napi::Number::New(info.Env(), -ENOMEM);
   buffer.type() = type;
   if (bytes.length > 0) memcpy(buffer.text(), bytes.data, bytes.length);
   int result = RetryEintr([&] { return msgsnd(id, buffer.raw(), bytes.length, IPC_NOWAIT); });
@@ -155,27 +206,31 @@ static Napi::Value MsgSendWait(const Napi::CallbackInfo& info) {
   ByteRange bytes = ArgBytes(info, 2, "bytes");
   Napi::Function callback = ArgFunction(info, 5, "callback");
   auto wait = std::make_unique<SendWait>(id, type, bytes.data, bytes.length);
+  if (!wait->ready()) ThrowSysError(info.Env(), ENOMEM, "msgsnd");
   return Napi::Number::New(info.Env(), GetData(info.Env())->waits->Start(info.Env(), std::move(wait), callback));
 }
 
 // JS: msgReceiveNow(id, type, bits, maxBytes) -> { type, data } or -errno (-ENOMSG: nothing
-// matches now). Main thread: msgrcv with IPC_NOWAIT.
+// matches now, -ENOMEM: no buffer). Main thread: msgrcv with IPC_NOWAIT into a buffer sized by
+// SizedReceive.
 static Napi::Value MsgReceiveNow(const Napi::CallbackInfo& info) {
   int id = ArgInt32(info, 0, "id");
   long type = ArgType(info, 1);
-  int flags = ReceiveFlags(ArgInt32(info, 2, "bits")) | IPC_NOWAIT;
+  int flags = ReceiveFlags(ArgInt32(info, 2, "bits"));
   size_t max_bytes = ArgSize(info, 3, "maxBytes");
   MessageBuffer large;
   MessageBuffer& buffer = max_bytes <= kScratchLimit ? receive_scratch : large;
-  buffer.Reserve(max_bytes);
-  ssize_t n = RetryEintr([&] { return msgrcv(id, buffer.raw(), max_bytes, type, flags); });
-  if (n == -1) return Napi::Number::New(info.Env(), -errno);
+  SizedReceive receive(flags, max_bytes);
+  ssize_t n;
+  do n = receive.Receive(id, type, buffer, IPC_NOWAIT);
+  while (n == -EINTR);
+  if (n < 0) return Napi::Number::New(info.Env(), static_cast<double>(n));
   return MessageValue(info.Env(), buffer.type(), buffer.text(), static_cast<size_t>(n));
 }
 
 // JS: msgReceiveWait(id, type, bits, maxBytes, callback(errno, { type, data })) -> wait id. The
-// blocking msgrcv runs on a waiter thread with its own buffer of maxBytes; cancelWait interrupts
-// it, and a message it already took is still delivered.
+// blocking msgrcv runs on a waiter thread with its own buffer (SizedReceive: what the kernel can
+// delivers, at most maxBytes); cancelWait interrupts it, and a message it already took is still delivered.
 static Napi::Value MsgReceiveWait(const Napi::CallbackInfo& info) {
   int id = ArgInt32(info, 0, "id");
   long type = ArgType(info, 1);
@@ -236,26 +291,21 @@ static Napi::Value MsgRemove(const Napi::CallbackInfo& info) {
 }
 
 // JS: msgmax() -> the system's largest message (/proc/sys/kernel/msgmax), or 8192 if unreadable.
-static Napi::Value Msgmax(const Napi::CallbackInfo& info) {
-  long value = 8192;
-  if (FILE* file = fopen("/proc/sys/kernel/msgmax", "re")) {
-    if (fscanf(file, "%ld", &value) != 1 || value <= 0) value = 8192;
-    fclose(file);
-  }
-  return Napi::Number::New(info.Env(), static_cast<double>(value));
+static Napi::Value JsMsgmax(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(ReadMsgmax()));
 }
 
 void InitMessageQueues(Napi::Env env, Napi::Object exports) {
-  exports.Set("ftok", Napi::Function::New(env, Ftok, "ftok"));
-  exports.Set("msgget", Napi::Function::New(env, Msgget, "msgget"));
-  exports.Set("msgSendNow", Napi::Function::New(env, MsgSendNow, "msgSendNow"));
-  exports.Set("msgSendWait", Napi::Function::New(env, MsgSendWait, "msgSendWait"));
-  exports.Set("msgReceiveNow", Napi::Function::New(env, MsgReceiveNow, "msgReceiveNow"));
-  exports.Set("msgReceiveWait", Napi::Function::New(env, MsgReceiveWait, "msgReceiveWait"));
-  exports.Set("msgStat", Napi::Function::New(env, MsgStat, "msgStat"));
-  exports.Set("msgSet", Napi::Function::New(env, MsgSet, "msgSet"));
-  exports.Set("msgRemove", Napi::Function::New(env, MsgRemove, "msgRemove"));
-  exports.Set("msgmax", Napi::Function::New(env, Msgmax, "msgmax"));
+  exports.Set("ftok", Napi::Function::New(env, JsEntry<Ftok>, "ftok"));
+  exports.Set("msgget", Napi::Function::New(env, JsEntry<Msgget>, "msgget"));
+  exports.Set("msgSendNow", Napi::Function::New(env, JsEntry<MsgSendNow>, "msgSendNow"));
+  exports.Set("msgSendWait", Napi::Function::New(env, JsEntry<MsgSendWait>, "msgSendWait"));
+  exports.Set("msgReceiveNow", Napi::Function::New(env, JsEntry<MsgReceiveNow>, "msgReceiveNow"));
+  exports.Set("msgReceiveWait", Napi::Function::New(env, JsEntry<MsgReceiveWait>, "msgReceiveWait"));
+  exports.Set("msgStat", Napi::Function::New(env, JsEntry<MsgStat>, "msgStat"));
+  exports.Set("msgSet", Napi::Function::New(env, JsEntry<MsgSet>, "msgSet"));
+  exports.Set("msgRemove", Napi::Function::New(env, JsEntry<MsgRemove>, "msgRemove"));
+  exports.Set("msgmax", Napi::Function::New(env, JsEntry<JsMsgmax>, "msgmax"));
 }
 
 }  // namespace ipcx

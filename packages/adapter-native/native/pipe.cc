@@ -9,12 +9,14 @@
 
 namespace ipcx {
 
-// JS: pipe() -> [readFd, writeFd]. Main thread. pipe2(O_CLOEXEC | O_NONBLOCK): close-on-exec so
-// no unrelated child inherits an end (which would keep EOF from ever coming); children that should
-// get an end receive it explicitly through processes.spawn.
+// JS: pipe() -> [readFd, writeFd]. Main thread. pipe2(O_CLOEXEC): close-on-exec so no unrelated
+// child inherits an end (which would keep EOF from ever coming); children that should get an end
+// receive it explicitly through processes.spawn. Blocking, the kernel's default: the description
+// is shared with every process the end is handed to, and ipcx's own calls do not need the flag
+// (see descriptor.h).
 static Napi::Value Pipe(const Napi::CallbackInfo& info) {
   int fds[2];
-  if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) ThrowSysError(info.Env(), errno, "pipe2");
+  if (pipe2(fds, O_CLOEXEC) != 0) ThrowSysError(info.Env(), errno, "pipe2");
   Napi::Array out = Napi::Array::New(info.Env(), 2);
   out.Set(0u, fds[0]);
   out.Set(1u, fds[1]);
@@ -22,10 +24,11 @@ static Napi::Value Pipe(const Napi::CallbackInfo& info) {
 }
 
 // JS: socketpair(type) -> [fd, fd], type 1 stream, 2 datagram, 5 seqpacket. Main thread.
+// Blocking descriptions, as for pipe(): ipcx's calls use MSG_DONTWAIT.
 static Napi::Value SocketPair(const Napi::CallbackInfo& info) {
   int type = ArgInt32(info, 0, "type");
   int fds[2];
-  if (socketpair(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) != 0) ThrowSysError(info.Env(), errno, "socketpair");
+  if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, fds) != 0) ThrowSysError(info.Env(), errno, "socketpair");
   Napi::Array out = Napi::Array::New(info.Env(), 2);
   out.Set(0u, fds[0]);
   out.Set(1u, fds[1]);

@@ -21,13 +21,16 @@ class Pollers {
   // (at once if there are none).
   void Teardown(void (*done)(void*), void* arg);
 
-  uint32_t Start(Napi::Env env, int fd, int events, Napi::Function callback);
+  // shared: fd's open file description may be held by other processes; it is then watched
+  // through an epoll instance of its own, so that its O_NONBLOCK flag is never touched.
+  uint32_t Start(Napi::Env env, int fd, int events, Napi::Function callback, bool shared = false);
   void Update(Napi::Env env, uint32_t id, int events);
   void Close(uint32_t id);
   size_t size() const { return polls_.size(); }
 
  private:
   struct Poll;
+  int Arm(Poll* poll, int events);
   static void OnPoll(uv_poll_t* handle, int status, int events);
   uv_loop_t* loop_;
   uint32_t next_id_ = 1;

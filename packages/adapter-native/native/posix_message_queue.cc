@@ -150,14 +150,14 @@ static Napi::Value MqNotifyCancel(const Napi::CallbackInfo& info) {
 }
 
 void InitPosixMessageQueues(Napi::Env env, Napi::Object exports) {
-  exports.Set("mqNotifyRegister", Napi::Function::New(env, MqNotifyRegister, "mqNotifyRegister"));
-  exports.Set("mqNotifyRead", Napi::Function::New(env, MqNotifyRead, "mqNotifyRead"));
-  exports.Set("mqNotifyCancel", Napi::Function::New(env, MqNotifyCancel, "mqNotifyCancel"));
-  exports.Set("mqOpen", Napi::Function::New(env, MqOpen, "mqOpen"));
-  exports.Set("mqSend", Napi::Function::New(env, MqSend, "mqSend"));
-  exports.Set("mqReceive", Napi::Function::New(env, MqReceive, "mqReceive"));
-  exports.Set("mqAttributes", Napi::Function::New(env, MqAttributes, "mqAttributes"));
-  exports.Set("mqUnlink", Napi::Function::New(env, MqUnlink, "mqUnlink"));
+  exports.Set("mqNotifyRegister", Napi::Function::New(env, JsEntry<MqNotifyRegister>, "mqNotifyRegister"));
+  exports.Set("mqNotifyRead", Napi::Function::New(env, JsEntry<MqNotifyRead>, "mqNotifyRead"));
+  exports.Set("mqNotifyCancel", Napi::Function::New(env, JsEntry<MqNotifyCancel>, "mqNotifyCancel"));
+  exports.Set("mqOpen", Napi::Function::New(env, JsEntry<MqOpen>, "mqOpen"));
+  exports.Set("mqSend", Napi::Function::New(env, JsEntry<MqSend>, "mqSend"));
+  exports.Set("mqReceive", Napi::Function::New(env, JsEntry<MqReceive>, "mqReceive"));
+  exports.Set("mqAttributes", Napi::Function::New(env, JsEntry<MqAttributes>, "mqAttributes"));
+  exports.Set("mqUnlink", Napi::Function::New(env, JsEntry<MqUnlink>, "mqUnlink"));
 }
 
 }  // namespace ipcx

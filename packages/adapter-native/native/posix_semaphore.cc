@@ -1,5 +1,7 @@
 #include "posix_semaphore.h"
 
+#include <dlfcn.h>
+
 #include <fcntl.h>
 #include <semaphore.h>
 #include <time.h>
@@ -50,9 +52,40 @@ std::shared_ptr<SemHandle> ArgHandle(const Napi::CallbackInfo& info, size_t inde
   return info[index].As<Napi::External<HandleBox>>().Data()->handle;
 }
 
-// sem_wait, or sem_clockwait on CLOCK_MONOTONIC with an absolute deadline (so a retry after
-// EINTR keeps the original deadline and a wall-clock change does not move it). ETIMEDOUT on
-// timeout, as sem_timedwait reports it.
+// sem_clockwait (glibc 2.30+) is looked up at run time rather than linked, so that the prebuilt
+// addon loads on glibc 2.28 (glibc_compat.h); null where the running glibc lacks it.
+using SemClockwaitFn = int (*)(sem_t*, clockid_t, const struct timespec*);
+SemClockwaitFn FindSemClockwait() {
+  static SemClockwaitFn found = reinterpret_cast<SemClockwaitFn>(dlsym(RTLD_DEFAULT, "sem_clockwait"));
+  return found;
+}
+
+// sem_timedwait takes a CLOCK_REALTIME deadline. Without sem_clockwait, wait in slices whose
+// realtime deadline is computed from what is left of the monotonic one, and start a new slice
+// while the monotonic deadline has not passed: a wall clock set forward cannot end the wait
+// early. (One set backward during a slice lengthens that slice: the documented limit on a
+// glibc older than 2.30.)
+int SemTimedwaitMonotonic(sem_t* sem, const struct timespec& deadline) {
+  for (;;) {
+    struct timespec now, realtime;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t left_ns = (deadline.tv_sec - now.tv_sec) * 1000000000LL + (deadline.tv_nsec - now.tv_nsec);
+    if (left_ns <= 0) {
+      errno = ETIMEDOUT;
+      return -1;
+    }
+    clock_gettime(CLOCK_REALTIME, &realtime);
+    int64_t ns = realtime.tv_nsec + left_ns % 1000000000;
+    realtime.tv_sec += static_cast<time_t>(left_ns / 1000000000 + ns / 1000000000);
+    realtime.tv_nsec = static_cast<long>(ns % 1000000000);
+    if (sem_timedwait(sem, &realtime) == 0) return 0;
+    if (errno != ETIMEDOUT) return -1;
+  }
+}
+
+// sem_wait, or a wait on CLOCK_MONOTONIC with an absolute deadline (so a retry after EINTR keeps
+// the original deadline and a wall-clock change does not move it). ETIMEDOUT on timeout, as
+// sem_timedwait reports it.
 class SemWaitOnThread : public BlockingWait {
  public:
   SemWaitOnThread(std::shared_ptr<SemHandle> handle, int64_t timeout_ns) : handle_(std::move(handle)), timed_(timeout_ns >= 0) {
@@ -64,7 +97,10 @@ class SemWaitOnThread : public BlockingWait {
     }
   }
   int Execute() override {
-    int result = timed_ ? sem_clockwait(handle_->sem(), CLOCK_MONOTONIC, &deadline_) : sem_wait(handle_->sem());
+    SemClockwaitFn clockwait = FindSemClockwait();
+    int result = !timed_ ? sem_wait(handle_->sem())
+                 : clockwait != nullptr ? clockwait(handle_->sem(), CLOCK_MONOTONIC, &deadline_)
+                                        : SemTimedwaitMonotonic(handle_->sem(), deadline_);
     return result == 0 ? 0 : errno;
   }
   const char* Syscall() const override { return timed_ ? "sem_timedwait" : "sem_wait"; }

@@ -3,6 +3,7 @@
 #include <sys/ipc.h>
 #include <sys/sem.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdint>
@@ -84,6 +85,56 @@ class SemopOnThread : public BlockingWait {
 
 Napi::Value Errno(Napi::Env env, int err) { return Napi::Number::New(env, -err); }
 
+#ifndef SEM_STAT_ANY
+#define SEM_STAT_ANY 20
+#endif
+
+// Whether this process may alter a set with these permissions: the kernel's ipcperms() rule
+// (owner or creator: the owner bits; else a group of ours: the group bits; else the others'),
+// for the write bit. Without the capability check: a privileged process passes IPC_STAT anyway.
+bool MayAlter(const struct ipc_perm& perm) {
+  uid_t uid = geteuid();
+  if (uid == perm.uid || uid == perm.cuid) return (perm.mode & 0200) != 0;
+  bool in_group = getegid() == perm.gid || getegid() == perm.cgid;
+  if (!in_group) {
+    int count = getgroups(0, nullptr);
+    if (count > 0) {
+      std::vector<gid_t> groups(static_cast<size_t>(count));
+      count = getgroups(count, groups.data());
+      for (int i = 0; i < count && !in_group; ++i) in_group = groups[i] == perm.gid || groups[i] == perm.cgid;
+    }
+  }
+  return (perm.mode & (in_group ? 0020 : 0002)) != 0;
+}
+
+// The number of semaphores in set `id`, from the kernel (never from what a caller claims: SETALL
+// and GETALL copy exactly that many values, and a shorter buffer would hand the kernel bytes of
+// our heap to write into the set). IPC_STAT needs read permission; an alter-only user (mode
+// 0o622, say) gets the same answer from SEM_STAT_ANY (Linux 4.17+), which reads the kernel's
+// table by index without a permission check (as /proc/sysvipc/sem does): the index of `id` is
+// found by walking the table up to SEM_INFO's highest index; the answer is given to a user who
+// may alter the set (MayAlter), EACCES to others. Returns the size or -errno.
+int SetSize(int id) {
+  struct semid_ds ds;
+  union semun arg;
+  arg.buf = &ds;
+  if (semctl(id, 0, IPC_STAT, arg) == 0) return static_cast<int>(ds.sem_nsems);
+  int error = errno;
+  if (error != EACCES) return -error;
+  struct seminfo info;
+  arg.buf = reinterpret_cast<struct semid_ds*>(&info);
+  int highest = semctl(0, 0, SEM_INFO, arg);
+  if (highest < 0) return -EACCES;
+  arg.buf = &ds;
+  for (int index = 0; index <= highest; ++index) {
+    if (semctl(index, 0, SEM_STAT_ANY, arg) != id) continue;
+    // Only for a user who may alter the set: one with no permission at all gets EACCES, as the
+    // kernel would answer any call of theirs.
+    return MayAlter(ds.sem_perm) ? static_cast<int>(ds.sem_nsems) : -EACCES;
+  }
+  return -EACCES;
+}
+
 }  // namespace
 
 // JS: semget(key, size, create, exclusive, mode) -> id or -errno. Main thread (never waits).
@@ -143,26 +194,33 @@ static Napi::Value SemSetValue(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), result == -1 ? -errno : 0);
 }
 
-// JS: semGetAll(id, size) -> number[] or -errno. Main thread (semctl GETALL). size must be the
-// set's size (fixed at creation): the kernel writes that many values.
+// JS: semGetAll(id) -> number[] or -errno. Main thread (semctl IPC_STAT, then GETALL into a
+// buffer of the size the kernel just reported; the set's size never changes after creation).
 static Napi::Value SemGetAll(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int size = ArgInt32(info, 1, "size");
-  if (size < 0 || size > 65535) throw Napi::RangeError::New(env, "size out of range");
+  int id = ArgInt32(info, 0, "id");
+  int size = SetSize(id);
+  if (size < 0) return Errno(env, -size);
   std::vector<unsigned short> values(size);
   union semun arg;
   arg.array = values.data();
-  if (semctl(ArgInt32(info, 0, "id"), 0, GETALL, arg) == -1) return Errno(env, errno);
+  if (semctl(id, 0, GETALL, arg) == -1) return Errno(env, errno);
   Napi::Array result = Napi::Array::New(env, size);
   for (int i = 0; i < size; ++i) result.Set(i, Napi::Number::New(env, values[i]));
   return result;
 }
 
-// JS: semSetAll(id, values: number[]) -> 0 or -errno. Main thread (semctl SETALL).
+// JS: semSetAll(id, values: number[]) -> 0 or -errno. Main thread (semctl SETALL). SETALL reads
+// as many values as the set has, so the set's size comes from the kernel (SetSize) and a list
+// of any other length is refused with EINVAL before the call.
 static Napi::Value SemSetAll(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  int id = ArgInt32(info, 0, "id");
   if (!info[1].IsArray()) throw Napi::TypeError::New(env, "values must be an array");
   auto array = info[1].As<Napi::Array>();
+  int size = SetSize(id);
+  if (size < 0) return Errno(env, -size);
+  if (array.Length() != static_cast<uint32_t>(size)) return Errno(env, EINVAL);
   std::vector<unsigned short> values(array.Length());
   for (uint32_t i = 0; i < array.Length(); ++i) {
     Napi::Value value = array.Get(i);
@@ -173,8 +231,15 @@ static Napi::Value SemSetAll(const Napi::CallbackInfo& info) {
   }
   union semun arg;
   arg.array = values.data();
-  if (semctl(ArgInt32(info, 0, "id"), 0, SETALL, arg) == -1) return Errno(env, errno);
+  if (semctl(id, 0, SETALL, arg) == -1) return Errno(env, errno);
   return Napi::Number::New(env, 0);
+}
+
+// JS: semSize(id) -> the set's size or -errno. Main thread: IPC_STAT, or SEM_STAT_ANY for a
+// user without read permission (SetSize).
+static Napi::Value SemSize(const Napi::CallbackInfo& info) {
+  int size = SetSize(ArgInt32(info, 0, "id"));
+  return Napi::Number::New(info.Env(), size);
 }
 
 // JS: semStat(id) -> { key, size, mode, uid, gid, cuid, cgid, otime, ctime } or -errno. Main
@@ -222,16 +287,17 @@ static Napi::Value SemRemove(const Napi::CallbackInfo& info) {
 }
 
 void InitSemaphores(Napi::Env env, Napi::Object exports) {
-  exports.Set("semget", Napi::Function::New(env, SemGet, "semget"));
-  exports.Set("semopNow", Napi::Function::New(env, SemopNow, "semopNow"));
-  exports.Set("semopWait", Napi::Function::New(env, SemopWait, "semopWait"));
-  exports.Set("semctlGet", Napi::Function::New(env, SemctlGet, "semctlGet"));
-  exports.Set("semSetValue", Napi::Function::New(env, SemSetValue, "semSetValue"));
-  exports.Set("semGetAll", Napi::Function::New(env, SemGetAll, "semGetAll"));
-  exports.Set("semSetAll", Napi::Function::New(env, SemSetAll, "semSetAll"));
-  exports.Set("semStat", Napi::Function::New(env, SemStat, "semStat"));
-  exports.Set("semSetAttributes", Napi::Function::New(env, SemSetAttributes, "semSetAttributes"));
-  exports.Set("semRemove", Napi::Function::New(env, SemRemove, "semRemove"));
+  exports.Set("semget", Napi::Function::New(env, JsEntry<SemGet>, "semget"));
+  exports.Set("semopNow", Napi::Function::New(env, JsEntry<SemopNow>, "semopNow"));
+  exports.Set("semopWait", Napi::Function::New(env, JsEntry<SemopWait>, "semopWait"));
+  exports.Set("semctlGet", Napi::Function::New(env, JsEntry<SemctlGet>, "semctlGet"));
+  exports.Set("semSetValue", Napi::Function::New(env, JsEntry<SemSetValue>, "semSetValue"));
+  exports.Set("semGetAll", Napi::Function::New(env, JsEntry<SemGetAll>, "semGetAll"));
+  exports.Set("semSetAll", Napi::Function::New(env, JsEntry<SemSetAll>, "semSetAll"));
+  exports.Set("semStat", Napi::Function::New(env, JsEntry<SemStat>, "semStat"));
+  exports.Set("semSize", Napi::Function::New(env, JsEntry<SemSize>, "semSize"));
+  exports.Set("semSetAttributes", Napi::Function::New(env, JsEntry<SemSetAttributes>, "semSetAttributes"));
+  exports.Set("semRemove", Napi::Function::New(env, JsEntry<SemRemove>, "semRemove"));
 }
 
 }  // namespace ipcx

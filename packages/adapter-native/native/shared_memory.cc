@@ -1,6 +1,7 @@
 #include "shared_memory.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <linux/futex.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
@@ -14,6 +15,7 @@
 #include <climits>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 
@@ -32,6 +34,7 @@ struct Mapping {
   size_t length;
   bool sysv;  // shmdt, else munmap
   bool read_only;
+  int fault_slot = -1;  // its FaultRegion (POSIX and file mappings), -1 if none
 };
 
 thread_local std::unordered_map<uint32_t, Mapping> mappings;
@@ -48,6 +51,148 @@ std::atomic<bool> waitv_missing{false};
 #define FUTEX_32 2
 #endif
 
+// ---- Surviving SIGBUS ----------------------------------------------------------------------
+//
+// A POSIX object or a file can be made shorter (ftruncate, `truncate -s`) by any process that may
+// write it, while this one maps it. A page of the mapping past the new end then raises SIGBUS on
+// access, which kills the process by default, wherever the access comes from (a view of the
+// segment's ArrayBuffer in JS, a copy in read()/write()). So every POSIX and file mapping of this
+// process is listed in fault_regions, and a SIGBUS handler, on a fault inside one of them, maps
+// anonymous zero pages (MAP_FIXED, same protection) over the lost range, from the faulting page
+// to the end of the mapping, and marks the region broken. The faulting access is then retried by
+// the CPU and completes on the zero pages: the process lives; the lost range reads as zeros and
+// writes to it reach no other process. ipcx's own calls check the mark (mappingBroken) and
+// reject with EFAULT (what a system call answers for such memory). A SIGBUS outside these regions
+// goes to the handler that was installed before ours (or the default action: the process dies by
+// SIGBUS, as it would have without ipcx).
+//
+// The handler may interrupt any code, including the code that changes the table, so the table is
+// lock-free: fixed slots whose state word is set last on registration (release) and first on
+// removal; the handler only reads (acquire) and calls mmap, a bare system call. (System V
+// segments cannot be made shorter, so they are not listed.)
+struct FaultRegion {
+  std::atomic<uint32_t> state{0};  // kFree, kBusy (being written), kLive
+  std::atomic<uintptr_t> start{0};
+  std::atomic<uintptr_t> end{0};
+  std::atomic<int> prot{0};
+  std::atomic<uint32_t> broken{0};
+};
+constexpr uint32_t kFree = 0, kBusy = 1, kLive = 2;
+// Linux's default vm.max_map_count is 65530: more live mappings than that cannot exist anyway.
+constexpr size_t kFaultRegions = 65536;
+FaultRegion fault_regions[kFaultRegions];
+std::atomic<size_t> fault_regions_used{0};  // slots at or above it were never used
+// Faults handled so far in this process. JS reads it through a 4-byte ArrayBuffer (faultCount)
+// to learn, without a call into the addon, whether any mapping may have broken.
+alignas(4) std::atomic<uint32_t> faults_handled{0};
+static_assert(std::atomic<uint32_t>::is_always_lock_free && std::atomic<uintptr_t>::is_always_lock_free,
+              "the SIGBUS handler needs lock-free atomics");
+
+struct sigaction previous_sigbus;
+uintptr_t page_size = 4096;
+std::once_flag sigbus_once;
+bool sigbus_installed = false;
+
+// Passes a fault that is not ours on, as if our handler were not there.
+void ChainSigbus(int sig, siginfo_t* info, void* context) {
+  if (previous_sigbus.sa_flags & SA_SIGINFO) {
+    if (previous_sigbus.sa_sigaction != nullptr) previous_sigbus.sa_sigaction(sig, info, context);
+    return;
+  }
+  if (previous_sigbus.sa_handler != SIG_DFL && previous_sigbus.sa_handler != SIG_IGN) {
+    previous_sigbus.sa_handler(sig);
+    return;
+  }
+  // Default action (an ignored SIGBUS from a fault cannot be ignored either: the access would
+  // fault forever). Restore it; a fault then happens again on return and kills the process with
+  // SIGBUS; a signal sent by kill() is raised again (it is blocked until this handler returns).
+  struct sigaction fallback;
+  memset(&fallback, 0, sizeof fallback);
+  fallback.sa_handler = SIG_DFL;
+  sigemptyset(&fallback.sa_mask);
+  sigaction(SIGBUS, &fallback, nullptr);
+  if (info == nullptr || info->si_code <= 0) raise(SIGBUS);
+}
+
+// Async-signal-safe throughout: atomics, mmap, sigaction, raise; errno is kept for the code we
+// interrupted.
+void OnSigbus(int sig, siginfo_t* info, void* context) {
+  int saved_errno = errno;
+  // si_code > 0: raised by the kernel for a faulting access (BUS_ADRERR past the end of an object).
+  if (info != nullptr && info->si_code > 0) {
+    uintptr_t address = reinterpret_cast<uintptr_t>(info->si_addr);
+    size_t used = fault_regions_used.load(std::memory_order_acquire);
+    for (size_t i = 0; i < used; ++i) {
+      FaultRegion& region = fault_regions[i];
+      if (region.state.load(std::memory_order_acquire) != kLive) continue;
+      uintptr_t start = region.start.load(std::memory_order_relaxed);
+      uintptr_t end = region.end.load(std::memory_order_relaxed);
+      if (address < start || address >= end) continue;
+      uintptr_t page = address & ~(page_size - 1);
+      void* patched = mmap(reinterpret_cast<void*>(page), end - page, region.prot.load(std::memory_order_relaxed),
+                           MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (patched != MAP_FAILED) {
+        region.broken.store(1, std::memory_order_release);
+        faults_handled.fetch_add(1, std::memory_order_release);
+        errno = saved_errno;
+        return;
+      }
+      break;  // cannot patch: the default outcome, below
+    }
+  }
+  errno = saved_errno;
+  ChainSigbus(sig, info, context);
+}
+
+// Installs OnSigbus once per process (SA_SIGINFO for the address; SA_ONSTACK so that a fault on a
+// thread with an alternate stack uses it). The handler that was there is kept for ChainSigbus.
+void InstallSigbusHandler() {
+  std::call_once(sigbus_once, [] {
+    long size = sysconf(_SC_PAGESIZE);
+    if (size > 0) page_size = static_cast<uintptr_t>(size);
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = OnSigbus;
+    action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    sigbus_installed = sigaction(SIGBUS, &action, &previous_sigbus) == 0;
+  });
+}
+
+// Lists a mapping for the handler; returns its slot, or -1 when the table is full (the mapping
+// then has no protection: a fault in it behaves as without ipcx).
+int AddFaultRegion(void* address, size_t length, int prot) {
+  InstallSigbusHandler();
+  for (size_t i = 0; i < kFaultRegions; ++i) {
+    uint32_t expected = kFree;
+    FaultRegion& region = fault_regions[i];
+    if (!region.state.compare_exchange_strong(expected, kBusy, std::memory_order_acq_rel)) continue;
+    region.start.store(reinterpret_cast<uintptr_t>(address), std::memory_order_relaxed);
+    region.end.store(reinterpret_cast<uintptr_t>(address) + length, std::memory_order_relaxed);
+    region.prot.store(prot, std::memory_order_relaxed);
+    region.broken.store(0, std::memory_order_relaxed);
+    // Why this order: the handler reads the fields only after seeing kLive (acquire), and only
+    // scans slots below fault_regions_used.
+    size_t used = fault_regions_used.load(std::memory_order_relaxed);
+    while (used < i + 1 && !fault_regions_used.compare_exchange_weak(used, i + 1, std::memory_order_release)) {
+    }
+    region.state.store(kLive, std::memory_order_release);
+    return static_cast<int>(i);
+  }
+  return -1;
+}
+
+void RemoveFaultRegion(int slot) {
+  if (slot < 0) return;
+  FaultRegion& region = fault_regions[slot];
+  region.state.store(kBusy, std::memory_order_release);
+  region.start.store(0, std::memory_order_relaxed);
+  region.end.store(0, std::memory_order_relaxed);
+  region.state.store(kFree, std::memory_order_release);
+}
+
+bool RegionBroken(int slot) { return slot >= 0 && fault_regions[slot].broken.load(std::memory_order_acquire) != 0; }
+
 struct FutexWaitv {
   uint64_t val;
   uint64_t uaddr;
@@ -56,21 +201,34 @@ struct FutexWaitv {
 };
 
 int Unmap(const Mapping& mapping) {
+  // Unlisted first: once unmapped, the address range may be reused by anything.
+  RemoveFaultRegion(mapping.fault_slot);
   int result = mapping.sysv ? shmdt(mapping.address) : munmap(mapping.address, mapping.length);
   return result == 0 ? 0 : errno;
 }
 
+// The largest external ArrayBuffer this Node can make (buffer.constants.MAX_LENGTH, set from JS
+// at load: 2^32 on Node 20, 2^53 - 1 from Node 22). Node 20 builds an external ArrayBuffer through
+// its Buffer code, which refuses a longer one AND runs the finalizer, after which node-addon-api
+// frees the finalizer's data a second time: "free(): double free detected", an abort. So a
+// mapping longer than this gets no ArrayBuffer at all; JS then reads and writes it by copy
+// (mappingRead / mappingWrite), as it does read-only mappings.
+std::atomic<uint64_t> buffer_limit{uint64_t{1} << 32};
+
 // Registers a fresh mapping and returns { mapping, size, buffer? } for JS. A read-only mapping
 // gets no ArrayBuffer: JS cannot make one refuse writes, and a write to PROT_READ memory would
-// kill the process with SIGSEGV. JS reads it through mappingRead (a copy) instead.
+// kill the process with SIGSEGV. JS reads it through mappingRead (a copy) instead. Nor does a
+// mapping longer than buffer_limit (see there).
 Napi::Object Publish(Napi::Env env, void* address, size_t length, bool sysv, bool read_only) {
   uint32_t id = next_mapping++;
   if (next_mapping == 0) next_mapping = 1;
-  mappings[id] = Mapping{address, length, sysv, read_only};
+  Mapping mapping{address, length, sysv, read_only};
+  if (!sysv) mapping.fault_slot = AddFaultRegion(address, length, read_only ? PROT_READ : PROT_READ | PROT_WRITE);
+  mappings[id] = mapping;
   Napi::Object result = Napi::Object::New(env);
   result.Set("mapping", Napi::Number::New(env, id));
   result.Set("size", Napi::Number::New(env, static_cast<double>(length)));
-  if (!read_only) {
+  if (!read_only && static_cast<uint64_t>(length) <= buffer_limit.load(std::memory_order_relaxed)) {
     // The finalizer does nothing: unmapping is explicit (unmap) or done by JS's finalizer when
     // the buffer itself has been collected, i.e. when no view can reach the memory any more.
     result.Set("buffer", Napi::ArrayBuffer::New(env, address, length, [](Napi::Env, void*) {}));
@@ -249,17 +407,38 @@ static Napi::Value MapDescriptor(Napi::Env env, int fd, size_t length, bool read
   return Publish(env, address, length, false, read_only);
 }
 
-// Sizes an opened object: `requested` < 0 means "as it is". A created object is truncated to
-// the size; an existing one may be grown (read-write and `grow`) but never mapped beyond its end,
-// where an access would raise SIGBUS: EINVAL then. Returns the length to map or -errno.
-static int64_t SizeObject(int fd, int64_t requested, bool created, bool grow) {
+// Sizes an opened object: `requested` < 0 means "as it is". A created object is given the size;
+// an existing one may be grown (read-write and `grow`) but never mapped beyond its end, where an
+// access would raise SIGBUS: EINVAL then. Returns the length to map, or -errno with *syscall set.
+//
+// Sizing reserves the pages (posix_fallocate), not only the length (ftruncate): on a tmpfs such
+// as /dev/shm an object of holes maps fine and then raises SIGBUS at the first write that finds
+// no free page (Docker's /dev/shm is 64 MiB). Reserved, a full /dev/shm is ENOSPC here, at
+// creation. Where the file system cannot reserve (EOPNOTSUPP), the length alone is set.
+static int64_t SizeObject(int fd, int64_t requested, bool created, bool grow, const char** syscall) {
+  *syscall = "fstat";
   struct stat st;
   if (fstat(fd, &st) != 0) return -errno;
   if (requested < 0) return st.st_size;
   if (created || (grow && st.st_size < requested)) {
-    if (RetryEintr([&] { return ftruncate(fd, requested); }) != 0) return -errno;
+    int error = 0;
+    if (requested > 0) {
+      *syscall = "posix_fallocate";
+      do error = posix_fallocate(fd, 0, requested);
+      while (error == EINTR);
+    }
+    if (requested == 0 || error == EOPNOTSUPP || error == ENOSYS) {
+      *syscall = "ftruncate";
+      error = RetryEintr([&] { return ftruncate(fd, requested); }) == 0 ? 0 : errno;
+    }
+    if (error != 0) {
+      // A grown object goes back to its size (posix_fallocate may have extended it in part).
+      if (!created) RetryEintr([&] { return ftruncate(fd, st.st_size); });
+      return -error;
+    }
     return requested;
   }
+  *syscall = "mmap";
   if (st.st_size < requested) return -EINVAL;
   return requested;
 }
@@ -294,11 +473,12 @@ static Napi::Value PosixShmOpen(const Napi::CallbackInfo& info) {
     fd = shm_open(name.c_str(), access | O_CLOEXEC, 0);
     if (fd == -1) return failure(errno, "shm_open");
   }
-  int64_t length = SizeObject(fd, size, created, create && !read_only);
+  const char* sizing = nullptr;
+  int64_t length = SizeObject(fd, size, created, create && !read_only, &sizing);
   if (length < 0) {
     close(fd);
     if (created) shm_unlink(name.c_str());
-    return failure(static_cast<int>(-length), length == -EINVAL ? "mmap" : "ftruncate");
+    return failure(static_cast<int>(-length), sizing);
   }
   Napi::Value mapped = MapDescriptor(env, fd, static_cast<size_t>(length), read_only);
   close(fd);  // the mapping keeps the object alive
@@ -332,21 +512,31 @@ static Napi::Value MapFile(const Napi::CallbackInfo& info) {
     result.Set("syscall", syscall);
     return result;
   };
-  int fd = RetryEintr([&] { return open(path.c_str(), (read_only ? O_RDONLY : O_RDWR) | (create ? O_CREAT : 0) | O_CLOEXEC, mode); });
+  int access = (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+  // As in PosixShmOpen: O_EXCL first, so that a file this call made is removed again when it
+  // cannot be sized or mapped (nothing is left behind by a failed call).
+  bool created = false;
+  int fd = -1;
+  if (create) {
+    fd = RetryEintr([&] { return open(path.c_str(), access | O_CREAT | O_EXCL, mode); });
+    if (fd != -1) created = true;
+    else if (errno != EEXIST) return failure(errno, "open");
+  }
+  if (fd == -1) fd = RetryEintr([&] { return open(path.c_str(), access); });
   if (fd == -1) return failure(errno, "open");
+  auto give_up = [&](int error, const char* syscall) {
+    close(fd);
+    if (created) unlink(path.c_str());
+    return failure(error, syscall);
+  };
   struct stat st;
-  if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
-    close(fd);
-    return failure(S_ISDIR(st.st_mode) ? EISDIR : EINVAL, "mmap");
-  }
-  int64_t length = SizeObject(fd, size, false, !read_only);
-  if (length < 0) {
-    close(fd);
-    return failure(static_cast<int>(-length), length == -EINVAL ? "mmap" : "ftruncate");
-  }
+  if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) return give_up(S_ISDIR(st.st_mode) ? EISDIR : EINVAL, "mmap");
+  const char* sizing = nullptr;
+  int64_t length = SizeObject(fd, size, false, !read_only, &sizing);
+  if (length < 0) return give_up(static_cast<int>(-length), sizing);
   Napi::Value mapped = MapDescriptor(env, fd, static_cast<size_t>(length), read_only);
+  if (mapped.IsNumber()) return give_up(-mapped.As<Napi::Number>().Int32Value(), "mmap");
   close(fd);
-  if (mapped.IsNumber()) return failure(-mapped.As<Napi::Number>().Int32Value(), "mmap");
   return mapped;
 }
 
@@ -370,11 +560,46 @@ static Napi::Value MappingRead(const Napi::CallbackInfo& info) {
   if (mapping == nullptr) throw Napi::Error::New(info.Env(), "mapping is closed");
   int64_t offset = ArgInt64(info, 1, "offset");
   int64_t length = ArgInt64(info, 2, "length");
-  if (offset < 0 || length < 0 || static_cast<uint64_t>(offset + length) > mapping->length)
+  if (offset < 0 || length < 0 || static_cast<uint64_t>(offset) > mapping->length ||
+      static_cast<uint64_t>(length) > mapping->length - static_cast<uint64_t>(offset))
     throw Napi::RangeError::New(info.Env(), "offset/length outside the segment");
   auto copy = Napi::Uint8Array::New(info.Env(), static_cast<size_t>(length));
   memcpy(copy.Data(), static_cast<uint8_t*>(mapping->address) + offset, static_cast<size_t>(length));
   return copy;
+}
+
+// JS: mappingWrite(mapping, bytes, offset, length, at) -> bytes written. Main thread (memcpy) into
+// a writable mapping that has no ArrayBuffer (longer than buffer_limit).
+static Napi::Value MappingWrite(const Napi::CallbackInfo& info) {
+  Mapping* mapping = Find(info, 0);
+  if (mapping == nullptr) throw Napi::Error::New(info.Env(), "mapping is closed");
+  if (mapping->read_only) ThrowSysError(info.Env(), EACCES, "write");
+  ByteRange bytes = ArgBytes(info, 1, "bytes");
+  int64_t at = ArgInt64(info, 4, "at");
+  if (at < 0 || static_cast<uint64_t>(at) > mapping->length || bytes.length > mapping->length - static_cast<uint64_t>(at))
+    throw Napi::RangeError::New(info.Env(), "offset/length outside the segment");
+  memcpy(static_cast<uint8_t*>(mapping->address) + at, bytes.data, bytes.length);
+  return Napi::Number::New(info.Env(), static_cast<double>(bytes.length));
+}
+
+// JS: mappingBroken(mapping) -> true once a SIGBUS in the mapping was survived (OnSigbus): its
+// object was made shorter than the mapping by someone. Main thread; false for unknown ids.
+static Napi::Value MappingBroken(const Napi::CallbackInfo& info) {
+  Mapping* mapping = Find(info, 0);
+  return Napi::Boolean::New(info.Env(), mapping != nullptr && RegionBroken(mapping->fault_slot));
+}
+
+// JS: faultCount() -> a Uint32Array of length 1 over faults_handled (the SIGBUS faults survived
+// in this process), so that JS checks for broken mappings without a call when there are none.
+static Napi::Value FaultCount(const Napi::CallbackInfo& info) {
+  auto buffer = Napi::ArrayBuffer::New(info.Env(), static_cast<void*>(&faults_handled), sizeof(uint32_t));
+  return Napi::Uint32Array::New(info.Env(), 1, buffer, 0);
+}
+
+// JS: setBufferLimit(bytes). Main thread, at load: see buffer_limit.
+static void SetBufferLimit(const Napi::CallbackInfo& info) {
+  int64_t limit = ArgInt64(info, 0, "bytes");
+  if (limit > 0) buffer_limit.store(static_cast<uint64_t>(limit), std::memory_order_relaxed);
 }
 
 // JS: futexWait(mapping, index, value, timeoutMs, callback(errno, outcome)) -> wait id, or the
@@ -438,18 +663,22 @@ static void UnmapAll(void*) {
 }
 
 void InitSharedMemory(Napi::Env env, Napi::Object exports) {
-  exports.Set("shmGet", Napi::Function::New(env, ShmGet, "shmGet"));
-  exports.Set("shmAttach", Napi::Function::New(env, ShmAttach, "shmAttach"));
-  exports.Set("shmStat", Napi::Function::New(env, ShmStat, "shmStat"));
-  exports.Set("shmRemove", Napi::Function::New(env, ShmRemove, "shmRemove"));
-  exports.Set("posixShmOpen", Napi::Function::New(env, PosixShmOpen, "posixShmOpen"));
-  exports.Set("posixShmUnlink", Napi::Function::New(env, PosixShmUnlink, "posixShmUnlink"));
-  exports.Set("mapFile", Napi::Function::New(env, MapFile, "mapFile"));
-  exports.Set("unmap", Napi::Function::New(env, UnmapMapping, "unmap"));
-  exports.Set("mappingRead", Napi::Function::New(env, MappingRead, "mappingRead"));
-  exports.Set("futexWait", Napi::Function::New(env, FutexWaitStart, "futexWait"));
-  exports.Set("futexCancel", Napi::Function::New(env, FutexCancel, "futexCancel"));
-  exports.Set("futexWake", Napi::Function::New(env, FutexWake, "futexWake"));
+  exports.Set("shmGet", Napi::Function::New(env, JsEntry<ShmGet>, "shmGet"));
+  exports.Set("shmAttach", Napi::Function::New(env, JsEntry<ShmAttach>, "shmAttach"));
+  exports.Set("shmStat", Napi::Function::New(env, JsEntry<ShmStat>, "shmStat"));
+  exports.Set("shmRemove", Napi::Function::New(env, JsEntry<ShmRemove>, "shmRemove"));
+  exports.Set("posixShmOpen", Napi::Function::New(env, JsEntry<PosixShmOpen>, "posixShmOpen"));
+  exports.Set("posixShmUnlink", Napi::Function::New(env, JsEntry<PosixShmUnlink>, "posixShmUnlink"));
+  exports.Set("mapFile", Napi::Function::New(env, JsEntry<MapFile>, "mapFile"));
+  exports.Set("unmap", Napi::Function::New(env, JsEntry<UnmapMapping>, "unmap"));
+  exports.Set("mappingRead", Napi::Function::New(env, JsEntry<MappingRead>, "mappingRead"));
+  exports.Set("mappingWrite", Napi::Function::New(env, JsEntry<MappingWrite>, "mappingWrite"));
+  exports.Set("setBufferLimit", Napi::Function::New(env, JsEntry<SetBufferLimit>, "setBufferLimit"));
+  exports.Set("mappingBroken", Napi::Function::New(env, JsEntry<MappingBroken>, "mappingBroken"));
+  exports.Set("faultCount", Napi::Function::New(env, JsEntry<FaultCount>, "faultCount"));
+  exports.Set("futexWait", Napi::Function::New(env, JsEntry<FutexWaitStart>, "futexWait"));
+  exports.Set("futexCancel", Napi::Function::New(env, JsEntry<FutexCancel>, "futexCancel"));
+  exports.Set("futexWake", Napi::Function::New(env, JsEntry<FutexWake>, "futexWake"));
   napi_add_env_cleanup_hook(env, UnmapAll, nullptr);
 }
 

@@ -1,11 +1,14 @@
 #include "socket.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -77,8 +80,8 @@ UnixAddress ArgAddress(const Napi::CallbackInfo& info, size_t index) {
 
 // A blocking connect(2), for when the server's backlog is full: a non-blocking AF_UNIX connect
 // then fails with EAGAIN and nothing can be polled for room in the backlog. The socket is
-// blocking while it waits (it is ours alone) and made non-blocking once connected. The signal
-// of BlockingWait interrupts the wait with EINTR, after which connect can simply be called again.
+// blocking (the kernel's default, kept once connected: see descriptor.h). The signal of
+// BlockingWait interrupts the wait with EINTR, after which connect can simply be called again.
 class ConnectWait : public BlockingWait {
  public:
   ConnectWait(int type, UnixAddress address) : type_(type), address_(address) {}
@@ -94,10 +97,10 @@ class ConnectWait : public BlockingWait {
       int error = errno;
       if (error == EINTR) return EINTR;
       // A socket left connected by an interrupted call that still completed: success.
-      if (error == EISCONN) return MakeNonBlockingCloexec(fd_);
+      if (error == EISCONN) return 0;
       return error;
     }
-    return MakeNonBlockingCloexec(fd_);
+    return 0;
   }
   Napi::Value Result(Napi::Env env) override {
     int fd = fd_;
@@ -112,23 +115,101 @@ class ConnectWait : public BlockingWait {
   int fd_ = -1;
 };
 
+// accept4(2) on a waiter thread. No per-call flag makes accept non-blocking, and a listening
+// socket's O_NONBLOCK is shared with every process that holds it (one may clear it; another may
+// take the connection first): so accept never runs on the main thread. The thread waits in
+// poll(2), then accepts; EAGAIN (the flag was set by someone and the connection taken) waits
+// again. It works on a duplicate of the listening descriptor, so that closing the server's number
+// on the main thread never leaves this thread on a reused number. The duplicate is closed as soon
+// as the wait is over (on the thread, or in Cancelled before JS hears of it): the server's
+// close() waits for that, so that nobody can connect to a closed server through it.
+class AcceptWait : public BlockingWait {
+ public:
+  explicit AcceptWait(int fd) : fd_(fd) {}
+  ~AcceptWait() override {
+    ReleaseListener();
+    if (accepted_ >= 0) close(accepted_);
+  }
+  int Execute() override {
+    int error = Accept();
+    if (error != EINTR) ReleaseListener();
+    return error;
+  }
+  void Cancelled() override { ReleaseListener(); }
+  Napi::Value Result(Napi::Env env) override {
+    int fd = accepted_;
+    accepted_ = -1;
+    return Napi::Number::New(env, fd);
+  }
+  const char* Syscall() const override { return "accept4"; }
+
+ private:
+  int Accept() {
+    pollfd entry{fd_, POLLIN, 0};
+    if (poll(&entry, 1, -1) < 0) return errno;
+    int fd = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) return errno == EAGAIN || errno == ECONNABORTED ? EINTR : errno;
+    accepted_ = fd;
+    return 0;
+  }
+  void ReleaseListener() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+  int fd_;
+  int accepted_ = -1;
+};
+
 }  // namespace
 
-// JS: socketOpen(type) -> fd. Main thread. socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC).
-// Throws IpcError.
+// JS: socketOpen(type, nonblocking) -> fd. Main thread. socket(AF_UNIX, type | SOCK_CLOEXEC),
+// with SOCK_NONBLOCK only for a socket that connects at once (it is private until then, see
+// socketConnect). Throws IpcError.
 static Napi::Value SocketOpen(const Napi::CallbackInfo& info) {
-  int fd = socket(AF_UNIX, ArgInt32(info, 0, "type") | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int fd = socket(AF_UNIX, ArgInt32(info, 0, "type") | (info[1].ToBoolean() ? SOCK_NONBLOCK : 0) | SOCK_CLOEXEC, 0);
   if (fd < 0) ThrowSysError(info.Env(), errno, "socket");
   return Napi::Number::New(info.Env(), fd);
 }
 
-// JS: socketBind(fd, name, mode) -> 0 or -errno. Main thread, bind(2): creates the socket file of
-// a path (EADDRINUSE if the path exists), claims an abstract name, or autobinds.
+// After bind: gives the socket file at `path` exactly `permissions` when the umask left it
+// narrower (bind creates it with permissions & ~umask, see SocketBind). Only widens to what was
+// asked, and only the file bind just made: opened with O_PATH | O_NOFOLLOW (a symlink put there
+// since is not followed) and checked to be a socket of ours before the chmod, which goes
+// through /proc/self/fd (fchmod refuses O_PATH descriptors). If any step fails the file keeps
+// the narrower mode: never more open than asked.
+void GiveExactMode(const char* path, mode_t permissions) {
+  int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return;
+  struct stat st;
+  if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_uid == geteuid() && (st.st_mode & 07777) != permissions) {
+    char link[64];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    chmod(link, permissions);
+  }
+  close(fd);
+}
+
+// JS: socketBind(fd, name, mode, permissions) -> 0 or -errno. Main thread, bind(2): creates the
+// socket file of a path (EADDRINUSE if the path exists), claims an abstract name, or autobinds.
+//
+// A path's file gets `permissions` (-1: the kernel's default, 0777 & ~umask) with no instant at
+// which it is more open. Linux's unix_bind creates the file with the mode of the socket's own
+// inode masked by the umask, so fchmod(fd) BEFORE bind sets it (checked on this kernel, 6.x: a
+// socket fchmod'ed to 0600 binds a 0600 file under umask 0). The umask can only take bits away;
+// GiveExactMode then puts back the ones the caller asked for. Changing the umask instead would
+// be racy: it is per process, and other threads create files meanwhile.
 static Napi::Value SocketBind(const Napi::CallbackInfo& info) {
   int fd = ArgInt32(info, 0, "fd");
   UnixAddress address = ArgAddress(info, 1);
+  bool is_path = ArgInt32(info, 2, "mode") == kPath;
+  int permissions = info.Length() > 3 ? ArgInt32(info, 3, "permissions") : -1;
+  if (permissions > 0777) throw Napi::RangeError::New(info.Env(), "permissions out of range");
+  if (is_path && permissions >= 0 && fchmod(fd, static_cast<mode_t>(permissions)) != 0)
+    return Napi::Number::New(info.Env(), -errno);
   int result = bind(fd, reinterpret_cast<const sockaddr*>(&address.addr), address.length);
-  return Napi::Number::New(info.Env(), result == 0 ? 0 : -errno);
+  if (result != 0) return Napi::Number::New(info.Env(), -errno);
+  if (is_path && permissions >= 0) GiveExactMode(address.addr.sun_path, static_cast<mode_t>(permissions));
+  return Napi::Number::New(info.Env(), 0);
 }
 
 // JS: socketListen(fd, backlog) -> 0 or -errno. Main thread, listen(2).
@@ -137,22 +218,29 @@ static Napi::Value SocketListen(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), result == 0 ? 0 : -errno);
 }
 
-// JS: socketAccept(fd) -> new fd or -errno (EAGAIN when no connection waits). Main thread,
-// accept4(SOCK_NONBLOCK | SOCK_CLOEXEC): the new descriptor is ready for the poll engine at once.
-static Napi::Value SocketAccept(const Napi::CallbackInfo& info) {
-  int fd = ArgInt32(info, 0, "fd");
-  int result = RetryEintr([&] { return accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC); });
-  return Napi::Number::New(info.Env(), result >= 0 ? result : -errno);
+// JS: socketAcceptWait(fd, callback(errno, fd)) -> wait id. accept4(SOCK_CLOEXEC) on a waiter
+// thread (see AcceptWait); the new socket is blocking, the kernel's default. cancelWait(id)
+// interrupts it. Throws IpcError when the descriptor cannot be duplicated.
+static Napi::Value SocketAcceptWait(const Napi::CallbackInfo& info) {
+  int fd = fcntl(ArgInt32(info, 0, "fd"), F_DUPFD_CLOEXEC, 3);
+  if (fd < 0) ThrowSysError(info.Env(), errno, "fcntl");
+  Napi::Function callback = ArgFunction(info, 1, "callback");
+  uint32_t id = GetData(info.Env())->waits->Start(info.Env(), std::make_unique<AcceptWait>(fd), callback);
+  return Napi::Number::New(info.Env(), id);
 }
 
-// JS: socketConnect(fd, name, mode) -> 0 or -errno. Main thread, non-blocking connect(2). AF_UNIX
-// answers at once (0, ENOENT, ECONNREFUSED, EPROTOTYPE, ...) or EAGAIN when the backlog is full;
-// it never answers EINPROGRESS, so there is no "poll writable, then SO_ERROR" step to make.
+// JS: socketConnect(fd, name, mode) -> 0 or -errno. Main thread, non-blocking connect(2) of a
+// socket made with socketOpen(type, true): nobody else holds it yet, so its O_NONBLOCK is ours.
+// AF_UNIX answers at once (0, ENOENT, ECONNREFUSED, EPROTOTYPE, ...) or EAGAIN when the backlog is
+// full; it never answers EINPROGRESS, so there is no "poll writable, then SO_ERROR" step to make.
+// Once connected the flag is cleared: from now on the socket may be handed to other programs,
+// which must find the kernel's default (blocking); ipcx's own calls use MSG_DONTWAIT.
 static Napi::Value SocketConnect(const Napi::CallbackInfo& info) {
   int fd = ArgInt32(info, 0, "fd");
   UnixAddress address = ArgAddress(info, 1);
   int result = RetryEintr([&] { return connect(fd, reinterpret_cast<const sockaddr*>(&address.addr), address.length); });
-  return Napi::Number::New(info.Env(), result == 0 ? 0 : -errno);
+  if (result != 0) return Napi::Number::New(info.Env(), -errno);
+  return Napi::Number::New(info.Env(), -MakeBlocking(fd));
 }
 
 // JS: socketConnectWait(type, name, mode, callback(errno, fd)) -> wait id. A new socket's blocking
@@ -207,8 +295,8 @@ static Napi::Value SocketSend(const Napi::CallbackInfo& info) {
 
 // JS: socketReceive(fd, bytes, offset, length, message) -> -errno, or { bytes, truncated, fds?,
 // from? }. Main thread, recvmsg(MSG_DONTWAIT | MSG_CMSG_CLOEXEC): received descriptors are
-// close-on-exec from the start (no window for a fork to inherit them) and made non-blocking
-// here. With message true (datagram, seqpacket) MSG_TRUNC reports a message longer than the
+// close-on-exec from the start (no window for a fork to inherit them); their O_NONBLOCK is left
+// as the sender has it (the description is shared with the sender). With message true (datagram, seqpacket) MSG_TRUNC reports a message longer than the
 // buffer; a stream socket must not get that flag (it would discard bytes instead).
 static Napi::Value SocketReceive(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -240,7 +328,6 @@ static Napi::Value SocketReceive(const Napi::CallbackInfo& info) {
     for (size_t i = 0; i < count; i++) {
       int received;
       std::memcpy(&received, CMSG_DATA(header) + i * sizeof(int), sizeof(int));
-      MakeNonBlockingCloexec(received);
       fds.Set(fds.Length(), Napi::Number::New(env, received));
     }
   }
@@ -292,7 +379,7 @@ void InitSockets(Napi::Env env, Napi::Object exports) {
   exports.Set("socketOpen", Napi::Function::New(env, SocketOpen, "socketOpen"));
   exports.Set("socketBind", Napi::Function::New(env, SocketBind, "socketBind"));
   exports.Set("socketListen", Napi::Function::New(env, SocketListen, "socketListen"));
-  exports.Set("socketAccept", Napi::Function::New(env, SocketAccept, "socketAccept"));
+  exports.Set("socketAcceptWait", Napi::Function::New(env, SocketAcceptWait, "socketAcceptWait"));
   exports.Set("socketConnect", Napi::Function::New(env, SocketConnect, "socketConnect"));
   exports.Set("socketConnectWait", Napi::Function::New(env, SocketConnectWait, "socketConnectWait"));
   exports.Set("socketSend", Napi::Function::New(env, SocketSend, "socketSend"));

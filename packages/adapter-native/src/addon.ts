@@ -12,7 +12,7 @@ export type WaitCallback = (errno: number, result: unknown) => void;
 
 /** The functions of the addon. Calls returning `number` give `-errno` on failure unless noted. */
 export interface NativeAddon {
-  setErrorFactory(factory: (code: string, errno: number, syscall: string, path?: string) => Error): void;
+  setErrorFactory(factory: (errno: number, syscall: string, path?: string) => Error): void;
   // blocking_wait.cc
   cancelWait(id: number): void;
   /** Waits in flight on waiter threads. */
@@ -34,8 +34,9 @@ export interface NativeAddon {
   write(fd: number, bytes: Uint8Array, offset: number, length: number): number;
   close(fd: number): number;
   shutdown(fd: number, how: number): number;
-  describe(fd: number): { kind: 'fifo' | 'socket' | 'file' | 'other'; access: 'read' | 'write' | 'readwrite'; socketType?: string; socketDomain?: string };
-  setNonBlocking(fd: number): number;
+  describe(fd: number): { kind: 'fifo' | 'socket' | 'file' | 'other'; type: string; access: 'read' | 'write' | 'readwrite'; socketType?: string; socketDomain?: string };
+  /** Close-on-exec only: O_NONBLOCK lives on the shared description and is left alone. */
+  setCloexec(fd: number): number;
   // pipe.cc (throw IpcError)
   pipe(): [number, number];
   socketpair(type: number): [number, number];
@@ -63,7 +64,7 @@ const load = require('node-gyp-build') as (dir: string) => NativeAddon;
  */
 export const addon: NativeAddon = load(packageRoot);
 
-addon.setErrorFactory((code, errno, syscall, filePath) => new IpcError(code as IpcError['code'], { errno, syscall, path: filePath ?? undefined }));
+addon.setErrorFactory((errno, syscall, filePath) => new IpcError(errnoName(errno) as IpcError['code'], { errno, syscall, path: filePath ?? undefined }));
 
 /** The IpcError for a `-errno` returned by an addon call. */
 export function errorFromErrno(negativeErrno: number, details: IpcErrorDetails): IpcError {

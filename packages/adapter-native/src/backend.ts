@@ -1,5 +1,6 @@
 /** The native backend: every factory over real Linux kernel objects. */
 import { Feature, Primitive, capabilities, type IpcBackend } from '@ipcx/core';
+import './descriptor.js';
 import { nativeDiagnostics } from './diagnostics.js';
 import { NativeFifos } from './fifo.js';
 import { NativeFileLocks } from './file-lock.js';
@@ -35,7 +36,7 @@ export function createNativeBackend(): IpcBackend {
         Primitive.posixSemaphore,
         Primitive.fileLock,
       ],
-      [Feature.hostInterop, Feature.osProcesses, Feature.abstractSockets, Feature.network],
+      [Feature.hostInterop, Feature.osProcesses, Feature.abstractSockets, Feature.network, Feature.executables],
     ),
     pipes: new NativePipes(),
     fifos: new NativeFifos(),

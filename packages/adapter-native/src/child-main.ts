@@ -23,8 +23,8 @@ try {
   const args = unpackTransferables(spec.packed, (index) => {
     const record = spec.records[index]!;
     // Inherited descriptors arrive without close-on-exec; set it so a grandchild does not keep
-    // a pipe end open by accident.
-    for (const fd of record.handles ?? []) addon.setNonBlocking(fd);
+    // a pipe end open by accident. O_NONBLOCK is not touched: the description is shared.
+    for (const fd of record.handles ?? []) addon.setCloexec(fd);
     return revive(record);
   }) as unknown[];
   await runChildMain({ backend: createNativeBackend(), args, pid: process.pid }, spec.entry);

@@ -1,6 +1,10 @@
 /**
- * A byte stream over a non-blocking descriptor: the shared engine of pipe ends, FIFO ends, duplex
- * pipes and stream sockets.
+ * A byte stream over a descriptor: the shared engine of pipe ends, FIFO ends, duplex pipes and
+ * stream sockets.
+ *
+ * The descriptor's open file description stays blocking (the kernel's default), because other
+ * processes may share it and may change its O_NONBLOCK flag at any time: ipcx's own calls are
+ * non-blocking by themselves instead ({@link IoMode}, and native/descriptor.h for the reasons).
  *
  * Fast path: `read`/`write` call the kernel at once on the calling thread. Only when it answers
  * EAGAIN does the operation queue and ask libuv for readiness (uv_poll); there is no thread per
@@ -18,6 +22,7 @@ import {
   checkWaitOptions,
   closedError,
   iterateReader,
+  type IteratorOptions,
   readerToWebStream,
   toBytes,
   transferSymbol,
@@ -33,7 +38,43 @@ import { track, untrack, type TrackedObject } from './registry.js';
 import { SpinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason } from './wait.js';
 
 const EAGAIN = 11;
+const EPIPE = 32;
+const ENXIO = 6;
+const EOPNOTSUPP = 95;
 const MAX_READ_BYTES = 1 << 30;
+
+/** The addon functions of descriptor.cc that the engine uses. Numbers are `-errno` on failure. */
+interface DescriptorAddon {
+  readNowait(fd: number, bytes: Uint8Array, offset: number, length: number): number;
+  writeNowait(fd: number, bytes: Uint8Array, offset: number, length: number): number;
+  recv(fd: number, bytes: Uint8Array, offset: number, length: number): number;
+  send(fd: number, bytes: Uint8Array, offset: number, length: number): number;
+  reopenPrivate(fd: number, access: 0 | 1): number;
+  pipeNowaitSupported(): boolean;
+  pollStart(fd: number, events: number, callback: (status: number, events: number) => void, shared: boolean): number;
+}
+
+const native = addon as unknown as DescriptorAddon;
+
+/**
+ * How an object's own calls avoid waiting, whatever another process does to the shared
+ * description's O_NONBLOCK:
+ * - `'socket'`: `recv`/`send`/`recvmsg`/`sendmsg` with `MSG_DONTWAIT` on the descriptor itself;
+ * - `'nowait'`: `preadv2`/`pwritev2` with `RWF_NOWAIT` on the descriptor itself (anonymous pipes
+ *   on kernels that honour it);
+ * - `'private'`: plain `read`/`write` on a private open file description with O_NONBLOCK, opened
+ *   again through `/proc/self/fd/N` (FIFOs, whose files have no RWF_NOWAIT; pipes on older kernels);
+ * - `'none'`: the object does no readiness-driven I/O of its own (a listening socket, which
+ *   accepts on a waiter thread).
+ * Readiness of a shared description is polled through an epoll instance of its own (poller.h),
+ * since uv_poll would set O_NONBLOCK on it.
+ */
+export type IoMode = 'socket' | 'nowait' | 'private' | 'none';
+
+/** The mode for a pipe end: per-call RWF_NOWAIT where the kernel has it, else a private description. */
+export function pipeIoMode(): IoMode {
+  return native.pipeNowaitSupported() ? 'nowait' : 'private';
+}
 
 /** What an {@link Attempt} returns when the kernel said EAGAIN: keep the operation queued. */
 export { WOULD_BLOCK };
@@ -65,8 +106,10 @@ export interface StreamDirections {
  * only while something is queued, close, leak tracking and transfer.
  */
 export class DescriptorObject implements TrackedObject {
-  /** The descriptor, or -1 once closed. */
-  protected fd: number;
+  /** The descriptor, or -1 once closed. It is what travels to other processes. */
+  protected handle: number;
+  /** In `'private'` mode: the private description ipcx reads and writes through, once opened (-1 before). */
+  private ioFd = -1;
   private pollId = 0;
   private interest = 0;
   private readonly reads: PendingOperation[] = [];
@@ -82,24 +125,44 @@ export class DescriptorObject implements TrackedObject {
     protected readonly objectName: string,
     /** Transfer kind, e.g. `'pipe-reader'`. */
     protected readonly kind: string,
+    /** How this object's calls avoid waiting (see {@link IoMode}). */
+    protected io: IoMode,
   ) {
-    this.fd = fd;
+    this.handle = fd;
     this.held = { fds: [fd], polls: [] };
     track(this, this.held);
   }
 
   /** True once closed. */
   get closed(): boolean {
-    return this.fd < 0;
+    return this.handle < 0;
   }
 
-  /** The descriptor number (for tests and diagnostics). */
-  get descriptor(): number {
-    return this.fd;
+  /**
+   * The descriptor number, for handing it to code outside ipcx (see core's `DescriptorBacked`):
+   * the shared, blocking description, never the private one. -1 once closed.
+   */
+  get fd(): number {
+    return this.handle;
   }
 
   describe(): string {
-    return `${this.objectName} (fd ${this.fd})`;
+    return `${this.objectName} (fd ${this.handle})`;
+  }
+
+  /**
+   * The private description of `'private'` mode, opened on first use: a descriptor, or -errno.
+   * A writer gets -EPIPE when no reader is left (the reopen says ENXIO then, and a write would
+   * have failed with EPIPE).
+   */
+  protected privateFd(access: 0 | 1): number {
+    if (this.ioFd >= 0) return this.ioFd;
+    const fd = native.reopenPrivate(this.handle, access);
+    if (fd === -ENXIO) return -EPIPE;
+    if (fd < 0) return fd;
+    this.ioFd = fd;
+    this.held.fds.push(fd);
+    return fd;
   }
 
   /** True while operations of that direction are queued (a new one must queue behind them). */
@@ -139,9 +202,9 @@ export class DescriptorObject implements TrackedObject {
 
   /** Gives up the descriptor; pending operations reject with EBADF. */
   close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    const fd = this.fd;
-    this.fd = -1;
+    if (this.handle < 0) return Promise.resolve();
+    const fd = this.handle;
+    this.handle = -1;
     for (const pending of this.reads.splice(0)) {
       pending.stopWatching();
       pending.reject(cancellationError('close' satisfies CancelReason, undefined, { syscall: 'read', object: this.objectName }));
@@ -153,6 +216,8 @@ export class DescriptorObject implements TrackedObject {
     // The poll handle must be gone before the descriptor number can be reused.
     if (this.pollId !== 0) addon.pollClose(this.pollId);
     this.pollId = 0;
+    if (this.ioFd >= 0) addon.close(this.ioFd);
+    this.ioFd = -1;
     addon.close(fd);
     untrack(this);
     this.afterClose();
@@ -168,7 +233,7 @@ export class DescriptorObject implements TrackedObject {
 
   [transferSymbol](): TransferRecord {
     if (this.closed) throw closedError(this.objectName, 'transfer');
-    return { kind: this.kind, data: this.transferData(), handles: [this.fd] };
+    return { kind: this.kind, data: this.transferData(), handles: [this.handle] };
   }
 
   /** Plain data that travels with the descriptor (e.g. a FIFO's path). */
@@ -183,7 +248,11 @@ export class DescriptorObject implements TrackedObject {
     this.interest = wanted;
     if (this.pollId === 0) {
       if (wanted === 0) return;
-      this.pollId = addon.pollStart(this.fd, wanted, (status, events) => this.onReady(status, events));
+      // A private description is ours to poll directly; a shared one goes through an epoll
+      // instance (poller.cc), since uv_poll_init would set O_NONBLOCK on it for everyone.
+      const direct = this.io === 'private' && this.ioFd >= 0;
+      const onReady = (status: number, events: number) => this.onReady(status, events);
+      this.pollId = native.pollStart(direct ? this.ioFd : this.handle, wanted, onReady, !direct);
       this.held.polls[0] = this.pollId;
     } else {
       addon.pollUpdate(this.pollId, wanted);
@@ -215,11 +284,11 @@ export class DescriptorObject implements TrackedObject {
 export class DescriptorStream extends DescriptorObject {
   private scratch: Uint8Array | undefined;
 
-  constructor(fd: number, objectName: string, kind: string, private readonly directions: StreamDirections) {
-    super(fd, objectName, kind);
+  constructor(fd: number, objectName: string, kind: string, private readonly directions: StreamDirections, io: IoMode) {
+    super(fd, objectName, kind, io);
   }
 
-  /** See {@link ByteReader.read}. */
+  /** See `ByteReader.read` in `@ipcx/core`. */
   read(options?: ReadOptions): Promise<Uint8Array | null> {
     try {
       const maxBytes = options?.maxBytes === undefined ? DEFAULT_READ_BYTES : checkInteger('options.maxBytes', options.maxBytes, 1, MAX_READ_BYTES);
@@ -234,7 +303,7 @@ export class DescriptorStream extends DescriptorObject {
     }
   }
 
-  /** See {@link ByteReader.readInto}. */
+  /** See `ByteReader.readInto` in `@ipcx/core`. */
   readInto(buffer: Uint8Array, options?: NowaitOptions): Promise<number> {
     try {
       if (!(buffer instanceof Uint8Array)) throw new TypeError('buffer must be a Uint8Array');
@@ -255,7 +324,7 @@ export class DescriptorStream extends DescriptorObject {
     }
   }
 
-  /** See {@link ByteWriter.write}. */
+  /** See `ByteWriter.write` in `@ipcx/core`. */
   write(data: Uint8Array | string, options?: WriteOptions): Promise<number> {
     try {
       const bytes = toBytes('data', data);
@@ -298,28 +367,49 @@ export class DescriptorStream extends DescriptorObject {
     return this.perform('write', attempt, options, false, timeoutMs, syscall);
   }
 
-  /** The non-blocking read call: bytes read, 0 at EOF, or -errno. Sockets override it. */
+  /** The non-blocking read call (per {@link IoMode}): bytes read, 0 at EOF, or -errno. */
   protected sysRead(buffer: Uint8Array, offset: number, length: number): number {
-    return addon.read(this.fd, buffer, offset, length);
+    if (this.io === 'socket') return native.recv(this.handle, buffer, offset, length);
+    if (this.io === 'nowait') {
+      const n = native.readNowait(this.handle, buffer, offset, length);
+      if (n !== -EOPNOTSUPP) return n;
+      // A FIFO revived as a pipe end (it arrived over SCM_RIGHTS): no RWF_NOWAIT on its file.
+      this.io = 'private';
+    }
+    const fd = this.privateFd(0);
+    return fd < 0 ? fd : addon.read(fd, buffer, offset, length);
   }
 
   /**
-   * The non-blocking write call: bytes written or -errno. Sockets override it (sendmsg with
-   * MSG_NOSIGNAL, and `fds` as SCM_RIGHTS); `fds` is always undefined for pipes and FIFOs.
+   * The non-blocking write call (per {@link IoMode}): bytes written or -errno. Stream sockets
+   * override it (sendmsg with MSG_NOSIGNAL, and `fds` as SCM_RIGHTS); `fds` is always undefined
+   * for pipes and FIFOs.
    */
   protected sysWrite(bytes: Uint8Array, offset: number, length: number, _fds: number[] | undefined): number {
-    return addon.write(this.fd, bytes, offset, length);
+    if (this.io === 'socket') return native.send(this.handle, bytes, offset, length);
+    if (this.io === 'nowait') {
+      const n = native.writeNowait(this.handle, bytes, offset, length);
+      if (n !== -EOPNOTSUPP) return n;
+      this.io = 'private';
+    }
+    const fd = this.privateFd(1);
+    return fd < 0 ? fd : addon.write(fd, bytes, offset, length);
   }
 
   /** Stops writing (`shutdown(SHUT_WR)`), for sockets. The other side reads EOF. */
   protected shutdownWrite(): void {
     if (this.closed) throw closedError(this.objectName, 'shutdown');
-    const result = addon.shutdown(this.fd, 1);
+    const result = addon.shutdown(this.handle, 1);
     if (result < 0) throw errorFromErrno(result, { syscall: 'shutdown', object: this.objectName });
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    return iterateReader(this as never);
+    return iterateReader(this as never, undefined, this.directions.write);
+  }
+
+  /** See `ByteReader.iterator` in `@ipcx/core`. */
+  iterator(options?: IteratorOptions): AsyncIterableIterator<Uint8Array> {
+    return iterateReader(this as never, options, this.directions.write);
   }
 
   readableStream(): ReadableStream<Uint8Array> {

@@ -1,13 +1,21 @@
 /** Leak checks for the native backend: open objects of this process and kernel objects. */
 import { readFile, readdir } from 'node:fs/promises';
 import type { Diagnostics } from '@ipcx/core';
+import { recordedPosixQueues } from './ledger.js';
 import { posixQueuesLeft } from './posix-message-queue.js';
 import { openObjects } from './registry.js';
 
 /**
  * System V objects (from /proc/sysvipc, the source `ipcs` reads), POSIX objects in /dev/shm, and
- * the POSIX message queues this process created and has not unlinked (probed by name, since
- * /dev/mqueue may not be mounted).
+ * POSIX message queues: those this process created and has not unlinked, and those any ipcx
+ * process of this user created, from the ledger (a queue left by a SIGKILLed program included),
+ * each probed by name with `mq_open`.
+ *
+ * Why not list /dev/mqueue: it is often not mounted (it is not on the machines this was built
+ * on), and mounting it takes root, or a private mount namespace (`unshare -m`, root again or a
+ * user namespace) in a helper process: a privilege and a process per call that a leak check must
+ * not need. Queues made by programs other than ipcx are not ipcx's leaks; the ledger names every
+ * queue ipcx made, which is what this list is for.
  */
 async function kernelObjects(): Promise<string[]> {
   const found: string[] = [];
@@ -19,7 +27,8 @@ async function kernelObjects(): Promise<string[]> {
     }
   }
   for (const name of await readdir('/dev/shm').catch(() => [] as string[])) found.push(`/dev/shm/${name}`);
-  found.push(...posixQueuesLeft());
+  const queues = new Set([...posixQueuesLeft(), ...recordedPosixQueues()]);
+  found.push(...queues);
   return found;
 }
 

@@ -12,6 +12,7 @@ import {
 } from '@ipcx/core';
 import { addon, errorFromErrno } from './addon.js';
 import { DescriptorStream } from './descriptor-stream.js';
+import { recordPath, recordRemoved } from './ledger.js';
 import { registerReviver } from './revive.js';
 import { blockingWait } from './wait.js';
 
@@ -20,7 +21,8 @@ const ENXIO = 6;
 /** The reading side of an opened FIFO. */
 export class NativeFifoReader extends DescriptorStream implements FifoReader {
   constructor(fd: number, readonly path: string) {
-    super(fd, `FIFO reader '${path}'`, 'fifo-reader', { read: true, write: false });
+    // A FIFO's file has no RWF_NOWAIT: ipcx reads through a private description of its own.
+    super(fd, `FIFO reader '${path}'`, 'fifo-reader', { read: true, write: false }, 'private');
   }
 
   protected override transferData(): unknown {
@@ -31,7 +33,7 @@ export class NativeFifoReader extends DescriptorStream implements FifoReader {
 /** The writing side of an opened FIFO. */
 export class NativeFifoWriter extends DescriptorStream implements FifoWriter {
   constructor(fd: number, readonly path: string) {
-    super(fd, `FIFO writer '${path}'`, 'fifo-writer', { read: false, write: true });
+    super(fd, `FIFO writer '${path}'`, 'fifo-writer', { read: false, write: true }, 'private');
   }
 
   protected override transferData(): unknown {
@@ -44,6 +46,7 @@ export class NativeFifos implements Fifos {
   async create(path: string, options?: FifoCreateOptions): Promise<void> {
     const { mode } = checkFifoCreate(path, options);
     addon.mkfifo(path, mode);
+    recordPath('fifo', path);
   }
 
   async openReader(path: string, options?: FifoOpenOptions): Promise<FifoReader> {
@@ -57,6 +60,7 @@ export class NativeFifos implements Fifos {
   async remove(path: string): Promise<void> {
     checkString('path', path);
     addon.unlink(path);
+    recordRemoved('fifo', path);
   }
 
   /**

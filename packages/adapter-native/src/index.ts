@@ -1,8 +1,8 @@
 export { createNativeBackend } from './backend.js';
-export { nativeIpc } from './module.js';
 export { NativeDuplexPipe, NativePipeReader, NativePipeWriter, NativePipes } from './pipe.js';
 export { NativeFifoReader, NativeFifoWriter, NativeFifos } from './fifo.js';
 export { NativeProcesses } from './process.js';
+export { NativeDescriptor } from './descriptor.js';
 export { NativeNetworkSockets, NativeUnixSockets } from './socket.js';
 export { NativeMessageQueues } from './message-queue.js';
 export { NativePosixMessageQueues } from './posix-message-queue.js';

@@ -13,6 +13,7 @@ import {
   IPC_PRIVATE,
   abortErrorFor,
   checkFtok,
+  checkMessageQueueId,
   checkMessageQueueOpen,
   checkMessageQueueSet,
   checkReceive,
@@ -30,6 +31,7 @@ import {
   type TransferRecord,
 } from '@ipcx/core';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
+import { openNoting, recordRemoved, recordSysv } from './ledger.js';
 import { track, untrack } from './registry.js';
 import { registerReviver } from './revive.js';
 import { SpinWindow, WOULD_BLOCK, blockingWait, cancellationError, spinThenWait, watchCancellation, type PendingWait, type WaitOwner } from './wait.js';
@@ -225,6 +227,7 @@ export class NativeMessageQueue implements MessageQueue, WaitOwner {
     this.checkOpen('msgctl');
     const result = native.msgRemove(this.id);
     if (result < 0) throw errorFromErrno(result, { syscall: 'msgctl', object: this.objectName });
+    recordRemoved('sysv-message-queue', this.id);
   }
 
   /** Gives up the handle: pending sends and receives end with `EBADF`; the queue stays. */
@@ -267,9 +270,30 @@ export class NativeMessageQueues implements MessageQueues {
   /** See {@link MessageQueues.open}. */
   async open(key: number, options?: MessageQueueOpenOptions): Promise<MessageQueue> {
     const checked = checkMessageQueueOpen(key, options);
-    const id = native.msgget(checked.key, checked.create, checked.exclusive, checked.mode);
+    const { result: id, created } = openNoting(checked.create, checked.exclusive, (create, exclusive) => native.msgget(checked.key, create, exclusive, checked.mode));
     if (id < 0) throw errorFromErrno(id, { syscall: 'msgget', key: checked.key });
+    if (created || checked.key === IPC_PRIVATE) recordSysv('sysv-message-queue', id, checked.key);
     return new NativeMessageQueue(id, checked.key);
+  }
+
+  /**
+   * See {@link MessageQueues.openById}. `msgctl(IPC_STAT)` proves that the id names a queue this
+   * process may read (`EINVAL`, `EIDRM`, `EACCES` otherwise) and gives its key, as the
+   * semaphore sets' `openById` does.
+   */
+  async openById(id: number): Promise<MessageQueue> {
+    checkMessageQueueId(id);
+    const stat = native.msgStat(id);
+    if (typeof stat === 'number') throw errorFromErrno(stat, { syscall: 'msgctl', object: `System V message queue ${id}` });
+    return new NativeMessageQueue(id, stat.perm.key);
+  }
+
+  /** See {@link MessageQueues.removeById} (`msgctl(IPC_RMID)` on the main thread). */
+  async removeById(id: number): Promise<void> {
+    checkMessageQueueId(id);
+    const result = native.msgRemove(id);
+    if (result < 0) throw errorFromErrno(result, { syscall: 'msgctl', object: `System V message queue ${id}` });
+    recordRemoved('sysv-message-queue', id);
   }
 }
 

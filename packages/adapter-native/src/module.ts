@@ -1,4 +1,7 @@
-/** The inversify 8 `ContainerModule` of the native backend. */
+/**
+ * `@ipcx/adapter-native/inversify`: the inversify 8 `ContainerModule` of the native backend. A subpath of its own, so that
+ * inversify is an optional peer dependency: apps that do not use dependency injection never load it.
+ */
 import { ContainerModule } from 'inversify';
 import { backendBindings } from '@ipcx/core';
 import { createNativeBackend } from './backend.js';

@@ -1,7 +1,7 @@
 /** Anonymous pipes (`pipe2`) and duplex pipes (`socketpair`) over real descriptors. */
 import { checkInteger, checkOptions, closedError, type DuplexPipe, type PipeOptions, type PipeReader, type PipeWriter, type Pipes } from '@ipcx/core';
 import { addon } from './addon.js';
-import { DescriptorStream } from './descriptor-stream.js';
+import { DescriptorStream, pipeIoMode } from './descriptor-stream.js';
 import { registerReviver } from './revive.js';
 
 const SOCK_STREAM = 1;
@@ -12,34 +12,34 @@ const MAX_PIPE_CAPACITY = 1 << 30;
 class PipeEndStream extends DescriptorStream {
   capacity(): number {
     if (this.closed) throw closedError(this.objectName, 'fcntl');
-    return addon.pipeCapacity(this.fd);
+    return addon.pipeCapacity(this.handle);
   }
 
   setCapacity(bytes: number): number {
     checkInteger('bytes', bytes, 1, MAX_PIPE_CAPACITY);
     if (this.closed) throw closedError(this.objectName, 'fcntl');
-    return addon.setPipeCapacity(this.fd, bytes);
+    return addon.setPipeCapacity(this.handle, bytes);
   }
 }
 
 /** The reading end of a pipe. */
 export class NativePipeReader extends PipeEndStream implements PipeReader {
   constructor(fd: number) {
-    super(fd, 'pipe reader', 'pipe-reader', { read: true, write: false });
+    super(fd, 'pipe reader', 'pipe-reader', { read: true, write: false }, pipeIoMode());
   }
 }
 
 /** The writing end of a pipe. */
 export class NativePipeWriter extends PipeEndStream implements PipeWriter {
   constructor(fd: number) {
-    super(fd, 'pipe writer', 'pipe-writer', { read: false, write: true });
+    super(fd, 'pipe writer', 'pipe-writer', { read: false, write: true }, pipeIoMode());
   }
 }
 
 /** One end of a duplex pipe (a connected `AF_UNIX` stream socket pair). */
 export class NativeDuplexPipe extends DescriptorStream implements DuplexPipe {
   constructor(fd: number) {
-    super(fd, 'duplex pipe', 'duplex-pipe', { read: true, write: true });
+    super(fd, 'duplex pipe', 'duplex-pipe', { read: true, write: true }, 'socket');
   }
 
   async end(): Promise<void> {

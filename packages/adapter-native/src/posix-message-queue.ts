@@ -35,6 +35,7 @@ import {
   type TransferRecord,
 } from '@ipcx/core';
 import { PollEvent, addon, errorFromErrno } from './addon.js';
+import { openNoting, recordPosix, recordRemoved } from './ledger.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { registerReviver } from './revive.js';
 import { SpinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason } from './wait.js';
@@ -411,8 +412,11 @@ function openQueue(name: string, options: ReturnType<typeof checkPosixQueueOpenO
     maxMessages ??= systemDefault('msg_default', 10);
     messageSize ??= systemDefault('msgsize_default', 8192);
   }
-  const fd = native.mqOpen(name, ACCESS_CODES[options.access], options.create, options.exclusive, options.mode, maxMessages ?? -1, messageSize ?? -1);
+  const { result: fd, created } = openNoting(options.create, options.exclusive, (create, exclusive) =>
+    native.mqOpen(name, ACCESS_CODES[options.access], create, exclusive, options.mode, maxMessages ?? -1, messageSize ?? -1),
+  );
   if (fd < 0) throw errorFromErrno(fd, { syscall: 'mq_open', path: name });
+  if (created) recordPosix('posix-message-queue', name, fd);
   if (options.create) createdNames.add(name);
   try {
     return new NativePosixMessageQueue(fd, name, options.access);
@@ -436,6 +440,7 @@ export class NativePosixMessageQueues implements PosixMessageQueues {
     const result = native.mqUnlink(name);
     if (result < 0) throw errorFromErrno(result, { syscall: 'mq_unlink', path: name });
     createdNames.delete(name);
+    recordRemoved('posix-message-queue', name);
   }
 }
 

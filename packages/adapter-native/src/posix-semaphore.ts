@@ -27,6 +27,7 @@ import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { registerReviver, revive } from './revive.js';
 import { NativeSegment } from './shared-memory.js';
+import { openNotingThrown, recordPosix, recordRemoved } from './ledger.js';
 import { blockingWait, type PendingWait } from './wait.js';
 
 /** The addon's handle of one `sem_open` (an External; `sem_close` runs when it is closed or collected). */
@@ -186,7 +187,9 @@ export class NativePosixSemaphores implements PosixSemaphores {
   /** See {@link PosixSemaphores.open}. */
   async open(name: string, options?: PosixSemaphoreOpenOptions): Promise<PosixSemaphore> {
     const { create: wantCreate, exclusive: wantExclusive, mode: permissions, initial: value } = checkPosixSemaphoreOpen(name, options);
-    return new NativePosixSemaphore(native.semOpen(name, wantCreate, wantExclusive, permissions, value), name);
+    const { result: handle, created } = openNotingThrown(wantCreate, wantExclusive, (create, exclusive) => native.semOpen(name, create, exclusive, permissions, value));
+    if (created) recordPosix('posix-semaphore', name);
+    return new NativePosixSemaphore(handle, name);
   }
 
   /** See {@link PosixSemaphores.init}. */
@@ -204,6 +207,7 @@ export class NativePosixSemaphores implements PosixSemaphores {
   async unlink(name: string): Promise<void> {
     checkString('name', name);
     native.semUnlink(name);
+    recordRemoved('posix-semaphore', name);
   }
 }
 

@@ -35,6 +35,7 @@ import {
   type TransferRecord,
 } from '@ipcx/core';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
+import { openNoting, recordRemoved, recordSysv } from './ledger.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { registerReviver } from './revive.js';
 import { SpinWindow, WOULD_BLOCK, blockingWait, type PendingWait } from './wait.js';
@@ -59,7 +60,8 @@ interface SemaphoreAddon {
   semopWait(id: number, operations: Int32Array, timeoutMs: number, callback: WaitCallback): number;
   semctlGet(id: number, index: number, which: number): number;
   semSetValue(id: number, index: number, value: number): number;
-  semGetAll(id: number, size: number): number[] | number;
+  semGetAll(id: number): number[] | number;
+  semSize(id: number): number;
   semSetAll(id: number, values: number[]): number;
   semStat(id: number): RawSemaphoreStat | number;
   semSetAttributes(id: number, mode: number, uid: number, gid: number): number;
@@ -69,7 +71,6 @@ interface SemaphoreAddon {
 const native = addon as unknown as SemaphoreAddon;
 
 const EAGAIN = 11;
-const EACCES = 13;
 const KIND = 'sysv-semaphore-set';
 /** `which` of `semctlGet`. */
 const Get = { value: 0, waitingForIncrease: 1, waitingForZero: 2, lastPid: 3 } as const;
@@ -171,7 +172,7 @@ export class NativeSemaphoreSet implements SemaphoreSet, TrackedObject {
   /** See {@link SemaphoreSet.values}. */
   values(): number[] {
     this.ensureOpen('semctl');
-    const result = native.semGetAll(this.id, this.size);
+    const result = native.semGetAll(this.id);
     if (typeof result === 'number') throw errorFromErrno(result, { syscall: 'semctl', object: this.objectName });
     return result;
   }
@@ -216,6 +217,7 @@ export class NativeSemaphoreSet implements SemaphoreSet, TrackedObject {
   async remove(): Promise<void> {
     this.ensureOpen('semctl');
     this.check(native.semRemove(this.id));
+    recordRemoved('sysv-semaphore-set', this.id);
   }
 
   /**
@@ -316,21 +318,20 @@ function toStat(raw: RawSemaphoreStat): SemaphoreSetStat {
 /** The native {@link Semaphores} factory. */
 export class NativeSemaphores implements Semaphores {
   /**
-   * `semget`, then `IPC_STAT` for the set's real size. Without read permission the stat fails; the
-   * set then opens with the `size` asked for (an alter-only user can still operate), or rejects
-   * with `EACCES` when no size was given.
+   * `semget`, then the set's real size from the kernel: `IPC_STAT`, or for a user without read
+   * permission but with alter permission (who can still operate) `SEM_STAT_ANY` (see
+   * semaphore.cc); `EACCES` for a user with neither. The `size` asked for is never trusted:
+   * `SETALL` copies as many values as the kernel's set has.
    */
   async open(key: number | 'private', options?: SemaphoreSetOpenOptions): Promise<SemaphoreSet> {
     const { key: kernelKey, create: creating, exclusive: wantExclusive, size: count, mode: flags } = checkSemaphoreSetOpen(key, options);
-    const id = native.semget(kernelKey, count, creating, wantExclusive, flags);
+    const { result: id, created } = openNoting(creating, wantExclusive, (create, exclusive) => native.semget(kernelKey, count, create, exclusive, flags));
     if (id < 0) throw errorFromErrno(id, { syscall: 'semget', key: kernelKey });
+    if (created || kernelKey === 0) recordSysv('sysv-semaphore-set', id, kernelKey);
     const object = `System V semaphore set ${id}`;
-    const stat = native.semStat(id);
-    if (typeof stat === 'number') {
-      if (stat === -EACCES && count > 0) return new NativeSemaphoreSet(id, kernelKey, count);
-      throw errorFromErrno(stat, { syscall: 'semctl', object });
-    }
-    return new NativeSemaphoreSet(id, kernelKey, stat.size);
+    const size = native.semSize(id);
+    if (size < 0) throw errorFromErrno(size, { syscall: 'semctl', object });
+    return new NativeSemaphoreSet(id, kernelKey, size);
   }
 
   /** See {@link Semaphores.openById}. */
@@ -338,6 +339,14 @@ export class NativeSemaphores implements Semaphores {
     checkInteger('id', id, 0, MAX_ID);
     const stat = statOrThrow(id, `System V semaphore set ${id}`);
     return new NativeSemaphoreSet(id, stat.key, stat.size);
+  }
+
+  /** See {@link Semaphores.removeById} (`semctl(IPC_RMID)` on the main thread). */
+  async removeById(id: number): Promise<void> {
+    checkInteger('id', id, 0, MAX_ID);
+    const result = native.semRemove(id);
+    if (result < 0) throw errorFromErrno(result, { syscall: 'semctl', object: `System V semaphore set ${id}` });
+    recordRemoved('sysv-semaphore-set', id);
   }
 }
 

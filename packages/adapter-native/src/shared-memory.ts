@@ -41,7 +41,9 @@ import {
   type SysvSegmentStat,
   type TransferRecord,
 } from '@ipcx/core';
+import { constants as bufferConstants } from 'node:buffer';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
+import { createFileExclusively, discardCreatedFile, openNoting, recordPath, recordPosix, recordRemoved, recordSysv } from './ledger.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { registerReviver } from './revive.js';
 import { SpinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason, type PendingWait } from './wait.js';
@@ -71,6 +73,10 @@ interface SharedMemoryAddon {
   mapFile(path: string, create: boolean, mode: number, size: number, readOnly: boolean): Mapped | Failure;
   unmap(mapping: number, buffer?: ArrayBuffer): number;
   mappingRead(mapping: number, offset: number, length: number): Uint8Array;
+  mappingWrite(mapping: number, bytes: Uint8Array, offset: number, length: number, at: number): number;
+  setBufferLimit(bytes: number): void;
+  mappingBroken(mapping: number): boolean;
+  faultCount(): Uint32Array;
   futexWait(mapping: number, index: number, value: number, timeoutMs: number, callback: WaitCallback): number | SharedWaitResult;
   futexCancel(id: number): void;
   futexWake(mapping: number, index: number, count: number): number;
@@ -78,9 +84,25 @@ interface SharedMemoryAddon {
 
 const native = addon as unknown as SharedMemoryAddon;
 
+/**
+ * The longest ArrayBuffer Node can make over foreign memory (2^32 bytes on Node 20). A longer
+ * mapping has no `buffer` and is read and written by copy in the addon (see setBufferLimit in
+ * native/shared_memory.cc: asking Node 20 for a longer one aborts the process).
+ */
+const BUFFER_LIMIT = bufferConstants.MAX_LENGTH;
+native.setBufferLimit(BUFFER_LIMIT);
+
+/**
+ * SIGBUS faults survived in this process so far (a word the addon's handler increments; see
+ * "Surviving SIGBUS" in native/shared_memory.cc). While it is 0 no mapping can be broken, and the
+ * checks below cost one load.
+ */
+const faultsHandled = native.faultCount();
+
 const IPC_CREAT = 0o1000;
 const IPC_EXCL = 0o2000;
 const ECANCELED = 125;
+const EEXIST = 17;
 const DEFAULT_MODE = 0o600;
 
 /**
@@ -155,9 +177,26 @@ export abstract class NativeSegment implements SharedSegment {
     return this.mapping === 0;
   }
 
+  /**
+   * Throws EFAULT once the mapping is broken: its object was made shorter than the mapping by
+   * another process, and a SIGBUS in the lost range was survived (the range now reads as zeros).
+   */
+  private checkIntact(syscall: string): void {
+    if (faultsHandled[0] === 0 || !native.mappingBroken(this.mapping)) return;
+    throw new IpcError('EFAULT', {
+      syscall,
+      object: this.objectName,
+      message: `EFAULT: ${this.objectName} is broken: another process made its object shorter than the ${this.size} bytes mapped here, so the pages past its new end are lost (they read as zeros and writes to them reach no other process); close it and map it again`,
+    });
+  }
+
   get buffer(): ArrayBuffer {
     if (this.closed) throw closedError(this.objectName, 'shmat');
+    this.checkIntact('mmap');
     if (this.memory === undefined) {
+      if (!this.readOnly) {
+        throw new RangeError(`${this.objectName} is ${this.size} bytes, more than the largest ArrayBuffer Node can make over foreign memory (${BUFFER_LIMIT}); use read() and write()`);
+      }
       throw new IpcError('EACCES', { syscall: 'mmap', object: this.objectName, message: `EACCES: ${this.objectName} is mapped read-only and has no writable buffer; use read()` });
     }
     return this.memory;
@@ -166,17 +205,24 @@ export abstract class NativeSegment implements SharedSegment {
   read(offset?: number, length?: number): Uint8Array {
     const { start, count } = checkSegmentRead(this.size, offset, length);
     if (this.closed) throw closedError(this.objectName, 'read');
-    if (this.memory === undefined) return native.mappingRead(this.mapping, start, count);
-    return new Uint8Array(this.memory, start, count).slice();
+    this.checkIntact('read');
+    const copy = this.memory === undefined ? native.mappingRead(this.mapping, start, count) : new Uint8Array(this.memory, start, count).slice();
+    // The copy itself may have met the lost range (a SIGBUS survived): its bytes are not the object's.
+    this.checkIntact('read');
+    return copy;
   }
 
   write(bytes: Uint8Array | string, offset?: number): number {
     const { data, start } = checkSegmentWrite(this.size, bytes, offset);
     if (this.closed) throw closedError(this.objectName, 'write');
-    if (this.memory === undefined) {
+    if (this.readOnly) {
       throw new IpcError('EACCES', { syscall: 'write', object: this.objectName, message: `EACCES: ${this.objectName} is mapped read-only` });
     }
-    new Uint8Array(this.memory, start, data.length).set(data);
+    this.checkIntact('write');
+    if (this.memory === undefined) native.mappingWrite(this.mapping, data, 0, data.length, start);
+    else new Uint8Array(this.memory, start, data.length).set(data);
+    // Bytes that landed on the lost range reached no other process: the write did not happen.
+    this.checkIntact('write');
     return data.length;
   }
 
@@ -184,6 +230,7 @@ export abstract class NativeSegment implements SharedSegment {
     try {
       const { cell, timeoutMs } = checkSegmentWait(this.size, index, value, options);
       if (this.closed) throw closedError(this.objectName, 'futex');
+      this.checkIntact('futex');
       const signal = options?.signal;
       if (signal?.aborted) throw abortErrorFor(signal);
       // The cell is checked here first when the mapping is writable ('not-equal' only for a value
@@ -247,6 +294,7 @@ export abstract class NativeSegment implements SharedSegment {
   notify(index: number, count?: number): number {
     const { cell, most } = checkSegmentNotify(this.size, index, count);
     if (this.closed) throw closedError(this.objectName, 'futex');
+    this.checkIntact('futex');
     // FUTEX_WAKE with 0 wakes one waiter (the kernel counts after waking); Atomics.notify wakes none.
     if (most === 0) return 0;
     const woken = native.futexWake(this.mapping, cell, most);
@@ -275,6 +323,11 @@ export abstract class NativeSegment implements SharedSegment {
     const result = native.unmap(mapping, this.memory);
     await Promise.all(waits.map((pending) => pending.settled));
     if (result < 0) throw errorFromErrno(result, { syscall: this.kind === 'sysv' ? 'shmdt' : 'munmap', object: this.objectName });
+    // A close completes at once; a loop of map/close that never waits would never give the event
+    // loop a turn, and V8 would keep every segment alive until it did (the WeakRef above holds its
+    // target until the microtask queue drains: ~2.5 KiB per cycle in bench/soak.mjs). completedNow
+    // gives it a turn every 10 ms of such completions.
+    await completedNow(undefined);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -370,6 +423,7 @@ function attachSysvNow(id: number, readOnly: boolean): NativeSysvSegment {
 function openPosixNow(name: string, create: boolean, exclusive: boolean, mode: number, size: number, readOnly: boolean): NativePosixSegment {
   const mapped = native.posixShmOpen(name, create, exclusive, mode, size, readOnly);
   if ('errno' in mapped) throw failed(mapped, { path: name });
+  if (mapped.created === true) recordPosix('posix-segment', name);
   return new NativePosixSegment(mapped, name, readOnly);
 }
 
@@ -388,21 +442,34 @@ async function statSysv(id: number): Promise<SysvSegmentStat> {
 function removeSysv(id: number): void {
   const result = native.shmRemove(id);
   if (result < 0) throw errorFromErrno(result, { syscall: 'shmctl', object: `System V segment ${id}` });
+  recordRemoved('sysv-segment', id);
 }
 
 function unlinkPosix(name: string): void {
   const result = native.posixShmUnlink(name);
   if (result < 0) throw errorFromErrno(result, { syscall: 'shm_unlink', path: name });
+  recordRemoved('posix-segment', name);
 }
 
 /** The native {@link SharedMemory} factory. */
 export class NativeSharedMemory implements SharedMemory {
   async openSysv(key: number | 'private', options?: SysvSegmentOptions): Promise<SysvSegment> {
     const { key: numeric, size: bytes, create, exclusive, mode, readOnly: ro } = checkSysvSegmentOpen(key, options);
-    const flags = (create ? IPC_CREAT : 0) | (exclusive ? IPC_EXCL : 0) | mode;
-    const id = native.shmGet(numeric, bytes, flags);
+    // openNoting tries the exclusive create first when asked to create, so that we know whether
+    // this call made the segment: one it made and then cannot attach is removed again, never left
+    // behind, and only one it made goes into the ledger.
+    const flagsOf = (creating: boolean, exclusively: boolean) => (creating ? IPC_CREAT : 0) | (exclusively ? IPC_EXCL : 0) | mode;
+    const { result: id, created } = openNoting(create, exclusive, (creating, exclusively) => native.shmGet(numeric, bytes, flagsOf(creating, exclusively)));
     if (id < 0) throw errorFromErrno(id, { syscall: 'shmget', key: numeric >>> 0 });
-    return attachSysvNow(id, ro);
+    let segment: SysvSegment;
+    try {
+      segment = attachSysvNow(id, ro);
+    } catch (error) {
+      if (created) native.shmRemove(id);
+      throw error;
+    }
+    if (created || numeric === 0) recordSysv('sysv-segment', id, numeric);
+    return segment;
   }
 
   async attachSysv(id: number, options?: { readonly readOnly?: boolean }): Promise<SysvSegment> {
@@ -434,7 +501,17 @@ export class NativeSharedMemory implements SharedMemory {
     const permissions = mode === undefined ? DEFAULT_MODE : checkInteger('options.mode', mode, 0, 0o7777);
     const doCreate = checkOptionalBoolean('options.create', create);
     if (doCreate && size === undefined) throw new TypeError('options.size is required with options.create');
-    return mapFileNow(path, doCreate, permissions, bytes, checkOptionalBoolean('options.readOnly', readOnly));
+    const ro = checkOptionalBoolean('options.readOnly', readOnly);
+    // Only a file this call makes goes into the ledger (ipcx clean must never delete a user's file).
+    const made = doCreate && createFileExclusively(path, permissions);
+    try {
+      const mapping = mapFileNow(path, doCreate, permissions, bytes, ro);
+      if (made) recordPath('file-mapping', path);
+      return mapping;
+    } catch (error) {
+      if (made) discardCreatedFile(path);
+      throw error;
+    }
   }
 }
 

@@ -4,10 +4,11 @@
  * UDP over Node's `net` and `dgram`, behind the same interfaces.
  */
 import dgram from 'node:dgram';
-import { lstatSync, statSync, unlinkSync } from 'node:fs';
+import { lstatSync, openSync, statSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import {
   completedNow,
+  descriptorNumberOf,
   DEFAULT_READ_BYTES,
   IpcError,
   abortErrorFor,
@@ -28,6 +29,7 @@ import {
   closedError,
   iterateServer,
   iterateReader,
+  type IteratorOptions,
   readerToWebStream,
   toBytes,
   transferSymbol,
@@ -48,6 +50,7 @@ import {
   type SocketServer,
   type StreamSocket,
   type Transferable,
+  type TransferRecord,
   type UnixAddress,
   type UnixBindOptions,
   type UnixConnectOptions,
@@ -59,9 +62,10 @@ import {
 } from '@ipcx/core';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { DescriptorObject, DescriptorStream, WOULD_BLOCK, type Attempt } from './descriptor-stream.js';
+import { recordPath, recordRemoved } from './ledger.js';
 import { track, untrack, type TrackedObject } from './registry.js';
-import { kindOfDescriptor, registerReviver, revive } from './revive.js';
-import { blockingWait, cancellationError, watchCancellation } from './wait.js';
+import { reviveReceived, registerReviver } from './revive.js';
+import { blockingWait, cancellationError, watchCancellation, type PendingWait, type WaitOwner } from './wait.js';
 
 /** What `socketReceive` reports for one message. */
 interface RawReceive {
@@ -75,10 +79,11 @@ interface RawReceive {
 interface SocketAddon {
   socketpair(type: number): [number, number];
   close(fd: number): number;
-  socketOpen(type: number): number;
-  socketBind(fd: number, name: string | null, mode: number): number;
+  socketOpen(type: number, nonblocking: boolean): number;
+  /** `permissions`: the socket file's mode for a path (see SocketBind in socket.cc), -1 for the kernel's default. */
+  socketBind(fd: number, name: string | null, mode: number, permissions?: number): number;
   socketListen(fd: number, backlog: number): number;
-  socketAccept(fd: number): number;
+  socketAcceptWait(fd: number, callback: WaitCallback): number;
   socketConnect(fd: number, name: string | null, mode: number): number;
   socketConnectWait(type: number, name: string | null, mode: number, callback: WaitCallback): number;
   socketSend(fd: number, bytes: Uint8Array, offset: number, length: number, fds: number[] | null, name: string | null, mode: number): number;
@@ -109,28 +114,63 @@ function describeAddress(address: UnixAddress): string {
   return typeof address === 'string' ? `'${address}'` : `@${address.abstract}`;
 }
 
-/** The descriptors of objects to send (SCM_RIGHTS); TypeError for an object that has none. */
-function descriptorsOf(objects: readonly Transferable[]): number[] {
-  const fds: number[] = [];
-  for (const [index, object] of objects.entries()) {
-    const record = object[transferSymbol]();
-    if (record.handles === undefined || record.handles.length === 0) throw new TypeError(`options.transfer[${index}] (${record.kind}) has no descriptor to pass`);
-    fds.push(...record.handles);
-  }
-  return fds;
+/** What a send passes: the descriptors, and those opened for it alone (closed once it settles). */
+interface OutgoingDescriptors {
+  readonly fds: number[];
+  readonly opened: number[];
 }
 
 /**
- * An object for a descriptor that arrived over SCM_RIGHTS. One the kit cannot revive is closed
- * at once (never leaked) and reported as `null`.
+ * The file of a mapping that holds no descriptor of its own (a file mapping, a POSIX segment),
+ * opened again by its path so that it can travel as a descriptor; `undefined` for other records.
  */
-function reviveDescriptor(fd: number): unknown {
+function openMappedFile(record: TransferRecord): number | undefined {
+  const data = record.data as { path?: string; name?: string; readOnly?: boolean } | undefined;
+  const filePath = record.kind === 'file-mapping' ? data?.path : record.kind === 'posix-segment' && data?.name !== undefined ? `/dev/shm/${data.name.replace(/^\//, '')}` : undefined;
+  if (filePath === undefined) return undefined;
+  return openSync(filePath, data?.readOnly === true ? 'r' : 'r+');
+}
+
+/**
+ * The descriptors of objects to send (SCM_RIGHTS): an ipcx object's, a mapping's file (opened for
+ * the send), a FileHandle's, a plain number; TypeError for an object that has none.
+ */
+function descriptorsOf(objects: readonly (Transferable | number | { readonly fd: number })[]): OutgoingDescriptors {
+  const fds: number[] = [];
+  const opened: number[] = [];
   try {
-    return revive({ kind: kindOfDescriptor(fd), handles: [fd] });
-  } catch {
-    native.close(fd);
-    return null;
+    for (const [index, object] of objects.entries()) {
+      if (typeof object === 'number' || !(transferSymbol in object)) {
+        const fd = descriptorNumberOf(`options.transfer[${index}]`, object);
+        if (fd === undefined) throw new TypeError(`options.transfer[${index}] has no descriptor to pass`);
+        fds.push(fd);
+        continue;
+      }
+      const record = object[transferSymbol]();
+      if (record.handles === undefined || record.handles.length === 0) {
+        const file = openMappedFile(record);
+        if (file === undefined) throw new TypeError(`options.transfer[${index}] (${record.kind}) has no descriptor to pass`);
+        opened.push(file);
+        fds.push(file);
+        continue;
+      }
+      fds.push(...record.handles);
+    }
+  } catch (error) {
+    for (const fd of opened) native.close(fd);
+    throw error;
   }
+  return { fds, opened };
+}
+
+/** Closes the descriptors opened for a send once it has settled. */
+function afterSend<T>(sending: Promise<T>, outgoing: OutgoingDescriptors | undefined): Promise<T> {
+  if (outgoing === undefined || outgoing.opened.length === 0) return sending;
+  const release = () => {
+    for (const fd of outgoing.opened) native.close(fd);
+  };
+  sending.then(release, release);
+  return sending;
 }
 
 let receiveScratch = Buffer.allocUnsafeSlow(DEFAULT_READ_BYTES);
@@ -140,7 +180,7 @@ function receiveOnce(fd: number, maxBytes: number, message: boolean, objectName:
   if (receiveScratch.length < maxBytes) receiveScratch = Buffer.allocUnsafeSlow(maxBytes);
   const result = native.socketReceive(fd, receiveScratch, 0, maxBytes, message);
   if (typeof result === 'number') return result === -EAGAIN ? WOULD_BLOCK : errorFromErrno(result, { syscall: 'recvmsg', object: objectName });
-  const objects = (result.fds ?? []).map(reviveDescriptor);
+  const objects = (result.fds ?? []).map(reviveReceived);
   return {
     data: Buffer.from(receiveScratch.subarray(0, result.bytes)),
     truncated: result.truncated,
@@ -156,8 +196,8 @@ function strip(message: ReceivedMessage & { eof: boolean }): ReceivedMessage {
 }
 
 /** Address getters and peer credentials that every Unix socket shares. */
-function localAddressOf(object: { closed: boolean; descriptor: number }, peer: boolean): SocketAddress | undefined {
-  return object.closed ? undefined : native.socketName(object.descriptor, peer);
+function localAddressOf(object: { closed: boolean; fd: number }, peer: boolean): SocketAddress | undefined {
+  return object.closed ? undefined : native.socketName(object.fd, peer);
 }
 
 function credentialsOf(fd: number, closed: boolean, objectName: string): Credentials {
@@ -169,7 +209,7 @@ function credentialsOf(fd: number, closed: boolean, objectName: string): Credent
 /** A connected Unix stream socket. */
 export class NativeUnixStreamSocket extends DescriptorStream implements StreamSocket {
   constructor(fd: number) {
-    super(fd, 'unix stream socket', 'unix-stream-socket', { read: true, write: true });
+    super(fd, 'unix stream socket', 'unix-stream-socket', { read: true, write: true }, 'socket');
   }
 
   get localAddress(): SocketAddress | undefined {
@@ -193,8 +233,8 @@ export class NativeUnixStreamSocket extends DescriptorStream implements StreamSo
       const { bytes, transfer, nowait, timeoutMs } = checkStreamSocketSend(data, options);
       if (this.closed) throw closedError(this.objectName, 'sendmsg');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
-      const fds = transfer.length > 0 ? descriptorsOf(transfer) : undefined;
-      return this.writeBytes(bytes, fds, options, nowait, timeoutMs, 'sendmsg');
+      const outgoing = transfer.length > 0 ? descriptorsOf(transfer) : undefined;
+      return afterSend(this.writeBytes(bytes, outgoing?.fds, options, nowait, timeoutMs, 'sendmsg'), outgoing);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -230,7 +270,7 @@ class NativeUnixMessageEndpoint extends DescriptorObject {
     fd: number,
     private readonly type: 'datagram' | 'seqpacket',
   ) {
-    super(fd, `unix ${type} socket`, `unix-${type}-socket`);
+    super(fd, `unix ${type} socket`, `unix-${type}-socket`, 'socket');
   }
 
   get localAddress(): SocketAddress | undefined {
@@ -246,7 +286,8 @@ class NativeUnixMessageEndpoint extends DescriptorObject {
       const { bytes, transfer, nowait, timeoutMs, to } = checkMessageSocketSend(this.type, data, options);
       if (this.closed) throw closedError(this.objectName, 'sendmsg');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
-      const fds = transfer.length > 0 ? descriptorsOf(transfer) : null;
+      const outgoing = transfer.length > 0 ? descriptorsOf(transfer) : undefined;
+      const fds = outgoing?.fds ?? null;
       const [name, mode] = to !== undefined ? addressArgs(to) : [null, ADDRESS_MODE.none];
       const details = { syscall: 'sendmsg', object: this.objectName, ...(to !== undefined && typeof to === 'string' ? { path: to } : {}) };
       const attempt: Attempt<number> = () => {
@@ -254,8 +295,8 @@ class NativeUnixMessageEndpoint extends DescriptorObject {
         if (n === -EAGAIN) return WOULD_BLOCK;
         return n < 0 ? errorFromErrno(n, details) : n;
       };
-      if (to === undefined) return this.perform('write', attempt, options, nowait, timeoutMs, 'sendmsg');
-      return this.sendToWithRetry(attempt, options, nowait, timeoutMs);
+      if (to === undefined) return afterSend(this.perform('write', attempt, options, nowait, timeoutMs, 'sendmsg'), outgoing);
+      return afterSend(this.sendToWithRetry(attempt, options, nowait, timeoutMs), outgoing);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -378,6 +419,7 @@ interface OwnedPath {
 function ownPath(address: UnixAddress): OwnedPath | undefined {
   if (typeof address !== 'string') return undefined;
   const stat = statSync(address);
+  recordPath('unix-socket', address);
   return { path: address, dev: stat.dev, ino: stat.ino };
 }
 
@@ -386,37 +428,45 @@ function removeOwnedPath(owned: OwnedPath | undefined): void {
   if (owned === undefined) return;
   try {
     const stat = lstatSync(owned.path);
-    if (stat.isSocket() && stat.dev === owned.dev && stat.ino === owned.ino) unlinkSync(owned.path);
+    if (stat.isSocket() && stat.dev === owned.dev && stat.ino === owned.ino) {
+      unlinkSync(owned.path);
+      recordRemoved('unix-socket', owned.path);
+    }
   } catch {
     // Already gone: nothing to remove.
   }
 }
 
 /** A listening Unix socket. */
-export class NativeUnixServer<S> extends DescriptorObject implements SocketServer<S> {
+export class NativeUnixServer<S> extends DescriptorObject implements SocketServer<S>, WaitOwner {
   readonly address: SocketAddress;
+  /** Accepts in flight on waiter threads (closing the server cancels them). */
+  readonly pendingWaits = new Set<PendingWait>();
+  private readonly accepting = new Set<Promise<unknown>>();
+  private closing: Promise<void> | undefined;
 
   constructor(
     fd: number,
     private readonly type: 'stream' | 'seqpacket',
     private readonly owned?: OwnedPath,
   ) {
-    super(fd, `unix ${type} server`, `unix-${type}-socket`);
+    super(fd, `unix ${type} server`, `unix-${type}-socket`, 'none');
     this.address = native.socketName(fd, false) ?? '';
   }
 
   accept(options?: WaitOptions): Promise<S> {
     try {
-      const timeoutMs = checkSocketWait(options);
+      checkSocketWait(options);
       if (this.closed) throw closedError(this.objectName, 'accept4');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
-      const attempt: Attempt<S> = () => {
-        const fd = native.socketAccept(this.fd);
-        if (fd === -EAGAIN) return WOULD_BLOCK;
-        if (fd < 0) return errorFromErrno(fd, { syscall: 'accept4', object: this.objectName });
-        return (this.type === 'stream' ? new NativeUnixStreamSocket(fd) : new NativeUnixSeqpacketSocket(fd)) as S;
-      };
-      return this.perform('read', attempt, options, false, timeoutMs, 'accept4');
+      // accept4 runs on a waiter thread (socket.cc, AcceptWait): the listening description may
+      // be shared, and no per-call flag makes accept non-blocking.
+      const fd = this.fd;
+      const accepting = blockingWait<number>((callback) => native.socketAcceptWait(fd, callback), options, { syscall: 'accept4', object: this.objectName }, this);
+      this.accepting.add(accepting);
+      const forget = () => this.accepting.delete(accepting);
+      accepting.then(forget, forget);
+      return accepting.then((accepted) => (this.type === 'stream' ? new NativeUnixStreamSocket(accepted) : new NativeUnixSeqpacketSocket(accepted)) as S);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -424,6 +474,25 @@ export class NativeUnixServer<S> extends DescriptorObject implements SocketServe
 
   [Symbol.asyncIterator](): AsyncIterator<S> {
     return iterateServer(this);
+  }
+
+  /**
+   * Cancels the accepts in flight and closes the descriptor once their threads have let go of the
+   * listening socket: when this resolves, nobody can connect any more.
+   */
+  /** True once close() has been called (the descriptor itself goes once pending accepts let go). */
+  override get closed(): boolean {
+    return super.closed || this.closing !== undefined;
+  }
+
+  override close(): Promise<void> {
+    if (this.handle < 0) return Promise.resolve();
+    if (this.closing === undefined) {
+      const accepting = [...this.accepting];
+      for (const pending of [...this.pendingWaits]) pending.cancel('close');
+      this.closing = Promise.allSettled(accepting).then(() => super.close());
+    }
+    return this.closing;
   }
 
   protected override afterClose(): void {
@@ -438,7 +507,7 @@ function isStaleSocketPath(path: string): boolean {
   } catch {
     return false;
   }
-  const probe = native.socketOpen(SOCKET_TYPE.stream);
+  const probe = native.socketOpen(SOCKET_TYPE.stream, true);
   try {
     return native.socketConnect(probe, path, ADDRESS_MODE.path) === -ECONNREFUSED;
   } finally {
@@ -457,15 +526,15 @@ export class NativeUnixSockets implements UnixSockets {
   listen(address: UnixAddress, options?: UnixListenOptions & { readonly type?: 'stream' }): Promise<SocketServer<StreamSocket>>;
   listen(address: UnixAddress, options: UnixListenOptions & { readonly type: 'seqpacket' }): Promise<SocketServer<MessageSocket>>;
   async listen(address: UnixAddress, options?: UnixListenOptions): Promise<SocketServer<StreamSocket> | SocketServer<MessageSocket>> {
-    const { address: checked, type, backlog, replaceStale } = checkUnixListen(address, options);
+    const { address: checked, type, backlog, replaceStale, mode: permissions } = checkUnixListen(address, options);
     const [name, mode] = addressArgs(checked);
     const path = pathOf(checked);
-    const fd = native.socketOpen(SOCKET_TYPE[type]);
+    const fd = native.socketOpen(SOCKET_TYPE[type], false);
     try {
-      let result = native.socketBind(fd, name, mode);
+      let result = native.socketBind(fd, name, mode, permissions);
       if (result === -EADDRINUSE && replaceStale && path !== undefined && isStaleSocketPath(path)) {
         unlinkSync(path);
-        result = native.socketBind(fd, name, mode);
+        result = native.socketBind(fd, name, mode, permissions);
       }
       if (result < 0) throw errorFromErrno(result, { syscall: 'bind', path, object: `unix ${type} server ${describeAddress(checked)}` });
       result = native.socketListen(fd, backlog);
@@ -486,8 +555,9 @@ export class NativeUnixSockets implements UnixSockets {
     const [name, mode] = addressArgs(checked);
     const details = { syscall: 'connect', path: pathOf(checked), object: `unix ${type} socket to ${describeAddress(checked)}` };
     // Fast path: AF_UNIX connects at once, or says EAGAIN when the server's backlog is full
-    // (never EINPROGRESS). Only then does a waiter thread make a blocking connect.
-    const fd = native.socketOpen(SOCKET_TYPE[type]);
+    // (never EINPROGRESS). Only then does a waiter thread make a blocking connect. The new socket
+    // is ours alone until connected, so its O_NONBLOCK is too (socketConnect clears it after).
+    const fd = native.socketOpen(SOCKET_TYPE[type], true);
     const result = native.socketConnect(fd, name, mode);
     if (result === 0) return wrapConnected(fd, type);
     native.close(fd);
@@ -497,11 +567,11 @@ export class NativeUnixSockets implements UnixSockets {
   }
 
   async bind(address?: UnixAddress, options?: UnixBindOptions): Promise<DatagramSocket> {
-    const { address: checked, autobind } = checkUnixBind(address, options);
-    const fd = native.socketOpen(SOCKET_TYPE.datagram);
+    const { address: checked, autobind, mode: permissions } = checkUnixBind(address, options);
+    const fd = native.socketOpen(SOCKET_TYPE.datagram, false);
     if (checked === undefined && !autobind) return new NativeUnixDatagramSocket(fd);
     const [name, mode] = checked !== undefined ? addressArgs(checked) : [null, ADDRESS_MODE.autobind];
-    const result = native.socketBind(fd, name, mode);
+    const result = native.socketBind(fd, name, mode, permissions);
     if (result < 0) {
       native.close(fd);
       throw errorFromErrno(result, { syscall: 'bind', path: checked === undefined ? undefined : pathOf(checked) });
@@ -693,7 +763,12 @@ export class NetworkStreamSocket implements StreamSocket, TrackedObject {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    return iterateReader(this);
+    return iterateReader(this, undefined, true);
+  }
+
+  /** See `ByteReader.iterator` in `@ipcx/core`. */
+  iterator(options?: IteratorOptions): AsyncIterableIterator<Uint8Array> {
+    return iterateReader(this, options, true);
   }
 
   readableStream(): ReadableStream<Uint8Array> {

@@ -62,6 +62,8 @@ function brokenBackend(base: IpcBackend): IpcBackend {
     messageQueues: {
       ftok: (path, projectId) => base.messageQueues.ftok(path, projectId),
       open: async (key, options) => swappingQueue(await base.messageQueues.open(key, options)),
+      openById: async (id) => swappingQueue(await base.messageQueues.openById(id)),
+      removeById: (id) => base.messageQueues.removeById(id),
     },
   };
 }

@@ -1,6 +1,6 @@
 import { Container, inject, injectable } from 'inversify';
 import { describe, expect, it } from 'vitest';
-import { nativeIpc } from '@ipcx/adapter-native';
+import { nativeIpc } from '@ipcx/adapter-native/inversify';
 import { Fifos, IpcBackend, MessageQueues, Pipes, Processes, type Pipes as PipesType } from '@ipcx/core';
 
 @injectable()

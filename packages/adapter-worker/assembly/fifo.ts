@@ -9,8 +9,13 @@
 // (so the other side sees it) and returns a handle plus a snapshot of the other side's open
 // counter; the TypeScript side then waits on the seq cell until `fifoOpenReady` says the other
 // side is there (or came and went). Cancelling that wait closes the handle.
+//
+// Permissions: a FIFO records its mode and its creator's identity as owner (OBJ_FILE_UID/GID);
+// opening for reading needs the `r` bit of the caller's class, for writing the `w` bit (EACCES),
+// checked before anything else as the kernel's path walk does. There are no folders, so creating
+// and removing need no permission (the kernel would check the folder's `w` bit).
 import { free } from './alloc';
-import { EBADF, EEXIST, EINTR, ENAMETOOLONG, ENFILE, ENOENT, ENOMEM, ENOSPC, ENXIO } from './errno';
+import { EACCES, EBADF, EEXIST, EINTR, ENAMETOOLONG, ENFILE, ENOENT, ENOMEM, ENOSPC, ENXIO } from './errno';
 import { HANDLE_END, HANDLE_OBJECT, handleCreate, ownHandle } from './handle';
 import { currentOwner, kernelLock, kernelUnlock, setSecondResult } from './kernel';
 import { lockAcquire, lockRelease } from './lock';
@@ -20,6 +25,8 @@ import {
   FLAG_LINKED,
   KIND_FIFO,
   NAME_MAX_BYTES,
+  OBJ_FILE_GID,
+  OBJ_FILE_UID,
   OBJ_FLAGS,
   OBJ_LOCK,
   OBJ_MODE,
@@ -38,6 +45,7 @@ import {
   objectNotify,
   objectSetName,
 } from './object';
+import { PERM_READ, PERM_WRITE, currentGid, currentUid, permitted } from './permission';
 import { RING_CAPACITY, RING_DATA, RING_DEFAULT_CAPACITY, RING_READERS, RING_WRITERS, ringAttach } from './ring';
 
 /** `mkfifo(path, mode)`: 0, or -EEXIST / -ENOSPC (object table full) / -ENOMEM / -ENAMETOOLONG / -ENOENT (empty) / -EINTR. */
@@ -57,6 +65,8 @@ export function fifoCreate(path: usize, len: u32, mode: u32): i32 {
       } else {
         const object = objectAt(id);
         store<u32>(object + OBJ_MODE, mode);
+        store<u32>(object + OBJ_FILE_UID, currentUid());
+        store<u32>(object + OBJ_FILE_GID, currentGid());
         store<u32>(object + OBJ_RING0 + RING_CAPACITY, RING_DEFAULT_CAPACITY);
       }
     }
@@ -93,8 +103,8 @@ export function fifoUnlink(path: usize, len: u32): i32 {
 
 /**
  * `open(path, O_RDONLY | O_WRONLY [| O_NONBLOCK])`, first step: the handle, with the other side's
- * open counter in `second_result`; or -ENOENT / -ENXIO (nowait writer, no reader) / -ENOMEM /
- * -ENFILE / -EINTR.
+ * open counter in `second_result`; or -ENOENT / -EACCES (the mode does not let the caller read, or
+ * write) / -ENXIO (nowait writer, no reader) / -ENOMEM / -ENFILE / -EINTR.
  */
 export function fifoOpen(path: usize, len: u32, write: bool, nowait: bool): i32 {
   if (len == 0) return -ENOENT;
@@ -106,6 +116,12 @@ export function fifoOpen(path: usize, len: u32, write: bool, nowait: bool): i32 
     return -ENOENT;
   }
   const object = objectAt(id);
+  const uid = load<u32>(object + OBJ_FILE_UID);
+  const gid = load<u32>(object + OBJ_FILE_GID);
+  if (!permitted(uid, gid, uid, gid, load<u32>(object + OBJ_MODE), write ? PERM_WRITE : PERM_READ)) {
+    kernelUnlock();
+    return -EACCES;
+  }
   if (!lockAcquire(object + OBJ_LOCK, currentOwner)) {
     kernelUnlock();
     return -EINTR;

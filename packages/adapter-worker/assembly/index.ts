@@ -104,7 +104,7 @@ export {
 } from './pipe';
 export { fifoCreate as fifo_create, fifoUnlink as fifo_unlink, fifoOpen as fifo_open, fifoOpenReady as fifo_open_ready } from './fifo';
 export { handleClose as handle_close, handleDup as handle_dup } from './handle';
-export { ownerCreate as owner_create, ownerSetIdentity as owner_set_identity, ownerSetPid as owner_set_pid } from './owner';
+export { ownerCreate as owner_create, ownerSetIdentity as owner_set_identity, ownerSetPid as owner_set_pid, ownerStop as owner_stop } from './owner';
 export {
   SEMVMX,
   SEMOPM,

@@ -22,14 +22,15 @@
 //   +64  │ ring 1 (ring.ts)       │ duplex only: end B writes, end A reads
 //   +96  │ u32 read opens         │ FIFO: opens for reading ever (wakes writers waiting in open)
 //   +100 │ u32 write opens        │ FIFO: opens for writing ever (wakes readers waiting in open)
-//   +104 │ u32 mode               │ FIFO permission bits
+//   +104 │ u32 mode               │ FIFO, socket file: permission bits
 //   +108 │ u32 serial             │ creation number (diagnostics)
 //   +112 │ u32 record             │ socket: its record in the heap; socket file: the bound socket's id;
 //        │                        │ shared memory: its segment record (shared-memory.ts)
 //   +116 │ i32 parked             │ byte streams: threads parked (Atomics.waitAsync) on the seq cell;
 //        │                        │ stream end calls notify only when it is not 0 (a notify takes a
 //        │                        │ process-wide lock in the host: the cost of a message otherwise)
-//   +120 │ reserved               │
+//   +120 │ u32 uid, +124 u32 gid  │ FIFO and socket file: the owner, whose class of OBJ_MODE's
+//        │                        │ bits applies (permission.ts): open and connect check them
 //   +128 │ ring 0's copies in     │ pipe / FIFO / duplex: a read and a write of ring 0 that copy
 //        │ flight (ring.ts)       │ without the lock (RING_FLIGHT bytes after the ring)
 //   +144 │ reserved               │
@@ -58,6 +59,9 @@ export const OBJ_NAME_PTR: u32 = 20;
 export const OBJ_NAME_LEN: u32 = 24;
 export const OBJ_NAME_HASH: u32 = 28;
 export const OBJ_RING0: u32 = 32;
+/** FIFO and socket file: the owner's uid and gid (the file's owner), next to OBJ_MODE. */
+export const OBJ_FILE_UID: u32 = 120;
+export const OBJ_FILE_GID: u32 = 124;
 export const OBJ_RING1: u32 = 64;
 export const OBJ_READ_OPENS: u32 = 96;
 export const OBJ_WRITE_OPENS: u32 = 100;

@@ -13,12 +13,14 @@
 //       │                     │ pid for the first thread, a worker's thread id for a child
 //   +24 │ u32 held ptr        │ a POSIX message taken by this owner's receive and not yet
 //   +28 │ u32 held bytes      │ released: freed with the owner if its thread dies in between
-//   +32 └─────────────────────┘
+//   +32 │ i32 locks           │ kernel locks this owner holds or is spinning for (lock.ts)
+//   +36 │ i32 stopping        │ 1 once its parent is about to terminate it: it takes no lock
+//   +40 └─────────────────────┘    any more (ownerStop says why)
 import { alloc, free } from './alloc';
 import { EAGAIN, EINTR, EINVAL, ENOMEM } from './errno';
 import { HDR_OWNERS, HDR_OWNERS_MAX, currentOwner, hdr, kernelLock, kernelUnlock } from './kernel';
 
-export const OWNER_BYTES: u32 = 32;
+export const OWNER_BYTES: u32 = 40;
 export const OWNER_STATE: u32 = 0;
 export const OWNER_SCRATCH: u32 = 4;
 export const OWNER_SCRATCH_BYTES: u32 = 8;
@@ -27,6 +29,8 @@ export const OWNER_GID: u32 = 16;
 export const OWNER_PID: u32 = 20;
 export const OWNER_HELD: u32 = 24;
 export const OWNER_HELD_BYTES: u32 = 28;
+export const OWNER_LOCKS: u32 = 32;
+export const OWNER_STOPPING: u32 = 36;
 export const OWNER_LIVE: i32 = 1;
 /** Entries in the owner table: live threads (and workers starting) at once. */
 export const OWNERS_MAX: u32 = 1024;
@@ -59,6 +63,8 @@ export function ownerCreate(scratchBytes: u32): i32 {
     store<u32>(entry + OWNER_PID, 0);
     store<u32>(entry + OWNER_HELD, 0);
     store<u32>(entry + OWNER_HELD_BYTES, 0);
+    atomic.store<i32>(entry + OWNER_LOCKS, 0);
+    atomic.store<i32>(entry + OWNER_STOPPING, 0);
     store<i32>(entry + OWNER_STATE, OWNER_LIVE);
     result = <i32>i + 1;
     break;
@@ -154,4 +160,26 @@ export function ownerGrowScratch(owner: i32, bytes: u32): i32 {
 /** The pid of `owner` (a valid one): the host's pid for the first thread, a worker's threadId. */
 export function ownerPid(owner: i32): i32 {
   return owner == 0 ? 0 : load<i32>(ownerAt(owner) + OWNER_PID);
+}
+
+/**
+ * Marks `owner` as about to be terminated, and returns how many kernel locks it holds or is
+ * spinning for (0: terminating it now cannot interrupt a critical section), or -EINVAL.
+ *
+ * Why: a worker's thread can be terminated at any wasm function entry or loop back-edge, and a
+ * critical section cut in half leaves a list, a ring or a free list half updated; breaking the
+ * dead owner's lock would then hand that state to the next caller (a message linked twice, a
+ * block both queued and free: the duplicate delivery of issue 10). So the parent calls this,
+ * then terminates the worker only once this returns 0. From the store below on, lockAcquire of
+ * `owner` fails at once (the thread only sees -EINTR, "call again"), and the count drops to 0 as
+ * soon as the sections in progress end, which is bounded (a section never waits, and a spin for a
+ * lock gives up after LOCK_SPINS). The count is raised before `stopping` is read (lock.ts), and
+ * `stopping` stored before the count is read here, all sequentially consistent: either the thread
+ * sees `stopping`, or this sees its count.
+ */
+export function ownerStop(owner: i32): i32 {
+  if (!ownerValid(owner) || owner == currentOwner) return -EINVAL;
+  const entry = ownerAt(owner);
+  atomic.store<i32>(entry + OWNER_STOPPING, 1);
+  return atomic.load<i32>(entry + OWNER_LOCKS);
 }

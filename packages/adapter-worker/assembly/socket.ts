@@ -75,6 +75,7 @@
 // socket released, or a stream's plain read past it) closes them.
 import { alloc, free } from './alloc';
 import {
+  EACCES,
   EADDRINUSE,
   EAGAIN,
   EBADF,
@@ -99,8 +100,11 @@ import {
   KIND_FIFO,
   KIND_SOCKET,
   KIND_SOCKET_FILE,
+  OBJ_FILE_GID,
+  OBJ_FILE_UID,
   OBJ_FLAGS,
   OBJ_KIND,
+  OBJ_MODE,
   OBJ_LOCK,
   OBJ_NAME_HASH,
   OBJ_NAME_LEN,
@@ -118,6 +122,7 @@ import {
   objectSetName,
 } from './object';
 import { OWNER_GID, OWNER_PID, OWNER_UID, ownerAt } from './owner';
+import { PERM_WRITE, currentGid, currentUid, permitted } from './permission';
 import { RING_CAPACITY, RING_DATA, RING_HEAD, RING_READERS, RING_SHUT, RING_TAIL, RING_WRITERS, ringRead, ringUnwrite, ringUsed, ringWrite } from './ring';
 
 export const SOCKET_BYTES: u32 = 64;
@@ -486,8 +491,10 @@ function fileUnlink(file: i32): void {
 }
 
 /**
- * The socket an address names, or -errno: a path through its socket file (ENOENT if none,
- * ECONNREFUSED if stale), an abstract name directly (ECONNREFUSED if nobody has it). Kernel lock held.
+ * The socket an address names, or -errno: a path through its socket file (ENOENT if none, EACCES
+ * if its mode does not let the caller write, as connect and sendto need; ECONNREFUSED if stale), an
+ * abstract name directly (ECONNREFUSED if nobody has it; abstract names have no permissions).
+ * Kernel lock held.
  */
 function resolve(at: usize, len: u32): i32 {
   if (len == 0 || len > SOCKET_ADDRESS_MAX) return -EINVAL;
@@ -497,24 +504,30 @@ function resolve(at: usize, len: u32): i32 {
   }
   const file = fileLookup(at, len);
   if (file == 0) return -ENOENT;
+  const inode = objectAt(file);
+  const uid = load<u32>(inode + OBJ_FILE_UID);
+  const gid = load<u32>(inode + OBJ_FILE_GID);
+  // unix_find_bsd: the path's inode must be writable by the caller, checked before the socket.
+  if (!permitted(uid, gid, uid, gid, load<u32>(inode + OBJ_MODE), PERM_WRITE)) return -EACCES;
   const id = load<i32>(objectAt(file) + OBJ_RECORD);
   return id == 0 ? -ECONNREFUSED : id;
 }
 
 /**
- * `bind(handle, address)`: a path gets a socket file (EADDRINUSE if the path exists: a socket file,
- * stale or not, or a FIFO; with BIND_REPLACE_STALE a stale socket file is unlinked first), an
+ * `bind(handle, address)`: a path gets a socket file of permission bits `mode`, owned by the caller
+ * (EADDRINUSE if the path exists: a socket file, stale or not, or a FIFO; with BIND_REPLACE_STALE a
+ * stale socket file is unlinked first), an
  * abstract name ("\0...") is the socket's own (EADDRINUSE if taken); BIND_AUTOBIND with no address
  * picks a free abstract name of five hex digits, as Linux does. 0 or -errno.
  */
-export function socketBind(handle: i32, at: usize, len: u32, flags: u32): i32 {
+export function socketBind(handle: i32, at: usize, len: u32, flags: u32, mode: u32): i32 {
   if (!kernelLock()) return -EINTR;
-  const result = bindLocked(handle, at, len, flags);
+  const result = bindLocked(handle, at, len, flags, mode & 0o7777);
   kernelUnlock();
   return result;
 }
 
-function bindLocked(handle: i32, at: usize, len: u32, flags: u32): i32 {
+function bindLocked(handle: i32, at: usize, len: u32, flags: u32, mode: u32): i32 {
   const id = socketOf(handle);
   if (id == 0) return -EBADF;
   const object = objectAt(id);
@@ -554,6 +567,10 @@ function bindLocked(handle: i32, at: usize, len: u32, flags: u32): i32 {
     return -ENOMEM;
   }
   store<i32>(objectAt(file) + OBJ_RECORD, id);
+  // The file is made with its final mode: no instant at which it is more open than asked.
+  store<u32>(objectAt(file) + OBJ_MODE, mode);
+  store<u32>(objectAt(file) + OBJ_FILE_UID, currentUid());
+  store<u32>(objectAt(file) + OBJ_FILE_GID, currentGid());
   store<i32>(rec(id) + SOCK_FILE, file);
   return 0;
 }

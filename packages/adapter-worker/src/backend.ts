@@ -46,6 +46,14 @@ export interface WorkerBackendOptions {
  * - `host-interop`: its objects live inside one process's memory; shell tools, C and Python
  *   programs cannot see them.
  * - `os-processes`: its children are worker threads, not OS processes; they cannot receive signals.
+ *
+ * Permissions are emulated for every object, against each thread's emulated identity (`spawn`'s
+ * `user`; the thread that made the kernel is root): the ipc_perm rules of System V and POSIX
+ * objects, and for FIFOs and socket paths the file's mode and owner (opening a FIFO needs `r` or
+ * `w`, connecting or sending a datagram to a socket path needs `w`, `EACCES` otherwise; a bound
+ * path gets `options.mode`, default 0o600). Not checked, because the emulated kernel has no
+ * folders: the folder permissions that creating, binding and removing a FIFO or socket path need on
+ * Linux (there, `ENOENT`/`EACCES` from the folder). No umask is applied to any mode.
  */
 export const workerCapabilities: Capabilities = capabilities(
   [

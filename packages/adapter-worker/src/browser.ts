@@ -1,6 +1,6 @@
 // The browser entry (the package's `browser` export condition): children are module Web Workers.
-// Nothing reachable from here imports a `node:` module, nor inversify (so a page needs only an import
-// map for `@ipcx/core` and this package; with a container, bind `backendBindings(createWorkerBackend())`).
+// Nothing reachable from here imports a `node:` module or inversify (a page needs only an import map
+// for `@ipcx/core` and this package); `@ipcx/adapter-worker/inversify` has a browser module of its own.
 import type { IpcBackend } from '@ipcx/core';
 import { createWorkerBackendOn, type WorkerBackendOptions } from './backend.js';
 import { browserHost } from './host-browser.js';

@@ -1,9 +1,7 @@
 // The Node entry (the package's `node` and default export condition): children are worker_threads.
 import type { IpcBackend } from '@ipcx/core';
-import type { ContainerModule } from 'inversify';
 import { createWorkerBackendOn, type WorkerBackendOptions } from './backend.js';
 import { nodeHost } from './host-node.js';
-import { workerIpcOn } from './module.js';
 
 export * from './exports.js';
 
@@ -14,12 +12,4 @@ export * from './exports.js';
  */
 export function createWorkerBackend(options?: WorkerBackendOptions): IpcBackend {
   return createWorkerBackendOn(nodeHost, options);
-}
-
-/**
- * Binds a new worker backend under core's `IpcBackend` token and each factory under its own token
- * (`Pipes`, `Fifos`, ...): `container.load(workerIpc())`.
- */
-export function workerIpc(options?: WorkerBackendOptions): ContainerModule {
-  return workerIpcOn(nodeHost, options);
 }

@@ -13,6 +13,7 @@ export interface KernelExports {
   kernel_attach(owner: number): number;
   owner_create(scratchBytes: number): number;
   owner_release(owner: number): number;
+  owner_stop(owner: number): number;
   owner_set_identity(owner: number, uid: number, gid: number): number;
   owner_set_pid(owner: number, pid: number): number;
   current_uid(): number;
@@ -51,7 +52,7 @@ export interface KernelExports {
   owner_grow_scratch(owner: number, bytes: number): number;
   socket_create(type: number): number;
   socket_pair(type: number): number;
-  socket_bind(handle: number, at: number, len: number, flags: number): number;
+  socket_bind(handle: number, at: number, len: number, flags: number, mode: number): number;
   socket_unlink(handle: number): number;
   socket_listen(handle: number, backlog: number): number;
   socket_connect(handle: number, at: number, len: number): number;

@@ -18,6 +18,7 @@ import {
   IPC_PRIVATE,
   abortErrorFor,
   checkFtok,
+  checkMessageQueueId,
   checkMessageQueueOpen,
   checkMessageQueueSet,
   checkReceive,
@@ -385,6 +386,34 @@ export class WorkerMessageQueues implements MessageQueues {
     const id = await this.kernel.callAsync(() => calls.msg_get(checked.key, checked.create ? 1 : 0, checked.exclusive ? 1 : 0, checked.mode, nowSeconds()));
     if (id < 0) throw kernelError(id, { syscall: 'msgget', key: checked.key });
     return new WorkerMessageQueue(this.kernel, id, checked.key);
+  }
+
+  /**
+   * See {@link MessageQueues.openById}: the kernel's `msgctl(IPC_STAT)` proves that the id names a
+   * queue this thread may read (`EINVAL` for none, `EACCES` without read permission) and gives its
+   * key, as the semaphore sets' `openById` does.
+   */
+  async openById(id: number): Promise<MessageQueue> {
+    checkMessageQueueId(id);
+    const { kernel } = this;
+    let key = 0;
+    // The key is read in the same synchronous step that wrote it: once this thread awaits,
+    // another of its operations may reuse the scratch buffer.
+    const result = await kernel.callAsync(() => {
+      const status = kernel.calls.msg_stat(id, kernel.scratch);
+      if (status === 0) key = new DataView(kernel.memory.buffer).getInt32(kernel.scratch + MsgLayout.MSG_STAT_KEY, true);
+      return status;
+    });
+    if (result < 0) throw kernelError(result, { syscall: 'msgctl', object: `System V message queue ${id}` });
+    return new WorkerMessageQueue(kernel, id, key);
+  }
+
+  /** See {@link MessageQueues.removeById}: the kernel's `msgctl(IPC_RMID)`, as a handle's `remove()` makes it. */
+  async removeById(id: number): Promise<void> {
+    checkMessageQueueId(id);
+    const { kernel } = this;
+    const result = await kernel.callAsync(() => kernel.calls.msg_remove(id));
+    if (result < 0) throw kernelError(result, { syscall: 'msgctl', object: `System V message queue ${id}` });
   }
 }
 

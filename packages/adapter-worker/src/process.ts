@@ -10,7 +10,7 @@
  * on a pipe whose last writer it held read EOF and writers to a pipe whose only reader it held get
  * EPIPE, and its SEM_UNDO adjustments are applied.
  */
-import { checkSpawn, packTransferables, type ChildProcess, type ExitStatus, type Processes, type SpawnOptions, type TransferRecord } from '@ipcx/core';
+import { IpcError, checkSpawn, checkSpawnExecutable, packTransferables, type ChildProcess, type SpawnExecutableOptions, type ExitStatus, type Processes, type SpawnOptions, type TransferRecord } from '@ipcx/core';
 import type { ChildSpec, HostedChild, WorkerHost } from './host.js';
 import { kernelError, type Kernel } from './kernel.js';
 import { Layout } from './layout.js';
@@ -18,13 +18,22 @@ import { newStorePort } from './shared-memory.js';
 
 export type { ChildSpec } from './host.js';
 
+/** How long `kill()` waits for a worker to leave the kernel's critical sections before it terminates it anyway. */
+const STOP_WAIT_MS = 1000;
+
 /** A running worker child. */
 class WorkerChildProcess implements ChildProcess {
   readonly exited: Promise<ExitStatus>;
   private ended = false;
   private killedBy: NodeJS.Signals | undefined;
+  private stopping = false;
 
-  constructor(private readonly child: HostedChild, reap: () => Promise<void>) {
+  constructor(
+    private readonly child: HostedChild,
+    reap: () => Promise<void>,
+    /** Marks the worker's owner as stopping: how many kernel locks it still holds or spins for (negative once reaped). */
+    private readonly stopOwner: () => number,
+  ) {
     this.exited = child.ended.then((code) => {
       this.ended = true;
       // Killed with a named signal: reported as a process killed by that signal would be.
@@ -42,15 +51,38 @@ class WorkerChildProcess implements ChildProcess {
   }
 
   /**
-   * Terminates the worker; false if it had ended. Its ends are released on exit. A thread receives
+   * Terminates the worker; false if it had ended. Its ends are released on exit. The thread is
+   * terminated once it is outside the kernel's critical sections (see terminateOutsideKernel), so
+   * an operation it completed stays completed and one it was in the middle of leaves no half-done
+   * state; until then every kernel call it makes answers "call again". A thread receives
    * no signal, but one named here is reported by `exited` as the cause (`{ code: null, signal }`),
    * as for a process it killed; without one, `exited` gives code 1.
    */
   kill(signal?: NodeJS.Signals): boolean {
     if (this.ended) return false;
     this.killedBy ??= signal;
-    this.child.terminate();
+    if (!this.stopping) {
+      this.stopping = true;
+      void this.terminateOutsideKernel();
+    }
     return true;
+  }
+
+  /**
+   * Terminates the worker once it holds no kernel lock. `owner_stop` makes every later lock of the
+   * worker fail (it only sees "call again") and says how many it holds or spins for: terminating
+   * it inside a critical section would leave the kernel's lists half updated (see ownerStop in
+   * assembly/owner.ts: that is how a message came to be delivered twice). Sections are short and
+   * never wait, so this polls a few times; a worker stuck past STOP_WAIT_MS is terminated anyway
+   * and its locks are broken when it is reaped, as before.
+   */
+  private async terminateOutsideKernel(): Promise<void> {
+    const deadline = performance.now() + STOP_WAIT_MS;
+    // `ended`: once the worker exited, its owner is reaped and may belong to a new worker.
+    while (!this.ended && this.stopOwner() > 0 && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    this.child.terminate();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -66,6 +98,16 @@ export class WorkerProcesses implements Processes {
     private readonly kernel: Kernel,
     private readonly host: WorkerHost,
   ) {}
+
+  /**
+   * Always rejects with `ENOSYS` (after checking its arguments like every backend): a worker
+   * backend's objects are no OS descriptors, so no program outside it can be given them. This
+   * backend does not declare the `executables` feature.
+   */
+  async spawnExecutable(file: string, options?: SpawnExecutableOptions): Promise<ChildProcess> {
+    checkSpawnExecutable(file, options);
+    throw new IpcError('ENOSYS', { syscall: 'execve', object: 'worker backend', message: 'ENOSYS: the worker backend cannot run executables (its objects are no OS descriptors)' });
+  }
 
   /**
    * Starts a worker running `entry`'s default export with `args` (ipcx objects of this backend
@@ -120,6 +162,6 @@ export class WorkerProcesses implements Processes {
       await reap();
       throw error;
     }
-    return new WorkerChildProcess(child, reap);
+    return new WorkerChildProcess(child, reap, () => kernel.calls.owner_stop(owner));
   }
 }

@@ -387,6 +387,14 @@ export class WorkerSemaphores implements Semaphores {
     const stat = statOf(this.kernel, id, `System V semaphore set ${id}`);
     return new WorkerSemaphoreSet(this.kernel, id, stat.key, stat.size);
   }
+
+  /** See {@link Semaphores.removeById}: the kernel's `semctl(IPC_RMID)`, as a handle's `remove()` makes it. */
+  async removeById(id: number): Promise<void> {
+    checkInteger('id', id, 0, MAX_ID);
+    const { kernel } = this;
+    const result = await kernel.callAsync(() => kernel.calls.sem_remove(id));
+    if (result < 0) throw kernelError(result, { syscall: 'semctl', object: `System V semaphore set ${id}` });
+  }
 }
 
 /** Every live set of the kernel, keyed or private, for `diagnostics.kernelObjects()`. */

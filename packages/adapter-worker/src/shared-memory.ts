@@ -82,8 +82,21 @@ import { watchCancellation, type CancelReason, cancellationError } from './wait.
 const DEFAULT_MODE = 0o600;
 const INT32_MAX = 2 ** 31 - 1;
 const UINT32_MAX = 2 ** 32 - 1;
-/** How far a POSIX object's or file's buffer can grow (`maxByteLength` reserves address space only). */
-const GROWABLE_BYTES = 64 * 1024 * 1024;
+/**
+ * How far a POSIX object's or file's buffer can grow: 16 times its creation size, at least 64 KiB,
+ * at most 64 MiB (never less than its size). `maxByteLength` reserves address space only, but each
+ * reservation is a mapping of the process, and V8 caps the address space its buffers reserve:
+ * 64 MiB for every 64 KiB object made it run out after ~32k live ones (issue 10).
+ */
+function growableBytes(size: number): number {
+  return Math.max(size, Math.min(GROWABLE_MAX_BYTES, Math.max(GROWABLE_MIN_BYTES, size * GROWTH_FACTOR)));
+}
+const GROWABLE_MAX_BYTES = 64 * 1024 * 1024;
+const GROWABLE_MIN_BYTES = 64 * 1024;
+const GROWTH_FACTOR = 16;
+/** Most bytes of destroyed segments' buffers kept for reuse, and most buffers per size. */
+const POOL_BYTES = 32 * 1024 * 1024;
+const POOL_PER_SIZE = 8;
 /** Loads of a waiter's state cell before sleeping. */
 const SPIN_LOADS = 200;
 
@@ -130,7 +143,10 @@ class SegmentMemory {
   /** True in the thread that made the kernel: it holds every live segment's buffer. */
   readonly isStore: boolean;
   /** The store's buffers, by creation serial (with the object id, to ask the kernel whether the segment lives). */
-  private readonly held = new Map<number, { id: number; buffer: SharedArrayBuffer }>();
+  private readonly held = new Map<number, { id: number; buffer: SharedArrayBuffer; exposed: boolean }>();
+  /** Buffers of destroyed segments that nothing else can reach, by {@link poolKey}, for the next segment of that shape. */
+  private readonly pool = new Map<string, SharedArrayBuffer[]>();
+  private pooledBytes = 0;
   /** A child's buffers while it maps them, by serial, with how many of its mappings use each. */
   private readonly cached = new Map<number, { buffer: SharedArrayBuffer; users: number }>();
   private readonly waiting = new Map<number, { resolve: (buffer: SharedArrayBuffer) => void; reject: (error: Error) => void }>();
@@ -185,8 +201,28 @@ class SegmentMemory {
     else this.post({ op: 'sweep' });
   }
 
-  /** Store: the buffer of a live segment, made on first use and grown to the segment's size. */
-  private serve(id: number, serial: number): SharedArrayBuffer {
+  /**
+   * The buffer of segment `serial` may be reached from outside this SegmentMemory (its `buffer`
+   * was handed out, or it went to another thread): once the segment is destroyed it is left to the
+   * garbage collector, never reused. Only the store thread tracks this; another thread's buffers
+   * came from the store, which marked them when it sent them.
+   */
+  expose(serial: number): void {
+    const entry = this.held.get(serial);
+    if (entry !== undefined) entry.exposed = true;
+  }
+
+  /**
+   * Store: the buffer of a live segment, made on first use and grown to the segment's size.
+   *
+   * Why a pool: a SharedArrayBuffer's memory goes back only after a full garbage collection that
+   * an engine runs late (the JS heap barely grows meanwhile): a loop that makes and removes
+   * segments grew by every segment's size until it ended. A destroyed segment's buffer that nobody
+   * else can reach (never exposed, see {@link expose}; the segment objects of this thread that
+   * held it are closed and answer EBADF) is as good as new once zeroed, so the next segment of
+   * the same shape takes it instead.
+   */
+  private serve(id: number, serial: number, forAnotherThread = false): SharedArrayBuffer {
     const size = this.kernel.call(() => this.kernel.calls.shm_live_size(id, serial));
     if (size < 0) {
       this.held.delete(serial);
@@ -194,16 +230,20 @@ class SegmentMemory {
     }
     let entry = this.held.get(serial);
     if (entry === undefined) {
-      let buffer: SharedArrayBuffer;
-      try {
-        // System V segments never change size; POSIX objects and files grow with ftruncate.
-        buffer = this.kernel.calls.object_kind(id) === Kind.KIND_SHM ? new SharedArrayBuffer(size) : new SharedArrayBuffer(size, { maxByteLength: Math.max(size, GROWABLE_BYTES) });
-      } catch {
-        throw new IpcError('ENOMEM', { syscall: 'mmap', errno: Errno.ENOMEM });
+      // System V segments never change size; POSIX objects and files grow with ftruncate.
+      const maxBytes = this.kernel.calls.object_kind(id) === Kind.KIND_SHM ? 0 : growableBytes(size);
+      let buffer = this.fromPool(size, maxBytes);
+      if (buffer === undefined) {
+        try {
+          buffer = maxBytes === 0 ? new SharedArrayBuffer(size) : new SharedArrayBuffer(size, { maxByteLength: maxBytes });
+        } catch {
+          throw new IpcError('ENOMEM', { syscall: 'mmap', errno: Errno.ENOMEM });
+        }
       }
-      entry = { id, buffer };
+      entry = { id, buffer, exposed: false };
       this.held.set(serial, entry);
     }
+    if (forAnotherThread) entry.exposed = true;
     if (entry.buffer.byteLength < size) {
       try {
         entry.buffer.grow(size);
@@ -214,11 +254,38 @@ class SegmentMemory {
     return entry.buffer;
   }
 
-  /** Store: forgets the buffers of segments the kernel has destroyed. */
+  /** Store: forgets the buffers of segments the kernel has destroyed (pooling those nothing else reaches). */
   private sweep(): void {
-    for (const [serial, { id }] of this.held) {
-      if (this.kernel.calls.shm_live_size(id, serial) === -Errno.EIDRM) this.held.delete(serial);
+    for (const [serial, entry] of this.held) {
+      if (this.kernel.calls.shm_live_size(entry.id, serial) !== -Errno.EIDRM) continue;
+      this.held.delete(serial);
+      if (!entry.exposed) this.toPool(entry.buffer);
     }
+  }
+
+  /** A pooled buffer of exactly `size` bytes (and `maxBytes` of reservation, 0: not growable), zeroed; or undefined. */
+  private fromPool(size: number, maxBytes: number): SharedArrayBuffer | undefined {
+    const key = poolKey(size, maxBytes);
+    const buffer = this.pool.get(key)?.pop();
+    if (buffer === undefined) return undefined;
+    this.pooledBytes -= size;
+    // A new segment reads zeros, as a fresh shmget/ftruncate gives.
+    new Uint8Array(buffer).fill(0);
+    return buffer;
+  }
+
+  private toPool(buffer: SharedArrayBuffer): void {
+    const size = buffer.byteLength;
+    if (this.pooledBytes + size > POOL_BYTES) return;
+    const maxBytes = buffer.growable ? buffer.maxByteLength : 0;
+    // A grown buffer reserves more than a new one of its size would: it would never be taken.
+    if (maxBytes !== 0 && maxBytes !== growableBytes(size)) return;
+    const key = poolKey(size, maxBytes);
+    let list = this.pool.get(key);
+    if (list === undefined) this.pool.set(key, (list = []));
+    if (list.length >= POOL_PER_SIZE) return;
+    list.push(buffer);
+    this.pooledBytes += size;
   }
 
   private request(id: number, serial: number): Promise<SharedArrayBuffer> {
@@ -271,7 +338,7 @@ class SegmentMemory {
     } else if (message.op === 'get' && this.isStore) {
       let reply: ChannelMessage;
       try {
-        reply = { op: 'memory', to: message.from, ticket: message.ticket, buffer: this.serve(message.id, message.serial) };
+        reply = { op: 'memory', to: message.from, ticket: message.ticket, buffer: this.serve(message.id, message.serial, true) };
       } catch (error) {
         reply = { op: 'memory', to: message.from, ticket: message.ticket, errno: (error as IpcError).errno ?? Errno.ENOMEM };
       }
@@ -287,6 +354,11 @@ class SegmentMemory {
       this.sweep();
     }
   }
+}
+
+/** The pool's key of a buffer of `size` bytes reserving `maxBytes` (0: not growable). */
+function poolKey(size: number, maxBytes: number): string {
+  return `${size}/${maxBytes}`;
 }
 
 const memories = new WeakMap<Kernel, SegmentMemory>();
@@ -314,6 +386,42 @@ interface PendingWait {
   readonly settled: Promise<unknown>;
 }
 
+/**
+ * What closing a mapping needs, apart from the segment object: the leak report's entry closes
+ * the mapping through it. The entry must not reach the segment (a forgotten segment would then
+ * never be collected), and it must not use a WeakRef either: V8 keeps every WeakRef's target
+ * alive until the current job ends, and a loop of `await`s that never waits is one job, so a
+ * tight create/close loop kept every segment and its memory until the loop ended (issue 10: ~24
+ * KiB of RSS per System V cycle). Pending waits and dependents do reach the segment, which is
+ * right: they keep it in use.
+ */
+interface MappingState {
+  /** The mapping's handle; 0 once closed. */
+  handle: number;
+  readonly pendingWaits: Set<PendingWait>;
+  readonly dependents: Set<SegmentDependent>;
+}
+
+/** Unmaps: dependents close first, pending waits end with EBADF, then the handle leaves the kernel. Once. */
+async function closeMapping(kernel: Kernel, state: MappingState, serial: number, tracker: KernelObject, syscall: string, object: string): Promise<void> {
+  if (state.handle === 0) return;
+  const dependents = [...state.dependents];
+  state.dependents.clear();
+  await Promise.allSettled(dependents.map((dependent) => dependent.close()));
+  if (state.handle === 0) return;
+  const handle = state.handle;
+  const waits = [...state.pendingWaits];
+  for (const pending of waits) pending.cancel('close');
+  await Promise.all(waits.map((pending) => pending.settled));
+  if (state.handle === 0) return;
+  state.handle = 0;
+  forgotten.unregister(tracker);
+  kernel.open.delete(tracker);
+  const result = await kernel.callAsync(() => kernel.calls.shm_detach(handle, Date.now(), kernel.pid));
+  memoryOf(kernel).release(serial);
+  if (result < 0) throw kernelError(result, { syscall, object });
+}
+
 /** What a mapping is made from. */
 interface Mapping {
   readonly kernel: Kernel;
@@ -331,30 +439,30 @@ export abstract class WorkerSegment implements SharedSegment {
   readonly readOnly: boolean;
   /** The kernel this mapping belongs to. */
   readonly kernel: Kernel;
-  private handle: number;
+  private readonly state: MappingState;
   private readonly serial: number;
   private readonly memory: SharedArrayBuffer;
   private readonly cells: Int32Array;
-  private readonly pendingWaits = new Set<PendingWait>();
-  private readonly dependents = new Set<SegmentDependent>();
   private readonly tracker: KernelObject;
 
-  protected constructor(mapping: Mapping, description: string) {
+  protected constructor(mapping: Mapping, description: string, unmapSyscall: 'shmdt' | 'munmap') {
     this.kernel = mapping.kernel;
-    this.handle = mapping.handle;
+    const state: MappingState = { handle: mapping.handle, pendingWaits: new Set(), dependents: new Set() };
+    this.state = state;
     this.serial = mapping.serial;
     this.size = mapping.size;
     this.readOnly = mapping.readOnly;
     this.memory = mapping.memory;
     this.cells = new Int32Array(mapping.memory, 0, Math.floor(mapping.size / SHARED_CELL_BYTES));
-    // The leak-report entry must not keep the segment alive, or a forgotten one would never be unmapped.
-    const self = new WeakRef<WorkerSegment>(this);
-    this.tracker = { describe: () => description, close: async () => self.deref()?.close() };
+    // The leak-report entry reaches the mapping's state, not the segment (see MappingState).
+    const { kernel, serial } = this;
+    const tracker: KernelObject = { describe: () => description, close: () => closeMapping(kernel, state, serial, tracker, unmapSyscall, description) };
+    this.tracker = tracker;
     this.kernel.open.add(this.tracker);
     // Keyed on the segment, not its buffer (unlike the native backend): this thread's SegmentMemory
     // holds every buffer it maps, so a buffer never becomes unreachable first. Views that outlive
     // a forgotten segment keep valid memory; only the attachment ends.
-    forgotten.register(this, { kernel: this.kernel, handle: this.handle, serial: this.serial, tracker: this.tracker }, this);
+    forgotten.register(this, { kernel: this.kernel, handle: mapping.handle, serial: this.serial, tracker: this.tracker }, this.tracker);
   }
 
   /** Description for errors, e.g. `'System V segment 65536'`. */
@@ -364,7 +472,7 @@ export abstract class WorkerSegment implements SharedSegment {
 
   /** True after `close()`. */
   get closed(): boolean {
-    return this.handle === 0;
+    return this.state.handle === 0;
   }
 
   /** The segment's memory (a SharedArrayBuffer). `EACCES` when mapped read-only, `EBADF` after close. */
@@ -373,6 +481,8 @@ export abstract class WorkerSegment implements SharedSegment {
     if (this.readOnly) {
       throw new IpcError('EACCES', { syscall: 'mmap', object: this.objectName, message: `EACCES: ${this.objectName} is mapped read-only and has no writable buffer; use read()` });
     }
+    // Views of it may outlive the segment: its memory must never be reused (see SegmentMemory).
+    memoryOf(this.kernel).expose(this.serial);
     return this.memory as unknown as ArrayBuffer;
   }
 
@@ -413,7 +523,7 @@ export abstract class WorkerSegment implements SharedSegment {
   private async sleep(cell: number, value: number, options: SharedWaitOptions | undefined, timeoutMs: number): Promise<SharedWaitResult> {
     const { kernel } = this;
     const details = { syscall: 'futex', object: this.objectName };
-    const handle = this.handle;
+    const handle = this.state.handle;
     // Step 1: a waiter record, with the segment's lock held until step 2 (see shmWaitPrepare).
     // Steps 1 and 2 run in one synchronous stretch: nothing else of this thread may run (and
     // want the lock) in between. Only a busy lock is waited out, between tasks.
@@ -447,7 +557,7 @@ export abstract class WorkerSegment implements SharedSegment {
         if (finished) return;
         finished = true;
         stop();
-        this.pendingWaits.delete(pending);
+        this.state.pendingWaits.delete(pending);
         // Out of the queue first (a notify may still get there first: then it counted us, and we were woken).
         const before = reason === 'woken' ? ShmLayout.WAITER_WOKEN : await kernel.callAsync(() => kernel.calls.shm_wait_cancel(handle, waiter));
         // Ends our own Atomics.waitAsync (nobody else sleeps on this record's cell).
@@ -459,7 +569,7 @@ export abstract class WorkerSegment implements SharedSegment {
         else reject(cancellationError(reason === 'woken' ? 'close' : reason, options, details));
       };
       const pending: PendingWait = { cancel: (reason) => void finish(reason), settled };
-      this.pendingWaits.add(pending);
+      this.state.pendingWaits.add(pending);
       // The kernel's timeout is a JS timer here: an expired wait leaves the queue like an aborted one.
       const stop = watchCancellation(options, timeoutMs, (reason) => void finish(reason));
       const sleepOnce = (): void => {
@@ -486,7 +596,7 @@ export abstract class WorkerSegment implements SharedSegment {
     const { cell, most } = checkSegmentNotify(this.size, index, count);
     if (this.closed) throw closedError(this.objectName, 'futex');
     if (most === 0) return 0;
-    const woken = this.kernel.call(() => this.kernel.calls.shm_notify(this.handle, cell, Math.min(most, INT32_MAX)));
+    const woken = this.kernel.call(() => this.kernel.calls.shm_notify(this.state.handle, cell, Math.min(most, INT32_MAX)));
     if (woken < 0) throw kernelError(woken, { syscall: 'futex', object: this.objectName });
     return woken;
   }
@@ -497,22 +607,7 @@ export abstract class WorkerSegment implements SharedSegment {
    * destroyed). The segment itself is not removed.
    */
   async close(): Promise<void> {
-    if (this.closed) return;
-    const dependents = [...this.dependents];
-    this.dependents.clear();
-    await Promise.allSettled(dependents.map((dependent) => dependent.close()));
-    if (this.closed) return;
-    const { kernel } = this;
-    const handle = this.handle;
-    const waits = [...this.pendingWaits];
-    for (const pending of waits) pending.cancel('close');
-    await Promise.all(waits.map((pending) => pending.settled));
-    this.handle = 0;
-    forgotten.unregister(this);
-    kernel.open.delete(this.tracker);
-    const result = await kernel.callAsync(() => kernel.calls.shm_detach(handle, Date.now(), kernel.pid));
-    memoryOf(kernel).release(this.serial);
-    if (result < 0) throw kernelError(result, { syscall: this.kind === 'sysv' ? 'shmdt' : 'munmap', object: this.objectName });
+    await closeMapping(this.kernel, this.state, this.serial, this.tracker, this.kind === 'sysv' ? 'shmdt' : 'munmap', this.objectName);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -522,19 +617,20 @@ export abstract class WorkerSegment implements SharedSegment {
   /** Registers something placed in this memory, closed before the memory is unmapped. `EBADF` once closed. */
   addDependent(dependent: SegmentDependent): void {
     if (this.closed) throw closedError(this.objectName, 'attach');
-    this.dependents.add(dependent);
+    this.state.dependents.add(dependent);
   }
 
   /** Forgets a dependent that closed on its own. */
   removeDependent(dependent: SegmentDependent): void {
-    this.dependents.delete(dependent);
+    this.state.dependents.delete(dependent);
   }
 
   /** The mapping travels as a handle (inherited: the child's attachment) plus the buffer itself. */
   [transferSymbol](): TransferRecord {
     if (this.closed) throw closedError(this.objectName, 'transfer');
     const { kind, data } = this.transferKind();
-    return { kind, handles: [this.handle], data: { ...data, kernel: this.kernel.id, serial: this.serial, size: this.size, readOnly: this.readOnly, buffer: this.memory } };
+    memoryOf(this.kernel).expose(this.serial);
+    return { kind, handles: [this.state.handle], data: { ...data, kernel: this.kernel.id, serial: this.serial, size: this.size, readOnly: this.readOnly, buffer: this.memory } };
   }
 }
 
@@ -544,7 +640,7 @@ export class WorkerSysvSegment extends WorkerSegment implements SysvSegment {
 
   /** Wraps a mapping of segment `id`. */
   constructor(mapping: Mapping, /** The segment's id (`shmid`). */ readonly id: number) {
-    super(mapping, `System V segment ${id}${mapping.readOnly ? ' (read-only)' : ''}`);
+    super(mapping, `System V segment ${id}${mapping.readOnly ? ' (read-only)' : ''}`, 'shmdt');
   }
 
   protected get objectName(): string {
@@ -572,7 +668,7 @@ export class WorkerPosixSegment extends WorkerSegment implements PosixSegment {
 
   /** Wraps a mapping of the object `name`. */
   constructor(mapping: Mapping, /** Its name. */ readonly name: string) {
-    super(mapping, `POSIX segment '${name}'${mapping.readOnly ? ' (read-only)' : ''}`);
+    super(mapping, `POSIX segment '${name}'${mapping.readOnly ? ' (read-only)' : ''}`, 'munmap');
   }
 
   protected get objectName(): string {
@@ -595,7 +691,7 @@ export class WorkerFileMapping extends WorkerSegment implements FileMapping {
 
   /** Wraps a mapping of the emulated file `path`. */
   constructor(mapping: Mapping, /** The file's path. */ readonly path: string) {
-    super(mapping, `file mapping '${path}'${mapping.readOnly ? ' (read-only)' : ''}`);
+    super(mapping, `file mapping '${path}'${mapping.readOnly ? ' (read-only)' : ''}`, 'munmap');
   }
 
   protected get objectName(): string {

@@ -13,6 +13,7 @@ import {
   Errno,
   IpcError,
   abortErrorFor,
+  checkInteger,
   checkMessageSocketSend,
   checkNetworkAddress,
   checkNetworkConnect,
@@ -26,6 +27,7 @@ import {
   checkUnixPairType,
   closedError,
   iterateServer,
+  isTransferable,
   transferSymbol,
   type Credentials,
   type DatagramSendOptions,
@@ -178,9 +180,10 @@ class SocketWaits {
 }
 
 /** The handles of objects to pass; TypeError for one of another kernel or without a handle. */
-function handlesOf(kernel: Kernel, objects: readonly Transferable[]): number[] {
+function handlesOf(kernel: Kernel, objects: readonly (Transferable | number | { readonly fd: number })[]): number[] {
   const handles: number[] = [];
   for (const [index, object] of objects.entries()) {
+    if (!isTransferable(object)) throw new TypeError(`options.transfer[${index}] is an OS descriptor: the worker backend has none to pass`);
     const record = object[transferSymbol]();
     if ((record.data as { kernel?: unknown } | undefined)?.kernel !== kernel.id) {
       throw new TypeError(`options.transfer[${index}] (${record.kind}) does not belong to this worker backend's kernel`);
@@ -613,6 +616,11 @@ function wrapConnected(kernel: Kernel, handle: number, type: UnixSocketType): St
   return new WorkerUnixDatagramSocket(kernel, handle);
 }
 
+/** The permission bits of a bound path's socket file: `options.mode`, default 0o600 (as every other object). */
+function socketFileMode(options: { readonly mode?: number } | undefined): number {
+  return options?.mode === undefined ? 0o600 : checkInteger('options.mode', options.mode, 0, 0o7777);
+}
+
 /** The worker backend's {@link UnixSockets} factory. */
 export class WorkerUnixSockets implements UnixSockets {
   /** A factory over `kernel`. */
@@ -632,7 +640,8 @@ export class WorkerUnixSockets implements UnixSockets {
     const handle = await this.open(type, `unix ${type} server ${describeAddress(checked)}`);
     try {
       const flags = replaceStale ? S.BIND_REPLACE_STALE : 0;
-      let result = await kernel.callAsync(() => kernel.calls.socket_bind(handle, kernel.scratch, putAddress(kernel, checked), flags));
+      const mode = socketFileMode(options);
+      let result = await kernel.callAsync(() => kernel.calls.socket_bind(handle, kernel.scratch, putAddress(kernel, checked), flags, mode));
       if (result < 0) throw kernelError(result, { syscall: 'bind', path, object: `unix ${type} server ${describeAddress(checked)}` });
       result = await kernel.callAsync(() => kernel.calls.socket_listen(handle, backlog));
       if (result < 0) throw kernelError(result, { syscall: 'listen', path });
@@ -681,12 +690,13 @@ export class WorkerUnixSockets implements UnixSockets {
    */
   async bind(address?: UnixAddress, options?: UnixBindOptions): Promise<DatagramSocket> {
     const { address: checked, autobind } = checkUnixBind(address, options);
+    const mode = socketFileMode(options);
     const { kernel } = this;
     const handle = await this.open('datagram', 'unix datagram socket');
     if (checked === undefined && !autobind) return new WorkerUnixDatagramSocket(kernel, handle);
     const path = pathOf(checked);
     const result = await kernel.callAsync(() =>
-      checked === undefined ? kernel.calls.socket_bind(handle, kernel.scratch, 0, S.BIND_AUTOBIND) : kernel.calls.socket_bind(handle, kernel.scratch, putAddress(kernel, checked), 0),
+      checked === undefined ? kernel.calls.socket_bind(handle, kernel.scratch, 0, S.BIND_AUTOBIND, 0) : kernel.calls.socket_bind(handle, kernel.scratch, putAddress(kernel, checked), 0, mode),
     );
     if (result < 0) {
       await kernel.callAsync(() => kernel.calls.handle_close(handle));

@@ -26,6 +26,7 @@ import {
   checkWaitOptions,
   closedError,
   iterateReader,
+  type IteratorOptions,
   readerToWebStream,
   toBytes,
   transferSymbol,
@@ -109,7 +110,7 @@ export class KernelStream implements KernelObject {
     protected readonly objectName: string,
     /** Transfer kind, e.g. `'pipe-reader'`. */
     protected readonly kind: string,
-    private readonly directions: StreamDirections,
+    protected readonly directions: StreamDirections,
   ) {
     this.handle = handle;
     this.objectId = kernel.calls.handle_object(handle);
@@ -292,9 +293,14 @@ export class KernelStream implements KernelObject {
     await this.close();
   }
 
-  /** Chunks until EOF (readable streams only). */
+  /** Chunks until EOF (readable streams only), then closes the handle, as on `break`. */
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    return iterateReader(this as never);
+    return iterateReader(this as never, undefined, this.directions.write);
+  }
+
+  /** Chunks until EOF; with `{ close: false }` the handle stays open when the iteration ends. */
+  iterator(options?: IteratorOptions): AsyncIterableIterator<Uint8Array> {
+    return iterateReader(this as never, options, this.directions.write);
   }
 
   /** A Web `ReadableStream` over this stream; cancelling it closes the handle. */

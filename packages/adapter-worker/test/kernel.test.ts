@@ -160,4 +160,42 @@ describe('worker kernel', () => {
     expect(calls.handle_close(writer)).toBe(0);
     expect(calls.objects_live()).toBe(0);
   });
+  it('lets an owner marked stopping take no lock and change nothing until it is reaped', () => {
+    const kernel = Kernel.create(MiB);
+    const { calls } = kernel;
+    const EINTR = -KernelErrno.EINTR;
+    const owner = calls.owner_create(Layout.SCRATCH_BYTES);
+    const thread = Kernel.attach(kernel.module, kernel.memory, owner, kernel.id, 2);
+    // Before: the thread works, holds no lock between calls.
+    const reader = thread.calls.pipe_create(65536);
+    expect(reader).toBeGreaterThan(0);
+    const writer = thread.calls.second_result();
+    // A futex wait's first step returns with the segment's lock held until its second step: a
+    // parent stopping the thread then sees one lock and must wait; the second step releases it.
+    const segment = thread.calls.shm_get(0, 4096, ShmLayout.IPC_CREAT | 0o600, thread.scratch, Date.now(), 2);
+    const mapping = thread.calls.shm_attach(segment, 0, Date.now(), 2);
+    const waiter = thread.calls.shm_wait_prepare(mapping, 0);
+    expect(waiter).toBeGreaterThan(0);
+    expect(calls.owner_stop(owner)).toBe(1);
+    expect(thread.calls.shm_wait_abandon(mapping)).toBe(0);
+    // Idle between calls: no lock held or wanted, so terminating it now cuts no section.
+    expect(calls.owner_stop(owner)).toBe(0);
+    expect(thread.calls.shm_wait_free(mapping, waiter)).toBe(EINTR); // the reaper frees it
+    // Stopping: every entry point that needs a lock answers "call again", and changes nothing.
+    expect(thread.calls.pipe_create(65536)).toBe(EINTR);
+    expect(thread.calls.handle_close(reader)).toBe(EINTR);
+    expect(calls.objects_live()).toBe(2); // the pipe and the segment
+    expect(calls.owner_stop(owner + 100)).toBe(-KernelErrno.EINVAL); // no such owner
+    expect(calls.owner_stop(kernel.owner)).toBe(-KernelErrno.EINVAL); // not oneself
+    // Reaped: its pipe and its mapping go with it; a new owner in the slot starts un-stopped.
+    expect(calls.owner_release(owner)).toBe(3);
+    expect(calls.shm_remove(segment, Date.now())).toBe(0);
+    expect(calls.objects_live()).toBe(0);
+    const next = calls.owner_create(Layout.SCRATCH_BYTES);
+    expect(next).toBe(owner);
+    const again = Kernel.attach(kernel.module, kernel.memory, next, kernel.id, 3);
+    expect(again.calls.pipe_create(4096)).toBeGreaterThan(0);
+    expect(calls.owner_release(next)).toBe(2);
+    expect(writer).toBeGreaterThan(0);
+  });
 });

@@ -70,4 +70,52 @@ describe('worker shared memory', () => {
     expect(segment.notify(0)).toBe(0);
     await semaphore.close();
   });
+  it('gives a new segment zeroed memory when it reuses a removed one, and never reuses memory a view still reaches', async () => {
+    // Made, written through write() only (its buffer never handed out), closed, removed: the next
+    // segment of that size may take its memory, and must read zeros.
+    for (let round = 0; round < 3; round++) {
+      const sysv = await shm.openSysv('private', { size: 8192 });
+      expect([...sysv.read(0, 8192)].every((byte) => byte === 0)).toBe(true);
+      sysv.write('left behind', 100);
+      await sysv.close();
+      await sysv.remove();
+      const posix = await shm.openPosix(`/reuse-${process.pid}`, { create: true, size: 8192 });
+      expect([...posix.read(0, 8192)].every((byte) => byte === 0)).toBe(true);
+      posix.write('left behind', 200);
+      await posix.close();
+      await shm.unlinkPosix(`/reuse-${process.pid}`);
+    }
+    // A view taken from `buffer` outlives the segment: the memory stays its own.
+    const first = await shm.openSysv('private', { size: 8192 });
+    const view = new Uint8Array(first.buffer);
+    await first.close();
+    await first.remove();
+    const second = await shm.openSysv('private', { size: 8192 });
+    onTestFinished(async () => {
+      await second.close();
+      await second.remove().catch(() => {});
+    });
+    view[0] = 7;
+    second.write('new');
+    expect(second.read(0, 1)[0]).toBe('n'.charCodeAt(0));
+    expect(view[0]).toBe(7);
+    expect(view[1]).toBe(0);
+  });
+
+  it('lets a POSIX object grow to 16 times its creation size while it is mapped', async () => {
+    const name = `/grow-${process.pid}`;
+    const small = await shm.openPosix(name, { create: true, size: 4096 });
+    onTestFinished(async () => {
+      await small.close();
+      await shm.unlinkPosix(name).catch(() => {});
+    });
+    small.write('front');
+    // ftruncate to 16 times its size, while the first mapping lives: both see the same bytes.
+    const large = await shm.openPosix(name, { create: true, size: 16 * 4096 });
+    expect(large.size).toBe(16 * 4096);
+    expect(text(large.read(0, 5))).toBe('front');
+    large.write('back', 0);
+    expect(text(small.read(0, 4))).toBe('back');
+    await large.close();
+  });
 });

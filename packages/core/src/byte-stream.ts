@@ -10,11 +10,27 @@ export interface ReadOptions extends NowaitOptions {
 /** Options of {@link ByteWriter.write}. */
 export type WriteOptions = NowaitOptions;
 
+/** Options of {@link ByteReader.iterator}. */
+export interface IteratorOptions {
+  /**
+   * Whether the iteration closes the object when it ends. By default (as Node streams' async
+   * iterators destroy their stream) a `break`, `return` or read error closes it, and so does end
+   * of stream for an object that only reads (pipe and FIFO readers). An object that also writes
+   * (duplex pipe, stream socket) stays open at end of stream, since EOF only says the peer has
+   * finished sending and the program may still answer and `end()`. `true` closes at end of
+   * stream in every case; `false` never closes.
+   */
+  readonly close?: boolean;
+}
+
 /**
  * The reading side of a byte stream (pipe, FIFO, stream socket).
  *
  * Bytes come in the order they were written; boundaries between writes are not kept. It is
- * async-iterable (chunks until EOF), and `Readable.from(reader)` makes it a Node stream.
+ * async-iterable: `for await (const chunk of reader)` gives chunks until EOF; a `break` closes the
+ * reader, and so does EOF for an object that only reads ({@link IteratorOptions.close} says
+ * when; {@link ByteReader.iterator} with `{ close: false }` keeps it open).
+ * `Readable.from(reader)` makes it a Node stream.
  */
 export interface ByteReader extends IpcObject, AsyncIterable<Uint8Array> {
   /**
@@ -32,6 +48,11 @@ export interface ByteReader extends IpcObject, AsyncIterable<Uint8Array> {
   readInto(buffer: Uint8Array, options?: NowaitOptions): Promise<number>;
   /** A Web `ReadableStream` over this reader; cancelling it closes the reader. */
   readableStream(): ReadableStream<Uint8Array>;
+  /**
+   * The chunks until EOF, as `for await (const chunk of reader)` gives them; with
+   * `{ close: false }` the reader stays open when the iteration ends.
+   */
+  iterator(options?: IteratorOptions): AsyncIterableIterator<Uint8Array>;
 }
 
 /**
@@ -91,11 +112,55 @@ export function writerToWebStream(writer: ByteWriter): WritableStream<Uint8Array
   });
 }
 
-/** Async iteration over a reader's chunks until EOF. Backends use it for `[Symbol.asyncIterator]`. */
-export async function* iterateReader(reader: ByteReader): AsyncGenerator<Uint8Array, void, undefined> {
-  for (;;) {
-    const chunk = await reader.read();
-    if (chunk === null) return;
-    yield chunk;
+/**
+ * Async iteration over a reader's chunks until EOF, closing the reader as
+ * {@link IteratorOptions.close} says. Backends use it for `[Symbol.asyncIterator]` and
+ * {@link ByteReader.iterator}; `alsoWrites` says whether the object is duplex.
+ */
+export async function* iterateReader(reader: ByteReader, options?: IteratorOptions, alsoWrites = false): AsyncGenerator<Uint8Array, void, undefined> {
+  const close = options?.close;
+  if (close !== undefined && typeof close !== 'boolean') throw new TypeError('options.close must be a boolean');
+  // An object that also writes stays open at EOF unless asked: the program may still answer.
+  const closeAtEnd = close ?? !alsoWrites;
+  let atEnd = false;
+  try {
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk === null) {
+        atEnd = true;
+        return;
+      }
+      yield chunk;
+    }
+  } finally {
+    // Runs at EOF, on break/return and on a read error, as Node's stream iterators destroy.
+    if (atEnd ? closeAtEnd : close !== false) await reader.close();
   }
+}
+
+/**
+ * A Node `stream.Writable` over `writer`, for `pipeline(source, nodeWritable(writer))` and other
+ * Node stream code: each chunk is one `writer.write` (so backpressure is the writer's), ending
+ * the stream closes the writer, and so does destroying it (unless `options.close` is false).
+ * Strings are written as UTF-8. Node only: it loads `node:stream` when called (core itself
+ * imports nothing of Node, so it also loads in browsers); the reading side needs no helper:
+ * `Readable.from(reader)`.
+ */
+export function nodeWritable(writer: ByteWriter, options?: IteratorOptions): import('node:stream').Writable {
+  const close = options?.close ?? true;
+  if (typeof close !== 'boolean') throw new TypeError('options.close must be a boolean');
+  const { Writable } = process.getBuiltinModule('node:stream') as typeof import('node:stream');
+  return new Writable({
+    write(chunk: Uint8Array | string, _encoding, callback) {
+      writer.write(chunk).then(() => callback(), callback);
+    },
+    final(callback) {
+      if (!close) return callback();
+      writer.close().then(() => callback(), callback);
+    },
+    destroy(error, callback) {
+      if (!close || writer.closed) return callback(error);
+      writer.close().then(() => callback(error), () => callback(error));
+    },
+  });
 }

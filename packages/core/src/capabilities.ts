@@ -30,6 +30,11 @@ export const Feature = {
   abstractSockets: 'abstract-sockets',
   /** TCP and UDP sockets to other hosts. */
   network: 'network',
+  /**
+   * `processes.spawnExecutable` runs any program with ipcx objects at chosen descriptor numbers.
+   * Absent where objects are no OS descriptors (worker): there the call rejects with `ENOSYS`.
+   */
+  executables: 'executables',
 } as const;
 
 /** Name of a feature, e.g. `'host-interop'`. */

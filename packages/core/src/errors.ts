@@ -1,4 +1,4 @@
-import { Errno, type ErrnoName } from './errno.js';
+import { Errno, errnoMessage, type ErrnoName } from './errno.js';
 
 /** What an {@link IpcError} concerns, beyond the system call: the object's name, path or key. */
 export interface IpcErrorDetails {
@@ -12,7 +12,10 @@ export interface IpcErrorDetails {
   readonly key?: number;
   /** A short description of the ipcx object, e.g. `'pipe reader'`. */
   readonly object?: string;
-  /** Human-readable text; a default is built from code, syscall and path. */
+  /**
+   * Human-readable text. The default is the code, the system's text for it and what the call
+   * concerned: `ENOMSG: No message of desired type (msgrcv, key 0x0000002a)`.
+   */
   readonly message?: string;
 }
 
@@ -37,8 +40,14 @@ export class IpcError extends Error {
   readonly object?: string;
 
   constructor(code: ErrnoName | `E${string}`, details: IpcErrorDetails) {
-    const where = details.path !== undefined ? ` '${details.path}'` : details.key !== undefined ? ` (key ${details.key})` : '';
-    super(details.message ?? `${code}: ${details.syscall} failed${where}${details.object ? ` on ${details.object}` : ''}`);
+    const concerns = [
+      details.syscall,
+      details.path !== undefined ? `'${details.path}'` : undefined,
+      // As ipcs prints keys: 32-bit hexadecimal.
+      details.key !== undefined ? `key 0x${(details.key >>> 0).toString(16).padStart(8, '0')}` : undefined,
+      details.object,
+    ].filter((part) => part !== undefined && part !== '');
+    super(details.message ?? `${code}: ${errnoMessage(code)} (${concerns.join(', ')})`);
     this.name = 'IpcError';
     this.code = code;
     this.errno = details.errno ?? (Errno as Record<string, number>)[code] ?? 0;

@@ -1,4 +1,5 @@
 import type { ByteReader, ByteWriter } from './byte-stream.js';
+import type { DescriptorBacked } from './descriptor.js';
 import type { NowaitOptions } from './options.js';
 import { checkInteger, checkOptionalBoolean, checkOptions, checkString, checkWaitOptions } from './validate.js';
 
@@ -18,13 +19,13 @@ export interface FifoCreateOptions {
 export type FifoOpenOptions = NowaitOptions;
 
 /** The reading side of an opened FIFO. `read()` gives `null` once every writer has closed. */
-export interface FifoReader extends ByteReader {
+export interface FifoReader extends ByteReader, DescriptorBacked {
   /** The FIFO's path. */
   readonly path: string;
 }
 
 /** The writing side of an opened FIFO. Writing with no reader left rejects with `EPIPE`. */
-export interface FifoWriter extends ByteWriter {
+export interface FifoWriter extends ByteWriter, DescriptorBacked {
   /** The FIFO's path. */
   readonly path: string;
 }

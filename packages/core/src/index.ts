@@ -7,6 +7,7 @@ export * from './capabilities.js';
 export * from './transfer.js';
 export * from './event-loop.js';
 export * from './byte-stream.js';
+export * from './descriptor.js';
 export * from './pipe.js';
 export * from './fifo.js';
 export * from './socket.js';

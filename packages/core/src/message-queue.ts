@@ -71,6 +71,8 @@ export interface MessageQueueReceiveOptions extends NowaitOptions {
   /**
    * The most payload bytes to accept (`msgsz`), default: the system's largest message size
    * (`msgmax`, {@link MSGMAX_DEFAULT} unless raised), so that a default receive never meets `E2BIG`.
+   * An upper bound only: memory is taken for the message that arrives, not for `maxBytes`. A
+   * message whose copy cannot be allocated is refused with `ENOMEM` and stays in the queue.
    */
   readonly maxBytes?: number;
 }
@@ -159,7 +161,10 @@ export interface MessageQueueSetOptions {
 export interface MessageQueue extends IpcObject {
   /** The queue's id (`msqid`), as `ipcs -q` lists it. */
   readonly id: number;
-  /** The key it was opened by ({@link IPC_PRIVATE} for a private queue or one revived from an id). */
+  /**
+   * The key it was opened by ({@link IPC_PRIVATE} for a private queue or one revived from an id;
+   * the queue's own key, from `IPC_STAT`, when opened with {@link MessageQueues.openById}).
+   */
   readonly key: number;
   /**
    * Appends a message of `type` (an integer >= 1) with `data` (a string is UTF-8 encoded) as
@@ -215,6 +220,24 @@ export interface MessageQueues {
    * many queues in the system).
    */
   open(key: number, options?: MessageQueueOpenOptions): Promise<MessageQueue>;
+  /**
+   * A queue by its id (`msqid`, what `ipcs -q` and `ipcmk -Q` print), e.g. a private queue or one
+   * made by another program, without a key and without a prior handle: the way to reach a private
+   * queue whose creator died, so that it can be removed. The id is checked with `msgctl(IPC_STAT)`:
+   * rejects with `EINVAL` when no queue has this id (never made, or removed), `EIDRM` when it is
+   * being removed, `EACCES` without read permission. Send and receive permission are checked by
+   * each call, as the kernel does. Throws `TypeError`/`RangeError` unless `id` is an integer from
+   * 0 to 2^31 - 1.
+   */
+  openById(id: number): Promise<MessageQueue>;
+  /**
+   * Removes the queue `id` (`msgctl(IPC_RMID)`) without a handle, as `ipcrm -q` does: its
+   * messages are discarded and every process waiting on it gets `EIDRM`. Needs no read
+   * permission (unlike {@link openById}): allowed to the owner, the creator and privileged
+   * processes (`EPERM` otherwise). Rejects with `EINVAL` when no queue has this id. Throws
+   * `TypeError`/`RangeError` unless `id` is an integer from 0 to 2^31 - 1.
+   */
+  removeById(id: number): Promise<void>;
 }
 
 /** DI token for {@link MessageQueues}. */
@@ -263,6 +286,14 @@ export function checkMessageQueueOpen(key: unknown, options: unknown): CheckedOp
   if (exclusive && !create) throw new RangeError('options.exclusive needs options.create');
   const mode = checkOptionalInteger('options.mode', bag.mode, 0, 0o777, 0o600);
   return { key: (key as number) | 0, create, exclusive, mode };
+}
+
+/** The largest System V id: ids are non-negative `int`s. */
+const MAX_MESSAGE_QUEUE_ID = 0x7fffffff;
+
+/** For backends: checks the id of {@link MessageQueues.openById}. */
+export function checkMessageQueueId(id: unknown): number {
+  return checkInteger('id', id, 0, MAX_MESSAGE_QUEUE_ID);
 }
 
 /** For backends: checks the arguments of `ftok`. */

@@ -3,6 +3,13 @@
  *
  * Waiting never blocks the event loop: such operations return a Promise. `signal` and `timeout`
  * end the wait in the kernel (or the emulation) itself; no thread or waiter is left behind.
+ *
+ * On the native backend a wait that has to sleep in a kernel call without a descriptor (System V
+ * queues and semaphores, POSIX semaphores, futexes, a FIFO's open) sleeps on a thread of its own.
+ * When no thread can be started (the thread limit of the process or user is reached: `ulimit -u`,
+ * `kernel.threads-max`, a cgroup's `pids.max`) the operation rejects with `EAGAIN` whose
+ * `syscall` is `'pthread_create'`, and nothing was done. Tell it apart from the `EAGAIN` of a
+ * `nowait` miss or of a `semtimedop` timeout by that `syscall`.
  */
 export interface WaitOptions {
   /** Aborting rejects the operation with an `AbortError` (code `ABORT_ERR`) and ends the wait. */
@@ -19,7 +26,9 @@ export interface WaitOptions {
 export interface NowaitOptions extends WaitOptions {
   /**
    * Fail at once with the kernel's code (usually `EAGAIN`, `ENOMSG` for System V receives) instead
-   * of waiting. `signal` and `timeout` are then irrelevant.
+   * of waiting; its `syscall` is the call's own (`semop`, `msgsnd`, ...), never `'pthread_create'`
+   * (see {@link WaitOptions}: a wait that could not get a thread). `signal` and `timeout` are
+   * then irrelevant.
    */
   readonly nowait?: boolean;
 }

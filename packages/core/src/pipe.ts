@@ -1,4 +1,5 @@
 import type { ByteReader, ByteWriter } from './byte-stream.js';
+import type { DescriptorBacked } from './descriptor.js';
 
 /** Options of {@link Pipes.create}. */
 export interface PipeOptions {
@@ -10,7 +11,7 @@ export interface PipeOptions {
 }
 
 /** What both ends of a pipe can do besides reading or writing. */
-export interface PipeEnd {
+export interface PipeEnd extends DescriptorBacked {
   /** The pipe's buffer size in bytes (`F_GETPIPE_SZ`). */
   capacity(): number;
   /** Sets the buffer size (`F_SETPIPE_SZ`) and returns the size the kernel chose (>= `bytes`). */
@@ -33,7 +34,7 @@ export interface PipeWriter extends ByteWriter, PipeEnd {}
  * One end of a duplex pipe (`socketpair(AF_UNIX, SOCK_STREAM)`): Python's `Pipe(duplex=True)`.
  * Both ends read and write. `end()` signals EOF to the other side and keeps reading possible.
  */
-export interface DuplexPipe extends ByteReader, ByteWriter {
+export interface DuplexPipe extends ByteReader, ByteWriter, DescriptorBacked {
   /** Stops writing (`shutdown(SHUT_WR)`): the other end reads EOF; this end can still read. */
   end(): Promise<void>;
 }

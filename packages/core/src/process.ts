@@ -1,6 +1,8 @@
 import type { IpcBackend } from './backend.js';
+import { descriptorNumberOf, type DescriptorSource } from './descriptor.js';
 import type { ExitStatus } from './options.js';
-import { checkInteger, checkOptions } from './validate.js';
+import { isTransferable } from './transfer.js';
+import { checkInteger, checkOptions, checkString } from './validate.js';
 
 /** Options of {@link Processes.spawn}. */
 export interface SpawnOptions<A extends readonly unknown[] = unknown[]> {
@@ -19,6 +21,41 @@ export interface SpawnOptions<A extends readonly unknown[] = unknown[]> {
    * gives its child that identity for its own permission checks.
    */
   readonly user?: { readonly uid: number; readonly gid: number };
+}
+
+/**
+ * What a child of {@link Processes.spawnExecutable} finds at one descriptor number: an ipcx object
+ * or another descriptor (see {@link DescriptorSource}: pipe ends, FIFO ends, sockets, generic
+ * descriptors, a Node `FileHandle`, a plain number), `'inherit'` (this process's descriptor of
+ * the same number; `/dev/null` when it has none open) or `'ignore'` (`/dev/null`, opened for
+ * reading and writing).
+ */
+export type ChildDescriptor = DescriptorSource | 'inherit' | 'ignore';
+
+/** Options of {@link Processes.spawnExecutable}. */
+export interface SpawnExecutableOptions {
+  /** Arguments after the program name (`argv[1]...`). Strings without NUL bytes. */
+  readonly args?: readonly string[];
+  /**
+   * The child's whole environment, as for Python's `subprocess` and Node's `child_process`
+   * (default: this process's environment). Also the `PATH` searched for a `file` without a slash.
+   */
+  readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Working directory of the child (default: this process's). `ENOENT` if it does not exist. The
+   * native backend needs glibc 2.29+ for it (`posix_spawn_file_actions_addchdir_np`); on an older
+   * glibc a `cwd` rejects with `ENOSYS`.
+   */
+  readonly cwd?: string;
+  /**
+   * The child's descriptors by number: `{ 0: reader, 1: writer, 3: socket }`. Descriptors 0, 1
+   * and 2 that are not given are `'inherit'`ed. Every other descriptor of this process is closed
+   * in the child (whatever its close-on-exec flag): the child has exactly 0, 1, 2 and the numbers
+   * given here. The child gets its own copy of each (the same open file description, blocking as
+   * the kernel makes it); this process keeps its objects and should close the ends it no longer
+   * needs (a pipe reports EOF only once every writer, here and in the child, is closed).
+   */
+  readonly descriptors?: Readonly<Record<number, ChildDescriptor>>;
 }
 
 /** A running child: an OS process (native backend) or a worker thread (worker backend). */
@@ -46,6 +83,16 @@ export interface Processes {
    * Resolves once the child is started. The child ends when its default export's promise settles.
    */
   spawn<A extends readonly unknown[]>(entry: string | URL, options?: SpawnOptions<A>): Promise<ChildProcess>;
+  /**
+   * Runs any executable (`file`: a path, or a name searched in `PATH`), with ipcx objects and other
+   * descriptors at the numbers chosen in `options.descriptors`, as Python's
+   * `subprocess.Popen(pass_fds=...)` does. Resolves once the program has been executed; rejects with
+   * the kernel's code when it cannot be (`ENOENT`, `EACCES`, `ENOEXEC`, ...). The handle is the
+   * same as {@link Processes.spawn}'s: `exited` gives the exit code or the signal, `kill()` signals
+   * it, `await using` kills and waits. Only backends with the `executables` feature run programs;
+   * others reject with `ENOSYS`.
+   */
+  spawnExecutable(file: string, options?: SpawnExecutableOptions): Promise<ChildProcess>;
 }
 
 /** DI token for {@link Processes}. */
@@ -141,4 +188,71 @@ function entryUrl(entry: unknown, absolutePathUrl: (path: string) => string | un
   const url = absolutePathUrl(entry);
   if (url === undefined) throw new TypeError(`entry must be a file URL or an absolute path, received '${entry}'`);
   return url;
+}
+
+/** Validated arguments of {@link Processes.spawnExecutable}. */
+export interface CheckedSpawnExecutable {
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>> | undefined;
+  readonly cwd: string | undefined;
+  /**
+   * Descriptor number in the child -> number in this process, `'inherit'` or `'ignore'`, 0-2
+   * always present; `null` for an ipcx object that has no OS descriptor (a System V queue, any
+   * worker object), which a backend that runs executables rejects with `TypeError`.
+   */
+  readonly descriptors: ReadonlyMap<number, number | 'inherit' | 'ignore' | null>;
+}
+
+// The highest descriptor number a child may be given (well under any RLIMIT_NOFILE hard limit).
+const MAX_CHILD_DESCRIPTOR = 65535;
+
+function checkNoNul(name: string, value: unknown): string {
+  if (typeof value !== 'string') throw new TypeError(`${name} must be a string`);
+  if (value.includes('\0')) throw new TypeError(`${name} must not contain NUL bytes`);
+  return value;
+}
+
+/**
+ * For backends: checks the arguments of {@link Processes.spawnExecutable}: `file` a non-empty
+ * string, `args` strings, `env` string values with keys without `=`, `descriptors` keyed by
+ * numbers 0-65535 (RangeError beyond) with values that are descriptor sources, `'inherit'` or
+ * `'ignore'` (TypeError otherwise; an ipcx object without an OS descriptor too).
+ */
+export function checkSpawnExecutable(file: unknown, options: unknown): CheckedSpawnExecutable {
+  checkString('file', file);
+  const checkedFile = checkNoNul('file', file);
+  const { args, env, cwd, descriptors } = checkOptions<SpawnExecutableOptions>('options', options);
+  if (args !== undefined && !Array.isArray(args)) throw new TypeError('options.args must be an array of strings');
+  const checkedArgs = (args ?? []).map((arg, index) => checkNoNul(`options.args[${index}]`, arg));
+  if (env !== undefined) {
+    if (typeof env !== 'object' || env === null) throw new TypeError('options.env must be an object of strings');
+    for (const [key, value] of Object.entries(env)) {
+      if (key.length === 0 || key.includes('=')) throw new TypeError(`options.env key '${key}' must be non-empty and without '='`);
+      checkNoNul(`options.env.${key}`, value);
+    }
+  }
+  if (cwd !== undefined) checkNoNul('options.cwd', cwd);
+  const map = new Map<number, number | 'inherit' | 'ignore' | null>([
+    [0, 'inherit'],
+    [1, 'inherit'],
+    [2, 'inherit'],
+  ]);
+  if (descriptors !== undefined) {
+    if (typeof descriptors !== 'object' || descriptors === null) throw new TypeError('options.descriptors must be an object keyed by descriptor numbers');
+    for (const [key, value] of Object.entries(descriptors)) {
+      const number = Number(key);
+      if (!/^\d+$/.test(key)) throw new TypeError(`options.descriptors key '${key}' must be a descriptor number`);
+      checkInteger(`options.descriptors key`, number, 0, MAX_CHILD_DESCRIPTOR);
+      const name = `options.descriptors[${key}]`;
+      if (value === 'inherit' || value === 'ignore') {
+        map.set(number, value);
+        continue;
+      }
+      const fd = descriptorNumberOf(name, value);
+      if (fd === undefined && !isTransferable(value)) throw new TypeError(`${name} must be an ipcx object, a FileHandle, a descriptor number, 'inherit' or 'ignore'`);
+      map.set(number, fd ?? null);
+    }
+  }
+  return { file: checkedFile, args: checkedArgs, env, cwd, descriptors: map };
 }

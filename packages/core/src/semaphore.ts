@@ -137,7 +137,9 @@ export interface SemaphoreSet extends IpcObject {
    * that cannot be applied) and it would wait, or when `timeout` passes (the kernel's `semtimedop` code); `EIDRM` if the set is removed
    * while waiting; `ERANGE` if a value would exceed `SEMVMX`; `E2BIG` with more operations than
    * the kernel's `SEMOPM`; `EACCES` without permission; `AbortError` when `signal` fires; `EBADF`
-   * when this handle is closed. Throws `TypeError`/`RangeError` for an empty list, an index outside
+   * when this handle is closed; `EAGAIN` with `syscall` `'pthread_create'` when the wait needs a
+   * thread and none can be started (see `WaitOptions`; nothing was applied). Throws
+   * `TypeError`/`RangeError` for an empty list, a hole in it (a sparse array), an index outside
    * the set, or a delta that is not an integer in `-SEMVMX..SEMVMX`.
    */
   operate(operations: readonly SemaphoreOperation[], options?: SemaphoreOperateOptions): Promise<void>;
@@ -184,7 +186,9 @@ export interface SemaphoreSet extends IpcObject {
 export interface SemaphoreSetOpenOptions {
   /**
    * Number of semaphores (`1..SEMMSL`). Needed to create; when opening an existing set it may be
-   * omitted, else it must not exceed the set's size (`EINVAL`).
+   * omitted, else it must not exceed the set's size (`EINVAL`). The handle's
+   * {@link SemaphoreSet.size} is always the kernel's size of the set, never this number (also for
+   * a user who may alter the set but not read it).
    */
   readonly size?: number;
   /** `IPC_CREAT`: create the set if the key has none. New semaphores start at 0. */
@@ -206,7 +210,7 @@ export interface Semaphores {
    *
    * Rejects with `ENOENT` when the key has no set and `create` is not set, `EEXIST` for
    * `create` + `exclusive` on an existing key, `EACCES` when `mode` asks for more than the caller
-   * is allowed, `EINVAL` when `size` exceeds an existing set's size, `ENOSPC` when the system's
+   * is allowed or the caller may neither read nor alter the set, `EINVAL` when `size` exceeds an existing set's size, `ENOSPC` when the system's
    * limit of sets is reached. Throws `TypeError`/`RangeError` for bad arguments.
    */
   open(key: number | 'private', options?: SemaphoreSetOpenOptions): Promise<SemaphoreSet>;
@@ -215,6 +219,13 @@ export interface Semaphores {
    * Reads its size with `IPC_STAT`: `EACCES` without read permission, `EINVAL` for no such set.
    */
   openById(id: number): Promise<SemaphoreSet>;
+  /**
+   * Removes the set `id` (`semctl(IPC_RMID)`) without a handle, as `ipcrm -s` does: every process
+   * waiting on it gets `EIDRM`. Needs no read permission (unlike {@link openById}): allowed to the
+   * owner, the creator and privileged processes (`EPERM` otherwise). Rejects with `EINVAL` when no
+   * set has this id. Throws `TypeError`/`RangeError` unless `id` is an integer from 0 to 2^31 - 1.
+   */
+  removeById(id: number): Promise<void>;
 }
 
 /** DI token for {@link Semaphores}. */
@@ -236,7 +247,10 @@ export interface CheckedSemaphoreOperation {
 export function checkSemaphoreOperations(operations: unknown, size: number): CheckedSemaphoreOperation[] {
   if (!Array.isArray(operations)) throw new TypeError('operations must be an array of { index, delta } objects');
   if (operations.length === 0) throw new RangeError('operations must not be empty');
-  return operations.map((operation: unknown, i) => {
+  // Every index is visited: `map` would skip the holes of a sparse array (`[, op]`) and leave
+  // them for the encoder to read as zeros, i.e. "wait for zero on semaphore 0".
+  return Array.from({ length: operations.length }, (_, i) => {
+    const operation: unknown = operations[i];
     if (operation === undefined) throw new TypeError(`operations[${i}] must be an object, received undefined`);
     const { index, delta, nowait, undo } = checkOptions<SemaphoreOperation>(`operations[${i}]`, operation);
     return {

@@ -43,6 +43,18 @@ export interface SharedWaitOptions extends WaitOptions {
  * Closing does not remove the segment or name (see `remove()`/`unlink()`). A segment object that
  * is garbage-collected (with its buffer and every view) without `close()` is unmapped then.
  *
+ * **Size and room.** Creating or growing a POSIX segment or a mapped file reserves its pages, so
+ * a segment that does not fit (a full `/dev/shm`) is `ENOSPC` when it is opened, never a crash
+ * at a later write. A call that fails removes what it created.
+ *
+ * **Shrunk by another process** (POSIX objects and files; `ftruncate`, `truncate -s`): the pages
+ * past the object's new end are lost. Touching them does not kill the process (as a plain
+ * `SIGBUS` would): the lost range reads as zeros through any view of {@link SharedSegment.buffer}
+ * and writes to it reach no other process; from the first such access on, the segment is
+ * broken: `read`, `write`, `wait`, `notify` and `buffer` fail with `EFAULT` ({@link IpcError}),
+ * including the `read`/`write` whose own copy met the lost range. `close()` still works; map the
+ * object again to use it at its new size. (Native backend; System V segments cannot shrink.)
+ *
  * **Travel.** Passed in `processes.spawn(entry, { args })`, a segment reaches the child by its
  * System V id, POSIX name or file path, and the child maps it again (read-only if it was).
  */
@@ -54,8 +66,13 @@ export interface SharedSegment extends IpcObject, Transferable {
   /** True when mapped read-only (no {@link SharedSegment.buffer}; see above). */
   readonly readOnly: boolean;
   /**
-   * The mapped memory. Throws `EACCES` ({@link IpcError}) for a read-only mapping and `EBADF`
+   * The mapped memory. Throws `EACCES` (an `IpcError`) for a read-only mapping and `EBADF`
    * after `close()` (the buffer obtained before is then detached: `byteLength` 0).
+   *
+   * A mapping longer than the largest `ArrayBuffer` the runtime can make over foreign memory
+   * (`buffer.constants.MAX_LENGTH`: 4 GiB on Node 20) has no buffer: this throws `RangeError`,
+   * while {@link SharedSegment.read}, {@link SharedSegment.write}, `wait` and `notify` reach
+   * every byte of it.
    */
   readonly buffer: ArrayBuffer;
   /**

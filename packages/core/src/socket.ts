@@ -14,6 +14,7 @@
  * gone rejects with `EPIPE` (or `ECONNRESET`); the process never dies of `SIGPIPE`.
  */
 import { DEFAULT_READ_BYTES, type ByteReader, type ByteWriter, type ReadOptions } from './byte-stream.js';
+import { isForeignDescriptor, type DescriptorBacked, type DescriptorSource } from './descriptor.js';
 import { isIpcError } from './errors.js';
 import type { IpcObject } from './object.js';
 import type { Credentials, NowaitOptions, WaitOptions } from './options.js';
@@ -56,9 +57,11 @@ export interface SocketSendOptions extends NowaitOptions {
    * own (close them when no longer needed). At most {@link MAX_TRANSFER_OBJECTS}. On a stream
    * socket `data` must not be empty, since descriptors ride on bytes. A network socket rejects a
    * non-empty `transfer` with `TypeError`, as does any object that cannot travel (one without
-   * descriptors, such as a System V queue: pass its key instead).
+   * descriptors, such as a System V queue: pass its key instead). Any other descriptor can travel
+   * too on a backend with OS descriptors: a Node `FileHandle` or a plain descriptor number (a
+   * regular file, a memfd, an eventfd, ...); the receiver gets it as a generic `Descriptor`.
    */
-  readonly transfer?: readonly IpcObject[];
+  readonly transfer?: readonly (IpcObject | DescriptorSource)[];
 }
 
 /** Options of {@link DatagramSocket.send}. */
@@ -89,7 +92,7 @@ export interface ReceivedMessage {
 }
 
 /** What every socket has. */
-export interface Socket extends IpcObject {
+export interface Socket extends IpcObject, DescriptorBacked {
   /** The address this socket is bound to (`getsockname`), `undefined` if unnamed. */
   readonly localAddress: SocketAddress | undefined;
   /** The connected peer's address (`getpeername`), `undefined` if not connected or unnamed. */
@@ -175,7 +178,7 @@ export interface DatagramSocket extends Socket {
  * A listening socket. Async iteration yields each accepted connection until the server is closed.
  * Closing a Unix server bound to a path also removes its socket file.
  */
-export interface SocketServer<S> extends IpcObject, AsyncIterable<S> {
+export interface SocketServer<S> extends IpcObject, AsyncIterable<S>, DescriptorBacked {
   /** The address it listens on; for TCP with port 0, the port the kernel chose. */
   readonly address: SocketAddress;
   /**
@@ -197,6 +200,13 @@ export interface UnixListenOptions {
    * is not a socket, or one with a live listener, still rejects with `EADDRINUSE`. Default false.
    */
   readonly replaceStale?: boolean;
+  /**
+   * Permission bits of the socket file of a path address (default `0o600`: only this user may
+   * connect), whatever the process's umask, and at no instant more open than this while it is
+   * created. Connecting to the path (and sending a datagram to it) needs write permission, else
+   * `EACCES`. Ignored for abstract names, which have no file and no permissions.
+   */
+  readonly mode?: number;
 }
 
 /** Options of {@link UnixSockets.connect}. */
@@ -212,6 +222,12 @@ export interface UnixBindOptions {
    * sender address and can reply. Default false: the socket stays unnamed.
    */
   readonly autobind?: boolean;
+  /**
+   * Permission bits of the socket file of a path address (default `0o600`: only this user may
+   * send to it), whatever the umask, and at no instant more open than this. Sending a datagram to
+   * the path needs write permission, else `EACCES`. Ignored for abstract names and autobind.
+   */
+  readonly mode?: number;
 }
 
 /**
@@ -317,19 +333,22 @@ export function checkSocketType<T extends UnixSocketType>(name: string, value: u
 }
 
 /** Checks `options.transfer`; returns the objects (empty when none). */
-export function checkTransfer(options: SocketSendOptions | undefined): readonly Transferable[] {
+export function checkTransfer(options: SocketSendOptions | undefined): readonly (Transferable | number | { readonly fd: number })[] {
   const { transfer } = checkOptions<SocketSendOptions>('options', options);
   if (transfer === undefined) return [];
   if (!Array.isArray(transfer)) throw new TypeError('options.transfer must be an array of ipcx objects');
   if (transfer.length > MAX_TRANSFER_OBJECTS) throw new RangeError(`options.transfer must hold at most ${MAX_TRANSFER_OBJECTS} objects`);
   for (const [index, item] of transfer.entries()) {
-    if (!isTransferable(item)) throw new TypeError(`options.transfer[${index}] is not a transferable ipcx object`);
+    if (!isTransferable(item) && !isForeignDescriptor(item)) throw new TypeError(`options.transfer[${index}] is not a transferable ipcx object, a FileHandle or a descriptor number`);
   }
-  return transfer as readonly unknown[] as readonly Transferable[];
+  return transfer as readonly unknown[] as readonly (Transferable | number | { readonly fd: number })[];
 }
 
 // The largest `maxBytes` of a receive: one allocation of the receiver's, whatever the backend.
 const MAX_RECEIVE_BYTES = 1 << 30;
+// Permission bits of a Unix socket file when none are given: like every other ipcx object, only
+// its owner's (without it, bind's 0777 & ~umask lets any local user connect under umask 0).
+const DEFAULT_SOCKET_MODE = 0o600;
 // `listen` backlog when none is given (Linux caps it at `somaxconn` anyway).
 const DEFAULT_BACKLOG = 128;
 const ANY_UNIX_TYPE = ['stream', 'datagram', 'seqpacket'] as const;
@@ -348,8 +367,8 @@ export interface CheckedSocketReceive {
 export interface CheckedSocketSend {
   /** The payload. */
   readonly bytes: Uint8Array;
-  /** The objects of `options.transfer` (empty when none). */
-  readonly transfer: readonly Transferable[];
+  /** The objects of `options.transfer` (empty when none): ipcx objects, FileHandles, descriptor numbers. */
+  readonly transfer: readonly (Transferable | number | { readonly fd: number })[];
   /** Do not wait: `EAGAIN` when the socket is full. */
   readonly nowait: boolean;
   /** Milliseconds, `Infinity` for none. */
@@ -417,13 +436,14 @@ export function checkSocketWait(options: WaitOptions | undefined): number {
 export function checkUnixListen(
   address: unknown,
   options: UnixListenOptions | undefined,
-): { address: UnixAddress; type: 'stream' | 'seqpacket'; backlog: number; replaceStale: boolean } {
+): { address: UnixAddress; type: 'stream' | 'seqpacket'; backlog: number; replaceStale: boolean; mode: number } {
   const checked = checkUnixAddress('address', address);
-  const { type: rawType, backlog: rawBacklog, replaceStale: rawReplace } = checkOptions<UnixListenOptions>('options', options);
+  const { type: rawType, backlog: rawBacklog, replaceStale: rawReplace, mode: rawMode } = checkOptions<UnixListenOptions>('options', options);
   const type = checkSocketType('options.type', rawType, ['stream', 'seqpacket'] as const, 'stream');
   const backlog = checkOptionalInteger('options.backlog', rawBacklog, 0, 65535, DEFAULT_BACKLOG);
   const replaceStale = checkOptionalBoolean('options.replaceStale', rawReplace);
-  return { address: checked, type, backlog, replaceStale };
+  const mode = checkOptionalInteger('options.mode', rawMode, 0, 0o777, DEFAULT_SOCKET_MODE);
+  return { address: checked, type, backlog, replaceStale, mode };
 }
 
 /** For backends: checks the arguments of {@link UnixSockets.connect} (type default `'stream'`). */
@@ -438,12 +458,13 @@ export function checkUnixConnect(address: unknown, options: UnixConnectOptions |
  * For backends: checks the arguments of {@link UnixSockets.bind}; `autobind` with an address is a
  * `TypeError`.
  */
-export function checkUnixBind(address: unknown, options: UnixBindOptions | undefined): { address: UnixAddress | undefined; autobind: boolean } {
+export function checkUnixBind(address: unknown, options: UnixBindOptions | undefined): { address: UnixAddress | undefined; autobind: boolean; mode: number } {
   const checked = address === undefined ? undefined : checkUnixAddress('address', address);
-  const { autobind: rawAutobind } = checkOptions<UnixBindOptions>('options', options);
+  const { autobind: rawAutobind, mode: rawMode } = checkOptions<UnixBindOptions>('options', options);
   const autobind = checkOptionalBoolean('options.autobind', rawAutobind);
   if (checked !== undefined && autobind) throw new TypeError('options.autobind is only for a socket bound without an address');
-  return { address: checked, autobind };
+  const mode = checkOptionalInteger('options.mode', rawMode, 0, 0o777, DEFAULT_SOCKET_MODE);
+  return { address: checked, autobind, mode };
 }
 
 /** For backends: checks the type of {@link UnixSockets.pair} (default `'stream'`). */

@@ -50,10 +50,32 @@ export function checkOptions<T extends object>(name: string, value: unknown): Pa
 
 /** Throws `TypeError` unless `value` is a Uint8Array (Buffer included) or a string; returns bytes. */
 export function toBytes(name: string, value: unknown): Uint8Array {
-  if (value instanceof Uint8Array) return value;
   if (typeof value === 'string') return new TextEncoder().encode(value);
-  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (ArrayBuffer.isView(value)) {
+    // A view of a detached buffer (transferred, or a closed segment's) reads as 0 bytes: sending
+    // it would pass off an empty message as the caller's data.
+    if (value.byteLength === 0 && isDetached(value.buffer)) throw new TypeError(`${name} is a view of a detached ArrayBuffer`);
+    return value instanceof Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  }
   throw new TypeError(`${name} must be a Uint8Array or a string, received ${describe(value)}`);
+}
+
+/**
+ * Whether `buffer` has been detached. `ArrayBuffer.prototype.detached` where the runtime has it
+ * (ES2024; not Node 20), else: only an empty buffer can be detached, and constructing a view of
+ * a detached one throws.
+ */
+function isDetached(buffer: ArrayBufferLike): boolean {
+  if (typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer) return false;
+  const flag = (buffer as { detached?: unknown }).detached;
+  if (typeof flag === 'boolean') return flag;
+  if (buffer.byteLength !== 0) return false;
+  try {
+    new Uint8Array(buffer);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 /**

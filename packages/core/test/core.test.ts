@@ -17,7 +17,7 @@ describe('IpcError', () => {
   it('carries the errno name, number and syscall as data', () => {
     const error = new IpcError('ENOMSG', { syscall: 'msgrcv', key: 42 });
     expect(error).toMatchObject({ name: 'IpcError', code: 'ENOMSG', errno: 42, syscall: 'msgrcv', key: 42 });
-    expect(error.message).toBe('ENOMSG: msgrcv failed (key 42)');
+    expect(error.message).toBe('ENOMSG: No message of desired type (msgrcv, key 0x0000002a)');
     expect(isIpcError(error, 'ENOMSG')).toBe(true);
     expect(isIpcError(error, 'EAGAIN')).toBe(false);
     expect(errnoName(Errno.EIDRM)).toBe('EIDRM');

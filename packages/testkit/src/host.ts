@@ -32,6 +32,7 @@ export const notRoot: boolean = onNode && typeof nodeProcess!.getuid === 'functi
 
 interface NodeFs {
   existsSync(path: string): boolean;
+  chmodSync(path: string, mode: number): void;
   rmSync(path: string, options: { force: boolean; recursive?: boolean }): void;
   promises: { readFile(path: string, encoding: 'utf8'): Promise<string>; writeFile(path: string, data: string): Promise<void>; rm(path: string, options: { force: boolean }): Promise<void> };
 }
@@ -53,6 +54,14 @@ export function existsOnDisk(path: string): boolean {
 /** Removes `path` from the host's disk if it is there (nothing to do in a page). */
 export function removeFromDisk(path: string): void {
   fs?.rmSync(path, { force: true });
+}
+
+/**
+ * Sets the mode of the folder that holds `path` on the host's disk (so that another user can reach
+ * a FIFO or socket file in it). Nothing to do in a page: its paths live in the emulated kernel.
+ */
+export function chmodParentOnDisk(path: string, mode: number): void {
+  fs?.chmodSync(path.slice(0, path.lastIndexOf('/')) || '/', mode);
 }
 
 /**

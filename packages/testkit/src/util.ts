@@ -1,6 +1,7 @@
 /** Small helpers shared by the suites. */
-import { onTestFinished } from 'vitest';
+import { it, onTestFinished } from 'vitest';
 import type { ByteReader, IpcObject } from '@ipcx/core';
+import type { SuiteContext } from './context.js';
 
 /** Closes `object` when the current test finishes, passed or failed. Returns it. */
 export function closeAfter<T extends IpcObject>(object: T): T {
@@ -100,4 +101,49 @@ export async function waitUntil(condition: () => boolean, what: string, timeoutM
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await sleep(5);
   }
+}
+
+const runAsVerdicts = new Map<string, string | undefined>();
+
+/**
+ * Why this machine cannot start an OS process as `user`, or `undefined` when it can. That needs
+ * root, and the user must be able to execute this Node and read the kit's child modules: a Node
+ * installed under /root (nvm) is out of reach of `nobody`. Tried once per user by starting this
+ * Node as that user and reading a child module, so the verdict is the system's, not a guess.
+ * Suites skip such tests with this reason in their title.
+ */
+export function cannotRunAs(user: { uid: number; gid: number }): string | undefined {
+  const key = `${user.uid}:${user.gid}`;
+  if (runAsVerdicts.has(key)) return runAsVerdicts.get(key);
+  let verdict: string | undefined;
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    verdict = 'starting a process as another user needs root';
+  } else {
+    // process.getBuiltinModule keeps this file free of a static node: import.
+    const { spawnSync } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
+    const childModule = new URL('./children/hold.js', import.meta.url).pathname;
+    const probe = spawnSync(process.execPath, ['-e', "require('node:fs').accessSync(process.argv[1], require('node:fs').constants.R_OK)", childModule], {
+      uid: user.uid, gid: user.gid, timeout: 20_000, encoding: 'utf8',
+    });
+    if (probe.status !== 0) {
+      const why = probe.error?.message ?? (probe.stderr.split('\n').find((line) => /Error|denied/.test(line)) ?? `exit ${probe.status ?? probe.signal}`);
+      verdict = `uid ${user.uid} cannot run ${process.execPath} with the kit's child modules (${why.trim()})`;
+    }
+  }
+  runAsVerdicts.set(key, verdict);
+  return verdict;
+}
+
+/** The unprivileged user that permission tests run their children as. */
+export const NOBODY = { uid: 65534, gid: 65534 } as const;
+
+/**
+ * `it` for a test that runs a child as another user ({@link NOBODY}): skipped, with the reason in
+ * its title, where this machine cannot start an OS process as that user (see {@link cannotRunAs});
+ * an emulating backend, whose users are emulated, always runs it.
+ */
+export function itAsAnotherUser(context: SuiteContext, title: string, fn: () => Promise<void>): void {
+  const why = context.hasFeature('os-processes') ? cannotRunAs(NOBODY) : undefined;
+  if (why === undefined) it(title, fn);
+  else it.skip(`${title} (skipped: ${why})`, fn);
 }

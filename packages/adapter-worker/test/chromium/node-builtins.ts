@@ -15,6 +15,9 @@ export const execFile = unavailable('child_process.execFile');
 export const execFileSync = unavailable('child_process.execFileSync');
 export const spawn = unavailable('child_process.spawn');
 export const existsSync = unavailable('fs.existsSync');
+export const chmodSync = unavailable('fs.chmodSync');
+export const chmod = unavailable('fs.promises.chmod');
+export const dirname = unavailable('path.dirname');
 export const mkdtempSync = unavailable('fs.mkdtempSync');
 export const readdirSync = unavailable('fs.readdirSync');
 export const readFileSync = unavailable('fs.readFileSync');
@@ -25,6 +28,8 @@ export const rm = unavailable('fs.promises.rm');
 export const writeFile = unavailable('fs.promises.writeFile');
 export const fileURLToPath = unavailable('url.fileURLToPath');
 export const once = unavailable('events.once');
+export const pipeline = unavailable('stream.promises.pipeline');
+export const Readable = new Proxy(class {}, { get: (_target, name) => unavailable(`stream.Readable.${String(name)}`) });
 // AbortSignal listener limits are a Node warning only: nothing to raise in a page.
 export const setMaxListeners = (): void => {};
 export const promisify = (fn: { name?: string }) => unavailable(`util.promisify(${fn.name ?? 'function'})`);

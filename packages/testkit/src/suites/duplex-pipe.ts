@@ -18,6 +18,10 @@ export function duplexPipeSuite(context: SuiteContext): void {
       // end() closed only our writing side: the echo of the rest still arrives, then EOF.
       expect(text(await readToEnd(mine))).toBe('ping 2;');
       expect((await child.exited).code).toBe(0);
+      // for-await left this duplex end open at EOF (it also writes); a break closes it.
+      expect(mine.closed).toBe(false);
+      for await (const chunk of mine) expect(chunk).toBeUndefined();
+      expect(mine.closed).toBe(false);
     });
 
     it('reads EOF when the other end closes and EPIPE when writing to a closed end', async () => {

@@ -8,7 +8,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import type { FifoReader, PipeReader } from '@ipcx/core';
 import type { SuiteContext } from '../context.js';
 import { closeAfter, closeAllAfter, readToEnd, sleep, text } from '../util.js';
-import { readOwnSource } from '../host.js';
+import { chmodParentOnDisk, readOwnSource } from '../host.js';
 
 export function fifoSuite(context: SuiteContext): void {
   describe.skipIf(!context.has('fifo'))('FIFO', () => {
@@ -88,6 +88,35 @@ export function fifoSuite(context: SuiteContext): void {
       await writer.write('x');
       expect(text(await reader.read())).toBe('x');
     });
+
+    it.skipIf(context.hasFeature('os-processes') && typeof process.getuid === 'function' && process.getuid() !== 0)(
+      "lets another user open a FIFO only as its mode allows (EACCES, even where ENXIO would follow)",
+      async () => {
+        const readable = context.tempPath('fifo-0604');
+        const closed = context.tempPath('fifo-0600');
+        // The folder must let the other user reach the FIFOs, or its own mode would refuse them.
+        chmodParentOnDisk(readable, 0o711);
+        await fifos().create(readable, { mode: 0o604 });
+        await fifos().create(closed, { mode: 0o600 });
+        onTestFinished(async () => {
+          await fifos().remove(readable).catch(() => {});
+          await fifos().remove(closed).catch(() => {});
+        });
+        const attempt = async (access: 'read' | 'write', at: string): Promise<string | null> => {
+          const [report, writer] = closeAllAfter(await context.backend().pipes.create());
+          const child = await processes().spawn(context.child('path-access'), { args: [access, at, writer], user: { uid: 65534, gid: 65534 } });
+          await writer.close();
+          const outcome = text(await readToEnd(report));
+          expect((await child.exited).code).toBe(0);
+          return outcome;
+        };
+        expect(await attempt('read', readable)).toBe('ok');
+        // No reader: a permitted nowait writer would get ENXIO; the mode refuses it first.
+        expect(await attempt('write', readable)).toBe('EACCES');
+        expect(await attempt('read', closed)).toBe('EACCES');
+        expect(await attempt('write', closed)).toBe('EACCES');
+      },
+    );
 
     it('reports EEXIST and ENOENT as the kernel does', async () => {
       const path = await makeFifo();

@@ -9,11 +9,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { IPC_PRIVATE, isIpcError, type ChildProcess, type Message, type MessageQueue, type MessageQueueOpenOptions, type SpawnOptions } from '@ipcx/core';
 import type { SuiteContext } from '../context.js';
-import { sleep, text } from '../util.js';
+import { NOBODY, itAsAnotherUser, sleep, text } from '../util.js';
 import { hostPid, onNode, readOwnSource, removeKeyFile, writeKeyFile } from '../host.js';
 
 /** A nobody user for permission checks. */
-const OTHER_USER = { uid: 65534, gid: 65534 };
 
 /** Code of a rejection (or 'resolved'), for asserting outcomes. */
 async function outcome(promise: Promise<unknown>): Promise<string> {
@@ -264,7 +263,8 @@ export function messageQueueSuite(context: SuiteContext): void {
       await expect(queue.stat()).rejects.toMatchObject({ code: 'EINVAL', syscall: 'msgctl' });
     });
 
-    it.skipIf(context.hasFeature('os-processes') && typeof process.getuid === 'function' && process.getuid() !== 0)(
+    itAsAnotherUser(
+      context,
       'refuses a child running as another user a queue of mode 0o600 (EACCES) and admits it to one of mode 0o606',
       async () => {
         const closedKey = await uniqueKey('closed');
@@ -273,10 +273,10 @@ export function messageQueueSuite(context: SuiteContext): void {
         const shared = removeAfter(await queues().open(openKey, { create: true, mode: 0o606 }));
         // Revived by id, the reply queue needs no msgget permission check; 0o666 lets the child send.
         const reply = await privateQueue(0o666);
-        const refused = await spawn('mq-open', [closedKey, {}, reply, 'sneaky'], { user: OTHER_USER });
+        const refused = await spawn('mq-open', [closedKey, {}, reply, 'sneaky'], { user: NOBODY });
         expect((await refused.exited).code).toBe(0);
         expect(await drain(reply)).toEqual(['1:EACCES']);
-        const admitted = await spawn('mq-open', [openKey, {}, reply, 'hello from nobody'], { user: OTHER_USER });
+        const admitted = await spawn('mq-open', [openKey, {}, reply, 'hello from nobody'], { user: NOBODY });
         expect((await admitted.exited).code).toBe(0);
         expect(await drain(reply)).toEqual(['1:ok', '2:sent']);
         expect(show(await shared.receive({ nowait: true }))).toBe('1:hello from nobody');
@@ -300,6 +300,73 @@ export function messageQueueSuite(context: SuiteContext): void {
       expect(show(await made.receive())).toBe('8:same queue');
       expect((await made.stat()).perm).toMatchObject({ key, mode: 0o640 });
     });
+
+    it('opens by id (msqid) without a key or a prior handle: the same queue, a private queue whose handle was closed; EINVAL once removed', async () => {
+      const key = await uniqueKey('by-id');
+      const made = removeAfter(await queues().open(key, { create: true, exclusive: true, mode: 0o640 }));
+      const byId = removeAfter(await queues().openById(made.id));
+      expect(byId.id).toBe(made.id);
+      // Opened by id, the handle reports the queue's own key (from IPC_STAT).
+      expect(byId.key).toBe(key);
+      await byId.send(3, 'through the id');
+      expect(show(await made.receive({ nowait: true }))).toBe('3:through the id');
+
+      // A private queue is reachable by nothing but its id: once its handle is closed, openById is
+      // the only way back to it (to read what is left, and to remove it).
+      const lost = await queues().open(IPC_PRIVATE, { mode: 0o600 });
+      const lostId = lost.id;
+      await lost.send(9, 'left in a private queue');
+      await lost.close();
+      await expect(lost.remove()).rejects.toMatchObject({ code: 'EBADF' });
+      const found = removeAfter(await queues().openById(lostId));
+      expect(found.id).toBe(lostId);
+      expect(found.key).toBe(IPC_PRIVATE);
+      expect((await found.stat()).messages).toBe(1);
+      expect(show(await found.receive({ nowait: true }))).toBe('9:left in a private queue');
+      await found.remove();
+      await expect(queues().openById(lostId)).rejects.toMatchObject({ name: 'IpcError', code: 'EINVAL', syscall: 'msgctl' });
+      await expect(queues().openById(0x7ffffff0)).rejects.toMatchObject({ name: 'IpcError', code: 'EINVAL', syscall: 'msgctl' });
+    });
+
+    it('removes by id without a handle (removeById): waiters get EIDRM, then EINVAL for the id', async () => {
+      const queue = await privateQueue();
+      await queue.send(1, 'discarded');
+      const waiting = queue.receive({ type: 2 }).catch((error: unknown) => error);
+      await sleep(20);
+      await queues().removeById(queue.id);
+      expect(await waiting).toMatchObject({ name: 'IpcError', code: 'EIDRM', syscall: 'msgrcv' });
+      await expect(queue.stat()).rejects.toMatchObject({ code: 'EINVAL' });
+      await expect(queues().openById(queue.id)).rejects.toMatchObject({ code: 'EINVAL' });
+      await expect(queues().removeById(queue.id)).rejects.toMatchObject({ name: 'IpcError', code: 'EINVAL', syscall: 'msgctl' });
+      await expect(queues().removeById(-1)).rejects.toThrow(RangeError);
+      await expect(queues().removeById('7' as unknown as number)).rejects.toThrow(TypeError);
+    });
+
+    it('rejects misuse of openById with TypeError/RangeError before any system call', async () => {
+      await expect(queues().openById('1' as unknown as number)).rejects.toThrow(TypeError);
+      await expect(queues().openById(undefined as unknown as number)).rejects.toThrow(TypeError);
+      await expect(queues().openById(1.5)).rejects.toThrow(RangeError);
+      await expect(queues().openById(-1)).rejects.toThrow(RangeError);
+      await expect(queues().openById(2 ** 31)).rejects.toThrow(RangeError);
+      await expect(queues().openById(Number.NaN)).rejects.toThrow(RangeError);
+    });
+
+    it.skipIf(context.hasFeature('os-processes') && typeof process.getuid === 'function' && process.getuid() !== 0)(
+      'refuses openById to another user without read permission (EACCES) and admits it to a queue of mode 0o606',
+      async () => {
+        const closed = await privateQueue(0o600);
+        const shared = await privateQueue(0o606);
+        const reply = await privateQueue(0o666);
+        const refused = await spawn('mq-open-by-id', [closed.id, reply, 'sneaky'], { user: NOBODY });
+        expect((await refused.exited).code).toBe(0);
+        expect(await drain(reply)).toEqual(['1:EACCES']);
+        const admitted = await spawn('mq-open-by-id', [shared.id, reply, 'by id from nobody'], { user: NOBODY });
+        expect((await admitted.exited).code).toBe(0);
+        expect(await drain(reply)).toEqual(['1:ok', '2:sent']);
+        expect(show(await shared.receive({ nowait: true }))).toBe('1:by id from nobody');
+        expect(await closed.stat()).toMatchObject({ messages: 0 });
+      },
+    );
 
     it('keeps a queue and its messages after the process that made it has exited', async () => {
       const key = await uniqueKey('outlives');
@@ -332,9 +399,9 @@ export function messageQueueSuite(context: SuiteContext): void {
       expect(await queue.stat()).toMatchObject({ messages: 1, bytes: 5, lastReceivePid: full.lastSendPid });
       await queue.set({ maxBytes: 100, mode: 0o604 });
       expect(await queue.stat()).toMatchObject({ maxBytes: 100, perm: { mode: 0o604 } });
-      await queue.set({ uid: OTHER_USER.uid, gid: OTHER_USER.gid });
+      await queue.set({ uid: NOBODY.uid, gid: NOBODY.gid });
       const owned = await queue.stat();
-      expect(owned.perm).toMatchObject({ uid: OTHER_USER.uid, gid: OTHER_USER.gid, cuid: fresh.perm.cuid, mode: 0o604 });
+      expect(owned.perm).toMatchObject({ uid: NOBODY.uid, gid: NOBODY.gid, cuid: fresh.perm.cuid, mode: 0o604 });
       expect(owned.maxBytes).toBe(100);
     });
 
@@ -490,6 +557,30 @@ export function messageQueueSuite(context: SuiteContext): void {
         const { lastReceivePid } = await queue.stat();
         expect(lastReceivePid).not.toBe(hostPid);
         expect(readFileSync(`/proc/${lastReceivePid}/status`, 'utf8')).toMatch(new RegExp(`^Tgid:\\s+${hostPid}$`, 'm'));
+      });
+
+      it('opens a queue made by ipcmk -Q by the id it printed, sends on it, and sees ipcrm remove it', async () => {
+        const output = execFileSync('ipcmk', ['-Q', '-p', '0600'], { encoding: 'utf8' });
+        const id = Number(/Message queue id: (\d+)/.exec(output)?.[1]);
+        expect(Number.isInteger(id)).toBe(true);
+        onTestFinished(() => {
+          if (ipcsQueues().some((row) => row.id === id)) execFileSync('ipcrm', ['-q', String(id)]);
+        });
+        const row = ipcsQueues().find((entry) => entry.id === id)!;
+        const queue = await queues().openById(id);
+        onTestFinished(() => queue.close());
+        expect(queue.id).toBe(id);
+        expect(queue.key).toBe(row.key | 0);
+        await queue.send(7, 'by id');
+        await queue.send(8, 'second');
+        expect(ipcsQueues().find((entry) => entry.id === id)).toMatchObject({ messages: 2 });
+        expect(show(await queue.receive({ type: 8 }))).toBe('8:second');
+        const waiting = queue.receive({ type: 99 });
+        await sleep(50);
+        execFileSync('ipcrm', ['-q', String(id)]);
+        await expect(waiting).rejects.toMatchObject({ code: 'EIDRM' });
+        expect(ipcsQueues().some((entry) => entry.id === id)).toBe(false);
+        await expect(queues().openById(id)).rejects.toMatchObject({ code: 'EINVAL' });
       });
 
       it('opens and uses a queue made by ipcmk -Q, by its key', async () => {

@@ -2,8 +2,10 @@
  * Pipes, as the kernel defines them (pipe(7)): bytes in order, EOF once every writer in every
  * process has closed, EPIPE (never SIGPIPE) with no reader left, writes up to PIPE_BUF atomic.
  */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { PIPE_BUF, type IpcError } from '@ipcx/core';
+import { PIPE_BUF, nodeWritable, type IpcError } from '@ipcx/core';
 import type { SuiteContext } from '../context.js';
 import { closeAllAfter, readToEnd, sleep, text, concatBytes } from '../util.js';
 import { onNode } from '../host.js';
@@ -24,8 +26,9 @@ export function pipeSuite(context: SuiteContext): void {
 
     it('reads EOF only after the last of several writers closed', async () => {
       const [reader, writer] = closeAllAfter(await pipes().create());
-      // The holder keeps its writer until it is killed below: no race with a busy machine's spawns.
-      const holder = await processes().spawn(context.child('hold'), { args: [60_000, writer] });
+      // The holder keeps its writer until it is killed (not for a fixed time: on a loaded machine
+      // a short hold could end before the no-EOF check below, and the test would see EOF).
+      const holder = await processes().spawn(context.child('hold'), { args: [120_000, writer] });
       const quick = await processes().spawn(context.child('write-all'), { args: [writer, ['a']] });
       await writer.close();
       expect(text(await reader.read())).toBe('a');
@@ -200,6 +203,45 @@ export function pipeSuite(context: SuiteContext): void {
       const parts: string[] = [];
       for await (const chunk of reader.readableStream() as unknown as AsyncIterable<Uint8Array>) parts.push(text(chunk)!);
       expect(parts.join('')).toBe('web streams');
+    });
+
+    // Node's streams: a Node-only case.
+    it.skipIf(!onNode)('converts to Node streams: nodeWritable ends by closing the writer, Readable.from reads to EOF', async () => {
+      const [reader, writer] = closeAllAfter(await pipes().create());
+      const lines = Array.from({ length: 100 }, (_, i) => `line ${i}\n`);
+      const received = pipeline(Readable.from(reader), async function* (source) {
+        let all = '';
+        for await (const chunk of source) all += text(chunk);
+        yield all;
+      }, async function* (source) {
+        for await (const all of source) expect(all).toBe(lines.join(''));
+      });
+      await pipeline(Readable.from(lines), nodeWritable(writer));
+      expect(writer.closed).toBe(true);
+      await received;
+    });
+
+    it('closes a reader when for-await ends, at EOF and on break, unless asked not to', async () => {
+      const [reader, writer] = closeAllAfter(await pipes().create());
+      await writer.write('first');
+      for await (const chunk of reader.iterator({ close: false })) {
+        expect(text(chunk)).toBe('first');
+        break;
+      }
+      expect(reader.closed).toBe(false);
+      await writer.write('second');
+      for await (const chunk of reader) {
+        expect(text(chunk)).toBe('second');
+        break;
+      }
+      expect(reader.closed).toBe(true);
+      await expect(reader.read()).rejects.toMatchObject({ code: 'EBADF' });
+
+      const [reader2, writer2] = closeAllAfter(await pipes().create());
+      await writer2.write('to the end');
+      await writer2.close();
+      expect(text(await readToEnd(reader2))).toBe('to the end');
+      expect(reader2.closed).toBe(true);
     });
   });
 }

@@ -18,7 +18,7 @@ import {
   type SpawnOptions,
 } from '@ipcx/core';
 import type { SuiteContext } from '../context.js';
-import { LineReader, closeAfter, closeAllAfter, readToEnd, sleep, text } from '../util.js';
+import { LineReader, NOBODY, closeAfter, closeAllAfter, itAsAnotherUser, readToEnd, sleep, text } from '../util.js';
 
 /** A message as `[text, priority]`, the shape the children report. */
 type Entry = [string, number];
@@ -49,7 +49,6 @@ for text, prio in ((b'python low', 1), (b'from python', 9)):
 `;
 
 /** A uid/gid with no privileges (nobody), for permission checks. */
-const NOBODY = { uid: 65534, gid: 65534 } as const;
 
 export function posixMessageQueueSuite(context: SuiteContext): void {
   describe.skipIf(!context.has('posix-message-queue'))('posix message queue', () => {
@@ -274,7 +273,8 @@ export function posixMessageQueueSuite(context: SuiteContext): void {
       expect(entry(await reader.receive())).toEqual(['one way', 0]);
     });
 
-    it.skipIf(context.hasFeature('os-processes') && process.getuid?.() !== 0)(
+    itAsAnotherUser(
+      context,
       'refuses another user with EACCES as the mode says, and applies that user\'s limits',
       async () => {
         const open = (name: string, options: PosixMessageQueueOpenOptions) =>

@@ -6,14 +6,10 @@
 import { onTestFinished, describe, expect, it } from 'vitest';
 import { POSIX_SEMAPHORE_ALIGN, POSIX_SEMAPHORE_BYTES, SEM_VALUE_MAX, isIpcError, type PosixSemaphore, type PosixSemaphoreOpenOptions } from '@ipcx/core';
 import type { SuiteContext } from '../context.js';
-import { LineReader, closeAfter, closeAllAfter, waitUntil } from '../util.js';
-import { notRoot } from '../host.js';
-
+import { LineReader, closeAfter, closeAllAfter, itAsAnotherUser, waitUntil } from '../util.js';
 
 export function posixSemaphoreSuite(context: SuiteContext): void {
   describe.skipIf(!context.has('posix-semaphore'))('POSIX semaphore', { timeout: 60_000 }, () => {
-    // Starting an OS process as another user needs root; an emulating backend needs nothing.
-    const needsRoot = context.hasFeature('os-processes') && notRoot;
     const posixSemaphores = () => context.backend().posixSemaphores;
     /** A fresh name, unlinked when the test finishes (passed or failed) unless already gone. */
     const freshName = (label: string) => {
@@ -140,7 +136,7 @@ export function posixSemaphoreSuite(context: SuiteContext): void {
       for (const child of children) expect((await child.exited).code).toBe(0);
     });
 
-    it.skipIf(needsRoot)('refuses a process of another user with EACCES on a 0o600 semaphore', async () => {
+    itAsAnotherUser(context, 'refuses a process of another user with EACCES on a 0o600 semaphore', async () => {
       const name = freshName('private');
       await open(name, { create: true, mode: 0o600 });
       const { lines, writer } = await reportPipe();

@@ -50,5 +50,34 @@ export function processSuite(context: SuiteContext): void {
       const child = await processes().spawn(new URL('./no-such-child-module.js', context.child('hold')));
       expect((await child.exited).code).toBe(1);
     });
+
+    it('runs an executable with ipcx pipes at chosen descriptors where the backend has executables, ENOSYS elsewhere', async () => {
+      const [stdinReader, stdinWriter] = closeAllAfter(await context.backend().pipes.create());
+      const [stdoutReader, stdoutWriter] = closeAllAfter(await context.backend().pipes.create());
+      const options = { args: ['a-z', 'A-Z'], descriptors: { 0: stdinReader, 1: stdoutWriter } };
+      if (!context.hasFeature('executables')) {
+        await expect(processes().spawnExecutable('tr', options)).rejects.toMatchObject({ code: 'ENOSYS' });
+        // Each pipe end of this backend tells it has no OS descriptor.
+        expect(stdinReader.fd).toBeUndefined();
+        return;
+      }
+      expect(stdinReader.fd).toBeGreaterThanOrEqual(0);
+      const child = await processes().spawnExecutable('tr', options);
+      await stdinReader.close();
+      await stdoutWriter.close();
+      expect(stdinReader.fd).toBe(-1);
+      await stdinWriter.write('shout\n');
+      await stdinWriter.close();
+      expect(text(await readToEnd(stdoutReader))).toBe('SHOUT\n');
+      expect(await child.exited).toEqual({ code: 0, signal: null });
+    });
+
+    it('rejects bad spawnExecutable arguments with TypeError/RangeError on every backend', async () => {
+      await expect(processes().spawnExecutable('')).rejects.toThrow(RangeError);
+      await expect(processes().spawnExecutable('tr', { args: ['a\0b'] })).rejects.toThrow(TypeError);
+      await expect(processes().spawnExecutable('tr', { env: { 'A=B': 'x' } })).rejects.toThrow(TypeError);
+      await expect(processes().spawnExecutable('tr', { descriptors: { 3: {} as never } })).rejects.toThrow(TypeError);
+      await expect(processes().spawnExecutable('tr', { descriptors: { 100000: 'ignore' } })).rejects.toThrow(RangeError);
+    });
   });
 }

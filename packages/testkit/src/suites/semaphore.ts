@@ -8,8 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { onTestFinished, describe, expect, it } from 'vitest';
 import { SEMOPM, SEMVMX, isIpcError, type SemaphoreOperation, type SemaphoreSet, type Semaphores } from '@ipcx/core';
 import type { SuiteContext } from '../context.js';
-import { LineReader, closeAllAfter, waitUntil } from '../util.js';
-import { hostPid, notRoot, readOwnSource } from '../host.js';
+import { LineReader, NOBODY, closeAllAfter, itAsAnotherUser, waitUntil } from '../util.js';
+import { hostPid, readOwnSource } from '../host.js';
 
 let keyCounter = 0;
 
@@ -36,11 +36,9 @@ function removeAfter<T extends SemaphoreSet>(semaphores: () => Semaphores, set: 
   return set;
 }
 
-
 export function semaphoreSuite(context: SuiteContext): void {
   describe.skipIf(!context.has('semaphore'))('semaphore set', { timeout: 60_000 }, () => {
-    // Starting an OS process as another user needs root; an emulating backend needs nothing.
-    const needsRoot = context.hasFeature('os-processes') && notRoot;
+    const nobody = NOBODY;
     const semaphores = () => context.backend().semaphores;
     const processes = () => context.backend().processes;
     const privateSet = async (size: number) => removeAfter(semaphores, await semaphores().open('private', { size }));
@@ -85,6 +83,18 @@ export function semaphoreSuite(context: SuiteContext): void {
       expect(one.id).not.toBe(two.id);
       expect(one.stat().key).toBe(0);
       await expect(semaphores().openById(0x7ffffff0)).rejects.toMatchObject({ code: 'EINVAL' });
+    });
+
+    it('removes by id without a handle (removeById): waiters get EIDRM, then EINVAL for the id', async () => {
+      const set = await privateSet(1);
+      const waiting = set.wait(0).catch((error: unknown) => error);
+      await waitUntil(() => set.waitingForIncrease(0) === 1, 'the wait is in the kernel');
+      await semaphores().removeById(set.id);
+      expect(await waiting).toMatchObject({ name: 'IpcError', code: 'EIDRM' });
+      await expect(semaphores().openById(set.id)).rejects.toMatchObject({ code: 'EINVAL' });
+      await expect(semaphores().removeById(set.id)).rejects.toMatchObject({ name: 'IpcError', code: 'EINVAL', syscall: 'semctl' });
+      await expect(semaphores().removeById(2 ** 31)).rejects.toThrow(RangeError);
+      await expect(semaphores().removeById(null as unknown as number)).rejects.toThrow(TypeError);
     });
 
     it('applies a multi-operation call all-or-nothing: a waiting call changes nothing until it can apply everything', async () => {
@@ -241,11 +251,10 @@ export function semaphoreSuite(context: SuiteContext): void {
       await child.exited;
     });
 
-    it.skipIf(needsRoot)('refuses a process of another user with EACCES on a 0o600 set; IPC_SET of mode and owner changes that', async () => {
+    itAsAnotherUser(context, 'refuses a process of another user with EACCES on a 0o600 set; IPC_SET of mode and owner changes that', async () => {
       const key = uniqueKey();
       const set = removeAfter(semaphores, await semaphores().open(key, { size: 1, create: true, exclusive: true, mode: 0o600 }));
       const { lines, writer } = await reportPipe();
-      const nobody = { uid: 65534, gid: 65534 };
       const first = await spawn('sem-access', [writer, set, key, null], nobody);
       expect(await lines.json()).toEqual({ value: 'EACCES', operate: 'EACCES', open: 'EACCES' });
       await first.exited;

@@ -11,12 +11,10 @@ import type { ChildProcess, IpcError, PosixSegment, SharedSegment, SysvSegment }
 import type { ProbeReport, ProbeTarget } from '../children/shm-probe.js';
 import { OUTCOME_CODES } from '../children/shm-wait.js';
 import type { SuiteContext } from '../context.js';
-import { closeAllAfter, readToEnd, sleep, text } from '../util.js';
-import { hostPid, notRoot, onNode, removeFromDisk } from '../host.js';
+import { NOBODY, closeAllAfter, itAsAnotherUser, readToEnd, sleep, text } from '../util.js';
+import { hostPid, onNode, removeFromDisk } from '../host.js';
 
 const PAGE = 4096;
-const NOBODY = { uid: 65534, gid: 65534 } as const;
-const isRoot = !notRoot;
 
 let keyCounter = 0;
 
@@ -409,7 +407,7 @@ export function sharedMemorySuite(context: SuiteContext): void {
     });
 
     describe('errors', () => {
-      it.skipIf(!isRoot)('EACCES for a 0o600 segment or object opened by a child running as another user', async () => {
+      itAsAnotherUser(context, 'EACCES for a 0o600 segment or object opened by a child running as another user', async () => {
         const closed = removeSysvAfter(await shm().openSysv('private', { size: PAGE, mode: 0o600 }));
         const denied = await probe({ kind: 'sysv', id: closed.id }, 4, NOBODY);
         expect(denied.report).toEqual({ open: 'EACCES' });

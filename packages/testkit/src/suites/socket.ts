@@ -9,7 +9,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import type { ByteReader, ChildProcess, IpcObject, NetworkAddress, SocketAddress, UnixAddress } from '@ipcx/core';
 import type { SuiteContext } from '../context.js';
 import { closeAfter, closeAllAfter, readToEnd, text } from '../util.js';
-import { existsOnDisk, hostGid, hostPid, hostUid, removeFromDisk } from '../host.js';
+import { chmodParentOnDisk, existsOnDisk, hostGid, hostPid, hostUid, removeFromDisk } from '../host.js';
 
 /** Reads a child's JSON "ready" report (its real address) from a pipe until EOF. */
 async function readReady(reader: ByteReader): Promise<SocketAddress> {
@@ -140,6 +140,26 @@ export function socketSuite(context: SuiteContext): void {
       expect(bytesOf(last)).toEqual([4, 4, 4]);
       expect((await child.exited).code).toBe(0);
     });
+
+    it.skipIf(context.hasFeature('os-processes') && typeof process.getuid === 'function' && process.getuid() !== 0)(
+      'refuses another user a connection to a path bound with the default mode (EACCES), not its own user',
+      async () => {
+        const path = context.tempPath('private.sock');
+        // The folder must let the other user reach the socket file, or its own mode would refuse it.
+        chmodParentOnDisk(path, 0o711);
+        closeAfter(await sockets().listen(path));
+        const attempt = async (user?: { uid: number; gid: number }): Promise<string | null> => {
+          const [report, writer] = closeAllAfter(await context.backend().pipes.create());
+          const child = await context.backend().processes.spawn(context.child('path-access'), { args: ['connect', path, writer], ...(user ? { user } : {}) });
+          await writer.close();
+          const outcome = text(await readToEnd(report));
+          expect((await child.exited).code).toBe(0);
+          return outcome;
+        };
+        expect(await attempt({ uid: 65534, gid: 65534 })).toBe('EACCES');
+        expect(await attempt()).toBe('ok');
+      },
+    );
 
     it('sends datagrams to a bound path and reports the sender address', async () => {
       const path = context.tempPath('dgram.sock');
