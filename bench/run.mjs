@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench [-- --quick] [--json FILE] [--report DIR] [--busy N] [--filter TEXT]`
+// `npm run bench [-- --quick] [--json FILE] [--report DIR] [--busy N] [--filter TEXT] [--browser]`
 //
 // Runs every case (ipcx and its peers, in this one invocation so that ratios hold on a noisy
 // machine): per case one warm-up run, then several measured runs; prints median, min and max,
@@ -17,6 +17,7 @@ import { peerCases } from './cases-peers.mjs';
 import { workerCases } from './cases-worker.mjs';
 import { redisCases } from './cases-redis.mjs';
 import { multiprocessingCases, multiprocessingTargets } from './cases-multiprocessing.mjs';
+import { BROWSER_TARGETS, runBrowserBench } from './browser.mjs';
 
 /**
  * @typedef {{ roundTrips: number, bulkBytes: number }} BenchParams
@@ -31,6 +32,8 @@ const USAGE = `usage: npm run bench -- [options]
   --json FILE      write the results as JSON
   --report DIR     write the results and SVG charts into DIR (bench-idle.json or bench-busy-N.json;
                    an idle and a busy run in one DIR also give compare-busy-N.svg)
+  --browser        only the browser cases: ipcx between Web Workers vs postMessage, in headless
+                   Chromium (bench/browser.mjs; needs Debian's chromium package)
   --help           this text`;
 
 const { values: options } = parseArgs({
@@ -40,6 +43,7 @@ const { values: options } = parseArgs({
     busy: { type: 'string', default: '0' },
     json: { type: 'string' },
     report: { type: 'string' },
+    browser: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -79,7 +83,7 @@ const TARGETS = [
 const ABSOLUTE_TARGETS = [['redis.sysv-mq.throughput', 50_000]];
 
 async function main() {
-  const cases = [...nativeCases, ...workerCases, ...redisCases, ...peerCases, ...multiprocessingCases].filter((c) => !options.filter || c.name.includes(options.filter));
+  const cases = (options.browser ? [] : [...nativeCases, ...workerCases, ...redisCases, ...peerCases, ...multiprocessingCases]).filter((c) => !options.filter || c.name.includes(options.filter));
   const results = [];
   // The load is read before the busy loops start: it says what else the machine was doing.
   const load = os.loadavg();
@@ -92,6 +96,18 @@ async function main() {
     `busy loops ${busy}, Node ${process.version}, ${runs} runs per case after a warm-up`);
   const progress = new Progress(cases.length, runs);
   try {
+    if (options.browser) {
+      // One page run in headless Chromium measures all three browser cases.
+      // A tenth of Node's round trips: a parked exchange in a page costs tens of µs to ms per round trip.
+      const browser = await runBrowserBench({ roundTrips: params.roundTrips / 10, runs });
+      meta.browser = browser.userAgent;
+      console.log(`  browser: ${browser.userAgent}`);
+      for (const result of browser.results) {
+        if (options.filter && !result.name.includes(options.filter)) continue;
+        results.push(result);
+        progress.log(`  ${result.name.padEnd(34)} ${format(result.median).padStart(9)} ${result.unit.padEnd(4)} (min ${format(result.min)}, max ${format(result.max)})`);
+      }
+    }
     for (const benchCase of cases) {
       progress.startCase(benchCase.name);
       if (benchCase.skip) {
@@ -132,7 +148,7 @@ function format(value) {
 function printTargets(results) {
   const byName = new Map(results.map((r) => [r.name, r]));
   const lines = [];
-  for (const [mine, peer, factor] of TARGETS) {
+  for (const [mine, peer, factor] of [...TARGETS, ...BROWSER_TARGETS]) {
     const a = byName.get(mine);
     const b = byName.get(peer);
     if (!a || !b) continue;

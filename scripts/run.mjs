@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync }
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureChromium } from './chromium.mjs';
 import { kernelObjects, leftBehind } from './kernel-objects.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -115,6 +116,14 @@ switch (task) {
   case 'test': {
     build();
     typecheckTests();
+    // The chromium project and the example page's test drive Debian's chromium: installed here
+    // when missing (as root with apt), otherwise this fails naming the package. Never a silent skip.
+    try {
+      ensureChromium();
+    } catch (error) {
+      console.error(error.message);
+      process.exit(1);
+    }
     // The suites check their own objects; this catches every other test file too, and a test that
     // fails its own cleanup: after the whole run, nothing the tests made may be left in the kernel.
     const before = kernelObjects();

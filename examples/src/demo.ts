@@ -1,4 +1,7 @@
 /**
+ * `npm run demo -- --browser [--port N]`: serves the example page (examples/browser/, the examples
+ * in Web Workers) with the headers that make it cross-origin isolated and prints its URL.
+ *
  * `npm run demo [-- <example>...] [--backend native|worker]... [--help]`: runs the examples on the
  * native backend, then on the worker backend, each with its other side in a child (an OS process,
  * or a worker thread), prints what crossed from which process to which, checks that both backends
@@ -88,7 +91,8 @@ examples:`);
   console.log(`
 options:
   -b, --backend <name>  run on this backend (${Object.keys(backends).join(', ')}); repeat for several
-  -h, --help            print this list`);
+  -h, --help            print this list
+  --browser [--port N]  serve the example page (the examples in Web Workers) and print its URL`);
 }
 
 interface Run {
@@ -139,7 +143,22 @@ async function leftInKernel(backend: IpcBackend, before: readonly string[]): Pro
   return leaked;
 }
 
+/** `--browser`: serves the example page until interrupted (scripts/browser-server.mjs). */
+async function serveBrowserPage(argv: string[]): Promise<number> {
+  const at = argv.findIndex((arg) => arg === '--port' || arg.startsWith('--port='));
+  const port = at < 0 ? 8080 : Number(argv[at]!.includes('=') ? argv[at]!.split('=')[1] : argv[at + 1]);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port needs a port number');
+  const serverModule = new URL('../../scripts/browser-server.mjs', import.meta.url).href;
+  const { startBrowserServer } = (await import(serverModule)) as { startBrowserServer(options: { port: number }): Promise<{ url: string; close(): Promise<void> }> };
+  const server = await startBrowserServer({ port });
+  console.log(`ipcx example page (cross-origin isolated: COOP same-origin + COEP require-corp):\n  ${server.url}/examples/browser/index.html\nCtrl-C to stop.`);
+  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  await server.close();
+  return 0;
+}
+
 async function main(): Promise<number> {
+  if (process.argv.includes('--browser')) return serveBrowserPage(process.argv.slice(2));
   const { names, diApp, diAppNamed, backendNames, help } = parseArguments(process.argv.slice(2));
   if (help) {
     printHelp();

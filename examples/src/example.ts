@@ -5,6 +5,9 @@
  */
 import type { IpcBackend } from '@ipcx/core';
 
+/** This process's pid in the transcripts: Node's, or 1 in a browser page (the pid the worker backend gives a page). */
+export const parentPid: number = (globalThis as { process?: { pid?: number } }).process?.pid ?? 1;
+
 /** One line of an example's transcript: which process said or received what. */
 export interface Crossing {
   /** Who sent it, e.g. `'parent 1234'`, `'child 1240'`, `'shell'`. */

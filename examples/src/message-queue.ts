@@ -5,7 +5,7 @@
  * reader's summary for the parent.
  */
 import { IPC_PRIVATE, defineChild, type MessageQueue } from '@ipcx/core';
-import { expectEqual, type ExampleMain } from './example.js';
+import { expectEqual, type ExampleMain, parentPid } from './example.js';
 
 const VALUE = 1;
 const END = 2;
@@ -47,7 +47,7 @@ export const main: ExampleMain = async (backend) => {
       outcome: summary.values,
       crossings: [
         { from: `writer ${writer.pid}`, to: `reader ${reader.pid}`, what: `values 0..9 as type-${VALUE} messages on queue ${queue.id}, then a type-${END} end marker` },
-        { from: `reader ${summary.pid}`, to: `parent ${process.pid}`, what: `a type-${SUMMARY} summary: ${JSON.stringify(summary.values)}` },
+        { from: `reader ${summary.pid}`, to: `parent ${parentPid}`, what: `a type-${SUMMARY} summary: ${JSON.stringify(summary.values)}` },
       ],
     };
   } finally {

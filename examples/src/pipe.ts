@@ -5,7 +5,7 @@
  * Python: `out_pipe, in_pipe = Pipe(); Process(target=sub_process, args=(out_pipe, in_pipe))`.
  */
 import { defineChild, type PipeReader, type PipeWriter } from '@ipcx/core';
-import { encodeLine, expectEqual, lines, type Crossing, type ExampleMain } from './example.js';
+import { encodeLine, expectEqual, lines, type Crossing, type ExampleMain, parentPid } from './example.js';
 
 /** Child side: read messages until EOF, then report them on the answer pipe. */
 export default defineChild<[PipeReader, PipeWriter]>(async ({ args: [messages, answer], pid }) => {
@@ -32,8 +32,8 @@ export const main: ExampleMain = async (backend) => {
     expectEqual(reply.received, sent, 'messages the child read');
     expectEqual(await child.exited, { code: 0, signal: null }, 'child exit status');
     const crossings: Crossing[] = [
-      { from: `parent ${process.pid}`, to: `child ${child.pid}`, what: `5 messages ${JSON.stringify(sent)} through a pipe, then EOF` },
-      { from: `child ${reply.pid}`, to: `parent ${process.pid}`, what: `the list it read, ${JSON.stringify(reply.received)}, through a second pipe` },
+      { from: `parent ${parentPid}`, to: `child ${child.pid}`, what: `5 messages ${JSON.stringify(sent)} through a pipe, then EOF` },
+      { from: `child ${reply.pid}`, to: `parent ${parentPid}`, what: `the list it read, ${JSON.stringify(reply.received)}, through a second pipe` },
     ];
     return { crossings, outcome: reply.received };
   } finally {

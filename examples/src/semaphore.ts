@@ -8,7 +8,7 @@
  * write far below PIPE_BUF, so lines from different children never mix).
  */
 import { defineChild, type PipeWriter, type SemaphoreSet } from '@ipcx/core';
-import { expectEqual, lines, type ExampleMain } from './example.js';
+import { expectEqual, lines, type ExampleMain, parentPid } from './example.js';
 
 const CHILDREN = 5;
 const UNITS = 3;
@@ -53,7 +53,7 @@ export const main: ExampleMain = async (backend) => {
       outcome: { acquired: events.filter((e) => e.endsWith(':acquire')).length, atMost: UNITS, finalValue: UNITS },
       crossings: [
         { from: `${CHILDREN} children ${children.map((c) => c.pid).join(',')}`, to: `semaphore set ${semaphores.id}`, what: `wait/post of one unit each (SEM_UNDO); at most ${mostHolding} of ${UNITS} units held at once` },
-        { from: 'the children', to: `parent ${process.pid}`, what: `${events.length} lines on one pipe: ${events.slice(0, 8).join(' ')} ...` },
+        { from: 'the children', to: `parent ${parentPid}`, what: `${events.length} lines on one pipe: ${events.slice(0, 8).join(' ')} ...` },
       ],
     };
   } finally {

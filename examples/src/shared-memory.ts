@@ -6,7 +6,7 @@
  * shared-memory object.
  */
 import { defineChild, type PipeWriter, type PosixSegment, type SemaphoreSet } from '@ipcx/core';
-import { expectEqual, lines, type ExampleMain } from './example.js';
+import { expectEqual, lines, type ExampleMain, parentPid } from './example.js';
 
 const WRITTEN = 0;
 const READ = 1;
@@ -52,7 +52,7 @@ export const main: ExampleMain = async (backend, { uniqueName }) => {
       outcome: seen,
       crossings: [
         { from: `writer ${writer.pid}`, to: `reader ${reader.pid}`, what: `${ROUNDS} lines through POSIX shared memory ${name}, turn by turn on semaphore set ${turns.id}` },
-        { from: `reader ${reader.pid}`, to: `parent ${process.pid}`, what: `what it read each time, from "${seen[0]}" to "${seen[ROUNDS - 1]}"` },
+        { from: `reader ${reader.pid}`, to: `parent ${parentPid}`, what: `what it read each time, from "${seen[0]}" to "${seen[ROUNDS - 1]}"` },
       ],
     };
   } finally {

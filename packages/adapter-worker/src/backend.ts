@@ -1,4 +1,4 @@
-/** The worker backend: the kernel emulated in shared WebAssembly memory, children as worker threads. */
+/** The worker backend: the kernel emulated in shared WebAssembly memory, children as worker threads (Node) or Web Workers (browsers). */
 import {
   Feature,
   Primitive,
@@ -11,6 +11,7 @@ import {
 } from '@ipcx/core';
 import { WorkerFifos } from './fifo.js';
 import { WorkerFileLocks } from './file-lock.js';
+import type { WorkerHost } from './host.js';
 import { Kernel } from './kernel.js';
 import { DEFAULT_MEMORY_BYTES, Layout, MAX_MEMORY_BYTES } from './layout.js';
 import { WorkerMessageQueues } from './message-queue.js';
@@ -70,8 +71,8 @@ export const workerCapabilities: Capabilities = capabilities(
   [Feature.abstractSockets],
 );
 
-/** The backend over an existing kernel (a worker child's, or one made by {@link createWorkerBackend}). */
-export function backendOver(kernel: Kernel): IpcBackend {
+/** The backend over an existing kernel (a worker child's, or one made by {@link createWorkerBackendOn}), whose children `host` starts. */
+export function backendOver(kernel: Kernel, host: WorkerHost): IpcBackend {
   const diagnostics: Diagnostics = {
     openObjects: () => [...kernel.open].map((object) => object.describe()),
     kernelObjects: async () => [...kernel.namedObjects(), ...segmentObjects(kernel), ...semaphoreSetsIn(kernel)],
@@ -89,18 +90,19 @@ export function backendOver(kernel: Kernel): IpcBackend {
     fileLocks: new WorkerFileLocks(kernel),
     unixSockets: new WorkerUnixSockets(kernel),
     networkSockets: new WorkerNetworkSockets(),
-    processes: new WorkerProcesses(kernel),
+    processes: new WorkerProcesses(kernel, host),
     diagnostics,
   };
 }
 
 /**
- * A new emulated kernel and the backend over it. Each call makes a separate kernel (its own
- * namespace); objects reach workers started by its `processes.spawn`. Throws `RangeError` for a
- * `memoryBytes` outside 256 KiB .. 1 GiB.
+ * A new emulated kernel and the backend over it, children started by `host` (each package entry
+ * passes its own: see `index.ts` and `browser.ts`). Throws `RangeError` for a `memoryBytes` outside
+ * 256 KiB .. 1 GiB, and an Error naming what is missing when the host cannot run the backend.
  */
-export function createWorkerBackend(options?: WorkerBackendOptions): IpcBackend {
+export function createWorkerBackendOn(host: WorkerHost, options?: WorkerBackendOptions): IpcBackend {
   const { memoryBytes } = checkOptions<WorkerBackendOptions>('options', options);
   const bytes = checkOptionalInteger('options.memoryBytes', memoryBytes, Layout.MIN_MEMORY_BYTES, MAX_MEMORY_BYTES, DEFAULT_MEMORY_BYTES);
-  return backendOver(Kernel.create(bytes));
+  host.checkSupport();
+  return backendOver(Kernel.create(bytes), host);
 }

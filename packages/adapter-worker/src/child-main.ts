@@ -1,29 +1,33 @@
 /**
- * The program a worker child runs: attaches to the parent's kernel memory as its owner, revives the
- * args, runs the entry module's default export through core, closes what it left open and exits
- * (0, or 1 if it threw). The parent reaps whatever is still open when the thread ends.
+ * What a worker child runs, on either host: attaches to the parent's kernel memory as its owner,
+ * revives the args, runs the entry module's default export through core, closes what it left open
+ * and returns its exit code (0, or 1 if it threw). The host's bootstrap (`child-main-node.ts`,
+ * `child-main-browser.ts`) receives the spec and ends the thread with that code; the parent reaps
+ * whatever is still open when the thread ends.
  */
-import { threadId, workerData } from 'node:worker_threads';
 import { runChildMain, unpackTransferables } from '@ipcx/core';
 import { backendOver } from './backend.js';
+import type { ChildSpec, WorkerHost } from './host.js';
 import { Kernel } from './kernel.js';
-import type { ChildSpec } from './process.js';
 
-const spec = workerData as ChildSpec;
-const kernel = Kernel.attach(spec.module, spec.memory, spec.owner, spec.kernel, threadId);
-// This worker's emulated pid (SO_PEERCRED) is its thread id, which the parent reports as ChildProcess.pid.
-kernel.calls.owner_set_pid(spec.owner, threadId);
-
-let code = 0;
-try {
-  const args = unpackTransferables(spec.packed, (index) => kernel.revive(spec.records[index]!)) as unknown[];
-  await runChildMain({ backend: backendOver(kernel), args, pid: threadId }, spec.entry);
-} catch (error) {
-  console.error(error);
-  code = 1;
+/** Attaches to the kernel as `spec.owner` with `pid` (the thread's emulated pid). */
+export function attachChild(spec: ChildSpec, pid: number): Kernel {
+  const kernel = Kernel.attach(spec.module, spec.memory, spec.owner, spec.kernel, pid);
+  // This worker's emulated pid (SO_PEERCRED), which the parent reports as ChildProcess.pid.
+  kernel.calls.owner_set_pid(spec.owner, pid);
+  return kernel;
 }
-await kernel.closeAll();
-// Let stdout and stderr (forwarded to the parent) drain before the thread ends.
-await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
-await new Promise<void>((resolve) => process.stderr.write('', () => resolve()));
-process.exit(code);
+
+/** Runs the child's main over `kernel`; resolves with the exit code once its objects are closed. */
+export async function runChild(spec: ChildSpec, kernel: Kernel, host: WorkerHost): Promise<number> {
+  let code = 0;
+  try {
+    const args = unpackTransferables(spec.packed, (index) => kernel.revive(spec.records[index]!)) as unknown[];
+    await runChildMain({ backend: backendOver(kernel, host), args, pid: kernel.pid }, spec.entry);
+  } catch (error) {
+    console.error(error);
+    code = 1;
+  }
+  await kernel.closeAll();
+  return code;
+}

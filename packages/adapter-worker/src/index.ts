@@ -1,18 +1,15 @@
-export { createWorkerBackend, workerCapabilities, type WorkerBackendOptions } from './backend.js';
-export { WorkerDuplexPipe, WorkerPipeReader, WorkerPipeWriter, WorkerPipes } from './pipe.js';
-export { WorkerFifoReader, WorkerFifoWriter, WorkerFifos } from './fifo.js';
-export { WorkerMessageQueue, WorkerMessageQueues } from './message-queue.js';
-export { WorkerPosixMessageQueue, WorkerPosixMessageQueues } from './posix-message-queue.js';
-export { WorkerProcesses } from './process.js';
-export {
-  WorkerNetworkSockets,
-  WorkerUnixDatagramSocket,
-  WorkerUnixSeqpacketSocket,
-  WorkerUnixServer,
-  WorkerUnixSockets,
-  WorkerUnixStreamSocket,
-} from './socket.js';
-export { WorkerFileMapping, WorkerPosixSegment, WorkerSegment, WorkerSharedMemory, WorkerSysvSegment } from './shared-memory.js';
-export { WorkerSemaphoreSet, WorkerSemaphores } from './semaphore.js';
-export { WorkerPosixSemaphore, WorkerPosixSemaphores } from './posix-semaphore.js';
-export { WorkerFileLocks, WorkerLockFile } from './file-lock.js';
+// The Node entry (the package's `node` and default export condition): children are worker_threads.
+import type { IpcBackend } from '@ipcx/core';
+import { createWorkerBackendOn, type WorkerBackendOptions } from './backend.js';
+import { nodeHost } from './host-node.js';
+
+export * from './exports.js';
+
+/**
+ * A new emulated kernel and the backend over it. Each call makes a separate kernel (its own
+ * namespace); objects reach workers started by its `processes.spawn` (`worker_threads` Workers).
+ * Throws `RangeError` for a `memoryBytes` outside 256 KiB .. 1 GiB.
+ */
+export function createWorkerBackend(options?: WorkerBackendOptions): IpcBackend {
+  return createWorkerBackendOn(nodeHost, options);
+}

@@ -1,59 +1,25 @@
 /**
- * Children as worker threads over the same kernel memory. The only file of the kernel path that
- * uses a Node API (`worker_threads`); a browser build would start Web Workers here instead.
+ * Children as threads over the same kernel memory: `worker_threads` Workers in Node, module Web
+ * Workers in a browser. This file is host-neutral; the host (`host-node.ts`, `host-browser.ts`)
+ * starts the thread.
  *
  * Each child gets an owner id in the kernel. The ipcx objects in `args` are inherited the kernel's
  * way: each handle is duplicated to the child's owner (`handle_dup`) before the worker starts, and
  * the child revives objects from those handle numbers. When the worker ends, however it ends, the
  * parent reaps its owner (`owner_release`): every handle it still held is closed, so readers waiting
  * on a pipe whose last writer it held read EOF and writers to a pipe whose only reader it held get
- * EPIPE.
+ * EPIPE, and its SEM_UNDO adjustments are applied.
  */
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { IpcError, checkSpawn, checkSpawnExecutable, packTransferables, type ChildProcess, type SpawnExecutableOptions, type ExitStatus, type Processes, type SpawnOptions, type TransferRecord } from '@ipcx/core';
+import type { ChildSpec, HostedChild, WorkerHost } from './host.js';
 import { kernelError, type Kernel } from './kernel.js';
 import { Layout } from './layout.js';
+import { newStorePort } from './shared-memory.js';
 
-/** What a worker child receives as `workerData`. */
-export interface ChildSpec {
-  readonly module: WebAssembly.Module;
-  readonly memory: WebAssembly.Memory;
-  readonly kernel: string;
-  readonly owner: number;
-  readonly entry: string;
-  readonly packed: unknown;
-  readonly records: TransferRecord[];
-}
+export type { ChildSpec } from './host.js';
 
-const childMain = new URL('./child-main.js', import.meta.url);
 /** How long `kill()` waits for a worker to leave the kernel's critical sections before it terminates it anyway. */
 const STOP_WAIT_MS = 1000;
-
-/** The file URL of an absolute path; `undefined` for a relative one (core's `checkSpawn` rejects it). */
-function absolutePathUrl(entry: string): string | undefined {
-  return path.isAbsolute(entry) ? pathToFileURL(entry).href : undefined;
-}
-
-/**
- * On a Node host, rejects a missing (or unreadable) entry file before a worker starts, with the
- * code access(2) gives (the worker would only end with code 1). Browsers have no file to check.
- */
-function checkEntryReadable(url: string): void {
-  const host = typeof process === 'object' && url.startsWith('file:') ? process.getBuiltinModule?.('node:fs') : undefined;
-  if (host === undefined) return;
-  let file = url;
-  try {
-    file = process.getBuiltinModule('node:url').fileURLToPath(url);
-    host.accessSync(file, host.constants.R_OK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    // Node's argument errors (ERR_*: a NUL byte, a host; a URIError for a bad %-escape): misuse.
-    if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code)) throw new TypeError(`entry must be a file URL or an absolute path of a file, received '${url}'`, { cause: error });
-    throw new IpcError(code as `E${string}`, { syscall: 'access', path: file, object: 'entry module' });
-  }
-}
 
 /** A running worker child. */
 class WorkerChildProcess implements ChildProcess {
@@ -61,33 +27,27 @@ class WorkerChildProcess implements ChildProcess {
   private ended = false;
   private killedBy: NodeJS.Signals | undefined;
   private stopping = false;
-  /** The worker's thread id, kept: `Worker.threadId` turns -1 once the worker has exited. Queues record it as the worker's pid. */
-  private readonly threadId: number;
 
   constructor(
-    private readonly worker: Worker,
+    private readonly child: HostedChild,
     reap: () => Promise<void>,
     /** Marks the worker's owner as stopping: how many kernel locks it still holds or spins for (negative once reaped). */
     private readonly stopOwner: () => number,
   ) {
-    this.threadId = worker.threadId;
-    // An uncaught error ends the worker with code 1; the 'exit' event below reports it.
-    worker.on('error', () => {});
-    this.exited = new Promise((resolve) => {
-      worker.once('exit', (code) => {
-        this.ended = true;
-        // Killed with a named signal: reported as a process killed by that signal would be.
-        const status: ExitStatus = this.killedBy === undefined ? { code, signal: null } : { code: null, signal: this.killedBy };
-        // Reap before resolving: whoever awaits `exited` sees the child's ends closed.
-        void reap()
-          .catch(() => {})
-          .then(() => resolve(status));
-      });
+    this.exited = child.ended.then((code) => {
+      this.ended = true;
+      // Killed with a named signal: reported as a process killed by that signal would be.
+      const status: ExitStatus = this.killedBy === undefined ? { code, signal: null } : { code: null, signal: this.killedBy };
+      // Reap before resolving: whoever awaits `exited` sees the child's ends closed.
+      return reap()
+        .catch(() => {})
+        .then(() => status);
     });
   }
 
+  /** The worker's emulated pid: its thread id in Node, its kernel owner id in a browser. Queues record it as the worker's pid. */
   get pid(): number {
-    return this.threadId;
+    return this.child.pid;
   }
 
   /**
@@ -122,7 +82,7 @@ class WorkerChildProcess implements ChildProcess {
     while (!this.ended && this.stopOwner() > 0 && performance.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
-    await this.worker.terminate();
+    this.child.terminate();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -131,10 +91,13 @@ class WorkerChildProcess implements ChildProcess {
   }
 }
 
-/** The worker backend's {@link Processes}: children are `worker_threads` Workers over the same kernel. */
+/** The worker backend's {@link Processes}: children are threads over the same kernel, started by the host. */
 export class WorkerProcesses implements Processes {
-  /** A factory whose children share `kernel`. */
-  constructor(private readonly kernel: Kernel) {}
+  /** A factory whose children share `kernel`, started by `host`. */
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly host: WorkerHost,
+  ) {}
 
   /**
    * Always rejects with `ENOSYS` (after checking its arguments like every backend): a worker
@@ -148,18 +111,22 @@ export class WorkerProcesses implements Processes {
 
   /**
    * Starts a worker running `entry`'s default export with `args` (ipcx objects of this backend
-   * revived on the other side, plain data cloned). `env` is ignored (a worker shares the process);
-   * `user` becomes the child's emulated identity (uid/gid), which the kernel's permission checks
-   * use; without it the child has this thread's identity. uid 0 passes every check, as root does.
-   * Rejects with `EAGAIN` when the kernel's owner table is full, `ENOENT` when the entry file does
-   * not exist. A non-empty `execArgv` becomes the Worker's (else it inherits this thread's): Node
-   * takes only per-thread options there (`--import`, `--no-warnings`, ...) and refuses V8 and
-   * process-wide ones (`--max-old-space-size`, `--stack-size`), which reject with a TypeError.
-   * `stderr: 'ignore'` reads the worker's stderr stream and drops it.
+   * revived on the other side, plain data cloned). `entry` is a file URL or an absolute path in
+   * Node; in a browser, any absolute URL (or an absolute path on the page's origin) of a module.
+   * `env` is ignored (a worker shares the process); `user` becomes the child's emulated identity
+   * (uid/gid), which the kernel's permission checks use; without it the child has this thread's
+   * identity. uid 0 passes every check, as root does. Rejects with `EAGAIN` when the kernel's
+   * owner table is full, and in Node with `ENOENT` when the entry file does not exist. In Node a
+   * non-empty `execArgv` becomes the Worker's (else it inherits this thread's): Node takes only
+   * per-thread options there (`--import`, `--no-warnings`, ...) and refuses V8 and process-wide
+   * ones (`--max-old-space-size`, `--stack-size`), which reject with a TypeError; a browser has no
+   * Node options and ignores it. `stderr: 'ignore'` drops the worker's stderr in Node (a browser
+   * worker's console is the page's).
    */
   async spawn<A extends readonly unknown[]>(entry: string | URL, options?: SpawnOptions<A>): Promise<ChildProcess> {
-    const { entry: url, args, user, execArgv, stderr } = checkSpawn<A>(entry, options, absolutePathUrl);
-    checkEntryReadable(url);
+    const { host } = this;
+    const { entry: url, args, user, execArgv, stderr } = checkSpawn<A>(entry, options, (path) => host.absoluteEntryUrl(path));
+    host.checkEntry(url);
     const { kernel } = this;
     const { packed, records } = packTransferables(args ?? []);
     const owner = await kernel.callAsync(() => kernel.calls.owner_create(Layout.SCRATCH_BYTES));
@@ -170,7 +137,7 @@ export class WorkerProcesses implements Processes {
       const result = await kernel.callAsync(() => kernel.calls.owner_release(owner));
       if (result < 0) throw kernelError(result, { syscall: 'exit', object: 'worker' });
     };
-    let worker: Worker;
+    let child: HostedChild;
     try {
       const childRecords: TransferRecord[] = [];
       for (const record of records) {
@@ -185,22 +152,22 @@ export class WorkerProcesses implements Processes {
         }
         childRecords.push({ ...record, handles });
       }
-      const spec: ChildSpec = { module: kernel.module, memory: kernel.memory, kernel: kernel.id, owner, entry: url, packed, records: childRecords };
-      try {
-        worker = new Worker(childMain, { workerData: spec, stderr: stderr === 'ignore', ...(execArgv.length > 0 ? { execArgv: [...execArgv] } : {}) });
-      } catch (error) {
-        if ((error as { code?: unknown }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error;
-        throw new TypeError(`options.execArgv: ${(error as Error).message} (a worker takes only per-thread Node options)`, { cause: error });
-      }
-      if (stderr === 'ignore') worker.stderr.resume();
-      await new Promise<void>((resolve, reject) => {
-        worker.once('online', resolve);
-        worker.once('error', reject);
-      });
+      const spec: ChildSpec = {
+        module: kernel.module,
+        memory: kernel.memory,
+        kernel: kernel.id,
+        owner,
+        pid: host.childPid(owner),
+        entry: url,
+        packed,
+        records: childRecords,
+        ...(host.portToStore ? { storePort: newStorePort(kernel) } : {}),
+      };
+      child = await host.start(spec, { execArgv, stderr });
     } catch (error) {
       await reap();
       throw error;
     }
-    return new WorkerChildProcess(worker, reap, () => kernel.calls.owner_stop(owner));
+    return new WorkerChildProcess(child, reap, () => kernel.calls.owner_stop(owner));
   }
 }

@@ -109,7 +109,34 @@ export interface SegmentDependent {
 type ChannelMessage =
   | { readonly op: 'get'; readonly from: number; readonly ticket: number; readonly id: number; readonly serial: number }
   | { readonly op: 'memory'; readonly to: number; readonly ticket: number; readonly buffer?: SharedArrayBuffer; readonly errno?: number }
-  | { readonly op: 'sweep' };
+  | { readonly op: 'sweep' }
+  | { readonly op: 'port'; readonly port: MessagePort };
+
+/** Where a thread talks to the store: the kernel's BroadcastChannel, or (a browser child) a MessagePort. */
+type StoreLink = BroadcastChannel | MessagePort;
+
+/**
+ * Browser children reach the store over a MessagePort of their own: Chromium's BroadcastChannel
+ * cannot carry a SharedArrayBuffer (it arrives as null), a MessagePort can. Set by the child's
+ * bootstrap before anything maps memory; Node children keep the BroadcastChannel.
+ */
+const storePorts = new WeakMap<Kernel, MessagePort>();
+
+/** A browser child's link to its kernel's store (see {@link newStorePort}). */
+export function linkToStore(kernel: Kernel, port: MessagePort): void {
+  storePorts.set(kernel, port);
+}
+
+/**
+ * For a browser child about to start: a new MessageChannel whose one end the store serves (this
+ * thread is the store, or hands the end to it over its own port) and whose other end, returned,
+ * goes to the child.
+ */
+export function newStorePort(kernel: Kernel): MessagePort {
+  const { port1, port2 } = new MessageChannel();
+  memoryOf(kernel).accept(port1);
+  return port2;
+}
 
 /** One thread's side of the segments' memory: the store (owner 1) or a cache, plus the channel between them. */
 class SegmentMemory {
@@ -123,7 +150,7 @@ class SegmentMemory {
   /** A child's buffers while it maps them, by serial, with how many of its mappings use each. */
   private readonly cached = new Map<number, { buffer: SharedArrayBuffer; users: number }>();
   private readonly waiting = new Map<number, { resolve: (buffer: SharedArrayBuffer) => void; reject: (error: Error) => void }>();
-  private channel: BroadcastChannel | undefined;
+  private channel: StoreLink | undefined;
   private tickets = 0;
 
   constructor(private readonly kernel: Kernel) {
@@ -275,12 +302,27 @@ class SegmentMemory {
     });
   }
 
+  /** Store: serves requests arriving on `port`, answering on it. Elsewhere: passes the port on to the store. */
+  accept(port: MessagePort): void {
+    if (!this.isStore) {
+      (this.open() as MessagePort).postMessage({ op: 'port', port } satisfies ChannelMessage, [port]);
+      return;
+    }
+    port.onmessage = (event: MessageEvent<ChannelMessage>) => this.receive(event.data, port);
+  }
+
   private post(message: ChannelMessage): void {
     this.open().postMessage(message);
   }
 
-  private open(): BroadcastChannel {
+  private open(): StoreLink {
     if (this.channel === undefined) {
+      const port = storePorts.get(this.kernel);
+      if (port !== undefined) {
+        port.onmessage = (event: MessageEvent<ChannelMessage>) => this.receive(event.data);
+        this.channel = port;
+        return port;
+      }
       const channel = new BroadcastChannel(`ipcx-shm-${this.kernel.id}`);
       channel.onmessage = (event: MessageEvent<ChannelMessage>) => this.receive(event.data);
       // Node: an idle channel must not keep a thread alive (pending requests hold it, see request()).
@@ -290,15 +332,18 @@ class SegmentMemory {
     return this.channel;
   }
 
-  private receive(message: ChannelMessage): void {
-    if (message.op === 'get' && this.isStore) {
+  private receive(message: ChannelMessage, replyTo?: MessagePort): void {
+    if (message.op === 'port' && this.isStore) {
+      this.accept(message.port);
+    } else if (message.op === 'get' && this.isStore) {
       let reply: ChannelMessage;
       try {
         reply = { op: 'memory', to: message.from, ticket: message.ticket, buffer: this.serve(message.id, message.serial, true) };
       } catch (error) {
         reply = { op: 'memory', to: message.from, ticket: message.ticket, errno: (error as IpcError).errno ?? Errno.ENOMEM };
       }
-      this.post(reply);
+      if (replyTo !== undefined) replyTo.postMessage(reply);
+      else this.post(reply);
     } else if (message.op === 'memory' && message.to === this.kernel.owner) {
       const waiter = this.waiting.get(message.ticket);
       if (waiter === undefined) return;

@@ -242,7 +242,8 @@ function readReceived(kernel: Kernel, n: number): { data: Uint8Array; flags: num
   const flags = cells[base + S.META_FLAGS / 4]!;
   const fromLength = cells[base + S.META_FROM_LEN / 4]!;
   const rightsCount = cells[base + S.META_RIGHTS / 4]!;
-  const from = decodeAddress(bytes.subarray(scratch + S.META_FROM, scratch + S.META_FROM + fromLength));
+  // A copy: browsers' TextDecoder refuses views of shared memory.
+  const from = decodeAddress(bytes.slice(scratch + S.META_FROM, scratch + S.META_FROM + fromLength));
   const handles = Array.from({ length: rightsCount }, (_, i) => cells[base + S.META_RIGHTS_AT / 4 + i]!);
   const data = bytes.slice(scratch + SCRATCH_DATA, scratch + SCRATCH_DATA + n);
   return { data, flags, from, objects: reviveRights(kernel, handles) };

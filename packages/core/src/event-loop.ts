@@ -23,8 +23,26 @@ const COMPLETIONS_PER_CLOCK = 64;
 let runStartedAt = 0;
 let completions = 0;
 let turnPending = false;
-// A host without setImmediate (a browser) gets a timer: also a macrotask.
-const schedule: (callback: () => void) => void = typeof setImmediate === 'function' ? (callback) => void setImmediate(callback) : (callback) => void setTimeout(callback, 0);
+/**
+ * A macrotask without setImmediate (a browser): a message to ourselves on a MessageChannel. Not
+ * `setTimeout(0)`: browsers clamp nested timers to 4 ms, which would stall a busy exchange.
+ */
+function messageTask(): (callback: () => void) => void {
+  const queue: (() => void)[] = [];
+  const channel = new MessageChannel();
+  (channel.port1 as unknown as { onmessage: () => void }).onmessage = () => queue.shift()?.();
+  return (callback) => {
+    queue.push(callback);
+    channel.port2.postMessage(null);
+  };
+}
+
+const schedule: (callback: () => void) => void =
+  typeof setImmediate === 'function'
+    ? (callback) => void setImmediate(callback)
+    : typeof MessageChannel === 'function'
+      ? messageTask()
+      : (callback) => void setTimeout(callback, 0);
 
 function turned(): void {
   turnPending = false;

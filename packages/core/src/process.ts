@@ -159,7 +159,7 @@ export function isChild(): boolean {
  */
 export async function runChildMain(context: ChildContext<readonly unknown[]>, entry: string): Promise<unknown> {
   (globalThis as Record<symbol, unknown>)[contextSlot] = context;
-  const module = (await import(entry)) as { default?: unknown };
+  const module = (await import(/* @vite-ignore */ entry)) as { default?: unknown };
   if (typeof module.default === 'function') return await (module.default as ChildMain<readonly unknown[]>)(context);
   return undefined;
 }

@@ -6,6 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Capabilities, FeatureName, IpcBackend, PrimitiveName } from '@ipcx/core';
+import { hostPid, onNode } from './host.js';
 
 /** Options of {@link registerConformance}. */
 export interface ConformanceOptions {
@@ -39,7 +40,10 @@ let counter = 0;
 
 /** Builds the context of one registration. */
 export function createSuiteContext(options: ConformanceOptions, getBackend: () => IpcBackend): SuiteContext & { readonly tempDir: string } {
-  const tempDir = mkdtempSync(path.join(os.tmpdir(), `ipcx-${options.name}-`));
+  // In a page, paths exist only in the emulated kernel's namespace: a name unique to the run.
+  const tempDir = onNode
+    ? mkdtempSync(path.join(os.tmpdir(), `ipcx-${options.name}-`))
+    : `/tmp/ipcx-${options.name.replace(/\W+/g, '-')}-${Math.random().toString(36).slice(2, 10)}`;
   return {
     name: options.name,
     capabilities: options.capabilities,
@@ -47,8 +51,8 @@ export function createSuiteContext(options: ConformanceOptions, getBackend: () =
     backend: getBackend,
     has: (primitive) => options.capabilities.primitives.has(primitive),
     hasFeature: (feature) => options.capabilities.features.has(feature),
-    tempPath: (name) => path.join(tempDir, `${++counter}-${name}`),
-    uniqueName: (label) => `/ipcx-${process.pid}-${++counter}-${label}`,
+    tempPath: (name) => `${tempDir}/${++counter}-${name}`,
+    uniqueName: (label) => `/ipcx-${hostPid}-${++counter}-${label}`,
     child: (name) => new URL(`./children/${name}.js`, import.meta.url),
   };
 }

@@ -21,7 +21,18 @@ export function closeAllAfter<T extends readonly IpcObject[]>(objects: T): T {
 export async function readToEnd(reader: ByteReader): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   for await (const chunk of reader) chunks.push(chunk);
-  return Buffer.concat(chunks);
+  return concatBytes(chunks);
+}
+
+/** The chunks' bytes one after another (host-neutral: no Buffer in a page). */
+export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
+  const all = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.length;
+  }
+  return all;
 }
 
 /** UTF-8 text of bytes. */

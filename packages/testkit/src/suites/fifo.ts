@@ -3,13 +3,12 @@
  * side (without blocking the event loop, and cancellable); EEXIST/ENOENT/ENXIO as the kernel gives.
  */
 import { spawn } from 'node:child_process';
-import { chmod, readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { setMaxListeners } from 'node:events';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { FifoReader, PipeReader } from '@ipcx/core';
 import type { SuiteContext } from '../context.js';
 import { closeAfter, closeAllAfter, readToEnd, sleep, text } from '../util.js';
+import { chmodParentOnDisk, readOwnSource } from '../host.js';
 
 export function fifoSuite(context: SuiteContext): void {
   describe.skipIf(!context.has('fifo'))('FIFO', () => {
@@ -96,7 +95,7 @@ export function fifoSuite(context: SuiteContext): void {
         const readable = context.tempPath('fifo-0604');
         const closed = context.tempPath('fifo-0600');
         // The folder must let the other user reach the FIFOs, or its own mode would refuse them.
-        await chmod(path.dirname(readable), 0o711);
+        chmodParentOnDisk(readable, 0o711);
         await fifos().create(readable, { mode: 0o604 });
         await fifos().create(closed, { mode: 0o600 });
         onTestFinished(async () => {
@@ -174,7 +173,7 @@ export function fifoSuite(context: SuiteContext): void {
         setTimeout(() => resolve(performance.now() - start), 20);
       });
       expect(timerDelay).toBeLessThan(1000);
-      const own = await readFile(new URL(import.meta.url));
+      const own = await readOwnSource(import.meta.url);
       expect(own.length).toBeGreaterThan(0);
       controller.abort();
       const settled = await Promise.allSettled([...opens, ...reads]);

@@ -137,7 +137,7 @@ export function posixMessageQueueSuite(context: SuiteContext): void {
       expect(entry(await queue.receive())).toEqual(['top', MQ_PRIO_MAX - 1]);
       const first = await queue.receive();
       expect(first.priority).toBe(2);
-      expect(Buffer.from(first.data)).toEqual(Buffer.from(full));
+      expect(new Uint8Array(first.data)).toEqual(full);
       const empty = await queue.receive();
       expect(empty.data.length).toBe(0);
     });
@@ -257,7 +257,7 @@ export function posixMessageQueueSuite(context: SuiteContext): void {
 
       await expect(queue.send(new Uint8Array(17))).rejects.toMatchObject({ name: 'IpcError', code: 'EMSGSIZE' });
       await queue.send(new Uint8Array(16).fill(9));
-      expect(Buffer.from((await queue.receive()).data)).toEqual(Buffer.alloc(16, 9));
+      expect(new Uint8Array((await queue.receive()).data)).toEqual(new Uint8Array(16).fill(9));
 
       for (const attributes of [{ maxMessages: 0 }, { messageSize: 0 }, { maxMessages: 100_000 }, { messageSize: 64 << 20 }]) {
         const name = unlinkAfter(context.uniqueName('bad-attrs'));

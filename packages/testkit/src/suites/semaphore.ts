@@ -5,18 +5,17 @@
  * The other side of every cross-process case is a real child from `processes.spawn`.
  */
 import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { onTestFinished, describe, expect, it } from 'vitest';
 import { SEMOPM, SEMVMX, isIpcError, type SemaphoreOperation, type SemaphoreSet, type Semaphores } from '@ipcx/core';
 import type { SuiteContext } from '../context.js';
 import { LineReader, NOBODY, closeAllAfter, itAsAnotherUser, waitUntil } from '../util.js';
+import { hostPid, readOwnSource } from '../host.js';
 
 let keyCounter = 0;
 
 /** A System V key unique to this process and call (the pid keeps concurrent runs apart). */
 function uniqueKey(): number {
-  return 0x5e000000 | ((process.pid & 0xfff) << 12) | (++keyCounter & 0xfff);
+  return 0x5e000000 | ((hostPid & 0xfff) << 12) | (++keyCounter & 0xfff);
 }
 
 /**
@@ -337,7 +336,7 @@ export function semaphoreSuite(context: SuiteContext): void {
       await waitUntil(() => set.waitingForIncrease(0) === count, `${count} waits are in the kernel`, 60_000);
       // The event loop still runs timers and completes I/O.
       const ticksBefore = ticks;
-      const source = await readFile(fileURLToPath(import.meta.url), 'utf8');
+      const source = await readOwnSource(import.meta.url);
       expect(source).toContain('1,000 waits');
       await waitUntil(() => ticks > ticksBefore + 2, 'the timer fires while the waits are pending');
       for (const controller of controllers) controller.abort();

@@ -5,13 +5,14 @@
  * remove semantics, and the kernel's error codes.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { ChildProcess, IpcError, PosixSegment, SharedSegment, SysvSegment } from '@ipcx/core';
 import type { ProbeReport, ProbeTarget } from '../children/shm-probe.js';
 import { OUTCOME_CODES } from '../children/shm-wait.js';
 import type { SuiteContext } from '../context.js';
 import { NOBODY, closeAllAfter, itAsAnotherUser, readToEnd, sleep, text } from '../util.js';
+import { hostPid, onNode, removeFromDisk } from '../host.js';
 
 const PAGE = 4096;
 
@@ -19,7 +20,7 @@ let keyCounter = 0;
 
 /** A System V key unlikely to be used by anyone else: this process's pid and a counter. */
 function uniqueKey(): number {
-  return (0x5e000000 | ((process.pid & 0xfff) << 12) | (++keyCounter & 0xfff)) >>> 0;
+  return (0x5e000000 | ((hostPid & 0xfff) << 12) | (++keyCounter & 0xfff)) >>> 0;
 }
 
 /** The inverse of each byte, as the `shm-mirror` child writes it. */
@@ -93,7 +94,7 @@ export function sharedMemorySuite(context: SuiteContext): void {
     /** A temporary path, deleted when the test finishes. */
     function tempFile(label: string): string {
       const path = context.tempPath(label);
-      onTestFinished(() => rmSync(path, { force: true }));
+      onTestFinished(() => removeFromDisk(path));
       return path;
     }
 
@@ -246,7 +247,8 @@ export function sharedMemorySuite(context: SuiteContext): void {
         expect(segment.notify(3)).toBe(0);
       });
 
-      it('costs no CPU while a waiter sleeps (any spinning is bounded)', async () => {
+      // Measured with Node's process.cpuUsage: a Node-only case.
+      it.skipIf(!onNode)('costs no CPU while a waiter sleeps (any spinning is bounded)', async () => {
         const segment = removeSysvAfter(await shm().openSysv('private', { size: PAGE }));
         const cells = new Int32Array(segment.buffer);
         const before = process.cpuUsage();
@@ -347,7 +349,7 @@ export function sharedMemorySuite(context: SuiteContext): void {
         const key = removeKeyAfter(uniqueKey());
         const segment = removeSysvAfter(await shm().openSysv(key, { create: true, exclusive: true, size: 3000, mode: 0o640 }));
         const first = await segment.stat();
-        expect(first).toMatchObject({ key, size: 3000, attachments: 1, creatorPid: process.pid, mode: 0o640, removed: false });
+        expect(first).toMatchObject({ key, size: 3000, attachments: 1, creatorPid: hostPid, mode: 0o640, removed: false });
         expect(segment.size).toBe(3000);
         const holder = await processes().spawn(context.child('hold'), { args: [60_000, segment] });
         await eventually(async () => (await segment.stat()).attachments === 2, 'the child attached');

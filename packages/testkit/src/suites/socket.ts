@@ -5,12 +5,11 @@
  * addresses are paths (a socket file), abstract names, or host:port; the kernel's codes
  * (EADDRINUSE, ECONNREFUSED, ENOENT, EPIPE, EMSGSIZE) come back as IpcError codes.
  */
-import { chmodSync, existsSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { ByteReader, ChildProcess, IpcObject, NetworkAddress, SocketAddress, UnixAddress } from '@ipcx/core';
 import type { SuiteContext } from '../context.js';
 import { closeAfter, closeAllAfter, readToEnd, text } from '../util.js';
+import { chmodParentOnDisk, existsOnDisk, hostGid, hostPid, hostUid, removeFromDisk } from '../host.js';
 
 /** Reads a child's JSON "ready" report (its real address) from a pipe until EOF. */
 async function readReady(reader: ByteReader): Promise<SocketAddress> {
@@ -28,7 +27,7 @@ function killAfter(child: ChildProcess): ChildProcess {
 
 /** Removes `path` when the test finishes (a socket file a killed child left behind). */
 function removeAfter(path: string): string {
-  onTestFinished(() => rmSync(path, { force: true }));
+  onTestFinished(() => removeFromDisk(path));
   return path;
 }
 
@@ -53,7 +52,7 @@ export function socketSuite(context: SuiteContext): void {
       expect(address).toBe(path);
       const client = closeAfter(await sockets().connect(path));
       // SO_PEERCRED of a connected socket: the process that listened, i.e. the child.
-      expect(client.peerCredentials()).toEqual({ pid: child.pid, uid: process.getuid!(), gid: process.getgid!() });
+      expect(client.peerCredentials()).toEqual({ pid: child.pid, uid: hostUid, gid: hostGid });
       expect(client.remoteAddress).toBe(path);
       const chunks = Array.from({ length: 40 }, (_, i) => `chunk ${i};`);
       for (const chunk of chunks) await client.write(chunk);
@@ -62,7 +61,7 @@ export function socketSuite(context: SuiteContext): void {
       expect(text(await readToEnd(client))).toBe(chunks.join(''));
       expect(await child.exited).toEqual({ code: 0, signal: null });
       // The child's server.close() removed its socket file.
-      expect(existsSync(path)).toBe(false);
+      expect(existsOnDisk(path)).toBe(false);
     });
 
     it('accepts connections one by one through async iteration, reporting the client as peer', async () => {
@@ -72,13 +71,13 @@ export function socketSuite(context: SuiteContext): void {
       const accepted: string[] = [];
       for await (const connection of server) {
         closeAfter(connection);
-        expect(connection.peerCredentials().pid).toBe(process.pid);
+        expect(connection.peerCredentials().pid).toBe(hostPid);
         await clients[accepted.length]!.write(`client ${accepted.length}`);
         accepted.push(text(await connection.read())!);
         if (accepted.length === 2) await server.close();
       }
       expect(accepted).toEqual(['client 0', 'client 1']);
-      expect(existsSync(path)).toBe(false);
+      expect(existsOnDisk(path)).toBe(false);
     });
 
     it('passes a pipe writer to a child over a socket (SCM_RIGHTS); the child writes into it', async () => {
@@ -147,7 +146,7 @@ export function socketSuite(context: SuiteContext): void {
       async () => {
         const path = context.tempPath('private.sock');
         // The folder must let the other user reach the socket file, or its own mode would refuse it.
-        chmodSync(dirname(path), 0o711);
+        chmodParentOnDisk(path, 0o711);
         closeAfter(await sockets().listen(path));
         const attempt = async (user?: { uid: number; gid: number }): Promise<string | null> => {
           const [report, writer] = closeAllAfter(await context.backend().pipes.create());
@@ -182,7 +181,7 @@ export function socketSuite(context: SuiteContext): void {
       await receiver.send('reply', { to: first.from! as UnixAddress });
       expect(text((await named.receive()).data)).toBe('reply');
       await receiver.close();
-      expect(existsSync(path)).toBe(false);
+      expect(existsOnDisk(path)).toBe(false);
     });
 
     it('rejects an oversized datagram with EMSGSIZE and writing to a closed peer with EPIPE', async () => {
@@ -205,7 +204,7 @@ export function socketSuite(context: SuiteContext): void {
       expect(text(await s1.read())).toBe('reply');
       await s2.end();
       expect(await s1.read()).toBeNull();
-      expect(s1.peerCredentials().pid).toBe(process.pid);
+      expect(s1.peerCredentials().pid).toBe(hostPid);
 
       const [q1, q2] = closeAllAfter(await sockets().pair('seqpacket'));
       await q1.send('ab');
@@ -260,7 +259,7 @@ export function socketSuite(context: SuiteContext): void {
       if (context.hasFeature('os-processes')) expect(status).toEqual({ code: null, signal: 'SIGKILL' });
       // The file is still there but nobody listens. (An emulated namespace of paths makes no file:
       // there the stale path shows below, as EADDRINUSE.)
-      if (context.hasFeature('host-interop')) expect(existsSync(path)).toBe(true);
+      if (context.hasFeature('host-interop')) expect(existsOnDisk(path)).toBe(true);
       await expect(sockets().connect(path)).rejects.toMatchObject({ code: 'ECONNREFUSED', syscall: 'connect' });
       await expect(sockets().listen(path)).rejects.toMatchObject({ code: 'EADDRINUSE' });
       const server = closeAfter(await sockets().listen(path, { replaceStale: true }));
@@ -269,7 +268,7 @@ export function socketSuite(context: SuiteContext): void {
       await client.write('fresh');
       expect(text(await accepted.read())).toBe('fresh');
       await server.close();
-      expect(existsSync(path)).toBe(false);
+      expect(existsOnDisk(path)).toBe(false);
     });
 
     it.skipIf(!context.hasFeature('abstract-sockets'))('uses the abstract namespace: no file, EADDRINUSE, ECONNREFUSED', async () => {
@@ -330,7 +329,7 @@ export function socketSuite(context: SuiteContext): void {
       await server.close();
       await expect(pendingAccept).rejects.toMatchObject({ code: 'EBADF' });
       await expect(server.accept()).rejects.toMatchObject({ code: 'EBADF' });
-      expect(existsSync(path)).toBe(false);
+      expect(existsOnDisk(path)).toBe(false);
       const [a, b] = closeAllAfter(await sockets().pair('seqpacket'));
       const pendingReceive = a.receive();
       await a.close();

@@ -1,0 +1,119 @@
+/**
+ * The worker backend's browser host: children are module Web Workers running
+ * `child-main-browser.js`. A Web Worker has no exit event and no thread id, so the child posts
+ * `{ type: 'online' }` once it has attached to the kernel and `{ type: 'exit', code }` when its main
+ * is done, and the parent terminates it then; an uncaught error in the worker counts as exit code 1,
+ * as it does for a Node worker thread. A child's pid is its kernel owner id (the page's first
+ * thread, owner 1, is pid 1), unique among the live threads of one kernel.
+ *
+ * A terminated Web Worker may run on for a moment after `terminate()` returns, and the parent must
+ * not reap its kernel owner while it can still touch the kernel. So the child holds a Web Lock
+ * (`navigator.locks`) of its own for its whole life, taken before it reports `online`; the browser
+ * releases it only once the worker's context is gone, and the parent reports the exit when it gets
+ * that lock.
+ *
+ * Shared WebAssembly memory crosses to a worker only on a cross-origin isolated page
+ * (`Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`), so
+ * {@link browserHost.checkSupport} refuses anything else with an error that names the headers.
+ */
+import type { ChildSpec, HostedChild, WorkerHost } from './host.js';
+
+const childMain = new URL('./child-main-browser.js', import.meta.url);
+
+/** A message from a child's bootstrap to its parent. */
+export type ChildMessage = { readonly type: 'online' } | { readonly type: 'exit'; readonly code: number };
+
+interface BrowserGlobals {
+  crossOriginIsolated?: boolean;
+  location?: { href: string };
+}
+
+/** The part of `navigator.locks` both sides use. */
+export interface LockManagerLike {
+  request(name: string, callback: () => Promise<unknown> | unknown): Promise<unknown>;
+}
+
+/** `navigator.locks`, which every secure context (a cross-origin isolated page is one) has. */
+export function webLocks(): LockManagerLike {
+  const locks = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks;
+  if (locks === undefined) throw new Error('ipcx worker backend: this context has no Web Locks (navigator.locks), which tell when a child has ended');
+  return locks;
+}
+
+let lockCounter = 0;
+const lockPrefix = `ipcx-child-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+
+/** Browsers' {@link WorkerHost}. */
+export const browserHost: WorkerHost = {
+  name: 'browser',
+  checkSupport() {
+    const g = globalThis as BrowserGlobals;
+    if (typeof SharedArrayBuffer !== 'function' || g.crossOriginIsolated === false) {
+      throw new Error(
+        'ipcx worker backend: this page is not cross-origin isolated, so SharedArrayBuffer and shared WebAssembly memory are unavailable. ' +
+          'Serve the page with the headers `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp` ' +
+          '(and its scripts from the same origin, or with `Cross-Origin-Resource-Policy`).',
+      );
+    }
+    if (typeof Worker !== 'function') throw new Error('ipcx worker backend: this context has no Web Worker constructor to start children with');
+    webLocks();
+  },
+  absoluteEntryUrl(entry) {
+    // An absolute URL (http:, https:, blob:, data:) as is; an absolute path against the page's origin.
+    try {
+      return new URL(entry).href;
+    } catch {
+      const base = (globalThis as BrowserGlobals).location?.href;
+      return entry.startsWith('/') && base !== undefined ? new URL(entry, base).href : undefined;
+    }
+  },
+  childPid: (owner) => owner,
+  portToStore: true,
+  // A page cannot look for a module without fetching it; a missing one makes the worker fail.
+  checkEntry() {},
+  // Web Workers have no Node options and their console is the page's: spawn's execArgv and stderr do not apply.
+  start(given: ChildSpec): Promise<HostedChild> {
+    const spec: ChildSpec = { ...given, lock: `${lockPrefix}-${++lockCounter}` };
+    const worker = new Worker(childMain, { type: 'module', name: `ipcx-child-${spec.pid}` });
+    let settle!: (code: number) => void;
+    const ended = new Promise<number>((resolve) => (settle = resolve));
+    let done = false;
+    const end = (code: number) => {
+      if (done) return;
+      done = true;
+      worker.terminate();
+      // Granted once the child's context is gone (or if it never took the lock).
+      void webLocks()
+        .request(spec.lock!, () => {})
+        .then(() => settle(code));
+    };
+    return new Promise<HostedChild>((resolve, reject) => {
+      let online = false;
+      worker.addEventListener('message', (event: MessageEvent<ChildMessage>) => {
+        const message = event.data;
+        if (message?.type === 'online') {
+          online = true;
+          resolve({ pid: spec.pid, ended, terminate: () => end(1) });
+        } else if (message?.type === 'exit') {
+          end(message.code);
+          if (!online) reject(new Error('ipcx worker child could not attach to the kernel (see the worker\'s console)'));
+        }
+      });
+      worker.addEventListener('error', (event: ErrorEvent) => {
+        // Uncaught in the worker: as a Node worker, the thread ends with code 1.
+        event.preventDefault();
+        if (!online) {
+          end(1);
+          reject(new Error(`ipcx worker child failed to start: ${event.message || 'the module could not be loaded'}`));
+        } else {
+          end(1);
+        }
+      });
+      worker.addEventListener('messageerror', () => {
+        end(1);
+        if (!online) reject(new Error('ipcx worker child: its start message could not be received (is the page cross-origin isolated?)'));
+      });
+      worker.postMessage(spec, spec.storePort === undefined ? [] : [spec.storePort]);
+    });
+  },
+};
