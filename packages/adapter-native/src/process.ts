@@ -19,8 +19,7 @@ import {
   type Processes,
   type SpawnExecutableOptions,
   type SpawnOptions,
-  type TransferRecord,
-} from '@ipcx/core';
+  type TransferRecord, checkEntryFile } from '@ipcx/core';
 import { PollEvent, addon } from './addon.js';
 
 /** The addon functions of process.cc (and the poller's). */
@@ -51,25 +50,6 @@ export interface ChildSpec {
 /** The file URL of an absolute path; `undefined` for a relative one (core's `checkSpawn` rejects it). */
 function absolutePathUrl(entry: string): string | undefined {
   return path.isAbsolute(entry) ? pathToFileURL(entry).href : undefined;
-}
-
-/**
- * Rejects a missing (or unreadable) entry module before anything starts, with the code access(2)
- * gives: the child would only exit 1 after printing Node's ERR_MODULE_NOT_FOUND, and a caller
- * waiting on it for a reply would wait forever.
- */
-function checkEntryReadable(url: string): void {
-  let file = url;
-  try {
-    file = fileURLToPath(url);
-    accessSync(file, fsConstants.R_OK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    // Node's argument errors (ERR_*: a NUL byte, a host; a URIError for a bad %-escape) mean the
-    // entry names no file at all: misuse, as core's other entry checks report it.
-    if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code)) throw new TypeError(`entry must be a file URL or an absolute path of a file, received '${url}'`, { cause: error });
-    throw new IpcError(code as `E${string}`, { syscall: 'access', path: file, object: 'entry module' });
-  }
 }
 
 /** A running OS child. */
@@ -187,7 +167,7 @@ export class NativeProcesses implements Processes {
    */
   async spawn<A extends readonly unknown[]>(entry: string | URL, options?: SpawnOptions<A>): Promise<ChildProcess> {
     const { entry: url, args, env, user, execArgv, stderr } = checkSpawn<A>(entry, options, absolutePathUrl);
-    checkEntryReadable(url);
+    checkEntryFile(url);
     const { packed, records } = packTransferables(args ?? []);
     const inherited: number[] = [];
     const childRecords = records.map((record) => ({

@@ -12,7 +12,7 @@ import { spawn as spawnProcess, type ChildProcess as NodeChildProcess } from 'no
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { serialize } from 'node:v8';
-import { IpcError, checkSpawn, checkSpawnExecutable, packTransferables, type ChildProcess, type ExitStatus, type Processes, type SpawnExecutableOptions, type SpawnOptions, type TransferRecord } from '@ipcx/core';
+import { IpcError, checkSpawn, checkSpawnExecutable, packTransferables, type ChildProcess, type ExitStatus, type Processes, type SpawnExecutableOptions, type SpawnOptions, type TransferRecord, checkEntryFile } from '@ipcx/core';
 import { newClientId, type ConnectionSpec, type RedisConnection } from './connection.js';
 
 /** Environment variable that carries a child's spec. */
@@ -92,7 +92,8 @@ export class RedisProcesses implements Processes {
   }
 
   async spawn<A extends readonly unknown[]>(entry: string | URL, options?: SpawnOptions<A>): Promise<ChildProcess> {
-    const { entry: url, args, env, user } = checkSpawn<A>(entry, options, absolutePathUrl);
+    const { entry: url, args, env, user, execArgv, stderr } = checkSpawn<A>(entry, options, absolutePathUrl);
+    checkEntryFile(url);
     const { packed, records } = packTransferables(args ?? []);
     const inherited: number[] = [];
     const childRecords = records.map((record) => {
@@ -102,8 +103,8 @@ export class RedisProcesses implements Processes {
     });
     const clientId = newClientId();
     const spec: ChildSpec = { entry: url, packed, records: childRecords, connection: this.connection.spec, clientId };
-    const child = spawnProcess(process.execPath, [childMain], {
-      stdio: ['ignore', 'inherit', 'inherit', ...inherited],
+    const child = spawnProcess(process.execPath, [...execArgv, childMain], {
+      stdio: ['ignore', 'inherit', stderr, ...inherited],
       env: { ...process.env, ...env, [CHILD_SPEC_VARIABLE]: serialize(spec).toString('base64') },
       ...(user !== undefined ? { uid: user.uid, gid: user.gid } : {}),
     });

@@ -1,9 +1,8 @@
 /** The worker backend's Node host: children are `worker_threads` Workers running `child-main-node.js`. */
-import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { IpcError } from '@ipcx/core';
+import { checkEntryFile } from '@ipcx/core';
 import type { ChildSpec, ChildStartOptions, HostedChild, WorkerHost } from './host.js';
 
 const childMain = new URL('./child-main-node.js', import.meta.url);
@@ -17,19 +16,7 @@ export const nodeHost: WorkerHost = {
   // Thread ids are process-wide unique; the worker's own id is only known once it exists, so the
   // spec carries 0 and the child reads its `threadId` (start() reports the same number).
   childPid: () => 0,
-  checkEntry(url) {
-    if (!url.startsWith('file:')) return;
-    let file = url;
-    try {
-      file = fileURLToPath(url);
-      accessSync(file, constants.R_OK);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      // Node's argument errors (ERR_*: a NUL byte, a host; a URIError for a bad %-escape): misuse.
-      if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code)) throw new TypeError(`entry must be a file URL or an absolute path of a file, received '${url}'`, { cause: error });
-      throw new IpcError(code as `E${string}`, { syscall: 'access', path: file, object: 'entry module' });
-    }
-  },
+  checkEntry: checkEntryFile,
   async start(spec: ChildSpec, { execArgv, stderr }: ChildStartOptions): Promise<HostedChild> {
     let worker: Worker;
     try {

@@ -1,5 +1,6 @@
 import type { IpcBackend } from './backend.js';
 import { descriptorNumberOf, type DescriptorSource } from './descriptor.js';
+import { IpcError } from './errors.js';
 import type { ExitStatus } from './options.js';
 import { isTransferable } from './transfer.js';
 import { checkCloneable, checkInteger, checkOptions, checkString } from './validate.js';
@@ -278,4 +279,29 @@ export function checkSpawnExecutable(file: unknown, options: unknown): CheckedSp
     }
   }
   return { file: checkedFile, args: checkedArgs, env, cwd, descriptors: map };
+}
+
+/**
+ * For backends whose children load their entry from a file (Node hosts): throws before anything
+ * starts when the `file:` URL `url` names no readable file, with the code access(2) gives
+ * (`ENOENT`, `EACCES`) as an {@link IpcError}; the child would only exit 1 after printing Node's
+ * ERR_MODULE_NOT_FOUND, and a caller waiting on it for a reply would wait forever. A URL Node
+ * cannot turn into a path (a NUL byte, a bad %-escape) is a TypeError. Does nothing for other URLs
+ * or where there is no Node (core loads no `node:` module statically, so it also loads in browsers).
+ */
+export function checkEntryFile(url: string): void {
+  const getBuiltin = typeof process === 'object' ? process.getBuiltinModule : undefined;
+  if (!url.startsWith('file:') || typeof getBuiltin !== 'function') return;
+  const fs = getBuiltin('node:fs') as typeof import('node:fs');
+  const { fileURLToPath } = getBuiltin('node:url') as typeof import('node:url');
+  let file = url;
+  try {
+    file = fileURLToPath(url);
+    fs.accessSync(file, fs.constants.R_OK);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    // Node's argument errors (ERR_*; a URIError has no code) mean the entry names no file: misuse.
+    if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code)) throw new TypeError(`entry must be a file URL or an absolute path of a file, received '${url}'`, { cause: error });
+    throw new IpcError(code as `E${string}`, { syscall: 'access', path: file, object: 'entry module' });
+  }
 }
