@@ -55,7 +55,8 @@ interface ChildRun {
   readonly stalled: boolean;
 }
 
-const childScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'child.js');
+/** The fuzzing child's script (a function, not a constant: importing the kit must not touch Node's url module, so it also loads in a browser page). */
+const childScript = (): string => path.join(path.dirname(fileURLToPath(import.meta.url)), 'child.js');
 const holdEntry = new URL('../children/hold.js', import.meta.url).href;
 
 function fromEnvironment(name: string, environment: NodeJS.ProcessEnv = process.env): number | undefined {
@@ -69,7 +70,7 @@ function fromEnvironment(name: string, environment: NodeJS.ProcessEnv = process.
 /** Runs the child with `config` until it exits, or until its journal stops growing for `stallMs`. */
 function runChild(config: ChildConfig, stallMs: number): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [childScript], {
+    const child = spawn(process.execPath, [childScript()], {
       env: { ...process.env, IPCX_HARDENING: JSON.stringify(config) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { SuiteContext } from '../context.js';
+import { onNode } from '../host.js';
 import { closeAllAfter, readToEnd, text } from '../util.js';
 
 export function processSuite(context: SuiteContext): void {
@@ -48,7 +49,8 @@ export function processSuite(context: SuiteContext): void {
       await expect(processes().spawn(context.child('hold'), { args: 'nope' as never })).rejects.toBeInstanceOf(TypeError);
     });
 
-    it('rejects a missing entry module at once with ENOENT, as a file URL or an absolute path', async () => {
+    // Node hosts only: a page cannot check a module's file, and its workers take no Node options.
+    it.skipIf(!onNode)('rejects a missing entry module at once with ENOENT, as a file URL or an absolute path', async () => {
       const missing = new URL('./no-such-child-module.js', context.child('hold'));
       const expected = { name: 'IpcError', code: 'ENOENT', syscall: 'access', path: fileURLToPath(missing) };
       await expect(processes().spawn(missing)).rejects.toMatchObject(expected);
@@ -59,7 +61,7 @@ export function processSuite(context: SuiteContext): void {
       await expect(processes().spawn('file:///no-such%zzchild.js')).rejects.toThrow(TypeError);
     });
 
-    it('starts the child with the Node options of execArgv', async () => {
+    it.skipIf(!onNode)('starts the child with the Node options of execArgv', async () => {
       const spawnReporting = async (execArgv: string[]) => {
         const [report, writer] = closeAllAfter(await context.backend().pipes.create());
         const child = await processes().spawn(context.child('report-exec-argv'), { args: [writer], execArgv });
