@@ -25,7 +25,9 @@ import {
   type FileLockQuery,
   type FileLockRange,
   type FileLocks,
+  HeldRangeLock,
   type HeldFileLock,
+  type RangeLockFile,
   type LockFile,
   type LockFileOpenOptions,
   type NowaitOptions,
@@ -55,68 +57,12 @@ const EAGAIN = 11;
 /** The kernel's length for a range: 0 means "to the end of every possible file". */
 const kernelLength = (length: number) => (length === Infinity ? 0 : length);
 
-/** A lock held through a {@link NativeLockFile}. */
-class NativeHeldFileLock implements HeldFileLock {
-  private isShared: boolean;
-  private isReleased = false;
-
-  constructor(
-    /** See {@link HeldFileLock.file}. */
-    readonly file: NativeLockFile,
-    shared: boolean,
-    /** See {@link HeldFileLock.start}. */
-    readonly start: number,
-    /** See {@link HeldFileLock.length}. */
-    readonly length: number,
-  ) {
-    this.isShared = shared;
-  }
-
-  /** See {@link HeldFileLock.shared}. */
-  get shared(): boolean {
-    return this.isShared;
-  }
-
-  /** See {@link HeldFileLock.released}. */
-  get released(): boolean {
-    return this.isReleased || this.file.closed;
-  }
-
-  /** See {@link HeldFileLock.release}. */
-  async release(): Promise<void> {
-    if (this.released) return;
-    this.isReleased = true;
-    this.file.forget(this);
-    await this.file.unlock({ start: this.start, length: this.length });
-  }
-
-  /** See {@link HeldFileLock.upgrade}: the kernel converts the range atomically (F_OFD_SETLKW keeps the shared lock while it waits). */
-  async upgrade(options?: NowaitOptions): Promise<void> {
-    if (this.released) throw closedError(`file lock on '${this.file.path}'`, 'fcntl');
-    await this.file.setLock(EXCLUSIVE, this.start, this.length, options);
-    this.isShared = false;
-  }
-
-  /** See {@link HeldFileLock.downgrade}. */
-  async downgrade(): Promise<void> {
-    if (this.released) throw closedError(`file lock on '${this.file.path}'`, 'fcntl');
-    // A shared lock over bytes this description holds exclusively never conflicts: it cannot wait.
-    await this.file.setLock(SHARED, this.start, this.length, { nowait: true });
-    this.isShared = true;
-  }
-
-  /** `await using`: {@link release}. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.release();
-  }
-}
-
 /** An open lock file: one open file description. */
-export class NativeLockFile implements LockFile, TrackedObject {
+export class NativeLockFile implements RangeLockFile, TrackedObject {
   /** Waits in flight on waiter threads, interrupted by {@link close}. */
   readonly pendingWaits = new Set<PendingWait>();
   private readonly inFlight = new Set<Promise<unknown>>();
-  private readonly held = new Set<NativeHeldFileLock>();
+  private readonly held = new Set<HeldFileLock>();
   private readonly lockSpin = new SpinWindow();
   private isClosed = false;
   private readonly objectName: string;
@@ -144,8 +90,8 @@ export class NativeLockFile implements LockFile, TrackedObject {
   /** See {@link LockFile.lock}. */
   async lock(options?: FileLockOptions): Promise<HeldFileLock> {
     const { start, length, shared } = checkFileLock(options);
-    await this.setLock(shared ? SHARED : EXCLUSIVE, start, length, options);
-    const held = new NativeHeldFileLock(this, shared, start, length);
+    await this.setLock(!shared, start, length, options);
+    const held = new HeldRangeLock(this, shared, start, length);
     this.held.add(held);
     return held;
   }
@@ -190,7 +136,7 @@ export class NativeLockFile implements LockFile, TrackedObject {
   }
 
   /** A released lock no longer needs to be marked released on close. */
-  forget(held: NativeHeldFileLock): void {
+  forget(held: HeldFileLock): void {
     this.held.delete(held);
   }
 
@@ -198,7 +144,9 @@ export class NativeLockFile implements LockFile, TrackedObject {
    * F_OFD_SETLK of `type` over the range; on a conflict, unless `nowait`, the spin and then
    * F_OFD_SETLKW on a waiter thread. Resolves once the kernel holds the lock for this description.
    */
-  setLock(type: number, start: number, length: number, options: NowaitOptions | undefined): Promise<void> {
+  /** See `RangeLockFile.setLock` in `@ipcx/core`. */
+  setLock(exclusive: boolean, start: number, length: number, options: NowaitOptions | undefined): Promise<void> {
+    const type = exclusive ? EXCLUSIVE : SHARED;
     try {
       const timeoutMs = checkWaitOptions(options);
       this.ensureOpen('fcntl');

@@ -28,7 +28,9 @@ import {
   type FileLockQuery,
   type FileLockRange,
   type FileLocks,
+  HeldRangeLock,
   type HeldFileLock,
+  type RangeLockFile,
   type LockFile,
   type LockFileOpenOptions,
   type NowaitOptions,
@@ -47,62 +49,8 @@ interface PendingWait {
   cancel(reason: CancelReason): void;
 }
 
-/** A lock held through a {@link WorkerLockFile}. */
-class WorkerHeldFileLock implements HeldFileLock {
-  private isShared: boolean;
-  private isReleased = false;
-
-  constructor(
-    /** See {@link HeldFileLock.file}. */
-    readonly file: WorkerLockFile,
-    shared: boolean,
-    /** See {@link HeldFileLock.start}. */
-    readonly start: number,
-    /** See {@link HeldFileLock.length}. */
-    readonly length: number,
-  ) {
-    this.isShared = shared;
-  }
-
-  /** See {@link HeldFileLock.shared}. */
-  get shared(): boolean {
-    return this.isShared;
-  }
-
-  /** See {@link HeldFileLock.released}. */
-  get released(): boolean {
-    return this.isReleased || this.file.closed;
-  }
-
-  /** See {@link HeldFileLock.release}. */
-  async release(): Promise<void> {
-    if (this.released) return;
-    this.isReleased = true;
-    await this.file.unlock({ start: this.start, length: this.length });
-  }
-
-  /** See {@link HeldFileLock.upgrade}: the kernel checks for conflicts before it converts, so the shared lock stays while it waits. */
-  async upgrade(options?: NowaitOptions): Promise<void> {
-    if (this.released) throw closedError(`file lock on '${this.file.path}'`, 'fcntl');
-    await this.file.setLock(EXCLUSIVE, this.start, this.length, options);
-    this.isShared = false;
-  }
-
-  /** See {@link HeldFileLock.downgrade}. */
-  async downgrade(): Promise<void> {
-    if (this.released) throw closedError(`file lock on '${this.file.path}'`, 'fcntl');
-    await this.file.setLock(SHARED, this.start, this.length, { nowait: true });
-    this.isShared = true;
-  }
-
-  /** `await using`: {@link release}. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.release();
-  }
-}
-
 /** An open lock file of the emulated kernel: one handle, the owner of its locks. */
-export class WorkerLockFile implements LockFile, KernelObject {
+export class WorkerLockFile implements RangeLockFile, KernelObject {
   private handle: number;
   private readonly cell: number;
   private readonly pending = new Set<PendingWait>();
@@ -134,8 +82,8 @@ export class WorkerLockFile implements LockFile, KernelObject {
   /** See {@link LockFile.lock}. */
   async lock(options?: FileLockOptions): Promise<HeldFileLock> {
     const { start, length, shared } = checkFileLock(options);
-    await this.setLock(shared ? SHARED : EXCLUSIVE, start, length, options);
-    return new WorkerHeldFileLock(this, shared, start, length);
+    await this.setLock(!shared, start, length, options);
+    return new HeldRangeLock(this, shared, start, length);
   }
 
   /** See {@link LockFile.unlock}. */
@@ -187,7 +135,9 @@ export class WorkerLockFile implements LockFile, KernelObject {
    * `flock_set` of `type` over the range; on a conflict, unless `nowait`, retries each time the
    * lock file's wait cell changes until it succeeds or the wait is cancelled.
    */
-  setLock(type: number, start: number, length: number, options: NowaitOptions | undefined): Promise<void> {
+  /** See `RangeLockFile.setLock` in `@ipcx/core`. */
+  setLock(exclusive: boolean, start: number, length: number, options: NowaitOptions | undefined): Promise<void> {
+    const type = exclusive ? EXCLUSIVE : SHARED;
     try {
       const timeoutMs = checkWaitOptions(options);
       this.ensureOpen('fcntl');

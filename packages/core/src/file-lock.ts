@@ -29,6 +29,7 @@
  * abort ends one of the waits. Give waits that can meet that way a `timeout`.
  */
 import type { IpcObject } from './object.js';
+import { closedError } from './errors.js';
 import type { NowaitOptions } from './options.js';
 import { checkInteger, checkOptionalBoolean, checkOptions, checkString, checkWaitOptions } from './validate.js';
 
@@ -224,4 +225,74 @@ export function checkFileLock(options: unknown): CheckedFileLockRange & { shared
 export function checkFileLockQuery(query: unknown): CheckedFileLockRange & { shared: boolean } {
   const given = checkOptions<FileLockQuery>('query', query);
   return { ...checkFileLockRange(given), shared: checkOptionalBoolean('query.shared', given.shared) };
+}
+
+/**
+ * For backends: what a lock file gives the {@link HeldRangeLock} it hands out. `setLock` takes
+ * (or converts) a lock of `exclusive` kind over the range, waiting as `options` say; `unlock`
+ * drops the range; `forget`, if present, stops tracking `held` (it is being released).
+ */
+export interface RangeLockFile extends LockFile {
+  setLock(exclusive: boolean, start: number, length: number, options: NowaitOptions | undefined): Promise<void>;
+  forget?(held: HeldFileLock): void;
+}
+
+/**
+ * For backends: the {@link HeldFileLock} of every backend. Release, upgrade and downgrade are
+ * operations on the lock file's range (the kernel, or the emulation, converts a range in place),
+ * so the held lock only remembers its range and kind.
+ */
+export class HeldRangeLock implements HeldFileLock {
+  private isShared: boolean;
+  private isReleased = false;
+
+  constructor(
+    /** See {@link HeldFileLock.file}. */
+    readonly file: RangeLockFile,
+    shared: boolean,
+    /** See {@link HeldFileLock.start}. */
+    readonly start: number,
+    /** See {@link HeldFileLock.length}. */
+    readonly length: number,
+  ) {
+    this.isShared = shared;
+  }
+
+  /** See {@link HeldFileLock.shared}. */
+  get shared(): boolean {
+    return this.isShared;
+  }
+
+  /** See {@link HeldFileLock.released}. */
+  get released(): boolean {
+    return this.isReleased || this.file.closed;
+  }
+
+  /** See {@link HeldFileLock.release}. */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.isReleased = true;
+    this.file.forget?.(this);
+    await this.file.unlock({ start: this.start, length: this.length });
+  }
+
+  /** See {@link HeldFileLock.upgrade}: the range is converted in place, the shared lock kept while it waits. */
+  async upgrade(options?: NowaitOptions): Promise<void> {
+    if (this.released) throw closedError(`file lock on '${this.file.path}'`, 'fcntl');
+    await this.file.setLock(true, this.start, this.length, options);
+    this.isShared = false;
+  }
+
+  /** See {@link HeldFileLock.downgrade}. */
+  async downgrade(): Promise<void> {
+    if (this.released) throw closedError(`file lock on '${this.file.path}'`, 'fcntl');
+    // A shared lock over bytes this file holds exclusively never conflicts: it cannot wait.
+    await this.file.setLock(false, this.start, this.length, { nowait: true });
+    this.isShared = true;
+  }
+
+  /** `await using`: {@link HeldRangeLock.release}. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.release();
+  }
 }
