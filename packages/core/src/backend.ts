@@ -1,4 +1,4 @@
-import type { Capabilities } from './capabilities.js';
+import { type Capabilities, capabilities } from './capabilities.js';
 import { Fifos } from './fifo.js';
 import { FileLocks } from './file-lock.js';
 import { MessageQueues } from './message-queue.js';

@@ -1,7 +1,6 @@
 export * from './errno.js';
 export * from './errors.js';
 export * from './options.js';
-export * from './validate.js';
 export * from './object.js';
 export * from './capabilities.js';
 export * from './transfer.js';
