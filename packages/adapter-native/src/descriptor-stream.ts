@@ -17,14 +17,10 @@ import {
   completedNow,
   DEFAULT_READ_BYTES,
   abortErrorFor,
-  checkInteger,
-  checkOptionalBoolean,
-  checkWaitOptions,
   closedError,
   iterateReader,
   type IteratorOptions,
   readerToWebStream,
-  toBytes,
   transferSymbol,
   writerToWebStream,
   type NowaitOptions,
@@ -33,6 +29,12 @@ import {
   type WaitOptions,
   type WriteOptions,
 } from '@ipcx/core';
+import {
+  checkInteger,
+  checkOptionalBoolean,
+  checkWaitOptions,
+  checkBytes,
+} from '@ipcx/core/backend';
 import { PollEvent, addon, errorFromErrno } from './addon.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { SpinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason } from './wait.js';
@@ -327,7 +329,7 @@ export class DescriptorStream extends DescriptorObject {
   /** See `ByteWriter.write` in `@ipcx/core`. */
   write(data: Uint8Array | string, options?: WriteOptions): Promise<number> {
     try {
-      const bytes = toBytes('data', data);
+      const bytes = checkBytes('data', data);
       const nowait = checkOptionalBoolean('options.nowait', options?.nowait);
       const timeoutMs = checkWaitOptions(options);
       if (!this.directions.write) throw new TypeError(`${this.objectName} is not writable`);

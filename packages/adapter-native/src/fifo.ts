@@ -1,15 +1,13 @@
 /** FIFOs: `mkfifo`, an `open` that waits for the other side on a waiter thread, `unlink`. */
 import {
   abortErrorFor,
-  checkFifoCreate,
-  checkFifoOpen,
-  checkString,
   type FifoCreateOptions,
   type FifoOpenOptions,
   type FifoReader,
   type FifoWriter,
   type Fifos,
 } from '@ipcx/core';
+import { checkFifoCreate, checkFifoOpen, checkString } from '@ipcx/core/backend';
 import { addon, errorFromErrno } from './addon.js';
 import { DescriptorStream } from './descriptor-stream.js';
 import { recordPath, recordRemoved } from './ledger.js';

@@ -11,12 +11,6 @@
  */
 import {
   abortErrorFor,
-  checkFileLock,
-  checkFileLockQuery,
-  checkFileLockRange,
-  checkLockFileOpen,
-  checkString,
-  checkWaitOptions,
   closedError,
   completedNow,
   IpcError,
@@ -25,13 +19,21 @@ import {
   type FileLockQuery,
   type FileLockRange,
   type FileLocks,
-  HeldRangeLock,
   type HeldFileLock,
-  type RangeLockFile,
   type LockFile,
   type LockFileOpenOptions,
   type NowaitOptions,
 } from '@ipcx/core';
+import {
+  checkLockFileLock,
+  checkLockFileHolder,
+  checkFileLockRange,
+  checkLockFileOpen,
+  checkString,
+  checkWaitOptions,
+  HeldRangeLock,
+  type RangeLockFile,
+} from '@ipcx/core/backend';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { SpinWindow, WOULD_BLOCK, spinThenWait, type PendingWait } from './wait.js';
@@ -89,7 +91,7 @@ export class NativeLockFile implements RangeLockFile, TrackedObject {
 
   /** See {@link LockFile.lock}. */
   async lock(options?: FileLockOptions): Promise<HeldFileLock> {
-    const { start, length, shared } = checkFileLock(options);
+    const { start, length, shared } = checkLockFileLock(options);
     await this.setLock(!shared, start, length, options);
     const held = new HeldRangeLock(this, shared, start, length);
     this.held.add(held);
@@ -106,7 +108,7 @@ export class NativeLockFile implements RangeLockFile, TrackedObject {
 
   /** See {@link LockFile.holder}. */
   async holder(query?: FileLockQuery): Promise<FileLockHolder | null> {
-    const { start, length, shared } = checkFileLockQuery(query);
+    const { start, length, shared } = checkLockFileHolder(query);
     this.ensureOpen('fcntl');
     const found = native.flockGet(this.fd, shared ? SHARED : EXCLUSIVE, start, kernelLength(length));
     if (typeof found === 'number') throw errorFromErrno(found, { syscall: 'fcntl', path: this.path, object: this.objectName });

@@ -12,12 +12,6 @@ import {
   completedNow,
   IPC_PRIVATE,
   abortErrorFor,
-  checkFtok,
-  checkMessageQueueId,
-  checkMessageQueueOpen,
-  checkMessageQueueSet,
-  checkReceive,
-  checkSend,
   closedError,
   transferSymbol,
   type Message,
@@ -30,6 +24,14 @@ import {
   type MessageQueues,
   type TransferRecord,
 } from '@ipcx/core';
+import {
+  checkMessageQueueFtok,
+  checkMessageQueueId,
+  checkMessageQueueOpen,
+  checkMessageQueueSet,
+  checkMessageQueueReceive,
+  checkMessageQueueSend,
+} from '@ipcx/core/backend';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { openNoting, recordRemoved, recordSysv } from './ledger.js';
 import { track, untrack } from './registry.js';
@@ -113,7 +115,7 @@ export class NativeMessageQueue implements MessageQueue, WaitOwner {
   /** See {@link MessageQueue.send}. `msgsnd(IPC_NOWAIT)` here first; a waiter thread only if the queue is full. */
   send(type: number, data: Uint8Array | string, options?: MessageQueueSendOptions): Promise<void> {
     try {
-      const { bytes, nowait, timeoutMs } = checkSend(type, data, options);
+      const { bytes, nowait, timeoutMs } = checkMessageQueueSend(type, data, options);
       this.checkOpen('msgsnd');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       // Sends of one handle reach the queue in call order: while one waits, later ones queue
@@ -181,7 +183,7 @@ export class NativeMessageQueue implements MessageQueue, WaitOwner {
   /** See {@link MessageQueue.receive}. `msgrcv(IPC_NOWAIT)` here first; a waiter thread only if nothing matches. */
   receive(options?: MessageQueueReceiveOptions): Promise<Message> {
     try {
-      const checked = checkReceive(options);
+      const checked = checkMessageQueueReceive(options);
       this.checkOpen('msgrcv');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       const bits = (checked.except ? RECEIVE_EXCEPT : 0) | (checked.noError ? RECEIVE_NOERROR : 0);
@@ -263,7 +265,7 @@ export class NativeMessageQueue implements MessageQueue, WaitOwner {
 export class NativeMessageQueues implements MessageQueues {
   /** See {@link MessageQueues.ftok}. */
   async ftok(path: string, projectId: number): Promise<number> {
-    const checked = checkFtok(path, projectId);
+    const checked = checkMessageQueueFtok(path, projectId);
     return native.ftok(checked.path, checked.projectId);
   }
 

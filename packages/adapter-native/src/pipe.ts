@@ -1,5 +1,6 @@
 /** Anonymous pipes (`pipe2`) and duplex pipes (`socketpair`) over real descriptors. */
-import { checkInteger, checkOptions, closedError, type DuplexPipe, type PipeOptions, type PipeReader, type PipeWriter, type Pipes } from '@ipcx/core';
+import { closedError, type DuplexPipe, type PipeOptions, type PipeReader, type PipeWriter, type Pipes } from '@ipcx/core';
+import { checkInteger, checkOptions } from '@ipcx/core/backend';
 import { addon } from './addon.js';
 import { DescriptorStream, pipeIoMode } from './descriptor-stream.js';
 import { registerReviver } from './revive.js';

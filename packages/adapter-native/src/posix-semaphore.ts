@@ -9,11 +9,6 @@
 import {
   completedNow,
   abortErrorFor,
-  checkPosixSemaphoreInitial,
-  checkPosixSemaphoreOpen,
-  checkPosixSemaphorePlace,
-  checkPosixSemaphoreWait,
-  checkString,
   closedError,
   transferSymbol,
   type PosixSemaphore,
@@ -23,6 +18,13 @@ import {
   type SharedSegment,
   type TransferRecord,
 } from '@ipcx/core';
+import {
+  checkPosixSemaphoreInitial,
+  checkPosixSemaphoreOpen,
+  checkPosixSemaphorePlace,
+  checkPosixSemaphoreWait,
+  checkString,
+} from '@ipcx/core/backend';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { registerReviver, revive } from './revive.js';

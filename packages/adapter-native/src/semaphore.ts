@@ -12,17 +12,8 @@
 import {
   completedNow,
   abortErrorFor,
-  checkInteger,
-  checkSemaphoreOperateOptions,
-  checkSemaphoreOperations,
-  checkSemaphoreSetAttributes,
-  checkSemaphoreSetOpen,
-  checkSemaphoreSetValue,
-  checkSemaphoreSetValues,
-  checkSemaphoreUnitOperation,
   closedError,
   transferSymbol,
-  type CheckedSemaphoreOperation,
   type SemaphoreOperateOptions,
   type SemaphoreOperation,
   type SemaphorePostOptions,
@@ -34,6 +25,17 @@ import {
   type Semaphores,
   type TransferRecord,
 } from '@ipcx/core';
+import {
+  checkInteger,
+  checkSemaphoreOperate,
+  checkSemaphoreOperations,
+  checkSemaphoreSetAttributes,
+  checkSemaphoreOpen,
+  checkSemaphoreSetValue,
+  checkSemaphoreSetValues,
+  checkSemaphoreUnitOperation,
+  type CheckedSemaphoreOperation,
+} from '@ipcx/core/backend';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { openNoting, recordRemoved, recordSysv } from './ledger.js';
 import { track, untrack, type TrackedObject } from './registry.js';
@@ -127,7 +129,7 @@ export class NativeSemaphoreSet implements SemaphoreSet, TrackedObject {
   operate(operations: readonly SemaphoreOperation[], options?: SemaphoreOperateOptions): Promise<void> {
     try {
       const checked = checkSemaphoreOperations(operations, this.size);
-      const { nowait, signal, timeoutMs } = checkSemaphoreOperateOptions(options);
+      const { nowait, signal, timeoutMs } = checkSemaphoreOperate(options);
       return this.apply(checked, nowait, timeoutMs, signal);
     } catch (error) {
       return Promise.reject(error);
@@ -324,7 +326,7 @@ export class NativeSemaphores implements Semaphores {
    * `SETALL` copies as many values as the kernel's set has.
    */
   async open(key: number | 'private', options?: SemaphoreSetOpenOptions): Promise<SemaphoreSet> {
-    const { key: kernelKey, create: creating, exclusive: wantExclusive, size: count, mode: flags } = checkSemaphoreSetOpen(key, options);
+    const { key: kernelKey, create: creating, exclusive: wantExclusive, size: count, mode: flags } = checkSemaphoreOpen(key, options);
     const { result: id, created } = openNoting(creating, wantExclusive, (create, exclusive) => native.semget(kernelKey, count, create, exclusive, flags));
     if (id < 0) throw errorFromErrno(id, { syscall: 'semget', key: kernelKey });
     if (created || kernelKey === 0) recordSysv('sysv-semaphore-set', id, kernelKey);

@@ -12,20 +12,6 @@ import {
   IpcError,
   SHARED_CELL_BYTES,
   abortErrorFor,
-  checkInteger,
-  checkOptionalBoolean,
-  checkOptions,
-  checkPosixSegmentName,
-  checkPosixSegmentOpen,
-  checkSegmentNotify,
-  checkSegmentRead,
-  checkSegmentSize,
-  checkSegmentWait,
-  checkSegmentWrite,
-  checkString,
-  checkSysvSegmentAttach,
-  checkSysvSegmentId,
-  checkSysvSegmentOpen,
   closedError,
   transferSymbol,
   type FileMapping,
@@ -41,6 +27,22 @@ import {
   type SysvSegmentStat,
   type TransferRecord,
 } from '@ipcx/core';
+import {
+  checkInteger,
+  checkOptionalBoolean,
+  checkOptions,
+  checkPosixSegmentName,
+  checkPosixSegmentOpen,
+  checkSegmentNotify,
+  checkSegmentRead,
+  checkSegmentSize,
+  checkSegmentWait,
+  checkSegmentWrite,
+  checkString,
+  checkSysvSegmentAttach,
+  checkSysvSegmentId,
+  checkSysvSegmentOpen,
+} from '@ipcx/core/backend';
 import { constants as bufferConstants } from 'node:buffer';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { createFileExclusively, discardCreatedFile, openNoting, recordPath, recordPosix, recordRemoved, recordSysv } from './ledger.js';

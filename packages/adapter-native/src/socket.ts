@@ -8,30 +8,13 @@ import { lstatSync, openSync, statSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import {
   completedNow,
-  descriptorNumberOf,
   DEFAULT_READ_BYTES,
   IpcError,
   abortErrorFor,
-  checkMessageSocketSend,
-  checkNetworkAddress,
-  checkNetworkConnect,
-  checkNetworkListen,
-  checkOptionalBoolean,
-  checkSocketReceive,
-  checkSocketWait,
-  checkStreamSocketSend,
-  checkTransfer,
-  checkUnixBind,
-  checkUnixConnect,
-  checkUnixListen,
-  checkUnixPairType,
-  checkWaitOptions,
   closedError,
-  iterateServer,
   iterateReader,
   type IteratorOptions,
   readerToWebStream,
-  toBytes,
   transferSymbol,
   writerToWebStream,
   type Credentials,
@@ -60,6 +43,25 @@ import {
   type WaitOptions,
   type WriteOptions,
 } from '@ipcx/core';
+import {
+  descriptorNumberOf,
+  checkMessageSocketSend,
+  checkNetworkAddress,
+  checkNetworkSocketConnect,
+  checkNetworkSocketListen,
+  checkOptionalBoolean,
+  checkSocketReceive,
+  checkSocketWait,
+  checkStreamSocketSend,
+  checkSocketTransfer,
+  checkUnixSocketBind,
+  checkUnixSocketConnect,
+  checkUnixSocketListen,
+  checkUnixSocketPair,
+  checkWaitOptions,
+  iterateServer,
+  checkBytes,
+} from '@ipcx/core/backend';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { DescriptorObject, DescriptorStream, WOULD_BLOCK, type Attempt } from './descriptor-stream.js';
 import { recordPath, recordRemoved } from './ledger.js';
@@ -526,7 +528,7 @@ export class NativeUnixSockets implements UnixSockets {
   listen(address: UnixAddress, options?: UnixListenOptions & { readonly type?: 'stream' }): Promise<SocketServer<StreamSocket>>;
   listen(address: UnixAddress, options: UnixListenOptions & { readonly type: 'seqpacket' }): Promise<SocketServer<MessageSocket>>;
   async listen(address: UnixAddress, options?: UnixListenOptions): Promise<SocketServer<StreamSocket> | SocketServer<MessageSocket>> {
-    const { address: checked, type, backlog, replaceStale, mode: permissions } = checkUnixListen(address, options);
+    const { address: checked, type, backlog, replaceStale, mode: permissions } = checkUnixSocketListen(address, options);
     const [name, mode] = addressArgs(checked);
     const path = pathOf(checked);
     const fd = native.socketOpen(SOCKET_TYPE[type], false);
@@ -550,7 +552,7 @@ export class NativeUnixSockets implements UnixSockets {
   connect(address: UnixAddress, options: UnixConnectOptions & { readonly type: 'seqpacket' }): Promise<MessageSocket>;
   connect(address: UnixAddress, options: UnixConnectOptions & { readonly type: 'datagram' }): Promise<DatagramSocket>;
   async connect(address: UnixAddress, options?: UnixConnectOptions): Promise<StreamSocket | MessageSocket | DatagramSocket> {
-    const { address: checked, type, timeoutMs } = checkUnixConnect(address, options);
+    const { address: checked, type, timeoutMs } = checkUnixSocketConnect(address, options);
     if (options?.signal?.aborted) throw abortErrorFor(options.signal);
     const [name, mode] = addressArgs(checked);
     const details = { syscall: 'connect', path: pathOf(checked), object: `unix ${type} socket to ${describeAddress(checked)}` };
@@ -567,7 +569,7 @@ export class NativeUnixSockets implements UnixSockets {
   }
 
   async bind(address?: UnixAddress, options?: UnixBindOptions): Promise<DatagramSocket> {
-    const { address: checked, autobind, mode: permissions } = checkUnixBind(address, options);
+    const { address: checked, autobind, mode: permissions } = checkUnixSocketBind(address, options);
     const fd = native.socketOpen(SOCKET_TYPE.datagram, false);
     if (checked === undefined && !autobind) return new NativeUnixDatagramSocket(fd);
     const [name, mode] = checked !== undefined ? addressArgs(checked) : [null, ADDRESS_MODE.autobind];
@@ -583,7 +585,7 @@ export class NativeUnixSockets implements UnixSockets {
   pair(type: 'seqpacket'): Promise<[MessageSocket, MessageSocket]>;
   pair(type: 'datagram'): Promise<[DatagramSocket, DatagramSocket]>;
   async pair(type?: UnixSocketType): Promise<[StreamSocket, StreamSocket] | [MessageSocket, MessageSocket] | [DatagramSocket, DatagramSocket]> {
-    const checked = checkUnixPairType(type);
+    const checked = checkUnixSocketPair(type);
     const [a, b] = native.socketpair(SOCKET_TYPE[checked]);
     return [wrapConnected(a, checked), wrapConnected(b, checked)] as [StreamSocket, StreamSocket];
   }
@@ -616,7 +618,7 @@ function fromNodeError(error: unknown, syscall: string, object: string): Error {
 }
 
 function noTransfer(options: SocketSendOptions | undefined): void {
-  if (checkTransfer(options).length > 0) throw new TypeError('network sockets cannot carry ipcx objects (options.transfer)');
+  if (checkSocketTransfer(options).length > 0) throw new TypeError('network sockets cannot carry ipcx objects (options.transfer)');
 }
 
 interface PendingNetworkRead<T> {
@@ -712,7 +714,7 @@ export class NetworkStreamSocket implements StreamSocket, TrackedObject {
 
   write(data: Uint8Array | string, options?: WriteOptions): Promise<number> {
     try {
-      const bytes = toBytes('data', data);
+      const bytes = checkBytes('data', data);
       const nowait = checkOptionalBoolean('options.nowait', options?.nowait);
       const timeoutMs = checkWaitOptions(options);
       if (this.isClosed) throw closedError(this.objectName, 'write');
@@ -961,7 +963,7 @@ export class NetworkDatagramSocket implements DatagramSocket, TrackedObject {
 
   send(data: Uint8Array | string, options?: DatagramSendOptions): Promise<number> {
     try {
-      const bytes = toBytes('data', data);
+      const bytes = checkBytes('data', data);
       noTransfer(options);
       checkOptionalBoolean('options.nowait', options?.nowait);
       checkWaitOptions(options);
@@ -1053,7 +1055,7 @@ function once(emitter: net.Server | dgram.Socket, event: string, syscall: string
 /** The native {@link NetworkSockets} factory (Node's `net` and `dgram`). */
 export class NativeNetworkSockets implements NetworkSockets {
   async listen(address: NetworkAddress, options?: NetworkListenOptions): Promise<SocketServer<StreamSocket>> {
-    const { host, port, backlog } = checkNetworkListen(address, options);
+    const { host, port, backlog } = checkNetworkSocketListen(address, options);
     // pauseOnConnect: bytes stay in the kernel until accept() wraps the connection.
     const server = net.createServer({ pauseOnConnect: true });
     const listening = once(server, 'listening', 'listen', `tcp server ${host}:${port}`);
@@ -1063,7 +1065,7 @@ export class NativeNetworkSockets implements NetworkSockets {
   }
 
   async connect(address: NetworkAddress, options?: WaitOptions): Promise<StreamSocket> {
-    const { address: { host, port }, timeoutMs } = checkNetworkConnect(address, options);
+    const { address: { host, port }, timeoutMs } = checkNetworkSocketConnect(address, options);
     if (options?.signal?.aborted) throw abortErrorFor(options.signal);
     const object = `tcp socket to ${host}:${port}`;
     const socket = net.connect({ host, port });

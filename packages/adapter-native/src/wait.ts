@@ -6,7 +6,8 @@
  * reported back, so that an operation that completed in the meantime still delivers its result and
  * nothing (a message, a semaphore unit) is lost.
  */
-import { AbortError, IpcError, abortErrorFor, checkWaitOptions, closedError, completedNow, type WaitOptions } from '@ipcx/core';
+import { AbortError, IpcError, abortErrorFor, closedError, completedNow, type WaitOptions } from '@ipcx/core';
+import { checkWaitOptions } from '@ipcx/core/backend';
 import { addon, type WaitCallback } from './addon.js';
 
 /** Why a pending operation was cancelled. */

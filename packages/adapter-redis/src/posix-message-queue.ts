@@ -14,14 +14,7 @@
  */
 import {
   IpcError,
-  checkPosixQueueName,
-  checkPosixQueueOpenOptions,
-  checkPosixQueueReceiveOptions,
-  checkPosixQueueSendOptions,
   abortErrorFor,
-  checkWaitOptions,
-  posixQueueNotifications,
-  toBytes,
   transferSymbol,
   type PosixMessage,
   type PosixMessageQueue,
@@ -35,6 +28,15 @@ import {
   type TransferRecord,
   type Transferable,
 } from '@ipcx/core';
+import {
+  checkPosixMessageQueueName,
+  checkPosixMessageQueueOpen,
+  checkPosixMessageQueueReceive,
+  checkPosixMessageQueueSend,
+  checkWaitOptions,
+  posixQueueNotifications,
+  checkBytes,
+} from '@ipcx/core/backend';
 import { registerReaper, type RedisConnection, type ScriptReply } from './connection.js';
 import { Handle, type HandleRegistry } from './handle.js';
 import { posixName } from './posix-semaphore.js';
@@ -109,8 +111,8 @@ export class RedisPosixMessageQueue extends Handle implements PosixMessageQueue,
   }
 
   private async sendNow(data: Uint8Array | string, options?: PosixMessageQueueSendOptions): Promise<void> {
-    const bytes = toBytes('data', data);
-    const { priority, nowait, timeoutMs } = checkPosixQueueSendOptions(options);
+    const bytes = checkBytes('data', data);
+    const { priority, nowait, timeoutMs } = checkPosixMessageQueueSend(options);
     const syscall = timeoutMs === Infinity ? 'mq_send' : 'mq_timedsend';
     this.ensureOpen(syscall);
     if (this.access === 'read') throw new IpcError('EBADF', { syscall, path: this.name, object: 'POSIX message queue' });
@@ -141,7 +143,7 @@ export class RedisPosixMessageQueue extends Handle implements PosixMessageQueue,
   }
 
   private async receiveNow(options?: PosixMessageQueueReceiveOptions): Promise<PosixMessage> {
-    const { nowait, timeoutMs, maxBytes } = checkPosixQueueReceiveOptions(options);
+    const { nowait, timeoutMs, maxBytes } = checkPosixMessageQueueReceive(options);
     const syscall = timeoutMs === Infinity ? 'mq_receive' : 'mq_timedreceive';
     this.ensureOpen(syscall);
     if (this.access === 'write') throw new IpcError('EBADF', { syscall, path: this.name, object: 'POSIX message queue' });
@@ -265,8 +267,8 @@ export class RedisPosixMessageQueues implements PosixMessageQueues {
   ) {}
 
   async open(name: string, options?: PosixMessageQueueOpenOptions): Promise<PosixMessageQueue> {
-    checkPosixQueueName(name);
-    const checked = checkPosixQueueOpenOptions(options);
+    checkPosixMessageQueueName(name);
+    const checked = checkPosixMessageQueueOpen(options);
     const path = posixName(name, 'mq_open', 255);
     const c = this.connection;
     const privileged = c.uid === 0;
@@ -296,7 +298,7 @@ export class RedisPosixMessageQueues implements PosixMessageQueues {
   }
 
   async unlink(name: string): Promise<void> {
-    checkPosixQueueName(name);
+    checkPosixMessageQueueName(name);
     const path = posixName(name, 'mq_unlink', 255);
     const c = this.connection;
     const tag = tagOf(c.prefix, path);

@@ -12,9 +12,6 @@
  */
 import {
   IpcError,
-  checkPosixSemaphoreOpen,
-  checkPosixSemaphoreWait,
-  checkString,
   transferSymbol,
   type PosixSemaphore,
   type PosixSemaphoreOpenOptions,
@@ -24,6 +21,7 @@ import {
   type TransferRecord,
   type Transferable,
 } from '@ipcx/core';
+import { checkPosixSemaphoreOpen, checkPosixSemaphoreWait, checkString } from '@ipcx/core/backend';
 import { registerReaper, type RedisConnection, type ScriptReply } from './connection.js';
 import { Handle, type HandleRegistry } from './handle.js';
 import { blockingCall, quiet } from './wait.js';

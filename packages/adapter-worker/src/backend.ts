@@ -3,12 +3,11 @@ import {
   Feature,
   Primitive,
   capabilities,
-  checkOptionalInteger,
-  checkOptions,
   type Capabilities,
   type Diagnostics,
   type IpcBackend,
 } from '@ipcx/core';
+import { checkOptionalInteger, checkOptions } from '@ipcx/core/backend';
 import { WorkerFifos } from './fifo.js';
 import { WorkerFileLocks } from './file-lock.js';
 import type { WorkerHost } from './host.js';

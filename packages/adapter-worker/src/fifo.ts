@@ -6,15 +6,13 @@
 import {
   Errno,
   abortErrorFor,
-  checkFifoCreate,
-  checkFifoOpen,
-  checkString,
   type FifoCreateOptions,
   type FifoOpenOptions,
   type FifoReader,
   type FifoWriter,
   type Fifos,
 } from '@ipcx/core';
+import { checkFifoCreate, checkFifoOpen, checkString } from '@ipcx/core/backend';
 import { kernelError, registerReviver, type Kernel } from './kernel.js';
 import { KernelStream } from './stream.js';
 import { waitUntil } from './wait.js';

@@ -17,12 +17,6 @@ import {
   completedNow,
   IPC_PRIVATE,
   abortErrorFor,
-  checkFtok,
-  checkMessageQueueId,
-  checkMessageQueueOpen,
-  checkMessageQueueSet,
-  checkReceive,
-  checkSend,
   closedError,
   IpcError,
   transferSymbol,
@@ -37,6 +31,14 @@ import {
   type TransferRecord,
   type WaitOptions,
 } from '@ipcx/core';
+import {
+  checkMessageQueueFtok,
+  checkMessageQueueId,
+  checkMessageQueueOpen,
+  checkMessageQueueSet,
+  checkMessageQueueReceive,
+  checkMessageQueueSend,
+} from '@ipcx/core/backend';
 import { kernelError, registerDescriber, registerReviver, type Kernel, type KernelObject } from './kernel.js';
 import { KernelErrno, Kind, Layout, MsgLayout } from './layout.js';
 import { BUSY, SpinWindow, WOULD_BLOCK, cancellationError, waitForChange, wakeCell, watchCancellation, type CancelReason } from './wait.js';
@@ -161,7 +163,7 @@ export class WorkerMessageQueue implements MessageQueue, KernelObject {
    */
   send(type: number, data: Uint8Array | string, options?: MessageQueueSendOptions): Promise<void> {
     try {
-      const { bytes, nowait, timeoutMs } = checkSend(type, data, options);
+      const { bytes, nowait, timeoutMs } = checkMessageQueueSend(type, data, options);
       this.checkOpen('msgsnd');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       if (this.sendOrder.length === 0) {
@@ -208,7 +210,7 @@ export class WorkerMessageQueue implements MessageQueue, KernelObject {
   /** See {@link MessageQueue.receive}: `msgrcv` at once; when nothing matches, waits on the queue's wait cell. */
   receive(options?: MessageQueueReceiveOptions): Promise<Message> {
     try {
-      const checked = checkReceive(options);
+      const checked = checkMessageQueueReceive(options);
       this.checkOpen('msgrcv');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       const flags = (checked.except ? MsgLayout.MSG_RECEIVE_EXCEPT : 0) | (checked.noError ? MsgLayout.MSG_RECEIVE_NOERROR : 0);
@@ -372,7 +374,7 @@ export class WorkerMessageQueues implements MessageQueues {
    * the host has a file system and the path cannot be examined.
    */
   async ftok(path: string, projectId: number): Promise<number> {
-    const checked = checkFtok(path, projectId);
+    const checked = checkMessageQueueFtok(path, projectId);
     examine(checked.path);
     let hash = 0x811c9dc5;
     for (const byte of new TextEncoder().encode(checked.path)) hash = Math.imul(hash ^ byte, 0x01000193);

@@ -1,5 +1,6 @@
 /** Anonymous pipes and duplex pipes over the emulated kernel's byte rings (assembly/pipe.ts). */
-import { checkInteger, checkOptions, closedError, type DuplexPipe, type PipeOptions, type PipeReader, type PipeWriter, type Pipes } from '@ipcx/core';
+import { closedError, type DuplexPipe, type PipeOptions, type PipeReader, type PipeWriter, type Pipes } from '@ipcx/core';
+import { checkInteger, checkOptions } from '@ipcx/core/backend';
 import { kernelError, registerReviver, type Kernel } from './kernel.js';
 import { KernelStream } from './stream.js';
 

@@ -19,10 +19,6 @@
 import {
   completedNow,
   abortErrorFor,
-  checkPosixSemaphoreInitial,
-  checkPosixSemaphoreOpen,
-  checkPosixSemaphoreWait,
-  checkString,
   closedError,
   transferSymbol,
   type PosixSemaphore,
@@ -32,6 +28,12 @@ import {
   type SharedSegment,
   type TransferRecord,
 } from '@ipcx/core';
+import {
+  checkPosixSemaphoreInitial,
+  checkPosixSemaphoreOpen,
+  checkPosixSemaphoreWait,
+  checkString,
+} from '@ipcx/core/backend';
 import { kernelError, registerReviver, type Kernel, type KernelObject } from './kernel.js';
 import { KernelErrno } from './layout.js';
 import { attachUnnamed, initUnnamed } from './posix-semaphore-unnamed.js';

@@ -46,20 +46,6 @@ import {
   IpcError,
   SHARED_CELL_BYTES,
   abortErrorFor,
-  checkInteger,
-  checkOptionalBoolean,
-  checkOptions,
-  checkPosixSegmentName,
-  checkPosixSegmentOpen,
-  checkSegmentNotify,
-  checkSegmentRead,
-  checkSegmentSize,
-  checkSegmentWait,
-  checkSegmentWrite,
-  checkString,
-  checkSysvSegmentAttach,
-  checkSysvSegmentId,
-  checkSysvSegmentOpen,
   closedError,
   transferSymbol,
   type FileMapping,
@@ -75,6 +61,22 @@ import {
   type SysvSegmentStat,
   type TransferRecord,
 } from '@ipcx/core';
+import {
+  checkInteger,
+  checkOptionalBoolean,
+  checkOptions,
+  checkPosixSegmentName,
+  checkPosixSegmentOpen,
+  checkSegmentNotify,
+  checkSegmentRead,
+  checkSegmentSize,
+  checkSegmentWait,
+  checkSegmentWrite,
+  checkString,
+  checkSysvSegmentAttach,
+  checkSysvSegmentId,
+  checkSysvSegmentOpen,
+} from '@ipcx/core/backend';
 import { kernelError, registerReviver, type Kernel, type KernelObject } from './kernel.js';
 import { Kind, Layout, ShmLayout } from './layout.js';
 import { watchCancellation, type CancelReason, cancellationError } from './wait.js';
