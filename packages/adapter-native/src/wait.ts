@@ -6,44 +6,12 @@
  * reported back, so that an operation that completed in the meantime still delivers its result and
  * nothing (a message, a semaphore unit) is lost.
  */
-import { AbortError, IpcError, abortErrorFor, closedError, completedNow, type WaitOptions } from '@ipcx/core';
-import { checkWaitOptions } from '@ipcx/core/backend';
+import { abortErrorFor, completedNow, type WaitOptions } from '@ipcx/core';
+import { cancellationError, checkWaitOptions, watchCancellation, type CancelReason } from '@ipcx/core/backend';
 import { addon, type WaitCallback } from './addon.js';
 
-/** Why a pending operation was cancelled. */
-export type CancelReason = 'abort' | 'timeout' | 'close';
-
-/**
- * Watches `options.signal` and `options.timeout` for one pending operation; calls `onCancel` once
- * with the reason. Call the returned function when the operation settles otherwise.
- */
-export function watchCancellation(options: WaitOptions | undefined, timeoutMs: number, onCancel: (reason: CancelReason) => void): () => void {
-  const signal = options?.signal;
-  let timer: NodeJS.Timeout | undefined;
-  let done = false;
-  const fire = (reason: CancelReason) => {
-    if (done) return;
-    done = true;
-    cleanup();
-    onCancel(reason);
-  };
-  const onAbort = () => fire('abort');
-  const cleanup = () => {
-    done = true;
-    if (timer !== undefined) clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
-  };
-  signal?.addEventListener('abort', onAbort, { once: true });
-  if (Number.isFinite(timeoutMs)) timer = setTimeout(() => fire('timeout'), timeoutMs);
-  return cleanup;
-}
-
-/** The rejection for a cancelled operation. */
-export function cancellationError(reason: CancelReason, options: WaitOptions | undefined, details: { syscall: string; object: string; timeoutCode?: 'ETIMEDOUT' | 'EAGAIN'; path?: string }): Error {
-  if (reason === 'abort') return options?.signal ? abortErrorFor(options.signal) : new AbortError();
-  if (reason === 'close') return closedError(details.object, details.syscall);
-  return new IpcError(details.timeoutCode ?? 'ETIMEDOUT', { syscall: details.syscall, object: details.object, path: details.path });
-}
+// The cancellation plumbing is core's (@ipcx/core/backend); re-exported for this package's files.
+export { cancellationError, watchCancellation, type CancelReason };
 
 /** Something that can cancel its pending waits when closed. */
 export interface WaitOwner {

@@ -8,11 +8,12 @@
  * really ends the sleeping wait; other waiters on the same object see a spurious wakeup, re-check
  * and sleep again.
  */
-import { AbortError, IpcError, abortErrorFor, closedError, type WaitOptions } from '@ipcx/core';
+import type { WaitOptions } from '@ipcx/core';
+import { cancellationError, watchCancellation, type CancelReason } from '@ipcx/core/backend';
 import type { Kernel } from './kernel.js';
 
-/** Why a pending operation was cancelled. */
-export type CancelReason = 'abort' | 'timeout' | 'close';
+// The cancellation plumbing is core's (@ipcx/core/backend); re-exported for this package's files.
+export { cancellationError, watchCancellation, type CancelReason };
 
 /** What an attempt returns when the kernel answered -EINTR (locked): try again shortly. */
 export const BUSY: unique symbol = Symbol('busy');
@@ -162,42 +163,6 @@ export class SpinWindow {
     this.offFor = PROBE_EVERY;
     this.misses = 0;
   }
-}
-
-/**
- * Watches `options.signal` and `timeoutMs` for one pending operation; calls `onCancel` once with
- * the reason. Call the returned function when the operation settles otherwise.
- */
-export function watchCancellation(options: WaitOptions | undefined, timeoutMs: number, onCancel: (reason: CancelReason) => void): () => void {
-  const signal = options?.signal;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let done = false;
-  const cleanup = () => {
-    done = true;
-    if (timer !== undefined) clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
-  };
-  const fire = (reason: CancelReason) => {
-    if (done) return;
-    cleanup();
-    onCancel(reason);
-  };
-  const onAbort = () => fire('abort');
-  // The signal may have fired while the operation was on its way here (e.g. after an awaited first step).
-  if (signal?.aborted) {
-    queueMicrotask(onAbort);
-    return cleanup;
-  }
-  signal?.addEventListener('abort', onAbort, { once: true });
-  if (Number.isFinite(timeoutMs)) timer = setTimeout(() => fire('timeout'), timeoutMs);
-  return cleanup;
-}
-
-/** The rejection for a cancelled operation. */
-export function cancellationError(reason: CancelReason, options: WaitOptions | undefined, details: { syscall: string; object: string; path?: string }): Error {
-  if (reason === 'abort') return options?.signal ? abortErrorFor(options.signal) : new AbortError();
-  if (reason === 'close') return closedError(details.object, details.syscall);
-  return new IpcError('ETIMEDOUT', { syscall: details.syscall, object: details.object, path: details.path });
 }
 
 /**

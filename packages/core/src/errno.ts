@@ -8,9 +8,6 @@
  * texts (taken from the C library when the table was written), so messages read as a C or Python
  * program's would.
  */
-import type { Message } from './message-queue.js';
-import type { Socket } from './socket.js';
-
 const ERRNO_TABLE = {
   EPERM: [1, 'Operation not permitted'],
   ENOENT: [2, 'No such file or directory'],
