@@ -1,5 +1,6 @@
 /** The native backend: every factory over real Linux kernel objects. */
 import { Feature, Primitive, capabilities, type IpcBackend } from '@ipcx/core';
+import { defineBackend } from '@ipcx/core/backend';
 import './descriptor.js';
 import { nativeDiagnostics } from './diagnostics.js';
 import { NativeFifos } from './fifo.js';
@@ -20,7 +21,7 @@ let backend: IpcBackend | undefined;
  * of their own, so every call returns the same object).
  */
 export function createNativeBackend(): IpcBackend {
-  backend ??= {
+  backend ??= defineBackend({
     name: 'native',
     capabilities: capabilities(
       [
@@ -50,6 +51,6 @@ export function createNativeBackend(): IpcBackend {
     networkSockets: new NativeNetworkSockets(),
     processes: new NativeProcesses(),
     diagnostics: nativeDiagnostics,
-  };
+  });
   return backend;
 }

@@ -1,5 +1,6 @@
 /** The Redis backend: queues and semaphores in Redis, every other factory `ENOSYS`. */
 import { Primitive, capabilities, type Capabilities, type IpcBackend, type TransferRecord } from '@ipcx/core';
+import { defineBackend } from '@ipcx/core/backend';
 import { RedisConnection, type RedisBackendOptions } from './connection.js';
 import { redisDiagnostics } from './diagnostics.js';
 import { HandleRegistry } from './handle.js';
@@ -8,7 +9,6 @@ import { POSIX_MESSAGE_QUEUE_KIND, RedisPosixMessageQueues } from './posix-messa
 import { POSIX_SEMAPHORE_KIND, RedisPosixSemaphores } from './posix-semaphore.js';
 import { RedisProcesses } from './process.js';
 import { RedisSemaphores, SEMAPHORE_SET_KIND } from './semaphore.js';
-import { unsupported } from './unsupported.js';
 
 /**
  * What the Redis backend implements: System V and POSIX message queues and semaphores. No
@@ -53,23 +53,20 @@ export function createRedisBackend(options: RedisBackendOptions = {}): RedisBack
     [POSIX_SEMAPHORE_KIND, (data) => posixSemaphores.revive(data)],
     [POSIX_MESSAGE_QUEUE_KIND, (data) => posixMessageQueues.revive(data)],
   ]);
-  return {
+  // The factories left out (pipes, FIFOs, shared memory, file locks, sockets) have no honest
+  // equivalent on Redis (byte streams with kernel semantics, shared bytes): defineBackend fills
+  // them in with factories that reject with ENOSYS, and they are absent from the capabilities.
+  const backend = defineBackend({
     name: 'redis',
     capabilities: REDIS_CAPABILITIES,
     connection,
-    pipes: unsupported('pipes'),
-    fifos: unsupported('FIFOs'),
     messageQueues,
     posixMessageQueues,
     semaphores,
     posixSemaphores,
-    sharedMemory: unsupported('shared memory'),
-    fileLocks: unsupported('file locks'),
-    unixSockets: unsupported('Unix sockets'),
-    networkSockets: unsupported('network sockets'),
     processes: new RedisProcesses(connection),
     diagnostics: redisDiagnostics(connection, registry),
-    async revive(record) {
+    async revive(record: TransferRecord) {
       const reviver = revivers.get(record.kind);
       if (reviver === undefined) throw new TypeError(`cannot revive an ipcx object of kind '${record.kind}'`);
       return reviver(record.data);
@@ -78,5 +75,6 @@ export function createRedisBackend(options: RedisBackendOptions = {}): RedisBack
       await registry.closeAll();
       await connection.close();
     },
-  };
+  });
+  return backend;
 }

@@ -7,7 +7,7 @@ import {
   type Diagnostics,
   type IpcBackend,
 } from '@ipcx/core';
-import { checkOptionalInteger, checkOptions } from '@ipcx/core/backend';
+import { checkOptionalInteger, checkOptions, defineBackend } from '@ipcx/core/backend';
 import { WorkerFifos } from './fifo.js';
 import { WorkerFileLocks } from './file-lock.js';
 import type { WorkerHost } from './host.js';
@@ -76,7 +76,7 @@ export function backendOver(kernel: Kernel, host: WorkerHost): IpcBackend {
     openObjects: () => [...kernel.open].map((object) => object.describe()),
     kernelObjects: async () => [...kernel.namedObjects(), ...segmentObjects(kernel), ...semaphoreSetsIn(kernel)],
   };
-  return {
+  return defineBackend({
     name: 'worker',
     capabilities: workerCapabilities,
     pipes: new WorkerPipes(kernel),
@@ -91,7 +91,7 @@ export function backendOver(kernel: Kernel, host: WorkerHost): IpcBackend {
     networkSockets: new WorkerNetworkSockets(),
     processes: new WorkerProcesses(kernel, host),
     diagnostics,
-  };
+  });
 }
 
 /**

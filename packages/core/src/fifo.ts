@@ -1,6 +1,7 @@
 import type { ByteReader, ByteWriter } from './byte-stream.js';
 import type { DescriptorBacked } from './descriptor.js';
 import type { NowaitOptions } from './options.js';
+import { factoryToken } from './primitives.js';
 
 /** Options of {@link Fifos.create}. */
 export interface FifoCreateOptions {
@@ -45,4 +46,4 @@ export interface Fifos {
 }
 
 /** DI token for {@link Fifos}. */
-export const Fifos: unique symbol = Symbol.for('ipcx.Fifos');
+export const Fifos: symbol = factoryToken('fifos');

@@ -30,6 +30,7 @@
  */
 import type { IpcObject } from './object.js';
 import type { NowaitOptions } from './options.js';
+import { factoryToken } from './primitives.js';
 
 /**
  * A byte range of the lock file. `start` defaults to 0; `length` defaults to `Infinity`, which
@@ -178,4 +179,4 @@ export interface FileLocks {
 }
 
 /** DI token for {@link FileLocks}. */
-export const FileLocks: unique symbol = Symbol.for('ipcx.FileLocks');
+export const FileLocks: symbol = factoryToken('fileLocks');

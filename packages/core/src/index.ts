@@ -2,6 +2,7 @@ export * from './errno.js';
 export * from './errors.js';
 export * from './options.js';
 export * from './object.js';
+export * from './primitives.js';
 export * from './capabilities.js';
 export * from './transfer.js';
 export * from './event-loop.js';

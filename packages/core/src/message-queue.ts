@@ -8,6 +8,7 @@
  */
 import type { IpcObject } from './object.js';
 import type { NowaitOptions } from './options.js';
+import { factoryToken } from './primitives.js';
 
 /**
  * The key that always makes a new queue, reachable only by its id (`IPC_PRIVATE`, 0). Such a
@@ -240,4 +241,4 @@ export interface MessageQueues {
 }
 
 /** DI token for {@link MessageQueues}. */
-export const MessageQueues: unique symbol = Symbol.for('ipcx.MessageQueues');
+export const MessageQueues: symbol = factoryToken('messageQueues');

@@ -9,6 +9,7 @@
 import type { IpcObject } from './object.js';
 import type { NowaitOptions, WaitOptions } from './options.js';
 import type { Transferable } from './transfer.js';
+import { factoryToken } from './primitives.js';
 
 /**
  * Priorities run from 0 (lowest) to `MQ_PRIO_MAX - 1`. Linux's `MQ_PRIO_MAX` is 32768; a priority
@@ -186,4 +187,4 @@ export interface PosixMessageQueues {
 }
 
 /** DI token for {@link PosixMessageQueues}. */
-export const PosixMessageQueues: unique symbol = Symbol.for('ipcx.PosixMessageQueues');
+export const PosixMessageQueues: symbol = factoryToken('posixMessageQueues');

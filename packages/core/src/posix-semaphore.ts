@@ -6,6 +6,7 @@
 import type { IpcObject } from './object.js';
 import type { NowaitOptions } from './options.js';
 import type { SharedSegment } from './shared-memory.js';
+import { factoryToken } from './primitives.js';
 
 /** The largest value a POSIX semaphore can hold on Linux (`SEM_VALUE_MAX`, `INT_MAX`). */
 export const SEM_VALUE_MAX = 2147483647;
@@ -103,4 +104,4 @@ export interface PosixSemaphores {
 }
 
 /** DI token for {@link PosixSemaphores}. */
-export const PosixSemaphores: unique symbol = Symbol.for('ipcx.PosixSemaphores');
+export const PosixSemaphores: symbol = factoryToken('posixSemaphores');

@@ -1,6 +1,7 @@
-import { IpcBackend } from './backend.js';
+import type { IpcBackend } from './backend.js';
 import type { DescriptorSource } from './descriptor.js';
 import type { ExitStatus } from './options.js';
+import { factoryToken } from './primitives.js';
 
 /** Options of {@link Processes.spawn}. */
 export interface SpawnOptions<A extends readonly unknown[] = unknown[]> {
@@ -109,7 +110,7 @@ export interface Processes {
 }
 
 /** DI token for {@link Processes}. */
-export const Processes: unique symbol = Symbol.for('ipcx.Processes');
+export const Processes: symbol = factoryToken('processes');
 
 /** What a child's main function receives. */
 export interface ChildContext<A extends readonly unknown[] = unknown[]> {

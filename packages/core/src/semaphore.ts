@@ -16,6 +16,7 @@
  */
 import type { IpcObject } from './object.js';
 import type { NowaitOptions } from './options.js';
+import { factoryToken } from './primitives.js';
 
 /** The largest value a semaphore can hold (`SEMVMX`). */
 export const SEMVMX = 32767;
@@ -228,4 +229,4 @@ export interface Semaphores {
 }
 
 /** DI token for {@link Semaphores}. */
-export const Semaphores: unique symbol = Symbol.for('ipcx.Semaphores');
+export const Semaphores: symbol = factoryToken('semaphores');

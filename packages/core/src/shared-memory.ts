@@ -6,6 +6,7 @@
 import type { IpcObject } from './object.js';
 import type { WaitOptions } from './options.js';
 import type { Transferable } from './transfer.js';
+import { factoryToken } from './primitives.js';
 
 /** Size in bytes of one cell of {@link SharedSegment.wait} / {@link SharedSegment.notify}. */
 export const SHARED_CELL_BYTES = 4;
@@ -252,4 +253,4 @@ export interface SharedMemory {
 }
 
 /** DI token for {@link SharedMemory}. */
-export const SharedMemory: unique symbol = Symbol.for('ipcx.SharedMemory');
+export const SharedMemory: symbol = factoryToken('sharedMemory');

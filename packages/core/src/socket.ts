@@ -17,6 +17,7 @@ import type { ByteReader, ByteWriter } from './byte-stream.js';
 import type { DescriptorBacked, DescriptorSource } from './descriptor.js';
 import type { IpcObject } from './object.js';
 import type { Credentials, NowaitOptions, WaitOptions } from './options.js';
+import { factoryToken } from './primitives.js';
 
 /** The type of a Unix domain socket: `SOCK_STREAM`, `SOCK_DGRAM` or `SOCK_SEQPACKET`. */
 export type UnixSocketType = 'stream' | 'datagram' | 'seqpacket';
@@ -261,7 +262,7 @@ export interface UnixSockets {
 }
 
 /** DI token for {@link UnixSockets}. */
-export const UnixSockets: unique symbol = Symbol.for('ipcx.UnixSockets');
+export const UnixSockets: symbol = factoryToken('unixSockets');
 
 /** Options of {@link NetworkSockets.listen}. */
 export interface NetworkListenOptions {
@@ -285,4 +286,4 @@ export interface NetworkSockets {
 }
 
 /** DI token for {@link NetworkSockets}. */
-export const NetworkSockets: unique symbol = Symbol.for('ipcx.NetworkSockets');
+export const NetworkSockets: symbol = factoryToken('networkSockets');

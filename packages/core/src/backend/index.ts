@@ -7,6 +7,7 @@
 // Shared machinery.
 export * from './validate.js';
 export * from './cancellation.js';
+export * from './define.js';
 // (wait policy: `export * from './wait-policy.js';` goes here.)
 
 // Argument checks and helpers of each primitive, one file per primitive as in core's top level.
