@@ -7,7 +7,7 @@ import {
   type FifoWriter,
   type Fifos,
 } from '@ipcx/core';
-import { checkFifoCreate, checkFifoOpen, checkString } from '@ipcx/core/backend';
+import { checkFifoCreate, checkFifoOpen, checkString, backendSlice } from '@ipcx/core/backend';
 import { addon, errorFromErrno } from './addon.js';
 import { DescriptorStream } from './descriptor-stream.js';
 import { recordPath, recordRemoved } from './ledger.js';
@@ -81,3 +81,6 @@ export class NativeFifos implements Fifos {
 
 registerReviver('fifo-reader', (record) => new NativeFifoReader(record.handles![0]!, String(record.data)));
 registerReviver('fifo-writer', (record) => new NativeFifoWriter(record.handles![0]!, String(record.data)));
+
+/** FIFOs: this file's part of the native backend (backend.ts lists it). */
+export const fifoSlice = backendSlice('fifos', ['fifo'], () => new NativeFifos());

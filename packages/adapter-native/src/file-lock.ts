@@ -33,6 +33,7 @@ import {
   checkWaitOptions,
   HeldRangeLock,
   type RangeLockFile,
+  backendSlice,
 } from '@ipcx/core/backend';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { track, untrack, type TrackedObject } from './registry.js';
@@ -197,3 +198,6 @@ export class NativeFileLocks implements FileLocks {
     native.unlink(path);
   }
 }
+
+/** File locks: this file's part of the native backend (backend.ts lists it). */
+export const fileLockSlice = backendSlice('fileLocks', ['file-lock'], () => new NativeFileLocks());

@@ -31,6 +31,7 @@ import {
   checkMessageQueueSet,
   checkMessageQueueReceive,
   checkMessageQueueSend,
+  backendSlice,
 } from '@ipcx/core/backend';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { openNoting, recordRemoved, recordSysv } from './ledger.js';
@@ -303,3 +304,6 @@ registerReviver(TRANSFER_KIND, (record) => {
   const { id, key } = record.data as { id: number; key: number };
   return new NativeMessageQueue(id, key ?? IPC_PRIVATE);
 });
+
+/** System V message queues: this file's part of the native backend (backend.ts lists it). */
+export const messageQueueSlice = backendSlice('messageQueues', ['message-queue'], () => new NativeMessageQueues());

@@ -35,6 +35,7 @@ import {
   checkWaitOptions,
   posixQueueNotifications,
   checkBytes,
+  backendSlice,
 } from '@ipcx/core/backend';
 import { PollEvent, addon, errorFromErrno } from './addon.js';
 import { openNoting, recordPosix, recordRemoved } from './ledger.js';
@@ -450,3 +451,6 @@ registerReviver('posix-message-queue', (record) => {
   const { name, access } = record.data as { name: string; access: PosixMessageQueueAccess };
   return openQueue(name, checkPosixMessageQueueOpen({ access }));
 });
+
+/** POSIX message queues: this file's part of the native backend (backend.ts lists it). */
+export const posixMessageQueueSlice = backendSlice('posixMessageQueues', ['posix-message-queue'], () => new NativePosixMessageQueues());

@@ -24,6 +24,7 @@ import {
   checkPosixSemaphorePlace,
   checkPosixSemaphoreWait,
   checkString,
+  backendSlice,
 } from '@ipcx/core/backend';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { track, untrack, type TrackedObject } from './registry.js';
@@ -233,3 +234,6 @@ registerReviver(KIND, (record) => {
   const name = String(record.data);
   return new NativePosixSemaphore(native.semOpen(name, false, false, 0, 0), name);
 });
+
+/** POSIX semaphores: this file's part of the native backend (backend.ts lists it). */
+export const posixSemaphoreSlice = backendSlice('posixSemaphores', ['posix-semaphore'], () => new NativePosixSemaphores());

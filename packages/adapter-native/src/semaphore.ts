@@ -35,6 +35,7 @@ import {
   checkSemaphoreSetValues,
   checkSemaphoreUnitOperation,
   type CheckedSemaphoreOperation,
+  backendSlice,
 } from '@ipcx/core/backend';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { openNoting, recordRemoved, recordSysv } from './ledger.js';
@@ -356,3 +357,6 @@ registerReviver(KIND, (record) => {
   const { id, key, size } = record.data as { id: number; key: number; size: number };
   return new NativeSemaphoreSet(id, key, size);
 });
+
+/** System V semaphore sets: this file's part of the native backend (backend.ts lists it). */
+export const semaphoreSlice = backendSlice('semaphores', ['semaphore'], () => new NativeSemaphores());

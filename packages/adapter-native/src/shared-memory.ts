@@ -42,6 +42,7 @@ import {
   checkSysvSegmentAttach,
   checkSysvSegmentId,
   checkSysvSegmentOpen,
+  backendSlice,
 } from '@ipcx/core/backend';
 import { constants as bufferConstants } from 'node:buffer';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
@@ -529,3 +530,6 @@ registerReviver('file-mapping', (record) => {
   const { path, size, readOnly } = record.data as { path: string; size: number; readOnly: boolean };
   return mapFileNow(path, false, 0, size, readOnly);
 });
+
+/** Shared memory: this file's part of the native backend (backend.ts lists it). */
+export const sharedMemorySlice = backendSlice('sharedMemory', ['shared-memory'], () => new NativeSharedMemory());

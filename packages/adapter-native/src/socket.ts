@@ -61,6 +61,7 @@ import {
   checkWaitOptions,
   iterateServer,
   checkBytes,
+  backendSlice,
 } from '@ipcx/core/backend';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { DescriptorObject, DescriptorStream, WOULD_BLOCK, type Attempt } from './descriptor-stream.js';
@@ -1102,3 +1103,8 @@ export class NativeNetworkSockets implements NetworkSockets {
   }
 }
 
+/** Unix sockets: this file's part of the native backend (backend.ts lists it). */
+export const unixSocketSlice = backendSlice('unixSockets', ['unix-socket'], () => new NativeUnixSockets());
+
+/** TCP and UDP sockets: this file's part of the native backend (backend.ts lists it). */
+export const networkSocketSlice = backendSlice('networkSockets', ['network-socket'], () => new NativeNetworkSockets());

@@ -43,10 +43,11 @@ import {
   checkMessageQueueSet,
   checkMessageQueueReceive,
   checkMessageQueueSend,
+  backendSlice,
 } from '@ipcx/core/backend';
 import { redisFailure, type RedisConnection, type ScriptReply } from './connection.js';
 import type { Relevance } from './notifier.js';
-import { Handle, type HandleRegistry } from './handle.js';
+import { Handle, type HandleRegistry, type RedisBackendContext } from './handle.js';
 import { blockingCall, quiet } from './wait.js';
 
 /** The transfer kind of a queue handle. */
@@ -328,3 +329,10 @@ export class RedisMessageQueues implements MessageQueues {
     return new RedisMessageQueue(this.connection, this.registry, id, key, tag);
   }
 }
+
+/** System V message queues: this file's part of the Redis backend (backend.ts lists it), with its reviver for children. */
+export const messageQueueSlice = backendSlice('messageQueues', ['message-queue'], ({ connection, registry, revivers }: RedisBackendContext) => {
+  const factory = new RedisMessageQueues(connection, registry);
+  revivers.set(MESSAGE_QUEUE_KIND, (data) => factory.revive(data));
+  return factory;
+});

@@ -36,9 +36,10 @@ import {
   checkWaitOptions,
   posixQueueNotifications,
   checkBytes,
+  backendSlice,
 } from '@ipcx/core/backend';
 import { registerReaper, type RedisConnection, type ScriptReply } from './connection.js';
-import { Handle, type HandleRegistry } from './handle.js';
+import { Handle, type HandleRegistry, type RedisBackendContext } from './handle.js';
 import { posixName } from './posix-semaphore.js';
 import { blockingCall, quiet } from './wait.js';
 
@@ -312,3 +313,10 @@ export class RedisPosixMessageQueues implements PosixMessageQueues {
     return this.open(name, { access });
   }
 }
+
+/** POSIX message queues: this file's part of the Redis backend (backend.ts lists it), with its reviver for children. */
+export const posixMessageQueueSlice = backendSlice('posixMessageQueues', ['posix-message-queue'], ({ connection, registry, revivers }: RedisBackendContext) => {
+  const factory = new RedisPosixMessageQueues(connection, registry);
+  revivers.set(POSIX_MESSAGE_QUEUE_KIND, (data) => factory.revive(data));
+  return factory;
+});

@@ -41,9 +41,10 @@ import {
   checkSemaphoreSetValues,
   checkSemaphoreUnitOperation,
   type CheckedSemaphoreOperation,
+  backendSlice,
 } from '@ipcx/core/backend';
 import { redisFailure, registerReaper, type RedisConnection, type ScriptReply } from './connection.js';
-import { Handle, type HandleRegistry } from './handle.js';
+import { Handle, type HandleRegistry, type RedisBackendContext } from './handle.js';
 import type { ScriptArgument } from './scripts.js';
 import { blockingCall, quiet } from './wait.js';
 
@@ -324,3 +325,10 @@ export class RedisSemaphores implements Semaphores {
     return new RedisSemaphoreSet(this.connection, this.registry, id, key, size, tag);
   }
 }
+
+/** System V semaphore sets: this file's part of the Redis backend (backend.ts lists it), with its reviver for children. */
+export const semaphoreSlice = backendSlice('semaphores', ['semaphore'], ({ connection, registry, revivers }: RedisBackendContext) => {
+  const factory = new RedisSemaphores(connection, registry);
+  revivers.set(SEMAPHORE_SET_KIND, (data) => factory.revive(data));
+  return factory;
+});

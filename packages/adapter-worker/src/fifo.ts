@@ -12,7 +12,7 @@ import {
   type FifoWriter,
   type Fifos,
 } from '@ipcx/core';
-import { checkFifoCreate, checkFifoOpen, checkString } from '@ipcx/core/backend';
+import { checkFifoCreate, checkFifoOpen, checkString, backendSlice } from '@ipcx/core/backend';
 import { kernelError, registerReviver, type Kernel } from './kernel.js';
 import { KernelStream } from './stream.js';
 import { waitUntil } from './wait.js';
@@ -108,3 +108,6 @@ export class WorkerFifos implements Fifos {
 
 registerReviver('fifo-reader', (kernel, record) => new WorkerFifoReader(kernel, record.handles![0]!, String((record.data as { path: string }).path)));
 registerReviver('fifo-writer', (kernel, record) => new WorkerFifoWriter(kernel, record.handles![0]!, String((record.data as { path: string }).path)));
+
+/** FIFOs: this file's part of the worker backend (backend.ts lists it; made over the backend's kernel). */
+export const fifoSlice = backendSlice('fifos', ['fifo'], (kernel: Kernel) => new WorkerFifos(kernel));

@@ -36,6 +36,7 @@ import {
   checkWaitOptions,
   HeldRangeLock,
   type RangeLockFile,
+  backendSlice,
 } from '@ipcx/core/backend';
 import { kernelError, type Kernel, type KernelObject } from './kernel.js';
 import { FileLockLayout, KernelErrno } from './layout.js';
@@ -238,3 +239,6 @@ export class WorkerFileLocks implements FileLocks {
     if (result < 0) throw kernelError(result, { syscall: 'unlink', path });
   }
 }
+
+/** File locks: this file's part of the worker backend (backend.ts lists it; made over the backend's kernel). */
+export const fileLockSlice = backendSlice('fileLocks', ['file-lock'], (kernel: Kernel) => new WorkerFileLocks(kernel));

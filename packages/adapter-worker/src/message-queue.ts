@@ -38,6 +38,7 @@ import {
   checkMessageQueueSet,
   checkMessageQueueReceive,
   checkMessageQueueSend,
+  backendSlice,
 } from '@ipcx/core/backend';
 import { kernelError, registerDescriber, registerReviver, type Kernel, type KernelObject } from './kernel.js';
 import { KernelErrno, Kind, Layout, MsgLayout } from './layout.js';
@@ -450,3 +451,6 @@ registerDescriber(Kind.KIND_MSG, (kernel, id) => {
   const key = new DataView(kernel.memory.buffer).getInt32(kernel.scratch, true);
   return `System V message queue ${msqid} (key 0x${(key >>> 0).toString(16).padStart(8, '0')})`;
 });
+
+/** System V message queues: this file's part of the worker backend (backend.ts lists it; made over the backend's kernel). */
+export const messageQueueSlice = backendSlice('messageQueues', ['message-queue'], (kernel: Kernel) => new WorkerMessageQueues(kernel));

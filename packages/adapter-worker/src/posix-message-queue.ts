@@ -36,6 +36,7 @@ import {
   posixQueueNotifications,
   checkBytes,
   type CheckedPosixMessageQueueOpen,
+  backendSlice,
 } from '@ipcx/core/backend';
 import { kernelError, registerDescriber, registerReviver, type Kernel, type KernelObject } from './kernel.js';
 import { KernelErrno, Kind, Layout, PmqLayout } from './layout.js';
@@ -360,3 +361,6 @@ registerDescriber(Kind.KIND_PMQ, (kernel, id) => {
   // An unlinked queue still open somewhere has no name: its handles are reported by openObjects.
   return length > 0 ? `posix message queue ${kernel.getString(kernel.scratch, length)}` : undefined;
 });
+
+/** POSIX message queues: this file's part of the worker backend (backend.ts lists it; made over the backend's kernel). */
+export const posixMessageQueueSlice = backendSlice('posixMessageQueues', ['posix-message-queue'], (kernel: Kernel) => new WorkerPosixMessageQueues(kernel));

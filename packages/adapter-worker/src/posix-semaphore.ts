@@ -33,6 +33,7 @@ import {
   checkPosixSemaphoreOpen,
   checkPosixSemaphoreWait,
   checkString,
+  backendSlice,
 } from '@ipcx/core/backend';
 import { kernelError, registerReviver, type Kernel, type KernelObject } from './kernel.js';
 import { KernelErrno } from './layout.js';
@@ -257,3 +258,6 @@ export class WorkerPosixSemaphores implements PosixSemaphores {
 }
 
 registerReviver(KIND, (kernel, record) => new WorkerPosixSemaphore(kernel, record.handles![0]!, String((record.data as { name: string }).name)));
+
+/** POSIX semaphores: this file's part of the worker backend (backend.ts lists it; made over the backend's kernel). */
+export const posixSemaphoreSlice = backendSlice('posixSemaphores', ['posix-semaphore'], (kernel: Kernel) => new WorkerPosixSemaphores(kernel));

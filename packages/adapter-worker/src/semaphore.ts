@@ -41,6 +41,7 @@ import {
   checkSemaphoreSetValues,
   checkSemaphoreUnitOperation,
   type CheckedSemaphoreOperation,
+  backendSlice,
 } from '@ipcx/core/backend';
 import { kernelError, registerReviver, type Kernel, type KernelObject } from './kernel.js';
 import { KernelErrno, Layout, SemaphoreLayout } from './layout.js';
@@ -413,3 +414,6 @@ registerReviver(KIND, (kernel, record) => {
   const { id, key, size } = record.data as { id: number; key: number; size: number };
   return new WorkerSemaphoreSet(kernel, id, key, size);
 });
+
+/** System V semaphore sets: this file's part of the worker backend (backend.ts lists it; made over the backend's kernel). */
+export const semaphoreSlice = backendSlice('semaphores', ['semaphore'], (kernel: Kernel) => new WorkerSemaphores(kernel));

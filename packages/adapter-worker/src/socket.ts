@@ -53,6 +53,7 @@ import {
   checkUnixSocketListen,
   checkUnixSocketPair,
   iterateServer,
+  backendSlice,
 } from '@ipcx/core/backend';
 import { kernelError, registerReviver, type Kernel, type KernelObject } from './kernel.js';
 import { End, KernelErrno, Kind, SocketLayout as S } from './layout.js';
@@ -779,3 +780,13 @@ function reviveSocket(kernel: Kernel, handle: number): unknown {
 registerReviver('unix-stream-socket', (kernel, record) => reviveSocket(kernel, record.handles![0]!));
 registerReviver('unix-seqpacket-socket', (kernel, record) => reviveSocket(kernel, record.handles![0]!));
 registerReviver('unix-datagram-socket', (kernel, record) => reviveSocket(kernel, record.handles![0]!));
+
+/** Unix sockets: this file's part of the worker backend (backend.ts lists it; made over the backend's kernel). */
+export const unixSocketSlice = backendSlice('unixSockets', ['unix-socket'], (kernel: Kernel) => new WorkerUnixSockets(kernel));
+
+/**
+ * Network sockets: this file's part of the worker backend (backend.ts lists it). It declares no
+ * primitive: the factory is here so that every call rejects with `ENOSYS` after the usual
+ * argument checks (see {@link WorkerNetworkSockets}).
+ */
+export const networkSocketSlice = backendSlice('networkSockets', [], () => new WorkerNetworkSockets());

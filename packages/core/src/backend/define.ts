@@ -90,6 +90,11 @@ export function backendSlice<C, K extends OptionalFactoryName>(
   return { factory, primitives, create };
 }
 
+/** The primitives a list of slices implements, in list order: what the backend declares. */
+export function slicePrimitives(slices: readonly BackendSlice<never, OptionalFactoryName>[]): PrimitiveName[] {
+  return slices.flatMap((slice) => slice.primitives);
+}
+
 /**
  * The factories and capabilities of a list of slices: each slice's factory made from `context`,
  * the primitives of all slices plus `features` as the capabilities. Throws `TypeError` when two
@@ -101,11 +106,9 @@ export function fromSlices<C>(
   features: Iterable<FeatureName>,
 ): { readonly capabilities: Capabilities } & { readonly [K in OptionalFactoryName]?: FactoryOf<K> } {
   const factories: Record<string, unknown> = {};
-  const primitives: PrimitiveName[] = [];
   for (const slice of slices) {
     if (factories[slice.factory] !== undefined) throw new TypeError(`two slices implement ${slice.factory}`);
     factories[slice.factory] = slice.create(context);
-    primitives.push(...slice.primitives);
   }
-  return { ...factories, capabilities: capabilities(primitives, features) };
+  return { ...factories, capabilities: capabilities(slicePrimitives(slices), features) };
 }

@@ -335,3 +335,17 @@ export function fileLockSuite(context: SuiteContext): void {
     });
   });
 }
+
+/** The manifest's use of file locks: a lock taken and released on a new file, then removed. */
+export async function fileLockProbe(context: SuiteContext): Promise<void> {
+  const fileLocks = context.backend().fileLocks;
+  const path = context.tempPath('manifest-lock');
+  const file = await fileLocks.open(path, { create: true });
+  try {
+    const held = await file.lock({ nowait: true });
+    await held.release();
+  } finally {
+    await file.close();
+    await fileLocks.remove(path);
+  }
+}
