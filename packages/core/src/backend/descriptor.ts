@@ -9,6 +9,7 @@ import { checkInteger, checkOptions, checkWaitOptions } from './validate.js';
 import type { DescriptorReadOptions, DescriptorWriteOptions } from '../descriptor.js';
 import type { WaitOptions } from '../options.js';
 import { isTransferable } from '../transfer.js';
+import type { Descriptor, DescriptorSource } from '../descriptor.js';
 
 /**
  * The descriptor number of a {@link DescriptorSource}, or `undefined` when `value` is none (an ipcx

@@ -6,6 +6,7 @@
  */
 import { checkInteger, checkOptionalBoolean, checkOptions, checkString, checkWaitOptions } from './validate.js';
 import type { FifoCreateOptions, FifoOpenOptions } from '../fifo.js';
+import type { Fifos } from '../fifo.js';
 
 /** For backends: checks the arguments of {@link Fifos.create}; returns the mode (default `0o600`, at most `0o7777`). */
 export function checkFifoCreate(path: unknown, options: unknown): { mode: number } {

@@ -9,6 +9,7 @@ import { checkInteger, checkOptionalBoolean, checkOptions, checkString, checkWai
 import { closedError } from '../errors.js';
 import type { FileLockOptions, FileLockQuery, FileLockRange, HeldFileLock, LockFile, LockFileOpenOptions } from '../file-lock.js';
 import type { NowaitOptions } from '../options.js';
+import type { FileLocks } from '../file-lock.js';
 
 /** A range with every field checked: `length` is `Infinity` for "to the end". */
 export interface CheckedFileLockRange {

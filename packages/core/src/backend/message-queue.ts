@@ -6,6 +6,7 @@
  */
 import { checkInteger, checkOptionalBoolean, checkOptionalInteger, checkOptions, checkString, checkWaitOptions, checkBytes } from './validate.js';
 import { MAX_MESSAGE_TYPE, type MessageQueueOpenOptions, type MessageQueueReceiveOptions, type MessageQueueSendOptions, type MessageQueueSetOptions } from '../message-queue.js';
+import type { MessageQueue, MessageQueues } from '../message-queue.js';
 
 /** Validated arguments of {@link MessageQueues.open}. */
 export interface CheckedMessageQueueOpen {

@@ -8,6 +8,7 @@
 import { checkInteger, checkOptionalBoolean, checkOptions, checkString, checkWaitOptions } from './validate.js';
 import type { WaitOptions } from '../options.js';
 import { MQ_PRIO_MAX, type PosixMessageQueueAccess, type PosixMessageQueueNotifyOptions, type PosixMessageQueueOpenOptions, type PosixMessageQueueReceiveOptions, type PosixMessageQueueSendOptions } from '../posix-message-queue.js';
+import type { PosixMessageQueue, PosixMessageQueues } from '../posix-message-queue.js';
 
 /** Largest `maxMessages`/`messageSize` worth passing on; the kernel refuses far less with `EINVAL`. */
 const MAX_ATTRIBUTE = 0x7fffffff;

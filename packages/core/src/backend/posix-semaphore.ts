@@ -6,6 +6,7 @@
  */
 import { checkInteger, checkOptionalBoolean, checkOptions, checkString, checkWaitOptions } from './validate.js';
 import { POSIX_SEMAPHORE_ALIGN, POSIX_SEMAPHORE_BYTES, type PosixSemaphoreOpenOptions, type PosixSemaphoreWaitOptions, SEM_VALUE_MAX } from '../posix-semaphore.js';
+import type { PosixSemaphore, PosixSemaphores } from '../posix-semaphore.js';
 
 /** Validated arguments of {@link PosixSemaphores.open}. */
 export interface CheckedPosixSemaphoreOpen {

@@ -9,6 +9,7 @@ import { checkCloneable, checkInteger, checkOptions, checkString } from './valid
 import { IpcError } from '../errors.js';
 import type { SpawnExecutableOptions, SpawnOptions } from '../process.js';
 import { isTransferable } from '../transfer.js';
+import type { Processes } from '../process.js';
 
 /** Validated arguments of {@link Processes.spawn}. */
 export interface CheckedProcessSpawn<A extends readonly unknown[]> {

@@ -6,6 +6,7 @@
  */
 import { checkInteger, checkOptionalBoolean, checkOptions, checkWaitOptions } from './validate.js';
 import { type SemaphoreOperateOptions, type SemaphoreOperation, type SemaphoreSetAttributes, type SemaphoreSetOpenOptions, type SemaphoreWaitOptions, SEMMSL, SEMVMX } from '../semaphore.js';
+import type { SemaphoreSet, Semaphores } from '../semaphore.js';
 
 /** A validated {@link SemaphoreOperation}: what every backend hands to its `semop`. */
 export interface CheckedSemaphoreOperation {

@@ -6,6 +6,7 @@
  */
 import { checkInteger, checkOptionalBoolean, checkOptions, checkString, checkWaitOptions, checkBytes } from './validate.js';
 import { type PosixSegmentOptions, SHARED_CELL_BYTES, type SharedWaitOptions, type SysvSegmentOptions } from '../shared-memory.js';
+import type { SharedMemory, SharedSegment } from '../shared-memory.js';
 
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;

@@ -11,6 +11,7 @@ import { isIpcError } from '../errors.js';
 import type { WaitOptions } from '../options.js';
 import { type DatagramSendOptions, MAX_TRANSFER_OBJECTS, type NetworkAddress, type NetworkListenOptions, type ReceiveOptions, type SocketSendOptions, type SocketServer, UNIX_ADDRESS_MAX_BYTES, type UnixAddress, type UnixBindOptions, type UnixConnectOptions, type UnixListenOptions, type UnixSocketType } from '../socket.js';
 import { isTransferable, type Transferable } from '../transfer.js';
+import type { NetworkSockets, StreamSocket, UnixSockets } from '../socket.js';
 
 // Core runs in browsers too (worker backend): no Buffer here.
 const utf8Length = (value: string): number => new TextEncoder().encode(value).length;
