@@ -74,7 +74,9 @@ function buildAddon() {
   const nodedir = path.resolve(process.execPath, '../..');
   const env = { ...process.env, npm_config_nodedir: nodedir };
   const jobs = ['-j', 'max'];
-  if (!existsSync(path.join(dir, 'build/Makefile')) || mtime(path.join(dir, 'build/Makefile')) < mtime(path.join(dir, 'binding.gyp'))) {
+  // binding.gyp's sources come from native/modules.def when node-gyp configures: a changed list reconfigures.
+  const makefile = mtime(path.join(dir, 'build/Makefile'));
+  if (makefile === 0 || makefile < Math.max(mtime(path.join(dir, 'binding.gyp')), mtime(path.join(dir, 'native/modules.def')))) {
     run(bin('node-gyp'), ['configure', `--nodedir=${nodedir}`], { cwd: dir, env, quiet: true });
   }
   console.log('[ipcx] building the native addon');
