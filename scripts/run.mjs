@@ -49,7 +49,7 @@ function newest(paths, skip = /node_modules|dist|build|\.tsbuildinfo$/) {
 }
 
 const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
-const packageDirs = ['packages/core', 'packages/adapter-native', 'packages/adapter-worker', 'packages/adapter-redis', 'packages/testkit', 'packages/multiprocessing', 'examples', 'bench', 'docs/api']
+const packageDirs = ['packages/core', 'packages/adapter-native', 'packages/adapter-worker', 'packages/adapter-redis', 'packages/testkit', 'packages/multiprocessing', 'examples', 'demo', 'bench', 'docs/api']
   .map((d) => path.join(root, d));
 
 function install() {
@@ -147,7 +147,7 @@ switch (task) {
   }
   case 'demo':
     build();
-    run(process.execPath, [path.join(root, 'examples/dist/demo.js'), ...rest]);
+    run(process.execPath, [path.join(root, 'demo/dist/demo.js'), ...rest]);
     break;
   case 'bench':
     build();
