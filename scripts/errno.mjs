@@ -41,7 +41,7 @@ function typescript(rows) {
 
 /**
  * errno names, their numbers on Linux (x86-64 and arm64 share them) and glibc's \`strerror\` text
- * for each: the data behind {@link Errno}, \`errnoName\` and \`errnoMessage\` (errno.ts).
+ * for each: the data behind \`Errno\`, \`errnoName\` and \`errnoMessage\` (errno.ts).
  */
 export const ERRNO_TABLE = {
 ${rows.map((row) => `  ${row.name}: [${row.number}, ${quote(row.text)}],`).join('\n')}

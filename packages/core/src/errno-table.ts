@@ -2,7 +2,7 @@
 
 /**
  * errno names, their numbers on Linux (x86-64 and arm64 share them) and glibc's `strerror` text
- * for each: the data behind {@link Errno}, `errnoName` and `errnoMessage` (errno.ts).
+ * for each: the data behind `Errno`, `errnoName` and `errnoMessage` (errno.ts).
  */
 export const ERRNO_TABLE = {
   EPERM: [1, 'Operation not permitted'],
