@@ -9,10 +9,11 @@ import { messageQueueSlice } from './message-queue.js';
 import { pipeSlice } from './pipe.js';
 import { posixMessageQueueSlice } from './posix-message-queue.js';
 import { posixSemaphoreSlice } from './posix-semaphore.js';
+import { networkSocketSlice } from './network-socket.js';
 import { NativeProcesses } from './process.js';
 import { semaphoreSlice } from './semaphore.js';
 import { sharedMemorySlice } from './shared-memory.js';
-import { networkSocketSlice, unixSocketSlice } from './socket.js';
+import { unixSocketSlice } from './unix-socket.js';
 
 /**
  * What the native backend implements: one slice per primitive file, each naming its factory and

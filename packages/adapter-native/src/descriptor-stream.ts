@@ -14,6 +14,7 @@
  * message, and an idle stream neither costs CPU nor keeps the process alive.
  */
 import {
+  Errno,
   completedNow,
   DEFAULT_READ_BYTES,
   abortErrorFor,
@@ -39,10 +40,7 @@ import { PollEvent, addon, errorFromErrno } from './addon.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { SpinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason } from './wait.js';
 
-const EAGAIN = 11;
-const EPIPE = 32;
-const ENXIO = 6;
-const EOPNOTSUPP = 95;
+const { EAGAIN, EPIPE, ENXIO, EOPNOTSUPP } = Errno;
 const MAX_READ_BYTES = 1 << 30;
 
 /** The addon functions of descriptor.cc that the engine uses. Numbers are `-errno` on failure. */

@@ -9,6 +9,7 @@ import { constants } from 'node:fs';
 import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { Readable, Writable } from 'node:stream';
 import {
+  Errno,
   abortErrorFor,
   closedError,
   completedNow,
@@ -41,8 +42,7 @@ interface GenericDescriptorAddon {
 
 const native = addon as unknown as GenericDescriptorAddon;
 
-const EAGAIN = 11;
-const EOPNOTSUPP = 95;
+const { EAGAIN, EOPNOTSUPP } = Errno;
 
 /** The native generic {@link Descriptor}. */
 export class NativeDescriptor implements Descriptor, TrackedObject, WaitOwner {

@@ -1,5 +1,6 @@
 /** FIFOs: `mkfifo`, an `open` that waits for the other side on a waiter thread, `unlink`. */
 import {
+  Errno,
   abortErrorFor,
   type FifoCreateOptions,
   type FifoOpenOptions,
@@ -14,7 +15,7 @@ import { recordPath, recordRemoved } from './ledger.js';
 import { registerReviver } from './revive.js';
 import { blockingWait } from './wait.js';
 
-const ENXIO = 6;
+const { ENXIO } = Errno;
 
 /** The reading side of an opened FIFO. */
 export class NativeFifoReader extends DescriptorStream implements FifoReader {

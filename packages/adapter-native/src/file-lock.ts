@@ -10,6 +10,7 @@
  * locks, of its own.
  */
 import {
+  Errno,
   abortErrorFor,
   closedError,
   completedNow,
@@ -55,7 +56,7 @@ const native = addon as unknown as FileLockAddon;
 const SHARED = 0;
 const EXCLUSIVE = 1;
 const UNLOCK = 2;
-const EAGAIN = 11;
+const { EAGAIN } = Errno;
 
 /** The kernel's length for a range: 0 means "to the end of every possible file". */
 const kernelLength = (length: number) => (length === Infinity ? 0 : length);

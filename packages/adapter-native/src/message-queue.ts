@@ -9,6 +9,7 @@
  * cancel landed is still delivered.
  */
 import {
+  Errno,
   completedNow,
   IPC_PRIVATE,
   abortErrorFor,
@@ -56,8 +57,7 @@ interface MessageQueueAddon {
 
 const native = addon as unknown as MessageQueueAddon;
 
-const EAGAIN = 11;
-const ENOMSG = 42;
+const { EAGAIN, ENOMSG } = Errno;
 /** Selection bits of msgReceiveNow/Wait (mapped to MSG_EXCEPT / MSG_NOERROR in C++). */
 const RECEIVE_EXCEPT = 1;
 const RECEIVE_NOERROR = 2;

@@ -11,6 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import {
+  Errno,
   completedNow,
   abortErrorFor,
   closedError,
@@ -61,8 +62,7 @@ interface PosixMessageQueueAddon {
 
 const native = addon as unknown as PosixMessageQueueAddon;
 
-const EAGAIN = 11;
-const ENOENT = 2;
+const { EAGAIN, ENOENT } = Errno;
 const ACCESS_CODES: Record<PosixMessageQueueAccess, number> = { read: 0, write: 1, readwrite: 2 };
 // Where mq_receive leaves the priority; one per environment is enough (JS is single-threaded).
 const priorityOut = new Uint32Array(1);

@@ -7,6 +7,7 @@
  * `ETIMEDOUT` is the kernel's). AbortSignal and close interrupt it (`cancelWait`).
  */
 import {
+  Errno,
   completedNow,
   abortErrorFor,
   closedError,
@@ -53,8 +54,7 @@ interface PosixSemaphoreAddon {
 
 const native = addon as unknown as PosixSemaphoreAddon;
 
-const EAGAIN = 11;
-const ETIMEDOUT = 110;
+const { EAGAIN, ETIMEDOUT } = Errno;
 const KIND = 'posix-semaphore';
 const UNNAMED_KIND = 'posix-semaphore-unnamed';
 

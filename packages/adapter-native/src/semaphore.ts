@@ -10,6 +10,7 @@
  * kernel's; AbortSignal and close interrupt the thread's call (`cancelWait`).
  */
 import {
+  Errno,
   completedNow,
   abortErrorFor,
   closedError,
@@ -73,7 +74,7 @@ interface SemaphoreAddon {
 
 const native = addon as unknown as SemaphoreAddon;
 
-const EAGAIN = 11;
+const { EAGAIN } = Errno;
 const KIND = 'sysv-semaphore-set';
 /** `which` of `semctlGet`. */
 const Get = { value: 0, waitingForIncrease: 1, waitingForZero: 2, lastPid: 3 } as const;

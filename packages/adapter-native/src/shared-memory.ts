@@ -8,6 +8,7 @@
  * waiter thread in `futex_waitv` (see native/shared_memory.cc).
  */
 import {
+  Errno,
   completedNow,
   IpcError,
   SHARED_CELL_BYTES,
@@ -104,8 +105,7 @@ const faultsHandled = native.faultCount();
 
 const IPC_CREAT = 0o1000;
 const IPC_EXCL = 0o2000;
-const ECANCELED = 125;
-const EEXIST = 17;
+const { ECANCELED, EEXIST } = Errno;
 const DEFAULT_MODE = 0o600;
 
 /**

@@ -17,6 +17,7 @@
  * `./posix-semaphore-unnamed.js`, which comes with the worker backend's shared memory.
  */
 import {
+  Errno,
   completedNow,
   abortErrorFor,
   closedError,
@@ -43,9 +44,8 @@ import { cancellationError, wakeCell, waitForChange, watchCancellation, type Can
 const KIND = 'posix-semaphore';
 /** glibc's limit: `sem.` + name must fit NAME_MAX (255). */
 const NAME_MAX_BYTES = 251;
-const EINVAL = 22;
-const ENAMETOOLONG = 36;
 const { EAGAIN, EBADF, EINTR } = KernelErrno;
+const { EINVAL, ENAMETOOLONG, ETIMEDOUT } = Errno;
 const encoder = new TextEncoder();
 
 /** One pending wait of a handle, so that close() can end it. */
@@ -94,7 +94,7 @@ export class WorkerPosixSemaphore implements PosixSemaphore, KernelObject {
       if (first !== -EAGAIN && first !== -EINTR) throw kernelError(first, { syscall: 'sem_trywait', path: this.name, object: this.objectName });
       if (wantNowait && first === -EAGAIN) throw kernelError(first, { syscall: 'sem_trywait', path: this.name, object: this.objectName });
       // A zero timeout: sem_timedwait with a deadline already past fails with ETIMEDOUT.
-      if (timeoutMs === 0 && first === -EAGAIN) throw kernelError(-110, { syscall: 'sem_timedwait', path: this.name, object: this.objectName });
+      if (timeoutMs === 0 && first === -EAGAIN) throw kernelError(-ETIMEDOUT, { syscall: 'sem_timedwait', path: this.name, object: this.objectName });
       return this.sleepUntilTaken(wantNowait, timeoutMs, options);
     } catch (error) {
       return Promise.reject(error);
