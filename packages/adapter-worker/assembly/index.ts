@@ -424,7 +424,8 @@ export {
   SOCKET_STREAM_CAPACITY,
   END_SOCKET,
 } from './socket';
-export { KIND_SOCKET, KIND_SOCKET_FILE, KIND_LOCK_FILE } from './object';
+export { KIND_SOCKET, KIND_SOCKET_FILE, KIND_LOCK_FILE, KIND_EVENTFD } from './object';
 export { flockOpen as flock_open, flockUnlink as flock_unlink, flockSet as flock_set, flockGet as flock_get, flockRecords as flock_records, LOCK_RECORD_BYTES, LOCK_QUERY_TYPE, LOCK_QUERY_START, LOCK_QUERY_END, LOCK_QUERY_BYTES } from './file-lock';
+export { efdCreate as efd_create, efdRead as efd_read, efdLastRead as efd_last_read, efdWrite as efd_write, efdSemaphore as efd_semaphore, efdParkedCell as efd_parked_cell, efdWaitCell as efd_wait_cell } from './eventfd';
 export { ownerSetPid as owner_set_pid, ownerGrowScratch as owner_grow_scratch } from './owner';
 export { EMSGSIZE, EPROTOTYPE, EADDRINUSE, ECONNREFUSED, ENOTCONN } from './errno';

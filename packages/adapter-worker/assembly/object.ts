@@ -8,7 +8,7 @@
 //   +0   ┌────────────────────────┐
 //        │ i32 kind               │ 0 free, KIND_PIPE, KIND_DUPLEX, KIND_FIFO, KIND_SEM_SET, KIND_POSIX_SEM,
 //        │                        │ KIND_MSG, KIND_PMQ, KIND_SOCKET, KIND_SOCKET_FILE, KIND_SHM,
-//        │                        │ KIND_POSIX_SHM, KIND_SHM_FILE, KIND_LOCK_FILE
+//        │                        │ KIND_POSIX_SHM, KIND_SHM_FILE, KIND_LOCK_FILE, KIND_EVENTFD
 //   +4   │ i32 lock               │ the object's lock (lock.ts): guards everything below
 //   +8   │ i32 seq                │ THE WAIT CELL: bumped and notified on every state change
 //   +12  │ i32 refs               │ handles on it, + 1 while its name is linked
@@ -87,6 +87,8 @@ export const KIND_SOCKET: i32 = 8;
 export const KIND_SOCKET_FILE: i32 = 9;
 /** An advisory lock file (file-lock.ts): a path whose handles own byte-range locks. */
 export const KIND_LOCK_FILE: i32 = 10;
+/** An event counter (eventfd.ts): anonymous, reached through handles only. */
+export const KIND_EVENTFD: i32 = 11;
 /** Shared memory (shared-memory.ts): System V segment, POSIX object, emulated file. */
 export const KIND_SHM: i32 = 20;
 export const KIND_POSIX_SHM: i32 = 21;

@@ -34,7 +34,7 @@ export const Layout = {
 } as const;
 
 /** Object kinds (object entry `kind`). */
-export const Kind = { KIND_PIPE: 1, KIND_DUPLEX: 2, KIND_FIFO: 3, KIND_MSG: 4, KIND_PMQ: 5, KIND_SEM_SET: 6, KIND_POSIX_SEM: 7, KIND_SOCKET: 8, KIND_SOCKET_FILE: 9, KIND_LOCK_FILE: 10, KIND_SHM: 20, KIND_POSIX_SHM: 21, KIND_SHM_FILE: 22 } as const;
+export const Kind = { KIND_PIPE: 1, KIND_DUPLEX: 2, KIND_FIFO: 3, KIND_MSG: 4, KIND_PMQ: 5, KIND_SEM_SET: 6, KIND_POSIX_SEM: 7, KIND_SOCKET: 8, KIND_SOCKET_FILE: 9, KIND_LOCK_FILE: 10, KIND_EVENTFD: 11, KIND_SHM: 20, KIND_POSIX_SHM: 21, KIND_SHM_FILE: 22 } as const;
 
 /**
  * Shared memory (assembly/shared-memory.ts draws the segment and waiter records): mapping ends,

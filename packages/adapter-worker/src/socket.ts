@@ -211,6 +211,7 @@ function recordOf(kernel: Kernel, handle: number): TransferRecord | undefined {
   const end = calls.handle_end(handle);
   if (kind === Kind.KIND_PIPE) return { kind: end === End.END_READ ? 'pipe-reader' : 'pipe-writer', handles: [handle] };
   if (kind === Kind.KIND_DUPLEX) return { kind: 'duplex-pipe', handles: [handle] };
+  if (kind === Kind.KIND_EVENTFD) return { kind: 'eventfd', handles: [handle] };
   if (kind === Kind.KIND_FIFO) {
     const length = kernel.call(() => calls.object_name(calls.handle_object(handle), kernel.scratch, 4095));
     const path = length > 0 ? kernel.getString(kernel.scratch, length) : '';
