@@ -51,7 +51,7 @@
 //   +16 └────────────────────────┘ waiting thread sleeps on (Atomics.waitAsync)
 import { alloc, free } from './alloc';
 import { EBADF, EEXIST, EINTR, EINVAL, ENAMETOOLONG, ENFILE, ENOENT, ENOMEM, ENOSPC, EPERM } from './errno';
-import { HANDLE_END, HANDLE_OBJECT, handleCreate, handleRelease, ownHandle } from './handle';
+import { handleCreate, handleRelease, ownHandle, handleEntry } from './handle';
 import { currentOwner, kernelLock, kernelUnlock, setSecondResult } from './kernel';
 import { lockAcquire, lockRelease } from './lock';
 import {
@@ -59,19 +59,15 @@ import {
   KIND_SHM,
   KIND_SHM_FILE,
   NAME_MAX_BYTES,
-  OBJ_FLAGS,
   OBJ_KIND,
   OBJ_LOCK,
-  OBJ_NAME_HASH,
-  OBJ_NAME_LEN,
-  OBJ_NAME_PTR,
-  OBJ_REFS,
-  OBJ_SERIAL,
   nameHash,
   objectAt,
   objectCreate,
   objectDestroy,
   objectMax,
+  objectEntry,
+  objectInfo,
 } from './object';
 import { PERM_READ, PERM_WRITE, currentGid, currentUid, permitted } from './permission';
 
@@ -172,7 +168,7 @@ export function segmentDupEnd(end: i32): i32 {
  * kernel's own ids carry a sequence number for the same reason).
  */
 @inline function sysvId(id: i32): i32 {
-  return ((<i32>load<u32>(objectAt(id) + OBJ_SERIAL) & 0x7fff) << 16) | (id - 1);
+  return ((<i32>objectInfo(objectAt(id)).serial & 0x7fff) << 16) | (id - 1);
 }
 
 /** The object of System V id `shmid`, or 0. Kernel lock held. */
@@ -181,8 +177,8 @@ function sysvObject(shmid: i32): i32 {
   const id = (shmid & 0xffff) + 1;
   if (id > objectMax()) return 0;
   const object = objectAt(id);
-  if (load<i32>(object + OBJ_KIND) != KIND_SHM) return 0;
-  if ((<i32>load<u32>(object + OBJ_SERIAL) & 0x7fff) != shmid >>> 16) return 0;
+  if (objectEntry(object).kind != KIND_SHM) return 0;
+  if ((<i32>objectInfo(object).serial & 0x7fff) != shmid >>> 16) return 0;
   return id;
 }
 
@@ -192,9 +188,9 @@ function segmentLookup(kind: i32, at: usize, len: u32): i32 {
   const max = objectMax();
   for (let id = 1; id <= max; id++) {
     const entry = objectAt(id);
-    if (load<i32>(entry + OBJ_KIND) != kind || (load<i32>(entry + OBJ_FLAGS) & FLAG_SEG_NAMED) == 0) continue;
-    if (load<u32>(entry + OBJ_NAME_HASH) != h || load<u32>(entry + OBJ_NAME_LEN) != len) continue;
-    if (memory.compare(<usize>load<u32>(entry + OBJ_NAME_PTR), at, len) == 0) return id;
+    if (objectEntry(entry).kind != kind || (objectEntry(entry).flags & FLAG_SEG_NAMED) == 0) continue;
+    if (objectEntry(entry).nameHash != h || objectEntry(entry).nameLen != len) continue;
+    if (memory.compare(<usize>objectEntry(entry).namePtr, at, len) == 0) return id;
   }
   return 0;
 }
@@ -225,10 +221,10 @@ function segmentCreate(kind: i32, at: usize, len: u32, size: u32, mode: u32, now
   store<u32>(object + OBJ_SEGMENT, <u32>record);
   if (len != 0) {
     memory.copy(name, at, len);
-    store<u32>(object + OBJ_NAME_PTR, <u32>name);
-    store<u32>(object + OBJ_NAME_LEN, len);
-    store<u32>(object + OBJ_NAME_HASH, nameHash(at, len));
-    store<i32>(object + OBJ_FLAGS, FLAG_SEG_NAMED);
+    objectEntry(object).namePtr = <u32>name;
+    objectEntry(object).nameLen = len;
+    objectEntry(object).nameHash = nameHash(at, len);
+    objectEntry(object).flags = FLAG_SEG_NAMED;
   }
   return id;
 }
@@ -249,16 +245,16 @@ function segmentPermitted(record: usize, want: u32): bool {
 function segmentUnlinkLocked(id: i32): void {
   const object = objectAt(id);
   const record = segmentOf(object);
-  if ((load<i32>(object + OBJ_FLAGS) & FLAG_SEG_NAMED) != 0) {
-    free(<usize>load<u32>(object + OBJ_NAME_PTR), load<u32>(object + OBJ_NAME_LEN));
-    store<u32>(object + OBJ_NAME_PTR, 0);
-    store<u32>(object + OBJ_NAME_LEN, 0);
-    store<i32>(object + OBJ_FLAGS, 0);
+  if ((objectEntry(object).flags & FLAG_SEG_NAMED) != 0) {
+    free(<usize>objectEntry(object).namePtr, objectEntry(object).nameLen);
+    objectEntry(object).namePtr = 0;
+    objectEntry(object).nameLen = 0;
+    objectEntry(object).flags = 0;
   }
   store<u32>(record + SEG_KEY, 0);
   store<i32>(record + SEG_FLAGS, SEG_REMOVED);
-  const refs = load<i32>(object + OBJ_REFS) - 1;
-  store<i32>(object + OBJ_REFS, refs);
+  const refs = objectEntry(object).refs - 1;
+  objectEntry(object).refs = refs;
   if (refs == 0) {
     free(record, SEG_BYTES);
     store<u32>(object + OBJ_SEGMENT, 0);
@@ -278,7 +274,7 @@ function mapLocked(id: i32, readOnly: bool, check: bool, now: f64, pid: i32): i3
     result = handleCreate(currentOwner, id, (readOnly ? END_SEG_RO : END_SEG_RW) | END_SEG_ATTACHED);
     if (result == 0) result = -ENFILE;
     else {
-      store<i32>(object + OBJ_REFS, load<i32>(object + OBJ_REFS) + 1);
+      objectEntry(object).refs = objectEntry(object).refs + 1;
       store<i32>(record + SEG_NATTCH, load<i32>(record + SEG_NATTCH) + 1);
       store<i32>(record + SEG_LPID, pid);
       store<f64>(record + SEG_ATIME, now);
@@ -483,9 +479,9 @@ export function shmUnlink(kind: i32, at: usize, len: u32): i32 {
 function mappingRecord(handle: i32): usize {
   const entry = ownHandle(handle);
   if (entry == 0) return 0;
-  const end = load<i32>(entry + HANDLE_END) & ~END_SEG_ATTACHED;
+  const end = handleEntry(entry).end & ~END_SEG_ATTACHED;
   if (end != END_SEG_RW && end != END_SEG_RO) return 0;
-  return segmentOf(objectAt(load<i32>(entry + HANDLE_OBJECT)));
+  return segmentOf(objectAt(handleEntry(entry).object));
 }
 
 /** The segment's current size in bytes (a POSIX object may have grown since it was mapped), or -EBADF. */
@@ -498,19 +494,19 @@ export function shmSize(handle: i32): i32 {
 export function shmIdOf(handle: i32): i32 {
   const entry = ownHandle(handle);
   if (entry == 0 || mappingRecord(handle) == 0) return -EBADF;
-  const id = load<i32>(entry + HANDLE_OBJECT);
-  return load<i32>(objectAt(id) + OBJ_KIND) == KIND_SHM ? sysvId(id) : -EINVAL;
+  const id = handleEntry(entry).object;
+  return objectEntry(objectAt(id)).kind == KIND_SHM ? sysvId(id) : -EINVAL;
 }
 
 /** Attaches an inherited mapping (a worker revived it) for `pid`: 0 or -EBADF / -EINTR. */
 export function shmInherited(handle: i32, now: f64, pid: i32): i32 {
   const entry = ownHandle(handle);
   if (entry == 0 || mappingRecord(handle) == 0) return -EBADF;
-  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
+  const object = objectAt(handleEntry(entry).object);
   if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return -EINTR;
-  const end = load<i32>(entry + HANDLE_END);
+  const end = handleEntry(entry).end;
   if ((end & END_SEG_ATTACHED) == 0) {
-    store<i32>(entry + HANDLE_END, end | END_SEG_ATTACHED);
+    handleEntry(entry).end = end | END_SEG_ATTACHED;
     store<i32>(segmentOf(object) + SEG_NATTCH, load<i32>(segmentOf(object) + SEG_NATTCH) + 1);
   }
   store<i32>(segmentOf(object) + SEG_LPID, pid);
@@ -524,7 +520,7 @@ export function shmDetach(handle: i32, now: f64, pid: i32): i32 {
   const entry = ownHandle(handle);
   if (entry == 0 || mappingRecord(handle) == 0) return -EBADF;
   if (!kernelLock()) return -EINTR;
-  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
+  const object = objectAt(handleEntry(entry).object);
   const record = segmentOf(object);
   store<i32>(record + SEG_LPID, pid);
   store<f64>(record + SEG_DTIME, now);
@@ -541,7 +537,7 @@ export function shmDetach(handle: i32, now: f64, pid: i32): i32 {
 export function segmentRelease(object: usize, entry: usize): void {
   const record = segmentOf(object);
   if (record == 0) return;
-  if ((load<i32>(entry + HANDLE_END) & END_SEG_ATTACHED) != 0) store<i32>(record + SEG_NATTCH, load<i32>(record + SEG_NATTCH) - 1);
+  if ((handleEntry(entry).end & END_SEG_ATTACHED) != 0) store<i32>(record + SEG_NATTCH, load<i32>(record + SEG_NATTCH) - 1);
   let previous: usize = 0;
   let waiter = <usize>load<u32>(record + SEG_WAIT_HEAD);
   while (waiter != 0) {
@@ -552,7 +548,7 @@ export function segmentRelease(object: usize, entry: usize): void {
     } else previous = waiter;
     waiter = next;
   }
-  if (load<i32>(object + OBJ_REFS) == 1) {
+  if (objectEntry(object).refs == 1) {
     free(record, SEG_BYTES);
     store<u32>(object + OBJ_SEGMENT, 0);
   }
@@ -575,7 +571,7 @@ function unlinkWaiter(record: usize, previous: usize, waiter: usize, next: usize
 export function shmWaitPrepare(handle: i32, index: u32): i32 {
   const entry = ownHandle(handle);
   if (entry == 0 || mappingRecord(handle) == 0) return -EBADF;
-  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
+  const object = objectAt(handleEntry(entry).object);
   // Kernel lock (allocator) before the object lock, never the other way round.
   if (!kernelLock()) return -EINTR;
   const waiter = alloc(WAITER_BYTES);
@@ -600,7 +596,7 @@ export function shmWaitPrepare(handle: i32, index: u32): i32 {
 export function shmWaitCommit(handle: i32, waiter: usize): i32 {
   const entry = ownHandle(handle);
   if (entry == 0) return -EBADF;
-  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
+  const object = objectAt(handleEntry(entry).object);
   const record = segmentOf(object);
   const tail = <usize>load<u32>(record + SEG_WAIT_TAIL);
   if (tail == 0) store<u32>(record + SEG_WAIT_HEAD, <u32>waiter);
@@ -614,7 +610,7 @@ export function shmWaitCommit(handle: i32, waiter: usize): i32 {
 export function shmWaitAbandon(handle: i32): i32 {
   const entry = ownHandle(handle);
   if (entry == 0) return -EBADF;
-  lockRelease(objectAt(load<i32>(entry + HANDLE_OBJECT)) + OBJ_LOCK);
+  lockRelease(objectAt(handleEntry(entry).object) + OBJ_LOCK);
   return 0;
 }
 
@@ -626,7 +622,7 @@ export function shmWaitAbandon(handle: i32): i32 {
 export function shmWaitCancel(handle: i32, waiter: usize): i32 {
   const entry = ownHandle(handle);
   if (entry == 0) return -EBADF;
-  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
+  const object = objectAt(handleEntry(entry).object);
   if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return -EINTR;
   const state = atomic.load<i32>(waiter + WAITER_STATE);
   if (state == WAITER_WAITING) {
@@ -649,7 +645,7 @@ export function shmWaitCancel(handle: i32, waiter: usize): i32 {
 export function shmWaitFree(handle: i32, waiter: usize): i32 {
   const entry = ownHandle(handle);
   if (entry == 0) return -EBADF;
-  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
+  const object = objectAt(handleEntry(entry).object);
   if (!kernelLock()) return -EINTR;
   if (!lockAcquire(object + OBJ_LOCK, currentOwner)) {
     kernelUnlock();
@@ -665,7 +661,7 @@ export function shmWaitFree(handle: i32, waiter: usize): i32 {
 export function shmNotify(handle: i32, index: u32, count: u32): i32 {
   const entry = ownHandle(handle);
   if (entry == 0 || mappingRecord(handle) == 0) return -EBADF;
-  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
+  const object = objectAt(handleEntry(entry).object);
   if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return -EINTR;
   const record = segmentOf(object);
   let woken: u32 = 0;
@@ -705,15 +701,15 @@ export function shmDescribe(id: i32, dst: usize, max: u32): i32 {
   if (id < 1 || id > objectMax()) return -ENOENT;
   if (!kernelLock()) return -EINTR;
   const object = objectAt(id);
-  const kind = load<i32>(object + OBJ_KIND);
+  const kind = objectEntry(object).kind;
   let result: i32 = -ENOENT;
   if (kind == KIND_SHM && segmentOf(object) != 0) {
     setSecondResult(<i32>load<u32>(segmentOf(object) + SEG_KEY));
     result = sysvId(id);
   } else if (kind == KIND_POSIX_SHM) {
-    const named = (load<i32>(object + OBJ_FLAGS) & FLAG_SEG_NAMED) != 0;
-    const len = named ? min<u32>(load<u32>(object + OBJ_NAME_LEN), max) : 0;
-    memory.copy(dst, <usize>load<u32>(object + OBJ_NAME_PTR), len);
+    const named = (objectEntry(object).flags & FLAG_SEG_NAMED) != 0;
+    const len = named ? min<u32>(objectEntry(object).nameLen, max) : 0;
+    memory.copy(dst, <usize>objectEntry(object).namePtr, len);
     setSecondResult(-1);
     result = <i32>len;
   }
@@ -725,7 +721,7 @@ export function shmDescribe(id: i32, dst: usize, max: u32): i32 {
 export function shmSerial(handle: i32): i32 {
   const entry = ownHandle(handle);
   if (entry == 0 || mappingRecord(handle) == 0) return -EBADF;
-  return <i32>load<u32>(objectAt(load<i32>(entry + HANDLE_OBJECT)) + OBJ_SERIAL);
+  return <i32>objectInfo(objectAt(handleEntry(entry).object)).serial;
 }
 
 /** The current size of the segment of object `id` if its serial is `serial` (its memory is still wanted), else -EIDRM. */
@@ -734,7 +730,7 @@ export function shmLiveSize(id: i32, serial: u32): i32 {
   if (!kernelLock()) return -EINTR;
   const object = objectAt(id);
   let result: i32 = -EIDRM;
-  if (isSegmentKind(load<i32>(object + OBJ_KIND)) && load<u32>(object + OBJ_SERIAL) == serial && segmentOf(object) != 0) {
+  if (isSegmentKind(objectEntry(object).kind) && objectInfo(object).serial == serial && segmentOf(object) != 0) {
     result = <i32>load<u32>(segmentOf(object) + SEG_SIZE);
   }
   kernelUnlock();

@@ -93,37 +93,29 @@ import {
   EPIPE,
   EPROTOTYPE,
 } from './errno';
-import { HANDLE_END, HANDLE_OBJECT, HANDLE_OWNER, handleAt, handleCreate, handleRelease, ownHandle } from './handle';
-import { HDR_HANDLES_MAX, currentOwner, hdr, kernelLock, kernelUnlock, setSecondResult } from './kernel';
+import { HANDLE_OWNER, handleAt, handleCreate, handleRelease, ownHandle, handleEntry } from './handle';
+import { currentOwner, kernelHeader, kernelLock, kernelUnlock, setSecondResult } from './kernel';
 import { lockAcquire, lockRelease } from './lock';
 import {
   KIND_FIFO,
   KIND_SOCKET,
   KIND_SOCKET_FILE,
-  OBJ_FILE_GID,
-  OBJ_FILE_UID,
-  OBJ_FLAGS,
-  OBJ_KIND,
-  OBJ_MODE,
   OBJ_LOCK,
-  OBJ_NAME_HASH,
-  OBJ_NAME_LEN,
-  OBJ_NAME_PTR,
   OBJ_RECORD,
-  OBJ_REFS,
   OBJ_RING0,
   OBJ_SEQ,
-  OBJ_SERIAL,
   countEnd,
   objectAt,
   objectCreate,
   objectDestroy,
   objectLookup,
   objectSetName,
+  objectEntry,
+  objectInfo,
 } from './object';
-import { OWNER_GID, OWNER_PID, OWNER_UID, ownerAt } from './owner';
+import { ownerAt, ownerEntry } from './owner';
 import { PERM_WRITE, currentGid, currentUid, permitted } from './permission';
-import { RING_CAPACITY, RING_DATA, RING_HEAD, RING_READERS, RING_SHUT, RING_TAIL, RING_WRITERS, ringRead, ringUnwrite, ringUsed, ringWrite } from './ring';
+import { ringRead, ringUnwrite, ringWrite, ringAt } from './ring';
 
 export const SOCKET_BYTES: u32 = 64;
 export const SOCK_TYPE: u32 = 0;
@@ -199,11 +191,11 @@ export const SOCKET_MAX_DGRAM_QLEN: u32 = 10;
 export const SOCKET_SOMAXCONN: u32 = 4096;
 
 @inline function rec(id: i32): usize {
-  return <usize>load<u32>(objectAt(id) + OBJ_RECORD);
+  return <usize>objectInfo(objectAt(id)).record;
 }
 
 @inline function isSocket(id: i32): bool {
-  return load<i32>(objectAt(id) + OBJ_KIND) == KIND_SOCKET;
+  return objectEntry(objectAt(id)).kind == KIND_SOCKET;
 }
 
 /** Bumps and wakes the wait cell of object `id` (0: none). */
@@ -218,7 +210,7 @@ function touch(id: i32): void {
 function socketOf(handle: i32): i32 {
   const entry = ownHandle(handle);
   if (entry == 0) return 0;
-  const id = load<i32>(entry + HANDLE_OBJECT);
+  const id = handleEntry(entry).object;
   return isSocket(id) ? id : 0;
 }
 
@@ -233,7 +225,7 @@ function socketNew(type: u32, refs: i32): i32 {
   }
   memory.fill(record, 0, SOCKET_BYTES);
   store<u32>(record + SOCK_TYPE, type);
-  store<u32>(objectAt(id) + OBJ_RECORD, <u32>record);
+  objectInfo(objectAt(id)).record = <u32>record;
   return id;
 }
 
@@ -241,7 +233,7 @@ function socketNew(type: u32, refs: i32): i32 {
 function socketDestroy(id: i32): void {
   const object = objectAt(id);
   free(rec(id), SOCKET_BYTES);
-  store<u32>(object + OBJ_RECORD, 0);
+  objectInfo(object).record = 0;
   objectDestroy(id);
 }
 
@@ -250,15 +242,15 @@ function socketUnhold(id: i32): void {
   const object = objectAt(id);
   const record = rec(id);
   store<u32>(record + SOCK_HOLDS, load<u32>(record + SOCK_HOLDS) - 1);
-  const refs = load<i32>(object + OBJ_REFS) - 1;
-  store<i32>(object + OBJ_REFS, refs);
+  const refs = objectEntry(object).refs - 1;
+  objectEntry(object).refs = refs;
   if (refs == 0) socketDestroy(id);
 }
 
 @inline function socketHold(id: i32): void {
   const record = rec(id);
   store<u32>(record + SOCK_HOLDS, load<u32>(record + SOCK_HOLDS) + 1);
-  store<i32>(objectAt(id) + OBJ_REFS, load<i32>(objectAt(id) + OBJ_REFS) + 1);
+  objectEntry(objectAt(id)).refs = objectEntry(objectAt(id)).refs + 1;
 }
 
 /** A receive ring for a stream socket. Kernel lock held. */
@@ -266,11 +258,11 @@ function streamRing(id: i32): bool {
   const ring = objectAt(id) + OBJ_RING0;
   const data = alloc(SOCKET_STREAM_CAPACITY);
   if (data == 0) return false;
-  store<u32>(ring + RING_DATA, <u32>data);
-  store<u32>(ring + RING_CAPACITY, SOCKET_STREAM_CAPACITY);
+  ringAt(ring).data = <u32>data;
+  ringAt(ring).capacity = SOCKET_STREAM_CAPACITY;
   // This socket reads the ring, its peer writes it.
-  store<i32>(ring + RING_READERS, 1);
-  store<i32>(ring + RING_WRITERS, 1);
+  ringAt(ring).readers = 1;
+  ringAt(ring).writers = 1;
   return true;
 }
 
@@ -278,9 +270,9 @@ function streamRing(id: i32): bool {
 function credFromOwner(id: i32, owner: i32): void {
   const record = rec(id);
   const entry = ownerAt(owner);
-  store<u32>(record + SOCK_CRED_PID, load<u32>(entry + OWNER_PID));
-  store<u32>(record + SOCK_CRED_UID, load<u32>(entry + OWNER_UID));
-  store<u32>(record + SOCK_CRED_GID, load<u32>(entry + OWNER_GID));
+  store<u32>(record + SOCK_CRED_PID, ownerEntry(entry).pid);
+  store<u32>(record + SOCK_CRED_UID, ownerEntry(entry).uid);
+  store<u32>(record + SOCK_CRED_GID, ownerEntry(entry).gid);
 }
 
 /** Links `a` and `b` as connected peers, each holding the other. Kernel lock held. */
@@ -296,15 +288,15 @@ function connectPair(a: i32, b: i32): void {
 /** Copies the name of socket `from` to socket `to` (an embryo takes its listener's address). Kernel lock held. */
 function copyName(to: i32, from: i32): bool {
   const source = objectAt(from);
-  const len = load<u32>(source + OBJ_NAME_LEN);
+  const len = objectEntry(source).nameLen;
   if (len == 0) return true;
   const name = alloc(len);
   if (name == 0) return false;
-  memory.copy(name, <usize>load<u32>(source + OBJ_NAME_PTR), len);
+  memory.copy(name, <usize>objectEntry(source).namePtr, len);
   const target = objectAt(to);
-  store<u32>(target + OBJ_NAME_PTR, <u32>name);
-  store<u32>(target + OBJ_NAME_LEN, len);
-  store<u32>(target + OBJ_NAME_HASH, load<u32>(source + OBJ_NAME_HASH));
+  objectEntry(target).namePtr = <u32>name;
+  objectEntry(target).nameLen = len;
+  objectEntry(target).nameHash = objectEntry(source).nameHash;
   return true;
 }
 
@@ -368,9 +360,9 @@ function socketRelease(id: i32): void {
   const wasListening = load<u32>(record + SOCK_STATE) == STATE_LISTENING;
   store<u32>(record + SOCK_STATE, STATE_RELEASED);
   const object = objectAt(id);
-  store<i32>(object + OBJ_FLAGS, 0);
+  objectEntry(object).flags = 0;
   // Nobody reads this socket any more: a peer writing to it gets EPIPE.
-  store<i32>(object + OBJ_RING0 + RING_READERS, 0);
+  ringAt(object + OBJ_RING0).readers = 0;
   const file = load<i32>(record + SOCK_FILE);
   if (file != 0) {
     // The socket file stays, stale: nobody listens there any more.
@@ -399,7 +391,7 @@ function socketRelease(id: i32): void {
     if (load<i32>(peerRecord + SOCK_PEER) == id) {
       store<u32>(peerRecord + SOCK_FLAGS, load<u32>(peerRecord + SOCK_FLAGS) | SF_PEER_GONE);
       // The peer's ring has no writer left: it reads EOF after what is buffered.
-      store<i32>(objectAt(peer) + OBJ_RING0 + RING_WRITERS, 0);
+      ringAt(objectAt(peer) + OBJ_RING0).writers = 0;
     }
     touch(peer);
     socketUnhold(peer);
@@ -412,7 +404,7 @@ function socketRelease(id: i32): void {
  * with its last handle and destroys it with its last reference. Kernel lock held.
  */
 export function socketHandleClosed(id: i32): void {
-  const refs = load<i32>(objectAt(id) + OBJ_REFS);
+  const refs = objectEntry(objectAt(id)).refs;
   const record = rec(id);
   if (<u32>refs == load<u32>(record + SOCK_HOLDS)) {
     // Hold the object through the release: dropping the peer's hold may come back to it.
@@ -459,7 +451,7 @@ export function socketPair(type: u32): i32 {
     const first = handleCreate(currentOwner, a, END_SOCKET);
     const second = first == 0 ? 0 : handleCreate(currentOwner, b, END_SOCKET);
     if (second == 0) {
-      if (first != 0) store<i32>(handleAt(first) + HANDLE_OWNER, 0);
+      if (first != 0) handleEntry(handleAt(first)).owner = 0;
       socketDestroy(a);
       socketDestroy(b);
     } else {
@@ -486,7 +478,7 @@ function fileUnlink(file: i32): void {
   const bound = load<i32>(object + OBJ_RECORD);
   if (bound != 0) store<i32>(rec(bound) + SOCK_FILE, 0);
   store<i32>(object + OBJ_RECORD, 0);
-  store<i32>(object + OBJ_REFS, 0);
+  objectEntry(object).refs = 0;
   objectDestroy(file);
 }
 
@@ -505,10 +497,10 @@ function resolve(at: usize, len: u32): i32 {
   const file = fileLookup(at, len);
   if (file == 0) return -ENOENT;
   const inode = objectAt(file);
-  const uid = load<u32>(inode + OBJ_FILE_UID);
-  const gid = load<u32>(inode + OBJ_FILE_GID);
+  const uid = objectInfo(inode).fileUid;
+  const gid = objectInfo(inode).fileGid;
   // unix_find_bsd: the path's inode must be writable by the caller, checked before the socket.
-  if (!permitted(uid, gid, uid, gid, load<u32>(inode + OBJ_MODE), PERM_WRITE)) return -EACCES;
+  if (!permitted(uid, gid, uid, gid, objectInfo(inode).mode, PERM_WRITE)) return -EACCES;
   const id = load<i32>(objectAt(file) + OBJ_RECORD);
   return id == 0 ? -ECONNREFUSED : id;
 }
@@ -531,11 +523,11 @@ function bindLocked(handle: i32, at: usize, len: u32, flags: u32, mode: u32): i3
   const id = socketOf(handle);
   if (id == 0) return -EBADF;
   const object = objectAt(id);
-  if (load<u32>(object + OBJ_NAME_LEN) != 0) return -EINVAL;
+  if (objectEntry(object).nameLen != 0) return -EINVAL;
   if ((flags & BIND_AUTOBIND) != 0) {
     // "\0" + five hex digits, from the object's serial on, skipping names in use.
     const scratchName = at;
-    let n = load<u32>(object + OBJ_SERIAL);
+    let n = objectInfo(object).serial;
     for (let tries: u32 = 0; tries < 0x100000; tries++, n++) {
       store<u8>(scratchName, 0);
       for (let i: u32 = 0; i < 5; i++) {
@@ -568,9 +560,9 @@ function bindLocked(handle: i32, at: usize, len: u32, flags: u32, mode: u32): i3
   }
   store<i32>(objectAt(file) + OBJ_RECORD, id);
   // The file is made with its final mode: no instant at which it is more open than asked.
-  store<u32>(objectAt(file) + OBJ_MODE, mode);
-  store<u32>(objectAt(file) + OBJ_FILE_UID, currentUid());
-  store<u32>(objectAt(file) + OBJ_FILE_GID, currentGid());
+  objectInfo(objectAt(file)).mode = mode;
+  objectInfo(objectAt(file)).fileUid = currentUid();
+  objectInfo(objectAt(file)).fileGid = currentGid();
   store<i32>(rec(id) + SOCK_FILE, file);
   return 0;
 }
@@ -603,7 +595,7 @@ export function socketListen(handle: i32, backlog: u32): i32 {
     const state = load<u32>(record + SOCK_STATE);
     if (load<u32>(record + SOCK_TYPE) == SOCK_DGRAM) result = -EOPNOTSUPP;
     else if (state != STATE_OPEN && state != STATE_LISTENING) result = -EINVAL;
-    else if (load<u32>(objectAt(id) + OBJ_NAME_LEN) == 0) result = -EINVAL;
+    else if (objectEntry(objectAt(id)).nameLen == 0) result = -EINVAL;
     else {
       store<u32>(record + SOCK_BACKLOG, min<u32>(backlog, SOCKET_SOMAXCONN));
       store<u32>(record + SOCK_STATE, STATE_LISTENING);
@@ -655,9 +647,9 @@ function connectLocked(handle: i32, at: usize, len: u32): i32 {
   store<u32>(rec(embryo) + SOCK_HOLDS, 1);
   if ((type == SOCK_STREAM && (!streamRing(embryo) || !streamRing(id))) || !copyName(embryo, target)) {
     const ring = objectAt(id) + OBJ_RING0;
-    if (load<u32>(ring + RING_DATA) != 0) {
-      free(<usize>load<u32>(ring + RING_DATA), load<u32>(ring + RING_CAPACITY));
-      store<u32>(ring + RING_DATA, 0);
+    if (ringAt(ring).data != 0) {
+      free(<usize>ringAt(ring).data, ringAt(ring).capacity);
+      ringAt(ring).data = 0;
     }
     socketDestroy(embryo);
     return -ENOMEM;
@@ -698,7 +690,7 @@ export function socketAccept(handle: i32): i32 {
         store<u32>(record + SOCK_QCOUNT, load<u32>(record + SOCK_QCOUNT) - 1);
         store<i32>(rec(embryo) + SOCK_NEXT, 0);
         // The handle's reference replaces the queue's hold.
-        store<i32>(objectAt(embryo) + OBJ_REFS, load<i32>(objectAt(embryo) + OBJ_REFS) + 1);
+        objectEntry(objectAt(embryo)).refs = objectEntry(objectAt(embryo)).refs + 1;
         socketUnhold(embryo);
         // Room in the queue: connects waiting on the listener's cell retry.
         touch(id);
@@ -723,15 +715,15 @@ function dupInFlight(rights: usize, count: u32, out: usize): i32 {
   }
   for (let i: u32 = 0; i < count; i++) {
     const entry = ownHandle(load<i32>(rights + (i << 2)));
-    const id = load<i32>(entry + HANDLE_OBJECT);
-    const end = load<i32>(entry + HANDLE_END);
+    const id = handleEntry(entry).object;
+    const end = handleEntry(entry).end;
     const object = objectAt(id);
     let copy = 0;
     if (lockAcquire(object + OBJ_LOCK, currentOwner)) {
       copy = handleCreate(IN_FLIGHT, id, end);
       if (copy != 0) {
         countEnd(object, end, 1);
-        store<i32>(object + OBJ_REFS, load<i32>(object + OBJ_REFS) + 1);
+        objectEntry(object).refs = objectEntry(object).refs + 1;
       }
       lockRelease(object + OBJ_LOCK);
     }
@@ -796,9 +788,9 @@ function sendLocked(handle: i32, src: usize, len: u32, rights: usize, count: u32
   store<u32>(block + MSG_LENGTH, len);
   store<u32>(block + MSG_RIGHTS, 0);
   // The sender's address, so the receiver can reply (datagram `from`).
-  const nameLen = load<u32>(objectAt(id) + OBJ_NAME_LEN);
+  const nameLen = objectEntry(objectAt(id)).nameLen;
   store<u32>(block + MSG_FROM_LEN, nameLen);
-  if (nameLen != 0) memory.copy(block + MSG_FROM, <usize>load<u32>(objectAt(id) + OBJ_NAME_PTR), nameLen);
+  if (nameLen != 0) memory.copy(block + MSG_FROM, <usize>objectEntry(objectAt(id)).namePtr, nameLen);
   if (count > 0) {
     const duped = dupInFlight(rights, count, block + MSG_RIGHTS_AT);
     if (duped < 0) {
@@ -828,7 +820,7 @@ function streamSend(id: i32, src: usize, len: u32, rights: usize, count: u32): i
     block = alloc(bytes);
     if (block == 0) return -ENOMEM;
   }
-  const position = load<u32>(ring + RING_TAIL);
+  const position = ringAt(ring).tail;
   const n = ringWrite(ring, src, len, 0, false);
   if (n <= 0) {
     if (block != 0) free(block, bytes);
@@ -859,7 +851,7 @@ function takeRights(block: usize, meta: usize): void {
   const count = load<u32>(block + MSG_RIGHTS);
   for (let i: u32 = 0; i < count; i++) {
     const handle = load<i32>(block + MSG_RIGHTS_AT + (i << 2));
-    store<i32>(handleAt(handle) + HANDLE_OWNER, currentOwner);
+    handleEntry(handleAt(handle)).owner = currentOwner;
     if (meta != 0) store<i32>(meta + META_RIGHTS_AT + (i << 2), handle);
   }
   if (meta != 0) store<u32>(meta + META_RIGHTS, count);
@@ -919,8 +911,8 @@ function recvLocked(handle: i32, meta: usize, dst: usize, max: u32, flags: u32):
 function streamRecv(id: i32, meta: usize, dst: usize, max: u32, flags: u32): i32 {
   const record = rec(id);
   const ring = objectAt(id) + OBJ_RING0;
-  if (load<u32>(ring + RING_DATA) == 0) return -ENOTCONN;
-  const head = load<u32>(ring + RING_HEAD);
+  if (ringAt(ring).data == 0) return -ENOTCONN;
+  const head = ringAt(ring).head;
   const first = <usize>load<u32>(record + SOCK_QHEAD);
   let limit = max;
   let carried: usize = 0;
@@ -971,7 +963,7 @@ export function socketShutdown(handle: i32): i32 {
       if (peer != 0) {
         const peerRecord = rec(peer);
         store<u32>(peerRecord + SOCK_FLAGS, load<u32>(peerRecord + SOCK_FLAGS) | SF_PEER_SHUT);
-        store<i32>(objectAt(peer) + OBJ_RING0 + RING_SHUT, 1);
+        ringAt(objectAt(peer) + OBJ_RING0).shut = 1;
         touch(peer);
       }
       touch(id);
@@ -992,8 +984,8 @@ export function socketName(handle: i32, peer: i32, dst: usize): i32 {
   }
   if (id != 0) {
     const object = objectAt(id);
-    const len = load<u32>(object + OBJ_NAME_LEN);
-    memory.copy(dst, <usize>load<u32>(object + OBJ_NAME_PTR), len);
+    const len = objectEntry(object).nameLen;
+    memory.copy(dst, <usize>objectEntry(object).namePtr, len);
     result = <i32>len;
   }
   kernelUnlock();
@@ -1035,7 +1027,7 @@ export function socketInfo(handle: i32): i32 {
 
 /** Handles in flight right now (diagnostics and tests: none may be left once messages are gone). */
 export function socketsInFlight(): i32 {
-  const handles = <i32>load<u32>(hdr(HDR_HANDLES_MAX));
+  const handles = <i32>kernelHeader().handlesMax;
   let count = 0;
   for (let h = 1; h <= handles; h++) if (atomic.load<i32>(handleAt(h) + HANDLE_OWNER) == IN_FLIGHT) count++;
   return count;

@@ -19,6 +19,39 @@
 import type { ChildSpec, HostedChild, WorkerHost } from './host.js';
 
 const childMain = new URL('./child-main-browser.js', import.meta.url);
+const kernelWasm = new URL('./kernel.wasm', import.meta.url);
+
+let kernel: WebAssembly.Module | undefined;
+let kernelLoadError: unknown;
+let kernelLoading: Promise<void> | undefined;
+
+/**
+ * Fetches and compiles `kernel.wasm` (once per context): streamed when the server labels it
+ * `application/wasm`, else from its bytes (a plain static server may call it
+ * `application/octet-stream`, which `compileStreaming` refuses). Never rejects: a failure is kept
+ * and reported by {@link browserHost.kernelModule}, so importing the package still works and the
+ * error shows where a backend is created. The browser entries await it at import time, because
+ * `createWorkerBackend` is synchronous.
+ */
+export function loadKernelModule(): Promise<void> {
+  kernelLoading ??= (async () => {
+    if (kernel !== undefined) return;
+    try {
+      const response = await fetch(kernelWasm);
+      if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
+      const type = response.headers.get('content-type')?.split(';')[0]!.trim();
+      kernel = type === 'application/wasm' ? await WebAssembly.compileStreaming(response) : await WebAssembly.compile(await response.arrayBuffer());
+    } catch (error) {
+      kernelLoadError = error;
+    }
+  })();
+  return kernelLoading;
+}
+
+/** Takes the kernel module a child received from its parent, so that this context fetches nothing. */
+export function adoptKernelModule(module: WebAssembly.Module): void {
+  kernel ??= module;
+}
 
 /** A message from a child's bootstrap to its parent. */
 export type ChildMessage = { readonly type: 'online' } | { readonly type: 'exit'; readonly code: number };
@@ -57,6 +90,15 @@ export const browserHost: WorkerHost = {
     }
     if (typeof Worker !== 'function') throw new Error('ipcx worker backend: this context has no Web Worker constructor to start children with');
     webLocks();
+  },
+  kernelModule() {
+    if (kernel !== undefined) return kernel;
+    throw new Error(
+      kernelLoadError === undefined
+        ? `ipcx worker backend: the kernel (${kernelWasm.href}) is not loaded yet: import the package's browser entry, which loads it`
+        : `ipcx worker backend: cannot load the kernel from ${kernelWasm.href}: ${String(kernelLoadError)}`,
+      { cause: kernelLoadError },
+    );
   },
   absoluteEntryUrl(entry) {
     // An absolute URL (http:, https:, blob:, data:) as is; an absolute path against the page's origin.
