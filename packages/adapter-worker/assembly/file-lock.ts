@@ -68,12 +68,14 @@ import { PERM_READ, PERM_WRITE, currentGid, currentUid, permitted } from './perm
   uid: u32;
   gid: u32;
 }
+/** Where the record ends in the entry: within the kind area (test/kernel.test.ts checks). */
+export const LOCK_FILE_RECORD_END: u32 = offsetof<LockFileEntry>();
 /** The head of the record list, walked by its links' addresses. */
 export const LOCK_FILE_RECORDS: u32 = offsetof<LockFileEntry>('records');
+/** The LockFileEntry at `at`. */
 @inline export function lockFile(at: usize): LockFileEntry {
   return changetype<LockFileEntry>(at);
 }
-
 
 /** A lock record (the diagram above). */
 @unmanaged export class LockRecord {
@@ -85,10 +87,10 @@ export const LOCK_FILE_RECORDS: u32 = offsetof<LockFileEntry>('records');
 }
 export const LOCK_RECORD_BYTES: u32 = offsetof<LockRecord>();
 const REC_NEXT: u32 = offsetof<LockRecord>('next');
+/** The LockRecord at `at`. */
 @inline export function lockRecord(at: usize): LockRecord {
   return changetype<LockRecord>(at);
 }
-
 
 /** Lock types, as TypeScript passes them (F_RDLCK, F_WRLCK, F_UNLCK in that order, as on Linux). */
 export const LOCK_SHARED: i32 = 0;
@@ -105,6 +107,7 @@ export const LOCK_QUERY_BYTES: u32 = offsetof<LockQuery>();
 export const LOCK_QUERY_TYPE: u32 = offsetof<LockQuery>('type');
 export const LOCK_QUERY_START: u32 = offsetof<LockQuery>('start');
 export const LOCK_QUERY_END: u32 = offsetof<LockQuery>('end');
+/** The LockQuery at `at`. */
 @inline export function lockQuery(at: usize): LockQuery {
   return changetype<LockQuery>(at);
 }

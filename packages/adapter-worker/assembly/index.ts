@@ -16,6 +16,12 @@ export { OBJECT_BYTES, OBJ_SEQ, KIND_PIPE, KIND_DUPLEX, KIND_FIFO, KIND_SEM_SET,
 export { KIND_MSG, KIND_PMQ, END_MQ_READ, END_MQ_WRITE } from './object';
 export { SPAN_BYTES, SPAN_FIRST, SPAN_FIRST_LENGTH, SPAN_SECOND, RING_FLIGHT, RING_FLIGHT_BYTES } from './ring';
 export { OBJ_PARKED, OBJ_RING0, KIND_AREA_BYTES, OBJECT_INFO_BYTES } from './object';
+// Where each kind's record ends in its object entry (the layout test checks they fit).
+export { MSQ_RECORD_END } from './message-queue';
+export { PMQ_RECORD_END } from './posix-message-queue';
+export { SET_RECORD_END } from './semaphore';
+export { PSEM_RECORD_END } from './posix-semaphore';
+export { LOCK_FILE_RECORD_END } from './file-lock';
 export { RING_BYTES, PIPE_BUF, RING_DEFAULT_CAPACITY, RING_MIN_CAPACITY, RING_MAX_CAPACITY } from './ring';
 export { DUPLEX_CAPACITY } from './pipe';
 export { EINTR, EAGAIN, EPIPE, EBADF, ENOMEM, ENOSPC, ENXIO, ENOENT, EEXIST } from './errno';
@@ -48,6 +54,8 @@ export {
 } from './message-queue';
 export {
   PMQ_HEADER_BYTES,
+  PMQ_RECEIVED_AT,
+  PMQ_RECEIVED_PRIORITY,
   PMQ_MSG_DEFAULT,
   PMQ_MSGSIZE_DEFAULT,
   PMQ_MSG_MAX,
@@ -96,6 +104,17 @@ export {
   GET_ZCNT,
   GET_PID,
   SEM_STAT_BYTES,
+  SEM_STAT_KEY,
+  SEM_STAT_NSEMS,
+  SEM_STAT_MODE,
+  SEM_STAT_UID,
+  SEM_STAT_GID,
+  SEM_STAT_CUID,
+  SEM_STAT_CGID,
+  SEM_STAT_OTIME,
+  SEM_STAT_CTIME,
+  SEM_LIST_ID,
+  SEM_LIST_KEY,
   KEEP,
   semGet as sem_get,
   semOp as sem_op,
@@ -255,8 +274,11 @@ export {
   SOCKET_MESSAGE_MAX,
   SOCKET_STREAM_CAPACITY,
   END_SOCKET,
+  CRED_PID,
+  CRED_UID,
+  CRED_GID,
 } from './socket';
 export { KIND_SOCKET, KIND_SOCKET_FILE, KIND_LOCK_FILE } from './object';
-export { flockOpen as flock_open, flockUnlink as flock_unlink, flockSet as flock_set, flockGet as flock_get, flockRecords as flock_records, LOCK_RECORD_BYTES, LOCK_QUERY_TYPE, LOCK_QUERY_START, LOCK_QUERY_END, LOCK_QUERY_BYTES } from './file-lock';
+export { flockOpen as flock_open, flockUnlink as flock_unlink, flockSet as flock_set, flockGet as flock_get, flockRecords as flock_records, LOCK_RECORD_BYTES, LOCK_SHARED, LOCK_EXCLUSIVE, LOCK_UNLOCK, LOCK_QUERY_TYPE, LOCK_QUERY_START, LOCK_QUERY_END, LOCK_QUERY_BYTES } from './file-lock';
 export { ownerGrowScratch as owner_grow_scratch } from './owner';
 export { EMSGSIZE, EPROTOTYPE, EADDRINUSE, ECONNREFUSED, ENOTCONN } from './errno';

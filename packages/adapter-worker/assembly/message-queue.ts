@@ -69,6 +69,8 @@ import {
   objectEntry,
   objectInfo,
   ObjectEntry,
+  OBJ_RING0,
+  KIND_AREA_BYTES,
 } from './object';
 import { ownerAt, currentPid, ownerEntry } from './owner';
 import { PERM_READ, PERM_WRITE, currentGid, currentUid, permitted } from './permission';
@@ -90,29 +92,13 @@ import { PERM_READ, PERM_WRITE, currentGid, currentUid, permitted } from './perm
   ctime: u32;
   head: u32;
   tail: u32;
-  reserved0: u32;
 }
-export const MSQ_END: u32 = offsetof<MsgQueueEntry>();
-export const MSQ_KEY: u32 = offsetof<MsgQueueEntry>('key');
-export const MSQ_UID: u32 = offsetof<MsgQueueEntry>('uid');
-export const MSQ_GID: u32 = offsetof<MsgQueueEntry>('gid');
-export const MSQ_CUID: u32 = offsetof<MsgQueueEntry>('cuid');
-export const MSQ_CGID: u32 = offsetof<MsgQueueEntry>('cgid');
-export const MSQ_QBYTES: u32 = offsetof<MsgQueueEntry>('qbytes');
-export const MSQ_QNUM: u32 = offsetof<MsgQueueEntry>('qnum');
-export const MSQ_CBYTES: u32 = offsetof<MsgQueueEntry>('cbytes');
-export const MSQ_LSPID: u32 = offsetof<MsgQueueEntry>('lspid');
-export const MSQ_LRPID: u32 = offsetof<MsgQueueEntry>('lrpid');
-export const MSQ_STIME: u32 = offsetof<MsgQueueEntry>('stime');
-export const MSQ_RTIME: u32 = offsetof<MsgQueueEntry>('rtime');
-export const MSQ_CTIME: u32 = offsetof<MsgQueueEntry>('ctime');
-export const MSQ_HEAD: u32 = offsetof<MsgQueueEntry>('head');
-export const MSQ_TAIL: u32 = offsetof<MsgQueueEntry>('tail');
+/** Where the record ends in the entry: within the kind area (test/kernel.test.ts checks). */
+export const MSQ_RECORD_END: u32 = offsetof<MsgQueueEntry>();
+/** The MsgQueueEntry at `at`. */
 @inline export function msgQueue(at: usize): MsgQueueEntry {
   return changetype<MsgQueueEntry>(at);
 }
-
-/** End of the queue record (it must stay below OBJ_MODE). */
 
 /** A message block in the heap (the diagram above), its payload after it. */
 @unmanaged export class MsgBlock {
@@ -121,13 +107,10 @@ export const MSQ_TAIL: u32 = offsetof<MsgQueueEntry>('tail');
   type: i64;
 }
 export const MSG_HEADER_BYTES: u32 = offsetof<MsgBlock>();
-export const MSG_NEXT: u32 = offsetof<MsgBlock>('next');
-export const MSG_LENGTH: u32 = offsetof<MsgBlock>('length');
-export const MSG_TYPE: u32 = offsetof<MsgBlock>('type');
+/** The MsgBlock at `at`. */
 @inline export function msgBlock(at: usize): MsgBlock {
   return changetype<MsgBlock>(at);
 }
-
 
 /** What msg_receive writes at its destination: the message's type, then its payload bytes. */
 @unmanaged export class ReceivedMessage {
@@ -186,10 +169,10 @@ export const MSG_STAT_LRPID: u32 = offsetof<MsgStat>('lrpid');
 export const MSG_STAT_STIME: u32 = offsetof<MsgStat>('stime');
 export const MSG_STAT_RTIME: u32 = offsetof<MsgStat>('rtime');
 export const MSG_STAT_CTIME: u32 = offsetof<MsgStat>('ctime');
+/** The MsgStat at `at`. */
 @inline export function msgStatAt(at: usize): MsgStat {
   return changetype<MsgStat>(at);
 }
-
 
 @inline function msqidOf(id: i32): i32 {
   return <i32>((objectInfo(objectAt(id)).serial & 0x7fff) << 16) | (id - 1);
@@ -497,5 +480,5 @@ export function msgFreeAll(entry: usize): void {
     free(m, MSG_HEADER_BYTES + msgBlock(m).length);
     m = next;
   }
-  memory.fill(entry + MSQ_KEY, 0, MSQ_END - MSQ_KEY);
+  memory.fill(entry + OBJ_RING0, 0, KIND_AREA_BYTES);
 }

@@ -266,7 +266,6 @@ export function objectLookup(kind: i32, at: usize, len: u32): i32 {
   return 0;
 }
 
-
 /** The next linked (named) object after id `after`, or 0: for listing the namespace. */
 export function objectNextLinked(after: i32): i32 {
   const objects = objectMax();

@@ -61,6 +61,8 @@ import {
   objectSetName,
   objectEntry,
   objectInfo,
+  OBJ_RING0,
+  KIND_AREA_BYTES,
 } from './object';
 import { ownerAt, ownerDropHeld, ownerHold, ownerTakeHeld, ownerEntry } from './owner';
 import { PERM_READ, PERM_WRITE, currentGid, currentUid, permitted } from './permission';
@@ -78,24 +80,11 @@ import { PERM_READ, PERM_WRITE, currentGid, currentUid, permitted } from './perm
   notifyOwner: i32;
   notifySerial: u32;
   notified: u32;
-  reserved0: u32;
-  reserved1: u32;
-  reserved2: u32;
-  reserved3: u32;
-  reserved4: u32;
 }
-export const PMQ_END: u32 = offsetof<PmqEntry>();
-export const PMQ_MAXMSG: u32 = offsetof<PmqEntry>('maxmsg');
-export const PMQ_MSGSIZE: u32 = offsetof<PmqEntry>('msgsize');
+/** Where the record ends in the entry: within the kind area (test/kernel.test.ts checks). */
+export const PMQ_RECORD_END: u32 = offsetof<PmqEntry>();
 export const PMQ_CURMSGS: u32 = offsetof<PmqEntry>('curmsgs');
-export const PMQ_UID: u32 = offsetof<PmqEntry>('uid');
-export const PMQ_GID: u32 = offsetof<PmqEntry>('gid');
-export const PMQ_HEAD: u32 = offsetof<PmqEntry>('head');
-export const PMQ_TAIL: u32 = offsetof<PmqEntry>('tail');
-export const PMQ_CHARGED: u32 = offsetof<PmqEntry>('charged');
-export const PMQ_NOTIFY_OWNER: u32 = offsetof<PmqEntry>('notifyOwner');
-export const PMQ_NOTIFY_SERIAL: u32 = offsetof<PmqEntry>('notifySerial');
-export const PMQ_NOTIFIED: u32 = offsetof<PmqEntry>('notified');
+/** The PmqEntry at `at`. */
 @inline export function pmqEntry(at: usize): PmqEntry {
   return changetype<PmqEntry>(at);
 }
@@ -121,13 +110,10 @@ export const PMQ_HEADER_BYTES: u32 = offsetof<PmqBlock>();
 }
 export const PMQ_RECEIVED_AT: u32 = offsetof<PmqReceived>('at');
 export const PMQ_RECEIVED_PRIORITY: u32 = offsetof<PmqReceived>('priority');
-export const PMQ_NEXT: u32 = offsetof<PmqBlock>('next');
-export const PMQ_LENGTH: u32 = offsetof<PmqBlock>('length');
-export const PMQ_PRIORITY: u32 = offsetof<PmqBlock>('priority');
+/** The PmqBlock at `at`. */
 @inline export function pmqBlock(at: usize): PmqBlock {
   return changetype<PmqBlock>(at);
 }
-
 
 /** Linux's defaults and limits (/proc/sys/fs/mqueue and include/linux/ipc_namespace.h). */
 export const PMQ_MSG_DEFAULT: u32 = 10;
@@ -457,7 +443,7 @@ export function pmqFreeAll(entry: usize): void {
     free(m, PMQ_HEADER_BYTES + pmqBlock(m).length);
     m = next;
   }
-  memory.fill(entry + PMQ_MAXMSG, 0, PMQ_END - PMQ_MAXMSG);
+  memory.fill(entry + OBJ_RING0, 0, KIND_AREA_BYTES);
 }
 
 // ---- Notification (mq_notify) ---------------------------------------------------------------

@@ -53,8 +53,11 @@ export const SEM_VALUE_MAX: i32 = 0x7fffffff;
   uid: u32;
   gid: u32;
 }
+/** Where the record ends in the entry: within the kind area (test/kernel.test.ts checks). */
+export const PSEM_RECORD_END: u32 = offsetof<PosixSemEntry>();
 /** Read with atomics (psem_value takes no lock). */
 export const PSEM_VALUE: u32 = offsetof<PosixSemEntry>('value');
+/** The PosixSemEntry at `at`. */
 @inline export function posixSem(at: usize): PosixSemEntry {
   return changetype<PosixSemEntry>(at);
 }

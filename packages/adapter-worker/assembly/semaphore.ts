@@ -132,22 +132,15 @@ export const SEMMSL: i32 = 32000;
   queueTail: u32;
   undo: u32;
 }
-export const SET_SEMS: u32 = offsetof<SemSetEntry>('sems');
+/** Where the record ends in the entry: within the kind area (test/kernel.test.ts checks). */
+export const SET_RECORD_END: u32 = offsetof<SemSetEntry>();
 export const SET_NSEMS: u32 = offsetof<SemSetEntry>('nsems');
 export const SET_KEY: u32 = offsetof<SemSetEntry>('key');
-export const SET_UID: u32 = offsetof<SemSetEntry>('uid');
-export const SET_GID: u32 = offsetof<SemSetEntry>('gid');
-export const SET_CUID: u32 = offsetof<SemSetEntry>('cuid');
-export const SET_CGID: u32 = offsetof<SemSetEntry>('cgid');
-export const SET_OTIME: u32 = offsetof<SemSetEntry>('otime');
-export const SET_CTIME: u32 = offsetof<SemSetEntry>('ctime');
-export const SET_QUEUE_HEAD: u32 = offsetof<SemSetEntry>('queueHead');
-export const SET_QUEUE_TAIL: u32 = offsetof<SemSetEntry>('queueTail');
 export const SET_UNDO: u32 = offsetof<SemSetEntry>('undo');
+/** The SemSetEntry at `at`. */
 @inline export function semSet(at: usize): SemSetEntry {
   return changetype<SemSetEntry>(at);
 }
-
 
 /** One semaphore of a set's heap array. */
 @unmanaged export class Semaphore {
@@ -155,12 +148,10 @@ export const SET_UNDO: u32 = offsetof<SemSetEntry>('undo');
   pid: i32;
 }
 export const SEM_BYTES: u32 = offsetof<Semaphore>();
-export const SEM_VALUE: u32 = offsetof<Semaphore>('value');
-export const SEM_PID: u32 = offsetof<Semaphore>('pid');
+/** The Semaphore at `at`. */
 @inline export function semRecord(at: usize): Semaphore {
   return changetype<Semaphore>(at);
 }
-
 
 /** One operation (struct sembuf) as TypeScript writes it and a waiter record keeps it. */
 @unmanaged export class SemOp {
@@ -169,9 +160,7 @@ export const SEM_PID: u32 = offsetof<Semaphore>('pid');
   flags: i32;
 }
 export const SEM_OP_BYTES: u32 = offsetof<SemOp>();
-export const SEM_OP_INDEX: u32 = offsetof<SemOp>('index');
-export const SEM_OP_DELTA: u32 = offsetof<SemOp>('delta');
-export const SEM_OP_FLAGS: u32 = offsetof<SemOp>('flags');
+/** The SemOp at `at`. */
 @inline export function semOpAt(at: usize): SemOp {
   return changetype<SemOp>(at);
 }
@@ -193,16 +182,8 @@ export const SEM_OP_UNDO: i32 = 2;
   bits: i32;
 }
 export const WAITER_BYTES: u32 = offsetof<SemWaiter>();
-export const W_NEXT: u32 = offsetof<SemWaiter>('next');
-export const W_PREV: u32 = offsetof<SemWaiter>('prev');
-export const W_OWNER: u32 = offsetof<SemWaiter>('owner');
-export const W_PID: u32 = offsetof<SemWaiter>('pid');
 export const W_STATUS: u32 = offsetof<SemWaiter>('status');
-export const W_NOPS: u32 = offsetof<SemWaiter>('nops');
-export const W_BLOCK_INDEX: u32 = offsetof<SemWaiter>('blockIndex');
-export const W_BLOCK_ZERO: u32 = offsetof<SemWaiter>('blockZero');
-export const W_SLOT: u32 = offsetof<SemWaiter>('slot');
-export const W_BITS: u32 = offsetof<SemWaiter>('bits');
+/** The SemWaiter at `at`. */
 @inline export function semWaiter(at: usize): SemWaiter {
   return changetype<SemWaiter>(at);
 }
@@ -217,7 +198,6 @@ export const CANCELLED: i32 = 1;
 /** What sem_wait_end returns while the call is still queued (a spurious wakeup). */
 export const STILL_WAITING: i32 = 1;
 
-export const UNDO_BYTES: u32 = offsetof<UndoRecord>('adj');
 /** An undo record (the diagram above); `adj` is the first of nsems adjustments. */
 @unmanaged export class UndoRecord {
   next: u32;
@@ -228,13 +208,13 @@ export const UNDO_BYTES: u32 = offsetof<UndoRecord>('adj');
   adj: i32;
 }
 export const U_NEXT: u32 = offsetof<UndoRecord>('next');
-export const U_OWNER: u32 = offsetof<UndoRecord>('owner');
-export const U_NSEMS: u32 = offsetof<UndoRecord>('nsems');
 export const U_ADJ: u32 = offsetof<UndoRecord>('adj');
+/** An undo record's size before its adjustments. */
+export const UNDO_BYTES: u32 = U_ADJ;
+/** The UndoRecord at `at`. */
 @inline export function undoRecord(at: usize): UndoRecord {
   return changetype<UndoRecord>(at);
 }
-
 
 /** `sem_ctl_get` selectors. */
 export const GET_VALUE: i32 = 0;
@@ -243,7 +223,35 @@ export const GET_ZCNT: i32 = 2;
 export const GET_PID: i32 = 3;
 
 /** IPC_STAT record written by `sem_stat` (u32 each): key, nsems, mode, uid, gid, cuid, cgid, otime, ctime. */
-export const SEM_STAT_BYTES: u32 = 36;
+@unmanaged export class SemStat {
+  key: i32;
+  nsems: u32;
+  mode: u32;
+  uid: u32;
+  gid: u32;
+  cuid: u32;
+  cgid: u32;
+  otime: u32;
+  ctime: u32;
+}
+export const SEM_STAT_BYTES: u32 = offsetof<SemStat>();
+export const SEM_STAT_KEY: u32 = offsetof<SemStat>('key');
+export const SEM_STAT_NSEMS: u32 = offsetof<SemStat>('nsems');
+export const SEM_STAT_MODE: u32 = offsetof<SemStat>('mode');
+export const SEM_STAT_UID: u32 = offsetof<SemStat>('uid');
+export const SEM_STAT_GID: u32 = offsetof<SemStat>('gid');
+export const SEM_STAT_CUID: u32 = offsetof<SemStat>('cuid');
+export const SEM_STAT_CGID: u32 = offsetof<SemStat>('cgid');
+export const SEM_STAT_OTIME: u32 = offsetof<SemStat>('otime');
+export const SEM_STAT_CTIME: u32 = offsetof<SemStat>('ctime');
+
+/** What sem_list writes for the set it found. */
+@unmanaged export class SemListEntry {
+  id: i32;
+  key: i32;
+}
+export const SEM_LIST_ID: u32 = offsetof<SemListEntry>('id');
+export const SEM_LIST_KEY: u32 = offsetof<SemListEntry>('key');
 /** `sem_set_attributes`: this value for mode, uid or gid keeps the current one. */
 export const KEEP: u32 = 0xffffffff;
 
@@ -736,15 +744,17 @@ export function semStat(id: i32, dst: usize): i32 {
   let result: i32 = 0;
   if (!setPermitted(set, PERM_READ)) result = -EACCES;
   else {
-    store<i32>(dst, semSet(set).key);
-    store<u32>(dst + 4, semSet(set).nsems);
-    store<u32>(dst + 8, objectInfo(set).mode);
-    store<u32>(dst + 12, semSet(set).uid);
-    store<u32>(dst + 16, semSet(set).gid);
-    store<u32>(dst + 20, semSet(set).cuid);
-    store<u32>(dst + 24, semSet(set).cgid);
-    store<u32>(dst + 28, semSet(set).otime);
-    store<u32>(dst + 32, semSet(set).ctime);
+    const stat = changetype<SemStat>(dst);
+    const record = semSet(set);
+    stat.key = record.key;
+    stat.nsems = record.nsems;
+    stat.mode = objectInfo(set).mode;
+    stat.uid = record.uid;
+    stat.gid = record.gid;
+    stat.cuid = record.cuid;
+    stat.cgid = record.cgid;
+    stat.otime = record.otime;
+    stat.ctime = record.ctime;
   }
   lockRelease(set + OBJ_LOCK);
   return result;
@@ -864,8 +874,9 @@ export function semList(after: i32, dst: usize): i32 {
   for (let slot = after + 1; slot <= slots; slot++) {
     const set = objectAt(slot);
     if (atomic.load<i32>(set + OBJ_KIND) != KIND_SEM_SET || atomic.load<u32>(set + SET_NSEMS) == 0) continue;
-    store<i32>(dst, idOf(slot));
-    store<i32>(dst + 4, atomic.load<i32>(set + SET_KEY));
+    const found = changetype<SemListEntry>(dst);
+    found.id = idOf(slot);
+    found.key = atomic.load<i32>(set + SET_KEY);
     return slot;
   }
   return 0;

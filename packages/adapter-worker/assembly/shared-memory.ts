@@ -75,36 +75,55 @@ import { PERM_READ, PERM_WRITE, currentGid, currentUid, permitted } from './perm
 const EACCES: i32 = 13;
 const EIDRM: i32 = 43;
 
-/** Object entry word holding the segment record (the entry's reserved words). */
-export const OBJ_SEGMENT: u32 = 112;
 /** Object flag of a segment reachable by key, name or path (segments keep out of the FIFO namespace's FLAG_LINKED). */
 export const FLAG_SEG_NAMED: i32 = 2;
 
-export const SEG_BYTES: u32 = 80;
-export const SEG_SIZE: u32 = 0;
-export const SEG_KEY: u32 = 4;
-export const SEG_MODE: u32 = 8;
-export const SEG_UID: u32 = 12;
-export const SEG_GID: u32 = 16;
-export const SEG_CUID: u32 = 20;
-export const SEG_CGID: u32 = 24;
-export const SEG_CPID: u32 = 28;
-export const SEG_LPID: u32 = 32;
-export const SEG_FLAGS: u32 = 36;
-export const SEG_WAIT_HEAD: u32 = 40;
-export const SEG_WAIT_TAIL: u32 = 44;
-export const SEG_ATIME: u32 = 48;
-export const SEG_DTIME: u32 = 56;
-export const SEG_CTIME: u32 = 64;
-export const SEG_NATTCH: u32 = 72;
+/** A segment record in the heap (the diagram above); the compiler owns the offsets. */
+@unmanaged export class SegmentRecord {
+  size: u32;
+  key: u32;
+  mode: u32;
+  uid: u32;
+  gid: u32;
+  cuid: u32;
+  cgid: u32;
+  cpid: i32;
+  lpid: i32;
+  flags: i32;
+  waitHead: u32;
+  waitTail: u32;
+  atime: f64;
+  dtime: f64;
+  ctime: f64;
+  nattch: i32;
+  /** Unused: keeps the record a multiple of 16 bytes. */
+  reserved: u32;
+}
+export const SEG_BYTES: u32 = offsetof<SegmentRecord>();
+/** Read with atomics by shm_size (a POSIX object may grow while mapped). */
+const SEG_SIZE: u32 = offsetof<SegmentRecord>('size');
+/** The SegmentRecord at `at`. */
+@inline export function segmentRecord(at: usize): SegmentRecord {
+  return changetype<SegmentRecord>(at);
+}
+
 export const SEG_PERSISTS: i32 = 1;
 export const SEG_REMOVED: i32 = 2;
 
-export const WAITER_BYTES: u32 = 16;
-export const WAITER_NEXT: u32 = 0;
-export const WAITER_HANDLE: u32 = 4;
-export const WAITER_INDEX: u32 = 8;
-export const WAITER_STATE: u32 = 12;
+/** A futex waiter record (the diagram above); `state` is the cell TypeScript sleeps on. */
+@unmanaged export class ShmWaiter {
+  next: u32;
+  handle: u32;
+  index: u32;
+  state: i32;
+}
+export const WAITER_BYTES: u32 = offsetof<ShmWaiter>();
+export const WAITER_STATE: u32 = offsetof<ShmWaiter>('state');
+/** The ShmWaiter at `at`. */
+@inline export function shmWaiter(at: usize): ShmWaiter {
+  return changetype<ShmWaiter>(at);
+}
+
 export const WAITER_WAITING: i32 = 0;
 export const WAITER_WOKEN: i32 = 1;
 export const WAITER_CANCELLED: i32 = 2;
@@ -123,21 +142,42 @@ export const IPC_CREAT: u32 = 0o1000;
 export const IPC_EXCL: u32 = 0o2000;
 
 /** `shm_stat` record written to the caller's buffer (STAT_BYTES). */
-export const STAT_BYTES: u32 = 72;
-export const STAT_KEY: u32 = 0;
-export const STAT_SIZE: u32 = 4;
-export const STAT_NATTCH: u32 = 8;
-export const STAT_CPID: u32 = 12;
-export const STAT_LPID: u32 = 16;
-export const STAT_MODE: u32 = 20;
-export const STAT_REMOVED: u32 = 24;
-export const STAT_UID: u32 = 28;
-export const STAT_GID: u32 = 32;
-export const STAT_CUID: u32 = 36;
-export const STAT_CGID: u32 = 40;
-export const STAT_ATIME: u32 = 48;
-export const STAT_DTIME: u32 = 56;
-export const STAT_CTIME: u32 = 64;
+/** The record shm_stat writes (TypeScript reads it at the STAT_* offsets). */
+@unmanaged export class ShmStat {
+  key: u32;
+  size: u32;
+  nattch: i32;
+  cpid: i32;
+  lpid: i32;
+  mode: u32;
+  removed: i32;
+  uid: u32;
+  gid: u32;
+  cuid: u32;
+  cgid: u32;
+  atime: f64;
+  dtime: f64;
+  ctime: f64;
+}
+export const STAT_BYTES: u32 = offsetof<ShmStat>();
+export const STAT_KEY: u32 = offsetof<ShmStat>('key');
+export const STAT_SIZE: u32 = offsetof<ShmStat>('size');
+export const STAT_NATTCH: u32 = offsetof<ShmStat>('nattch');
+export const STAT_CPID: u32 = offsetof<ShmStat>('cpid');
+export const STAT_LPID: u32 = offsetof<ShmStat>('lpid');
+export const STAT_MODE: u32 = offsetof<ShmStat>('mode');
+export const STAT_REMOVED: u32 = offsetof<ShmStat>('removed');
+export const STAT_UID: u32 = offsetof<ShmStat>('uid');
+export const STAT_GID: u32 = offsetof<ShmStat>('gid');
+export const STAT_CUID: u32 = offsetof<ShmStat>('cuid');
+export const STAT_CGID: u32 = offsetof<ShmStat>('cgid');
+export const STAT_ATIME: u32 = offsetof<ShmStat>('atime');
+export const STAT_DTIME: u32 = offsetof<ShmStat>('dtime');
+export const STAT_CTIME: u32 = offsetof<ShmStat>('ctime');
+/** The ShmStat at `at`. */
+@inline export function shmStatAt(at: usize): ShmStat {
+  return changetype<ShmStat>(at);
+}
 
 /** Open flags of shmOpen. */
 export const OPEN_CREATE: u32 = 1;
@@ -149,12 +189,12 @@ export const OPEN_READ_ONLY: u32 = 4;
 }
 
 @inline function segmentOf(object: usize): usize {
-  return <usize>load<u32>(object + OBJ_SEGMENT);
+  return <usize>objectInfo(object).record;
 }
 
 /** Mappings of the segment attached now (shm_nattch). */
 @inline function attachments(object: usize): i32 {
-  return load<i32>(segmentOf(object) + SEG_NATTCH);
+  return segmentRecord(segmentOf(object)).nattch;
 }
 
 /** The end a copy of a mapping gets (handle_dup, for a child): not attached until the child maps it. */
@@ -209,16 +249,16 @@ function segmentCreate(kind: i32, at: usize, len: u32, size: u32, mode: u32, now
     return -ENOMEM;
   }
   memory.fill(record, 0, SEG_BYTES);
-  store<u32>(record + SEG_SIZE, size);
-  store<u32>(record + SEG_MODE, mode & 0o777);
-  store<u32>(record + SEG_UID, currentUid());
-  store<u32>(record + SEG_GID, currentGid());
-  store<u32>(record + SEG_CUID, currentUid());
-  store<u32>(record + SEG_CGID, currentGid());
-  store<i32>(record + SEG_CPID, pid);
-  store<i32>(record + SEG_FLAGS, SEG_PERSISTS);
-  store<f64>(record + SEG_CTIME, now);
-  store<u32>(object + OBJ_SEGMENT, <u32>record);
+  segmentRecord(record).size = size;
+  segmentRecord(record).mode = mode & 0o777;
+  segmentRecord(record).uid = currentUid();
+  segmentRecord(record).gid = currentGid();
+  segmentRecord(record).cuid = currentUid();
+  segmentRecord(record).cgid = currentGid();
+  segmentRecord(record).cpid = pid;
+  segmentRecord(record).flags = SEG_PERSISTS;
+  segmentRecord(record).ctime = now;
+  objectInfo(object).record = <u32>record;
   if (len != 0) {
     memory.copy(name, at, len);
     objectEntry(object).namePtr = <u32>name;
@@ -232,11 +272,11 @@ function segmentCreate(kind: i32, at: usize, len: u32, size: u32, mode: u32, now
 /** May the current owner access the segment for `want`? Object or kernel lock held. */
 function segmentPermitted(record: usize, want: u32): bool {
   return permitted(
-    load<u32>(record + SEG_UID),
-    load<u32>(record + SEG_GID),
-    load<u32>(record + SEG_CUID),
-    load<u32>(record + SEG_CGID),
-    load<u32>(record + SEG_MODE),
+    segmentRecord(record).uid,
+    segmentRecord(record).gid,
+    segmentRecord(record).cuid,
+    segmentRecord(record).cgid,
+    segmentRecord(record).mode,
     want,
   );
 }
@@ -251,13 +291,13 @@ function segmentUnlinkLocked(id: i32): void {
     objectEntry(object).nameLen = 0;
     objectEntry(object).flags = 0;
   }
-  store<u32>(record + SEG_KEY, 0);
-  store<i32>(record + SEG_FLAGS, SEG_REMOVED);
+  segmentRecord(record).key = 0;
+  segmentRecord(record).flags = SEG_REMOVED;
   const refs = objectEntry(object).refs - 1;
   objectEntry(object).refs = refs;
   if (refs == 0) {
     free(record, SEG_BYTES);
-    store<u32>(object + OBJ_SEGMENT, 0);
+    objectInfo(object).record = 0;
     objectDestroy(id);
   }
   lockRelease(object + OBJ_LOCK);
@@ -275,9 +315,9 @@ function mapLocked(id: i32, readOnly: bool, check: bool, now: f64, pid: i32): i3
     if (result == 0) result = -ENFILE;
     else {
       objectEntry(object).refs = objectEntry(object).refs + 1;
-      store<i32>(record + SEG_NATTCH, load<i32>(record + SEG_NATTCH) + 1);
-      store<i32>(record + SEG_LPID, pid);
-      store<f64>(record + SEG_ATIME, now);
+      segmentRecord(record).nattch = segmentRecord(record).nattch + 1;
+      segmentRecord(record).lpid = pid;
+      segmentRecord(record).atime = now;
     }
   }
   lockRelease(object + OBJ_LOCK);
@@ -300,7 +340,7 @@ export function shmGet(key: i32, size: u32, flags: u32, scratch: usize, now: f64
     else {
       result = segmentCreate(KIND_SHM, scratch, key == 0 ? 0 : 4, size, flags, now, pid);
       if (result > 0) {
-        store<u32>(segmentOf(objectAt(result)) + SEG_KEY, <u32>key);
+        segmentRecord(segmentOf(objectAt(result))).key = <u32>key;
         result = sysvId(result);
       }
     }
@@ -311,7 +351,7 @@ export function shmGet(key: i32, size: u32, flags: u32, scratch: usize, now: f64
     // ipcperms(): the bits asked for in the flags, in every class.
     const asked = ((flags >> 6) | (flags >> 3) | flags) & 7;
     if (!segmentPermitted(record, asked)) result = -EACCES;
-    else if (size > load<u32>(record + SEG_SIZE)) result = -EINVAL;
+    else if (size > segmentRecord(record).size) result = -EINVAL;
     else result = sysvId(found);
   }
   kernelUnlock();
@@ -325,7 +365,7 @@ export function shmAttach(shmid: i32, readOnly: bool, now: f64, pid: i32): i32 {
   let result: i32 = -EINVAL;
   if (id != 0) {
     result = mapLocked(id, readOnly, true, now, pid);
-    if (result > 0) setSecondResult(<i32>load<u32>(segmentOf(objectAt(id)) + SEG_SIZE));
+    if (result > 0) setSecondResult(<i32>segmentRecord(segmentOf(objectAt(id))).size);
   }
   kernelUnlock();
   return result;
@@ -341,20 +381,20 @@ export function shmStat(shmid: i32, dst: usize): i32 {
     const record = segmentOf(object);
     if (!segmentPermitted(record, PERM_READ)) result = -EACCES;
     else {
-      store<u32>(dst + STAT_KEY, load<u32>(record + SEG_KEY));
-      store<u32>(dst + STAT_SIZE, load<u32>(record + SEG_SIZE));
-      store<i32>(dst + STAT_NATTCH, attachments(object));
-      store<i32>(dst + STAT_CPID, load<i32>(record + SEG_CPID));
-      store<i32>(dst + STAT_LPID, load<i32>(record + SEG_LPID));
-      store<u32>(dst + STAT_MODE, load<u32>(record + SEG_MODE));
-      store<i32>(dst + STAT_REMOVED, (load<i32>(record + SEG_FLAGS) & SEG_REMOVED) != 0 ? 1 : 0);
-      store<u32>(dst + STAT_UID, load<u32>(record + SEG_UID));
-      store<u32>(dst + STAT_GID, load<u32>(record + SEG_GID));
-      store<u32>(dst + STAT_CUID, load<u32>(record + SEG_CUID));
-      store<u32>(dst + STAT_CGID, load<u32>(record + SEG_CGID));
-      store<f64>(dst + STAT_ATIME, load<f64>(record + SEG_ATIME));
-      store<f64>(dst + STAT_DTIME, load<f64>(record + SEG_DTIME));
-      store<f64>(dst + STAT_CTIME, load<f64>(record + SEG_CTIME));
+      shmStatAt(dst).key = segmentRecord(record).key;
+      shmStatAt(dst).size = segmentRecord(record).size;
+      shmStatAt(dst).nattch = attachments(object);
+      shmStatAt(dst).cpid = segmentRecord(record).cpid;
+      shmStatAt(dst).lpid = segmentRecord(record).lpid;
+      shmStatAt(dst).mode = segmentRecord(record).mode;
+      shmStatAt(dst).removed = (segmentRecord(record).flags & SEG_REMOVED) != 0 ? 1 : 0;
+      shmStatAt(dst).uid = segmentRecord(record).uid;
+      shmStatAt(dst).gid = segmentRecord(record).gid;
+      shmStatAt(dst).cuid = segmentRecord(record).cuid;
+      shmStatAt(dst).cgid = segmentRecord(record).cgid;
+      shmStatAt(dst).atime = segmentRecord(record).atime;
+      shmStatAt(dst).dtime = segmentRecord(record).dtime;
+      shmStatAt(dst).ctime = segmentRecord(record).ctime;
       result = 0;
     }
   }
@@ -377,14 +417,14 @@ export function shmRemove(shmid: i32, now: f64): i32 {
     else {
       const record = segmentOf(object);
       const me = currentUid();
-      if (me != 0 && me != load<u32>(record + SEG_UID) && me != load<u32>(record + SEG_CUID)) {
+      if (me != 0 && me != segmentRecord(record).uid && me != segmentRecord(record).cuid) {
         result = -EPERM;
         lockRelease(object + OBJ_LOCK);
-      } else if ((load<i32>(record + SEG_FLAGS) & SEG_PERSISTS) == 0) {
+      } else if ((segmentRecord(record).flags & SEG_PERSISTS) == 0) {
         result = 0;
         lockRelease(object + OBJ_LOCK);
       } else {
-        store<f64>(record + SEG_CTIME, now);
+        segmentRecord(record).ctime = now;
         segmentUnlinkLocked(id);
         result = 0;
       }
@@ -428,7 +468,7 @@ export function shmOpen(kind: i32, at: usize, len: u32, flags: u32, mode: u32, s
   if (result == 0) {
     const object = objectAt(id);
     const record = segmentOf(object);
-    const current = load<u32>(record + SEG_SIZE);
+    const current = segmentRecord(record).size;
     const wanted: u32 = size < 0 ? current : <u32>size;
     // The creator maps what it just made whatever the mode (open(2) with O_CREAT does not check it).
     if (!created && !segmentPermitted(record, readOnly ? PERM_READ : PERM_READ | PERM_WRITE)) result = -EACCES;
@@ -436,8 +476,8 @@ export function shmOpen(kind: i32, at: usize, len: u32, flags: u32, mode: u32, s
     else if (wanted > current && (readOnly || !create)) result = -EINVAL;
     else {
       if (wanted > current) {
-        store<u32>(record + SEG_SIZE, wanted);
-        store<f64>(record + SEG_CTIME, now);
+        segmentRecord(record).size = wanted;
+        segmentRecord(record).ctime = now;
       }
       result = mapLocked(id, readOnly, !created, now, pid);
       if (result > 0) setSecondResult(<i32>wanted);
@@ -462,7 +502,7 @@ export function shmUnlink(kind: i32, at: usize, len: u32): i32 {
       const record = segmentOf(object);
       const me = currentUid();
       // /dev/shm is sticky: only the object's owner (or root) removes its name.
-      if (me != 0 && me != load<u32>(record + SEG_UID)) {
+      if (me != 0 && me != segmentRecord(record).uid) {
         result = -EACCES;
         lockRelease(object + OBJ_LOCK);
       } else {
@@ -507,10 +547,10 @@ export function shmInherited(handle: i32, now: f64, pid: i32): i32 {
   const end = handleEntry(entry).end;
   if ((end & END_SEG_ATTACHED) == 0) {
     handleEntry(entry).end = end | END_SEG_ATTACHED;
-    store<i32>(segmentOf(object) + SEG_NATTCH, load<i32>(segmentOf(object) + SEG_NATTCH) + 1);
+    segmentRecord(segmentOf(object)).nattch = segmentRecord(segmentOf(object)).nattch + 1;
   }
-  store<i32>(segmentOf(object) + SEG_LPID, pid);
-  store<f64>(segmentOf(object) + SEG_ATIME, now);
+  segmentRecord(segmentOf(object)).lpid = pid;
+  segmentRecord(segmentOf(object)).atime = now;
   lockRelease(object + OBJ_LOCK);
   return 0;
 }
@@ -522,8 +562,8 @@ export function shmDetach(handle: i32, now: f64, pid: i32): i32 {
   if (!kernelLock()) return -EINTR;
   const object = objectAt(handleEntry(entry).object);
   const record = segmentOf(object);
-  store<i32>(record + SEG_LPID, pid);
-  store<f64>(record + SEG_DTIME, now);
+  segmentRecord(record).lpid = pid;
+  segmentRecord(record).dtime = now;
   const ok = handleRelease(entry);
   kernelUnlock();
   return ok ? 0 : -EINTR;
@@ -537,12 +577,12 @@ export function shmDetach(handle: i32, now: f64, pid: i32): i32 {
 export function segmentRelease(object: usize, entry: usize): void {
   const record = segmentOf(object);
   if (record == 0) return;
-  if ((handleEntry(entry).end & END_SEG_ATTACHED) != 0) store<i32>(record + SEG_NATTCH, load<i32>(record + SEG_NATTCH) - 1);
+  if ((handleEntry(entry).end & END_SEG_ATTACHED) != 0) segmentRecord(record).nattch = segmentRecord(record).nattch - 1;
   let previous: usize = 0;
-  let waiter = <usize>load<u32>(record + SEG_WAIT_HEAD);
+  let waiter = <usize>segmentRecord(record).waitHead;
   while (waiter != 0) {
-    const next = <usize>load<u32>(waiter + WAITER_NEXT);
-    if (<usize>load<u32>(waiter + WAITER_HANDLE) == entry) {
+    const next = <usize>shmWaiter(waiter).next;
+    if (<usize>shmWaiter(waiter).handle == entry) {
       unlinkWaiter(record, previous, waiter, next);
       free(waiter, WAITER_BYTES);
     } else previous = waiter;
@@ -550,14 +590,14 @@ export function segmentRelease(object: usize, entry: usize): void {
   }
   if (objectEntry(object).refs == 1) {
     free(record, SEG_BYTES);
-    store<u32>(object + OBJ_SEGMENT, 0);
+    objectInfo(object).record = 0;
   }
 }
 
 function unlinkWaiter(record: usize, previous: usize, waiter: usize, next: usize): void {
-  if (previous == 0) store<u32>(record + SEG_WAIT_HEAD, <u32>next);
-  else store<u32>(previous + WAITER_NEXT, <u32>next);
-  if (<usize>load<u32>(record + SEG_WAIT_TAIL) == waiter) store<u32>(record + SEG_WAIT_TAIL, <u32>previous);
+  if (previous == 0) segmentRecord(record).waitHead = <u32>next;
+  else shmWaiter(previous).next = <u32>next;
+  if (<usize>segmentRecord(record).waitTail == waiter) segmentRecord(record).waitTail = <u32>previous;
 }
 
 /**
@@ -585,9 +625,9 @@ export function shmWaitPrepare(handle: i32, index: u32): i32 {
     return -EINTR;
   }
   kernelUnlock();
-  store<u32>(waiter + WAITER_NEXT, 0);
-  store<u32>(waiter + WAITER_HANDLE, <u32>entry);
-  store<u32>(waiter + WAITER_INDEX, index);
+  shmWaiter(waiter).next = 0;
+  shmWaiter(waiter).handle = <u32>entry;
+  shmWaiter(waiter).index = index;
   atomic.store<i32>(waiter + WAITER_STATE, WAITER_WAITING);
   return <i32>waiter;
 }
@@ -598,10 +638,10 @@ export function shmWaitCommit(handle: i32, waiter: usize): i32 {
   if (entry == 0) return -EBADF;
   const object = objectAt(handleEntry(entry).object);
   const record = segmentOf(object);
-  const tail = <usize>load<u32>(record + SEG_WAIT_TAIL);
-  if (tail == 0) store<u32>(record + SEG_WAIT_HEAD, <u32>waiter);
-  else store<u32>(tail + WAITER_NEXT, <u32>waiter);
-  store<u32>(record + SEG_WAIT_TAIL, <u32>waiter);
+  const tail = <usize>segmentRecord(record).waitTail;
+  if (tail == 0) segmentRecord(record).waitHead = <u32>waiter;
+  else shmWaiter(tail).next = <u32>waiter;
+  segmentRecord(record).waitTail = <u32>waiter;
   lockRelease(object + OBJ_LOCK);
   return 0;
 }
@@ -628,9 +668,9 @@ export function shmWaitCancel(handle: i32, waiter: usize): i32 {
   if (state == WAITER_WAITING) {
     const record = segmentOf(object);
     let previous: usize = 0;
-    for (let at = <usize>load<u32>(record + SEG_WAIT_HEAD); at != 0; at = <usize>load<u32>(at + WAITER_NEXT)) {
+    for (let at = <usize>segmentRecord(record).waitHead; at != 0; at = <usize>shmWaiter(at).next) {
       if (at == waiter) {
-        unlinkWaiter(record, previous, waiter, <usize>load<u32>(waiter + WAITER_NEXT));
+        unlinkWaiter(record, previous, waiter, <usize>shmWaiter(waiter).next);
         break;
       }
       previous = at;
@@ -666,10 +706,10 @@ export function shmNotify(handle: i32, index: u32, count: u32): i32 {
   const record = segmentOf(object);
   let woken: u32 = 0;
   let previous: usize = 0;
-  let waiter = <usize>load<u32>(record + SEG_WAIT_HEAD);
+  let waiter = <usize>segmentRecord(record).waitHead;
   while (waiter != 0 && woken < count) {
-    const next = <usize>load<u32>(waiter + WAITER_NEXT);
-    if (load<u32>(waiter + WAITER_INDEX) == index) {
+    const next = <usize>shmWaiter(waiter).next;
+    if (shmWaiter(waiter).index == index) {
       unlinkWaiter(record, previous, waiter, next);
       // Published before the notify; the waiter frees the record only after taking this lock.
       atomic.store<i32>(waiter + WAITER_STATE, WAITER_WOKEN);
@@ -704,7 +744,7 @@ export function shmDescribe(id: i32, dst: usize, max: u32): i32 {
   const kind = objectEntry(object).kind;
   let result: i32 = -ENOENT;
   if (kind == KIND_SHM && segmentOf(object) != 0) {
-    setSecondResult(<i32>load<u32>(segmentOf(object) + SEG_KEY));
+    setSecondResult(<i32>segmentRecord(segmentOf(object)).key);
     result = sysvId(id);
   } else if (kind == KIND_POSIX_SHM) {
     const named = (objectEntry(object).flags & FLAG_SEG_NAMED) != 0;
@@ -731,7 +771,7 @@ export function shmLiveSize(id: i32, serial: u32): i32 {
   const object = objectAt(id);
   let result: i32 = -EIDRM;
   if (isSegmentKind(objectEntry(object).kind) && objectInfo(object).serial == serial && segmentOf(object) != 0) {
-    result = <i32>load<u32>(segmentOf(object) + SEG_SIZE);
+    result = <i32>segmentRecord(segmentOf(object)).size;
   }
   kernelUnlock();
   return result;

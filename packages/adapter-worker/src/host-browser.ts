@@ -26,21 +26,29 @@ let kernelLoadError: unknown;
 let kernelLoading: Promise<void> | undefined;
 
 /**
- * Fetches and compiles `kernel.wasm` (once per context): streamed when the server labels it
- * `application/wasm`, else from its bytes (a plain static server may call it
- * `application/octet-stream`, which `compileStreaming` refuses). Never rejects: a failure is kept
- * and reported by {@link browserHost.kernelModule}, so importing the package still works and the
- * error shows where a backend is created. The browser entries await it at import time, because
- * `createWorkerBackend` is synchronous.
+ * Fetches and compiles the kernel at `url`: streamed (compiled while it downloads) when the server
+ * labels it `application/wasm`, else from its bytes (a plain static server may call it
+ * `application/octet-stream`, which `compileStreaming` refuses). Rejects with an Error naming the
+ * URL and the HTTP status when the fetch fails.
+ */
+export async function compileKernelFrom(url: URL): Promise<WebAssembly.Module> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`ipcx worker backend: cannot load the kernel from ${url.href}: HTTP ${response.status} ${response.statusText}`);
+  const type = response.headers.get('content-type')?.split(';')[0]!.trim().toLowerCase();
+  return type === 'application/wasm' ? WebAssembly.compileStreaming(response) : WebAssembly.compile(await response.arrayBuffer());
+}
+
+/**
+ * Loads `kernel.wasm` from beside this module (once per context; {@link compileKernelFrom}). Never
+ * rejects: a failure is kept and reported by {@link browserHost.kernelModule}, so importing the
+ * package still works and the error shows where a backend is created. The browser entries await
+ * it at import time, because `createWorkerBackend` is synchronous.
  */
 export function loadKernelModule(): Promise<void> {
   kernelLoading ??= (async () => {
     if (kernel !== undefined) return;
     try {
-      const response = await fetch(kernelWasm);
-      if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
-      const type = response.headers.get('content-type')?.split(';')[0]!.trim();
-      kernel = type === 'application/wasm' ? await WebAssembly.compileStreaming(response) : await WebAssembly.compile(await response.arrayBuffer());
+      kernel = await compileKernelFrom(kernelWasm);
     } catch (error) {
       kernelLoadError = error;
     }
@@ -96,7 +104,7 @@ export const browserHost: WorkerHost = {
     throw new Error(
       kernelLoadError === undefined
         ? `ipcx worker backend: the kernel (${kernelWasm.href}) is not loaded yet: import the package's browser entry, which loads it`
-        : `ipcx worker backend: cannot load the kernel from ${kernelWasm.href}: ${String(kernelLoadError)}`,
+        : `ipcx worker backend: cannot load the kernel from ${kernelWasm.href}: ${(kernelLoadError as Error).message ?? String(kernelLoadError)}`,
       { cause: kernelLoadError },
     );
   },

@@ -43,6 +43,9 @@ describe('worker kernel', () => {
     expect(KIND_AREA_BYTES + OBJECT_INFO_BYTES).toBeLessThanOrEqual(RING_FLIGHT);
     expect(RING_FLIGHT_BYTES).toBeLessThanOrEqual(RING_BYTES);
     expect(OBJECT_BYTES).toBe(OBJ_RING0 + RING_BYTES + RING_FLIGHT + RING_BYTES);
+    const recordEnds = Object.entries(KernelConstants).filter(([name]) => name.endsWith('_RECORD_END'));
+    expect(recordEnds.length).toBeGreaterThanOrEqual(5);
+    for (const [name, end] of recordEnds) expect({ name, fits: end <= OBJ_RING0 + KIND_AREA_BYTES }).toEqual({ name, fits: true });
     // The kernel header's fields and free lists fit in the bytes reserved for it.
     expect(KernelConstants.KERNEL_HEADER_USED).toBeLessThanOrEqual(KernelConstants.KERNEL_HEADER_BYTES);
   });
