@@ -6,8 +6,9 @@
 // A new kind: its constant in object.ts, then one `case` line in each switch below where it has
 // something to do (most kinds need none: an object whose state lives in its entry and rings is
 // freed by objectDestroy alone).
-import { installKindHooks } from './kind-hooks';
 import { lockFileHandleClosed } from './file-lock';
+import { handleEntry } from './handle';
+import { installKindHooks } from './kind-hooks';
 import { msgFreeAll } from './message-queue';
 import {
   KIND_DUPLEX,
@@ -31,7 +32,6 @@ import { ringAt, ringReset } from './ring';
 import { semReleaseOwner } from './semaphore';
 import { segmentDupEnd, segmentRelease } from './shared-memory';
 import { socketHandleClosed } from './socket';
-import { handleEntry } from './handle';
 
 /** Queues keep messages in the heap and their own record where rings live: free and clear them first. */
 function destroying(kind: i32, entry: usize): void {
