@@ -96,7 +96,6 @@ const REC_NEXT: u32 = offsetof<LockRecord>('next');
 export const LOCK_SHARED: i32 = 0;
 export const LOCK_EXCLUSIVE: i32 = 1;
 export const LOCK_UNLOCK: i32 = 2;
-/** The record `flock_get` writes: type (i32 at +0), start (f64 at +8), end (f64 at +16). */
 /** The record flock_get writes (TypeScript reads it at the LOCK_QUERY_* offsets). */
 @unmanaged export class LockQuery {
   type: i32;

@@ -135,9 +135,7 @@ export const MSG_RECEIVE_NOERROR: i32 = 2;
 /** "Leave unchanged" for msg_set's fields ((uid_t) -1). */
 export const MSG_KEEP: u32 = 0xffffffff;
 
-// The stat record msg_stat writes (one u32 each, in this order), mirrored by src/layout.ts MsgStat:
-//   key uid gid cuid cgid mode qbytes qnum cbytes lspid lrpid stime rtime ctime
-/** The stat record msg_stat writes (TypeScript reads it with the MSG_STAT_* offsets). */
+/** The stat record msg_stat writes, one 32-bit word per field (TypeScript reads it at the generated MSG_STAT_* offsets). */
 @unmanaged export class MsgStat {
   key: i32;
   uid: u32;

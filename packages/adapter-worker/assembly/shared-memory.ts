@@ -141,7 +141,6 @@ export const SHM_MAX_BYTES: u32 = 1 << 30;
 export const IPC_CREAT: u32 = 0o1000;
 export const IPC_EXCL: u32 = 0o2000;
 
-/** `shm_stat` record written to the caller's buffer (STAT_BYTES). */
 /** The record shm_stat writes (TypeScript reads it at the STAT_* offsets). */
 @unmanaged export class ShmStat {
   key: u32;

@@ -211,6 +211,7 @@ export const IN_FLIGHT: i32 = -1;
 export const SOCKET_ADDRESS_MAX: u32 = 108;
 /** Most handles one message carries (SCM_MAX_FD). */
 export const SOCKET_MAX_RIGHTS: u32 = 253;
+
 /** What socket_peer_cred writes (struct ucred). */
 @unmanaged export class PeerCred {
   pid: u32;
