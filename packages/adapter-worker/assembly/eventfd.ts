@@ -23,15 +23,29 @@
 // parks on the cell (for data or for room) counts itself in OBJ_PARKED first, and a change
 // notifies only while someone is parked (as pipes do, see publish in pipe.ts).
 import { EAGAIN, EBADF, EINTR, EINVAL, ENFILE } from './errno';
-import { HANDLE_OBJECT, handleCreate, ownHandle } from './handle';
+import { handleCreate, handleEntry, ownHandle } from './handle';
 import { currentOwner, kernelLock, kernelUnlock } from './kernel';
 import { lockAcquire, lockRelease } from './lock';
-import { KIND_EVENTFD, OBJ_KIND, OBJ_LOCK, OBJ_PARKED, OBJ_SEQ, objectAt, objectChanged, objectCreate, objectDestroy, objectNotify } from './object';
+import { KIND_EVENTFD, OBJ_LOCK, OBJ_PARKED, OBJ_SEQ, ObjectEntry, objectAt, objectChanged, objectCreate, objectDestroy, objectEntry, objectNotify } from './object';
 
 /** The largest count (the kernel's ULLONG_MAX - 1). */
 export const EFD_MAX: u64 = 0xfffffffffffffffe;
-export const EFD_FLAGS: u32 = 36;
-export const EFD_COUNT: u32 = 40;
+/** The counter's fields in its object's kind area (the diagram above); the compiler owns the offsets. */
+@unmanaged export class EventfdEntry extends ObjectEntry {
+  /** Ring 0's data pointer in a stream: stays 0, so objectDestroy frees nothing. */
+  ring0Data: u32;
+  flags: i32;
+  /** Read and written with atomics (8-aligned: see the diagram). */
+  count: u64;
+}
+/** Where the record ends in the entry: within the kind area (test/kernel.test.ts checks). */
+export const EFD_RECORD_END: u32 = offsetof<EventfdEntry>();
+/** The count's address offset, for its atomic accesses. */
+export const EFD_COUNT: u32 = offsetof<EventfdEntry>('count');
+/** The EventfdEntry at `at`. */
+@inline function eventfdAt(at: usize): EventfdEntry {
+  return changetype<EventfdEntry>(at);
+}
 /** `flags` bit: semaphore mode (EFD_SEMAPHORE). */
 export const EFD_SEMAPHORE_FLAG: i32 = 1;
 /** The handle end of an eventfd handle (it neither reads nor writes a ring). */
@@ -44,8 +58,8 @@ let lastRead: u64 = 0;
 function ownEventfd(handle: i32): usize {
   const entry = ownHandle(handle);
   if (entry == 0) return 0;
-  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
-  return load<i32>(object + OBJ_KIND) == KIND_EVENTFD ? object : 0;
+  const object = objectAt(handleEntry(entry).object);
+  return objectEntry(object).kind == KIND_EVENTFD ? object : 0;
 }
 
 /** Publishes a change made under the object lock: bumps the wait cell, unlocks, wakes parked waiters. */
@@ -66,8 +80,8 @@ export function efdCreate(initial: u32, semaphore: i32): i32 {
   const id = objectCreate(KIND_EVENTFD, 1);
   if (id != 0) {
     const object = objectAt(id);
-    store<i32>(object + EFD_FLAGS, semaphore != 0 ? EFD_SEMAPHORE_FLAG : 0);
-    store<u64>(object + EFD_COUNT, <u64>initial);
+    eventfdAt(object).flags = semaphore != 0 ? EFD_SEMAPHORE_FLAG : 0;
+    eventfdAt(object).count = <u64>initial;
     const handle = handleCreate(currentOwner, id, END_EVENTFD);
     if (handle == 0) objectDestroy(id);
     else result = handle;
@@ -86,12 +100,12 @@ export function efdRead(handle: i32): i32 {
   // Nothing to take: answer without the lock (a write after this load is caught by the caller's wait).
   if (atomic.load<u64>(object + EFD_COUNT) == 0) return -EAGAIN;
   if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return -EINTR;
-  const count = load<u64>(object + EFD_COUNT);
+  const count = eventfdAt(object).count;
   if (count == 0) {
     lockRelease(object + OBJ_LOCK);
     return -EAGAIN;
   }
-  const taken: u64 = (load<i32>(object + EFD_FLAGS) & EFD_SEMAPHORE_FLAG) != 0 ? 1 : count;
+  const taken: u64 = (eventfdAt(object).flags & EFD_SEMAPHORE_FLAG) != 0 ? 1 : count;
   atomic.store<u64>(object + EFD_COUNT, count - taken);
   lastRead = taken;
   // Wakes writers waiting for room (and other readers, which see the new count).
@@ -110,7 +124,7 @@ export function efdWrite(handle: i32, value: u64): i32 {
   const object = ownEventfd(handle);
   if (object == 0) return -EBADF;
   if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return -EINTR;
-  const count = load<u64>(object + EFD_COUNT);
+  const count = eventfdAt(object).count;
   if (value > EFD_MAX - count) {
     lockRelease(object + OBJ_LOCK);
     return -EAGAIN;
@@ -124,7 +138,7 @@ export function efdWrite(handle: i32, value: u64): i32 {
 export function efdSemaphore(handle: i32): i32 {
   const object = ownEventfd(handle);
   if (object == 0) return -EBADF;
-  return (load<i32>(object + EFD_FLAGS) & EFD_SEMAPHORE_FLAG) != 0 ? 1 : 0;
+  return (eventfdAt(object).flags & EFD_SEMAPHORE_FLAG) != 0 ? 1 : 0;
 }
 
 /** The byte address of the object's parked count (waiters count themselves in there), or 0. */

@@ -93,5 +93,5 @@ export function createWorkerBackendOn(host: WorkerHost, options?: WorkerBackendO
   const { memoryBytes } = checkOptions<WorkerBackendOptions>('options', options);
   const bytes = checkOptionalInteger('options.memoryBytes', memoryBytes, Layout.MIN_MEMORY_BYTES, MAX_MEMORY_BYTES, DEFAULT_MEMORY_BYTES);
   host.checkSupport();
-  return backendOver(Kernel.create(bytes), host);
+  return backendOver(Kernel.create(host.kernelModule(), bytes), host);
 }
