@@ -20,7 +20,7 @@ import { WorkerProcesses } from '../dist/process.js';
 const worker = createWorkerBackend();
 registerManifest({ name: 'worker', create: () => worker, capabilities: worker.capabilities });
 
-const kernel = Kernel.create(DEFAULT_MEMORY_BYTES);
+const kernel = Kernel.create(nodeHost.kernelModule(), DEFAULT_MEMORY_BYTES);
 const pipesOnly: IpcBackend = defineBackend({
   // Its children run the worker backend over the same kernel (WorkerProcesses), which reports
   // this name to them; the kit's process suite checks parent and child agree.
