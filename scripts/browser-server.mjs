@@ -32,10 +32,11 @@ const types = {
 /** Bare specifiers of the workspace and the file each resolves to in a browser. */
 export const browserModules = {
   '@ipcx/core': '/packages/core/dist/index.js',
+  '@ipcx/core/backend': '/packages/core/dist/backend/index.js',
   '@ipcx/adapter-worker': '/packages/adapter-worker/dist/browser.js',
 };
 
-const bare = /(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(@ipcx\/[a-z-]+)\2/g;
+const bare = /(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(@ipcx\/[a-z-]+(?:\/[a-z-]+)?)\2/g;
 
 /** `code` with the workspace's bare specifiers resolved to URLs on this server. */
 export function resolveBareSpecifiers(code) {

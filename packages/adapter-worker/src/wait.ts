@@ -63,7 +63,7 @@ export class CellSpin {
     this.policy = new SpinWindow({
       now: () => performance.now(),
       attemptsPerClock: LOADS_PER_CLOCK,
-      yieldCpu: CAN_WAIT_SYNC ? (untilMs) => this.handOff(untilMs) : undefined,
+      handOff: CAN_WAIT_SYNC ? (untilMs) => this.sleep(untilMs) : undefined,
     });
   }
 
@@ -133,7 +133,8 @@ export class CellSpin {
     this.policy.parked(startedAt);
   }
 
-  private handOff(untilMs: number): void {
+  /** The hand-off: sleeps on the watched cell until it changes or `untilMs`. */
+  private sleep(untilMs: number): void {
     const ms = untilMs - performance.now();
     if (ms <= 0) return;
     const { cells, parkedIndex } = this;

@@ -15,24 +15,31 @@ import {
   type WaitPolicyHost,
 } from '@ipcx/core/backend';
 
-/** A clock that advances by `step` ms at every look, plus whatever a test adds. */
+/** A clock that advances by `step` ms at every look, plus whatever a test adds; records yields and hand-offs. */
 class FakeHost implements WaitPolicyHost {
   time = 1000;
   looks = 0;
+  /** When each yieldCpu happened. */
   yields: number[] = [];
+  /** The deadline each hand-off was given. */
+  handOffs: number[] = [];
   /** Added at the next look only (a preemption between two looks). */
   jump = 0;
-  yieldCpu?: (untilMs: number) => void;
+  yieldCpu?: () => void;
+  handOff?: (untilMs: number) => void;
   attemptsPerClock?: number;
   yieldEveryMs?: number;
   constructor(
     private readonly step: number,
-    options: { yields?: boolean; attemptsPerClock?: number; yieldEveryMs?: number; onYield?: (host: FakeHost, untilMs: number) => void } = {},
+    options: { handOff?: boolean; attemptsPerClock?: number; yieldEveryMs?: number; onHandOff?: (host: FakeHost, untilMs: number) => void } = {},
   ) {
-    if (options.yields !== false) {
-      this.yieldCpu = (untilMs) => {
-        this.yields.push(untilMs);
-        options.onYield?.(this, untilMs);
+    this.yieldCpu = () => {
+      this.yields.push(this.time);
+    };
+    if (options.handOff !== false) {
+      this.handOff = (untilMs) => {
+        this.handOffs.push(untilMs);
+        options.onHandOff?.(this, untilMs);
       };
     }
     this.attemptsPerClock = options.attemptsPerClock;
@@ -136,15 +143,28 @@ describe('wait policy (core backend kit)', () => {
     expect(window.window).toBe(0);
   });
 
-  it('yields every yieldEveryMs when calm, and never without a yield', () => {
+  it('yields every yieldEveryMs when calm (never by default), and never hands off then', () => {
     const host = new FakeHost(0.001, { yieldEveryMs: 0.005 });
     const window = new SpinWindow(host);
     expect(window.spin(never)).toBe(WOULD_BLOCK);
     // 20 µs window, a yield every 5 µs of spinning.
-    expect(host.yields.length).toBe(3);
+    expect(host.yields.length).toBeGreaterThanOrEqual(3);
+    expect(host.yields.length).toBeLessThanOrEqual(4);
+    expect(host.handOffs.length).toBe(0);
     const quiet = new FakeHost(0.001);
     expect(new SpinWindow(quiet).spin(never)).toBe(WOULD_BLOCK);
     expect(quiet.yields.length).toBe(0);
+  });
+
+  it('takes a periodic yield that returned late for a preemption (another thread ran on this CPU)', () => {
+    const host = new FakeHost(0.001, { yieldEveryMs: 0.005 });
+    host.yieldCpu = () => {
+      host.yields.push(host.time);
+      host.jump = PREEMPTED_MS * 1.5;
+    };
+    const window = new SpinWindow(host);
+    expect(window.spin(never)).toBe(WOULD_BLOCK);
+    expect(window.oversubscribed).toBe(true);
   });
 
   it('reads the clock every attemptsPerClock attempts only', () => {
@@ -168,23 +188,24 @@ describe('wait policy (core backend kit)', () => {
     };
     expect(window.spin(preempted)).toBe(WOULD_BLOCK);
     expect(window.oversubscribed).toBe(true);
-    expect(host.yields.length).toBe(0);
+    expect(host.handOffs.length).toBe(0);
     // Handing off: the window covers a parked peer's answer (LONG_SPIN_MS) and every failed
     // attempt yields, with the spin's deadline.
     const started = host.time;
     expect(window.spin(never)).toBe(WOULD_BLOCK);
     expect(host.time - started).toBeGreaterThanOrEqual(LONG_SPIN_MS);
     expect(host.time - started).toBeLessThan(LONG_SPIN_MS + 0.0025);
-    expect(host.yields.length).toBeGreaterThanOrEqual(Math.floor(LONG_SPIN_MS / 0.001) - 2);
-    expect(new Set(host.yields).size).toBe(1);
+    expect(host.handOffs.length).toBeGreaterThanOrEqual(Math.floor(LONG_SPIN_MS / 0.001) - 2);
+    expect(new Set(host.handOffs).size).toBe(1);
+    expect(host.yields.length).toBe(0);
     expect(window.spin(succeedsOn(4).attempt)).toBe('done');
-    expect(host.yields.length).toBeGreaterThanOrEqual(Math.floor(LONG_SPIN_MS / 0.001) + 1);
+    expect(host.handOffs.length).toBeGreaterThanOrEqual(Math.floor(LONG_SPIN_MS / 0.001) + 1);
   });
 
-  it('does not take its own sleeping yield for a preemption, and calms down after CALM_SPINS spins without one', () => {
-    // A worker's yield sleeps on the cell (here: half of what is left of the window): the gap is the yield's.
+  it('does not take its own hand-off's sleep for a preemption, and calms down after CALM_SPINS spins without one', () => {
+    // A worker's hand-off sleeps on the cell (here: half of what is left of the window): the gap is the hand-off's.
     const host = new FakeHost(0.001, {
-      onYield: (h, untilMs) => {
+      onHandOff: (h, untilMs) => {
         h.time += (untilMs - h.time) / 2;
       },
     });
@@ -207,8 +228,8 @@ describe('wait policy (core backend kit)', () => {
     expect(spins).toBe(CALM_SPINS - 1);
   });
 
-  it('without a way to yield, parks at once while oversubscribed instead of spinning', () => {
-    const host = new FakeHost(0.001, { yields: false });
+  it('without a hand-off, parks at once while oversubscribed instead of spinning, and probes again after CALM_SPINS operations', () => {
+    const host = new FakeHost(0.001, { handOff: false });
     const window = new SpinWindow(host);
     let calls = 0;
     expect(
@@ -223,8 +244,10 @@ describe('wait policy (core backend kit)', () => {
       attempted++;
       return WOULD_BLOCK;
     };
-    expect(window.spin(counting)).toBe(WOULD_BLOCK);
+    for (let i = 1; i < CALM_SPINS; i++) expect(window.spin(counting)).toBe(WOULD_BLOCK);
     expect(attempted).toBe(0);
+    expect(window.oversubscribed).toBe(false);
+    expect(window.spin(succeedsOn(2).attempt)).toBe('done');
   });
 
   it('the inline form (open, tick, caught) decides as spin does', () => {

@@ -21,9 +21,10 @@
  *   one probes with MAX_SPIN_MS;
  * - oversubscription (see {@link SpinWindow.oversubscribed}): a look at the clock that finds far more
  *   time gone than the attempts since the last look can take means this thread was preempted, so
- *   some other thread wanted this CPU. Then every attempt is followed by a yield (the hand-off: a
- *   peer waiting for a CPU runs at once instead of after this side's time slice), until spins stop
- *   seeing preemption for a while.
+ *   some other thread wanted this CPU, possibly the peer. Spinning then only delays the peer: for
+ *   the next CALM_SPINS operations (renewed by every preemption seen) the host's hand-off runs after
+ *   every failed attempt (it gives the CPU away until the peer answers), or, for a host without
+ *   one, the operation parks at once.
  */
 
 /** What an attempt returns when the operation would still have to wait. */
@@ -72,12 +73,19 @@ export interface WaitPolicyHost {
   /** A monotonic clock in milliseconds (`performance.now`). */
   now(): number;
   /**
-   * Gives the CPU to another thread and returns by `untilMs` (the host's clock) at the latest:
-   * native `sched_yield()` returns at once; a worker may sleep on the object's wait cell until then
-   * (`Atomics.wait`: the peer's change wakes it directly). Absent when the host has no such call:
-   * the policy then never yields and, when it notices oversubscription, parks at once instead.
+   * Gives the CPU to another runnable thread and returns at once (native: `sched_yield()`): the
+   * spin calls it every `yieldEveryMs` while not oversubscribed, so that a peer sharing this CPU
+   * answers within the spin. A call that took long (another thread ran) counts as a preemption.
    */
-  yieldCpu?: (untilMs: number) => void;
+  yieldCpu?: () => void;
+  /**
+   * The hand-off while oversubscribed: called after every failed attempt, gives this thread's CPU
+   * away and returns by `untilMs` (the host's clock) at the latest, at once when the peer answers
+   * (a worker sleeps on the object's wait cell with `Atomics.wait`: the peer's change wakes it
+   * directly). Absent: the operation parks at once while oversubscribed (measured on the native
+   * backend, where a `sched_yield` spin under load was 5-20x slower than parking at once).
+   */
+  handOff?: (untilMs: number) => void;
   /**
    * How many attempts run between two looks at the clock (default 1). An attempt that is a memory
    * load (a shared cell) costs far less than the clock; a system call costs more.
@@ -108,12 +116,12 @@ export class SpinWindow {
   /** The current spin's last look at the clock, and when it last yielded. */
   private lastClock = 0;
   private yieldedAt = 0;
-  /** Whether the spin yielded since its last look at the clock. */
+  /** Whether the spin handed off (slept on purpose) since its last look at the clock. */
   private yielded = false;
   /** Attempts since the last look at the clock. */
   private sinceClock = 0;
   /** Spins left in hand-off mode (0: not oversubscribed as far as the spins can tell). */
-  private handOff = 0;
+  private handOffSpins = 0;
   private readonly attemptsPerClock: number;
   private readonly yieldEveryMs: number;
 
@@ -124,7 +132,7 @@ export class SpinWindow {
 
   /** True while spins have recently been preempted (and so hand the CPU off between attempts). */
   get oversubscribed(): boolean {
-    return this.handOff > 0;
+    return this.handOffSpins > 0;
   }
 
   /** The current window in ms (0 while switched off). For tests and diagnostics. */
@@ -163,9 +171,9 @@ export class SpinWindow {
       }
       this.windowMs = MAX_SPIN_MS;
     }
-    if (this.handOff > 0 && this.host.yieldCpu === undefined) {
+    if (this.handOffSpins > 0 && this.host.handOff === undefined) {
       // Nothing to hand the CPU over with: spinning would only delay a peer waiting for this CPU.
-      this.handOff--;
+      this.handOffSpins--;
       this.gaveUpAt = Number.NaN;
       return Number.NaN;
     }
@@ -174,7 +182,7 @@ export class SpinWindow {
     this.yielded = false;
     this.sinceClock = 0;
     // Handing off costs the peer no CPU, so the window may cover a parked peer's wake-up.
-    const windowMs = this.handOff > 0 ? Math.max(this.windowMs, LONG_SPIN_MS) : this.windowMs;
+    const windowMs = this.handOffSpins > 0 ? Math.max(this.windowMs, LONG_SPIN_MS) : this.windowMs;
     return started + Math.min(windowMs, limitMs);
   }
 
@@ -185,23 +193,28 @@ export class SpinWindow {
    */
   tick(deadline: number): boolean {
     // Handing off, every failed attempt yields; otherwise the clock is read every few attempts.
-    if (this.handOff === 0 && ++this.sinceClock < this.attemptsPerClock) return true;
+    if (this.handOffSpins === 0 && ++this.sinceClock < this.attemptsPerClock) return true;
     this.sinceClock = 0;
     const now = this.host.now();
     // A gap with a yield in it is the yield's (a worker's yield sleeps on purpose): only a gap
     // without one tells of a preemption.
-    if (now - this.lastClock > PREEMPTED_MS && !this.yielded) this.handOff = CALM_SPINS;
+    if (now - this.lastClock > PREEMPTED_MS && !this.yielded) this.handOffSpins = CALM_SPINS;
     this.lastClock = now;
     this.yielded = false;
     if (now >= deadline) {
       this.missed(now);
       return false;
     }
-    const yieldCpu = this.host.yieldCpu;
-    if (yieldCpu !== undefined && (this.handOff > 0 || now - this.yieldedAt >= this.yieldEveryMs)) {
-      yieldCpu(deadline);
+    if (this.handOffSpins > 0) {
+      const handOff = this.host.handOff;
+      if (handOff !== undefined) {
+        handOff(deadline);
+        // The gap up to the next look is the hand-off's sleep, not a preemption.
+        this.yielded = true;
+      }
+    } else if (this.host.yieldCpu !== undefined && now - this.yieldedAt >= this.yieldEveryMs) {
+      this.host.yieldCpu();
       this.yieldedAt = now;
-      this.yielded = true;
     }
     return true;
   }
@@ -209,7 +222,7 @@ export class SpinWindow {
   /** The attempt of a spin opened at `started` succeeded: the window learns. */
   caught(started: number): void {
     this.misses = 0;
-    if (this.handOff > 0) this.handOff--;
+    if (this.handOffSpins > 0) this.handOffSpins--;
     // The last look at the clock is at most `attemptsPerClock` attempts old: close enough.
     this.windowMs = Math.min(LONG_SPIN_MS, Math.max(MAX_SPIN_MS, 2 * (this.lastClock - started)));
   }
@@ -226,7 +239,7 @@ export class SpinWindow {
 
   private missed(now: number): void {
     this.gaveUpAt = now;
-    if (this.handOff > 0) this.handOff--;
+    if (this.handOffSpins > 0) this.handOffSpins--;
     if (this.windowMs / 2 < MIN_SPIN_MS || ++this.misses >= MISSES_TO_STOP) this.switchOff();
     else this.windowMs /= 2;
   }
