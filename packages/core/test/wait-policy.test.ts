@@ -31,7 +31,7 @@ class FakeHost implements WaitPolicyHost {
   yieldEveryMs?: number;
   constructor(
     private readonly step: number,
-    options: { handOff?: boolean; attemptsPerClock?: number; yieldEveryMs?: number; onHandOff?: (host: FakeHost, untilMs: number) => void } = {},
+    options: { handOff?: boolean; handOffAfterMs?: number; attemptsPerClock?: number; yieldEveryMs?: number; onHandOff?: (host: FakeHost, untilMs: number) => void } = {},
   ) {
     this.yieldCpu = () => {
       this.yields.push(this.time);
@@ -44,7 +44,9 @@ class FakeHost implements WaitPolicyHost {
     }
     this.attemptsPerClock = options.attemptsPerClock;
     this.yieldEveryMs = options.yieldEveryMs;
+    this.handOffAfterMs = options.handOffAfterMs;
   }
+  handOffAfterMs?: number;
   now(): number {
     this.looks++;
     this.time += this.step + this.jump;
@@ -202,7 +204,7 @@ describe('wait policy (core backend kit)', () => {
     expect(host.handOffs.length).toBeGreaterThanOrEqual(Math.floor(LONG_SPIN_MS / 0.001) + 1);
   });
 
-  it('does not take its own hand-off's sleep for a preemption, and calms down after CALM_SPINS spins without one', () => {
+  it('does not take the sleep of its own hand-off for a preemption, and calms down after CALM_SPINS spins without one', () => {
     // A worker's hand-off sleeps on the cell (here: half of what is left of the window): the gap is the hand-off's.
     const host = new FakeHost(0.001, {
       onHandOff: (h, untilMs) => {
@@ -248,6 +250,22 @@ describe('wait policy (core backend kit)', () => {
     expect(attempted).toBe(0);
     expect(window.oversubscribed).toBe(false);
     expect(window.spin(succeedsOn(2).attempt)).toBe('done');
+  });
+
+  it('with handOffAfterMs, a calm spin that has not caught by then hands off for the rest of its window', () => {
+    const host = new FakeHost(0.001, { handOffAfterMs: 0.01 });
+    const window = new SpinWindow(host);
+    const started = host.time;
+    expect(window.spin(never)).toBe(WOULD_BLOCK);
+    // Spinning for the first 10 µs, then a hand-off after each failed attempt, with the window's end.
+    expect(host.handOffs.length).toBeGreaterThanOrEqual(8);
+    expect(host.handOffs.length).toBeLessThanOrEqual(11);
+    expect(host.handOffs[0]).toBeCloseTo(started + 0.001 + MAX_SPIN_MS, 6);
+    expect(window.oversubscribed).toBe(false);
+    // A host without a hand-off ignores it.
+    const plain = new FakeHost(0.001, { handOff: false, handOffAfterMs: 0.01 });
+    expect(new SpinWindow(plain).spin(never)).toBe(WOULD_BLOCK);
+    expect(plain.handOffs.length).toBe(0);
   });
 
   it('the inline form (open, tick, caught) decides as spin does', () => {

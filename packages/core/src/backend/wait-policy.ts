@@ -87,6 +87,14 @@ export interface WaitPolicyHost {
    */
   handOff?: (untilMs: number) => void;
   /**
+   * With a `handOff`: also when calm, a spin that has not caught within this many ms hands off for
+   * the rest of its window (default: never). For a host whose park is slow to wake (a worker's
+   * `Atomics.waitAsync` is a task of the event loop: tens of µs in Node, ~50-100 µs in Chromium)
+   * while its hand-off wakes in a few: the window then covers a parked peer's answer without
+   * burning the CPU, and the exchange does not settle into "both parked".
+   */
+  handOffAfterMs?: number;
+  /**
    * How many attempts run between two looks at the clock (default 1). An attempt that is a memory
    * load (a shared cell) costs far less than the clock; a system call costs more.
    */
@@ -124,10 +132,14 @@ export class SpinWindow {
   private handOffSpins = 0;
   private readonly attemptsPerClock: number;
   private readonly yieldEveryMs: number;
+  private readonly handOffAfterMs: number;
+  /** When the current spin hands off even if calm (see `WaitPolicyHost.handOffAfterMs`). */
+  private handOffFrom = Infinity;
 
   constructor(private readonly host: WaitPolicyHost) {
     this.attemptsPerClock = Math.max(1, host.attemptsPerClock ?? 1);
     this.yieldEveryMs = host.yieldEveryMs ?? Infinity;
+    this.handOffAfterMs = host.handOff === undefined ? Infinity : (host.handOffAfterMs ?? Infinity);
   }
 
   /** True while spins have recently been preempted (and so hand the CPU off between attempts). */
@@ -181,6 +193,7 @@ export class SpinWindow {
     this.yieldedAt = started;
     this.yielded = false;
     this.sinceClock = 0;
+    this.handOffFrom = started + this.handOffAfterMs;
     // Handing off costs the peer no CPU, so the window may cover a parked peer's wake-up.
     const windowMs = this.handOffSpins > 0 ? Math.max(this.windowMs, LONG_SPIN_MS) : this.windowMs;
     return started + Math.min(windowMs, limitMs);
@@ -205,7 +218,7 @@ export class SpinWindow {
       this.missed(now);
       return false;
     }
-    if (this.handOffSpins > 0) {
+    if (this.handOffSpins > 0 || now >= this.handOffFrom) {
       const handOff = this.host.handOff;
       if (handOff !== undefined) {
         handOff(deadline);
