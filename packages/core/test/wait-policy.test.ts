@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CALM_SPINS,
   LONG_SPIN_MS,
+  MAX_CALM_SPINS,
   MAX_SPIN_MS,
   MISSES_TO_STOP,
   PREEMPTED_MS,
@@ -250,6 +251,44 @@ describe('wait policy (core backend kit)', () => {
     expect(attempted).toBe(0);
     expect(window.oversubscribed).toBe(false);
     expect(window.spin(succeedsOn(2).attempt)).toBe('done');
+  });
+
+  it('backs off: a probe preempted again doubles the next period (up to MAX_CALM_SPINS), a calm spin resets it', () => {
+    const host = new FakeHost(0.001, { handOff: false });
+    const window = new SpinWindow(host);
+    const preemptedSpin = () => {
+      let calls = 0;
+      return () => {
+        if (++calls === 2) host.jump = PREEMPTED_MS * 1.2;
+        return WOULD_BLOCK;
+      };
+    };
+    expect(window.spin(preemptedSpin())).toBe(WOULD_BLOCK);
+    let period = CALM_SPINS;
+    // Each period ends in a probe; preempt every probe.
+    for (let round = 0; round < 10; round++) {
+      let parked = 0;
+      while (window.oversubscribed) {
+        expect(window.spin(never)).toBe(WOULD_BLOCK);
+        parked++;
+      }
+      // (Plus up to PROBE_EVERY while the misses in a row of the probes have switched the spin off.)
+      expect(parked).toBeGreaterThanOrEqual(period - 1);
+      expect(parked).toBeLessThan(period + PROBE_EVERY);
+      expect(window.spin(preemptedSpin())).toBe(WOULD_BLOCK);
+      period = Math.min(MAX_CALM_SPINS, period * 2);
+    }
+    expect(period).toBe(MAX_CALM_SPINS);
+    // The period runs out; a calm probe (a catch) resets the back-off.
+    while (window.oversubscribed) window.spin(never);
+    while (window.spin(succeedsOn(2).attempt) === WOULD_BLOCK);
+    expect(window.spin(preemptedSpin())).toBe(WOULD_BLOCK);
+    let parked = 0;
+    while (window.oversubscribed) {
+      window.spin(never);
+      parked++;
+    }
+    expect(parked).toBe(CALM_SPINS - 1);
   });
 
   it('with handOffAfterMs, a calm spin that has not caught by then hands off for the rest of its window', () => {

@@ -63,10 +63,17 @@ export const STARVED_PEER_MS = 0.01;
  */
 export const PREEMPTED_MS = 0.05;
 /**
- * After a preemption, spins hand the CPU off (yield after every attempt) until this many spins in a
- * row saw none: one busy loop beside a ping-pong preempts a spin every few operations.
+ * After a preemption, this many operations hand the CPU off (or park at once) before a spin may
+ * look again: one busy loop beside a ping-pong preempts a spin every few operations.
  */
 export const CALM_SPINS = 64;
+/**
+ * Each probe that is preempted again doubles the next hand-off period, up to this many operations:
+ * under heavy load (tens of runnable threads per CPU) one preemption costs a whole round of the
+ * run queue (measured: milliseconds at load 20-60), so probes must become rare. A spin that sees
+ * no preemption resets it to CALM_SPINS.
+ */
+export const MAX_CALM_SPINS = 8192;
 
 /** What a backend passes in: its clock and how it hands the CPU over. */
 export interface WaitPolicyHost {
@@ -130,6 +137,10 @@ export class SpinWindow {
   private sinceClock = 0;
   /** Spins left in hand-off mode (0: not oversubscribed as far as the spins can tell). */
   private handOffSpins = 0;
+  /** The next hand-off period (CALM_SPINS, doubled by each preempted probe). */
+  private calmSpins = CALM_SPINS;
+  /** Whether the current spin saw a preemption. */
+  private preempted = false;
   private readonly attemptsPerClock: number;
   private readonly yieldEveryMs: number;
   private readonly handOffAfterMs: number;
@@ -192,6 +203,9 @@ export class SpinWindow {
     this.lastClock = started;
     this.yieldedAt = started;
     this.yielded = false;
+    // A spin that ended without a preemption, outside a hand-off period, resets the back-off.
+    if (!this.preempted && this.handOffSpins === 0) this.calmSpins = CALM_SPINS;
+    this.preempted = false;
     this.sinceClock = 0;
     this.handOffFrom = started + this.handOffAfterMs;
     // Handing off costs the peer no CPU, so the window may cover a parked peer's wake-up.
@@ -211,7 +225,12 @@ export class SpinWindow {
     const now = this.host.now();
     // A gap with a yield in it is the yield's (a worker's yield sleeps on purpose): only a gap
     // without one tells of a preemption.
-    if (now - this.lastClock > PREEMPTED_MS && !this.yielded) this.handOffSpins = CALM_SPINS;
+    if (now - this.lastClock > PREEMPTED_MS && !this.yielded && !this.preempted) {
+      this.preempted = true;
+      // Preempted again right after a hand-off period (this spin was its probe): back off further.
+      this.handOffSpins = this.calmSpins;
+      this.calmSpins = Math.min(MAX_CALM_SPINS, this.calmSpins * 2);
+    }
     this.lastClock = now;
     this.yielded = false;
     if (now >= deadline) {
