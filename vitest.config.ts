@@ -97,6 +97,14 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'demo',
+          include: ['demo/test/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        test: {
           name: 'redis',
           include: ['packages/adapter-redis/test/**/*.test.ts'],
           // One real redis-server for the run (installed from Debian if missing and allowed).

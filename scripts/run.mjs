@@ -49,7 +49,7 @@ function newest(paths, skip = /node_modules|dist|build|\.tsbuildinfo$/) {
 }
 
 const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
-const packageDirs = ['packages/core', 'packages/adapter-native', 'packages/adapter-worker', 'packages/adapter-redis', 'packages/testkit', 'packages/multiprocessing', 'examples', 'bench', 'docs/api']
+const packageDirs = ['packages/core', 'packages/adapter-native', 'packages/adapter-worker', 'packages/adapter-redis', 'packages/testkit', 'packages/multiprocessing', 'examples', 'demo', 'bench', 'docs/api']
   .map((d) => path.join(root, d));
 
 function install() {
@@ -74,7 +74,9 @@ function buildAddon() {
   const nodedir = path.resolve(process.execPath, '../..');
   const env = { ...process.env, npm_config_nodedir: nodedir };
   const jobs = ['-j', 'max'];
-  if (!existsSync(path.join(dir, 'build/Makefile')) || mtime(path.join(dir, 'build/Makefile')) < mtime(path.join(dir, 'binding.gyp'))) {
+  // binding.gyp's sources come from native/modules.def when node-gyp configures: a changed list reconfigures.
+  const makefile = mtime(path.join(dir, 'build/Makefile'));
+  if (makefile === 0 || makefile < Math.max(mtime(path.join(dir, 'binding.gyp')), mtime(path.join(dir, 'native/modules.def')))) {
     run(bin('node-gyp'), ['configure', `--nodedir=${nodedir}`], { cwd: dir, env, quiet: true });
   }
   console.log('[ipcx] building the native addon');
@@ -145,7 +147,7 @@ switch (task) {
   }
   case 'demo':
     build();
-    run(process.execPath, [path.join(root, 'examples/dist/demo.js'), ...rest]);
+    run(process.execPath, [path.join(root, 'demo/dist/demo.js'), ...rest]);
     break;
   case 'bench':
     build();

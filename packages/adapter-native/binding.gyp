@@ -2,24 +2,8 @@
   "targets": [
     {
       "target_name": "ipcx_native",
-      "sources": [
-        "native/addon.cc",
-        "native/errors.cc",
-        "native/blocking_wait.cc",
-        "native/poller.cc",
-        "native/descriptor.cc",
-        "native/pipe.cc",
-        "native/fifo.cc",
-        "native/file_lock.cc",
-        "native/socket.cc",
-        "native/message_queue.cc",
-        "native/posix_message_queue.cc",
-        "native/semaphore.cc",
-        "native/posix_semaphore.cc",
-        "native/shared_memory.cc",
-        "native/glibc_compat.cc",
-        "native/process.cc"
-      ],
+      # addon.cc + every file of native/modules.def (the list addon.cc's Init calls come from too)
+      "sources": ["<!@(node native/sources.mjs)"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "defines": ["NAPI_VERSION=9", "_GNU_SOURCE", "NODE_ADDON_API_CPP_EXCEPTIONS_ALL"],

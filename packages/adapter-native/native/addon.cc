@@ -1,23 +1,21 @@
 // Entry point of the addon: per-environment state, teardown, and the helpers of addon.h.
-// Each primitive's file registers its own functions through its Init* function below.
+// Each file of native/modules.def registers its own functions through its Init function, which
+// Init below calls in the list's order; the same list gives binding.gyp its sources.
 #include "addon.h"
 
 #include "blocking_wait.h"
-#include "descriptor.h"
-#include "errors.h"
-#include "fifo.h"
-#include "file_lock.h"
-#include "message_queue.h"
-#include "pipe.h"
 #include "poller.h"
-#include "posix_message_queue.h"
-#include "posix_semaphore.h"
-#include "process.h"
-#include "semaphore.h"
-#include "shared_memory.h"
-#include "socket.h"
 
 namespace ipcx {
+
+// Declares every Init function of native/modules.def.
+#define IPCX_MACHINERY(file, init) void init(Napi::Env env, Napi::Object exports);
+#define IPCX_PRIMITIVE(file, init) void init(Napi::Env env, Napi::Object exports);
+#define IPCX_SOURCE(file)
+#include "modules.def"
+#undef IPCX_MACHINERY
+#undef IPCX_PRIMITIVE
+#undef IPCX_SOURCE
 
 AddonData* GetData(Napi::Env env) { return env.GetInstanceData<AddonData>(); }
 
@@ -102,20 +100,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   data->pollers = new Pollers(data->loop);
   napi_add_async_cleanup_hook(env, AsyncCleanup, data, nullptr);
 
-  InitErrors(env, exports);
-  InitBlockingWaits(env, exports);
-  InitPollers(env, exports);
-  InitDescriptors(env, exports);
-  InitPipes(env, exports);
-  InitFifos(env, exports);
-  InitSockets(env, exports);
-  InitMessageQueues(env, exports);
-  InitPosixMessageQueues(env, exports);
-  InitSemaphores(env, exports);
-  InitPosixSemaphores(env, exports);
-  InitSharedMemory(env, exports);
-  InitProcesses(env, exports);
-  InitFileLocks(env, exports);
+  // Every Init function of native/modules.def, in its order.
+#define IPCX_MACHINERY(file, init) init(env, exports);
+#define IPCX_PRIMITIVE(file, init) init(env, exports);
+#define IPCX_SOURCE(file)
+#include "modules.def"
+#undef IPCX_MACHINERY
+#undef IPCX_PRIMITIVE
+#undef IPCX_SOURCE
   return exports;
 }
 

@@ -3,16 +3,26 @@
 #include <string>
 
 #include "addon.h"
+#include "errno_table.h"
 
 namespace ipcx {
+
+std::string ErrnoName(int err) {
+  for (const ErrnoEntry& entry : kErrnoTable) {
+    if (entry.number == err) return entry.name;
+  }
+  return "E" + std::to_string(err);
+}
 
 Napi::Value MakeSysError(Napi::Env env, int err, const char* syscall, const char* path) {
   AddonData* data = GetData(env);
   Napi::Value path_value = path != nullptr ? Napi::Value(Napi::String::New(env, path)) : env.Undefined();
   if (data->error_factory.IsEmpty()) {
-    // Only before JS registered its factory, i.e. never once the package has loaded. The errno's
-    // name comes from @ipcx/core's table (one table for every backend), so here it is the number.
-    Napi::Error error = Napi::Error::New(env, std::string("errno ") + std::to_string(err) + ": " + syscall + " failed");
+    // Only before JS registered its factory, i.e. never once the package has loaded: a plain Error
+    // with the same code and errno an IpcError would carry (the name from the same table).
+    std::string code = ErrnoName(err);
+    Napi::Error error = Napi::Error::New(env, code + ": " + syscall + " failed");
+    error.Set("code", code);
     error.Set("errno", Napi::Number::New(env, err));
     error.Set("syscall", syscall);
     return error.Value();
@@ -29,8 +39,15 @@ static void SetErrorFactory(const Napi::CallbackInfo& info) {
   GetData(info.Env())->error_factory = Napi::Persistent(ArgFunction(info, 0, "factory"));
 }
 
+// JS: errnoName(errno) -> the addon's name for it (ErrnoName), so tests can check that the addon
+// and @ipcx/core name every number alike. Main thread.
+static Napi::Value ErrnoNameOf(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), ErrnoName(ArgInt32(info, 0, "errno")));
+}
+
 void InitErrors(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactory, "setErrorFactory"));
+  exports.Set("errnoName", Napi::Function::New(env, JsEntry<ErrnoNameOf>, "errnoName"));
 }
 
 }  // namespace ipcx

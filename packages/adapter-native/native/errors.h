@@ -1,13 +1,25 @@
-// errno to JS: errors leave the addon as data (errno number and syscall name) and become
-// IpcError in one place, the factory that JS registers with setErrorFactory.
+// errno to JS. An errno leaves the addon in one of three ways, all of them as a bare number that
+// JS names with @ipcx/core's table (packages/core/errno.tsv):
+// - a thrown IpcError: ThrowSysError / MakeSysError call the factory JS registers with
+//   setErrorFactory (errno number, syscall name, path);
+// - a returned -errno: hot-path calls (non-blocking reads and writes, semop, msgsnd, ...) return
+//   0/a result or -errno as a number, which src/addon.ts's errorFromErrno turns into an IpcError
+//   when JS decides it is a failure (-EAGAIN usually is not: it means "wait");
+// - a BlockingWait's end: Execute() returns 0 or errno; the JS callback receives (errno, result),
+//   result being MakeSysError's IpcError for a failure (ECANCELED: none, JS knows it cancelled).
 #pragma once
 
 #include <napi.h>
 
 #include <cerrno>
 #include <new>
+#include <string>
 
 namespace ipcx {
+
+// The errno name of err from the generated table (errno_table.h), or "E<number>" for a number
+// outside it: the same name and the same fallback as @ipcx/core's errnoName.
+std::string ErrnoName(int err);
 
 // An IpcError value for err from syscall (and the path it concerned, if any).
 Napi::Value MakeSysError(Napi::Env env, int err, const char* syscall, const char* path = nullptr);
@@ -28,7 +40,7 @@ auto JsEntry(const Napi::CallbackInfo& info) -> decltype(F(info)) {
   }
 }
 
-// Registers the JS functions of this file: setErrorFactory(fn).
+// Registers the JS functions of this file: setErrorFactory(fn), errnoName(errno).
 void InitErrors(Napi::Env env, Napi::Object exports);
 
 }  // namespace ipcx

@@ -13,6 +13,8 @@ export type WaitCallback = (errno: number, result: unknown) => void;
 /** The functions of the addon. Calls returning `number` give `-errno` on failure unless noted. */
 export interface NativeAddon {
   setErrorFactory(factory: (errno: number, syscall: string, path?: string) => Error): void;
+  /** The addon's own name for an errno number (errors.cc, from the same table as core's `errnoName`). */
+  errnoName(errno: number): string;
   // blocking_wait.cc
   cancelWait(id: number): void;
   /** Waits in flight on waiter threads. */

@@ -1,17 +1,36 @@
 /** The native backend: every factory over real Linux kernel objects. */
-import { Feature, Primitive, capabilities, type IpcBackend } from '@ipcx/core';
+import { Feature, type IpcBackend } from '@ipcx/core';
+import { defineBackend, fromSlices } from '@ipcx/core/backend';
 import './descriptor.js';
 import { nativeDiagnostics } from './diagnostics.js';
-import { NativeFifos } from './fifo.js';
-import { NativeFileLocks } from './file-lock.js';
-import { NativeMessageQueues } from './message-queue.js';
-import { NativePipes } from './pipe.js';
-import { NativePosixMessageQueues } from './posix-message-queue.js';
-import { NativePosixSemaphores } from './posix-semaphore.js';
+import { fifoSlice } from './fifo.js';
+import { fileLockSlice } from './file-lock.js';
+import { messageQueueSlice } from './message-queue.js';
+import { pipeSlice } from './pipe.js';
+import { posixMessageQueueSlice } from './posix-message-queue.js';
+import { posixSemaphoreSlice } from './posix-semaphore.js';
+import { networkSocketSlice } from './network-socket.js';
 import { NativeProcesses } from './process.js';
-import { NativeSemaphores } from './semaphore.js';
-import { NativeSharedMemory } from './shared-memory.js';
-import { NativeNetworkSockets, NativeUnixSockets } from './socket.js';
+import { semaphoreSlice } from './semaphore.js';
+import { sharedMemorySlice } from './shared-memory.js';
+import { unixSocketSlice } from './unix-socket.js';
+
+/**
+ * What the native backend implements: one slice per primitive file, each naming its factory and
+ * its primitives. The capabilities are derived from this list; a new primitive adds its slice here.
+ */
+export const nativeSlices = [
+  pipeSlice,
+  fifoSlice,
+  messageQueueSlice,
+  posixMessageQueueSlice,
+  semaphoreSlice,
+  posixSemaphoreSlice,
+  sharedMemorySlice,
+  fileLockSlice,
+  unixSocketSlice,
+  networkSocketSlice,
+];
 
 let backend: IpcBackend | undefined;
 
@@ -20,36 +39,11 @@ let backend: IpcBackend | undefined;
  * of their own, so every call returns the same object).
  */
 export function createNativeBackend(): IpcBackend {
-  backend ??= {
+  backend ??= defineBackend({
     name: 'native',
-    capabilities: capabilities(
-      [
-        Primitive.pipe,
-        Primitive.duplexPipe,
-        Primitive.fifo,
-        Primitive.posixMessageQueue,
-        Primitive.messageQueue,
-        Primitive.sharedMemory,
-        Primitive.unixSocket,
-        Primitive.networkSocket,
-        Primitive.semaphore,
-        Primitive.posixSemaphore,
-        Primitive.fileLock,
-      ],
-      [Feature.hostInterop, Feature.osProcesses, Feature.abstractSockets, Feature.network, Feature.executables],
-    ),
-    pipes: new NativePipes(),
-    fifos: new NativeFifos(),
-    messageQueues: new NativeMessageQueues(),
-    posixMessageQueues: new NativePosixMessageQueues(),
-    semaphores: new NativeSemaphores(),
-    posixSemaphores: new NativePosixSemaphores(),
-    sharedMemory: new NativeSharedMemory(),
-    fileLocks: new NativeFileLocks(),
-    unixSockets: new NativeUnixSockets(),
-    networkSockets: new NativeNetworkSockets(),
+    ...fromSlices(nativeSlices, undefined, [Feature.hostInterop, Feature.osProcesses, Feature.abstractSockets, Feature.network, Feature.executables]),
     processes: new NativeProcesses(),
     diagnostics: nativeDiagnostics,
-  };
+  });
   return backend;
 }

@@ -14,17 +14,14 @@
  * message, and an idle stream neither costs CPU nor keeps the process alive.
  */
 import {
+  Errno,
   completedNow,
   DEFAULT_READ_BYTES,
   abortErrorFor,
-  checkInteger,
-  checkOptionalBoolean,
-  checkWaitOptions,
   closedError,
   iterateReader,
   type IteratorOptions,
   readerToWebStream,
-  toBytes,
   transferSymbol,
   writerToWebStream,
   type NowaitOptions,
@@ -33,14 +30,17 @@ import {
   type WaitOptions,
   type WriteOptions,
 } from '@ipcx/core';
+import {
+  checkInteger,
+  checkOptionalBoolean,
+  checkWaitOptions,
+  checkBytes,
+} from '@ipcx/core/backend';
 import { PollEvent, addon, errorFromErrno } from './addon.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { spinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason } from './wait.js';
 
-const EAGAIN = 11;
-const EPIPE = 32;
-const ENXIO = 6;
-const EOPNOTSUPP = 95;
+const { EAGAIN, EPIPE, ENXIO, EOPNOTSUPP } = Errno;
 const MAX_READ_BYTES = 1 << 30;
 
 /** The addon functions of descriptor.cc that the engine uses. Numbers are `-errno` on failure. */
@@ -327,7 +327,7 @@ export class DescriptorStream extends DescriptorObject {
   /** See `ByteWriter.write` in `@ipcx/core`. */
   write(data: Uint8Array | string, options?: WriteOptions): Promise<number> {
     try {
-      const bytes = toBytes('data', data);
+      const bytes = checkBytes('data', data);
       const nowait = checkOptionalBoolean('options.nowait', options?.nowait);
       const timeoutMs = checkWaitOptions(options);
       if (!this.directions.write) throw new TypeError(`${this.objectName} is not writable`);

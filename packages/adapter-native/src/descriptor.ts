@@ -9,14 +9,12 @@ import { constants } from 'node:fs';
 import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { Readable, Writable } from 'node:stream';
 import {
+  Errno,
   abortErrorFor,
-  checkDescriptorRead,
-  checkDescriptorWrite,
   closedError,
   completedNow,
   iterateReader,
   readerToWebStream,
-  toBytes,
   transferSymbol,
   writerToWebStream,
   type Descriptor,
@@ -26,6 +24,7 @@ import {
   type DescriptorWriteOptions,
   type TransferRecord,
 } from '@ipcx/core';
+import { checkDescriptorRead, checkDescriptorWrite, checkBytes } from '@ipcx/core/backend';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { GENERIC_DESCRIPTOR_KIND, registerReviver } from './revive.js';
@@ -43,8 +42,7 @@ interface GenericDescriptorAddon {
 
 const native = addon as unknown as GenericDescriptorAddon;
 
-const EAGAIN = 11;
-const EOPNOTSUPP = 95;
+const { EAGAIN, EOPNOTSUPP } = Errno;
 
 /** The native generic {@link Descriptor}. */
 export class NativeDescriptor implements Descriptor, TrackedObject, WaitOwner {
@@ -106,7 +104,7 @@ export class NativeDescriptor implements Descriptor, TrackedObject, WaitOwner {
 
   write(data: Uint8Array | string, options?: DescriptorWriteOptions): Promise<number> {
     try {
-      const bytes = toBytes('data', data);
+      const bytes = checkBytes('data', data);
       const { position } = checkDescriptorWrite(options);
       if (this.closed) throw closedError(this.describe(), 'write');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);

@@ -1,22 +1,21 @@
 /** FIFOs: `mkfifo`, an `open` that waits for the other side on a waiter thread, `unlink`. */
 import {
+  Errno,
   abortErrorFor,
-  checkFifoCreate,
-  checkFifoOpen,
-  checkString,
   type FifoCreateOptions,
   type FifoOpenOptions,
   type FifoReader,
   type FifoWriter,
   type Fifos,
 } from '@ipcx/core';
+import { checkFifoCreate, checkFifoOpen, checkString, backendSlice } from '@ipcx/core/backend';
 import { addon, errorFromErrno } from './addon.js';
 import { DescriptorStream } from './descriptor-stream.js';
 import { recordPath, recordRemoved } from './ledger.js';
 import { registerReviver } from './revive.js';
 import { blockingWait } from './wait.js';
 
-const ENXIO = 6;
+const { ENXIO } = Errno;
 
 /** The reading side of an opened FIFO. */
 export class NativeFifoReader extends DescriptorStream implements FifoReader {
@@ -83,3 +82,6 @@ export class NativeFifos implements Fifos {
 
 registerReviver('fifo-reader', (record) => new NativeFifoReader(record.handles![0]!, String(record.data)));
 registerReviver('fifo-writer', (record) => new NativeFifoWriter(record.handles![0]!, String(record.data)));
+
+/** FIFOs: this file's part of the native backend (backend.ts lists it). */
+export const fifoSlice = backendSlice('fifos', ['fifo'], () => new NativeFifos());

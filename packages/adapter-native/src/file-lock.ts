@@ -10,13 +10,8 @@
  * locks, of its own.
  */
 import {
+  Errno,
   abortErrorFor,
-  checkFileLock,
-  checkFileLockQuery,
-  checkFileLockRange,
-  checkLockFileOpen,
-  checkString,
-  checkWaitOptions,
   closedError,
   completedNow,
   IpcError,
@@ -25,13 +20,22 @@ import {
   type FileLockQuery,
   type FileLockRange,
   type FileLocks,
-  HeldRangeLock,
   type HeldFileLock,
-  type RangeLockFile,
   type LockFile,
   type LockFileOpenOptions,
   type NowaitOptions,
 } from '@ipcx/core';
+import {
+  checkLockFileLock,
+  checkLockFileHolder,
+  checkFileLockRange,
+  checkLockFileOpen,
+  checkString,
+  checkWaitOptions,
+  HeldRangeLock,
+  type RangeLockFile,
+  backendSlice,
+} from '@ipcx/core/backend';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { spinWindow, WOULD_BLOCK, spinThenWait, type PendingWait } from './wait.js';
@@ -52,7 +56,7 @@ const native = addon as unknown as FileLockAddon;
 const SHARED = 0;
 const EXCLUSIVE = 1;
 const UNLOCK = 2;
-const EAGAIN = 11;
+const { EAGAIN } = Errno;
 
 /** The kernel's length for a range: 0 means "to the end of every possible file". */
 const kernelLength = (length: number) => (length === Infinity ? 0 : length);
@@ -89,7 +93,7 @@ export class NativeLockFile implements RangeLockFile, TrackedObject {
 
   /** See {@link LockFile.lock}. */
   async lock(options?: FileLockOptions): Promise<HeldFileLock> {
-    const { start, length, shared } = checkFileLock(options);
+    const { start, length, shared } = checkLockFileLock(options);
     await this.setLock(!shared, start, length, options);
     const held = new HeldRangeLock(this, shared, start, length);
     this.held.add(held);
@@ -106,7 +110,7 @@ export class NativeLockFile implements RangeLockFile, TrackedObject {
 
   /** See {@link LockFile.holder}. */
   async holder(query?: FileLockQuery): Promise<FileLockHolder | null> {
-    const { start, length, shared } = checkFileLockQuery(query);
+    const { start, length, shared } = checkLockFileHolder(query);
     this.ensureOpen('fcntl');
     const found = native.flockGet(this.fd, shared ? SHARED : EXCLUSIVE, start, kernelLength(length));
     if (typeof found === 'number') throw errorFromErrno(found, { syscall: 'fcntl', path: this.path, object: this.objectName });
@@ -195,3 +199,6 @@ export class NativeFileLocks implements FileLocks {
     native.unlink(path);
   }
 }
+
+/** File locks: this file's part of the native backend (backend.ts lists it). */
+export const fileLockSlice = backendSlice('fileLocks', ['file-lock'], () => new NativeFileLocks());

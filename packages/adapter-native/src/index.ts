@@ -3,7 +3,8 @@ export { NativeDuplexPipe, NativePipeReader, NativePipeWriter, NativePipes } fro
 export { NativeFifoReader, NativeFifoWriter, NativeFifos } from './fifo.js';
 export { NativeProcesses } from './process.js';
 export { NativeDescriptor } from './descriptor.js';
-export { NativeNetworkSockets, NativeUnixSockets } from './socket.js';
+export { NativeNetworkSockets } from './network-socket.js';
+export { NativeUnixSockets } from './unix-socket.js';
 export { NativeMessageQueues } from './message-queue.js';
 export { NativePosixMessageQueues } from './posix-message-queue.js';
 export { NativeSemaphores } from './semaphore.js';

@@ -29,6 +29,7 @@
  * that created the object (the object works; it is only not findable later): it is reported once
  * as a process warning.
  */
+import { Errno } from '@ipcx/core';
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync, type BigIntStats, type Stats } from 'node:fs';
 import path from 'node:path';
@@ -118,9 +119,7 @@ interface LedgerAddon {
 
 const native = addon as unknown as LedgerAddon;
 
-const ENOENT = 2;
-const EEXIST = 17;
-const EACCES = 13;
+const { ENOENT, EEXIST, EACCES } = Errno;
 /** mqOpen access codes (posix_message_queue.cc). */
 const MQ_READ = 0;
 const MQ_WRITE = 1;

@@ -9,15 +9,10 @@
  * cancel landed is still delivered.
  */
 import {
+  Errno,
   completedNow,
   IPC_PRIVATE,
   abortErrorFor,
-  checkFtok,
-  checkMessageQueueId,
-  checkMessageQueueOpen,
-  checkMessageQueueSet,
-  checkReceive,
-  checkSend,
   closedError,
   transferSymbol,
   type Message,
@@ -31,6 +26,15 @@ import {
   type TransferRecord,
   type WaitOptions,
 } from '@ipcx/core';
+import {
+  checkMessageQueueFtok,
+  checkMessageQueueId,
+  checkMessageQueueOpen,
+  checkMessageQueueSet,
+  checkMessageQueueReceive,
+  checkMessageQueueSend,
+  backendSlice,
+} from '@ipcx/core/backend';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { openNoting, recordRemoved, recordSysv } from './ledger.js';
 import { track, untrack } from './registry.js';
@@ -54,8 +58,7 @@ interface MessageQueueAddon {
 
 const native = addon as unknown as MessageQueueAddon;
 
-const EAGAIN = 11;
-const ENOMSG = 42;
+const { EAGAIN, ENOMSG } = Errno;
 /** Selection bits of msgReceiveNow/Wait (mapped to MSG_EXCEPT / MSG_NOERROR in C++). */
 const RECEIVE_EXCEPT = 1;
 const RECEIVE_NOERROR = 2;
@@ -114,7 +117,7 @@ export class NativeMessageQueue implements MessageQueue, WaitOwner {
   /** See {@link MessageQueue.send}. `msgsnd(IPC_NOWAIT)` here first; a waiter thread only if the queue is full. */
   send(type: number, data: Uint8Array | string, options?: MessageQueueSendOptions): Promise<void> {
     try {
-      const { bytes, nowait, timeoutMs } = checkSend(type, data, options);
+      const { bytes, nowait, timeoutMs } = checkMessageQueueSend(type, data, options);
       this.checkOpen('msgsnd');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       // Sends of one handle reach the queue in call order: while one waits, later ones queue
@@ -193,7 +196,7 @@ export class NativeMessageQueue implements MessageQueue, WaitOwner {
   /** See {@link MessageQueue.receive}. `msgrcv(IPC_NOWAIT)` here first; a waiter thread only if nothing matches. */
   receive(options?: MessageQueueReceiveOptions): Promise<Message> {
     try {
-      const checked = checkReceive(options);
+      const checked = checkMessageQueueReceive(options);
       this.checkOpen('msgrcv');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       const bits = (checked.except ? RECEIVE_EXCEPT : 0) | (checked.noError ? RECEIVE_NOERROR : 0);
@@ -275,7 +278,7 @@ export class NativeMessageQueue implements MessageQueue, WaitOwner {
 export class NativeMessageQueues implements MessageQueues {
   /** See {@link MessageQueues.ftok}. */
   async ftok(path: string, projectId: number): Promise<number> {
-    const checked = checkFtok(path, projectId);
+    const checked = checkMessageQueueFtok(path, projectId);
     return native.ftok(checked.path, checked.projectId);
   }
 
@@ -313,3 +316,6 @@ registerReviver(TRANSFER_KIND, (record) => {
   const { id, key } = record.data as { id: number; key: number };
   return new NativeMessageQueue(id, key ?? IPC_PRIVATE);
 });
+
+/** System V message queues: this file's part of the native backend (backend.ts lists it). */
+export const messageQueueSlice = backendSlice('messageQueues', ['message-queue'], () => new NativeMessageQueues());

@@ -1,5 +1,6 @@
 /** Anonymous pipes (`pipe2`) and duplex pipes (`socketpair`) over real descriptors. */
-import { checkInteger, checkOptions, closedError, type DuplexPipe, type PipeOptions, type PipeReader, type PipeWriter, type Pipes } from '@ipcx/core';
+import { closedError, type DuplexPipe, type PipeOptions, type PipeReader, type PipeWriter, type Pipes } from '@ipcx/core';
+import { checkInteger, checkOptions, backendSlice } from '@ipcx/core/backend';
 import { addon } from './addon.js';
 import { DescriptorStream, pipeIoMode } from './descriptor-stream.js';
 import { registerReviver } from './revive.js';
@@ -76,3 +77,6 @@ export class NativePipes implements Pipes {
 registerReviver('pipe-reader', (record) => new NativePipeReader(record.handles![0]!));
 registerReviver('pipe-writer', (record) => new NativePipeWriter(record.handles![0]!));
 registerReviver('duplex-pipe', (record) => new NativeDuplexPipe(record.handles![0]!));
+
+/** Pipes and duplex pipes: this file's part of the native backend (backend.ts lists it). */
+export const pipeSlice = backendSlice('pipes', ['pipe', 'duplex-pipe'], () => new NativePipes());

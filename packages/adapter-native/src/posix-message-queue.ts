@@ -11,17 +11,11 @@
  */
 import { readFileSync } from 'node:fs';
 import {
+  Errno,
   completedNow,
   abortErrorFor,
-  checkPosixQueueName,
-  checkPosixQueueOpenOptions,
-  checkPosixQueueReceiveOptions,
-  checkPosixQueueSendOptions,
-  checkWaitOptions,
   closedError,
   IpcError,
-  posixQueueNotifications,
-  toBytes,
   transferSymbol,
   type PosixMessage,
   type PosixMessageQueue,
@@ -34,6 +28,16 @@ import {
   type PosixMessageQueues,
   type TransferRecord,
 } from '@ipcx/core';
+import {
+  checkPosixMessageQueueName,
+  checkPosixMessageQueueOpen,
+  checkPosixMessageQueueReceive,
+  checkPosixMessageQueueSend,
+  checkWaitOptions,
+  posixQueueNotifications,
+  checkBytes,
+  backendSlice,
+} from '@ipcx/core/backend';
 import { PollEvent, addon, errorFromErrno } from './addon.js';
 import { openNoting, recordPosix, recordRemoved } from './ledger.js';
 import { track, untrack, type TrackedObject } from './registry.js';
@@ -58,8 +62,7 @@ interface PosixMessageQueueAddon {
 
 const native = addon as unknown as PosixMessageQueueAddon;
 
-const EAGAIN = 11;
-const ENOENT = 2;
+const { EAGAIN, ENOENT } = Errno;
 const ACCESS_CODES: Record<PosixMessageQueueAccess, number> = { read: 0, write: 1, readwrite: 2 };
 // Where mq_receive leaves the priority; one per environment is enough (JS is single-threaded).
 const priorityOut = new Uint32Array(1);
@@ -154,8 +157,8 @@ export class NativePosixMessageQueue implements PosixMessageQueue, TrackedObject
   /** See {@link PosixMessageQueue.send}: `mq_send` at once, uv_poll for room on EAGAIN. */
   send(data: Uint8Array | string, options?: PosixMessageQueueSendOptions): Promise<void> {
     try {
-      const bytes = toBytes('data', data);
-      const { priority, nowait, timeoutMs } = checkPosixQueueSendOptions(options);
+      const bytes = checkBytes('data', data);
+      const { priority, nowait, timeoutMs } = checkPosixMessageQueueSend(options);
       if (this.closed) throw closedError(this.objectName, 'mq_send');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       // Sends of this handle keep their call order: a new one waits behind pending ones.
@@ -184,7 +187,7 @@ export class NativePosixMessageQueue implements PosixMessageQueue, TrackedObject
   /** See {@link PosixMessageQueue.receive}: `mq_receive` at once, uv_poll for a message on EAGAIN. */
   receive(options?: PosixMessageQueueReceiveOptions): Promise<PosixMessage> {
     try {
-      const { nowait, timeoutMs } = checkPosixQueueReceiveOptions(options);
+      const { nowait, timeoutMs } = checkPosixMessageQueueReceive(options);
       if (this.closed) throw closedError(this.objectName, 'mq_receive');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       if (options?.maxBytes !== undefined && options.maxBytes < this.messageSize) return this.receiveIntoTooSmall(options.maxBytes);
@@ -405,7 +408,7 @@ export class NativePosixMessageQueue implements PosixMessageQueue, TrackedObject
 }
 
 /** Opens (never waits); throws the IpcError of mq_open. */
-function openQueue(name: string, options: ReturnType<typeof checkPosixQueueOpenOptions>): NativePosixMessageQueue {
+function openQueue(name: string, options: ReturnType<typeof checkPosixMessageQueueOpen>): NativePosixMessageQueue {
   let { maxMessages, messageSize } = options;
   // mq_attr carries both sizes or none: fill in the one not given with the system's default.
   if (options.create && (maxMessages !== undefined || messageSize !== undefined)) {
@@ -430,13 +433,13 @@ function openQueue(name: string, options: ReturnType<typeof checkPosixQueueOpenO
 export class NativePosixMessageQueues implements PosixMessageQueues {
   /** See {@link PosixMessageQueues.open} (`mq_open`, O_NONBLOCK, close-on-exec). */
   async open(name: string, options?: PosixMessageQueueOpenOptions): Promise<PosixMessageQueue> {
-    checkPosixQueueName(name);
-    return openQueue(name, checkPosixQueueOpenOptions(options));
+    checkPosixMessageQueueName(name);
+    return openQueue(name, checkPosixMessageQueueOpen(options));
   }
 
   /** See {@link PosixMessageQueues.unlink} (`mq_unlink`). */
   async unlink(name: string): Promise<void> {
-    checkPosixQueueName(name);
+    checkPosixMessageQueueName(name);
     const result = native.mqUnlink(name);
     if (result < 0) throw errorFromErrno(result, { syscall: 'mq_unlink', path: name });
     createdNames.delete(name);
@@ -446,5 +449,8 @@ export class NativePosixMessageQueues implements PosixMessageQueues {
 
 registerReviver('posix-message-queue', (record) => {
   const { name, access } = record.data as { name: string; access: PosixMessageQueueAccess };
-  return openQueue(name, checkPosixQueueOpenOptions({ access }));
+  return openQueue(name, checkPosixMessageQueueOpen({ access }));
 });
+
+/** POSIX message queues: this file's part of the native backend (backend.ts lists it). */
+export const posixMessageQueueSlice = backendSlice('posixMessageQueues', ['posix-message-queue'], () => new NativePosixMessageQueues());

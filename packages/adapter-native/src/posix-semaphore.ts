@@ -7,13 +7,9 @@
  * `ETIMEDOUT` is the kernel's). AbortSignal and close interrupt it (`cancelWait`).
  */
 import {
+  Errno,
   completedNow,
   abortErrorFor,
-  checkPosixSemaphoreInitial,
-  checkPosixSemaphoreOpen,
-  checkPosixSemaphorePlace,
-  checkPosixSemaphoreWait,
-  checkString,
   closedError,
   transferSymbol,
   type PosixSemaphore,
@@ -23,6 +19,14 @@ import {
   type SharedSegment,
   type TransferRecord,
 } from '@ipcx/core';
+import {
+  checkPosixSemaphoreInitial,
+  checkPosixSemaphoreOpen,
+  checkPosixSemaphorePlace,
+  checkPosixSemaphoreWait,
+  checkString,
+  backendSlice,
+} from '@ipcx/core/backend';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { registerReviver, revive } from './revive.js';
@@ -50,8 +54,7 @@ interface PosixSemaphoreAddon {
 
 const native = addon as unknown as PosixSemaphoreAddon;
 
-const EAGAIN = 11;
-const ETIMEDOUT = 110;
+const { EAGAIN, ETIMEDOUT } = Errno;
 const KIND = 'posix-semaphore';
 const UNNAMED_KIND = 'posix-semaphore-unnamed';
 
@@ -231,3 +234,6 @@ registerReviver(KIND, (record) => {
   const name = String(record.data);
   return new NativePosixSemaphore(native.semOpen(name, false, false, 0, 0), name);
 });
+
+/** POSIX semaphores: this file's part of the native backend (backend.ts lists it). */
+export const posixSemaphoreSlice = backendSlice('posixSemaphores', ['posix-semaphore'], () => new NativePosixSemaphores());

@@ -11,15 +11,15 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { serialize } from 'node:v8';
 import {
   IpcError,
-  checkSpawn,
-  checkSpawnExecutable,
   packTransferables,
   type ChildProcess,
   type ExitStatus,
   type Processes,
   type SpawnExecutableOptions,
   type SpawnOptions,
-  type TransferRecord, checkEntryFile } from '@ipcx/core';
+  type TransferRecord,
+} from '@ipcx/core';
+import { checkProcessSpawn, checkProcessSpawnExecutable, checkProcessEntryFile } from '@ipcx/core/backend';
 import { PollEvent, addon } from './addon.js';
 
 /** The addon functions of process.cc (and the poller's). */
@@ -47,7 +47,7 @@ export interface ChildSpec {
   readonly records: TransferRecord[];
 }
 
-/** The file URL of an absolute path; `undefined` for a relative one (core's `checkSpawn` rejects it). */
+/** The file URL of an absolute path; `undefined` for a relative one (core's `checkProcessSpawn` rejects it). */
 function absolutePathUrl(entry: string): string | undefined {
   return path.isAbsolute(entry) ? pathToFileURL(entry).href : undefined;
 }
@@ -166,8 +166,8 @@ export class NativeProcesses implements Processes {
    * /dev/null as descriptor 2.
    */
   async spawn<A extends readonly unknown[]>(entry: string | URL, options?: SpawnOptions<A>): Promise<ChildProcess> {
-    const { entry: url, args, env, user, execArgv, stderr } = checkSpawn<A>(entry, options, absolutePathUrl);
-    checkEntryFile(url);
+    const { entry: url, args, env, user, execArgv, stderr } = checkProcessSpawn<A>(entry, options, absolutePathUrl);
+    checkProcessEntryFile(url);
     const { packed, records } = packTransferables(args ?? []);
     const inherited: number[] = [];
     const childRecords = records.map((record) => ({
@@ -195,7 +195,7 @@ export class NativeProcesses implements Processes {
    * through a pidfd. `'ignore'` is /dev/null, opened here for the spawn only.
    */
   async spawnExecutable(file: string, options?: SpawnExecutableOptions): Promise<ChildProcess> {
-    const checked = checkSpawnExecutable(file, options);
+    const checked = checkProcessSpawnExecutable(file, options);
     const environment = checked.env ?? Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
     const executable = resolveExecutable(checked.file, environment.PATH, checked.cwd);
     const opened: number[] = [];

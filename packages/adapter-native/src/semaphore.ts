@@ -10,19 +10,11 @@
  * kernel's; AbortSignal and close interrupt the thread's call (`cancelWait`).
  */
 import {
+  Errno,
   completedNow,
   abortErrorFor,
-  checkInteger,
-  checkSemaphoreOperateOptions,
-  checkSemaphoreOperations,
-  checkSemaphoreSetAttributes,
-  checkSemaphoreSetOpen,
-  checkSemaphoreSetValue,
-  checkSemaphoreSetValues,
-  checkSemaphoreUnitOperation,
   closedError,
   transferSymbol,
-  type CheckedSemaphoreOperation,
   type SemaphoreOperateOptions,
   type SemaphoreOperation,
   type SemaphorePostOptions,
@@ -34,6 +26,18 @@ import {
   type Semaphores,
   type TransferRecord,
 } from '@ipcx/core';
+import {
+  checkInteger,
+  checkSemaphoreOperate,
+  checkSemaphoreOperations,
+  checkSemaphoreSetAttributes,
+  checkSemaphoreOpen,
+  checkSemaphoreSetValue,
+  checkSemaphoreSetValues,
+  checkSemaphoreUnitOperation,
+  type CheckedSemaphoreOperation,
+  backendSlice,
+} from '@ipcx/core/backend';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { openNoting, recordRemoved, recordSysv } from './ledger.js';
 import { track, untrack, type TrackedObject } from './registry.js';
@@ -70,7 +74,7 @@ interface SemaphoreAddon {
 
 const native = addon as unknown as SemaphoreAddon;
 
-const EAGAIN = 11;
+const { EAGAIN } = Errno;
 const KIND = 'sysv-semaphore-set';
 /** `which` of `semctlGet`. */
 const Get = { value: 0, waitingForIncrease: 1, waitingForZero: 2, lastPid: 3 } as const;
@@ -127,7 +131,7 @@ export class NativeSemaphoreSet implements SemaphoreSet, TrackedObject {
   operate(operations: readonly SemaphoreOperation[], options?: SemaphoreOperateOptions): Promise<void> {
     try {
       const checked = checkSemaphoreOperations(operations, this.size);
-      const { nowait, signal, timeoutMs } = checkSemaphoreOperateOptions(options);
+      const { nowait, signal, timeoutMs } = checkSemaphoreOperate(options);
       return this.apply(checked, nowait, timeoutMs, signal);
     } catch (error) {
       return Promise.reject(error);
@@ -324,7 +328,7 @@ export class NativeSemaphores implements Semaphores {
    * `SETALL` copies as many values as the kernel's set has.
    */
   async open(key: number | 'private', options?: SemaphoreSetOpenOptions): Promise<SemaphoreSet> {
-    const { key: kernelKey, create: creating, exclusive: wantExclusive, size: count, mode: flags } = checkSemaphoreSetOpen(key, options);
+    const { key: kernelKey, create: creating, exclusive: wantExclusive, size: count, mode: flags } = checkSemaphoreOpen(key, options);
     const { result: id, created } = openNoting(creating, wantExclusive, (create, exclusive) => native.semget(kernelKey, count, create, exclusive, flags));
     if (id < 0) throw errorFromErrno(id, { syscall: 'semget', key: kernelKey });
     if (created || kernelKey === 0) recordSysv('sysv-semaphore-set', id, kernelKey);
@@ -354,3 +358,6 @@ registerReviver(KIND, (record) => {
   const { id, key, size } = record.data as { id: number; key: number; size: number };
   return new NativeSemaphoreSet(id, key, size);
 });
+
+/** System V semaphore sets: this file's part of the native backend (backend.ts lists it). */
+export const semaphoreSlice = backendSlice('semaphores', ['semaphore'], () => new NativeSemaphores());

@@ -8,24 +8,11 @@
  * waiter thread in `futex_waitv` (see native/shared_memory.cc).
  */
 import {
+  Errno,
   completedNow,
   IpcError,
   SHARED_CELL_BYTES,
   abortErrorFor,
-  checkInteger,
-  checkOptionalBoolean,
-  checkOptions,
-  checkPosixSegmentName,
-  checkPosixSegmentOpen,
-  checkSegmentNotify,
-  checkSegmentRead,
-  checkSegmentSize,
-  checkSegmentWait,
-  checkSegmentWrite,
-  checkString,
-  checkSysvSegmentAttach,
-  checkSysvSegmentId,
-  checkSysvSegmentOpen,
   closedError,
   transferSymbol,
   type FileMapping,
@@ -41,6 +28,23 @@ import {
   type SysvSegmentStat,
   type TransferRecord,
 } from '@ipcx/core';
+import {
+  checkInteger,
+  checkOptionalBoolean,
+  checkOptions,
+  checkPosixSegmentName,
+  checkPosixSegmentOpen,
+  checkSegmentNotify,
+  checkSegmentRead,
+  checkSegmentSize,
+  checkSegmentWait,
+  checkSegmentWrite,
+  checkString,
+  checkSysvSegmentAttach,
+  checkSysvSegmentId,
+  checkSysvSegmentOpen,
+  backendSlice,
+} from '@ipcx/core/backend';
 import { constants as bufferConstants } from 'node:buffer';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { createFileExclusively, discardCreatedFile, openNoting, recordPath, recordPosix, recordRemoved, recordSysv } from './ledger.js';
@@ -101,8 +105,7 @@ const faultsHandled = native.faultCount();
 
 const IPC_CREAT = 0o1000;
 const IPC_EXCL = 0o2000;
-const ECANCELED = 125;
-const EEXIST = 17;
+const { ECANCELED, EEXIST } = Errno;
 const DEFAULT_MODE = 0o600;
 
 /**
@@ -527,3 +530,6 @@ registerReviver('file-mapping', (record) => {
   const { path, size, readOnly } = record.data as { path: string; size: number; readOnly: boolean };
   return mapFileNow(path, false, 0, size, readOnly);
 });
+
+/** Shared memory: this file's part of the native backend (backend.ts lists it). */
+export const sharedMemorySlice = backendSlice('sharedMemory', ['shared-memory'], () => new NativeSharedMemory());

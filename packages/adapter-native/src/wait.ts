@@ -6,11 +6,12 @@
  * reported back, so that an operation that completed in the meantime still delivers its result and
  * nothing (a message, a semaphore unit) is lost.
  */
-import { abortErrorFor, checkWaitOptions, completedNow, type WaitOptions } from '@ipcx/core';
-import { SpinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason, type WaitPolicyHost } from '@ipcx/core/backend';
+import { abortErrorFor, completedNow, type WaitOptions } from '@ipcx/core';
+import { SpinWindow, WOULD_BLOCK, cancellationError, checkWaitOptions, watchCancellation, type CancelReason, type WaitPolicyHost } from '@ipcx/core/backend';
 import os from 'node:os';
 import { addon, type WaitCallback } from './addon.js';
 
+// The cancellation plumbing is core's (@ipcx/core/backend); re-exported for this package's files.
 export { cancellationError, watchCancellation, type CancelReason };
 
 /** Something that can cancel its pending waits when closed. */

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createNativeBackend } from '@ipcx/adapter-native';
+import { Errno } from '@ipcx/core';
 import { describeRun, runFixture } from './fixtures/run-fixture.js';
 
 const semaphores = createNativeBackend().semaphores;
@@ -51,7 +52,7 @@ describe('semaphore setValues sizes its buffer from the kernel (issue 10, item 3
     expect(report.size).toBe(10);
     // ...so core's check refuses a list of 1 value, and the addon refuses it on its own too.
     expect(report.setValues).toMatchObject({ name: 'RangeError' });
-    expect(report.nativeSetAll).toBe(-22); // -EINVAL
+    expect(report.nativeSetAll).toBe(-Errno.EINVAL);
     expect(set.values()).toEqual(Array(10).fill(0));
 
     // The same user can still set all ten (it has alter permission): the fix refuses nothing legitimate.
@@ -85,8 +86,8 @@ describe('semaphore setValues sizes its buffer from the kernel (issue 10, item 3
     const native = addon as unknown as { semGetAll(id: number, size?: number): number[] | number; semSetAll(id: number, values: number[]): number };
     // A size argument (the old signature) is ignored: the kernel's 3 values come back.
     expect(native.semGetAll(set.id, 1000)).toEqual([0, 0, 0]);
-    expect(native.semSetAll(set.id, [1, 2, 3, 4])).toBe(-22);
-    expect(native.semSetAll(set.id, [1])).toBe(-22);
+    expect(native.semSetAll(set.id, [1, 2, 3, 4])).toBe(-Errno.EINVAL);
+    expect(native.semSetAll(set.id, [1])).toBe(-Errno.EINVAL);
     expect(native.semSetAll(set.id, [4, 5, 6])).toBe(0);
     expect(set.values()).toEqual([4, 5, 6]);
   });

@@ -3,7 +3,7 @@
  * - a sparse operation array (`operate([, { index: 1, delta: -1 }])`) was taken as "wait for zero
  *   on semaphore 0" (the hole encoded as zeros): TypeError, on both backends (core's check);
  * - `send(1, detachedUint8Array)` sent an empty message on the native backend: TypeError on both
- *   (core's toBytes, which every send and write uses);
+ *   (core's checkBytes, which every send and write uses);
  * - a native wait that cannot get a thread rejected with EAGAIN like a nowait miss: it now says
  *   `syscall: 'pthread_create'` (and why, in its message), as the TSDoc of the waits documents.
  */

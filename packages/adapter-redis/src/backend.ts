@@ -1,21 +1,27 @@
 /** The Redis backend: queues and semaphores in Redis, every other factory `ENOSYS`. */
-import { Primitive, capabilities, type Capabilities, type IpcBackend, type TransferRecord } from '@ipcx/core';
+import { capabilities, type Capabilities, type IpcBackend, type TransferRecord } from '@ipcx/core';
+import { defineBackend, fromSlices, slicePrimitives } from '@ipcx/core/backend';
 import { RedisConnection, type RedisBackendOptions } from './connection.js';
 import { redisDiagnostics } from './diagnostics.js';
 import { HandleRegistry } from './handle.js';
-import { MESSAGE_QUEUE_KIND, RedisMessageQueues } from './message-queue.js';
-import { POSIX_MESSAGE_QUEUE_KIND, RedisPosixMessageQueues } from './posix-message-queue.js';
-import { POSIX_SEMAPHORE_KIND, RedisPosixSemaphores } from './posix-semaphore.js';
+import { messageQueueSlice } from './message-queue.js';
+import { posixMessageQueueSlice } from './posix-message-queue.js';
+import { posixSemaphoreSlice } from './posix-semaphore.js';
 import { RedisProcesses } from './process.js';
-import { RedisSemaphores, SEMAPHORE_SET_KIND } from './semaphore.js';
-import { unsupported } from './unsupported.js';
+import { semaphoreSlice } from './semaphore.js';
+
+/**
+ * What the Redis backend implements: one slice per primitive file, each naming its factory and its
+ * primitives. The capabilities are derived from this list; a new primitive adds its slice here.
+ */
+export const redisSlices = [messageQueueSlice, posixMessageQueueSlice, semaphoreSlice, posixSemaphoreSlice];
 
 /**
  * What the Redis backend implements: System V and POSIX message queues and semaphores. No
  * feature: objects are not the host kernel's (`host-interop`), and although children are OS
  * processes, other machines' clients are not, so `os-processes` is not claimed either.
  */
-export const REDIS_CAPABILITIES: Capabilities = capabilities([Primitive.messageQueue, Primitive.posixMessageQueue, Primitive.semaphore, Primitive.posixSemaphore], []);
+export const REDIS_CAPABILITIES: Capabilities = capabilities(slicePrimitives(redisSlices), []);
 
 /** The Redis backend: an {@link IpcBackend} with a `close()` for its connections. */
 export interface RedisBackend extends IpcBackend {
@@ -43,33 +49,18 @@ export interface RedisBackend extends IpcBackend {
 export function createRedisBackend(options: RedisBackendOptions = {}): RedisBackend {
   const connection = new RedisConnection(options);
   const registry = new HandleRegistry();
-  const messageQueues = new RedisMessageQueues(connection, registry);
-  const semaphores = new RedisSemaphores(connection, registry);
-  const posixSemaphores = new RedisPosixSemaphores(connection, registry);
-  const posixMessageQueues = new RedisPosixMessageQueues(connection, registry);
-  const revivers = new Map<string, (data: unknown) => unknown>([
-    [MESSAGE_QUEUE_KIND, (data) => messageQueues.revive(data)],
-    [SEMAPHORE_SET_KIND, (data) => semaphores.revive(data)],
-    [POSIX_SEMAPHORE_KIND, (data) => posixSemaphores.revive(data)],
-    [POSIX_MESSAGE_QUEUE_KIND, (data) => posixMessageQueues.revive(data)],
-  ]);
-  return {
+  const revivers = new Map<string, (data: unknown) => unknown>();
+  // The factories left out (pipes, FIFOs, shared memory, file locks, sockets) have no honest
+  // equivalent on Redis (byte streams with kernel semantics, shared bytes): defineBackend fills
+  // them in with factories that reject with ENOSYS, and they are absent from the capabilities.
+  const backend = defineBackend({
     name: 'redis',
+    ...fromSlices(redisSlices, { connection, registry, revivers }, []),
     capabilities: REDIS_CAPABILITIES,
     connection,
-    pipes: unsupported('pipes'),
-    fifos: unsupported('FIFOs'),
-    messageQueues,
-    posixMessageQueues,
-    semaphores,
-    posixSemaphores,
-    sharedMemory: unsupported('shared memory'),
-    fileLocks: unsupported('file locks'),
-    unixSockets: unsupported('Unix sockets'),
-    networkSockets: unsupported('network sockets'),
     processes: new RedisProcesses(connection),
     diagnostics: redisDiagnostics(connection, registry),
-    async revive(record) {
+    async revive(record: TransferRecord) {
       const reviver = revivers.get(record.kind);
       if (reviver === undefined) throw new TypeError(`cannot revive an ipcx object of kind '${record.kind}'`);
       return reviver(record.data);
@@ -78,5 +69,6 @@ export function createRedisBackend(options: RedisBackendOptions = {}): RedisBack
       await registry.closeAll();
       await connection.close();
     },
-  };
+  });
+  return backend;
 }

@@ -4,7 +4,18 @@
  * what a child's main function left open).
  */
 import { closedError } from '@ipcx/core';
+import type { RedisConnection } from './connection.js';
 import type { Cancellable } from './wait.js';
+
+/**
+ * What each primitive file's slice is made from (see backend.ts): the backend's connection, its
+ * open handles, and the revivers by transfer-record kind, where each slice registers its own.
+ */
+export interface RedisBackendContext {
+  readonly connection: RedisConnection;
+  readonly registry: HandleRegistry;
+  readonly revivers: Map<string, (data: unknown) => unknown>;
+}
 
 /** Open handles of one backend. */
 export class HandleRegistry {

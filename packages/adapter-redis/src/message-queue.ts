@@ -24,12 +24,6 @@ import {
   MSGMAX_DEFAULT,
   isIpcError,
   MSGMNB_DEFAULT,
-  checkFtok,
-  checkMessageQueueId,
-  checkMessageQueueOpen,
-  checkMessageQueueSet,
-  checkReceive,
-  checkSend,
   transferSymbol,
   type Message,
   type MessageQueue,
@@ -42,9 +36,18 @@ import {
   type TransferRecord,
   type Transferable,
 } from '@ipcx/core';
+import {
+  checkMessageQueueFtok,
+  checkMessageQueueId,
+  checkMessageQueueOpen,
+  checkMessageQueueSet,
+  checkMessageQueueReceive,
+  checkMessageQueueSend,
+  backendSlice,
+} from '@ipcx/core/backend';
 import { redisFailure, type RedisConnection, type ScriptReply } from './connection.js';
 import type { Relevance } from './notifier.js';
-import { Handle, type HandleRegistry } from './handle.js';
+import { Handle, type HandleRegistry, type RedisBackendContext } from './handle.js';
 import { blockingCall, quiet } from './wait.js';
 
 /** The transfer kind of a queue handle. */
@@ -108,7 +111,7 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
   }
 
   private async sendNow(type: number, data: Uint8Array | string, options?: MessageQueueSendOptions): Promise<void> {
-    const checked = checkSend(type, data, options);
+    const checked = checkMessageQueueSend(type, data, options);
     this.ensureOpen('msgsnd');
     // Sends are pipelined on the connection (it keeps their order); a send that has to wait
     // holds back the later sends of this handle on the server (see lua/mq-send.lua).
@@ -138,7 +141,7 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
   }
 
   private async receiveNow(options?: MessageQueueReceiveOptions): Promise<Message> {
-    const checked = checkReceive(options);
+    const checked = checkMessageQueueReceive(options);
     this.ensureOpen('msgrcv');
     const c = this.connection;
     const rule = checked.type === 0 ? 'any' : checked.type < 0 ? 'le' : checked.except ? 'except' : 'eq';
@@ -266,7 +269,7 @@ export class RedisMessageQueues implements MessageQueues {
   ) {}
 
   async ftok(path: string, projectId: number): Promise<number> {
-    const checked = checkFtok(path, projectId);
+    const checked = checkMessageQueueFtok(path, projectId);
     return ftok(checked.path, checked.projectId);
   }
 
@@ -326,3 +329,10 @@ export class RedisMessageQueues implements MessageQueues {
     return new RedisMessageQueue(this.connection, this.registry, id, key, tag);
   }
 }
+
+/** System V message queues: this file's part of the Redis backend (backend.ts lists it), with its reviver for children. */
+export const messageQueueSlice = backendSlice('messageQueues', ['message-queue'], ({ connection, registry, revivers }: RedisBackendContext) => {
+  const factory = new RedisMessageQueues(connection, registry);
+  revivers.set(MESSAGE_QUEUE_KIND, (data) => factory.revive(data));
+  return factory;
+});

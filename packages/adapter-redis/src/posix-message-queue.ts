@@ -14,14 +14,7 @@
  */
 import {
   IpcError,
-  checkPosixQueueName,
-  checkPosixQueueOpenOptions,
-  checkPosixQueueReceiveOptions,
-  checkPosixQueueSendOptions,
   abortErrorFor,
-  checkWaitOptions,
-  posixQueueNotifications,
-  toBytes,
   transferSymbol,
   type PosixMessage,
   type PosixMessageQueue,
@@ -35,8 +28,18 @@ import {
   type TransferRecord,
   type Transferable,
 } from '@ipcx/core';
+import {
+  checkPosixMessageQueueName,
+  checkPosixMessageQueueOpen,
+  checkPosixMessageQueueReceive,
+  checkPosixMessageQueueSend,
+  checkWaitOptions,
+  posixQueueNotifications,
+  checkBytes,
+  backendSlice,
+} from '@ipcx/core/backend';
 import { registerReaper, type RedisConnection, type ScriptReply } from './connection.js';
-import { Handle, type HandleRegistry } from './handle.js';
+import { Handle, type HandleRegistry, type RedisBackendContext } from './handle.js';
 import { posixName } from './posix-semaphore.js';
 import { blockingCall, quiet } from './wait.js';
 
@@ -109,8 +112,8 @@ export class RedisPosixMessageQueue extends Handle implements PosixMessageQueue,
   }
 
   private async sendNow(data: Uint8Array | string, options?: PosixMessageQueueSendOptions): Promise<void> {
-    const bytes = toBytes('data', data);
-    const { priority, nowait, timeoutMs } = checkPosixQueueSendOptions(options);
+    const bytes = checkBytes('data', data);
+    const { priority, nowait, timeoutMs } = checkPosixMessageQueueSend(options);
     const syscall = timeoutMs === Infinity ? 'mq_send' : 'mq_timedsend';
     this.ensureOpen(syscall);
     if (this.access === 'read') throw new IpcError('EBADF', { syscall, path: this.name, object: 'POSIX message queue' });
@@ -141,7 +144,7 @@ export class RedisPosixMessageQueue extends Handle implements PosixMessageQueue,
   }
 
   private async receiveNow(options?: PosixMessageQueueReceiveOptions): Promise<PosixMessage> {
-    const { nowait, timeoutMs, maxBytes } = checkPosixQueueReceiveOptions(options);
+    const { nowait, timeoutMs, maxBytes } = checkPosixMessageQueueReceive(options);
     const syscall = timeoutMs === Infinity ? 'mq_receive' : 'mq_timedreceive';
     this.ensureOpen(syscall);
     if (this.access === 'write') throw new IpcError('EBADF', { syscall, path: this.name, object: 'POSIX message queue' });
@@ -265,8 +268,8 @@ export class RedisPosixMessageQueues implements PosixMessageQueues {
   ) {}
 
   async open(name: string, options?: PosixMessageQueueOpenOptions): Promise<PosixMessageQueue> {
-    checkPosixQueueName(name);
-    const checked = checkPosixQueueOpenOptions(options);
+    checkPosixMessageQueueName(name);
+    const checked = checkPosixMessageQueueOpen(options);
     const path = posixName(name, 'mq_open', 255);
     const c = this.connection;
     const privileged = c.uid === 0;
@@ -296,7 +299,7 @@ export class RedisPosixMessageQueues implements PosixMessageQueues {
   }
 
   async unlink(name: string): Promise<void> {
-    checkPosixQueueName(name);
+    checkPosixMessageQueueName(name);
     const path = posixName(name, 'mq_unlink', 255);
     const c = this.connection;
     const tag = tagOf(c.prefix, path);
@@ -310,3 +313,10 @@ export class RedisPosixMessageQueues implements PosixMessageQueues {
     return this.open(name, { access });
   }
 }
+
+/** POSIX message queues: this file's part of the Redis backend (backend.ts lists it), with its reviver for children. */
+export const posixMessageQueueSlice = backendSlice('posixMessageQueues', ['posix-message-queue'], ({ connection, registry, revivers }: RedisBackendContext) => {
+  const factory = new RedisPosixMessageQueues(connection, registry);
+  revivers.set(POSIX_MESSAGE_QUEUE_KIND, (data) => factory.revive(data));
+  return factory;
+});

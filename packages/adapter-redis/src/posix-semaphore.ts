@@ -12,9 +12,6 @@
  */
 import {
   IpcError,
-  checkPosixSemaphoreOpen,
-  checkPosixSemaphoreWait,
-  checkString,
   transferSymbol,
   type PosixSemaphore,
   type PosixSemaphoreOpenOptions,
@@ -24,8 +21,9 @@ import {
   type TransferRecord,
   type Transferable,
 } from '@ipcx/core';
+import { checkPosixSemaphoreOpen, checkPosixSemaphoreWait, checkString, backendSlice } from '@ipcx/core/backend';
 import { registerReaper, type RedisConnection, type ScriptReply } from './connection.js';
-import { Handle, type HandleRegistry } from './handle.js';
+import { Handle, type HandleRegistry, type RedisBackendContext } from './handle.js';
 import { blockingCall, quiet } from './wait.js';
 
 /** The transfer kind of a POSIX semaphore handle. */
@@ -182,3 +180,10 @@ export class RedisPosixSemaphores implements PosixSemaphores {
     return this.open((data as { name: string }).name);
   }
 }
+
+/** POSIX semaphores: this file's part of the Redis backend (backend.ts lists it), with its reviver for children. */
+export const posixSemaphoreSlice = backendSlice('posixSemaphores', ['posix-semaphore'], ({ connection, registry, revivers }: RedisBackendContext) => {
+  const factory = new RedisPosixSemaphores(connection, registry);
+  revivers.set(POSIX_SEMAPHORE_KIND, (data) => factory.revive(data));
+  return factory;
+});

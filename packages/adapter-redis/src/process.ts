@@ -12,7 +12,8 @@ import { spawn as spawnProcess, type ChildProcess as NodeChildProcess } from 'no
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { serialize } from 'node:v8';
-import { IpcError, checkSpawn, checkSpawnExecutable, packTransferables, type ChildProcess, type ExitStatus, type Processes, type SpawnExecutableOptions, type SpawnOptions, type TransferRecord, checkEntryFile } from '@ipcx/core';
+import { IpcError, packTransferables, type ChildProcess, type ExitStatus, type Processes, type SpawnExecutableOptions, type SpawnOptions, type TransferRecord } from '@ipcx/core';
+import { checkProcessSpawn, checkProcessSpawnExecutable, checkProcessEntryFile } from '@ipcx/core/backend';
 import { newClientId, type ConnectionSpec, type RedisConnection } from './connection.js';
 
 /** Environment variable that carries a child's spec. */
@@ -87,13 +88,13 @@ export class RedisProcesses implements Processes {
    * arguments as every backend does.
    */
   async spawnExecutable(file: string, options?: SpawnExecutableOptions): Promise<ChildProcess> {
-    checkSpawnExecutable(file, options);
+    checkProcessSpawnExecutable(file, options);
     throw new IpcError('ENOSYS', { syscall: 'execve', object: 'redis backend', message: 'ENOSYS: the redis backend cannot run executables (its objects are no OS descriptors)' });
   }
 
   async spawn<A extends readonly unknown[]>(entry: string | URL, options?: SpawnOptions<A>): Promise<ChildProcess> {
-    const { entry: url, args, env, user, execArgv, stderr } = checkSpawn<A>(entry, options, absolutePathUrl);
-    checkEntryFile(url);
+    const { entry: url, args, env, user, execArgv, stderr } = checkProcessSpawn<A>(entry, options, absolutePathUrl);
+    checkProcessEntryFile(url);
     const { packed, records } = packTransferables(args ?? []);
     const inherited: number[] = [];
     const childRecords = records.map((record) => {

@@ -18,16 +18,7 @@
 import {
   IpcError,
   SEMOPM,
-  checkInteger,
-  checkSemaphoreOperateOptions,
-  checkSemaphoreOperations,
-  checkSemaphoreSetAttributes,
-  checkSemaphoreSetOpen,
-  checkSemaphoreSetValue,
-  checkSemaphoreSetValues,
-  checkSemaphoreUnitOperation,
   transferSymbol,
-  type CheckedSemaphoreOperation,
   type SemaphoreOperateOptions,
   type SemaphoreOperation,
   type SemaphorePostOptions,
@@ -40,8 +31,20 @@ import {
   type TransferRecord,
   type Transferable,
 } from '@ipcx/core';
+import {
+  checkInteger,
+  checkSemaphoreOperate,
+  checkSemaphoreOperations,
+  checkSemaphoreSetAttributes,
+  checkSemaphoreOpen,
+  checkSemaphoreSetValue,
+  checkSemaphoreSetValues,
+  checkSemaphoreUnitOperation,
+  type CheckedSemaphoreOperation,
+  backendSlice,
+} from '@ipcx/core/backend';
 import { redisFailure, registerReaper, type RedisConnection, type ScriptReply } from './connection.js';
-import { Handle, type HandleRegistry } from './handle.js';
+import { Handle, type HandleRegistry, type RedisBackendContext } from './handle.js';
 import type { ScriptArgument } from './scripts.js';
 import { blockingCall, quiet } from './wait.js';
 
@@ -115,7 +118,7 @@ export class RedisSemaphoreSet extends Handle implements SemaphoreSet, Transfera
 
   private async operateNow(operations: readonly SemaphoreOperation[], options?: SemaphoreOperateOptions): Promise<void> {
     const checked = checkSemaphoreOperations(operations, this.size);
-    const { nowait, signal, timeoutMs } = checkSemaphoreOperateOptions(options);
+    const { nowait, signal, timeoutMs } = checkSemaphoreOperate(options);
     const syscall = timeoutMs === Infinity ? 'semop' : 'semtimedop';
     this.ensureOpen(syscall);
     if (checked.length > SEMOPM) throw new IpcError('E2BIG', { syscall, key: this.key, object: 'semaphore set' });
@@ -262,7 +265,7 @@ export class RedisSemaphores implements Semaphores {
   ) {}
 
   async open(key: number | 'private', options?: SemaphoreSetOpenOptions): Promise<SemaphoreSet> {
-    const checked = checkSemaphoreSetOpen(key, options);
+    const checked = checkSemaphoreOpen(key, options);
     const c = this.connection;
     const newId = await c.newId('semget');
     const tag = checked.key === 0 ? `{${c.prefix}:sem:i${newId}}` : `{${c.prefix}:sem:k${checked.key}}`;
@@ -322,3 +325,10 @@ export class RedisSemaphores implements Semaphores {
     return new RedisSemaphoreSet(this.connection, this.registry, id, key, size, tag);
   }
 }
+
+/** System V semaphore sets: this file's part of the Redis backend (backend.ts lists it), with its reviver for children. */
+export const semaphoreSlice = backendSlice('semaphores', ['semaphore'], ({ connection, registry, revivers }: RedisBackendContext) => {
+  const factory = new RedisSemaphores(connection, registry);
+  revivers.set(SEMAPHORE_SET_KIND, (data) => factory.revive(data));
+  return factory;
+});

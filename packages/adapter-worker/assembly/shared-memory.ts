@@ -50,7 +50,7 @@
 //   +12 │ i32 state              │ WAITER_WAITING, WAITER_WOKEN, WAITER_CANCELLED: the cell the
 //   +16 └────────────────────────┘ waiting thread sleeps on (Atomics.waitAsync)
 import { alloc, free } from './alloc';
-import { EBADF, EEXIST, EINTR, EINVAL, ENAMETOOLONG, ENFILE, ENOENT, ENOMEM, ENOSPC, EPERM } from './errno';
+import { EACCES, EBADF, EEXIST, EIDRM, EINTR, EINVAL, ENAMETOOLONG, ENFILE, ENOENT, ENOMEM, ENOSPC, EPERM } from './errno';
 import { HANDLE_END, HANDLE_OBJECT, handleCreate, handleRelease, ownHandle } from './handle';
 import { currentOwner, kernelLock, kernelUnlock, setSecondResult } from './kernel';
 import { lockAcquire, lockRelease } from './lock';
@@ -74,10 +74,6 @@ import {
   objectMax,
 } from './object';
 import { PERM_READ, PERM_WRITE, currentGid, currentUid, permitted } from './permission';
-
-// Codes only this file returns (Linux numbers, as core's Errno).
-const EACCES: i32 = 13;
-const EIDRM: i32 = 43;
 
 /** Object entry word holding the segment record (the entry's reserved words). */
 export const OBJ_SEGMENT: u32 = 112;

@@ -1,27 +1,37 @@
 /** The worker backend: the kernel emulated in shared WebAssembly memory, children as worker threads (Node) or Web Workers (browsers). */
-import {
-  Feature,
-  Primitive,
-  capabilities,
-  checkOptionalInteger,
-  checkOptions,
-  type Capabilities,
-  type Diagnostics,
-  type IpcBackend,
-} from '@ipcx/core';
-import { WorkerFifos } from './fifo.js';
-import { WorkerFileLocks } from './file-lock.js';
+import { Feature, capabilities, type Capabilities, type Diagnostics, type IpcBackend } from '@ipcx/core';
+import { checkOptionalInteger, checkOptions, defineBackend, fromSlices, slicePrimitives } from '@ipcx/core/backend';
+import { fifoSlice } from './fifo.js';
+import { fileLockSlice } from './file-lock.js';
 import type { WorkerHost } from './host.js';
 import { Kernel } from './kernel.js';
 import { DEFAULT_MEMORY_BYTES, Layout, MAX_MEMORY_BYTES } from './layout.js';
-import { WorkerMessageQueues } from './message-queue.js';
-import { WorkerPipes } from './pipe.js';
-import { WorkerPosixSemaphores } from './posix-semaphore.js';
-import { WorkerPosixMessageQueues } from './posix-message-queue.js';
+import { messageQueueSlice } from './message-queue.js';
+import { pipeSlice } from './pipe.js';
+import { posixSemaphoreSlice } from './posix-semaphore.js';
+import { posixMessageQueueSlice } from './posix-message-queue.js';
 import { WorkerProcesses } from './process.js';
-import { WorkerNetworkSockets, WorkerUnixSockets } from './socket.js';
-import { WorkerSharedMemory, segmentObjects } from './shared-memory.js';
-import { WorkerSemaphores, semaphoreSetsIn } from './semaphore.js';
+import { networkSocketSlice, unixSocketSlice } from './socket.js';
+import { segmentObjects, sharedMemorySlice } from './shared-memory.js';
+import { semaphoreSetsIn, semaphoreSlice } from './semaphore.js';
+
+/**
+ * What the worker backend implements: one slice per primitive file, each naming its factory and its
+ * primitives, made over the backend's kernel. The capabilities are derived from this list; a new
+ * primitive adds its slice here.
+ */
+export const workerSlices = [
+  pipeSlice,
+  fifoSlice,
+  messageQueueSlice,
+  posixMessageQueueSlice,
+  semaphoreSlice,
+  posixSemaphoreSlice,
+  sharedMemorySlice,
+  fileLockSlice,
+  unixSocketSlice,
+  networkSocketSlice,
+];
 
 /** Options of {@link createWorkerBackend}. */
 export interface WorkerBackendOptions {
@@ -55,21 +65,7 @@ export interface WorkerBackendOptions {
  * folders: the folder permissions that creating, binding and removing a FIFO or socket path need on
  * Linux (there, `ENOENT`/`EACCES` from the folder). No umask is applied to any mode.
  */
-export const workerCapabilities: Capabilities = capabilities(
-  [
-    Primitive.pipe,
-    Primitive.duplexPipe,
-    Primitive.fifo,
-    Primitive.unixSocket,
-    Primitive.messageQueue,
-    Primitive.posixMessageQueue,
-    Primitive.sharedMemory,
-    Primitive.semaphore,
-    Primitive.posixSemaphore,
-    Primitive.fileLock,
-  ],
-  [Feature.abstractSockets],
-);
+export const workerCapabilities: Capabilities = capabilities(slicePrimitives(workerSlices), [Feature.abstractSockets]);
 
 /** The backend over an existing kernel (a worker child's, or one made by {@link createWorkerBackendOn}), whose children `host` starts. */
 export function backendOver(kernel: Kernel, host: WorkerHost): IpcBackend {
@@ -77,22 +73,13 @@ export function backendOver(kernel: Kernel, host: WorkerHost): IpcBackend {
     openObjects: () => [...kernel.open].map((object) => object.describe()),
     kernelObjects: async () => [...kernel.namedObjects(), ...segmentObjects(kernel), ...semaphoreSetsIn(kernel)],
   };
-  return {
+  return defineBackend({
     name: 'worker',
+    ...fromSlices(workerSlices, kernel, workerCapabilities.features),
     capabilities: workerCapabilities,
-    pipes: new WorkerPipes(kernel),
-    fifos: new WorkerFifos(kernel),
-    messageQueues: new WorkerMessageQueues(kernel),
-    posixMessageQueues: new WorkerPosixMessageQueues(kernel),
-    semaphores: new WorkerSemaphores(kernel),
-    posixSemaphores: new WorkerPosixSemaphores(kernel),
-    sharedMemory: new WorkerSharedMemory(kernel),
-    fileLocks: new WorkerFileLocks(kernel),
-    unixSockets: new WorkerUnixSockets(kernel),
-    networkSockets: new WorkerNetworkSockets(),
     processes: new WorkerProcesses(kernel, host),
     diagnostics,
-  };
+  });
 }
 
 /**

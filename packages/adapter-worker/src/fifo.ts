@@ -6,15 +6,13 @@
 import {
   Errno,
   abortErrorFor,
-  checkFifoCreate,
-  checkFifoOpen,
-  checkString,
   type FifoCreateOptions,
   type FifoOpenOptions,
   type FifoReader,
   type FifoWriter,
   type Fifos,
 } from '@ipcx/core';
+import { checkFifoCreate, checkFifoOpen, checkString, backendSlice } from '@ipcx/core/backend';
 import { kernelError, registerReviver, type Kernel } from './kernel.js';
 import { KernelStream } from './stream.js';
 import { waitOnCell } from './wait.js';
@@ -117,3 +115,6 @@ export class WorkerFifos implements Fifos {
 
 registerReviver('fifo-reader', (kernel, record) => new WorkerFifoReader(kernel, record.handles![0]!, String((record.data as { path: string }).path)));
 registerReviver('fifo-writer', (kernel, record) => new WorkerFifoWriter(kernel, record.handles![0]!, String((record.data as { path: string }).path)));
+
+/** FIFOs: this file's part of the worker backend (backend.ts lists it; made over the backend's kernel). */
+export const fifoSlice = backendSlice('fifos', ['fifo'], (kernel: Kernel) => new WorkerFifos(kernel));

@@ -14,12 +14,6 @@
  */
 import {
   abortErrorFor,
-  checkFileLock,
-  checkFileLockQuery,
-  checkFileLockRange,
-  checkLockFileOpen,
-  checkString,
-  checkWaitOptions,
   closedError,
   completedNow,
   IpcError,
@@ -28,13 +22,22 @@ import {
   type FileLockQuery,
   type FileLockRange,
   type FileLocks,
-  HeldRangeLock,
   type HeldFileLock,
-  type RangeLockFile,
   type LockFile,
   type LockFileOpenOptions,
   type NowaitOptions,
 } from '@ipcx/core';
+import {
+  checkLockFileLock,
+  checkLockFileHolder,
+  checkFileLockRange,
+  checkLockFileOpen,
+  checkString,
+  checkWaitOptions,
+  HeldRangeLock,
+  type RangeLockFile,
+  backendSlice,
+} from '@ipcx/core/backend';
 import { kernelError, type Kernel, type KernelObject } from './kernel.js';
 import { FileLockLayout, KernelErrno } from './layout.js';
 import { cancellationError, waitForChange, wakeCell, watchCancellation, type CancelReason } from './wait.js';
@@ -81,7 +84,7 @@ export class WorkerLockFile implements RangeLockFile, KernelObject {
 
   /** See {@link LockFile.lock}. */
   async lock(options?: FileLockOptions): Promise<HeldFileLock> {
-    const { start, length, shared } = checkFileLock(options);
+    const { start, length, shared } = checkLockFileLock(options);
     await this.setLock(!shared, start, length, options);
     return new HeldRangeLock(this, shared, start, length);
   }
@@ -96,7 +99,7 @@ export class WorkerLockFile implements RangeLockFile, KernelObject {
 
   /** See {@link LockFile.holder}: pid is -1, as Linux reports for an open file description lock. */
   async holder(query?: FileLockQuery): Promise<FileLockHolder | null> {
-    const { start, length, shared } = checkFileLockQuery(query);
+    const { start, length, shared } = checkLockFileHolder(query);
     this.ensureOpen('fcntl');
     const { kernel } = this;
     let found: FileLockHolder | null = null;
@@ -236,3 +239,6 @@ export class WorkerFileLocks implements FileLocks {
     if (result < 0) throw kernelError(result, { syscall: 'unlink', path });
   }
 }
+
+/** File locks: this file's part of the worker backend (backend.ts lists it; made over the backend's kernel). */
+export const fileLockSlice = backendSlice('fileLocks', ['file-lock'], (kernel: Kernel) => new WorkerFileLocks(kernel));

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { checkEntryFile } from '@ipcx/core';
+import { checkProcessEntryFile } from '@ipcx/core/backend';
 import type { ChildSpec, ChildStartOptions, HostedChild, WorkerHost } from './host.js';
 
 const childMain = new URL('./child-main-node.js', import.meta.url);
@@ -16,7 +16,7 @@ export const nodeHost: WorkerHost = {
   // Thread ids are process-wide unique; the worker's own id is only known once it exists, so the
   // spec carries 0 and the child reads its `threadId` (start() reports the same number).
   childPid: () => 0,
-  checkEntry: checkEntryFile,
+  checkEntry: checkProcessEntryFile,
   async start(spec: ChildSpec, { execArgv, stderr }: ChildStartOptions): Promise<HostedChild> {
     let worker: Worker;
     try {

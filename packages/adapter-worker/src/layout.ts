@@ -14,6 +14,8 @@
  * TypeScript reads one thing directly from memory: an object's wait cell (`OBJ_SEQ` inside its
  * entry), whose address `handle_wait_cell` returns. Everything else goes through entry points.
  */
+import { Errno } from '@ipcx/core';
+
 export const Layout = {
   KERNEL_BASE: 65536,
   KERNEL_HEADER_BYTES: 256,
@@ -203,31 +205,14 @@ export const RingSpan = {
   SPAN_SECOND: 8,
 } as const;
 
-/** The errno numbers the kernel returns (negated); the same as core's `Errno`. */
-export const KernelErrno = {
-  EINTR: 4,
-  EAGAIN: 11,
-  EPIPE: 32,
-  EBADF: 9,
-  ENOMEM: 12,
-  ENOSPC: 28,
-  ENXIO: 6,
-  ENOENT: 2,
-  EEXIST: 17,
-  EMSGSIZE: 90,
-  EPROTOTYPE: 91,
-  EADDRINUSE: 98,
-  ECONNREFUSED: 111,
-  ENOTCONN: 107,
-  E2BIG: 7,
-  EACCES: 13,
-  EMFILE: 24,
-  ENOMSG: 42,
-  EIDRM: 43,
-  EINVAL: 22,
-  EPERM: 1,
-  ENAMETOOLONG: 36,
-} as const;
+/**
+ * The errno numbers the kernel returns (negated) and exports as globals, taken from core's `Errno`
+ * (both come from packages/core/errno.tsv: assembly/errno.ts is generated from it).
+ */
+const KERNEL_ERRNO_NAMES = ['EINTR', 'EAGAIN', 'EPIPE', 'EBADF', 'ENOMEM', 'ENOSPC', 'ENXIO', 'ENOENT', 'EEXIST', 'EMSGSIZE', 'EPROTOTYPE', 'EADDRINUSE', 'ECONNREFUSED', 'ENOTCONN', 'E2BIG', 'EACCES', 'EMFILE', 'ENOMSG', 'EIDRM', 'EINVAL', 'EPERM', 'ENAMETOOLONG'] as const;
+export const KernelErrno = Object.freeze(Object.fromEntries(KERNEL_ERRNO_NAMES.map((name) => [name, Errno[name]]))) as {
+  readonly [Name in (typeof KERNEL_ERRNO_NAMES)[number]]: (typeof Errno)[Name];
+};
 
 /**
  * System V semaphore sets and POSIX semaphores (assembly/semaphore.ts, assembly/posix-semaphore.ts

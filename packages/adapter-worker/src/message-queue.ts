@@ -17,12 +17,6 @@ import {
   completedNow,
   IPC_PRIVATE,
   abortErrorFor,
-  checkFtok,
-  checkMessageQueueId,
-  checkMessageQueueOpen,
-  checkMessageQueueSet,
-  checkReceive,
-  checkSend,
   closedError,
   IpcError,
   transferSymbol,
@@ -37,6 +31,15 @@ import {
   type TransferRecord,
   type WaitOptions,
 } from '@ipcx/core';
+import {
+  checkMessageQueueFtok,
+  checkMessageQueueId,
+  checkMessageQueueOpen,
+  checkMessageQueueSet,
+  checkMessageQueueReceive,
+  checkMessageQueueSend,
+  backendSlice,
+} from '@ipcx/core/backend';
 import { kernelError, registerDescriber, registerReviver, type Kernel, type KernelObject } from './kernel.js';
 import { KernelErrno, Kind, Layout, MsgLayout } from './layout.js';
 import { BUSY, CellSpin, WOULD_BLOCK, waitOnCell, wakeCell, type Closers } from './wait.js';
@@ -100,7 +103,7 @@ export class WorkerMessageQueue implements MessageQueue, KernelObject {
    */
   send(type: number, data: Uint8Array | string, options?: MessageQueueSendOptions): Promise<void> {
     try {
-      const { bytes, nowait, timeoutMs } = checkSend(type, data, options);
+      const { bytes, nowait, timeoutMs } = checkMessageQueueSend(type, data, options);
       this.checkOpen('msgsnd');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       if (this.sendOrder.length === 0) {
@@ -147,7 +150,7 @@ export class WorkerMessageQueue implements MessageQueue, KernelObject {
   /** See {@link MessageQueue.receive}: `msgrcv` at once; when nothing matches, waits on the queue's wait cell. */
   receive(options?: MessageQueueReceiveOptions): Promise<Message> {
     try {
-      const checked = checkReceive(options);
+      const checked = checkMessageQueueReceive(options);
       this.checkOpen('msgrcv');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       const flags = (checked.except ? MsgLayout.MSG_RECEIVE_EXCEPT : 0) | (checked.noError ? MsgLayout.MSG_RECEIVE_NOERROR : 0);
@@ -311,7 +314,7 @@ export class WorkerMessageQueues implements MessageQueues {
    * the host has a file system and the path cannot be examined.
    */
   async ftok(path: string, projectId: number): Promise<number> {
-    const checked = checkFtok(path, projectId);
+    const checked = checkMessageQueueFtok(path, projectId);
     examine(checked.path);
     let hash = 0x811c9dc5;
     for (const byte of new TextEncoder().encode(checked.path)) hash = Math.imul(hash ^ byte, 0x01000193);
@@ -387,3 +390,6 @@ registerDescriber(Kind.KIND_MSG, (kernel, id) => {
   const key = new DataView(kernel.memory.buffer).getInt32(kernel.scratch, true);
   return `System V message queue ${msqid} (key 0x${(key >>> 0).toString(16).padStart(8, '0')})`;
 });
+
+/** System V message queues: this file's part of the worker backend (backend.ts lists it; made over the backend's kernel). */
+export const messageQueueSlice = backendSlice('messageQueues', ['message-queue'], (kernel: Kernel) => new WorkerMessageQueues(kernel));

@@ -1,5 +1,6 @@
 /** Anonymous pipes and duplex pipes over the emulated kernel's byte rings (assembly/pipe.ts). */
-import { checkInteger, checkOptions, closedError, type DuplexPipe, type PipeOptions, type PipeReader, type PipeWriter, type Pipes } from '@ipcx/core';
+import { closedError, type DuplexPipe, type PipeOptions, type PipeReader, type PipeWriter, type Pipes } from '@ipcx/core';
+import { checkInteger, checkOptions, backendSlice } from '@ipcx/core/backend';
 import { kernelError, registerReviver, type Kernel } from './kernel.js';
 import { KernelStream } from './stream.js';
 
@@ -100,3 +101,6 @@ export class WorkerPipes implements Pipes {
 registerReviver('pipe-reader', (kernel, record) => new WorkerPipeReader(kernel, record.handles![0]!));
 registerReviver('pipe-writer', (kernel, record) => new WorkerPipeWriter(kernel, record.handles![0]!));
 registerReviver('duplex-pipe', (kernel, record) => new WorkerDuplexPipe(kernel, record.handles![0]!));
+
+/** Pipes and duplex pipes: this file's part of the worker backend (backend.ts lists it; made over the backend's kernel). */
+export const pipeSlice = backendSlice('pipes', ['pipe', 'duplex-pipe'], (kernel: Kernel) => new WorkerPipes(kernel));

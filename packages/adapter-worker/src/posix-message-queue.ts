@@ -13,17 +13,9 @@
 import {
   completedNow,
   abortErrorFor,
-  checkPosixQueueName,
-  checkPosixQueueOpenOptions,
-  checkPosixQueueReceiveOptions,
-  checkPosixQueueSendOptions,
-  checkWaitOptions,
   closedError,
   IpcError,
-  posixQueueNotifications,
-  toBytes,
   transferSymbol,
-  type CheckedPosixQueueOpenOptions,
   type PosixMessage,
   type PosixMessageQueue,
   type PosixMessageQueueAccess,
@@ -35,6 +27,17 @@ import {
   type PosixMessageQueues,
   type TransferRecord,
 } from '@ipcx/core';
+import {
+  checkPosixMessageQueueName,
+  checkPosixMessageQueueOpen,
+  checkPosixMessageQueueReceive,
+  checkPosixMessageQueueSend,
+  checkWaitOptions,
+  posixQueueNotifications,
+  checkBytes,
+  type CheckedPosixMessageQueueOpen,
+  backendSlice,
+} from '@ipcx/core/backend';
 import { kernelError, registerDescriber, registerReviver, type Kernel, type KernelObject } from './kernel.js';
 import { KernelErrno, Kind, Layout, PmqLayout } from './layout.js';
 import { BUSY, waitOnCell, wakeCell, type Closers } from './wait.js';
@@ -86,8 +89,8 @@ export class WorkerPosixMessageQueue implements PosixMessageQueue, KernelObject 
   /** See {@link PosixMessageQueue.send}: `mq_send` at once; on a full queue, waits on its wait cell, behind earlier sends of this handle. */
   send(data: Uint8Array | string, options?: PosixMessageQueueSendOptions): Promise<void> {
     try {
-      const bytes = toBytes('data', data);
-      const { priority, nowait, timeoutMs } = checkPosixQueueSendOptions(options);
+      const bytes = checkBytes('data', data);
+      const { priority, nowait, timeoutMs } = checkPosixMessageQueueSend(options);
       if (this.closed) throw closedError(this.objectName, 'mq_send');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       if (this.sendOrder.length === 0) {
@@ -114,7 +117,7 @@ export class WorkerPosixMessageQueue implements PosixMessageQueue, KernelObject 
   /** See {@link PosixMessageQueue.receive}: `mq_receive` at once; on an empty queue, waits on its wait cell, behind earlier receives of this handle. */
   receive(options?: PosixMessageQueueReceiveOptions): Promise<PosixMessage> {
     try {
-      const { nowait, timeoutMs } = checkPosixQueueReceiveOptions(options);
+      const { nowait, timeoutMs } = checkPosixMessageQueueReceive(options);
       if (this.closed) throw closedError(this.objectName, 'mq_receive');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       if (options?.maxBytes !== undefined) this.checkReceiveBuffer(options.maxBytes);
@@ -290,7 +293,7 @@ export class WorkerPosixMessageQueue implements PosixMessageQueue, KernelObject 
 }
 
 /** One `mq_open` of `name` with checked options (never waits): the handle or -errno (-EINTR: kernel busy). */
-function openCall(kernel: Kernel, name: string, options: CheckedPosixQueueOpenOptions): number {
+function openCall(kernel: Kernel, name: string, options: CheckedPosixMessageQueueOpen): number {
   const length = kernel.putString(name);
   if (length < 0) return -ENAMETOOLONG;
   return kernel.calls.pmq_open(
@@ -323,8 +326,8 @@ export class WorkerPosixMessageQueues implements PosixMessageQueues {
    * object table or memory is full.
    */
   async open(name: string, options?: PosixMessageQueueOpenOptions): Promise<PosixMessageQueue> {
-    checkPosixQueueName(name);
-    const checked = checkPosixQueueOpenOptions(options);
+    checkPosixMessageQueueName(name);
+    const checked = checkPosixMessageQueueOpen(options);
     // mq_attr carries both sizes or none: the one not given takes the system default.
     const sized =
       checked.maxMessages === undefined && checked.messageSize === undefined
@@ -336,7 +339,7 @@ export class WorkerPosixMessageQueues implements PosixMessageQueues {
 
   /** See {@link PosixMessageQueues.unlink} (`mq_unlink`): `ENOENT` if missing; `EPERM` for another user's queue (the mqueue root is sticky). */
   async unlink(name: string): Promise<void> {
-    checkPosixQueueName(name);
+    checkPosixMessageQueueName(name);
     const { kernel } = this;
     const result = await kernel.callAsync(() => {
       const length = kernel.putString(name);
@@ -349,7 +352,7 @@ export class WorkerPosixMessageQueues implements PosixMessageQueues {
 registerReviver(TRANSFER_KIND, (kernel, record) => {
   const { name, access } = record.data as { name: string; access: PosixMessageQueueAccess };
   // Reviving is synchronous: a kernel still busy after a few tries is reported as EINTR.
-  return opened(kernel, kernel.call(() => openCall(kernel, name, checkPosixQueueOpenOptions({ access }))), name, access);
+  return opened(kernel, kernel.call(() => openCall(kernel, name, checkPosixMessageQueueOpen({ access }))), name, access);
 });
 
 registerDescriber(Kind.KIND_PMQ, (kernel, id) => {
@@ -357,3 +360,6 @@ registerDescriber(Kind.KIND_PMQ, (kernel, id) => {
   // An unlinked queue still open somewhere has no name: its handles are reported by openObjects.
   return length > 0 ? `posix message queue ${kernel.getString(kernel.scratch, length)}` : undefined;
 });
+
+/** POSIX message queues: this file's part of the worker backend (backend.ts lists it; made over the backend's kernel). */
+export const posixMessageQueueSlice = backendSlice('posixMessageQueues', ['posix-message-queue'], (kernel: Kernel) => new WorkerPosixMessageQueues(kernel));

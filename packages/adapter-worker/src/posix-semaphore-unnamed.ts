@@ -23,9 +23,6 @@ import {
   POSIX_SEMAPHORE_BYTES,
   SEM_VALUE_MAX,
   abortErrorFor,
-  checkPosixSemaphoreInitial,
-  checkPosixSemaphorePlace,
-  checkPosixSemaphoreWait,
   closedError,
   transferSymbol,
   type PosixSemaphore,
@@ -33,6 +30,7 @@ import {
   type SharedSegment,
   type TransferRecord,
 } from '@ipcx/core';
+import { checkPosixSemaphoreInitial, checkPosixSemaphorePlace, checkPosixSemaphoreWait } from '@ipcx/core/backend';
 import { registerReviver } from './kernel.js';
 import { WorkerSegment } from './shared-memory.js';
 

@@ -17,12 +17,9 @@
  * `./posix-semaphore-unnamed.js`, which comes with the worker backend's shared memory.
  */
 import {
+  Errno,
   completedNow,
   abortErrorFor,
-  checkPosixSemaphoreInitial,
-  checkPosixSemaphoreOpen,
-  checkPosixSemaphoreWait,
-  checkString,
   closedError,
   transferSymbol,
   type PosixSemaphore,
@@ -32,6 +29,13 @@ import {
   type SharedSegment,
   type TransferRecord,
 } from '@ipcx/core';
+import {
+  checkPosixSemaphoreInitial,
+  checkPosixSemaphoreOpen,
+  checkPosixSemaphoreWait,
+  checkString,
+  backendSlice,
+} from '@ipcx/core/backend';
 import { kernelError, registerReviver, type Kernel, type KernelObject } from './kernel.js';
 import { KernelErrno } from './layout.js';
 import { attachUnnamed, initUnnamed } from './posix-semaphore-unnamed.js';
@@ -40,9 +44,8 @@ import { cancellationError, wakeCell, waitForChange, watchCancellation, type Can
 const KIND = 'posix-semaphore';
 /** glibc's limit: `sem.` + name must fit NAME_MAX (255). */
 const NAME_MAX_BYTES = 251;
-const EINVAL = 22;
-const ENAMETOOLONG = 36;
 const { EAGAIN, EBADF, EINTR } = KernelErrno;
+const { EINVAL, ENAMETOOLONG, ETIMEDOUT } = Errno;
 const encoder = new TextEncoder();
 
 /** One pending wait of a handle, so that close() can end it. */
@@ -91,7 +94,7 @@ export class WorkerPosixSemaphore implements PosixSemaphore, KernelObject {
       if (first !== -EAGAIN && first !== -EINTR) throw kernelError(first, { syscall: 'sem_trywait', path: this.name, object: this.objectName });
       if (wantNowait && first === -EAGAIN) throw kernelError(first, { syscall: 'sem_trywait', path: this.name, object: this.objectName });
       // A zero timeout: sem_timedwait with a deadline already past fails with ETIMEDOUT.
-      if (timeoutMs === 0 && first === -EAGAIN) throw kernelError(-110, { syscall: 'sem_timedwait', path: this.name, object: this.objectName });
+      if (timeoutMs === 0 && first === -EAGAIN) throw kernelError(-ETIMEDOUT, { syscall: 'sem_timedwait', path: this.name, object: this.objectName });
       return this.sleepUntilTaken(wantNowait, timeoutMs, options);
     } catch (error) {
       return Promise.reject(error);
@@ -255,3 +258,6 @@ export class WorkerPosixSemaphores implements PosixSemaphores {
 }
 
 registerReviver(KIND, (kernel, record) => new WorkerPosixSemaphore(kernel, record.handles![0]!, String((record.data as { name: string }).name)));
+
+/** POSIX semaphores: this file's part of the worker backend (backend.ts lists it; made over the backend's kernel). */
+export const posixSemaphoreSlice = backendSlice('posixSemaphores', ['posix-semaphore'], (kernel: Kernel) => new WorkerPosixSemaphores(kernel));

@@ -10,7 +10,8 @@
  * on a pipe whose last writer it held read EOF and writers to a pipe whose only reader it held get
  * EPIPE, and its SEM_UNDO adjustments are applied.
  */
-import { IpcError, checkSpawn, checkSpawnExecutable, packTransferables, type ChildProcess, type SpawnExecutableOptions, type ExitStatus, type Processes, type SpawnOptions, type TransferRecord } from '@ipcx/core';
+import { IpcError, packTransferables, type ChildProcess, type SpawnExecutableOptions, type ExitStatus, type Processes, type SpawnOptions, type TransferRecord } from '@ipcx/core';
+import { checkProcessSpawn, checkProcessSpawnExecutable } from '@ipcx/core/backend';
 import type { ChildSpec, HostedChild, WorkerHost } from './host.js';
 import { kernelError, type Kernel } from './kernel.js';
 import { Layout } from './layout.js';
@@ -105,7 +106,7 @@ export class WorkerProcesses implements Processes {
    * backend does not declare the `executables` feature.
    */
   async spawnExecutable(file: string, options?: SpawnExecutableOptions): Promise<ChildProcess> {
-    checkSpawnExecutable(file, options);
+    checkProcessSpawnExecutable(file, options);
     throw new IpcError('ENOSYS', { syscall: 'execve', object: 'worker backend', message: 'ENOSYS: the worker backend cannot run executables (its objects are no OS descriptors)' });
   }
 
@@ -125,7 +126,7 @@ export class WorkerProcesses implements Processes {
    */
   async spawn<A extends readonly unknown[]>(entry: string | URL, options?: SpawnOptions<A>): Promise<ChildProcess> {
     const { host } = this;
-    const { entry: url, args, user, execArgv, stderr } = checkSpawn<A>(entry, options, (path) => host.absoluteEntryUrl(path));
+    const { entry: url, args, user, execArgv, stderr } = checkProcessSpawn<A>(entry, options, (path) => host.absoluteEntryUrl(path));
     host.checkEntry(url);
     const { kernel } = this;
     const { packed, records } = packTransferables(args ?? []);

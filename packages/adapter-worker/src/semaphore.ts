@@ -18,17 +18,8 @@ import {
   IpcError,
   SEMMSL,
   abortErrorFor,
-  checkInteger,
-  checkSemaphoreOperateOptions,
-  checkSemaphoreOperations,
-  checkSemaphoreSetAttributes,
-  checkSemaphoreSetOpen,
-  checkSemaphoreSetValue,
-  checkSemaphoreSetValues,
-  checkSemaphoreUnitOperation,
   closedError,
   transferSymbol,
-  type CheckedSemaphoreOperation,
   type SemaphoreOperateOptions,
   type SemaphoreOperation,
   type SemaphorePostOptions,
@@ -40,6 +31,18 @@ import {
   type Semaphores,
   type TransferRecord,
 } from '@ipcx/core';
+import {
+  checkInteger,
+  checkSemaphoreOperate,
+  checkSemaphoreOperations,
+  checkSemaphoreSetAttributes,
+  checkSemaphoreOpen,
+  checkSemaphoreSetValue,
+  checkSemaphoreSetValues,
+  checkSemaphoreUnitOperation,
+  type CheckedSemaphoreOperation,
+  backendSlice,
+} from '@ipcx/core/backend';
 import { kernelError, registerReviver, type Kernel, type KernelObject } from './kernel.js';
 import { KernelErrno, Layout, SemaphoreLayout } from './layout.js';
 import { CellSpin, WOULD_BLOCK, wakeCell, waitForChange, watchCancellation, type CancelReason } from './wait.js';
@@ -98,7 +101,7 @@ export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
   operate(operations: readonly SemaphoreOperation[], options?: SemaphoreOperateOptions): Promise<void> {
     try {
       const checked = checkSemaphoreOperations(operations, this.size);
-      const { nowait: wantNowait, signal, timeoutMs } = checkSemaphoreOperateOptions(options);
+      const { nowait: wantNowait, signal, timeoutMs } = checkSemaphoreOperate(options);
       this.ensureOpen('semop');
       if (signal?.aborted) throw abortErrorFor(signal);
       return this.apply(checked, wantNowait, timeoutMs, options);
@@ -369,7 +372,7 @@ export class WorkerSemaphores implements Semaphores {
    * See {@link Semaphores.open} for the codes.
    */
   async open(key: number | 'private', options?: SemaphoreSetOpenOptions): Promise<SemaphoreSet> {
-    const { key: kernelKey, create: creating, exclusive: wantExclusive, size: count, mode: flags } = checkSemaphoreSetOpen(key, options);
+    const { key: kernelKey, create: creating, exclusive: wantExclusive, size: count, mode: flags } = checkSemaphoreOpen(key, options);
     const { kernel } = this;
     const id = await kernel.callAsync(() => kernel.calls.sem_get(kernelKey, count, creating ? 1 : 0, wantExclusive ? 1 : 0, flags, now()));
     if (id < 0) throw kernelError(id, { syscall: 'semget', key: kernelKey });
@@ -411,3 +414,6 @@ registerReviver(KIND, (kernel, record) => {
   const { id, key, size } = record.data as { id: number; key: number; size: number };
   return new WorkerSemaphoreSet(kernel, id, key, size);
 });
+
+/** System V semaphore sets: this file's part of the worker backend (backend.ts lists it; made over the backend's kernel). */
+export const semaphoreSlice = backendSlice('semaphores', ['semaphore'], (kernel: Kernel) => new WorkerSemaphores(kernel));

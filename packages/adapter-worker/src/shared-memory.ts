@@ -46,20 +46,6 @@ import {
   IpcError,
   SHARED_CELL_BYTES,
   abortErrorFor,
-  checkInteger,
-  checkOptionalBoolean,
-  checkOptions,
-  checkPosixSegmentName,
-  checkPosixSegmentOpen,
-  checkSegmentNotify,
-  checkSegmentRead,
-  checkSegmentSize,
-  checkSegmentWait,
-  checkSegmentWrite,
-  checkString,
-  checkSysvSegmentAttach,
-  checkSysvSegmentId,
-  checkSysvSegmentOpen,
   closedError,
   transferSymbol,
   type FileMapping,
@@ -75,6 +61,23 @@ import {
   type SysvSegmentStat,
   type TransferRecord,
 } from '@ipcx/core';
+import {
+  checkInteger,
+  checkOptionalBoolean,
+  checkOptions,
+  checkPosixSegmentName,
+  checkPosixSegmentOpen,
+  checkSegmentNotify,
+  checkSegmentRead,
+  checkSegmentSize,
+  checkSegmentWait,
+  checkSegmentWrite,
+  checkString,
+  checkSysvSegmentAttach,
+  checkSysvSegmentId,
+  checkSysvSegmentOpen,
+  backendSlice,
+} from '@ipcx/core/backend';
 import { kernelError, registerReviver, type Kernel, type KernelObject } from './kernel.js';
 import { Kind, Layout, ShmLayout } from './layout.js';
 import { watchCancellation, type CancelReason, cancellationError } from './wait.js';
@@ -888,3 +891,6 @@ function inherited<T>(kernel: Kernel, record: TransferRecord, make: (mapping: Ma
 registerReviver('sysv-segment', (kernel, record) => inherited(kernel, record, (mapping, data) => new WorkerSysvSegment(mapping, data.id as number)));
 registerReviver('posix-segment', (kernel, record) => inherited(kernel, record, (mapping, data) => new WorkerPosixSegment(mapping, String(data.name))));
 registerReviver('file-mapping', (kernel, record) => inherited(kernel, record, (mapping, data) => new WorkerFileMapping(mapping, String(data.path))));
+
+/** Shared memory: this file's part of the worker backend (backend.ts lists it; made over the backend's kernel). */
+export const sharedMemorySlice = backendSlice('sharedMemory', ['shared-memory'], (kernel: Kernel) => new WorkerSharedMemory(kernel));

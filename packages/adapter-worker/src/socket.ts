@@ -13,20 +13,7 @@ import {
   Errno,
   IpcError,
   abortErrorFor,
-  checkInteger,
-  checkMessageSocketSend,
-  checkNetworkAddress,
-  checkNetworkConnect,
-  checkNetworkListen,
-  checkSocketReceive,
-  checkSocketWait,
-  checkStreamSocketSend,
-  checkUnixBind,
-  checkUnixConnect,
-  checkUnixListen,
-  checkUnixPairType,
   closedError,
-  iterateServer,
   isTransferable,
   transferSymbol,
   type Credentials,
@@ -52,6 +39,22 @@ import {
   type UnixSockets,
   type WaitOptions,
 } from '@ipcx/core';
+import {
+  checkInteger,
+  checkMessageSocketSend,
+  checkNetworkAddress,
+  checkNetworkSocketConnect,
+  checkNetworkSocketListen,
+  checkSocketReceive,
+  checkSocketWait,
+  checkStreamSocketSend,
+  checkUnixSocketBind,
+  checkUnixSocketConnect,
+  checkUnixSocketListen,
+  checkUnixSocketPair,
+  iterateServer,
+  backendSlice,
+} from '@ipcx/core/backend';
 import { kernelError, registerReviver, type Kernel, type KernelObject } from './kernel.js';
 import { End, KernelErrno, Kind, SocketLayout as S } from './layout.js';
 import { KernelStream } from './stream.js';
@@ -634,7 +637,7 @@ export class WorkerUnixSockets implements UnixSockets {
   listen(address: UnixAddress, options?: UnixListenOptions & { readonly type?: 'stream' }): Promise<SocketServer<StreamSocket>>;
   listen(address: UnixAddress, options: UnixListenOptions & { readonly type: 'seqpacket' }): Promise<SocketServer<MessageSocket>>;
   async listen(address: UnixAddress, options?: UnixListenOptions): Promise<SocketServer<StreamSocket> | SocketServer<MessageSocket>> {
-    const { address: checked, type, backlog, replaceStale } = checkUnixListen(address, options);
+    const { address: checked, type, backlog, replaceStale } = checkUnixSocketListen(address, options);
     const { kernel } = this;
     const path = pathOf(checked);
     const handle = await this.open(type, `unix ${type} server ${describeAddress(checked)}`);
@@ -661,7 +664,7 @@ export class WorkerUnixSockets implements UnixSockets {
   connect(address: UnixAddress, options: UnixConnectOptions & { readonly type: 'seqpacket' }): Promise<MessageSocket>;
   connect(address: UnixAddress, options: UnixConnectOptions & { readonly type: 'datagram' }): Promise<DatagramSocket>;
   async connect(address: UnixAddress, options?: UnixConnectOptions): Promise<StreamSocket | MessageSocket | DatagramSocket> {
-    const { address: checked, type, timeoutMs } = checkUnixConnect(address, options);
+    const { address: checked, type, timeoutMs } = checkUnixSocketConnect(address, options);
     if (options?.signal?.aborted) throw abortErrorFor(options.signal);
     const { kernel } = this;
     const object = `unix ${type} socket to ${describeAddress(checked)}`;
@@ -689,7 +692,7 @@ export class WorkerUnixSockets implements UnixSockets {
    * unique abstract name. A path becomes a socket file that `close()` removes.
    */
   async bind(address?: UnixAddress, options?: UnixBindOptions): Promise<DatagramSocket> {
-    const { address: checked, autobind } = checkUnixBind(address, options);
+    const { address: checked, autobind } = checkUnixSocketBind(address, options);
     const mode = socketFileMode(options);
     const { kernel } = this;
     const handle = await this.open('datagram', 'unix datagram socket');
@@ -710,7 +713,7 @@ export class WorkerUnixSockets implements UnixSockets {
   pair(type: 'seqpacket'): Promise<[MessageSocket, MessageSocket]>;
   pair(type: 'datagram'): Promise<[DatagramSocket, DatagramSocket]>;
   async pair(type?: UnixSocketType): Promise<[StreamSocket, StreamSocket] | [MessageSocket, MessageSocket] | [DatagramSocket, DatagramSocket]> {
-    const checked = checkUnixPairType(type);
+    const checked = checkUnixSocketPair(type);
     const { kernel } = this;
     let second = 0;
     const first = await kernel.callAsync(() => {
@@ -738,13 +741,13 @@ export class WorkerUnixSockets implements UnixSockets {
 export class WorkerNetworkSockets implements NetworkSockets {
   /** Rejects with `ENOSYS`: no TCP in the emulated kernel. */
   async listen(address: NetworkAddress, options?: NetworkListenOptions): Promise<SocketServer<StreamSocket>> {
-    checkNetworkListen(address, options);
+    checkNetworkSocketListen(address, options);
     throw notEmulated('listen');
   }
 
   /** Rejects with `ENOSYS`: no TCP in the emulated kernel. */
   async connect(address: NetworkAddress, options?: WaitOptions): Promise<StreamSocket> {
-    checkNetworkConnect(address, options);
+    checkNetworkSocketConnect(address, options);
     throw notEmulated('connect');
   }
 
@@ -777,3 +780,13 @@ function reviveSocket(kernel: Kernel, handle: number): unknown {
 registerReviver('unix-stream-socket', (kernel, record) => reviveSocket(kernel, record.handles![0]!));
 registerReviver('unix-seqpacket-socket', (kernel, record) => reviveSocket(kernel, record.handles![0]!));
 registerReviver('unix-datagram-socket', (kernel, record) => reviveSocket(kernel, record.handles![0]!));
+
+/** Unix sockets: this file's part of the worker backend (backend.ts lists it; made over the backend's kernel). */
+export const unixSocketSlice = backendSlice('unixSockets', ['unix-socket'], (kernel: Kernel) => new WorkerUnixSockets(kernel));
+
+/**
+ * Network sockets: this file's part of the worker backend (backend.ts lists it). It declares no
+ * primitive: the factory is here so that every call rejects with `ENOSYS` after the usual
+ * argument checks (see {@link WorkerNetworkSockets}).
+ */
+export const networkSocketSlice = backendSlice('networkSockets', [], () => new WorkerNetworkSockets());

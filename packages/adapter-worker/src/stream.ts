@@ -21,14 +21,10 @@ import {
   completedNow,
   DEFAULT_READ_BYTES,
   abortErrorFor,
-  checkInteger,
-  checkOptionalBoolean,
-  checkWaitOptions,
   closedError,
   iterateReader,
   type IteratorOptions,
   readerToWebStream,
-  toBytes,
   transferSymbol,
   writerToWebStream,
   type NowaitOptions,
@@ -36,6 +32,12 @@ import {
   type TransferRecord,
   type WriteOptions,
 } from '@ipcx/core';
+import {
+  checkInteger,
+  checkOptionalBoolean,
+  checkWaitOptions,
+  checkBytes,
+} from '@ipcx/core/backend';
 import { kernelError, type Kernel, type KernelObject } from './kernel.js';
 import { KernelErrno, Layout, RingSpan } from './layout.js';
 import { CellSpin, WOULD_BLOCK, cancellationError, wakeCell, waitForChange, watchCancellation, type CancelReason } from './wait.js';
@@ -213,7 +215,7 @@ export class KernelStream implements KernelObject {
    */
   write(data: Uint8Array | string, options?: WriteOptions): Promise<number> {
     try {
-      const bytes = toBytes('data', data);
+      const bytes = checkBytes('data', data);
       const nowait = checkOptionalBoolean('options.nowait', options?.nowait);
       const timeoutMs = checkWaitOptions(options);
       if (!this.directions.write) throw new TypeError(`${this.objectName} is not writable`);

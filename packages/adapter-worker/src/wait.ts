@@ -12,6 +12,7 @@ import type { WaitOptions } from '@ipcx/core';
 import { SpinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason } from '@ipcx/core/backend';
 import type { Kernel } from './kernel.js';
 
+// The cancellation plumbing and the wait policy are core's (@ipcx/core/backend); re-exported for this package's files.
 export { WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason };
 
 /** What an attempt returns when the kernel answered -EINTR (locked): try again shortly. */

@@ -16,7 +16,6 @@ const workerPackage = JSON.parse(readFileSync(path.join(root, 'packages/adapter-
 };
 const packages: Record<string, string> = {
   '@ipcx/core': path.join(root, 'packages/core/dist/index.js'),
-  // core's backend kit: part of @ipcx/core, host-neutral as its main entry.
   '@ipcx/core/backend': path.join(root, 'packages/core/dist/backend/index.js'),
   '@ipcx/adapter-worker': path.join(root, 'packages/adapter-worker/dist/browser.js'),
 };

@@ -1,14 +1,5 @@
 import type { Capabilities } from './capabilities.js';
-import { Fifos } from './fifo.js';
-import { FileLocks } from './file-lock.js';
-import { MessageQueues } from './message-queue.js';
-import { Pipes } from './pipe.js';
-import { PosixMessageQueues } from './posix-message-queue.js';
-import { PosixSemaphores } from './posix-semaphore.js';
-import { Processes } from './process.js';
-import { Semaphores } from './semaphore.js';
-import { SharedMemory } from './shared-memory.js';
-import { NetworkSockets, UnixSockets } from './socket.js';
+import { factoryNames, factoryToken, type PrimitiveFactories } from './primitives.js';
 
 /** For leak checks: what a backend has open and what it has left in its kernel. */
 export interface Diagnostics {
@@ -23,36 +14,20 @@ export interface Diagnostics {
 }
 
 /**
- * A backend: one factory per primitive, `processes`, and what it can do. Apps depend on this
- * interface (or on single factories through their DI tokens), never on an adapter.
+ * A backend: one factory per row of the primitive table ({@link PrimitiveFactories}: `pipes`,
+ * `fifos`, `messageQueues`, ..., `processes`), its name, what it can do and its diagnostics. Apps
+ * depend on this interface (or on single factories through their DI tokens), never on an adapter.
+ *
+ * Every factory is present: one a backend does not implement rejects every call with `ENOSYS`
+ * (its primitives are absent from `capabilities`). Backends are built with `defineBackend` from
+ * `@ipcx/core/backend`, which fills in such factories, so a backend written before a primitive
+ * was added to the table still builds and has the new factory (rejecting with `ENOSYS`).
  */
-export interface IpcBackend {
+export interface IpcBackend extends PrimitiveFactories {
   /** The backend's name, e.g. `'native'` or `'worker'`. */
   readonly name: string;
   /** What this backend implements. */
   readonly capabilities: Capabilities;
-  /** Anonymous pipes and duplex pipes. */
-  readonly pipes: Pipes;
-  /** Named pipes (FIFOs). */
-  readonly fifos: Fifos;
-  /** System V message queues. */
-  readonly messageQueues: MessageQueues;
-  /** POSIX message queues. */
-  readonly posixMessageQueues: PosixMessageQueues;
-  /** System V semaphore sets. */
-  readonly semaphores: Semaphores;
-  /** POSIX semaphores, named and unnamed. */
-  readonly posixSemaphores: PosixSemaphores;
-  /** System V, POSIX and file-backed shared memory. */
-  readonly sharedMemory: SharedMemory;
-  /** Advisory file locks (open file description locks). */
-  readonly fileLocks: FileLocks;
-  /** Unix domain sockets. */
-  readonly unixSockets: UnixSockets;
-  /** TCP and UDP sockets. */
-  readonly networkSockets: NetworkSockets;
-  /** Children that receive ipcx objects. */
-  readonly processes: Processes;
   /** For leak checks. */
   readonly diagnostics: Diagnostics;
 }
@@ -62,22 +37,9 @@ export const IpcBackend: unique symbol = Symbol.for('ipcx.IpcBackend');
 
 /**
  * Each DI token with the backend's value for it: the backend itself under {@link IpcBackend} and
- * every factory under its own token. Adapters build their inversify `ContainerModule` from this:
+ * every factory of the primitive table under its own token. Adapters build their inversify `ContainerModule` from this:
  * `for (const [token, value] of backendBindings(backend)) bind(token).toConstantValue(value)`.
  */
 export function backendBindings(backend: IpcBackend): Array<[symbol, unknown]> {
-  return [
-    [IpcBackend, backend],
-    [Pipes, backend.pipes],
-    [Fifos, backend.fifos],
-    [MessageQueues, backend.messageQueues],
-    [PosixMessageQueues, backend.posixMessageQueues],
-    [Semaphores, backend.semaphores],
-    [PosixSemaphores, backend.posixSemaphores],
-    [SharedMemory, backend.sharedMemory],
-    [FileLocks, backend.fileLocks],
-    [UnixSockets, backend.unixSockets],
-    [NetworkSockets, backend.networkSockets],
-    [Processes, backend.processes],
-  ];
+  return [[IpcBackend, backend], ...factoryNames.map((name): [symbol, unknown] => [factoryToken(name), backend[name]])];
 }

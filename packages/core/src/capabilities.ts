@@ -1,20 +1,17 @@
-/** The primitives a backend can implement. */
-export const Primitive = {
-  pipe: 'pipe',
-  duplexPipe: 'duplex-pipe',
-  fifo: 'fifo',
-  unixSocket: 'unix-socket',
-  networkSocket: 'network-socket',
-  messageQueue: 'message-queue',
-  posixMessageQueue: 'posix-message-queue',
-  semaphore: 'semaphore',
-  posixSemaphore: 'posix-semaphore',
-  sharedMemory: 'shared-memory',
-  fileLock: 'file-lock',
-} as const;
+import { primitiveNames, type PrimitiveName } from './primitives.js';
 
-/** Name of a primitive, e.g. `'message-queue'`. */
-export type PrimitiveName = (typeof Primitive)[keyof typeof Primitive];
+export type { PrimitiveName } from './primitives.js';
+
+/** `'duplex-pipe'` -> `'duplexPipe'`. */
+type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}` ? `${Head}${Capitalize<CamelCase<Tail>>}` : S;
+
+/**
+ * The primitives a backend can implement, by camel-cased key (`Primitive.duplexPipe` is
+ * `'duplex-pipe'`): derived from the primitive table (primitives.ts).
+ */
+export const Primitive: { readonly [N in PrimitiveName as CamelCase<N>]: N } = Object.freeze(
+  Object.fromEntries(primitiveNames.map((name) => [name.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase()), name])),
+) as { readonly [N in PrimitiveName as CamelCase<N>]: N };
 
 /**
  * Abilities beyond the primitives' common contract. A backend declares one missing only where the

@@ -6,8 +6,7 @@
  */
 import type { IpcObject } from './object.js';
 import type { WaitOptions } from './options.js';
-import { isTransferable, type Transferable } from './transfer.js';
-import { checkInteger, checkOptions, checkWaitOptions } from './validate.js';
+import type { Transferable } from './transfer.js';
 
 /**
  * An object that is an OS descriptor on backends whose objects are the kernel's own (native).
@@ -31,26 +30,6 @@ export interface DescriptorBacked {
  * descriptor stays owned by whoever owned it; the receiver gets its own copy.
  */
 export type DescriptorSource = (IpcObject & DescriptorBacked) | Transferable | { readonly fd: number } | number;
-
-/**
- * The descriptor number of a {@link DescriptorSource}, or `undefined` when `value` is none (an ipcx
- * object without an OS descriptor, such as a System V queue or any worker object). A closed ipcx
- * object or handle (`fd` -1) is a `TypeError`.
- */
-export function descriptorNumberOf(name: string, value: unknown): number | undefined {
-  if (typeof value === 'number') return checkInteger(name, value, 0, 0x7fffffff);
-  if (typeof value !== 'object' || value === null) return undefined;
-  const fd = (value as { fd?: unknown }).fd;
-  if (typeof fd !== 'number') return undefined;
-  if (fd < 0 || (value as { closed?: unknown }).closed === true) throw new TypeError(`${name} is closed`);
-  return checkInteger(name, fd, 0, 0x7fffffff);
-}
-
-/** True for a plain descriptor number or an object with a numeric `fd` that is no ipcx transferable. */
-export function isForeignDescriptor(value: unknown): value is number | { readonly fd: number } {
-  if (typeof value === 'number') return Number.isInteger(value) && value >= 0;
-  return typeof value === 'object' && value !== null && !isTransferable(value) && typeof (value as { fd?: unknown }).fd === 'number';
-}
 
 /** What kind of file a descriptor refers to, from `fstat` (and `/proc/self/fd` for anonymous inodes). */
 export type DescriptorType =
@@ -136,23 +115,4 @@ export interface Descriptor extends IpcObject, Transferable {
   readableStream(): ReadableStream<Uint8Array>;
   /** A Web `WritableStream` writing at the file offset; closing it closes the descriptor. */
   writableStream(): WritableStream<Uint8Array>;
-}
-
-/** For backends: checks {@link Descriptor.read} options; returns maxBytes, position (-1: file offset) and the timeout. */
-export function checkDescriptorRead(options: unknown): { maxBytes: number; position: number; timeoutMs: number } {
-  const { maxBytes, position } = checkOptions<DescriptorReadOptions>('options', options);
-  return {
-    maxBytes: maxBytes === undefined ? 65536 : checkInteger('options.maxBytes', maxBytes, 1, 1 << 30),
-    position: position === undefined ? -1 : checkInteger('options.position', position, 0, Number.MAX_SAFE_INTEGER),
-    timeoutMs: checkWaitOptions(options as WaitOptions | undefined),
-  };
-}
-
-/** For backends: checks {@link Descriptor.write} options; returns position (-1: file offset) and the timeout. */
-export function checkDescriptorWrite(options: unknown): { position: number; timeoutMs: number } {
-  const { position } = checkOptions<DescriptorWriteOptions>('options', options);
-  return {
-    position: position === undefined ? -1 : checkInteger('options.position', position, 0, Number.MAX_SAFE_INTEGER),
-    timeoutMs: checkWaitOptions(options as WaitOptions | undefined),
-  };
 }

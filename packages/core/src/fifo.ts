@@ -1,7 +1,7 @@
 import type { ByteReader, ByteWriter } from './byte-stream.js';
 import type { DescriptorBacked } from './descriptor.js';
 import type { NowaitOptions } from './options.js';
-import { checkInteger, checkOptionalBoolean, checkOptions, checkString, checkWaitOptions } from './validate.js';
+import { factoryToken } from './primitives.js';
 
 /** Options of {@link Fifos.create}. */
 export interface FifoCreateOptions {
@@ -46,21 +46,4 @@ export interface Fifos {
 }
 
 /** DI token for {@link Fifos}. */
-export const Fifos: unique symbol = Symbol.for('ipcx.Fifos');
-
-// Argument checks of this primitive, shared by every backend (same TypeError/RangeError everywhere).
-
-/** For backends: checks the arguments of {@link Fifos.create}; returns the mode (default `0o600`, at most `0o7777`). */
-export function checkFifoCreate(path: unknown, options: unknown): { mode: number } {
-  checkString('path', path);
-  const { mode } = checkOptions<FifoCreateOptions>('options', options);
-  return { mode: mode === undefined ? 0o600 : checkInteger('options.mode', mode, 0, 0o7777) };
-}
-
-/** For backends: checks the arguments of {@link Fifos.openReader} and {@link Fifos.openWriter}. */
-export function checkFifoOpen(path: unknown, options: unknown): { nowait: boolean; timeoutMs: number } {
-  checkString('path', path);
-  const bag = checkOptions<FifoOpenOptions>('options', options);
-  const nowait = checkOptionalBoolean('options.nowait', bag.nowait);
-  return { nowait, timeoutMs: checkWaitOptions(options as FifoOpenOptions | undefined) };
-}
+export const Fifos: symbol = factoryToken('fifos');

@@ -1,5 +1,6 @@
 import type { ByteReader, ByteWriter } from './byte-stream.js';
 import type { DescriptorBacked } from './descriptor.js';
+import { factoryToken } from './primitives.js';
 
 /** Options of {@link Pipes.create}. */
 export interface PipeOptions {
@@ -51,4 +52,4 @@ export interface Pipes {
 }
 
 /** DI token for {@link Pipes}. */
-export const Pipes: unique symbol = Symbol.for('ipcx.Pipes');
+export const Pipes: symbol = factoryToken('pipes');

@@ -3,16 +3,13 @@ import {
   AbortError,
   Errno,
   IpcError,
-  checkInteger,
-  checkSpawn,
-  checkWaitOptions,
   errnoName,
   isIpcError,
   packTransferables,
-  toBytes,
   transferSymbol,
   unpackTransferables,
 } from '@ipcx/core';
+import { checkBytes, checkInteger, checkProcessSpawn, checkWaitOptions } from '@ipcx/core/backend';
 
 describe('IpcError', () => {
   it('carries the errno name, number and syscall as data', () => {
@@ -36,8 +33,8 @@ describe('validation', () => {
     expect(() => checkInteger('n', 1.5, 0, 9)).toThrow(RangeError);
     expect(() => checkInteger('n', 10, 0, 9)).toThrow(RangeError);
     expect(checkInteger('n', 9, 0, 9)).toBe(9);
-    expect(() => toBytes('data', 5)).toThrow(TypeError);
-    expect(toBytes('data', 'é')).toEqual(new Uint8Array([0xc3, 0xa9]));
+    expect(() => checkBytes('data', 5)).toThrow(TypeError);
+    expect(checkBytes('data', 'é')).toEqual(new Uint8Array([0xc3, 0xa9]));
     expect(checkWaitOptions(undefined)).toBe(Infinity);
     expect(checkWaitOptions({ timeout: 5 })).toBe(5);
     // -0 comes back as 0 (a mode of -0 reaching Node's fs aborted the process; found by the fuzzer).
@@ -54,23 +51,23 @@ describe('validation', () => {
 describe('spawn arguments', () => {
   it('refuses what structured cloning cannot carry with a TypeError, before any backend is involved', () => {
     const path = (entry: string) => `file://${entry}`;
-    expect(() => checkSpawn('/x.js', { args: [() => {}] }, path)).toThrow(TypeError);
-    expect(() => checkSpawn('/x.js', { args: [{ deep: [Symbol('s')] }] }, path)).toThrow(/options.args must hold only ipcx objects/);
+    expect(() => checkProcessSpawn('/x.js', { args: [() => {}] }, path)).toThrow(TypeError);
+    expect(() => checkProcessSpawn('/x.js', { args: [{ deep: [Symbol('s')] }] }, path)).toThrow(/options.args must hold only ipcx objects/);
     // ipcx objects travel their own way (their methods are never cloned), and cycles are fine.
     const object = { close: () => undefined, [transferSymbol]: () => ({ kind: 'x' }) };
     const cyclic: Record<string, unknown> = { n: 1n };
     cyclic.self = cyclic;
-    expect(checkSpawn('/x.js', { args: [object, { inner: object }, cyclic, new Uint8Array(2)] }, path).args).toHaveLength(4);
+    expect(checkProcessSpawn('/x.js', { args: [object, { inner: object }, cyclic, new Uint8Array(2)] }, path).args).toHaveLength(4);
   });
 
   it('checks execArgv and stderr, with defaults', () => {
     const path = (entry: string) => `file://${entry}`;
-    expect(checkSpawn('/x.js', {}, path)).toMatchObject({ entry: 'file:///x.js', execArgv: [], stderr: 'inherit' });
-    expect(checkSpawn('/x.js', { execArgv: ['--max-old-space-size=64'], stderr: 'ignore' }, path)).toMatchObject({ execArgv: ['--max-old-space-size=64'], stderr: 'ignore' });
-    expect(() => checkSpawn('/x.js', { execArgv: '--inspect' }, path)).toThrow(/options.execArgv must be an array/);
-    expect(() => checkSpawn('/x.js', { execArgv: [42] }, path)).toThrow(TypeError);
-    expect(() => checkSpawn('/x.js', { execArgv: ['--a\0b'] }, path)).toThrow(/NUL/);
-    expect(() => checkSpawn('/x.js', { stderr: 'pipe' }, path)).toThrow(/options.stderr must be 'inherit' or 'ignore'/);
+    expect(checkProcessSpawn('/x.js', {}, path)).toMatchObject({ entry: 'file:///x.js', execArgv: [], stderr: 'inherit' });
+    expect(checkProcessSpawn('/x.js', { execArgv: ['--max-old-space-size=64'], stderr: 'ignore' }, path)).toMatchObject({ execArgv: ['--max-old-space-size=64'], stderr: 'ignore' });
+    expect(() => checkProcessSpawn('/x.js', { execArgv: '--inspect' }, path)).toThrow(/options.execArgv must be an array/);
+    expect(() => checkProcessSpawn('/x.js', { execArgv: [42] }, path)).toThrow(TypeError);
+    expect(() => checkProcessSpawn('/x.js', { execArgv: ['--a\0b'] }, path)).toThrow(/NUL/);
+    expect(() => checkProcessSpawn('/x.js', { stderr: 'pipe' }, path)).toThrow(/options.stderr must be 'inherit' or 'ignore'/);
   });
 });
 

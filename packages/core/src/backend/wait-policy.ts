@@ -116,9 +116,9 @@ export interface WaitPolicyHost {
 
 /**
  * The adaptive spin of one handle (and one direction). Use: try the operation once; on WOULD_BLOCK
- * call {@link SpinWindow.spin} (or, for a hot path without a closure per operation, {@link open},
- * then attempt and {@link tick} until an attempt succeeds, then {@link caught}); if that still gives
- * WOULD_BLOCK, park, and when the parked operation completes call {@link parked} with the spin's
+ * call {@link SpinWindow.spin} (or, for a hot path without a closure per operation, {@link SpinWindow.open},
+ * then attempt and {@link SpinWindow.tick} until an attempt succeeds, then {@link SpinWindow.caught}); if that still gives
+ * WOULD_BLOCK, park, and when the parked operation completes call {@link SpinWindow.parked} with the spin's
  * start time.
  */
 export class SpinWindow {
@@ -214,7 +214,7 @@ export class SpinWindow {
   }
 
   /**
-   * After a failed attempt of a spin opened with {@link open}: false (a miss, the window learns)
+   * After a failed attempt of a spin opened with {@link SpinWindow.open}: false (a miss, the window learns)
    * once the clock passed `deadline`, else true (attempt again). Looks at the clock every
    * `attemptsPerClock` calls, notices preemption, and yields as the mode asks.
    */

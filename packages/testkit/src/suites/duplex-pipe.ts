@@ -34,3 +34,17 @@ export function duplexPipeSuite(context: SuiteContext): void {
     });
   });
 }
+
+/** The manifest's use of duplex pipes: bytes each way through a new pair. */
+export async function duplexPipeProbe(context: SuiteContext): Promise<void> {
+  const [a, b] = await context.backend().pipes.createDuplex();
+  try {
+    await a.write('ping');
+    expect(text(await b.read())).toBe('ping');
+    await b.write('pong');
+    expect(text(await a.read())).toBe('pong');
+  } finally {
+    await a.close();
+    await b.close();
+  }
+}

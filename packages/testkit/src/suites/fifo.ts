@@ -197,3 +197,17 @@ export function fifoSuite(context: SuiteContext): void {
     });
   });
 }
+
+/** The manifest's use of FIFOs: one made at a path, opened without waiting, and removed. */
+export async function fifoProbe(context: SuiteContext): Promise<void> {
+  const fifos = context.backend().fifos;
+  const path = context.tempPath('manifest-fifo');
+  await fifos.create(path);
+  try {
+    // A reader opens without a writer when it does not wait (O_NONBLOCK open, as the kernel allows).
+    const reader = await fifos.openReader(path, { nowait: true });
+    await reader.close();
+  } finally {
+    await fifos.remove(path);
+  }
+}

@@ -21,7 +21,7 @@ import { LineReader, closeAfter, closeAllAfter } from '../util.js';
  * whole file and an exclusive lock on byte 15 can be taken (F_OFD_SETLK).
  */
 const PYTHON_PEER = `
-import fcntl, json, os, struct, sys
+import errno, fcntl, json, os, struct, sys
 FLOCK = '=hh4xqqi4x'  # struct flock on 64-bit Linux: l_type, l_whence, l_start, l_len, l_pid
 path, mode = sys.argv[1], sys.argv[2]
 fd = os.open(path, os.O_RDWR)
@@ -32,7 +32,7 @@ def attempt(kind, start, length):
         lock(fcntl.F_OFD_SETLK, kind, start, length)
         return 'ok'
     except OSError as error:
-        return 'EAGAIN' if error.errno == 11 else str(error.errno)
+        return errno.errorcode.get(error.errno, str(error.errno))
 if mode == 'probe':
     kind, _, start, length, pid = lock(fcntl.F_OFD_GETLK, fcntl.F_WRLCK, 0, 0)
     names = {fcntl.F_RDLCK: 'shared', fcntl.F_WRLCK: 'exclusive', fcntl.F_UNLCK: 'none'}
@@ -334,4 +334,18 @@ export function fileLockSuite(context: SuiteContext): void {
       });
     });
   });
+}
+
+/** The manifest's use of file locks: a lock taken and released on a new file, then removed. */
+export async function fileLockProbe(context: SuiteContext): Promise<void> {
+  const fileLocks = context.backend().fileLocks;
+  const path = context.tempPath('manifest-lock');
+  const file = await fileLocks.open(path, { create: true });
+  try {
+    const held = await file.lock({ nowait: true });
+    await held.release();
+  } finally {
+    await file.close();
+    await fileLocks.remove(path);
+  }
 }

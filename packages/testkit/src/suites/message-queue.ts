@@ -604,3 +604,16 @@ export function messageQueueSuite(context: SuiteContext): void {
     });
   });
 }
+
+/** The manifest's use of System V message queues: a message through a new private queue. */
+export async function messageQueueProbe(context: SuiteContext): Promise<void> {
+  const queue = await context.backend().messageQueues.open(IPC_PRIVATE, { create: true });
+  try {
+    await queue.send(7, 'manifest');
+    const message = await queue.receive({ nowait: true });
+    expect([message.type, text(message.data)]).toEqual([7, 'manifest']);
+  } finally {
+    await queue.remove();
+    await queue.close();
+  }
+}

@@ -245,3 +245,15 @@ export function pipeSuite(context: SuiteContext): void {
     });
   });
 }
+
+/** The manifest's use of pipes: bytes through a new pipe. */
+export async function pipeProbe(context: SuiteContext): Promise<void> {
+  const [reader, writer] = await context.backend().pipes.create();
+  try {
+    await writer.write('manifest');
+    expect(text(await reader.read())).toBe('manifest');
+  } finally {
+    await writer.close();
+    await reader.close();
+  }
+}

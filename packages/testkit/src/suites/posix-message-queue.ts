@@ -569,3 +569,18 @@ assert mq >= 0 and lib.mq_send(mq, b'from python', 11, 4) == 0
     });
   });
 }
+
+/** The manifest's use of POSIX message queues: a message through a new named queue, then unlinked. */
+export async function posixMessageQueueProbe(context: SuiteContext): Promise<void> {
+  const queues = context.backend().posixMessageQueues;
+  const name = context.uniqueName('manifest');
+  const queue = await queues.open(name, { create: true, exclusive: true, access: 'readwrite' });
+  try {
+    await queue.send('manifest', { priority: 3 });
+    const message = await queue.receive({ nowait: true });
+    expect([message.priority, text(message.data)]).toEqual([3, 'manifest']);
+  } finally {
+    await queue.close();
+    await queues.unlink(name);
+  }
+}

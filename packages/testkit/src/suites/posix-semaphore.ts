@@ -237,3 +237,17 @@ export function posixSemaphoreSuite(context: SuiteContext): void {
   });
 }
 
+/** The manifest's use of POSIX semaphores: a unit posted and taken on a new named one, then unlinked. */
+export async function posixSemaphoreProbe(context: SuiteContext): Promise<void> {
+  const semaphores = context.backend().posixSemaphores;
+  const name = context.uniqueName('manifest');
+  const semaphore = await semaphores.open(name, { create: true, exclusive: true, initial: 0 });
+  try {
+    semaphore.post();
+    await semaphore.wait({ nowait: true });
+    expect(semaphore.value()).toBe(0);
+  } finally {
+    await semaphore.close();
+    await semaphores.unlink(name);
+  }
+}

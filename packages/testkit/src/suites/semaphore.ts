@@ -372,3 +372,16 @@ export function semaphoreSuite(context: SuiteContext): void {
     });
   });
 }
+
+/** The manifest's use of System V semaphore sets: a unit posted and taken on a new private set. */
+export async function semaphoreProbe(context: SuiteContext): Promise<void> {
+  const set = await context.backend().semaphores.open('private', { create: true, size: 1 });
+  try {
+    set.post(0);
+    await set.wait(0, 1, { nowait: true });
+    expect(set.value(0)).toBe(0);
+  } finally {
+    await set.remove();
+    await set.close();
+  }
+}

@@ -563,3 +563,15 @@ export function sharedMemorySuite(context: SuiteContext): void {
     });
   });
 }
+
+/** The manifest's use of shared memory: bytes written and read back in a new private segment. */
+export async function sharedMemoryProbe(context: SuiteContext): Promise<void> {
+  const segment = await context.backend().sharedMemory.openSysv('private', { create: true, size: 4096 });
+  try {
+    segment.write('manifest', 100);
+    expect(text(segment.read(100, 8))).toBe('manifest');
+  } finally {
+    await segment.remove();
+    await segment.close();
+  }
+}

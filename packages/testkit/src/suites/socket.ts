@@ -33,7 +33,14 @@ function removeAfter(path: string): string {
 
 const bytesOf = (message: { data: Uint8Array } | null) => (message === null ? null : [...message.data]);
 
+/** Both socket suites: {@link unixSocketSuite}, then {@link networkSocketSuite}. */
 export function socketSuite(context: SuiteContext): void {
+  unixSocketSuite(context);
+  networkSocketSuite(context);
+}
+
+/** Unix domain sockets (unix(7)): stream, datagram and seqpacket, paths and the abstract namespace, SCM_RIGHTS. */
+export function unixSocketSuite(context: SuiteContext): void {
   describe.skipIf(!context.has('unix-socket'))('unix socket', () => {
     const sockets = () => context.backend().unixSockets;
     const processes = () => context.backend().processes;
@@ -369,7 +376,10 @@ export function socketSuite(context: SuiteContext): void {
       expect(text(await s2.read({ nowait: true }))).toBe('ok');
     });
   });
+}
 
+/** TCP and UDP sockets through the same interface, over 127.0.0.1. */
+export function networkSocketSuite(context: SuiteContext): void {
   describe.skipIf(!context.has('network-socket') || !context.hasFeature('network'))('network socket', () => {
     const network = () => context.backend().networkSockets;
     const loopback = { host: '127.0.0.1', port: 0 };
@@ -440,4 +450,37 @@ export function socketSuite(context: SuiteContext): void {
       await expect(network().connect({ host: 5 } as never)).rejects.toBeInstanceOf(TypeError);
     });
   });
+}
+
+/** The manifest's use of Unix sockets: bytes each way through a new stream pair. */
+export async function unixSocketProbe(context: SuiteContext): Promise<void> {
+  const [a, b] = await context.backend().unixSockets.pair();
+  try {
+    await a.write('ping');
+    expect(text(await b.read())).toBe('ping');
+    await b.write('pong');
+    expect(text(await a.read())).toBe('pong');
+  } finally {
+    await a.close();
+    await b.close();
+  }
+}
+
+/** The manifest's use of network sockets: a TCP connection over 127.0.0.1 carries bytes. */
+export async function networkSocketProbe(context: SuiteContext): Promise<void> {
+  const network = context.backend().networkSockets;
+  const server = await network.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    const client = await network.connect(server.address as NetworkAddress);
+    const accepted = await server.accept();
+    try {
+      await client.write('manifest');
+      expect(text(await accepted.read())).toBe('manifest');
+    } finally {
+      await client.close();
+      await accepted.close();
+    }
+  } finally {
+    await server.close();
+  }
 }

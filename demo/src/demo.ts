@@ -1,4 +1,7 @@
 /**
+ * The demo runner: the one place that names both adapters and runs the example modules of
+ * `@ipcx/examples` (which import `@ipcx/core` only) on each of them.
+ *
  * `npm run demo -- --browser [--port N]`: serves the example page (examples/browser/, the examples
  * in Web Workers) with the headers that make it cross-origin isolated and prints its URL.
  *
@@ -15,25 +18,25 @@ import { parseArgs } from 'node:util';
 import { createNativeBackend } from '@ipcx/adapter-native';
 import { createWorkerBackend } from '@ipcx/adapter-worker';
 import type { FeatureName, IpcBackend, PrimitiveName } from '@ipcx/core';
-import type { ExampleMain } from './example.js';
+import type { ExampleMain } from '@ipcx/examples/example.js';
 
 /** Every example: what it shows, the primitives it needs, and its module. */
 const examples: Record<string, { title: string; needs: PrimitiveName[]; features?: FeatureName[]; load: () => Promise<{ main: ExampleMain }> }> = {
-  pipe: { title: 'pipe: parent -> child, EOF when the writer closes', needs: ['pipe'], load: () => import('./pipe.js') },
-  fifo: { title: 'FIFO: unrelated writers by path, the reader sees "writer close"', needs: ['fifo'], load: () => import('./fifo.js') },
-  'message-queue': { title: 'System V message queue: a writer and a reader process, typed messages', needs: ['message-queue'], load: () => import('./message-queue.js') },
-  semaphore: { title: 'System V semaphore: Semaphore(3) shared by five children', needs: ['semaphore', 'pipe'], load: () => import('./semaphore.js') },
-  'shared-memory': { title: 'shared memory: writer and reader ordered by semaphores, not sleep', needs: ['shared-memory', 'semaphore', 'pipe'], load: () => import('./shared-memory.js') },
-  socketpair: { title: 'socketpair: full duplex between parent and child', needs: ['unix-socket'], load: () => import('./socketpair.js') },
-  'posix-queue': { title: 'POSIX message queue: highest priority first, FIFO within one', needs: ['posix-message-queue'], load: () => import('./posix-queue.js') },
-  'posix-semaphore': { title: 'POSIX named semaphore: a lock that makes 3 x 2000 increments exact', needs: ['posix-semaphore', 'shared-memory'], load: () => import('./posix-semaphore.js') },
-  'unix-datagram': { title: 'Unix datagram socket: boundaries kept, replies to the sender', needs: ['unix-socket'], load: () => import('./unix-datagram.js') },
-  subprocess: { title: "`sort` with ipcx pipes as its stdin and stdout, as Python's subprocess does (native only)", needs: ['pipe'], features: ['executables'], load: () => import('./subprocess.js') },
+  pipe: { title: 'pipe: parent -> child, EOF when the writer closes', needs: ['pipe'], load: () => import('@ipcx/examples/pipe.js') },
+  fifo: { title: 'FIFO: unrelated writers by path, the reader sees "writer close"', needs: ['fifo'], load: () => import('@ipcx/examples/fifo.js') },
+  'message-queue': { title: 'System V message queue: a writer and a reader process, typed messages', needs: ['message-queue'], load: () => import('@ipcx/examples/message-queue.js') },
+  semaphore: { title: 'System V semaphore: Semaphore(3) shared by five children', needs: ['semaphore', 'pipe'], load: () => import('@ipcx/examples/semaphore.js') },
+  'shared-memory': { title: 'shared memory: writer and reader ordered by semaphores, not sleep', needs: ['shared-memory', 'semaphore', 'pipe'], load: () => import('@ipcx/examples/shared-memory.js') },
+  socketpair: { title: 'socketpair: full duplex between parent and child', needs: ['unix-socket'], load: () => import('@ipcx/examples/socketpair.js') },
+  'posix-queue': { title: 'POSIX message queue: highest priority first, FIFO within one', needs: ['posix-message-queue'], load: () => import('@ipcx/examples/posix-queue.js') },
+  'posix-semaphore': { title: 'POSIX named semaphore: a lock that makes 3 x 2000 increments exact', needs: ['posix-semaphore', 'shared-memory'], load: () => import('@ipcx/examples/posix-semaphore.js') },
+  'unix-datagram': { title: 'Unix datagram socket: boundaries kept, replies to the sender', needs: ['unix-socket'], load: () => import('@ipcx/examples/unix-datagram.js') },
+  subprocess: { title: "`sort` with ipcx pipes as its stdin and stdout, as Python's subprocess does (native only)", needs: ['pipe'], features: ['executables'], load: () => import('@ipcx/examples/subprocess.js') },
   // The same seed examples with @ipcx/multiprocessing: values instead of bytes, as Python writes them.
-  'mp-pipe': { title: 'multiprocessing Pipe: send()/recv() of numbers to a child and back', needs: ['duplex-pipe'], load: () => import('./mp-pipe.js') },
-  'mp-queue': { title: 'multiprocessing Queue: a child put()s objects, the parent get()s them', needs: ['shared-memory', 'semaphore'], load: () => import('./mp-queue.js') },
-  'mp-semaphore': { title: 'multiprocessing Semaphore(3) guarding five children', needs: ['shared-memory', 'semaphore'], load: () => import('./mp-semaphore.js') },
-  'mp-shared-memory': { title: "multiprocessing Value('d') and Array('i') changed by a child", needs: ['shared-memory', 'semaphore'], load: () => import('./mp-shared-memory.js') },
+  'mp-pipe': { title: 'multiprocessing Pipe: send()/recv() of numbers to a child and back', needs: ['duplex-pipe'], load: () => import('@ipcx/examples/mp-pipe.js') },
+  'mp-queue': { title: 'multiprocessing Queue: a child put()s objects, the parent get()s them', needs: ['shared-memory', 'semaphore'], load: () => import('@ipcx/examples/mp-queue.js') },
+  'mp-semaphore': { title: 'multiprocessing Semaphore(3) guarding five children', needs: ['shared-memory', 'semaphore'], load: () => import('@ipcx/examples/mp-semaphore.js') },
+  'mp-shared-memory': { title: "multiprocessing Value('d') and Array('i') changed by a child", needs: ['shared-memory', 'semaphore'], load: () => import('@ipcx/examples/mp-shared-memory.js') },
 };
 
 const backends: Record<string, () => IpcBackend> = {
@@ -183,7 +186,7 @@ async function main(): Promise<number> {
       // The di-app's production entry point, as it runs in production: on the native backend.
       const started = performance.now();
       try {
-        const { runProduction } = await import('./di-app/main.js');
+        const { runProduction } = await import('./di-app.js');
         const report = await runProduction();
         console.log(`  PASS di-app: production entry point, prime counts ${report.counts.join(',')}, at most ${report.mostAtOnce} of 3 pool children at once (${(performance.now() - started).toFixed(0)} ms)`);
       } catch (error) {

@@ -1,9 +1,11 @@
 /**
  * Argument checks shared by every backend, so misuse raises the same `TypeError`/`RangeError` with
- * the same message before any system call, whatever the backend.
+ * the same message before any system call, whatever the backend. Generic checks are named by the
+ * kind of value (`checkInteger`, `checkBytes`, `checkWaitOptions`); a primitive's checks by the
+ * object and the call whose arguments they check (`checkMessageQueueSend`), in its own file here.
  */
-import type { WaitOptions } from './options.js';
-import { isTransferable } from './transfer.js';
+import type { WaitOptions } from '../options.js';
+import { isTransferable } from '../transfer.js';
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -51,7 +53,7 @@ export function checkOptions<T extends object>(name: string, value: unknown): Pa
 }
 
 /** Throws `TypeError` unless `value` is a Uint8Array (Buffer included) or a string; returns bytes. */
-export function toBytes(name: string, value: unknown): Uint8Array {
+export function checkBytes(name: string, value: unknown): Uint8Array {
   if (typeof value === 'string') return new TextEncoder().encode(value);
   if (ArrayBuffer.isView(value)) {
     // A view of a detached buffer (transferred, or a closed segment's) reads as 0 bytes: sending

@@ -1,6 +1,6 @@
 /**
  * The demo's command line (`npm run demo -- ...`), run as users run it: a Node process on
- * examples/dist/demo.js whose output and exit code are read.
+ * demo/dist/demo.js whose output and exit code are read.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

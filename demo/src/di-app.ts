@@ -1,11 +1,12 @@
 /**
- * The di-app's production entry point: the native backend (real kernel objects, OS child
- * processes). `node examples/dist/di-app/main.js [poolSize] [limits...]`.
+ * The di-app's production entry point: the example app of `@ipcx/examples` (examples/src/di-app,
+ * which names no adapter) wired to the native backend (real kernel objects, OS child processes).
+ * `node demo/dist/di-app.js [poolSize] [limits...]`; `npm run demo` runs it too.
  */
 import { Container } from 'inversify';
 import { nativeIpc } from '@ipcx/adapter-native/inversify';
-import { PrimeService } from './jobs.js';
-import { primeApp } from './module.js';
+import { PrimeService } from '@ipcx/examples/di-app/jobs.js';
+import { primeApp } from '@ipcx/examples/di-app/module.js';
 
 /** Runs the app on the native backend and returns its report. */
 export async function runProduction(limits: readonly number[] = [10_000, 50_000, 100_000, 200_000, 300_000, 400_000, 500_000], poolSize = 3) {
