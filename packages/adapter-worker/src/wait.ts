@@ -40,14 +40,6 @@ const CAN_WAIT_SYNC = ((): boolean => {
   }
 })();
 
-/**
- * A spin that has not caught within this (10 µs) sleeps on the cell for the rest of its window:
- * a peer that is spinning answers well within it, a parked one takes an `Atomics.waitAsync`
- * wake-up (tens of µs, ~50-100 µs in Chromium), which a sleeping `Atomics.wait` catches as it
- * comes without burning the CPU.
- */
-const HAND_OFF_AFTER_MS = 0.01;
-
 const EMPTY_CELLS: Int32Array = new Int32Array(new SharedArrayBuffer(4));
 
 /**
@@ -73,7 +65,6 @@ export class CellSpin {
       now: () => performance.now(),
       attemptsPerClock: LOADS_PER_CLOCK,
       handOff: CAN_WAIT_SYNC ? (untilMs) => this.sleep(untilMs) : undefined,
-      handOffAfterMs: HAND_OFF_AFTER_MS,
     });
   }
 
