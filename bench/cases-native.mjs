@@ -185,6 +185,30 @@ export const nativeCases = [
     },
   },
   {
+    name: 'native.eventfd.pingpong',
+    unit: 'us',
+    async setup({ roundTrips }) {
+      // Two counters: the parent writes 1 to ping and reads pong, the child echoes. No payload
+      // beyond the 8-byte count: the cost of the wake-ups, as native.sysv-sem.pingpong.
+      const ping = await ipc.eventfds.create();
+      const pong = await ipc.eventfds.create();
+      const proc = await ipc.processes.spawn(child('eventfd-echo.mjs'), { args: [ping, pong] }).catch(async (error) => {
+        await allSteps(() => ping.close(), () => pong.close());
+        throw error;
+      });
+      return {
+        measure: () => pingPong(roundTrips, () => ping.write(1n), () => pong.read()),
+        teardown: () =>
+          allSteps(
+            () => ping.write(1n << 62n), // the echo's STOP
+            () => proc.exited,
+            () => ping.close(),
+            () => pong.close(),
+          ),
+      };
+    },
+  },
+  {
     name: 'native.shm-futex.pingpong',
     unit: 'us',
     async setup({ roundTrips }) {

@@ -139,4 +139,39 @@ export const workerCases = [
       };
     },
   },
+  {
+    name: 'worker.eventfd.pingpong',
+    unit: 'us',
+    skip: missing('eventfd'),
+    async setup({ roundTrips }) {
+      // Two counters between two workers: the pinger writes 1 to ping and reads pong, the echo
+      // reads ping and writes pong (as native.eventfd.pingpong).
+      const ping = await ipc.eventfds.create();
+      const pong = await ipc.eventfds.create();
+      let echo;
+      let pinger;
+      try {
+        echo = await ipc.processes.spawn(child('eventfd-echo.mjs'), { args: [ping, pong] });
+        pinger = await spawnServing(ipc, child('eventfd-pinger.mjs'), [ping, pong], echo);
+      } catch (error) {
+        await allSteps(
+          async () => echo && (await ping.write(1n << 62n), await echo.exited),
+          () => ping.close(),
+          () => pong.close(),
+        );
+        throw error;
+      }
+      return {
+        measure: async () => usPerRoundTrip(BigInt(await pinger.run(roundTrips)), roundTrips),
+        teardown: () =>
+          allSteps(
+            () => pinger.close(),
+            () => ping.write(1n << 62n), // the echo's STOP
+            () => checkExit(echo, child('eventfd-echo.mjs')),
+            () => ping.close(),
+            () => pong.close(),
+          ),
+      };
+    },
+  },
 ];

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Release check, as a user would meet a release:
-// 1. packs @ipcx/core and @ipcx/adapter-native with a plain `pnpm pack` after removing every
+// 1. packs @ipcx/core, @ipcx/adapter-native and @ipcx/adapter-worker with a plain `pnpm pack` after removing every
 //    build output of the addon, so the tarball's binary can only come from the package's own
-//    `prepack` (nothing else in this repository makes prebuilds/);
+//    `prepack` (nothing else in this repository makes prebuilds/); the worker tarball must hold
+//    the compiled kernel (dist/kernel.wasm), which the installed app below loads from the package;
 // 2. checks the tarball holds prebuilds/linux-x64 (and linux-arm64 when the cross compiler is
 //    here) and that each binary needs at most the promised glibc (2.28) and no newer libstdc++;
 // 3. installs the tarballs with npm into an empty project outside the workspace, with a PATH that
@@ -48,11 +49,17 @@ try {
   // Nothing but prepack may make the binary the tarball ships.
   for (const dir of ['build', 'build-arm64', 'prebuilds']) rmSync(path.join(native, dir), { recursive: true, force: true });
 
-  for (const pkg of ['core', 'adapter-native']) {
+  for (const pkg of ['core', 'adapter-native', 'adapter-worker']) {
     sh('npx', ['-y', 'pnpm@10.34.8', 'pack', '--pack-destination', work], path.join(root, 'packages', pkg));
   }
   const tarballs = readdirSync(work).filter((f) => f.endsWith('.tgz')).map((f) => path.join(work, f));
   const nativeTarball = tarballs.find((f) => path.basename(f).includes('adapter-native'));
+  const workerTarball = tarballs.find((f) => path.basename(f).includes('adapter-worker'));
+  const workerListing = sh('tar', ['tzf', workerTarball], work).split('\n');
+  for (const entry of ['package/dist/kernel.wasm', 'package/dist/host-node.js', 'package/dist/host-browser.js']) {
+    if (!workerListing.includes(entry)) throw new Error(`pack check: ${path.basename(workerTarball)} has no ${entry}`);
+  }
+  console.log('pack check: the worker tarball ships its kernel (dist/kernel.wasm)');
   const listing = sh('tar', ['tzf', nativeTarball], work).split('\n');
   const targets = cross ? ['linux-x64', 'linux-arm64'] : ['linux-x64'];
   const unpacked = path.join(work, 'unpacked');
@@ -119,7 +126,24 @@ try {
 } finally { await queue.remove(); }
 `,
   );
+  // The worker backend as installed: its kernel is read from the package's dist/kernel.wasm.
+  writeFileSync(
+    path.join(app, 'worker.js'),
+    `import { createWorkerBackend } from '@ipcx/adapter-worker';
+const ipc = createWorkerBackend({ memoryBytes: 1 << 20 });
+const [reader, writer] = await ipc.pipes.create();
+const child = await ipc.processes.spawn(new URL('./child.js', import.meta.url), { args: [writer] });
+await writer.close();
+let text = '';
+for await (const chunk of reader) text += Buffer.from(chunk).toString();
+await reader.close();
+const status = await child.exited;
+if (text !== 'hello from an installed ipcx' || status.code !== 0) throw new Error('unexpected: ' + text + ' ' + JSON.stringify(status));
+console.log('pack check (worker backend, kernel.wasm from the package): ' + text);
+`,
+  );
   process.stdout.write(sh(process.execPath, ['main.js'], app, bare));
+  process.stdout.write(sh(process.execPath, ['worker.js'], app, bare));
   // The `ipcx` command is the package's bin: `npx ipcx` in the installed app finds it (and its
   // ledger, kept apart here so that the check lists nothing of this machine's).
   const listed = execFileSync('npx', ['--no-install', 'ipcx', 'ls', '--json'], { cwd: app, encoding: 'utf8', env: { ...process.env, IPCX_LEDGER_DIR: path.join(work, 'ledger') } });

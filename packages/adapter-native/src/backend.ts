@@ -3,6 +3,7 @@ import { Feature, type IpcBackend } from '@ipcx/core';
 import { defineBackend, fromSlices } from '@ipcx/core/backend';
 import './descriptor.js';
 import { nativeDiagnostics } from './diagnostics.js';
+import { eventfdSlice } from './eventfd.js';
 import { fifoSlice } from './fifo.js';
 import { fileLockSlice } from './file-lock.js';
 import { messageQueueSlice } from './message-queue.js';
@@ -28,6 +29,7 @@ export const nativeSlices = [
   posixSemaphoreSlice,
   sharedMemorySlice,
   fileLockSlice,
+  eventfdSlice,
   unixSocketSlice,
   networkSocketSlice,
 ];

@@ -11,3 +11,4 @@ export { NativeSemaphores } from './semaphore.js';
 export { NativePosixSemaphores } from './posix-semaphore.js';
 export { NativeSharedMemory } from './shared-memory.js';
 export { NativeFileLocks, NativeLockFile } from './file-lock.js';
+export { NativeEventfd, NativeEventfds } from './eventfd.js';

@@ -18,11 +18,14 @@
 // Blocks are never coalesced: a freed ring is reused whole by the next ring of its size, or split
 // for smaller ones, which is what a kernel that creates and removes objects in turn needs.
 // Out of memory: 0, which entry points report as ENOMEM (or ENOSPC where the kernel says so).
-import { HDR_FREE_LISTS, HDR_HEAP_END, HDR_HEAP_TOP, hdr } from './kernel';
+import { HDR_FREE_LISTS, hdr, kernelHeader, kernelLock, kernelUnlock } from './kernel';
+import { EINTR } from './errno';
 
 export const MIN_CLASS: u32 = 4; // 16-byte blocks
 export const MAX_CLASS: u32 = 31;
 export const FREE_LIST_COUNT: u32 = 32;
+/** Where the free lists end in the header (it must stay within KERNEL_HEADER_BYTES: the layout test checks). */
+export const KERNEL_HEADER_USED: u32 = HDR_FREE_LISTS + FREE_LIST_COUNT * 4;
 
 @inline function freeList(sizeClass: u32): usize {
   return hdr(HDR_FREE_LISTS) + (<usize>sizeClass << 2);
@@ -37,8 +40,8 @@ export function classFor(bytes: u32): u32 {
 
 /** Sets up an empty heap over [start, end). */
 export function heapInit(start: u32, end: u32): void {
-  store<u32>(hdr(HDR_HEAP_TOP), (start + 15) & ~15);
-  store<u32>(hdr(HDR_HEAP_END), end);
+  kernelHeader().heapTop = (start + 15) & ~15;
+  kernelHeader().heapEnd = end;
   for (let k: u32 = 0; k < FREE_LIST_COUNT; k++) store<u32>(freeList(k), 0);
 }
 
@@ -53,9 +56,9 @@ export function alloc(bytes: u32): usize {
   }
   const size: u32 = 1 << k;
   const align: u32 = min<u32>(size, 4096) - 1;
-  const top = (load<u32>(hdr(HDR_HEAP_TOP)) + align) & ~align;
-  if (<u64>top + size <= <u64>load<u32>(hdr(HDR_HEAP_END))) {
-    store<u32>(hdr(HDR_HEAP_TOP), top + size);
+  const top = (kernelHeader().heapTop + align) & ~align;
+  if (<u64>top + size <= <u64>kernelHeader().heapEnd) {
+    kernelHeader().heapTop = top + size;
     return top;
   }
   for (let j: u32 = k + 1; j <= MAX_CLASS; j++) {
@@ -85,9 +88,17 @@ export function free(block: usize, bytes: u32): void {
 
 /** Bytes on the free lists plus the unused heap (diagnostics and tests). Caller holds the kernel lock. */
 export function freeBytes(): u32 {
-  let total: u64 = <u64>(load<u32>(hdr(HDR_HEAP_END)) - load<u32>(hdr(HDR_HEAP_TOP)));
+  let total: u64 = <u64>(kernelHeader().heapEnd - kernelHeader().heapTop);
   for (let k: u32 = MIN_CLASS; k <= MAX_CLASS; k++) {
     for (let b = load<u32>(freeList(k)); b != 0; b = load<u32>(<usize>b)) total += <u64>1 << k;
   }
   return <u32>min<u64>(total, 0xffffffff);
+}
+
+/** Free heap bytes (free lists + untouched heap), or -EINTR. */
+export function heapFreeBytes(): i32 {
+  if (!kernelLock()) return -EINTR;
+  const bytes = freeBytes();
+  kernelUnlock();
+  return <i32>min<u32>(bytes, 0x7fffffff);
 }

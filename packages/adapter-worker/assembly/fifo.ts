@@ -16,24 +16,16 @@
 // and removing need no permission (the kernel would check the folder's `w` bit).
 import { free } from './alloc';
 import { EACCES, EBADF, EEXIST, EINTR, ENAMETOOLONG, ENFILE, ENOENT, ENOMEM, ENOSPC, ENXIO } from './errno';
-import { HANDLE_END, HANDLE_OBJECT, handleCreate, ownHandle } from './handle';
+import { handleCreate, ownHandle, handleEntry } from './handle';
 import { currentOwner, kernelLock, kernelUnlock, setSecondResult } from './kernel';
 import { lockAcquire, lockRelease } from './lock';
 import {
   END_READ,
   END_WRITE,
-  FLAG_LINKED,
   KIND_FIFO,
   NAME_MAX_BYTES,
-  OBJ_FILE_GID,
-  OBJ_FILE_UID,
-  OBJ_FLAGS,
   OBJ_LOCK,
-  OBJ_MODE,
-  OBJ_NAME_LEN,
-  OBJ_NAME_PTR,
   OBJ_READ_OPENS,
-  OBJ_REFS,
   OBJ_RING0,
   OBJ_WRITE_OPENS,
   countEnd,
@@ -44,9 +36,11 @@ import {
   objectLookup,
   objectNotify,
   objectSetName,
+  objectEntry,
+  objectInfo,
 } from './object';
 import { PERM_READ, PERM_WRITE, currentGid, currentUid, permitted } from './permission';
-import { RING_CAPACITY, RING_DATA, RING_DEFAULT_CAPACITY, RING_READERS, RING_WRITERS, ringAttach } from './ring';
+import { RING_DEFAULT_CAPACITY, RING_READERS, RING_WRITERS, ringAttach, ringAt } from './ring';
 
 /** `mkfifo(path, mode)`: 0, or -EEXIST / -ENOSPC (object table full) / -ENOMEM / -ENAMETOOLONG / -ENOENT (empty) / -EINTR. */
 export function fifoCreate(path: usize, len: u32, mode: u32): i32 {
@@ -64,10 +58,10 @@ export function fifoCreate(path: usize, len: u32, mode: u32): i32 {
         result = -ENOMEM;
       } else {
         const object = objectAt(id);
-        store<u32>(object + OBJ_MODE, mode);
-        store<u32>(object + OBJ_FILE_UID, currentUid());
-        store<u32>(object + OBJ_FILE_GID, currentGid());
-        store<u32>(object + OBJ_RING0 + RING_CAPACITY, RING_DEFAULT_CAPACITY);
+        objectInfo(object).mode = mode;
+        objectInfo(object).fileUid = currentUid();
+        objectInfo(object).fileGid = currentGid();
+        ringAt(object + OBJ_RING0).capacity = RING_DEFAULT_CAPACITY;
       }
     }
   }
@@ -86,12 +80,12 @@ export function fifoUnlink(path: usize, len: u32): i32 {
     const object = objectAt(id);
     if (!lockAcquire(object + OBJ_LOCK, currentOwner)) result = -EINTR;
     else {
-      store<i32>(object + OBJ_FLAGS, 0);
-      free(<usize>load<u32>(object + OBJ_NAME_PTR), load<u32>(object + OBJ_NAME_LEN));
-      store<u32>(object + OBJ_NAME_PTR, 0);
-      store<u32>(object + OBJ_NAME_LEN, 0);
-      const refs = load<i32>(object + OBJ_REFS) - 1;
-      store<i32>(object + OBJ_REFS, refs);
+      objectEntry(object).flags = 0;
+      free(<usize>objectEntry(object).namePtr, objectEntry(object).nameLen);
+      objectEntry(object).namePtr = 0;
+      objectEntry(object).nameLen = 0;
+      const refs = objectEntry(object).refs - 1;
+      objectEntry(object).refs = refs;
       if (refs == 0) objectDestroy(id);
       lockRelease(object + OBJ_LOCK);
       result = 0;
@@ -116,9 +110,9 @@ export function fifoOpen(path: usize, len: u32, write: bool, nowait: bool): i32 
     return -ENOENT;
   }
   const object = objectAt(id);
-  const uid = load<u32>(object + OBJ_FILE_UID);
-  const gid = load<u32>(object + OBJ_FILE_GID);
-  if (!permitted(uid, gid, uid, gid, load<u32>(object + OBJ_MODE), write ? PERM_WRITE : PERM_READ)) {
+  const uid = objectInfo(object).fileUid;
+  const gid = objectInfo(object).fileGid;
+  if (!permitted(uid, gid, uid, gid, objectInfo(object).mode, write ? PERM_WRITE : PERM_READ)) {
     kernelUnlock();
     return -EACCES;
   }
@@ -128,9 +122,9 @@ export function fifoOpen(path: usize, len: u32, write: bool, nowait: bool): i32 
   }
   const ring = object + OBJ_RING0;
   let result: i32 = 0;
-  if (write && nowait && load<i32>(ring + RING_READERS) == 0) result = -ENXIO;
-  else if (load<u32>(ring + RING_DATA) == 0) {
-    if (!ringAttach(ring, load<u32>(ring + RING_CAPACITY))) result = -ENOMEM;
+  if (write && nowait && ringAt(ring).readers == 0) result = -ENXIO;
+  else if (ringAt(ring).data == 0) {
+    if (!ringAttach(ring, ringAt(ring).capacity)) result = -ENOMEM;
   }
   if (result == 0) {
     const end = write ? END_WRITE : END_READ;
@@ -138,7 +132,7 @@ export function fifoOpen(path: usize, len: u32, write: bool, nowait: bool): i32 
     if (handle == 0) result = -ENFILE;
     else {
       countEnd(object, end, 1);
-      store<i32>(object + OBJ_REFS, load<i32>(object + OBJ_REFS) + 1);
+      objectEntry(object).refs = objectEntry(object).refs + 1;
       const mine = write ? OBJ_WRITE_OPENS : OBJ_READ_OPENS;
       store<u32>(object + mine, load<u32>(object + mine) + 1);
       // As Linux's fifo_open: the other side being open at this moment completes the open, even if
@@ -161,9 +155,9 @@ export function fifoOpen(path: usize, len: u32, write: bool, nowait: bool): i32 
 export function fifoOpenReady(handle: i32, snapshot: i32): i32 {
   const entry = ownHandle(handle);
   if (entry == 0) return -EBADF;
-  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
+  const object = objectAt(handleEntry(entry).object);
   const ring = object + OBJ_RING0;
-  const write = load<i32>(entry + HANDLE_END) == END_WRITE;
+  const write = handleEntry(entry).end == END_WRITE;
   const others = atomic.load<i32>(ring + (write ? RING_READERS : RING_WRITERS));
   const opens = atomic.load<i32>(object + (write ? OBJ_READ_OPENS : OBJ_WRITE_OPENS));
   return others > 0 || opens != snapshot ? 1 : 0;

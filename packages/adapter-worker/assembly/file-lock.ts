@@ -40,20 +40,13 @@
 // records (handle.ts calls lockFileHandleClosed).
 import { alloc, free } from './alloc';
 import { EACCES, EAGAIN, EBADF, EINTR, ENAMETOOLONG, ENFILE, ENOENT, ENOLCK, ENOMEM, ENOSPC } from './errno';
-import { HANDLE_BYTES, HANDLE_OBJECT, handleCreate, ownHandle } from './handle';
-import { HDR_HANDLES, currentOwner, hdr, kernelLock, kernelUnlock } from './kernel';
+import { HANDLE_BYTES, handleCreate, ownHandle, handleEntry } from './handle';
+import { currentOwner, kernelHeader, kernelLock, kernelUnlock } from './kernel';
 import { lockAcquire, lockRelease } from './lock';
 import {
-  FLAG_LINKED,
   KIND_LOCK_FILE,
   NAME_MAX_BYTES,
-  OBJ_FLAGS,
-  OBJ_KIND,
   OBJ_LOCK,
-  OBJ_MODE,
-  OBJ_NAME_LEN,
-  OBJ_NAME_PTR,
-  OBJ_REFS,
   objectAt,
   objectChanged,
   objectCreate,
@@ -61,29 +54,63 @@ import {
   objectLookup,
   objectNotify,
   objectSetName,
+  objectEntry,
+  objectInfo,
+  ObjectEntry,
 } from './object';
 import { PERM_READ, PERM_WRITE, currentGid, currentUid, permitted } from './permission';
 
-export const LOCK_FILE_RECORDS: u32 = 36;
-export const LOCK_FILE_UID: u32 = 40;
-export const LOCK_FILE_GID: u32 = 44;
+/** A lock file's fields in its object's kind area (the diagram above). */
+@unmanaged export class LockFileEntry extends ObjectEntry {
+  /** Ring 0's data pointer in a stream: stays 0, so objectDestroy frees nothing but the name. */
+  ring0Data: u32;
+  records: u32;
+  uid: u32;
+  gid: u32;
+}
+/** Where the record ends in the entry: within the kind area (test/kernel.test.ts checks). */
+export const LOCK_FILE_RECORD_END: u32 = offsetof<LockFileEntry>();
+/** The head of the record list, walked by its links' addresses. */
+export const LOCK_FILE_RECORDS: u32 = offsetof<LockFileEntry>('records');
+/** The LockFileEntry at `at`. */
+@inline export function lockFile(at: usize): LockFileEntry {
+  return changetype<LockFileEntry>(at);
+}
 
-export const LOCK_RECORD_BYTES: u32 = 32;
-const REC_NEXT: u32 = 0;
-const REC_HANDLE: u32 = 4;
-const REC_TYPE: u32 = 8;
-const REC_START: u32 = 16;
-const REC_END: u32 = 24;
+/** A lock record (the diagram above). */
+@unmanaged export class LockRecord {
+  next: u32;
+  handle: i32;
+  type: i32;
+  start: f64;
+  end: f64;
+}
+export const LOCK_RECORD_BYTES: u32 = offsetof<LockRecord>();
+const REC_NEXT: u32 = offsetof<LockRecord>('next');
+/** The LockRecord at `at`. */
+@inline export function lockRecord(at: usize): LockRecord {
+  return changetype<LockRecord>(at);
+}
 
 /** Lock types, as TypeScript passes them (F_RDLCK, F_WRLCK, F_UNLCK in that order, as on Linux). */
 export const LOCK_SHARED: i32 = 0;
 export const LOCK_EXCLUSIVE: i32 = 1;
 export const LOCK_UNLOCK: i32 = 2;
-/** The record `flock_get` writes: type (i32 at +0), start (f64 at +8), end (f64 at +16). */
-export const LOCK_QUERY_TYPE: u32 = 0;
-export const LOCK_QUERY_START: u32 = 8;
-export const LOCK_QUERY_END: u32 = 16;
-export const LOCK_QUERY_BYTES: u32 = 24;
+/** The record flock_get writes (TypeScript reads it at the LOCK_QUERY_* offsets). */
+@unmanaged export class LockQuery {
+  type: i32;
+  start: f64;
+  end: f64;
+}
+export const LOCK_QUERY_BYTES: u32 = offsetof<LockQuery>();
+export const LOCK_QUERY_TYPE: u32 = offsetof<LockQuery>('type');
+export const LOCK_QUERY_START: u32 = offsetof<LockQuery>('start');
+export const LOCK_QUERY_END: u32 = offsetof<LockQuery>('end');
+/** The LockQuery at `at`. */
+@inline export function lockQuery(at: usize): LockQuery {
+  return changetype<LockQuery>(at);
+}
+
 /** The end of a lock file handle (it reads and writes no ring). */
 export const END_LOCK_FILE: i32 = 0;
 
@@ -91,8 +118,8 @@ export const END_LOCK_FILE: i32 = 0;
 function ownLockFile(handle: i32): usize {
   const entry = ownHandle(handle);
   if (entry == 0) return 0;
-  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
-  return load<i32>(object + OBJ_KIND) == KIND_LOCK_FILE ? object : 0;
+  const object = objectAt(handleEntry(entry).object);
+  return objectEntry(object).kind == KIND_LOCK_FILE ? object : 0;
 }
 
 /**
@@ -108,9 +135,9 @@ export function flockOpen(path: usize, len: u32, create: i32, mode: u32): i32 {
   let made = false;
   if (id != 0) {
     const object = objectAt(id);
-    const uid = load<u32>(object + LOCK_FILE_UID);
-    const gid = load<u32>(object + LOCK_FILE_GID);
-    if (!permitted(uid, gid, uid, gid, load<u32>(object + OBJ_MODE), PERM_READ | PERM_WRITE)) result = -EACCES;
+    const uid = lockFile(object).uid;
+    const gid = lockFile(object).gid;
+    if (!permitted(uid, gid, uid, gid, objectInfo(object).mode, PERM_READ | PERM_WRITE)) result = -EACCES;
   } else if (create == 0) result = -ENOENT;
   else {
     id = objectCreate(KIND_LOCK_FILE, 1);
@@ -120,9 +147,9 @@ export function flockOpen(path: usize, len: u32, create: i32, mode: u32): i32 {
       result = -ENOMEM;
     } else {
       const object = objectAt(id);
-      store<u32>(object + LOCK_FILE_UID, currentUid());
-      store<u32>(object + LOCK_FILE_GID, currentGid());
-      store<u32>(object + OBJ_MODE, mode & 0o7777);
+      lockFile(object).uid = currentUid();
+      lockFile(object).gid = currentGid();
+      objectInfo(object).mode = mode & 0o7777;
       made = true;
     }
   }
@@ -133,7 +160,7 @@ export function flockOpen(path: usize, len: u32, create: i32, mode: u32): i32 {
       const handle = handleCreate(currentOwner, id, END_LOCK_FILE);
       if (handle == 0) result = -ENFILE;
       else {
-        store<i32>(object + OBJ_REFS, load<i32>(object + OBJ_REFS) + 1);
+        objectEntry(object).refs = objectEntry(object).refs + 1;
         result = handle;
       }
       lockRelease(object + OBJ_LOCK);
@@ -148,12 +175,12 @@ export function flockOpen(path: usize, len: u32, create: i32, mode: u32): i32 {
 /** Drops the name of lock file `id` and the reference it held. Kernel lock held. */
 function unlinkLocked(id: i32): void {
   const object = objectAt(id);
-  store<i32>(object + OBJ_FLAGS, 0);
-  free(<usize>load<u32>(object + OBJ_NAME_PTR), load<u32>(object + OBJ_NAME_LEN));
-  store<u32>(object + OBJ_NAME_PTR, 0);
-  store<u32>(object + OBJ_NAME_LEN, 0);
-  const refs = load<i32>(object + OBJ_REFS) - 1;
-  store<i32>(object + OBJ_REFS, refs);
+  objectEntry(object).flags = 0;
+  free(<usize>objectEntry(object).namePtr, objectEntry(object).nameLen);
+  objectEntry(object).namePtr = 0;
+  objectEntry(object).nameLen = 0;
+  const refs = objectEntry(object).refs - 1;
+  objectEntry(object).refs = refs;
   if (refs == 0) objectDestroy(id);
 }
 
@@ -179,14 +206,14 @@ export function flockUnlink(path: usize, len: u32): i32 {
 
 /** True if a request of `type` over [start, end) by `handle` conflicts with `record`. */
 @inline function conflicts(record: usize, handle: i32, type: i32, start: f64, end: f64): bool {
-  if (load<i32>(record + REC_HANDLE) == handle) return false;
-  if (load<f64>(record + REC_START) >= end || load<f64>(record + REC_END) <= start) return false;
-  return type == LOCK_EXCLUSIVE || load<i32>(record + REC_TYPE) == LOCK_EXCLUSIVE;
+  if (lockRecord(record).handle == handle) return false;
+  if (lockRecord(record).start >= end || lockRecord(record).end <= start) return false;
+  return type == LOCK_EXCLUSIVE || lockRecord(record).type == LOCK_EXCLUSIVE;
 }
 
 /** The first record of another handle that conflicts with the request, or 0. Object lock held. */
 function firstConflict(object: usize, handle: i32, type: i32, start: f64, end: f64): usize {
-  for (let r = <usize>load<u32>(object + LOCK_FILE_RECORDS); r != 0; r = <usize>load<u32>(r + REC_NEXT)) {
+  for (let r = <usize>lockFile(object).records; r != 0; r = <usize>lockRecord(r).next) {
     if (conflicts(r, handle, type, start, end)) return r;
   }
   return 0;
@@ -194,10 +221,10 @@ function firstConflict(object: usize, handle: i32, type: i32, start: f64, end: f
 
 /** Puts `record` into the list, sorted by start. Object lock held. */
 function insertSorted(object: usize, record: usize): void {
-  const start = load<f64>(record + REC_START);
+  const start = lockRecord(record).start;
   let link = object + LOCK_FILE_RECORDS;
-  for (let r = <usize>load<u32>(link); r != 0 && load<f64>(r + REC_START) <= start; r = <usize>load<u32>(link)) link = r + REC_NEXT;
-  store<u32>(record + REC_NEXT, load<u32>(link));
+  for (let r = <usize>load<u32>(link); r != 0 && lockRecord(r).start <= start; r = <usize>load<u32>(link)) link = r + REC_NEXT;
+  lockRecord(record).next = load<u32>(link);
   store<u32>(link, <u32>record);
 }
 
@@ -205,10 +232,10 @@ function insertSorted(object: usize, record: usize): void {
 function newRecord(handle: i32, type: i32, start: f64, end: f64): usize {
   const record = alloc(LOCK_RECORD_BYTES);
   if (record == 0) return 0;
-  store<i32>(record + REC_HANDLE, handle);
-  store<i32>(record + REC_TYPE, type);
-  store<f64>(record + REC_START, start);
-  store<f64>(record + REC_END, end);
+  lockRecord(record).handle = handle;
+  lockRecord(record).type = type;
+  lockRecord(record).start = start;
+  lockRecord(record).end = end;
   return record;
 }
 
@@ -238,9 +265,9 @@ export function flockSet(handle: i32, type: i32, start: f64, end: f64): i32 {
       fresh = newRecord(handle, type, start, end);
       ok = fresh != 0;
     }
-    for (let r = <usize>load<u32>(object + LOCK_FILE_RECORDS); ok && r != 0; r = <usize>load<u32>(r + REC_NEXT)) {
-      if (load<i32>(r + REC_HANDLE) == handle && load<f64>(r + REC_START) < start && load<f64>(r + REC_END) > end) {
-        right = newRecord(handle, load<i32>(r + REC_TYPE), end, load<f64>(r + REC_END));
+    for (let r = <usize>lockFile(object).records; ok && r != 0; r = <usize>lockRecord(r).next) {
+      if (lockRecord(r).handle == handle && lockRecord(r).start < start && lockRecord(r).end > end) {
+        right = newRecord(handle, lockRecord(r).type, end, lockRecord(r).end);
         ok = right != 0;
         break;
       }
@@ -273,30 +300,30 @@ function carve(object: usize, handle: i32, start: f64, end: f64, right: usize): 
   let changed = false;
   let link = object + LOCK_FILE_RECORDS;
   for (let r = <usize>load<u32>(link); r != 0; r = <usize>load<u32>(link)) {
-    const rs = load<f64>(r + REC_START);
-    const re = load<f64>(r + REC_END);
-    if (load<i32>(r + REC_HANDLE) != handle || rs >= end || re <= start) {
+    const rs = lockRecord(r).start;
+    const re = lockRecord(r).end;
+    if (lockRecord(r).handle != handle || rs >= end || re <= start) {
       link = r + REC_NEXT;
       continue;
     }
     changed = true;
     if (rs >= start && re <= end) {
       // Entirely inside: unlink and free.
-      store<u32>(link, load<u32>(r + REC_NEXT));
+      store<u32>(link, lockRecord(r).next);
       free(r, LOCK_RECORD_BYTES);
       continue;
     }
     if (rs < start && re > end) {
-      store<f64>(r + REC_END, start);
+      lockRecord(r).end = start;
       link = r + REC_NEXT;
       if (right != 0) insertSorted(object, right);
       continue;
     }
-    if (rs < start) store<f64>(r + REC_END, start);
+    if (rs < start) lockRecord(r).end = start;
     else {
       // Overlaps the range's end: keeps [end, re), so its start moves and its place in the order may too.
-      store<u32>(link, load<u32>(r + REC_NEXT));
-      store<f64>(r + REC_START, end);
+      store<u32>(link, lockRecord(r).next);
+      lockRecord(r).start = end;
       insertSorted(object, r);
       continue;
     }
@@ -307,15 +334,15 @@ function carve(object: usize, handle: i32, start: f64, end: f64, right: usize): 
 
 /** Merges `handle`'s records of one type that touch or overlap (the kernel keeps one record per run). Both locks held. */
 function mergeOwn(object: usize, handle: i32): void {
-  for (let a = <usize>load<u32>(object + LOCK_FILE_RECORDS); a != 0; a = <usize>load<u32>(a + REC_NEXT)) {
-    if (load<i32>(a + REC_HANDLE) != handle) continue;
+  for (let a = <usize>lockFile(object).records; a != 0; a = <usize>lockRecord(a).next) {
+    if (lockRecord(a).handle != handle) continue;
     // Later records start at or after a's start (sorted): absorb each of the same handle and type that begins by a's end.
     let link = a + REC_NEXT;
     for (let b = <usize>load<u32>(link); b != 0; b = <usize>load<u32>(link)) {
-      if (load<f64>(b + REC_START) > load<f64>(a + REC_END)) break;
-      if (load<i32>(b + REC_HANDLE) == handle && load<i32>(b + REC_TYPE) == load<i32>(a + REC_TYPE)) {
-        store<f64>(a + REC_END, max<f64>(load<f64>(a + REC_END), load<f64>(b + REC_END)));
-        store<u32>(link, load<u32>(b + REC_NEXT));
+      if (lockRecord(b).start > lockRecord(a).end) break;
+      if (lockRecord(b).handle == handle && lockRecord(b).type == lockRecord(a).type) {
+        lockRecord(a).end = max<f64>(lockRecord(a).end, lockRecord(b).end);
+        store<u32>(link, lockRecord(b).next);
         free(b, LOCK_RECORD_BYTES);
         continue;
       }
@@ -335,9 +362,9 @@ export function flockGet(handle: i32, type: i32, start: f64, end: f64, dst: usiz
   if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return -EINTR;
   const r = firstConflict(object, handle, type, start, end);
   if (r != 0) {
-    store<i32>(dst + LOCK_QUERY_TYPE, load<i32>(r + REC_TYPE));
-    store<f64>(dst + LOCK_QUERY_START, load<f64>(r + REC_START));
-    store<f64>(dst + LOCK_QUERY_END, load<f64>(r + REC_END));
+    lockQuery(dst).type = lockRecord(r).type;
+    lockQuery(dst).start = lockRecord(r).start;
+    lockQuery(dst).end = lockRecord(r).end;
   }
   lockRelease(object + OBJ_LOCK);
   return r != 0 ? 1 : 0;
@@ -349,11 +376,11 @@ export function flockGet(handle: i32, type: i32, start: f64, end: f64, dst: usiz
  * caller bumps and notifies the wait cell.
  */
 export function lockFileHandleClosed(object: usize, entry: usize): void {
-  const handle = <i32>((entry - <usize>load<u32>(hdr(HDR_HANDLES))) / HANDLE_BYTES) + 1;
+  const handle = <i32>((entry - <usize>kernelHeader().handles) / HANDLE_BYTES) + 1;
   let link = object + LOCK_FILE_RECORDS;
   for (let r = <usize>load<u32>(link); r != 0; r = <usize>load<u32>(link)) {
-    if (load<i32>(r + REC_HANDLE) == handle) {
-      store<u32>(link, load<u32>(r + REC_NEXT));
+    if (lockRecord(r).handle == handle) {
+      store<u32>(link, lockRecord(r).next);
       free(r, LOCK_RECORD_BYTES);
     } else link = r + REC_NEXT;
   }
@@ -364,6 +391,6 @@ export function flockRecords(handle: i32): i32 {
   const object = ownLockFile(handle);
   if (object == 0) return -EBADF;
   let count = 0;
-  for (let r = <usize>load<u32>(object + LOCK_FILE_RECORDS); r != 0; r = <usize>load<u32>(r + REC_NEXT)) count++;
+  for (let r = <usize>lockFile(object).records; r != 0; r = <usize>lockRecord(r).next) count++;
   return count;
 }

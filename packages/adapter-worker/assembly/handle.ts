@@ -10,58 +10,54 @@
 //   +8  │ i32 end          │ END_READ / END_WRITE (pipe, FIFO), END_A / END_B (duplex)
 //   +12 │ reserved         │
 //   +16 └──────────────────┘
-import { EBADF, EINTR, ENFILE } from './errno';
-import { HDR_HANDLES, HDR_HANDLES_MAX, HDR_HANDLE_HINT, currentOwner, hdr, kernelLock, kernelUnlock } from './kernel';
-import { lockAcquire, lockRelease } from './lock';
-import { socketHandleClosed } from './socket';
-import { lockFileHandleClosed } from './file-lock';
-import { pmqHandleClosed } from './posix-message-queue';
-import {
-  KIND_FIFO,
-  KIND_LOCK_FILE,
-  KIND_PMQ,
-  KIND_SOCKET,
-  OBJ_KIND,
-  OBJ_LOCK,
-  OBJ_REFS,
-  OBJ_RING0,
-  countEnd,
-  objectAt,
-  objectChanged,
-  objectDestroy,
-  objectNotify,
-} from './object';
-import { RING_READERS, RING_WRITERS, ringReset } from './ring';
-import { isSegmentKind, segmentDupEnd, segmentRelease } from './shared-memory';
+import { EBADF, EINTR, EINVAL, ENFILE } from './errno';
+import { HDR_LOCK, currentOwner, hdr, kernelHeader, kernelLock, kernelUnlock } from './kernel';
+import { lockAcquire, lockBreak, lockRelease } from './lock';
+import { kindDupEnd, kindHandleClosing, kindHandleCounted, kindHandleGone, kindOwnerDying, kindSelfReleasing } from './kind-hooks';
+import { OBJ_LOCK, OBJ_SEQ, countEnd, objectAt, objectChanged, objectDestroy, objectEntry, objectMax, objectNotify } from './object';
+import { ownerFree, ownerValid } from './owner';
 
-export const HANDLE_BYTES: u32 = 16;
-export const HANDLE_OWNER: u32 = 0;
-export const HANDLE_OBJECT: u32 = 4;
-export const HANDLE_END: u32 = 8;
+/** A handle entry (the diagram above); the compiler owns the offsets. */
+@unmanaged export class HandleEntry {
+  owner: i32;
+  object: i32;
+  end: i32;
+  /** Unused: keeps entries 16 bytes apart, aligned. */
+  reserved: i32;
+}
+
+export const HANDLE_BYTES: u32 = offsetof<HandleEntry>();
+/** Socket.ts counts handles in flight with atomics on this field. */
+export const HANDLE_OWNER: u32 = offsetof<HandleEntry>('owner');
+
+/** The entry at `at` as a record. */
+@inline export function handleEntry(at: usize): HandleEntry {
+  return changetype<HandleEntry>(at);
+}
 
 @inline export function handleAt(handle: i32): usize {
-  return <usize>load<u32>(hdr(HDR_HANDLES)) + <usize>(handle - 1) * HANDLE_BYTES;
+  return <usize>kernelHeader().handles + <usize>(handle - 1) * HANDLE_BYTES;
 }
 
 /** The entry of `handle` if the current owner holds it, else 0 (the caller answers EBADF). */
 export function ownHandle(handle: i32): usize {
-  if (handle < 1 || <u32>handle > load<u32>(hdr(HDR_HANDLES_MAX))) return 0;
+  if (handle < 1 || <u32>handle > kernelHeader().handlesMax) return 0;
   const entry = handleAt(handle);
-  return load<i32>(entry + HANDLE_OWNER) == currentOwner && currentOwner != 0 ? entry : 0;
+  return handleEntry(entry).owner == currentOwner && currentOwner != 0 ? entry : 0;
 }
 
 /** A new handle for `owner` on `end` of object `id` (counts not touched): its number, or 0 if the table is full. Kernel lock held. */
 export function handleCreate(owner: i32, id: i32, end: i32): i32 {
-  const max = <i32>load<u32>(hdr(HDR_HANDLES_MAX));
-  let i = <i32>load<u32>(hdr(HDR_HANDLE_HINT));
+  const max = <i32>kernelHeader().handlesMax;
+  let i = <i32>kernelHeader().handleHint;
   for (let tries = 0; tries < max; tries++, i++) {
     if (i >= max) i = 0;
     const entry = handleAt(i + 1);
-    if (load<i32>(entry + HANDLE_OWNER) != 0) continue;
-    store<i32>(entry + HANDLE_OBJECT, id);
-    store<i32>(entry + HANDLE_END, end);
-    store<i32>(entry + HANDLE_OWNER, owner);
-    store<u32>(hdr(HDR_HANDLE_HINT), <u32>(i + 1));
+    if (handleEntry(entry).owner != 0) continue;
+    handleEntry(entry).object = id;
+    handleEntry(entry).end = end;
+    handleEntry(entry).owner = owner;
+    kernelHeader().handleHint = <u32>(i + 1);
     return i + 1;
   }
   return 0;
@@ -69,31 +65,26 @@ export function handleCreate(owner: i32, id: i32, end: i32): i32 {
 
 /**
  * Closes the handle at `entry` whoever owns it: its end stops counting, the object loses a
- * reference and is destroyed with the last one; a FIFO drops its buffered bytes when its last end
- * closes (as the kernel does). Kernel lock held. False if the object's lock could not be taken.
+ * reference and is destroyed with the last one (what a kind does besides: kinds.ts). Kernel lock
+ * held. False if the object's lock could not be taken.
  */
 export function handleRelease(entry: usize): bool {
-  const id = load<i32>(entry + HANDLE_OBJECT);
+  const id = handleEntry(entry).object;
   const object = objectAt(id);
   if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return false;
-  if (isSegmentKind(load<i32>(object + OBJ_KIND))) segmentRelease(object, entry);
-  if (load<i32>(object + OBJ_KIND) == KIND_LOCK_FILE) lockFileHandleClosed(object, entry);
-  if (load<i32>(object + OBJ_KIND) == KIND_PMQ) pmqHandleClosed(object, load<i32>(entry + HANDLE_OWNER));
-  countEnd(object, load<i32>(entry + HANDLE_END), -1);
-  store<i32>(entry + HANDLE_OWNER, 0);
-  const refs = load<i32>(object + OBJ_REFS) - 1;
-  store<i32>(object + OBJ_REFS, refs);
-  const ring = object + OBJ_RING0;
-  if (load<i32>(object + OBJ_KIND) == KIND_FIFO && load<i32>(ring + RING_READERS) == 0 && load<i32>(ring + RING_WRITERS) == 0) {
-    ringReset(ring);
-  }
+  const kind = objectEntry(object).kind;
+  kindHandleClosing(kind, object, entry);
+  countEnd(object, handleEntry(entry).end, -1);
+  handleEntry(entry).owner = 0;
+  const refs = objectEntry(object).refs - 1;
+  objectEntry(object).refs = refs;
+  kindHandleCounted(kind, object);
   // Bump before unlocking, notify after: a waiter that read the old seq either sees the new one
   // or is woken by the notify.
   objectChanged(object);
-  if (load<i32>(object + OBJ_KIND) == KIND_SOCKET) {
-    // A socket's references also count peers and queues holding it: socket.ts decides.
+  if (kindSelfReleasing(kind)) {
     lockRelease(object + OBJ_LOCK);
-    socketHandleClosed(id);
+    kindHandleGone(kind, id);
     objectNotify(object);
     return true;
   }
@@ -118,17 +109,17 @@ export function handleDup(handle: i32, toOwner: i32): i32 {
   const entry = ownHandle(handle);
   if (entry == 0) return -EBADF;
   if (!kernelLock()) return -EINTR;
-  const id = load<i32>(entry + HANDLE_OBJECT);
-  const end = load<i32>(entry + HANDLE_END);
+  const id = handleEntry(entry).object;
+  const end = handleEntry(entry).end;
   const object = objectAt(id);
   if (!lockAcquire(object + OBJ_LOCK, currentOwner)) {
     kernelUnlock();
     return -EINTR;
   }
-  const copy = handleCreate(toOwner, id, isSegmentKind(load<i32>(object + OBJ_KIND)) ? segmentDupEnd(end) : end);
+  const copy = handleCreate(toOwner, id, kindDupEnd(objectEntry(object).kind, end));
   if (copy != 0) {
     countEnd(object, end, 1);
-    store<i32>(object + OBJ_REFS, load<i32>(object + OBJ_REFS) + 1);
+    objectEntry(object).refs = objectEntry(object).refs + 1;
     objectChanged(object);
   }
   lockRelease(object + OBJ_LOCK);
@@ -136,4 +127,55 @@ export function handleDup(handle: i32, toOwner: i32): i32 {
   if (copy == 0) return -ENFILE;
   objectNotify(object);
   return copy;
+}
+
+/** The object id of one of the current owner's handles, or -EBADF. */
+export function handleObject(handle: i32): i32 {
+  const entry = ownHandle(handle);
+  return entry == 0 ? -EBADF : handleEntry(entry).object;
+}
+
+/** The end of one of the current owner's handles, or -EBADF. */
+export function handleEnd(handle: i32): i32 {
+  const entry = ownHandle(handle);
+  return entry == 0 ? -EBADF : handleEntry(entry).end;
+}
+
+/** The address of the wait cell (seq) of the object behind one of the current owner's handles, or 0. */
+export function handleWaitCell(handle: i32): u32 {
+  const entry = ownHandle(handle);
+  return entry == 0 ? 0 : <u32>(objectAt(handleEntry(entry).object) + OBJ_SEQ);
+}
+
+/**
+ * Reaps a dead owner (a worker that exited or was terminated), run by its parent: breaks the
+ * locks it held, undoes what it left in objects (copies in flight, semaphore calls and SEM_UNDO
+ * adjustments: kinds.ts), closes its handles (readers then see EOF, writers EPIPE), frees its slot.
+ * The number of handles it closed, -EINVAL, or -EINTR (call again: it resumes where it stopped).
+ */
+export function ownerRelease(owner: i32): i32 {
+  if (!ownerValid(owner) || owner == currentOwner) return -EINVAL;
+  lockBreak(hdr(HDR_LOCK), owner);
+  const objects = objectMax();
+  for (let id = 1; id <= objects; id++) lockBreak(objectAt(id) + OBJ_LOCK, owner);
+  if (!kernelLock()) return -EINTR;
+  // Copies it left in flight first: its handles cannot close while their ring is marked busy.
+  if (!kindOwnerDying(owner)) {
+    kernelUnlock();
+    return -EINTR;
+  }
+  const handles = <i32>kernelHeader().handlesMax;
+  let closed = 0;
+  for (let h = 1; h <= handles; h++) {
+    const entry = handleAt(h);
+    if (handleEntry(entry).owner != owner) continue;
+    if (!handleRelease(entry)) {
+      kernelUnlock();
+      return -EINTR;
+    }
+    closed++;
+  }
+  ownerFree(owner);
+  kernelUnlock();
+  return closed;
 }

@@ -8,7 +8,7 @@
 //   │ (unused)   │        │ table   │ table   │ table   │ per-thread scratch buffers)    │
 //   └────────────┴────────┴─────────┴─────────┴─────────┴────────────────────────────────┘
 //
-// Header at KERNEL_BASE (KERNEL_HEADER_BYTES):
+// Header at KERNEL_BASE (KERNEL_HEADER_BYTES reserved; KernelHeader below owns the offsets):
 //
 //   +0   ┌────────────────────────┐
 //        │ u32 magic              │ KERNEL_MAGIC once initialised
@@ -23,9 +23,9 @@
 //   +36  │ u32 objects max        │
 //   +40  │ u32 heap top           │ bump pointer of the allocator
 //   +44  │ u32 heap end           │
-//   +48  │ u32 free lists [32]    │ one free list per size class (alloc.ts)
-//   +176 │ u32 object hint        │ where the next free-slot search starts
-//   +180 │ u32 handle hint        │
+//   +48  │ u32 object hint        │ where the next free-slot search starts
+//   +52  │ u32 handle hint        │
+//   +56  │ u32 free lists [32]    │ one free list per size class (alloc.ts: FREE_LIST_COUNT)
 //   +184 │ reserved               │
 //   +256 └────────────────────────┘
 //
@@ -33,23 +33,37 @@
 
 export const KERNEL_BASE: u32 = 65536;
 export const KERNEL_MAGIC: u32 = 0x6b637069; // "ipck"
+/** Bytes reserved for the header (room to grow; KernelHeader plus the free lists fit in it). */
 export const KERNEL_HEADER_BYTES: u32 = 256;
 
-export const HDR_MAGIC: u32 = 0;
-export const HDR_MEMORY_BYTES: u32 = 4;
-export const HDR_LOCK: u32 = 8;
-export const HDR_NEXT_SERIAL: u32 = 12;
-export const HDR_OWNERS: u32 = 16;
-export const HDR_OWNERS_MAX: u32 = 20;
-export const HDR_HANDLES: u32 = 24;
-export const HDR_HANDLES_MAX: u32 = 28;
-export const HDR_OBJECTS: u32 = 32;
-export const HDR_OBJECTS_MAX: u32 = 36;
-export const HDR_HEAP_TOP: u32 = 40;
-export const HDR_HEAP_END: u32 = 44;
-export const HDR_FREE_LISTS: u32 = 48;
-export const HDR_OBJECT_HINT: u32 = 176;
-export const HDR_HANDLE_HINT: u32 = 180;
+/** The header's fields (the diagram above); the compiler owns their offsets. */
+@unmanaged export class KernelHeader {
+  magic: u32;
+  memoryBytes: u32;
+  lock: i32;
+  nextSerial: u32;
+  owners: u32;
+  ownersMax: u32;
+  handles: u32;
+  handlesMax: u32;
+  objects: u32;
+  objectsMax: u32;
+  heapTop: u32;
+  heapEnd: u32;
+  objectHint: u32;
+  handleHint: u32;
+  /** The first of the allocator's free lists (alloc.ts: FREE_LIST_COUNT u32 words from here). */
+  freeLists: u32;
+}
+
+export const HDR_MAGIC: u32 = offsetof<KernelHeader>('magic');
+export const HDR_LOCK: u32 = offsetof<KernelHeader>('lock');
+export const HDR_FREE_LISTS: u32 = offsetof<KernelHeader>('freeLists');
+
+/** The header, as a record. */
+@inline export function kernelHeader(): KernelHeader {
+  return changetype<KernelHeader>(<usize>KERNEL_BASE);
+}
 
 /** Smallest kernel memory accepted (4 MiB is plenty for tests; 256 KiB still works). */
 export const MIN_MEMORY_BYTES: u32 = 256 * 1024;

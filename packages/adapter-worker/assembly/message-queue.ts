@@ -56,15 +56,8 @@ import { currentOwner, kernelLock, kernelUnlock } from './kernel';
 import {
   FLAG_LINKED,
   KIND_MSG,
-  OBJ_FLAGS,
-  OBJ_KIND,
-  OBJ_MODE,
-  OBJ_NAME_HASH,
-  OBJ_NAME_LEN,
-  OBJ_NAME_PTR,
   OBJ_PARKED,
   OBJ_SEQ,
-  OBJ_SERIAL,
   nameHash,
   objectAt,
   objectChanged,
@@ -73,32 +66,60 @@ import {
   objectLookup,
   objectMax,
   objectNotify,
+  objectEntry,
+  objectInfo,
+  ObjectEntry,
+  OBJ_RING0,
+  KIND_AREA_BYTES,
 } from './object';
-import { OWNER_SCRATCH, ownerAt, currentPid } from './owner';
+import { ownerAt, currentPid, ownerEntry } from './owner';
 import { PERM_READ, PERM_WRITE, currentGid, currentUid, permitted } from './permission';
 
-export const MSQ_KEY: u32 = 32;
-export const MSQ_UID: u32 = 36;
-export const MSQ_GID: u32 = 40;
-export const MSQ_CUID: u32 = 44;
-export const MSQ_CGID: u32 = 48;
-export const MSQ_QBYTES: u32 = 52;
-export const MSQ_QNUM: u32 = 56;
-export const MSQ_CBYTES: u32 = 60;
-export const MSQ_LSPID: u32 = 64;
-export const MSQ_LRPID: u32 = 68;
-export const MSQ_STIME: u32 = 72;
-export const MSQ_RTIME: u32 = 76;
-export const MSQ_CTIME: u32 = 80;
-export const MSQ_HEAD: u32 = 84;
-export const MSQ_TAIL: u32 = 88;
-/** End of the queue record (it must stay below OBJ_MODE). */
-export const MSQ_END: u32 = 96;
+/** The queue record in its object's kind area (the diagram above); the compiler owns the offsets. */
+@unmanaged export class MsgQueueEntry extends ObjectEntry {
+  key: i32;
+  uid: u32;
+  gid: u32;
+  cuid: u32;
+  cgid: u32;
+  qbytes: u32;
+  qnum: u32;
+  cbytes: u32;
+  lspid: u32;
+  lrpid: u32;
+  stime: u32;
+  rtime: u32;
+  ctime: u32;
+  head: u32;
+  tail: u32;
+}
+/** Where the record ends in the entry: within the kind area (test/kernel.test.ts checks). */
+export const MSQ_RECORD_END: u32 = offsetof<MsgQueueEntry>();
+/** The MsgQueueEntry at `at`. */
+@inline export function msgQueue(at: usize): MsgQueueEntry {
+  return changetype<MsgQueueEntry>(at);
+}
 
-export const MSG_NEXT: u32 = 0;
-export const MSG_LENGTH: u32 = 4;
-export const MSG_TYPE: u32 = 8;
-export const MSG_HEADER_BYTES: u32 = 16;
+/** A message block in the heap (the diagram above), its payload after it. */
+@unmanaged export class MsgBlock {
+  next: u32;
+  length: u32;
+  type: i64;
+}
+export const MSG_HEADER_BYTES: u32 = offsetof<MsgBlock>();
+/** The MsgBlock at `at`. */
+@inline export function msgBlock(at: usize): MsgBlock {
+  return changetype<MsgBlock>(at);
+}
+
+/** What msg_receive writes at its destination: the message's type, then its payload bytes. */
+@unmanaged export class ReceivedMessage {
+  type: f64;
+  /** The first payload byte. */
+  payload: u8;
+}
+export const MSG_RECEIVED_TYPE: u32 = offsetof<ReceivedMessage>('type');
+export const MSG_RECEIVED_PAYLOAD: u32 = offsetof<ReceivedMessage>('payload');
 
 /** Largest message (Linux msgmax default). */
 export const MSGMAX: u32 = 8192;
@@ -114,26 +135,45 @@ export const MSG_RECEIVE_NOERROR: i32 = 2;
 /** "Leave unchanged" for msg_set's fields ((uid_t) -1). */
 export const MSG_KEEP: u32 = 0xffffffff;
 
-// The stat record msg_stat writes (one u32 each, in this order), mirrored by src/layout.ts MsgStat:
-//   key uid gid cuid cgid mode qbytes qnum cbytes lspid lrpid stime rtime ctime
-export const MSG_STAT_KEY: u32 = 0;
-export const MSG_STAT_UID: u32 = 4;
-export const MSG_STAT_GID: u32 = 8;
-export const MSG_STAT_CUID: u32 = 12;
-export const MSG_STAT_CGID: u32 = 16;
-export const MSG_STAT_MODE: u32 = 20;
-export const MSG_STAT_QBYTES: u32 = 24;
-export const MSG_STAT_QNUM: u32 = 28;
-export const MSG_STAT_CBYTES: u32 = 32;
-export const MSG_STAT_LSPID: u32 = 36;
-export const MSG_STAT_LRPID: u32 = 40;
-export const MSG_STAT_STIME: u32 = 44;
-export const MSG_STAT_RTIME: u32 = 48;
-export const MSG_STAT_CTIME: u32 = 52;
-export const MSG_STAT_BYTES: u32 = 56;
+/** The stat record msg_stat writes, one 32-bit word per field (TypeScript reads it at the generated MSG_STAT_* offsets). */
+@unmanaged export class MsgStat {
+  key: i32;
+  uid: u32;
+  gid: u32;
+  cuid: u32;
+  cgid: u32;
+  mode: u32;
+  qbytes: u32;
+  qnum: u32;
+  cbytes: u32;
+  lspid: u32;
+  lrpid: u32;
+  stime: u32;
+  rtime: u32;
+  ctime: u32;
+}
+export const MSG_STAT_BYTES: u32 = offsetof<MsgStat>();
+export const MSG_STAT_KEY: u32 = offsetof<MsgStat>('key');
+export const MSG_STAT_UID: u32 = offsetof<MsgStat>('uid');
+export const MSG_STAT_GID: u32 = offsetof<MsgStat>('gid');
+export const MSG_STAT_CUID: u32 = offsetof<MsgStat>('cuid');
+export const MSG_STAT_CGID: u32 = offsetof<MsgStat>('cgid');
+export const MSG_STAT_MODE: u32 = offsetof<MsgStat>('mode');
+export const MSG_STAT_QBYTES: u32 = offsetof<MsgStat>('qbytes');
+export const MSG_STAT_QNUM: u32 = offsetof<MsgStat>('qnum');
+export const MSG_STAT_CBYTES: u32 = offsetof<MsgStat>('cbytes');
+export const MSG_STAT_LSPID: u32 = offsetof<MsgStat>('lspid');
+export const MSG_STAT_LRPID: u32 = offsetof<MsgStat>('lrpid');
+export const MSG_STAT_STIME: u32 = offsetof<MsgStat>('stime');
+export const MSG_STAT_RTIME: u32 = offsetof<MsgStat>('rtime');
+export const MSG_STAT_CTIME: u32 = offsetof<MsgStat>('ctime');
+/** The MsgStat at `at`. */
+@inline export function msgStatAt(at: usize): MsgStat {
+  return changetype<MsgStat>(at);
+}
 
 @inline function msqidOf(id: i32): i32 {
-  return <i32>((load<u32>(objectAt(id) + OBJ_SERIAL) & 0x7fff) << 16) | (id - 1);
+  return <i32>((objectInfo(objectAt(id)).serial & 0x7fff) << 16) | (id - 1);
 }
 
 /** The entry of the live queue `msqid`, or 0 (the kernel's EINVAL). Kernel lock held. */
@@ -142,19 +182,19 @@ function queueAt(msqid: i32): usize {
   const id = (msqid & 0xffff) + 1;
   if (id > objectMax()) return 0;
   const entry = objectAt(id);
-  if (load<i32>(entry + OBJ_KIND) != KIND_MSG) return 0;
-  if ((load<u32>(entry + OBJ_SERIAL) & 0x7fff) != <u32>(msqid >>> 16)) return 0;
+  if (objectEntry(entry).kind != KIND_MSG) return 0;
+  if ((objectInfo(entry).serial & 0x7fff) != <u32>(msqid >>> 16)) return 0;
   return entry;
 }
 
 /** ipcperms(): may the current owner do `want` (PERM_READ / PERM_WRITE bits) on the queue at `entry`? */
 function allowed(entry: usize, want: u32): bool {
   return permitted(
-    load<u32>(entry + MSQ_UID),
-    load<u32>(entry + MSQ_GID),
-    load<u32>(entry + MSQ_CUID),
-    load<u32>(entry + MSQ_CGID),
-    load<u32>(entry + OBJ_MODE),
+    msgQueue(entry).uid,
+    msgQueue(entry).gid,
+    msgQueue(entry).cuid,
+    msgQueue(entry).cgid,
+    objectInfo(entry).mode,
     want,
   );
 }
@@ -162,12 +202,12 @@ function allowed(entry: usize, want: u32): bool {
 /** Owner, creator or root: who may IPC_SET and IPC_RMID. */
 function mayControl(entry: usize): bool {
   const me = currentUid();
-  return me == 0 || me == load<u32>(entry + MSQ_UID) || me == load<u32>(entry + MSQ_CUID);
+  return me == 0 || me == msgQueue(entry).uid || me == msgQueue(entry).cuid;
 }
 
 /** The key's four bytes in the current owner's scratch buffer (the namespace compares names in memory). */
 function keyName(key: i32): usize {
-  const at = <usize>load<u32>(ownerAt(currentOwner) + OWNER_SCRATCH);
+  const at = <usize>ownerEntry(ownerAt(currentOwner)).scratch;
   store<i32>(at, key);
   return at;
 }
@@ -176,7 +216,7 @@ function keyName(key: i32): usize {
 function queueCount(): i32 {
   const max = objectMax();
   let count = 0;
-  for (let id = 1; id <= max; id++) if (load<i32>(objectAt(id) + OBJ_KIND) == KIND_MSG) count++;
+  for (let id = 1; id <= max; id++) if (objectEntry(objectAt(id)).kind == KIND_MSG) count++;
   return count;
 }
 
@@ -193,21 +233,21 @@ function queueCreate(key: i32, mode: u32, now: u32): i32 {
       return -ENOMEM;
     }
     store<i32>(name, key);
-    store<u32>(entry + OBJ_NAME_PTR, <u32>name);
-    store<u32>(entry + OBJ_NAME_LEN, 4);
-    store<u32>(entry + OBJ_NAME_HASH, nameHash(name, 4));
-    store<i32>(entry + OBJ_FLAGS, FLAG_LINKED);
+    objectEntry(entry).namePtr = <u32>name;
+    objectEntry(entry).nameLen = 4;
+    objectEntry(entry).nameHash = nameHash(name, 4);
+    objectEntry(entry).flags = FLAG_LINKED;
   }
-  store<i32>(entry + MSQ_KEY, key);
+  msgQueue(entry).key = key;
   const uid = currentUid();
   const gid = currentGid();
-  store<u32>(entry + MSQ_UID, uid);
-  store<u32>(entry + MSQ_GID, gid);
-  store<u32>(entry + MSQ_CUID, uid);
-  store<u32>(entry + MSQ_CGID, gid);
-  store<u32>(entry + OBJ_MODE, mode & 0o777);
-  store<u32>(entry + MSQ_QBYTES, MSGMNB);
-  store<u32>(entry + MSQ_CTIME, now);
+  msgQueue(entry).uid = uid;
+  msgQueue(entry).gid = gid;
+  msgQueue(entry).cuid = uid;
+  msgQueue(entry).cgid = gid;
+  objectInfo(entry).mode = mode & 0o777;
+  msgQueue(entry).qbytes = MSGMNB;
+  msgQueue(entry).ctime = now;
   return msqidOf(id);
 }
 
@@ -245,26 +285,26 @@ export function msgSend(msqid: i32, src: usize, len: u32, type: f64, now: u32): 
   if (entry == 0) result = -EINVAL;
   else if (!allowed(entry, PERM_WRITE)) result = -EACCES;
   else {
-    const qbytes = load<u32>(entry + MSQ_QBYTES);
-    const qnum = load<u32>(entry + MSQ_QNUM);
-    const cbytes = load<u32>(entry + MSQ_CBYTES);
+    const qbytes = msgQueue(entry).qbytes;
+    const qnum = msgQueue(entry).qnum;
+    const cbytes = msgQueue(entry).cbytes;
     if (<u64>len + cbytes > <u64>qbytes || <u64>qnum + 1 > <u64>qbytes) result = -EAGAIN;
     else {
       const block = alloc(MSG_HEADER_BYTES + len);
       if (block == 0) result = -ENOMEM;
       else {
-        store<u32>(block + MSG_NEXT, 0);
-        store<u32>(block + MSG_LENGTH, len);
-        store<i64>(block + MSG_TYPE, <i64>type);
+        msgBlock(block).next = 0;
+        msgBlock(block).length = len;
+        msgBlock(block).type = <i64>type;
         memory.copy(block + MSG_HEADER_BYTES, src, len);
-        const tail = <usize>load<u32>(entry + MSQ_TAIL);
-        if (tail == 0) store<u32>(entry + MSQ_HEAD, <u32>block);
-        else store<u32>(tail + MSG_NEXT, <u32>block);
-        store<u32>(entry + MSQ_TAIL, <u32>block);
-        store<u32>(entry + MSQ_QNUM, qnum + 1);
-        store<u32>(entry + MSQ_CBYTES, cbytes + len);
-        store<u32>(entry + MSQ_LSPID, currentPid());
-        store<u32>(entry + MSQ_STIME, now);
+        const tail = <usize>msgQueue(entry).tail;
+        if (tail == 0) msgQueue(entry).head = <u32>block;
+        else msgBlock(tail).next = <u32>block;
+        msgQueue(entry).tail = <u32>block;
+        msgQueue(entry).qnum = qnum + 1;
+        msgQueue(entry).cbytes = cbytes + len;
+        msgQueue(entry).lspid = currentPid();
+        msgQueue(entry).stime = now;
         objectChanged(entry);
       }
     }
@@ -279,7 +319,7 @@ export function msgSend(msqid: i32, src: usize, len: u32, type: f64, now: u32): 
 /**
  * `msgrcv(IPC_NOWAIT)`: takes the message `type` selects (find_msg: 0 the first; > 0 the first of
  * that type, or with MSG_RECEIVE_EXCEPT of any other; < 0 the first of the lowest type <= -type),
- * writes its type as an f64 at `dst` and at most `max` payload bytes at `dst + 8`: the bytes
+ * writes a ReceivedMessage at `dst`: its type as an f64, then at most `max` payload bytes: the bytes
  * written, or -ENOMSG (none matches; the caller may wait and call again), -E2BIG (longer than `max`
  * without MSG_RECEIVE_NOERROR: the message stays), -EINVAL, -EACCES, -EINTR.
  */
@@ -297,8 +337,8 @@ export function msgReceive(msqid: i32, dst: usize, max: u32, type: f64, flags: i
     let found: usize = 0;
     let foundPrev: usize = 0;
     let prev: usize = 0;
-    for (let m = <usize>load<u32>(entry + MSQ_HEAD); m != 0; m = <usize>load<u32>(m + MSG_NEXT)) {
-      const mtype = load<i64>(m + MSG_TYPE);
+    for (let m = <usize>msgQueue(entry).head; m != 0; m = <usize>msgBlock(m).next) {
+      const mtype = msgBlock(m).type;
       if (wanted == 0 || (wanted > 0 && (except ? mtype != wanted : mtype == wanted))) {
         found = m;
         foundPrev = prev;
@@ -315,20 +355,20 @@ export function msgReceive(msqid: i32, dst: usize, max: u32, type: f64, flags: i
     }
     if (found == 0) result = -ENOMSG;
     else {
-      const len = load<u32>(found + MSG_LENGTH);
+      const len = msgBlock(found).length;
       if (len > max && (flags & MSG_RECEIVE_NOERROR) == 0) result = -E2BIG;
       else {
         const n = min<u32>(len, max);
-        store<f64>(dst, <f64>load<i64>(found + MSG_TYPE));
-        memory.copy(dst + 8, found + MSG_HEADER_BYTES, n);
-        const next = load<u32>(found + MSG_NEXT);
-        if (foundPrev == 0) store<u32>(entry + MSQ_HEAD, next);
-        else store<u32>(foundPrev + MSG_NEXT, next);
-        if (<usize>load<u32>(entry + MSQ_TAIL) == found) store<u32>(entry + MSQ_TAIL, <u32>foundPrev);
-        store<u32>(entry + MSQ_QNUM, load<u32>(entry + MSQ_QNUM) - 1);
-        store<u32>(entry + MSQ_CBYTES, load<u32>(entry + MSQ_CBYTES) - len);
-        store<u32>(entry + MSQ_LRPID, currentPid());
-        store<u32>(entry + MSQ_RTIME, now);
+        changetype<ReceivedMessage>(dst).type = <f64>msgBlock(found).type;
+        memory.copy(dst + MSG_RECEIVED_PAYLOAD, found + MSG_HEADER_BYTES, n);
+        const next = msgBlock(found).next;
+        if (foundPrev == 0) msgQueue(entry).head = next;
+        else msgBlock(foundPrev).next = next;
+        if (<usize>msgQueue(entry).tail == found) msgQueue(entry).tail = <u32>foundPrev;
+        msgQueue(entry).qnum = msgQueue(entry).qnum - 1;
+        msgQueue(entry).cbytes = msgQueue(entry).cbytes - len;
+        msgQueue(entry).lrpid = currentPid();
+        msgQueue(entry).rtime = now;
         free(found, MSG_HEADER_BYTES + len);
         objectChanged(entry);
         result = <i32>n;
@@ -349,20 +389,20 @@ export function msgStat(msqid: i32, dst: usize): i32 {
   if (entry == 0) result = -EINVAL;
   else if (!allowed(entry, PERM_READ)) result = -EACCES;
   else {
-    store<i32>(dst + MSG_STAT_KEY, load<i32>(entry + MSQ_KEY));
-    store<u32>(dst + MSG_STAT_UID, load<u32>(entry + MSQ_UID));
-    store<u32>(dst + MSG_STAT_GID, load<u32>(entry + MSQ_GID));
-    store<u32>(dst + MSG_STAT_CUID, load<u32>(entry + MSQ_CUID));
-    store<u32>(dst + MSG_STAT_CGID, load<u32>(entry + MSQ_CGID));
-    store<u32>(dst + MSG_STAT_MODE, load<u32>(entry + OBJ_MODE));
-    store<u32>(dst + MSG_STAT_QBYTES, load<u32>(entry + MSQ_QBYTES));
-    store<u32>(dst + MSG_STAT_QNUM, load<u32>(entry + MSQ_QNUM));
-    store<u32>(dst + MSG_STAT_CBYTES, load<u32>(entry + MSQ_CBYTES));
-    store<u32>(dst + MSG_STAT_LSPID, load<u32>(entry + MSQ_LSPID));
-    store<u32>(dst + MSG_STAT_LRPID, load<u32>(entry + MSQ_LRPID));
-    store<u32>(dst + MSG_STAT_STIME, load<u32>(entry + MSQ_STIME));
-    store<u32>(dst + MSG_STAT_RTIME, load<u32>(entry + MSQ_RTIME));
-    store<u32>(dst + MSG_STAT_CTIME, load<u32>(entry + MSQ_CTIME));
+    msgStatAt(dst).key = msgQueue(entry).key;
+    msgStatAt(dst).uid = msgQueue(entry).uid;
+    msgStatAt(dst).gid = msgQueue(entry).gid;
+    msgStatAt(dst).cuid = msgQueue(entry).cuid;
+    msgStatAt(dst).cgid = msgQueue(entry).cgid;
+    msgStatAt(dst).mode = objectInfo(entry).mode;
+    msgStatAt(dst).qbytes = msgQueue(entry).qbytes;
+    msgStatAt(dst).qnum = msgQueue(entry).qnum;
+    msgStatAt(dst).cbytes = msgQueue(entry).cbytes;
+    msgStatAt(dst).lspid = msgQueue(entry).lspid;
+    msgStatAt(dst).lrpid = msgQueue(entry).lrpid;
+    msgStatAt(dst).stime = msgQueue(entry).stime;
+    msgStatAt(dst).rtime = msgQueue(entry).rtime;
+    msgStatAt(dst).ctime = msgQueue(entry).ctime;
   }
   kernelUnlock();
   return result;
@@ -380,11 +420,11 @@ export function msgSet(msqid: i32, qbytes: u32, mode: u32, uid: u32, gid: u32, n
   else if (!mayControl(entry)) result = -EPERM;
   else if (qbytes != MSG_KEEP && qbytes > MSGMNB && currentUid() != 0) result = -EPERM;
   else {
-    if (qbytes != MSG_KEEP) store<u32>(entry + MSQ_QBYTES, qbytes);
-    if (mode != MSG_KEEP) store<u32>(entry + OBJ_MODE, mode & 0o777);
-    if (uid != MSG_KEEP) store<u32>(entry + MSQ_UID, uid);
-    if (gid != MSG_KEEP) store<u32>(entry + MSQ_GID, gid);
-    store<u32>(entry + MSQ_CTIME, now);
+    if (qbytes != MSG_KEEP) msgQueue(entry).qbytes = qbytes;
+    if (mode != MSG_KEEP) objectInfo(entry).mode = mode & 0o777;
+    if (uid != MSG_KEEP) msgQueue(entry).uid = uid;
+    if (gid != MSG_KEEP) msgQueue(entry).gid = gid;
+    msgQueue(entry).ctime = now;
     objectChanged(entry);
   }
   kernelUnlock();
@@ -422,8 +462,8 @@ export function msgDescribe(id: i32, dst: usize): i32 {
   if (!kernelLock()) return -EINTR;
   const entry = objectAt(id);
   let result: i32 = -EINVAL;
-  if (load<i32>(entry + OBJ_KIND) == KIND_MSG) {
-    store<i32>(dst, load<i32>(entry + MSQ_KEY));
+  if (objectEntry(entry).kind == KIND_MSG) {
+    store<i32>(dst, msgQueue(entry).key);
     result = msqidOf(id);
   }
   kernelUnlock();
@@ -432,11 +472,11 @@ export function msgDescribe(id: i32, dst: usize): i32 {
 
 /** Frees every message of the queue at `entry` and clears its record (objectDestroy calls this). Kernel lock held. */
 export function msgFreeAll(entry: usize): void {
-  let m = <usize>load<u32>(entry + MSQ_HEAD);
+  let m = <usize>msgQueue(entry).head;
   while (m != 0) {
-    const next = <usize>load<u32>(m + MSG_NEXT);
-    free(m, MSG_HEADER_BYTES + load<u32>(m + MSG_LENGTH));
+    const next = <usize>msgBlock(m).next;
+    free(m, MSG_HEADER_BYTES + msgBlock(m).length);
     m = next;
   }
-  memory.fill(entry + MSQ_KEY, 0, MSQ_END - MSQ_KEY);
+  memory.fill(entry + OBJ_RING0, 0, KIND_AREA_BYTES);
 }

@@ -8,7 +8,7 @@
 //   +0   ┌────────────────────────┐
 //        │ i32 kind               │ 0 free, KIND_PIPE, KIND_DUPLEX, KIND_FIFO, KIND_SEM_SET, KIND_POSIX_SEM,
 //        │                        │ KIND_MSG, KIND_PMQ, KIND_SOCKET, KIND_SOCKET_FILE, KIND_SHM,
-//        │                        │ KIND_POSIX_SHM, KIND_SHM_FILE, KIND_LOCK_FILE
+//        │                        │ KIND_POSIX_SHM, KIND_SHM_FILE, KIND_LOCK_FILE, KIND_EVENTFD
 //   +4   │ i32 lock               │ the object's lock (lock.ts): guards everything below
 //   +8   │ i32 seq                │ THE WAIT CELL: bumped and notified on every state change
 //   +12  │ i32 refs               │ handles on it, + 1 while its name is linked
@@ -44,31 +44,70 @@
 // back when it wakes, so the count never drops below the live waiters (at worst it is too high,
 // e.g. after a worker was terminated while parked, which only costs notifies).
 import { alloc, free } from './alloc';
-import { HDR_NEXT_SERIAL, HDR_OBJECTS, HDR_OBJECTS_MAX, HDR_OBJECT_HINT, hdr } from './kernel';
-import { msgFreeAll } from './message-queue';
-import { pmqFreeAll } from './posix-message-queue';
-import { RING_BYTES, RING_CAPACITY, RING_READERS, RING_WRITERS, ringReset } from './ring';
+import { kernelHeader, kernelLock, kernelUnlock } from './kernel';
+import { EINTR, EINVAL } from './errno';
+import { kindDestroying } from './kind-hooks';
+import { RING_BYTES, RING_FLIGHT, ringAt, ringReset } from './ring';
 
-export const OBJECT_BYTES: u32 = 192;
-export const OBJ_KIND: u32 = 0;
-export const OBJ_LOCK: u32 = 4;
-export const OBJ_SEQ: u32 = 8;
-export const OBJ_REFS: u32 = 12;
-export const OBJ_FLAGS: u32 = 16;
-export const OBJ_NAME_PTR: u32 = 20;
-export const OBJ_NAME_LEN: u32 = 24;
-export const OBJ_NAME_HASH: u32 = 28;
-export const OBJ_RING0: u32 = 32;
-/** FIFO and socket file: the owner's uid and gid (the file's owner), next to OBJ_MODE. */
-export const OBJ_FILE_UID: u32 = 120;
-export const OBJ_FILE_GID: u32 = 124;
-export const OBJ_RING1: u32 = 64;
-export const OBJ_READ_OPENS: u32 = 96;
-export const OBJ_WRITE_OPENS: u32 = 100;
-export const OBJ_MODE: u32 = 104;
-export const OBJ_SERIAL: u32 = 108;
-export const OBJ_RECORD: u32 = 112;
-export const OBJ_PARKED: u32 = 116;
+/** The fields every object has first (+0..+32 above); the compiler owns the offsets. */
+@unmanaged export class ObjectEntry {
+  kind: i32;
+  lock: i32;
+  seq: i32;
+  refs: i32;
+  flags: i32;
+  namePtr: u32;
+  nameLen: u32;
+  nameHash: u32;
+}
+
+/** The fields after the kind area (+96..+128 above). */
+@unmanaged export class ObjectInfo {
+  readOpens: u32;
+  writeOpens: u32;
+  mode: u32;
+  serial: u32;
+  record: u32;
+  parked: i32;
+  /** FIFO and socket file: the owner's uid and gid (the file's owner), next to `mode`. */
+  fileUid: u32;
+  fileGid: u32;
+}
+
+/** The kind area: two rings (pipes, FIFOs, sockets), or a kind's own record of the same size. */
+export const OBJ_RING0: u32 = offsetof<ObjectEntry>();
+export const OBJ_RING1: u32 = OBJ_RING0 + RING_BYTES;
+export const KIND_AREA_BYTES: u32 = 2 * RING_BYTES;
+export const OBJ_INFO: u32 = OBJ_RING0 + KIND_AREA_BYTES;
+/** Each ring's copies in flight (ring.ts: RING_FLIGHT after it) end the entry. */
+export const OBJECT_BYTES: u32 = OBJ_RING1 + RING_FLIGHT + RING_BYTES;
+/** Addresses other code waits on or takes (atomics, locks, the TypeScript side's wait cell). */
+export const OBJ_KIND: u32 = offsetof<ObjectEntry>('kind');
+export const OBJ_LOCK: u32 = offsetof<ObjectEntry>('lock');
+export const OBJ_SEQ: u32 = offsetof<ObjectEntry>('seq');
+export const OBJ_REFS: u32 = offsetof<ObjectEntry>('refs');
+export const OBJ_FLAGS: u32 = offsetof<ObjectEntry>('flags');
+export const OBJ_SERIAL: u32 = OBJ_INFO + offsetof<ObjectInfo>('serial');
+export const OBJ_RECORD: u32 = OBJ_INFO + offsetof<ObjectInfo>('record');
+export const OBJ_PARKED: u32 = OBJ_INFO + offsetof<ObjectInfo>('parked');
+/** FIFO: opens for reading / writing ever, read with atomics by fifo_open_ready. */
+export const OBJ_READ_OPENS: u32 = OBJ_INFO + offsetof<ObjectInfo>('readOpens');
+export const OBJ_WRITE_OPENS: u32 = OBJ_INFO + offsetof<ObjectInfo>('writeOpens');
+/**
+ * Where an object's fields that the kind area's records need (mode, serial) sit, for those records'
+ * own diagrams; a test checks the kind area and ObjectInfo fit (KIND_AREA_BYTES, RING_FLIGHT).
+ */
+export const OBJECT_INFO_BYTES: u32 = offsetof<ObjectInfo>();
+
+/** The object entry at `at`. */
+@inline export function objectEntry(at: usize): ObjectEntry {
+  return changetype<ObjectEntry>(at);
+}
+
+/** The fields after the kind area of the object entry at `at`. */
+@inline export function objectInfo(at: usize): ObjectInfo {
+  return changetype<ObjectInfo>(at + OBJ_INFO);
+}
 
 export const KIND_PIPE: i32 = 1;
 export const KIND_DUPLEX: i32 = 2;
@@ -87,6 +126,8 @@ export const KIND_SOCKET: i32 = 8;
 export const KIND_SOCKET_FILE: i32 = 9;
 /** An advisory lock file (file-lock.ts): a path whose handles own byte-range locks. */
 export const KIND_LOCK_FILE: i32 = 10;
+/** An event counter (eventfd.ts): anonymous, reached through handles only. */
+export const KIND_EVENTFD: i32 = 11;
 /** Shared memory (shared-memory.ts): System V segment, POSIX object, emulated file. */
 export const KIND_SHM: i32 = 20;
 export const KIND_POSIX_SHM: i32 = 21;
@@ -106,37 +147,37 @@ export const END_MQ_WRITE: i32 = 32;
 export const NAME_MAX_BYTES: u32 = 4095;
 
 @inline export function objectAt(id: i32): usize {
-  return <usize>load<u32>(hdr(HDR_OBJECTS)) + <usize>(id - 1) * OBJECT_BYTES;
+  return <usize>kernelHeader().objects + <usize>(id - 1) * OBJECT_BYTES;
 }
 
 /** The entry of the object whose ring 0 or ring 1 is at `ring` (entries are OBJECT_BYTES apart from the table's start). */
 @inline export function ringObject(ring: usize): usize {
-  const table = <usize>load<u32>(hdr(HDR_OBJECTS));
+  const table = <usize>kernelHeader().objects;
   return table + (ring - table) / OBJECT_BYTES * OBJECT_BYTES;
 }
 
 @inline export function objectMax(): i32 {
-  return <i32>load<u32>(hdr(HDR_OBJECTS_MAX));
+  return <i32>kernelHeader().objectsMax;
 }
 
 /** A free slot made into an object of `kind` with one reference per `refs`: its id, or 0 when the table is full. Kernel lock held. */
 export function objectCreate(kind: i32, refs: i32): i32 {
   const max = objectMax();
-  let i = <i32>load<u32>(hdr(HDR_OBJECT_HINT));
+  let i = <i32>kernelHeader().objectHint;
   for (let tries = 0; tries < max; tries++, i++) {
     if (i >= max) i = 0;
     const entry = objectAt(i + 1);
-    if (load<i32>(entry + OBJ_KIND) != 0) continue;
+    if (objectEntry(entry).kind != 0) continue;
     // Everything but the lock, the seq cell and the parked count starts from zero (a stale
     // waiter may change the count at any time: it is never written here).
     memory.fill(entry + OBJ_REFS, 0, OBJ_PARKED - OBJ_REFS);
     memory.fill(entry + OBJ_PARKED + 4, 0, OBJECT_BYTES - OBJ_PARKED - 4);
-    store<i32>(entry + OBJ_REFS, refs);
-    const serial = load<u32>(hdr(HDR_NEXT_SERIAL)) + 1;
-    store<u32>(hdr(HDR_NEXT_SERIAL), serial);
-    store<u32>(entry + OBJ_SERIAL, serial);
-    store<i32>(entry + OBJ_KIND, kind);
-    store<u32>(hdr(HDR_OBJECT_HINT), <u32>(i + 1));
+    objectEntry(entry).refs = refs;
+    const serial = kernelHeader().nextSerial + 1;
+    kernelHeader().nextSerial = serial;
+    objectInfo(entry).serial = serial;
+    objectEntry(entry).kind = kind;
+    kernelHeader().objectHint = <u32>(i + 1);
     return i + 1;
   }
   return 0;
@@ -145,17 +186,16 @@ export function objectCreate(kind: i32, refs: i32): i32 {
 /** Frees the object's rings, name and slot. Kernel lock held (and no handle left). */
 export function objectDestroy(id: i32): void {
   const entry = objectAt(id);
-  // Queues keep messages in the heap and their own record where rings live: free and clear them first.
-  const kind = load<i32>(entry + OBJ_KIND);
-  if (kind == KIND_MSG) msgFreeAll(entry);
-  else if (kind == KIND_PMQ) pmqFreeAll(entry);
+  // What the kind keeps outside its entry first (kinds.ts: queues' messages, which also clear
+  // their record where rings live).
+  kindDestroying(objectEntry(entry).kind, entry);
   ringReset(entry + OBJ_RING0);
   ringReset(entry + OBJ_RING1);
-  free(<usize>load<u32>(entry + OBJ_NAME_PTR), load<u32>(entry + OBJ_NAME_LEN));
-  store<u32>(entry + OBJ_NAME_PTR, 0);
-  store<u32>(entry + OBJ_NAME_LEN, 0);
-  store<i32>(entry + OBJ_FLAGS, 0);
-  store<i32>(entry + OBJ_KIND, 0);
+  free(<usize>objectEntry(entry).namePtr, objectEntry(entry).nameLen);
+  objectEntry(entry).namePtr = 0;
+  objectEntry(entry).nameLen = 0;
+  objectEntry(entry).flags = 0;
+  objectEntry(entry).kind = 0;
 }
 
 /** The ring a handle with `end` reads from (0 if it does not read). */
@@ -177,9 +217,9 @@ export function writeRing(entry: usize, end: i32): usize {
 /** Adds `delta` (+1 or -1) to the reader/writer counts an end contributes. Object lock held. */
 export function countEnd(entry: usize, end: i32, delta: i32): void {
   const reads = readRing(entry, end);
-  if (reads != 0) store<i32>(reads + RING_READERS, load<i32>(reads + RING_READERS) + delta);
+  if (reads != 0) ringAt(reads).readers = ringAt(reads).readers + delta;
   const writes = writeRing(entry, end);
-  if (writes != 0) store<i32>(writes + RING_WRITERS, load<i32>(writes + RING_WRITERS) + delta);
+  if (writes != 0) ringAt(writes).writers = ringAt(writes).writers + delta;
 }
 
 /** Bumps the wait cell; call `objectNotify` after unlocking. Object lock held. */
@@ -201,10 +241,10 @@ export function objectSetName(id: i32, at: usize, len: u32, link: bool): bool {
   if (name == 0) return false;
   memory.copy(name, at, len);
   const entry = objectAt(id);
-  store<u32>(entry + OBJ_NAME_PTR, <u32>name);
-  store<u32>(entry + OBJ_NAME_LEN, len);
-  store<u32>(entry + OBJ_NAME_HASH, nameHash(at, len));
-  if (link) store<i32>(entry + OBJ_FLAGS, FLAG_LINKED);
+  objectEntry(entry).namePtr = <u32>name;
+  objectEntry(entry).nameLen = len;
+  objectEntry(entry).nameHash = nameHash(at, len);
+  if (link) objectEntry(entry).flags = FLAG_LINKED;
   return true;
 }
 
@@ -221,10 +261,53 @@ export function objectLookup(kind: i32, at: usize, len: u32): i32 {
   const max = objectMax();
   for (let id = 1; id <= max; id++) {
     const entry = objectAt(id);
-    if (load<i32>(entry + OBJ_KIND) != kind || (load<i32>(entry + OBJ_FLAGS) & FLAG_LINKED) == 0) continue;
-    if (load<u32>(entry + OBJ_NAME_HASH) != h || load<u32>(entry + OBJ_NAME_LEN) != len) continue;
-    if (memory.compare(<usize>load<u32>(entry + OBJ_NAME_PTR), at, len) == 0) return id;
+    if (objectEntry(entry).kind != kind || (objectEntry(entry).flags & FLAG_LINKED) == 0) continue;
+    if (objectEntry(entry).nameHash != h || objectEntry(entry).nameLen != len) continue;
+    if (memory.compare(<usize>objectEntry(entry).namePtr, at, len) == 0) return id;
   }
   return 0;
 }
 
+/** The next linked (named) object after id `after`, or 0: for listing the namespace. */
+export function objectNextLinked(after: i32): i32 {
+  const objects = objectMax();
+  for (let id = after + 1; id <= objects; id++) {
+    const entry = objectAt(id);
+    if (atomic.load<i32>(entry + OBJ_KIND) != 0 && (atomic.load<i32>(entry + OBJ_FLAGS) & FLAG_LINKED) != 0) return id;
+  }
+  return 0;
+}
+
+/** Copies the name of object `id` to `dst` (at most `max` bytes) under the kernel lock: its length, 0 if unnamed, -EINTR. */
+export function objectName(id: i32, dst: usize, max: u32): i32 {
+  if (id < 1 || id > objectMax()) return -EINVAL;
+  if (!kernelLock()) return -EINTR;
+  const entry = objectEntry(objectAt(id));
+  const len = (entry.flags & FLAG_LINKED) != 0 ? min<u32>(entry.nameLen, max) : 0;
+  memory.copy(dst, <usize>entry.namePtr, len);
+  kernelUnlock();
+  return <i32>len;
+}
+
+/** The kind of object `id` (0 = free slot). */
+export function objectKind(id: i32): i32 {
+  return id < 1 || id > objectMax() ? 0 : atomic.load<i32>(objectAt(id) + OBJ_KIND);
+}
+
+/** The creation serial of object `id`. */
+export function objectSerial(id: i32): u32 {
+  return id < 1 || id > objectMax() ? 0 : atomic.load<u32>(objectAt(id) + OBJ_SERIAL);
+}
+
+/** Live objects (any kind). */
+export function objectsLive(): i32 {
+  const objects = objectMax();
+  let live = 0;
+  for (let id = 1; id <= objects; id++) if (atomic.load<i32>(objectAt(id) + OBJ_KIND) != 0) live++;
+  return live;
+}
+
+/** Size of the object table. */
+export function objectsMax(): i32 {
+  return objectMax();
+}

@@ -18,54 +18,68 @@
 //   +40 └─────────────────────┘    any more (ownerStop says why)
 import { alloc, free } from './alloc';
 import { EAGAIN, EINTR, EINVAL, ENOMEM } from './errno';
-import { HDR_OWNERS, HDR_OWNERS_MAX, currentOwner, hdr, kernelLock, kernelUnlock } from './kernel';
+import { currentOwner, kernelHeader, kernelLock, kernelUnlock } from './kernel';
 
-export const OWNER_BYTES: u32 = 40;
-export const OWNER_STATE: u32 = 0;
-export const OWNER_SCRATCH: u32 = 4;
-export const OWNER_SCRATCH_BYTES: u32 = 8;
-export const OWNER_UID: u32 = 12;
-export const OWNER_GID: u32 = 16;
-export const OWNER_PID: u32 = 20;
-export const OWNER_HELD: u32 = 24;
-export const OWNER_HELD_BYTES: u32 = 28;
-export const OWNER_LOCKS: u32 = 32;
-export const OWNER_STOPPING: u32 = 36;
+/** An owner entry (the diagram above); the compiler owns the offsets. */
+@unmanaged export class OwnerEntry {
+  state: i32;
+  scratch: u32;
+  scratchBytes: u32;
+  uid: u32;
+  gid: u32;
+  pid: u32;
+  held: u32;
+  heldBytes: u32;
+  locks: i32;
+  stopping: i32;
+}
+
+export const OWNER_BYTES: u32 = offsetof<OwnerEntry>();
+/** Fields other threads change at any time (atomics take addresses). */
+export const OWNER_LOCKS: u32 = offsetof<OwnerEntry>('locks');
+export const OWNER_STOPPING: u32 = offsetof<OwnerEntry>('stopping');
 export const OWNER_LIVE: i32 = 1;
+/** Scratch buffer of each owner: the largest chunk one read or write call moves. */
+export const SCRATCH_BYTES: u32 = 65536;
 /** Entries in the owner table: live threads (and workers starting) at once. */
 export const OWNERS_MAX: u32 = 1024;
 
+/** The entry at `at` as a record. */
+@inline export function ownerEntry(at: usize): OwnerEntry {
+  return changetype<OwnerEntry>(at);
+}
+
 @inline export function ownerAt(owner: i32): usize {
-  return <usize>load<u32>(hdr(HDR_OWNERS)) + <usize>(owner - 1) * OWNER_BYTES;
+  return <usize>kernelHeader().owners + <usize>(owner - 1) * OWNER_BYTES;
 }
 
 export function ownerValid(owner: i32): bool {
-  return owner >= 1 && <u32>owner <= load<u32>(hdr(HDR_OWNERS_MAX)) && load<i32>(ownerAt(owner) + OWNER_STATE) == OWNER_LIVE;
+  return owner >= 1 && <u32>owner <= kernelHeader().ownersMax && ownerEntry(ownerAt(owner)).state == OWNER_LIVE;
 }
 
 /** A new owner with a scratch buffer of `scratchBytes`: its id, or -EAGAIN / -ENOMEM / -EINTR. */
 export function ownerCreate(scratchBytes: u32): i32 {
   if (!kernelLock()) return -EINTR;
-  const max = load<u32>(hdr(HDR_OWNERS_MAX));
+  const max = kernelHeader().ownersMax;
   let result: i32 = -EAGAIN;
   for (let i: u32 = 0; i < max; i++) {
-    const entry = <usize>load<u32>(hdr(HDR_OWNERS)) + <usize>i * OWNER_BYTES;
-    if (load<i32>(entry + OWNER_STATE) != 0) continue;
+    const entry = <usize>kernelHeader().owners + <usize>i * OWNER_BYTES;
+    if (ownerEntry(entry).state != 0) continue;
     const scratch = alloc(scratchBytes);
     if (scratch == 0) {
       result = -ENOMEM;
       break;
     }
-    store<u32>(entry + OWNER_SCRATCH, <u32>scratch);
-    store<u32>(entry + OWNER_SCRATCH_BYTES, scratchBytes);
-    store<u32>(entry + OWNER_UID, 0);
-    store<u32>(entry + OWNER_GID, 0);
-    store<u32>(entry + OWNER_PID, 0);
-    store<u32>(entry + OWNER_HELD, 0);
-    store<u32>(entry + OWNER_HELD_BYTES, 0);
+    ownerEntry(entry).scratch = <u32>scratch;
+    ownerEntry(entry).scratchBytes = scratchBytes;
+    ownerEntry(entry).uid = 0;
+    ownerEntry(entry).gid = 0;
+    ownerEntry(entry).pid = 0;
+    ownerEntry(entry).held = 0;
+    ownerEntry(entry).heldBytes = 0;
     atomic.store<i32>(entry + OWNER_LOCKS, 0);
     atomic.store<i32>(entry + OWNER_STOPPING, 0);
-    store<i32>(entry + OWNER_STATE, OWNER_LIVE);
+    ownerEntry(entry).state = OWNER_LIVE;
     result = <i32>i + 1;
     break;
   }
@@ -76,64 +90,64 @@ export function ownerCreate(scratchBytes: u32): i32 {
 /** Frees the owner's slot and scratch. Caller holds the kernel lock and closed its handles. */
 export function ownerFree(owner: i32): void {
   const entry = ownerAt(owner);
-  free(<usize>load<u32>(entry + OWNER_SCRATCH), load<u32>(entry + OWNER_SCRATCH_BYTES));
-  store<u32>(entry + OWNER_SCRATCH, 0);
-  store<u32>(entry + OWNER_SCRATCH_BYTES, 0);
+  free(<usize>ownerEntry(entry).scratch, ownerEntry(entry).scratchBytes);
+  ownerEntry(entry).scratch = 0;
+  ownerEntry(entry).scratchBytes = 0;
   ownerDropHeld(owner);
-  store<i32>(entry + OWNER_STATE, 0);
+  ownerEntry(entry).state = 0;
 }
 
 /** Frees the message block `owner` holds (see OWNER_HELD), if any. Kernel lock held. */
 export function ownerDropHeld(owner: i32): void {
   const entry = ownerAt(owner);
-  free(<usize>load<u32>(entry + OWNER_HELD), load<u32>(entry + OWNER_HELD_BYTES));
-  store<u32>(entry + OWNER_HELD, 0);
-  store<u32>(entry + OWNER_HELD_BYTES, 0);
+  free(<usize>ownerEntry(entry).held, ownerEntry(entry).heldBytes);
+  ownerEntry(entry).held = 0;
+  ownerEntry(entry).heldBytes = 0;
 }
 
 /** Makes `block` (of `bytes`) the message block `owner` holds, freeing the one it held before. Kernel lock held. */
 export function ownerHold(owner: i32, block: usize, bytes: u32): void {
   ownerDropHeld(owner);
-  store<u32>(ownerAt(owner) + OWNER_HELD, <u32>block);
-  store<u32>(ownerAt(owner) + OWNER_HELD_BYTES, bytes);
+  ownerEntry(ownerAt(owner)).held = <u32>block;
+  ownerEntry(ownerAt(owner)).heldBytes = bytes;
 }
 
 /** The message block `owner` holds (0 if none), which it no longer holds. Kernel lock held. */
 export function ownerTakeHeld(owner: i32): usize {
   const entry = ownerAt(owner);
-  const block = <usize>load<u32>(entry + OWNER_HELD);
-  store<u32>(entry + OWNER_HELD, 0);
-  store<u32>(entry + OWNER_HELD_BYTES, 0);
+  const block = <usize>ownerEntry(entry).held;
+  ownerEntry(entry).held = 0;
+  ownerEntry(entry).heldBytes = 0;
   return block;
 }
 
 /** The emulated process id of the current owner (0 before attach). */
 export function currentPid(): u32 {
-  return currentOwner == 0 ? 0 : load<u32>(ownerAt(currentOwner) + OWNER_PID);
+  return currentOwner == 0 ? 0 : ownerEntry(ownerAt(currentOwner)).pid;
 }
 
 /** Sets the identity of `owner` (before its worker starts): 0, or -EINVAL for an unknown owner. */
 export function ownerSetIdentity(owner: i32, uid: u32, gid: u32): i32 {
   if (!ownerValid(owner)) return -EINVAL;
-  store<u32>(ownerAt(owner) + OWNER_UID, uid);
-  store<u32>(ownerAt(owner) + OWNER_GID, gid);
+  ownerEntry(ownerAt(owner)).uid = uid;
+  ownerEntry(ownerAt(owner)).gid = gid;
   return 0;
 }
 
 /** The emulated user id of `owner` (a valid one). */
 export function ownerUid(owner: i32): u32 {
-  return load<u32>(ownerAt(owner) + OWNER_UID);
+  return ownerEntry(ownerAt(owner)).uid;
 }
 
 /** The emulated group id of `owner` (a valid one). */
 export function ownerGid(owner: i32): u32 {
-  return load<u32>(ownerAt(owner) + OWNER_GID);
+  return ownerEntry(ownerAt(owner)).gid;
 }
 
 /** Sets the emulated pid of `owner`: 0, or -EINVAL for an unknown owner. */
 export function ownerSetPid(owner: i32, pid: u32): i32 {
   if (!ownerValid(owner)) return -EINVAL;
-  store<u32>(ownerAt(owner) + OWNER_PID, pid);
+  ownerEntry(ownerAt(owner)).pid = pid;
   return 0;
 }
 
@@ -144,14 +158,14 @@ export function ownerSetPid(owner: i32, pid: u32): i32 {
 export function ownerGrowScratch(owner: i32, bytes: u32): i32 {
   if (!ownerValid(owner)) return -EINVAL;
   const entry = ownerAt(owner);
-  const old = load<u32>(entry + OWNER_SCRATCH_BYTES);
-  if (bytes <= old) return <i32>load<u32>(entry + OWNER_SCRATCH);
+  const old = ownerEntry(entry).scratchBytes;
+  if (bytes <= old) return <i32>ownerEntry(entry).scratch;
   if (!kernelLock()) return -EINTR;
   const scratch = alloc(bytes);
   if (scratch != 0) {
-    free(<usize>load<u32>(entry + OWNER_SCRATCH), old);
-    store<u32>(entry + OWNER_SCRATCH, <u32>scratch);
-    store<u32>(entry + OWNER_SCRATCH_BYTES, bytes);
+    free(<usize>ownerEntry(entry).scratch, old);
+    ownerEntry(entry).scratch = <u32>scratch;
+    ownerEntry(entry).scratchBytes = bytes;
   }
   kernelUnlock();
   return scratch == 0 ? -ENOMEM : <i32>scratch;
@@ -159,7 +173,7 @@ export function ownerGrowScratch(owner: i32, bytes: u32): i32 {
 
 /** The pid of `owner` (a valid one): the host's pid for the first thread, a worker's threadId. */
 export function ownerPid(owner: i32): i32 {
-  return owner == 0 ? 0 : load<i32>(ownerAt(owner) + OWNER_PID);
+  return owner == 0 ? 0 : <i32>ownerEntry(ownerAt(owner)).pid;
 }
 
 /**

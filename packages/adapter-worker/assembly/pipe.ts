@@ -11,7 +11,7 @@
 // Reads and writes notify only while a waiter is parked on the cell (OBJ_PARKED, see publish):
 // every thread that parks on a pipe's cell for data or space counts itself in there first.
 import { EBADF, EBUSY, EINTR, EINVAL, ENFILE, ENOMEM, EPERM } from './errno';
-import { HANDLE_END, HANDLE_OBJECT, handleCreate, ownHandle } from './handle';
+import { handleCreate, ownHandle, handleEntry } from './handle';
 import { currentOwner, kernelLock, kernelUnlock, setSecondResult } from './kernel';
 import { LOCK_SPINS, lockAcquire, lockRelease } from './lock';
 import {
@@ -22,7 +22,6 @@ import {
   KIND_DUPLEX,
   KIND_FIFO,
   KIND_PIPE,
-  OBJ_KIND,
   OBJ_LOCK,
   OBJ_PARKED,
   OBJ_RING0,
@@ -36,18 +35,13 @@ import {
   readRing,
   ringObject,
   writeRing,
+  objectEntry,
 } from './object';
-import { OWNER_SCRATCH, ownerAt } from './owner';
+import { ownerAt, ownerEntry } from './owner';
 import {
   RING_CAPACITY,
-  RING_COMMITTED,
-  RING_DATA,
-  RING_HEAD,
   RING_MAX_CAPACITY,
   RING_READING,
-  RING_READING_BYTES,
-  RING_SHUT,
-  RING_TAIL,
   RING_WRITING,
   ringAttach,
   ringAvailable,
@@ -59,6 +53,8 @@ import {
   ringUnwrite,
   ringWrite,
   roundCapacity,
+  ringAt,
+  ringFlight,
 } from './ring';
 
 /** Capacity of each direction of a duplex pipe. */
@@ -128,8 +124,8 @@ export function duplexCreate(): i32 {
 function handleRing(handle: i32, side: u32): usize {
   const entry = ownHandle(handle);
   if (entry == 0) return 0;
-  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
-  const end = load<i32>(entry + HANDLE_END);
+  const object = objectAt(handleEntry(entry).object);
+  const end = handleEntry(entry).end;
   return side == RING_READING ? readRing(object, end) : writeRing(object, end);
 }
 
@@ -196,7 +192,7 @@ export function streamWrite(handle: i32, src: usize, len: u32, more: u32, contin
 
 /** The span record's place: the start of the current owner's scratch buffer. */
 @inline function spanRecord(): usize {
-  return <usize>load<u32>(ownerAt(currentOwner) + OWNER_SCRATCH);
+  return <usize>ownerEntry(ownerAt(currentOwner)).scratch;
 }
 
 /**
@@ -213,8 +209,8 @@ export function streamReadBegin(handle: i32, max: u32): i32 {
   const n = ringAvailable(ring, max);
   if (n > 0) {
     atomic.store<i32>(ring + RING_READING, currentOwner);
-    store<u32>(ring + RING_READING_BYTES, <u32>n);
-    ringSpan(ring, load<u32>(ring + RING_HEAD), <u32>n, spanRecord());
+    ringFlight(ring).readingBytes = <u32>n;
+    ringSpan(ring, ringAt(ring).head, <u32>n, spanRecord());
   }
   lockRelease(object + OBJ_LOCK);
   return n;
@@ -232,7 +228,7 @@ export function streamWriteBegin(handle: i32, len: u32, more: u32, continued: bo
   if (ring == 0) return -EBADF;
   const object = ringObject(ring);
   if (!lockSideIdle(object, ring, RING_WRITING)) return -EINTR;
-  const tail = load<u32>(ring + RING_TAIL);
+  const tail = ringAt(ring).tail;
   const n = ringWrite(ring, 0, len, more, continued, false);
   if (n > 0) {
     atomic.store<i32>(ring + RING_WRITING, currentOwner);
@@ -252,7 +248,7 @@ export function streamReadEnd(handle: i32): i32 {
   if (ring == 0 || atomic.load<i32>(ring + RING_READING) != currentOwner) return -EBADF;
   const object = ringObject(ring);
   if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return -EINTR;
-  ringConsume(ring, load<u32>(ring + RING_READING_BYTES));
+  ringConsume(ring, ringFlight(ring).readingBytes);
   atomic.store<i32>(ring + RING_READING, 0);
   publish(object);
   return 0;
@@ -285,16 +281,16 @@ export function streamWriteEnd(handle: i32): i32 {
  */
 export function streamReleaseOwner(id: i32, owner: i32): bool {
   const object = objectAt(id);
-  const kind = load<i32>(object + OBJ_KIND);
+  const kind = objectEntry(object).kind;
   if (kind != KIND_PIPE && kind != KIND_DUPLEX && kind != KIND_FIFO) return true;
   // Most objects have nothing of it in flight: look before taking their lock.
   if (!copiesOf(object + OBJ_RING0, owner) && !copiesOf(object + OBJ_RING1, owner)) return true;
   if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return false;
   for (let r = 0; r < 2; r++) {
     const ring = object + (r == 0 ? OBJ_RING0 : OBJ_RING1);
-    if (load<i32>(ring + RING_READING) == owner) atomic.store<i32>(ring + RING_READING, 0);
-    if (load<i32>(ring + RING_WRITING) == owner) {
-      ringUnwrite(ring, load<u32>(ring + RING_COMMITTED));
+    if (ringFlight(ring).reading == owner) atomic.store<i32>(ring + RING_READING, 0);
+    if (ringFlight(ring).writing == owner) {
+      ringUnwrite(ring, ringFlight(ring).committed);
       atomic.store<i32>(ring + RING_WRITING, 0);
     }
   }
@@ -306,13 +302,13 @@ export function streamReleaseOwner(id: i32, owner: i32): bool {
 export function streamShutdown(handle: i32): i32 {
   const entry = ownHandle(handle);
   if (entry == 0) return -EBADF;
-  const end = load<i32>(entry + HANDLE_END);
+  const end = handleEntry(entry).end;
   if (end != END_A && end != END_B) return -EINVAL;
-  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
+  const object = objectAt(handleEntry(entry).object);
   const ring = writeRing(object, end);
   // After a write still copying in: its bytes come before the EOF.
   if (!lockSideIdle(object, ring, RING_WRITING)) return -EINTR;
-  store<i32>(ring + RING_SHUT, 1);
+  ringAt(ring).shut = 1;
   objectChanged(object);
   lockRelease(object + OBJ_LOCK);
   objectNotify(object);
@@ -323,9 +319,9 @@ export function streamShutdown(handle: i32): i32 {
 function pipeRing(handle: i32): usize {
   const entry = ownHandle(handle);
   if (entry == 0) return 0;
-  const end = load<i32>(entry + HANDLE_END);
+  const end = handleEntry(entry).end;
   if (end != END_READ && end != END_WRITE) return 0;
-  return objectAt(load<i32>(entry + HANDLE_OBJECT)) + OBJ_RING0;
+  return objectAt(handleEntry(entry).object) + OBJ_RING0;
 }
 
 /** `F_GETPIPE_SZ`: the capacity, or -EBADF. Lock-free: the capacity is one aligned word. */
@@ -348,16 +344,16 @@ export function pipeSetCapacity(handle: i32, bytes: u32): i32 {
     kernelUnlock();
     return -EINTR;
   }
-  if (load<i32>(ring + RING_WRITING) != 0) {
+  if (ringFlight(ring).writing != 0) {
     lockRelease(object + OBJ_LOCK);
     kernelUnlock();
     return -EINTR;
   }
   let result: i32 = <i32>size;
-  if (load<u32>(ring + RING_DATA) == 0) {
+  if (ringAt(ring).data == 0) {
     // A FIFO with no open end has no buffer: nothing to resize (cannot happen through a handle).
-    store<u32>(ring + RING_CAPACITY, size);
-  } else if (size != load<u32>(ring + RING_CAPACITY)) {
+    ringAt(ring).capacity = size;
+  } else if (size != ringAt(ring).capacity) {
     const resized = ringResize(ring, size);
     if (resized < 0) result = resized;
   }

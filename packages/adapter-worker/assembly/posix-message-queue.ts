@@ -43,19 +43,14 @@
 // object's wait cell and notify after unlocking; TypeScript waits on it and calls again.
 import { alloc, free } from './alloc';
 import { EACCES, EAGAIN, EBADF, EBUSY, EEXIST, EINTR, EINVAL, EMFILE, EMSGSIZE, ENAMETOOLONG, ENFILE, ENOENT, ENOMEM, ENOSPC, EPERM } from './errno';
-import { HANDLE_END, HANDLE_OBJECT, handleCreate, ownHandle } from './handle';
+import { handleCreate, ownHandle, handleEntry } from './handle';
 import { currentOwner, kernelLock, kernelUnlock } from './kernel';
 import {
+  ObjectEntry,
   END_MQ_READ,
   END_MQ_WRITE,
   FLAG_LINKED,
   KIND_PMQ,
-  OBJ_FLAGS,
-  OBJ_KIND,
-  OBJ_MODE,
-  OBJ_NAME_LEN,
-  OBJ_NAME_PTR,
-  OBJ_REFS,
   objectAt,
   objectChanged,
   objectCreate,
@@ -64,31 +59,61 @@ import {
   objectMax,
   objectNotify,
   objectSetName,
+  objectEntry,
+  objectInfo,
+  OBJ_RING0,
+  KIND_AREA_BYTES,
 } from './object';
-import { OWNER_HELD, ownerAt, ownerDropHeld, ownerHold, ownerTakeHeld } from './owner';
+import { ownerAt, ownerDropHeld, ownerHold, ownerTakeHeld, ownerEntry } from './owner';
 import { PERM_READ, PERM_WRITE, currentGid, currentUid, permitted } from './permission';
 
-export const PMQ_MAXMSG: u32 = 32;
-export const PMQ_MSGSIZE: u32 = 36;
-export const PMQ_CURMSGS: u32 = 40;
-export const PMQ_UID: u32 = 44;
-export const PMQ_GID: u32 = 48;
-export const PMQ_HEAD: u32 = 52;
-export const PMQ_TAIL: u32 = 56;
-export const PMQ_CHARGED: u32 = 60;
-export const PMQ_NOTIFY_OWNER: u32 = 64;
-export const PMQ_NOTIFY_SERIAL: u32 = 68;
-export const PMQ_NOTIFIED: u32 = 72;
+/** The queue record in its object's kind area (the diagram above); the compiler owns the offsets. */
+@unmanaged export class PmqEntry extends ObjectEntry {
+  maxmsg: u32;
+  msgsize: u32;
+  curmsgs: u32;
+  uid: u32;
+  gid: u32;
+  head: u32;
+  tail: u32;
+  charged: u32;
+  notifyOwner: i32;
+  notifySerial: u32;
+  notified: u32;
+}
+/** Where the record ends in the entry: within the kind area (test/kernel.test.ts checks). */
+export const PMQ_RECORD_END: u32 = offsetof<PmqEntry>();
+export const PMQ_CURMSGS: u32 = offsetof<PmqEntry>('curmsgs');
+/** The PmqEntry at `at`. */
+@inline export function pmqEntry(at: usize): PmqEntry {
+  return changetype<PmqEntry>(at);
+}
+
 /** pmq_notify_state answers. */
 export const PMQ_NOTIFY_PENDING: i32 = 0;
 export const PMQ_NOTIFY_FIRED: i32 = 1;
 export const PMQ_NOTIFY_REMOVED: i32 = 2;
-export const PMQ_END: u32 = 96;
 
-export const PMQ_NEXT: u32 = 0;
-export const PMQ_LENGTH: u32 = 4;
-export const PMQ_PRIORITY: u32 = 8;
-export const PMQ_HEADER_BYTES: u32 = 16;
+/** A message block in the heap (the diagram above), its payload after it. */
+@unmanaged export class PmqBlock {
+  next: u32;
+  length: u32;
+  priority: u32;
+  reserved0: u32;
+}
+export const PMQ_HEADER_BYTES: u32 = offsetof<PmqBlock>();
+
+/** What pmq_receive writes at `info`: where the held message's payload is, and its priority. */
+@unmanaged export class PmqReceived {
+  at: u32;
+  priority: u32;
+}
+export const PMQ_RECEIVED_AT: u32 = offsetof<PmqReceived>('at');
+export const PMQ_RECEIVED_PRIORITY: u32 = offsetof<PmqReceived>('priority');
+/** The PmqBlock at `at`. */
+@inline export function pmqBlock(at: usize): PmqBlock {
+  return changetype<PmqBlock>(at);
+}
 
 /** Linux's defaults and limits (/proc/sys/fs/mqueue and include/linux/ipc_namespace.h). */
 export const PMQ_MSG_DEFAULT: u32 = 10;
@@ -139,9 +164,9 @@ function chargedTo(uid: u32): u64 {
   queueTotal = 0;
   for (let id = 1; id <= max; id++) {
     const entry = objectAt(id);
-    if (load<i32>(entry + OBJ_KIND) != KIND_PMQ) continue;
+    if (objectEntry(entry).kind != KIND_PMQ) continue;
     queueTotal++;
-    if (load<u32>(entry + PMQ_UID) == uid) total += <u64>load<u32>(entry + PMQ_CHARGED);
+    if (pmqEntry(entry).uid == uid) total += <u64>pmqEntry(entry).charged;
   }
   return total;
 }
@@ -170,25 +195,25 @@ function queueCreate(name: usize, len: u32, mode: u32, maxmsg: i32, msgsize: i32
     return -ENOMEM;
   }
   const entry = objectAt(id);
-  store<u32>(entry + OBJ_MODE, mode & 0o777);
-  store<u32>(entry + PMQ_MAXMSG, count);
-  store<u32>(entry + PMQ_MSGSIZE, size);
-  store<u32>(entry + PMQ_UID, uid);
-  store<u32>(entry + PMQ_GID, currentGid());
-  store<u32>(entry + PMQ_CHARGED, <u32>charge);
-  store<i32>(entry + OBJ_FLAGS, FLAG_LINKED);
+  objectInfo(entry).mode = mode & 0o777;
+  pmqEntry(entry).maxmsg = count;
+  pmqEntry(entry).msgsize = size;
+  pmqEntry(entry).uid = uid;
+  pmqEntry(entry).gid = currentGid();
+  pmqEntry(entry).charged = <u32>charge;
+  objectEntry(entry).flags = FLAG_LINKED;
   return id;
 }
 
 /** Drops the name of the queue `id` (and the queue with it when no handle is left). Kernel lock held. */
 function queueUnlink(id: i32): void {
   const entry = objectAt(id);
-  store<i32>(entry + OBJ_FLAGS, 0);
-  free(<usize>load<u32>(entry + OBJ_NAME_PTR), load<u32>(entry + OBJ_NAME_LEN));
-  store<u32>(entry + OBJ_NAME_PTR, 0);
-  store<u32>(entry + OBJ_NAME_LEN, 0);
-  const refs = load<i32>(entry + OBJ_REFS) - 1;
-  store<i32>(entry + OBJ_REFS, refs);
+  objectEntry(entry).flags = 0;
+  free(<usize>objectEntry(entry).namePtr, objectEntry(entry).nameLen);
+  objectEntry(entry).namePtr = 0;
+  objectEntry(entry).nameLen = 0;
+  const refs = objectEntry(entry).refs - 1;
+  objectEntry(entry).refs = refs;
   if (refs == 0) objectDestroy(id);
 }
 
@@ -219,9 +244,9 @@ export function pmqOpen(name: usize, len: u32, access: i32, create: bool, exclus
     const entry = objectAt(id);
     const want = access == PMQ_ACCESS_READ ? PERM_READ : access == PMQ_ACCESS_WRITE ? PERM_WRITE : PERM_READ | PERM_WRITE;
     // The creator of a file is its owner and group: the same ids serve as creator ids here.
-    const uid = load<u32>(entry + PMQ_UID);
-    const gid = load<u32>(entry + PMQ_GID);
-    if (!permitted(uid, gid, uid, gid, load<u32>(entry + OBJ_MODE), want)) result = -EACCES;
+    const uid = pmqEntry(entry).uid;
+    const gid = pmqEntry(entry).gid;
+    if (!permitted(uid, gid, uid, gid, objectInfo(entry).mode, want)) result = -EACCES;
   }
   if (id > 0 && result >= 0) {
     const handle = handleCreate(currentOwner, id, endFor(access));
@@ -230,7 +255,7 @@ export function pmqOpen(name: usize, len: u32, access: i32, create: bool, exclus
       if (made) queueUnlink(id);
     } else {
       const entry = objectAt(id);
-      store<i32>(entry + OBJ_REFS, load<i32>(entry + OBJ_REFS) + 1);
+      objectEntry(entry).refs = objectEntry(entry).refs + 1;
       result = handle;
     }
   }
@@ -248,7 +273,7 @@ export function pmqUnlink(name: usize, len: u32): i32 {
   if (id == 0) result = -ENOENT;
   else {
     const me = currentUid();
-    if (me != 0 && me != load<u32>(objectAt(id) + PMQ_UID)) result = -EPERM;
+    if (me != 0 && me != pmqEntry(objectAt(id)).uid) result = -EPERM;
     else queueUnlink(id);
   }
   kernelUnlock();
@@ -258,9 +283,9 @@ export function pmqUnlink(name: usize, len: u32): i32 {
 /** The queue entry behind one of the current owner's handles if that handle has `end`, else 0 (EBADF). */
 function queueOf(handle: i32, end: i32): usize {
   const entry = ownHandle(handle);
-  if (entry == 0 || (load<i32>(entry + HANDLE_END) & end) == 0) return 0;
-  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
-  return load<i32>(object + OBJ_KIND) == KIND_PMQ ? object : 0;
+  if (entry == 0 || (handleEntry(entry).end & end) == 0) return 0;
+  const object = objectAt(handleEntry(entry).object);
+  return objectEntry(object).kind == KIND_PMQ ? object : 0;
 }
 
 /**
@@ -271,17 +296,17 @@ export function pmqSend(handle: i32, src: usize, len: u32, priority: u32): i32 {
   if (priority >= MQ_PRIO_MAX) return -EINVAL;
   const entry = queueOf(handle, END_MQ_WRITE);
   if (entry == 0) return -EBADF;
-  if (len > load<u32>(entry + PMQ_MSGSIZE)) return -EMSGSIZE;
+  if (len > pmqEntry(entry).msgsize) return -EMSGSIZE;
   if (!kernelLock()) return -EINTR;
   let result: i32 = 0;
-  const count = load<u32>(entry + PMQ_CURMSGS);
-  if (count >= load<u32>(entry + PMQ_MAXMSG)) result = -EAGAIN;
+  const count = pmqEntry(entry).curmsgs;
+  if (count >= pmqEntry(entry).maxmsg) result = -EAGAIN;
   else {
     const block = alloc(PMQ_HEADER_BYTES + len);
     if (block == 0) result = -ENOMEM;
     else {
-      store<u32>(block + PMQ_LENGTH, len);
-      store<u32>(block + PMQ_PRIORITY, priority);
+      pmqBlock(block).length = len;
+      pmqBlock(block).priority = priority;
       memory.copy(block + PMQ_HEADER_BYTES, src, len);
       insert(entry, block);
     }
@@ -293,28 +318,28 @@ export function pmqSend(handle: i32, src: usize, len: u32, priority: u32): i32 {
 
 /** Links `block` (length and priority set) into the queue at `entry` in receive order, counts it and bumps the wait cell. Kernel lock held. */
 function insert(entry: usize, block: usize): void {
-  const priority = load<u32>(block + PMQ_PRIORITY);
-  store<u32>(block + PMQ_NEXT, 0);
-  const head = <usize>load<u32>(entry + PMQ_HEAD);
-  const tail = <usize>load<u32>(entry + PMQ_TAIL);
+  const priority = pmqBlock(block).priority;
+  pmqBlock(block).next = 0;
+  const head = <usize>pmqEntry(entry).head;
+  const tail = <usize>pmqEntry(entry).tail;
   if (head == 0) {
-    store<u32>(entry + PMQ_HEAD, <u32>block);
-    store<u32>(entry + PMQ_TAIL, <u32>block);
-  } else if (load<u32>(tail + PMQ_PRIORITY) >= priority) {
+    pmqEntry(entry).head = <u32>block;
+    pmqEntry(entry).tail = <u32>block;
+  } else if (pmqBlock(tail).priority >= priority) {
     // The common case (one priority, or a lower one): behind the last message.
-    store<u32>(tail + PMQ_NEXT, <u32>block);
-    store<u32>(entry + PMQ_TAIL, <u32>block);
-  } else if (load<u32>(head + PMQ_PRIORITY) < priority) {
-    store<u32>(block + PMQ_NEXT, <u32>head);
-    store<u32>(entry + PMQ_HEAD, <u32>block);
+    pmqBlock(tail).next = <u32>block;
+    pmqEntry(entry).tail = <u32>block;
+  } else if (pmqBlock(head).priority < priority) {
+    pmqBlock(block).next = <u32>head;
+    pmqEntry(entry).head = <u32>block;
   } else {
     // Behind the last message of a priority >= this one (the tail's is lower: the walk stops before it).
     let before = head;
-    while (load<u32>(<usize>load<u32>(before + PMQ_NEXT) + PMQ_PRIORITY) >= priority) before = <usize>load<u32>(before + PMQ_NEXT);
-    store<u32>(block + PMQ_NEXT, load<u32>(before + PMQ_NEXT));
-    store<u32>(before + PMQ_NEXT, <u32>block);
+    while (pmqBlock(<usize>pmqBlock(before).next).priority >= priority) before = <usize>pmqBlock(before).next;
+    pmqBlock(block).next = pmqBlock(before).next;
+    pmqBlock(before).next = <u32>block;
   }
-  atomic.store<u32>(entry + PMQ_CURMSGS, load<u32>(entry + PMQ_CURMSGS) + 1);
+  atomic.store<u32>(entry + PMQ_CURMSGS, pmqEntry(entry).curmsgs + 1);
   notifyOnArrival(entry);
   objectChanged(entry);
 }
@@ -328,16 +353,16 @@ export function pmqSendBlock(handle: i32, len: u32, priority: u32): i32 {
   if (priority >= MQ_PRIO_MAX) return -EINVAL;
   const entry = queueOf(handle, END_MQ_WRITE);
   if (entry == 0) return -EBADF;
-  if (len > load<u32>(entry + PMQ_MSGSIZE)) return -EMSGSIZE;
+  if (len > pmqEntry(entry).msgsize) return -EMSGSIZE;
   if (!kernelLock()) return -EINTR;
   let result: i32;
-  if (load<u32>(entry + PMQ_CURMSGS) >= load<u32>(entry + PMQ_MAXMSG)) result = -EAGAIN;
+  if (pmqEntry(entry).curmsgs >= pmqEntry(entry).maxmsg) result = -EAGAIN;
   else {
     const block = alloc(PMQ_HEADER_BYTES + len);
     if (block == 0) result = -ENOMEM;
     else {
-      store<u32>(block + PMQ_LENGTH, len);
-      store<u32>(block + PMQ_PRIORITY, priority);
+      pmqBlock(block).length = len;
+      pmqBlock(block).priority = priority;
       ownerHold(currentOwner, block, PMQ_HEADER_BYTES + len);
       result = <i32>(block + PMQ_HEADER_BYTES);
     }
@@ -352,8 +377,8 @@ export function pmqSendHeld(handle: i32): i32 {
   if (entry == 0) return -EBADF;
   if (!kernelLock()) return -EINTR;
   let result: i32 = 0;
-  if (load<u32>(ownerAt(currentOwner) + OWNER_HELD) == 0) result = -EINVAL;
-  else if (load<u32>(entry + PMQ_CURMSGS) >= load<u32>(entry + PMQ_MAXMSG)) {
+  if (ownerEntry(ownerAt(currentOwner)).held == 0) result = -EINVAL;
+  else if (pmqEntry(entry).curmsgs >= pmqEntry(entry).maxmsg) {
     ownerDropHeld(currentOwner);
     result = -EAGAIN;
   } else insert(entry, ownerTakeHeld(currentOwner));
@@ -372,17 +397,18 @@ export function pmqReceive(handle: i32, info: usize): i32 {
   if (entry == 0) return -EBADF;
   if (!kernelLock()) return -EINTR;
   let result: i32;
-  const block = <usize>load<u32>(entry + PMQ_HEAD);
+  const block = <usize>pmqEntry(entry).head;
   if (block == 0) result = -EAGAIN;
   else {
-    const next = load<u32>(block + PMQ_NEXT);
-    store<u32>(entry + PMQ_HEAD, next);
-    if (next == 0) store<u32>(entry + PMQ_TAIL, 0);
-    atomic.store<u32>(entry + PMQ_CURMSGS, load<u32>(entry + PMQ_CURMSGS) - 1);
-    const len = load<u32>(block + PMQ_LENGTH);
+    const next = pmqBlock(block).next;
+    pmqEntry(entry).head = next;
+    if (next == 0) pmqEntry(entry).tail = 0;
+    atomic.store<u32>(entry + PMQ_CURMSGS, pmqEntry(entry).curmsgs - 1);
+    const len = pmqBlock(block).length;
     ownerHold(currentOwner, block, PMQ_HEADER_BYTES + len);
-    store<u32>(info, <u32>(block + PMQ_HEADER_BYTES));
-    store<u32>(info + 4, load<u32>(block + PMQ_PRIORITY));
+    const received = changetype<PmqReceived>(info);
+    received.at = <u32>(block + PMQ_HEADER_BYTES);
+    received.priority = pmqBlock(block).priority;
     objectChanged(entry);
     result = <i32>len;
   }
@@ -403,21 +429,21 @@ export function pmqRelease(): i32 {
 export function pmqAttr(handle: i32, field: i32): i32 {
   const entry = queueOf(handle, END_MQ_READ | END_MQ_WRITE);
   if (entry == 0) return -EBADF;
-  if (field == PMQ_ATTR_MAXMSG) return <i32>load<u32>(entry + PMQ_MAXMSG);
-  if (field == PMQ_ATTR_MSGSIZE) return <i32>load<u32>(entry + PMQ_MSGSIZE);
+  if (field == PMQ_ATTR_MAXMSG) return <i32>pmqEntry(entry).maxmsg;
+  if (field == PMQ_ATTR_MSGSIZE) return <i32>pmqEntry(entry).msgsize;
   if (field == PMQ_ATTR_CURMSGS) return <i32>atomic.load<u32>(entry + PMQ_CURMSGS);
   return -EINVAL;
 }
 
 /** Frees every message of the queue at `entry` and clears its record (objectDestroy calls this). Kernel lock held. */
 export function pmqFreeAll(entry: usize): void {
-  let m = <usize>load<u32>(entry + PMQ_HEAD);
+  let m = <usize>pmqEntry(entry).head;
   while (m != 0) {
-    const next = <usize>load<u32>(m + PMQ_NEXT);
-    free(m, PMQ_HEADER_BYTES + load<u32>(m + PMQ_LENGTH));
+    const next = <usize>pmqBlock(m).next;
+    free(m, PMQ_HEADER_BYTES + pmqBlock(m).length);
     m = next;
   }
-  memory.fill(entry + PMQ_MAXMSG, 0, PMQ_END - PMQ_MAXMSG);
+  memory.fill(entry + OBJ_RING0, 0, KIND_AREA_BYTES);
 }
 
 // ---- Notification (mq_notify) ---------------------------------------------------------------
@@ -431,9 +457,9 @@ export function pmqFreeAll(entry: usize): void {
 
 /** Fires the registration when `entry` just got its first message. Kernel lock held; the caller bumps the wait cell. */
 function notifyOnArrival(entry: usize): void {
-  if (load<u32>(entry + PMQ_CURMSGS) != 1 || load<i32>(entry + PMQ_NOTIFY_OWNER) == 0) return;
-  store<u32>(entry + PMQ_NOTIFIED, load<u32>(entry + PMQ_NOTIFY_SERIAL));
-  store<i32>(entry + PMQ_NOTIFY_OWNER, 0);
+  if (pmqEntry(entry).curmsgs != 1 || pmqEntry(entry).notifyOwner == 0) return;
+  pmqEntry(entry).notified = pmqEntry(entry).notifySerial;
+  pmqEntry(entry).notifyOwner = 0;
 }
 
 /** `mq_notify(mqdes, &sev)`: the registration's serial (> 0), or -EBUSY (an owner is registered), -EBADF, -EINTR. */
@@ -442,11 +468,11 @@ export function pmqNotify(handle: i32): i32 {
   if (entry == 0) return -EBADF;
   if (!kernelLock()) return -EINTR;
   let result: i32;
-  if (load<i32>(entry + PMQ_NOTIFY_OWNER) != 0) result = -EBUSY;
+  if (pmqEntry(entry).notifyOwner != 0) result = -EBUSY;
   else {
-    const serial = load<u32>(entry + PMQ_NOTIFY_SERIAL) + 1;
-    store<u32>(entry + PMQ_NOTIFY_SERIAL, serial);
-    store<i32>(entry + PMQ_NOTIFY_OWNER, currentOwner);
+    const serial = pmqEntry(entry).notifySerial + 1;
+    pmqEntry(entry).notifySerial = serial;
+    pmqEntry(entry).notifyOwner = currentOwner;
     result = <i32>(serial & 0x7fffffff);
   }
   kernelUnlock();
@@ -458,8 +484,8 @@ export function pmqNotifyCancel(handle: i32, serial: u32): i32 {
   const entry = queueOf(handle, END_MQ_READ | END_MQ_WRITE);
   if (entry == 0) return -EBADF;
   if (!kernelLock()) return -EINTR;
-  if (load<i32>(entry + PMQ_NOTIFY_OWNER) == currentOwner && (load<u32>(entry + PMQ_NOTIFY_SERIAL) & 0x7fffffff) == serial) {
-    store<i32>(entry + PMQ_NOTIFY_OWNER, 0);
+  if (pmqEntry(entry).notifyOwner == currentOwner && (pmqEntry(entry).notifySerial & 0x7fffffff) == serial) {
+    pmqEntry(entry).notifyOwner = 0;
     objectChanged(entry);
   }
   kernelUnlock();
@@ -473,13 +499,13 @@ export function pmqNotifyState(handle: i32, serial: u32): i32 {
   if (entry == 0) return -EBADF;
   if (!kernelLock()) return -EINTR;
   let result = PMQ_NOTIFY_REMOVED;
-  if ((load<u32>(entry + PMQ_NOTIFIED) & 0x7fffffff) == serial) result = PMQ_NOTIFY_FIRED;
-  else if (load<i32>(entry + PMQ_NOTIFY_OWNER) != 0 && (load<u32>(entry + PMQ_NOTIFY_SERIAL) & 0x7fffffff) == serial) result = PMQ_NOTIFY_PENDING;
+  if ((pmqEntry(entry).notified & 0x7fffffff) == serial) result = PMQ_NOTIFY_FIRED;
+  else if (pmqEntry(entry).notifyOwner != 0 && (pmqEntry(entry).notifySerial & 0x7fffffff) == serial) result = PMQ_NOTIFY_PENDING;
   kernelUnlock();
   return result;
 }
 
 /** A handle of `owner` on the queue at `entry` closes: Linux drops that process's registration (mqueue_flush_file). Kernel lock held. */
 export function pmqHandleClosed(entry: usize, owner: i32): void {
-  if (load<i32>(entry + PMQ_NOTIFY_OWNER) == owner) store<i32>(entry + PMQ_NOTIFY_OWNER, 0);
+  if (pmqEntry(entry).notifyOwner == owner) pmqEntry(entry).notifyOwner = 0;
 }

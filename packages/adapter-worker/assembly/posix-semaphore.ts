@@ -23,20 +23,13 @@
 // on that cell and tries again (sem_trywait) when it changes, as glibc's futex waiters do.
 import { free } from './alloc';
 import { EACCES, EAGAIN, EBADF, EEXIST, EINTR, ENFILE, ENOENT, ENOMEM, ENOSPC, EOVERFLOW } from './errno';
-import { HANDLE_OBJECT, handleCreate, ownHandle } from './handle';
+import { handleCreate, ownHandle, handleEntry } from './handle';
 import { currentOwner, kernelLock, kernelUnlock } from './kernel';
 import { lockAcquire, lockRelease } from './lock';
 import {
-  FLAG_LINKED,
   KIND_POSIX_SEM,
   NAME_MAX_BYTES,
-  OBJ_FLAGS,
-  OBJ_KIND,
   OBJ_LOCK,
-  OBJ_MODE,
-  OBJ_NAME_LEN,
-  OBJ_NAME_PTR,
-  OBJ_REFS,
   objectAt,
   objectChanged,
   objectCreate,
@@ -44,14 +37,31 @@ import {
   objectLookup,
   objectNotify,
   objectSetName,
+  objectEntry,
+  objectInfo,
+  ObjectEntry,
 } from './object';
 import { PERM_READ, PERM_WRITE, currentGid, currentUid, permitted } from './permission';
 
 /** The largest value (Linux's SEM_VALUE_MAX, INT_MAX). */
 export const SEM_VALUE_MAX: i32 = 0x7fffffff;
-export const PSEM_VALUE: u32 = 36;
-export const PSEM_UID: u32 = 40;
-export const PSEM_GID: u32 = 44;
+/** The semaphore's fields in its object's kind area (the diagram above); the compiler owns the offsets. */
+@unmanaged export class PosixSemEntry extends ObjectEntry {
+  /** Ring 0's data pointer in a stream: stays 0, so objectDestroy frees nothing but the name. */
+  ring0Data: u32;
+  value: i32;
+  uid: u32;
+  gid: u32;
+}
+/** Where the record ends in the entry: within the kind area (test/kernel.test.ts checks). */
+export const PSEM_RECORD_END: u32 = offsetof<PosixSemEntry>();
+/** Read with atomics (psem_value takes no lock). */
+export const PSEM_VALUE: u32 = offsetof<PosixSemEntry>('value');
+/** The PosixSemEntry at `at`. */
+@inline export function posixSem(at: usize): PosixSemEntry {
+  return changetype<PosixSemEntry>(at);
+}
+
 /** The handle end of a POSIX semaphore handle (it neither reads nor writes a ring). */
 export const END_SEMAPHORE: i32 = 0;
 
@@ -59,8 +69,8 @@ export const END_SEMAPHORE: i32 = 0;
 function ownSemaphore(handle: i32): usize {
   const entry = ownHandle(handle);
   if (entry == 0) return 0;
-  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
-  return load<i32>(object + OBJ_KIND) == KIND_POSIX_SEM ? object : 0;
+  const object = objectAt(handleEntry(entry).object);
+  return objectEntry(object).kind == KIND_POSIX_SEM ? object : 0;
 }
 
 /**
@@ -77,7 +87,7 @@ export function psemOpen(name: usize, len: u32, create: i32, exclusive: i32, mod
   if (id != 0) {
     const object = objectAt(id);
     if (create != 0 && exclusive != 0) result = -EEXIST;
-    else if (!permitted(load<u32>(object + PSEM_UID), load<u32>(object + PSEM_GID), load<u32>(object + PSEM_UID), load<u32>(object + PSEM_GID), load<u32>(object + OBJ_MODE), PERM_READ | PERM_WRITE)) {
+    else if (!permitted(posixSem(object).uid, posixSem(object).gid, posixSem(object).uid, posixSem(object).gid, objectInfo(object).mode, PERM_READ | PERM_WRITE)) {
       result = -EACCES;
     }
   } else if (create == 0) result = -ENOENT;
@@ -90,10 +100,10 @@ export function psemOpen(name: usize, len: u32, create: i32, exclusive: i32, mod
         result = -ENOMEM;
       } else {
         const object = objectAt(id);
-        store<i32>(object + PSEM_VALUE, initial);
-        store<u32>(object + PSEM_UID, currentUid());
-        store<u32>(object + PSEM_GID, currentGid());
-        store<u32>(object + OBJ_MODE, mode & 0o777);
+        posixSem(object).value = initial;
+        posixSem(object).uid = currentUid();
+        posixSem(object).gid = currentGid();
+        objectInfo(object).mode = mode & 0o777;
         made = true;
       }
     }
@@ -105,7 +115,7 @@ export function psemOpen(name: usize, len: u32, create: i32, exclusive: i32, mod
       const handle = handleCreate(currentOwner, id, END_SEMAPHORE);
       if (handle == 0) result = -ENFILE;
       else {
-        store<i32>(object + OBJ_REFS, load<i32>(object + OBJ_REFS) + 1);
+        objectEntry(object).refs = objectEntry(object).refs + 1;
         result = handle;
       }
       lockRelease(object + OBJ_LOCK);
@@ -120,12 +130,12 @@ export function psemOpen(name: usize, len: u32, create: i32, exclusive: i32, mod
 /** Drops the name of semaphore `id` and the reference it held. Kernel lock held. */
 function unlinkLocked(id: i32): void {
   const object = objectAt(id);
-  store<i32>(object + OBJ_FLAGS, 0);
-  free(<usize>load<u32>(object + OBJ_NAME_PTR), load<u32>(object + OBJ_NAME_LEN));
-  store<u32>(object + OBJ_NAME_PTR, 0);
-  store<u32>(object + OBJ_NAME_LEN, 0);
-  const refs = load<i32>(object + OBJ_REFS) - 1;
-  store<i32>(object + OBJ_REFS, refs);
+  objectEntry(object).flags = 0;
+  free(<usize>objectEntry(object).namePtr, objectEntry(object).nameLen);
+  objectEntry(object).namePtr = 0;
+  objectEntry(object).nameLen = 0;
+  const refs = objectEntry(object).refs - 1;
+  objectEntry(object).refs = refs;
   if (refs == 0) objectDestroy(id);
 }
 
@@ -142,7 +152,7 @@ export function psemUnlink(name: usize, len: u32): i32 {
   else {
     const object = objectAt(id);
     const me = currentUid();
-    if (me != 0 && me != load<u32>(object + PSEM_UID)) result = -EACCES;
+    if (me != 0 && me != posixSem(object).uid) result = -EACCES;
     else if (!lockAcquire(object + OBJ_LOCK, currentOwner)) result = -EINTR;
     else {
       unlinkLocked(id);
@@ -158,10 +168,10 @@ export function psemTryWait(handle: i32): i32 {
   const object = ownSemaphore(handle);
   if (object == 0) return -EBADF;
   if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return -EINTR;
-  const value = load<i32>(object + PSEM_VALUE);
+  const value = posixSem(object).value;
   let result: i32 = -EAGAIN;
   if (value > 0) {
-    store<i32>(object + PSEM_VALUE, value - 1);
+    posixSem(object).value = value - 1;
     result = 0;
   }
   lockRelease(object + OBJ_LOCK);
@@ -173,10 +183,10 @@ export function psemPost(handle: i32): i32 {
   const object = ownSemaphore(handle);
   if (object == 0) return -EBADF;
   if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return -EINTR;
-  const value = load<i32>(object + PSEM_VALUE);
+  const value = posixSem(object).value;
   let result: i32 = -EOVERFLOW;
   if (value < SEM_VALUE_MAX) {
-    store<i32>(object + PSEM_VALUE, value + 1);
+    posixSem(object).value = value + 1;
     // Bump under the lock, notify after: a waiter that read the old seq sees the new one or is woken.
     objectChanged(object);
     result = 0;

@@ -56,27 +56,67 @@
 import { alloc, free } from './alloc';
 import { EAGAIN, EBUSY, ENOMEM, EPIPE } from './errno';
 
-export const RING_BYTES: u32 = 32;
-export const RING_DATA: u32 = 0;
-export const RING_CAPACITY: u32 = 4;
-export const RING_HEAD: u32 = 8;
-export const RING_TAIL: u32 = 12;
-export const RING_READERS: u32 = 16;
-export const RING_WRITERS: u32 = 20;
-export const RING_SHUT: u32 = 24;
-export const RING_SLOTS: u32 = 28;
-/** Where a ring's copies-in-flight record is, from the ring (in its object entry, object.ts). */
-export const RING_FLIGHT: u32 = 96;
-export const RING_COMMITTED: u32 = RING_FLIGHT + 0;
-export const RING_READING: u32 = RING_FLIGHT + 4;
-export const RING_READING_BYTES: u32 = RING_FLIGHT + 8;
-export const RING_WRITING: u32 = RING_FLIGHT + 12;
+/** The ring record (the diagram above); the compiler owns the offsets. */
+@unmanaged export class Ring {
+  data: u32;
+  capacity: u32;
+  head: u32;
+  tail: u32;
+  readers: i32;
+  writers: i32;
+  shut: i32;
+  slots: u32;
+}
+
+/** The copies-in-flight record, RING_FLIGHT bytes after its ring. */
+@unmanaged export class RingFlight {
+  committed: u32;
+  reading: i32;
+  readingBytes: u32;
+  writing: i32;
+}
+
+/** The slot table's head; `start` is the first of `pages` u32 words. */
+@unmanaged export class SlotTable {
+  first: u32;
+  count: u32;
+  start: u32;
+}
+
+export const RING_BYTES: u32 = offsetof<Ring>();
+/** Read with atomics by pipe_capacity (no lock). */
+export const RING_CAPACITY: u32 = offsetof<Ring>('capacity');
+/** Fields read with atomics or by their address. */
+export const RING_READERS: u32 = offsetof<Ring>('readers');
+export const RING_WRITERS: u32 = offsetof<Ring>('writers');
+/**
+ * Where a ring's copies-in-flight record is, from the ring: three rings further, in its object
+ * entry (object.ts places the entry's other fields in between).
+ */
+export const RING_FLIGHT: u32 = 3 * RING_BYTES;
+export const RING_FLIGHT_BYTES: u32 = offsetof<RingFlight>();
+/** The two sides of a ring's copies in flight (also the `side` argument of pipe.ts's helpers). */
+export const RING_READING: u32 = RING_FLIGHT + offsetof<RingFlight>('reading');
+export const RING_WRITING: u32 = RING_FLIGHT + offsetof<RingFlight>('writing');
+
+/** The ring at `at` as a record. */
+@inline export function ringAt(at: usize): Ring {
+  return changetype<Ring>(at);
+}
+
+/** The copies-in-flight record of the ring at `at`. */
+@inline export function ringFlight(at: usize): RingFlight {
+  return changetype<RingFlight>(at + RING_FLIGHT);
+}
+
+/** The slot table at `at`. */
+@inline export function slotTable(at: usize): SlotTable {
+  return changetype<SlotTable>(at);
+}
 
 /** The kernel's page: the unit of a pipe buffer's slots. */
 export const PAGE: u32 = 4096;
-export const SLOTS_FIRST: u32 = 0;
-export const SLOTS_COUNT: u32 = 4;
-export const SLOTS_START: u32 = 8;
+export const SLOTS_START: u32 = offsetof<SlotTable>('start');
 
 /** Bytes of the slot table of a ring of `capacity`. */
 @inline export function slotsBytes(capacity: u32): u32 {
@@ -100,7 +140,7 @@ export function roundCapacity(bytes: u32): u32 {
 
 /** Bytes a reader can take: written and copied in (a write in flight is not there yet). */
 @inline export function ringUsed(ring: usize): u32 {
-  return load<u32>(ring + RING_COMMITTED) - load<u32>(ring + RING_HEAD);
+  return ringFlight(ring).committed - ringAt(ring).head;
 }
 
 /**
@@ -115,19 +155,19 @@ export function ringAttach(ring: usize, capacity: u32): bool {
     free(data, capacity);
     return false;
   }
-  store<u32>(slots + SLOTS_FIRST, 0);
-  store<u32>(slots + SLOTS_COUNT, 0);
-  store<u32>(ring + RING_DATA, <u32>data);
-  store<u32>(ring + RING_SLOTS, <u32>slots);
-  store<u32>(ring + RING_CAPACITY, capacity);
-  store<u32>(ring + RING_HEAD, 0);
-  store<u32>(ring + RING_TAIL, 0);
-  store<u32>(ring + RING_COMMITTED, 0);
+  slotTable(slots).first = 0;
+  slotTable(slots).count = 0;
+  ringAt(ring).data = <u32>data;
+  ringAt(ring).slots = <u32>slots;
+  ringAt(ring).capacity = capacity;
+  ringAt(ring).head = 0;
+  ringAt(ring).tail = 0;
+  ringFlight(ring).committed = 0;
   return true;
 }
 
 @inline function slotStart(slots: usize, pages: u32, i: u32): usize {
-  return slots + SLOTS_START + (((load<u32>(slots + SLOTS_FIRST) + i) & (pages - 1)) << 2);
+  return slots + SLOTS_START + (((slotTable(slots).first + i) & (pages - 1)) << 2);
 }
 
 /**
@@ -139,25 +179,25 @@ export function ringAttach(ring: usize, capacity: u32): bool {
 export function ringConsume(ring: usize, max: u32): i32 {
   const n = ringAvailable(ring, max);
   if (n <= 0) return n;
-  const capacity = load<u32>(ring + RING_CAPACITY);
-  const head = load<u32>(ring + RING_HEAD);
+  const capacity = ringAt(ring).capacity;
+  const head = ringAt(ring).head;
   const newHead = head + <u32>n;
-  store<u32>(ring + RING_HEAD, newHead);
+  ringAt(ring).head = newHead;
   // Free the pages read to their end (the newest one ends at the tail, past any write in flight:
   // that page is still being filled). Positions wrap at 2^32: compare distances from the head,
   // never positions.
-  const slots = <usize>load<u32>(ring + RING_SLOTS);
+  const slots = <usize>ringAt(ring).slots;
   if (slots == 0) return n;
   const pages = capacity / PAGE;
-  const tail = load<u32>(ring + RING_TAIL);
-  let count = load<u32>(slots + SLOTS_COUNT);
+  const tail = ringAt(ring).tail;
+  let count = slotTable(slots).count;
   while (count > 0) {
     const end = count > 1 ? load<u32>(slotStart(slots, pages, 1)) : tail;
     if (end - head > <u32>n) break;
-    store<u32>(slots + SLOTS_FIRST, (load<u32>(slots + SLOTS_FIRST) + 1) & (pages - 1));
+    slotTable(slots).first = (slotTable(slots).first + 1) & (pages - 1);
     count--;
   }
-  store<u32>(slots + SLOTS_COUNT, count);
+  slotTable(slots).count = count;
   return n;
 }
 
@@ -165,7 +205,7 @@ export function ringConsume(ring: usize, max: u32): i32 {
 export function ringAvailable(ring: usize, max: u32): i32 {
   const used = ringUsed(ring);
   if (used == 0) {
-    if (load<i32>(ring + RING_WRITERS) == 0 || load<i32>(ring + RING_SHUT) != 0) return 0;
+    if (ringAt(ring).writers == 0 || ringAt(ring).shut != 0) return 0;
     return -EAGAIN;
   }
   return <i32>min<u32>(used, max);
@@ -173,8 +213,8 @@ export function ringAvailable(ring: usize, max: u32): i32 {
 
 /** Copies the `n` bytes at stream position `from` out to `dst`. */
 function ringCopyOut(ring: usize, from: u32, dst: usize, n: u32): void {
-  const capacity = load<u32>(ring + RING_CAPACITY);
-  const data = <usize>load<u32>(ring + RING_DATA);
+  const capacity = ringAt(ring).capacity;
+  const data = <usize>ringAt(ring).data;
   const at = from & (capacity - 1);
   const first = min<u32>(n, capacity - at);
   memory.copy(dst, data + at, first);
@@ -183,7 +223,7 @@ function ringCopyOut(ring: usize, from: u32, dst: usize, n: u32): void {
 
 /** Bytes read (0 = EOF) or -EAGAIN. Caller holds the object lock. */
 export function ringRead(ring: usize, dst: usize, max: u32): i32 {
-  const head = load<u32>(ring + RING_HEAD);
+  const head = ringAt(ring).head;
   const n = ringConsume(ring, max);
   if (n > 0) ringCopyOut(ring, head, dst, <u32>n);
   return n;
@@ -197,19 +237,26 @@ export function ringRead(ring: usize, dst: usize, max: u32): i32 {
 //   +4  │ u32 first length     │
 //   +8  │ u32 second address   │ ...and the rest (n - first length) from the block's start
 //   +12 └──────────────────────┘
-export const SPAN_BYTES: u32 = 12;
-export const SPAN_FIRST: u32 = 0;
-export const SPAN_FIRST_LENGTH: u32 = 4;
-export const SPAN_SECOND: u32 = 8;
+@unmanaged export class Span {
+  first: u32;
+  firstLength: u32;
+  second: u32;
+}
+
+export const SPAN_BYTES: u32 = offsetof<Span>();
+export const SPAN_FIRST: u32 = offsetof<Span>('first');
+export const SPAN_FIRST_LENGTH: u32 = offsetof<Span>('firstLength');
+export const SPAN_SECOND: u32 = offsetof<Span>('second');
 
 /** Writes the span record of the `n` bytes at stream position `from` to `at`. */
 export function ringSpan(ring: usize, from: u32, n: u32, at: usize): void {
-  const capacity = load<u32>(ring + RING_CAPACITY);
-  const data = load<u32>(ring + RING_DATA);
+  const capacity = ringAt(ring).capacity;
+  const data = ringAt(ring).data;
   const offset = from & (capacity - 1);
-  store<u32>(at + SPAN_FIRST, data + offset);
-  store<u32>(at + SPAN_FIRST_LENGTH, min<u32>(n, capacity - offset));
-  store<u32>(at + SPAN_SECOND, data);
+  const span = changetype<Span>(at);
+  span.first = data + offset;
+  span.firstLength = min<u32>(n, capacity - offset);
+  span.second = data;
 }
 
 /**
@@ -217,37 +264,37 @@ export function ringSpan(ring: usize, from: u32, n: u32, at: usize): void {
  * them (advances the tail: the caller copies, then commits with {@link ringCommit}).
  */
 function ringPut(ring: usize, src: usize, n: u32, copy: bool): void {
-  const tail = load<u32>(ring + RING_TAIL);
+  const tail = ringAt(ring).tail;
   if (copy) {
-    const capacity = load<u32>(ring + RING_CAPACITY);
-    const data = <usize>load<u32>(ring + RING_DATA);
+    const capacity = ringAt(ring).capacity;
+    const data = <usize>ringAt(ring).data;
     const at = tail & (capacity - 1);
     const first = min<u32>(n, capacity - at);
     memory.copy(data + at, src, first);
     if (first < n) memory.copy(data, src + first, n - first);
-    store<u32>(ring + RING_COMMITTED, tail + n);
+    ringFlight(ring).committed = tail + n;
   }
-  store<u32>(ring + RING_TAIL, tail + n);
+  ringAt(ring).tail = tail + n;
 }
 
 /** Makes every reserved byte (up to the tail) visible to readers. Object lock held. */
 @inline export function ringCommit(ring: usize): void {
-  store<u32>(ring + RING_COMMITTED, load<u32>(ring + RING_TAIL));
+  ringFlight(ring).committed = ringAt(ring).tail;
 }
 
 /** Takes back the bytes written since stream position `position` (nothing read them yet). Object lock held. */
 export function ringUnwrite(ring: usize, position: u32): void {
-  const slots = <usize>load<u32>(ring + RING_SLOTS);
+  const slots = <usize>ringAt(ring).slots;
   if (slots != 0) {
     // Free the pages those bytes started: the newest slots, whose start lies in [position, tail).
-    const pages = load<u32>(ring + RING_CAPACITY) / PAGE;
-    const taken = load<u32>(ring + RING_TAIL) - position;
-    let count = load<u32>(slots + SLOTS_COUNT);
+    const pages = ringAt(ring).capacity / PAGE;
+    const taken = ringAt(ring).tail - position;
+    let count = slotTable(slots).count;
     while (count > 0 && load<u32>(slotStart(slots, pages, count - 1)) - position < taken) count--;
-    store<u32>(slots + SLOTS_COUNT, count);
+    slotTable(slots).count = count;
   }
-  store<u32>(ring + RING_TAIL, position);
-  store<u32>(ring + RING_COMMITTED, position);
+  ringAt(ring).tail = position;
+  ringFlight(ring).committed = position;
 }
 
 /**
@@ -264,24 +311,24 @@ export function ringUnwrite(ring: usize, position: u32): void {
 export function ringWrite(ring: usize, src: usize, len: u32, more: u32, continued: bool, copy: bool = true): i32 {
   // Like pipe_write: a null write succeeds before the readers are checked.
   if (len == 0) return 0;
-  if (load<i32>(ring + RING_READERS) == 0 || load<i32>(ring + RING_SHUT) != 0) return -EPIPE;
-  const capacity = load<u32>(ring + RING_CAPACITY);
-  const slots = <usize>load<u32>(ring + RING_SLOTS);
+  if (ringAt(ring).readers == 0 || ringAt(ring).shut != 0) return -EPIPE;
+  const capacity = ringAt(ring).capacity;
+  const slots = <usize>ringAt(ring).slots;
   if (slots == 0) {
     // A socket's ring: a buffer of `capacity` bytes, as a socket's send buffer counts bytes.
-    const room = capacity - (load<u32>(ring + RING_TAIL) - load<u32>(ring + RING_HEAD));
+    const room = capacity - (ringAt(ring).tail - ringAt(ring).head);
     if (room == 0) return -EAGAIN;
     const n = min<u32>(len, room);
     ringPut(ring, src, n, copy);
     return <i32>n;
   }
   const pages = capacity / PAGE;
-  let count = load<u32>(slots + SLOTS_COUNT);
+  let count = slotTable(slots).count;
   let written: u32 = 0;
   const chars = continued ? 0 : (len + more) & (PAGE - 1);
   if (chars != 0 && count > 0) {
     // The newest page can take them if they fit after everything it ever held.
-    const held = load<u32>(ring + RING_TAIL) - load<u32>(slotStart(slots, pages, count - 1));
+    const held = ringAt(ring).tail - load<u32>(slotStart(slots, pages, count - 1));
     if (held + chars <= PAGE) {
       ringPut(ring, src, chars, copy);
       written = chars;
@@ -291,12 +338,12 @@ export function ringWrite(ring: usize, src: usize, len: u32, more: u32, continue
     const n = min<u32>(PAGE, len - written);
     // A partial page in the middle of a write: the next piece fills it as a whole page.
     if (n < PAGE && more > 0 && written > 0) break;
-    store<u32>(slotStart(slots, pages, count), load<u32>(ring + RING_TAIL));
+    store<u32>(slotStart(slots, pages, count), ringAt(ring).tail);
     count++;
     ringPut(ring, src + written, n, copy);
     written += n;
   }
-  store<u32>(slots + SLOTS_COUNT, count);
+  slotTable(slots).count = count;
   return written == 0 ? -EAGAIN : <i32>written;
 }
 
@@ -306,11 +353,11 @@ export function ringWrite(ring: usize, src: usize, len: u32, more: u32, continue
  * locks held, no copy in flight.
  */
 export function ringResize(ring: usize, capacity: u32): i32 {
-  const oldCapacity = load<u32>(ring + RING_CAPACITY);
+  const oldCapacity = ringAt(ring).capacity;
   const oldPages = oldCapacity / PAGE;
   const pages = capacity / PAGE;
-  const oldSlots = <usize>load<u32>(ring + RING_SLOTS);
-  const count = load<u32>(oldSlots + SLOTS_COUNT);
+  const oldSlots = <usize>ringAt(ring).slots;
+  const count = slotTable(oldSlots).count;
   if (count > pages) return -EBUSY;
   const data = alloc(capacity);
   if (data == 0) return -ENOMEM;
@@ -320,35 +367,35 @@ export function ringResize(ring: usize, capacity: u32): i32 {
     return -ENOMEM;
   }
   // The bytes move to the start of the new block, so every position shifts down by the old head.
-  const head = load<u32>(ring + RING_HEAD);
+  const head = ringAt(ring).head;
   for (let i: u32 = 0; i < count; i++) store<u32>(slots + SLOTS_START + (i << 2), load<u32>(slotStart(oldSlots, oldPages, i)) - head);
-  store<u32>(slots + SLOTS_FIRST, 0);
-  store<u32>(slots + SLOTS_COUNT, count);
+  slotTable(slots).first = 0;
+  slotTable(slots).count = count;
   const used = ringUsed(ring);
-  const oldData = <usize>load<u32>(ring + RING_DATA);
+  const oldData = <usize>ringAt(ring).data;
   const at = head & (oldCapacity - 1);
   const first = min<u32>(used, oldCapacity - at);
   memory.copy(data, oldData + at, first);
   if (first < used) memory.copy(data + first, oldData, used - first);
   free(oldData, oldCapacity);
   free(oldSlots, slotsBytes(oldCapacity));
-  store<u32>(ring + RING_DATA, <u32>data);
-  store<u32>(ring + RING_SLOTS, <u32>slots);
-  store<u32>(ring + RING_CAPACITY, capacity);
-  store<u32>(ring + RING_HEAD, 0);
-  store<u32>(ring + RING_TAIL, used);
-  store<u32>(ring + RING_COMMITTED, used);
+  ringAt(ring).data = <u32>data;
+  ringAt(ring).slots = <u32>slots;
+  ringAt(ring).capacity = capacity;
+  ringAt(ring).head = 0;
+  ringAt(ring).tail = used;
+  ringFlight(ring).committed = used;
   return 0;
 }
 
 /** Empties the ring and frees its data block and slot table. Kernel lock held. */
 export function ringReset(ring: usize): void {
-  free(<usize>load<u32>(ring + RING_DATA), load<u32>(ring + RING_CAPACITY));
-  free(<usize>load<u32>(ring + RING_SLOTS), slotsBytes(load<u32>(ring + RING_CAPACITY)));
-  store<u32>(ring + RING_DATA, 0);
-  store<u32>(ring + RING_SLOTS, 0);
-  store<u32>(ring + RING_HEAD, 0);
-  store<u32>(ring + RING_TAIL, 0);
-  store<u32>(ring + RING_COMMITTED, 0);
-  store<i32>(ring + RING_SHUT, 0);
+  free(<usize>ringAt(ring).data, ringAt(ring).capacity);
+  free(<usize>ringAt(ring).slots, slotsBytes(ringAt(ring).capacity));
+  ringAt(ring).data = 0;
+  ringAt(ring).slots = 0;
+  ringAt(ring).head = 0;
+  ringAt(ring).tail = 0;
+  ringFlight(ring).committed = 0;
+  ringAt(ring).shut = 0;
 }

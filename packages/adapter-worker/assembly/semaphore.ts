@@ -89,22 +89,19 @@ import { lockAcquire, lockRelease } from './lock';
 import {
   FLAG_LINKED,
   KIND_SEM_SET,
-  OBJ_FLAGS,
+  ObjectEntry,
   OBJ_KIND,
   OBJ_LOCK,
-  OBJ_MODE,
-  OBJ_NAME_HASH,
-  OBJ_NAME_LEN,
-  OBJ_NAME_PTR,
-  OBJ_SERIAL,
   nameHash,
   objectAt,
   objectCreate,
   objectDestroy,
   objectLookup,
   objectMax,
+  objectEntry,
+  objectInfo,
 } from './object';
-import { OWNER_SCRATCH, ownerAt, ownerPid } from './owner';
+import { ownerAt, ownerPid, ownerEntry } from './owner';
 import { PERM_READ, PERM_WRITE, currentUid, currentGid, permitted } from './permission';
 
 /** The largest semaphore value. */
@@ -116,41 +113,81 @@ export const SEMOPM: i32 = 500;
 /** Semaphores in one set at most. */
 export const SEMMSL: i32 = 32000;
 
-export const SET_SEMS: u32 = 36;
-export const SET_NSEMS: u32 = 40;
-export const SET_KEY: u32 = 44;
-export const SET_UID: u32 = 48;
-export const SET_GID: u32 = 52;
-export const SET_CUID: u32 = 56;
-export const SET_CGID: u32 = 60;
-export const SET_OTIME: u32 = 68;
-export const SET_CTIME: u32 = 72;
-export const SET_QUEUE_HEAD: u32 = 76;
-export const SET_QUEUE_TAIL: u32 = 80;
-export const SET_UNDO: u32 = 84;
+/** The set record in its object's kind area (the diagram above; its first word is ring 0's data pointer, which stays 0). */
+@unmanaged export class SemSetEntry extends ObjectEntry {
+  /** Ring 0's data pointer in a stream: stays 0, so objectDestroy frees nothing of the set's. */
+  ring0Data: u32;
+  sems: u32;
+  nsems: u32;
+  key: i32;
+  uid: u32;
+  gid: u32;
+  cuid: u32;
+  cgid: u32;
+  /** Ring 1's data pointer in a stream: stays 0 as well. */
+  ring1Data: u32;
+  otime: u32;
+  ctime: u32;
+  queueHead: u32;
+  queueTail: u32;
+  undo: u32;
+}
+/** Where the record ends in the entry: within the kind area (test/kernel.test.ts checks). */
+export const SET_RECORD_END: u32 = offsetof<SemSetEntry>();
+export const SET_NSEMS: u32 = offsetof<SemSetEntry>('nsems');
+export const SET_KEY: u32 = offsetof<SemSetEntry>('key');
+export const SET_UNDO: u32 = offsetof<SemSetEntry>('undo');
+/** The SemSetEntry at `at`. */
+@inline export function semSet(at: usize): SemSetEntry {
+  return changetype<SemSetEntry>(at);
+}
 
-export const SEM_BYTES: u32 = 8;
-export const SEM_VALUE: u32 = 0;
-export const SEM_PID: u32 = 4;
+/** One semaphore of a set's heap array. */
+@unmanaged export class Semaphore {
+  value: i32;
+  pid: i32;
+}
+export const SEM_BYTES: u32 = offsetof<Semaphore>();
+/** The Semaphore at `at`. */
+@inline export function semRecord(at: usize): Semaphore {
+  return changetype<Semaphore>(at);
+}
 
-export const SEM_OP_BYTES: u32 = 12;
-export const SEM_OP_INDEX: u32 = 0;
-export const SEM_OP_DELTA: u32 = 4;
-export const SEM_OP_FLAGS: u32 = 8;
+/** One operation (struct sembuf) as TypeScript writes it and a waiter record keeps it. */
+@unmanaged export class SemOp {
+  index: i32;
+  delta: i32;
+  flags: i32;
+}
+export const SEM_OP_BYTES: u32 = offsetof<SemOp>();
+/** The SemOp at `at`. */
+@inline export function semOpAt(at: usize): SemOp {
+  return changetype<SemOp>(at);
+}
+
 export const SEM_OP_NOWAIT: i32 = 1;
 export const SEM_OP_UNDO: i32 = 2;
 
-export const WAITER_BYTES: u32 = 40;
-export const W_NEXT: u32 = 0;
-export const W_PREV: u32 = 4;
-export const W_OWNER: u32 = 8;
-export const W_PID: u32 = 12;
-export const W_STATUS: u32 = 16;
-export const W_NOPS: u32 = 20;
-export const W_BLOCK_INDEX: u32 = 24;
-export const W_BLOCK_ZERO: u32 = 28;
-export const W_SLOT: u32 = 32;
-export const W_BITS: u32 = 36;
+/** A waiter record (the diagram above); its operations follow it. */
+@unmanaged export class SemWaiter {
+  next: u32;
+  prev: u32;
+  owner: i32;
+  pid: i32;
+  status: i32;
+  nops: i32;
+  blockIndex: i32;
+  blockZero: i32;
+  slot: i32;
+  bits: i32;
+}
+export const WAITER_BYTES: u32 = offsetof<SemWaiter>();
+export const W_STATUS: u32 = offsetof<SemWaiter>('status');
+/** The SemWaiter at `at`. */
+@inline export function semWaiter(at: usize): SemWaiter {
+  return changetype<SemWaiter>(at);
+}
+
 export const W_UNDO: i32 = 1;
 export const W_ALTERS: i32 = 2;
 /** Waiter status values besides -errno. */
@@ -161,11 +198,23 @@ export const CANCELLED: i32 = 1;
 /** What sem_wait_end returns while the call is still queued (a spurious wakeup). */
 export const STILL_WAITING: i32 = 1;
 
-export const UNDO_BYTES: u32 = 16;
-export const U_NEXT: u32 = 0;
-export const U_OWNER: u32 = 4;
-export const U_NSEMS: u32 = 8;
-export const U_ADJ: u32 = 16;
+/** An undo record (the diagram above); `adj` is the first of nsems adjustments. */
+@unmanaged export class UndoRecord {
+  next: u32;
+  owner: i32;
+  nsems: u32;
+  /** Unused: the adjustments start 16 bytes in. */
+  reserved: u32;
+  adj: i32;
+}
+export const U_NEXT: u32 = offsetof<UndoRecord>('next');
+export const U_ADJ: u32 = offsetof<UndoRecord>('adj');
+/** An undo record's size before its adjustments. */
+export const UNDO_BYTES: u32 = U_ADJ;
+/** The UndoRecord at `at`. */
+@inline export function undoRecord(at: usize): UndoRecord {
+  return changetype<UndoRecord>(at);
+}
 
 /** `sem_ctl_get` selectors. */
 export const GET_VALUE: i32 = 0;
@@ -174,7 +223,35 @@ export const GET_ZCNT: i32 = 2;
 export const GET_PID: i32 = 3;
 
 /** IPC_STAT record written by `sem_stat` (u32 each): key, nsems, mode, uid, gid, cuid, cgid, otime, ctime. */
-export const SEM_STAT_BYTES: u32 = 36;
+@unmanaged export class SemStat {
+  key: i32;
+  nsems: u32;
+  mode: u32;
+  uid: u32;
+  gid: u32;
+  cuid: u32;
+  cgid: u32;
+  otime: u32;
+  ctime: u32;
+}
+export const SEM_STAT_BYTES: u32 = offsetof<SemStat>();
+export const SEM_STAT_KEY: u32 = offsetof<SemStat>('key');
+export const SEM_STAT_NSEMS: u32 = offsetof<SemStat>('nsems');
+export const SEM_STAT_MODE: u32 = offsetof<SemStat>('mode');
+export const SEM_STAT_UID: u32 = offsetof<SemStat>('uid');
+export const SEM_STAT_GID: u32 = offsetof<SemStat>('gid');
+export const SEM_STAT_CUID: u32 = offsetof<SemStat>('cuid');
+export const SEM_STAT_CGID: u32 = offsetof<SemStat>('cgid');
+export const SEM_STAT_OTIME: u32 = offsetof<SemStat>('otime');
+export const SEM_STAT_CTIME: u32 = offsetof<SemStat>('ctime');
+
+/** What sem_list writes for the set it found. */
+@unmanaged export class SemListEntry {
+  id: i32;
+  key: i32;
+}
+export const SEM_LIST_ID: u32 = offsetof<SemListEntry>('id');
+export const SEM_LIST_KEY: u32 = offsetof<SemListEntry>('key');
 /** `sem_set_attributes`: this value for mode, uid or gid keeps the current one. */
 export const KEEP: u32 = 0xffffffff;
 
@@ -192,11 +269,11 @@ let blockedZero: i32 = 0;
 }
 
 @inline function idOf(slot: i32): i32 {
-  return <i32>((load<u32>(objectAt(slot) + OBJ_SERIAL) & 0x7fff) << 16) | (slot - 1);
+  return <i32>((objectInfo(objectAt(slot)).serial & 0x7fff) << 16) | (slot - 1);
 }
 
 @inline function semAt(set: usize, index: i32): usize {
-  return <usize>load<u32>(set + SET_SEMS) + <usize>index * SEM_BYTES;
+  return <usize>semSet(set).sems + <usize>index * SEM_BYTES;
 }
 
 /** The set named by `id`, locked; 0 for no such set, BUSY when its lock stayed taken. */
@@ -207,8 +284,8 @@ function lockSet(id: i32): usize {
   const set = objectAt(slot);
   if (!lockAcquire(set + OBJ_LOCK, currentOwner)) return BUSY;
   if (
-    load<i32>(set + OBJ_KIND) != KIND_SEM_SET ||
-    (load<u32>(set + OBJ_SERIAL) & 0x7fff) != (<u32>id >>> 16) ||
+    objectEntry(set).kind != KIND_SEM_SET ||
+    (objectInfo(set).serial & 0x7fff) != (<u32>id >>> 16) ||
     atomic.load<u32>(set + SET_NSEMS) == 0
   ) {
     lockRelease(set + OBJ_LOCK);
@@ -223,11 +300,11 @@ function lockSet(id: i32): usize {
 
 function setPermitted(set: usize, want: u32): bool {
   return permitted(
-    load<u32>(set + SET_UID),
-    load<u32>(set + SET_GID),
-    load<u32>(set + SET_CUID),
-    load<u32>(set + SET_CGID),
-    load<u32>(set + OBJ_MODE),
+    semSet(set).uid,
+    semSet(set).gid,
+    semSet(set).cuid,
+    semSet(set).cgid,
+    objectInfo(set).mode,
     want,
   );
 }
@@ -235,27 +312,27 @@ function setPermitted(set: usize, want: u32): bool {
 /** IPC_SET / IPC_RMID: the owner, the creator or root. */
 function isSetOwner(set: usize): bool {
   const me = currentUid();
-  return me == 0 || me == load<u32>(set + SET_UID) || me == load<u32>(set + SET_CUID);
+  return me == 0 || me == semSet(set).uid || me == semSet(set).cuid;
 }
 
 function findUndo(set: usize, owner: i32): usize {
-  for (let u = <usize>load<u32>(set + SET_UNDO); u != 0; u = <usize>load<u32>(u + U_NEXT)) {
-    if (load<i32>(u + U_OWNER) == owner) return u;
+  for (let u = <usize>semSet(set).undo; u != 0; u = <usize>undoRecord(u).next) {
+    if (undoRecord(u).owner == owner) return u;
   }
   return 0;
 }
 
 /** A zeroed undo record for `owner`, linked into the set: 0 when the heap is full. Kernel and set locks held. */
 function createUndo(set: usize, owner: i32): usize {
-  const nsems = load<u32>(set + SET_NSEMS);
+  const nsems = semSet(set).nsems;
   const bytes = UNDO_BYTES + nsems * 4;
   const u = alloc(bytes);
   if (u == 0) return 0;
   memory.fill(u, 0, bytes);
-  store<i32>(u + U_OWNER, owner);
-  store<u32>(u + U_NSEMS, nsems);
-  store<u32>(u + U_NEXT, load<u32>(set + SET_UNDO));
-  store<u32>(set + SET_UNDO, <u32>u);
+  undoRecord(u).owner = owner;
+  undoRecord(u).nsems = nsems;
+  undoRecord(u).next = semSet(set).undo;
+  semSet(set).undo = <u32>u;
   return u;
 }
 
@@ -272,11 +349,11 @@ function tryApply(set: usize, ops: usize, nops: i32, undo: usize, pid: i32, now:
   let applied: i32 = 0;
   for (; applied < nops; applied++) {
     const op = ops + <usize>applied * SEM_OP_BYTES;
-    const index = load<i32>(op + SEM_OP_INDEX);
-    const delta = load<i32>(op + SEM_OP_DELTA);
-    const flags = load<i32>(op + SEM_OP_FLAGS);
+    const index = semOpAt(op).index;
+    const delta = semOpAt(op).delta;
+    const flags = semOpAt(op).flags;
     const sem = semAt(set, index);
-    const value = load<i32>(sem + SEM_VALUE);
+    const value = semRecord(sem).value;
     const result = value + delta;
     if ((delta == 0 && value != 0) || result < 0) {
       blockedIndex = index;
@@ -297,17 +374,17 @@ function tryApply(set: usize, ops: usize, nops: i32, undo: usize, pid: i32, now:
       }
       store<i32>(adj, next);
     }
-    store<i32>(sem + SEM_VALUE, result);
+    semRecord(sem).value = result;
   }
   if (failure != 0) {
     // Undo what this call applied so far, newest first.
     for (let i = applied - 1; i >= 0; i--) {
       const op = ops + <usize>i * SEM_OP_BYTES;
-      const index = load<i32>(op + SEM_OP_INDEX);
-      const delta = load<i32>(op + SEM_OP_DELTA);
+      const index = semOpAt(op).index;
+      const delta = semOpAt(op).delta;
       const sem = semAt(set, index);
-      store<i32>(sem + SEM_VALUE, load<i32>(sem + SEM_VALUE) - delta);
-      if ((load<i32>(op + SEM_OP_FLAGS) & SEM_OP_UNDO) != 0 && undo != 0) {
+      semRecord(sem).value = semRecord(sem).value - delta;
+      if ((semOpAt(op).flags & SEM_OP_UNDO) != 0 && undo != 0) {
         const adj = undo + U_ADJ + (<usize>index << 2);
         store<i32>(adj, load<i32>(adj) + delta);
       }
@@ -315,21 +392,21 @@ function tryApply(set: usize, ops: usize, nops: i32, undo: usize, pid: i32, now:
     return failure;
   }
   for (let i = 0; i < nops; i++) {
-    store<i32>(semAt(set, load<i32>(ops + <usize>i * SEM_OP_BYTES + SEM_OP_INDEX)) + SEM_PID, pid);
+    semRecord(semAt(set, semOpAt(ops + <usize>i * SEM_OP_BYTES).index)).pid = pid;
   }
-  store<u32>(set + SET_OTIME, now);
+  semSet(set).otime = now;
   return 0;
 }
 
 function unlinkWaiter(set: usize, w: usize): void {
-  const next = load<u32>(w + W_NEXT);
-  const prev = load<u32>(w + W_PREV);
-  if (prev == 0) store<u32>(set + SET_QUEUE_HEAD, next);
-  else store<u32>(<usize>prev + W_NEXT, next);
-  if (next == 0) store<u32>(set + SET_QUEUE_TAIL, prev);
-  else store<u32>(<usize>next + W_PREV, prev);
-  store<u32>(w + W_NEXT, 0);
-  store<u32>(w + W_PREV, 0);
+  const next = semWaiter(w).next;
+  const prev = semWaiter(w).prev;
+  if (prev == 0) semSet(set).queueHead = next;
+  else semWaiter(<usize>prev).next = next;
+  if (next == 0) semSet(set).queueTail = prev;
+  else semWaiter(<usize>next).prev = prev;
+  semWaiter(w).next = 0;
+  semWaiter(w).prev = 0;
 }
 
 /** Ends a queued call with `status` (DONE or -errno) and wakes its thread. Set lock held. */
@@ -345,27 +422,27 @@ function completeWaiter(set: usize, w: usize, status: i32): void {
  * starts again from the oldest (Linux's update_queue with its restart rule). Set lock held.
  */
 function updateQueue(set: usize, now: u32): void {
-  let w = <usize>load<u32>(set + SET_QUEUE_HEAD);
+  let w = <usize>semSet(set).queueHead;
   while (w != 0) {
-    const next = <usize>load<u32>(w + W_NEXT);
-    const bits = load<i32>(w + W_BITS);
-    const undo = (bits & W_UNDO) != 0 ? findUndo(set, load<i32>(w + W_OWNER)) : 0;
-    const result = tryApply(set, w + WAITER_BYTES, load<i32>(w + W_NOPS), undo, load<i32>(w + W_PID), now);
+    const next = <usize>semWaiter(w).next;
+    const bits = semWaiter(w).bits;
+    const undo = (bits & W_UNDO) != 0 ? findUndo(set, semWaiter(w).owner) : 0;
+    const result = tryApply(set, w + WAITER_BYTES, semWaiter(w).nops, undo, semWaiter(w).pid, now);
     if (result == BLOCKED) {
-      store<i32>(w + W_BLOCK_INDEX, blockedIndex);
-      store<i32>(w + W_BLOCK_ZERO, blockedZero);
+      semWaiter(w).blockIndex = blockedIndex;
+      semWaiter(w).blockZero = blockedZero;
       w = next;
       continue;
     }
     completeWaiter(set, w, result == 0 ? DONE : result);
-    w = result == 0 && (bits & W_ALTERS) != 0 ? <usize>load<u32>(set + SET_QUEUE_HEAD) : next;
+    w = result == 0 && (bits & W_ALTERS) != 0 ? <usize>semSet(set).queueHead : next;
   }
 }
 
 /** Clears the adjustment of semaphore `index` (or of all when -1) in every undo record: SETVAL / SETALL. */
 function clearAdjustments(set: usize, index: i32): void {
-  const nsems = load<u32>(set + SET_NSEMS);
-  for (let u = <usize>load<u32>(set + SET_UNDO); u != 0; u = <usize>load<u32>(u + U_NEXT)) {
+  const nsems = semSet(set).nsems;
+  for (let u = <usize>semSet(set).undo; u != 0; u = <usize>undoRecord(u).next) {
     if (index < 0) memory.fill(u + U_ADJ, 0, nsems * 4);
     else store<i32>(u + U_ADJ + (<usize>index << 2), 0);
   }
@@ -379,7 +456,7 @@ function clearAdjustments(set: usize, index: i32): void {
 export function semGet(key: i32, nsems: i32, create: i32, exclusive: i32, mode: u32, now: u32): i32 {
   if (!kernelLock()) return -EINTR;
   // The key, as 4 bytes in this thread's scratch buffer, is the set's name in the namespace.
-  const name = <usize>load<u32>(ownerAt(currentOwner) + OWNER_SCRATCH);
+  const name = <usize>ownerEntry(ownerAt(currentOwner)).scratch;
   let found = 0;
   if (key != 0) {
     store<i32>(name, key);
@@ -393,7 +470,7 @@ export function semGet(key: i32, nsems: i32, create: i32, exclusive: i32, mode: 
     else {
       // Linux's order: sem_more_checks (size) before ipcperms (the access asked for by mode).
       const want = ((mode >> 6) | (mode >> 3) | mode) & 7;
-      if (<u32>nsems > load<u32>(set + SET_NSEMS)) result = -EINVAL;
+      if (<u32>nsems > semSet(set).nsems) result = -EINVAL;
       else if (!setPermitted(set, want)) result = -EACCES;
       else result = idOf(found);
       lockRelease(set + OBJ_LOCK);
@@ -422,19 +499,19 @@ function createSet(key: i32, nsems: i32, mode: u32, now: u32, name: usize): i32 
   memory.fill(sems, 0, semsBytes);
   if (key != 0) {
     memory.copy(linkName, name, 4);
-    store<u32>(set + OBJ_NAME_PTR, <u32>linkName);
-    store<u32>(set + OBJ_NAME_LEN, 4);
-    store<u32>(set + OBJ_NAME_HASH, nameHash(name, 4));
-    store<i32>(set + OBJ_FLAGS, FLAG_LINKED);
+    objectEntry(set).namePtr = <u32>linkName;
+    objectEntry(set).nameLen = 4;
+    objectEntry(set).nameHash = nameHash(name, 4);
+    objectEntry(set).flags = FLAG_LINKED;
   }
-  store<u32>(set + SET_SEMS, <u32>sems);
-  store<i32>(set + SET_KEY, key);
-  store<u32>(set + SET_UID, currentUid());
-  store<u32>(set + SET_GID, currentGid());
-  store<u32>(set + SET_CUID, currentUid());
-  store<u32>(set + SET_CGID, currentGid());
-  store<u32>(set + OBJ_MODE, mode);
-  store<u32>(set + SET_CTIME, now);
+  semSet(set).sems = <u32>sems;
+  semSet(set).key = key;
+  semSet(set).uid = currentUid();
+  semSet(set).gid = currentGid();
+  semSet(set).cuid = currentUid();
+  semSet(set).cgid = currentGid();
+  objectInfo(set).mode = mode;
+  semSet(set).ctime = now;
   // Published last: lockSet refuses a set whose nsems is still 0.
   atomic.store<u32>(set + SET_NSEMS, <u32>nsems);
   return idOf(slot);
@@ -454,11 +531,11 @@ export function semOp(id: i32, ops: usize, nops: i32, wait: i32, now: u32): i32 
   let bits: i32 = 0;
   for (let i = 0; i < nops; i++) {
     const op = ops + <usize>i * SEM_OP_BYTES;
-    const index = load<i32>(op + SEM_OP_INDEX);
+    const index = semOpAt(op).index;
     if (index < 0) return -EFBIG;
     if (index > maxIndex) maxIndex = index;
-    if (load<i32>(op + SEM_OP_DELTA) != 0) bits |= W_ALTERS;
-    if ((load<i32>(op + SEM_OP_FLAGS) & SEM_OP_UNDO) != 0) bits |= W_UNDO;
+    if (semOpAt(op).delta != 0) bits |= W_ALTERS;
+    if ((semOpAt(op).flags & SEM_OP_UNDO) != 0) bits |= W_UNDO;
   }
   // Most calls need only the set's lock; queueing and a first SEM_UNDO allocate, which needs the kernel's.
   let result = semOpLocked(id, ops, nops, wait != 0, now, maxIndex, bits, false);
@@ -476,7 +553,7 @@ function semOpLocked(id: i32, ops: usize, nops: i32, wait: bool, now: u32, maxIn
   let result: i32 = 0;
   let undo: usize = 0;
   if (!setPermitted(set, (bits & W_ALTERS) != 0 ? PERM_WRITE : PERM_READ)) result = -EACCES;
-  else if (<u32>maxIndex >= load<u32>(set + SET_NSEMS)) result = -EFBIG;
+  else if (<u32>maxIndex >= semSet(set).nsems) result = -EFBIG;
   else if ((bits & W_UNDO) != 0) {
     undo = findUndo(set, currentOwner);
     if (undo == 0) {
@@ -504,33 +581,33 @@ function enqueue(set: usize, slot: i32, ops: usize, nops: i32, pid: i32, bits: i
   const bytes = WAITER_BYTES + <u32>nops * SEM_OP_BYTES;
   const w = alloc(bytes);
   if (w == 0) return -ENOMEM;
-  store<u32>(w + W_NEXT, 0);
-  store<u32>(w + W_PREV, load<u32>(set + SET_QUEUE_TAIL));
-  store<i32>(w + W_OWNER, currentOwner);
-  store<i32>(w + W_PID, pid);
-  store<i32>(w + W_STATUS, WAITING);
-  store<i32>(w + W_NOPS, nops);
-  store<i32>(w + W_BLOCK_INDEX, blockedIndex);
-  store<i32>(w + W_BLOCK_ZERO, blockedZero);
-  store<i32>(w + W_SLOT, slot);
-  store<i32>(w + W_BITS, bits);
+  semWaiter(w).next = 0;
+  semWaiter(w).prev = semSet(set).queueTail;
+  semWaiter(w).owner = currentOwner;
+  semWaiter(w).pid = pid;
+  semWaiter(w).status = WAITING;
+  semWaiter(w).nops = nops;
+  semWaiter(w).blockIndex = blockedIndex;
+  semWaiter(w).blockZero = blockedZero;
+  semWaiter(w).slot = slot;
+  semWaiter(w).bits = bits;
   memory.copy(w + WAITER_BYTES, ops, <usize>nops * SEM_OP_BYTES);
-  const tail = load<u32>(set + SET_QUEUE_TAIL);
-  if (tail == 0) store<u32>(set + SET_QUEUE_HEAD, <u32>w);
-  else store<u32>(<usize>tail + W_NEXT, <u32>w);
-  store<u32>(set + SET_QUEUE_TAIL, <u32>w);
+  const tail = semSet(set).queueTail;
+  if (tail == 0) semSet(set).queueHead = <u32>w;
+  else semWaiter(<usize>tail).next = <u32>w;
+  semSet(set).queueTail = <u32>w;
   return <i32>w;
 }
 
 @inline function waiterBytes(w: usize): u32 {
-  return WAITER_BYTES + <u32>load<i32>(w + W_NOPS) * SEM_OP_BYTES;
+  return WAITER_BYTES + <u32>semWaiter(w).nops * SEM_OP_BYTES;
 }
 
 /** The waiter record `token` if it is one of the current owner's, else 0. */
 function ownWaiter(token: i32): usize {
   if (token <= 1) return 0;
   const w = <usize>token;
-  return load<i32>(w + W_OWNER) == currentOwner && currentOwner != 0 ? w : 0;
+  return semWaiter(w).owner == currentOwner && currentOwner != 0 ? w : 0;
 }
 
 /**
@@ -560,12 +637,12 @@ export function semWaitCancel(token: i32): i32 {
   let result: i32 = 0;
   if (atomic.load<i32>(w + W_STATUS) == WAITING) {
     // Still queued, so its set exists (remove ends every queued call under the kernel lock).
-    const set = objectAt(load<i32>(w + W_SLOT));
+    const set = objectAt(semWaiter(w).slot);
     if (!lockAcquire(set + OBJ_LOCK, currentOwner)) {
       kernelUnlock();
       return -EINTR;
     }
-    const status = load<i32>(w + W_STATUS);
+    const status = semWaiter(w).status;
     if (status == WAITING) {
       unlinkWaiter(set, w);
       result = CANCELLED;
@@ -586,14 +663,14 @@ export function semCtlGet(id: i32, index: i32, which: i32): i32 {
   if (set <= BUSY) return lockFailure(set);
   let result: i32 = 0;
   if (!setPermitted(set, PERM_READ)) result = -EACCES;
-  else if (index < 0 || <u32>index >= load<u32>(set + SET_NSEMS)) result = -EINVAL;
-  else if (which == GET_VALUE) result = load<i32>(semAt(set, index) + SEM_VALUE);
-  else if (which == GET_PID) result = load<i32>(semAt(set, index) + SEM_PID);
+  else if (index < 0 || <u32>index >= semSet(set).nsems) result = -EINVAL;
+  else if (which == GET_VALUE) result = semRecord(semAt(set, index)).value;
+  else if (which == GET_PID) result = semRecord(semAt(set, index)).pid;
   else {
     // Like Linux's count_semcnt: a queued call counts once, for the operation that blocks it.
     const zero = which == GET_ZCNT ? 1 : 0;
-    for (let w = <usize>load<u32>(set + SET_QUEUE_HEAD); w != 0; w = <usize>load<u32>(w + W_NEXT)) {
-      if (load<i32>(w + W_BLOCK_INDEX) == index && load<i32>(w + W_BLOCK_ZERO) == zero) result++;
+    for (let w = <usize>semSet(set).queueHead; w != 0; w = <usize>semWaiter(w).next) {
+      if (semWaiter(w).blockIndex == index && semWaiter(w).blockZero == zero) result++;
     }
   }
   lockRelease(set + OBJ_LOCK);
@@ -606,14 +683,14 @@ export function semSetValue(id: i32, index: i32, value: i32, now: u32): i32 {
   if (set <= BUSY) return lockFailure(set);
   let result: i32 = 0;
   if (!setPermitted(set, PERM_WRITE)) result = -EACCES;
-  else if (index < 0 || <u32>index >= load<u32>(set + SET_NSEMS)) result = -EINVAL;
+  else if (index < 0 || <u32>index >= semSet(set).nsems) result = -EINVAL;
   else if (value < 0 || value > SEMVMX) result = -ERANGE;
   else {
     clearAdjustments(set, index);
     const sem = semAt(set, index);
-    store<i32>(sem + SEM_VALUE, value);
-    store<i32>(sem + SEM_PID, ownerPid(currentOwner));
-    store<u32>(set + SET_CTIME, now);
+    semRecord(sem).value = value;
+    semRecord(sem).pid = ownerPid(currentOwner);
+    semSet(set).ctime = now;
     updateQueue(set, now);
   }
   lockRelease(set + OBJ_LOCK);
@@ -627,8 +704,8 @@ export function semGetAll(id: i32, dst: usize): i32 {
   let result: i32 = 0;
   if (!setPermitted(set, PERM_READ)) result = -EACCES;
   else {
-    result = <i32>load<u32>(set + SET_NSEMS);
-    for (let i = 0; i < result; i++) store<u16>(dst + (<usize>i << 1), <u16>load<i32>(semAt(set, i) + SEM_VALUE));
+    result = <i32>semSet(set).nsems;
+    for (let i = 0; i < result; i++) store<u16>(dst + (<usize>i << 1), <u16>semRecord(semAt(set, i)).value);
   }
   lockRelease(set + OBJ_LOCK);
   return result;
@@ -639,7 +716,7 @@ export function semSetAll(id: i32, src: usize, count: i32, now: u32): i32 {
   const set = lockSet(id);
   if (set <= BUSY) return lockFailure(set);
   let result: i32 = 0;
-  const nsems = <i32>load<u32>(set + SET_NSEMS);
+  const nsems = <i32>semSet(set).nsems;
   if (!setPermitted(set, PERM_WRITE)) result = -EACCES;
   else if (count != nsems) result = -EINVAL;
   else {
@@ -649,10 +726,10 @@ export function semSetAll(id: i32, src: usize, count: i32, now: u32): i32 {
       const pid = ownerPid(currentOwner);
       for (let i = 0; i < nsems; i++) {
         const sem = semAt(set, i);
-        store<i32>(sem + SEM_VALUE, <i32>load<u16>(src + (<usize>i << 1)));
-        store<i32>(sem + SEM_PID, pid);
+        semRecord(sem).value = <i32>load<u16>(src + (<usize>i << 1));
+        semRecord(sem).pid = pid;
       }
-      store<u32>(set + SET_CTIME, now);
+      semSet(set).ctime = now;
       updateQueue(set, now);
     }
   }
@@ -667,15 +744,17 @@ export function semStat(id: i32, dst: usize): i32 {
   let result: i32 = 0;
   if (!setPermitted(set, PERM_READ)) result = -EACCES;
   else {
-    store<i32>(dst, load<i32>(set + SET_KEY));
-    store<u32>(dst + 4, load<u32>(set + SET_NSEMS));
-    store<u32>(dst + 8, load<u32>(set + OBJ_MODE));
-    store<u32>(dst + 12, load<u32>(set + SET_UID));
-    store<u32>(dst + 16, load<u32>(set + SET_GID));
-    store<u32>(dst + 20, load<u32>(set + SET_CUID));
-    store<u32>(dst + 24, load<u32>(set + SET_CGID));
-    store<u32>(dst + 28, load<u32>(set + SET_OTIME));
-    store<u32>(dst + 32, load<u32>(set + SET_CTIME));
+    const stat = changetype<SemStat>(dst);
+    const record = semSet(set);
+    stat.key = record.key;
+    stat.nsems = record.nsems;
+    stat.mode = objectInfo(set).mode;
+    stat.uid = record.uid;
+    stat.gid = record.gid;
+    stat.cuid = record.cuid;
+    stat.cgid = record.cgid;
+    stat.otime = record.otime;
+    stat.ctime = record.ctime;
   }
   lockRelease(set + OBJ_LOCK);
   return result;
@@ -688,10 +767,10 @@ export function semSetAttributes(id: i32, mode: u32, uid: u32, gid: u32, now: u3
   let result: i32 = 0;
   if (!isSetOwner(set)) result = -EPERM;
   else {
-    if (mode != KEEP) store<u32>(set + OBJ_MODE, mode & 0o777);
-    if (uid != KEEP) store<u32>(set + SET_UID, uid);
-    if (gid != KEEP) store<u32>(set + SET_GID, gid);
-    store<u32>(set + SET_CTIME, now);
+    if (mode != KEEP) objectInfo(set).mode = mode & 0o777;
+    if (uid != KEEP) semSet(set).uid = uid;
+    if (gid != KEEP) semSet(set).gid = gid;
+    semSet(set).ctime = now;
   }
   lockRelease(set + OBJ_LOCK);
   return result;
@@ -710,25 +789,25 @@ export function semRemove(id: i32): i32 {
     kernelUnlock();
     return -EPERM;
   }
-  let w = <usize>load<u32>(set + SET_QUEUE_HEAD);
+  let w = <usize>semSet(set).queueHead;
   while (w != 0) {
-    const next = <usize>load<u32>(w + W_NEXT);
+    const next = <usize>semWaiter(w).next;
     completeWaiter(set, w, -EIDRM);
     w = next;
   }
-  const nsems = load<u32>(set + SET_NSEMS);
-  let u = <usize>load<u32>(set + SET_UNDO);
+  const nsems = semSet(set).nsems;
+  let u = <usize>semSet(set).undo;
   while (u != 0) {
-    const next = <usize>load<u32>(u + U_NEXT);
+    const next = <usize>undoRecord(u).next;
     free(u, UNDO_BYTES + nsems * 4);
     u = next;
   }
-  free(<usize>load<u32>(set + SET_SEMS), nsems * SEM_BYTES);
+  free(<usize>semSet(set).sems, nsems * SEM_BYTES);
   atomic.store<u32>(set + SET_NSEMS, 0);
-  store<u32>(set + SET_SEMS, 0);
-  store<u32>(set + SET_UNDO, 0);
-  store<u32>(set + SET_QUEUE_HEAD, 0);
-  store<u32>(set + SET_QUEUE_TAIL, 0);
+  semSet(set).sems = 0;
+  semSet(set).undo = 0;
+  semSet(set).queueHead = 0;
+  semSet(set).queueTail = 0;
   objectDestroy(slotOf(id));
   lockRelease(set + OBJ_LOCK);
   kernelUnlock();
@@ -747,12 +826,12 @@ export function semReleaseOwner(owner: i32): bool {
     const set = objectAt(slot);
     if (atomic.load<i32>(set + OBJ_KIND) != KIND_SEM_SET) continue;
     if (!lockAcquire(set + OBJ_LOCK, currentOwner)) return false;
-    const nsems = load<u32>(set + SET_NSEMS);
-    if (load<i32>(set + OBJ_KIND) == KIND_SEM_SET && nsems != 0) {
-      let w = <usize>load<u32>(set + SET_QUEUE_HEAD);
+    const nsems = semSet(set).nsems;
+    if (objectEntry(set).kind == KIND_SEM_SET && nsems != 0) {
+      let w = <usize>semSet(set).queueHead;
       while (w != 0) {
-        const next = <usize>load<u32>(w + W_NEXT);
-        if (load<i32>(w + W_OWNER) == owner) {
+        const next = <usize>semWaiter(w).next;
+        if (semWaiter(w).owner == owner) {
           unlinkWaiter(set, w);
           free(w, waiterBytes(w));
         }
@@ -761,7 +840,7 @@ export function semReleaseOwner(owner: i32): bool {
       let changed = false;
       let link = set + SET_UNDO;
       let u = <usize>load<u32>(link);
-      while (u != 0 && load<i32>(u + U_OWNER) != owner) {
+      while (u != 0 && undoRecord(u).owner != owner) {
         link = u + U_NEXT;
         u = <usize>load<u32>(link);
       }
@@ -771,15 +850,15 @@ export function semReleaseOwner(owner: i32): bool {
           const adj = load<i32>(u + U_ADJ + (<usize>i << 2));
           if (adj == 0) continue;
           const sem = semAt(set, <i32>i);
-          store<i32>(sem + SEM_VALUE, min<i32>(max<i32>(load<i32>(sem + SEM_VALUE) + adj, 0), SEMVMX));
-          store<i32>(sem + SEM_PID, pid);
+          semRecord(sem).value = min<i32>(max<i32>(semRecord(sem).value + adj, 0), SEMVMX);
+          semRecord(sem).pid = pid;
           changed = true;
         }
-        store<u32>(link, load<u32>(u + U_NEXT));
+        store<u32>(link, undoRecord(u).next);
         free(u, UNDO_BYTES + nsems * 4);
       }
       // No clock here: calls completed by the adjustments get the set's latest known time.
-      if (changed) updateQueue(set, max<u32>(load<u32>(set + SET_OTIME), load<u32>(set + SET_CTIME)));
+      if (changed) updateQueue(set, max<u32>(semSet(set).otime, semSet(set).ctime));
     }
     lockRelease(set + OBJ_LOCK);
   }
@@ -795,8 +874,9 @@ export function semList(after: i32, dst: usize): i32 {
   for (let slot = after + 1; slot <= slots; slot++) {
     const set = objectAt(slot);
     if (atomic.load<i32>(set + OBJ_KIND) != KIND_SEM_SET || atomic.load<u32>(set + SET_NSEMS) == 0) continue;
-    store<i32>(dst, idOf(slot));
-    store<i32>(dst + 4, atomic.load<i32>(set + SET_KEY));
+    const found = changetype<SemListEntry>(dst);
+    found.id = idOf(slot);
+    found.key = atomic.load<i32>(set + SET_KEY);
     return slot;
   }
   return 0;

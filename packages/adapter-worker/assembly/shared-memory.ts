@@ -51,7 +51,7 @@
 //   +16 └────────────────────────┘ waiting thread sleeps on (Atomics.waitAsync)
 import { alloc, free } from './alloc';
 import { EACCES, EBADF, EEXIST, EIDRM, EINTR, EINVAL, ENAMETOOLONG, ENFILE, ENOENT, ENOMEM, ENOSPC, EPERM } from './errno';
-import { HANDLE_END, HANDLE_OBJECT, handleCreate, handleRelease, ownHandle } from './handle';
+import { handleCreate, handleRelease, ownHandle, handleEntry } from './handle';
 import { currentOwner, kernelLock, kernelUnlock, setSecondResult } from './kernel';
 import { lockAcquire, lockRelease } from './lock';
 import {
@@ -59,52 +59,67 @@ import {
   KIND_SHM,
   KIND_SHM_FILE,
   NAME_MAX_BYTES,
-  OBJ_FLAGS,
   OBJ_KIND,
   OBJ_LOCK,
-  OBJ_NAME_HASH,
-  OBJ_NAME_LEN,
-  OBJ_NAME_PTR,
-  OBJ_REFS,
-  OBJ_SERIAL,
   nameHash,
   objectAt,
   objectCreate,
   objectDestroy,
   objectMax,
+  objectEntry,
+  objectInfo,
 } from './object';
 import { PERM_READ, PERM_WRITE, currentGid, currentUid, permitted } from './permission';
 
-/** Object entry word holding the segment record (the entry's reserved words). */
-export const OBJ_SEGMENT: u32 = 112;
 /** Object flag of a segment reachable by key, name or path (segments keep out of the FIFO namespace's FLAG_LINKED). */
 export const FLAG_SEG_NAMED: i32 = 2;
 
-export const SEG_BYTES: u32 = 80;
-export const SEG_SIZE: u32 = 0;
-export const SEG_KEY: u32 = 4;
-export const SEG_MODE: u32 = 8;
-export const SEG_UID: u32 = 12;
-export const SEG_GID: u32 = 16;
-export const SEG_CUID: u32 = 20;
-export const SEG_CGID: u32 = 24;
-export const SEG_CPID: u32 = 28;
-export const SEG_LPID: u32 = 32;
-export const SEG_FLAGS: u32 = 36;
-export const SEG_WAIT_HEAD: u32 = 40;
-export const SEG_WAIT_TAIL: u32 = 44;
-export const SEG_ATIME: u32 = 48;
-export const SEG_DTIME: u32 = 56;
-export const SEG_CTIME: u32 = 64;
-export const SEG_NATTCH: u32 = 72;
+/** A segment record in the heap (the diagram above); the compiler owns the offsets. */
+@unmanaged export class SegmentRecord {
+  size: u32;
+  key: u32;
+  mode: u32;
+  uid: u32;
+  gid: u32;
+  cuid: u32;
+  cgid: u32;
+  cpid: i32;
+  lpid: i32;
+  flags: i32;
+  waitHead: u32;
+  waitTail: u32;
+  atime: f64;
+  dtime: f64;
+  ctime: f64;
+  nattch: i32;
+  /** Unused: keeps the record a multiple of 16 bytes. */
+  reserved: u32;
+}
+export const SEG_BYTES: u32 = offsetof<SegmentRecord>();
+/** Read with atomics by shm_size (a POSIX object may grow while mapped). */
+const SEG_SIZE: u32 = offsetof<SegmentRecord>('size');
+/** The SegmentRecord at `at`. */
+@inline export function segmentRecord(at: usize): SegmentRecord {
+  return changetype<SegmentRecord>(at);
+}
+
 export const SEG_PERSISTS: i32 = 1;
 export const SEG_REMOVED: i32 = 2;
 
-export const WAITER_BYTES: u32 = 16;
-export const WAITER_NEXT: u32 = 0;
-export const WAITER_HANDLE: u32 = 4;
-export const WAITER_INDEX: u32 = 8;
-export const WAITER_STATE: u32 = 12;
+/** A futex waiter record (the diagram above); `state` is the cell TypeScript sleeps on. */
+@unmanaged export class ShmWaiter {
+  next: u32;
+  handle: u32;
+  index: u32;
+  state: i32;
+}
+export const WAITER_BYTES: u32 = offsetof<ShmWaiter>();
+export const WAITER_STATE: u32 = offsetof<ShmWaiter>('state');
+/** The ShmWaiter at `at`. */
+@inline export function shmWaiter(at: usize): ShmWaiter {
+  return changetype<ShmWaiter>(at);
+}
+
 export const WAITER_WAITING: i32 = 0;
 export const WAITER_WOKEN: i32 = 1;
 export const WAITER_CANCELLED: i32 = 2;
@@ -122,22 +137,42 @@ export const SHM_MAX_BYTES: u32 = 1 << 30;
 export const IPC_CREAT: u32 = 0o1000;
 export const IPC_EXCL: u32 = 0o2000;
 
-/** `shm_stat` record written to the caller's buffer (STAT_BYTES). */
-export const STAT_BYTES: u32 = 72;
-export const STAT_KEY: u32 = 0;
-export const STAT_SIZE: u32 = 4;
-export const STAT_NATTCH: u32 = 8;
-export const STAT_CPID: u32 = 12;
-export const STAT_LPID: u32 = 16;
-export const STAT_MODE: u32 = 20;
-export const STAT_REMOVED: u32 = 24;
-export const STAT_UID: u32 = 28;
-export const STAT_GID: u32 = 32;
-export const STAT_CUID: u32 = 36;
-export const STAT_CGID: u32 = 40;
-export const STAT_ATIME: u32 = 48;
-export const STAT_DTIME: u32 = 56;
-export const STAT_CTIME: u32 = 64;
+/** The record shm_stat writes (TypeScript reads it at the STAT_* offsets). */
+@unmanaged export class ShmStat {
+  key: u32;
+  size: u32;
+  nattch: i32;
+  cpid: i32;
+  lpid: i32;
+  mode: u32;
+  removed: i32;
+  uid: u32;
+  gid: u32;
+  cuid: u32;
+  cgid: u32;
+  atime: f64;
+  dtime: f64;
+  ctime: f64;
+}
+export const STAT_BYTES: u32 = offsetof<ShmStat>();
+export const STAT_KEY: u32 = offsetof<ShmStat>('key');
+export const STAT_SIZE: u32 = offsetof<ShmStat>('size');
+export const STAT_NATTCH: u32 = offsetof<ShmStat>('nattch');
+export const STAT_CPID: u32 = offsetof<ShmStat>('cpid');
+export const STAT_LPID: u32 = offsetof<ShmStat>('lpid');
+export const STAT_MODE: u32 = offsetof<ShmStat>('mode');
+export const STAT_REMOVED: u32 = offsetof<ShmStat>('removed');
+export const STAT_UID: u32 = offsetof<ShmStat>('uid');
+export const STAT_GID: u32 = offsetof<ShmStat>('gid');
+export const STAT_CUID: u32 = offsetof<ShmStat>('cuid');
+export const STAT_CGID: u32 = offsetof<ShmStat>('cgid');
+export const STAT_ATIME: u32 = offsetof<ShmStat>('atime');
+export const STAT_DTIME: u32 = offsetof<ShmStat>('dtime');
+export const STAT_CTIME: u32 = offsetof<ShmStat>('ctime');
+/** The ShmStat at `at`. */
+@inline export function shmStatAt(at: usize): ShmStat {
+  return changetype<ShmStat>(at);
+}
 
 /** Open flags of shmOpen. */
 export const OPEN_CREATE: u32 = 1;
@@ -149,12 +184,12 @@ export const OPEN_READ_ONLY: u32 = 4;
 }
 
 @inline function segmentOf(object: usize): usize {
-  return <usize>load<u32>(object + OBJ_SEGMENT);
+  return <usize>objectInfo(object).record;
 }
 
 /** Mappings of the segment attached now (shm_nattch). */
 @inline function attachments(object: usize): i32 {
-  return load<i32>(segmentOf(object) + SEG_NATTCH);
+  return segmentRecord(segmentOf(object)).nattch;
 }
 
 /** The end a copy of a mapping gets (handle_dup, for a child): not attached until the child maps it. */
@@ -168,7 +203,7 @@ export function segmentDupEnd(end: i32): i32 {
  * kernel's own ids carry a sequence number for the same reason).
  */
 @inline function sysvId(id: i32): i32 {
-  return ((<i32>load<u32>(objectAt(id) + OBJ_SERIAL) & 0x7fff) << 16) | (id - 1);
+  return ((<i32>objectInfo(objectAt(id)).serial & 0x7fff) << 16) | (id - 1);
 }
 
 /** The object of System V id `shmid`, or 0. Kernel lock held. */
@@ -177,8 +212,8 @@ function sysvObject(shmid: i32): i32 {
   const id = (shmid & 0xffff) + 1;
   if (id > objectMax()) return 0;
   const object = objectAt(id);
-  if (load<i32>(object + OBJ_KIND) != KIND_SHM) return 0;
-  if ((<i32>load<u32>(object + OBJ_SERIAL) & 0x7fff) != shmid >>> 16) return 0;
+  if (objectEntry(object).kind != KIND_SHM) return 0;
+  if ((<i32>objectInfo(object).serial & 0x7fff) != shmid >>> 16) return 0;
   return id;
 }
 
@@ -188,9 +223,9 @@ function segmentLookup(kind: i32, at: usize, len: u32): i32 {
   const max = objectMax();
   for (let id = 1; id <= max; id++) {
     const entry = objectAt(id);
-    if (load<i32>(entry + OBJ_KIND) != kind || (load<i32>(entry + OBJ_FLAGS) & FLAG_SEG_NAMED) == 0) continue;
-    if (load<u32>(entry + OBJ_NAME_HASH) != h || load<u32>(entry + OBJ_NAME_LEN) != len) continue;
-    if (memory.compare(<usize>load<u32>(entry + OBJ_NAME_PTR), at, len) == 0) return id;
+    if (objectEntry(entry).kind != kind || (objectEntry(entry).flags & FLAG_SEG_NAMED) == 0) continue;
+    if (objectEntry(entry).nameHash != h || objectEntry(entry).nameLen != len) continue;
+    if (memory.compare(<usize>objectEntry(entry).namePtr, at, len) == 0) return id;
   }
   return 0;
 }
@@ -209,22 +244,22 @@ function segmentCreate(kind: i32, at: usize, len: u32, size: u32, mode: u32, now
     return -ENOMEM;
   }
   memory.fill(record, 0, SEG_BYTES);
-  store<u32>(record + SEG_SIZE, size);
-  store<u32>(record + SEG_MODE, mode & 0o777);
-  store<u32>(record + SEG_UID, currentUid());
-  store<u32>(record + SEG_GID, currentGid());
-  store<u32>(record + SEG_CUID, currentUid());
-  store<u32>(record + SEG_CGID, currentGid());
-  store<i32>(record + SEG_CPID, pid);
-  store<i32>(record + SEG_FLAGS, SEG_PERSISTS);
-  store<f64>(record + SEG_CTIME, now);
-  store<u32>(object + OBJ_SEGMENT, <u32>record);
+  segmentRecord(record).size = size;
+  segmentRecord(record).mode = mode & 0o777;
+  segmentRecord(record).uid = currentUid();
+  segmentRecord(record).gid = currentGid();
+  segmentRecord(record).cuid = currentUid();
+  segmentRecord(record).cgid = currentGid();
+  segmentRecord(record).cpid = pid;
+  segmentRecord(record).flags = SEG_PERSISTS;
+  segmentRecord(record).ctime = now;
+  objectInfo(object).record = <u32>record;
   if (len != 0) {
     memory.copy(name, at, len);
-    store<u32>(object + OBJ_NAME_PTR, <u32>name);
-    store<u32>(object + OBJ_NAME_LEN, len);
-    store<u32>(object + OBJ_NAME_HASH, nameHash(at, len));
-    store<i32>(object + OBJ_FLAGS, FLAG_SEG_NAMED);
+    objectEntry(object).namePtr = <u32>name;
+    objectEntry(object).nameLen = len;
+    objectEntry(object).nameHash = nameHash(at, len);
+    objectEntry(object).flags = FLAG_SEG_NAMED;
   }
   return id;
 }
@@ -232,11 +267,11 @@ function segmentCreate(kind: i32, at: usize, len: u32, size: u32, mode: u32, now
 /** May the current owner access the segment for `want`? Object or kernel lock held. */
 function segmentPermitted(record: usize, want: u32): bool {
   return permitted(
-    load<u32>(record + SEG_UID),
-    load<u32>(record + SEG_GID),
-    load<u32>(record + SEG_CUID),
-    load<u32>(record + SEG_CGID),
-    load<u32>(record + SEG_MODE),
+    segmentRecord(record).uid,
+    segmentRecord(record).gid,
+    segmentRecord(record).cuid,
+    segmentRecord(record).cgid,
+    segmentRecord(record).mode,
     want,
   );
 }
@@ -245,19 +280,19 @@ function segmentPermitted(record: usize, want: u32): bool {
 function segmentUnlinkLocked(id: i32): void {
   const object = objectAt(id);
   const record = segmentOf(object);
-  if ((load<i32>(object + OBJ_FLAGS) & FLAG_SEG_NAMED) != 0) {
-    free(<usize>load<u32>(object + OBJ_NAME_PTR), load<u32>(object + OBJ_NAME_LEN));
-    store<u32>(object + OBJ_NAME_PTR, 0);
-    store<u32>(object + OBJ_NAME_LEN, 0);
-    store<i32>(object + OBJ_FLAGS, 0);
+  if ((objectEntry(object).flags & FLAG_SEG_NAMED) != 0) {
+    free(<usize>objectEntry(object).namePtr, objectEntry(object).nameLen);
+    objectEntry(object).namePtr = 0;
+    objectEntry(object).nameLen = 0;
+    objectEntry(object).flags = 0;
   }
-  store<u32>(record + SEG_KEY, 0);
-  store<i32>(record + SEG_FLAGS, SEG_REMOVED);
-  const refs = load<i32>(object + OBJ_REFS) - 1;
-  store<i32>(object + OBJ_REFS, refs);
+  segmentRecord(record).key = 0;
+  segmentRecord(record).flags = SEG_REMOVED;
+  const refs = objectEntry(object).refs - 1;
+  objectEntry(object).refs = refs;
   if (refs == 0) {
     free(record, SEG_BYTES);
-    store<u32>(object + OBJ_SEGMENT, 0);
+    objectInfo(object).record = 0;
     objectDestroy(id);
   }
   lockRelease(object + OBJ_LOCK);
@@ -274,10 +309,10 @@ function mapLocked(id: i32, readOnly: bool, check: bool, now: f64, pid: i32): i3
     result = handleCreate(currentOwner, id, (readOnly ? END_SEG_RO : END_SEG_RW) | END_SEG_ATTACHED);
     if (result == 0) result = -ENFILE;
     else {
-      store<i32>(object + OBJ_REFS, load<i32>(object + OBJ_REFS) + 1);
-      store<i32>(record + SEG_NATTCH, load<i32>(record + SEG_NATTCH) + 1);
-      store<i32>(record + SEG_LPID, pid);
-      store<f64>(record + SEG_ATIME, now);
+      objectEntry(object).refs = objectEntry(object).refs + 1;
+      segmentRecord(record).nattch = segmentRecord(record).nattch + 1;
+      segmentRecord(record).lpid = pid;
+      segmentRecord(record).atime = now;
     }
   }
   lockRelease(object + OBJ_LOCK);
@@ -300,7 +335,7 @@ export function shmGet(key: i32, size: u32, flags: u32, scratch: usize, now: f64
     else {
       result = segmentCreate(KIND_SHM, scratch, key == 0 ? 0 : 4, size, flags, now, pid);
       if (result > 0) {
-        store<u32>(segmentOf(objectAt(result)) + SEG_KEY, <u32>key);
+        segmentRecord(segmentOf(objectAt(result))).key = <u32>key;
         result = sysvId(result);
       }
     }
@@ -311,7 +346,7 @@ export function shmGet(key: i32, size: u32, flags: u32, scratch: usize, now: f64
     // ipcperms(): the bits asked for in the flags, in every class.
     const asked = ((flags >> 6) | (flags >> 3) | flags) & 7;
     if (!segmentPermitted(record, asked)) result = -EACCES;
-    else if (size > load<u32>(record + SEG_SIZE)) result = -EINVAL;
+    else if (size > segmentRecord(record).size) result = -EINVAL;
     else result = sysvId(found);
   }
   kernelUnlock();
@@ -325,7 +360,7 @@ export function shmAttach(shmid: i32, readOnly: bool, now: f64, pid: i32): i32 {
   let result: i32 = -EINVAL;
   if (id != 0) {
     result = mapLocked(id, readOnly, true, now, pid);
-    if (result > 0) setSecondResult(<i32>load<u32>(segmentOf(objectAt(id)) + SEG_SIZE));
+    if (result > 0) setSecondResult(<i32>segmentRecord(segmentOf(objectAt(id))).size);
   }
   kernelUnlock();
   return result;
@@ -341,20 +376,20 @@ export function shmStat(shmid: i32, dst: usize): i32 {
     const record = segmentOf(object);
     if (!segmentPermitted(record, PERM_READ)) result = -EACCES;
     else {
-      store<u32>(dst + STAT_KEY, load<u32>(record + SEG_KEY));
-      store<u32>(dst + STAT_SIZE, load<u32>(record + SEG_SIZE));
-      store<i32>(dst + STAT_NATTCH, attachments(object));
-      store<i32>(dst + STAT_CPID, load<i32>(record + SEG_CPID));
-      store<i32>(dst + STAT_LPID, load<i32>(record + SEG_LPID));
-      store<u32>(dst + STAT_MODE, load<u32>(record + SEG_MODE));
-      store<i32>(dst + STAT_REMOVED, (load<i32>(record + SEG_FLAGS) & SEG_REMOVED) != 0 ? 1 : 0);
-      store<u32>(dst + STAT_UID, load<u32>(record + SEG_UID));
-      store<u32>(dst + STAT_GID, load<u32>(record + SEG_GID));
-      store<u32>(dst + STAT_CUID, load<u32>(record + SEG_CUID));
-      store<u32>(dst + STAT_CGID, load<u32>(record + SEG_CGID));
-      store<f64>(dst + STAT_ATIME, load<f64>(record + SEG_ATIME));
-      store<f64>(dst + STAT_DTIME, load<f64>(record + SEG_DTIME));
-      store<f64>(dst + STAT_CTIME, load<f64>(record + SEG_CTIME));
+      shmStatAt(dst).key = segmentRecord(record).key;
+      shmStatAt(dst).size = segmentRecord(record).size;
+      shmStatAt(dst).nattch = attachments(object);
+      shmStatAt(dst).cpid = segmentRecord(record).cpid;
+      shmStatAt(dst).lpid = segmentRecord(record).lpid;
+      shmStatAt(dst).mode = segmentRecord(record).mode;
+      shmStatAt(dst).removed = (segmentRecord(record).flags & SEG_REMOVED) != 0 ? 1 : 0;
+      shmStatAt(dst).uid = segmentRecord(record).uid;
+      shmStatAt(dst).gid = segmentRecord(record).gid;
+      shmStatAt(dst).cuid = segmentRecord(record).cuid;
+      shmStatAt(dst).cgid = segmentRecord(record).cgid;
+      shmStatAt(dst).atime = segmentRecord(record).atime;
+      shmStatAt(dst).dtime = segmentRecord(record).dtime;
+      shmStatAt(dst).ctime = segmentRecord(record).ctime;
       result = 0;
     }
   }
@@ -377,14 +412,14 @@ export function shmRemove(shmid: i32, now: f64): i32 {
     else {
       const record = segmentOf(object);
       const me = currentUid();
-      if (me != 0 && me != load<u32>(record + SEG_UID) && me != load<u32>(record + SEG_CUID)) {
+      if (me != 0 && me != segmentRecord(record).uid && me != segmentRecord(record).cuid) {
         result = -EPERM;
         lockRelease(object + OBJ_LOCK);
-      } else if ((load<i32>(record + SEG_FLAGS) & SEG_PERSISTS) == 0) {
+      } else if ((segmentRecord(record).flags & SEG_PERSISTS) == 0) {
         result = 0;
         lockRelease(object + OBJ_LOCK);
       } else {
-        store<f64>(record + SEG_CTIME, now);
+        segmentRecord(record).ctime = now;
         segmentUnlinkLocked(id);
         result = 0;
       }
@@ -428,7 +463,7 @@ export function shmOpen(kind: i32, at: usize, len: u32, flags: u32, mode: u32, s
   if (result == 0) {
     const object = objectAt(id);
     const record = segmentOf(object);
-    const current = load<u32>(record + SEG_SIZE);
+    const current = segmentRecord(record).size;
     const wanted: u32 = size < 0 ? current : <u32>size;
     // The creator maps what it just made whatever the mode (open(2) with O_CREAT does not check it).
     if (!created && !segmentPermitted(record, readOnly ? PERM_READ : PERM_READ | PERM_WRITE)) result = -EACCES;
@@ -436,8 +471,8 @@ export function shmOpen(kind: i32, at: usize, len: u32, flags: u32, mode: u32, s
     else if (wanted > current && (readOnly || !create)) result = -EINVAL;
     else {
       if (wanted > current) {
-        store<u32>(record + SEG_SIZE, wanted);
-        store<f64>(record + SEG_CTIME, now);
+        segmentRecord(record).size = wanted;
+        segmentRecord(record).ctime = now;
       }
       result = mapLocked(id, readOnly, !created, now, pid);
       if (result > 0) setSecondResult(<i32>wanted);
@@ -462,7 +497,7 @@ export function shmUnlink(kind: i32, at: usize, len: u32): i32 {
       const record = segmentOf(object);
       const me = currentUid();
       // /dev/shm is sticky: only the object's owner (or root) removes its name.
-      if (me != 0 && me != load<u32>(record + SEG_UID)) {
+      if (me != 0 && me != segmentRecord(record).uid) {
         result = -EACCES;
         lockRelease(object + OBJ_LOCK);
       } else {
@@ -479,9 +514,9 @@ export function shmUnlink(kind: i32, at: usize, len: u32): i32 {
 function mappingRecord(handle: i32): usize {
   const entry = ownHandle(handle);
   if (entry == 0) return 0;
-  const end = load<i32>(entry + HANDLE_END) & ~END_SEG_ATTACHED;
+  const end = handleEntry(entry).end & ~END_SEG_ATTACHED;
   if (end != END_SEG_RW && end != END_SEG_RO) return 0;
-  return segmentOf(objectAt(load<i32>(entry + HANDLE_OBJECT)));
+  return segmentOf(objectAt(handleEntry(entry).object));
 }
 
 /** The segment's current size in bytes (a POSIX object may have grown since it was mapped), or -EBADF. */
@@ -494,23 +529,23 @@ export function shmSize(handle: i32): i32 {
 export function shmIdOf(handle: i32): i32 {
   const entry = ownHandle(handle);
   if (entry == 0 || mappingRecord(handle) == 0) return -EBADF;
-  const id = load<i32>(entry + HANDLE_OBJECT);
-  return load<i32>(objectAt(id) + OBJ_KIND) == KIND_SHM ? sysvId(id) : -EINVAL;
+  const id = handleEntry(entry).object;
+  return objectEntry(objectAt(id)).kind == KIND_SHM ? sysvId(id) : -EINVAL;
 }
 
 /** Attaches an inherited mapping (a worker revived it) for `pid`: 0 or -EBADF / -EINTR. */
 export function shmInherited(handle: i32, now: f64, pid: i32): i32 {
   const entry = ownHandle(handle);
   if (entry == 0 || mappingRecord(handle) == 0) return -EBADF;
-  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
+  const object = objectAt(handleEntry(entry).object);
   if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return -EINTR;
-  const end = load<i32>(entry + HANDLE_END);
+  const end = handleEntry(entry).end;
   if ((end & END_SEG_ATTACHED) == 0) {
-    store<i32>(entry + HANDLE_END, end | END_SEG_ATTACHED);
-    store<i32>(segmentOf(object) + SEG_NATTCH, load<i32>(segmentOf(object) + SEG_NATTCH) + 1);
+    handleEntry(entry).end = end | END_SEG_ATTACHED;
+    segmentRecord(segmentOf(object)).nattch = segmentRecord(segmentOf(object)).nattch + 1;
   }
-  store<i32>(segmentOf(object) + SEG_LPID, pid);
-  store<f64>(segmentOf(object) + SEG_ATIME, now);
+  segmentRecord(segmentOf(object)).lpid = pid;
+  segmentRecord(segmentOf(object)).atime = now;
   lockRelease(object + OBJ_LOCK);
   return 0;
 }
@@ -520,10 +555,10 @@ export function shmDetach(handle: i32, now: f64, pid: i32): i32 {
   const entry = ownHandle(handle);
   if (entry == 0 || mappingRecord(handle) == 0) return -EBADF;
   if (!kernelLock()) return -EINTR;
-  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
+  const object = objectAt(handleEntry(entry).object);
   const record = segmentOf(object);
-  store<i32>(record + SEG_LPID, pid);
-  store<f64>(record + SEG_DTIME, now);
+  segmentRecord(record).lpid = pid;
+  segmentRecord(record).dtime = now;
   const ok = handleRelease(entry);
   kernelUnlock();
   return ok ? 0 : -EINTR;
@@ -537,27 +572,27 @@ export function shmDetach(handle: i32, now: f64, pid: i32): i32 {
 export function segmentRelease(object: usize, entry: usize): void {
   const record = segmentOf(object);
   if (record == 0) return;
-  if ((load<i32>(entry + HANDLE_END) & END_SEG_ATTACHED) != 0) store<i32>(record + SEG_NATTCH, load<i32>(record + SEG_NATTCH) - 1);
+  if ((handleEntry(entry).end & END_SEG_ATTACHED) != 0) segmentRecord(record).nattch = segmentRecord(record).nattch - 1;
   let previous: usize = 0;
-  let waiter = <usize>load<u32>(record + SEG_WAIT_HEAD);
+  let waiter = <usize>segmentRecord(record).waitHead;
   while (waiter != 0) {
-    const next = <usize>load<u32>(waiter + WAITER_NEXT);
-    if (<usize>load<u32>(waiter + WAITER_HANDLE) == entry) {
+    const next = <usize>shmWaiter(waiter).next;
+    if (<usize>shmWaiter(waiter).handle == entry) {
       unlinkWaiter(record, previous, waiter, next);
       free(waiter, WAITER_BYTES);
     } else previous = waiter;
     waiter = next;
   }
-  if (load<i32>(object + OBJ_REFS) == 1) {
+  if (objectEntry(object).refs == 1) {
     free(record, SEG_BYTES);
-    store<u32>(object + OBJ_SEGMENT, 0);
+    objectInfo(object).record = 0;
   }
 }
 
 function unlinkWaiter(record: usize, previous: usize, waiter: usize, next: usize): void {
-  if (previous == 0) store<u32>(record + SEG_WAIT_HEAD, <u32>next);
-  else store<u32>(previous + WAITER_NEXT, <u32>next);
-  if (<usize>load<u32>(record + SEG_WAIT_TAIL) == waiter) store<u32>(record + SEG_WAIT_TAIL, <u32>previous);
+  if (previous == 0) segmentRecord(record).waitHead = <u32>next;
+  else shmWaiter(previous).next = <u32>next;
+  if (<usize>segmentRecord(record).waitTail == waiter) segmentRecord(record).waitTail = <u32>previous;
 }
 
 /**
@@ -571,7 +606,7 @@ function unlinkWaiter(record: usize, previous: usize, waiter: usize, next: usize
 export function shmWaitPrepare(handle: i32, index: u32): i32 {
   const entry = ownHandle(handle);
   if (entry == 0 || mappingRecord(handle) == 0) return -EBADF;
-  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
+  const object = objectAt(handleEntry(entry).object);
   // Kernel lock (allocator) before the object lock, never the other way round.
   if (!kernelLock()) return -EINTR;
   const waiter = alloc(WAITER_BYTES);
@@ -585,9 +620,9 @@ export function shmWaitPrepare(handle: i32, index: u32): i32 {
     return -EINTR;
   }
   kernelUnlock();
-  store<u32>(waiter + WAITER_NEXT, 0);
-  store<u32>(waiter + WAITER_HANDLE, <u32>entry);
-  store<u32>(waiter + WAITER_INDEX, index);
+  shmWaiter(waiter).next = 0;
+  shmWaiter(waiter).handle = <u32>entry;
+  shmWaiter(waiter).index = index;
   atomic.store<i32>(waiter + WAITER_STATE, WAITER_WAITING);
   return <i32>waiter;
 }
@@ -596,12 +631,12 @@ export function shmWaitPrepare(handle: i32, index: u32): i32 {
 export function shmWaitCommit(handle: i32, waiter: usize): i32 {
   const entry = ownHandle(handle);
   if (entry == 0) return -EBADF;
-  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
+  const object = objectAt(handleEntry(entry).object);
   const record = segmentOf(object);
-  const tail = <usize>load<u32>(record + SEG_WAIT_TAIL);
-  if (tail == 0) store<u32>(record + SEG_WAIT_HEAD, <u32>waiter);
-  else store<u32>(tail + WAITER_NEXT, <u32>waiter);
-  store<u32>(record + SEG_WAIT_TAIL, <u32>waiter);
+  const tail = <usize>segmentRecord(record).waitTail;
+  if (tail == 0) segmentRecord(record).waitHead = <u32>waiter;
+  else shmWaiter(tail).next = <u32>waiter;
+  segmentRecord(record).waitTail = <u32>waiter;
   lockRelease(object + OBJ_LOCK);
   return 0;
 }
@@ -610,7 +645,7 @@ export function shmWaitCommit(handle: i32, waiter: usize): i32 {
 export function shmWaitAbandon(handle: i32): i32 {
   const entry = ownHandle(handle);
   if (entry == 0) return -EBADF;
-  lockRelease(objectAt(load<i32>(entry + HANDLE_OBJECT)) + OBJ_LOCK);
+  lockRelease(objectAt(handleEntry(entry).object) + OBJ_LOCK);
   return 0;
 }
 
@@ -622,15 +657,15 @@ export function shmWaitAbandon(handle: i32): i32 {
 export function shmWaitCancel(handle: i32, waiter: usize): i32 {
   const entry = ownHandle(handle);
   if (entry == 0) return -EBADF;
-  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
+  const object = objectAt(handleEntry(entry).object);
   if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return -EINTR;
   const state = atomic.load<i32>(waiter + WAITER_STATE);
   if (state == WAITER_WAITING) {
     const record = segmentOf(object);
     let previous: usize = 0;
-    for (let at = <usize>load<u32>(record + SEG_WAIT_HEAD); at != 0; at = <usize>load<u32>(at + WAITER_NEXT)) {
+    for (let at = <usize>segmentRecord(record).waitHead; at != 0; at = <usize>shmWaiter(at).next) {
       if (at == waiter) {
-        unlinkWaiter(record, previous, waiter, <usize>load<u32>(waiter + WAITER_NEXT));
+        unlinkWaiter(record, previous, waiter, <usize>shmWaiter(waiter).next);
         break;
       }
       previous = at;
@@ -645,7 +680,7 @@ export function shmWaitCancel(handle: i32, waiter: usize): i32 {
 export function shmWaitFree(handle: i32, waiter: usize): i32 {
   const entry = ownHandle(handle);
   if (entry == 0) return -EBADF;
-  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
+  const object = objectAt(handleEntry(entry).object);
   if (!kernelLock()) return -EINTR;
   if (!lockAcquire(object + OBJ_LOCK, currentOwner)) {
     kernelUnlock();
@@ -661,15 +696,15 @@ export function shmWaitFree(handle: i32, waiter: usize): i32 {
 export function shmNotify(handle: i32, index: u32, count: u32): i32 {
   const entry = ownHandle(handle);
   if (entry == 0 || mappingRecord(handle) == 0) return -EBADF;
-  const object = objectAt(load<i32>(entry + HANDLE_OBJECT));
+  const object = objectAt(handleEntry(entry).object);
   if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return -EINTR;
   const record = segmentOf(object);
   let woken: u32 = 0;
   let previous: usize = 0;
-  let waiter = <usize>load<u32>(record + SEG_WAIT_HEAD);
+  let waiter = <usize>segmentRecord(record).waitHead;
   while (waiter != 0 && woken < count) {
-    const next = <usize>load<u32>(waiter + WAITER_NEXT);
-    if (load<u32>(waiter + WAITER_INDEX) == index) {
+    const next = <usize>shmWaiter(waiter).next;
+    if (shmWaiter(waiter).index == index) {
       unlinkWaiter(record, previous, waiter, next);
       // Published before the notify; the waiter frees the record only after taking this lock.
       atomic.store<i32>(waiter + WAITER_STATE, WAITER_WOKEN);
@@ -701,15 +736,15 @@ export function shmDescribe(id: i32, dst: usize, max: u32): i32 {
   if (id < 1 || id > objectMax()) return -ENOENT;
   if (!kernelLock()) return -EINTR;
   const object = objectAt(id);
-  const kind = load<i32>(object + OBJ_KIND);
+  const kind = objectEntry(object).kind;
   let result: i32 = -ENOENT;
   if (kind == KIND_SHM && segmentOf(object) != 0) {
-    setSecondResult(<i32>load<u32>(segmentOf(object) + SEG_KEY));
+    setSecondResult(<i32>segmentRecord(segmentOf(object)).key);
     result = sysvId(id);
   } else if (kind == KIND_POSIX_SHM) {
-    const named = (load<i32>(object + OBJ_FLAGS) & FLAG_SEG_NAMED) != 0;
-    const len = named ? min<u32>(load<u32>(object + OBJ_NAME_LEN), max) : 0;
-    memory.copy(dst, <usize>load<u32>(object + OBJ_NAME_PTR), len);
+    const named = (objectEntry(object).flags & FLAG_SEG_NAMED) != 0;
+    const len = named ? min<u32>(objectEntry(object).nameLen, max) : 0;
+    memory.copy(dst, <usize>objectEntry(object).namePtr, len);
     setSecondResult(-1);
     result = <i32>len;
   }
@@ -721,7 +756,7 @@ export function shmDescribe(id: i32, dst: usize, max: u32): i32 {
 export function shmSerial(handle: i32): i32 {
   const entry = ownHandle(handle);
   if (entry == 0 || mappingRecord(handle) == 0) return -EBADF;
-  return <i32>load<u32>(objectAt(load<i32>(entry + HANDLE_OBJECT)) + OBJ_SERIAL);
+  return <i32>objectInfo(objectAt(handleEntry(entry).object)).serial;
 }
 
 /** The current size of the segment of object `id` if its serial is `serial` (its memory is still wanted), else -EIDRM. */
@@ -730,8 +765,8 @@ export function shmLiveSize(id: i32, serial: u32): i32 {
   if (!kernelLock()) return -EINTR;
   const object = objectAt(id);
   let result: i32 = -EIDRM;
-  if (isSegmentKind(load<i32>(object + OBJ_KIND)) && load<u32>(object + OBJ_SERIAL) == serial && segmentOf(object) != 0) {
-    result = <i32>load<u32>(segmentOf(object) + SEG_SIZE);
+  if (isSegmentKind(objectEntry(object).kind) && objectInfo(object).serial == serial && segmentOf(object) != 0) {
+    result = <i32>segmentRecord(segmentOf(object)).size;
   }
   kernelUnlock();
   return result;

@@ -93,54 +93,57 @@ import {
   EPIPE,
   EPROTOTYPE,
 } from './errno';
-import { HANDLE_END, HANDLE_OBJECT, HANDLE_OWNER, handleAt, handleCreate, handleRelease, ownHandle } from './handle';
-import { HDR_HANDLES_MAX, currentOwner, hdr, kernelLock, kernelUnlock, setSecondResult } from './kernel';
+import { HANDLE_OWNER, handleAt, handleCreate, handleRelease, ownHandle, handleEntry } from './handle';
+import { currentOwner, kernelHeader, kernelLock, kernelUnlock, setSecondResult } from './kernel';
 import { lockAcquire, lockRelease } from './lock';
 import {
   KIND_FIFO,
   KIND_SOCKET,
   KIND_SOCKET_FILE,
-  OBJ_FILE_GID,
-  OBJ_FILE_UID,
-  OBJ_FLAGS,
-  OBJ_KIND,
-  OBJ_MODE,
   OBJ_LOCK,
-  OBJ_NAME_HASH,
-  OBJ_NAME_LEN,
-  OBJ_NAME_PTR,
   OBJ_RECORD,
-  OBJ_REFS,
   OBJ_RING0,
   OBJ_SEQ,
-  OBJ_SERIAL,
   countEnd,
   objectAt,
   objectCreate,
   objectDestroy,
   objectLookup,
   objectSetName,
+  objectEntry,
+  objectInfo,
 } from './object';
-import { OWNER_GID, OWNER_PID, OWNER_UID, ownerAt } from './owner';
+import { ownerAt, ownerEntry } from './owner';
 import { PERM_WRITE, currentGid, currentUid, permitted } from './permission';
-import { RING_CAPACITY, RING_DATA, RING_HEAD, RING_READERS, RING_SHUT, RING_TAIL, RING_WRITERS, ringRead, ringUnwrite, ringUsed, ringWrite } from './ring';
+import { ringRead, ringUnwrite, ringWrite, ringAt } from './ring';
 
-export const SOCKET_BYTES: u32 = 64;
-export const SOCK_TYPE: u32 = 0;
-export const SOCK_STATE: u32 = 4;
-export const SOCK_HOLDS: u32 = 8;
-export const SOCK_PEER: u32 = 12;
-export const SOCK_FLAGS: u32 = 16;
-export const SOCK_FILE: u32 = 20;
-export const SOCK_QHEAD: u32 = 24;
-export const SOCK_QTAIL: u32 = 28;
-export const SOCK_QCOUNT: u32 = 32;
-export const SOCK_QBYTES: u32 = 36;
-export const SOCK_BACKLOG: u32 = 40;
-export const SOCK_CRED_PID: u32 = 44;
-export const SOCK_CRED_UID: u32 = 48;
-export const SOCK_CRED_GID: u32 = 52;
-export const SOCK_NEXT: u32 = 56;
+/** A socket record in the heap (the diagram above); the compiler owns the offsets. */
+@unmanaged export class SocketRecord {
+  type: u32;
+  state: u32;
+  holds: u32;
+  peer: i32;
+  flags: u32;
+  file: i32;
+  queueHead: u32;
+  queueTail: u32;
+  queueCount: u32;
+  queueBytes: u32;
+  backlog: u32;
+  credPid: u32;
+  credUid: u32;
+  credGid: u32;
+  nextEmbryo: i32;
+  /** Unused: keeps the record 64 bytes. */
+  reserved: u32;
+}
+export const SOCKET_BYTES: u32 = offsetof<SocketRecord>();
+export const SOCK_QHEAD: u32 = offsetof<SocketRecord>('queueHead');
+export const SOCK_QTAIL: u32 = offsetof<SocketRecord>('queueTail');
+/** The SocketRecord at `at`. */
+@inline export function socketRecord(at: usize): SocketRecord {
+  return changetype<SocketRecord>(at);
+}
 
 export const SOCK_STREAM: u32 = 1;
 export const SOCK_DGRAM: u32 = 2;
@@ -158,21 +161,42 @@ export const SF_PEER_SHUT: u32 = 2;
 /** The peer was released (its last handle closed). */
 export const SF_PEER_GONE: u32 = 4;
 
-export const MSG_NEXT: u32 = 0;
-export const MSG_BLOCK_BYTES: u32 = 4;
-export const MSG_LENGTH: u32 = 8;
-export const MSG_FROM_LEN: u32 = 12;
-export const MSG_RIGHTS: u32 = 16;
-export const MSG_FROM: u32 = 24;
-export const MSG_RIGHTS_AT: u32 = 136;
+/** A message block's head (the diagram above): the sender's address bytes from `from`, then the rights, then the data. */
+@unmanaged export class SocketMessage {
+  next: u32;
+  blockBytes: u32;
+  length: u32;
+  fromLength: u32;
+  rights: u32;
+  /** Unused: the address starts 8-byte aligned. */
+  reserved: u32;
+  /** The first of ADDRESS_BYTES address bytes. */
+  from: u8;
+}
+export const MSG_FROM: u32 = offsetof<SocketMessage>('from');
+/** The SocketMessage at `at`. */
+@inline export function socketMessage(at: usize): SocketMessage {
+  return changetype<SocketMessage>(at);
+}
 
-export const META_LENGTH: u32 = 0;
-export const META_FLAGS: u32 = 4;
-export const META_FROM_LEN: u32 = 8;
-export const META_RIGHTS: u32 = 12;
-export const META_FROM: u32 = 16;
-export const META_RIGHTS_AT: u32 = 128;
-export const SOCKET_META_BYTES: u32 = 1152;
+/** The receive metadata socket_recv writes (the diagram above; TypeScript reads it at the META_* offsets). */
+@unmanaged export class RecvMeta {
+  length: u32;
+  flags: u32;
+  fromLength: u32;
+  rights: u32;
+  from: u8;
+}
+export const META_LENGTH: u32 = offsetof<RecvMeta>('length');
+export const META_FLAGS: u32 = offsetof<RecvMeta>('flags');
+export const META_FROM_LEN: u32 = offsetof<RecvMeta>('fromLength');
+export const META_RIGHTS: u32 = offsetof<RecvMeta>('rights');
+export const META_FROM: u32 = offsetof<RecvMeta>('from');
+/** The RecvMeta at `at`. */
+@inline export function recvMeta(at: usize): RecvMeta {
+  return changetype<RecvMeta>(at);
+}
+
 export const RECV_EOF: u32 = 1;
 export const RECV_TRUNCATED: u32 = 2;
 /** `socket_recv` flag: keep the rights (recvmsg with a control buffer); a stream receive stops at rights boundaries. */
@@ -187,6 +211,24 @@ export const IN_FLIGHT: i32 = -1;
 export const SOCKET_ADDRESS_MAX: u32 = 108;
 /** Most handles one message carries (SCM_MAX_FD). */
 export const SOCKET_MAX_RIGHTS: u32 = 253;
+
+/** What socket_peer_cred writes (struct ucred). */
+@unmanaged export class PeerCred {
+  pid: u32;
+  uid: u32;
+  gid: u32;
+}
+export const CRED_PID: u32 = offsetof<PeerCred>('pid');
+export const CRED_UID: u32 = offsetof<PeerCred>('uid');
+export const CRED_GID: u32 = offsetof<PeerCred>('gid');
+
+/** Room for an address in a message block and in the receive metadata (SOCKET_ADDRESS_MAX, 8-byte aligned). */
+const ADDRESS_BYTES: u32 = (SOCKET_ADDRESS_MAX + 7) & ~7;
+/** Where the rights follow the address. */
+export const MSG_RIGHTS_AT: u32 = MSG_FROM + ADDRESS_BYTES;
+export const META_RIGHTS_AT: u32 = META_FROM + ADDRESS_BYTES;
+/** The whole metadata record, rounded up to 16 bytes. */
+export const SOCKET_META_BYTES: u32 = (META_RIGHTS_AT + SOCKET_MAX_RIGHTS * 4 + 15) & ~15;
 /** Send and receive buffer size (net.core.wmem_default / rmem_default). */
 export const SOCKET_BUFFER_BYTES: u32 = 212992;
 /** Largest datagram or seqpacket message: the send buffer less the kernel's 32-byte allowance (EMSGSIZE above). */
@@ -199,11 +241,11 @@ export const SOCKET_MAX_DGRAM_QLEN: u32 = 10;
 export const SOCKET_SOMAXCONN: u32 = 4096;
 
 @inline function rec(id: i32): usize {
-  return <usize>load<u32>(objectAt(id) + OBJ_RECORD);
+  return <usize>objectInfo(objectAt(id)).record;
 }
 
 @inline function isSocket(id: i32): bool {
-  return load<i32>(objectAt(id) + OBJ_KIND) == KIND_SOCKET;
+  return objectEntry(objectAt(id)).kind == KIND_SOCKET;
 }
 
 /** Bumps and wakes the wait cell of object `id` (0: none). */
@@ -218,7 +260,7 @@ function touch(id: i32): void {
 function socketOf(handle: i32): i32 {
   const entry = ownHandle(handle);
   if (entry == 0) return 0;
-  const id = load<i32>(entry + HANDLE_OBJECT);
+  const id = handleEntry(entry).object;
   return isSocket(id) ? id : 0;
 }
 
@@ -232,8 +274,8 @@ function socketNew(type: u32, refs: i32): i32 {
     return 0;
   }
   memory.fill(record, 0, SOCKET_BYTES);
-  store<u32>(record + SOCK_TYPE, type);
-  store<u32>(objectAt(id) + OBJ_RECORD, <u32>record);
+  socketRecord(record).type = type;
+  objectInfo(objectAt(id)).record = <u32>record;
   return id;
 }
 
@@ -241,7 +283,7 @@ function socketNew(type: u32, refs: i32): i32 {
 function socketDestroy(id: i32): void {
   const object = objectAt(id);
   free(rec(id), SOCKET_BYTES);
-  store<u32>(object + OBJ_RECORD, 0);
+  objectInfo(object).record = 0;
   objectDestroy(id);
 }
 
@@ -249,16 +291,16 @@ function socketDestroy(id: i32): void {
 function socketUnhold(id: i32): void {
   const object = objectAt(id);
   const record = rec(id);
-  store<u32>(record + SOCK_HOLDS, load<u32>(record + SOCK_HOLDS) - 1);
-  const refs = load<i32>(object + OBJ_REFS) - 1;
-  store<i32>(object + OBJ_REFS, refs);
+  socketRecord(record).holds = socketRecord(record).holds - 1;
+  const refs = objectEntry(object).refs - 1;
+  objectEntry(object).refs = refs;
   if (refs == 0) socketDestroy(id);
 }
 
 @inline function socketHold(id: i32): void {
   const record = rec(id);
-  store<u32>(record + SOCK_HOLDS, load<u32>(record + SOCK_HOLDS) + 1);
-  store<i32>(objectAt(id) + OBJ_REFS, load<i32>(objectAt(id) + OBJ_REFS) + 1);
+  socketRecord(record).holds = socketRecord(record).holds + 1;
+  objectEntry(objectAt(id)).refs = objectEntry(objectAt(id)).refs + 1;
 }
 
 /** A receive ring for a stream socket. Kernel lock held. */
@@ -266,11 +308,11 @@ function streamRing(id: i32): bool {
   const ring = objectAt(id) + OBJ_RING0;
   const data = alloc(SOCKET_STREAM_CAPACITY);
   if (data == 0) return false;
-  store<u32>(ring + RING_DATA, <u32>data);
-  store<u32>(ring + RING_CAPACITY, SOCKET_STREAM_CAPACITY);
+  ringAt(ring).data = <u32>data;
+  ringAt(ring).capacity = SOCKET_STREAM_CAPACITY;
   // This socket reads the ring, its peer writes it.
-  store<i32>(ring + RING_READERS, 1);
-  store<i32>(ring + RING_WRITERS, 1);
+  ringAt(ring).readers = 1;
+  ringAt(ring).writers = 1;
   return true;
 }
 
@@ -278,17 +320,17 @@ function streamRing(id: i32): bool {
 function credFromOwner(id: i32, owner: i32): void {
   const record = rec(id);
   const entry = ownerAt(owner);
-  store<u32>(record + SOCK_CRED_PID, load<u32>(entry + OWNER_PID));
-  store<u32>(record + SOCK_CRED_UID, load<u32>(entry + OWNER_UID));
-  store<u32>(record + SOCK_CRED_GID, load<u32>(entry + OWNER_GID));
+  socketRecord(record).credPid = ownerEntry(entry).pid;
+  socketRecord(record).credUid = ownerEntry(entry).uid;
+  socketRecord(record).credGid = ownerEntry(entry).gid;
 }
 
 /** Links `a` and `b` as connected peers, each holding the other. Kernel lock held. */
 function connectPair(a: i32, b: i32): void {
-  store<i32>(rec(a) + SOCK_PEER, b);
-  store<i32>(rec(b) + SOCK_PEER, a);
-  store<u32>(rec(a) + SOCK_STATE, STATE_CONNECTED);
-  store<u32>(rec(b) + SOCK_STATE, STATE_CONNECTED);
+  socketRecord(rec(a)).peer = b;
+  socketRecord(rec(b)).peer = a;
+  socketRecord(rec(a)).state = STATE_CONNECTED;
+  socketRecord(rec(b)).state = STATE_CONNECTED;
   socketHold(a);
   socketHold(b);
 }
@@ -296,39 +338,39 @@ function connectPair(a: i32, b: i32): void {
 /** Copies the name of socket `from` to socket `to` (an embryo takes its listener's address). Kernel lock held. */
 function copyName(to: i32, from: i32): bool {
   const source = objectAt(from);
-  const len = load<u32>(source + OBJ_NAME_LEN);
+  const len = objectEntry(source).nameLen;
   if (len == 0) return true;
   const name = alloc(len);
   if (name == 0) return false;
-  memory.copy(name, <usize>load<u32>(source + OBJ_NAME_PTR), len);
+  memory.copy(name, <usize>objectEntry(source).namePtr, len);
   const target = objectAt(to);
-  store<u32>(target + OBJ_NAME_PTR, <u32>name);
-  store<u32>(target + OBJ_NAME_LEN, len);
-  store<u32>(target + OBJ_NAME_HASH, load<u32>(source + OBJ_NAME_HASH));
+  objectEntry(target).namePtr = <u32>name;
+  objectEntry(target).nameLen = len;
+  objectEntry(target).nameHash = objectEntry(source).nameHash;
   return true;
 }
 
 /** Closes the in-flight handles of a message block and frees it. Kernel lock held. */
 function dropBlock(block: usize): void {
-  const count = load<u32>(block + MSG_RIGHTS);
+  const count = socketMessage(block).rights;
   for (let i: u32 = 0; i < count; i++) {
     const handle = load<i32>(block + MSG_RIGHTS_AT + (i << 2));
     // A lock held by a dead owner is broken when it is reaped; until then the handle stays in flight.
     if (handle > 0) handleRelease(handleAt(handle));
   }
-  free(block, load<u32>(block + MSG_BLOCK_BYTES));
+  free(block, socketMessage(block).blockBytes);
 }
 
 /** Drops every queued message (or rights record) of socket `id`. Kernel lock held. */
 function dropQueue(id: i32): void {
   const record = rec(id);
-  let block = <usize>load<u32>(record + SOCK_QHEAD);
-  store<u32>(record + SOCK_QHEAD, 0);
-  store<u32>(record + SOCK_QTAIL, 0);
-  store<u32>(record + SOCK_QCOUNT, 0);
-  store<u32>(record + SOCK_QBYTES, 0);
+  let block = <usize>socketRecord(record).queueHead;
+  socketRecord(record).queueHead = 0;
+  socketRecord(record).queueTail = 0;
+  socketRecord(record).queueCount = 0;
+  socketRecord(record).queueBytes = 0;
   while (block != 0) {
-    const next = <usize>load<u32>(block + MSG_NEXT);
+    const next = <usize>socketMessage(block).next;
     dropBlock(block);
     block = next;
   }
@@ -336,24 +378,24 @@ function dropQueue(id: i32): void {
 
 function enqueue(id: i32, block: usize, charge: u32): void {
   const record = rec(id);
-  store<u32>(block + MSG_NEXT, 0);
-  const tail = <usize>load<u32>(record + SOCK_QTAIL);
-  if (tail == 0) store<u32>(record + SOCK_QHEAD, <u32>block);
-  else store<u32>(tail + MSG_NEXT, <u32>block);
-  store<u32>(record + SOCK_QTAIL, <u32>block);
-  store<u32>(record + SOCK_QCOUNT, load<u32>(record + SOCK_QCOUNT) + 1);
-  store<u32>(record + SOCK_QBYTES, load<u32>(record + SOCK_QBYTES) + charge);
+  socketMessage(block).next = 0;
+  const tail = <usize>socketRecord(record).queueTail;
+  if (tail == 0) socketRecord(record).queueHead = <u32>block;
+  else socketMessage(tail).next = <u32>block;
+  socketRecord(record).queueTail = <u32>block;
+  socketRecord(record).queueCount = socketRecord(record).queueCount + 1;
+  socketRecord(record).queueBytes = socketRecord(record).queueBytes + charge;
 }
 
 function dequeue(id: i32, charge: u32): usize {
   const record = rec(id);
-  const block = <usize>load<u32>(record + SOCK_QHEAD);
+  const block = <usize>socketRecord(record).queueHead;
   if (block == 0) return 0;
-  const next = load<u32>(block + MSG_NEXT);
-  store<u32>(record + SOCK_QHEAD, next);
-  if (next == 0) store<u32>(record + SOCK_QTAIL, 0);
-  store<u32>(record + SOCK_QCOUNT, load<u32>(record + SOCK_QCOUNT) - 1);
-  store<u32>(record + SOCK_QBYTES, load<u32>(record + SOCK_QBYTES) - charge);
+  const next = socketMessage(block).next;
+  socketRecord(record).queueHead = next;
+  if (next == 0) socketRecord(record).queueTail = 0;
+  socketRecord(record).queueCount = socketRecord(record).queueCount - 1;
+  socketRecord(record).queueBytes = socketRecord(record).queueBytes - charge;
   return block;
 }
 
@@ -364,27 +406,27 @@ function dequeue(id: i32, charge: u32): usize {
  */
 function socketRelease(id: i32): void {
   const record = rec(id);
-  if (load<u32>(record + SOCK_STATE) == STATE_RELEASED) return;
-  const wasListening = load<u32>(record + SOCK_STATE) == STATE_LISTENING;
-  store<u32>(record + SOCK_STATE, STATE_RELEASED);
+  if (socketRecord(record).state == STATE_RELEASED) return;
+  const wasListening = socketRecord(record).state == STATE_LISTENING;
+  socketRecord(record).state = STATE_RELEASED;
   const object = objectAt(id);
-  store<i32>(object + OBJ_FLAGS, 0);
+  objectEntry(object).flags = 0;
   // Nobody reads this socket any more: a peer writing to it gets EPIPE.
-  store<i32>(object + OBJ_RING0 + RING_READERS, 0);
-  const file = load<i32>(record + SOCK_FILE);
+  ringAt(object + OBJ_RING0).readers = 0;
+  const file = socketRecord(record).file;
   if (file != 0) {
     // The socket file stays, stale: nobody listens there any more.
     if (load<i32>(objectAt(file) + OBJ_RECORD) == id) store<i32>(objectAt(file) + OBJ_RECORD, 0);
-    store<i32>(record + SOCK_FILE, 0);
+    socketRecord(record).file = 0;
   }
   if (wasListening) {
     // Connections not yet accepted are reset: their clients read EOF and get EPIPE.
     let embryo = load<i32>(record + SOCK_QHEAD);
-    store<u32>(record + SOCK_QHEAD, 0);
-    store<u32>(record + SOCK_QTAIL, 0);
-    store<u32>(record + SOCK_QCOUNT, 0);
+    socketRecord(record).queueHead = 0;
+    socketRecord(record).queueTail = 0;
+    socketRecord(record).queueCount = 0;
     while (embryo != 0) {
-      const next = load<i32>(rec(embryo) + SOCK_NEXT);
+      const next = socketRecord(rec(embryo)).nextEmbryo;
       socketRelease(embryo);
       socketUnhold(embryo);
       embryo = next;
@@ -392,14 +434,14 @@ function socketRelease(id: i32): void {
   } else {
     dropQueue(id);
   }
-  const peer = load<i32>(record + SOCK_PEER);
+  const peer = socketRecord(record).peer;
   if (peer != 0) {
-    store<i32>(record + SOCK_PEER, 0);
+    socketRecord(record).peer = 0;
     const peerRecord = rec(peer);
-    if (load<i32>(peerRecord + SOCK_PEER) == id) {
-      store<u32>(peerRecord + SOCK_FLAGS, load<u32>(peerRecord + SOCK_FLAGS) | SF_PEER_GONE);
+    if (socketRecord(peerRecord).peer == id) {
+      socketRecord(peerRecord).flags = socketRecord(peerRecord).flags | SF_PEER_GONE;
       // The peer's ring has no writer left: it reads EOF after what is buffered.
-      store<i32>(objectAt(peer) + OBJ_RING0 + RING_WRITERS, 0);
+      ringAt(objectAt(peer) + OBJ_RING0).writers = 0;
     }
     touch(peer);
     socketUnhold(peer);
@@ -412,9 +454,9 @@ function socketRelease(id: i32): void {
  * with its last handle and destroys it with its last reference. Kernel lock held.
  */
 export function socketHandleClosed(id: i32): void {
-  const refs = load<i32>(objectAt(id) + OBJ_REFS);
+  const refs = objectEntry(objectAt(id)).refs;
   const record = rec(id);
-  if (<u32>refs == load<u32>(record + SOCK_HOLDS)) {
+  if (<u32>refs == socketRecord(record).holds) {
     // Hold the object through the release: dropping the peer's hold may come back to it.
     socketHold(id);
     socketRelease(id);
@@ -459,7 +501,7 @@ export function socketPair(type: u32): i32 {
     const first = handleCreate(currentOwner, a, END_SOCKET);
     const second = first == 0 ? 0 : handleCreate(currentOwner, b, END_SOCKET);
     if (second == 0) {
-      if (first != 0) store<i32>(handleAt(first) + HANDLE_OWNER, 0);
+      if (first != 0) handleEntry(handleAt(first)).owner = 0;
       socketDestroy(a);
       socketDestroy(b);
     } else {
@@ -484,9 +526,9 @@ function fileLookup(at: usize, len: u32): i32 {
 function fileUnlink(file: i32): void {
   const object = objectAt(file);
   const bound = load<i32>(object + OBJ_RECORD);
-  if (bound != 0) store<i32>(rec(bound) + SOCK_FILE, 0);
+  if (bound != 0) socketRecord(rec(bound)).file = 0;
   store<i32>(object + OBJ_RECORD, 0);
-  store<i32>(object + OBJ_REFS, 0);
+  objectEntry(object).refs = 0;
   objectDestroy(file);
 }
 
@@ -505,10 +547,10 @@ function resolve(at: usize, len: u32): i32 {
   const file = fileLookup(at, len);
   if (file == 0) return -ENOENT;
   const inode = objectAt(file);
-  const uid = load<u32>(inode + OBJ_FILE_UID);
-  const gid = load<u32>(inode + OBJ_FILE_GID);
+  const uid = objectInfo(inode).fileUid;
+  const gid = objectInfo(inode).fileGid;
   // unix_find_bsd: the path's inode must be writable by the caller, checked before the socket.
-  if (!permitted(uid, gid, uid, gid, load<u32>(inode + OBJ_MODE), PERM_WRITE)) return -EACCES;
+  if (!permitted(uid, gid, uid, gid, objectInfo(inode).mode, PERM_WRITE)) return -EACCES;
   const id = load<i32>(objectAt(file) + OBJ_RECORD);
   return id == 0 ? -ECONNREFUSED : id;
 }
@@ -531,11 +573,11 @@ function bindLocked(handle: i32, at: usize, len: u32, flags: u32, mode: u32): i3
   const id = socketOf(handle);
   if (id == 0) return -EBADF;
   const object = objectAt(id);
-  if (load<u32>(object + OBJ_NAME_LEN) != 0) return -EINVAL;
+  if (objectEntry(object).nameLen != 0) return -EINVAL;
   if ((flags & BIND_AUTOBIND) != 0) {
     // "\0" + five hex digits, from the object's serial on, skipping names in use.
     const scratchName = at;
-    let n = load<u32>(object + OBJ_SERIAL);
+    let n = objectInfo(object).serial;
     for (let tries: u32 = 0; tries < 0x100000; tries++, n++) {
       store<u8>(scratchName, 0);
       for (let i: u32 = 0; i < 5; i++) {
@@ -568,10 +610,10 @@ function bindLocked(handle: i32, at: usize, len: u32, flags: u32, mode: u32): i3
   }
   store<i32>(objectAt(file) + OBJ_RECORD, id);
   // The file is made with its final mode: no instant at which it is more open than asked.
-  store<u32>(objectAt(file) + OBJ_MODE, mode);
-  store<u32>(objectAt(file) + OBJ_FILE_UID, currentUid());
-  store<u32>(objectAt(file) + OBJ_FILE_GID, currentGid());
-  store<i32>(rec(id) + SOCK_FILE, file);
+  objectInfo(objectAt(file)).mode = mode;
+  objectInfo(objectAt(file)).fileUid = currentUid();
+  objectInfo(objectAt(file)).fileGid = currentGid();
+  socketRecord(rec(id)).file = file;
   return 0;
 }
 
@@ -581,7 +623,7 @@ export function socketUnlink(handle: i32): i32 {
   let result: i32 = -EBADF;
   const id = socketOf(handle);
   if (id != 0) {
-    const file = load<i32>(rec(id) + SOCK_FILE);
+    const file = socketRecord(rec(id)).file;
     result = -ENOENT;
     if (file != 0 && load<i32>(objectAt(file) + OBJ_RECORD) == id) {
       fileUnlink(file);
@@ -600,13 +642,13 @@ export function socketListen(handle: i32, backlog: u32): i32 {
   if (id == 0) result = -EBADF;
   else {
     const record = rec(id);
-    const state = load<u32>(record + SOCK_STATE);
-    if (load<u32>(record + SOCK_TYPE) == SOCK_DGRAM) result = -EOPNOTSUPP;
+    const state = socketRecord(record).state;
+    if (socketRecord(record).type == SOCK_DGRAM) result = -EOPNOTSUPP;
     else if (state != STATE_OPEN && state != STATE_LISTENING) result = -EINVAL;
-    else if (load<u32>(objectAt(id) + OBJ_NAME_LEN) == 0) result = -EINVAL;
+    else if (objectEntry(objectAt(id)).nameLen == 0) result = -EINVAL;
     else {
-      store<u32>(record + SOCK_BACKLOG, min<u32>(backlog, SOCKET_SOMAXCONN));
-      store<u32>(record + SOCK_STATE, STATE_LISTENING);
+      socketRecord(record).backlog = min<u32>(backlog, SOCKET_SOMAXCONN);
+      socketRecord(record).state = STATE_LISTENING;
       // Clients connecting see the listener's credentials as of now (init_peercred at listen).
       credFromOwner(id, currentOwner);
       touch(id);
@@ -633,46 +675,46 @@ function connectLocked(handle: i32, at: usize, len: u32): i32 {
   const id = socketOf(handle);
   if (id == 0) return -EBADF;
   const record = rec(id);
-  if (load<u32>(record + SOCK_STATE) != STATE_OPEN) return -EISCONN;
+  if (socketRecord(record).state != STATE_OPEN) return -EISCONN;
   const target = resolve(at, len);
   if (target < 0) return target;
   const targetRecord = rec(target);
-  const type = load<u32>(record + SOCK_TYPE);
-  if (load<u32>(targetRecord + SOCK_TYPE) != type) return -EPROTOTYPE;
+  const type = socketRecord(record).type;
+  if (socketRecord(targetRecord).type != type) return -EPROTOTYPE;
   if (type == SOCK_DGRAM) {
-    store<i32>(record + SOCK_PEER, target);
+    socketRecord(record).peer = target;
     socketHold(target);
     return 0;
   }
-  if (load<u32>(targetRecord + SOCK_STATE) != STATE_LISTENING) return -ECONNREFUSED;
+  if (socketRecord(targetRecord).state != STATE_LISTENING) return -ECONNREFUSED;
   // unix_recvq_full: more pending than the backlog allows.
-  if (load<u32>(targetRecord + SOCK_QCOUNT) > load<u32>(targetRecord + SOCK_BACKLOG)) {
+  if (socketRecord(targetRecord).queueCount > socketRecord(targetRecord).backlog) {
     setSecondResult(<i32>(objectAt(target) + OBJ_SEQ));
     return -EAGAIN;
   }
   const embryo = socketNew(type, 1); // the listener's queue holds it
   if (embryo == 0) return -ENFILE;
-  store<u32>(rec(embryo) + SOCK_HOLDS, 1);
+  socketRecord(rec(embryo)).holds = 1;
   if ((type == SOCK_STREAM && (!streamRing(embryo) || !streamRing(id))) || !copyName(embryo, target)) {
     const ring = objectAt(id) + OBJ_RING0;
-    if (load<u32>(ring + RING_DATA) != 0) {
-      free(<usize>load<u32>(ring + RING_DATA), load<u32>(ring + RING_CAPACITY));
-      store<u32>(ring + RING_DATA, 0);
+    if (ringAt(ring).data != 0) {
+      free(<usize>ringAt(ring).data, ringAt(ring).capacity);
+      ringAt(ring).data = 0;
     }
     socketDestroy(embryo);
     return -ENOMEM;
   }
   connectPair(id, embryo);
   // Each side names the other's process: the client sees the listener's, the server the client's.
-  store<u32>(record + SOCK_CRED_PID, load<u32>(targetRecord + SOCK_CRED_PID));
-  store<u32>(record + SOCK_CRED_UID, load<u32>(targetRecord + SOCK_CRED_UID));
-  store<u32>(record + SOCK_CRED_GID, load<u32>(targetRecord + SOCK_CRED_GID));
+  socketRecord(record).credPid = socketRecord(targetRecord).credPid;
+  socketRecord(record).credUid = socketRecord(targetRecord).credUid;
+  socketRecord(record).credGid = socketRecord(targetRecord).credGid;
   credFromOwner(embryo, currentOwner);
   const tail = load<i32>(targetRecord + SOCK_QTAIL);
   if (tail == 0) store<i32>(targetRecord + SOCK_QHEAD, embryo);
-  else store<i32>(rec(tail) + SOCK_NEXT, embryo);
+  else socketRecord(rec(tail)).nextEmbryo = embryo;
   store<i32>(targetRecord + SOCK_QTAIL, embryo);
-  store<u32>(targetRecord + SOCK_QCOUNT, load<u32>(targetRecord + SOCK_QCOUNT) + 1);
+  socketRecord(targetRecord).queueCount = socketRecord(targetRecord).queueCount + 1;
   touch(target);
   touch(id);
   return 0;
@@ -686,23 +728,23 @@ export function socketAccept(handle: i32): i32 {
   if (id != 0) {
     const record = rec(id);
     const embryo = load<i32>(record + SOCK_QHEAD);
-    if (load<u32>(record + SOCK_STATE) != STATE_LISTENING) result = -EINVAL;
+    if (socketRecord(record).state != STATE_LISTENING) result = -EINVAL;
     else if (embryo == 0) result = -EAGAIN;
     else {
       const accepted = handleCreate(currentOwner, embryo, END_SOCKET);
       if (accepted == 0) result = -ENFILE;
       else {
-        const next = load<i32>(rec(embryo) + SOCK_NEXT);
+        const next = socketRecord(rec(embryo)).nextEmbryo;
         store<i32>(record + SOCK_QHEAD, next);
         if (next == 0) store<i32>(record + SOCK_QTAIL, 0);
-        store<u32>(record + SOCK_QCOUNT, load<u32>(record + SOCK_QCOUNT) - 1);
-        store<i32>(rec(embryo) + SOCK_NEXT, 0);
+        socketRecord(record).queueCount = socketRecord(record).queueCount - 1;
+        socketRecord(rec(embryo)).nextEmbryo = 0;
         // The handle's reference replaces the queue's hold.
-        store<i32>(objectAt(embryo) + OBJ_REFS, load<i32>(objectAt(embryo) + OBJ_REFS) + 1);
+        objectEntry(objectAt(embryo)).refs = objectEntry(objectAt(embryo)).refs + 1;
         socketUnhold(embryo);
         // Room in the queue: connects waiting on the listener's cell retry.
         touch(id);
-        touch(load<i32>(rec(embryo) + SOCK_PEER));
+        touch(socketRecord(rec(embryo)).peer);
         result = accepted;
       }
     }
@@ -723,15 +765,15 @@ function dupInFlight(rights: usize, count: u32, out: usize): i32 {
   }
   for (let i: u32 = 0; i < count; i++) {
     const entry = ownHandle(load<i32>(rights + (i << 2)));
-    const id = load<i32>(entry + HANDLE_OBJECT);
-    const end = load<i32>(entry + HANDLE_END);
+    const id = handleEntry(entry).object;
+    const end = handleEntry(entry).end;
     const object = objectAt(id);
     let copy = 0;
     if (lockAcquire(object + OBJ_LOCK, currentOwner)) {
       copy = handleCreate(IN_FLIGHT, id, end);
       if (copy != 0) {
         countEnd(object, end, 1);
-        store<i32>(object + OBJ_REFS, load<i32>(object + OBJ_REFS) + 1);
+        objectEntry(object).refs = objectEntry(object).refs + 1;
       }
       lockRelease(object + OBJ_LOCK);
     }
@@ -762,7 +804,7 @@ function sendLocked(handle: i32, src: usize, len: u32, rights: usize, count: u32
   const id = socketOf(handle);
   if (id == 0) return -EBADF;
   const record = rec(id);
-  const type = load<u32>(record + SOCK_TYPE);
+  const type = socketRecord(record).type;
   if (type == SOCK_STREAM) return streamSend(id, src, len, rights, count);
   if (len > SOCKET_MESSAGE_MAX) return -EMSGSIZE;
   let target: i32;
@@ -770,42 +812,42 @@ function sendLocked(handle: i32, src: usize, len: u32, rights: usize, count: u32
     if (type != SOCK_DGRAM) return -EISCONN;
     target = resolve(to, toLen);
     if (target < 0) return target;
-    if (load<u32>(rec(target) + SOCK_TYPE) != SOCK_DGRAM) return -EPROTOTYPE;
+    if (socketRecord(rec(target)).type != SOCK_DGRAM) return -EPROTOTYPE;
   } else {
-    if ((load<u32>(record + SOCK_FLAGS) & SF_SHUT_WR) != 0) return -EPIPE;
-    target = load<i32>(record + SOCK_PEER);
+    if ((socketRecord(record).flags & SF_SHUT_WR) != 0) return -EPIPE;
+    target = socketRecord(record).peer;
     if (target == 0) {
-      if (type == SOCK_SEQPACKET && (load<u32>(record + SOCK_FLAGS) & SF_PEER_GONE) != 0) return -EPIPE;
+      if (type == SOCK_SEQPACKET && (socketRecord(record).flags & SF_PEER_GONE) != 0) return -EPIPE;
       return type == SOCK_DGRAM ? -ENOTCONN : -ENOTCONN;
     }
-    if (load<u32>(rec(target) + SOCK_STATE) == STATE_RELEASED) return type == SOCK_DGRAM ? -ECONNREFUSED : -EPIPE;
+    if (socketRecord(rec(target)).state == STATE_RELEASED) return type == SOCK_DGRAM ? -ECONNREFUSED : -EPIPE;
   }
   const targetRecord = rec(target);
-  const queued = load<u32>(targetRecord + SOCK_QBYTES);
+  const queued = socketRecord(targetRecord).queueBytes;
   // Flow control as unix_dgram_sendmsg: the receive buffer is full, or (from a socket that is not
   // the receiver's peer) its queue holds more than max_dgram_qlen datagrams.
-  const fromPeer = load<i32>(targetRecord + SOCK_PEER) == id;
-  if (queued >= SOCKET_BUFFER_BYTES || (!fromPeer && load<u32>(targetRecord + SOCK_QCOUNT) > SOCKET_MAX_DGRAM_QLEN)) {
+  const fromPeer = socketRecord(targetRecord).peer == id;
+  if (queued >= SOCKET_BUFFER_BYTES || (!fromPeer && socketRecord(targetRecord).queueCount > SOCKET_MAX_DGRAM_QLEN)) {
     setSecondResult(<i32>(objectAt(target) + OBJ_SEQ));
     return -EAGAIN;
   }
   const bytes = MSG_RIGHTS_AT + (count << 2) + len;
   const block = alloc(bytes);
   if (block == 0) return -ENOMEM;
-  store<u32>(block + MSG_BLOCK_BYTES, bytes);
-  store<u32>(block + MSG_LENGTH, len);
-  store<u32>(block + MSG_RIGHTS, 0);
+  socketMessage(block).blockBytes = bytes;
+  socketMessage(block).length = len;
+  socketMessage(block).rights = 0;
   // The sender's address, so the receiver can reply (datagram `from`).
-  const nameLen = load<u32>(objectAt(id) + OBJ_NAME_LEN);
-  store<u32>(block + MSG_FROM_LEN, nameLen);
-  if (nameLen != 0) memory.copy(block + MSG_FROM, <usize>load<u32>(objectAt(id) + OBJ_NAME_PTR), nameLen);
+  const nameLen = objectEntry(objectAt(id)).nameLen;
+  socketMessage(block).fromLength = nameLen;
+  if (nameLen != 0) memory.copy(block + MSG_FROM, <usize>objectEntry(objectAt(id)).namePtr, nameLen);
   if (count > 0) {
     const duped = dupInFlight(rights, count, block + MSG_RIGHTS_AT);
     if (duped < 0) {
       free(block, bytes);
       return duped;
     }
-    store<u32>(block + MSG_RIGHTS, count);
+    socketMessage(block).rights = count;
   }
   memory.copy(block + MSG_RIGHTS_AT + (count << 2), src, len);
   enqueue(target, block, bytes);
@@ -816,10 +858,10 @@ function sendLocked(handle: i32, src: usize, len: u32, rights: usize, count: u32
 
 function streamSend(id: i32, src: usize, len: u32, rights: usize, count: u32): i32 {
   const record = rec(id);
-  const peer = load<i32>(record + SOCK_PEER);
-  if (peer == 0) return (load<u32>(record + SOCK_FLAGS) & SF_PEER_GONE) != 0 ? -EPIPE : -ENOTCONN;
+  const peer = socketRecord(record).peer;
+  if (peer == 0) return (socketRecord(record).flags & SF_PEER_GONE) != 0 ? -EPIPE : -ENOTCONN;
   const ring = objectAt(peer) + OBJ_RING0;
-  if ((load<u32>(record + SOCK_FLAGS) & SF_SHUT_WR) != 0) return -EPIPE;
+  if ((socketRecord(record).flags & SF_SHUT_WR) != 0) return -EPIPE;
   let block: usize = 0;
   let bytes: u32 = 0;
   if (count > 0) {
@@ -828,7 +870,7 @@ function streamSend(id: i32, src: usize, len: u32, rights: usize, count: u32): i
     block = alloc(bytes);
     if (block == 0) return -ENOMEM;
   }
-  const position = load<u32>(ring + RING_TAIL);
+  const position = ringAt(ring).tail;
   const n = ringWrite(ring, src, len, 0, false);
   if (n <= 0) {
     if (block != 0) free(block, bytes);
@@ -843,10 +885,10 @@ function streamSend(id: i32, src: usize, len: u32, rights: usize, count: u32): i
       free(block, bytes);
       return duped;
     }
-    store<u32>(block + MSG_BLOCK_BYTES, bytes);
-    store<u32>(block + MSG_LENGTH, position);
-    store<u32>(block + MSG_FROM_LEN, 0);
-    store<u32>(block + MSG_RIGHTS, count);
+    socketMessage(block).blockBytes = bytes;
+    socketMessage(block).length = position;
+    socketMessage(block).fromLength = 0;
+    socketMessage(block).rights = count;
     enqueue(peer, block, 0);
   }
   touch(peer);
@@ -856,14 +898,14 @@ function streamSend(id: i32, src: usize, len: u32, rights: usize, count: u32): i
 
 /** Hands the in-flight handles of `block` to the current owner, listing them at `meta`. */
 function takeRights(block: usize, meta: usize): void {
-  const count = load<u32>(block + MSG_RIGHTS);
+  const count = socketMessage(block).rights;
   for (let i: u32 = 0; i < count; i++) {
     const handle = load<i32>(block + MSG_RIGHTS_AT + (i << 2));
-    store<i32>(handleAt(handle) + HANDLE_OWNER, currentOwner);
+    handleEntry(handleAt(handle)).owner = currentOwner;
     if (meta != 0) store<i32>(meta + META_RIGHTS_AT + (i << 2), handle);
   }
-  if (meta != 0) store<u32>(meta + META_RIGHTS, count);
-  store<u32>(block + MSG_RIGHTS, 0);
+  if (meta != 0) recvMeta(meta).rights = count;
+  socketMessage(block).rights = 0;
 }
 
 /**
@@ -884,59 +926,59 @@ function recvLocked(handle: i32, meta: usize, dst: usize, max: u32, flags: u32):
   if (id == 0) return -EBADF;
   const record = rec(id);
   if (meta != 0) memory.fill(meta, 0, META_RIGHTS_AT);
-  const type = load<u32>(record + SOCK_TYPE);
-  if (load<u32>(record + SOCK_STATE) == STATE_LISTENING) return -EINVAL;
+  const type = socketRecord(record).type;
+  if (socketRecord(record).state == STATE_LISTENING) return -EINVAL;
   if (type == SOCK_STREAM) return streamRecv(id, meta, dst, max, flags);
-  const block = <usize>load<u32>(record + SOCK_QHEAD);
+  const block = <usize>socketRecord(record).queueHead;
   if (block == 0) {
-    const ended = (load<u32>(record + SOCK_FLAGS) & (SF_PEER_GONE | SF_PEER_SHUT)) != 0;
+    const ended = (socketRecord(record).flags & (SF_PEER_GONE | SF_PEER_SHUT)) != 0;
     if (type == SOCK_SEQPACKET && ended) {
-      if (meta != 0) store<u32>(meta + META_FLAGS, RECV_EOF);
+      if (meta != 0) recvMeta(meta).flags = RECV_EOF;
       return 0;
     }
     return -EAGAIN;
   }
-  dequeue(id, load<u32>(block + MSG_BLOCK_BYTES));
-  const len = load<u32>(block + MSG_LENGTH);
-  const count = load<u32>(block + MSG_RIGHTS);
+  dequeue(id, socketMessage(block).blockBytes);
+  const len = socketMessage(block).length;
+  const count = socketMessage(block).rights;
   const n = min<u32>(len, max);
   memory.copy(dst, block + MSG_RIGHTS_AT + (count << 2), n);
   if (meta != 0) {
-    store<u32>(meta + META_LENGTH, len);
-    store<u32>(meta + META_FLAGS, n < len ? RECV_TRUNCATED : 0);
-    const fromLen = load<u32>(block + MSG_FROM_LEN);
-    store<u32>(meta + META_FROM_LEN, fromLen);
+    recvMeta(meta).length = len;
+    recvMeta(meta).flags = n < len ? RECV_TRUNCATED : 0;
+    const fromLen = socketMessage(block).fromLength;
+    recvMeta(meta).fromLength = fromLen;
     memory.copy(meta + META_FROM, block + MSG_FROM, fromLen);
   }
   if ((flags & RECV_RIGHTS) != 0) takeRights(block, meta);
   dropBlock(block);
   // Room in this socket's buffer: senders wait on this cell; a connected peer on its own.
   touch(id);
-  touch(load<i32>(record + SOCK_PEER));
+  touch(socketRecord(record).peer);
   return <i32>n;
 }
 
 function streamRecv(id: i32, meta: usize, dst: usize, max: u32, flags: u32): i32 {
   const record = rec(id);
   const ring = objectAt(id) + OBJ_RING0;
-  if (load<u32>(ring + RING_DATA) == 0) return -ENOTCONN;
-  const head = load<u32>(ring + RING_HEAD);
-  const first = <usize>load<u32>(record + SOCK_QHEAD);
+  if (ringAt(ring).data == 0) return -ENOTCONN;
+  const head = ringAt(ring).head;
+  const first = <usize>socketRecord(record).queueHead;
   let limit = max;
   let carried: usize = 0;
   if ((flags & RECV_RIGHTS) != 0 && first != 0) {
     // A receive stops at bytes that carry rights, and one that starts there takes them.
     let boundary = first;
-    if (load<u32>(first + MSG_LENGTH) == head) {
+    if (socketMessage(first).length == head) {
       carried = first;
-      boundary = <usize>load<u32>(first + MSG_NEXT);
+      boundary = <usize>socketMessage(first).next;
     }
-    if (boundary != 0) limit = min<u32>(limit, load<u32>(boundary + MSG_LENGTH) - head);
+    if (boundary != 0) limit = min<u32>(limit, socketMessage(boundary).length - head);
   }
   const n = ringRead(ring, dst, limit);
   if (n < 0) return n;
   if (n == 0) {
-    if (meta != 0) store<u32>(meta + META_FLAGS, RECV_EOF);
+    if (meta != 0) recvMeta(meta).flags = RECV_EOF;
     return 0;
   }
   if (carried != 0) {
@@ -945,14 +987,14 @@ function streamRecv(id: i32, meta: usize, dst: usize, max: u32, flags: u32): i32
     dropBlock(carried);
   }
   // Rights on bytes read past without a control buffer are dropped, as the kernel closes them.
-  for (let block = <usize>load<u32>(record + SOCK_QHEAD); block != 0; block = <usize>load<u32>(record + SOCK_QHEAD)) {
-    if (load<u32>(block + MSG_LENGTH) - head >= <u32>n) break;
+  for (let block = <usize>socketRecord(record).queueHead; block != 0; block = <usize>socketRecord(record).queueHead) {
+    if (socketMessage(block).length - head >= <u32>n) break;
     dequeue(id, 0);
     dropBlock(block);
   }
-  if (meta != 0) store<u32>(meta + META_LENGTH, <u32>n);
+  if (meta != 0) recvMeta(meta).length = <u32>n;
   touch(id);
-  touch(load<i32>(record + SOCK_PEER));
+  touch(socketRecord(record).peer);
   return n;
 }
 
@@ -964,14 +1006,14 @@ export function socketShutdown(handle: i32): i32 {
   if (id == 0) result = -EBADF;
   else {
     const record = rec(id);
-    const peer = load<i32>(record + SOCK_PEER);
-    if (load<u32>(record + SOCK_STATE) != STATE_CONNECTED && peer == 0) result = -ENOTCONN;
+    const peer = socketRecord(record).peer;
+    if (socketRecord(record).state != STATE_CONNECTED && peer == 0) result = -ENOTCONN;
     else {
-      store<u32>(record + SOCK_FLAGS, load<u32>(record + SOCK_FLAGS) | SF_SHUT_WR);
+      socketRecord(record).flags = socketRecord(record).flags | SF_SHUT_WR;
       if (peer != 0) {
         const peerRecord = rec(peer);
-        store<u32>(peerRecord + SOCK_FLAGS, load<u32>(peerRecord + SOCK_FLAGS) | SF_PEER_SHUT);
-        store<i32>(objectAt(peer) + OBJ_RING0 + RING_SHUT, 1);
+        socketRecord(peerRecord).flags = socketRecord(peerRecord).flags | SF_PEER_SHUT;
+        ringAt(objectAt(peer) + OBJ_RING0).shut = 1;
         touch(peer);
       }
       touch(id);
@@ -987,13 +1029,13 @@ export function socketName(handle: i32, peer: i32, dst: usize): i32 {
   let result: i32 = -EBADF;
   let id = socketOf(handle);
   if (id != 0 && peer != 0) {
-    id = load<i32>(rec(id) + SOCK_PEER);
+    id = socketRecord(rec(id)).peer;
     result = 0;
   }
   if (id != 0) {
     const object = objectAt(id);
-    const len = load<u32>(object + OBJ_NAME_LEN);
-    memory.copy(dst, <usize>load<u32>(object + OBJ_NAME_PTR), len);
+    const len = objectEntry(object).nameLen;
+    memory.copy(dst, <usize>objectEntry(object).namePtr, len);
     result = <i32>len;
   }
   kernelUnlock();
@@ -1007,12 +1049,13 @@ export function socketPeerCred(handle: i32, dst: usize): i32 {
   const id = socketOf(handle);
   if (id != 0) {
     const record = rec(id);
-    const state = load<u32>(record + SOCK_STATE);
+    const state = socketRecord(record).state;
     if (state != STATE_CONNECTED && state != STATE_LISTENING) result = -ENOTCONN;
     else {
-      store<u32>(dst, load<u32>(record + SOCK_CRED_PID));
-      store<u32>(dst + 4, load<u32>(record + SOCK_CRED_UID));
-      store<u32>(dst + 8, load<u32>(record + SOCK_CRED_GID));
+      const cred = changetype<PeerCred>(dst);
+      cred.pid = socketRecord(record).credPid;
+      cred.uid = socketRecord(record).credUid;
+      cred.gid = socketRecord(record).credGid;
       result = 0;
     }
   }
@@ -1027,7 +1070,7 @@ export function socketInfo(handle: i32): i32 {
   const id = socketOf(handle);
   if (id != 0) {
     const record = rec(id);
-    result = <i32>load<u32>(record + SOCK_TYPE) + (load<u32>(record + SOCK_STATE) == STATE_LISTENING ? 256 : 0);
+    result = <i32>socketRecord(record).type + (socketRecord(record).state == STATE_LISTENING ? 256 : 0);
   }
   kernelUnlock();
   return result;
@@ -1035,7 +1078,7 @@ export function socketInfo(handle: i32): i32 {
 
 /** Handles in flight right now (diagnostics and tests: none may be left once messages are gone). */
 export function socketsInFlight(): i32 {
-  const handles = <i32>load<u32>(hdr(HDR_HANDLES_MAX));
+  const handles = <i32>kernelHeader().handlesMax;
   let count = 0;
   for (let h = 1; h <= handles; h++) if (atomic.load<i32>(handleAt(h) + HANDLE_OWNER) == IN_FLIGHT) count++;
   return count;

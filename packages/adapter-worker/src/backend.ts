@@ -1,6 +1,7 @@
 /** The worker backend: the kernel emulated in shared WebAssembly memory, children as worker threads (Node) or Web Workers (browsers). */
 import { Feature, capabilities, type Capabilities, type Diagnostics, type IpcBackend } from '@ipcx/core';
 import { checkOptionalInteger, checkOptions, defineBackend, fromSlices, slicePrimitives } from '@ipcx/core/backend';
+import { eventfdSlice } from './eventfd.js';
 import { fifoSlice } from './fifo.js';
 import { fileLockSlice } from './file-lock.js';
 import type { WorkerHost } from './host.js';
@@ -29,6 +30,7 @@ export const workerSlices = [
   posixSemaphoreSlice,
   sharedMemorySlice,
   fileLockSlice,
+  eventfdSlice,
   unixSocketSlice,
   networkSocketSlice,
 ];
@@ -91,5 +93,5 @@ export function createWorkerBackendOn(host: WorkerHost, options?: WorkerBackendO
   const { memoryBytes } = checkOptions<WorkerBackendOptions>('options', options);
   const bytes = checkOptionalInteger('options.memoryBytes', memoryBytes, Layout.MIN_MEMORY_BYTES, MAX_MEMORY_BYTES, DEFAULT_MEMORY_BYTES);
   host.checkSupport();
-  return backendOver(Kernel.create(bytes), host);
+  return backendOver(Kernel.create(host.kernelModule(), bytes), host);
 }

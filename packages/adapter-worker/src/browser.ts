@@ -3,9 +3,13 @@
 // for `@ipcx/core` and this package); `@ipcx/adapter-worker/inversify` has a browser module of its own.
 import type { IpcBackend } from '@ipcx/core';
 import { createWorkerBackendOn, type WorkerBackendOptions } from './backend.js';
-import { browserHost } from './host-browser.js';
+import { browserHost, loadKernelModule } from './host-browser.js';
 
 export * from './exports.js';
+
+// `kernel.wasm` beside this module, fetched once per page or worker before anything can create a
+// backend (a child adopts its parent's module first and fetches nothing).
+await loadKernelModule();
 
 /**
  * A new emulated kernel and the backend over it. Each call makes a separate kernel (its own

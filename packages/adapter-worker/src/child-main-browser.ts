@@ -4,7 +4,7 @@
  */
 import { attachChild, runChild } from './child-main.js';
 import type { ChildSpec } from './host.js';
-import { browserHost, webLocks, type ChildMessage } from './host-browser.js';
+import { adoptKernelModule, browserHost, webLocks, type ChildMessage } from './host-browser.js';
 import { linkToStore } from './shared-memory.js';
 
 interface WorkerScope {
@@ -18,6 +18,8 @@ scope.addEventListener(
   'message',
   (event) => {
     const spec = event.data;
+    // Before the child's entry runs: the package's browser entry then has its kernel and fetches nothing.
+    adoptKernelModule(spec.module);
     let kernel;
     try {
       kernel = attachChild(spec, spec.pid);

@@ -18,3 +18,4 @@ export { WorkerFileMapping, WorkerPosixSegment, WorkerSegment, WorkerSharedMemor
 export { WorkerSemaphoreSet, WorkerSemaphores } from './semaphore.js';
 export { WorkerPosixSemaphore, WorkerPosixSemaphores } from './posix-semaphore.js';
 export { WorkerFileLocks, WorkerLockFile } from './file-lock.js';
+export { WorkerEventfd, WorkerEventfds } from './eventfd.js';

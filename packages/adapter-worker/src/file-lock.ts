@@ -42,9 +42,7 @@ import { kernelError, type Kernel, type KernelObject } from './kernel.js';
 import { FileLockLayout, KernelErrno } from './layout.js';
 import { cancellationError, waitForChange, wakeCell, watchCancellation, type CancelReason } from './wait.js';
 
-const SHARED = 0;
-const EXCLUSIVE = 1;
-const UNLOCK = 2;
+const { LOCK_SHARED: SHARED, LOCK_EXCLUSIVE: EXCLUSIVE, LOCK_UNLOCK: UNLOCK } = FileLockLayout;
 const { EAGAIN, EINTR } = KernelErrno;
 
 /** One pending wait of a lock file, so that close() can end it. */

@@ -19,6 +19,47 @@
 import type { ChildSpec, HostedChild, WorkerHost } from './host.js';
 
 const childMain = new URL('./child-main-browser.js', import.meta.url);
+const kernelWasm = new URL('./kernel.wasm', import.meta.url);
+
+let kernel: WebAssembly.Module | undefined;
+let kernelLoadError: unknown;
+let kernelLoading: Promise<void> | undefined;
+
+/**
+ * Fetches and compiles the kernel at `url`: streamed (compiled while it downloads) when the server
+ * labels it `application/wasm`, else from its bytes (a plain static server may call it
+ * `application/octet-stream`, which `compileStreaming` refuses). Rejects with an Error naming the
+ * URL and the HTTP status when the fetch fails.
+ */
+export async function compileKernelFrom(url: URL): Promise<WebAssembly.Module> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`ipcx worker backend: cannot load the kernel from ${url.href}: HTTP ${response.status} ${response.statusText}`);
+  const type = response.headers.get('content-type')?.split(';')[0]!.trim().toLowerCase();
+  return type === 'application/wasm' ? WebAssembly.compileStreaming(response) : WebAssembly.compile(await response.arrayBuffer());
+}
+
+/**
+ * Loads `kernel.wasm` from beside this module (once per context; {@link compileKernelFrom}). Never
+ * rejects: a failure is kept and reported by {@link browserHost.kernelModule}, so importing the
+ * package still works and the error shows where a backend is created. The browser entries await
+ * it at import time, because `createWorkerBackend` is synchronous.
+ */
+export function loadKernelModule(): Promise<void> {
+  kernelLoading ??= (async () => {
+    if (kernel !== undefined) return;
+    try {
+      kernel = await compileKernelFrom(kernelWasm);
+    } catch (error) {
+      kernelLoadError = error;
+    }
+  })();
+  return kernelLoading;
+}
+
+/** Takes the kernel module a child received from its parent, so that this context fetches nothing. */
+export function adoptKernelModule(module: WebAssembly.Module): void {
+  kernel ??= module;
+}
 
 /** A message from a child's bootstrap to its parent. */
 export type ChildMessage = { readonly type: 'online' } | { readonly type: 'exit'; readonly code: number };
@@ -57,6 +98,15 @@ export const browserHost: WorkerHost = {
     }
     if (typeof Worker !== 'function') throw new Error('ipcx worker backend: this context has no Web Worker constructor to start children with');
     webLocks();
+  },
+  kernelModule() {
+    if (kernel !== undefined) return kernel;
+    throw new Error(
+      kernelLoadError === undefined
+        ? `ipcx worker backend: the kernel (${kernelWasm.href}) is not loaded yet: import the package's browser entry, which loads it`
+        : `ipcx worker backend: cannot load the kernel from ${kernelWasm.href}: ${(kernelLoadError as Error).message ?? String(kernelLoadError)}`,
+      { cause: kernelLoadError },
+    );
   },
   absoluteEntryUrl(entry) {
     // An absolute URL (http:, https:, blob:, data:) as is; an absolute path against the page's origin.

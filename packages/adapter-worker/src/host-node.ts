@@ -1,4 +1,5 @@
 /** The worker backend's Node host: children are `worker_threads` Workers running `child-main-node.js`. */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -6,11 +7,19 @@ import { checkProcessEntryFile } from '@ipcx/core/backend';
 import type { ChildSpec, ChildStartOptions, HostedChild, WorkerHost } from './host.js';
 
 const childMain = new URL('./child-main-node.js', import.meta.url);
+const kernelWasm = new URL('./kernel.wasm', import.meta.url);
+let compiled: WebAssembly.Module | undefined;
 
 /** Node's {@link WorkerHost}. */
 export const nodeHost: WorkerHost = {
   name: 'node',
   checkSupport() {},
+  // Read and compiled once per thread, on first use (a worker child gets its parent's module in
+  // its spec instead). Synchronous: a few milliseconds, once.
+  kernelModule() {
+    compiled ??= new WebAssembly.Module(readFileSync(kernelWasm));
+    return compiled;
+  },
   portToStore: false,
   absoluteEntryUrl: (entry) => (path.isAbsolute(entry) ? pathToFileURL(entry).href : undefined),
   // Thread ids are process-wide unique; the worker's own id is only known once it exists, so the

@@ -47,6 +47,12 @@ export interface WorkerHost {
   readonly name: string;
   /** Throws an Error saying what is missing when this host cannot run the backend (a browser page that is not cross-origin isolated). */
   checkSupport(): void;
+  /**
+   * The compiled kernel (`kernel.wasm`, shipped next to this package's modules), loaded the host's
+   * way: Node reads the file, a browser fetches it (the browser entry waits for it at import).
+   * Throws an Error naming the file when it could not be loaded.
+   */
+  kernelModule(): WebAssembly.Module;
   /** The URL of an entry given as a string that is not a `file:` URL; `undefined` if it is not absolute. */
   absoluteEntryUrl(entry: string): string | undefined;
   /** The pid for a new child acting as kernel owner `owner` (0 when the host learns it only once the thread exists). */

@@ -4,128 +4,11 @@
  * objects this thread has open. No Node-only API here: it runs in browsers' workers as well.
  */
 import { IpcError, errnoName, type IpcErrorDetails, type TransferRecord } from '@ipcx/core';
-import kernelBinary from './kernel-binary.js';
+import type { KernelExports } from './generated/kernel.js';
 import { DEFAULT_MEMORY_BYTES, KernelErrno, Kind, Layout, PAGE_BYTES } from './layout.js';
 
-/** The entry points of `assembly/index.ts` (numbers in, numbers out; see there). */
-export interface KernelExports {
-  kernel_init(bytes: number): number;
-  kernel_attach(owner: number): number;
-  owner_create(scratchBytes: number): number;
-  owner_release(owner: number): number;
-  owner_stop(owner: number): number;
-  owner_set_identity(owner: number, uid: number, gid: number): number;
-  owner_set_pid(owner: number, pid: number): number;
-  current_uid(): number;
-  current_gid(): number;
-  scratch(): number;
-  second_result(): number;
-  static_end(): number;
-  pipe_create(capacity: number): number;
-  duplex_create(): number;
-  stream_read(handle: number, dst: number, max: number): number;
-  stream_write(handle: number, src: number, len: number, more: number, continued: number): number;
-  stream_read_begin(handle: number, max: number): number;
-  stream_write_begin(handle: number, len: number, more: number, continued: number): number;
-  stream_read_end(handle: number): number;
-  stream_write_end(handle: number): number;
-  stream_shutdown(handle: number): number;
-  pipe_capacity(handle: number): number;
-  pipe_set_capacity(handle: number, bytes: number): number;
-  fifo_create(path: number, len: number, mode: number): number;
-  fifo_unlink(path: number, len: number): number;
-  fifo_open(path: number, len: number, write: number, nowait: number): number;
-  fifo_open_ready(handle: number, snapshot: number): number;
-  handle_close(handle: number): number;
-  handle_dup(handle: number, toOwner: number): number;
-  handle_object(handle: number): number;
-  handle_end(handle: number): number;
-  handle_wait_cell(handle: number): number;
-  object_next_linked(after: number): number;
-  object_name(id: number, dst: number, max: number): number;
-  object_kind(id: number): number;
-  object_serial(id: number): number;
-  objects_live(): number;
-  objects_max(): number;
-  heap_free_bytes(): number;
-  owner_set_pid(owner: number, pid: number): number;
-  owner_grow_scratch(owner: number, bytes: number): number;
-  socket_create(type: number): number;
-  socket_pair(type: number): number;
-  socket_bind(handle: number, at: number, len: number, flags: number, mode: number): number;
-  socket_unlink(handle: number): number;
-  socket_listen(handle: number, backlog: number): number;
-  socket_connect(handle: number, at: number, len: number): number;
-  socket_accept(handle: number): number;
-  socket_send(handle: number, src: number, len: number, rights: number, count: number, to: number, toLen: number): number;
-  socket_recv(handle: number, meta: number, dst: number, max: number, flags: number): number;
-  socket_shutdown(handle: number): number;
-  socket_name(handle: number, peer: number, dst: number): number;
-  socket_peer_cred(handle: number, dst: number): number;
-  socket_info(handle: number): number;
-  sockets_in_flight(): number;
-  shm_get(key: number, size: number, flags: number, scratch: number, now: number, pid: number): number;
-  shm_attach(id: number, readOnly: number, now: number, pid: number): number;
-  shm_stat(id: number, dst: number): number;
-  shm_remove(id: number, now: number): number;
-  shm_open(kind: number, name: number, length: number, flags: number, mode: number, size: number, now: number, pid: number): number;
-  shm_unlink(kind: number, name: number, length: number): number;
-  shm_size(handle: number): number;
-  shm_id_of(handle: number): number;
-  shm_serial(handle: number): number;
-  shm_live_size(id: number, serial: number): number;
-  shm_inherited(handle: number, now: number, pid: number): number;
-  shm_detach(handle: number, now: number, pid: number): number;
-  shm_wait_prepare(handle: number, index: number): number;
-  shm_wait_commit(handle: number, waiter: number): number;
-  shm_wait_abandon(handle: number): number;
-  shm_wait_cancel(handle: number, waiter: number): number;
-  shm_wait_free(handle: number, waiter: number): number;
-  shm_notify(handle: number, index: number, count: number): number;
-  shm_next(after: number): number;
-  shm_describe(id: number, dst: number, max: number): number;
-  sem_get(key: number, nsems: number, create: number, exclusive: number, mode: number, now: number): number;
-  sem_op(id: number, ops: number, nops: number, wait: number, now: number): number;
-  sem_wait_end(token: number): number;
-  sem_wait_cancel(token: number): number;
-  sem_ctl_get(id: number, index: number, which: number): number;
-  sem_set_value(id: number, index: number, value: number, now: number): number;
-  sem_get_all(id: number, dst: number): number;
-  sem_set_all(id: number, src: number, count: number, now: number): number;
-  sem_stat(id: number, dst: number): number;
-  sem_set_attributes(id: number, mode: number, uid: number, gid: number, now: number): number;
-  sem_remove(id: number): number;
-  sem_list(after: number, dst: number): number;
-  psem_open(name: number, len: number, create: number, exclusive: number, mode: number, initial: number): number;
-  psem_unlink(name: number, len: number): number;
-  psem_try_wait(handle: number): number;
-  psem_post(handle: number): number;
-  psem_value(handle: number): number;
-  msg_get(key: number, create: number, exclusive: number, mode: number, now: number): number;
-  msg_send(msqid: number, src: number, len: number, type: number, now: number): number;
-  msg_receive(msqid: number, dst: number, max: number, type: number, flags: number, now: number): number;
-  msg_stat(msqid: number, dst: number): number;
-  msg_set(msqid: number, qbytes: number, mode: number, uid: number, gid: number, now: number): number;
-  msg_remove(msqid: number): number;
-  msg_wait_cell(msqid: number): number;
-  msg_describe(id: number, dst: number): number;
-  pmq_open(name: number, len: number, access: number, create: number, exclusive: number, mode: number, maxmsg: number, msgsize: number): number;
-  pmq_unlink(name: number, len: number): number;
-  pmq_send(handle: number, src: number, len: number, priority: number): number;
-  pmq_send_block(handle: number, len: number, priority: number): number;
-  pmq_send_held(handle: number): number;
-  pmq_receive(handle: number, info: number): number;
-  pmq_release(): number;
-  pmq_attr(handle: number, field: number): number;
-  pmq_notify(handle: number): number;
-  pmq_notify_cancel(handle: number, serial: number): number;
-  pmq_notify_state(handle: number, serial: number): number;
-  flock_open(path: number, len: number, create: number, mode: number): number;
-  flock_unlink(path: number, len: number): number;
-  flock_set(handle: number, type: number, start: number, end: number): number;
-  flock_get(handle: number, type: number, start: number, end: number, dst: number): number;
-  flock_records(handle: number): number;
-}
+/** The entry points of `assembly/index.ts`, generated from the compiled module (numbers in, numbers out). */
+export type { KernelExports } from './generated/kernel.js';
 
 /** An open object of this thread (for diagnostics and for closing what a child left open). */
 export interface KernelObject {
@@ -155,19 +38,6 @@ export function registerDescriber(kind: number, describer: Describer): void {
 /** Registers how to revive `kind` (each primitive's file registers its kinds). */
 export function registerReviver(kind: string, reviver: Reviver): void {
   revivers.set(kind, reviver);
-}
-
-let compiled: WebAssembly.Module | undefined;
-
-/** The kernel module, compiled once per thread from the embedded binary. */
-function kernelModule(): WebAssembly.Module {
-  if (compiled === undefined) {
-    const text = atob(kernelBinary);
-    const bytes = new Uint8Array(text.length);
-    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-    compiled = new WebAssembly.Module(bytes);
-  }
-  return compiled;
 }
 
 /** The `IpcError` for a negative kernel result. */
@@ -224,11 +94,14 @@ export class Kernel {
     this.scratch = this.calls.scratch();
   }
 
-  /** A new, empty kernel of `memoryBytes` (rounded up to whole wasm pages), with this thread as owner 1. */
-  static create(memoryBytes = DEFAULT_MEMORY_BYTES): Kernel {
+  /**
+   * A new, empty kernel of `memoryBytes` (rounded up to whole wasm pages) run by `module` (the
+   * compiled `kernel.wasm`, which each host loads its own way: `host-node.ts`, `host-browser.ts`),
+   * with this thread as owner 1.
+   */
+  static create(module: WebAssembly.Module, memoryBytes = DEFAULT_MEMORY_BYTES): Kernel {
     const pages = Math.ceil(memoryBytes / PAGE_BYTES);
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-    const module = kernelModule();
     const setup = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
     if (setup.kernel_init(pages * PAGE_BYTES) !== 0) throw new RangeError(`memoryBytes is too small for a kernel: ${memoryBytes}`);
     const owner = setup.owner_create(Layout.SCRATCH_BYTES);

@@ -46,8 +46,6 @@ import { BUSY, CellSpin, WOULD_BLOCK, waitOnCell, wakeCell, type Closers } from 
 
 const { EAGAIN, EINTR, EINVAL, ENOMSG, EIDRM } = KernelErrno;
 const TRANSFER_KIND = 'sysv-message-queue';
-/** Where msg_receive puts the payload, after the f64 type. */
-const PAYLOAD_OFFSET = 8;
 
 /** Seconds since the epoch, for the times the kernel records (wasm has no clock). */
 export function nowSeconds(): number {
@@ -155,7 +153,7 @@ export class WorkerMessageQueue implements MessageQueue, KernelObject {
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       const flags = (checked.except ? MsgLayout.MSG_RECEIVE_EXCEPT : 0) | (checked.noError ? MsgLayout.MSG_RECEIVE_NOERROR : 0);
       // Every message fits in the scratch buffer (msgmax), so a larger maxBytes changes nothing.
-      const maxBytes = Math.min(checked.maxBytes ?? MsgLayout.MSGMAX, Layout.SCRATCH_BYTES - PAYLOAD_OFFSET);
+      const maxBytes = Math.min(checked.maxBytes ?? MsgLayout.MSGMAX, Layout.SCRATCH_BYTES - MsgLayout.MSG_RECEIVED_PAYLOAD);
       // Load the cell before trying: a change after this load is seen by the spin below.
       const seen = Atomics.load(this.kernel.cells, this.cell >>> 2);
       let first = this.tryReceive(checked.type, flags, maxBytes);
@@ -291,7 +289,7 @@ export class WorkerMessageQueue implements MessageQueue, KernelObject {
     const { calls, scratch, bytes } = this.kernel;
     const n = calls.msg_receive(this.id, scratch, maxBytes, type, flags, nowSeconds());
     if (n < 0) return n;
-    return { type: this.view.getFloat64(scratch, true), data: bytes.slice(scratch + PAYLOAD_OFFSET, scratch + PAYLOAD_OFFSET + n) };
+    return { type: this.view.getFloat64(scratch + MsgLayout.MSG_RECEIVED_TYPE, true), data: bytes.slice(scratch + MsgLayout.MSG_RECEIVED_PAYLOAD, scratch + MsgLayout.MSG_RECEIVED_PAYLOAD + n) };
   }
 
   private error(result: number, syscall: string): IpcError {

@@ -5,7 +5,9 @@
 import type { ContainerModule } from 'inversify';
 import type { WorkerBackendOptions } from './backend.js';
 import { workerIpcOn } from './container-module.js';
-import { browserHost } from './host-browser.js';
+import { browserHost, loadKernelModule } from './host-browser.js';
+
+await loadKernelModule();
 
 /**
  * Binds a new worker backend under core's `IpcBackend` token and each factory under its own token

@@ -279,8 +279,8 @@ export class WorkerPosixMessageQueue implements PosixMessageQueue, KernelObject 
     const { calls, scratch, bytes } = this.kernel;
     const n = calls.pmq_receive(this.handle, scratch);
     if (n < 0) return n;
-    const at = this.view.getUint32(scratch, true);
-    const priority = this.view.getUint32(scratch + 4, true);
+    const at = this.view.getUint32(scratch + PmqLayout.PMQ_RECEIVED_AT, true);
+    const priority = this.view.getUint32(scratch + PmqLayout.PMQ_RECEIVED_PRIORITY, true);
     const data = bytes.slice(at, at + n);
     // Give the block back now; if the kernel is busy, this thread's next receive (or its reaping) frees it.
     this.kernel.call(() => calls.pmq_release());

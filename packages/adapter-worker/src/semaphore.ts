@@ -346,18 +346,19 @@ export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
 function statOf(kernel: Kernel, id: number, object: string): SemaphoreSetStat {
   const result = kernel.call(() => kernel.calls.sem_stat(id, kernel.scratch));
   if (result < 0) throw kernelError(result, { syscall: 'semctl', object });
-  const words = new Uint32Array(kernel.memory.buffer, kernel.scratch, SemaphoreLayout.SEM_STAT_BYTES / 4);
-  const [key, size, mode, uid, gid, cuid, cgid, otime, ctime] = words;
+  const view = new DataView(kernel.memory.buffer, kernel.scratch, SemaphoreLayout.SEM_STAT_BYTES);
+  const u32 = (offset: number) => view.getUint32(offset, true);
+  const otime = u32(SemaphoreLayout.SEM_STAT_OTIME);
   return {
-    key: key! | 0,
-    size: size!,
-    mode: mode!,
-    uid: uid!,
-    gid: gid!,
-    cuid: cuid!,
-    cgid: cgid!,
-    otime: otime === 0 ? null : new Date(otime! * 1000),
-    ctime: new Date(ctime! * 1000),
+    key: view.getInt32(SemaphoreLayout.SEM_STAT_KEY, true),
+    size: u32(SemaphoreLayout.SEM_STAT_NSEMS),
+    mode: u32(SemaphoreLayout.SEM_STAT_MODE),
+    uid: u32(SemaphoreLayout.SEM_STAT_UID),
+    gid: u32(SemaphoreLayout.SEM_STAT_GID),
+    cuid: u32(SemaphoreLayout.SEM_STAT_CUID),
+    cgid: u32(SemaphoreLayout.SEM_STAT_CGID),
+    otime: otime === 0 ? null : new Date(otime * 1000),
+    ctime: new Date(u32(SemaphoreLayout.SEM_STAT_CTIME) * 1000),
   };
 }
 
@@ -403,9 +404,10 @@ export class WorkerSemaphores implements Semaphores {
 /** Every live set of the kernel, keyed or private, for `diagnostics.kernelObjects()`. */
 export function semaphoreSetsIn(kernel: Kernel): string[] {
   const found: string[] = [];
-  const words = new Int32Array(kernel.memory.buffer, kernel.scratch, 2);
+  const view = new DataView(kernel.memory.buffer);
+  const at = (offset: number) => view.getInt32(kernel.scratch + offset, true);
   for (let slot = kernel.calls.sem_list(0, kernel.scratch); slot > 0; slot = kernel.calls.sem_list(slot, kernel.scratch)) {
-    found.push(`sysv semaphore set key ${words[1]} id ${words[0]}`);
+    found.push(`sysv semaphore set key ${at(SemaphoreLayout.SEM_LIST_KEY)} id ${at(SemaphoreLayout.SEM_LIST_ID)}`);
   }
   return found;
 }

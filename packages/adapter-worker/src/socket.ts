@@ -211,6 +211,7 @@ function recordOf(kernel: Kernel, handle: number): TransferRecord | undefined {
   const end = calls.handle_end(handle);
   if (kind === Kind.KIND_PIPE) return { kind: end === End.END_READ ? 'pipe-reader' : 'pipe-writer', handles: [handle] };
   if (kind === Kind.KIND_DUPLEX) return { kind: 'duplex-pipe', handles: [handle] };
+  if (kind === Kind.KIND_EVENTFD) return { kind: 'eventfd', handles: [handle] };
   if (kind === Kind.KIND_FIFO) {
     const length = kernel.call(() => calls.object_name(calls.handle_object(handle), kernel.scratch, 4095));
     const path = length > 0 ? kernel.getString(kernel.scratch, length) : '';
@@ -265,9 +266,9 @@ function credentialsOf(kernel: Kernel, handle: number, objectName: string): Cred
   if (handle === 0) throw closedError(objectName, 'getsockopt');
   const result = kernel.call(() => kernel.calls.socket_peer_cred(handle, kernel.scratch));
   if (result < 0) throw kernelError(result, { syscall: 'getsockopt', object: objectName });
-  const base = kernel.scratch >>> 2;
+  const cell = (offset: number) => kernel.cells[(kernel.scratch + offset) >>> 2]!;
   // uid/gid are u32 in the kernel: read them unsigned.
-  return { pid: kernel.cells[base]! >>> 0, uid: kernel.cells[base + 1]! >>> 0, gid: kernel.cells[base + 2]! >>> 0 };
+  return { pid: cell(S.CRED_PID) >>> 0, uid: cell(S.CRED_UID) >>> 0, gid: cell(S.CRED_GID) >>> 0 };
 }
 
 /** A connected Unix stream socket: the stream engine over the socket's receive ring and its peer's. */

@@ -5,6 +5,9 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createWorkerBackend } from '@ipcx/adapter-worker';
 import { Errno, type IpcObject } from '@ipcx/core';
+import { readFileSync } from 'node:fs';
+import { KernelConstants, KernelEntryPoints } from '../dist/generated/kernel.js';
+import { nodeHost } from '../dist/host-node.js';
 import { Kernel } from '../dist/kernel.js';
 import { End, Kind, KernelErrno, Layout, RingLimits, RingSpan, MsgLayout, PmqLayout, SemaphoreLayout, ShmLayout, SocketLayout, FileLockLayout } from '../dist/layout.js';
 
@@ -17,8 +20,38 @@ function closeAllAfter(objects: IpcObject[]): void {
 }
 
 describe('worker kernel', () => {
+  it('generates every constant and entry point of the shipped kernel.wasm, and nothing else', () => {
+    // The module as the package ships it (dist/kernel.wasm, what both hosts load), read here
+    // independently of the host's loader.
+    const module = new WebAssembly.Module(readFileSync(new URL('../dist/kernel.wasm', import.meta.url)));
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+    const globals: Record<string, number> = {};
+    const functions: Record<string, number> = {};
+    for (const { name, kind } of WebAssembly.Module.exports(module)) {
+      if (kind === 'global') globals[name] = (exports[name] as WebAssembly.Global).value as number;
+      if (kind === 'function') functions[name] = (exports[name] as (...args: unknown[]) => unknown).length;
+    }
+    expect(KernelConstants).toEqual(globals);
+    expect(KernelEntryPoints).toEqual(functions);
+    // Records whose fields the TypeScript side reads, at the offsets the compiler gave them.
+    expect(Object.keys(globals)).toEqual(expect.arrayContaining(['OBJ_SEQ', 'OBJ_PARKED', 'MSG_RECEIVED_PAYLOAD', 'SPAN_SECOND', 'W_STATUS', 'WAITER_STATE']));
+    // The object entry's parts fit where object.ts places them: the kind area (two rings), the
+    // other fields, then each ring's copies in flight RING_FLIGHT after it.
+    const { OBJECT_BYTES, OBJ_RING0, RING_BYTES, RING_FLIGHT, RING_FLIGHT_BYTES, KIND_AREA_BYTES, OBJECT_INFO_BYTES } = KernelConstants;
+    expect(KIND_AREA_BYTES).toBe(2 * RING_BYTES);
+    expect(KIND_AREA_BYTES + OBJECT_INFO_BYTES).toBeLessThanOrEqual(RING_FLIGHT);
+    expect(RING_FLIGHT_BYTES).toBeLessThanOrEqual(RING_BYTES);
+    expect(OBJECT_BYTES).toBe(OBJ_RING0 + RING_BYTES + RING_FLIGHT + RING_BYTES);
+    const recordEnds = Object.entries(KernelConstants).filter(([name]) => name.endsWith('_RECORD_END'));
+    expect(recordEnds.length).toBeGreaterThanOrEqual(5);
+    for (const [name, end] of recordEnds) expect({ name, fits: end <= OBJ_RING0 + KIND_AREA_BYTES }).toEqual({ name, fits: true });
+    // The kernel header's fields and free lists fit in the bytes reserved for it.
+    expect(KernelConstants.KERNEL_HEADER_USED).toBeLessThanOrEqual(KernelConstants.KERNEL_HEADER_BYTES);
+  });
+
   it('has the same layout constants in TypeScript as in AssemblyScript', () => {
-    const kernel = Kernel.create(MiB);
+    const kernel = Kernel.create(nodeHost.kernelModule(), MiB);
     const globals = kernel.calls as unknown as Record<string, WebAssembly.Global | undefined>;
     const mirrored = { ...Layout, ...Kind, ...End, ...RingLimits, ...RingSpan, ...KernelErrno, ...SocketLayout, ...ShmLayout, ...SemaphoreLayout, ...MsgLayout, ...PmqLayout, ...FileLockLayout };
     for (const [name, value] of Object.entries(mirrored)) {
@@ -109,7 +142,7 @@ describe('worker kernel', () => {
   it('takes back the write a dead thread left in flight, and leaves its read for the next reader', () => {
     // A second owner on the same memory plays a worker that died inside a copy: it began and
     // never ended. Its reaper (owner_release) must undo it; nothing else may see half of it.
-    const kernel = Kernel.create(MiB);
+    const kernel = Kernel.create(nodeHost.kernelModule(), MiB);
     const { calls } = kernel;
     const { EAGAIN, EINTR } = KernelErrno;
     const reader = calls.pipe_create(65536);
@@ -161,7 +194,7 @@ describe('worker kernel', () => {
     expect(calls.objects_live()).toBe(0);
   });
   it('lets an owner marked stopping take no lock and change nothing until it is reaped', () => {
-    const kernel = Kernel.create(MiB);
+    const kernel = Kernel.create(nodeHost.kernelModule(), MiB);
     const { calls } = kernel;
     const EINTR = -KernelErrno.EINTR;
     const owner = calls.owner_create(Layout.SCRATCH_BYTES);

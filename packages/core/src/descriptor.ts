@@ -78,9 +78,10 @@ export interface DescriptorWriteOptions extends WaitOptions {
 
 /**
  * Any open descriptor that is no pipe, FIFO or socket ipcx knows: a regular file, a directory, a
- * memfd, an eventfd, a character device, ... It is what such a descriptor becomes when it arrives
- * over a Unix socket (`SCM_RIGHTS`) or in a child's spawn args, and it can be sent on like any
- * other object (`send(data, { transfer: [descriptor] })`, `spawn(entry, { args: [descriptor] })`).
+ * memfd, an eventfd (`eventfds.adopt` makes it an `Eventfd`), a character device, ... It is what
+ * such a descriptor becomes when it arrives over a Unix socket (`SCM_RIGHTS`) or in a child's
+ * spawn args, and it can be sent on like any other object (`send(data, { transfer: [descriptor] })`,
+ * `spawn(entry, { args: [descriptor] })`).
  *
  * Reads and writes never block the event loop: each first tries without waiting
  * (`preadv2`/`pwritev2` with `RWF_NOWAIT`); what would wait (a page not in the cache, an empty

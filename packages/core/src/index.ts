@@ -17,5 +17,6 @@ export * from './semaphore.js';
 export * from './posix-semaphore.js';
 export * from './shared-memory.js';
 export * from './file-lock.js';
+export * from './eventfd.js';
 export * from './process.js';
 export * from './backend.js';

@@ -12,6 +12,7 @@
  */
 import type { IpcBackend } from './backend.js';
 import type { Fifos } from './fifo.js';
+import type { Eventfds } from './eventfd.js';
 import type { FileLocks } from './file-lock.js';
 import type { MessageQueues } from './message-queue.js';
 import type { Pipes } from './pipe.js';
@@ -60,6 +61,8 @@ export const primitiveTable = {
   sharedMemory: row<SharedMemory>()({ token: 'SharedMemory', primitives: ['shared-memory'], label: 'shared memory' }),
   /** Advisory file locks (open file description locks). */
   fileLocks: row<FileLocks>()({ token: 'FileLocks', primitives: ['file-lock'], label: 'file locks' }),
+  /** Linux event counters (eventfd). */
+  eventfds: row<Eventfds>()({ token: 'Eventfds', primitives: ['eventfd'], label: 'event counters' }),
   /** Unix domain sockets. */
   unixSockets: row<UnixSockets>()({ token: 'UnixSockets', primitives: ['unix-socket'], label: 'Unix sockets' }),
   /** TCP and UDP sockets. */

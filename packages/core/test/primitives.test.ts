@@ -5,6 +5,7 @@
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
+  Eventfds,
   Fifos,
   FileLocks,
   IpcBackend,
@@ -53,18 +54,20 @@ describe('the primitive table', () => {
       posixSemaphore: 'posix-semaphore',
       sharedMemory: 'shared-memory',
       fileLock: 'file-lock',
+      eventfd: 'eventfd',
       unixSocket: 'unix-socket',
       networkSocket: 'network-socket',
     });
     expect(primitiveNames).toEqual(Object.values(Primitive));
     expect(factoryOf('duplex-pipe')).toBe('pipes');
     expect(factoryOf('network-socket')).toBe('networkSockets');
-    expect(() => factoryOf('eventfd' as PrimitiveName)).toThrow(TypeError);
+    expect(factoryOf('eventfd')).toBe('eventfds');
+    expect(() => factoryOf('futex' as PrimitiveName)).toThrow(TypeError);
     expectTypeOf(Primitive.duplexPipe).toEqualTypeOf<'duplex-pipe'>();
   });
 
   it('derives the DI tokens: the same global symbols as before the table, one per factory', () => {
-    const tokens = { Pipes, Fifos, MessageQueues, PosixMessageQueues, Semaphores, PosixSemaphores, SharedMemory, FileLocks, UnixSockets, NetworkSockets, Processes };
+    const tokens = { Pipes, Fifos, MessageQueues, PosixMessageQueues, Semaphores, PosixSemaphores, SharedMemory, FileLocks, Eventfds, UnixSockets, NetworkSockets, Processes };
     for (const [name, token] of Object.entries(tokens)) expect(token).toBe(Symbol.for(`ipcx.${name}`));
     expect(factoryNames.map((name) => Symbol.for(`ipcx.${primitiveTable[name].token}`))).toEqual(Object.values(tokens));
   });

@@ -10,6 +10,7 @@ export { semaphoreSuite } from './suites/semaphore.js';
 export { posixSemaphoreSuite } from './suites/posix-semaphore.js';
 export { sharedMemorySuite } from './suites/shared-memory.js';
 export { fileLockSuite } from './suites/file-lock.js';
+export { eventfdSuite } from './suites/eventfd.js';
 export { processSuite } from './suites/process.js';
 export { conformanceSuites, primitiveProbes, type Probe, type Suite } from './suites.js';
 export { manifestSuite, registerManifest } from './manifest.js';

@@ -6,6 +6,7 @@
 import type { PrimitiveName } from '@ipcx/core';
 import type { SuiteContext } from './context.js';
 import { duplexPipeProbe, duplexPipeSuite } from './suites/duplex-pipe.js';
+import { eventfdProbe, eventfdSuite } from './suites/eventfd.js';
 import { fifoProbe, fifoSuite } from './suites/fifo.js';
 import { fileLockProbe, fileLockSuite } from './suites/file-lock.js';
 import { messageQueueProbe, messageQueueSuite } from './suites/message-queue.js';
@@ -43,6 +44,7 @@ export const conformanceSuites: { readonly [P in PrimitiveName]: Suite } & { rea
   'posix-semaphore': posixSemaphoreSuite,
   'shared-memory': sharedMemorySuite,
   'file-lock': fileLockSuite,
+  eventfd: eventfdSuite,
   processes: processSuite,
 };
 
@@ -59,4 +61,5 @@ export const primitiveProbes: { readonly [P in PrimitiveName]: Probe } = {
   'posix-semaphore': posixSemaphoreProbe,
   'shared-memory': sharedMemoryProbe,
   'file-lock': fileLockProbe,
+  eventfd: eventfdProbe,
 };

@@ -12,6 +12,7 @@ export * from './wait-policy.js';
 
 // Argument checks and helpers of each primitive, one file per primitive as in core's top level.
 export * from './descriptor.js';
+export * from './eventfd.js';
 export * from './fifo.js';
 export * from './file-lock.js';
 export * from './message-queue.js';
