@@ -38,7 +38,7 @@ import {
 } from '@ipcx/core/backend';
 import { PollEvent, addon, errorFromErrno } from './addon.js';
 import { track, untrack, type TrackedObject } from './registry.js';
-import { SpinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason } from './wait.js';
+import { spinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason } from './wait.js';
 
 const { EAGAIN, EPIPE, ENXIO, EOPNOTSUPP } = Errno;
 const MAX_READ_BYTES = 1 << 30;
@@ -117,7 +117,7 @@ export class DescriptorObject implements TrackedObject {
   // What the FinalizationRegistry closes if this object is dropped without close().
   private readonly held: { fds: number[]; polls: number[] };
   // How long a read spins on EAGAIN before parking in the poll (the shared adaptive policy).
-  private readonly readSpin = new SpinWindow();
+  private readonly readSpin = spinWindow();
 
   constructor(
     fd: number,

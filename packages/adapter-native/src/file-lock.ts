@@ -38,7 +38,7 @@ import {
 } from '@ipcx/core/backend';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { track, untrack, type TrackedObject } from './registry.js';
-import { SpinWindow, WOULD_BLOCK, spinThenWait, type PendingWait } from './wait.js';
+import { spinWindow, WOULD_BLOCK, spinThenWait, type PendingWait } from './wait.js';
 
 /** The functions of file_lock.cc. Numbers are `-errno` on failure. Types: 0 shared, 1 exclusive, 2 unlock. Length 0: to the end. */
 interface FileLockAddon {
@@ -67,7 +67,7 @@ export class NativeLockFile implements RangeLockFile, TrackedObject {
   readonly pendingWaits = new Set<PendingWait>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly held = new Set<HeldFileLock>();
-  private readonly lockSpin = new SpinWindow();
+  private readonly lockSpin = spinWindow();
   private isClosed = false;
   private readonly objectName: string;
 

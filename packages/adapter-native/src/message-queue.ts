@@ -24,6 +24,7 @@ import {
   type MessageQueueStat,
   type MessageQueues,
   type TransferRecord,
+  type WaitOptions,
 } from '@ipcx/core';
 import {
   checkMessageQueueFtok,
@@ -38,7 +39,7 @@ import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { openNoting, recordRemoved, recordSysv } from './ledger.js';
 import { track, untrack } from './registry.js';
 import { registerReviver } from './revive.js';
-import { SpinWindow, WOULD_BLOCK, blockingWait, cancellationError, spinThenWait, watchCancellation, type PendingWait, type WaitOwner } from './wait.js';
+import { WOULD_BLOCK, cancellationError, spinThenWait, spinWindow, watchCancellation, type PendingWait, type WaitOwner } from './wait.js';
 
 /** The addon functions of native/message_queue.cc. Calls returning `number` give `-errno` on failure. */
 interface MessageQueueAddon {
@@ -90,8 +91,8 @@ export class NativeMessageQueue implements MessageQueue, WaitOwner {
   private readonly queuedSends: QueuedSend[] = [];
   private readonly objectName: string;
   // Spin policy of receives, and of sends that find the queue full.
-  private readonly receiveSpin = new SpinWindow();
-  private readonly sendSpin = new SpinWindow();
+  private readonly receiveSpin = spinWindow();
+  private readonly sendSpin = spinWindow();
 
   /** A handle on the queue `id` (from `msgget`, or revived in a child); `key` is for reports only. */
   constructor(
@@ -122,19 +123,13 @@ export class NativeMessageQueue implements MessageQueue, WaitOwner {
       // Sends of one handle reach the queue in call order: while one waits, later ones queue
       // behind it here instead of trying the kernel (where they could overtake it).
       if (!this.sendInFlight && this.queuedSends.length === 0) {
-        let result = native.msgSendNow(this.id, type, bytes, 0, bytes.length);
-        if (result === -EAGAIN && !nowait) {
-          const sent = this.sendSpin.spin(() => {
-            result = native.msgSendNow(this.id, type, bytes, 0, bytes.length);
-            return result === -EAGAIN ? WOULD_BLOCK : result;
-          }, timeoutMs);
-          if (sent !== WOULD_BLOCK) result = sent;
-        }
+        const result = native.msgSendNow(this.id, type, bytes, 0, bytes.length);
         if (result === 0) return completedNow(undefined);
         if (result !== -EAGAIN || nowait) throw errorFromErrno(result, { syscall: 'msgsnd', object: this.objectName });
-      } else if (nowait) {
-        throw errorFromErrno(-EAGAIN, { syscall: 'msgsnd', object: this.objectName });
+        // Full: the spin, then a waiter thread (the receive's policy); later sends queue behind it.
+        return this.sendWaiting(type, bytes, options);
       }
+      if (nowait) throw errorFromErrno(-EAGAIN, { syscall: 'msgsnd', object: this.objectName });
       return new Promise<void>((resolve, reject) => {
         const deadline = performance.now() + timeoutMs;
         // A copy: the caller may reuse its array before this send reaches the kernel.
@@ -151,11 +146,37 @@ export class NativeMessageQueue implements MessageQueue, WaitOwner {
     }
   }
 
-  /** Starts the first queued send: once more without waiting, then on a waiter thread. */
+  /**
+   * A send that found the queue full: {@link spinThenWait} (as receives), with later sends of this
+   * handle queued behind it until it settles. The waiter thread copies `bytes` when it starts.
+   */
+  private sendWaiting(type: number, bytes: Uint8Array, options: WaitOptions | undefined): Promise<void> {
+    this.sendInFlight = true;
+    const details = { syscall: 'msgsnd', object: this.objectName };
+    const waiting = spinThenWait<void>(
+      this.sendSpin,
+      () => {
+        const result = native.msgSendNow(this.id, type, bytes, 0, bytes.length);
+        return result === 0 ? undefined : result === -EAGAIN ? WOULD_BLOCK : errorFromErrno(result, details);
+      },
+      (callback) => native.msgSendWait(this.id, type, bytes, 0, bytes.length, callback),
+      options,
+      details,
+      this,
+    );
+    const next = (): void => {
+      this.sendInFlight = false;
+      this.pumpSends();
+    };
+    waiting.then(next, next);
+    return waiting;
+  }
+
+  /** Starts the first queued send once the one in flight has settled. */
   private pumpSends(): void {
     while (!this.sendInFlight && !this.isClosed && this.queuedSends.length > 0) {
       const queued = this.queuedSends.shift()!;
-      // From here on blockingWait watches the signal and what is left of the timeout.
+      // From here on the send's own wait watches the signal and what is left of the timeout.
       queued.stopWatching();
       const result = native.msgSendNow(this.id, queued.type, queued.bytes, 0, queued.bytes.length);
       if (result === 0) {
@@ -168,16 +189,7 @@ export class NativeMessageQueue implements MessageQueue, WaitOwner {
       }
       const remaining = Math.max(0, queued.deadline - performance.now());
       const options = { signal: queued.options?.signal, timeout: Number.isFinite(remaining) ? remaining : undefined };
-      this.sendInFlight = true;
-      blockingWait<void>(
-        (callback) => native.msgSendWait(this.id, queued.type, queued.bytes, 0, queued.bytes.length, callback),
-        options,
-        { syscall: 'msgsnd', object: this.objectName },
-        this,
-      ).then(queued.resolve, queued.reject).finally(() => {
-        this.sendInFlight = false;
-        this.pumpSends();
-      });
+      this.sendWaiting(queued.type, queued.bytes, options).then(queued.resolve, queued.reject);
     }
   }
 

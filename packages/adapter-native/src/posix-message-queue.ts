@@ -42,7 +42,7 @@ import { PollEvent, addon, errorFromErrno } from './addon.js';
 import { openNoting, recordPosix, recordRemoved } from './ledger.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { registerReviver } from './revive.js';
-import { SpinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason } from './wait.js';
+import { spinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason } from './wait.js';
 
 /** The addon functions of posix_message_queue.cc. Numbers are `-errno` on failure. */
 interface PosixMessageQueueAddon {
@@ -130,7 +130,7 @@ export class NativePosixMessageQueue implements PosixMessageQueue, TrackedObject
   private readonly sends: PendingSend[] = [];
   private scratch: Uint8Array | undefined;
   // How long a receive spins on an empty queue before parking in the poll.
-  private readonly receiveSpin = new SpinWindow();
+  private readonly receiveSpin = spinWindow();
   // What the FinalizationRegistry closes if this object is dropped without close().
   private readonly held: { fds: number[]; polls: number[] };
   /** Notification registrations waiting (at most one per process succeeds), ended by close(). */

@@ -42,7 +42,7 @@ import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { openNoting, recordRemoved, recordSysv } from './ledger.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { registerReviver } from './revive.js';
-import { SpinWindow, WOULD_BLOCK, blockingWait, type PendingWait } from './wait.js';
+import { spinWindow, WOULD_BLOCK, blockingWait, type PendingWait } from './wait.js';
 
 /** What `semStat` returns: `struct semid_ds` with times in seconds. */
 interface RawSemaphoreStat {
@@ -102,7 +102,7 @@ export class NativeSemaphoreSet implements SemaphoreSet, TrackedObject {
   private isClosed = false;
   private readonly objectName: string;
   // How long an operation that would wait retries before parking (the shared adaptive policy).
-  private readonly operateSpin = new SpinWindow();
+  private readonly operateSpin = spinWindow();
 
   /** A handle on set `id` (no system call: the set is reached by id, as `ipcs` shows it). */
   constructor(

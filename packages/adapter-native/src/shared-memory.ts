@@ -50,7 +50,7 @@ import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { createFileExclusively, discardCreatedFile, openNoting, recordPath, recordPosix, recordRemoved, recordSysv } from './ledger.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { registerReviver } from './revive.js';
-import { SpinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason, type PendingWait } from './wait.js';
+import { spinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason, type PendingWait } from './wait.js';
 
 /** What the addon returns for a new mapping. `buffer` is absent for read-only mappings. */
 interface Mapped {
@@ -142,7 +142,7 @@ export abstract class NativeSegment implements SharedSegment {
   private readonly memory: ArrayBuffer | undefined;
   /** The Int32 cells over `memory`, for the wait's spin (absent for read-only mappings). */
   private readonly cells: Int32Array | undefined;
-  private readonly waitSpin = new SpinWindow();
+  private readonly waitSpin = spinWindow();
   private readonly pendingWaits = new Set<PendingFutexWait>();
   private readonly tracker: TrackedObject;
   private readonly dependents = new Set<SegmentDependent>();

@@ -7,7 +7,8 @@
  * nothing (a message, a semaphore unit) is lost.
  */
 import { abortErrorFor, completedNow, type WaitOptions } from '@ipcx/core';
-import { cancellationError, checkWaitOptions, watchCancellation, type CancelReason } from '@ipcx/core/backend';
+import { SpinWindow, WOULD_BLOCK, cancellationError, checkWaitOptions, watchCancellation, type CancelReason, type WaitPolicyHost } from '@ipcx/core/backend';
+import os from 'node:os';
 import { addon, type WaitCallback } from './addon.js';
 
 // The cancellation plumbing is core's (@ipcx/core/backend); re-exported for this package's files.
@@ -70,124 +71,45 @@ export function blockingWait<T>(
   });
 }
 
-/** What a non-blocking attempt returns when the operation would have to wait. */
-export const WOULD_BLOCK: unique symbol = Symbol('ipcx.wouldBlock');
+export { WOULD_BLOCK };
 
 /**
- * The usual spin window, in milliseconds (20 µs): a peer in a tight exchange that is itself
- * spinning answers within a few µs (measured: 3-6 µs round trips), so this covers it with room for
- * a preemption. After a catch the window returns to this (or to twice what the catch took).
- */
-export const MAX_SPIN_MS = 0.02;
-/**
- * The longest a window may grow, in milliseconds (120 µs): to cover a peer that was itself parked.
- * Waking a parked peer costs 40-130 µs here (a waiter thread's hop, then the event loop's), so a
- * 20 µs window never catches it: both sides then spin in vain and park on every message, and stay
- * so (the "both parked" mode, measured: 50-70 µs round trips). One window that covers the peer's
- * measured answer catches it, and since the peer then spins for its own next wait, the exchange
- * continues without parking. Capped so that an idle or slow peer costs at most this once.
- */
-export const LONG_SPIN_MS = 0.12;
-/**
- * A spin yields the CPU at most this often (1 µs): an attempt that is only a memory load (a shared
- * cell) then sees a peer on another CPU within ~1 µs instead of a system call's time.
+ * How the native backend feeds the one wait policy (`SpinWindow` in `@ipcx/core/backend`): its
+ * clock, and `sched_yield()` every YIELD_EVERY_MS (1 µs) of a spin while the machine has CPUs to
+ * spare: an attempt here is a system call, and a peer that shares this CPU then runs and answers
+ * within the spin (measured at load 3.5 on 2 CPUs: 97% of waits caught; without, both ends parked).
+ * There is no hand-off: once the policy notices oversubscription, operations park at once.
+ *
+ * Why the yield stops when the 1-minute load average reaches the CPU count: on an oversubscribed
+ * CPU `sched_yield` hands it to another runnable thread for a whole time slice, so every spin that
+ * yields loses a round of the run queue. Measured with one busy loop beside the bench (load 20-65
+ * from other work, quick runs, 2026-12-06): pipe / shared-memory futex / System V semaphore ping-pongs
+ * took 1.2-5.6 ms per round trip with the yield and 0.16-0.38 ms without (Python's Pipe: 36-130 µs).
+ * Parking itself stays here: a waiter thread ({@link blockingWait}) or a libuv poll.
  */
 const YIELD_EVERY_MS = 0.001;
-/** Below this window spinning is switched off. */
-const MIN_SPIN_MS = 0.0025;
-/**
- * While switched off, operations park without spinning; every PROBE_EVERY-th one probes with
- * MAX_SPIN_MS (the peer's pace may have changed, or the peer may be spinning now). A shorter probe
- * never catches a peer that answers in 3-6 µs.
- */
-const PROBE_EVERY = 16;
-/** After this many spins in a row that caught nothing, spinning is switched off (then probed). */
-const MISSES_TO_STOP = 4;
+/** How often the load average is read (ms): it moves over seconds. */
+const LOAD_CHECK_MS = 250;
+let loadCheckedAt = -Infinity;
+let cpusToSpare = true;
+const cpuCount = os.availableParallelism();
 
-/**
- * A parked operation that completed less than this (10 µs) after its spin gave up was most
- * likely answered by a peer that could not run while this side spun: both on one CPU (other load
- * packs them so). Spinning only delays such a peer, so it is switched off (and probed later).
- */
-const STARVED_PEER_MS = 0.01;
-
-/**
- * The adaptive spin policy of one handle (and one direction): how long an operation that cannot
- * complete now retries its non-blocking form before parking. It measures how soon the peer answers
- * and spins only when that fits: after a catch at `t`, the window is max(MAX_SPIN_MS, 2t); after a
- * spin that did not catch, a park that the peer ended `t` after the operation began, with `t`
- * within LONG_SPIN_MS, sets it to 1.5t (at least MAX_SPIN_MS), enough to catch the peer's next
- * answer at that pace, and a slower answer leaves it halved. It is switched off below MIN_SPIN_MS,
- * after MISSES_TO_STOP misses in a row, or when the peer was starved (see STARVED_PEER_MS); while
- * off, operations park at once and every PROBE_EVERY-th probes. So an idle waiter spends at most
- * one window of CPU (at most LONG_SPIN_MS, then less), a busy exchange completes without sleeping.
- *
- * Use: try the operation once; on WOULD_BLOCK call {@link SpinWindow.spin}; if that still gives
- * WOULD_BLOCK, park (see {@link spinThenWait} for BlockingWait-based operations) and call
- * {@link SpinWindow.parked} with {@link SpinWindow.spin}'s start time when the parked operation completes.
- */
-export class SpinWindow {
-  private windowMs = MAX_SPIN_MS;
-  /** While switched off: parks left until the next probe. */
-  private offFor = 0;
-  private misses = 0;
-  /** When the last spin gave up (`performance.now()`); NaN when the last operation did not spin. */
-  private gaveUpAt = Number.NaN;
-
-  /**
-   * Retries `attempt` until it returns something other than WOULD_BLOCK or the window closes
-   * (never longer than `limitMs`, e.g. what is left of a timeout). Synchronous: it holds the
-   * calling thread for at most LONG_SPIN_MS.
-   */
-  spin<T>(attempt: () => T | typeof WOULD_BLOCK, limitMs = Infinity): T | typeof WOULD_BLOCK {
-    if (this.windowMs === 0) {
-      if (--this.offFor > 0) {
-        this.gaveUpAt = Number.NaN;
-        return WOULD_BLOCK;
-      }
-      this.windowMs = MAX_SPIN_MS;
-    }
-    const started = performance.now();
-    const deadline = started + Math.min(this.windowMs, limitMs);
-    let yieldedAt = started;
-    do {
-      const result = attempt();
-      if (result !== WOULD_BLOCK) {
-        this.misses = 0;
-        this.windowMs = Math.min(LONG_SPIN_MS, Math.max(MAX_SPIN_MS, 2 * (performance.now() - started)));
-        return result;
-      }
-      this.gaveUpAt = performance.now();
-      // Yield between attempts (at most every YIELD_EVERY_MS): a peer that shares this CPU (other
-      // load packs both ends on one) then runs and answers within the spin. Measured at load 3.5
-      // on 2 CPUs: 97% of waits caught (without: the window was switched off as "starved" and both
-      // ends parked); yielding only after the first 2 µs was slower at load 4.5. On an otherwise
-      // idle CPU it returns at once. An attempt that is a system call yields after each try.
-      if (this.gaveUpAt - yieldedAt >= YIELD_EVERY_MS) {
-        addon.yieldCpu();
-        yieldedAt = this.gaveUpAt;
-      }
-    } while (this.gaveUpAt < deadline);
-    if (this.windowMs / 2 < MIN_SPIN_MS || ++this.misses >= MISSES_TO_STOP) this.switchOff();
-    else this.windowMs /= 2;
-    return WOULD_BLOCK;
-  }
-
-  /** A parked operation that began (before its spin) at `startedAt` (`performance.now()`) completed. */
-  parked(startedAt: number): void {
-    // Without a spin, or switched off by it, there is nothing to learn: the periodic probe reopens it.
-    if (Number.isNaN(this.gaveUpAt) || this.windowMs === 0) return;
+const NATIVE_HOST: WaitPolicyHost = {
+  now: () => performance.now(),
+  yieldCpu: () => {
     const now = performance.now();
-    const answeredIn = now - startedAt;
-    if (now - this.gaveUpAt < STARVED_PEER_MS) this.switchOff();
-    else if (answeredIn <= LONG_SPIN_MS) this.windowMs = Math.max(MAX_SPIN_MS, Math.min(LONG_SPIN_MS, 1.5 * answeredIn));
-  }
+    if (now - loadCheckedAt > LOAD_CHECK_MS) {
+      loadCheckedAt = now;
+      cpusToSpare = os.loadavg()[0]! < cpuCount;
+    }
+    if (cpusToSpare) addon.yieldCpu();
+  },
+  yieldEveryMs: YIELD_EVERY_MS,
+};
 
-  private switchOff(): void {
-    this.windowMs = 0;
-    this.offFor = PROBE_EVERY;
-    this.misses = 0;
-  }
+/** A new spin window (one per handle and direction) on the native host. */
+export function spinWindow(): SpinWindow {
+  return new SpinWindow(NATIVE_HOST);
 }
 
 /**

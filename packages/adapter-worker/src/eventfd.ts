@@ -5,7 +5,7 @@
  *
  * A read or write tries the kernel call on the calling thread first. When it would block (a zero
  * counter, or no room for the value), it watches the object's wait cell for a short adaptive
- * spin (the shared {@link SpinWindow} policy, reads only: a write waits only at overflow), then
+ * spin (the shared {@link CellSpin} policy, reads only: a write waits only at overflow), then
  * counts itself in the object's parked count and sleeps in `Atomics.waitAsync` until the cell
  * changes, and tries again. A value is only ever taken (or added) by a successful try on this
  * thread, so a cancelled wait has taken or added nothing.
@@ -25,7 +25,7 @@ import {
 import { checkEventfdCreate, checkEventfdRead, checkEventfdWrite, backendSlice } from '@ipcx/core/backend';
 import { kernelError, registerReviver, type Kernel, type KernelObject } from './kernel.js';
 import { KernelErrno } from './layout.js';
-import { BUSY, SpinWindow, WOULD_BLOCK, cancellationError, wakeCell, waitForChange, watchCancellation, type CancelReason } from './wait.js';
+import { BUSY, CellSpin, WOULD_BLOCK, cancellationError, wakeCell, waitForChange, watchCancellation, type CancelReason } from './wait.js';
 
 /** The kernel entry points of assembly/eventfd.ts (numbers are -errno on failure). */
 interface EventfdExports {
@@ -55,7 +55,7 @@ export class WorkerEventfd implements Eventfd, KernelObject {
   private readonly cell: number;
   private readonly parked: number;
   private readonly pending = new Set<PendingWait>();
-  private readonly readSpin = new SpinWindow();
+  private readonly readSpin = new CellSpin();
   private readonly objectName: string;
 
   /** Wraps a handle of this thread on an eventfd made in `semaphore` mode or not. */
@@ -161,7 +161,7 @@ export class WorkerEventfd implements Eventfd, KernelObject {
     let first = attempt();
     if (first === WOULD_BLOCK && nowait) return Promise.reject(kernelError(-EAGAIN, { syscall, object: this.objectName }));
     const startedAt = performance.now();
-    if (first === WOULD_BLOCK && spin) first = this.readSpin.spin(kernel.cells, index, seen, attempt, timeoutMs);
+    if (first === WOULD_BLOCK && spin) first = this.readSpin.spin(kernel.cells, index, seen, attempt, timeoutMs, this.parked);
     if (first instanceof Error) return Promise.reject(first);
     if (first !== WOULD_BLOCK && first !== BUSY) return completedNow(first);
     const details = { syscall, object: this.objectName };

@@ -15,7 +15,7 @@ import {
 import { checkFifoCreate, checkFifoOpen, checkString, backendSlice } from '@ipcx/core/backend';
 import { kernelError, registerReviver, type Kernel } from './kernel.js';
 import { KernelStream } from './stream.js';
-import { waitUntil } from './wait.js';
+import { waitOnCell } from './wait.js';
 
 /** The reading side of an opened FIFO: `read()` gives `null` once every writer has closed. */
 export class WorkerFifoReader extends KernelStream implements FifoReader {
@@ -100,8 +100,15 @@ export class WorkerFifos implements Fifos {
     const ready = () => (kernel.calls.fifo_open_ready(handle, snapshot) === 1 ? handle : undefined);
     if (nowait || ready() !== undefined) return handle;
     const object = `FIFO ${write ? 'writer' : 'reader'} '${path}'`;
-    return waitUntil(kernel, kernel.calls.handle_wait_cell(handle), ready, options, timeoutMs, { syscall: 'open', object, path }, () => {
-      void kernel.callAsync(() => kernel.calls.handle_close(handle));
+    let opened = false;
+    const openedNow = () => {
+      const result = ready();
+      opened = result !== undefined;
+      return result;
+    };
+    // A wait that ends otherwise (cancelled) gives the half-open handle back.
+    return waitOnCell(kernel, kernel.calls.handle_wait_cell(handle), openedNow, options, timeoutMs, { syscall: 'open', object, path }, new Set(), () => {
+      if (!opened) void kernel.callAsync(() => kernel.calls.handle_close(handle));
     });
   }
 }

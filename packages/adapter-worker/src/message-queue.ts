@@ -42,7 +42,7 @@ import {
 } from '@ipcx/core/backend';
 import { kernelError, registerDescriber, registerReviver, type Kernel, type KernelObject } from './kernel.js';
 import { KernelErrno, Kind, Layout, MsgLayout } from './layout.js';
-import { BUSY, SpinWindow, WOULD_BLOCK, cancellationError, waitForChange, wakeCell, watchCancellation, type CancelReason } from './wait.js';
+import { BUSY, CellSpin, WOULD_BLOCK, waitOnCell, wakeCell, type Closers } from './wait.js';
 
 const { EAGAIN, EINTR, EINVAL, ENOMSG, EIDRM } = KernelErrno;
 const TRANSFER_KIND = 'sysv-message-queue';
@@ -50,67 +50,6 @@ const TRANSFER_KIND = 'sysv-message-queue';
 /** Seconds since the epoch, for the times the kernel records (wasm has no clock). */
 export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
-}
-
-/** The pending operations of one handle: calling one ends it with `EBADF` (the handle closed under it). */
-export type Closers = Set<() => void>;
-
-/**
- * Calls `attempt` until it returns a value (not `undefined`, which means "not yet", nor
- * {@link BUSY}, "kernel locked"), sleeping on the wait cell at `cell` in between; `options` and
- * `timeoutMs` cancel it, and so does calling its entry in `closers` (`EBADF`). `onSettled` runs once, however
- * it ends, before the promise settles. An error thrown by `attempt` rejects.
- */
-export function waitOnCell<T>(
-  kernel: Kernel,
-  cell: number,
-  attempt: () => T | undefined | typeof BUSY,
-  options: WaitOptions | undefined,
-  timeoutMs: number,
-  details: { syscall: string; object: string; path?: string },
-  closers: Closers,
-  onSettled?: () => void,
-  /** The byte address of the object's parked count, when the kernel notifies the cell only while someone sleeps on it (see `waitForChange`). */
-  parked?: number,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let done = false;
-    const settle = (error: unknown, value?: T): void => {
-      if (done) return;
-      done = true;
-      stop();
-      closers.delete(closed);
-      onSettled?.();
-      if (error === undefined) resolve(value as T);
-      else reject(error);
-    };
-    const cancel = (reason: CancelReason): void => {
-      settle(cancellationError(reason, options, details));
-      // End this operation's own sleep (others on the cell see a spurious wakeup and sleep again).
-      wakeCell(kernel, cell);
-    };
-    const closed = (): void => cancel('close');
-    const stop = watchCancellation(options, timeoutMs, cancel);
-    closers.add(closed);
-    const step = (): void => {
-      if (done) return;
-      // Read the cell before trying: a change after this load ends the sleep below at once.
-      const seen = Atomics.load(kernel.cells, cell >>> 2);
-      let value: T | undefined | typeof BUSY;
-      try {
-        value = attempt();
-      } catch (error) {
-        settle(error);
-        return;
-      }
-      if (value !== undefined && value !== BUSY) {
-        settle(undefined, value);
-        return;
-      }
-      void waitForChange(kernel, cell, seen, value === BUSY ? 1 : Infinity, parked).then(step);
-    };
-    step();
-  });
 }
 
 /** A handle on a System V message queue of the emulated kernel (see {@link MessageQueue}). */
@@ -126,7 +65,7 @@ export class WorkerMessageQueue implements MessageQueue, KernelObject {
   /** Receives of this handle parked on the cell. */
   private receivesWaiting = 0;
   /** How long a receive that finds nothing watches the cell before it parks. */
-  private readonly receiveSpin = new SpinWindow();
+  private readonly receiveSpin = new CellSpin();
   private readonly view: DataView;
 
   /** A handle on the queue `id` (from `msgget`, or revived in a worker); `key` is for reports only. */
@@ -230,7 +169,7 @@ export class WorkerMessageQueue implements MessageQueue, KernelObject {
           const result = this.tryReceive(checked.type, flags, maxBytes);
           // An error other than "nothing yet": the wait below meets it again and reports it.
           return result === -ENOMSG || result === -EINTR ? WOULD_BLOCK : result;
-        }, checked.timeoutMs);
+        }, checked.timeoutMs, this.parked);
         if (spun !== WOULD_BLOCK && typeof spun !== 'number') return completedNow(spun);
         if (spun !== WOULD_BLOCK) startedAt = Number.NaN;
       }

@@ -40,8 +40,7 @@ import {
 } from '@ipcx/core/backend';
 import { kernelError, registerDescriber, registerReviver, type Kernel, type KernelObject } from './kernel.js';
 import { KernelErrno, Kind, Layout, PmqLayout } from './layout.js';
-import { waitOnCell, type Closers } from './message-queue.js';
-import { BUSY, wakeCell } from './wait.js';
+import { BUSY, waitOnCell, wakeCell, type Closers } from './wait.js';
 
 const { EAGAIN, EINTR, ENAMETOOLONG } = KernelErrno;
 const TRANSFER_KIND = 'posix-message-queue';

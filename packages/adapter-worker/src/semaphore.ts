@@ -45,7 +45,7 @@ import {
 } from '@ipcx/core/backend';
 import { kernelError, registerReviver, type Kernel, type KernelObject } from './kernel.js';
 import { KernelErrno, Layout, SemaphoreLayout } from './layout.js';
-import { SpinWindow, WOULD_BLOCK, wakeCell, waitForChange, watchCancellation, type CancelReason } from './wait.js';
+import { CellSpin, WOULD_BLOCK, wakeCell, waitForChange, watchCancellation, type CancelReason } from './wait.js';
 
 const KIND = 'sysv-semaphore-set';
 const MAX_ID = 0x7fffffff;
@@ -68,7 +68,7 @@ export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
   private readonly settling = new Set<Promise<unknown>>();
   // How long a queued call watches its status cell before it parks (a peer in a tight exchange
   // completes it within microseconds; waking a parked thread costs tens).
-  private readonly waitSpin = new SpinWindow();
+  private readonly waitSpin = new CellSpin();
   private isClosed = false;
   private readonly objectName: string;
 

@@ -3,7 +3,7 @@
  *
  * Fast path: `read`/`write` call the kernel at once on the calling thread. When it answers EAGAIN,
  * the operation first watches the object's wait cell for a short adaptive window
- * ({@link SpinWindow}: a peer in a tight exchange answers within microseconds, and waking a parked
+ * ({@link CellSpin}: a peer in a tight exchange answers within microseconds, and waking a parked
  * thread costs tens), retrying each time the cell changes; only then does it queue, and the queue
  * is served each time the cell changes (one `Atomics.waitAsync` per stream at most, none while
  * idle). Reads of one stream are served in call order, and so are writes.
@@ -40,7 +40,7 @@ import {
 } from '@ipcx/core/backend';
 import { kernelError, type Kernel, type KernelObject } from './kernel.js';
 import { KernelErrno, Layout, RingSpan } from './layout.js';
-import { SpinWindow, WOULD_BLOCK, cancellationError, wakeCell, waitForChange, watchCancellation, type CancelReason } from './wait.js';
+import { CellSpin, WOULD_BLOCK, cancellationError, wakeCell, waitForChange, watchCancellation, type CancelReason } from './wait.js';
 
 const MAX_READ_BYTES = 1 << 30;
 /**
@@ -94,8 +94,8 @@ export class KernelStream implements KernelObject {
   // The last tryWrite stopped on -EINTR (kernel locked) rather than a full buffer.
   private writeBusy = false;
   // How long a read or write that would block watches the wait cell before it queues.
-  private readonly readSpin = new SpinWindow();
-  private readonly writeSpin = new SpinWindow();
+  private readonly readSpin = new CellSpin();
+  private readonly writeSpin = new CellSpin();
   // The kernel's ring calls move the bytes (pipes, FIFOs, duplex pipes); false for sockets.
   private readonly ringIo: boolean;
   // What readStaged read, when it was asked for a chunk.
@@ -176,7 +176,7 @@ export class KernelStream implements KernelObject {
         // SpinWindow.spin, inline: no closure per read.
         const spin = this.readSpin;
         startedAt = performance.now();
-        const deadline = spin.open(startedAt, timeoutMs);
+        const deadline = spin.open(startedAt, timeoutMs, this.parkedCount());
         if (!Number.isNaN(deadline)) {
           const { cells } = this.kernel;
           const index = this.cell >>> 2;
@@ -238,7 +238,7 @@ export class KernelStream implements KernelObject {
             if (more instanceof Error) return more;
             written += more;
             return written === bytes.length ? written : WOULD_BLOCK;
-          }, timeoutMs);
+          }, timeoutMs, this.parkedCount());
           if (spun instanceof Error) throw spun;
           if (spun !== WOULD_BLOCK) return completedNow(written);
         }
@@ -352,6 +352,11 @@ export class KernelStream implements KernelObject {
   /** Whether the kernel's ring calls (`stream_read_begin`, ...) serve this handle; sockets say no. */
   protected usesRingIo(): boolean {
     return true;
+  }
+
+  /** The byte address of the object's parked count, for ring objects (notified only while someone sleeps on the cell). */
+  private parkedCount(): number | undefined {
+    return this.ringIo ? this.cell - Layout.OBJ_SEQ + Layout.OBJ_PARKED : undefined;
   }
 
   /** One non-blocking read of at most `maxBytes`, into `into` if given (see {@link ReadResult}). */
@@ -541,8 +546,7 @@ export class KernelStream implements KernelObject {
     if (this.reads.length === 0 && this.writes.length === 0) return;
     this.sleeping = true;
     // Ring streams count their sleep (their end calls notify only then); sockets notify always.
-    const parked = this.ringIo ? this.cell - Layout.OBJ_SEQ + Layout.OBJ_PARKED : undefined;
-    void waitForChange(this.kernel, this.cell, seen, busy ? 1 : Infinity, parked).then(() => {
+    void waitForChange(this.kernel, this.cell, seen, busy ? 1 : Infinity, this.parkedCount()).then(() => {
       this.sleeping = false;
       this.serve();
     });

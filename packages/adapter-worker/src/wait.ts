@@ -9,11 +9,11 @@
  * and sleep again.
  */
 import type { WaitOptions } from '@ipcx/core';
-import { cancellationError, watchCancellation, type CancelReason } from '@ipcx/core/backend';
+import { SpinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason } from '@ipcx/core/backend';
 import type { Kernel } from './kernel.js';
 
-// The cancellation plumbing is core's (@ipcx/core/backend); re-exported for this package's files.
-export { cancellationError, watchCancellation, type CancelReason };
+// The cancellation plumbing and the wait policy are core's (@ipcx/core/backend); re-exported for this package's files.
+export { WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason };
 
 /** What an attempt returns when the kernel answered -EINTR (locked): try again shortly. */
 export const BUSY: unique symbol = Symbol('busy');
@@ -21,63 +21,67 @@ export const BUSY: unique symbol = Symbol('busy');
 /** Loads of the cell before sleeping. */
 const SPIN_LOADS = 200;
 
-/** What an attempt returns when the operation would still have to wait. */
-export const WOULD_BLOCK: unique symbol = Symbol('ipcx.wouldBlock');
-
 /**
- * The spin policy is the native backend's (`adapter-native/src/wait.ts`, measurements in
- * DEVELOPING.md and PERF-FLOOR.md), watching a wait cell instead of retrying a system call. Waking
- * a thread parked in `Atomics.waitAsync` costs tens of µs here; a peer in a tight exchange answers
- * within a few, so an operation that would block first watches its object's wait cell.
- *
- * MAX_SPIN_MS (20 µs): the usual window, and the probe's.
+ * Loads of the cell between two looks at the clock: a load costs ~1 ns, `performance.now()` tens.
  */
-export const MAX_SPIN_MS = 0.02;
-/**
- * The longest a window may grow (120 µs): to cover a peer that was itself parked. A 20 µs window
- * never catches a parked peer's wake-up, so both sides would park on every message and stay so
- * ("both parked"); one window that covers the peer's measured answer catches it, and since the peer
- * then spins for its own next wait, the exchange goes on without parking.
- */
-export const LONG_SPIN_MS = 0.12;
-/** Below this window spinning is switched off. */
-const MIN_SPIN_MS = 0.0025;
-/** While switched off, every PROBE_EVERY-th operation probes with MAX_SPIN_MS. */
-const PROBE_EVERY = 16;
-/** After this many spins in a row that caught nothing, spinning is switched off (then probed). */
-const MISSES_TO_STOP = 4;
-/** A park that ended this soon (10 µs) after its spin gave up had a peer that could not run while this side spun (one CPU): switch off. */
-const STARVED_PEER_MS = 0.01;
-/** Loads of the cell between two looks at the clock. */
 const LOADS_PER_CLOCK = 32;
 
 /**
- * The adaptive spin of one stream direction: how long an operation that cannot complete watches
- * the object's wait cell, retrying each time it changes, before it parks. After a catch at `t` the
- * window is max(MAX_SPIN_MS, 2t); after a miss, a park the peer ended `t` after the operation began
- * (`t` within LONG_SPIN_MS) sets it to 1.5t (at least MAX_SPIN_MS), a slower answer leaves it
- * halved. Off below MIN_SPIN_MS, after MISSES_TO_STOP misses in a row, or when the peer was starved;
- * while off, operations park at once and every PROBE_EVERY-th probes. So an idle waiter spends at
- * most one window of CPU, and a busy exchange completes without sleeping.
+ * Whether this thread may block in `Atomics.wait` (not on a browser page's main thread, where it
+ * throws): the hand-off of {@link CellSpin} needs it, and without it the policy parks at once
+ * when it notices oversubscription.
  */
-export class SpinWindow {
-  private windowMs = MAX_SPIN_MS;
-  /** While switched off: parks left until the next probe. */
-  private offFor = 0;
-  private misses = 0;
-  /** When the last spin gave up (`performance.now()`); NaN when the last operation did not spin. */
-  private gaveUpAt = Number.NaN;
-  /** The spin's last look at the clock. */
-  private lastClock = 0;
+const CAN_WAIT_SYNC = ((): boolean => {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+const EMPTY_CELLS: Int32Array = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * The one wait policy (`SpinWindow` in `@ipcx/core/backend`) watching an object's wait cell: an
+ * attempt is a load of the cell, and the operation's own try runs only when it changed. The
+ * hand-off, when the policy notices oversubscription, is a synchronous `Atomics.wait` on that
+ * cell for at most the rest of the window: this thread gives its CPU away, and the peer's change
+ * (the kernel's notify) wakes it directly, in a few µs, where an `Atomics.waitAsync` park costs a
+ * task of the event loop (tens of µs, far more in a browser). It never blocks longer than the
+ * spin it replaces. Parking stays with the callers ({@link waitForChange}).
+ */
+export class CellSpin {
+  private readonly policy: SpinWindow;
+  // The cell the current spin watches, for the hand-off's sleep.
+  private cells = EMPTY_CELLS;
+  private index = 0;
+  private seen = 0;
+  /** Index of the object's parked count (streams and queues: notified only while someone sleeps), or -1. */
+  private parkedIndex = -1;
+
+  constructor() {
+    this.policy = new SpinWindow({
+      now: () => performance.now(),
+      attemptsPerClock: LOADS_PER_CLOCK,
+      handOff: CAN_WAIT_SYNC ? (untilMs) => this.sleep(untilMs) : undefined,
+    });
+  }
+
+  /** True while the policy hands the CPU off (see `SpinWindow.oversubscribed`). */
+  get oversubscribed(): boolean {
+    return this.policy.oversubscribed;
+  }
 
   /**
    * Watches `cells[index]`, which held `seen` before the caller's failed attempt, and runs
    * `attempt` each time it changes, until `attempt` gives something other than WOULD_BLOCK or the
-   * window (at most `limitMs`) closes. Synchronous: holds the thread for at most LONG_SPIN_MS.
+   * window (at most `limitMs`) closes. Synchronous: holds the thread for at most the window.
+   * `parked`: the byte address of the object's parked count, if it has one.
    */
-  spin<T>(cells: Int32Array, index: number, seen: number, attempt: () => T | typeof WOULD_BLOCK, limitMs = Infinity): T | typeof WOULD_BLOCK {
+  spin<T>(cells: Int32Array, index: number, seen: number, attempt: () => T | typeof WOULD_BLOCK, limitMs = Infinity, parked?: number): T | typeof WOULD_BLOCK {
     const started = performance.now();
-    const deadline = this.open(started, limitMs);
+    const deadline = this.open(started, limitMs, parked);
     if (Number.isNaN(deadline)) return WOULD_BLOCK;
     for (;;) {
       const value = this.watch(cells, index, seen, deadline);
@@ -97,71 +101,48 @@ export class SpinWindow {
   // closure per operation): `open`, then `watch` and attempt until the attempt succeeds (`caught`)
   // or `watch` gives WOULD_BLOCK or a failed attempt finds the window `expired`.
 
-  /**
-   * Opens a spin that starts at `started` (`performance.now()`): its deadline, or NaN when spinning
-   * is switched off (the operation parks at once).
-   */
-  open(started: number, limitMs = Infinity): number {
-    if (this.windowMs === 0) {
-      if (--this.offFor > 0) {
-        this.gaveUpAt = Number.NaN;
-        return Number.NaN;
-      }
-      this.windowMs = MAX_SPIN_MS;
-    }
-    this.lastClock = started;
-    return started + Math.min(this.windowMs, limitMs);
+  /** Opens a spin that starts at `started` (`performance.now()`): its deadline, or NaN to park at once. */
+  open(started: number, limitMs = Infinity, parked?: number): number {
+    this.parkedIndex = parked === undefined ? -1 : parked >>> 2;
+    return this.policy.open(started, limitMs);
   }
 
-  /**
-   * Loads `cells[index]` until it no longer holds `seen`: the new value, or WOULD_BLOCK (a miss)
-   * once the clock passed `deadline`.
-   */
+  /** Loads `cells[index]` until it no longer holds `seen`: the new value, or WOULD_BLOCK (a miss) once the window closed. */
   watch(cells: Int32Array, index: number, seen: number, deadline: number): number | typeof WOULD_BLOCK {
-    let loads = 0;
+    this.cells = cells;
+    this.index = index;
+    this.seen = seen;
     let value: number;
     while ((value = Atomics.load(cells, index)) === seen) {
-      if (++loads % LOADS_PER_CLOCK === 0 && (this.lastClock = performance.now()) >= deadline) return this.missed(this.lastClock);
+      if (!this.policy.tick(deadline)) return WOULD_BLOCK;
     }
     return value;
   }
 
-  /** The attempt after a change succeeded, in a spin opened at `started`: the window learns. */
+  /** The attempt after a change succeeded, in a spin opened at `started`. */
   caught(started: number): void {
-    this.misses = 0;
-    // The last look at the clock is at most LOADS_PER_CLOCK loads old: close enough, and one call less.
-    this.windowMs = Math.min(LONG_SPIN_MS, Math.max(MAX_SPIN_MS, 2 * (this.lastClock - started)));
+    this.policy.caught(started);
   }
 
-  /** After a failed attempt: true (a miss) once the clock passed `deadline`. */
+  /** After a failed attempt: true (a miss) once the window closed. */
   expired(deadline: number): boolean {
-    const now = (this.lastClock = performance.now());
-    if (now < deadline) return false;
-    this.missed(now);
-    return true;
+    return !this.policy.tick(deadline);
   }
 
-  /** A parked operation that began (before its spin) at `startedAt` (`performance.now()`, NaN if it did not spin) completed. */
+  /** A parked operation that began (before its spin) at `startedAt` (NaN if it did not spin) completed. */
   parked(startedAt: number): void {
-    // Without a spin, or switched off by it, there is nothing to learn: the periodic probe reopens it.
-    if (Number.isNaN(this.gaveUpAt) || Number.isNaN(startedAt) || this.windowMs === 0) return;
-    const now = performance.now();
-    const answeredIn = now - startedAt;
-    if (now - this.gaveUpAt < STARVED_PEER_MS) this.switchOff();
-    else if (answeredIn <= LONG_SPIN_MS) this.windowMs = Math.max(MAX_SPIN_MS, Math.min(LONG_SPIN_MS, 1.5 * answeredIn));
+    this.policy.parked(startedAt);
   }
 
-  private missed(now: number): typeof WOULD_BLOCK {
-    this.gaveUpAt = now;
-    if (this.windowMs / 2 < MIN_SPIN_MS || ++this.misses >= MISSES_TO_STOP) this.switchOff();
-    else this.windowMs /= 2;
-    return WOULD_BLOCK;
-  }
-
-  private switchOff(): void {
-    this.windowMs = 0;
-    this.offFor = PROBE_EVERY;
-    this.misses = 0;
+  /** The hand-off: sleeps on the watched cell until it changes or `untilMs`. */
+  private sleep(untilMs: number): void {
+    const ms = untilMs - performance.now();
+    if (ms <= 0) return;
+    const { cells, parkedIndex } = this;
+    // Counted in before the cell is compared (inside Atomics.wait): see publish in assembly/pipe.ts.
+    if (parkedIndex >= 0) Atomics.add(cells, parkedIndex, 1);
+    Atomics.wait(cells, this.index, this.seen, ms);
+    if (parkedIndex >= 0) Atomics.sub(cells, parkedIndex, 1);
   }
 }
 
@@ -195,45 +176,62 @@ export function wakeCell(kernel: Kernel, address: number): void {
   Atomics.notify(kernel.cells, address >>> 2);
 }
 
+/** The pending operations of one handle: calling one ends it with `EBADF` (the handle closed under it). */
+export type Closers = Set<() => void>;
+
 /**
- * Runs `attempt` until it returns something other than `undefined` or {@link BUSY}, sleeping on
- * the wait cell in between (1 ms at most after BUSY: the kernel was locked, which no state change
- * may announce); `signal` and `timeout` end it. For one-off waits such as a FIFO open.
+ * Calls `attempt` until it returns a value (not `undefined`, which means "not yet", nor
+ * {@link BUSY}, "kernel locked"), sleeping on the wait cell at `cell` in between; `options` and
+ * `timeoutMs` cancel it, and so does calling its entry in `closers` (`EBADF`). `onSettled` runs once, however
+ * it ends, before the promise settles. An error thrown by `attempt` rejects.
  */
-export function waitUntil<T>(
+export function waitOnCell<T>(
   kernel: Kernel,
-  address: number,
+  cell: number,
   attempt: () => T | undefined | typeof BUSY,
   options: WaitOptions | undefined,
   timeoutMs: number,
   details: { syscall: string; object: string; path?: string },
-  onCancel: () => void,
+  closers: Closers,
+  onSettled?: () => void,
+  /** The byte address of the object's parked count, when the kernel notifies the cell only while someone sleeps on it (see `waitForChange`). */
+  parked?: number,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    let cancelled = false;
-    const stop = watchCancellation(options, timeoutMs, (reason) => {
-      cancelled = true;
-      onCancel();
-      wakeCell(kernel, address);
-      reject(cancellationError(reason, options, details));
-    });
+    let done = false;
+    const settle = (error: unknown, value?: T): void => {
+      if (done) return;
+      done = true;
+      stop();
+      closers.delete(closed);
+      onSettled?.();
+      if (error === undefined) resolve(value as T);
+      else reject(error);
+    };
+    const cancel = (reason: CancelReason): void => {
+      settle(cancellationError(reason, options, details));
+      // End this operation's own sleep (others on the cell see a spurious wakeup and sleep again).
+      wakeCell(kernel, cell);
+    };
+    const closed = (): void => cancel('close');
+    const stop = watchCancellation(options, timeoutMs, cancel);
+    closers.add(closed);
     const step = (): void => {
-      if (cancelled) return;
-      const seen = Atomics.load(kernel.cells, address >>> 2);
+      if (done) return;
+      // Read the cell before trying: a change after this load ends the sleep below at once.
+      const seen = Atomics.load(kernel.cells, cell >>> 2);
       let value: T | undefined | typeof BUSY;
       try {
         value = attempt();
       } catch (error) {
-        stop();
-        reject(error);
+        settle(error);
         return;
       }
       if (value !== undefined && value !== BUSY) {
-        stop();
-        resolve(value);
+        settle(undefined, value);
         return;
       }
-      void waitForChange(kernel, address, seen, value === BUSY ? 1 : Infinity).then(step);
+      void waitForChange(kernel, cell, seen, value === BUSY ? 1 : Infinity, parked).then(step);
     };
     step();
   });

@@ -8,7 +8,7 @@
 export * from './validate.js';
 export * from './cancellation.js';
 export * from './define.js';
-// (wait policy: `export * from './wait-policy.js';` goes here.)
+export * from './wait-policy.js';
 
 // Argument checks and helpers of each primitive, one file per primitive as in core's top level.
 export * from './descriptor.js';
