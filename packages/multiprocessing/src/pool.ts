@@ -7,7 +7,8 @@
  */
 import { abortErrorFor, type IpcBackend } from '@ipcx/core';
 import type { Codec } from './codec.js';
-import { Pipe, type Connection } from './connection.js';
+import type { Connection } from './connection.js';
+import { Pipe } from './pipe.js';
 import { ErrorCode, MultiprocessingError } from './errors.js';
 import { errorFromRecord, type RunMessage, type TaskRef, type WorkerMessage } from './pool-protocol.js';
 import { spawn, type Process } from './process.js';

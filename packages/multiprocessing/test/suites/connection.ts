@@ -90,8 +90,8 @@ export function connectionSuite(context: MpContext, maker: PipeMaker = { label: 
       const [conn] = await pipeWithChild('echo');
       expect(() => conn.send({ f: () => 1 })).toThrow(DataCloneError);
       expect(() => conn.send(Symbol('s'))).toThrow(TypeError);
-      // A Connection holds a descriptor: it cannot go inside a value.
-      const [x, y] = await Pipe(backend);
+      // A kernel-pipe Connection holds a descriptor: it cannot go inside a value.
+      const [x, y] = await Pipe(backend, { transport: 'kernel' });
       after(async () => {
         await x.close();
         await y.close();

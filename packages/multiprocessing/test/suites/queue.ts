@@ -51,7 +51,8 @@ export function queueSuite(context: MpContext): void {
       const q = disposeAfter(await Queue.create(backend));
       expect(() => q.put({ f() {} })).toThrow(DataCloneError);
       expect(q.qsize()).toBe(0);
-      const [a, b] = await Pipe(backend);
+      // A kernel-pipe Connection holds a descriptor: it cannot go inside a value.
+      const [a, b] = await Pipe(backend, { transport: 'kernel' });
       after(async () => {
         await a.close();
         await b.close();
