@@ -4,9 +4,9 @@
  * a consumer mid-get, and a seeded 8 x 8 stress with 0 lost, 0 duplicated, per-producer order.
  */
 import { describe, expect, it } from 'vitest';
-import { sleep } from '@ipcx/testkit';
+import { sleep } from '../util.js';
 import { DataCloneError, JoinableQueue, Pipe, Queue, RingField, SimpleQueue, spawn, type Process } from '@ipcx/multiprocessing';
-import { after, codeOf, disposeAfter, rejection, seeded, type MpContext } from '../context.js';
+import { after, codeOf, disposeAfter, rejection, seeded, type MpContext } from './context.js';
 
 
 export function queueSuite(context: MpContext): void {
