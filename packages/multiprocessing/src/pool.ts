@@ -261,23 +261,26 @@ export class Pool implements AsyncDisposable {
 
   private dispatch(): void {
     const maxtasks = this.options.maxtasksperchild ?? 0;
-    for (const worker of this.workers) {
-      while (worker.ready && !worker.exiting && worker.sent.length < CHUNKS_IN_FLIGHT && (maxtasks === 0 || worker.sentCount < maxtasks)) {
-        const chunk = this.pending.shift();
-        if (chunk === undefined) {
-          if (this.state === 'closed' && worker.sent.length === 0) this.stopWorker(worker);
+    // Round by round: every free worker gets a chunk before any gets a second, so a short list of
+    // chunks spreads over the workers instead of queueing behind one.
+    for (let depth = 1; depth <= CHUNKS_IN_FLIGHT; depth++) {
+      for (const worker of this.workers) {
+        if (!worker.ready || worker.exiting || worker.sent.length >= depth || (maxtasks > 0 && worker.sentCount >= maxtasks)) continue;
+        let chunk: Chunk | undefined;
+        while ((chunk = this.pending.shift()) !== undefined) {
+          const message: RunMessage = { type: 'run', id: chunk.id, task: chunk.task, items: chunk.items, star: chunk.star };
+          try {
+            worker.conn.send(message).catch(() => {});
+          } catch (error) {
+            // The items could not be serialized: nothing was sent; the worker stays free.
+            chunk.reject(error);
+            continue;
+          }
+          worker.sent.push(chunk);
+          worker.sentCount++;
           break;
         }
-        const message: RunMessage = { type: 'run', id: chunk.id, task: chunk.task, items: chunk.items, star: chunk.star };
-        try {
-          worker.conn.send(message).catch(() => {});
-        } catch (error) {
-          // The items could not be serialized: nothing was sent; the worker stays free.
-          chunk.reject(error);
-          continue;
-        }
-        worker.sent.push(chunk);
-        worker.sentCount++;
+        if (chunk === undefined && this.state === 'closed' && worker.sent.length === 0) this.stopWorker(worker);
       }
     }
   }

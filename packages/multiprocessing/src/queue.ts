@@ -145,6 +145,13 @@ export class Queue<T = unknown> implements Shareable, AsyncDisposable, AsyncIter
   private readonly takeValue = (bytes: Uint8Array): unknown => decodeInPlace(this.codec, bytes);
 
   private async getWaiting(deadline: Deadline, nowait: boolean): Promise<T> {
+    // Wait for a value, then take it as the synchronous path does (decoded in place); the full
+    // path below covers the rest: a value in pieces, a contended or orphaned read lock, shutdown,
+    // the deadline (it then gives the outcome at once).
+    if (!nowait && (await this.ring.waitNonEmpty(deadline))) {
+      const now = this.ring.tryReceive(this.takeValue);
+      if (now !== BLOCKED) return (this.ring.lastFlags & FrameFlag.OBJECTS ? await reviveValue(now, this.backend) : now) as T;
+    }
     const message = await this.ring.receive(deadline, nowait);
     if (typeof message === 'string') throw outcomeError(message, 'get');
     return (await decodeValue(this.codec, message.bytes, message.objects, this.backend)) as T;

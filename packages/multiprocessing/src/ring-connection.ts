@@ -99,10 +99,10 @@ export class RingConnection extends Connection {
     if (!Number.isInteger(offset) || offset < 0 || offset > bytes.length) throw new RangeError('offset is outside bytes');
     if (!Number.isInteger(size) || size < 0 || offset + size > bytes.length) throw new RangeError('size goes past the end of bytes');
     const payload = bytes.subarray(offset, offset + size);
-    // The caller's bytes go straight into the ring when nothing waits (one copy); else they are
-    // copied now, since the caller may reuse its buffer as soon as this returns.
+    // The caller's bytes go straight into the ring (one copy), at once when nothing waits, else
+    // once there is room: like a stream's write, the bytes must not change until this settles.
     const now = this.trySendNow(payload, FrameFlag.BYTES);
-    return now !== BLOCKED ? now : this.write(payload.slice(), FrameFlag.BYTES, NO_DEADLINE);
+    return now !== BLOCKED ? now : this.write(payload, FrameFlag.BYTES, NO_DEADLINE);
   }
 
   override recv<T = unknown>(options?: WaitOptions): Promise<T> {
@@ -122,18 +122,21 @@ export class RingConnection extends Connection {
 
   override async recvBytes(options?: WaitOptions): Promise<Uint8Array> {
     this.checkOpen('recv');
+    const deadline = options === undefined ? NO_DEADLINE : deadlineOf(options);
     const now = this.tryReceiveNow(takeCopy);
     if (now !== BLOCKED) return now;
-    return (await this.read(options === undefined ? NO_DEADLINE : deadlineOf(options))).bytes;
+    return this.receiveWaiting(deadline, takeCopy, (message) => message.bytes);
   }
 
   override async recvBytesInto(buffer: Uint8Array, offset = 0, options?: WaitOptions): Promise<number> {
     this.checkOpen('recv');
     checkInto(buffer, offset);
+    const deadline = options === undefined ? NO_DEADLINE : deadlineOf(options);
     // Straight from the ring into the caller's buffer: one copy out, no array per message.
-    const now = this.tryReceiveNow((bytes) => copyInto(bytes, buffer, offset));
+    const take = (bytes: Uint8Array): number => copyInto(bytes, buffer, offset);
+    const now = this.tryReceiveNow(take);
     if (now !== BLOCKED) return now;
-    return copyInto((await this.read(options === undefined ? NO_DEADLINE : deadlineOf(options))).bytes, buffer, offset);
+    return this.receiveWaiting(deadline, take, (message) => take(message.bytes));
   }
 
   /** A value's bytes as {@link RingConnection.recv} gives them (raw bytes copied, values decoded). */
@@ -153,11 +156,48 @@ export class RingConnection extends Connection {
     return this.inbound.tryReceive(take);
   }
 
-  private async recvWaiting<T>(deadline: Deadline): Promise<T> {
-    const { bytes, flags } = await this.read(deadline);
-    if (flags & FrameFlag.BYTES) return bytes as T;
-    return (await decodeValue(this.ringCodec, bytes, (flags & FrameFlag.OBJECTS) !== 0, this.ringBackend)) as T;
+  private recvWaiting<T>(deadline: Deadline): Promise<T> {
+    return this.receiveWaiting(deadline, this.takeValue, async ({ bytes, flags }) => {
+      if (flags & FrameFlag.BYTES) return bytes;
+      return decodeValue(this.ringCodec, bytes, (flags & FrameFlag.OBJECTS) !== 0, this.ringBackend);
+    }, true) as Promise<T>;
   }
+
+  /**
+   * A receive that waits, in its turn: waits for a message, then takes it in place with `take` as
+   * the synchronous path does (a value with objects is revived); the full path (`fromMessage` of
+   * a copied message) covers the rest: a value in pieces, EOF, the deadline.
+   */
+  private receiveWaiting<R>(
+    deadline: Deadline,
+    take: (bytes: Uint8Array, flags: number) => R,
+    fromMessage: (message: { bytes: Uint8Array; flags: number }) => R | Promise<R>,
+    revive = false,
+  ): Promise<R> {
+    return this.serialReceive(async () => {
+      if (this.inbound.holdingReader && (await this.inbound.waitReadable(deadline))) {
+        const now = this.inbound.tryReceive(take);
+        if (now !== BLOCKED) return revive && this.inbound.lastFlags & FrameFlag.OBJECTS ? ((await reviveValue(now, this.ringBackend)) as R) : now;
+      }
+      return fromMessage(await this.readNow(deadline));
+    });
+  }
+
+  /**
+   * Runs a receive after those queued before it (at once when none is), counted in
+   * `queuedReceives` while it runs, so that the synchronous paths wait their turn too.
+   */
+  private serialReceive<T>(task: () => Promise<T>): Promise<T> {
+    const queued = this.queuedReceives++;
+    const next = queued === 0 ? task() : this.receiving.then(task);
+    const settled = next.then(this.receiveDone, this.receiveDone);
+    this.receiving = settled;
+    return next;
+  }
+
+  private readonly receiveDone = (): void => {
+    this.queuedReceives--;
+  };
 
   override async poll(timeout = 0): Promise<boolean> {
     this.checkOpen('poll');
@@ -199,13 +239,6 @@ export class RingConnection extends Connection {
     if (!(await this.outbound.holdWriter(deadline))) throw new MultiprocessingError(ErrorCode.timedOut, 'timed out (send)');
     const outcome = await this.outbound.send(bytes, flags, deadline, false, false);
     if (outcome !== undefined) throw outcomeError(outcome, 'send');
-  }
-
-  private read(deadline: Deadline): Promise<{ bytes: Uint8Array; flags: number }> {
-    this.queuedReceives++;
-    const next = this.receiving.then(() => this.readNow(deadline)).finally(() => this.queuedReceives--);
-    this.receiving = next.catch(() => {});
-    return next;
   }
 
   private async readNow(deadline: ReturnType<typeof deadlineOf>): Promise<{ bytes: Uint8Array; flags: number }> {

@@ -274,6 +274,16 @@ export class Ring {
   }
 
   /**
+   * Waits (spin, then park) until {@link Ring.readable} or the deadline (false); never takes a
+   * lock. The caller then takes the value with {@link Ring.tryReceive}, or {@link Ring.receive}.
+   */
+  waitNonEmpty(deadline: Deadline): Promise<boolean> {
+    return park(this.consumers, this.isReadable, deadline);
+  }
+
+  private readonly isReadable = (): boolean => this.readable();
+
+  /**
    * Waits until {@link Ring.readable} or the deadline; with a held writer, also ends (true) when
    * that writer's process has died, since then nothing more will come.
    */
