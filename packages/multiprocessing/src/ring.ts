@@ -43,7 +43,7 @@
  */
 import { IpcError, type SemaphoreSet, type SharedSegment } from '@ipcx/core';
 import { whenNotBusy } from './kernel-objects.js';
-import { NO_DEADLINE, park, publish, type Deadline, type ParkCells } from './wait.js';
+import { NO_DEADLINE, park, publish, wake, type Deadline, type ParkCells } from './wait.js';
 
 /** Byte offsets of the header's fields (each a 32-bit cell), as drawn above; what each holds is in the diagram. */
 export const RingField = {
@@ -305,7 +305,7 @@ export class Ring {
   private unlock(where: ParkCells): void {
     // Store before looking at the waiters: a waiter that counted itself in after this sees 0.
     Atomics.store(this.cells, where.cell, 0);
-    if (Atomics.load(this.cells, where.waiters) > 0) this.segment.notify(where.cell, 1);
+    if (Atomics.load(this.cells, where.waiters) > 0) wake(where, where.cell, 1);
   }
 
   /** Writes the header of a new ring into `segment` (zeroed memory; `locks` has {@link RING_SLOTS} semaphores at 0). */
@@ -531,7 +531,7 @@ export class Ring {
       const unfinished = this.load(RingField.UNFINISHED);
       if (unfinished <= 0) return false;
       if (Atomics.compareExchange(this.cells, cell(RingField.UNFINISHED), unfinished, unfinished - 1) === unfinished) {
-        if (unfinished === 1 && Atomics.load(this.cells, cell(RingField.JOIN_WAITERS)) > 0) this.segment.notify(cell(RingField.UNFINISHED));
+        if (unfinished === 1 && Atomics.load(this.cells, cell(RingField.JOIN_WAITERS)) > 0) wake(this.joiners, cell(RingField.UNFINISHED));
         return true;
       }
     }

@@ -159,9 +159,9 @@ export function queueSuite(context: MpContext): void {
       const q = disposeAfter(await Queue.create<string>(backend));
       const results = disposeAfter(await Queue.create<string>(backend));
       const child = await start('queue-get-one', [q, results]);
-      // The child holds the read lock (its slot in the lock word) and is parked in get.
+      // The child is parked in get once it has counted itself among the ring's parked consumers.
       const cells = (q as unknown as { ring: { cells: Int32Array } }).ring.cells;
-      for (let i = 0; Atomics.load(cells, RingField.READ_LOCK / 4) === 0; i++) {
+      for (let i = 0; Atomics.load(cells, RingField.CONSUMER_WAITERS / 4) === 0; i++) {
         if (i > 4000) throw new Error('child never entered get');
         await sleep(5);
       }
