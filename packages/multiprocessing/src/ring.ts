@@ -1,8 +1,10 @@
 /**
- * The shared-memory ring: the channel under Queue. Frames of bytes in one shared segment, written
- * by producers one at a time (under the WRITE_LOCK word) and read by consumers one at a time
- * (under READ_LOCK), with futex-style waits (`segment.wait`/`notify`) after a bounded spin. One
- * copy in (encoded bytes into the ring) and one copy out; no system call when nobody waits.
+ * The shared-memory ring: the channel under Queue and the Connections `Pipe()` makes. Frames of
+ * bytes in one shared segment, written by producers one at a time (under the WRITE_LOCK word) and
+ * read by consumers one at a time (under READ_LOCK), with futex-style waits after a bounded spin
+ * (`wait.ts`). One copy in (encoded bytes into the ring) and one copy out; no system call when
+ * nobody waits. The common case is synchronous ({@link Ring.trySend}, {@link Ring.tryReceive}, which
+ * decodes in place); {@link Ring.send} and {@link Ring.receive} wait, and handle values in pieces.
  *
  * Robust locks without a system call per operation: each process that uses the ring claims a
  * liveness slot once (a System V semaphore of the ring's set raised by 1 with `SEM_UNDO`, so the
