@@ -1,10 +1,10 @@
 /**
  * The one wait policy of this package: check, spin a little, then park on a futex cell of a shared
- * segment: `segment.wait`/`notify` (a futex on the native backend), or, where the segment's memory
- * is a `SharedArrayBuffer` (the worker backend: threads of one process), `Atomics.waitAsync` and
- * `Atomics.notify` on it directly: the same futex semantics without the emulated kernel's waiter
- * records and locks on every park. Both sides of a segment take the same branch (it depends on
- * the memory alone), so a waiter always hears its publisher.
+ * segment (`segment.wait`, a futex on the native backend, the emulated kernel's on the worker one).
+ * Parking with `Atomics.waitAsync` on the worker backend's SharedArrayBuffer directly was tried:
+ * ping-pongs got faster under load, but the worker 8 x 8 stress test of the queue took 27 s and
+ * over 60 s at load 30-45 (13-16 s through the kernel; both ~6 s idle), so every wait and wake
+ * goes through the segment (`park`, `publish`, `wake`).
  *
  * A waiter counts itself in a "waiters" cell before it re-checks and parks, and a publisher reads
  * that cell after publishing: with sequentially consistent atomics either the publisher sees the
@@ -112,57 +112,10 @@ export function publish(where: Omit<ParkCells, 'cell' | 'waiters'>, cell: number
 
 /** Wakes up to `count` (default all) waiters parked by {@link park} on `cell`. */
 export function wake(where: Omit<ParkCells, 'cell' | 'waiters'>, cell: number, count?: number): void {
-  if (isShared(where.cells)) Atomics.notify(where.cells, cell, count);
-  else where.segment.notify(cell, count);
+  where.segment.notify(cell, count);
 }
-
-/** True when `cells` are over a SharedArrayBuffer: JS's own futex (`Atomics.waitAsync`) reaches every thread that shares it. */
-function isShared(cells: Int32Array): boolean {
-  return typeof SharedArrayBuffer !== 'undefined' && cells.buffer instanceof SharedArrayBuffer;
-}
-
-/** `Atomics.waitAsync` (Node 16+; typed here because lib ES2022 lacks it). */
-const waitAsync = (Atomics as unknown as {
-  waitAsync(cells: Int32Array, index: number, value: number, timeout?: number): { async: false; value: string } | { async: true; value: Promise<string> };
-}).waitAsync;
-
-/**
- * Longest single `Atomics.waitAsync` (ms): it cannot be cancelled, so an aborted or finished
- * waiter's leftover wait ends within this (the park loop re-checks and waits again as needed).
- */
-const SHARED_SLICE_MS = 100;
 
 /** One futex sleep on `cell` while it holds `observed`: until woken, the timeout, or the signal (then AbortError). */
 async function sleepOn(where: ParkCells, observed: number, remaining: number, signal: AbortSignal | undefined): Promise<void> {
-  const { segment, cells, cell } = where;
-  if (!isShared(cells)) {
-    await segment.wait(cell, observed, remaining === Infinity ? { signal } : { timeout: remaining, signal });
-    return;
-  }
-  const slice = Math.min(remaining, SHARED_SLICE_MS);
-  const waited = waitAsync(cells, cell, observed, slice);
-  if (!waited.async) return;
-  // A pending waitAsync does not keep Node's event loop alive; a waiter must (as segment.wait does).
-  const keepAlive = setTimeout(noop, slice + 1);
-  try {
-    if (signal === undefined) {
-      await waited.value;
-      return;
-    }
-    if (signal.aborted) throw abortErrorFor(signal);
-    let onAbort!: () => void;
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(abortErrorFor(signal));
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-    try {
-      await Promise.race([waited.value, aborted]);
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-    }
-  } finally {
-    clearTimeout(keepAlive);
-  }
+  await where.segment.wait(where.cell, observed, remaining === Infinity ? { signal } : { timeout: remaining, signal });
 }
-
-const noop = (): void => {};
