@@ -108,14 +108,31 @@ export class Queue<T = unknown> implements Shareable, AsyncDisposable, AsyncIter
     const deadline = options === undefined ? NO_DEADLINE : deadlineOf(options);
     const encoded = encodeValue(this.codec, value);
     const flags = encoded.objects ? FrameFlag.OBJECTS : 0;
-    // The common case completes here, with no wait and no copy of the encoded bytes.
-    const now = this.ring.trySend(encoded.bytes, flags, this.countsTasks());
-    if (now === undefined) return DONE;
-    if (now !== BLOCKED) return Promise.reject(outcomeError(now, 'put'));
-    return this.ring.send(stableBytes(encoded), flags, deadline, options?.nowait === true, this.countsTasks()).then((outcome) => {
-      if (outcome !== undefined) throw outcomeError(outcome, 'put');
-    });
+    // The common case completes here, with no wait and no copy of the encoded bytes; but never
+    // ahead of a put of this handle still waiting (its values keep their order).
+    if (this.queuedPuts === 0) {
+      const now = this.ring.trySend(encoded.bytes, flags, this.countsTasks());
+      if (now === undefined) return DONE;
+      if (now !== BLOCKED) return Promise.reject(outcomeError(now, 'put'));
+    }
+    const bytes = stableBytes(encoded);
+    const nowait = options?.nowait === true;
+    this.queuedPuts++;
+    const next = this.putting
+      .then(() => this.ring.send(bytes, flags, deadline, nowait, this.countsTasks()))
+      .then((outcome) => {
+        if (outcome !== undefined) throw outcomeError(outcome, 'put');
+      });
+    this.putting = next.then(this.putDone, this.putDone);
+    return next;
   }
+
+  /** Puts of this handle waiting, in call order, on {@link Queue.putting}. */
+  private queuedPuts = 0;
+  private putting: Promise<unknown> = DONE;
+  private readonly putDone = (): void => {
+    this.queuedPuts--;
+  };
 
   /** `put(value, { nowait: true })`: Python's `put_nowait`. */
   putNowait(value: T): Promise<void> {
