@@ -3,14 +3,12 @@
 import { spawn as spawnProcess, spawnSync } from 'node:child_process';
 import { createNativeBackend } from '@ipcx/adapter-native';
 import { createWorkerBackend } from '@ipcx/adapter-worker';
-import { Pipe, Pool, Queue, registerCodec, spawn, task } from '@ipcx/multiprocessing';
+import { Lock, Pipe, Pool, Queue, registerCodec, spawn, task } from '@ipcx/multiprocessing';
 import { Piscina } from 'piscina';
 import { CHUNK_BYTES, gbPerSecond, once, usPerRoundTrip } from './lib.mjs';
-import { RAW_CODEC } from './children/mp-raw-codec.mjs';
 
 const child = (name) => new URL(`./children/${name}`, import.meta.url);
 const native = createNativeBackend();
-registerCodec(RAW_CODEC);
 
 /** The issue's small object. */
 const SMALL = { id: 1, name: 'item', values: [1, 2, 3, 4, 5, 6, 7, 8] };
@@ -48,12 +46,16 @@ function queuePingPong(name, makeBackend) {
   };
 }
 
-/** A producer child and a consumer child on one queue, commanded per run over Connections. */
-async function producerConsumer(queue, value) {
+/**
+ * A producer child and a consumer child on one channel (a queue, or the two ends of a Pipe),
+ * commanded per run over Connections.
+ */
+async function producerConsumer(channel, value, module = 'mp-queue-side.mjs') {
   const sides = [];
   for (const role of ['producer', 'consumer']) {
     const [mine, theirs] = await Pipe(native);
-    const proc = await spawn(native, child('mp-queue-side.mjs'), [role, queue, theirs, value]);
+    const end = Array.isArray(channel) ? channel[role === 'producer' ? 0 : 1] : channel;
+    const proc = await spawn(native, child(module), [role, end, theirs, value]);
     await theirs.close();
     sides.push({ conn: mine, proc });
   }
@@ -124,9 +126,11 @@ export const multiprocessingCases = [
     name: 'native.ring.bulk',
     unit: 'GB/s',
     async setup({ bulkBytes }) {
-      // 64 KiB values through the ring between two processes, bytes passed through untouched.
-      const queue = await Queue.create(native, { capacity: 1 << 20, codec: RAW_CODEC });
-      const sides = await producerConsumer(queue, new Uint8Array(CHUNK_BYTES).fill(7));
+      // 64 KiB messages between two processes over the shared-memory ring that Pipe() picks on
+      // this backend: sendBytes copies each into the ring, recvBytesInto out into a reused buffer.
+      const [a, b] = await Pipe(native, { capacity: 1 << 20 });
+      const sides = await producerConsumer([b, a], new Uint8Array(CHUNK_BYTES).fill(7), 'mp-conn-side.mjs');
+      await b.close();
       const count = Math.floor(bulkBytes / CHUNK_BYTES);
       return {
         async measure() {
@@ -134,7 +138,34 @@ export const multiprocessingCases = [
         },
         async teardown() {
           await sides.close();
-          await queue.close();
+          await a.close();
+        },
+      };
+    },
+  },
+  {
+    name: 'native.mp-lock.death-release',
+    unit: 'ms',
+    async setup() {
+      // From kill -9 of a Lock's holder to the waiting acquirer holding it (told the holder died).
+      const lock = await Lock.create(native);
+      const said = await Queue.create(native);
+      return {
+        async measure() {
+          const holder = await spawn(native, child('mp-lock-hold.mjs'), [lock, said]);
+          await said.get();
+          const acquired = lock.acquire({ timeout: 10_000 });
+          const start = process.hrtime.bigint();
+          holder.kill('SIGKILL');
+          if (!(await acquired) || !lock.previousOwnerDied) throw new Error('native.mp-lock.death-release: the lock was not handed over as a dead holder\'s');
+          const ms = Number(process.hrtime.bigint() - start) / 1e6;
+          await holder.join();
+          await lock.release();
+          return ms;
+        },
+        async teardown() {
+          await lock.close();
+          await said.close();
         },
       };
     },

@@ -27,7 +27,7 @@ import { BROWSER_TARGETS, runBrowserBench } from './browser.mjs';
 
 const USAGE = `usage: npm run bench -- [options]
   --quick          fewer round trips and runs (a check that the harness works)
-  --filter TEXT    only the cases whose name contains TEXT
+  --filter TEXT    only the cases whose name contains TEXT (several: TEXT,TEXT,...)
   --busy N         run N busy loops (one CPU each) beside the cases, to measure under load
   --json FILE      write the results as JSON
   --report DIR     write the results and SVG charts into DIR (bench-idle.json or bench-busy-N.json;
@@ -51,6 +51,8 @@ if (options.help) {
   console.log(USAGE);
   process.exit(0);
 }
+/** True if a case named `name` is selected by `--filter` (any of its comma-separated parts). */
+const selected = (name) => !options.filter || options.filter.split(',').some((part) => name.includes(part));
 const quick = options.quick;
 const busy = Number(options.busy);
 if (!Number.isInteger(busy) || busy < 0 || busy > 64) {
@@ -83,7 +85,7 @@ const TARGETS = [
 const ABSOLUTE_TARGETS = [['redis.sysv-mq.throughput', 50_000]];
 
 async function main() {
-  const cases = (options.browser ? [] : [...nativeCases, ...workerCases, ...redisCases, ...peerCases, ...multiprocessingCases]).filter((c) => !options.filter || c.name.includes(options.filter));
+  const cases = (options.browser ? [] : [...nativeCases, ...workerCases, ...redisCases, ...peerCases, ...multiprocessingCases]).filter((c) => selected(c.name));
   const results = [];
   // The load is read before the busy loops start: it says what else the machine was doing.
   const load = os.loadavg();
@@ -103,7 +105,7 @@ async function main() {
       meta.browser = browser.userAgent;
       console.log(`  browser: ${browser.userAgent}`);
       for (const result of browser.results) {
-        if (options.filter && !result.name.includes(options.filter)) continue;
+        if (!selected(result.name)) continue;
         results.push(result);
         progress.log(`  ${result.name.padEnd(34)} ${format(result.median).padStart(9)} ${result.unit.padEnd(4)} (min ${format(result.min)}, max ${format(result.max)})`);
       }

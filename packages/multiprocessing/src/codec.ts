@@ -6,6 +6,7 @@
  */
 import v8 from 'node:v8';
 import { DataCloneError } from './errors.js';
+import { PLAIN_FORMAT, decodePlain, encodePlain } from './plain-codec.js';
 
 /** Turns values into bytes and back. Both sides of an object must use the same codec. */
 export interface Codec {
@@ -20,20 +21,32 @@ export interface Codec {
   decode(bytes: Uint8Array): unknown;
 }
 
-/** Structured clone through `v8.serialize` / `v8.deserialize` (the default). */
+/**
+ * Structured clone through `v8.serialize` / `v8.deserialize` (the default). Plain values (plain
+ * objects, dense arrays, numbers, strings, booleans, null) take a faster format of this package
+ * that gives the same values back (see `plain-codec.ts`); everything else is v8's.
+ */
 export const v8Codec: Codec = {
   name: 'v8',
   encode(value) {
-    try {
-      return v8.serialize(value);
-    } catch (error) {
-      throw new DataCloneError(`cannot serialize the value: ${(error as Error).message}`, { cause: error });
-    }
+    const plain = encodePlain(value);
+    // A copy: the plain bytes live in a scratch buffer that the next value reuses.
+    if (plain !== undefined) return plain.slice();
+    return v8Serialize(value);
   },
   decode(bytes) {
-    return v8.deserialize(bytes);
+    return bytes[0] === PLAIN_FORMAT ? decodePlain(bytes) : v8.deserialize(bytes);
   },
 };
+
+/** `v8.serialize`, its failures as {@link DataCloneError}. */
+export function v8Serialize(value: unknown): Uint8Array {
+  try {
+    return v8.serialize(value);
+  } catch (error) {
+    throw new DataCloneError(`cannot serialize the value: ${(error as Error).message}`, { cause: error });
+  }
+}
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

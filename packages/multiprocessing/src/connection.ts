@@ -14,10 +14,10 @@
  */
 import { closedError, isIpcError, type ByteReader, type ByteWriter, type DuplexPipe, type IpcBackend, type WaitOptions } from '@ipcx/core';
 import type { Codec } from './codec.js';
-import { checkCodec, codecNamed } from './codec-registry.js';
-import { ErrorCode, MultiprocessingError } from './errors.js';
+import { codecNamed } from './codec-registry.js';
+import { ErrorCode, MultiprocessingError, bufferTooShort } from './errors.js';
 import { registerReviver, shareSymbol, type Shareable, type ShareRecord } from './share.js';
-import { decodeValue, encodeValue } from './value-bytes.js';
+import { decodeValue, encodeValue, stableBytes } from './value-bytes.js';
 
 /** Bytes of a frame's header: length (u32) and kind (u8). */
 export const FRAME_HEADER_BYTES = 5;
@@ -26,14 +26,6 @@ export const MAX_FRAME_BYTES = 0xffff_ffff;
 
 const Kind = { value: 0, valueWithObjects: 1, bytes: 2 } as const;
 const READ_CHUNK = 65536;
-
-/** Options of {@link Pipe}. */
-export interface PipeOptions {
-  /** Both ends read and write (default true), as Python's `Pipe(duplex=True)`. */
-  readonly duplex?: boolean;
-  /** How values become bytes (default: structured clone through `v8.serialize`). */
-  readonly codec?: Codec;
-}
 
 /**
  * One end of a {@link Pipe}.
@@ -91,8 +83,10 @@ export class Connection implements Shareable, AsyncDisposable {
    */
   send(value: unknown, options?: WaitOptions): Promise<void> {
     const writer = this.writableEnd('send');
-    const { bytes, objects } = encodeValue(this.codec, value);
-    return this.writeFrame(writer, objects ? Kind.valueWithObjects : Kind.value, bytes, options);
+    const encoded = encodeValue(this.codec, value);
+    // Frames up to READ_CHUNK are copied into one write at once; larger ones are kept across awaits.
+    const bytes = encoded.bytes.length <= READ_CHUNK ? encoded.bytes : stableBytes(encoded);
+    return this.writeFrame(writer, encoded.objects ? Kind.valueWithObjects : Kind.value, bytes, options);
   }
 
   /** Sends `bytes` (or `bytes[offset, offset + size)`) as one frame, as Python's `send_bytes`. */
@@ -120,6 +114,17 @@ export class Connection implements Shareable, AsyncDisposable {
   /** The next frame's bytes, as Python's `recv_bytes` (a value's frame gives its encoded bytes). */
   recvBytes(options?: WaitOptions): Promise<Uint8Array> {
     return this.serialRead(async () => (await this.readFrame(options))[1]);
+  }
+
+  /**
+   * Receives the next frame's bytes into `buffer` at `offset` and resolves with their count, as
+   * Python's `recv_bytes_into`: no array per message. A message longer than the room rejects with
+   * `BUFFER_TOO_SHORT`, whose `bytes` hold it (it was taken). Waits and fails as {@link Connection.recv}.
+   */
+  async recvBytesInto(buffer: Uint8Array, offset = 0, options?: WaitOptions): Promise<number> {
+    checkInto(buffer, offset);
+    const bytes = await this.recvBytes(options);
+    return copyInto(bytes, buffer, offset);
   }
 
   /**
@@ -264,26 +269,24 @@ export class Connection implements Shareable, AsyncDisposable {
   }
 }
 
+/** Checks the arguments of a `recvBytesInto` (TypeError, RangeError). */
+export function checkInto(buffer: Uint8Array, offset: number): void {
+  if (!(buffer instanceof Uint8Array)) throw new TypeError('buffer must be a Uint8Array');
+  if (!Number.isInteger(offset) || offset < 0 || offset > buffer.length) throw new RangeError('offset is outside buffer');
+}
+
+/** Copies a message into `buffer` at `offset`; `BUFFER_TOO_SHORT` (carrying it) if it does not fit. */
+export function copyInto(bytes: Uint8Array, buffer: Uint8Array, offset: number): number {
+  if (bytes.length > buffer.length - offset) throw bufferTooShort(bytes.slice(), buffer.length - offset);
+  buffer.set(bytes, offset);
+  return bytes.length;
+}
+
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const joined = new Uint8Array(a.length + b.length);
   joined.set(a);
   joined.set(b, a.length);
   return joined;
-}
-
-/**
- * Python's `Pipe(duplex=True)`: two connected {@link Connection}s. Duplex ends both send and
- * receive (a `socketpair`); with `duplex: false` the first end only receives and the second only
- * sends (a `pipe2`), as in Python.
- */
-export async function Pipe(backend: IpcBackend, options: PipeOptions = {}): Promise<[Connection, Connection]> {
-  const codec = checkCodec(options.codec);
-  if (options.duplex === false) {
-    const [reader, writer] = await backend.pipes.create();
-    return [new Connection(reader, undefined, backend, codec), new Connection(undefined, writer, backend, codec)];
-  }
-  const [a, b] = await backend.pipes.createDuplex();
-  return [new Connection(a, a, backend, codec), new Connection(b, b, backend, codec)];
 }
 
 registerReviver('connection', async (data, backend, parts) => {

@@ -30,6 +30,11 @@ export const ErrorCode = {
   noSuchTask: 'NO_SUCH_TASK',
   /** A pool was closed or terminated before this task ran. */
   poolClosed: 'POOL_CLOSED',
+  /**
+   * `recvBytesInto` was given a buffer too small for the message: Python's `BufferTooShort`. The
+   * message was taken; the error's `bytes` holds it whole.
+   */
+  bufferTooShort: 'BUFFER_TOO_SHORT',
 } as const;
 
 /** One of {@link ErrorCode}'s values. */
@@ -62,6 +67,12 @@ export class DataCloneError extends TypeError {
     super(message, options);
     this.name = 'DataCloneError';
   }
+}
+
+/** The {@link ErrorCode.bufferTooShort} error of a message of `bytes` that did not fit `room` bytes. */
+export function bufferTooShort(bytes: Uint8Array, room: number): MultiprocessingError & { readonly bytes: Uint8Array } {
+  const error = new MultiprocessingError(ErrorCode.bufferTooShort, `the message has ${bytes.length} bytes, the buffer room for ${room}`);
+  return Object.assign(error, { bytes });
 }
 
 /** True for a {@link MultiprocessingError} with `code` (or any). */

@@ -2,7 +2,8 @@ export { ErrorCode, MultiprocessingError, DataCloneError, isMultiprocessingError
 export { v8Codec, jsonCodec, type Codec } from './codec.js';
 export { registerCodec } from './codec-registry.js';
 export { shareSymbol, type Shareable, type ShareRecord } from './share.js';
-export { Connection, Pipe, FRAME_HEADER_BYTES, type PipeOptions } from './connection.js';
+export { Connection, FRAME_HEADER_BYTES } from './connection.js';
+export { Pipe, hasSharedRings, type PipeOptions } from './pipe.js';
 export { spawn, defineChild, type Process } from './process.js';
 export { Queue, JoinableQueue, SimpleQueue, type QueueOptions, type QueueWaitOptions } from './queue.js';
 export { Ring, RingField, FrameFlag, HEADER_BYTES, FRAME_BYTES, RING_MAGIC, RING_SLOTS, HOLDER_CHECK_MS, ringBytes, ringCapacity } from './ring.js';

@@ -1,13 +1,16 @@
 /**
  * Pool: Python's `multiprocessing.Pool`, processes on the native backend and worker threads on the
  * worker backend, each running `pool-worker.js` and talking to the pool over its own
- * {@link Connection}. The pool keeps the queue of chunks and hands one to each idle worker, so it
- * always knows which chunk a worker runs: a worker that dies fails exactly that chunk (code
- * `WORKER_DIED`) and is replaced.
+ * {@link Connection}. The pool keeps the queue of chunks and hands each worker up to
+ * {@link CHUNKS_IN_FLIGHT} (the next one is waiting in its Connection when it finishes one, so it
+ * never idles while the pool reads its results); a worker runs its chunks in the order sent, so
+ * the pool always knows which chunk a worker runs: a worker that dies fails exactly that chunk
+ * (code `WORKER_DIED`), its chunks not started go back to the queue, and it is replaced.
  */
 import { abortErrorFor, type IpcBackend } from '@ipcx/core';
 import type { Codec } from './codec.js';
-import { Pipe, type Connection } from './connection.js';
+import type { Connection } from './connection.js';
+import { Pipe } from './pipe.js';
 import { ErrorCode, MultiprocessingError } from './errors.js';
 import { errorFromRecord, type RunMessage, type TaskRef, type WorkerMessage } from './pool-protocol.js';
 import { spawn, type Process } from './process.js';
@@ -55,7 +58,8 @@ interface Chunk {
   readonly call: Call;
   readonly resolve: (results: unknown[]) => void;
   readonly reject: (error: unknown) => void;
-  worker?: Worker;
+  /** Settled already (its call was aborted) though sent to a worker: its answer is dropped. */
+  cancelled?: boolean;
 }
 
 interface Call {
@@ -67,7 +71,10 @@ interface Call {
 interface Worker {
   readonly child: Process;
   readonly conn: Connection;
-  running: Chunk | undefined;
+  /** Chunks sent and not answered, in the order the worker runs them: the first is running. */
+  readonly sent: Chunk[];
+  /** Chunks sent over its life (a worker retires after `maxtasksperchild`). */
+  sentCount: number;
   ready: boolean;
   exiting: boolean;
   /** Settles once serve() has removed it from the pool (after its exit). */
@@ -75,6 +82,9 @@ interface Worker {
 }
 
 const poolWorker = new URL('./pool-worker.js', import.meta.url);
+
+/** Chunks handed to one worker at once: one running, one waiting in its Connection. */
+export const CHUNKS_IN_FLIGHT = 2;
 
 /**
  * A pool of workers running exported functions of modules.
@@ -179,8 +189,7 @@ export class Pool implements AsyncDisposable {
     const workers = [...this.workers];
     for (const worker of workers) {
       worker.exiting = true;
-      worker.running?.reject(poolClosed());
-      worker.running = undefined;
+      for (const chunk of worker.sent.splice(0)) if (!chunk.cancelled) chunk.reject(poolClosed());
       worker.child.kill('SIGKILL');
     }
     await Promise.all(workers.map((worker) => worker.child.exited));
@@ -235,10 +244,15 @@ export class Pool implements AsyncDisposable {
       if (this.pending[i].call === call) this.pending.splice(i, 1)[0].reject(error);
     }
     for (const worker of this.workers) {
-      if (worker.running?.call === call) {
-        // A chunk cannot be stopped inside a function: its worker goes (and is replaced).
-        worker.running.reject(error);
-        worker.running = undefined;
+      const running = worker.sent[0];
+      for (const chunk of worker.sent) {
+        if (chunk.call !== call || chunk.cancelled) continue;
+        chunk.cancelled = true;
+        chunk.reject(error);
+      }
+      if (running !== undefined && running.call === call && !worker.exiting) {
+        // A chunk cannot be stopped inside a function: its worker goes (and is replaced); the
+        // chunks of other calls it had waiting go back to the queue when it is gone.
         worker.exiting = true;
         worker.child.kill('SIGKILL');
       }
@@ -246,23 +260,27 @@ export class Pool implements AsyncDisposable {
   }
 
   private dispatch(): void {
-    for (const worker of this.workers) {
-      if (!worker.ready || worker.running !== undefined || worker.exiting) continue;
-      const chunk = this.pending.shift();
-      if (chunk === undefined) {
-        if (this.state === 'closed') this.stopWorker(worker);
-        continue;
-      }
-      worker.running = chunk;
-      const message: RunMessage = { type: 'run', id: chunk.id, task: chunk.task, items: chunk.items, star: chunk.star };
-      try {
-        worker.conn.send(message).catch(() => {});
-      } catch (error) {
-        // The items could not be serialized: nothing was sent; the worker stays free.
-        worker.running = undefined;
-        chunk.reject(error);
-        this.dispatch();
-        return;
+    const maxtasks = this.options.maxtasksperchild ?? 0;
+    // Round by round: every free worker gets a chunk before any gets a second, so a short list of
+    // chunks spreads over the workers instead of queueing behind one.
+    for (let depth = 1; depth <= CHUNKS_IN_FLIGHT; depth++) {
+      for (const worker of this.workers) {
+        if (!worker.ready || worker.exiting || worker.sent.length >= depth || (maxtasks > 0 && worker.sentCount >= maxtasks)) continue;
+        let chunk: Chunk | undefined;
+        while ((chunk = this.pending.shift()) !== undefined) {
+          const message: RunMessage = { type: 'run', id: chunk.id, task: chunk.task, items: chunk.items, star: chunk.star };
+          try {
+            worker.conn.send(message).catch(() => {});
+          } catch (error) {
+            // The items could not be serialized: nothing was sent; the worker stays free.
+            chunk.reject(error);
+            continue;
+          }
+          worker.sent.push(chunk);
+          worker.sentCount++;
+          break;
+        }
+        if (chunk === undefined && this.state === 'closed' && worker.sent.length === 0) this.stopWorker(worker);
       }
     }
   }
@@ -289,7 +307,7 @@ export class Pool implements AsyncDisposable {
         throw new MultiprocessingError(ErrorCode.workerDied, `a pool worker failed to start (${status.signal ?? `exit code ${status.code}`})`, { cause: error });
       });
       if (hello.type !== 'ready') throw new TypeError('a pool worker broke the protocol');
-      const worker: Worker = { child, conn: mine, running: undefined, ready: true, exiting: false };
+      const worker: Worker = { child, conn: mine, sent: [], sentCount: 0, ready: true, exiting: false };
       this.workers.add(worker);
       worker.served = this.serve(worker);
       this.dispatch();
@@ -307,10 +325,10 @@ export class Pool implements AsyncDisposable {
         if (message.type !== 'ready') {
           // A retiring worker gets nothing more: it exits and serve() replaces it below.
           if (message.retiring) worker.exiting = true;
-          const chunk = worker.running;
-          worker.running = undefined;
-          if (chunk !== undefined && chunk.id === message.id) {
-            if (message.type === 'done') chunk.resolve([...message.results]);
+          // Answers come in the order the chunks were sent.
+          const chunk = worker.sent[0]?.id === message.id ? worker.sent.shift() : undefined;
+          if (chunk !== undefined && !chunk.cancelled) {
+            if (message.type === 'done') chunk.resolve(message.results as unknown[]);
             else chunk.reject(errorFromRecord(message.error));
           }
         }
@@ -322,11 +340,12 @@ export class Pool implements AsyncDisposable {
     const status = await worker.child.exited;
     this.workers.delete(worker);
     await worker.conn.close();
-    if (worker.running !== undefined) {
-      const chunk = worker.running;
-      worker.running = undefined;
-      chunk.reject(new MultiprocessingError(ErrorCode.workerDied, `the pool's worker ${worker.child.pid} died running this task (${status.signal ?? `exit code ${status.code}`}); it was replaced`));
+    const [running, ...waiting] = worker.sent.splice(0);
+    if (running !== undefined && !running.cancelled) {
+      running.reject(new MultiprocessingError(ErrorCode.workerDied, `the pool's worker ${worker.child.pid} died running this task (${status.signal ?? `exit code ${status.code}`}); it was replaced`));
     }
+    // Chunks it never started (it retired, or died on the one before) go first to the next worker.
+    this.pending.unshift(...waiting.filter((chunk) => !chunk.cancelled));
     const needed = this.state === 'running' || (this.state === 'closed' && this.pending.length > 0);
     if (needed) {
       await this.startWorker().catch((error: unknown) => {

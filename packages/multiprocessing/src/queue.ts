@@ -7,10 +7,10 @@ import type { IpcBackend, SemaphoreSet, SharedSegment, SysvSegment, WaitOptions 
 import type { Codec } from './codec.js';
 import { checkCodec, codecNamed } from './codec-registry.js';
 import { ErrorCode, MultiprocessingError } from './errors.js';
-import { FrameFlag, RING_SLOTS, Ring, RingOutcome, ringBytes, ringCapacity, type RingOutcomeName } from './ring.js';
-import { registerReviver, shareSymbol, type Shareable, type ShareRecord } from './share.js';
-import { deadlineOf } from './wait.js';
-import { decodeValue, encodeValue } from './value-bytes.js';
+import { BLOCKED, FrameFlag, RING_SLOTS, Ring, RingOutcome, ringBytes, ringCapacity, type RingOutcomeName } from './ring.js';
+import { registerReviver, reviveValue, shareSymbol, type Shareable, type ShareRecord } from './share.js';
+import { NO_DEADLINE, deadlineOf, type Deadline } from './wait.js';
+import { decodeInPlace, decodeValue, encodeValue, stableBytes } from './value-bytes.js';
 
 /** Options of {@link Queue.create}. */
 export interface QueueOptions {
@@ -32,6 +32,8 @@ export interface QueueWaitOptions extends WaitOptions {
 }
 
 const DEFAULT_CAPACITY = 262144;
+/** What a put that completed at once returns (a settled promise: awaiting it costs one turn). */
+const DONE: Promise<void> = Promise.resolve();
 type QueueKind = 'queue' | 'joinable-queue' | 'simple-queue';
 
 interface QueueRecord {
@@ -103,12 +105,34 @@ export class Queue<T = unknown> implements Shareable, AsyncDisposable, AsyncIter
    */
   put(value: T, options?: QueueWaitOptions): Promise<void> {
     this.checkOpen('put');
-    const deadline = deadlineOf(options);
-    const { bytes, objects } = encodeValue(this.codec, value);
-    return this.ring.send(bytes, objects ? FrameFlag.OBJECTS : 0, deadline, options?.nowait === true, this.countsTasks()).then((outcome) => {
-      if (outcome !== undefined) throw outcomeError(outcome, 'put');
-    });
+    const deadline = options === undefined ? NO_DEADLINE : deadlineOf(options);
+    const encoded = encodeValue(this.codec, value);
+    const flags = encoded.objects ? FrameFlag.OBJECTS : 0;
+    // The common case completes here, with no wait and no copy of the encoded bytes; but never
+    // ahead of a put of this handle still waiting (its values keep their order).
+    if (this.queuedPuts === 0) {
+      const now = this.ring.trySend(encoded.bytes, flags, this.countsTasks());
+      if (now === undefined) return DONE;
+      if (now !== BLOCKED) return Promise.reject(outcomeError(now, 'put'));
+    }
+    const bytes = stableBytes(encoded);
+    const nowait = options?.nowait === true;
+    this.queuedPuts++;
+    const next = this.putting
+      .then(() => this.ring.send(bytes, flags, deadline, nowait, this.countsTasks()))
+      .then((outcome) => {
+        if (outcome !== undefined) throw outcomeError(outcome, 'put');
+      });
+    this.putting = next.then(this.putDone, this.putDone);
+    return next;
   }
+
+  /** Puts of this handle waiting, in call order, on {@link Queue.putting}. */
+  private queuedPuts = 0;
+  private putting: Promise<unknown> = DONE;
+  private readonly putDone = (): void => {
+    this.queuedPuts--;
+  };
 
   /** `put(value, { nowait: true })`: Python's `put_nowait`. */
   putNowait(value: T): Promise<void> {
@@ -119,9 +143,33 @@ export class Queue<T = unknown> implements Shareable, AsyncDisposable, AsyncIter
    * Takes the value at the front, waiting for one. Rejects with `EMPTY` (nowait), `ETIMEDOUT`,
    * `AbortError`, `SHUT_DOWN` once the queue is shut down and empty, `CLOSED` after close.
    */
-  async get(options?: QueueWaitOptions): Promise<T> {
-    this.checkOpen('get');
-    const message = await this.ring.receive(deadlineOf(options), options?.nowait === true);
+  get(options?: QueueWaitOptions): Promise<T> {
+    let deadline: Deadline;
+    let now: unknown;
+    try {
+      this.checkOpen('get');
+      deadline = options === undefined ? NO_DEADLINE : deadlineOf(options);
+      // The common case completes here: the value decoded straight from the ring.
+      now = this.ring.tryReceive(this.takeValue);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (now === BLOCKED) return this.getWaiting(deadline, options?.nowait === true);
+    if (this.ring.lastFlags & FrameFlag.OBJECTS) return reviveValue(now, this.backend) as Promise<T>;
+    return Promise.resolve(now as T);
+  }
+
+  private readonly takeValue = (bytes: Uint8Array): unknown => decodeInPlace(this.codec, bytes);
+
+  private async getWaiting(deadline: Deadline, nowait: boolean): Promise<T> {
+    // Wait for a value, then take it as the synchronous path does (decoded in place); the full
+    // path below covers the rest: a value in pieces, a contended or orphaned read lock, shutdown,
+    // the deadline (it then gives the outcome at once).
+    if (!nowait && (await this.ring.waitNonEmpty(deadline))) {
+      const now = this.ring.tryReceive(this.takeValue);
+      if (now !== BLOCKED) return (this.ring.lastFlags & FrameFlag.OBJECTS ? await reviveValue(now, this.backend) : now) as T;
+    }
+    const message = await this.ring.receive(deadline, nowait);
     if (typeof message === 'string') throw outcomeError(message, 'get');
     return (await decodeValue(this.codec, message.bytes, message.objects, this.backend)) as T;
   }

@@ -4,23 +4,29 @@
  * one producer and one consumer, which keep the ring's write and read locks for good, so a send
  * or a receive makes no system call while the other side keeps up (one copy in, one copy out).
  *
- * End of stream: `close()` by a side that has sent marks its outgoing ring shut down, and the
- * other side's `recv` rejects with `EOF` once the values before it are taken; a sender that dies
- * is seen by the receiver within {@link HOLDER_CHECK_MS} (its liveness slot went to 0) and is
- * `EOF` too, also in the middle of a value. Sending to a side that has closed rejects with `EPIPE`.
- * Unlike a socketpair, a copy of an end that never sent (the parent's copy of the end it passed to
- * a child) closes without ending the stream.
+ * End of stream: an end takes its rings' locks for good (its outgoing ring's write lock, its
+ * incoming ring's read lock) when it is rebuilt in a process it was passed to (in `spawn` args or
+ * inside a value), or on its first send or receive in the process that made it. The other side
+ * then knows which process is on the far end: `close()` of an end holding them marks its outgoing
+ * ring shut down, and the other side's `recv` rejects with `EOF` once the values before it are
+ * taken; a far end whose process dies is seen within {@link HOLDER_CHECK_MS} (its liveness slot
+ * went to 0) and is `EOF` too, also in the middle of a value, even if that child never sent.
+ * Sending to a side that has closed rejects with `EPIPE`. The creator's copy of an end it passed
+ * to a child and then closed unused holds no lock, so closing it ends nothing.
  */
 import { IpcError, type IpcBackend, type SysvSegment, type WaitOptions } from '@ipcx/core';
 import type { Codec } from './codec.js';
 import { checkCodec, codecNamed } from './codec-registry.js';
-import { Connection } from './connection.js';
+import { Connection, checkInto, copyInto } from './connection.js';
 import { ErrorCode, MultiprocessingError } from './errors.js';
 import { createSegment, release } from './kernel-objects.js';
-import { FrameFlag, RING_SLOTS, Ring, RingOutcome, ringBytes, ringCapacity, type RingOutcomeName } from './ring.js';
-import { registerReviver, shareSymbol, type ShareRecord } from './share.js';
-import { decodeValue, encodeValue } from './value-bytes.js';
-import { deadlineOf } from './wait.js';
+import { BLOCKED, FrameFlag, RING_SLOTS, Ring, RingOutcome, ringBytes, ringCapacity, type RingOutcomeName } from './ring.js';
+import { registerReviver, reviveValue, shareSymbol, type ShareRecord } from './share.js';
+import { decodeInPlace, decodeValue, encodeValue, stableBytes } from './value-bytes.js';
+import { NO_DEADLINE, deadlineOf, type Deadline } from './wait.js';
+
+/** What a send that completed at once returns. */
+const DONE: Promise<void> = Promise.resolve();
 
 /** Options of {@link RingPipe}. */
 export interface RingPipeOptions {
@@ -42,6 +48,9 @@ export class RingConnection extends Connection {
   // of this process are ordered here instead (in call order, as a Connection's are).
   private sending: Promise<unknown> = Promise.resolve();
   private receiving: Promise<unknown> = Promise.resolve();
+  /** Sends / receives queued on the promise chains above: while any is, new ones queue too (call order). */
+  private queuedSends = 0;
+  private queuedReceives = 0;
 
   /** @internal Use {@link RingPipe}. */
   constructor(
@@ -52,6 +61,15 @@ export class RingConnection extends Connection {
     private readonly owner: boolean,
   ) {
     super(undefined, undefined, ringBackend, ringCodec);
+  }
+
+  /**
+   * @internal Takes this end's locks for good where they are free (never waits): its outgoing
+   * ring's write lock and its incoming ring's read lock.
+   */
+  async claimEnds(): Promise<void> {
+    await this.outbound.claimWriter();
+    await this.inbound.claimReader();
   }
 
   override get readable(): boolean {
@@ -68,8 +86,11 @@ export class RingConnection extends Connection {
 
   override send(value: unknown, options?: WaitOptions): Promise<void> {
     this.checkOpen('send');
-    const { bytes, objects } = encodeValue(this.ringCodec, value);
-    return this.write(bytes, objects ? FrameFlag.OBJECTS : 0, options);
+    const deadline = options === undefined ? NO_DEADLINE : deadlineOf(options);
+    const encoded = encodeValue(this.ringCodec, value);
+    const flags = encoded.objects ? FrameFlag.OBJECTS : 0;
+    const now = this.trySendNow(encoded.bytes, flags);
+    return now !== BLOCKED ? now : this.write(stableBytes(encoded), flags, deadline);
   }
 
   override sendBytes(bytes: Uint8Array, offset = 0, size = bytes.length - offset): Promise<void> {
@@ -77,19 +98,106 @@ export class RingConnection extends Connection {
     if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array');
     if (!Number.isInteger(offset) || offset < 0 || offset > bytes.length) throw new RangeError('offset is outside bytes');
     if (!Number.isInteger(size) || size < 0 || offset + size > bytes.length) throw new RangeError('size goes past the end of bytes');
-    return this.write(bytes.subarray(offset, offset + size), FrameFlag.BYTES);
+    const payload = bytes.subarray(offset, offset + size);
+    // The caller's bytes go straight into the ring (one copy), at once when nothing waits, else
+    // once there is room: like a stream's write, the bytes must not change until this settles.
+    const now = this.trySendNow(payload, FrameFlag.BYTES);
+    return now !== BLOCKED ? now : this.write(payload, FrameFlag.BYTES, NO_DEADLINE);
   }
 
-  override async recv<T = unknown>(options?: WaitOptions): Promise<T> {
-    this.checkOpen('recv');
-    const { bytes, flags } = await this.read(options);
-    if (flags & FrameFlag.BYTES) return bytes as T;
-    return (await decodeValue(this.ringCodec, bytes, (flags & FrameFlag.OBJECTS) !== 0, this.ringBackend)) as T;
+  override recv<T = unknown>(options?: WaitOptions): Promise<T> {
+    let deadline: Deadline;
+    let now: unknown;
+    try {
+      this.checkOpen('recv');
+      deadline = options === undefined ? NO_DEADLINE : deadlineOf(options);
+      now = this.tryReceiveNow(this.takeValue);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (now === BLOCKED) return this.recvWaiting<T>(deadline);
+    if (this.inbound.lastFlags & FrameFlag.OBJECTS) return reviveValue(now, this.ringBackend) as Promise<T>;
+    return Promise.resolve(now as T);
   }
 
   override async recvBytes(options?: WaitOptions): Promise<Uint8Array> {
-    return (await this.read(options)).bytes;
+    this.checkOpen('recv');
+    const deadline = options === undefined ? NO_DEADLINE : deadlineOf(options);
+    const now = this.tryReceiveNow(takeCopy);
+    if (now !== BLOCKED) return now;
+    return this.receiveWaiting(deadline, takeCopy, (message) => message.bytes);
   }
+
+  override async recvBytesInto(buffer: Uint8Array, offset = 0, options?: WaitOptions): Promise<number> {
+    this.checkOpen('recv');
+    checkInto(buffer, offset);
+    const deadline = options === undefined ? NO_DEADLINE : deadlineOf(options);
+    // Straight from the ring into the caller's buffer: one copy out, no array per message.
+    const take = (bytes: Uint8Array): number => copyInto(bytes, buffer, offset);
+    const now = this.tryReceiveNow(take);
+    if (now !== BLOCKED) return now;
+    return this.receiveWaiting(deadline, take, (message) => take(message.bytes));
+  }
+
+  /** A value's bytes as {@link RingConnection.recv} gives them (raw bytes copied, values decoded). */
+  private readonly takeValue = (bytes: Uint8Array, flags: number): unknown => ((flags & FrameFlag.BYTES) !== 0 ? bytes.slice() : decodeInPlace(this.ringCodec, bytes));
+
+  /** Sends at once when this end already holds its ring's write lock, nothing is queued and there is room. */
+  private trySendNow(bytes: Uint8Array, flags: number): Promise<void> | typeof BLOCKED {
+    if (this.queuedSends !== 0 || !this.outbound.holdingWriter) return BLOCKED;
+    const outcome = this.outbound.trySend(bytes, flags, false);
+    if (outcome === BLOCKED) return BLOCKED;
+    return outcome === undefined ? DONE : Promise.reject(outcomeError(outcome, 'send'));
+  }
+
+  /** Receives at once when this end already holds its ring's read lock, nothing is queued and a whole value is in. */
+  private tryReceiveNow<T>(take: (bytes: Uint8Array, flags: number) => T): T | typeof BLOCKED {
+    if (this.queuedReceives !== 0 || !this.inbound.holdingReader) return BLOCKED;
+    return this.inbound.tryReceive(take);
+  }
+
+  private recvWaiting<T>(deadline: Deadline): Promise<T> {
+    return this.receiveWaiting(deadline, this.takeValue, async ({ bytes, flags }) => {
+      if (flags & FrameFlag.BYTES) return bytes;
+      return decodeValue(this.ringCodec, bytes, (flags & FrameFlag.OBJECTS) !== 0, this.ringBackend);
+    }, true) as Promise<T>;
+  }
+
+  /**
+   * A receive that waits, in its turn: waits for a message, then takes it in place with `take` as
+   * the synchronous path does (a value with objects is revived); the full path (`fromMessage` of
+   * a copied message) covers the rest: a value in pieces, EOF, the deadline.
+   */
+  private receiveWaiting<R>(
+    deadline: Deadline,
+    take: (bytes: Uint8Array, flags: number) => R,
+    fromMessage: (message: { bytes: Uint8Array; flags: number }) => R | Promise<R>,
+    revive = false,
+  ): Promise<R> {
+    return this.serialReceive(async () => {
+      if (this.inbound.holdingReader && (await this.inbound.waitReadable(deadline))) {
+        const now = this.inbound.tryReceive(take);
+        if (now !== BLOCKED) return revive && this.inbound.lastFlags & FrameFlag.OBJECTS ? ((await reviveValue(now, this.ringBackend)) as R) : now;
+      }
+      return fromMessage(await this.readNow(deadline));
+    });
+  }
+
+  /**
+   * Runs a receive after those queued before it (at once when none is), counted in
+   * `queuedReceives` while it runs, so that the synchronous paths wait their turn too.
+   */
+  private serialReceive<T>(task: () => Promise<T>): Promise<T> {
+    const queued = this.queuedReceives++;
+    const next = queued === 0 ? task() : this.receiving.then(task);
+    const settled = next.then(this.receiveDone, this.receiveDone);
+    this.receiving = settled;
+    return next;
+  }
+
+  private readonly receiveDone = (): void => {
+    this.queuedReceives--;
+  };
 
   override async poll(timeout = 0): Promise<boolean> {
     this.checkOpen('poll');
@@ -120,9 +228,9 @@ export class RingConnection extends Connection {
     return { kind: 'ring-connection', data: { codec: this.ringCodec.name, inbound: record(this.inbound), outbound: record(this.outbound) } };
   }
 
-  private write(bytes: Uint8Array, flags: number, options?: WaitOptions): Promise<void> {
-    const deadline = deadlineOf(options);
-    const next = this.sending.then(() => this.writeNow(bytes, flags, deadline));
+  private write(bytes: Uint8Array, flags: number, deadline: Deadline): Promise<void> {
+    this.queuedSends++;
+    const next = this.sending.then(() => this.writeNow(bytes, flags, deadline)).finally(() => this.queuedSends--);
     this.sending = next.catch(() => {});
     return next;
   }
@@ -131,14 +239,6 @@ export class RingConnection extends Connection {
     if (!(await this.outbound.holdWriter(deadline))) throw new MultiprocessingError(ErrorCode.timedOut, 'timed out (send)');
     const outcome = await this.outbound.send(bytes, flags, deadline, false, false);
     if (outcome !== undefined) throw outcomeError(outcome, 'send');
-  }
-
-  private read(options?: WaitOptions): Promise<{ bytes: Uint8Array; flags: number }> {
-    this.checkOpen('recv');
-    const deadline = deadlineOf(options);
-    const next = this.receiving.then(() => this.readNow(deadline));
-    this.receiving = next.catch(() => {});
-    return next;
   }
 
   private async readNow(deadline: ReturnType<typeof deadlineOf>): Promise<{ bytes: Uint8Array; flags: number }> {
@@ -152,6 +252,8 @@ export class RingConnection extends Connection {
     if (this.ringClosed) throw new MultiprocessingError(ErrorCode.closed, `connection is closed (${operation})`);
   }
 }
+
+const takeCopy = (bytes: Uint8Array): Uint8Array => bytes.slice();
 
 function outcomeError(outcome: RingOutcomeName, operation: string): Error {
   if (outcome === RingOutcome.shutDown) {
@@ -215,5 +317,8 @@ async function attach(backend: IpcBackend, ring: Ring | RingRecord): Promise<Rin
 
 registerReviver('ring-connection', async (data, backend) => {
   const { codec, inbound, outbound } = data as { codec: string; inbound: RingRecord; outbound: RingRecord };
-  return new RingConnection(backend, codecNamed(codec), await attach(backend, inbound), await attach(backend, outbound), false);
+  const end = new RingConnection(backend, codecNamed(codec), await attach(backend, inbound), await attach(backend, outbound), false);
+  // Held from here, so the other side learns of this process's end (EOF) even if it never sends.
+  await end.claimEnds();
+  return end;
 });

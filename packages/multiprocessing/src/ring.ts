@@ -1,8 +1,10 @@
 /**
- * The shared-memory ring: the channel under Queue. Frames of bytes in one shared segment, written
- * by producers one at a time (under the WRITE_LOCK word) and read by consumers one at a time
- * (under READ_LOCK), with futex-style waits (`segment.wait`/`notify`) after a bounded spin. One
- * copy in (encoded bytes into the ring) and one copy out; no system call when nobody waits.
+ * The shared-memory ring: the channel under Queue and the Connections `Pipe()` makes. Frames of
+ * bytes in one shared segment, written by producers one at a time (under the WRITE_LOCK word) and
+ * read by consumers one at a time (under READ_LOCK), with futex-style waits after a bounded spin
+ * (`wait.ts`). One copy in (encoded bytes into the ring) and one copy out; no system call when
+ * nobody waits. The common case is synchronous ({@link Ring.trySend}, {@link Ring.tryReceive}, which
+ * decodes in place); {@link Ring.send} and {@link Ring.receive} wait, and handle values in pieces.
  *
  * Robust locks without a system call per operation: each process that uses the ring claims a
  * liveness slot once (a System V semaphore of the ring's set raised by 1 with `SEM_UNDO`, so the
@@ -43,7 +45,7 @@
  */
 import { IpcError, type SemaphoreSet, type SharedSegment } from '@ipcx/core';
 import { whenNotBusy } from './kernel-objects.js';
-import { NO_DEADLINE, park, publish, type Deadline, type ParkCells } from './wait.js';
+import { NO_DEADLINE, park, publish, wake, type Deadline, type ParkCells } from './wait.js';
 
 /** Byte offsets of the header's fields (each a 32-bit cell), as drawn above; what each holds is in the diagram. */
 export const RingField = {
@@ -115,6 +117,9 @@ export interface RingMessage {
   readonly flags: number;
 }
 
+/** What the synchronous paths ({@link Ring.trySend}, {@link Ring.tryReceive}) answer when they would have to wait: nothing was done. */
+export const BLOCKED: unique symbol = Symbol('blocked');
+
 /** Raised inside the ring when an operation cannot complete now / in time; the caller maps it. */
 export const RingOutcome = { wouldBlock: 'would-block', timedOut: 'timed-out', full: 'full', shutDown: 'shut-down' } as const;
 /** One of {@link RingOutcome}'s values. */
@@ -138,6 +143,10 @@ export class Ring {
   private readonly writeLock: ParkCells;
   private readonly readLock: ParkCells;
   private slotClaim: Promise<number> | undefined;
+  /** This process's liveness slot + 1 once claimed (what its lock words hold), else 0. */
+  private me = 0;
+  /** The flags of the last value {@link Ring.tryReceive} took. */
+  lastFlags = 0;
   /** This process keeps the write lock between sends (a single-producer end, see {@link Ring.holdWriter}). */
   private holdsWrite = false;
   /** This process keeps the read lock between receives (a single-consumer end). */
@@ -186,6 +195,16 @@ export class Ring {
     return this.slotClaim;
   }
 
+  /** Claims this process's liveness slot now, so that the synchronous paths can take locks. */
+  async claimSlot(): Promise<void> {
+    if (this.me === 0) this.me = (await this.mySlot()) + 1;
+  }
+
+  /** Takes a lock word now if it is free (a compare-and-swap); false if held or no slot claimed yet. */
+  private tryLock(where: ParkCells): boolean {
+    return this.me !== 0 && Atomics.compareExchange(this.cells, where.cell, 0, this.me) === 0;
+  }
+
   /** True if the lock word `held` (a holder's slot + 1) names a process that has ended. */
   private async holderDead(held: number): Promise<boolean> {
     return held !== 0 && (await whenNotBusy(() => this.locks.value(held - 1))) === 0;
@@ -197,7 +216,8 @@ export class Ring {
    * holder died (then taken over). False when the deadline passed (or `nowait` and it is held).
    */
   private async lock(where: ParkCells, deadline: Deadline, nowait: boolean): Promise<boolean> {
-    const me = (await this.mySlot()) + 1;
+    await this.claimSlot();
+    const me = this.me;
     const take = (): boolean => Atomics.compareExchange(this.cells, where.cell, 0, me) === 0;
     if (take()) return true;
     if (nowait) return false;
@@ -226,6 +246,20 @@ export class Ring {
     return this.holdsRead;
   }
 
+  /** Takes the write lock for good if it is free now (never waits); true if this handle holds it. */
+  async claimWriter(): Promise<boolean> {
+    await this.claimSlot();
+    if (!this.holdsWrite) this.holdsWrite = this.tryLock(this.writeLock);
+    return this.holdsWrite;
+  }
+
+  /** Takes the read lock for good if it is free now (never waits); true if this handle holds it. */
+  async claimReader(): Promise<boolean> {
+    await this.claimSlot();
+    if (!this.holdsRead) this.holdsRead = this.tryLock(this.readLock);
+    return this.holdsRead;
+  }
+
   /** True if this handle holds the write lock for good. */
   get holdingWriter(): boolean {
     return this.holdsWrite;
@@ -240,6 +274,16 @@ export class Ring {
   readable(): boolean {
     return this.used() !== 0 || this.isShutDown();
   }
+
+  /**
+   * Waits (spin, then park) until {@link Ring.readable} or the deadline (false); never takes a
+   * lock. The caller then takes the value with {@link Ring.tryReceive}, or {@link Ring.receive}.
+   */
+  waitNonEmpty(deadline: Deadline): Promise<boolean> {
+    return park(this.consumers, this.isReadable, deadline);
+  }
+
+  private readonly isReadable = (): boolean => this.readable();
 
   /**
    * Waits until {@link Ring.readable} or the deadline; with a held writer, also ends (true) when
@@ -263,7 +307,7 @@ export class Ring {
   private unlock(where: ParkCells): void {
     // Store before looking at the waiters: a waiter that counted itself in after this sees 0.
     Atomics.store(this.cells, where.cell, 0);
-    if (Atomics.load(this.cells, where.waiters) > 0) this.segment.notify(where.cell, 1);
+    if (Atomics.load(this.cells, where.waiters) > 0) wake(where, where.cell, 1);
   }
 
   /** Writes the header of a new ring into `segment` (zeroed memory; `locks` has {@link RING_SLOTS} semaphores at 0). */
@@ -304,13 +348,86 @@ export class Ring {
   }
 
   /**
+   * Sends a value that fits one frame now, if nothing has to wait: the write lock is free (or
+   * held for good), a slot (maxsize) and the space are there. Returns `undefined` once sent,
+   * {@link RingOutcome.shutDown}, or {@link BLOCKED} with nothing done (then use {@link Ring.send},
+   * which waits). Synchronous, so `bytes` may be a scratch buffer reused right after.
+   */
+  trySend(bytes: Uint8Array, flags: number, countTask: boolean): RingOutcomeName | undefined | typeof BLOCKED {
+    if (this.isShutDown()) return RingOutcome.shutDown;
+    const size = bytes.length;
+    if (size > this.maxChunk) return BLOCKED;
+    if (!this.holdsWrite && !this.tryLock(this.writeLock)) return BLOCKED;
+    try {
+      if (this.maxsize > 0 && this.load(RingField.COUNT) >= this.maxsize) return BLOCKED;
+      const frame = FRAME_BYTES + pad8(size);
+      if (this.capacity - this.used() < frame) return BLOCKED;
+      this.writeFrame(bytes, FrameFlag.FIRST | FrameFlag.LAST | (flags & (FrameFlag.OBJECTS | FrameFlag.BYTES)), countTask);
+      return undefined;
+    } finally {
+      if (!this.holdsWrite) this.unlock(this.writeLock);
+    }
+  }
+
+  /**
+   * Takes the value at the front now, if it is whole in one frame and the read lock is free (or
+   * held for good): calls `take` with a view of its bytes (in the ring when the frame does not wrap,
+   * valid only during the call), frees the frame and returns what `take` gave ({@link Ring.lastFlags}
+   * has the frame's flags). {@link BLOCKED} with nothing done otherwise (empty, shut down, a value
+   * in pieces: then use {@link Ring.receive}). If `take` throws, the frame is consumed all the same.
+   */
+  tryReceive<T>(take: (bytes: Uint8Array, flags: number) => T): T | typeof BLOCKED {
+    if (this.used() === 0) return BLOCKED;
+    if (!this.holdsRead && !this.tryLock(this.readLock)) return BLOCKED;
+    try {
+      if (this.used() === 0) return BLOCKED;
+      const head = this.load(RingField.HEAD);
+      const at = head & this.mask;
+      const size = this.dataCells[at >> 2];
+      const flags = this.dataCells[(at >> 2) + 1];
+      if ((flags & (FrameFlag.FIRST | FrameFlag.LAST)) !== (FrameFlag.FIRST | FrameFlag.LAST)) return BLOCKED;
+      const start = (at + FRAME_BYTES) & this.mask;
+      this.lastFlags = flags;
+      try {
+        return take(start + size <= this.capacity ? this.data.subarray(start, start + size) : this.copyOut(start, size), flags);
+      } finally {
+        // Uncounted before the space is freed: a producer woken by HEAD sees the slot too.
+        Atomics.sub(this.cells, cell(RingField.COUNT), 1);
+        // Free the space after `take` read it: a producer that loads this HEAD may overwrite it.
+        Atomics.store(this.cells, cell(RingField.HEAD), (head + FRAME_BYTES + pad8(size)) | 0);
+        publish(this.producers, this.producers.cell, this.producers.waiters);
+      }
+    } finally {
+      if (!this.holdsRead) this.unlock(this.readLock);
+    }
+  }
+
+  /** Writes one frame at TAIL (the caller holds the write lock and saw the space) and publishes it. */
+  private writeFrame(bytes: Uint8Array, frameFlags: number, countTask: boolean): void {
+    const size = bytes.length;
+    const tail = this.load(RingField.TAIL);
+    const at = tail & this.mask;
+    this.dataCells[at >> 2] = size;
+    this.dataCells[(at >> 2) + 1] = frameFlags;
+    this.copyIn((at + FRAME_BYTES) & this.mask, bytes);
+    if (frameFlags & FrameFlag.LAST) {
+      // Counted before the frame is visible, so a consumer never takes COUNT below zero.
+      Atomics.add(this.cells, cell(RingField.COUNT), 1);
+      if (countTask) Atomics.add(this.cells, cell(RingField.UNFINISHED), 1);
+    }
+    // Publish after the bytes: a consumer that loads this TAIL sees the whole frame.
+    Atomics.store(this.cells, cell(RingField.TAIL), (tail + FRAME_BYTES + pad8(size)) | 0);
+    publish(this.consumers, this.consumers.cell, this.consumers.waiters);
+  }
+
+  /**
    * Sends one value's bytes: takes the write lock, waits for a slot (maxsize) and space, writes
    * its frames and publishes each. `countTask` adds one unfinished task (JoinableQueue). Returns
    * an outcome name instead when it cannot (nothing was published then).
    */
   async send(bytes: Uint8Array, flags: number, deadline: Deadline, nowait: boolean, countTask: boolean): Promise<RingOutcomeName | undefined> {
     if (this.isShutDown()) return RingOutcome.shutDown;
-    if (!this.holdsWrite && !(await this.lock(this.writeLock, deadline, nowait))) return nowait ? RingOutcome.full : RingOutcome.timedOut;
+    if (!this.holdsWrite && !this.tryLock(this.writeLock) && !(await this.lock(this.writeLock, deadline, nowait))) return nowait ? RingOutcome.full : RingOutcome.timedOut;
     try {
       if (this.maxsize > 0) {
         const slot = (): boolean => this.load(RingField.COUNT) < this.maxsize || this.isShutDown();
@@ -329,19 +446,7 @@ export class Ring {
           if (first && nowait) return RingOutcome.full;
           if (!(await park(this.producers, space, first ? deadline : NO_DEADLINE))) return RingOutcome.timedOut;
         }
-        const tail = this.load(RingField.TAIL);
-        const at = tail & this.mask;
-        this.dataCells[at >> 2] = size;
-        this.dataCells[(at >> 2) + 1] = (first ? FrameFlag.FIRST : 0) | (last ? FrameFlag.LAST : 0) | (flags & (FrameFlag.OBJECTS | FrameFlag.BYTES));
-        this.copyIn((at + FRAME_BYTES) & this.mask, bytes.subarray(offset, offset + size));
-        if (last) {
-          // Counted before the frame is visible, so a consumer never takes COUNT below zero.
-          Atomics.add(this.cells, cell(RingField.COUNT), 1);
-          if (countTask) Atomics.add(this.cells, cell(RingField.UNFINISHED), 1);
-        }
-        // Publish after the bytes: a consumer that loads this TAIL sees the whole frame.
-        Atomics.store(this.cells, cell(RingField.TAIL), (tail + frame) | 0);
-        publish(this.consumers, this.consumers.cell, this.consumers.waiters);
+        this.writeFrame(bytes.subarray(offset, offset + size), (first ? FrameFlag.FIRST : 0) | (last ? FrameFlag.LAST : 0) | (flags & (FrameFlag.OBJECTS | FrameFlag.BYTES)), countTask);
         offset += size;
         first = false;
       } while (offset < bytes.length);
@@ -356,7 +461,7 @@ export class Ring {
    * their space. Returns an outcome name when it cannot (nothing was consumed then).
    */
   async receive(deadline: Deadline, nowait: boolean): Promise<RingMessage | RingOutcomeName> {
-    if (!this.holdsRead && !(await this.lock(this.readLock, deadline, nowait))) return nowait ? RingOutcome.wouldBlock : RingOutcome.timedOut;
+    if (!this.holdsRead && !this.tryLock(this.readLock) && !(await this.lock(this.readLock, deadline, nowait))) return nowait ? RingOutcome.wouldBlock : RingOutcome.timedOut;
     try {
       let parts: Uint8Array[] | undefined;
       let total = 0;
@@ -428,7 +533,7 @@ export class Ring {
       const unfinished = this.load(RingField.UNFINISHED);
       if (unfinished <= 0) return false;
       if (Atomics.compareExchange(this.cells, cell(RingField.UNFINISHED), unfinished, unfinished - 1) === unfinished) {
-        if (unfinished === 1 && Atomics.load(this.cells, cell(RingField.JOIN_WAITERS)) > 0) this.segment.notify(cell(RingField.UNFINISHED));
+        if (unfinished === 1 && Atomics.load(this.cells, cell(RingField.JOIN_WAITERS)) > 0) wake(this.joiners, cell(RingField.UNFINISHED));
         return true;
       }
     }

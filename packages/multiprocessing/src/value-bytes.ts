@@ -3,7 +3,8 @@
  * holds objects to revive (so that plain values, the common case, skip both walks).
  */
 import type { IpcBackend } from '@ipcx/core';
-import type { Codec } from './codec.js';
+import { v8Codec, type Codec } from './codec.js';
+import { PLAIN_FORMAT, decodePlain, encodePlain } from './plain-codec.js';
 import { containsObjects, packForValue, reviveValue } from './share.js';
 
 /** An encoded value. */
@@ -12,12 +13,40 @@ export interface EncodedValue {
   readonly bytes: Uint8Array;
   /** True if the value held objects that the receiver must revive. */
   readonly objects: boolean;
+  /**
+   * True if `bytes` is the default codec's scratch buffer: valid only until the next value is
+   * encoded in this thread, so a caller that keeps them across an `await` copies them first.
+   */
+  readonly transient: boolean;
 }
 
-/** Encodes `value`; throws `DataCloneError` (a TypeError) before anything is sent if it cannot. */
+/**
+ * Encodes `value`; throws `DataCloneError` (a TypeError) before anything is sent if it cannot.
+ * A plain value under the default codec skips the walk for objects (the plain encoder refuses
+ * anything that is not a plain object, array or primitive, so a shareable object is never plain).
+ */
 export function encodeValue(codec: Codec, value: unknown): EncodedValue {
-  if (containsObjects(value)) return { bytes: codec.encode(packForValue(value)), objects: true };
-  return { bytes: codec.encode(value), objects: false };
+  if (codec === v8Codec) {
+    const plain = encodePlain(value);
+    if (plain !== undefined) return { bytes: plain, objects: false, transient: true };
+  }
+  if (containsObjects(value)) return { bytes: codec.encode(packForValue(value)), objects: true, transient: false };
+  return { bytes: codec.encode(value), objects: false, transient: false };
+}
+
+/** `encoded.bytes`, copied if they are transient (to keep across an `await`). */
+export function stableBytes(encoded: EncodedValue): Uint8Array {
+  return encoded.transient ? encoded.bytes.slice() : encoded.bytes;
+}
+
+/**
+ * Decodes bytes that may be a view of shared memory reused right after this call: the plain
+ * format is read in place (its decoder keeps no reference); anything else is copied first, since
+ * `v8.deserialize` and users' codecs may return views of their input (typed arrays).
+ */
+export function decodeInPlace(codec: Codec, bytes: Uint8Array): unknown {
+  if (codec === v8Codec && bytes[0] === PLAIN_FORMAT) return decodePlain(bytes);
+  return codec.decode(bytes.slice());
 }
 
 /** Decodes bytes made by {@link encodeValue}; revives objects through `backend` when flagged. */

@@ -1,6 +1,10 @@
 /**
  * The one wait policy of this package: check, spin a little, then park on a futex cell of a shared
- * segment (`segment.wait`, a futex on the native backend, `Atomics.waitAsync` on the worker one).
+ * segment (`segment.wait`, a futex on the native backend, the emulated kernel's on the worker one).
+ * Parking with `Atomics.waitAsync` on the worker backend's SharedArrayBuffer directly was tried:
+ * ping-pongs got faster under load, but the worker 8 x 8 stress test of the queue took 27 s and
+ * over 60 s at load 30-45 (13-16 s through the kernel; both ~6 s idle), so every wait and wake
+ * goes through the segment (`park`, `publish`, `wake`).
  *
  * A waiter counts itself in a "waiters" cell before it re-checks and parks, and a publisher reads
  * that cell after publishing: with sequentially consistent atomics either the publisher sees the
@@ -71,7 +75,7 @@ export async function park(where: ParkCells, ready: () => boolean, deadline: Dea
   const spinUntil = performance.now() + spinMs;
   while (performance.now() < spinUntil) if (ready()) return true;
   const parkedAt = performance.now();
-  const { segment, cells, cell, waiters } = where;
+  const { cells, cell, waiters } = where;
   const adapt = (): void => {
     const waited = performance.now() - parkedAt + spinMs;
     where.spinMs = waited <= MAX_SPIN_MS ? Math.min(MAX_SPIN_MS, waited * 1.5) : Math.max(MIN_SPIN_MS, spinMs / 2);
@@ -85,7 +89,7 @@ export async function park(where: ParkCells, ready: () => boolean, deadline: Dea
       if (ready()) return true;
       const remaining = deadline.until - performance.now();
       if (remaining <= 0) return false;
-      await segment.wait(cell, observed, remaining === Infinity ? { signal: deadline.signal } : { timeout: remaining, signal: deadline.signal });
+      await sleepOn(where, observed, remaining, deadline.signal);
     } finally {
       Atomics.sub(cells, waiters, 1);
     }
@@ -103,5 +107,15 @@ export async function park(where: ParkCells, ready: () => boolean, deadline: Dea
 /** Bumps the sequence cell and wakes its parked waiters, if any (no system call when none). */
 export function publish(where: Omit<ParkCells, 'cell' | 'waiters'>, cell: number, waiters: number): void {
   Atomics.add(where.cells, cell, 1);
-  if (Atomics.load(where.cells, waiters) > 0) where.segment.notify(cell);
+  if (Atomics.load(where.cells, waiters) > 0) wake(where, cell);
+}
+
+/** Wakes up to `count` (default all) waiters parked by {@link park} on `cell`. */
+export function wake(where: Omit<ParkCells, 'cell' | 'waiters'>, cell: number, count?: number): void {
+  where.segment.notify(cell, count);
+}
+
+/** One futex sleep on `cell` while it holds `observed`: until woken, the timeout, or the signal (then AbortError). */
+async function sleepOn(where: ParkCells, observed: number, remaining: number, signal: AbortSignal | undefined): Promise<void> {
+  await where.segment.wait(where.cell, observed, remaining === Infinity ? { signal } : { timeout: remaining, signal });
 }

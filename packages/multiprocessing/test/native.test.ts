@@ -1,4 +1,5 @@
+// The conformance suites of @ipcx/testkit for this package, on the native backend (OS processes).
 import { createNativeBackend } from '@ipcx/adapter-native';
-import { registerMultiprocessingSuites } from './suites/index.js';
+import { registerMultiprocessingSuites } from '@ipcx/testkit';
 
 registerMultiprocessingSuites(createNativeBackend());

@@ -1,8 +1,11 @@
-// Child (the seed's Semaphore(3) example): inside the semaphore, counts itself in cell 0 of the
-// segment, records the most seen inside at once in cell 1, works 40 ms, counts itself out.
-import { defineChild } from '@ipcx/multiprocessing';
+/**
+ * Child (the seed's Semaphore(3) example): inside the semaphore, counts itself in cell 0 of the
+ * segment, records the most seen inside at once in cell 1, works 40 ms, counts itself out.
+ */
+import type { SharedSegment } from '@ipcx/core';
+import { defineChild, type Semaphore } from '@ipcx/multiprocessing';
 
-export default defineChild(async ({ args: [semaphore, segment] }) => {
+export default defineChild<[Semaphore, SharedSegment]>(async ({ args: [semaphore, segment] }) => {
   const cells = new Int32Array(segment.buffer);
   await semaphore.acquire();
   const inside = Atomics.add(cells, 0, 1) + 1;

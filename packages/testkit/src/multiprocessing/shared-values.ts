@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SharedArray, ShareableList, SharedStruct, Value, spawn, structLayout } from '@ipcx/multiprocessing';
-import { after, disposeAfter, type MpContext } from '../context.js';
+import { after, disposeAfter, type MpContext } from './context.js';
 
 export function sharedValuesSuite(context: MpContext): void {
   const { backend } = context;

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Pool, task, type TaskRef } from '@ipcx/multiprocessing';
-import { codeOf, disposeAfter, rejection, type MpContext } from '../context.js';
+import { codeOf, disposeAfter, rejection, type MpContext } from './context.js';
 
 export function poolSuite(context: MpContext): void {
   const { backend } = context;
@@ -34,7 +34,7 @@ export function poolSuite(context: MpContext): void {
       expect(typeError).toBeInstanceOf(TypeError);
       expect(typeError.message).toBe('bad input');
       expect(typeError.code).toBe('E_BAD_INPUT');
-      expect(typeError.stack).toContain('tasks.mjs');
+      expect(typeError.stack).toContain('tasks.js');
       const custom = await rejection(pool.map(fn('fail'), ['custom']));
       expect(custom.name).toBe('TaskFailure');
       expect(custom.message).toBe('failed on custom');

@@ -8,7 +8,7 @@ export interface MpContext {
   readonly backend: IpcBackend;
   /** True when children are OS processes (kill -9 is real), else children are workers (terminate). */
   readonly osProcesses: boolean;
-  /** URL of a child module in `test/children/`. */
+  /** URL of one of the kit's multiprocessing child modules (`multiprocessing/children/<name>.js`). */
   child(name: string): URL;
 }
 
@@ -17,7 +17,7 @@ export function mpContext(backend: IpcBackend): MpContext {
     name: backend.name,
     backend,
     osProcesses: backend.capabilities.features.has(Feature.osProcesses),
-    child: (name) => new URL(`./children/${name}.mjs`, import.meta.url),
+    child: (name) => new URL(`./children/${name}.js`, import.meta.url),
   };
 }
 

@@ -4,9 +4,9 @@
  * at its exit with the next acquirer told.
  */
 import { describe, expect, it } from 'vitest';
-import { sleep } from '@ipcx/testkit';
+import { sleep } from '../util.js';
 import { Barrier, BoundedSemaphore, Condition, Event, Lock, Queue, RLock, Semaphore, spawn, type Process } from '@ipcx/multiprocessing';
-import { after, codeOf, disposeAfter, rejection, type MpContext } from '../context.js';
+import { after, codeOf, disposeAfter, rejection, type MpContext } from './context.js';
 
 
 export function synchronizeSuite(context: MpContext): void {
@@ -60,11 +60,10 @@ export function synchronizeSuite(context: MpContext): void {
       expect(await results.get({ timeout: 20_000 })).toBe('held');
       const waiting = lock.acquire({ timeout: 20_000 });
       child.kill(kill);
-      const ended = performance.now();
       await child.exited;
+      // Released at the holder's exit (the kernel's SEM_UNDO, or the worker's reaper), and the
+      // acquirer is told. How soon is measured, not asserted: bench native.mp-lock.death-release.
       expect(await waiting).toBe(true);
-      // Released at the holder's exit (the kernel's SEM_UNDO, or the worker's reaper).
-      expect(performance.now() - ended).toBeLessThan(1000);
       expect(lock.previousOwnerDied).toBe(true);
       await lock.release();
       expect(await lock.acquire({ nowait: true })).toBe(true);

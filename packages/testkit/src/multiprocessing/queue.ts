@@ -4,9 +4,9 @@
  * a consumer mid-get, and a seeded 8 x 8 stress with 0 lost, 0 duplicated, per-producer order.
  */
 import { describe, expect, it } from 'vitest';
-import { sleep } from '@ipcx/testkit';
+import { sleep } from '../util.js';
 import { DataCloneError, JoinableQueue, Pipe, Queue, RingField, SimpleQueue, spawn, type Process } from '@ipcx/multiprocessing';
-import { after, codeOf, disposeAfter, rejection, seeded, type MpContext } from '../context.js';
+import { after, codeOf, disposeAfter, rejection, seeded, type MpContext } from './context.js';
 
 
 export function queueSuite(context: MpContext): void {
@@ -51,7 +51,8 @@ export function queueSuite(context: MpContext): void {
       const q = disposeAfter(await Queue.create(backend));
       expect(() => q.put({ f() {} })).toThrow(DataCloneError);
       expect(q.qsize()).toBe(0);
-      const [a, b] = await Pipe(backend);
+      // A kernel-pipe Connection holds a descriptor: it cannot go inside a value.
+      const [a, b] = await Pipe(backend, { transport: 'kernel' });
       after(async () => {
         await a.close();
         await b.close();
@@ -158,9 +159,9 @@ export function queueSuite(context: MpContext): void {
       const q = disposeAfter(await Queue.create<string>(backend));
       const results = disposeAfter(await Queue.create<string>(backend));
       const child = await start('queue-get-one', [q, results]);
-      // The child holds the read lock (its slot in the lock word) and is parked in get.
+      // The child is parked in get once it has counted itself among the ring's parked consumers.
       const cells = (q as unknown as { ring: { cells: Int32Array } }).ring.cells;
-      for (let i = 0; Atomics.load(cells, RingField.READ_LOCK / 4) === 0; i++) {
+      for (let i = 0; Atomics.load(cells, RingField.CONSUMER_WAITERS / 4) === 0; i++) {
         if (i > 4000) throw new Error('child never entered get');
         await sleep(5);
       }

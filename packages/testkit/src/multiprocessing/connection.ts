@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { DataCloneError, Pipe, RingPipe, spawn, type Connection } from '@ipcx/multiprocessing';
 import type { IpcBackend } from '@ipcx/core';
-import { after, codeOf, rejection, type MpContext } from '../context.js';
+import { after, codeOf, rejection, type MpContext } from './context.js';
 
 /** How a suite run makes its pair of connections: over a socketpair (`Pipe`) or shared-memory rings (`RingPipe`). */
 export type PipeMaker = { readonly label: string; make(backend: IpcBackend): Promise<[Connection, Connection]> };
@@ -86,12 +86,65 @@ export function connectionSuite(context: MpContext, maker: PipeMaker = { label: 
       expect(() => conn.sendBytes(new Uint8Array(2), 1, 2)).toThrow(RangeError);
     });
 
+    it(`multiprocessing ${context.name} ${maker.label}: recvBytesInto fills the caller's buffer at an offset; a message too long is BUFFER_TOO_SHORT and carries it`, async () => {
+      const [conn] = await pipeWithChild('echo');
+      const buffer = new Uint8Array(8).fill(0xee);
+      await conn.sendBytes(new Uint8Array([1, 2, 3]));
+      expect(await conn.recvBytesInto(buffer, 2)).toBe(3);
+      expect([...buffer]).toEqual([0xee, 0xee, 1, 2, 3, 0xee, 0xee, 0xee]);
+      const long = new Uint8Array(70_000).map((_, i) => i & 0xff);
+      await conn.sendBytes(long);
+      const tooShort = await rejection(conn.recvBytesInto(buffer));
+      expect(codeOf(tooShort)).toBe('BUFFER_TOO_SHORT');
+      expect(Buffer.compare(Buffer.from((tooShort as unknown as { bytes: Uint8Array }).bytes), Buffer.from(long))).toBe(0);
+      // The long message was taken whole: the next one comes next.
+      await conn.sendBytes(new Uint8Array([4]));
+      expect(await conn.recvBytesInto(buffer, 7)).toBe(1);
+      expect(buffer[7]).toBe(4);
+      await expect(conn.recvBytesInto(buffer, 9)).rejects.toThrow(RangeError);
+    });
+
+    it(`multiprocessing ${context.name} ${maker.label}: plain values come back exactly as structured clone gives them (-0, lone surrogates, shared references, named array properties, __proto__ keys)`, async () => {
+      const [conn] = await pipeWithChild('echo');
+      const shared = { n: 1 };
+      const match = 'xaby'.match(/ab/)!;
+      const holey: unknown[] = [1, , 3];
+      const values: unknown[] = [
+        -0, 2 ** 31, -(2 ** 31), 0.1, NaN, -Infinity, '', 'latin é ÿ', 'wide Ā €', '\ud800 lone', 'x'.repeat(70_000),
+        { id: 1, name: 'item', values: [1, 2, 3, 4, 5, 6, 7, 8] }, [1, 'a', null, undefined, true, [2.5, [-0]]], { 2: 'b', 1: 'a', z: { y: [] } },
+        JSON.parse('{"__proto__": 5, "k": 1}'), Object.assign(Object.create(null), { bare: true }), holey,
+      ];
+      for (const value of values) {
+        await conn.send(value);
+        const back = await conn.recv();
+        expect(back).toStrictEqual(typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === null ? { ...value } : value);
+        if (Object.is(value, -0)) expect(Object.is(back, -0)).toBe(true);
+      }
+      await conn.send({ a: shared, b: shared });
+      const pair = await conn.recv<{ a: object; b: object }>();
+      expect(pair.a).toBe(pair.b);
+      await conn.send(match);
+      const backMatch = await conn.recv<RegExpMatchArray>();
+      expect([...backMatch]).toEqual(['ab']);
+      expect(backMatch.index).toBe(1);
+      expect(backMatch.input).toBe('xaby');
+      const backHoley = await (async () => {
+        await conn.send(holey);
+        return conn.recv<unknown[]>();
+      })();
+      expect(1 in backHoley).toBe(false);
+      await conn.send(JSON.parse('{"__proto__": 5}'));
+      const proto = await conn.recv<Record<string, unknown>>();
+      expect(Object.getPrototypeOf(proto)).toBe(Object.prototype);
+      expect(Object.getOwnPropertyDescriptor(proto, '__proto__')?.value).toBe(5);
+    });
+
     it(`multiprocessing ${context.name} ${maker.label}: an unserializable value is a DataCloneError TypeError and nothing is sent`, async () => {
       const [conn] = await pipeWithChild('echo');
       expect(() => conn.send({ f: () => 1 })).toThrow(DataCloneError);
       expect(() => conn.send(Symbol('s'))).toThrow(TypeError);
-      // A Connection holds a descriptor: it cannot go inside a value.
-      const [x, y] = await Pipe(backend);
+      // A kernel-pipe Connection holds a descriptor: it cannot go inside a value.
+      const [x, y] = await Pipe(backend, { transport: 'kernel' });
       after(async () => {
         await x.close();
         await y.close();

@@ -1,0 +1,362 @@
+/**
+ * The fast path of the default codec: plain values (plain objects, dense arrays, numbers,
+ * strings, booleans, null, undefined) in a compact format of this package, written into one
+ * reusable scratch buffer and read back without any intermediate allocation. `v8.serialize`
+ * costs several microseconds even for a small object (a serializer object, a host-object hook,
+ * a fresh Buffer per value): that alone would cap a queue far below a million values a second.
+ *
+ * Anything else (Maps, Dates, typed arrays, BigInt, errors, class instances, shared or cyclic
+ * references, sparse arrays or arrays with named properties, deep nesting) makes
+ * {@link encodePlain} answer `undefined`, and the caller uses `v8.serialize` for the whole value:
+ * what arrives is always what structured clone would give.
+ *
+ * ```
+ *  bytes:  ┌ PLAIN_FORMAT u8 ┬ value ┐      (v8.serialize output starts with 0xFF instead)
+ *  value:  tag u8, then per tag
+ *    UNDEFINED, NULL, FALSE, TRUE   nothing
+ *    INT                            i32 LE
+ *    DOUBLE                         f64 LE (also -0, NaN, ±Infinity)
+ *    STRING8                        length u32, length bytes (every char < 256: latin-1)
+ *    STRING16                       length u32, 2 × length bytes (UTF-16 LE, lone surrogates kept)
+ *    ARRAY                          length u32, length values
+ *    NUMBERS                        length u32, length × f64 LE (an array of numbers only)
+ *    OBJECT                         count u32, count × (STRING8/STRING16 key, value)
+ * ```
+ */
+
+/** First byte of the plain format (the first byte of `v8.serialize` output is 0xFF). */
+export const PLAIN_FORMAT = 0x01;
+
+const Tag = { UNDEFINED: 0, NULL: 1, FALSE: 2, TRUE: 3, INT: 4, DOUBLE: 5, STRING8: 6, STRING16: 7, ARRAY: 8, NUMBERS: 9, OBJECT: 10 } as const;
+
+/** Deeper values go through v8 (which also catches cycles this walk does not track). */
+const MAX_DEPTH = 64;
+/** Objects and arrays of one value checked against each other by a scan; beyond, a Set. */
+const SCAN_LIMIT = 32;
+/** The scratch buffer is replaced after a value larger than this, so one big value is not kept alive. */
+const KEEP_SCRATCH_BYTES = 1 << 20;
+const INITIAL_SCRATCH_BYTES = 4096;
+
+/** Thrown inside the encoder when the value is not plain: the caller falls back to v8. */
+const NOT_PLAIN: unique symbol = Symbol('not plain');
+
+let scratch = new Uint8Array(INITIAL_SCRATCH_BYTES);
+let view = new DataView(scratch.buffer);
+let at = 0;
+let seenList: object[] = [];
+let seenSet: Set<object> | undefined;
+
+function reserve(bytes: number): void {
+  if (at + bytes <= scratch.length) return;
+  let size = scratch.length * 2;
+  while (size < at + bytes) size *= 2;
+  const grown = new Uint8Array(size);
+  grown.set(scratch.subarray(0, at));
+  scratch = grown;
+  view = new DataView(grown.buffer);
+}
+
+function seen(object: object): void {
+  if (seenSet !== undefined) {
+    if (seenSet.has(object)) throw NOT_PLAIN;
+    seenSet.add(object);
+    return;
+  }
+  // Structured clone keeps shared references (and cycles) as such: those values go through v8.
+  if (seenList.includes(object)) throw NOT_PLAIN;
+  seenList.push(object);
+  if (seenList.length > SCAN_LIMIT) seenSet = new Set(seenList);
+}
+
+function writeString(text: string): void {
+  const length = text.length;
+  reserve(5 + 2 * length);
+  const start = at;
+  scratch[at] = Tag.STRING8;
+  view.setUint32(at + 1, length, true);
+  at += 5;
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 0xff) {
+      // A char beyond latin-1: the whole string as UTF-16 code units (exact, surrogates and all).
+      at = start;
+      scratch[at] = Tag.STRING16;
+      view.setUint32(at + 1, length, true);
+      at += 5;
+      for (let j = 0; j < length; j++) {
+        view.setUint16(at, text.charCodeAt(j), true);
+        at += 2;
+      }
+      return;
+    }
+    scratch[at++] = code;
+  }
+}
+
+function writeNumber(value: number): void {
+  reserve(9);
+  // -0 is not an int32 for structured clone's purposes: it must come back as -0.
+  if ((value | 0) === value && (value !== 0 || 1 / value > 0)) {
+    scratch[at] = Tag.INT;
+    view.setInt32(at + 1, value, true);
+    at += 5;
+  } else {
+    scratch[at] = Tag.DOUBLE;
+    view.setFloat64(at + 1, value, true);
+    at += 9;
+  }
+}
+
+function writeArray(array: unknown[], depth: number): void {
+  const length = array.length;
+  // Holes and named properties (a RegExp match's `index`, say) are kept by structured clone: v8 then.
+  if (Object.keys(array).length !== length) throw NOT_PLAIN;
+  let numbers = true;
+  for (let i = 0; i < length; i++) {
+    if (typeof array[i] !== 'number') {
+      numbers = false;
+      break;
+    }
+  }
+  if (numbers) {
+    reserve(5 + 8 * length);
+    scratch[at] = Tag.NUMBERS;
+    view.setUint32(at + 1, length, true);
+    at += 5;
+    for (let i = 0; i < length; i++) {
+      view.setFloat64(at, array[i] as number, true);
+      at += 8;
+    }
+    return;
+  }
+  reserve(5);
+  scratch[at] = Tag.ARRAY;
+  view.setUint32(at + 1, length, true);
+  at += 5;
+  for (let i = 0; i < length; i++) writeValue(array[i], depth);
+}
+
+function writeObject(object: Record<string, unknown>, depth: number): void {
+  reserve(5);
+  const countAt = at + 1;
+  scratch[at] = Tag.OBJECT;
+  at += 5;
+  let count = 0;
+  // for-in visits own enumerable string keys in Object.keys order (plain objects inherit none).
+  for (const key in object) {
+    // Assigning `__proto__` on the other side would set the prototype, not a property: v8 then.
+    if (key === '__proto__') throw NOT_PLAIN;
+    writeString(key);
+    writeValue(object[key], depth);
+    count++;
+  }
+  view.setUint32(countAt, count, true);
+}
+
+function writeValue(value: unknown, depth: number): void {
+  switch (typeof value) {
+    case 'number':
+      writeNumber(value);
+      return;
+    case 'string':
+      writeString(value);
+      return;
+    case 'boolean':
+      reserve(1);
+      scratch[at++] = value ? Tag.TRUE : Tag.FALSE;
+      return;
+    case 'undefined':
+      reserve(1);
+      scratch[at++] = Tag.UNDEFINED;
+      return;
+    case 'object': {
+      if (value === null) {
+        reserve(1);
+        scratch[at++] = Tag.NULL;
+        return;
+      }
+      if (depth >= MAX_DEPTH) throw NOT_PLAIN;
+      const prototype = Object.getPrototypeOf(value);
+      if (prototype === Array.prototype) {
+        seen(value);
+        writeArray(value as unknown[], depth + 1);
+        return;
+      }
+      if (prototype === Object.prototype || prototype === null) {
+        seen(value);
+        writeObject(value as Record<string, unknown>, depth + 1);
+        return;
+      }
+      throw NOT_PLAIN;
+    }
+    default:
+      // bigint, symbol, function: v8 serializes or refuses them.
+      throw NOT_PLAIN;
+  }
+}
+
+/**
+ * The plain-format bytes of `value` in the scratch buffer, valid until the next call in this
+ * thread (copy them before anything else may encode), or `undefined` when `value` is not plain.
+ * Errors other than "not plain" (a throwing getter) propagate.
+ */
+export function encodePlain(value: unknown): Uint8Array | undefined {
+  at = 0;
+  seenList.length = 0;
+  seenSet = undefined;
+  try {
+    reserve(1);
+    scratch[at++] = PLAIN_FORMAT;
+    writeValue(value, 0);
+  } catch (error) {
+    if (error === NOT_PLAIN) return undefined;
+    throw error;
+  } finally {
+    seenList.length = 0;
+    seenSet = undefined;
+  }
+  const bytes = scratch.subarray(0, at);
+  if (scratch.length > KEEP_SCRATCH_BYTES) {
+    // This big buffer now belongs to the caller's bytes; later values start small again.
+    scratch = new Uint8Array(INITIAL_SCRATCH_BYTES);
+    view = new DataView(scratch.buffer);
+    seenList = [];
+  }
+  return bytes;
+}
+
+/** Strings of up to this many latin-1 chars are looked up in {@link keyCache} (object keys, mostly). */
+const CACHED_KEY_CHARS = 24;
+const KEY_CACHE_SIZE = 512;
+/** Recently decoded short strings by a hash of their bytes: the same key string (and hidden class) every time. */
+const keyCache: Array<string | undefined> = new Array(KEY_CACHE_SIZE).fill(undefined);
+
+let input: Uint8Array = new Uint8Array(0);
+let inputView: DataView = new DataView(input.buffer);
+let pos = 0;
+const codeUnits: number[] = [];
+
+function readShortString8(length: number): string {
+  let hash = length;
+  for (let i = 0; i < length; i++) hash = Math.imul(hash ^ input[pos + i], 0x01000193);
+  const slot = (hash >>> 0) & (KEY_CACHE_SIZE - 1);
+  const cached = keyCache[slot];
+  if (cached !== undefined && cached.length === length) {
+    let same = true;
+    for (let i = 0; i < length; i++) {
+      if (cached.charCodeAt(i) !== input[pos + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) {
+      pos += length;
+      return cached;
+    }
+  }
+  codeUnits.length = length;
+  for (let i = 0; i < length; i++) codeUnits[i] = input[pos + i];
+  pos += length;
+  const text = String.fromCharCode.apply(null, codeUnits);
+  keyCache[slot] = text;
+  return text;
+}
+
+/** Chars per String.fromCharCode call (its arguments go on the stack). */
+const CHARS_PER_CALL = 4096;
+
+function readString(tag: number): string {
+  const length = inputView.getUint32(pos, true);
+  pos += 4;
+  if (tag === Tag.STRING8 && length <= CACHED_KEY_CHARS) return readShortString8(length);
+  let text = '';
+  for (let done = 0; done < length; done += CHARS_PER_CALL) {
+    const count = Math.min(CHARS_PER_CALL, length - done);
+    codeUnits.length = count;
+    if (tag === Tag.STRING8) {
+      for (let i = 0; i < count; i++) codeUnits[i] = input[pos + i];
+      pos += count;
+    } else {
+      for (let i = 0; i < count; i++) codeUnits[i] = inputView.getUint16(pos + 2 * i, true);
+      pos += 2 * count;
+    }
+    text += String.fromCharCode.apply(null, codeUnits);
+  }
+  return text;
+}
+
+function readValue(): unknown {
+  const tag = input[pos++];
+  switch (tag) {
+    case Tag.UNDEFINED:
+      return undefined;
+    case Tag.NULL:
+      return null;
+    case Tag.FALSE:
+      return false;
+    case Tag.TRUE:
+      return true;
+    case Tag.INT: {
+      const value = inputView.getInt32(pos, true);
+      pos += 4;
+      return value;
+    }
+    case Tag.DOUBLE: {
+      const value = inputView.getFloat64(pos, true);
+      pos += 8;
+      return value;
+    }
+    case Tag.STRING8:
+    case Tag.STRING16:
+      return readString(tag);
+    case Tag.NUMBERS: {
+      const length = inputView.getUint32(pos, true);
+      pos += 4;
+      const array: number[] = [];
+      for (let i = 0; i < length; i++) array.push(inputView.getFloat64(pos + 8 * i, true));
+      pos += 8 * length;
+      return array;
+    }
+    case Tag.ARRAY: {
+      const length = inputView.getUint32(pos, true);
+      pos += 4;
+      const array: unknown[] = [];
+      for (let i = 0; i < length; i++) array.push(readValue());
+      return array;
+    }
+    case Tag.OBJECT: {
+      const count = inputView.getUint32(pos, true);
+      pos += 4;
+      const object: Record<string, unknown> = {};
+      for (let i = 0; i < count; i++) {
+        const key = readString(input[pos++]);
+        object[key] = readValue();
+      }
+      return object;
+    }
+    default:
+      throw new TypeError(`corrupt value: unknown tag ${tag}`);
+  }
+}
+
+/**
+ * The value of plain-format `bytes` (made by {@link encodePlain}). Reads `bytes` only while it
+ * runs and keeps no reference to them: they may be a view of shared memory that is reused next.
+ */
+export function decodePlain(bytes: Uint8Array): unknown {
+  const outerInput = input;
+  const outerView = inputView;
+  const outerPos = pos;
+  input = bytes;
+  inputView = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  pos = 1;
+  try {
+    const value = readValue();
+    if (pos !== bytes.length) throw new TypeError('corrupt value: trailing bytes');
+    return value;
+  } finally {
+    input = outerInput;
+    inputView = outerView;
+    pos = outerPos;
+  }
+}

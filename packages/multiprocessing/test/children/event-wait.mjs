@@ -1,8 +1,0 @@
-// Child: reports 'waiting', waits for the event, reports 'woken'.
-import { defineChild } from '@ipcx/multiprocessing';
-
-export default defineChild(async ({ args: [event, results] }) => {
-  await results.put('waiting');
-  const set = await event.wait();
-  await results.put(set ? 'woken' : 'timed out');
-});

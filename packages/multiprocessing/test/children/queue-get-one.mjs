@@ -1,7 +1,0 @@
-// Child: takes one value and puts it on the results queue (or waits forever to be killed mid-get).
-import { defineChild } from '@ipcx/multiprocessing';
-
-export default defineChild(async ({ args: [queue, results] }) => {
-  const value = await queue.get();
-  await results.put(value);
-});

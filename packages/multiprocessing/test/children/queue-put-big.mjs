@@ -1,8 +1,0 @@
-// Child: puts 'ready', then one value far larger than the ring, which blocks mid-value once the
-// ring is full (nobody takes it): the parent kills it there.
-import { defineChild } from '@ipcx/multiprocessing';
-
-export default defineChild(async ({ args: [queue, size] }) => {
-  await queue.put('ready');
-  await queue.put(new Uint8Array(size).fill(1));
-});
