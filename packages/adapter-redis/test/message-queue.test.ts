@@ -106,7 +106,7 @@ describe('redis System V message queue', () => {
     await queue.close();
   });
 
-  it('keeps 1,000 receives pending on one process with two connections, then satisfies each; aborts leave nothing subscribed', async () => {
+  it('keeps 1,000 receives pending on one process with three connections, then satisfies each; aborts leave nothing registered or subscribed', async () => {
     const backend = testBackend('mq-many');
     const queue = await backend.messageQueues.open(IPC_PRIVATE);
     try {
@@ -121,7 +121,10 @@ describe('redis System V message queue', () => {
       const pending = Array.from({ length: count }, (_, i) => queue.receive({ type: i + 1 }));
       await new Promise((resolve) => setTimeout(resolve, 300));
       const prefix = `${backend.connection.prefix}:${backend.connection.clientId}`;
-      expect(await mine()).toEqual([`${prefix}:commands`, `${prefix}:notices`]);
+      // Commands, the inbox every waiting receive is handed its message through, and notices.
+      expect(await mine()).toEqual([`${prefix}:commands`, `${prefix}:inbox`, `${prefix}:notices`]);
+      const tag = `{${backend.connection.prefix}:mq:i${queue.id}}`;
+      expect(await backend.connection.client.hlen(`${tag}:waiters`)).toBe(count);
       for (let i = count - 1; i >= 0; i--) await queue.send(i + 1, `m${i}`);
       const messages = await Promise.all(pending);
       expect(messages.map((m) => text(m.data))).toEqual(Array.from({ length: count }, (_, i) => `m${i}`));
@@ -133,6 +136,8 @@ describe('redis System V message queue', () => {
       expect(new Set(await Promise.all(aborted))).toEqual(new Set(['AbortError']));
       await new Promise((resolve) => setTimeout(resolve, 1500));
       expect(backend.connection.notifier.subscribedChannels()).toEqual([]);
+      expect(await backend.connection.client.hlen(`${tag}:waiters`)).toBe(0);
+      expect(await backend.connection.client.llen(`${tag}:wq`)).toBe(0);
       const numsub = (await backend.connection.client.pubsub('NUMSUB', `{${backend.connection.prefix}:mq:i${queue.id}}:ch`)) as unknown[];
       expect(Number(numsub[1])).toBe(0);
     } finally {
