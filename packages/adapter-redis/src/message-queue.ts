@@ -24,6 +24,7 @@
 import { stat } from 'node:fs/promises';
 import {
   abortErrorFor,
+  closedError,
   IPC_PRIVATE,
   IpcError,
   MSGMAX_DEFAULT,
@@ -207,6 +208,9 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
   private async receiveByInbox(inbox: Inbox, args: readonly ScriptArgument[], number: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<Message> {
     if (signal?.aborted) throw abortErrorFor(signal);
     const waiter = `${this.handleKey}:${number}`;
+    // Known before it can register: if this client dies waiting, whoever reaps it drops the
+    // registration, so no send hands a message to a dead inbox (a round trip the first time only).
+    await this.connection.track(this.tag, 'mq', 'msgrcv');
     // Expected before the script runs: a send may serve the registration before its reply comes.
     const expected = inbox.expect(waiter);
     let reply: ScriptReply;
@@ -222,8 +226,6 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
       return { type: Number(reply.values[0]!.toString()), data: reply.values[1]! };
     }
     const c = this.connection;
-    // Registered: if this client dies now, whoever reaps it must drop the registration.
-    void c.track(this.tag, 'mq', 'msgrcv').catch(() => undefined);
     let cancel!: (error: Error) => void;
     const cancelled = new Promise<Error>((resolve) => {
       cancel = resolve;
@@ -232,6 +234,9 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
     signal?.addEventListener('abort', onAbort, { once: true });
     const stopOwner = this.onCancel(cancel);
     const timer = timeoutMs === Infinity ? undefined : setTimeout(() => cancel(new IpcError('ETIMEDOUT', { syscall: 'msgrcv', key: this.key, object: 'message queue' })), timeoutMs);
+    // An abort or close that came while the script ran fired before these listeners existed.
+    if (signal?.aborted) onAbort();
+    if (this.closed) cancel(closedError(this.objectName, 'close'));
     let delivery: Delivery;
     try {
       const first = await Promise.race([expected.delivery, cancelled]);

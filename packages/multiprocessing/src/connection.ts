@@ -12,12 +12,13 @@
  * A value larger than the pipe's buffer streams through it: the only limit is memory (and
  * 2^32 - 1 bytes per frame).
  */
-import { closedError, isIpcError, type ByteReader, type ByteWriter, type DuplexPipe, type IpcBackend, type WaitOptions } from '@ipcx/core';
+import { closedError, isIpcError, Primitive, type ByteReader, type ByteWriter, type DuplexPipe, type IpcBackend, type WaitOptions } from '@ipcx/core';
 import type { Codec } from './codec.js';
 import { checkCodec, codecNamed } from './codec-registry.js';
 import { ErrorCode, MultiprocessingError } from './errors.js';
 import { registerReviver, shareSymbol, type Shareable, type ShareRecord } from './share.js';
 import { decodeValue, encodeValue } from './value-bytes.js';
+import { requirePrimitives } from './transport-select.js';
 
 /** Bytes of a frame's header: length (u32) and kind (u8). */
 export const FRAME_HEADER_BYTES = 5;
@@ -278,6 +279,7 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
  */
 export async function Pipe(backend: IpcBackend, options: PipeOptions = {}): Promise<[Connection, Connection]> {
   const codec = checkCodec(options.codec);
+  requirePrimitives(backend, 'Pipe', [options.duplex === false ? Primitive.pipe : Primitive.duplexPipe]);
   if (options.duplex === false) {
     const [reader, writer] = await backend.pipes.create();
     return [new Connection(reader, undefined, backend, codec), new Connection(undefined, writer, backend, codec)];

@@ -1,0 +1,393 @@
+/**
+ * The queue transport for backends without shared memory (the Redis backend; native or worker
+ * where shared memory is unavailable): values travel as System V messages, their counts and
+ * locks live in one System V semaphore set. Chosen by {@link queueTransport} (transport-select.ts).
+ *
+ * ```
+ *  message types                         semaphores (one set)
+ *  1      VALUE  a value's head          0 SLOTS      free places (maxsize > 0), taken by put, given back by get
+ *  2      END    the shutdown marker     1 COUNT      values in the queue (for qsize; approximate)
+ *  3 + s  PIECE  the rest of stream s    2 UNFINISHED tasks put and not yet done (JoinableQueue)
+ *                                        3 SHUTDOWN   1 once shut down
+ *  head: byte 0 flags (FrameFlag),       4 WRITER     1 free; a big value's producer holds it (SEM_UNDO)
+ *        big values also u16 stream s    5 STREAM     the stream number of the next big value
+ *        and u32 total length            6 READER     1 free; the consumer taking a big value holds it (SEM_UNDO)
+ *                                        7 READING    1 + the stream that consumer takes
+ * ```
+ * A value that fits one message (the message limit less the 1-byte head) is one `msgsnd`: it
+ * appears whole or not at all. A bigger one is a stream: its producer takes WRITER (one stream at
+ * a time, so its number s is unique), sends the head (type VALUE), then the rest as pieces of type
+ * `3 + s` (typed receive keeps them in order and apart from heads). Consumers receive with type
+ * `-2` (the lowest type up to END): every value left is taken before the END marker, which each
+ * consumer that meets it sends on for the next.
+ *
+ * **Crashes**: a producer that dies mid-stream gives WRITER back (`SEM_UNDO`); the consumer
+ * waiting for its pieces sees WRITER free or STREAM moved on, takes what came and drops the torn
+ * value unseen. A consumer that dies mid-stream gives READER back; the producer, finding READER
+ * free while READING still names its stream, takes its own remaining pieces back and ends the
+ * put: that value is lost with its consumer (at most the value it was receiving). (A consumer
+ * that dies between taking a head and taking READER, while another consumer holds READER, leaves
+ * that value's producer waiting: the one window this scheme does not cover.)
+ */
+import { IPC_PRIVATE, isIpcError, MSGMAX_DEFAULT, SEMVMX, type IpcBackend, type MessageQueue, type SemaphoreSet } from '@ipcx/core';
+import { FrameFlag, RingOutcome, type RingMessage, type RingOutcomeName } from './ring.js';
+import { NO_DEADLINE, type Deadline } from './wait.js';
+
+const VALUE = 1;
+const END = 2;
+const PIECE_BASE = 3;
+/** Stream numbers wrap below SEMVMX. */
+const STREAMS = 16000;
+
+/** Semaphore indexes of the set (see the file comment). */
+export const FallbackSemaphore = { SLOTS: 0, COUNT: 1, UNFINISHED: 2, SHUTDOWN: 3, WRITER: 4, STREAM: 5, READER: 6, READING: 7 } as const;
+const S = FallbackSemaphore;
+const SEMAPHORES = 8;
+
+/** Bytes of a big value's head before its data: flags, stream, total length. */
+const STREAM_HEAD_BYTES = 7;
+/** How long a stream's side waits for the other before it checks that the other is alive (ms). */
+const LIVENESS_CHECK_MS = 100;
+/** Bytes the queue is asked to hold (best effort: a backend may refuse to raise its limit). */
+const QUEUE_BYTES = 1 << 20;
+
+/** What the fallback's kernel objects travel as. */
+export interface FallbackRecord {
+  readonly queue: number;
+  readonly semaphores: number;
+  readonly maxsize: number;
+}
+
+/** What Queue needs of its transport (the shared ring has the same members). */
+export interface QueueChannel {
+  /** The maxsize it was made with (0: unbounded). */
+  readonly maxsize: number;
+  send(bytes: Uint8Array, flags: number, deadline: Deadline, nowait: boolean, countTask: boolean): Promise<RingOutcomeName | undefined>;
+  receive(deadline: Deadline, nowait: boolean): Promise<RingMessage | RingOutcomeName>;
+  count(): number;
+  shutdown(): void;
+  taskDone(): boolean;
+  join(deadline: Deadline): Promise<boolean>;
+}
+
+/** Options of a kernel wait until `deadline`, or `undefined` when it has passed. */
+function waitOptions(deadline: Deadline, sliceMs = Infinity): { timeout?: number; signal?: AbortSignal } | undefined {
+  const remaining = Math.min(deadline.until - performance.now(), sliceMs);
+  if (remaining <= 0) return undefined;
+  return { ...(remaining === Infinity ? {} : { timeout: remaining }), ...(deadline.signal ? { signal: deadline.signal } : {}) };
+}
+
+/** What sendStream answers when the consumer of its value died mid-way. */
+const ABANDONED = 'abandoned';
+
+const timedOut = (error: unknown): boolean => isIpcError(error, 'ETIMEDOUT') || isIpcError(error, 'EAGAIN');
+
+/** A queue's transport over a System V message queue and a semaphore set. */
+export class MessageQueueChannel implements QueueChannel {
+  /** Data bytes of one message (the backend's message limit). */
+  private readonly messageBytes = MSGMAX_DEFAULT;
+  /** The END marker's send, started by shutdown() (which cannot wait for it). */
+  private ending: Promise<void> | undefined;
+
+  constructor(
+    /** @internal */ readonly queue: MessageQueue,
+    /** @internal */ readonly semaphores: SemaphoreSet,
+    readonly maxsize: number,
+  ) {}
+
+  /** Makes the queue and the semaphore set (private; the caller owns them). */
+  static async create(backend: IpcBackend, maxsize: number): Promise<MessageQueueChannel> {
+    if (maxsize > SEMVMX) throw new RangeError(`maxsize must be at most ${SEMVMX} on a backend without shared memory (a semaphore counts the places)`);
+    const queue = await backend.messageQueues.open(IPC_PRIVATE);
+    try {
+      // A larger buffer lets bigger values flow without waiting for a consumer; a backend may refuse.
+      await queue.set({ maxBytes: QUEUE_BYTES }).catch(() => undefined);
+      const semaphores = await backend.semaphores.open('private', { size: SEMAPHORES });
+      try {
+        semaphores.setValues([maxsize, 0, 0, 0, 1, 0, 1, 0]);
+        return new MessageQueueChannel(queue, semaphores, maxsize);
+      } catch (error) {
+        await semaphores.remove().catch(() => undefined);
+        await semaphores.close();
+        throw error;
+      }
+    } catch (error) {
+      await queue.remove().catch(() => undefined);
+      await queue.close();
+      throw error;
+    }
+  }
+
+  /** Reopens the objects of `record` (in another process). */
+  static async revive(backend: IpcBackend, record: FallbackRecord): Promise<MessageQueueChannel> {
+    const queue = await backend.messageQueues.openById(record.queue);
+    const semaphores = await backend.semaphores.openById(record.semaphores).catch(async (error: unknown) => {
+      await queue.close();
+      throw error;
+    });
+    return new MessageQueueChannel(queue, semaphores, record.maxsize);
+  }
+
+  /** What this channel travels as. */
+  record(): FallbackRecord {
+    return { queue: this.queue.id, semaphores: this.semaphores.id, maxsize: this.maxsize };
+  }
+
+  /** Gives the objects up; `owner` removes them first. */
+  async close(owner: boolean): Promise<void> {
+    await this.ending?.catch(() => undefined);
+    if (owner) {
+      await this.queue.remove().catch(() => undefined);
+      await this.semaphores.remove().catch(() => undefined);
+    }
+    await this.queue.close();
+    await this.semaphores.close();
+  }
+
+  private isShutDown(): boolean {
+    return this.semaphores.value(S.SHUTDOWN) !== 0;
+  }
+
+  /** The last put of this handle: puts of one handle go one after another, so they stay in call order. */
+  private lastSend: Promise<unknown> = Promise.resolve();
+
+  send(bytes: Uint8Array, flags: number, deadline: Deadline, nowait: boolean, countTask: boolean): Promise<RingOutcomeName | undefined> {
+    const sending = this.lastSend.then(() => this.sendNow(bytes, flags, deadline, nowait, countTask));
+    this.lastSend = sending.catch(() => undefined);
+    return sending;
+  }
+
+  private async sendNow(bytes: Uint8Array, flags: number, deadline: Deadline, nowait: boolean, countTask: boolean): Promise<RingOutcomeName | undefined> {
+    if (this.isShutDown()) return RingOutcome.shutDown;
+    const sems = this.semaphores;
+    const gaveUp = nowait ? RingOutcome.full : RingOutcome.timedOut;
+    if (this.maxsize > 0) {
+      const options = nowait ? { nowait: true } : waitOptions(deadline);
+      if (options === undefined) return gaveUp;
+      try {
+        await sems.operate([{ index: S.SLOTS, delta: -1 }], options);
+      } catch (error) {
+        if (timedOut(error)) return gaveUp;
+        throw error;
+      }
+      if (this.isShutDown()) {
+        sems.post(S.SLOTS);
+        return RingOutcome.shutDown;
+      }
+    }
+    // Counted before the value is visible, so a consumer never takes COUNT below zero.
+    sems.post(S.COUNT);
+    if (countTask) sems.post(S.UNFINISHED);
+    const undo = (): void => {
+      if (this.maxsize > 0) sems.post(S.SLOTS);
+      void sems.operate([{ index: S.COUNT, delta: -1 }], { nowait: true }).catch(() => undefined);
+      if (countTask) void sems.operate([{ index: S.UNFINISHED, delta: -1 }], { nowait: true }).catch(() => undefined);
+    };
+    try {
+      if (bytes.length + 1 <= this.messageBytes) {
+        const message = new Uint8Array(bytes.length + 1);
+        message[0] = flags & (FrameFlag.OBJECTS | FrameFlag.BYTES);
+        message.set(bytes, 1);
+        const outcome = await this.sendMessage(VALUE, message, deadline, nowait);
+        if (outcome !== undefined) undo();
+        return outcome;
+      }
+      const outcome = await this.sendStream(bytes, flags, deadline, nowait);
+      if (outcome === ABANDONED) {
+        // Its consumer died after taking the head: the value is gone with it, as is its place.
+        if (this.maxsize > 0) sems.post(S.SLOTS);
+        void sems.operate([{ index: S.COUNT, delta: -1 }], { nowait: true }).catch(() => undefined);
+        return undefined;
+      }
+      if (outcome !== undefined) undo();
+      return outcome;
+    } catch (error) {
+      undo();
+      throw error;
+    }
+  }
+
+  /** One msgsnd until `deadline`; an outcome name when it gave up (nothing sent). */
+  private async sendMessage(type: number, message: Uint8Array, deadline: Deadline, nowait: boolean): Promise<RingOutcomeName | undefined> {
+    const options = nowait ? { nowait: true } : waitOptions(deadline);
+    if (options === undefined) return nowait ? RingOutcome.full : RingOutcome.timedOut;
+    try {
+      await this.queue.send(type, message, options);
+      return undefined;
+    } catch (error) {
+      if (timedOut(error)) return nowait ? RingOutcome.full : RingOutcome.timedOut;
+      throw error;
+    }
+  }
+
+  /** A value bigger than one message: head, then pieces, holding WRITER (see the file comment). */
+  private async sendStream(bytes: Uint8Array, flags: number, deadline: Deadline, nowait: boolean): Promise<RingOutcomeName | typeof ABANDONED | undefined> {
+    const sems = this.semaphores;
+    const options = nowait ? { nowait: true } : waitOptions(deadline);
+    const gaveUp = nowait ? RingOutcome.full : RingOutcome.timedOut;
+    if (options === undefined) return gaveUp;
+    try {
+      await sems.operate([{ index: S.WRITER, delta: -1, undo: true }], options);
+    } catch (error) {
+      if (timedOut(error)) return gaveUp;
+      throw error;
+    }
+    try {
+      // Only the WRITER holder moves STREAM: its number is this stream's alone.
+      const stream = sems.value(S.STREAM);
+      sems.setValue(S.STREAM, (stream + 1) % STREAMS);
+      const headData = this.messageBytes - STREAM_HEAD_BYTES;
+      const head = new Uint8Array(this.messageBytes);
+      const view = new DataView(head.buffer);
+      head[0] = (flags & (FrameFlag.OBJECTS | FrameFlag.BYTES)) | FrameFlag.FIRST;
+      view.setUint16(1, stream);
+      view.setUint32(3, bytes.length);
+      head.set(bytes.subarray(0, headData), STREAM_HEAD_BYTES);
+      const outcome = await this.sendMessage(VALUE, head, deadline, nowait);
+      if (outcome !== undefined) return outcome;
+      // The value is begun: the rest follows whatever the deadline (as the ring finishes a value).
+      for (let offset = headData; offset < bytes.length; ) {
+        const piece = bytes.subarray(offset, offset + this.messageBytes);
+        try {
+          await this.queue.send(PIECE_BASE + stream, piece, { timeout: LIVENESS_CHECK_MS });
+          offset += piece.length;
+        } catch (error) {
+          if (!timedOut(error)) throw error;
+          if (this.consumerDied(stream)) {
+            // Its consumer died holding READER: take our pieces back; the value went with it.
+            await this.drain(stream);
+            return ABANDONED;
+          }
+        }
+      }
+      return undefined;
+    } finally {
+      sems.post(S.WRITER, 1, { undo: true });
+    }
+  }
+
+  /** True if the consumer of `stream` died: READER is free while READING still names it. */
+  private consumerDied(stream: number): boolean {
+    const sems = this.semaphores;
+    return sems.value(S.READING) === stream + 1 && sems.value(S.READER) === 1;
+  }
+
+  /** Takes every piece of `stream` still queued (of a torn or abandoned value). */
+  private async drain(stream: number): Promise<void> {
+    for (;;) {
+      try {
+        await this.queue.receive({ type: PIECE_BASE + stream, nowait: true });
+      } catch (error) {
+        if (isIpcError(error, 'ENOMSG')) return;
+        throw error;
+      }
+    }
+  }
+
+  async receive(deadline: Deadline, nowait: boolean): Promise<RingMessage | RingOutcomeName> {
+    for (;;) {
+      const options = nowait ? { nowait: true } : waitOptions(deadline);
+      if (options === undefined) return RingOutcome.timedOut;
+      let message;
+      try {
+        message = await this.queue.receive({ type: -END, ...options });
+      } catch (error) {
+        if (isIpcError(error, 'ENOMSG')) return RingOutcome.wouldBlock;
+        if (timedOut(error)) return RingOutcome.timedOut;
+        throw error;
+      }
+      if (message.type === END) {
+        // Shut down and empty: hand the marker on to the next consumer.
+        await this.queue.send(END, new Uint8Array(0)).catch(() => undefined);
+        return RingOutcome.shutDown;
+      }
+      const data = message.data;
+      const flags = data[0]!;
+      let bytes: Uint8Array | undefined;
+      if ((flags & FrameFlag.FIRST) === 0) bytes = data.slice(1);
+      else bytes = await this.receiveStream(data);
+      // A value was taken (whole, or torn and dropped): its place and count go back.
+      if (this.maxsize > 0) this.semaphores.post(S.SLOTS);
+      await this.semaphores.operate([{ index: S.COUNT, delta: -1 }], { nowait: true }).catch(() => undefined);
+      if (bytes !== undefined) return { bytes, objects: (flags & FrameFlag.OBJECTS) !== 0, flags: flags & ~FrameFlag.FIRST };
+      // A torn value: never delivered. Its task (JoinableQueue) is done with it.
+      await this.semaphores.operate([{ index: S.UNFINISHED, delta: -1 }], { nowait: true }).catch(() => undefined);
+    }
+  }
+
+  /** The rest of a big value whose head is `head`; `undefined` if its producer died mid-way. */
+  private async receiveStream(head: Uint8Array): Promise<Uint8Array | undefined> {
+    const sems = this.semaphores;
+    const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+    const stream = view.getUint16(1);
+    const total = view.getUint32(3);
+    const bytes = new Uint8Array(total);
+    bytes.set(head.subarray(STREAM_HEAD_BYTES, STREAM_HEAD_BYTES + total));
+    let offset = Math.min(total, head.length - STREAM_HEAD_BYTES);
+    // One consumer takes a stream at a time; READER given back by SEM_UNDO if it dies.
+    await sems.operate([{ index: S.READER, delta: -1, undo: true }], waitOptions(NO_DEADLINE));
+    try {
+      sems.setValue(S.READING, stream + 1);
+      while (offset < total) {
+        let piece;
+        try {
+          piece = await this.queue.receive({ type: PIECE_BASE + stream, timeout: LIVENESS_CHECK_MS });
+        } catch (error) {
+          if (!timedOut(error)) throw error;
+          if (!this.producerGone(stream)) continue;
+          // Its producer finished or died: what it sent is queued already; nothing more comes.
+          try {
+            piece = await this.queue.receive({ type: PIECE_BASE + stream, nowait: true });
+          } catch (last) {
+            if (!isIpcError(last, 'ENOMSG')) throw last;
+            return undefined;
+          }
+        }
+        bytes.set(piece.data.subarray(0, total - offset), offset);
+        offset += piece.data.length;
+      }
+      return bytes;
+    } finally {
+      sems.setValue(S.READING, 0);
+      sems.post(S.READER, 1, { undo: true });
+    }
+  }
+
+  /** True if the producer of `stream` no longer writes it (WRITER free, or a later stream began). */
+  private producerGone(stream: number): boolean {
+    const sems = this.semaphores;
+    return sems.value(S.WRITER) === 1 || sems.value(S.STREAM) !== (stream + 1) % STREAMS;
+  }
+
+  count(): number {
+    return this.semaphores.value(S.COUNT);
+  }
+
+  shutdown(): void {
+    this.semaphores.setValue(S.SHUTDOWN, 1);
+    // Producers waiting for a place wake, see SHUTDOWN and give up.
+    const room = SEMVMX - this.semaphores.value(S.SLOTS);
+    if (this.maxsize > 0 && room > 0) this.semaphores.post(S.SLOTS, Math.min(room, STREAMS));
+    this.ending = this.queue.send(END, new Uint8Array(0)).catch(() => undefined);
+  }
+
+  taskDone(): boolean {
+    if (this.semaphores.value(S.UNFINISHED) <= 0) return false;
+    // The check above is what callers see; the decrement cannot fail for a caller that pairs each
+    // taskDone with a get (applied at once where the backend can, else next on its connection).
+    void this.semaphores.operate([{ index: S.UNFINISHED, delta: -1 }], { nowait: true }).catch(() => undefined);
+    return true;
+  }
+
+  async join(deadline: Deadline): Promise<boolean> {
+    const options = waitOptions(deadline);
+    if (options === undefined) return this.semaphores.value(S.UNFINISHED) === 0;
+    try {
+      await this.semaphores.waitForZero(S.UNFINISHED, options);
+      return true;
+    } catch (error) {
+      if (timedOut(error)) return false;
+      throw error;
+    }
+  }
+}
