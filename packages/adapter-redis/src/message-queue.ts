@@ -244,7 +244,7 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
         // Give up the registration, unless a send was first: then its delivery is on the way.
         let gone: boolean;
         try {
-          gone = (await c.run('mq-unwait', this.keys.slice(7), [waiter], 'msgrcv', { key: this.key })).status === 'GONE';
+          gone = (await c.run('mq-unwait', [this.keys[7]!, this.keys[8]!, this.keys[6]!], [waiter], 'msgrcv', { key: this.key })).status === 'GONE';
         } catch (error) {
           expected.cancel();
           if (!this.lost.includes(number)) this.lost.push(number);

@@ -13,7 +13,7 @@ export const SCRIPTS = {
   'mq-send': 9,
   'mq-unblock': 1,
   'mq-receive': 8,
-  'mq-unwait': 2,
+  'mq-unwait': 3,
   'mq-reap': 3,
   'mq-ack': 1,
   'mq-stat': 1,

@@ -77,6 +77,20 @@ function waitOptions(deadline: Deadline, sliceMs = Infinity): { timeout?: number
   return { ...(remaining === Infinity ? {} : { timeout: remaining }), ...(deadline.signal ? { signal: deadline.signal } : {}) };
 }
 
+/**
+ * Runs an idempotent synchronous call (a read, a SETVAL) again when it timed out: a backend whose
+ * synchronous calls travel over the network (Redis) answers ETIMEDOUT on a very busy machine.
+ */
+function again<T>(call: () => T): T {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return call();
+    } catch (error) {
+      if (!isIpcError(error, 'ETIMEDOUT') || attempt >= 5) throw error;
+    }
+  }
+}
+
 /** What sendStream answers when the consumer of its value died mid-way. */
 const ABANDONED = 'abandoned';
 
@@ -145,7 +159,7 @@ export class MessageQueueChannel implements QueueChannel {
   }
 
   private isShutDown(): boolean {
-    return this.semaphores.value(S.SHUTDOWN) !== 0;
+    return again(() => this.semaphores.value(S.SHUTDOWN)) !== 0;
   }
 
   /** The last put of this handle: puts of one handle go one after another, so they stay in call order. */
@@ -158,30 +172,37 @@ export class MessageQueueChannel implements QueueChannel {
   }
 
   private async sendNow(bytes: Uint8Array, flags: number, deadline: Deadline, nowait: boolean, countTask: boolean): Promise<RingOutcomeName | undefined> {
-    if (this.isShutDown()) return RingOutcome.shutDown;
     const sems = this.semaphores;
     const gaveUp = nowait ? RingOutcome.full : RingOutcome.timedOut;
-    if (this.maxsize > 0) {
-      const options = nowait ? { nowait: true } : waitOptions(deadline);
+    // One semop, no wait: not shut down (SHUTDOWN zero), a place taken, the value and its task
+    // counted before the value is visible (so a consumer never takes COUNT below zero).
+    const counts = [{ index: S.COUNT, delta: 1 }, ...(countTask ? [{ index: S.UNFINISHED, delta: 1 }] : [])];
+    const place = this.maxsize > 0 ? [{ index: S.SLOTS, delta: -1 }] : [];
+    try {
+      await sems.operate([{ index: S.SHUTDOWN, delta: 0 }, ...place, ...counts], { nowait: true });
+    } catch (error) {
+      if (!isIpcError(error, 'EAGAIN')) throw error;
+      // Shut down, or no place (maxsize): wait for a place, then count (the slow path).
+      if (this.isShutDown()) return RingOutcome.shutDown;
+      if (nowait) return gaveUp;
+      const options = waitOptions(deadline);
       if (options === undefined) return gaveUp;
       try {
-        await sems.operate([{ index: S.SLOTS, delta: -1 }], options);
-      } catch (error) {
-        if (timedOut(error)) return gaveUp;
-        throw error;
+        await sems.operate(place, options);
+      } catch (waited) {
+        if (timedOut(waited)) return gaveUp;
+        throw waited;
       }
-      if (this.isShutDown()) {
+      try {
+        await sems.operate([{ index: S.SHUTDOWN, delta: 0 }, ...counts], { nowait: true });
+      } catch (shut) {
         sems.post(S.SLOTS);
-        return RingOutcome.shutDown;
+        if (isIpcError(shut, 'EAGAIN')) return RingOutcome.shutDown;
+        throw shut;
       }
     }
-    // Counted before the value is visible, so a consumer never takes COUNT below zero.
-    sems.post(S.COUNT);
-    if (countTask) sems.post(S.UNFINISHED);
     const undo = (): void => {
-      if (this.maxsize > 0) sems.post(S.SLOTS);
-      void sems.operate([{ index: S.COUNT, delta: -1 }], { nowait: true }).catch(() => undefined);
-      if (countTask) void sems.operate([{ index: S.UNFINISHED, delta: -1 }], { nowait: true }).catch(() => undefined);
+      void sems.operate([...(this.maxsize > 0 ? [{ index: S.SLOTS, delta: 1 }] : []), ...counts.map((op) => ({ index: op.index, delta: -1 }))], { nowait: true }).catch(() => undefined);
     };
     try {
       if (bytes.length + 1 <= this.messageBytes) {
@@ -195,8 +216,7 @@ export class MessageQueueChannel implements QueueChannel {
       const outcome = await this.sendStream(bytes, flags, deadline, nowait);
       if (outcome === ABANDONED) {
         // Its consumer died after taking the head: the value is gone with it, as is its place.
-        if (this.maxsize > 0) sems.post(S.SLOTS);
-        void sems.operate([{ index: S.COUNT, delta: -1 }], { nowait: true }).catch(() => undefined);
+        void sems.operate([...(this.maxsize > 0 ? [{ index: S.SLOTS, delta: 1 }] : []), { index: S.COUNT, delta: -1 }], { nowait: true }).catch(() => undefined);
         return undefined;
       }
       if (outcome !== undefined) undo();
@@ -234,8 +254,8 @@ export class MessageQueueChannel implements QueueChannel {
     }
     try {
       // Only the WRITER holder moves STREAM: its number is this stream's alone.
-      const stream = sems.value(S.STREAM);
-      sems.setValue(S.STREAM, (stream + 1) % STREAMS);
+      const stream = again(() => sems.value(S.STREAM));
+      await sems.operate([{ index: S.STREAM, delta: stream + 1 < STREAMS ? 1 : -stream }], { nowait: true });
       const headData = this.messageBytes - STREAM_HEAD_BYTES;
       const head = new Uint8Array(this.messageBytes);
       const view = new DataView(head.buffer);
@@ -262,14 +282,14 @@ export class MessageQueueChannel implements QueueChannel {
       }
       return undefined;
     } finally {
-      sems.post(S.WRITER, 1, { undo: true });
+      await sems.operate([{ index: S.WRITER, delta: 1, undo: true }], { nowait: true });
     }
   }
 
   /** True if the consumer of `stream` died: READER is free while READING still names it. */
   private consumerDied(stream: number): boolean {
     const sems = this.semaphores;
-    return sems.value(S.READING) === stream + 1 && sems.value(S.READER) === 1;
+    return again(() => sems.value(S.READING)) === stream + 1 && again(() => sems.value(S.READER)) === 1;
   }
 
   /** Takes every piece of `stream` still queued (of a torn or abandoned value). */
@@ -306,9 +326,11 @@ export class MessageQueueChannel implements QueueChannel {
       let bytes: Uint8Array | undefined;
       if ((flags & FrameFlag.FIRST) === 0) bytes = data.slice(1);
       else bytes = await this.receiveStream(data);
-      // A value was taken (whole, or torn and dropped): its place and count go back.
-      if (this.maxsize > 0) this.semaphores.post(S.SLOTS);
-      await this.semaphores.operate([{ index: S.COUNT, delta: -1 }], { nowait: true }).catch(() => undefined);
+      // A value was taken (whole, or torn and dropped): its place and count go back, in one semop.
+      await this.semaphores.operate([...(this.maxsize > 0 ? [{ index: S.SLOTS, delta: 1 }] : []), { index: S.COUNT, delta: -1 }], { nowait: true }).catch(async () => {
+        // COUNT was already zero (its producer died between counting and sending): the place alone.
+        if (this.maxsize > 0) await this.semaphores.operate([{ index: S.SLOTS, delta: 1 }], { nowait: true }).catch(() => undefined);
+      });
       if (bytes !== undefined) return { bytes, objects: (flags & FrameFlag.OBJECTS) !== 0, flags: flags & ~FrameFlag.FIRST };
       // A torn value: never delivered. Its task (JoinableQueue) is done with it.
       await this.semaphores.operate([{ index: S.UNFINISHED, delta: -1 }], { nowait: true }).catch(() => undefined);
@@ -327,7 +349,7 @@ export class MessageQueueChannel implements QueueChannel {
     // One consumer takes a stream at a time; READER given back by SEM_UNDO if it dies.
     await sems.operate([{ index: S.READER, delta: -1, undo: true }], waitOptions(NO_DEADLINE));
     try {
-      sems.setValue(S.READING, stream + 1);
+      again(() => sems.setValue(S.READING, stream + 1));
       while (offset < total) {
         let piece;
         try {
@@ -348,15 +370,15 @@ export class MessageQueueChannel implements QueueChannel {
       }
       return bytes;
     } finally {
-      sems.setValue(S.READING, 0);
-      sems.post(S.READER, 1, { undo: true });
+      again(() => sems.setValue(S.READING, 0));
+      await sems.operate([{ index: S.READER, delta: 1, undo: true }], { nowait: true });
     }
   }
 
   /** True if the producer of `stream` no longer writes it (WRITER free, or a later stream began). */
   private producerGone(stream: number): boolean {
     const sems = this.semaphores;
-    return sems.value(S.WRITER) === 1 || sems.value(S.STREAM) !== (stream + 1) % STREAMS;
+    return again(() => sems.value(S.WRITER)) === 1 || again(() => sems.value(S.STREAM)) !== (stream + 1) % STREAMS;
   }
 
   count(): number {

@@ -208,8 +208,17 @@ export function queueSuite(context: MpContext): void {
       const q = disposeAfter(await Queue.create<unknown>(backend));
       const child = await start('queue-put-big', [q, 4_000_000]);
       expect(await q.get({ timeout: 20_000 })).toBe('ready');
-      // The child streams its value until the queue is full, then waits for a consumer.
-      await sleep(1000);
+      // The child streams its value until the queue is full, then waits for a consumer: wait
+      // until its pieces fill the message queue underneath.
+      const underneath = (q as unknown as { ring: { queue: { stat(): Promise<{ messages: number; bytes: number; maxBytes: number }> } } }).ring.queue;
+      const streaming = async (): Promise<boolean> => {
+        const now = await underneath.stat();
+        return now.messages >= 2 && now.bytes + 8192 > now.maxBytes;
+      };
+      for (let i = 0; !(await streaming()); i++) {
+        if (i > 4000) throw new Error('the child never streamed its value');
+        await sleep(5);
+      }
       const getting = q.get({ timeout: 30_000 });
       await sleep(200);
       child.kill(kill);
