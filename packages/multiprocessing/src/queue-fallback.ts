@@ -10,14 +10,16 @@
  *  3 + s  PIECE  the rest of stream s    2 UNFINISHED tasks put and not yet done (JoinableQueue)
  *                                        3 SHUTDOWN   1 once shut down
  *  head: byte 0 flags (FrameFlag),       4 WRITER     1 free; a big value's producer holds it (SEM_UNDO)
- *        big values also u16 stream s    5 STREAM     the stream number of the next big value
+ *        big values also u32 stream s    5 STREAM     1 + tag(s) of the stream being written, 0 none
  *        and u32 total length            6 READER     1 free; the consumer taking a big value holds it (SEM_UNDO)
- *                                        7 READING    1 + the stream that consumer takes
+ *                                        7 READING    1 + tag(s) of the stream that consumer takes
  * ```
  * A value that fits one message (the message limit less the 1-byte head) is one `msgsnd`: it
  * appears whole or not at all. A bigger one is a stream: its producer takes WRITER (one stream at
- * a time, so its number s is unique), sends the head (type VALUE), then the rest as pieces of type
- * `3 + s` (typed receive keeps them in order and apart from heads). Consumers receive with type
+ * a time), draws a random 30-bit stream number s, sends the head (type VALUE), then the rest as
+ * pieces of type `3 + s` (typed receive keeps them in order and apart from heads; the random
+ * number keeps two streams apart even if a lease expiry ever let two producers hold WRITER).
+ * `tag(s) = s mod 16000` fits a semaphore; the liveness checks below use it. Consumers receive with type
  * `-2` (the lowest type up to END): every value left is taken before the END marker, which each
  * consumer that meets it sends on for the next.
  *
@@ -36,8 +38,11 @@ import { NO_DEADLINE, type Deadline } from './wait.js';
 const VALUE = 1;
 const END = 2;
 const PIECE_BASE = 3;
-/** Stream numbers wrap below SEMVMX. */
+/** Stream tags (what of a stream number a semaphore holds) stay below SEMVMX. */
 const STREAMS = 16000;
+const tagOf = (stream: number): number => stream % STREAMS;
+/** A fresh random stream number (30 bits: piece types stay positive 32-bit numbers). */
+const newStream = (): number => crypto.getRandomValues(new Uint32Array(1))[0]! & 0x3fffffff;
 
 /** Semaphore indexes of the set (see the file comment). */
 export const FallbackSemaphore = { SLOTS: 0, COUNT: 1, UNFINISHED: 2, SHUTDOWN: 3, WRITER: 4, STREAM: 5, READER: 6, READING: 7 } as const;
@@ -45,7 +50,7 @@ const S = FallbackSemaphore;
 const SEMAPHORES = 8;
 
 /** Bytes of a big value's head before its data: flags, stream, total length. */
-const STREAM_HEAD_BYTES = 7;
+const STREAM_HEAD_BYTES = 9;
 /** How long a stream's side waits for the other before it checks that the other is alive (ms). */
 const LIVENESS_CHECK_MS = 100;
 /** Bytes the queue is asked to hold (best effort: a backend may refuse to raise its limit). */
@@ -253,15 +258,15 @@ export class MessageQueueChannel implements QueueChannel {
       throw error;
     }
     try {
-      // Only the WRITER holder moves STREAM: its number is this stream's alone.
-      const stream = again(() => sems.value(S.STREAM));
-      await sems.operate([{ index: S.STREAM, delta: stream + 1 < STREAMS ? 1 : -stream }], { nowait: true });
+      const stream = newStream();
+      // Named while WRITER is held, so that its consumer can tell when it is no longer written.
+      again(() => sems.setValue(S.STREAM, tagOf(stream) + 1));
       const headData = this.messageBytes - STREAM_HEAD_BYTES;
       const head = new Uint8Array(this.messageBytes);
       const view = new DataView(head.buffer);
       head[0] = (flags & (FrameFlag.OBJECTS | FrameFlag.BYTES)) | FrameFlag.FIRST;
-      view.setUint16(1, stream);
-      view.setUint32(3, bytes.length);
+      view.setUint32(1, stream);
+      view.setUint32(5, bytes.length);
       head.set(bytes.subarray(0, headData), STREAM_HEAD_BYTES);
       const outcome = await this.sendMessage(VALUE, head, deadline, nowait);
       if (outcome !== undefined) return outcome;
@@ -282,6 +287,7 @@ export class MessageQueueChannel implements QueueChannel {
       }
       return undefined;
     } finally {
+      again(() => sems.setValue(S.STREAM, 0));
       await sems.operate([{ index: S.WRITER, delta: 1, undo: true }], { nowait: true });
     }
   }
@@ -289,7 +295,7 @@ export class MessageQueueChannel implements QueueChannel {
   /** True if the consumer of `stream` died: READER is free while READING still names it. */
   private consumerDied(stream: number): boolean {
     const sems = this.semaphores;
-    return again(() => sems.value(S.READING)) === stream + 1 && again(() => sems.value(S.READER)) === 1;
+    return again(() => sems.value(S.READING)) === tagOf(stream) + 1 && again(() => sems.value(S.READER)) === 1;
   }
 
   /** Takes every piece of `stream` still queued (of a torn or abandoned value). */
@@ -341,15 +347,15 @@ export class MessageQueueChannel implements QueueChannel {
   private async receiveStream(head: Uint8Array): Promise<Uint8Array | undefined> {
     const sems = this.semaphores;
     const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
-    const stream = view.getUint16(1);
-    const total = view.getUint32(3);
+    const stream = view.getUint32(1);
+    const total = view.getUint32(5);
     const bytes = new Uint8Array(total);
     bytes.set(head.subarray(STREAM_HEAD_BYTES, STREAM_HEAD_BYTES + total));
     let offset = Math.min(total, head.length - STREAM_HEAD_BYTES);
     // One consumer takes a stream at a time; READER given back by SEM_UNDO if it dies.
     await sems.operate([{ index: S.READER, delta: -1, undo: true }], waitOptions(NO_DEADLINE));
     try {
-      again(() => sems.setValue(S.READING, stream + 1));
+      again(() => sems.setValue(S.READING, tagOf(stream) + 1));
       while (offset < total) {
         let piece;
         try {
@@ -375,10 +381,10 @@ export class MessageQueueChannel implements QueueChannel {
     }
   }
 
-  /** True if the producer of `stream` no longer writes it (WRITER free, or a later stream began). */
+  /** True if the producer of `stream` no longer writes it (WRITER free, or another stream is written). */
   private producerGone(stream: number): boolean {
     const sems = this.semaphores;
-    return again(() => sems.value(S.WRITER)) === 1 || again(() => sems.value(S.STREAM)) !== (stream + 1) % STREAMS;
+    return again(() => sems.value(S.WRITER)) === 1 || again(() => sems.value(S.STREAM)) !== tagOf(stream) + 1;
   }
 
   count(): number {
