@@ -1,8 +1,9 @@
 /**
  * One backend's link to Redis: the command client, the subscriber that carries wake-up notices,
  * the client lease (for SEM_UNDO across machines) and the synchronous bridge. Whatever the number
- * of objects and waiters, a process holds three connections per backend: commands, subscriber and
- * the bridge's (opened on first synchronous use).
+ * of objects and waiters, a process holds four connections per backend: commands, subscriber, the
+ * inbox (see inbox.ts; opened by the first receive that waits, single server only) and the
+ * bridge's (opened on first synchronous use).
  */
 import { randomBytes } from 'node:crypto';
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
