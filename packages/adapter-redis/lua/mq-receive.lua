@@ -5,17 +5,28 @@
 -- ran): a taken message is kept as a claim ('<handle>:<request>' -> seq, type, bytes) until the
 -- handle's next call acknowledges the request; a request whose reply the client never got is
 -- reported as lost, and its message goes back into the queue at its old place.
--- KEYS: meta, order, typ, data, types (as in mq-send.lua), claims
+--
+-- A receive that would block and names an inbox registers instead (waiter '<handle>:<request>'
+-- in `waiters`, its entry appended to `wq`): the next suitable send hands it its message (mq-send.lua).
+-- KEYS: meta, order, typ, data, types (as in mq-send.lua), claims, waiters, wq
 -- ARGV: id, rule ('any' | 'eq' | 'except' | 'le'), type (decimal, absolute value for 'le'),
 --       noError (1/0), maxBytes, pid, uid, gid, nowait (1/0), tag, handle, request number,
---       acknowledged requests (comma-separated), lost requests (comma-separated)
+--       acknowledged requests (comma-separated), lost requests (comma-separated), inbox ('' none)
 local meta, order, typ, data, types, claims = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local waiters, wq = KEYS[7], KEYS[8]
 local tag = ARGV[10]
-if not alive(meta, ARGV[1]) then return {'EINVAL'} end
+local f = redis.call('HMGET', meta, 'uid', 'gid', 'cuid', 'cgid', 'mode', 'id')
+if f[6] ~= ARGV[1] then return {'EINVAL'} end
 local handle = ARGV[11]
 for n in string.gmatch(ARGV[13], '[^,]+') do redis.call('HDEL', claims, handle .. ':' .. n) end
 local settled = {}
 for n in string.gmatch(ARGV[14], '[^,]+') do
+  -- A lost request may still be registered: it waits no more.
+  local entry = redis.call('HGET', waiters, handle .. ':' .. n)
+  if entry then
+    redis.call('HDEL', waiters, handle .. ':' .. n)
+    redis.call('LREM', wq, 1, entry)
+  end
   local claim = redis.call('HGET', claims, handle .. ':' .. n)
   if claim then
     local s1 = string.find(claim, ' ', 1, true)
@@ -34,7 +45,7 @@ for n in string.gmatch(ARGV[14], '[^,]+') do
   settled[#settled + 1] = n
 end
 local lostSettled = table.concat(settled, ',')
-if not permitted(meta, tonumber(ARGV[7]), tonumber(ARGV[8]), 4) then return {'EACCES'} end
+if not granted_by(f, tonumber(ARGV[7]), tonumber(ARGV[8]), 4) then return {'EACCES'} end
 local rule, wanted = ARGV[2], ARGV[3]
 local seq
 if rule == 'any' then
@@ -59,6 +70,12 @@ else
 end
 if seq == nil then
   if ARGV[9] == '1' then return {'ENOMSG', lostSettled} end
+  if ARGV[15] ~= '' then
+    local w = handle .. ':' .. ARGV[12]
+    local entry = w .. ' ' .. rule .. ' ' .. wanted .. ' ' .. ARGV[4] .. ' ' .. ARGV[5] .. ' ' .. ARGV[6] .. ' ' .. ARGV[15]
+    redis.call('HSET', waiters, w, entry)
+    redis.call('RPUSH', wq, entry)
+  end
   return {'BLOCK', lostSettled}
 end
 local payload = redis.call('HGET', data, seq)
@@ -76,7 +93,7 @@ redis.call('HDEL', data, seq)
 local perType = tag .. ':t:' .. mtype
 redis.call('ZREM', perType, seq)
 if redis.call('ZCARD', perType) == 0 then redis.call('ZREM', types, mtype) end
-local f = redis.call('HMGET', meta, 'cbytes', 'qnum')
-redis.call('HSET', meta, 'cbytes', tonumber(f[1]) - len, 'qnum', tonumber(f[2]) - 1, 'lrpid', ARGV[6], 'rtime', now_s())
+local q = redis.call('HMGET', meta, 'cbytes', 'qnum')
+redis.call('HSET', meta, 'cbytes', tonumber(q[1]) - len, 'qnum', tonumber(q[2]) - 1, 'lrpid', ARGV[6], 'rtime', now_s())
 redis.call('PUBLISH', tag .. ':ch', 'r')
 return {'OK', lostSettled, mtype, payload}

@@ -1,12 +1,14 @@
 /**
  * One backend's link to Redis: the command client, the subscriber that carries wake-up notices,
  * the client lease (for SEM_UNDO across machines) and the synchronous bridge. Whatever the number
- * of objects and waiters, a process holds three connections per backend: commands, subscriber and
- * the bridge's (opened on first synchronous use).
+ * of objects and waiters, a process holds four connections per backend: commands, subscriber, the
+ * inbox (see inbox.ts; opened by the first receive that waits, single server only) and the
+ * bridge's (opened on first synchronous use).
  */
 import { randomBytes } from 'node:crypto';
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { IpcError } from '@ipcx/core';
+import { Inbox } from './inbox.js';
 import { Notifier } from './notifier.js';
 import { defineScripts, runScript, type ScriptArgument, type ScriptName } from './scripts.js';
 import { SyncBridge } from './sync.js';
@@ -175,6 +177,7 @@ export class RedisConnection {
   private leaseStarted: Promise<void> | undefined;
   private readonly knownTags = new Set<string>();
   private closed = false;
+  private inboxOf: Inbox | undefined;
 
   constructor(options: RedisBackendOptions = {}) {
     const prefix = options.prefix ?? 'ipcx';
@@ -199,6 +202,24 @@ export class RedisConnection {
     this.spec = { connection, prefix, leaseMs, syncTimeoutMs, clientId: this.clientId };
     this.notifier = new Notifier(connect(connection, { maxRetriesPerRequest: null, connectionName: `${prefix}:${this.clientId}:notices` }));
     this.bridge = new SyncBridge(this.spec);
+  }
+
+  /**
+   * The inbox where sends hand messages to this process's waiting receives (opened on first use;
+   * `undefined` on a cluster, where receives wait on notices instead: see inbox.ts).
+   */
+  get inbox(): Inbox | undefined {
+    if (this.closed || isCluster(this.spec.connection)) return undefined;
+    this.inboxOf ??= new Inbox(
+      connect(this.spec.connection, { maxRetriesPerRequest: null, connectionName: `${this.prefix}:${this.clientId}:inbox` }) as Redis,
+      this.inboxKey(this.clientId),
+    );
+    return this.inboxOf;
+  }
+
+  /** The key of client `clientId`'s inbox. */
+  inboxKey(clientId: string): string {
+    return `{${this.prefix}:client:${clientId}}:inbox`;
   }
 
   /** Runs a script; a failure of Redis itself becomes an IpcError for `syscall`. */
@@ -312,6 +333,7 @@ export class RedisConnection {
       }
     }
     this.bridge.close();
+    this.inboxOf?.close();
     await this.notifier.close();
     if (this.ownsClient) this.client.disconnect();
   }

@@ -12,13 +12,19 @@
  *   wait behind it, so pipelined sends keep their call order);
  * - `<tag>:claims`: per handle and receive, the message it took, until the handle's next call
  *   acknowledges it; a receive whose reply was lost with the connection gets its message put
- *   back by the next call (no message is lost to a server that died after the script ran).
+ *   back by the next call (no message is lost to a server that died after the script ran);
+ * - `<tag>:waiters` / `<tag>:wq`: receives that wait (hash waiter -> rule, type, noError, maxBytes,
+ *   pid, inbox; and the waiters in arrival order). A send that suits one hands it the message in
+ *   the same script, through the receiving process's inbox (see inbox.ts), as Linux's
+ *   pipelined_send does: one script call and one blocking pop per message.
  *
  * Notices of every change go to `<tag>:ch` (see notifier.ts). A removed queue's keys are deleted;
  * its id is never given out again, so a handle on it gets `EINVAL` (`EIDRM` while it waited).
  */
 import { stat } from 'node:fs/promises';
 import {
+  abortErrorFor,
+  closedError,
   IPC_PRIVATE,
   IpcError,
   MSGMAX_DEFAULT,
@@ -45,7 +51,9 @@ import {
   checkMessageQueueSend,
   backendSlice,
 } from '@ipcx/core/backend';
-import { redisFailure, type RedisConnection, type ScriptReply } from './connection.js';
+import { redisFailure, registerReaper, type RedisConnection, type ScriptReply } from './connection.js';
+import type { Delivery, Inbox } from './inbox.js';
+import type { ScriptArgument } from './scripts.js';
 import type { Relevance } from './notifier.js';
 import { Handle, type HandleRegistry, type RedisBackendContext } from './handle.js';
 import { blockingCall, quiet } from './wait.js';
@@ -61,6 +69,15 @@ interface QueueRecord {
 }
 
 let handleCounter = 0;
+
+/** A queue's keys, after its tag, in the order the scripts take them (see the file comment). */
+const QUEUE_KEYS = ['meta', 'order', 'typ', 'data', 'types', 'blocked', 'claims', 'waiters', 'wq'];
+
+// A client whose lease ran out waits no more: its registrations and claims in each queue where it
+// waited are dropped, and its inbox deleted (see lua/mq-reap.lua).
+registerReaper('mq', async (connection, tag, dead) => {
+  await connection.run('mq-reap', [`${tag}:waiters`, `${tag}:wq`, `${tag}:claims`], [dead, connection.inboxKey(dead)], 'msgrcv');
+});
 
 /** Throws the script's refusal as an IpcError (EINVAL after a wait becomes EIDRM). */
 function refuse(reply: ScriptReply, syscall: string, key: number, waited = false): never {
@@ -93,7 +110,7 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
     private readonly tag: string,
   ) {
     super(registry, 'message queue');
-    this.keys = ['meta', 'order', 'typ', 'data', 'types', 'blocked', 'claims'].map((part) => `${tag}:${part}`);
+    this.keys = QUEUE_KEYS.map((part) => `${tag}:${part}`);
     this.handleKey = `${connection.clientId}:${++handleCounter}`;
     this.channel = `${tag}:ch`;
   }
@@ -124,7 +141,7 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
       // A send waits for room or for its handle's earlier send: receives, limit changes, the
       // earlier send getting through ('u') and removal can help it, other sends not.
       filter: (notice) => (notice[0] === 's' ? 'ignore' : 'all'),
-      attempt: () => c.run('mq-send', this.keys.slice(0, 6), args, 'msgsnd', { key: this.key }),
+      attempt: () => c.run('mq-send', this.keys, args, 'msgsnd', { key: this.key }),
       timeoutMs: checked.timeoutMs,
       signal: (options as MessageQueueSendOptions | undefined)?.signal,
       timeoutError: () => new IpcError('ETIMEDOUT', { syscall: 'msgsnd', key: this.key, object: 'message queue' }),
@@ -147,28 +164,13 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
     const rule = checked.type === 0 ? 'any' : checked.type < 0 ? 'le' : checked.except ? 'except' : 'eq';
     const number = ++this.receiveCounter;
     const args = [String(this.id), rule, String(Math.abs(checked.type)), checked.noError ? 1 : 0, checked.maxBytes ?? MSGMAX_DEFAULT, process.pid, c.uid, c.gid, checked.nowait ? 1 : 0, this.tag, this.handleKey, number];
-    const attempt = async (): Promise<ScriptReply> => {
-      const acknowledged = this.acknowledged.splice(0);
-      const lost = [...this.lost];
-      let reply: ScriptReply;
-      try {
-        reply = await c.run('mq-receive', this.keys.slice(0, 5).concat(this.keys[6]!), [...args, acknowledged.join(','), lost.join(',')], 'msgrcv', { key: this.key });
-      } catch (error) {
-        this.acknowledged.push(...acknowledged);
-        // The script may have run and taken a message whose reply is gone: the next call puts it back.
-        if (isIpcError(error, 'ECONNRESET') && !this.lost.includes(number)) this.lost.push(number);
-        throw error;
-      }
-      const settled = new Set((reply.values[0]?.toString() ?? '').split(',').filter((n) => n !== '').map(Number));
-      this.lost = this.lost.filter((n) => !settled.has(n));
-      if (reply.status === 'OK') this.acknowledged.push(number);
-      return { status: reply.status, values: reply.values.slice(1) };
-    };
+    const inbox = checked.nowait ? undefined : c.inbox;
+    if (inbox !== undefined) return this.receiveByInbox(inbox, args, number, checked.timeoutMs, options?.signal);
     const { reply, waited } = await blockingCall({
       connection: c,
       channel: this.channel,
       filter: receiveFilter(rule, checked.type),
-      attempt,
+      attempt: () => this.receiveScript(args, number, ''),
       timeoutMs: checked.timeoutMs,
       signal: options?.signal,
       timeoutError: () => new IpcError('ETIMEDOUT', { syscall: 'msgrcv', key: this.key, object: 'message queue' }),
@@ -176,6 +178,98 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
     });
     if (reply.status !== 'OK') refuse(reply, 'msgrcv', this.key, waited);
     return { type: Number(reply.values[0]!.toString()), data: reply.values[1]! };
+  }
+
+  /**
+   * Runs mq-receive once; with an inbox, a receive that would block registers there. Keeps the
+   * handle's acknowledged and lost requests (see the file comment).
+   */
+  private async receiveScript(args: readonly ScriptArgument[], number: number, inbox: string): Promise<ScriptReply> {
+    const c = this.connection;
+    const acknowledged = this.acknowledged.splice(0);
+    const lost = [...this.lost];
+    let reply: ScriptReply;
+    try {
+      reply = await c.run('mq-receive', this.keys.slice(0, 5).concat(this.keys.slice(6)), [...args, acknowledged.join(','), lost.join(','), inbox], 'msgrcv', { key: this.key });
+    } catch (error) {
+      this.acknowledged.push(...acknowledged);
+      // The script may have run and taken a message whose reply is gone: the next call puts it back.
+      if (isIpcError(error, 'ECONNRESET') && !this.lost.includes(number)) this.lost.push(number);
+      throw error;
+    }
+    const settled = new Set((reply.values[0]?.toString() ?? '').split(',').filter((n) => n !== '').map(Number));
+    this.lost = this.lost.filter((n) => !settled.has(n));
+    if (reply.status === 'OK') this.acknowledged.push(number);
+    return { status: reply.status, values: reply.values.slice(1) };
+  }
+
+  /**
+   * A receive through the inbox: one script call that takes a message or registers the receive,
+   * then (if registered) the delivery a send hands over. Cancelling unregisters; a receive that a
+   * send served meanwhile takes its message (completed anyway: nothing is lost to a cancel).
+   */
+  private async receiveByInbox(inbox: Inbox, args: readonly ScriptArgument[], number: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<Message> {
+    if (signal?.aborted) throw abortErrorFor(signal);
+    const waiter = `${this.handleKey}:${number}`;
+    // Known before it can register: if this client dies waiting, whoever reaps it drops the
+    // registration, so no send hands a message to a dead inbox (a round trip the first time only).
+    await this.connection.track(this.tag, 'mq', 'msgrcv');
+    // Expected before the script runs: a send may serve the registration before its reply comes.
+    const expected = inbox.expect(waiter);
+    let reply: ScriptReply;
+    try {
+      reply = await this.receiveScript(args, number, inbox.key);
+    } catch (error) {
+      expected.cancel();
+      throw error;
+    }
+    if (reply.status !== 'BLOCK') {
+      expected.cancel();
+      if (reply.status !== 'OK') refuse(reply, 'msgrcv', this.key);
+      return { type: Number(reply.values[0]!.toString()), data: reply.values[1]! };
+    }
+    const c = this.connection;
+    let cancel!: (error: Error) => void;
+    const cancelled = new Promise<Error>((resolve) => {
+      cancel = resolve;
+    });
+    const onAbort = (): void => cancel(abortErrorFor(signal!));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const stopOwner = this.onCancel(cancel);
+    const timer = timeoutMs === Infinity ? undefined : setTimeout(() => cancel(new IpcError('ETIMEDOUT', { syscall: 'msgrcv', key: this.key, object: 'message queue' })), timeoutMs);
+    // An abort or close that came while the script ran fired before these listeners existed.
+    if (signal?.aborted) onAbort();
+    if (this.closed) cancel(closedError(this.objectName, 'close'));
+    let delivery: Delivery;
+    try {
+      const first = await Promise.race([expected.delivery, cancelled]);
+      if (first instanceof Error) {
+        // Give up the registration, unless a send was first: then its delivery is on the way.
+        let gone: boolean;
+        try {
+          gone = (await c.run('mq-unwait', [this.keys[7]!, this.keys[8]!, this.keys[6]!], [waiter], 'msgrcv', { key: this.key })).status === 'GONE';
+        } catch (error) {
+          expected.cancel();
+          if (!this.lost.includes(number)) this.lost.push(number);
+          throw error;
+        }
+        if (!gone) {
+          expected.cancel();
+          throw first;
+        }
+      }
+      delivery = await expected.delivery;
+    } catch (error) {
+      if (isIpcError(error, 'ECONNRESET') && !this.lost.includes(number)) this.lost.push(number);
+      throw error;
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      stopOwner();
+    }
+    if (delivery.status !== 'OK') refuse({ status: delivery.status, values: [] }, 'msgrcv', this.key, true);
+    this.acknowledged.push(number);
+    return { type: delivery.type, data: delivery.data };
   }
 
   async stat(): Promise<MessageQueueStat> {
@@ -317,7 +411,7 @@ export class RedisMessageQueues implements MessageQueues {
     checkMessageQueueId(id);
     const c = this.connection;
     const tag = await this.tagOf(id);
-    const keys = ['meta', 'order', 'typ', 'data', 'types', 'blocked', 'claims'].map((part) => `${tag}:${part}`);
+    const keys = QUEUE_KEYS.map((part) => `${tag}:${part}`);
     const reply = await c.run('mq-remove', keys, [String(id), c.uid, tag], 'msgctl');
     if (reply.status !== 'OK') refuse(reply, 'msgctl', 0);
     await c.client.del(queueIdKey(c.prefix, id)).catch(() => undefined);

@@ -10,13 +10,15 @@ import type { Cluster, Redis } from 'ioredis';
 /** Every script, by file name (without `.lua`), with its number of KEYS. */
 export const SCRIPTS = {
   'mq-open': 1,
-  'mq-send': 6,
+  'mq-send': 9,
   'mq-unblock': 1,
-  'mq-receive': 6,
+  'mq-receive': 8,
+  'mq-unwait': 3,
+  'mq-reap': 3,
   'mq-ack': 1,
   'mq-stat': 1,
   'mq-set': 1,
-  'mq-remove': 7,
+  'mq-remove': 9,
   'sem-open': 2,
   'sem-operate': 5,
   'sem-unwait': 1,

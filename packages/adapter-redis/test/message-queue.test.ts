@@ -97,7 +97,9 @@ describe('redis System V message queue', () => {
     const other = testBackend('mq-rmid');
     const queue = await backend.messageQueues.open(IPC_PRIVATE);
     const waiting = queue.receive({ type: 9 }).catch((error: unknown) => error);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Waiting once its registration is on the server (a sleep would race a slow first call).
+    const tag = `{${backend.connection.prefix}:mq:i${queue.id}}`;
+    while ((await backend.connection.client.hlen(`${tag}:waiters`)) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     const remover = (await (other.revive as (r: unknown) => Promise<MessageQueue>)((queue as unknown as { [k: symbol]: () => unknown })[Symbol.for('ipcx.transfer')]!()));
     await remover.remove();
     expect(await waiting).toMatchObject({ code: 'EIDRM', syscall: 'msgrcv' });
@@ -106,7 +108,7 @@ describe('redis System V message queue', () => {
     await queue.close();
   });
 
-  it('keeps 1,000 receives pending on one process with two connections, then satisfies each; aborts leave nothing subscribed', async () => {
+  it('keeps 1,000 receives pending on one process with three connections, then satisfies each; aborts leave nothing registered or subscribed', async () => {
     const backend = testBackend('mq-many');
     const queue = await backend.messageQueues.open(IPC_PRIVATE);
     try {
@@ -121,7 +123,10 @@ describe('redis System V message queue', () => {
       const pending = Array.from({ length: count }, (_, i) => queue.receive({ type: i + 1 }));
       await new Promise((resolve) => setTimeout(resolve, 300));
       const prefix = `${backend.connection.prefix}:${backend.connection.clientId}`;
-      expect(await mine()).toEqual([`${prefix}:commands`, `${prefix}:notices`]);
+      // Commands, the inbox every waiting receive is handed its message through, and notices.
+      expect(await mine()).toEqual([`${prefix}:commands`, `${prefix}:inbox`, `${prefix}:notices`]);
+      const tag = `{${backend.connection.prefix}:mq:i${queue.id}}`;
+      expect(await backend.connection.client.hlen(`${tag}:waiters`)).toBe(count);
       for (let i = count - 1; i >= 0; i--) await queue.send(i + 1, `m${i}`);
       const messages = await Promise.all(pending);
       expect(messages.map((m) => text(m.data))).toEqual(Array.from({ length: count }, (_, i) => `m${i}`));
@@ -133,8 +138,50 @@ describe('redis System V message queue', () => {
       expect(new Set(await Promise.all(aborted))).toEqual(new Set(['AbortError']));
       await new Promise((resolve) => setTimeout(resolve, 1500));
       expect(backend.connection.notifier.subscribedChannels()).toEqual([]);
+      expect(await backend.connection.client.hlen(`${tag}:waiters`)).toBe(0);
+      expect(await backend.connection.client.llen(`${tag}:wq`)).toBe(0);
       const numsub = (await backend.connection.client.pubsub('NUMSUB', `{${backend.connection.prefix}:mq:i${queue.id}}:ch`)) as unknown[];
       expect(Number(numsub[1])).toBe(0);
+    } finally {
+      await queue.remove();
+      await queue.close();
+    }
+  });
+
+  it('hands a sent message straight to a waiting receive; an abort while the receive registers ends it and leaves nothing registered', async () => {
+    const backend = testBackend('mq-handoff');
+    const queue = await backend.messageQueues.open(IPC_PRIVATE);
+    try {
+      const tag = `{${backend.connection.prefix}:mq:i${queue.id}}`;
+      // Aborted in the same tick as the call: the abort fires while the receive's script runs.
+      for (let i = 0; i < 20; i++) {
+        const controller = new AbortController();
+        const receiving = queue.receive({ signal: controller.signal });
+        controller.abort();
+        await expect(receiving).rejects.toMatchObject({ name: 'AbortError' });
+      }
+      // Closed while registering: EBADF, and the registration is gone too.
+      const other = (await (backend.revive as (r: unknown) => Promise<MessageQueue>)((queue as unknown as { [k: symbol]: () => unknown })[Symbol.for('ipcx.transfer')]!()));
+      const closing = other.receive();
+      await other.close();
+      await expect(closing).rejects.toMatchObject({ code: 'EBADF' });
+      expect(await backend.connection.client.hlen(`${tag}:waiters`)).toBe(0);
+      expect(await backend.connection.client.llen(`${tag}:wq`)).toBe(0);
+      // A waiting receive is served by the send itself: the message never enters the queue.
+      const waiting = queue.receive({ type: 5, maxBytes: 4 });
+      while ((await backend.connection.client.hlen(`${tag}:waiters`)) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await queue.send(4, 'other');
+      await queue.send(5, 'too long');
+      // Too long for its maxBytes: the receive gets E2BIG and the message stays queued, as on Linux.
+      await expect(waiting).rejects.toMatchObject({ code: 'E2BIG' });
+      expect((await queue.stat()).messages).toBe(2);
+      const cut = queue.receive({ type: 6, maxBytes: 3, noError: true });
+      while ((await backend.connection.client.hlen(`${tag}:waiters`)) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await queue.send(6, 'abcdef');
+      expect(text((await cut).data)).toBe('abc');
+      expect((await queue.stat()).messages).toBe(2);
+      expect(text((await queue.receive({ type: 5 })).data)).toBe('too long');
+      expect(text((await queue.receive()).data)).toBe('other');
     } finally {
       await queue.remove();
       await queue.close();

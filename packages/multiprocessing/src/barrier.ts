@@ -13,17 +13,21 @@
  * zeroes COUNT and bumps GENERATION (waking everyone parked on it); else it parks on GENERATION
  * until it changes. Breaking records which generation broke (BROKEN_AT) before it bumps
  * GENERATION, so a woken waiter knows whether its generation tripped or broke.
+ *
+ * On a backend without shared memory (Redis) the same cells are semaphores of a set and waiters
+ * wait on a gate per generation's parity ({@link SemaphoreBarrierState}, barrier-fallback.ts).
  */
 import type { IpcBackend, SysvSegment } from '@ipcx/core';
+import { BarrierCell, SemaphoreBarrierState, type BarrierState } from './barrier-fallback.js';
 import { ErrorCode, MultiprocessingError } from './errors.js';
 import { closedObject, createSegment, release } from './kernel-objects.js';
 import { Lock } from './lock.js';
 import { packForValue, registerReviver, reviveValue, shareSymbol, type Shareable, type ShareRecord } from './share.js';
-import { deadlineOf, park, publish, type ParkCells } from './wait.js';
+import { hasSharedMemory } from './transport-select.js';
+import { deadlineOf, park, publish, type Deadline, type ParkCells } from './wait.js';
 import type { WaitOptions } from '@ipcx/core';
 
-/** Cell indexes (32-bit) of the barrier's segment. */
-export const BarrierCell = { COUNT: 0, GENERATION: 1, BROKEN: 2, WAITERS: 3, BROKEN_AT: 4 } as const;
+export { BarrierCell } from './barrier-fallback.js';
 /** Bytes of the barrier's segment. */
 export const BARRIER_BYTES = 64;
 
@@ -49,8 +53,6 @@ export interface BarrierOptions {
  */
 export class Barrier implements Shareable, AsyncDisposable {
   private isClosed = false;
-  private readonly cells: Int32Array;
-  private readonly where: ParkCells;
   /** Run by this process when it is the last to arrive. */
   action: (() => unknown) | undefined;
 
@@ -58,21 +60,24 @@ export class Barrier implements Shareable, AsyncDisposable {
   constructor(
     /** The number of processes that must arrive. */ readonly parties: number,
     private readonly lock: Lock,
-    private readonly segment: SysvSegment,
+    private readonly state: BarrierState,
     private readonly owner: boolean,
     private readonly defaultTimeout: number | undefined,
-  ) {
-    this.cells = new Int32Array(segment.buffer, 0, BARRIER_BYTES / 4);
-    this.where = { segment, cells: this.cells, cell: BarrierCell.GENERATION, waiters: BarrierCell.WAITERS };
-  }
+  ) {}
 
   /** Makes a barrier for `parties` processes owned by this process (its close removes it). */
   static async create(backend: IpcBackend, parties: number, options: BarrierOptions = {}): Promise<Barrier> {
     if (!Number.isInteger(parties) || parties < 1 || parties > 0x7fffffff) throw new RangeError('parties must be an integer >= 1');
     if (options.action !== undefined && typeof options.action !== 'function') throw new TypeError('action must be a function');
     const lock = await Lock.create(backend);
-    const segment = await createSegment(backend, BARRIER_BYTES);
-    const barrier = new Barrier(parties, lock, segment, true, options.timeout);
+    let state: BarrierState;
+    try {
+      state = hasSharedMemory(backend) ? new SegmentBarrierState(await createSegment(backend, BARRIER_BYTES, 'Barrier')) : await SemaphoreBarrierState.create(backend);
+    } catch (error) {
+      await lock.close();
+      throw error;
+    }
+    const barrier = new Barrier(parties, lock, state, true, options.timeout);
     barrier.action = options.action;
     return barrier;
   }
@@ -84,12 +89,12 @@ export class Barrier implements Shareable, AsyncDisposable {
 
   /** Processes waiting at the barrier now. */
   get nWaiting(): number {
-    return Atomics.load(this.cells, BarrierCell.COUNT);
+    return this.state.load(BarrierCell.COUNT);
   }
 
   /** True if the barrier is broken. */
   get broken(): boolean {
-    return Atomics.load(this.cells, BarrierCell.BROKEN) !== 0;
+    return this.state.load(BarrierCell.BROKEN) !== 0;
   }
 
   /**
@@ -105,8 +110,8 @@ export class Barrier implements Shareable, AsyncDisposable {
     let index: number;
     try {
       if (this.broken) throw brokenError();
-      generation = Atomics.load(this.cells, BarrierCell.GENERATION);
-      index = Atomics.add(this.cells, BarrierCell.COUNT, 1);
+      generation = this.state.load(BarrierCell.GENERATION);
+      index = this.state.arrive();
       if (index + 1 === this.parties) {
         try {
           if (this.action !== undefined) await this.action();
@@ -114,17 +119,16 @@ export class Barrier implements Shareable, AsyncDisposable {
           this.breakNow();
           throw error;
         }
-        Atomics.store(this.cells, BarrierCell.COUNT, 0);
-        publish(this.where, BarrierCell.GENERATION, BarrierCell.WAITERS);
+        this.state.store(BarrierCell.COUNT, 0);
+        this.state.endGeneration();
         return index;
       }
     } finally {
       await this.lock.release();
     }
-    const tripped = () => Atomics.load(this.cells, BarrierCell.GENERATION) !== generation;
     let passed: boolean;
     try {
-      passed = await park(this.where, tripped, deadline);
+      passed = await this.state.awaitEnd(generation, deadline);
     } catch (error) {
       await this.abort();
       throw error;
@@ -133,7 +137,7 @@ export class Barrier implements Shareable, AsyncDisposable {
       await this.abort();
       throw brokenError();
     }
-    if (Atomics.load(this.cells, BarrierCell.BROKEN_AT) === generation + 1) throw brokenError();
+    if (this.state.load(BarrierCell.BROKEN_AT) === this.state.after(generation)) throw brokenError();
     return index;
   }
 
@@ -154,9 +158,9 @@ export class Barrier implements Shareable, AsyncDisposable {
     await this.lock.acquire();
     try {
       // Waiters of the current generation learn it broke; the next generation starts clean.
-      if (Atomics.load(this.cells, BarrierCell.COUNT) > 0) this.breakNow();
-      Atomics.store(this.cells, BarrierCell.COUNT, 0);
-      Atomics.store(this.cells, BarrierCell.BROKEN, 0);
+      if (this.state.load(BarrierCell.COUNT) > 0) this.breakNow();
+      this.state.store(BarrierCell.COUNT, 0);
+      this.state.store(BarrierCell.BROKEN, 0);
     } finally {
       await this.lock.release();
     }
@@ -166,7 +170,7 @@ export class Barrier implements Shareable, AsyncDisposable {
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
-    await release(this.owner, [this.segment]);
+    await this.state.close(this.owner);
     await this.lock.close();
   }
 
@@ -178,16 +182,16 @@ export class Barrier implements Shareable, AsyncDisposable {
   /** @internal */
   [shareSymbol](): ShareRecord {
     this.checkOpen('share');
-    return { kind: 'barrier', data: { parties: this.parties, segment: this.segment.id, lock: packForValue(this.lock), timeout: this.defaultTimeout } };
+    return { kind: 'barrier', data: { parties: this.parties, ...this.state.record(), lock: packForValue(this.lock), timeout: this.defaultTimeout } };
   }
 
   private breakNow(): void {
-    const generation = Atomics.load(this.cells, BarrierCell.GENERATION);
-    Atomics.store(this.cells, BarrierCell.BROKEN, 1);
-    Atomics.store(this.cells, BarrierCell.COUNT, 0);
+    const generation = this.state.load(BarrierCell.GENERATION);
+    this.state.store(BarrierCell.BROKEN, 1);
+    this.state.store(BarrierCell.COUNT, 0);
     // Which generation broke, before waking its waiters: they read it once GENERATION moved.
-    Atomics.store(this.cells, BarrierCell.BROKEN_AT, generation + 1);
-    publish(this.where, BarrierCell.GENERATION, BarrierCell.WAITERS);
+    this.state.store(BarrierCell.BROKEN_AT, this.state.after(generation));
+    this.state.endGeneration();
   }
 
   private checkOpen(operation: string): void {
@@ -199,8 +203,52 @@ function brokenError(): MultiprocessingError {
   return new MultiprocessingError(ErrorCode.brokenBarrier, 'the barrier is broken');
 }
 
+/** A barrier's state in the cells of a shared segment (the layout above). */
+class SegmentBarrierState implements BarrierState {
+  private readonly cells: Int32Array;
+  private readonly where: ParkCells;
+
+  constructor(private readonly segment: SysvSegment) {
+    this.cells = new Int32Array(segment.buffer, 0, BARRIER_BYTES / 4);
+    this.where = { segment, cells: this.cells, cell: BarrierCell.GENERATION, waiters: BarrierCell.WAITERS };
+  }
+
+  load(cell: number): number {
+    return Atomics.load(this.cells, cell);
+  }
+
+  store(cell: number, value: number): void {
+    Atomics.store(this.cells, cell, value);
+  }
+
+  arrive(): number {
+    return Atomics.add(this.cells, BarrierCell.COUNT, 1);
+  }
+
+  after(generation: number): number {
+    return (generation + 1) | 0;
+  }
+
+  endGeneration(): void {
+    publish(this.where, BarrierCell.GENERATION, BarrierCell.WAITERS);
+  }
+
+  awaitEnd(generation: number, deadline: Deadline): Promise<boolean> {
+    return park(this.where, () => Atomics.load(this.cells, BarrierCell.GENERATION) !== generation, deadline);
+  }
+
+  async close(owner: boolean): Promise<void> {
+    await release(owner, [this.segment]);
+  }
+
+  record(): { segment: number } {
+    return { segment: this.segment.id };
+  }
+}
+
 registerReviver('barrier', async (data, backend) => {
-  const { parties, segment, lock, timeout } = data as { parties: number; segment: number; lock: unknown; timeout: number | undefined };
+  const { parties, segment, semaphores, lock, timeout } = data as { parties: number; segment?: number; semaphores?: number; lock: unknown; timeout: number | undefined };
   const revivedLock = (await reviveValue(lock, backend)) as Lock;
-  return new Barrier(parties, revivedLock, await backend.sharedMemory.attachSysv(segment), false, timeout);
+  const state = semaphores !== undefined ? await SemaphoreBarrierState.revive(backend, { semaphores }) : new SegmentBarrierState(await backend.sharedMemory.attachSysv(segment!));
+  return new Barrier(parties, revivedLock, state, false, timeout);
 });

@@ -12,7 +12,7 @@
  * A value larger than the pipe's buffer streams through it: the only limit is memory (and
  * 2^32 - 1 bytes per frame).
  */
-import { closedError, isIpcError, type ByteReader, type ByteWriter, type DuplexPipe, type IpcBackend, type WaitOptions } from '@ipcx/core';
+import { closedError, isIpcError, Primitive, type ByteReader, type ByteWriter, type DuplexPipe, type IpcBackend, type WaitOptions } from '@ipcx/core';
 import type { Codec } from './codec.js';
 import { codecNamed } from './codec-registry.js';
 import { ErrorCode, MultiprocessingError, bufferTooShort } from './errors.js';

@@ -3,8 +3,9 @@
  * id only by the processes it is passed to), reopen them by id in another process, and on close
  * give them up (the creator also removes them).
  */
-import { isIpcError, type IpcBackend, type SemaphoreSet, type SysvSegment, type WaitOptions } from '@ipcx/core';
+import { isIpcError, Primitive, type IpcBackend, type SemaphoreSet, type SysvSegment, type WaitOptions } from '@ipcx/core';
 import { ErrorCode, MultiprocessingError } from './errors.js';
+import { requirePrimitives } from './transport-select.js';
 import { deadlineOf } from './wait.js';
 
 /** A private System V semaphore set of `values.length` semaphores, set to `values`. */
@@ -20,8 +21,12 @@ export async function createSemaphores(backend: IpcBackend, values: readonly num
   }
 }
 
-/** A private, zeroed System V segment of `size` bytes. */
-export function createSegment(backend: IpcBackend, size: number): Promise<SysvSegment> {
+/**
+ * A private, zeroed System V segment of `size` bytes for `what` (named in the `ENOSYS` thrown,
+ * before anything is made, by a backend that declares no shared memory).
+ */
+export async function createSegment(backend: IpcBackend, size: number, what = 'a shared-memory object'): Promise<SysvSegment> {
+  requirePrimitives(backend, what, [Primitive.sharedMemory]);
   return backend.sharedMemory.openSysv('private', { size });
 }
 

@@ -10,6 +10,7 @@ import type { Codec } from './codec.js';
 import { checkCodec } from './codec-registry.js';
 import { Connection } from './connection.js';
 import { RingPipe } from './ring-connection.js';
+import { requirePrimitives } from './transport-select.js';
 
 /** Options of {@link Pipe}. */
 export interface PipeOptions {
@@ -44,12 +45,14 @@ export async function Pipe(backend: IpcBackend, options: PipeOptions = {}): Prom
   if (transport !== undefined && transport !== 'ring' && transport !== 'kernel') throw new TypeError("transport must be 'ring' or 'kernel'");
   const codec = checkCodec(options.codec);
   if (options.duplex === false) {
+    requirePrimitives(backend, 'Pipe', [Primitive.pipe]);
     const [reader, writer] = await backend.pipes.create();
     return [new Connection(reader, undefined, backend, codec), new Connection(undefined, writer, backend, codec)];
   }
   if (transport === 'ring' || (transport === undefined && hasSharedRings(backend))) {
     return RingPipe(backend, { codec, ...(options.capacity === undefined ? {} : { capacity: options.capacity }) });
   }
+  requirePrimitives(backend, 'Pipe', [Primitive.duplexPipe]);
   const [a, b] = await backend.pipes.createDuplex();
   return [new Connection(a, a, backend, codec), new Connection(b, b, backend, codec)];
 }

@@ -7,11 +7,12 @@
  * the pool always knows which chunk a worker runs: a worker that dies fails exactly that chunk
  * (code `WORKER_DIED`), its chunks not started go back to the queue, and it is replaced.
  */
-import { abortErrorFor, type IpcBackend } from '@ipcx/core';
+import { abortErrorFor, Primitive, type IpcBackend } from '@ipcx/core';
 import type { Codec } from './codec.js';
 import type { Connection } from './connection.js';
 import { Pipe } from './pipe.js';
 import { ErrorCode, MultiprocessingError } from './errors.js';
+import { requirePrimitives } from './transport-select.js';
 import { errorFromRecord, type RunMessage, type TaskRef, type WorkerMessage } from './pool-protocol.js';
 import { spawn, type Process } from './process.js';
 
@@ -121,6 +122,8 @@ export class Pool implements AsyncDisposable {
     const maxtasks = options.maxtasksperchild ?? 0;
     if (!Number.isInteger(maxtasks) || maxtasks < 0) throw new RangeError('maxtasksperchild must be an integer >= 0');
     if (options.initargs !== undefined && !Array.isArray(options.initargs)) throw new TypeError('initargs must be an array');
+    // Workers are fed over duplex pipes (see pool-protocol.ts): none, no pool.
+    requirePrimitives(backend, 'Pool', [Primitive.duplexPipe]);
     const pool = new Pool(backend, processes, options);
     try {
       await Promise.all(Array.from({ length: processes }, () => pool.startWorker()));

@@ -1,14 +1,17 @@
 /**
  * Queue, JoinableQueue and SimpleQueue: Python's `multiprocessing` queues, across processes and
  * workers, over the shared-memory {@link Ring} (one System V segment, one System V semaphore set
- * of liveness slots for its robust locks).
+ * of liveness slots for its robust locks), or, on a backend without shared memory (Redis), over
+ * a System V message queue and a semaphore set ({@link MessageQueueChannel}, queue-fallback.ts).
  */
-import type { IpcBackend, SemaphoreSet, SharedSegment, SysvSegment, WaitOptions } from '@ipcx/core';
+import type { IpcBackend, SysvSegment, WaitOptions } from '@ipcx/core';
 import type { Codec } from './codec.js';
 import { checkCodec, codecNamed } from './codec-registry.js';
 import { ErrorCode, MultiprocessingError } from './errors.js';
 import { BLOCKED, FrameFlag, RING_SLOTS, Ring, RingOutcome, ringBytes, ringCapacity, type RingOutcomeName } from './ring.js';
+import { MessageQueueChannel, type FallbackRecord, type QueueChannel } from './queue-fallback.js';
 import { registerReviver, reviveValue, shareSymbol, type Shareable, type ShareRecord } from './share.js';
+import { FALLBACK_PRIMITIVES, hasSharedMemory, requirePrimitives } from './transport-select.js';
 import { NO_DEADLINE, deadlineOf, type Deadline } from './wait.js';
 import { decodeInPlace, decodeValue, encodeValue, stableBytes } from './value-bytes.js';
 
@@ -38,9 +41,12 @@ type QueueKind = 'queue' | 'joinable-queue' | 'simple-queue';
 
 interface QueueRecord {
   readonly kind: QueueKind;
-  readonly segment: number;
-  readonly locks: number;
   readonly codec: string;
+  /** The ring's objects (shared memory)... */
+  readonly segment?: number;
+  readonly locks?: number;
+  /** ...or the fallback's (message queue and semaphores). */
+  readonly fallback?: FallbackRecord;
 }
 
 /**
@@ -66,26 +72,27 @@ interface QueueRecord {
  * (received in `spawn` args or inside a value) only detach on `close()`.
  */
 export class Queue<T = unknown> implements Shareable, AsyncDisposable, AsyncIterable<T> {
-  /** @internal */
-  protected readonly ring: Ring;
+  /** @internal The shared ring, or the fallback's message queue channel. */
+  protected readonly ring: QueueChannel;
   private isClosed = false;
 
   /** @internal Use {@link Queue.create}. */
   constructor(
     protected readonly backend: IpcBackend,
-    segment: SharedSegment,
-    locks: SemaphoreSet,
+    ring: QueueChannel,
     private readonly codec: Codec,
     private readonly owner: boolean,
-    ring?: Ring,
   ) {
-    this.ring = ring ?? new Ring(segment, locks);
+    this.ring = ring;
   }
 
-  /** Makes a queue (a new private System V segment and semaphore set) owned by this process. */
+  /**
+   * Makes a queue owned by this process: a new private System V segment and semaphore set, or,
+   * where the backend has no shared memory, a private message queue and semaphore set.
+   */
   static async create<T = unknown>(backend: IpcBackend, options: QueueOptions = {}): Promise<Queue<T>> {
     const parts = await createParts(backend, options);
-    return new Queue<T>(backend, parts.segment, parts.locks, parts.codec, true, parts.ring);
+    return new Queue<T>(backend, parts.ring, parts.codec, true);
   }
 
   /** The `maxsize` it was made with (0: unbounded). */
@@ -224,7 +231,11 @@ export class Queue<T = unknown> implements Shareable, AsyncDisposable, AsyncIter
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
-    const { segment, locks } = this.ring;
+    if (this.ring instanceof MessageQueueChannel) {
+      await this.ring.close(this.owner);
+      return;
+    }
+    const { segment, locks } = this.ring as Ring;
     if (this.owner) {
       await (segment as SysvSegment).remove().catch(() => {});
       await locks.remove().catch(() => {});
@@ -241,7 +252,11 @@ export class Queue<T = unknown> implements Shareable, AsyncDisposable, AsyncIter
   /** @internal */
   [shareSymbol](): ShareRecord {
     this.checkOpen('share');
-    const data: QueueRecord = { kind: this.kind(), segment: (this.ring.segment as SysvSegment).id, locks: this.ring.locks.id, codec: this.codec.name };
+    const ring = this.ring;
+    const data: QueueRecord =
+      ring instanceof MessageQueueChannel
+        ? { kind: this.kind(), fallback: ring.record(), codec: this.codec.name }
+        : { kind: this.kind(), segment: ((ring as Ring).segment as SysvSegment).id, locks: (ring as Ring).locks.id, codec: this.codec.name };
     return { kind: 'queue', data };
   }
 
@@ -269,7 +284,7 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   /** Makes a joinable queue owned by this process. */
   static override async create<T = unknown>(backend: IpcBackend, options: QueueOptions = {}): Promise<JoinableQueue<T>> {
     const parts = await createParts(backend, options);
-    return new JoinableQueue<T>(backend, parts.segment, parts.locks, parts.codec, true, parts.ring);
+    return new JoinableQueue<T>(backend, parts.ring, parts.codec, true);
   }
 
   /**
@@ -307,7 +322,7 @@ export class SimpleQueue<T = unknown> extends Queue<T> {
   /** Makes a simple queue owned by this process (`maxsize` is ignored: unbounded). */
   static override async create<T = unknown>(backend: IpcBackend, options: Omit<QueueOptions, 'maxsize'> = {}): Promise<SimpleQueue<T>> {
     const parts = await createParts(backend, { ...options, maxsize: 0 });
-    return new SimpleQueue<T>(backend, parts.segment, parts.locks, parts.codec, true, parts.ring);
+    return new SimpleQueue<T>(backend, parts.ring, parts.codec, true);
   }
 
   /** @internal */
@@ -316,17 +331,21 @@ export class SimpleQueue<T = unknown> extends Queue<T> {
   }
 }
 
-async function createParts(backend: IpcBackend, options: QueueOptions): Promise<{ segment: SysvSegment; locks: SemaphoreSet; codec: Codec; ring: Ring }> {
+async function createParts(backend: IpcBackend, options: QueueOptions): Promise<{ codec: Codec; ring: QueueChannel }> {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   const maxsize = options.maxsize ?? 0;
   if (!Number.isInteger(maxsize) || maxsize < 0 || maxsize > 0x7fffffff) throw new RangeError('maxsize must be an integer >= 0');
   const capacity = ringCapacity(options.capacity ?? DEFAULT_CAPACITY);
   const codec = checkCodec(options.codec);
+  if (!hasSharedMemory(backend)) {
+    requirePrimitives(backend, 'Queue', FALLBACK_PRIMITIVES);
+    return { codec, ring: await MessageQueueChannel.create(backend, maxsize) };
+  }
   const segment = await backend.sharedMemory.openSysv('private', { size: ringBytes(capacity) });
   try {
     const locks = await backend.semaphores.open('private', { size: RING_SLOTS });
     try {
-      return { segment, locks, codec, ring: Ring.initialize(segment, locks, capacity, maxsize) };
+      return { codec, ring: Ring.initialize(segment, locks, capacity, maxsize) };
     } catch (error) {
       await locks.remove().catch(() => {});
       throw error;
@@ -353,12 +372,13 @@ function outcomeError(outcome: RingOutcomeName, operation: string): Multiprocess
 
 registerReviver('queue', async (data, backend) => {
   const record = data as QueueRecord;
-  const segment = await backend.sharedMemory.attachSysv(record.segment);
-  const locks = await backend.semaphores.openById(record.locks).catch(async (error: unknown) => {
+  const codec = codecNamed(record.codec);
+  const Kind = record.kind === 'joinable-queue' ? JoinableQueue : record.kind === 'simple-queue' ? SimpleQueue : Queue;
+  if (record.fallback !== undefined) return new Kind(backend, await MessageQueueChannel.revive(backend, record.fallback), codec, false);
+  const segment = await backend.sharedMemory.attachSysv(record.segment!);
+  const locks = await backend.semaphores.openById(record.locks!).catch(async (error: unknown) => {
     await segment.close();
     throw error;
   });
-  const codec = codecNamed(record.codec);
-  const Kind = record.kind === 'joinable-queue' ? JoinableQueue : record.kind === 'simple-queue' ? SimpleQueue : Queue;
-  return new Kind(backend, segment, locks, codec, false);
+  return new Kind(backend, new Ring(segment, locks), codec, false);
 });

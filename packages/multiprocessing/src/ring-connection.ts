@@ -265,7 +265,7 @@ function outcomeError(outcome: RingOutcomeName, operation: string): Error {
 }
 
 async function createRing(backend: IpcBackend, capacity: number): Promise<Ring> {
-  const segment = await createSegment(backend, ringBytes(capacity));
+  const segment = await createSegment(backend, ringBytes(capacity), 'RingPipe');
   try {
     const locks = await backend.semaphores.open('private', { size: RING_SLOTS });
     return Ring.initialize(segment, locks, capacity, 0);

@@ -56,7 +56,7 @@ export class ShareableList implements Shareable, AsyncDisposable, Iterable<ListI
     const longest = Math.max(8, ...values.map((item) => (typeof item === 'string' ? encoder.encode(item).length : 0)));
     const slotBytes = Math.ceil((options.slotBytes ?? longest) / 8) * 8;
     if (slotBytes < longest) throw new RangeError(`slotBytes ${options.slotBytes} is smaller than the longest string (${longest} bytes)`);
-    const segment = await createSegment(backend, values.length * (SLOT_HEADER_BYTES + slotBytes));
+    const segment = await createSegment(backend, values.length * (SLOT_HEADER_BYTES + slotBytes), 'ShareableList');
     const list = new ShareableList(segment, values.length, slotBytes, true);
     values.forEach((item, i) => list.set(i, item));
     return list;

@@ -89,7 +89,7 @@ export class SharedStruct<S extends StructSchema> implements Shareable, AsyncDis
   static async create<S extends StructSchema>(backend: IpcBackend, schema: S, options: { readonly lock?: boolean } = {}): Promise<SharedStruct<S>> {
     const { bytes } = structLayout(schema);
     const lock = options.lock === false ? undefined : await Lock.create(backend);
-    return new SharedStruct(schema, await createSegment(backend, bytes), lock, true);
+    return new SharedStruct(schema, await createSegment(backend, bytes, 'SharedStruct'), lock, true);
   }
 
   /** The struct's lock; `TypeError` if made with `lock: false`. */

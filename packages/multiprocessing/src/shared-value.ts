@@ -112,7 +112,7 @@ export class Value<T extends NumberType | TypeCode = 'float64'> extends SharedNu
   static async create<T extends NumberType | TypeCode>(backend: IpcBackend, type: T, initial?: NumberOf<T>, options: SharedValueOptions = {}): Promise<Value<T>> {
     const info = numberType(type);
     const { lock, ownsLock } = await makeLock(backend, options.lock);
-    const segment = await createSegment(backend, 8);
+    const segment = await createSegment(backend, 8, 'Value');
     const value = new Value<T>(info, segment, 1, lock, true, ownsLock);
     if (initial !== undefined) value.value = initial;
     return value;
@@ -164,7 +164,7 @@ export class SharedArray<T extends NumberType | TypeCode = 'float64'> extends Sh
     const length = values?.length ?? (sizeOrValues as number);
     if (!Number.isInteger(length) || length < 1 || length > 2 ** 30) throw new RangeError('size must be an integer from 1 to 2^30');
     const { lock, ownsLock } = await makeLock(backend, options.lock);
-    const segment = await createSegment(backend, Math.max(8, Math.ceil((length * info.bytes) / 8) * 8));
+    const segment = await createSegment(backend, Math.max(8, Math.ceil((length * info.bytes) / 8) * 8), 'Array');
     const array = new SharedArray<T>(info, segment, length, lock, true, ownsLock);
     values?.forEach((value, i) => array.set(i, value));
     return array;

@@ -4,11 +4,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DataCloneError, Pipe, RingPipe, spawn, type Connection } from '@ipcx/multiprocessing';
-import type { IpcBackend } from '@ipcx/core';
+import { Primitive, type IpcBackend, type PrimitiveName } from '@ipcx/core';
 import { after, codeOf, rejection, type MpContext } from './context.js';
 
 /** How a suite run makes its pair of connections: over a socketpair (`Pipe`) or shared-memory rings (`RingPipe`). */
-export type PipeMaker = { readonly label: string; make(backend: IpcBackend): Promise<[Connection, Connection]> };
+export type PipeMaker = {
+  readonly label: string;
+  make(backend: IpcBackend): Promise<[Connection, Connection]>;
+  /** What the backend must declare (default: duplex pipes); the suite is skipped, visibly, without. */
+  readonly needs?: readonly PrimitiveName[];
+};
 
 export function connectionSuite(context: MpContext, maker: PipeMaker = { label: 'connection', make: (backend) => Pipe(backend) }): void {
   const { backend } = context;
@@ -26,7 +31,7 @@ export function connectionSuite(context: MpContext, maker: PipeMaker = { label: 
     return [mine, child];
   }
 
-  describe(`multiprocessing ${context.name} ${maker.label}`, () => {
+  describe.skipIf(!(maker.needs ?? [Primitive.duplexPipe]).every((primitive) => context.has(primitive)))(`multiprocessing ${context.name} ${maker.label}`, () => {
     it(`multiprocessing ${context.name} ${maker.label}: send/recv numbers to a child and back, in order (the seed's pipe example)`, async () => {
       const [conn, child] = await pipeWithChild('echo');
       for (let i = 0; i < 100; i++) await conn.send({ double: i });

@@ -1,5 +1,5 @@
 /** What each suite of this package gets: the backend under test and what it can do. */
-import { Feature, type IpcBackend } from '@ipcx/core';
+import { Feature, type IpcBackend, type PrimitiveName } from '@ipcx/core';
 import { onTestFinished } from 'vitest';
 
 export interface MpContext {
@@ -10,6 +10,8 @@ export interface MpContext {
   readonly osProcesses: boolean;
   /** URL of one of the kit's multiprocessing child modules (`multiprocessing/children/<name>.js`). */
   child(name: string): URL;
+  /** True if the backend declares `primitive` (suites skip, visibly, what it lacks). */
+  has(primitive: PrimitiveName): boolean;
 }
 
 export function mpContext(backend: IpcBackend): MpContext {
@@ -18,6 +20,7 @@ export function mpContext(backend: IpcBackend): MpContext {
     backend,
     osProcesses: backend.capabilities.features.has(Feature.osProcesses),
     child: (name) => new URL(`./children/${name}.js`, import.meta.url),
+    has: (primitive) => backend.capabilities.primitives.has(primitive),
   };
 }
 

@@ -3,13 +3,35 @@
  * from several children add up exactly; layouts, types and range checks.
  */
 import { describe, expect, it } from 'vitest';
-import { SharedArray, ShareableList, SharedStruct, Value, spawn, structLayout } from '@ipcx/multiprocessing';
-import { after, disposeAfter, type MpContext } from './context.js';
+import { Primitive } from '@ipcx/core';
+import { Barrier, Pipe, Pool, RingPipe, SharedArray, ShareableList, SharedStruct, Value, spawn, structLayout } from '@ipcx/multiprocessing';
+import { after, disposeAfter, rejection, type MpContext } from './context.js';
 
 export function sharedValuesSuite(context: MpContext): void {
   const { backend } = context;
 
-  describe(`multiprocessing ${context.name} shared values`, () => {
+  // Objects that exist only over shared memory (or pipes): on a backend without them each one
+  // fails with ENOSYS naming what it needs, before anything is made.
+  describe.skipIf(context.has(Primitive.sharedMemory))(`multiprocessing ${context.name} without shared memory`, () => {
+    it(`multiprocessing ${context.name}: Value, Array, SharedStruct, ShareableList and RingPipe reject with ENOSYS; Barrier falls back to semaphores`, async () => {
+      const refusals = [
+        () => Value.create(backend, 'i', 0),
+        () => SharedArray.create(backend, 'd', 4),
+        () => SharedStruct.create(backend, { x: 'i' }),
+        () => ShareableList.create(backend, [1, 'a']),
+        () => RingPipe(backend),
+      ];
+      for (const refusal of refusals) expect(await rejection(refusal())).toMatchObject({ name: 'IpcError', code: 'ENOSYS', message: expect.stringMatching(/needs shared-memory/) });
+      if (!context.has(Primitive.duplexPipe)) {
+        expect(await rejection(Pipe(backend))).toMatchObject({ code: 'ENOSYS', message: expect.stringMatching(/^ENOSYS: Pipe needs duplex-pipe/) });
+        expect(await rejection(Pool.create(backend))).toMatchObject({ code: 'ENOSYS', message: expect.stringMatching(/^ENOSYS: Pool needs duplex-pipe/) });
+      }
+      const barrier = disposeAfter(await Barrier.create(backend, 1));
+      expect(await barrier.wait()).toBe(0);
+    });
+  });
+
+  describe.skipIf(!context.has(Primitive.sharedMemory))(`multiprocessing ${context.name} shared values`, () => {
     it(`multiprocessing ${context.name}: Value/Array/struct/list updated by three children add up exactly (the seed's shared-memory example)`, async () => {
       const counter = disposeAfter(await Value.create(backend, 'i', 0, { lock: false }));
       const total = disposeAfter(await Value.create(backend, 'd', 0));
