@@ -40,7 +40,12 @@ const CAN_WAIT_SYNC = ((): boolean => {
   }
 })();
 
-const EMPTY_CELLS: Int32Array = new Int32Array(new SharedArrayBuffer(4));
+/**
+ * Placeholder cells until a spin is given its object's. Not shared memory: on a page that is not
+ * cross-origin isolated `SharedArrayBuffer` does not exist, and importing this module must still
+ * work so that creating the backend can say which headers are missing.
+ */
+const EMPTY_CELLS: Int32Array = new Int32Array(1);
 
 /**
  * The one wait policy (`SpinWindow` in `@ipcx/core/backend`) watching an object's wait cell: an

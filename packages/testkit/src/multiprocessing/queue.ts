@@ -220,10 +220,12 @@ export function queueSuite(context: MpContext): void {
         if (i > 4000) throw new Error('the child never streamed its value');
         await sleep(5);
       }
-      const getting = q.get({ timeout: 30_000 });
-      await sleep(200);
+      // Killed while blocked mid-value (the queue full of its pieces, nobody taking them): a get
+      // started before the kill could drain the pieces and let the child finish its value first.
+      // The get goes first: the pieces fill the queue underneath, so a put would wait for room.
       child.kill(kill);
       await child.exited;
+      const getting = q.get({ timeout: 30_000 });
       await q.put('whole');
       expect(await getting).toBe('whole');
       expect(q.qsize()).toBe(0);
