@@ -98,7 +98,21 @@ export function connect(connection: RedisConnectionOptions, extra: RedisOptions 
     const options = connection.options ?? {};
     return new Cluster([...connection.cluster], { ...options, redisOptions: { ...clientDefaults, ...options.redisOptions, ...extra } });
   }
-  return new Redis({ ...clientDefaults, ...connection, ...extra });
+  return guardStreamErrors(new Redis({ ...clientDefaults, ...connection, ...extra }));
+}
+
+/**
+ * ioredis listens for a connection's `'error'` with `once`: a socket that fails twice (a TLS
+ * handshake refused by the client, then the server's alert) would throw the second error as an
+ * uncaught exception and end the host process. After the first error, which ioredis reports on
+ * the client, the socket gets a listener of its own; the client has already reported the failure.
+ */
+function guardStreamErrors(client: Redis): Redis {
+  client.on('error', () => {
+    const stream = (client as unknown as { stream?: { listenerCount(event: string): number; on(event: string, listener: () => void): void } }).stream;
+    if (stream !== undefined && stream.listenerCount('error') === 0) stream.on('error', () => undefined);
+  });
+  return client;
 }
 
 /** The connection settings of an existing client, for the bridge and for children. */
