@@ -30,6 +30,25 @@ export async function createSegment(backend: IpcBackend, size: number, what = 'a
   return backend.sharedMemory.openSysv('private', { size });
 }
 
+/**
+ * {@link createSegment} for an object whose lock was made first: when the segment cannot be made
+ * (no shared memory on the backend, or the kernel refuses), the lock this object owns is removed
+ * too, so a failed create leaves nothing behind.
+ */
+export async function createSegmentAfterLock(
+  backend: IpcBackend,
+  size: number,
+  what: string,
+  ownedLock: { close(): Promise<void> } | undefined,
+): Promise<SysvSegment> {
+  try {
+    return await createSegment(backend, size, what);
+  } catch (error) {
+    await ownedLock?.close().catch(() => undefined);
+    throw error;
+  }
+}
+
 /** Gives up `objects`; removes them first when `owner`. Never throws for objects already removed. */
 export async function release(owner: boolean, objects: ReadonlyArray<SemaphoreSet | SysvSegment | undefined>): Promise<void> {
   for (const object of objects) {

@@ -12,7 +12,7 @@
  * ```
  */
 import type { IpcBackend, SysvSegment } from '@ipcx/core';
-import { closedObject, createSegment, release } from './kernel-objects.js';
+import { closedObject, createSegmentAfterLock, release } from './kernel-objects.js';
 import { Lock } from './lock.js';
 import { loadElement, numberType, storeElement, type AnyTypedArray, type NumberOf, type NumberType, type TypeCode, type TypeInfo } from './number-types.js';
 import { packForValue, registerReviver, reviveValue, shareSymbol, type Shareable, type ShareRecord } from './share.js';
@@ -89,7 +89,7 @@ export class SharedStruct<S extends StructSchema> implements Shareable, AsyncDis
   static async create<S extends StructSchema>(backend: IpcBackend, schema: S, options: { readonly lock?: boolean } = {}): Promise<SharedStruct<S>> {
     const { bytes } = structLayout(schema);
     const lock = options.lock === false ? undefined : await Lock.create(backend);
-    return new SharedStruct(schema, await createSegment(backend, bytes, 'SharedStruct'), lock, true);
+    return new SharedStruct(schema, await createSegmentAfterLock(backend, bytes, 'SharedStruct', lock), lock, true);
   }
 
   /** The struct's lock; `TypeError` if made with `lock: false`. */

@@ -3,7 +3,7 @@
  * System V segment (data from byte 0, 8-aligned), each with an optional robust {@link Lock}.
  */
 import type { IpcBackend, SysvSegment } from '@ipcx/core';
-import { closedObject, createSegment, release } from './kernel-objects.js';
+import { closedObject, createSegmentAfterLock, release } from './kernel-objects.js';
 import { Lock } from './lock.js';
 import { loadElement, numberType, storeElement, type AnyTypedArray, type NumberOf, type NumberType, type TypeCode, type TypeInfo } from './number-types.js';
 import { packForValue, registerReviver, reviveValue, shareSymbol, type Shareable, type ShareRecord } from './share.js';
@@ -112,7 +112,7 @@ export class Value<T extends NumberType | TypeCode = 'float64'> extends SharedNu
   static async create<T extends NumberType | TypeCode>(backend: IpcBackend, type: T, initial?: NumberOf<T>, options: SharedValueOptions = {}): Promise<Value<T>> {
     const info = numberType(type);
     const { lock, ownsLock } = await makeLock(backend, options.lock);
-    const segment = await createSegment(backend, 8, 'Value');
+    const segment = await createSegmentAfterLock(backend, 8, 'Value', ownsLock ? lock : undefined);
     const value = new Value<T>(info, segment, 1, lock, true, ownsLock);
     if (initial !== undefined) value.value = initial;
     return value;
@@ -164,7 +164,7 @@ export class SharedArray<T extends NumberType | TypeCode = 'float64'> extends Sh
     const length = values?.length ?? (sizeOrValues as number);
     if (!Number.isInteger(length) || length < 1 || length > 2 ** 30) throw new RangeError('size must be an integer from 1 to 2^30');
     const { lock, ownsLock } = await makeLock(backend, options.lock);
-    const segment = await createSegment(backend, Math.max(8, Math.ceil((length * info.bytes) / 8) * 8), 'Array');
+    const segment = await createSegmentAfterLock(backend, Math.max(8, Math.ceil((length * info.bytes) / 8) * 8), 'Array', ownsLock ? lock : undefined);
     const array = new SharedArray<T>(info, segment, length, lock, true, ownsLock);
     values?.forEach((value, i) => array.set(i, value));
     return array;
