@@ -10,7 +10,9 @@ import type { Codec } from './codec.js';
 import { checkCodec } from './codec-registry.js';
 import { Connection } from './connection.js';
 import { RingPipe } from './ring-connection.js';
-import { requirePrimitives } from './transport-select.js';
+import { hasSharedRings, requirePrimitives } from './transport-select.js';
+
+export { hasSharedRings };
 
 /** Options of {@link Pipe}. */
 export interface PipeOptions {
@@ -26,12 +28,6 @@ export interface PipeOptions {
   readonly transport?: 'ring' | 'kernel';
   /** Bytes of each direction's ring (transport `'ring'`; default 262144). */
   readonly capacity?: number;
-}
-
-/** True if `backend` can carry a pair of ends over shared-memory rings. */
-export function hasSharedRings(backend: IpcBackend): boolean {
-  const { primitives } = backend.capabilities;
-  return primitives.has(Primitive.sharedMemory) && primitives.has(Primitive.semaphore);
 }
 
 /**

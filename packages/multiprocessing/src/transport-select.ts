@@ -13,6 +13,11 @@ export function hasSharedMemory(backend: IpcBackend): boolean {
   return backend.capabilities.primitives.has(Primitive.sharedMemory);
 }
 
+/** True if `backend` can carry a pair of ends over shared-memory rings (shared memory and the rings' semaphore sets). */
+export function hasSharedRings(backend: IpcBackend): boolean {
+  return hasSharedMemory(backend) && backend.capabilities.primitives.has(Primitive.semaphore);
+}
+
 /**
  * Throws `ENOSYS` unless `backend` declares every primitive of `needs`: `what` (say, `'Value'`)
  * needs them and has no fallback.
