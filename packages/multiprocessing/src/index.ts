@@ -6,7 +6,7 @@ export { Connection, FRAME_HEADER_BYTES } from './connection.js';
 export { Pipe, hasSharedRings, type PipeOptions } from './pipe.js';
 export { spawn, defineChild, type Process } from './process.js';
 export { Queue, JoinableQueue, SimpleQueue, type QueueOptions, type QueueWaitOptions } from './queue.js';
-export { Ring, RingField, FrameFlag, HEADER_BYTES, FRAME_BYTES, RING_MAGIC, RING_SLOTS, HOLDER_CHECK_MS, ringBytes, ringCapacity } from './ring.js';
+export { Ring, RingField, RingOutcome, type RingOutcomeName, BLOCKED, FrameFlag, HEADER_BYTES, FRAME_BYTES, RING_MAGIC, RING_SLOTS, HOLDER_CHECK_MS, ringBytes, ringCapacity } from './ring.js';
 export { Lock, type Held } from './lock.js';
 export { RLock } from './rlock.js';
 export { Semaphore, BoundedSemaphore, type SemaphoreOptions } from './semaphore.js';
