@@ -23,9 +23,9 @@ import {
   type TransferRecord,
 } from '@ipcx/core';
 import { checkEventfdCreate, checkEventfdRead, checkEventfdWrite, backendSlice } from '@ipcx/core/backend';
-import { kernelError, registerReviver, type Kernel, type KernelObject } from './kernel.js';
+import { kernelError, registerReviver, type Kernel, type KernelObject, type PendingWait } from './kernel.js';
 import { KernelErrno } from './layout.js';
-import { BUSY, CellSpin, WOULD_BLOCK, cancellationError, wakeCell, waitForChange, watchCancellation, type CancelReason } from './wait.js';
+import { BUSY, CellSpin, WOULD_BLOCK, cancellationError, wakeCell, waitForChange, watchCancellation } from './wait.js';
 
 /** The kernel entry points of assembly/eventfd.ts (numbers are -errno on failure). */
 interface EventfdExports {
@@ -41,11 +41,6 @@ interface EventfdExports {
 
 const KIND = 'eventfd';
 const { EAGAIN, EBADF, EINTR } = KernelErrno;
-
-/** One pending wait of a handle, so that close() can end it. */
-interface PendingWait {
-  cancel(reason: CancelReason): void;
-}
 
 /** The worker backend's {@link Eventfd}: one handle on an emulated event counter. */
 export class WorkerEventfd implements Eventfd, KernelObject {
@@ -119,9 +114,7 @@ export class WorkerEventfd implements Eventfd, KernelObject {
     if (this.closed) return;
     const handle = this.handle;
     this.handle = 0;
-    for (const pending of [...this.pending]) pending.cancel('close');
-    this.kernel.untrack(this);
-    await this.kernel.callAsync(() => this.kernel.calls.handle_close(handle));
+    await this.kernel.closeHandle(this, handle, this.pending);
   }
 
   /** `await using`: {@link close}. */

@@ -38,17 +38,12 @@ import {
   type RangeLockFile,
   backendSlice,
 } from '@ipcx/core/backend';
-import { kernelError, type Kernel, type KernelObject } from './kernel.js';
+import { kernelError, type Kernel, type KernelObject, type PendingWait } from './kernel.js';
 import { FileLockLayout, KernelErrno } from './layout.js';
-import { cancellationError, waitForChange, wakeCell, watchCancellation, type CancelReason } from './wait.js';
+import { cancellationError, waitForChange, wakeCell, watchCancellation } from './wait.js';
 
 const { LOCK_SHARED: SHARED, LOCK_EXCLUSIVE: EXCLUSIVE, LOCK_UNLOCK: UNLOCK } = FileLockLayout;
 const { EAGAIN, EINTR } = KernelErrno;
-
-/** One pending wait of a lock file, so that close() can end it. */
-interface PendingWait {
-  cancel(reason: CancelReason): void;
-}
 
 /** An open lock file of the emulated kernel: one handle, the owner of its locks. */
 export class WorkerLockFile implements RangeLockFile, KernelObject {
@@ -122,9 +117,7 @@ export class WorkerLockFile implements RangeLockFile, KernelObject {
     if (this.closed) return;
     const handle = this.handle;
     this.handle = 0;
-    for (const pending of [...this.pending]) pending.cancel('close');
-    this.kernel.untrack(this);
-    await this.kernel.callAsync(() => this.kernel.calls.handle_close(handle));
+    await this.kernel.closeHandle(this, handle, this.pending);
   }
 
   /** `await using`: {@link close}. */

@@ -4,6 +4,7 @@
  * objects this thread has open. No Node-only API here: it runs in browsers' workers as well.
  */
 import { IpcError, errnoName, type IpcErrorDetails, type TransferRecord } from '@ipcx/core';
+import type { CancelReason } from '@ipcx/core/backend';
 import type { KernelExports } from './generated/kernel.js';
 import { DEFAULT_MEMORY_BYTES, KernelErrno, Kind, Layout, PAGE_BYTES } from './layout.js';
 
@@ -15,6 +16,11 @@ export interface KernelObject {
   /** A short description for leak reports, e.g. `'pipe reader (handle 3, object 2)'`. */
   describe(): string;
   close(): Promise<void>;
+}
+
+/** One pending wait of an object, so that its close() can end it. */
+export interface PendingWait {
+  cancel(reason: CancelReason): void;
 }
 
 /** Builds an object of one kind from a record whose handles belong to this thread. */
@@ -183,6 +189,18 @@ export class Kernel {
   untrack(object: KernelObject): void {
     this.open.delete(object);
     this.forgotten.unregister(object);
+  }
+
+  /**
+   * The close of an object over one handle, which the caller has already marked closed (so a
+   * second close returns at once): its pending waits end first, each rejecting with `EBADF`
+   * through its own cancel, then the object stops being tracked and the handle closes, which
+   * releases what the handle held (locks, the object's last reference) and wakes its waiters.
+   */
+  async closeHandle(object: KernelObject, handle: number, pending: Set<PendingWait>): Promise<void> {
+    for (const wait of [...pending]) wait.cancel('close');
+    this.untrack(object);
+    await this.callAsync(() => this.calls.handle_close(handle));
   }
 
   /** Closes every open object (a child's cleanup after its main function). */

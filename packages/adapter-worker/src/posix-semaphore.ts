@@ -36,10 +36,10 @@ import {
   checkString,
   backendSlice,
 } from '@ipcx/core/backend';
-import { kernelError, registerReviver, type Kernel, type KernelObject } from './kernel.js';
+import { kernelError, registerReviver, type Kernel, type KernelObject, type PendingWait } from './kernel.js';
 import { KernelErrno } from './layout.js';
 import { attachUnnamed, initUnnamed } from './posix-semaphore-unnamed.js';
-import { cancellationError, wakeCell, waitForChange, watchCancellation, type CancelReason } from './wait.js';
+import { cancellationError, wakeCell, waitForChange, watchCancellation } from './wait.js';
 
 const KIND = 'posix-semaphore';
 /** glibc's limit: `sem.` + name must fit NAME_MAX (255). */
@@ -47,11 +47,6 @@ const NAME_MAX_BYTES = 251;
 const { EAGAIN, EBADF, EINTR } = KernelErrno;
 const { EINVAL, ENAMETOOLONG, ETIMEDOUT } = Errno;
 const encoder = new TextEncoder();
-
-/** One pending wait of a handle, so that close() can end it. */
-interface PendingWait {
-  cancel(reason: CancelReason): void;
-}
 
 /** An open POSIX named semaphore of the emulated kernel. */
 export class WorkerPosixSemaphore implements PosixSemaphore, KernelObject {
@@ -130,9 +125,7 @@ export class WorkerPosixSemaphore implements PosixSemaphore, KernelObject {
     if (this.closed) return;
     const handle = this.handle;
     this.handle = 0;
-    for (const pending of [...this.pending]) pending.cancel('close');
-    this.kernel.untrack(this);
-    await this.kernel.callAsync(() => this.kernel.calls.handle_close(handle));
+    await this.kernel.closeHandle(this, handle, this.pending);
   }
 
   /** `await using`: {@link close}. */
