@@ -7,7 +7,7 @@
  */
 import { capabilities, IpcError, Primitive, type IpcBackend } from '@ipcx/core';
 import { createNativeBackend } from '@ipcx/adapter-native';
-import { registerMultiprocessingSuites } from '@ipcx/testkit';
+import { registerMultiprocessingSuites } from '@ipcx/testkit/multiprocessing';
 
 const native = createNativeBackend();
 const refuse = new Proxy({} as IpcBackend['sharedMemory'], {

@@ -10,7 +10,7 @@ import { afterAll, vi } from 'vitest';
 import { createRedisBackend } from '@ipcx/adapter-redis';
 // @ts-expect-error: a plain .mjs script shared with the command line, without type declarations.
 import { startRedis } from '../../../scripts/redis.mjs';
-import { registerMultiprocessingSuites } from '@ipcx/testkit';
+import { registerMultiprocessingSuites } from '@ipcx/testkit/multiprocessing';
 
 // Each Redis child holds connections and a bridge thread of its own: the 16-process stress takes
 // minutes on a busy two-core machine (213 s measured at load 40), not the project's 60 s.

@@ -29,4 +29,3 @@ export type { BackendSpec } from './hardening/protocol.js';
 export { buildModel, scenarios, showScenario, type Kind, type Member, type Members, type Scenario, type Action } from './hardening/model.js';
 export { KnownIssue, excludeTags, type Val, type World } from './hardening/values.js';
 export { wrongKind, type Finding, type Summary, type Timing } from './hardening/runner.js';
-export { registerMultiprocessingSuites, multiprocessingSuites, mpContext, type MpContext, type PipeMaker } from './multiprocessing/index.js';
