@@ -179,7 +179,14 @@ export class DescriptorObject implements TrackedObject {
   protected perform<T>(direction: 'read' | 'write', attempt: Attempt<T>, options: WaitOptions | undefined, nowait: boolean, timeoutMs: number, syscall: string): Promise<T> {
     const queue = direction === 'read' ? this.reads : this.writes;
     let startedAt = -1;
-    if (queue.length === 0) {
+    if (queue.length === 0 && direction === 'read' && !nowait && timeoutMs === Infinity && this.readSpin.parksNext) {
+      // The policy parks this read at once (its spins were preempted: the peer answers only once
+      // this thread gives up the CPU), so the first attempt could only fail; the poll tells when
+      // bytes are there, and a read of bytes already there completes a turn of the loop later.
+      // One system call less per parked read. Not with a timeout: a poll result after the timer
+      // would turn bytes that were there into ETIMEDOUT.
+      this.readSpin.open(performance.now());
+    } else if (queue.length === 0) {
       let result = attempt();
       if (result === WOULD_BLOCK && direction === 'read' && !nowait) {
         startedAt = performance.now();

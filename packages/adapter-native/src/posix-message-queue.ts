@@ -192,7 +192,11 @@ export class NativePosixMessageQueue implements PosixMessageQueue, TrackedObject
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       if (options?.maxBytes !== undefined && options.maxBytes < this.messageSize) return this.receiveIntoTooSmall(options.maxBytes);
       let startedAt = -1;
-      if (this.receives.length === 0) {
+      if (this.receives.length === 0 && !nowait && timeoutMs === Infinity && this.receiveSpin.parksNext) {
+        // Parked at once by the policy: the poll tells when a message is there (as a descriptor
+        // read does, descriptor-stream.ts), one mq_receive less per parked receive.
+        this.receiveSpin.open(performance.now());
+      } else if (this.receives.length === 0) {
         let n = this.receiveNow();
         if (n === -EAGAIN && !nowait) {
           startedAt = performance.now();
