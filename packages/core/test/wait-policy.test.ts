@@ -253,6 +253,60 @@ describe('wait policy (core backend kit)', () => {
     expect(window.spin(succeedsOn(2).attempt)).toBe('done');
   });
 
+  it('takes a shorter gap for a preemption when the host sets preemptedMs (a peer whose turn on this CPU is shorter than PREEMPTED_MS)', () => {
+    // A 15 µs gap (inside the 20 µs window): below the default, so a spin that catches after it learns nothing ...
+    const calm = new FakeHost(0.001, { handOff: false });
+    const byDefault = new SpinWindow(calm);
+    let calls = 0;
+    expect(byDefault.spin(() => (++calls === 2 ? ((calm.jump = 0.015), WOULD_BLOCK) : calls === 3 ? 'done' : WOULD_BLOCK))).toBe('done');
+    expect(byDefault.oversubscribed).toBe(false);
+    // ... while with preemptedMs 10 µs the same gap is a preemption: the next operations park at once.
+    const host = Object.assign(new FakeHost(0.001, { handOff: false }), { preemptedMs: 0.01 });
+    const window = new SpinWindow(host);
+    calls = 0;
+    expect(window.spin(() => (++calls === 2 ? ((host.jump = 0.015), WOULD_BLOCK) : calls === 3 ? 'done' : WOULD_BLOCK))).toBe('done');
+    expect(window.oversubscribed).toBe(true);
+    let attempted = 0;
+    expect(
+      window.spin(() => {
+        attempted++;
+        return WOULD_BLOCK;
+      }),
+    ).toBe(WOULD_BLOCK);
+    expect(attempted).toBe(0);
+  });
+
+  it('parksNext tells in advance whether open will park at once, and changes nothing by itself', () => {
+    const host = new FakeHost(0.001, { handOff: false });
+    const window = new SpinWindow(host);
+    expect(window.parksNext).toBe(false);
+    expect(window.parksNext).toBe(false);
+    expect(Number.isNaN(window.open(host.now()))).toBe(false);
+    // Switched off by misses: parks at once until the probe (every PROBE_EVERY-th operation).
+    for (let i = 0; i < MISSES_TO_STOP; i++) expect(window.spin(never)).toBe(WOULD_BLOCK);
+    expect(window.window).toBe(0);
+    for (let i = 1; i < PROBE_EVERY; i++) {
+      expect(window.parksNext).toBe(true);
+      expect(Number.isNaN(window.open(host.now()))).toBe(true);
+    }
+    expect(window.parksNext).toBe(false);
+    expect(Number.isNaN(window.open(host.now()))).toBe(false);
+    // Oversubscribed without a hand-off: parks at once for CALM_SPINS operations.
+    const busy = new SpinWindow(host);
+    let calls = 0;
+    busy.spin(() => {
+      if (++calls === 2) host.jump = PREEMPTED_MS * 1.2;
+      return calls === 3 ? 'done' : WOULD_BLOCK;
+    });
+    expect(busy.oversubscribed).toBe(true);
+    let parked = 0;
+    while (busy.parksNext) {
+      expect(Number.isNaN(busy.open(host.now()))).toBe(true);
+      parked++;
+    }
+    expect(parked).toBe(CALM_SPINS - 1);
+  });
+
   it('backs off: a probe preempted again doubles the next period (up to MAX_CALM_SPINS), a calm spin resets it', () => {
     const host = new FakeHost(0.001, { handOff: false });
     const window = new SpinWindow(host);

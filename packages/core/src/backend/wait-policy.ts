@@ -112,6 +112,13 @@ export interface WaitPolicyHost {
    * within the spin.
    */
   yieldEveryMs?: number;
+  /**
+   * The gap between two looks at the clock (with no hand-off in it) that counts as a preemption,
+   * in ms (default PREEMPTED_MS). A host whose peer answers on this CPU in less than that (a
+   * native peer's turn is ~10-20 µs) sets it lower, or a spin that only catches because the
+   * peer ran while it was preempted never notices that it shares the peer's CPU.
+   */
+  preemptedMs?: number;
 }
 
 /**
@@ -144,6 +151,7 @@ export class SpinWindow {
   private readonly attemptsPerClock: number;
   private readonly yieldEveryMs: number;
   private readonly handOffAfterMs: number;
+  private readonly preemptedMs: number;
   /** When the current spin hands off even if calm (see `WaitPolicyHost.handOffAfterMs`). */
   private handOffFrom = Infinity;
 
@@ -151,11 +159,22 @@ export class SpinWindow {
     this.attemptsPerClock = Math.max(1, host.attemptsPerClock ?? 1);
     this.yieldEveryMs = host.yieldEveryMs ?? Infinity;
     this.handOffAfterMs = host.handOff === undefined ? Infinity : (host.handOffAfterMs ?? Infinity);
+    this.preemptedMs = host.preemptedMs ?? PREEMPTED_MS;
   }
 
   /** True while spins have recently been preempted (and so hand the CPU off between attempts). */
   get oversubscribed(): boolean {
     return this.handOffSpins > 0;
+  }
+
+  /**
+   * True when the next {@link SpinWindow.open} will say "park at once" (spinning switched off and
+   * this is no probe, or oversubscribed without a hand-off). A host whose park learns of
+   * readiness by itself (a descriptor polled by the event loop) may then skip its first attempt,
+   * which would only fail: the peer needs this CPU to answer. It still calls `open`.
+   */
+  get parksNext(): boolean {
+    return (this.windowMs === 0 && this.offFor > 1) || (this.handOffSpins > 0 && this.host.handOff === undefined);
   }
 
   /** The current window in ms (0 while switched off). For tests and diagnostics. */
@@ -225,7 +244,7 @@ export class SpinWindow {
     const now = this.host.now();
     // A gap with a yield in it is the yield's (a worker's yield sleeps on purpose): only a gap
     // without one tells of a preemption.
-    if (now - this.lastClock > PREEMPTED_MS && !this.yielded && !this.preempted) {
+    if (now - this.lastClock > this.preemptedMs && !this.yielded && !this.preempted) {
       this.preempted = true;
       // Preempted again right after a hand-off period (this spin was its probe): back off further.
       this.handOffSpins = this.calmSpins;
