@@ -36,6 +36,19 @@ export const HANDOFF_UNIT = 1 << 16;
 /** Calls of `ready()` between two looks at the clock: a call is a few loads, `performance.now()` tens of ns. */
 const ATTEMPTS_PER_CLOCK = 32;
 
+/**
+ * With a hand-off, a spin that has not caught within this many ms (5 µs) hands off for the rest of
+ * its window even when calm (`WaitPolicyHost.handOffAfterMs`): a peer that is itself spinning
+ * answers a small value within 2-3 µs, and a later answer is caught as well by a thread asleep in
+ * `Atomics.wait` (woken in µs by the publisher's `Atomics.notify`) without burning the CPU the peer
+ * may need. This package's park is the segment's futex, which on the worker backend is the
+ * emulated kernel's (its lock, a waiter record, an `Atomics.waitAsync` task): measured 2 ms per park
+ * at load 10, so the window should end in a hand-off rather than a park. Measured 2026-12-07 with
+ * `worker.mp-queue.pingpong` (load 20-40 from other work, docs/BENCHMARKS.md): 74-93 µs per round
+ * trip with it, 112-195 µs without, no busy loop; with one busy loop 153-863 µs against 345-692 µs.
+ */
+const HAND_OFF_AFTER_MS = 0.005;
+
 /** Whether this thread may block in `Atomics.wait` (not on a browser page's main thread, where it throws). */
 const CAN_WAIT_SYNC = ((): boolean => {
   try {
@@ -83,6 +96,7 @@ function placeSpin(where: ParkCells): PlaceSpin {
     policy: new SpinWindow({
       now: () => performance.now(),
       attemptsPerClock: ATTEMPTS_PER_CLOCK,
+      handOffAfterMs: HAND_OFF_AFTER_MS,
       handOff: shared
         ? (untilMs) => {
             const ms = untilMs - performance.now();
