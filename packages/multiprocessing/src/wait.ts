@@ -44,8 +44,10 @@ const ATTEMPTS_PER_CLOCK = 32;
  * may need. This package's park is the segment's futex, which on the worker backend is the
  * emulated kernel's (its lock, a waiter record, an `Atomics.waitAsync` task): measured 2 ms per park
  * at load 10, so the window should end in a hand-off rather than a park. Measured 2026-12-07 with
- * `worker.mp-queue.pingpong` (load 20-40 from other work, docs/BENCHMARKS.md): 74-93 µs per round
- * trip with it, 112-195 µs without, no busy loop; with one busy loop 153-863 µs against 345-692 µs.
+ * the worker queue ping-pong in turn (load 20-40 from other work, medians of 3 runs): 86 and 93 µs
+ * per round trip with it, 125 and 195 µs without, no busy loop; with one busy loop mixed (241-863 µs
+ * in five runs with it, 351-691 µs in three without), then 105-172 µs with it against 464-676 µs
+ * before this file used the policy (docs/BENCHMARKS.md).
  */
 const HAND_OFF_AFTER_MS = 0.005;
 
