@@ -6,6 +6,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { startBusyLoops } from './busy.mjs';
+import { multiprocessingCases } from './cases-multiprocessing.mjs';
 import { nativeCases } from './cases-native.mjs';
 import { peerCases } from './cases-peers.mjs';
 import { workerCases } from './cases-worker.mjs';
@@ -14,7 +15,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { busy: { type: 'string', default: '0' }, 'round-trips': { type: 'string', default: '2000' } },
 });
-const all = [...nativeCases, ...peerCases, ...workerCases];
+const all = [...nativeCases, ...peerCases, ...workerCases, ...multiprocessingCases];
 const unknown = positionals.filter((name) => !all.some((c) => c.name === name));
 if (positionals.length === 0 || unknown.length > 0) {
   console.error(`usage: node bench/ab.mjs [--busy N] [--round-trips N] CASE...${unknown.length > 0 ? `\nunknown: ${unknown.join(', ')}` : ''}`);

@@ -80,8 +80,13 @@ export interface QueueChannel {
   trySend(bytes: Uint8Array, flags: number, countTask: boolean): RingOutcomeName | undefined | typeof BLOCKED;
   /** The synchronous fast path of a get: `take` of the next value now, or {@link BLOCKED}. */
   tryReceive<T>(take: (bytes: Uint8Array, flags: number) => T): T | typeof BLOCKED;
-  /** Waits until a value may be there for {@link QueueChannel.tryReceive}; false when it cannot tell. */
-  waitNonEmpty(deadline: Deadline): Promise<boolean>;
+  /**
+   * Waits until a value may be there for {@link QueueChannel.tryReceive}; false when it cannot
+   * tell. `spun`: the caller's {@link QueueChannel.spinNonEmpty} already missed (park at once).
+   */
+  waitNonEmpty(deadline: Deadline, spun?: boolean): Promise<boolean>;
+  /** Spins (synchronously, within the wait policy's window) until a value may be there; false when none came or it cannot tell. */
+  spinNonEmpty(deadline: Deadline): boolean;
   /** The frame flags of the value the last successful tryReceive took. */
   readonly lastFlags: number;
 }
@@ -129,6 +134,11 @@ export class MessageQueueChannel implements QueueChannel {
 
   /** False: the caller goes straight to {@link MessageQueueChannel.receive}, which waits itself. */
   async waitNonEmpty(): Promise<boolean> {
+    return false;
+  }
+
+  /** False: nothing to spin on (see {@link MessageQueueChannel.waitNonEmpty}). */
+  spinNonEmpty(): boolean {
     return false;
   }
 

@@ -153,26 +153,36 @@ export class Queue<T = unknown> implements Shareable, AsyncDisposable, AsyncIter
   get(options?: QueueWaitOptions): Promise<T> {
     let deadline: Deadline;
     let now: unknown;
+    const nowait = options?.nowait === true;
+    let spun = false;
     try {
       this.checkOpen('get');
       deadline = options === undefined ? NO_DEADLINE : deadlineOf(options);
-      // The common case completes here: the value decoded straight from the ring.
+      // The common case completes here: the value decoded straight from the ring, now or after
+      // the wait policy's spin (a peer in a tight exchange answers within µs).
       now = this.ring.tryReceive(this.takeValue);
+      if (now === BLOCKED && !nowait) {
+        spun = true;
+        if (this.ring.spinNonEmpty(deadline)) {
+          spun = false;
+          now = this.ring.tryReceive(this.takeValue);
+        }
+      }
     } catch (error) {
       return Promise.reject(error);
     }
-    if (now === BLOCKED) return this.getWaiting(deadline, options?.nowait === true);
+    if (now === BLOCKED) return this.getWaiting(deadline, nowait, spun);
     if (this.ring.lastFlags & FrameFlag.OBJECTS) return reviveValue(now, this.backend) as Promise<T>;
     return Promise.resolve(now as T);
   }
 
   private readonly takeValue = (bytes: Uint8Array): unknown => decodeInPlace(this.codec, bytes);
 
-  private async getWaiting(deadline: Deadline, nowait: boolean): Promise<T> {
+  private async getWaiting(deadline: Deadline, nowait: boolean, spun: boolean): Promise<T> {
     // Wait for a value, then take it as the synchronous path does (decoded in place); the full
     // path below covers the rest: a value in pieces, a contended or orphaned read lock, shutdown,
-    // the deadline (it then gives the outcome at once).
-    if (!nowait && (await this.ring.waitNonEmpty(deadline))) {
+    // the deadline (it then gives the outcome at once). `spun`: get's spin already missed.
+    if (!nowait && (await this.ring.waitNonEmpty(deadline, spun))) {
       const now = this.ring.tryReceive(this.takeValue);
       if (now !== BLOCKED) return (this.ring.lastFlags & FrameFlag.OBJECTS ? await reviveValue(now, this.backend) : now) as T;
     }

@@ -45,7 +45,7 @@
  */
 import { IpcError, type SemaphoreSet, type SharedSegment } from '@ipcx/core';
 import { whenNotBusy } from './kernel-objects.js';
-import { NO_DEADLINE, park, publish, wake, type Deadline, type ParkCells } from './wait.js';
+import { NO_DEADLINE, park, publish, spinFor, wake, type Deadline, type ParkCells } from './wait.js';
 
 /** Byte offsets of the header's fields (each a 32-bit cell), as drawn above; what each holds is in the diagram. */
 export const RingField = {
@@ -279,8 +279,16 @@ export class Ring {
    * Waits (spin, then park) until {@link Ring.readable} or the deadline (false); never takes a
    * lock. The caller then takes the value with {@link Ring.tryReceive}, or {@link Ring.receive}.
    */
-  waitNonEmpty(deadline: Deadline): Promise<boolean> {
-    return park(this.consumers, this.isReadable, deadline);
+  waitNonEmpty(deadline: Deadline, spun = false): Promise<boolean> {
+    return park(this.consumers, this.isReadable, deadline, spun);
+  }
+
+  /**
+   * The spin of {@link Ring.waitNonEmpty} alone (synchronous): true once readable within the wait
+   * policy's window; false: call `waitNonEmpty(deadline, true)`, which parks without spinning again.
+   */
+  spinNonEmpty(deadline: Deadline): boolean {
+    return this.readable() || spinFor(this.consumers, this.isReadable, deadline);
   }
 
   private readonly isReadable = (): boolean => this.readable();
@@ -307,7 +315,7 @@ export class Ring {
   private unlock(where: ParkCells): void {
     // Store before looking at the waiters: a waiter that counted itself in after this sees 0.
     Atomics.store(this.cells, where.cell, 0);
-    if (Atomics.load(this.cells, where.waiters) > 0) wake(where, where.cell, 1);
+    wake(where, 1);
   }
 
   /** Writes the header of a new ring into `segment` (zeroed memory; `locks` has {@link RING_SLOTS} semaphores at 0). */
@@ -533,7 +541,7 @@ export class Ring {
       const unfinished = this.load(RingField.UNFINISHED);
       if (unfinished <= 0) return false;
       if (Atomics.compareExchange(this.cells, cell(RingField.UNFINISHED), unfinished, unfinished - 1) === unfinished) {
-        if (unfinished === 1 && Atomics.load(this.cells, cell(RingField.JOIN_WAITERS)) > 0) wake(this.joiners, cell(RingField.UNFINISHED));
+        if (unfinished === 1) wake(this.joiners);
         return true;
       }
     }

@@ -1,28 +1,66 @@
 /**
- * The one wait policy of this package: check, spin a little, then park on a futex cell of a shared
+ * How this package waits: check, spin under the kit's one spin-then-park policy (`SpinWindow` in
+ * `@ipcx/core/backend`, the policy every adapter feeds), then park on a futex cell of a shared
  * segment (`segment.wait`, a futex on the native backend, the emulated kernel's on the worker one).
  * Parking with `Atomics.waitAsync` on the worker backend's SharedArrayBuffer directly was tried:
  * ping-pongs got faster under load, but the worker 8 x 8 stress test of the queue took 27 s and
- * over 60 s at load 30-45 (13-16 s through the kernel; both ~6 s idle), so every wait and wake
+ * over 60 s at load 30-45 (13-16 s through the kernel; both ~6 s idle), so every park and wake
  * goes through the segment (`park`, `publish`, `wake`).
  *
- * A waiter counts itself in a "waiters" cell before it re-checks and parks, and a publisher reads
- * that cell after publishing: with sequentially consistent atomics either the publisher sees the
- * waiter (and notifies) or the waiter sees the publication (and does not park), so no wake-up is
- * lost, and an idle channel costs the publisher no system call.
+ * What this file passes the policy (as the adapters do for their own objects): the clock; the
+ * number of attempts per look at the clock (an attempt here is `ready()`, a few loads of shared
+ * cells); and the hand-off, where the segment's memory is a `SharedArrayBuffer` that this thread
+ * may block on (the worker backend; not a browser page's main thread): a synchronous `Atomics.wait`
+ * on the place's cell for at most the rest of the window, so that while the policy sees the CPU
+ * oversubscribed the thread gives its CPU to the peer and the peer's publication wakes it in a few
+ * µs. The native backend's memory is a plain `ArrayBuffer` over the mapping (no hand-off): the
+ * policy then parks at once while oversubscribed, as the native adapter's own waits do.
+ *
+ * A waiter counts itself in a "waiters" cell before it re-checks and parks (a futex waiter adds 1,
+ * a hand-off sleeper {@link HANDOFF_UNIT}), and a publisher reads that cell after publishing: with
+ * sequentially consistent atomics either the publisher sees the waiter (and notifies: the segment's
+ * futex for parked waiters, `Atomics.notify` for hand-off sleepers) or the waiter sees the
+ * publication (and does not sleep), so no wake-up is lost, and an idle channel costs the publisher
+ * no system call.
  */
 import { abortErrorFor, type SharedSegment } from '@ipcx/core';
+import { SpinWindow } from '@ipcx/core/backend';
 
 /**
- * How long a waiter spins before parking (ms), at first and at most. A peer in a tight exchange
- * answers within a few microseconds, and parking costs a futex wake-up plus a waiter thread's hop
- * back to JS (~60 µs here); the spin is bounded so an idle waiter gives the event loop back soon.
+ * What a hand-off sleeper adds to a waiters cell (a futex waiter adds 1): the publisher tells the
+ * two apart, so that a sleeper costs it an `Atomics.notify` (no system call, no kernel call of the
+ * emulation) and only a parked waiter costs the segment's `notify`.
  */
-export const SPIN_MS = 0.03;
-/** The longest adaptive spin (ms): a parked peer's answer that came this soon is worth spinning for. */
-export const MAX_SPIN_MS = 0.12;
-/** The shortest adaptive spin (ms). */
-export const MIN_SPIN_MS = 0.005;
+export const HANDOFF_UNIT = 1 << 16;
+
+/** Calls of `ready()` between two looks at the clock: a call is a few loads, `performance.now()` tens of ns. */
+const ATTEMPTS_PER_CLOCK = 32;
+
+/**
+ * With a hand-off, a spin that has not caught within this many ms (5 µs) hands off for the rest of
+ * its window even when calm (`WaitPolicyHost.handOffAfterMs`): a peer that is itself spinning
+ * answers a small value within 2-3 µs, and a later answer is caught as well by a thread asleep in
+ * `Atomics.wait` (woken in µs by the publisher's `Atomics.notify`) without burning the CPU the peer
+ * may need. This package's park is the segment's futex, which on the worker backend is the
+ * emulated kernel's (its lock, a waiter record, an `Atomics.waitAsync` task): measured 2 ms per park
+ * at load 10, so the window should end in a hand-off rather than a park. Measured 2026-12-07 with
+ * the worker queue ping-pong in turn (load 20-40 from other work, medians of 3 runs): 86 and 93 µs
+ * per round trip with it, 125 and 195 µs without, no busy loop; with one busy loop mixed (241-863 µs
+ * in five runs with it, 351-691 µs in three without), then 105-172 µs with it against 464-676 µs
+ * before this file used the policy (docs/BENCHMARKS.md).
+ */
+const HAND_OFF_AFTER_MS = 0.005;
+
+/** Whether this thread may block in `Atomics.wait` (not on a browser page's main thread, where it throws). */
+const CAN_WAIT_SYNC = ((): boolean => {
+  try {
+    if (typeof SharedArrayBuffer !== 'function') return false;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 /** Where a waiter parks. */
 export interface ParkCells {
@@ -32,14 +70,49 @@ export interface ParkCells {
   readonly cells: Int32Array;
   /** The cell publishers change and notify (a sequence number). */
   readonly cell: number;
-  /** The cell counting parked waiters. */
+  /** The cell counting parked waiters (and hand-off sleepers, in units of {@link HANDOFF_UNIT}). */
   readonly waiters: number;
   /**
-   * This process's current spin for this place (ms), adapted to how soon the condition came:
-   * after a park that ended within {@link MAX_SPIN_MS}, 1.5 times that wait (so the next one is
-   * caught spinning); after a longer park, halved. Starts at {@link SPIN_MS}.
+   * This process's spin policy for this place (made on the first wait that has to spin): one
+   * `SpinWindow` per place and direction, as the adapters keep one per handle and direction.
    */
-  spinMs?: number;
+  spin?: PlaceSpin;
+}
+
+/** The policy of one place, with the cell value its hand-off sleeps on. */
+interface PlaceSpin {
+  readonly policy: SpinWindow;
+  /** The place's cell as loaded before the current attempt: a publication after it ends the hand-off's sleep. */
+  seen: number;
+  /** When the last spin began (NaN: it did not spin), for the policy's learning once the park ends. */
+  startedAt: number;
+}
+
+function placeSpin(where: ParkCells): PlaceSpin {
+  if (where.spin !== undefined) return where.spin;
+  const { cells, cell, waiters } = where;
+  const shared = CAN_WAIT_SYNC && cells.buffer instanceof SharedArrayBuffer;
+  const spin: PlaceSpin = {
+    seen: 0,
+    startedAt: Number.NaN,
+    policy: new SpinWindow({
+      now: () => performance.now(),
+      attemptsPerClock: ATTEMPTS_PER_CLOCK,
+      handOffAfterMs: HAND_OFF_AFTER_MS,
+      handOff: shared
+        ? (untilMs) => {
+            const ms = untilMs - performance.now();
+            if (ms <= 0) return;
+            // Counted in before the cell is compared (inside Atomics.wait): see the file comment.
+            Atomics.add(cells, waiters, HANDOFF_UNIT);
+            Atomics.wait(cells, cell, spin.seen, ms);
+            Atomics.sub(cells, waiters, HANDOFF_UNIT);
+          }
+        : undefined,
+    }),
+  };
+  where.spin = spin;
+  return spin;
 }
 
 /** What {@link park} gives up on: a deadline (`performance.now()` ms, `Infinity` for none) and a signal. */
@@ -65,54 +138,89 @@ export function deadlineOf(options: { timeout?: number; signal?: AbortSignal } |
 export const NO_DEADLINE: Deadline = { until: Infinity };
 
 /**
- * Resolves `true` once `ready()` holds, `false` when the deadline passes first; rejects with
- * `AbortError` when the signal fires. `ready` must be cheap and must not allocate.
+ * The spin of {@link park}, on its own (synchronous): `true` once `ready()` holds within the
+ * window the policy gives (none while it parks at once), `false` when the caller should park,
+ * with `park(where, ready, deadline, true)`. A caller whose common case completes in the spin
+ * (a get that the peer answers within µs) saves the promises of an async wait.
  */
-export async function park(where: ParkCells, ready: () => boolean, deadline: Deadline): Promise<boolean> {
-  if (ready()) return true;
-  if (deadline.signal?.aborted) throw abortErrorFor(deadline.signal);
-  const spinMs = where.spinMs ?? SPIN_MS;
-  const spinUntil = performance.now() + spinMs;
-  while (performance.now() < spinUntil) if (ready()) return true;
-  const parkedAt = performance.now();
-  const { cells, cell, waiters } = where;
-  const adapt = (): void => {
-    const waited = performance.now() - parkedAt + spinMs;
-    where.spinMs = waited <= MAX_SPIN_MS ? Math.min(MAX_SPIN_MS, waited * 1.5) : Math.max(MIN_SPIN_MS, spinMs / 2);
-  };
+export function spinFor(where: ParkCells, ready: () => boolean, deadline: Deadline): boolean {
+  const spin = placeSpin(where);
+  spin.startedAt = Number.NaN;
+  if (deadline.signal?.aborted) return false;
+  const { cells, cell } = where;
+  const { policy } = spin;
+  const started = performance.now();
+  const limit = deadline.until - started;
+  // NaN: park at once (spinning switched off, or oversubscribed without a hand-off).
+  const until = limit > 0 ? policy.open(started, limit) : Number.NaN;
+  if (Number.isNaN(until)) return false;
+  spin.startedAt = started;
   for (;;) {
-    const observed = Atomics.load(cells, cell);
-    // Count in, then re-check: a publisher that stored before our count is seen by the re-check,
-    // one that stored after it sees our count (see the file comment).
-    Atomics.add(cells, waiters, 1);
-    try {
-      if (ready()) return true;
-      const remaining = deadline.until - performance.now();
-      if (remaining <= 0) return false;
-      await sleepOn(where, observed, remaining, deadline.signal);
-    } finally {
-      Atomics.sub(cells, waiters, 1);
-    }
+    spin.seen = Atomics.load(cells, cell);
     if (ready()) {
-      adapt();
+      policy.caught(started);
       return true;
     }
-    if (deadline.until - performance.now() <= 0) {
-      adapt();
-      return false;
-    }
+    if (!policy.tick(until)) return false;
   }
 }
 
-/** Bumps the sequence cell and wakes its parked waiters, if any (no system call when none). */
-export function publish(where: Omit<ParkCells, 'cell' | 'waiters'>, cell: number, waiters: number): void {
-  Atomics.add(where.cells, cell, 1);
-  if (Atomics.load(where.cells, waiters) > 0) wake(where, cell);
+/**
+ * Resolves `true` once `ready()` holds, `false` when the deadline passes first; rejects with
+ * `AbortError` when the signal fires. `ready` must be cheap and must not allocate. Spins first
+ * (see {@link spinFor}) unless `spun` says the caller's spin already missed.
+ */
+export async function park(where: ParkCells, ready: () => boolean, deadline: Deadline, spun = false): Promise<boolean> {
+  if (!spun && ready()) return true;
+  if (deadline.signal?.aborted) throw abortErrorFor(deadline.signal);
+  if (!spun && spinFor(where, ready, deadline)) return true;
+  const { cells, cell, waiters } = where;
+  const spin = placeSpin(where);
+  const startedAt = spin.startedAt;
+  try {
+    for (;;) {
+      const observed = Atomics.load(cells, cell);
+      // Count in, then re-check: a publisher that stored before our count is seen by the re-check,
+      // one that stored after it sees our count (see the file comment).
+      Atomics.add(cells, waiters, 1);
+      try {
+        if (ready()) return true;
+        const remaining = deadline.until - performance.now();
+        if (remaining <= 0) return false;
+        await sleepOn(where, observed, remaining, deadline.signal);
+      } finally {
+        Atomics.sub(cells, waiters, 1);
+      }
+      if (ready()) return true;
+      if (deadline.until - performance.now() <= 0) return false;
+    }
+  } finally {
+    // The window learns how soon the peer answered a parked wait.
+    spin.policy.parked(startedAt);
+  }
 }
 
-/** Wakes up to `count` (default all) waiters parked by {@link park} on `cell`. */
-export function wake(where: Omit<ParkCells, 'cell' | 'waiters'>, cell: number, count?: number): void {
-  where.segment.notify(cell, count);
+/** Bumps the sequence cell and wakes its waiters, if any (no system call when none is parked). */
+export function publish(where: Omit<ParkCells, 'cell' | 'waiters'>, cell: number, waiters: number): void {
+  Atomics.add(where.cells, cell, 1);
+  const counted = Atomics.load(where.cells, waiters);
+  if (counted !== 0) wakeCounted(where, cell, counted);
+}
+
+/**
+ * Wakes up to `count` (default all) of the waiters of {@link park} on `where.cell`, if its waiters
+ * cell counts any (the caller changed the cell's condition first: a waiter counted in after that
+ * sees the change).
+ */
+export function wake(where: ParkCells, count?: number): void {
+  const counted = Atomics.load(where.cells, where.waiters);
+  if (counted !== 0) wakeCounted(where, where.cell, counted, count);
+}
+
+/** Notifies the hand-off sleepers and the parked waiters that `counted` (a waiters cell's value) says there are. */
+function wakeCounted(where: Omit<ParkCells, 'cell' | 'waiters'>, cell: number, counted: number, count?: number): void {
+  if (counted >= HANDOFF_UNIT) Atomics.notify(where.cells, cell, count);
+  if ((counted & (HANDOFF_UNIT - 1)) !== 0) where.segment.notify(cell, count);
 }
 
 /** One futex sleep on `cell` while it holds `observed`: until woken, the timeout, or the signal (then AbortError). */

@@ -28,13 +28,16 @@ export async function newKernelObjectsOf(backend: IpcBackend, before: readonly s
   return candidates;
 }
 
-/** Registers the leak check; call it after every suite has been registered. */
-export function leakCheck(context: SuiteContext & { readonly tempDir: string }): void {
+/**
+ * Registers the leak check; call it after every suite has been registered, outside any `describe`
+ * (its snapshot of the kernel is taken before the file's first test). `label` names its block.
+ */
+export function leakCheck(context: SuiteContext & { readonly tempDir: string }, label = 'leak check'): void {
   let before: readonly string[] = [];
   beforeAll(async () => {
     before = await context.backend().diagnostics.kernelObjects();
   });
-  describe('leak check', () => {
+  describe(label, () => {
     it('leaves no object open, no kernel object and no path behind', async () => {
       expect(context.backend().diagnostics.openObjects()).toEqual([]);
       expect(await newKernelObjects(context, before)).toEqual([]);

@@ -6,6 +6,8 @@
  */
 import type { IpcBackend } from '@ipcx/core';
 import { Pipe } from '@ipcx/multiprocessing';
+import { createSuiteContext } from '../context.js';
+import { leakCheck } from '../leaks.js';
 import { mpContext, type MpContext } from './context.js';
 import { connectionSuite, type PipeMaker } from './connection.js';
 import { queueSuite } from './queue.js';
@@ -31,8 +33,15 @@ export const multiprocessingSuites = {
   pool: poolSuite,
 } as const;
 
-/** Registers every suite of {@link multiprocessingSuites} against `backend`. */
+/**
+ * Registers every suite of {@link multiprocessingSuites} against `backend`, then the leak check
+ * (`multiprocessing <backend> leak check`): after the suites, no object of the backend is left open
+ * in this process, no kernel object they made is left in the (real or emulated) kernel, and
+ * nothing is left in the run's temporary folder.
+ */
 export function registerMultiprocessingSuites(backend: IpcBackend): void {
   const context = mpContext(backend);
   for (const suite of Object.values(multiprocessingSuites)) suite(context);
+  const leaks = createSuiteContext({ name: `mp-${backend.name}`, create: () => backend, capabilities: backend.capabilities }, () => backend);
+  leakCheck(leaks, `multiprocessing ${backend.name} leak check`);
 }
