@@ -10,6 +10,13 @@
  * that cell after publishing: with sequentially consistent atomics either the publisher sees the
  * waiter (and notifies) or the waiter sees the publication (and does not park), so no wake-up is
  * lost, and an idle channel costs the publisher no system call.
+ *
+ * Where a place has an `armed` cell, a parking waiter also raises it to the sequence number it
+ * sleeps on, and a publisher notifies only if some waiter armed at or after the sequence of its
+ * own last notification: a waiter that armed before it either was asleep then (and was woken) or
+ * finds the cell changed when it enters the futex wait. So a burst of publications wakes a
+ * sleeper with one system call, not one per publication (64 KiB frames into a ring whose reader
+ * sleeps: one `FUTEX_WAKE` per value before).
  */
 import { abortErrorFor, type SharedSegment } from '@ipcx/core';
 
@@ -34,6 +41,14 @@ export interface ParkCells {
   readonly cell: number;
   /** The cell counting parked waiters. */
   readonly waiters: number;
+  /**
+   * Optional: the cell holding the highest sequence number (of `cell`) a waiter parked on, so
+   * that a publisher wakes a sleeper once per burst (see the file comment). Every process using
+   * the place must agree on having it.
+   */
+  readonly armed?: number;
+  /** This process's sequence number at its last notification of this place (with `armed`). */
+  notifiedAt?: number;
   /**
    * This process's current spin for this place (ms), adapted to how soon the condition came:
    * after a park that ended within {@link MAX_SPIN_MS}, 1.5 times that wait (so the next one is
@@ -82,6 +97,7 @@ export async function park(where: ParkCells, ready: () => boolean, deadline: Dea
   };
   for (;;) {
     const observed = Atomics.load(cells, cell);
+    if (where.armed !== undefined) raiseArmed(cells, where.armed, observed);
     // Count in, then re-check: a publisher that stored before our count is seen by the re-check,
     // one that stored after it sees our count (see the file comment).
     Atomics.add(cells, waiters, 1);
@@ -104,10 +120,28 @@ export async function park(where: ParkCells, ready: () => boolean, deadline: Dea
   }
 }
 
-/** Bumps the sequence cell and wakes its parked waiters, if any (no system call when none). */
+/**
+ * Bumps the sequence cell and wakes its parked waiters, if any (no system call when none; with an
+ * `armed` cell, none either when every sleeper was already notified since it parked).
+ */
 export function publish(where: Omit<ParkCells, 'cell' | 'waiters'>, cell: number, waiters: number): void {
-  Atomics.add(where.cells, cell, 1);
-  if (Atomics.load(where.cells, waiters) > 0) wake(where, cell);
+  const sequence = (Atomics.add(where.cells, cell, 1) + 1) | 0;
+  if (Atomics.load(where.cells, waiters) <= 0) return;
+  if (where.armed !== undefined) {
+    // A waiter that armed below our last notification's sequence is awake or will not sleep.
+    if (where.notifiedAt !== undefined && ((Atomics.load(where.cells, where.armed) - where.notifiedAt) | 0) < 0) return;
+    where.notifiedAt = sequence;
+  }
+  wake(where, cell);
+}
+
+/** Raises the `armed` cell to `observed` (sequence order, wrapping), unless it holds a later one. */
+function raiseArmed(cells: Int32Array, armed: number, observed: number): void {
+  for (;;) {
+    const current = Atomics.load(cells, armed);
+    if (((current - observed) | 0) >= 0) return;
+    if (Atomics.compareExchange(cells, armed, current, observed) === current) return;
+  }
 }
 
 /** Wakes up to `count` (default all) waiters parked by {@link park} on `cell`. */
