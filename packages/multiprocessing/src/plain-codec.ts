@@ -37,6 +37,24 @@ const SCAN_LIMIT = 32;
 const KEEP_SCRATCH_BYTES = 1 << 20;
 const INITIAL_SCRATCH_BYTES = 4096;
 
+/**
+ * Arrays this package built itself, element by element, and sends before anyone else sees them
+ * (a pool's chunks and results): no holes and no named properties, so the encoder skips the check
+ * for them. That check (`Object.keys`) makes a string per element: for a chunk of 12,500 numbers
+ * it cost more than encoding them.
+ */
+const denseArrays = new WeakSet<readonly unknown[]>();
+
+/**
+ * Marks `array` as dense and without named properties, for {@link encodePlain}: only for an array
+ * the caller made with `push` (or index by index from 0) and does not hand to anyone before it is
+ * encoded. Returns it.
+ */
+export function markDense<T extends readonly unknown[]>(array: T): T {
+  denseArrays.add(array);
+  return array;
+}
+
 /** Thrown inside the encoder when the value is not plain: the caller falls back to v8. */
 const NOT_PLAIN: unique symbol = Symbol('not plain');
 
@@ -110,7 +128,7 @@ function writeNumber(value: number): void {
 function writeArray(array: unknown[], depth: number): void {
   const length = array.length;
   // Holes and named properties (a RegExp match's `index`, say) are kept by structured clone: v8 then.
-  if (Object.keys(array).length !== length) throw NOT_PLAIN;
+  if (!denseArrays.has(array) && Object.keys(array).length !== length) throw NOT_PLAIN;
   let numbers = true;
   for (let i = 0; i < length; i++) {
     if (typeof array[i] !== 'number') {
