@@ -17,20 +17,22 @@
  * the NONCE written at creation, since ids are reused once objects are removed).
  *
  * ```
- *  byte 0                                                                    HEADER_BYTES (256)
- *  ┌──────── line 0 (0..63): fixed at creation ────────────────────────────────────────┐
- *  │ MAGIC u32 │ CAPACITY u32 │ MAXSIZE u32 │ SHUTDOWN u32 │ NEXT_SLOT u32 │ NONCE u32 │
- *  ├──────── line 1 (64..127): written by producers ───────────────────────────────────┤
+ *  byte 0                                                                                                   HEADER_BYTES (256)
+ *  ┌──────── line 0 (0..63): fixed at creation ──────────────────────────────────────────────────────────────────────────────┐
+ *  │ MAGIC u32 │ CAPACITY u32 │ MAXSIZE u32 │ SHUTDOWN u32 │ NEXT_SLOT u32 │ NONCE u32                                       │
+ *  ├──────── line 1 (64..127): written by producers ─────────────────────────────────────────────────────────────────────────┤
  *  │ TAIL u32 (bytes published) │ PRODUCED seq │ CONSUMER_WAITERS │ WRITE_LOCK u32 │ WRITE_LOCK_WAITERS │ CONSUMER_ARMED seq │
- *  ├──────── line 2 (128..191): written by consumers ──────────────────────────────────┤
+ *  ├──────── line 2 (128..191): written by consumers ────────────────────────────────────────────────────────────────────────┤
  *  │ HEAD u32 (bytes consumed)  │ CONSUMED seq │ PRODUCER_WAITERS │ READ_LOCK u32  │ READ_LOCK_WAITERS  │ PRODUCER_ARMED seq │
- *  ├──────── line 3 (192..255): counters ──────────────────────────────────────────────┤
- *  │ COUNT (whole values in the ring) │ UNFINISHED (tasks not done) │ JOIN_WAITERS │   │
- *  ├──────── data: CAPACITY bytes (a power of two >= 4096) ────────────────────────────┤
- *  │ frame │ frame │ ...   frame = ┌ length u32 │ flags u32 ┐ payload, padded to 8     │
- *  └───────────────────────────────┴────────────┴───────────┴──────────────────────────┘
+ *  ├──────── line 3 (192..255): counters ────────────────────────────────────────────────────────────────────────────────────┤
+ *  │ COUNT (whole values in the ring) │ UNFINISHED (tasks not done) │ JOIN_WAITERS │                                         │
+ *  ├──────── data: CAPACITY bytes (a power of two >= 4096) ──────────────────────────────────────────────────────────────────┤
+ *  │ frame │ frame │ ...   frame = ┌ length u32 │ flags u32 ┐ payload, padded to 8                                           │
+ *  └───────────────────────────────┴────────────┴───────────┴────────────────────────────────────────────────────────────────┘
  * ```
- * Each line is a cache line, so producers and consumers do not share one. Frames start 8-aligned,
+ * Each line is a cache line, so producers and consumers do not share one. CONSUMER_ARMED and
+ * PRODUCER_ARMED hold the highest PRODUCED / CONSUMED a reader / writer parked on: a publisher
+ * wakes sleepers once per burst, not once per frame (`wait.ts`). Frames start 8-aligned,
  * so a frame header never wraps; a payload may wrap around the end of the data area. A value
  * larger than a chunk (half the capacity) travels as several frames, FIRST on the first and LAST
  * on the last, while its producer keeps the write lock.
