@@ -220,7 +220,8 @@ function writeValue(value: unknown, depth: number): void {
  */
 export function encodePlain(value: unknown): Uint8Array | undefined {
   at = 0;
-  seenList.length = 0;
+  // Left empty by the last call's finally: setting length costs a builtin call per value.
+  if (seenList.length !== 0) seenList.length = 0;
   seenSet = undefined;
   try {
     reserve(1);
@@ -230,7 +231,7 @@ export function encodePlain(value: unknown): Uint8Array | undefined {
     if (error === NOT_PLAIN) return undefined;
     throw error;
   } finally {
-    seenList.length = 0;
+    if (seenList.length !== 0) seenList.length = 0;
     seenSet = undefined;
   }
   const bytes = scratch.subarray(0, at);
@@ -252,6 +253,14 @@ const keyCache: Array<string | undefined> = new Array(KEY_CACHE_SIZE).fill(undef
 let input: Uint8Array = new Uint8Array(0);
 let inputView: DataView = new DataView(input.buffer);
 let pos = 0;
+/** Where `input` starts in the buffer `inputView` sees. */
+let base = 0;
+/**
+ * A view of the whole buffer of recent inputs, kept while inputs come from the same buffer (a
+ * ring's data area, value after value): no DataView per value decoded.
+ */
+let wholeBuffer: ArrayBufferLike | undefined;
+let wholeView: DataView = inputView;
 const codeUnits: number[] = [];
 
 function readShortString8(length: number): string {
@@ -284,7 +293,7 @@ function readShortString8(length: number): string {
 const CHARS_PER_CALL = 4096;
 
 function readString(tag: number): string {
-  const length = inputView.getUint32(pos, true);
+  const length = inputView.getUint32(base + pos, true);
   pos += 4;
   if (tag === Tag.STRING8 && length <= CACHED_KEY_CHARS) return readShortString8(length);
   let text = '';
@@ -295,7 +304,7 @@ function readString(tag: number): string {
       for (let i = 0; i < count; i++) codeUnits[i] = input[pos + i];
       pos += count;
     } else {
-      for (let i = 0; i < count; i++) codeUnits[i] = inputView.getUint16(pos + 2 * i, true);
+      for (let i = 0; i < count; i++) codeUnits[i] = inputView.getUint16(base + pos + 2 * i, true);
       pos += 2 * count;
     }
     text += String.fromCharCode.apply(null, codeUnits);
@@ -315,12 +324,12 @@ function readValue(): unknown {
     case Tag.TRUE:
       return true;
     case Tag.INT: {
-      const value = inputView.getInt32(pos, true);
+      const value = inputView.getInt32(base + pos, true);
       pos += 4;
       return value;
     }
     case Tag.DOUBLE: {
-      const value = inputView.getFloat64(pos, true);
+      const value = inputView.getFloat64(base + pos, true);
       pos += 8;
       return value;
     }
@@ -328,22 +337,22 @@ function readValue(): unknown {
     case Tag.STRING16:
       return readString(tag);
     case Tag.NUMBERS: {
-      const length = inputView.getUint32(pos, true);
+      const length = inputView.getUint32(base + pos, true);
       pos += 4;
       const array: number[] = [];
-      for (let i = 0; i < length; i++) array.push(inputView.getFloat64(pos + 8 * i, true));
+      for (let i = 0; i < length; i++) array.push(inputView.getFloat64(base + pos + 8 * i, true));
       pos += 8 * length;
       return array;
     }
     case Tag.ARRAY: {
-      const length = inputView.getUint32(pos, true);
+      const length = inputView.getUint32(base + pos, true);
       pos += 4;
       const array: unknown[] = [];
       for (let i = 0; i < length; i++) array.push(readValue());
       return array;
     }
     case Tag.OBJECT: {
-      const count = inputView.getUint32(pos, true);
+      const count = inputView.getUint32(base + pos, true);
       pos += 4;
       const object: Record<string, unknown> = {};
       for (let i = 0; i < count; i++) {
@@ -365,8 +374,14 @@ export function decodePlain(bytes: Uint8Array): unknown {
   const outerInput = input;
   const outerView = inputView;
   const outerPos = pos;
+  const outerBase = base;
+  if (bytes.buffer !== wholeBuffer) {
+    wholeBuffer = bytes.buffer;
+    wholeView = new DataView(bytes.buffer);
+  }
   input = bytes;
-  inputView = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  inputView = wholeView;
+  base = bytes.byteOffset;
   pos = 1;
   try {
     const value = readValue();
@@ -376,5 +391,6 @@ export function decodePlain(bytes: Uint8Array): unknown {
     input = outerInput;
     inputView = outerView;
     pos = outerPos;
+    base = outerBase;
   }
 }
