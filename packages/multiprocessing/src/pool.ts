@@ -85,8 +85,13 @@ interface Worker {
 
 const poolWorker = new URL('./pool-worker.js', import.meta.url);
 
-/** Chunks handed to one worker at once: one running, one waiting in its Connection. */
-export const CHUNKS_IN_FLIGHT = 2;
+/**
+ * Chunks handed to one worker at once: one running, up to three waiting in its Connection. With
+ * Python's default chunksize (four chunks per worker) a call's chunks all go out at once, so no
+ * chunk waits for this process to read an answer first (each such turn cost two wake-ups, which
+ * under load took longer than a chunk of tiny tasks).
+ */
+export const CHUNKS_IN_FLIGHT = 4;
 
 /**
  * A pool of workers running exported functions of modules.
