@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `node bench/ab.mjs [--busy N] [--round-trips N] CASE...`: the named cases of this checkout, each
+// `node bench/ab.mjs [--busy N] [--round-trips N] [--bulk-mib N] CASE...`: the named cases of this checkout, each
 // a warm-up and 3 measured runs, on one line of medians (with the load at the start). For A/B
 // comparisons on a shared machine: run it from two checkouts in turn, several times, and compare
 // lines next to each other (docs/BENCHMARKS.md, "The wait policy under load").
@@ -8,17 +8,18 @@ import { parseArgs } from 'node:util';
 import { startBusyLoops } from './busy.mjs';
 import { multiprocessingCases } from './cases-multiprocessing.mjs';
 import { nativeCases } from './cases-native.mjs';
+import { multiprocessingCases } from './cases-multiprocessing.mjs';
 import { peerCases } from './cases-peers.mjs';
 import { workerCases } from './cases-worker.mjs';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { busy: { type: 'string', default: '0' }, 'round-trips': { type: 'string', default: '2000' } },
+  options: { busy: { type: 'string', default: '0' }, 'round-trips': { type: 'string', default: '2000' }, 'bulk-mib': { type: 'string', default: '1' } },
 });
 const all = [...nativeCases, ...peerCases, ...workerCases, ...multiprocessingCases];
 const unknown = positionals.filter((name) => !all.some((c) => c.name === name));
 if (positionals.length === 0 || unknown.length > 0) {
-  console.error(`usage: node bench/ab.mjs [--busy N] [--round-trips N] CASE...${unknown.length > 0 ? `\nunknown: ${unknown.join(', ')}` : ''}`);
+  console.error(`usage: node bench/ab.mjs [--busy N] [--round-trips N] [--bulk-mib N] CASE...${unknown.length > 0 ? `\nunknown: ${unknown.join(', ')}` : ''}`);
   process.exit(2);
 }
 const load = os.loadavg()[0].toFixed(2);
@@ -30,7 +31,7 @@ for (const name of positionals) {
     out.push(`${name}=skipped`);
     continue;
   }
-  const session = await benchCase.setup({ roundTrips: Number(values['round-trips']), bulkBytes: 1 << 20 });
+  const session = await benchCase.setup({ roundTrips: Number(values['round-trips']), bulkBytes: Number(values['bulk-mib']) << 20 });
   await session.measure();
   const runs = [];
   for (let i = 0; i < 3; i++) runs.push(await session.measure());

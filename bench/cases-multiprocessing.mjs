@@ -128,7 +128,10 @@ export const multiprocessingCases = [
     async setup({ bulkBytes }) {
       // 64 KiB messages between two processes over the shared-memory ring that Pipe() picks on
       // this backend: sendBytes copies each into the ring, recvBytesInto out into a reused buffer.
-      const [a, b] = await Pipe(native, { capacity: 1 << 20 });
+      // 4 MiB (64 values): a side that sleeps on a full or empty ring is back after a futex wake
+      // and a waiter thread's hop (50-100 us here); a 1 MiB ring (16 values) drains in about that
+      // time, so the two sides took turns instead of overlapping (docs/BENCHMARKS.md).
+      const [a, b] = await Pipe(native, { capacity: 4 << 20 });
       const sides = await producerConsumer([b, a], new Uint8Array(CHUNK_BYTES).fill(7), 'mp-conn-side.mjs');
       await b.close();
       const count = Math.floor(bulkBytes / CHUNK_BYTES);

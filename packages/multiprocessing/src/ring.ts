@@ -17,20 +17,22 @@
  * the NONCE written at creation, since ids are reused once objects are removed).
  *
  * ```
- *  byte 0                                                                    HEADER_BYTES (256)
- *  ┌──────── line 0 (0..63): fixed at creation ────────────────────────────────────────┐
- *  │ MAGIC u32 │ CAPACITY u32 │ MAXSIZE u32 │ SHUTDOWN u32 │ NEXT_SLOT u32 │ NONCE u32 │
- *  ├──────── line 1 (64..127): written by producers ───────────────────────────────────┤
- *  │ TAIL u32 (bytes published) │ PRODUCED seq │ CONSUMER_WAITERS │ WRITE_LOCK u32 │ WRITE_LOCK_WAITERS │
- *  ├──────── line 2 (128..191): written by consumers ──────────────────────────────────┤
- *  │ HEAD u32 (bytes consumed)  │ CONSUMED seq │ PRODUCER_WAITERS │ READ_LOCK u32  │ READ_LOCK_WAITERS  │
- *  ├──────── line 3 (192..255): counters ──────────────────────────────────────────────┤
- *  │ COUNT (whole values in the ring) │ UNFINISHED (tasks not done) │ JOIN_WAITERS │   │
- *  ├──────── data: CAPACITY bytes (a power of two >= 4096) ────────────────────────────┤
- *  │ frame │ frame │ ...   frame = ┌ length u32 │ flags u32 ┐ payload, padded to 8     │
- *  └───────────────────────────────┴────────────┴───────────┴──────────────────────────┘
+ *  byte 0                                                                                                   HEADER_BYTES (256)
+ *  ┌──────── line 0 (0..63): fixed at creation ──────────────────────────────────────────────────────────────────────────────┐
+ *  │ MAGIC u32 │ CAPACITY u32 │ MAXSIZE u32 │ SHUTDOWN u32 │ NEXT_SLOT u32 │ NONCE u32                                       │
+ *  ├──────── line 1 (64..127): written by producers ─────────────────────────────────────────────────────────────────────────┤
+ *  │ TAIL u32 (bytes published) │ PRODUCED seq │ CONSUMER_WAITERS │ WRITE_LOCK u32 │ WRITE_LOCK_WAITERS │ CONSUMER_ARMED seq │
+ *  ├──────── line 2 (128..191): written by consumers ────────────────────────────────────────────────────────────────────────┤
+ *  │ HEAD u32 (bytes consumed)  │ CONSUMED seq │ PRODUCER_WAITERS │ READ_LOCK u32  │ READ_LOCK_WAITERS  │ PRODUCER_ARMED seq │
+ *  ├──────── line 3 (192..255): counters ────────────────────────────────────────────────────────────────────────────────────┤
+ *  │ COUNT (whole values in the ring) │ UNFINISHED (tasks not done) │ JOIN_WAITERS │                                         │
+ *  ├──────── data: CAPACITY bytes (a power of two >= 4096) ──────────────────────────────────────────────────────────────────┤
+ *  │ frame │ frame │ ...   frame = ┌ length u32 │ flags u32 ┐ payload, padded to 8                                           │
+ *  └───────────────────────────────┴────────────┴───────────┴────────────────────────────────────────────────────────────────┘
  * ```
- * Each line is a cache line, so producers and consumers do not share one. Frames start 8-aligned,
+ * Each line is a cache line, so producers and consumers do not share one. CONSUMER_ARMED and
+ * PRODUCER_ARMED hold the highest PRODUCED / CONSUMED a reader / writer parked on: a publisher
+ * wakes sleepers once per burst, not once per frame (`wait.ts`). Frames start 8-aligned,
  * so a frame header never wraps; a payload may wrap around the end of the data area. A value
  * larger than a chunk (half the capacity) travels as several frames, FIRST on the first and LAST
  * on the last, while its producer keeps the write lock.
@@ -60,11 +62,13 @@ export const RingField = {
   CONSUMER_WAITERS: 72,
   WRITE_LOCK: 76,
   WRITE_LOCK_WAITERS: 80,
+  CONSUMER_ARMED: 84,
   HEAD: 128,
   CONSUMED: 132,
   PRODUCER_WAITERS: 136,
   READ_LOCK: 140,
   READ_LOCK_WAITERS: 144,
+  PRODUCER_ARMED: 148,
   COUNT: 192,
   UNFINISHED: 196,
   JOIN_WAITERS: 200,
@@ -168,8 +172,9 @@ export class Ring {
     this.dataCells = new Int32Array(buffer, HEADER_BYTES, this.capacity / 4);
     this.mask = this.capacity - 1;
     this.maxChunk = this.capacity / 2 - FRAME_BYTES;
-    this.consumers = { segment, cells: this.cells, cell: cell(RingField.PRODUCED), waiters: cell(RingField.CONSUMER_WAITERS) };
-    this.producers = { segment, cells: this.cells, cell: cell(RingField.CONSUMED), waiters: cell(RingField.PRODUCER_WAITERS) };
+    // With an armed cell each: a burst of frames wakes a sleeping reader (writer) once (wait.ts).
+    this.consumers = { segment, cells: this.cells, cell: cell(RingField.PRODUCED), waiters: cell(RingField.CONSUMER_WAITERS), armed: cell(RingField.CONSUMER_ARMED) };
+    this.producers = { segment, cells: this.cells, cell: cell(RingField.CONSUMED), waiters: cell(RingField.PRODUCER_WAITERS), armed: cell(RingField.PRODUCER_ARMED) };
     this.joiners = { segment, cells: this.cells, cell: cell(RingField.UNFINISHED), waiters: cell(RingField.JOIN_WAITERS) };
     this.writeLock = { segment, cells: this.cells, cell: cell(RingField.WRITE_LOCK), waiters: cell(RingField.WRITE_LOCK_WAITERS) };
     this.readLock = { segment, cells: this.cells, cell: cell(RingField.READ_LOCK), waiters: cell(RingField.READ_LOCK_WAITERS) };
@@ -368,14 +373,34 @@ export class Ring {
     if (!this.holdsWrite && !this.tryLock(this.writeLock)) return BLOCKED;
     try {
       if (this.maxsize > 0 && this.load(RingField.COUNT) >= this.maxsize) return BLOCKED;
-      const frame = FRAME_BYTES + pad8(size);
-      if (this.capacity - this.used() < frame) return BLOCKED;
+      if (!this.hasRoom(FRAME_BYTES + pad8(size))) return BLOCKED;
       this.writeFrame(bytes, FrameFlag.FIRST | FrameFlag.LAST | (flags & (FrameFlag.OBJECTS | FrameFlag.BYTES)), countTask);
+      this.tailSeen = this.load(RingField.TAIL);
       return undefined;
     } finally {
       if (!this.holdsWrite) this.unlock(this.writeLock);
     }
   }
+
+  /**
+   * True if a frame of `frame` bytes fits now (the caller holds the write lock). HEAD is the
+   * consumers' cache line, rewritten by every receive: the check first uses the HEAD this handle
+   * saw last (HEAD only grows, so the room it gives is at most the real room) and loads HEAD
+   * only when that is not enough, so a producer that keeps ahead of its consumer does not pull
+   * the consumer's line over per value. Only while TAIL is where this handle left it: if another
+   * producer wrote since, HEAD is loaded (a seen HEAD more than 2^32 bytes old would mislead).
+   */
+  private hasRoom(frame: number): boolean {
+    const tail = this.load(RingField.TAIL);
+    if (tail === this.tailSeen && this.capacity - ((tail - this.headSeen) >>> 0) >= frame) return true;
+    this.headSeen = this.load(RingField.HEAD);
+    return this.capacity - ((tail - this.headSeen) >>> 0) >= frame;
+  }
+
+  /** HEAD as this handle last loaded it in {@link Ring.hasRoom}. */
+  private headSeen = 0;
+  /** TAIL right after this handle's last {@link Ring.trySend} (NaN: none yet). */
+  private tailSeen = Number.NaN;
 
   /**
    * Takes the value at the front now, if it is whole in one frame and the read lock is free (or
@@ -397,7 +422,7 @@ export class Ring {
       const start = (at + FRAME_BYTES) & this.mask;
       this.lastFlags = flags;
       try {
-        return take(start + size <= this.capacity ? this.data.subarray(start, start + size) : this.copyOut(start, size), flags);
+        return take(start + size <= this.capacity ? this.data.subarray(start, start + size) : this.copyOut(start, size, this.wrapScratch(size)), flags);
       } finally {
         // Uncounted before the space is freed: a producer woken by HEAD sees the slot too.
         Atomics.sub(this.cells, cell(RingField.COUNT), 1);
@@ -553,8 +578,19 @@ export class Ring {
     if (first < bytes.length) this.data.set(bytes.subarray(first), 0);
   }
 
-  private copyOut(at: number, size: number): Uint8Array {
-    const out = new Uint8Array(size);
+  /**
+   * A buffer of this handle for a frame that wraps around the end of the data area, reused: `take`
+   * gets its bytes only for the call, so a new array (and, for large frames, fresh pages of
+   * memory) per wrapped frame is not needed. At most half the capacity (the largest frame).
+   */
+  private wrapScratch(size: number): Uint8Array {
+    if (this.wrapped.length < size) this.wrapped = new Uint8Array(Math.min(this.capacity / 2, Math.max(size, this.wrapped.length * 2)));
+    return this.wrapped.subarray(0, size);
+  }
+
+  private wrapped = new Uint8Array(0);
+
+  private copyOut(at: number, size: number, out: Uint8Array = new Uint8Array(size)): Uint8Array {
     const first = Math.min(size, this.capacity - at);
     out.set(this.data.subarray(at, at + first));
     if (first < size) out.set(this.data.subarray(0, size - first), first);

@@ -22,6 +22,14 @@
  * futex for parked waiters, `Atomics.notify` for hand-off sleepers) or the waiter sees the
  * publication (and does not sleep), so no wake-up is lost, and an idle channel costs the publisher
  * no system call.
+ *
+ * Where a place has an `armed` cell, a waiter about to sleep (parked or in the hand-off) also
+ * raises it to the sequence number it sleeps on, and a publisher notifies only if some waiter
+ * armed at or after the sequence of its own last notification: a waiter that armed before it
+ * either was asleep then (and was woken) or finds the cell changed when it enters its wait (both
+ * sleeps compare the cell with the value armed). So a burst of publications wakes a sleeper with
+ * one notification, not one per publication (64 KiB frames into a ring whose reader sleeps: one
+ * `FUTEX_WAKE` per value before).
  */
 import { abortErrorFor, type SharedSegment } from '@ipcx/core';
 import { SpinWindow } from '@ipcx/core/backend';
@@ -73,6 +81,14 @@ export interface ParkCells {
   /** The cell counting parked waiters (and hand-off sleepers, in units of {@link HANDOFF_UNIT}). */
   readonly waiters: number;
   /**
+   * Optional: the cell holding the highest sequence number (of `cell`) a waiter went to sleep on,
+   * so that a publisher wakes a sleeper once per burst (see the file comment). Every process using
+   * the place must agree on having it.
+   */
+  readonly armed?: number;
+  /** This process's sequence number at its last notification of this place (with `armed`). */
+  notifiedAt?: number;
+  /**
    * This process's spin policy for this place (made on the first wait that has to spin): one
    * `SpinWindow` per place and direction, as the adapters keep one per handle and direction.
    */
@@ -103,7 +119,8 @@ function placeSpin(where: ParkCells): PlaceSpin {
         ? (untilMs) => {
             const ms = untilMs - performance.now();
             if (ms <= 0) return;
-            // Counted in before the cell is compared (inside Atomics.wait): see the file comment.
+            // Armed and counted in before the cell is compared (inside Atomics.wait): see the file comment.
+            if (where.armed !== undefined) raiseArmed(cells, where.armed, spin.seen);
             Atomics.add(cells, waiters, HANDOFF_UNIT);
             Atomics.wait(cells, cell, spin.seen, ms);
             Atomics.sub(cells, waiters, HANDOFF_UNIT);
@@ -180,6 +197,7 @@ export async function park(where: ParkCells, ready: () => boolean, deadline: Dea
   try {
     for (;;) {
       const observed = Atomics.load(cells, cell);
+      if (where.armed !== undefined) raiseArmed(cells, where.armed, observed);
       // Count in, then re-check: a publisher that stored before our count is seen by the re-check,
       // one that stored after it sees our count (see the file comment).
       Atomics.add(cells, waiters, 1);
@@ -200,11 +218,29 @@ export async function park(where: ParkCells, ready: () => boolean, deadline: Dea
   }
 }
 
-/** Bumps the sequence cell and wakes its waiters, if any (no system call when none is parked). */
+/**
+ * Bumps the sequence cell and wakes its waiters, if any (no system call when none is parked; with
+ * an `armed` cell, none either when every sleeper was already notified since it went to sleep).
+ */
 export function publish(where: Omit<ParkCells, 'cell' | 'waiters'>, cell: number, waiters: number): void {
-  Atomics.add(where.cells, cell, 1);
+  const sequence = (Atomics.add(where.cells, cell, 1) + 1) | 0;
   const counted = Atomics.load(where.cells, waiters);
-  if (counted !== 0) wakeCounted(where, cell, counted);
+  if (counted === 0) return;
+  if (where.armed !== undefined) {
+    // A waiter that armed below our last notification's sequence is awake or will not sleep.
+    if (where.notifiedAt !== undefined && ((Atomics.load(where.cells, where.armed) - where.notifiedAt) | 0) < 0) return;
+    where.notifiedAt = sequence;
+  }
+  wakeCounted(where, cell, counted);
+}
+
+/** Raises the `armed` cell to `observed` (sequence order, wrapping), unless it holds a later one. */
+function raiseArmed(cells: Int32Array, armed: number, observed: number): void {
+  for (;;) {
+    const current = Atomics.load(cells, armed);
+    if (((current - observed) | 0) >= 0) return;
+    if (Atomics.compareExchange(cells, armed, current, observed) === current) return;
+  }
 }
 
 /**

@@ -30,6 +30,30 @@ export function poolSuite(context: MpContext): void {
       expect(unordered).toEqual([1, 300]);
     });
 
+    it(`multiprocessing ${context.name}: map reads any iterable as its iterator would (holes as undefined), and results that are not plain come back whole`, async () => {
+      const pool = disposeAfter(await Pool.create(backend, { processes: 2 }));
+      const sparse = [1, , 'a', -0];
+      const mapped = await pool.map(fn('crash'), sparse, { chunksize: 2 });
+      expect(mapped).toEqual([1, undefined, 'a', -0]);
+      expect(1 in mapped).toBe(true);
+      expect(Object.is(mapped[3], -0)).toBe(true);
+      const named = Object.assign([1, 2, 3], { extra: 'not an item' });
+      expect(await pool.map(fn('double'), named)).toEqual([2, 4, 6]);
+      function* numbers(): Generator<number> {
+        for (let i = 0; i < 5; i++) yield i;
+      }
+      expect(await pool.map(fn('double'), numbers())).toEqual([0, 2, 4, 6, 8]);
+      const values = [new Map([[1, 'one']]), new Date(0), [1, , 3], Object.assign([1], { tag: 't' })];
+      const back = await pool.map<unknown>(fn('crash'), values);
+      expect(back[0]).toEqual(new Map([[1, 'one']]));
+      expect(back[1]).toEqual(new Date(0));
+      expect(2 in (back[2] as unknown[])).toBe(true);
+      expect(1 in (back[2] as unknown[])).toBe(false);
+      expect((back[3] as unknown as { tag: string }).tag).toBe('t');
+      const many = Array.from({ length: 30_000 }, (_, i) => i - 0.5);
+      expect(await pool.map(fn('double'), many)).toEqual(many.map((x) => x * 2));
+    });
+
     it(`multiprocessing ${context.name}: a task's error arrives with its class, message, stack and code`, async () => {
       const pool = disposeAfter(await Pool.create(backend, { processes: 1 }));
       const typeError = await rejection(pool.apply(fn('fail'), ['type']));
