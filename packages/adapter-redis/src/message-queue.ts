@@ -18,6 +18,9 @@
  *   the same script, through the receiving process's inbox (see inbox.ts), as Linux's
  *   pipelined_send does: one script call and one blocking pop per message.
  *
+ * The sends a handle makes in one tick share one mq-send call, and its receive attempts one
+ * mq-receive call (see batchedSend, receiveScript): each keeps the outcome it would have had alone.
+ *
  * Notices of every change go to `<tag>:ch` (see notifier.ts). A removed queue's keys are deleted;
  * its id is never given out again, so a handle on it gets `EINVAL` (`EIDRM` while it waited).
  */
