@@ -114,11 +114,6 @@ export class Inbox {
         this.expected.delete(parsed.waiter);
         entry.resolve(parsed.delivery);
       }
-      // The next pop waits for the receivers just woken to run first: what they do next (often a
-      // send, a reply to what they received) then reaches the server before this connection's
-      // pop, instead of behind it (measured: a shorter ping-pong round trip). Deliveries that come
-      // meanwhile wait in the list.
-      if (elements.length > 0) await new Promise((resolve) => setImmediate(resolve));
     }
     this.running = false;
   }
