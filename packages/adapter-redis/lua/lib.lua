@@ -59,3 +59,11 @@ end
 local function alive(meta, id)
   return redis.call('HGET', meta, 'id') == id
 end
+
+-- Runs `command key items...` in pieces of at most 1,000 items (Lua's unpack has a stack limit);
+-- pairs (HSET field value) stay together. Nothing is run for an empty list.
+local function bulk(command, key, items)
+  for i = 1, #items, 1000 do
+    redis.call(command, key, unpack(items, i, math.min(i + 999, #items)))
+  end
+end

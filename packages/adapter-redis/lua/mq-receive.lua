@@ -1,5 +1,7 @@
--- msgrcv: takes the message that the type rule selects, or says BLOCK / ENOMSG (none, nowait) /
--- E2BIG (longer than maxBytes without noError: the message stays).
+-- msgrcv, for one or more receives of one handle (the receives a handle starts in one tick travel
+-- in one call). Each takes the message that its type rule selects, or says BLOCK / ENOMSG (none,
+-- nowait) / E2BIG (longer than maxBytes without noError: the message stays), exactly as if the
+-- receives had run one after the other in call order.
 --
 -- No message is lost to a reply that never arrives (the server or the link died after the script
 -- ran): a taken message is kept as a claim ('<handle>:<request>' -> seq, type, bytes) until the
@@ -9,18 +11,21 @@
 -- A receive that would block and names an inbox registers instead (waiter '<handle>:<request>'
 -- in `waiters`, its entry appended to `wq`): the next suitable send hands it its message (mq-send.lua).
 -- KEYS: meta, order, typ, data, types (as in mq-send.lua), claims, waiters, wq
--- ARGV: id, rule ('any' | 'eq' | 'except' | 'le'), type (decimal, absolute value for 'le'),
---       noError (1/0), maxBytes, pid, uid, gid, nowait (1/0), tag, handle, request number,
---       acknowledged requests (comma-separated), lost requests (comma-separated), inbox ('' none)
+-- ARGV: id, pid, uid, gid, tag, handle, acknowledged requests (comma-separated), lost requests
+--       (comma-separated), inbox ('' none), then per receive: request number, rule ('any' | 'eq' |
+--       'except' | 'le'), type (decimal, absolute value for 'le'), noError (1/0), maxBytes, nowait (1/0)
+-- Reply: status ('OK' or the refusal of every receive: 'EINVAL', 'EACCES'), the lost requests
+--        settled (comma-separated), then per receive: status, type, payload ('' unless OK).
 local meta, order, typ, data, types, claims = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local waiters, wq = KEYS[7], KEYS[8]
-local tag = ARGV[10]
+local tag, handle, inbox = ARGV[5], ARGV[6], ARGV[9]
 local f = redis.call('HMGET', meta, 'uid', 'gid', 'cuid', 'cgid', 'mode', 'id')
-if f[6] ~= ARGV[1] then return {'EINVAL'} end
-local handle = ARGV[11]
-for n in string.gmatch(ARGV[13], '[^,]+') do redis.call('HDEL', claims, handle .. ':' .. n) end
+if f[6] ~= ARGV[1] then return {'EINVAL', ''} end
+local acked = {}
+for n in string.gmatch(ARGV[7], '[^,]+') do acked[#acked + 1] = handle .. ':' .. n end
+bulk('HDEL', claims, acked)
 local settled = {}
-for n in string.gmatch(ARGV[14], '[^,]+') do
+for n in string.gmatch(ARGV[8], '[^,]+') do
   -- A lost request may still be registered: it waits no more.
   local entry = redis.call('HGET', waiters, handle .. ':' .. n)
   if entry then
@@ -45,55 +50,80 @@ for n in string.gmatch(ARGV[14], '[^,]+') do
   settled[#settled + 1] = n
 end
 local lostSettled = table.concat(settled, ',')
-if not granted_by(f, tonumber(ARGV[7]), tonumber(ARGV[8]), 4) then return {'EACCES'} end
-local rule, wanted = ARGV[2], ARGV[3]
-local seq
-if rule == 'any' then
-  seq = redis.call('ZRANGE', order, 0, 0)[1]
-elseif rule == 'eq' then
-  seq = redis.call('ZRANGE', tag .. ':t:' .. wanted, 0, 0)[1]
-elseif rule == 'le' then
-  local lowest = redis.call('ZRANGEBYSCORE', types, '-inf', wanted, 'LIMIT', 0, 1)[1]
-  if lowest then seq = redis.call('ZRANGE', tag .. ':t:' .. lowest, 0, 0)[1] end
-else
-  -- MSG_EXCEPT: the first message of any other type. Walk the queue in order; only messages of
-  -- the excluded type are skipped.
-  local start = 0
-  while seq == nil do
-    local batch = redis.call('ZRANGE', order, start, start + 63)
-    if #batch == 0 then break end
-    for _, candidate in ipairs(batch) do
-      if redis.call('HGET', typ, candidate) ~= wanted then seq = candidate break end
+if not granted_by(f, tonumber(ARGV[3]), tonumber(ARGV[4]), 4) then return {'EACCES', lostSettled} end
+local out = {'OK', lostSettled}
+local taken, freed = 0, 0
+-- Written once at the end (one command per key, not one per receive): registrations, claims, and
+-- the taken messages' entries (later receives of the batch look only at `order` and the per-type sets).
+local registered, entries, claimed, gone = {}, {}, {}, {}
+local receives = (#ARGV - 9) / 6
+for i = 1, receives do
+  local base = 9 + (i - 1) * 6
+  local number, rule, wanted, noerror, max, nowait = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3], ARGV[base + 4], tonumber(ARGV[base + 5]), ARGV[base + 6]
+  local seq
+  if rule == 'any' then
+    seq = redis.call('ZRANGE', order, 0, 0)[1]
+  elseif rule == 'eq' then
+    seq = redis.call('ZRANGE', tag .. ':t:' .. wanted, 0, 0)[1]
+  elseif rule == 'le' then
+    local lowest = redis.call('ZRANGEBYSCORE', types, '-inf', wanted, 'LIMIT', 0, 1)[1]
+    if lowest then seq = redis.call('ZRANGE', tag .. ':t:' .. lowest, 0, 0)[1] end
+  else
+    -- MSG_EXCEPT: the first message of any other type. Walk the queue in order; only messages of
+    -- the excluded type are skipped.
+    local start = 0
+    while seq == nil do
+      local batch = redis.call('ZRANGE', order, start, start + 63)
+      if #batch == 0 then break end
+      for _, candidate in ipairs(batch) do
+        if redis.call('HGET', typ, candidate) ~= wanted then seq = candidate break end
+      end
+      start = start + 64
     end
-    start = start + 64
+  end
+  local o = #out
+  if seq == nil then
+    if nowait == '1' then
+      out[o + 1], out[o + 2], out[o + 3] = 'ENOMSG', '', ''
+    else
+      if inbox ~= '' then
+        local w = handle .. ':' .. number
+        local entry = w .. ' ' .. rule .. ' ' .. wanted .. ' ' .. noerror .. ' ' .. max .. ' ' .. ARGV[2] .. ' ' .. inbox
+        registered[#registered + 1] = w
+        registered[#registered + 1] = entry
+        entries[#entries + 1] = entry
+      end
+      out[o + 1], out[o + 2], out[o + 3] = 'BLOCK', '', ''
+    end
+  else
+    local payload = redis.call('HGET', data, seq)
+    local mtype = redis.call('HGET', typ, seq)
+    local len = string.len(payload)
+    if len > max and noerror ~= '1' then
+      out[o + 1], out[o + 2], out[o + 3] = 'E2BIG', '', ''
+    else
+      claimed[#claimed + 1] = handle .. ':' .. number
+      claimed[#claimed + 1] = seq .. ' ' .. mtype .. ' ' .. payload
+      if len > max then payload = string.sub(payload, 1, max) end
+      redis.call('ZREM', order, seq)
+      gone[#gone + 1] = seq
+      local perType = tag .. ':t:' .. mtype
+      redis.call('ZREM', perType, seq)
+      if redis.call('ZCARD', perType) == 0 then redis.call('ZREM', types, mtype) end
+      taken = taken + 1
+      freed = freed + len
+      out[o + 1], out[o + 2], out[o + 3] = 'OK', mtype, payload
+    end
   end
 end
-if seq == nil then
-  if ARGV[9] == '1' then return {'ENOMSG', lostSettled} end
-  if ARGV[15] ~= '' then
-    local w = handle .. ':' .. ARGV[12]
-    local entry = w .. ' ' .. rule .. ' ' .. wanted .. ' ' .. ARGV[4] .. ' ' .. ARGV[5] .. ' ' .. ARGV[6] .. ' ' .. ARGV[15]
-    redis.call('HSET', waiters, w, entry)
-    redis.call('RPUSH', wq, entry)
-  end
-  return {'BLOCK', lostSettled}
+bulk('HSET', waiters, registered)
+bulk('RPUSH', wq, entries)
+if taken > 0 then
+  bulk('HSET', claims, claimed)
+  bulk('HDEL', typ, gone)
+  bulk('HDEL', data, gone)
+  local q = redis.call('HMGET', meta, 'cbytes', 'qnum')
+  redis.call('HSET', meta, 'cbytes', tonumber(q[1]) - freed, 'qnum', tonumber(q[2]) - taken, 'lrpid', ARGV[2], 'rtime', now_s())
+  redis.call('PUBLISH', tag .. ':ch', 'r')
 end
-local payload = redis.call('HGET', data, seq)
-local mtype = redis.call('HGET', typ, seq)
-local len = string.len(payload)
-local max = tonumber(ARGV[5])
-if len > max then
-  if ARGV[4] ~= '1' then return {'E2BIG', lostSettled} end
-end
-redis.call('HSET', claims, handle .. ':' .. ARGV[12], seq .. ' ' .. mtype .. ' ' .. payload)
-if len > max then payload = string.sub(payload, 1, max) end
-redis.call('ZREM', order, seq)
-redis.call('HDEL', typ, seq)
-redis.call('HDEL', data, seq)
-local perType = tag .. ':t:' .. mtype
-redis.call('ZREM', perType, seq)
-if redis.call('ZCARD', perType) == 0 then redis.call('ZREM', types, mtype) end
-local q = redis.call('HMGET', meta, 'cbytes', 'qnum')
-redis.call('HSET', meta, 'cbytes', tonumber(q[1]) - len, 'qnum', tonumber(q[2]) - 1, 'lrpid', ARGV[6], 'rtime', now_s())
-redis.call('PUBLISH', tag .. ':ch', 'r')
-return {'OK', lostSettled, mtype, payload}
+return out

@@ -1,4 +1,7 @@
--- msgsnd: appends one typed message, or says BLOCK (queue full) / EAGAIN (full, nowait).
+-- msgsnd, for one or more sends of one handle (the sends a handle made in one tick travel in one
+-- call: one script run per batch instead of one per message). Each send appends one typed
+-- message, or says BLOCK (queue full) / EAGAIN (full, nowait), exactly as if the sends had run one
+-- after the other in call order.
 -- Sends of one handle are pipelined, yet reach the queue in call order: the first of them that
 -- has to wait records its number in `blocked` (field = handle), and every later send of that
 -- handle waits behind it (or fails with EAGAIN if nowait) until it is through or cancelled.
@@ -11,71 +14,125 @@
 -- KEYS: meta, order (zset of sequence numbers), typ (hash seq -> type), data (hash seq -> bytes),
 --       types (zset of the types present, scored by type), blocked (hash handle -> send number),
 --       claims, waiters (hash waiter -> registration), wq (list of waiters, oldest first)
--- ARGV: id, type (decimal string), payload, pid, uid, gid, nowait (1/0), tag, msgmax, handle, send number
+-- ARGV: id, pid, uid, gid, tag, msgmax, handle, then per send: type (decimal string), payload,
+--       send number, nowait (1/0)
+-- Reply: 'OK', then one status per send ('OK', 'BLOCK', 'EAGAIN', 'EINVAL', 'EACCES').
 local meta, order, typ, data, types, blocked = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local claims, waiters, wq = KEYS[7], KEYS[8], KEYS[9]
--- One read of everything the checks need: id (alive), permissions, limits.
-local f = redis.call('HMGET', meta, 'uid', 'gid', 'cuid', 'cgid', 'mode', 'id', 'qbytes', 'cbytes', 'qnum')
-if f[6] ~= ARGV[1] then return {'EINVAL'} end
-if not granted_by(f, tonumber(ARGV[5]), tonumber(ARGV[6]), 2) then return {'EACCES'} end
-local len = string.len(ARGV[3])
-if len > tonumber(ARGV[9]) then return {'EINVAL'} end
-local handle, number = ARGV[10], tonumber(ARGV[11])
-local first = tonumber(redis.call('HGET', blocked, handle) or '-1')
-local behind = first >= 0 and first < number
-local qbytes, cbytes, qnum = tonumber(f[7]), tonumber(f[8]), tonumber(f[9])
--- Linux's test in do_msgsnd: the bytes and the message count must both stay within msg_qbytes.
-if behind or len + cbytes > qbytes or qnum + 1 > qbytes then
-  if ARGV[7] == '1' then return {'EAGAIN'} end
-  if first < 0 then redis.call('HSET', blocked, handle, number) end
-  return {'BLOCK'}
+local tag, msgmax, handle = ARGV[5], tonumber(ARGV[6]), ARGV[7]
+local sends = (#ARGV - 7) / 4
+local out = {'OK'}
+-- One read of everything the checks need: id (alive), permissions, limits, the next sequence number.
+local f = redis.call('HMGET', meta, 'uid', 'gid', 'cuid', 'cgid', 'mode', 'id', 'qbytes', 'cbytes', 'qnum', 'seq')
+if f[6] ~= ARGV[1] then
+  for i = 1, sends do out[i + 1] = 'EINVAL' end
+  return out
 end
-local seq = redis.call('HINCRBY', meta, 'seq', 1)
-local function through()
-  if first == number then
-    -- The handle's waiting send is through: the sends behind it may go.
-    redis.call('HDEL', blocked, handle)
-    redis.call('PUBLISH', ARGV[8] .. ':ch', 'u')
+if not granted_by(f, tonumber(ARGV[3]), tonumber(ARGV[4]), 2) then
+  for i = 1, sends do out[i + 1] = 'EACCES' end
+  return out
+end
+local qbytes, cbytes, qnum, seq = tonumber(f[7]), tonumber(f[8]), tonumber(f[9]), tonumber(f[10] or '0')
+local first = tonumber(redis.call('HGET', blocked, handle) or '-1')
+local sent, handed, rpid = false, false, nil
+local mtype, payload, len
+-- What hand_over decides is written once at the end (one command per key instead of one per
+-- message): the waiters' registrations to drop, their claims, and each inbox's deliveries in order.
+local unregistered, claimed, deliveries, inboxes = {}, {}, {}, {}
+local function deliver(inbox, element)
+  local list = deliveries[inbox]
+  if list == nil then
+    list = {}
+    deliveries[inbox] = list
+    inboxes[#inboxes + 1] = inbox
   end
+  list[#list + 1] = element
 end
 -- The registered receives, oldest first, read a few at a time (a send that suits the first
 -- waiter, the common case, reads one batch). Entry: waiter, rule, type, noError, maxBytes, pid, inbox.
-local mtype = tonumber(ARGV[2])
-local at = 0
-while true do
-  local batch = redis.call('LRANGE', wq, at, at + 15)
-  if #batch == 0 then break end
-  local removed = 0
-  for _, entry in ipairs(batch) do
-    local w, rule, wanted, noerror, maxbytes, rpid, inbox = string.match(entry, '^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (.+)$')
-    wanted = tonumber(wanted)
-    local suits = rule == 'any' or (rule == 'eq' and mtype == wanted) or (rule == 'except' and mtype ~= wanted) or (rule == 'le' and mtype <= wanted)
-    if suits then
-      redis.call('HDEL', waiters, w)
-      redis.call('LREM', wq, 1, entry)
-      removed = removed + 1
-      if len > tonumber(maxbytes) and noerror ~= '1' then
-        redis.call('RPUSH', inbox, w .. '\nE2BIG\n\n')
-      else
-        local payload = ARGV[3]
-        redis.call('HSET', claims, w, seq .. ' ' .. ARGV[2] .. ' ' .. payload)
-        if len > tonumber(maxbytes) then payload = string.sub(payload, 1, tonumber(maxbytes)) end
-        redis.call('RPUSH', inbox, w .. '\nOK\n' .. ARGV[2] .. '\n' .. payload)
-        local t = now_s()
-        redis.call('HSET', meta, 'lspid', ARGV[4], 'stime', t, 'lrpid', rpid, 'rtime', t)
-        through()
-        return {'OK'}
+-- True when the message went to a waiter.
+local function hand_over()
+  local at = 0
+  while true do
+    local batch = redis.call('LRANGE', wq, at, at + 15)
+    if #batch == 0 then return false end
+    local removed = 0
+    for _, entry in ipairs(batch) do
+      local w, rule, wanted, noerror, maxbytes, wpid, inbox = string.match(entry, '^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (.+)$')
+      wanted = tonumber(wanted)
+      local suits = rule == 'any' or (rule == 'eq' and mtype == wanted) or (rule == 'except' and mtype ~= wanted) or (rule == 'le' and mtype <= wanted)
+      if suits then
+        unregistered[#unregistered + 1] = w
+        redis.call('LREM', wq, 1, entry)
+        removed = removed + 1
+        if len > tonumber(maxbytes) and noerror ~= '1' then
+          deliver(inbox, w .. '\nE2BIG\n\n')
+        else
+          claimed[#claimed + 1] = w
+          claimed[#claimed + 1] = seq .. ' ' .. mtype .. ' ' .. payload
+          local given = payload
+          if len > tonumber(maxbytes) then given = string.sub(payload, 1, tonumber(maxbytes)) end
+          deliver(inbox, w .. '\nOK\n' .. mtype .. '\n' .. given)
+          rpid = wpid
+          return true
+        end
       end
     end
+    at = at + #batch - removed
   end
-  at = at + #batch - removed
 end
-redis.call('ZADD', order, seq, seq)
-redis.call('HSET', typ, seq, ARGV[2])
-redis.call('HSET', data, seq, ARGV[3])
-redis.call('ZADD', types, ARGV[2], ARGV[2])
-redis.call('ZADD', ARGV[8] .. ':t:' .. ARGV[2], seq, seq)
-redis.call('HSET', meta, 'cbytes', cbytes + len, 'qnum', qnum + 1, 'lspid', ARGV[4], 'stime', now_s())
-redis.call('PUBLISH', ARGV[8] .. ':ch', 's' .. ARGV[2])
-through()
-return {'OK'}
+for i = 1, sends do
+  local base = 7 + (i - 1) * 4
+  mtype, payload = tonumber(ARGV[base + 1]), ARGV[base + 2]
+  local number, nowait = tonumber(ARGV[base + 3]), ARGV[base + 4] == '1'
+  len = string.len(payload)
+  local status = 'OK'
+  local behind = first >= 0 and first < number
+  if len > msgmax then
+    status = 'EINVAL'
+  elseif behind or len + cbytes > qbytes or qnum + 1 > qbytes then
+    -- Linux's test in do_msgsnd: the bytes and the message count must both stay within msg_qbytes.
+    if nowait then
+      status = 'EAGAIN'
+    else
+      status = 'BLOCK'
+      if first < 0 then
+        first = number
+        redis.call('HSET', blocked, handle, number)
+      end
+    end
+  else
+    seq = seq + 1
+    sent = true
+    if hand_over() then
+      handed = true
+    else
+      redis.call('ZADD', order, seq, seq)
+      redis.call('HSET', typ, seq, mtype)
+      redis.call('HSET', data, seq, payload)
+      redis.call('ZADD', types, mtype, mtype)
+      redis.call('ZADD', tag .. ':t:' .. mtype, seq, seq)
+      cbytes, qnum = cbytes + len, qnum + 1
+      redis.call('PUBLISH', tag .. ':ch', 's' .. mtype)
+    end
+    if first == number then
+      -- The handle's waiting send is through: the sends behind it may go.
+      first = -1
+      redis.call('HDEL', blocked, handle)
+      redis.call('PUBLISH', tag .. ':ch', 'u')
+    end
+  end
+  out[i + 1] = status
+end
+bulk('HDEL', waiters, unregistered)
+bulk('HSET', claims, claimed)
+for _, inbox in ipairs(inboxes) do bulk('RPUSH', inbox, deliveries[inbox]) end
+if sent then
+  local t = now_s()
+  if handed then
+    redis.call('HSET', meta, 'seq', seq, 'cbytes', cbytes, 'qnum', qnum, 'lspid', ARGV[2], 'stime', t, 'lrpid', rpid, 'rtime', t)
+  else
+    redis.call('HSET', meta, 'seq', seq, 'cbytes', cbytes, 'qnum', qnum, 'lspid', ARGV[2], 'stime', t)
+  end
+end
+return out

@@ -18,6 +18,9 @@
  *   the same script, through the receiving process's inbox (see inbox.ts), as Linux's
  *   pipelined_send does: one script call and one blocking pop per message.
  *
+ * The sends a handle makes in one tick share one mq-send call, and its receive attempts one
+ * mq-receive call (see batchedSend, receiveScript): each keeps the outcome it would have had alone.
+ *
  * Notices of every change go to `<tag>:ch` (see notifier.ts). A removed queue's keys are deleted;
  * its id is never given out again, so a handle on it gets `EINVAL` (`EIDRM` while it waited).
  */
@@ -85,6 +88,24 @@ function refuse(reply: ScriptReply, syscall: string, key: number, waited = false
   throw new IpcError(code as 'EINVAL', { syscall, key, object: 'message queue' });
 }
 
+/** At most this many sends (or receives) of one handle share a script call. */
+const BATCH_MAX = 256;
+
+/** A send's first attempt, waiting for its tick's script call. */
+interface QueuedSend {
+  readonly send: ScriptArgument[];
+  resolve(status: string): void;
+  reject(error: unknown): void;
+}
+
+/** A receive attempt, waiting for its tick's script call. */
+interface QueuedReceive {
+  readonly receive: readonly ScriptArgument[];
+  readonly number: number;
+  resolve(reply: ScriptReply): void;
+  reject(error: unknown): void;
+}
+
 /** A handle on a System V message queue kept in Redis. */
 export class RedisMessageQueue extends Handle implements MessageQueue, Transferable {
   private readonly keys: string[];
@@ -99,6 +120,12 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
   private acknowledged: number[] = [];
   /** Receives whose reply was lost with the connection: their messages go back at the next call. */
   private lost: number[] = [];
+  /** Sends waiting for this tick's script call (see batchedSend). */
+  private sendBatch: QueuedSend[] = [];
+  /** Receive attempts waiting for this tick's script call, by inbox key ('' none; see receiveScript). */
+  private readonly receiveBatches = new Map<string, QueuedReceive[]>();
+  /** KEYS of mq-receive (the queue's keys without `blocked`). */
+  private readonly receiveKeys: string[];
 
   constructor(
     private readonly connection: RedisConnection,
@@ -111,6 +138,7 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
   ) {
     super(registry, 'message queue');
     this.keys = QUEUE_KEYS.map((part) => `${tag}:${part}`);
+    this.receiveKeys = this.keys.slice(0, 5).concat(this.keys.slice(6));
     this.handleKey = `${connection.clientId}:${++handleCounter}`;
     this.channel = `${tag}:ch`;
   }
@@ -130,27 +158,80 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
   private async sendNow(type: number, data: Uint8Array | string, options?: MessageQueueSendOptions): Promise<void> {
     const checked = checkMessageQueueSend(type, data, options);
     this.ensureOpen('msgsnd');
-    // Sends are pipelined on the connection (it keeps their order); a send that has to wait
-    // holds back the later sends of this handle on the server (see lua/mq-send.lua).
+    const signal = (options as MessageQueueSendOptions | undefined)?.signal;
+    if (signal?.aborted) throw abortErrorFor(signal);
+    // Sends are pipelined on the connection (it keeps their order), and the sends of one tick go
+    // in one script call; a send that has to wait holds back the later sends of this handle on the
+    // server (see lua/mq-send.lua).
     const number = ++this.sendCounter;
+    const send: ScriptArgument[] = [String(checked.type), checked.bytes, number, checked.nowait ? 1 : 0];
+    const first = await this.batchedSend(send);
+    if (first === 'OK') return;
+    if (first !== 'BLOCK') refuse({ status: first, values: [] }, 'msgsnd', this.key);
     const c = this.connection;
-    const args = [String(this.id), String(checked.type), checked.bytes, process.pid, c.uid, c.gid, checked.nowait ? 1 : 0, this.tag, MSGMAX_DEFAULT, this.handleKey, number];
-    const { reply, waited } = await blockingCall({
-      connection: c,
-      channel: this.channel,
-      // A send waits for room or for its handle's earlier send: receives, limit changes, the
-      // earlier send getting through ('u') and removal can help it, other sends not.
-      filter: (notice) => (notice[0] === 's' ? 'ignore' : 'all'),
-      attempt: () => c.run('mq-send', this.keys, args, 'msgsnd', { key: this.key }),
-      timeoutMs: checked.timeoutMs,
-      signal: (options as MessageQueueSendOptions | undefined)?.signal,
-      timeoutError: () => new IpcError('ETIMEDOUT', { syscall: 'msgsnd', key: this.key, object: 'message queue' }),
-      owner: this,
-      unregister: async () => {
-        await c.run('mq-unblock', [this.keys[5]!], [this.handleKey, number, this.tag], 'msgsnd', { key: this.key });
-      },
+    const unblock = async (): Promise<void> => {
+      await c.run('mq-unblock', [this.keys[5]!], [this.handleKey, number, this.tag], 'msgsnd', { key: this.key });
+    };
+    let reply: ScriptReply;
+    try {
+      ({ reply } = await blockingCall({
+        connection: c,
+        channel: this.channel,
+        // A send waits for room or for its handle's earlier send: receives, limit changes, the
+        // earlier send getting through ('u') and removal can help it, other sends not.
+        filter: (notice) => (notice[0] === 's' ? 'ignore' : 'all'),
+        attempt: async () => {
+          const reply = await c.run('mq-send', this.keys, [...this.sendArgs(), ...send], 'msgsnd', { key: this.key });
+          return { status: reply.status === 'OK' ? (reply.values[0]?.toString() ?? 'EINVAL') : reply.status, values: [] };
+        },
+        timeoutMs: checked.timeoutMs,
+        signal,
+        timeoutError: () => new IpcError('ETIMEDOUT', { syscall: 'msgsnd', key: this.key, object: 'message queue' }),
+        owner: this,
+        unregister: unblock,
+      }));
+    } catch (error) {
+      // Cancelled before blockingCall's first attempt (an abort that came while the batch ran):
+      // the batch's attempt may have made this send the handle's waiting one; give that place up.
+      await unblock().catch(() => undefined);
+      throw error;
+    }
+    if (reply.status !== 'OK') refuse(reply, 'msgsnd', this.key, true);
+  }
+
+  /** The arguments of mq-send before its sends (see lua/mq-send.lua). */
+  private sendArgs(): ScriptArgument[] {
+    const c = this.connection;
+    return [String(this.id), process.pid, c.uid, c.gid, this.tag, MSGMAX_DEFAULT, this.handleKey];
+  }
+
+  /**
+   * Runs one send's first attempt together with the other sends this handle makes in the same
+   * tick (one script call for all of them, flushed on the next tick); resolves to its status.
+   */
+  private batchedSend(send: ScriptArgument[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+      if (this.sendBatch.length === 0) process.nextTick(() => this.flushSends());
+      this.sendBatch.push({ send, resolve, reject });
+      // A long batch would hold the (single-threaded) server for long: it goes now, the next starts.
+      if (this.sendBatch.length >= BATCH_MAX) this.flushSends();
     });
-    if (reply.status !== 'OK') refuse(reply, 'msgsnd', this.key, waited);
+  }
+
+  private flushSends(): void {
+    if (this.sendBatch.length === 0) return;
+    const batch = this.sendBatch;
+    this.sendBatch = [];
+    const args = this.sendArgs();
+    for (const queued of batch) args.push(...queued.send);
+    this.connection.run('mq-send', this.keys, args, 'msgsnd', { key: this.key }).then(
+      (reply) => {
+        batch.forEach((queued, i) => queued.resolve(reply.status === 'OK' ? (reply.values[i]?.toString() ?? 'EINVAL') : reply.status));
+      },
+      (error: unknown) => {
+        for (const queued of batch) queued.reject(error);
+      },
+    );
   }
 
   receive(options?: MessageQueueReceiveOptions): Promise<Message> {
@@ -163,7 +244,7 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
     const c = this.connection;
     const rule = checked.type === 0 ? 'any' : checked.type < 0 ? 'le' : checked.except ? 'except' : 'eq';
     const number = ++this.receiveCounter;
-    const args = [String(this.id), rule, String(Math.abs(checked.type)), checked.noError ? 1 : 0, checked.maxBytes ?? MSGMAX_DEFAULT, process.pid, c.uid, c.gid, checked.nowait ? 1 : 0, this.tag, this.handleKey, number];
+    const args = [number, rule, String(Math.abs(checked.type)), checked.noError ? 1 : 0, checked.maxBytes ?? MSGMAX_DEFAULT, checked.nowait ? 1 : 0];
     const inbox = checked.nowait ? undefined : c.inbox;
     if (inbox !== undefined) return this.receiveByInbox(inbox, args, number, checked.timeoutMs, options?.signal);
     const { reply, waited } = await blockingCall({
@@ -181,26 +262,55 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
   }
 
   /**
-   * Runs mq-receive once; with an inbox, a receive that would block registers there. Keeps the
-   * handle's acknowledged and lost requests (see the file comment).
+   * Runs one receive's attempt of mq-receive, together with the other attempts this handle makes
+   * in the same tick with the same inbox (one script call for all, flushed on the next tick); with
+   * an inbox, a receive that would block registers there. Keeps the handle's acknowledged and lost
+   * requests (see the file comment).
    */
-  private async receiveScript(args: readonly ScriptArgument[], number: number, inbox: string): Promise<ScriptReply> {
+  private receiveScript(receive: readonly ScriptArgument[], number: number, inbox: string): Promise<ScriptReply> {
+    return new Promise((resolve, reject) => {
+      let batch = this.receiveBatches.get(inbox);
+      if (batch === undefined) {
+        batch = [];
+        this.receiveBatches.set(inbox, batch);
+        const first = batch;
+        process.nextTick(() => void this.flushReceives(inbox, first));
+      }
+      batch.push({ receive, number, resolve, reject });
+      // A long batch would hold the (single-threaded) server for long: it goes now, the next starts.
+      if (batch.length >= BATCH_MAX) void this.flushReceives(inbox, batch);
+    });
+  }
+
+  private async flushReceives(inbox: string, batch: QueuedReceive[]): Promise<void> {
+    // Already flushed (it was full)?
+    if (this.receiveBatches.get(inbox) !== batch) return;
+    this.receiveBatches.delete(inbox);
     const c = this.connection;
     const acknowledged = this.acknowledged.splice(0);
     const lost = [...this.lost];
+    const args: ScriptArgument[] = [String(this.id), process.pid, c.uid, c.gid, this.tag, this.handleKey, acknowledged.join(','), lost.join(','), inbox];
+    for (const queued of batch) args.push(...queued.receive);
     let reply: ScriptReply;
     try {
-      reply = await c.run('mq-receive', this.keys.slice(0, 5).concat(this.keys.slice(6)), [...args, acknowledged.join(','), lost.join(','), inbox], 'msgrcv', { key: this.key });
+      reply = await c.run('mq-receive', this.receiveKeys, args, 'msgrcv', { key: this.key });
     } catch (error) {
       this.acknowledged.push(...acknowledged);
-      // The script may have run and taken a message whose reply is gone: the next call puts it back.
-      if (isIpcError(error, 'ECONNRESET') && !this.lost.includes(number)) this.lost.push(number);
-      throw error;
+      for (const queued of batch) {
+        // The script may have run and taken a message whose reply is gone: the next call puts it back.
+        if (isIpcError(error, 'ECONNRESET') && !this.lost.includes(queued.number)) this.lost.push(queued.number);
+        queued.reject(error);
+      }
+      return;
     }
     const settled = new Set((reply.values[0]?.toString() ?? '').split(',').filter((n) => n !== '').map(Number));
     this.lost = this.lost.filter((n) => !settled.has(n));
-    if (reply.status === 'OK') this.acknowledged.push(number);
-    return { status: reply.status, values: reply.values.slice(1) };
+    batch.forEach((queued, i) => {
+      if (reply.status !== 'OK') return queued.resolve({ status: reply.status, values: [] });
+      const status = reply.values[1 + 3 * i]!.toString();
+      if (status === 'OK') this.acknowledged.push(queued.number);
+      queued.resolve({ status, values: [reply.values[2 + 3 * i]!, reply.values[3 + 3 * i]!] });
+    });
   }
 
   /**

@@ -121,11 +121,12 @@ describe('redis System V message queue', () => {
           .sort();
       const count = 1000;
       const pending = Array.from({ length: count }, (_, i) => queue.receive({ type: i + 1 }));
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      const tag = `{${backend.connection.prefix}:mq:i${queue.id}}`;
+      // Until every receive is registered on the server (a fixed sleep would race a loaded machine).
+      for (let tries = 0; tries < 400 && (await backend.connection.client.hlen(`${tag}:waiters`)) < count; tries++) await new Promise((resolve) => setTimeout(resolve, 25));
       const prefix = `${backend.connection.prefix}:${backend.connection.clientId}`;
       // Commands, the inbox every waiting receive is handed its message through, and notices.
       expect(await mine()).toEqual([`${prefix}:commands`, `${prefix}:inbox`, `${prefix}:notices`]);
-      const tag = `{${backend.connection.prefix}:mq:i${queue.id}}`;
       expect(await backend.connection.client.hlen(`${tag}:waiters`)).toBe(count);
       for (let i = count - 1; i >= 0; i--) await queue.send(i + 1, `m${i}`);
       const messages = await Promise.all(pending);
