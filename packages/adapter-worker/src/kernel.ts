@@ -6,6 +6,7 @@
 import { IpcError, errnoName, type IpcErrorDetails, type TransferRecord } from '@ipcx/core';
 import type { KernelExports } from './generated/kernel.js';
 import { DEFAULT_MEMORY_BYTES, KernelErrno, Kind, Layout, PAGE_BYTES } from './layout.js';
+import { pauseThread } from './wait.js';
 
 /** The entry points of `assembly/index.ts`, generated from the compiled module (numbers in, numbers out). */
 export type { KernelExports } from './generated/kernel.js';
@@ -55,6 +56,12 @@ let keepAliveTimer: ReturnType<typeof setInterval> | undefined;
 /** The kernel as this thread sees it. */
 /** How long a synchronous call retries a lock held by another thread before it reports EINTR. */
 const SYNC_RETRY_MS = 250;
+/**
+ * {@link Kernel.callAsync}'s sleeps between retries before it falls back to timers: 20 µs, doubled
+ * up to 320 µs (0.62 ms in all).
+ */
+const FIRST_PAUSE_MS = 0.02;
+const LAST_PAUSE_MS = 0.32;
 
 export class Kernel {
   /** This thread's instance's entry points. */
@@ -133,15 +140,32 @@ export class Kernel {
     // The holder is usually a live thread that the host preempted in its critical section (two
     // CPUs, many workers): it finishes within a few time slices. Retry for up to SYNC_RETRY_MS.
     const deadline = result === -KernelErrno.EINTR ? performance.now() + SYNC_RETRY_MS : 0;
-    while (result === -KernelErrno.EINTR && performance.now() < deadline) result = entry();
+    // Between tries this thread sleeps where it may (growing to LAST_PAUSE_MS): a holder that lost
+    // its CPU gets it back, where spinning here would keep it from running. (Each try already
+    // spins in the kernel's lock.)
+    let pauseMs = FIRST_PAUSE_MS;
+    while (result === -KernelErrno.EINTR && performance.now() < deadline) {
+      if (pauseThread(pauseMs)) pauseMs = Math.min(LAST_PAUSE_MS, 2 * pauseMs);
+      result = entry();
+    }
     return result;
   }
 
   /** Like {@link Kernel.call}, but lets other tasks run between retries (the lock holder may need the event loop to be reaped). */
   async callAsync(entry: () => number): Promise<number> {
+    // First a few short sleeps of this thread (where it may block): the holder is usually a live
+    // thread that lost its CPU inside a critical section, and giving it the CPU for a moment lets
+    // it finish in µs; a timer costs at least 1 ms (4 ms in a browser once timers nest). Bounded
+    // (PAUSES_MS in all), then timers: a holder that needs this thread's event loop (to be reaped)
+    // gets it.
+    let pauseMs = FIRST_PAUSE_MS;
     for (;;) {
       const result = entry();
       if (result !== -KernelErrno.EINTR) return result;
+      if (pauseMs <= LAST_PAUSE_MS && pauseThread(pauseMs)) {
+        pauseMs *= 2;
+        continue;
+      }
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
   }

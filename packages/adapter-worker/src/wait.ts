@@ -9,7 +9,7 @@
  * and sleep again.
  */
 import type { WaitOptions } from '@ipcx/core';
-import { SpinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason } from '@ipcx/core/backend';
+import { LONG_SPIN_MS, SpinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason } from '@ipcx/core/backend';
 import type { Kernel } from './kernel.js';
 
 // The cancellation plumbing and the wait policy are core's (@ipcx/core/backend); re-exported for this package's files.
@@ -41,6 +41,34 @@ const CAN_WAIT_SYNC = ((): boolean => {
 })();
 
 /**
+ * How long a spin that missed sleeps on (hands off with `Atomics.wait`) before it gives up and the
+ * operation parks (`SpinWindow`'s `handOffWindowMs`). A parked peer's `Atomics.waitAsync` answer
+ * takes tens of µs in Node and 50 µs to milliseconds in Chromium, while a peer sleeping in
+ * `Atomics.wait` is woken by the change in a few: with this tail neither side of a tight exchange
+ * parks, and the catch's time widens the next spin to cover the peer's wake-up, so both stay awake.
+ * Measured in docs/BENCHMARKS.md ("In a browser"). It bounds how long the thread is held, as the
+ * window does (at most twice LONG_SPIN_MS in all).
+ */
+const HAND_OFF_WINDOW_MS = LONG_SPIN_MS;
+
+/** One cell to sleep on for {@link pauseThread} (nobody notifies it); created on first use. */
+let pauseCells: Int32Array | undefined;
+
+/**
+ * Sleeps this thread for `ms` without burning its CPU (`Atomics.wait` on a cell nobody notifies),
+ * where it may block: true if it slept, false on a browser page's main thread (or without
+ * `SharedArrayBuffer`). For a retry whose obstacle is another thread that lost its CPU (a kernel
+ * lock held by a preempted holder): sleeping gives that thread the CPU back at once, where a
+ * timer costs at least a millisecond (four in a browser once timers nest).
+ */
+export function pauseThread(ms: number): boolean {
+  if (!CAN_WAIT_SYNC) return false;
+  pauseCells ??= new Int32Array(new SharedArrayBuffer(4));
+  Atomics.wait(pauseCells, 0, 0, ms);
+  return true;
+}
+
+/**
  * Placeholder cells until a spin is given its object's. Not shared memory: on a page that is not
  * cross-origin isolated `SharedArrayBuffer` does not exist, and importing this module must still
  * work so that creating the backend can say which headers are missing.
@@ -70,6 +98,7 @@ export class CellSpin {
       now: () => performance.now(),
       attemptsPerClock: LOADS_PER_CLOCK,
       handOff: CAN_WAIT_SYNC ? (untilMs) => this.sleep(untilMs) : undefined,
+      handOffWindowMs: HAND_OFF_WINDOW_MS,
     });
   }
 
