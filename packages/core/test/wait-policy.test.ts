@@ -32,7 +32,7 @@ class FakeHost implements WaitPolicyHost {
   yieldEveryMs?: number;
   constructor(
     private readonly step: number,
-    options: { handOff?: boolean; handOffAfterMs?: number; handOffWindowMs?: number; attemptsPerClock?: number; yieldEveryMs?: number; onHandOff?: (host: FakeHost, untilMs: number) => void } = {},
+    options: { handOff?: boolean; handOffAfterMs?: number; attemptsPerClock?: number; yieldEveryMs?: number; onHandOff?: (host: FakeHost, untilMs: number) => void } = {},
   ) {
     this.yieldCpu = () => {
       this.yields.push(this.time);
@@ -46,10 +46,8 @@ class FakeHost implements WaitPolicyHost {
     this.attemptsPerClock = options.attemptsPerClock;
     this.yieldEveryMs = options.yieldEveryMs;
     this.handOffAfterMs = options.handOffAfterMs;
-    this.handOffWindowMs = options.handOffWindowMs;
   }
   handOffAfterMs?: number;
-  handOffWindowMs?: number;
   now(): number {
     this.looks++;
     this.time += this.step + this.jump;
@@ -307,42 +305,6 @@ describe('wait policy (core backend kit)', () => {
     const plain = new FakeHost(0.001, { handOff: false, handOffAfterMs: 0.01 });
     expect(new SpinWindow(plain).spin(never)).toBe(WOULD_BLOCK);
     expect(plain.handOffs.length).toBe(0);
-  });
-
-  it('with handOffWindowMs, a calm spin whose window closed hands off that much longer, and a catch there widens the next window', () => {
-    // The hand-off sleeps until the peer answers: here 30 µs into it.
-    let handedOff = false;
-    const host = new FakeHost(0.001, {
-      handOffWindowMs: LONG_SPIN_MS,
-      onHandOff: (h) => {
-        h.time += 0.03;
-        handedOff = true;
-      },
-    });
-    const window = new SpinWindow(host);
-    const started = host.time;
-    const attempt = () => (handedOff ? 'done' : WOULD_BLOCK);
-    expect(window.spin(attempt)).toBe('done');
-    // Spun through the window (20 µs), then one hand-off with the tail's end as its deadline.
-    expect(host.handOffs.length).toBe(1);
-    expect(host.handOffs[0]).toBeCloseTo(started + 0.001 + MAX_SPIN_MS + LONG_SPIN_MS, 6);
-    // The catch came ~50 µs after the start: the next spin covers twice that (capped).
-    expect(window.window).toBeGreaterThan(2 * 0.045);
-    expect(window.window).toBeLessThanOrEqual(LONG_SPIN_MS);
-    expect(window.oversubscribed).toBe(false);
-    // A peer that does not answer within the tail: a miss, as without it.
-    const idle = new FakeHost(0.001, { handOffWindowMs: LONG_SPIN_MS });
-    const quiet = new SpinWindow(idle);
-    const began = idle.time;
-    expect(quiet.spin(never)).toBe(WOULD_BLOCK);
-    expect(idle.time - began).toBeGreaterThanOrEqual(MAX_SPIN_MS + LONG_SPIN_MS);
-    expect(idle.time - began).toBeLessThan(MAX_SPIN_MS + LONG_SPIN_MS + 0.003);
-    expect(quiet.window).toBeCloseTo(MAX_SPIN_MS / 2, 9);
-    // A host without a hand-off ignores it.
-    const plain = new FakeHost(0.001, { handOff: false, handOffWindowMs: LONG_SPIN_MS });
-    const before = plain.time;
-    expect(new SpinWindow(plain).spin(never)).toBe(WOULD_BLOCK);
-    expect(plain.time - before).toBeLessThan(MAX_SPIN_MS + 0.003);
   });
 
   it('the inline form (open, tick, caught) decides as spin does', () => {

@@ -102,15 +102,6 @@ export interface WaitPolicyHost {
    */
   handOffAfterMs?: number;
   /**
-   * With a `handOff`: a calm spin whose window closed without a catch hands off for up to this many
-   * ms more before it counts as a miss (default 0: it misses at once). For a host whose hand-off
-   * wakes in a few µs but whose park is slow (a worker in Chromium: `Atomics.wait` against
-   * `Atomics.waitAsync`'s 50 µs to milliseconds): the sleeping tail covers a peer that was itself
-   * asleep, and the catch's time (measured after the hand-off) widens the next spin to cover that
-   * peer's wake-up, so both sides stay awake instead of handing off on every message.
-   */
-  handOffWindowMs?: number;
-  /**
    * How many attempts run between two looks at the clock (default 1). An attempt that is a memory
    * load (a shared cell) costs far less than the clock; a system call costs more.
    */
@@ -153,7 +144,6 @@ export class SpinWindow {
   private readonly attemptsPerClock: number;
   private readonly yieldEveryMs: number;
   private readonly handOffAfterMs: number;
-  private readonly handOffWindowMs: number;
   /** When the current spin hands off even if calm (see `WaitPolicyHost.handOffAfterMs`). */
   private handOffFrom = Infinity;
 
@@ -161,7 +151,6 @@ export class SpinWindow {
     this.attemptsPerClock = Math.max(1, host.attemptsPerClock ?? 1);
     this.yieldEveryMs = host.yieldEveryMs ?? Infinity;
     this.handOffAfterMs = host.handOff === undefined ? Infinity : (host.handOffAfterMs ?? Infinity);
-    this.handOffWindowMs = host.handOff === undefined ? 0 : Math.max(0, host.handOffWindowMs ?? 0);
   }
 
   /** True while spins have recently been preempted (and so hand the CPU off between attempts). */
@@ -221,11 +210,6 @@ export class SpinWindow {
     this.handOffFrom = started + this.handOffAfterMs;
     // Handing off costs the peer no CPU, so the window may cover a parked peer's wake-up.
     const windowMs = this.handOffSpins > 0 ? Math.max(this.windowMs, LONG_SPIN_MS) : this.windowMs;
-    if (this.handOffWindowMs > 0) {
-      // The spin's own window, then the hand-off's tail.
-      this.handOffFrom = Math.min(this.handOffFrom, started + windowMs);
-      return started + Math.min(windowMs + this.handOffWindowMs, limitMs);
-    }
     return started + Math.min(windowMs, limitMs);
   }
 
@@ -259,8 +243,6 @@ export class SpinWindow {
         handOff(deadline);
         // The gap up to the next look is the hand-off's sleep, not a preemption.
         this.yielded = true;
-        // With a hand-off tail, a catch right after this sleep learns how long the peer took.
-        if (this.handOffWindowMs > 0) this.lastClock = this.host.now();
       }
     } else if (this.host.yieldCpu !== undefined && now - this.yieldedAt >= this.yieldEveryMs) {
       this.host.yieldCpu();
