@@ -9,7 +9,7 @@
  * and sleep again.
  */
 import type { WaitOptions } from '@ipcx/core';
-import { LONG_SPIN_MS, SpinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason } from '@ipcx/core/backend';
+import { SpinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason } from '@ipcx/core/backend';
 import type { Kernel } from './kernel.js';
 
 // The cancellation plumbing and the wait policy are core's (@ipcx/core/backend); re-exported for this package's files.
@@ -41,15 +41,18 @@ const CAN_WAIT_SYNC = ((): boolean => {
 })();
 
 /**
- * How long a spin that missed sleeps on (hands off with `Atomics.wait`) before it gives up and the
- * operation parks (`SpinWindow`'s `handOffWindowMs`). A parked peer's `Atomics.waitAsync` answer
- * takes tens of µs in Node and 50 µs to milliseconds in Chromium, while a peer sleeping in
- * `Atomics.wait` is woken by the change in a few: with this tail neither side of a tight exchange
- * parks, and the catch's time widens the next spin to cover the peer's wake-up, so both stay awake.
- * Measured in docs/BENCHMARKS.md ("In a browser"). It bounds how long the thread is held, as the
- * window does (at most twice LONG_SPIN_MS in all).
+ * In a browser's Web Worker, a calm spin that has not caught within this many ms (10 µs) hands off
+ * for the rest of its window (`SpinWindow`'s `handOffAfterMs`): it sleeps in `Atomics.wait` on the
+ * cell, which the peer's change ends in a few µs. There a park (`Atomics.waitAsync`) takes 50 µs to
+ * milliseconds to answer, so a spin that misses and parks costs more than a postMessage hop, and
+ * the exchange settles into "both parked". Measured in headless Chromium (docs/BENCHMARKS.md, "In
+ * a browser"): the pipe ping-pong went from 100-310 µs to 46-52 µs per round trip at load ~18. Not
+ * in Node, where a `waitAsync` park is cheaper and the same setting made the pipe ping-pong slower.
  */
-const HAND_OFF_WINDOW_MS = LONG_SPIN_MS;
+const HAND_OFF_AFTER_MS = 0.01;
+
+/** Whether this thread is a browser's Web Worker (not Node, not a page's main thread). */
+const IN_WEB_WORKER = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope === 'function';
 
 /** One cell to sleep on for {@link pauseThread} (nobody notifies it); created on first use. */
 let pauseCells: Int32Array | undefined;
@@ -98,7 +101,7 @@ export class CellSpin {
       now: () => performance.now(),
       attemptsPerClock: LOADS_PER_CLOCK,
       handOff: CAN_WAIT_SYNC ? (untilMs) => this.sleep(untilMs) : undefined,
-      handOffWindowMs: HAND_OFF_WINDOW_MS,
+      handOffAfterMs: IN_WEB_WORKER ? HAND_OFF_AFTER_MS : undefined,
     });
   }
 
