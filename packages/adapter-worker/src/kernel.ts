@@ -57,8 +57,8 @@ let keepAliveTimer: ReturnType<typeof setInterval> | undefined;
 /** How long a synchronous call retries a lock held by another thread before it reports EINTR. */
 const SYNC_RETRY_MS = 250;
 /**
- * {@link Kernel.callAsync}'s sleeps between retries before it falls back to timers: 20 µs, doubled
- * up to 320 µs (0.62 ms in all).
+ * The lock retries' sleeps (`Kernel.call`, `Kernel.callAsync`): 20 µs, doubled up to 320 µs;
+ * `callAsync` falls back to timers after those (0.62 ms in all), `call` keeps sleeping 320 µs.
  */
 const FIRST_PAUSE_MS = 0.02;
 const LAST_PAUSE_MS = 0.32;
@@ -156,7 +156,7 @@ export class Kernel {
     // First a few short sleeps of this thread (where it may block): the holder is usually a live
     // thread that lost its CPU inside a critical section, and giving it the CPU for a moment lets
     // it finish in µs; a timer costs at least 1 ms (4 ms in a browser once timers nest). Bounded
-    // (PAUSES_MS in all), then timers: a holder that needs this thread's event loop (to be reaped)
+    // (up to LAST_PAUSE_MS), then timers: a holder that needs this thread's event loop (to be reaped)
     // gets it.
     let pauseMs = FIRST_PAUSE_MS;
     for (;;) {
