@@ -61,6 +61,8 @@ const SYNC_RETRY_MS = 250;
  * `callAsync` falls back to timers after those (0.62 ms in all), `call` keeps sleeping 320 µs.
  */
 const FIRST_PAUSE_MS = 0.02;
+/** How long `Kernel.call` retries without sleeping first (the usual short hold ends within it). */
+const BUSY_RETRY_MS = 1;
 const LAST_PAUSE_MS = 0.32;
 
 export class Kernel {
@@ -140,12 +142,13 @@ export class Kernel {
     // The holder is usually a live thread that the host preempted in its critical section (two
     // CPUs, many workers): it finishes within a few time slices. Retry for up to SYNC_RETRY_MS.
     const deadline = result === -KernelErrno.EINTR ? performance.now() + SYNC_RETRY_MS : 0;
-    // Between tries this thread sleeps where it may (growing to LAST_PAUSE_MS): a holder that lost
-    // its CPU gets it back, where spinning here would keep it from running. (Each try already
-    // spins in the kernel's lock.)
+    // After BUSY_RETRY_MS of plain retries, this thread sleeps between tries where it may (growing
+    // to LAST_PAUSE_MS): a holder that lost its CPU gets it back, where spinning on would keep it
+    // from running (under load a synchronous `post` failed with EINTR after 250 ms of that).
+    const sleepFrom = deadline - SYNC_RETRY_MS + BUSY_RETRY_MS;
     let pauseMs = FIRST_PAUSE_MS;
     while (result === -KernelErrno.EINTR && performance.now() < deadline) {
-      if (pauseThread(pauseMs)) pauseMs = Math.min(LAST_PAUSE_MS, 2 * pauseMs);
+      if (performance.now() >= sleepFrom && pauseThread(pauseMs)) pauseMs = Math.min(LAST_PAUSE_MS, 2 * pauseMs);
       result = entry();
     }
     return result;

@@ -96,12 +96,18 @@ export class CellSpin {
   /** Index of the object's parked count (streams and queues: notified only while someone sleeps), or -1. */
   private parkedIndex = -1;
 
-  constructor() {
+  /**
+   * `streamHandOff`: a byte stream's spin, which in a browser's Web Worker hands off after
+   * {@link HAND_OFF_AFTER_MS}. Others keep the plain window there: the semaphore ping-pong, whose
+   * spins catch within the adaptive window, was 10x slower with the early hand-off (both sides then
+   * sleep on every message once a wake-up takes longer than 10 µs).
+   */
+  constructor(streamHandOff = false) {
     this.policy = new SpinWindow({
       now: () => performance.now(),
       attemptsPerClock: LOADS_PER_CLOCK,
       handOff: CAN_WAIT_SYNC ? (untilMs) => this.sleep(untilMs) : undefined,
-      handOffAfterMs: IN_WEB_WORKER ? HAND_OFF_AFTER_MS : undefined,
+      handOffAfterMs: IN_WEB_WORKER && streamHandOff ? HAND_OFF_AFTER_MS : undefined,
     });
   }
 
