@@ -7,6 +7,7 @@ import { IpcError, errnoName, type IpcErrorDetails, type TransferRecord } from '
 import type { CancelReason } from '@ipcx/core/backend';
 import type { KernelExports } from './generated/kernel.js';
 import { DEFAULT_MEMORY_BYTES, KernelErrno, Kind, Layout, PAGE_BYTES } from './layout.js';
+import { pauseThread } from './wait.js';
 
 /** The entry points of `assembly/index.ts`, generated from the compiled module (numbers in, numbers out). */
 export type { KernelExports } from './generated/kernel.js';
@@ -61,6 +62,14 @@ let keepAliveTimer: ReturnType<typeof setInterval> | undefined;
 /** The kernel as this thread sees it. */
 /** How long a synchronous call retries a lock held by another thread before it reports EINTR. */
 const SYNC_RETRY_MS = 250;
+/**
+ * The lock retries' sleeps (`Kernel.call`, `Kernel.callAsync`): 20 µs, doubled up to 320 µs;
+ * `callAsync` falls back to timers after those (0.62 ms in all), `call` keeps sleeping 320 µs.
+ */
+const FIRST_PAUSE_MS = 0.02;
+/** How long `Kernel.call` retries without sleeping first (the usual short hold ends within it). */
+const BUSY_RETRY_MS = 1;
+const LAST_PAUSE_MS = 0.32;
 
 export class Kernel {
   /** This thread's instance's entry points. */
@@ -139,15 +148,33 @@ export class Kernel {
     // The holder is usually a live thread that the host preempted in its critical section (two
     // CPUs, many workers): it finishes within a few time slices. Retry for up to SYNC_RETRY_MS.
     const deadline = result === -KernelErrno.EINTR ? performance.now() + SYNC_RETRY_MS : 0;
-    while (result === -KernelErrno.EINTR && performance.now() < deadline) result = entry();
+    // After BUSY_RETRY_MS of plain retries, this thread sleeps between tries where it may (growing
+    // to LAST_PAUSE_MS): a holder that lost its CPU gets it back, where spinning on would keep it
+    // from running (under load a synchronous `post` failed with EINTR after 250 ms of that).
+    const sleepFrom = deadline - SYNC_RETRY_MS + BUSY_RETRY_MS;
+    let pauseMs = FIRST_PAUSE_MS;
+    while (result === -KernelErrno.EINTR && performance.now() < deadline) {
+      if (performance.now() >= sleepFrom && pauseThread(pauseMs)) pauseMs = Math.min(LAST_PAUSE_MS, 2 * pauseMs);
+      result = entry();
+    }
     return result;
   }
 
   /** Like {@link Kernel.call}, but lets other tasks run between retries (the lock holder may need the event loop to be reaped). */
   async callAsync(entry: () => number): Promise<number> {
+    // First a few short sleeps of this thread (where it may block): the holder is usually a live
+    // thread that lost its CPU inside a critical section, and giving it the CPU for a moment lets
+    // it finish in µs; a timer costs at least 1 ms (4 ms in a browser once timers nest). Bounded
+    // (up to LAST_PAUSE_MS), then timers: a holder that needs this thread's event loop (to be reaped)
+    // gets it.
+    let pauseMs = FIRST_PAUSE_MS;
     for (;;) {
       const result = entry();
       if (result !== -KernelErrno.EINTR) return result;
+      if (pauseMs <= LAST_PAUSE_MS && pauseThread(pauseMs)) {
+        pauseMs *= 2;
+        continue;
+      }
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
   }

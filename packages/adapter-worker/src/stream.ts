@@ -94,8 +94,8 @@ export class KernelStream implements KernelObject {
   // The last tryWrite stopped on -EINTR (kernel locked) rather than a full buffer.
   private writeBusy = false;
   // How long a read or write that would block watches the wait cell before it queues.
-  private readonly readSpin = new CellSpin();
-  private readonly writeSpin = new CellSpin();
+  private readonly readSpin = new CellSpin(true);
+  private readonly writeSpin = new CellSpin(true);
   // The kernel's ring calls move the bytes (pipes, FIFOs, duplex pipes); false for sockets.
   private readonly ringIo: boolean;
   // What readStaged read, when it was asked for a chunk.

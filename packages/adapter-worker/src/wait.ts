@@ -41,6 +41,37 @@ const CAN_WAIT_SYNC = ((): boolean => {
 })();
 
 /**
+ * In a browser's Web Worker, a calm spin that has not caught within this many ms (10 µs) hands off
+ * for the rest of its window (`SpinWindow`'s `handOffAfterMs`): it sleeps in `Atomics.wait` on the
+ * cell, which the peer's change ends in a few µs. There a park (`Atomics.waitAsync`) takes 50 µs to
+ * milliseconds to answer, so a spin that misses and parks costs more than a postMessage hop, and
+ * the exchange settles into "both parked". Measured in headless Chromium (docs/BENCHMARKS.md, "In
+ * a browser"): the pipe ping-pong went from 100-310 µs to 46-52 µs per round trip at load ~18. Not
+ * in Node, where a `waitAsync` park is cheaper and the same setting made the pipe ping-pong slower.
+ */
+const HAND_OFF_AFTER_MS = 0.01;
+
+/** Whether this thread is a browser's Web Worker (not Node, not a page's main thread). */
+const IN_WEB_WORKER = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope === 'function';
+
+/** One cell to sleep on for {@link pauseThread} (nobody notifies it); created on first use. */
+let pauseCells: Int32Array | undefined;
+
+/**
+ * Sleeps this thread for `ms` without burning its CPU (`Atomics.wait` on a cell nobody notifies),
+ * where it may block: true if it slept, false on a browser page's main thread (or without
+ * `SharedArrayBuffer`). For a retry whose obstacle is another thread that lost its CPU (a kernel
+ * lock held by a preempted holder): sleeping gives that thread the CPU back at once, where a
+ * timer costs at least a millisecond (four in a browser once timers nest).
+ */
+export function pauseThread(ms: number): boolean {
+  if (!CAN_WAIT_SYNC) return false;
+  pauseCells ??= new Int32Array(new SharedArrayBuffer(4));
+  Atomics.wait(pauseCells, 0, 0, ms);
+  return true;
+}
+
+/**
  * Placeholder cells until a spin is given its object's. Not shared memory: on a page that is not
  * cross-origin isolated `SharedArrayBuffer` does not exist, and importing this module must still
  * work so that creating the backend can say which headers are missing.
@@ -65,11 +96,18 @@ export class CellSpin {
   /** Index of the object's parked count (streams and queues: notified only while someone sleeps), or -1. */
   private parkedIndex = -1;
 
-  constructor() {
+  /**
+   * `streamHandOff`: a byte stream's spin, which in a browser's Web Worker hands off after
+   * {@link HAND_OFF_AFTER_MS}. Others keep the plain window there: the semaphore ping-pong, whose
+   * spins catch within the adaptive window, was 10x slower with the early hand-off (both sides then
+   * sleep on every message once a wake-up takes longer than 10 µs).
+   */
+  constructor(streamHandOff = false) {
     this.policy = new SpinWindow({
       now: () => performance.now(),
       attemptsPerClock: LOADS_PER_CLOCK,
       handOff: CAN_WAIT_SYNC ? (untilMs) => this.sleep(untilMs) : undefined,
+      handOffAfterMs: IN_WEB_WORKER && streamHandOff ? HAND_OFF_AFTER_MS : undefined,
     });
   }
 
