@@ -88,17 +88,13 @@ export { WOULD_BLOCK };
  * Parking itself stays here: a waiter thread ({@link blockingWait}) or a libuv poll.
  */
 const YIELD_EVERY_MS = 0.001;
-/**
- * A gap of 10 µs between two attempts of a spin is a preemption here (the policy's default is
- * 50 µs). An attempt is a system call of ~1-2 µs; a peer that shares this CPU takes ~10-20 µs for
- * its turn of a ping-pong (read, JS, write) and then sleeps, so the spinner is back after less
- * than 50 µs and catches its answer: the spin looked successful while it only delayed the peer.
- * Measured with one busy loop (2 CPUs, `native.pipe.pingpong`, 2026-12-07): with 50 µs the policy
- * saw 33-46 preemptions in 44,000 reads, 16,000 catches and 5,400 misses, 54 µs per round trip;
- * with 10 µs it noticed within 17 reads and parked from then on, 42-49 µs, as parking every read
- * at once (41-45 µs).
- */
-const PREEMPTED_MS = 0.01;
+// The gap that counts as a preemption is the policy's default (PREEMPTED_MS, 50 µs). A 10 µs gap
+// was tried (2026-12-07): on a loaded machine it noticed a peer sharing this CPU within 17 reads
+// (54 -> 42-49 µs per pipe round trip, one busy loop, load 12-40 from other work), but on an idle
+// machine the paravirtualised guest's own exits make 10 µs gaps often, so the waiter-thread
+// ping-pongs parked where a spin would have caught: System V semaphore 22.5-25.5 µs with 50 µs
+// against 38-80 µs with 10, System V queue 26.7-31.5 against 65-66 µs, and with one busy loop
+// 68.5 against 104 and 45.7 against 102 µs (full runs in turn, load < 3: docs/BENCHMARKS.md).
 /** How often the load average is read (ms): it moves over seconds. */
 const LOAD_CHECK_MS = 250;
 let loadCheckedAt = -Infinity;
@@ -116,7 +112,6 @@ const NATIVE_HOST: WaitPolicyHost = {
     if (cpusToSpare) addon.yieldCpu();
   },
   yieldEveryMs: YIELD_EVERY_MS,
-  preemptedMs: PREEMPTED_MS,
 };
 
 /** A new spin window (one per handle and direction) on the native host. */

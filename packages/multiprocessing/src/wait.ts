@@ -45,19 +45,18 @@ export const HANDOFF_UNIT = 1 << 16;
 const ATTEMPTS_PER_CLOCK = 32;
 
 /**
- * With a hand-off, a spin that has not caught within this many ms (5 µs) hands off for the rest of
- * its window even when calm (`WaitPolicyHost.handOffAfterMs`): a peer that is itself spinning
- * answers a small value within 2-3 µs, and a later answer is caught as well by a thread asleep in
- * `Atomics.wait` (woken in µs by the publisher's `Atomics.notify`) without burning the CPU the peer
- * may need. This package's park is the segment's futex, which on the worker backend is the
- * emulated kernel's (its lock, a waiter record, an `Atomics.waitAsync` task): measured 2 ms per park
- * at load 10, so the window should end in a hand-off rather than a park. Measured 2026-12-07 with
- * the worker queue ping-pong in turn (load 20-40 from other work, medians of 3 runs): 86 and 93 µs
- * per round trip with it, 125 and 195 µs without, no busy loop; with one busy loop mixed (241-863 µs
- * in five runs with it, 351-691 µs in three without), then 105-172 µs with it against 464-676 µs
- * before this file used the policy (docs/BENCHMARKS.md).
+ * With a hand-off, a spin that has not caught within this many ms (30 µs) hands off for the rest of
+ * its window even when calm (`WaitPolicyHost.handOffAfterMs`): a later answer is caught as well by
+ * a thread asleep in `Atomics.wait` (woken by the publisher's `Atomics.notify`) without burning the
+ * CPU the peer may need. This package's park is the segment's futex, which on the worker backend is
+ * the emulated kernel's (its lock, a waiter record, an `Atomics.waitAsync` task): measured 2 ms per
+ * park at load 10, so under load the window should end in a hand-off rather than a park. Why 30 µs
+ * (full runs of `worker.mp-queue.pingpong` in turn, 2026-12-07, load < 3): with 5 µs an idle
+ * round trip took 16-32 µs (a peer's answer often takes longer than 5 µs, and each hand-off's
+ * wake-up costs a context switch on this guest), without a hand-off 5.8-6.0 µs idle but 139 µs
+ * with one busy loop; 30 µs gave 6.9 µs idle and 66 µs with one busy loop (83 µs with 5 µs).
  */
-const HAND_OFF_AFTER_MS = 0.005;
+const HAND_OFF_AFTER_MS = 0.03;
 
 /** Whether this thread may block in `Atomics.wait` (not on a browser page's main thread, where it throws). */
 const CAN_WAIT_SYNC = ((): boolean => {
