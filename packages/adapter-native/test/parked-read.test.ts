@@ -16,19 +16,25 @@ const text = (bytes: Uint8Array | null) => (bytes === null ? null : Buffer.from(
 /** Enough slow answers that every spin misses and the policy parks at once (4 misses switch it off). */
 const SLOW_EXCHANGES = 24;
 
+/** A real pipe whose reads the policy parks at once: every read of SLOW_EXCHANGES found nothing within its spin. */
+async function parkedPipe(payload: (i: number) => string) {
+  const [reader, writer] = await backend.pipes.create();
+  onTestFinished(async () => {
+    await reader.close();
+    await writer.close();
+  });
+  for (let i = 0; i < SLOW_EXCHANGES; i++) {
+    const read = reader.read();
+    await sleep(1); // far past the longest spin window (120 µs): the read parks
+    await writer.write(payload(i));
+    expect(text(await read)).toBe(payload(i));
+  }
+  return { reader, writer };
+}
+
 describe('reads the wait policy parks at once', () => {
   it('a pipe read still gets every chunk in order, bytes already there, EOF; close and abort still cancel', async () => {
-    const [reader, writer] = await backend.pipes.create();
-    onTestFinished(async () => {
-      await reader.close();
-      await writer.close();
-    });
-    for (let i = 0; i < SLOW_EXCHANGES; i++) {
-      const read = reader.read();
-      await sleep(1); // far past the longest spin window (120 µs): the read parks
-      await writer.write(`chunk ${i}`);
-      expect(text(await read)).toBe(`chunk ${i}`);
-    }
+    const { reader, writer } = await parkedPipe((i) => `chunk ${i}`);
     // Bytes written before the read are there at once; the parked read finds them through the poll.
     await writer.write('already there');
     expect(text(await reader.read())).toBe('already there');
@@ -48,17 +54,7 @@ describe('reads the wait policy parks at once', () => {
   });
 
   it('closing the reader rejects a parked read with EBADF', async () => {
-    const [reader, writer] = await backend.pipes.create();
-    onTestFinished(async () => {
-      await reader.close();
-      await writer.close();
-    });
-    for (let i = 0; i < SLOW_EXCHANGES; i++) {
-      const read = reader.read();
-      await sleep(1);
-      await writer.write('x');
-      expect(text(await read)).toBe('x');
-    }
+    const { reader } = await parkedPipe(() => 'x');
     const pending = reader.read();
     await sleep(1);
     await reader.close();
