@@ -15,25 +15,9 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- Linux's ipcperms(): does the caller (uid, gid) have every bit of `want` (4 read, 2 write) on the
--- object described by the hash `meta` (fields uid, gid, cuid, cgid, mode)? Root has them all.
-local function permitted(meta, uid, gid, want)
-  if uid == 0 or want == 0 then return true end
-  local f = redis.call('HMGET', meta, 'uid', 'gid', 'cuid', 'cgid', 'mode')
-  local mode = tonumber(f[5]) or 0
-  local granted
-  if uid == tonumber(f[1]) or uid == tonumber(f[3]) then
-    granted = bit.band(bit.rshift(mode, 6), 7)
-  elseif gid == tonumber(f[2]) or gid == tonumber(f[4]) then
-    granted = bit.band(bit.rshift(mode, 3), 7)
-  else
-    granted = bit.band(mode, 7)
-  end
-  return bit.band(want, bit.bnot(granted)) == 0
-end
-
--- ipcperms() on fields already read: f = {uid, gid, cuid, cgid, mode} (saves a call when a script
--- reads them with other fields in one HMGET).
+-- Linux's ipcperms() on fields already read: does the caller (uid, gid) have every bit of `want`
+-- (4 read, 2 write), given f = {uid, gid, cuid, cgid, mode} of the object? Root has them all.
+-- (Saves a call when a script reads these fields with others in one HMGET.)
 local function granted_by(f, uid, gid, want)
   if uid == 0 or want == 0 then return true end
   local mode = tonumber(f[5]) or 0
@@ -46,6 +30,12 @@ local function granted_by(f, uid, gid, want)
     granted = bit.band(mode, 7)
   end
   return bit.band(want, bit.bnot(granted)) == 0
+end
+
+-- ipcperms() on the object described by the hash `meta` (fields uid, gid, cuid, cgid, mode).
+local function permitted(meta, uid, gid, want)
+  if uid == 0 or want == 0 then return true end
+  return granted_by(redis.call('HMGET', meta, 'uid', 'gid', 'cuid', 'cgid', 'mode'), uid, gid, want)
 end
 
 -- May the caller change or remove the object (owner, creator or root)?
