@@ -76,14 +76,7 @@ void Pollers::OnPoll(uv_poll_t* handle, int status, int events) {
       epoll_ctl(poll->epfd, EPOLL_CTL_MOD, poll->fd, &none);
     }
   } else {
-    if (poll->epfd >= 0 && (poll->armed == UV_READABLE || poll->armed == UV_WRITABLE)) {
-      // One event armed: the instance is readable only while the descriptor reports it (or an
-      // error or hang-up, which counts as every armed event, as libuv does: the retried call
-      // tells the errno). The kernel re-polls the descriptor before it calls the instance ready,
-      // so there is nothing to ask; skipping the epoll_wait saves a system call per parked read
-      // (~1.2 µs on the reference guest, one of five per hop of a parked ping-pong).
-      events = poll->armed;
-    } else if (poll->epfd >= 0) {
+    if (poll->epfd >= 0) {
       // The epoll instance is readable: ask it what the descriptor itself reported. An error or
       // hang-up counts as every armed event (as libuv does), so the retried call tells the errno.
       epoll_event event{};
