@@ -28,13 +28,16 @@ export function synchronizeSuite(context: MpContext): void {
       const lock = disposeAfter(await Lock.create(backend));
       const results = disposeAfter(await Queue.create<string>(backend));
       expect(codeOf(await rejection(lock.release()))).toBe('OVER_RELEASE');
-      const child = await start('lock-hold', [lock, results, 150]);
+      const letGo = disposeAfter(await Event.create(backend));
+      const child = await start('lock-hold', [lock, results, letGo]);
       expect(await results.get({ timeout: 20_000 })).toBe('held');
       expect(lock.locked()).toBe(true);
       expect(await lock.acquire({ nowait: true })).toBe(false);
       expect(await lock.acquire({ timeout: 20 })).toBe(false);
-      // Waits until the child releases, then holds it.
-      expect(await lock.acquire({ timeout: 20_000 })).toBe(true);
+      // Waits until the child releases (once told to), then holds it.
+      const acquiring = lock.acquire({ timeout: 20_000 });
+      letGo.set();
+      expect(await acquiring).toBe(true);
       expect(await results.get()).toBe('released');
       expect(lock.previousOwnerDied).toBe(false);
       await lock.release();
