@@ -5,7 +5,7 @@
  * The umask is process-wide, so the cases run in a child that sets its own.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -42,12 +42,15 @@ describe('Unix socket files get `mode`, default 0o600, whatever the umask (issue
     const watcher = path.join(dir, 'watch-mode');
     execFileSync('cc', ['-O2', '-o', watcher, path.join(fixturesDir, 'watch-mode.c')]);
     const socketPath = path.join(dir, 'churn.sock');
-    // The watcher (an ordinary C program) runs while a child binds and closes under umask 0.
-    const watching = runChild(watcher, [socketPath, '3']);
-    const churn = await runFixture<{ rounds: number }>('socket-mode-churn.mjs', [socketPath, '2500']);
+    const stopFile = path.join(dir, 'stop');
+    // The watcher (an ordinary C program) runs while a child binds and closes under umask 0,
+    // until the child is done (the stop file), however slowly either of them starts.
+    const watching = runChild(watcher, [socketPath, stopFile], { timeoutMs: 150_000 });
+    const churning = runFixture<{ rounds: number }>('socket-mode-churn.mjs', [socketPath, '2500', '200']);
+    const churn = await churning.finally(() => writeFileSync(stopFile, ''));
     const watched = await watching;
     expect(churn.code, describeRun(churn)).toBe(0);
-    expect(churn.report!.rounds).toBeGreaterThan(100);
+    expect(churn.report!.rounds).toBeGreaterThanOrEqual(200);
     expect(watched.code, describeRun(watched)).toBe(0);
     // It saw the file (more than once), and only ever with mode 600.
     expect(watched.stderr).toMatch(/with the file present/);
