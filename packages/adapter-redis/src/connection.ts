@@ -225,7 +225,8 @@ export class RedisConnection {
   get inbox(): Inbox | undefined {
     if (this.closed || isCluster(this.spec.connection)) return undefined;
     this.inboxOf ??= new Inbox(
-      connect(this.spec.connection, { maxRetriesPerRequest: null, connectionName: `${this.prefix}:${this.clientId}:inbox` }) as Redis,
+      // No reconnect of its own: see inbox.ts.
+      () => connect(this.spec.connection, { maxRetriesPerRequest: null, retryStrategy: () => null, connectionName: `${this.prefix}:${this.clientId}:inbox` }) as Redis,
       this.inboxKey(this.clientId),
     );
     return this.inboxOf;
@@ -236,12 +237,22 @@ export class RedisConnection {
     return `{${this.prefix}:client:${clientId}}:inbox`;
   }
 
+  /**
+   * Script calls of {@link run} in flight on the command connection: a receive that would go
+   * through the inbox connection goes here instead while some are, so that it reaches the server
+   * after the calls this process made before it (see message-queue.ts).
+   */
+  inFlight = 0;
+
   /** Runs a script; a failure of Redis itself becomes an IpcError for `syscall`. */
   async run(name: ScriptName, keys: readonly string[], args: readonly ScriptArgument[], syscall: string, where: { key?: number; path?: string } = {}): Promise<ScriptReply> {
+    this.inFlight++;
     try {
       return decodeReply(await runScript(this.client, name, keys, args));
     } catch (error) {
       throw redisFailure(error, syscall, where);
+    } finally {
+      this.inFlight--;
     }
   }
 
