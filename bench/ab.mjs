@@ -8,15 +8,15 @@ import { parseArgs } from 'node:util';
 import { startBusyLoops } from './busy.mjs';
 import { multiprocessingCases } from './cases-multiprocessing.mjs';
 import { nativeCases } from './cases-native.mjs';
-import { multiprocessingCases } from './cases-multiprocessing.mjs';
 import { peerCases } from './cases-peers.mjs';
+import { redisCases } from './cases-redis.mjs';
 import { workerCases } from './cases-worker.mjs';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { busy: { type: 'string', default: '0' }, 'round-trips': { type: 'string', default: '2000' }, 'bulk-mib': { type: 'string', default: '1' } },
 });
-const all = [...nativeCases, ...peerCases, ...workerCases, ...multiprocessingCases];
+const all = [...nativeCases, ...peerCases, ...workerCases, ...multiprocessingCases, ...redisCases];
 const unknown = positionals.filter((name) => !all.some((c) => c.name === name));
 if (positionals.length === 0 || unknown.length > 0) {
   console.error(`usage: node bench/ab.mjs [--busy N] [--round-trips N] [--bulk-mib N] CASE...${unknown.length > 0 ? `\nunknown: ${unknown.join(', ')}` : ''}`);

@@ -10,17 +10,24 @@
 --
 -- A receive that would block and names an inbox registers instead (waiter '<handle>:<request>'
 -- in `waiters`, its entry appended to `wq`): the next suitable send hands it its message (mq-send.lua).
+-- With wake = 1 the call came on the inbox connection with a blocking pop of the inbox right
+-- behind it (inbox.ts): if it registers no receive, it pushes 'wake' so that the pop returns at once.
 -- KEYS: meta, order, typ, data, types (as in mq-send.lua), claims, waiters, wq
 -- ARGV: id, pid, uid, gid, tag, handle, acknowledged requests (comma-separated), lost requests
---       (comma-separated), inbox ('' none), then per receive: request number, rule ('any' | 'eq' |
+--       (comma-separated), inbox ('' none), wake (1/0), then per receive: request number, rule ('any' | 'eq' |
 --       'except' | 'le'), type (decimal, absolute value for 'le'), noError (1/0), maxBytes, nowait (1/0)
 -- Reply: status ('OK' or the refusal of every receive: 'EINVAL', 'EACCES'), the lost requests
 --        settled (comma-separated), then per receive: status, type, payload ('' unless OK).
 local meta, order, typ, data, types, claims = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local waiters, wq = KEYS[7], KEYS[8]
-local tag, handle, inbox = ARGV[5], ARGV[6], ARGV[9]
+local tag, handle, inbox, wake = ARGV[5], ARGV[6], ARGV[9], ARGV[10] == '1'
+-- Every reply goes through here: the pop behind a call that registered nothing must not block.
+local function finish(out, registered)
+  if wake and not registered then redis.call('RPUSH', inbox, 'wake') end
+  return out
+end
 local f = redis.call('HMGET', meta, 'uid', 'gid', 'cuid', 'cgid', 'mode', 'id')
-if f[6] ~= ARGV[1] then return {'EINVAL', ''} end
+if f[6] ~= ARGV[1] then return finish({'EINVAL', ''}, false) end
 local acked = {}
 for n in string.gmatch(ARGV[7], '[^,]+') do acked[#acked + 1] = handle .. ':' .. n end
 bulk('HDEL', claims, acked)
@@ -50,15 +57,15 @@ for n in string.gmatch(ARGV[8], '[^,]+') do
   settled[#settled + 1] = n
 end
 local lostSettled = table.concat(settled, ',')
-if not granted_by(f, tonumber(ARGV[3]), tonumber(ARGV[4]), 4) then return {'EACCES', lostSettled} end
+if not granted_by(f, tonumber(ARGV[3]), tonumber(ARGV[4]), 4) then return finish({'EACCES', lostSettled}, false) end
 local out = {'OK', lostSettled}
 local taken, freed = 0, 0
 -- Written once at the end (one command per key, not one per receive): registrations, claims, and
 -- the taken messages' entries (later receives of the batch look only at `order` and the per-type sets).
 local registered, entries, claimed, gone = {}, {}, {}, {}
-local receives = (#ARGV - 9) / 6
+local receives = (#ARGV - 10) / 6
 for i = 1, receives do
-  local base = 9 + (i - 1) * 6
+  local base = 10 + (i - 1) * 6
   local number, rule, wanted, noerror, max, nowait = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3], ARGV[base + 4], tonumber(ARGV[base + 5]), ARGV[base + 6]
   local seq
   if rule == 'any' then
@@ -126,4 +133,4 @@ if taken > 0 then
   redis.call('HSET', meta, 'cbytes', tonumber(q[1]) - freed, 'qnum', tonumber(q[2]) - taken, 'lrpid', ARGV[2], 'rtime', now_s())
   redis.call('PUBLISH', tag .. ':ch', 'r')
 end
-return out
+return finish(out, #entries > 0)

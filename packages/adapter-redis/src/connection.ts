@@ -1,14 +1,16 @@
 /**
  * One backend's link to Redis: the command client, the subscriber that carries wake-up notices,
  * the client lease (for SEM_UNDO across machines) and the synchronous bridge. Whatever the number
- * of objects and waiters, a process holds four connections per backend: commands, subscriber, the
- * inbox (see inbox.ts; opened by the first receive that waits, single server only) and the
- * bridge's (opened on first synchronous use).
+ * of objects and waiters, a process holds at most five connections per backend: commands,
+ * subscriber, the inbox (see inbox.ts; opened by the first receive that waits, single server only),
+ * the lease renewal thread's (see lease.ts; opened when the lease starts) and the bridge's
+ * (opened on first synchronous use).
  */
 import { randomBytes } from 'node:crypto';
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { IpcError } from '@ipcx/core';
 import { Inbox } from './inbox.js';
+import { LeaseRenewer } from './lease.js';
 import { Notifier } from './notifier.js';
 import { defineScripts, runScript, type ScriptArgument, type ScriptName } from './scripts.js';
 import { SyncBridge } from './sync.js';
@@ -187,8 +189,12 @@ export class RedisConnection {
   readonly uid = typeof process.getuid === 'function' ? process.getuid() : 0;
   readonly gid = typeof process.getgid === 'function' ? process.getgid() : 0;
   private readonly ownsClient: boolean;
+  /** Renews the lease from the main thread until the renewal thread's first report. */
   private leaseTimer: NodeJS.Timeout | undefined;
   private leaseStarted: Promise<void> | undefined;
+  private renewer: LeaseRenewer | undefined;
+  /** Clients being reaped now (the renewal thread may report one again meanwhile). */
+  private readonly reaping = new Set<string>();
   private readonly knownTags = new Set<string>();
   private closed = false;
   private inboxOf: Inbox | undefined;
@@ -225,7 +231,8 @@ export class RedisConnection {
   get inbox(): Inbox | undefined {
     if (this.closed || isCluster(this.spec.connection)) return undefined;
     this.inboxOf ??= new Inbox(
-      connect(this.spec.connection, { maxRetriesPerRequest: null, connectionName: `${this.prefix}:${this.clientId}:inbox` }) as Redis,
+      // No reconnect of its own: see inbox.ts.
+      () => connect(this.spec.connection, { maxRetriesPerRequest: null, retryStrategy: () => null, connectionName: `${this.prefix}:${this.clientId}:inbox` }) as Redis,
       this.inboxKey(this.clientId),
     );
     return this.inboxOf;
@@ -236,12 +243,22 @@ export class RedisConnection {
     return `{${this.prefix}:client:${clientId}}:inbox`;
   }
 
+  /**
+   * Script calls of {@link run} in flight on the command connection: a receive that would go
+   * through the inbox connection goes here instead while some are, so that it reaches the server
+   * after the calls this process made before it (see message-queue.ts).
+   */
+  inFlight = 0;
+
   /** Runs a script; a failure of Redis itself becomes an IpcError for `syscall`. */
   async run(name: ScriptName, keys: readonly string[], args: readonly ScriptArgument[], syscall: string, where: { key?: number; path?: string } = {}): Promise<ScriptReply> {
+    this.inFlight++;
     try {
       return decodeReply(await runScript(this.client, name, keys, args));
     } catch (error) {
       throw redisFailure(error, syscall, where);
+    } finally {
+      this.inFlight--;
     }
   }
 
@@ -285,10 +302,16 @@ export class RedisConnection {
     this.knownTags.add(member);
   }
 
-  /** Starts renewing this client's lease (once). */
+  /**
+   * Starts this client's lease (once): a first renewal on the command connection (its failure is
+   * the caller's), then a worker thread renews it every third of the lease (see lease.ts), so that
+   * a main thread blocked for longer than the lease does not lose the client's SEM_UNDO units. Until
+   * the thread has made its first renewal, a timer of this thread renews.
+   */
   startLease(syscall = 'lease'): Promise<void> {
     this.leaseStarted ??= (async () => {
       await this.renewLease(syscall);
+      if (this.closed) return;
       const timer = setInterval(() => {
         this.renewLease('lease').catch(() => {
           // The server is away: the next renewal tries again; waits fail through the notifier.
@@ -296,8 +319,38 @@ export class RedisConnection {
       }, Math.max(100, Math.floor(this.spec.leaseMs / 3)));
       timer.unref();
       this.leaseTimer = timer;
+      const renewer = new LeaseRenewer(this.spec, (expired) => this.reapAll(expired));
+      this.renewer = renewer;
+      void renewer.started.then(() => {
+        if (this.leaseTimer === timer) {
+          clearInterval(timer);
+          this.leaseTimer = undefined;
+        }
+      });
     })();
     return this.leaseStarted;
+  }
+
+  /**
+   * Resolves once the lease renewal thread has made its first renewal (or ended); for tests and
+   * diagnostics. Resolves at once when the lease was never started.
+   */
+  async leaseThreadStarted(): Promise<void> {
+    await this.leaseStarted?.catch(() => undefined);
+    await this.renewer?.started;
+  }
+
+  /** Reaps the clients the renewal thread found expired (each once at a time). */
+  private reapAll(expired: readonly string[]): void {
+    for (const dead of expired) {
+      if (this.closed || this.reaping.has(dead) || dead === this.clientId) continue;
+      this.reaping.add(dead);
+      this.reap(dead)
+        .catch(() => {
+          // The server is away: the next renewal reports it again.
+        })
+        .finally(() => this.reaping.delete(dead));
+    }
   }
 
   /**
@@ -341,6 +394,8 @@ export class RedisConnection {
     if (this.leaseStarted !== undefined) {
       try {
         await this.leaseStarted;
+        // The thread stops first: a renewal after the reap below would bring the lease back.
+        await this.renewer?.close();
         await this.reap(this.clientId);
       } catch {
         // The server is away: the lease runs out and another client reaps.

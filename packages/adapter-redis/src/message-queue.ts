@@ -54,9 +54,9 @@ import {
   checkMessageQueueSend,
   backendSlice,
 } from '@ipcx/core/backend';
-import { redisFailure, registerReaper, type RedisConnection, type ScriptReply } from './connection.js';
-import type { Delivery, Inbox } from './inbox.js';
-import type { ScriptArgument } from './scripts.js';
+import { decodeReply, redisFailure, registerReaper, type RedisConnection, type ScriptReply } from './connection.js';
+import { WAKE, type Delivery, type Inbox } from './inbox.js';
+import { scriptSha, type ScriptArgument } from './scripts.js';
 import type { Relevance } from './notifier.js';
 import { Handle, type HandleRegistry, type RedisBackendContext } from './handle.js';
 import { blockingCall, quiet } from './wait.js';
@@ -289,11 +289,21 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
     const c = this.connection;
     const acknowledged = this.acknowledged.splice(0);
     const lost = [...this.lost];
-    const args: ScriptArgument[] = [String(this.id), process.pid, c.uid, c.gid, this.tag, this.handleKey, acknowledged.join(','), lost.join(','), inbox];
+    // Through the inbox connection, with its pop behind the script in one write, when no pop is
+    // outstanding there and no call of this process is in flight on the command connection (this
+    // receive must reach the server after them); otherwise on the command connection.
+    const box = inbox === '' ? undefined : c.inbox;
+    const viaInbox = box !== undefined && box.idle && c.inFlight === 0;
+    const args: ScriptArgument[] = [String(this.id), process.pid, c.uid, c.gid, this.tag, this.handleKey, acknowledged.join(','), lost.join(','), inbox, viaInbox ? 1 : 0];
     for (const queued of batch) args.push(...queued.receive);
     let reply: ScriptReply;
     try {
-      reply = await c.run('mq-receive', this.receiveKeys, args, 'msgrcv', { key: this.key });
+      if (viaInbox) {
+        reply = await this.receiveThroughInbox(box, args);
+      } else {
+        box?.ensurePopping();
+        reply = await c.run('mq-receive', this.receiveKeys, args, 'msgrcv', { key: this.key });
+      }
     } catch (error) {
       this.acknowledged.push(...acknowledged);
       for (const queued of batch) {
@@ -311,6 +321,32 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
       if (status === 'OK') this.acknowledged.push(queued.number);
       queued.resolve({ status, values: [reply.values[2 + 3 * i]!, reply.values[3 + 3 * i]!] });
     });
+  }
+
+  /**
+   * Runs mq-receive on the inbox connection with the inbox's pop behind it (see inbox.ts). If the
+   * script fails there, the pop would block behind it: it is woken with a push from the command
+   * connection, and after `NOSCRIPT` (a restarted server; the raw `EVALSHA` there cannot load the
+   * script) the call runs again on the command connection, which loads it.
+   */
+  private async receiveThroughInbox(box: Inbox, args: ScriptArgument[]): Promise<ScriptReply> {
+    const c = this.connection;
+    try {
+      const raw = await box.registerAndPop(scriptSha('mq-receive'), this.receiveKeys, args.map((a) => (a instanceof Uint8Array && !Buffer.isBuffer(a) ? Buffer.from(a) : a)) as Array<string | number | Buffer>);
+      return decodeReply(raw);
+    } catch (error) {
+      const failure = redisFailure(error, 'msgrcv', { key: this.key });
+      // A lost link took the pop with it; anything else leaves the pop waiting behind the failed script.
+      if (failure.code === 'ECONNRESET') throw failure;
+      try {
+        await c.client.rpush(box.key, WAKE);
+      } catch (wakeError) {
+        throw redisFailure(wakeError, 'msgrcv', { key: this.key });
+      }
+      if (!/NOSCRIPT/.test(error instanceof Error ? error.message : String(error))) throw failure;
+      args[9] = 0;
+      return c.run('mq-receive', this.receiveKeys, args, 'msgrcv', { key: this.key });
+    }
   }
 
   /**

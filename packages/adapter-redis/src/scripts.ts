@@ -4,6 +4,7 @@
  * which sends a script's source once per connection and runs it by its SHA1 (`EVALSHA`) after
  * that, loading it again only if the server answers `NOSCRIPT` (after a restart).
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Cluster, Redis } from 'ioredis';
 
@@ -60,6 +61,18 @@ export function scriptSources(): Map<ScriptName, string> {
     }
   }
   return sources;
+}
+
+const shas = new Map<ScriptName, string>();
+
+/** A script's SHA1, for a raw `EVALSHA` on a connection where ioredis' commands are not defined. */
+export function scriptSha(name: ScriptName): string {
+  let sha = shas.get(name);
+  if (sha === undefined) {
+    sha = createHash('sha1').update(scriptSources().get(name)!).digest('hex');
+    shas.set(name, sha);
+  }
+  return sha;
 }
 
 /** The ioredis command name of a script: `ipcx_mq_send`. */

@@ -119,6 +119,33 @@ describe('redis faults', () => {
     await queue.close();
   });
 
+  it('completes receives through the inbox connection when the server has lost its scripts (SCRIPT FLUSH, as after a restart), and leaves nothing in the inbox', { timeout: 30_000 }, async () => {
+    const redis = await server();
+    const backend = backendOn(redis.port);
+    const queue = await backend.messageQueues.open(IPC_PRIVATE);
+    const admin = backend.connection.client;
+    const inboxKey = backend.connection.inboxKey(backend.connection.clientId);
+    for (let round = 0; round < 3; round++) {
+      // A message that is there: the receive's EVALSHA on the inbox connection gets NOSCRIPT, the
+      // pop behind it is woken and the call runs again on the command connection.
+      await queue.send(1, `there ${round}`);
+      await admin.script('FLUSH');
+      const there = await queue.receive();
+      expect([there.type, Buffer.from(there.data).toString()]).toEqual([1, `there ${round}`]);
+      // A receive that has to wait: registered by the call run again, served by a later send.
+      await admin.script('FLUSH');
+      const waiting = queue.receive({ type: 2 });
+      const tag = `{${backend.connection.prefix}:mq:i${queue.id}}`;
+      while ((await admin.hlen(`${tag}:waiters`)) === 0) await sleep(5);
+      await queue.send(2, `waited ${round}`);
+      const waited = await waiting;
+      expect([waited.type, Buffer.from(waited.data).toString()]).toEqual([2, `waited ${round}`]);
+      expect(await admin.llen(inboxKey)).toBe(0);
+    }
+    await queue.remove();
+    await queue.close();
+  });
+
   it('restores the SEM_UNDO units of a SIGKILLed client once its lease has run out, exactly once, by whichever live client notices', { timeout: 60_000 }, async () => {
     const redis = await server();
     const prefix = uniquePrefix('lease');

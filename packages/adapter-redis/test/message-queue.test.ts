@@ -108,7 +108,7 @@ describe('redis System V message queue', () => {
     await queue.close();
   });
 
-  it('keeps 1,000 receives pending on one process with three connections, then satisfies each; aborts leave nothing registered or subscribed', async () => {
+  it('keeps 1,000 receives pending on one process with four connections, then satisfies each; aborts leave nothing registered or subscribed', async () => {
     const backend = testBackend('mq-many');
     const queue = await backend.messageQueues.open(IPC_PRIVATE);
     try {
@@ -125,8 +125,10 @@ describe('redis System V message queue', () => {
       // Until every receive is registered on the server (a fixed sleep would race a loaded machine).
       for (let tries = 0; tries < 400 && (await backend.connection.client.hlen(`${tag}:waiters`)) < count; tries++) await new Promise((resolve) => setTimeout(resolve, 25));
       const prefix = `${backend.connection.prefix}:${backend.connection.clientId}`;
-      // Commands, the inbox every waiting receive is handed its message through, and notices.
-      expect(await mine()).toEqual([`${prefix}:commands`, `${prefix}:inbox`, `${prefix}:notices`]);
+      // Commands, the inbox every waiting receive is handed its message through, the lease
+      // renewal thread's (the first wait started the lease) and notices.
+      await backend.connection.leaseThreadStarted();
+      expect(await mine()).toEqual([`${prefix}:commands`, `${prefix}:inbox`, `${prefix}:lease`, `${prefix}:notices`]);
       expect(await backend.connection.client.hlen(`${tag}:waiters`)).toBe(count);
       for (let i = count - 1; i >= 0; i--) await queue.send(i + 1, `m${i}`);
       const messages = await Promise.all(pending);

@@ -1,0 +1,122 @@
+/**
+ * The client lease is renewed by a worker thread with a connection of its own (src/lease.ts):
+ * - a client whose main thread is blocked (a synchronous busy loop in a child process) for several
+ *   lease periods keeps its SEM_UNDO units, and still loses them once SIGKILLed;
+ * - `close()` ends the thread and its connection, and nothing of the client is left on the server.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { createRedisBackend, type RedisBackend } from '@ipcx/adapter-redis';
+import { redisPort, testBackend, uniquePrefix } from './helpers.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The lines a child writes on stdout, and a way to wait for the next one. */
+function lines(child: ChildProcess): { next(): Promise<string>; received: string[] } {
+  const received: string[] = [];
+  const waiting: Array<(line: string) => void> = [];
+  let buffered = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    for (let at = buffered.indexOf('\n'); at >= 0; at = buffered.indexOf('\n')) {
+      const line = buffered.slice(0, at);
+      buffered = buffered.slice(at + 1);
+      const waiter = waiting.shift();
+      if (waiter) waiter(line);
+      else received.push(line);
+    }
+  });
+  return {
+    received,
+    next: () => (received.length > 0 ? Promise.resolve(received.shift()!) : new Promise((resolve) => waiting.push(resolve))),
+  };
+}
+
+/** Connection names of client `clientId` (of `prefix`) on the server. */
+async function connectionsOf(admin: RedisBackend, prefix: string, clientId: string): Promise<string[]> {
+  return String(await admin.connection.client.client('LIST'))
+    .split('\n')
+    .map((line) => /name=(\S+)/.exec(line)?.[1] ?? '')
+    .filter((name) => name.startsWith(`${prefix}:${clientId}:`))
+    .sort();
+}
+
+describe('redis lease renewal thread', () => {
+  it('keeps the SEM_UNDO units of a client whose main thread is blocked for longer than its lease, and restores them once it is SIGKILLed', { timeout: 60_000 }, async () => {
+    const leaseMs = 1000;
+    const busyMs = leaseMs * 4;
+    const prefix = uniquePrefix('lease-busy');
+    const live = testBackend('unused', { prefix, leaseMs });
+    const key = 0x1e45f000 | (process.pid & 0xfff);
+    const set = await live.semaphores.open(key, { size: 2, create: true, exclusive: true });
+    onTestFinished(async () => {
+      await set.remove().catch(() => undefined);
+      await set.close();
+    });
+    set.setValues([3, 1]);
+    // A live client renews its lease and reaps whoever's lease runs out.
+    await live.connection.startLease();
+    const holder = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/busy-holder.mjs', import.meta.url)), String(redisPort()), prefix, String(key), String(leaseMs), String(busyMs)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: fileURLToPath(new URL('.', import.meta.url)),
+    });
+    onTestFinished(() => {
+      holder.kill('SIGKILL');
+    });
+    const out = lines(holder);
+    expect(await out.next()).toBe('taken');
+    const blockedFrom = performance.now();
+    // While the holder's main thread spins, its units stay taken: sampled until it wakes up.
+    const samples: string[] = [];
+    let awake: string | undefined;
+    void out.next().then((line) => (awake = line));
+    while (awake === undefined) {
+      samples.push(set.values().join());
+      await sleep(50);
+    }
+    const blockedFor = performance.now() - blockedFrom;
+    expect(awake).toBe('awake true');
+    // It really was blocked for several lease periods, and nothing was given back meanwhile.
+    expect(blockedFor).toBeGreaterThanOrEqual(busyMs - 100);
+    expect(samples.length).toBeGreaterThan(10);
+    expect(new Set(samples)).toEqual(new Set(['1,0']));
+    // Awake again and alive: still its units, over two more lease periods.
+    await sleep(leaseMs * 2);
+    expect(set.values()).toEqual([1, 0]);
+    holder.kill('SIGKILL');
+    await new Promise((resolve) => holder.once('exit', resolve));
+    const killed = performance.now();
+    while (set.values().join() !== '3,1') {
+      expect(performance.now() - killed).toBeLessThan(leaseMs * 5);
+      await sleep(25);
+    }
+    // Not before its lease ran out, and exactly once.
+    expect(performance.now() - killed).toBeGreaterThanOrEqual(leaseMs / 3);
+    await sleep(leaseMs * 2);
+    expect(set.values()).toEqual([3, 1]);
+  });
+
+  it('ends the renewal thread and its connection with close(), leaving no lease on the server', { timeout: 30_000 }, async () => {
+    const admin = testBackend('lease-admin');
+    const prefix = uniquePrefix('lease-close');
+    const backend = createRedisBackend({ connection: { host: '127.0.0.1', port: redisPort() }, prefix, leaseMs: 900 });
+    onTestFinished(() => backend.close());
+    const id = backend.connection.clientId;
+    await backend.connection.startLease();
+    await backend.connection.leaseThreadStarted();
+    expect(await connectionsOf(admin, prefix, id)).toContain(`${prefix}:${id}:lease`);
+    // The thread renews on its own: the lease end moves forward with no call from this thread.
+    const first = Number(await admin.connection.client.zscore(`${prefix}:clients`, id));
+    await sleep(700);
+    expect(Number(await admin.connection.client.zscore(`${prefix}:clients`, id))).toBeGreaterThan(first);
+    await backend.close();
+    // The server notices closed sockets on its next turn: a moment, bounded.
+    for (let tries = 0; tries < 100 && (await connectionsOf(admin, prefix, id)).length > 0; tries++) await sleep(20);
+    expect(await connectionsOf(admin, prefix, id)).toEqual([]);
+    expect(await admin.connection.client.zscore(`${prefix}:clients`, id)).toBeNull();
+    // And nothing renews it again afterwards.
+    await sleep(700);
+    expect(await admin.connection.client.zscore(`${prefix}:clients`, id)).toBeNull();
+  });
+});
