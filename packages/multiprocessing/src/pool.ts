@@ -1,11 +1,13 @@
 /**
  * Pool: Python's `multiprocessing.Pool`, processes on the native backend and worker threads on the
  * worker backend, each running `pool-worker.js` and talking to the pool over its own
- * {@link Connection}. The pool keeps the queue of chunks and hands each worker up to
- * {@link CHUNKS_IN_FLIGHT} (the next one is waiting in its Connection when it finishes one, so it
- * never idles while the pool reads its results); a worker runs its chunks in the order sent, so
- * the pool always knows which chunk a worker runs: a worker that dies fails exactly that chunk
- * (code `WORKER_DIED`), its chunks not started go back to the queue, and it is replaced.
+ * {@link Connection} in the frames of pool-protocol.ts (a chunk of numbers and its numeric
+ * results as float64 blocks). The pool keeps the queue of chunks and hands each worker its share,
+ * up to {@link CHUNKS_IN_FLIGHT} at once (the next one is waiting in its Connection when it
+ * finishes one, so it never idles while the pool reads its results); a worker runs its chunks in
+ * the order sent, so the pool always knows which chunk a worker runs: a worker that dies fails
+ * exactly that chunk (code `WORKER_DIED`), its chunks not started go back to the queue, and it is
+ * replaced.
  */
 import { abortErrorFor, Primitive, type IpcBackend } from '@ipcx/core';
 import { v8Codec, type Codec } from './codec.js';
@@ -100,7 +102,7 @@ const poolWorker = new URL('./pool-worker.js', import.meta.url);
  * Bytes of each direction of a worker's pipe (its rings, where the backend has them). Large
  * enough that the chunks in flight and their answers fit at once with the default chunksize up
  * to ~30,000 numbers per chunk: a side that finds the ring full sleeps until the other side reads,
- * and each such wake-up costs 0.1–0.5 ms on a busy machine, more than the chunk itself.
+ * and each such wake-up cost 0.2–0.7 ms measured on a busy machine, more than the chunk itself.
  */
 const POOL_PIPE_BYTES = 1 << 20;
 
