@@ -115,8 +115,13 @@ async function runItems(conn: Connection, codec: Codec, message: RunMessage, ret
   }
 }
 
-export default defineChild<[Connection, TaskRef | null, readonly unknown[], number, string | null]>(async ({ backend, args: [conn, initializer, initargs, maxTasks, codecName] }) => {
+export default defineChild<[Connection, TaskRef | null, readonly unknown[], number, string | null, boolean]>(async ({ backend, args: [conn, initializer, initargs, maxTasks, codecName, warm] }) => {
   const codec = codecName === null ? checkCodec(undefined) : codecNamed(codecName);
+  if (warm) {
+    // The pool's warm-up (pool.ts, WARM_BYTES): its frame through the inbound ring, one as large back.
+    const frame = await conn.recvBytes();
+    await conn.sendBytes(new Uint8Array(frame.length));
+  }
   if (initializer !== null) await (await load(initializer))(...initargs);
   await send(conn, codec, { type: 'ready' });
   const reader = new FrameReader(conn);

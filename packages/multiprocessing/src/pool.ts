@@ -14,6 +14,7 @@ import { v8Codec, type Codec } from './codec.js';
 import { checkCodec } from './codec-registry.js';
 import type { Connection } from './connection.js';
 import { Pipe } from './pipe.js';
+import { RingConnection } from './ring-connection.js';
 import { ErrorCode, isMultiprocessingError, MultiprocessingError } from './errors.js';
 import { requirePrimitives } from './transport-select.js';
 import { errorFromRecord, Frame, frameKind, FrameReader, readDoneFrame, readValueFrame, runFrame, valueFrame, type RunMessage, type TaskRef, type WorkerMessage } from './pool-protocol.js';
@@ -105,6 +106,15 @@ const poolWorker = new URL('./pool-worker.js', import.meta.url);
  * and each such wake-up cost 0.2–0.7 ms measured on a busy machine, more than the chunk itself.
  */
 const POOL_PIPE_BYTES = 1 << 20;
+
+/**
+ * Bytes each side sends the other once when a worker starts, over shared-memory rings: nearly the
+ * whole ring, so its pages are touched before the first call rather than during it. A ring's pages
+ * are new memory the first time they are written: 1 MiB through a new ring took 45 ms at load 25,
+ * 0.1 ms the next times, and a pool's first calls paid that for its four rings (the bench's first
+ * measured calls took 30–230 ms where later ones took 7–9).
+ */
+const WARM_BYTES = POOL_PIPE_BYTES - 4096;
 
 /**
  * Chunks handed to one worker at once: one running, up to three waiting in its Connection. With
@@ -391,16 +401,22 @@ export class Pool implements AsyncDisposable {
   private startWorker(): Promise<void> {
     const started = (async () => {
       const [mine, theirs] = await Pipe(this.backend, { capacity: POOL_PIPE_BYTES, ...(this.options.codec ? { codec: this.options.codec } : {}) });
+      const warm = mine instanceof RingConnection;
       let child: Process;
       try {
-        child = await spawn(this.backend, poolWorker, [theirs, this.options.initializer ?? null, this.options.initargs ?? [], this.options.maxtasksperchild ?? 0, this.options.codec?.name ?? null]);
+        child = await spawn(this.backend, poolWorker, [theirs, this.options.initializer ?? null, this.options.initargs ?? [], this.options.maxtasksperchild ?? 0, this.options.codec?.name ?? null, warm]);
       } finally {
         await theirs.close();
       }
+      if (warm) mine.sendBytes(new Uint8Array(WARM_BYTES)).catch(() => {});
       // Ready once its initializer ran: a worker that cannot start fails here, never in a loop
       // of replacements.
       const reader = new FrameReader(mine);
-      const hello = await this.readMessage(reader).catch(async (error: unknown) => {
+      const greeting = async (): Promise<WorkerMessage> => {
+        if (warm) await mine.recvBytes();
+        return this.readMessage(reader);
+      };
+      const hello = await greeting().catch(async (error: unknown) => {
         const status = await child.exited;
         await mine.close();
         throw new MultiprocessingError(ErrorCode.workerDied, `a pool worker failed to start (${status.signal ?? `exit code ${status.code}`})`, { cause: error });
