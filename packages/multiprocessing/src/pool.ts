@@ -110,9 +110,9 @@ const POOL_PIPE_BYTES = 1 << 20;
 /**
  * Bytes each side sends the other once when a worker starts, over shared-memory rings: nearly the
  * whole ring, so its pages are touched before the first call rather than during it. A ring's pages
- * are new memory the first time they are written: 1 MiB through a new ring took 45 ms at load 25,
- * 0.1 ms the next times, and a pool's first calls paid that for its four rings (the bench's first
- * measured calls took 30–230 ms where later ones took 7–9).
+ * are new memory the first time they are written: 1 MB through a new ring took 45 ms at load 25,
+ * 0.1–1.4 ms the next times, and a pool's first calls paid that for its four rings (calls 2–4 of
+ * a new pool, at load 20: median 70 ms without this, 26 ms with it, 7–12 ms later either way).
  */
 const WARM_BYTES = POOL_PIPE_BYTES - 4096;
 
