@@ -1,19 +1,23 @@
 /**
  * Pool: Python's `multiprocessing.Pool`, processes on the native backend and worker threads on the
  * worker backend, each running `pool-worker.js` and talking to the pool over its own
- * {@link Connection}. The pool keeps the queue of chunks and hands each worker up to
- * {@link CHUNKS_IN_FLIGHT} (the next one is waiting in its Connection when it finishes one, so it
- * never idles while the pool reads its results); a worker runs its chunks in the order sent, so
- * the pool always knows which chunk a worker runs: a worker that dies fails exactly that chunk
- * (code `WORKER_DIED`), its chunks not started go back to the queue, and it is replaced.
+ * {@link Connection} in the frames of pool-protocol.ts (a chunk of numbers and its numeric
+ * results as float64 blocks). The pool keeps the queue of chunks and hands each worker its share,
+ * up to {@link CHUNKS_IN_FLIGHT} at once (the next one is waiting in its Connection when it
+ * finishes one, so it never idles while the pool reads its results); a worker runs its chunks in
+ * the order sent, so the pool always knows which chunk a worker runs: a worker that dies fails
+ * exactly that chunk (code `WORKER_DIED`), its chunks not started go back to the queue, and it is
+ * replaced.
  */
 import { abortErrorFor, Primitive, type IpcBackend } from '@ipcx/core';
-import type { Codec } from './codec.js';
+import { v8Codec, type Codec } from './codec.js';
+import { checkCodec } from './codec-registry.js';
 import type { Connection } from './connection.js';
 import { Pipe } from './pipe.js';
-import { ErrorCode, MultiprocessingError } from './errors.js';
+import { RingConnection } from './ring-connection.js';
+import { ErrorCode, isMultiprocessingError, MultiprocessingError } from './errors.js';
 import { requirePrimitives } from './transport-select.js';
-import { errorFromRecord, type RunMessage, type TaskRef, type WorkerMessage } from './pool-protocol.js';
+import { errorFromRecord, Frame, frameKind, FrameReader, readDoneFrame, readValueFrame, runFrame, valueFrame, type RunMessage, type TaskRef, type WorkerMessage } from './pool-protocol.js';
 import { markDense } from './plain-codec.js';
 import { spawn, type Process } from './process.js';
 
@@ -52,13 +56,22 @@ export interface PoolCallOptions {
   readonly signal?: AbortSignal;
 }
 
+/** A chunk's results: an array, or the float64s of a numbers frame. */
+type Results = ArrayLike<unknown>;
+
 interface Chunk {
   readonly id: number;
   readonly task: TaskRef;
-  readonly items: readonly unknown[];
+  /** The items, unless they all are numbers and travel as {@link Chunk.frame}. */
+  readonly items: readonly unknown[] | undefined;
+  /** The chunk as a numbers run frame (pool-protocol.ts), when its items all are numbers. */
+  readonly frame: Uint8Array | undefined;
   readonly star: boolean;
   readonly call: Call;
-  readonly resolve: (results: unknown[]) => void;
+  /** Where its results go (`map`, `starmap`): `out[at..]`; else it resolves with them. */
+  readonly out: unknown[] | undefined;
+  readonly at: number;
+  readonly resolve: (results: Results) => void;
   readonly reject: (error: unknown) => void;
   /** Settled already (its call was aborted) though sent to a worker: its answer is dropped. */
   cancelled?: boolean;
@@ -73,6 +86,7 @@ interface Call {
 interface Worker {
   readonly child: Process;
   readonly conn: Connection;
+  readonly reader: FrameReader;
   /** Chunks sent and not answered, in the order the worker runs them: the first is running. */
   readonly sent: Chunk[];
   /** Chunks sent over its life (a worker retires after `maxtasksperchild`). */
@@ -84,6 +98,23 @@ interface Worker {
 }
 
 const poolWorker = new URL('./pool-worker.js', import.meta.url);
+
+/**
+ * Bytes of each direction of a worker's pipe (its rings, where the backend has them). Large
+ * enough that the chunks in flight and their answers fit at once with the default chunksize up
+ * to ~30,000 numbers per chunk: a side that finds the ring full sleeps until the other side reads,
+ * and each such wake-up cost 0.2–0.7 ms measured on a busy machine, more than the chunk itself.
+ */
+const POOL_PIPE_BYTES = 1 << 20;
+
+/**
+ * Bytes each side sends the other once when a worker starts, over shared-memory rings: nearly the
+ * whole ring, so its pages are touched before the first call rather than during it. A ring's pages
+ * are new memory the first time they are written: 1 MB through a new ring took 45 ms at load 25,
+ * 0.1–1.4 ms the next times, and a pool's first calls paid that for its four rings (calls 2–4 of
+ * a new pool, at load 20: median 70 ms without this, 26 ms with it, 7–12 ms later either way).
+ */
+const WARM_BYTES = POOL_PIPE_BYTES - 4096;
 
 /**
  * Chunks handed to one worker at once: one running, up to three waiting in its Connection. With
@@ -114,12 +145,18 @@ export class Pool implements AsyncDisposable {
   private nextId = 1;
   private state: 'running' | 'closed' | 'terminated' = 'running';
   private readonly starting = new Set<Promise<void>>();
+  /** Buffers of run frames whose chunks were answered, reused for new ones (no fresh memory per call). */
+  private readonly spareFrames: ArrayBuffer[] = [];
+  /** The codec of the messages that are not numbers frames. */
+  private readonly codec: Codec;
 
   private constructor(
     private readonly backend: IpcBackend,
     /** Number of workers kept running. */ readonly processes: number,
     private readonly options: PoolOptions,
-  ) {}
+  ) {
+    this.codec = checkCodec(options.codec);
+  }
 
   /** Starts a pool of `options.processes` workers; resolves once they are started. */
   static async create(backend: IpcBackend, options: PoolOptions = {}): Promise<Pool> {
@@ -142,14 +179,18 @@ export class Pool implements AsyncDisposable {
 
   /** Results of `fn(item)` for every item, in order (Python's `map`). */
   async map<R = unknown>(fn: TaskRef, items: Iterable<unknown>, options: PoolCallOptions = {}): Promise<R[]> {
-    const chunks = this.submit(fn, listOf(items), false, options);
-    return concatResults(await Promise.all(chunks)) as R[];
+    const list = listOf(items);
+    const out = new Array<unknown>(list.length);
+    await Promise.all(this.submit(fn, list, false, options, out));
+    return out as R[];
   }
 
   /** Results of `fn(...args)` for every argument list, in order (Python's `starmap`). */
   async starmap<R = unknown>(fn: TaskRef, argsList: Iterable<readonly unknown[]>, options: PoolCallOptions = {}): Promise<R[]> {
-    const chunks = this.submit(fn, listOf(argsList), true, options);
-    return concatResults(await Promise.all(chunks)) as R[];
+    const list = listOf(argsList);
+    const out = new Array<unknown>(list.length);
+    await Promise.all(this.submit(fn, list, true, options, out));
+    return out as R[];
   }
 
   /** The result of `fn(...args)` in one worker (Python's `apply`/`apply_async`). */
@@ -163,7 +204,10 @@ export class Pool implements AsyncDisposable {
   async *imap<R = unknown>(fn: TaskRef, items: Iterable<unknown>, options: PoolCallOptions = {}): AsyncGenerator<R, void, undefined> {
     const chunks = this.submit(fn, listOf(items), false, { chunksize: 1, ...options });
     chunks.forEach((chunk) => chunk.catch(() => {}));
-    for (const chunk of chunks) for (const result of await chunk) yield result as R;
+    for (const chunk of chunks) {
+      const results = await chunk;
+      for (let i = 0; i < results.length; i++) yield results[i] as R;
+    }
   }
 
   /** Results of `fn(item)` in the order they finish (Python's `imap_unordered`). */
@@ -174,7 +218,7 @@ export class Pool implements AsyncDisposable {
     while (waiting.size > 0) {
       const { i, results } = await Promise.race(waiting.values());
       waiting.delete(i);
-      for (const result of results) yield result as R;
+      for (let j = 0; j < results.length; j++) yield results[j] as R;
     }
   }
 
@@ -220,7 +264,7 @@ export class Pool implements AsyncDisposable {
     await this.join();
   }
 
-  private submit(fn: TaskRef, items: readonly unknown[], star: boolean, options: PoolCallOptions): Array<Promise<unknown[]>> {
+  private submit(fn: TaskRef, items: readonly unknown[], star: boolean, options: PoolCallOptions, out?: unknown[]): Array<Promise<Results>> {
     if (this.state !== 'running') throw poolClosed();
     if (fn === null || typeof fn !== 'object' || typeof fn.module !== 'string' || typeof fn.name !== 'string') throw new TypeError('fn must be a task(module, name)');
     const signal = options.signal;
@@ -229,13 +273,18 @@ export class Pool implements AsyncDisposable {
     if (!Number.isInteger(chunksize) || chunksize < 1) throw new RangeError('chunksize must be an integer >= 1');
     if (signal?.aborted) throw abortErrorFor(signal);
     const call: Call = { chunks: [], signal, settled: false };
-    const promises: Array<Promise<unknown[]>> = [];
+    const promises: Array<Promise<Results>> = [];
     const count = items.length;
+    // Numbers travel as float64 blocks only where the codec is the default one (whose numbers are float64 too).
+    const numbers = !star && this.codec === v8Codec;
     for (let start = 0; start < count; start += chunksize) {
-      const chunkItems = denseSlice(items, start, Math.min(count, start + chunksize));
+      const end = Math.min(count, start + chunksize);
+      const id = this.nextId++;
+      const frame = numbers ? runFrame(id, fn, items, start, end, this.allocateFrame) : undefined;
+      const chunkItems = frame === undefined ? denseSlice(items, start, end) : undefined;
       promises.push(
-        new Promise<unknown[]>((resolve, reject) => {
-          call.chunks.push({ id: this.nextId++, task: fn, items: chunkItems, star, call, resolve, reject });
+        new Promise<Results>((resolve, reject) => {
+          call.chunks.push({ id, task: fn, items: chunkItems, frame, star, call, out, at: start, resolve, reject });
         }),
       );
     }
@@ -272,53 +321,108 @@ export class Pool implements AsyncDisposable {
 
   private dispatch(): void {
     const maxtasks = this.options.maxtasksperchild ?? 0;
-    // Round by round: every free worker gets a chunk before any gets a second, so a short list of
-    // chunks spreads over the workers instead of queueing behind one.
-    for (let depth = 1; depth <= CHUNKS_IN_FLIGHT; depth++) {
-      for (const worker of this.workers) {
-        if (!worker.ready || worker.exiting || worker.sent.length >= depth || (maxtasks > 0 && worker.sentCount >= maxtasks)) continue;
-        let chunk: Chunk | undefined;
-        while ((chunk = this.pending.shift()) !== undefined) {
-          const message: RunMessage = { type: 'run', id: chunk.id, task: chunk.task, items: chunk.items, star: chunk.star };
-          try {
-            worker.conn.send(message).catch(() => {});
-          } catch (error) {
-            // The items could not be serialized: nothing was sent; the worker stays free.
-            chunk.reject(error);
-            continue;
+    const free = (worker: Worker): boolean => worker.ready && !worker.exiting && worker.sent.length < CHUNKS_IN_FLIGHT && !(maxtasks > 0 && worker.sentCount >= maxtasks);
+    const takers = [...this.workers].filter(free);
+    // Each free worker in turn takes its share of the queue at once (rounded up over the workers
+    // left, so a short queue still spreads over them): its chunks are all in its pipe by the time
+    // it wakes, and it runs them back to back instead of sleeping between them (each wake-up of
+    // a sleeping worker costs more than a chunk of tiny tasks).
+    for (let k = 0; k < takers.length && this.pending.length > 0; k++) {
+      const worker = takers[k];
+      let share = Math.ceil(this.pending.length / (takers.length - k));
+      let chunk: Chunk | undefined;
+      while (share > 0 && free(worker) && (chunk = this.pending.shift()) !== undefined) {
+        try {
+          let frame = chunk.frame;
+          if (frame === undefined) {
+            const message: RunMessage = { type: 'run', id: chunk.id, task: chunk.task, items: chunk.items!, star: chunk.star };
+            frame = valueFrame(this.codec, message);
           }
-          worker.sent.push(chunk);
-          worker.sentCount++;
-          break;
+          worker.conn.sendBytes(frame).catch(() => {});
+        } catch (error) {
+          // The items could not be serialized: nothing was sent; the worker stays free.
+          chunk.reject(error);
+          continue;
         }
-        if (chunk === undefined && this.state === 'closed' && worker.sent.length === 0) this.stopWorker(worker);
+        worker.sent.push(chunk);
+        worker.sentCount++;
+        share--;
+      }
+    }
+    if (this.state === 'closed' && this.pending.length === 0) {
+      for (const worker of this.workers) {
+        if (worker.ready && !worker.exiting && worker.sent.length === 0 && !(maxtasks > 0 && worker.sentCount >= maxtasks)) this.stopWorker(worker);
       }
     }
   }
 
+  /** The message of a value frame (the next one of `reader`, unless given); throws on any other kind. */
+  private async readMessage(reader: FrameReader, frame?: Uint8Array): Promise<WorkerMessage> {
+    const bytes = frame ?? (await reader.next());
+    if (frameKind(bytes) !== Frame.value) throw new TypeError('a pool worker broke the protocol');
+    return (await readValueFrame(bytes, this.codec, this.backend)) as WorkerMessage;
+  }
+
+  /**
+   * Settles the chunk a worker answered (answers come in the order the chunks were sent): its
+   * results go into its call's array (copied now when `transient`, a view of a buffer reused by
+   * the next read), or it fails with `error`. Its run frame's buffer is free again: the worker
+   * has read it.
+   */
+  private settle(worker: Worker, id: number, results: Results | undefined, transient: boolean, error?: Error): void {
+    const chunk = worker.sent[0]?.id === id ? worker.sent.shift() : undefined;
+    if (chunk === undefined) return;
+    if (chunk.frame !== undefined && this.spareFrames.length < this.processes * CHUNKS_IN_FLIGHT * 2) this.spareFrames.push(chunk.frame.buffer as ArrayBuffer);
+    if (chunk.cancelled) return;
+    if (error !== undefined || results === undefined) {
+      chunk.reject(error);
+      return;
+    }
+    if (chunk.out !== undefined) {
+      const { out, at } = chunk;
+      for (let i = 0; i < results.length; i++) out[at + i] = results[i];
+      chunk.resolve(NO_RESULTS);
+    } else chunk.resolve(transient ? Array.from(results) : results);
+  }
+
+  /** A buffer for a run frame of `bytes`: a spare one (of an answered chunk) if one is large enough. */
+  private readonly allocateFrame = (bytes: number): Uint8Array => {
+    for (let i = this.spareFrames.length - 1; i >= 0; i--) {
+      if (this.spareFrames[i].byteLength >= bytes) return new Uint8Array(this.spareFrames.splice(i, 1)[0]);
+    }
+    return new Uint8Array(bytes);
+  };
+
   private stopWorker(worker: Worker): void {
     worker.exiting = true;
-    worker.conn.send({ type: 'stop' }).catch(() => {});
+    worker.conn.sendBytes(valueFrame(this.codec, { type: 'stop' })).catch(() => {});
   }
 
   private startWorker(): Promise<void> {
     const started = (async () => {
-      const [mine, theirs] = await Pipe(this.backend, this.options.codec ? { codec: this.options.codec } : {});
+      const [mine, theirs] = await Pipe(this.backend, { capacity: POOL_PIPE_BYTES, ...(this.options.codec ? { codec: this.options.codec } : {}) });
+      const warm = mine instanceof RingConnection;
       let child: Process;
       try {
-        child = await spawn(this.backend, poolWorker, [theirs, this.options.initializer ?? null, this.options.initargs ?? [], this.options.maxtasksperchild ?? 0]);
+        child = await spawn(this.backend, poolWorker, [theirs, this.options.initializer ?? null, this.options.initargs ?? [], this.options.maxtasksperchild ?? 0, this.options.codec?.name ?? null, warm]);
       } finally {
         await theirs.close();
       }
+      if (warm) mine.sendBytes(new Uint8Array(WARM_BYTES)).catch(() => {});
       // Ready once its initializer ran: a worker that cannot start fails here, never in a loop
       // of replacements.
-      const hello = await mine.recv<WorkerMessage>().catch(async (error: unknown) => {
+      const reader = new FrameReader(mine);
+      const greeting = async (): Promise<WorkerMessage> => {
+        if (warm) await mine.recvBytes();
+        return this.readMessage(reader);
+      };
+      const hello = await greeting().catch(async (error: unknown) => {
         const status = await child.exited;
         await mine.close();
         throw new MultiprocessingError(ErrorCode.workerDied, `a pool worker failed to start (${status.signal ?? `exit code ${status.code}`})`, { cause: error });
       });
       if (hello.type !== 'ready') throw new TypeError('a pool worker broke the protocol');
-      const worker: Worker = { child, conn: mine, sent: [], sentCount: 0, ready: true, exiting: false };
+      const worker: Worker = { child, conn: mine, reader, sent: [], sentCount: 0, ready: true, exiting: false };
       this.workers.add(worker);
       worker.served = this.serve(worker);
       this.dispatch();
@@ -332,21 +436,30 @@ export class Pool implements AsyncDisposable {
   private async serve(worker: Worker): Promise<void> {
     try {
       for (;;) {
-        const message = await worker.conn.recv<WorkerMessage>();
-        if (message.type !== 'ready') {
-          // A retiring worker gets nothing more: it exits and serve() replaces it below.
-          if (message.retiring) worker.exiting = true;
-          // Answers come in the order the chunks were sent.
-          const chunk = worker.sent[0]?.id === message.id ? worker.sent.shift() : undefined;
-          if (chunk !== undefined && !chunk.cancelled) {
-            if (message.type === 'done') chunk.resolve(message.results as unknown[]);
-            else chunk.reject(errorFromRecord(message.error));
+        const frame = await worker.reader.next();
+        if (frameKind(frame) === Frame.done) {
+          // Results that are all numbers: a view of the reader's buffer, taken before the next read.
+          const done = readDoneFrame(frame);
+          if (done.retiring) worker.exiting = true;
+          this.settle(worker, done.id, done.results, true);
+        } else {
+          const message = await this.readMessage(worker.reader, frame);
+          if (message.type !== 'ready') {
+            // A retiring worker gets nothing more: it exits and serve() replaces it below.
+            if (message.retiring) worker.exiting = true;
+            if (message.type === 'done') this.settle(worker, message.id, message.results, false);
+            else this.settle(worker, message.id, undefined, false, errorFromRecord(message.error));
           }
         }
         this.dispatch();
       }
-    } catch {
-      // EOF: the worker ended (it finished, retired after maxtasksperchild, or died).
+    } catch (error) {
+      // EOF: the worker ended (it finished, retired after maxtasksperchild, or died). Anything
+      // else is a broken protocol: the worker goes (and is replaced) rather than being waited for.
+      if (!isMultiprocessingError(error)) {
+        worker.exiting = true;
+        worker.child.kill('SIGKILL');
+      }
     }
     const status = await worker.child.exited;
     this.workers.delete(worker);
@@ -384,15 +497,7 @@ function denseSlice(items: readonly unknown[], start: number, end: number): unkn
   return markDense(slice);
 }
 
-/** The results of a call's chunks, in order, in one array allocated once (no growing copies). */
-function concatResults(parts: readonly (readonly unknown[])[]): unknown[] {
-  let total = 0;
-  for (const part of parts) total += part.length;
-  const out: unknown[] = new Array(total);
-  let at = 0;
-  for (const part of parts) for (let i = 0; i < part.length; i++) out[at++] = part[i];
-  return out;
-}
+const NO_RESULTS: Results = [];
 
 function poolClosed(): MultiprocessingError {
   return new MultiprocessingError(ErrorCode.poolClosed, 'the pool is closed');

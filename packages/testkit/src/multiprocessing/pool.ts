@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Primitive } from '@ipcx/core';
-import { Pool, task, type TaskRef } from '@ipcx/multiprocessing';
+import { jsonCodec, Pool, task, type TaskRef } from '@ipcx/multiprocessing';
 import { codeOf, disposeAfter, rejection, type MpContext } from './context.js';
 
 export function poolSuite(context: MpContext): void {
@@ -52,6 +52,39 @@ export function poolSuite(context: MpContext): void {
       expect((back[3] as unknown as { tag: string }).tag).toBe('t');
       const many = Array.from({ length: 30_000 }, (_, i) => i - 0.5);
       expect(await pool.map(fn('double'), many)).toEqual(many.map((x) => x * 2));
+    });
+
+    it(`multiprocessing ${context.name}: chunks of numbers (float64 frames) keep every number and fall back to values for results that are not numbers`, async () => {
+      const pool = disposeAfter(await Pool.create(backend, { processes: 2 }));
+      const special = [-0, NaN, Infinity, -Infinity, 2 ** 53 + 2, 5e-324, 0.1, -7];
+      const same = await pool.map<number>(fn('crash'), special, { chunksize: 3 });
+      expect(same.length).toBe(special.length);
+      special.forEach((x, i) => expect(Object.is(same[i], x)).toBe(true));
+      const small = Array.from({ length: 100 }, (_, i) => i);
+      const expected = small.map((x) => (x === 3 ? 'three' : x % 5 === 0 ? { five: x } : x * 2));
+      expect(await pool.map(fn('doubleOrNot'), small, { chunksize: 40 })).toEqual(expected);
+      const streamed: unknown[] = [];
+      for await (const result of pool.imap(fn('doubleOrNot'), small, { chunksize: 30 })) streamed.push(result);
+      expect(streamed).toEqual(expected);
+      expect(await pool.map(fn('later'), small, { chunksize: 25 })).toEqual(small.map((x) => x + 1));
+      expect(await pool.apply(fn('double'), [21])).toBe(42);
+      // Chunks larger than the workers' pipes (1 MiB) stream through in pieces.
+      const big = Array.from({ length: 300_000 }, (_, i) => i / 4);
+      const doubled = await pool.map<number>(fn('double'), big, { chunksize: 150_000 });
+      expect(doubled.length).toBe(big.length);
+      expect(doubled.every((x, i) => x === big[i] * 2)).toBe(true);
+      // A number that fails mid-chunk, and a worker that dies on one.
+      const seven = await rejection(pool.map(fn('failOnSeven'), small, { chunksize: 50 }));
+      expect(seven).toBeInstanceOf(RangeError);
+      expect(seven.message).toBe('seven is out of range');
+      expect(codeOf(await rejection(pool.map(fn('exitOnThirteen'), small, { chunksize: 50 })))).toBe('WORKER_DIED');
+      expect(await pool.map(fn('double'), small)).toEqual(small.map((x) => x * 2));
+    });
+
+    it(`multiprocessing ${context.name}: a pool with another codec sends numbers through it (JSON: NaN arrives as null)`, async () => {
+      const pool = disposeAfter(await Pool.create(backend, { processes: 1, codec: jsonCodec }));
+      expect(await pool.map(fn('double'), [1, 2.5, -3])).toEqual([2, 5, -6]);
+      expect(await pool.map(fn('crash'), [NaN, 1])).toEqual([null, 1]);
     });
 
     it(`multiprocessing ${context.name}: a task's error arrives with its class, message, stack and code`, async () => {

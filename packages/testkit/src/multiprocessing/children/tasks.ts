@@ -28,3 +28,15 @@ export function init(value: unknown): void {
 }
 
 export const initValue = (): unknown => (globalThis as { poolInitValue?: unknown }).poolInitValue;
+
+/** A number's double, except some results that are not numbers (a chunk of numbers answered as values from there on). */
+export const doubleOrNot = (x: number): unknown => (x === 3 ? 'three' : x % 5 === 0 ? { five: x } : x * 2);
+export const later = async (x: number): Promise<number> => x + 1;
+export function failOnSeven(x: number): number {
+  if (x === 7) throw new RangeError('seven is out of range');
+  return x;
+}
+export function exitOnThirteen(x: number): number {
+  if (x === 13) process.exit(4);
+  return x;
+}
