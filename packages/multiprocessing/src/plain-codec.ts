@@ -61,7 +61,9 @@ const NOT_PLAIN: unique symbol = Symbol('not plain');
 let scratch = new Uint8Array(INITIAL_SCRATCH_BYTES);
 let view = new DataView(scratch.buffer);
 let at = 0;
-let seenList: object[] = [];
+/** The objects and arrays of the value being encoded (the first {@link seenCount}; emptied after each value, not shrunk). */
+let seenList: Array<object | undefined> = [];
+let seenCount = 0;
 let seenSet: Set<object> | undefined;
 
 function reserve(bytes: number): void {
@@ -81,9 +83,9 @@ function seen(object: object): void {
     return;
   }
   // Structured clone keeps shared references (and cycles) as such: those values go through v8.
-  if (seenList.includes(object)) throw NOT_PLAIN;
-  seenList.push(object);
-  if (seenList.length > SCAN_LIMIT) seenSet = new Set(seenList);
+  for (let i = 0; i < seenCount; i++) if (seenList[i] === object) throw NOT_PLAIN;
+  seenList[seenCount++] = object;
+  if (seenCount > SCAN_LIMIT) seenSet = new Set(seenList.slice(0, seenCount) as object[]);
 }
 
 function writeString(text: string): void {
@@ -220,29 +222,53 @@ function writeValue(value: unknown, depth: number): void {
  * Errors other than "not plain" (a throwing getter) propagate.
  */
 export function encodePlain(value: unknown): Uint8Array | undefined {
+  const length = encodePlainInScratch(value);
+  if (length < 0) return undefined;
+  const bytes = scratch.subarray(0, length);
+  releaseLargeScratch();
+  return bytes;
+}
+
+/**
+ * {@link encodePlain} without a view per value: the plain-format bytes of `value` are the first
+ * `length` (the answer) bytes of {@link plainScratch}, valid until the next call in this thread;
+ * -1 when `value` is not plain. The caller copies them, then calls {@link releaseLargeScratch}.
+ */
+export function encodePlainInScratch(value: unknown): number {
   at = 0;
-  // Left empty by the last call's finally: setting length costs a builtin call per value.
-  if (seenList.length !== 0) seenList.length = 0;
+  seenCount = 0;
   seenSet = undefined;
   try {
     reserve(1);
     scratch[at++] = PLAIN_FORMAT;
     writeValue(value, 0);
   } catch (error) {
-    if (error === NOT_PLAIN) return undefined;
+    if (error === NOT_PLAIN) return -1;
     throw error;
   } finally {
-    if (seenList.length !== 0) seenList.length = 0;
+    // Keeps no reference to the value's parts (setting the length would be a builtin call per value).
+    for (let i = 0; i < seenCount; i++) seenList[i] = undefined;
+    seenCount = 0;
     seenSet = undefined;
   }
-  const bytes = scratch.subarray(0, at);
+  return at;
+}
+
+/** The buffer {@link encodePlainInScratch} wrote into (starts at byte 0 of its ArrayBuffer). */
+export function plainScratch(): Uint8Array {
+  return scratch;
+}
+
+/**
+ * After a large value, lets its scratch buffer go (it may now belong to a caller's view) so that
+ * one big value is not kept alive; later values start small again.
+ */
+export function releaseLargeScratch(): void {
   if (scratch.length > KEEP_SCRATCH_BYTES) {
-    // This big buffer now belongs to the caller's bytes; later values start small again.
     scratch = new Uint8Array(INITIAL_SCRATCH_BYTES);
     view = new DataView(scratch.buffer);
     seenList = [];
   }
-  return bytes;
 }
 
 /** Strings of up to this many latin-1 chars are looked up in {@link keyCache} (object keys, mostly). */
@@ -250,6 +276,8 @@ const CACHED_KEY_CHARS = 24;
 const KEY_CACHE_SIZE = 512;
 /** Recently decoded short strings by a hash of their bytes: the same key string (and hidden class) every time. */
 const keyCache: Array<string | undefined> = new Array(KEY_CACHE_SIZE).fill(undefined);
+/** Short strings of the last value remembered by position ({@link recentStrings}). */
+const RECENT_STRINGS = 32;
 
 let input: Uint8Array = new Uint8Array(0);
 let inputView: DataView = new DataView(input.buffer);
@@ -264,29 +292,59 @@ let wholeBuffer: ArrayBufferLike | undefined;
 let wholeView: DataView = inputView;
 const codeUnits: number[] = [];
 
+/**
+ * The short strings of the last value decoded, in the order read: a value of the same layout as
+ * the last one (a stream of alike objects) finds each key here with one comparison of its bytes,
+ * without hashing them for {@link keyCache}.
+ */
+const recentStrings: Array<string | undefined> = new Array(RECENT_STRINGS).fill(undefined);
+/** How many short strings the value being decoded has read so far (its index into {@link recentStrings}). */
+let recentAt = 0;
+
+/** True if the `length` bytes at `pos` of the input are the latin-1 chars of `text` (of that length). */
+function sameChars(text: string, length: number): boolean {
+  for (let i = 0; i < length; i++) if (text.charCodeAt(i) !== input[pos + i]) return false;
+  return true;
+}
+
 function readShortString8(length: number): string {
+  const index = recentAt++;
+  if (index < RECENT_STRINGS) {
+    const recent = recentStrings[index];
+    if (recent !== undefined && recent.length === length && sameChars(recent, length)) {
+      pos += length;
+      return recent;
+    }
+  }
+  const text = readHashedString8(length);
+  if (index < RECENT_STRINGS) recentStrings[index] = text;
+  return text;
+}
+
+function readHashedString8(length: number): string {
   let hash = length;
   for (let i = 0; i < length; i++) hash = Math.imul(hash ^ input[pos + i], 0x01000193);
   const slot = (hash >>> 0) & (KEY_CACHE_SIZE - 1);
   const cached = keyCache[slot];
-  if (cached !== undefined && cached.length === length) {
-    let same = true;
-    for (let i = 0; i < length; i++) {
-      if (cached.charCodeAt(i) !== input[pos + i]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) {
-      pos += length;
-      return cached;
-    }
+  if (cached !== undefined && cached.length === length && sameChars(cached, length)) {
+    pos += length;
+    return cached;
   }
   codeUnits.length = length;
   for (let i = 0; i < length; i++) codeUnits[i] = input[pos + i];
   pos += length;
-  const text = String.fromCharCode.apply(null, codeUnits);
+  // The engine's own (internalized) copy of the string, as a property key gets: stored as a key
+  // of each decoded object, it then needs no look-up in the engine's string table per store.
+  const text = internalized(String.fromCharCode.apply(null, codeUnits));
   keyCache[slot] = text;
+  return text;
+}
+
+/** `text` as the engine keeps property keys (an object's own key comes back internalized). */
+function internalized(text: string): string {
+  const holder: Record<string, number> = {};
+  holder[text] = 0;
+  for (const key in holder) return key;
   return text;
 }
 
@@ -372,26 +430,37 @@ function readValue(): unknown {
  * runs and keeps no reference to them: they may be a view of shared memory that is reused next.
  */
 export function decodePlain(bytes: Uint8Array): unknown {
+  return decodePlainAt(bytes, 0, bytes.length);
+}
+
+/**
+ * {@link decodePlain} of the `length` bytes at `start` of `data` (a ring's data area: no view per
+ * value). Reads them only while it runs.
+ */
+export function decodePlainAt(data: Uint8Array, start: number, length: number): unknown {
   const outerInput = input;
   const outerView = inputView;
   const outerPos = pos;
   const outerBase = base;
-  if (bytes.buffer !== wholeBuffer) {
-    wholeBuffer = bytes.buffer;
-    wholeView = new DataView(bytes.buffer);
+  if (data.buffer !== wholeBuffer) {
+    wholeBuffer = data.buffer;
+    wholeView = new DataView(data.buffer);
   }
-  input = bytes;
+  input = data;
   inputView = wholeView;
-  base = bytes.byteOffset;
-  pos = 1;
+  base = data.byteOffset;
+  pos = start + 1;
+  const outerRecentAt = recentAt;
+  recentAt = 0;
   try {
     const value = readValue();
-    if (pos !== bytes.length) throw new TypeError('corrupt value: trailing bytes');
+    if (pos !== start + length) throw new TypeError('corrupt value: trailing bytes');
     return value;
   } finally {
     input = outerInput;
     inputView = outerView;
     pos = outerPos;
     base = outerBase;
+    recentAt = outerRecentAt;
   }
 }

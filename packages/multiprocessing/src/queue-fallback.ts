@@ -32,7 +32,7 @@
  * that value's producer waiting: the one window this scheme does not cover.)
  */
 import { IPC_PRIVATE, isIpcError, MSGMAX_DEFAULT, SEMVMX, type IpcBackend, type MessageQueue, type SemaphoreSet } from '@ipcx/core';
-import { BLOCKED, FrameFlag, RingOutcome, type RingMessage, type RingOutcomeName } from './ring.js';
+import { BLOCKED, FrameFlag, RingOutcome, type RingMessage, type RingOutcomeName, type TakeAt } from './ring.js';
 import { NO_DEADLINE, type Deadline } from './wait.js';
 
 const VALUE = 1;
@@ -77,9 +77,9 @@ export interface QueueChannel {
    * The synchronous fast path (the ring's): puts the value now, or answers {@link BLOCKED} when
    * only the waiting {@link QueueChannel.send} can.
    */
-  trySend(bytes: Uint8Array, flags: number, countTask: boolean): RingOutcomeName | undefined | typeof BLOCKED;
+  trySend(bytes: Uint8Array, flags: number, countTask: boolean, size?: number): RingOutcomeName | undefined | typeof BLOCKED;
   /** The synchronous fast path of a get: `take` of the next value now, or {@link BLOCKED}. */
-  tryReceive<T>(take: (bytes: Uint8Array, flags: number) => T): T | typeof BLOCKED;
+  tryReceive<T>(take: (bytes: Uint8Array, flags: number) => T, takeAt?: TakeAt<T>): T | typeof BLOCKED;
   /**
    * Waits until a value may be there for {@link QueueChannel.tryReceive}; false when it cannot
    * tell. `spun`: the caller's {@link QueueChannel.spinNonEmpty} already missed (park at once).

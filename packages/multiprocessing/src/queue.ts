@@ -13,7 +13,9 @@ import { MessageQueueChannel, type FallbackRecord, type QueueChannel } from './q
 import { registerReviver, reviveValue, shareSymbol, type Shareable, type ShareRecord } from './share.js';
 import { FALLBACK_PRIMITIVES, hasSharedMemory, requirePrimitives } from './transport-select.js';
 import { NO_DEADLINE, deadlineOf, type Deadline } from './wait.js';
-import { decodeInPlace, decodeValue, encodeValue, stableBytes } from './value-bytes.js';
+import { decodeInPlace, decodeInPlaceAt, decodeValue, encodeValue, stableBytes, type EncodedValue } from './value-bytes.js';
+import { v8Codec } from './codec.js';
+import { encodePlainInScratch, plainScratch, releaseLargeScratch } from './plain-codec.js';
 
 /** Options of {@link Queue.create}. */
 export interface QueueOptions {
@@ -113,11 +115,31 @@ export class Queue<T = unknown> implements Shareable, AsyncDisposable, AsyncIter
   put(value: T, options?: QueueWaitOptions): Promise<void> {
     this.checkOpen('put');
     const deadline = options === undefined ? NO_DEADLINE : deadlineOf(options);
-    const encoded = encodeValue(this.codec, value);
+    let encoded: EncodedValue | undefined;
+    let plain = this.codec === v8Codec;
+    if (plain && this.queuedPuts === 0) {
+      // A plain value (the common case): from the codec's scratch straight into the ring, with no
+      // object or view per value; anything else, or a put that must wait, takes the path below
+      // (encoded once: a getter of the value runs once per put).
+      const size = encodePlainInScratch(value);
+      if (size >= 0) {
+        let now: RingOutcomeName | undefined | typeof BLOCKED;
+        try {
+          now = this.ring.trySend(plainScratch(), 0, this.countsTasks(), size);
+          if (now === BLOCKED) encoded = { bytes: plainScratch().slice(0, size), objects: false, transient: false };
+        } finally {
+          releaseLargeScratch();
+        }
+        if (now === undefined) return DONE;
+        if (now !== BLOCKED) return Promise.reject(outcomeError(now, 'put'));
+      } else plain = false;
+    }
+    const tried = encoded !== undefined;
+    encoded ??= encodeValue(this.codec, value, plain);
     const flags = encoded.objects ? FrameFlag.OBJECTS : 0;
     // The common case completes here, with no wait and no copy of the encoded bytes; but never
     // ahead of a put of this handle still waiting (its values keep their order).
-    if (this.queuedPuts === 0) {
+    if (this.queuedPuts === 0 && !tried) {
       const now = this.ring.trySend(encoded.bytes, flags, this.countsTasks());
       if (now === undefined) return DONE;
       if (now !== BLOCKED) return Promise.reject(outcomeError(now, 'put'));
@@ -160,12 +182,12 @@ export class Queue<T = unknown> implements Shareable, AsyncDisposable, AsyncIter
       deadline = options === undefined ? NO_DEADLINE : deadlineOf(options);
       // The common case completes here: the value decoded straight from the ring, now or after
       // the wait policy's spin (a peer in a tight exchange answers within µs).
-      now = this.ring.tryReceive(this.takeValue);
+      now = this.ring.tryReceive(this.takeValue, this.takeValueAt);
       if (now === BLOCKED && !nowait) {
         spun = true;
         if (this.ring.spinNonEmpty(deadline)) {
           spun = false;
-          now = this.ring.tryReceive(this.takeValue);
+          now = this.ring.tryReceive(this.takeValue, this.takeValueAt);
         }
       }
     } catch (error) {
@@ -177,13 +199,14 @@ export class Queue<T = unknown> implements Shareable, AsyncDisposable, AsyncIter
   }
 
   private readonly takeValue = (bytes: Uint8Array): unknown => decodeInPlace(this.codec, bytes);
+  private readonly takeValueAt = (data: Uint8Array, start: number, size: number): unknown => decodeInPlaceAt(this.codec, data, start, size);
 
   private async getWaiting(deadline: Deadline, nowait: boolean, spun: boolean): Promise<T> {
     // Wait for a value, then take it as the synchronous path does (decoded in place); the full
     // path below covers the rest: a value in pieces, a contended or orphaned read lock, shutdown,
     // the deadline (it then gives the outcome at once). `spun`: get's spin already missed.
     if (!nowait && (await this.ring.waitNonEmpty(deadline, spun))) {
-      const now = this.ring.tryReceive(this.takeValue);
+      const now = this.ring.tryReceive(this.takeValue, this.takeValueAt);
       if (now !== BLOCKED) return (this.ring.lastFlags & FrameFlag.OBJECTS ? await reviveValue(now, this.backend) : now) as T;
     }
     const message = await this.ring.receive(deadline, nowait);

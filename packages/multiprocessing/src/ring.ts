@@ -21,21 +21,33 @@
  *  ┌──────── line 0 (0..63): fixed at creation ──────────────────────────────────────────────────────────────────────────────┐
  *  │ MAGIC u32 │ CAPACITY u32 │ MAXSIZE u32 │ SHUTDOWN u32 │ NEXT_SLOT u32 │ NONCE u32                                       │
  *  ├──────── line 1 (64..127): written by producers ─────────────────────────────────────────────────────────────────────────┤
- *  │ TAIL u32 (bytes published) │ PRODUCED seq │ CONSUMER_WAITERS │ WRITE_LOCK u32 │ WRITE_LOCK_WAITERS │ CONSUMER_ARMED seq │
+ *  │ TAIL u32 │ PRODUCED seq │ CONSUMER_WAITERS │ WRITE_LOCK u32 │ WRITE_LOCK_WAITERS │ CONSUMER_ARMED seq │ PUT_VALUES u32  │
  *  ├──────── line 2 (128..191): written by consumers ────────────────────────────────────────────────────────────────────────┤
- *  │ HEAD u32 (bytes consumed)  │ CONSUMED seq │ PRODUCER_WAITERS │ READ_LOCK u32  │ READ_LOCK_WAITERS  │ PRODUCER_ARMED seq │
+ *  │ HEAD u32 │ CONSUMED seq │ PRODUCER_WAITERS │ READ_LOCK u32 │ READ_LOCK_WAITERS │ PRODUCER_ARMED seq │ TAKEN_VALUES u32  │
  *  ├──────── line 3 (192..255): counters ────────────────────────────────────────────────────────────────────────────────────┤
- *  │ COUNT (whole values in the ring) │ UNFINISHED (tasks not done) │ JOIN_WAITERS │                                         │
+ *  │ (unused) │ UNFINISHED (tasks not done) │ JOIN_WAITERS │                                                                 │
  *  ├──────── data: CAPACITY bytes (a power of two >= 4096) ──────────────────────────────────────────────────────────────────┤
  *  │ frame │ frame │ ...   frame = ┌ length u32 │ flags u32 ┐ payload, padded to 8                                           │
  *  └───────────────────────────────┴────────────┴───────────┴────────────────────────────────────────────────────────────────┘
  * ```
- * Each line is a cache line, so producers and consumers do not share one. CONSUMER_ARMED and
+ * TAIL and HEAD count the bytes published and consumed (wrapping at 2^32). Each line is a cache
+ * line, so producers and consumers do not share one. The values in the ring
+ * are PUT_VALUES - TAKEN_VALUES (whole values published, taken; both wrap): each side counts on
+ * its own line, so a put and a get do not both change one cell (a shared COUNT cell did, and
+ * moved its cache line between the two CPUs twice per value). CONSUMER_ARMED and
  * PRODUCER_ARMED hold the highest PRODUCED / CONSUMED a reader / writer parked on: a publisher
  * wakes sleepers once per burst, not once per frame (`wait.ts`). Frames start 8-aligned,
  * so a frame header never wraps; a payload may wrap around the end of the data area. A value
  * larger than a chunk (half the capacity) travels as several frames, FIRST on the first and LAST
  * on the last, while its producer keeps the write lock.
+ *
+ * **Plain and atomic accesses.** A cell that only a lock word's holder writes (TAIL, PUT_VALUES
+ * under WRITE_LOCK; HEAD, TAKEN_VALUES under READ_LOCK) is read by the next holder with a plain
+ * load: taking the lock (a compare-and-swap that reads the last holder's release store) orders it
+ * after the last holder's writes. PUT_VALUES and TAKEN_VALUES are written with plain stores
+ * followed by the atomic store of TAIL or HEAD, which publishes them with the frame; the other
+ * side reads them with atomic loads. TAIL and HEAD are stored atomically: the other side waits on
+ * them, and a store must come before the publisher's look at the waiters cell (`wait.ts`).
  *
  * **Crashes.** A producer killed mid-value has published only whole frames: a single-frame value
  * is either all visible or not at all (TAIL moves after the bytes are in). Of a multi-frame value
@@ -63,13 +75,14 @@ export const RingField = {
   WRITE_LOCK: 76,
   WRITE_LOCK_WAITERS: 80,
   CONSUMER_ARMED: 84,
+  PUT_VALUES: 88,
   HEAD: 128,
   CONSUMED: 132,
   PRODUCER_WAITERS: 136,
   READ_LOCK: 140,
   READ_LOCK_WAITERS: 144,
   PRODUCER_ARMED: 148,
-  COUNT: 192,
+  TAKEN_VALUES: 152,
   UNFINISHED: 196,
   JOIN_WAITERS: 200,
 } as const;
@@ -120,6 +133,9 @@ export interface RingMessage {
   /** The flags of its last frame ({@link FrameFlag}: OBJECTS, BYTES as the sender gave them). */
   readonly flags: number;
 }
+
+/** Takes a frame's payload from the ring's data area (`size` bytes at `start`), during the call only. */
+export type TakeAt<T> = (data: Uint8Array, start: number, size: number, flags: number) => T;
 
 /** What the synchronous paths ({@link Ring.trySend}, {@link Ring.tryReceive}) answer when they would have to wait: nothing was done. */
 export const BLOCKED: unique symbol = Symbol('blocked');
@@ -340,8 +356,29 @@ export class Ring {
 
   /** Whole values in the ring now (approximate while others put and get). */
   count(): number {
-    return this.load(RingField.COUNT);
+    // TAKEN first: PUT_VALUES only grows and was at least TAKEN when TAKEN was. At least 0 all the
+    // same: a consumer killed between counting a value taken and freeing it counts it twice.
+    const taken = this.load(RingField.TAKEN_VALUES);
+    return Math.max(0, (this.load(RingField.PUT_VALUES) - taken) | 0);
   }
+
+  /**
+   * True if a producer (holding the write lock) may add a value under `maxsize`. Uses the
+   * TAKEN_VALUES this handle saw last when that already leaves a slot (TAKEN only grows, so the
+   * count it gives is at least the real one), else loads the consumers' line: a producer that
+   * keeps ahead of its consumer does not pull that line over per value. A difference below 0 is a
+   * seen TAKEN more than 2^31 values old: loaded again.
+   */
+  private hasSlot(): boolean {
+    const put = this.cells[cell(RingField.PUT_VALUES)];
+    const seen = (put - this.takenSeen) | 0;
+    if (seen >= 0 && seen < this.maxsize) return true;
+    this.takenSeen = this.load(RingField.TAKEN_VALUES);
+    return ((put - this.takenSeen) | 0) < this.maxsize;
+  }
+
+  /** TAKEN_VALUES as this handle last loaded it in {@link Ring.hasSlot}. */
+  private takenSeen = 0;
 
   /** True once {@link Ring.shutdown} was called by any process. */
   isShutDown(): boolean {
@@ -366,16 +403,18 @@ export class Ring {
    * {@link RingOutcome.shutDown}, or {@link BLOCKED} with nothing done (then use {@link Ring.send},
    * which waits). Synchronous, so `bytes` may be a scratch buffer reused right after.
    */
-  trySend(bytes: Uint8Array, flags: number, countTask: boolean): RingOutcomeName | undefined | typeof BLOCKED {
-    if (this.isShutDown()) return RingOutcome.shutDown;
-    const size = bytes.length;
+  trySend(bytes: Uint8Array, flags: number, countTask: boolean, size = bytes.length): RingOutcomeName | undefined | typeof BLOCKED {
+    // Plain loads where the write lock orders them (see the file comment on plain and atomic
+    // accesses); SHUTDOWN's is a look as good as an atomic one: a shutdown racing a put may
+    // come before or after it either way.
+    if (this.cells[cell(RingField.SHUTDOWN)] !== 0) return RingOutcome.shutDown;
     if (size > this.maxChunk) return BLOCKED;
     if (!this.holdsWrite && !this.tryLock(this.writeLock)) return BLOCKED;
     try {
-      if (this.maxsize > 0 && this.load(RingField.COUNT) >= this.maxsize) return BLOCKED;
-      if (!this.hasRoom(FRAME_BYTES + pad8(size))) return BLOCKED;
-      this.writeFrame(bytes, FrameFlag.FIRST | FrameFlag.LAST | (flags & (FrameFlag.OBJECTS | FrameFlag.BYTES)), countTask);
-      this.tailSeen = this.load(RingField.TAIL);
+      if (this.maxsize > 0 && !this.hasSlot()) return BLOCKED;
+      const tail = this.cells[cell(RingField.TAIL)];
+      if (!this.hasRoom(tail, FRAME_BYTES + pad8(size))) return BLOCKED;
+      this.tailSeen = this.writeFrame(tail, bytes, size, FrameFlag.FIRST | FrameFlag.LAST | (flags & (FrameFlag.OBJECTS | FrameFlag.BYTES)), countTask);
       return undefined;
     } finally {
       if (!this.holdsWrite) this.unlock(this.writeLock);
@@ -383,15 +422,14 @@ export class Ring {
   }
 
   /**
-   * True if a frame of `frame` bytes fits now (the caller holds the write lock). HEAD is the
+   * True if a frame of `frame` bytes fits at `tail` now (the caller holds the write lock and loaded TAIL). HEAD is the
    * consumers' cache line, rewritten by every receive: the check first uses the HEAD this handle
    * saw last (HEAD only grows, so the room it gives is at most the real room) and loads HEAD
    * only when that is not enough, so a producer that keeps ahead of its consumer does not pull
    * the consumer's line over per value. Only while TAIL is where this handle left it: if another
    * producer wrote since, HEAD is loaded (a seen HEAD more than 2^32 bytes old would mislead).
    */
-  private hasRoom(frame: number): boolean {
-    const tail = this.load(RingField.TAIL);
+  private hasRoom(tail: number, frame: number): boolean {
     if (tail === this.tailSeen && this.capacity - ((tail - this.headSeen) >>> 0) >= frame) return true;
     this.headSeen = this.load(RingField.HEAD);
     return this.capacity - ((tail - this.headSeen) >>> 0) >= frame;
@@ -408,13 +446,18 @@ export class Ring {
    * valid only during the call), frees the frame and returns what `take` gave ({@link Ring.lastFlags}
    * has the frame's flags). {@link BLOCKED} with nothing done otherwise (empty, shut down, a value
    * in pieces: then use {@link Ring.receive}). If `take` throws, the frame is consumed all the same.
+   * With `takeAt`, a frame that does not wrap is given to it as the data area, start and size
+   * instead (no view per value).
    */
-  tryReceive<T>(take: (bytes: Uint8Array, flags: number) => T): T | typeof BLOCKED {
-    if (this.used() === 0) return BLOCKED;
+  tryReceive<T>(take: (bytes: Uint8Array, flags: number) => T, takeAt?: TakeAt<T>): T | typeof BLOCKED {
+    // Plain loads of HEAD: a look before the lock (taken again under it), and under the read lock
+    // (only its holders write HEAD).
+    let head = this.cells[cell(RingField.HEAD)];
+    if (!this.hasFrame(head)) return BLOCKED;
     if (!this.holdsRead && !this.tryLock(this.readLock)) return BLOCKED;
     try {
-      if (this.used() === 0) return BLOCKED;
-      const head = this.load(RingField.HEAD);
+      // Another consumer may have taken that frame before this one took the lock.
+      if (!this.holdsRead && !this.hasFrame((head = this.cells[cell(RingField.HEAD)]))) return BLOCKED;
       const at = head & this.mask;
       const size = this.dataCells[at >> 2];
       const flags = this.dataCells[(at >> 2) + 1];
@@ -422,12 +465,14 @@ export class Ring {
       const start = (at + FRAME_BYTES) & this.mask;
       this.lastFlags = flags;
       try {
-        return take(start + size <= this.capacity ? this.data.subarray(start, start + size) : this.copyOut(start, size, this.wrapScratch(size)), flags);
+        if (start + size > this.capacity) return take(this.copyOut(start, size, this.wrapScratch(size)), flags);
+        return takeAt !== undefined ? takeAt(this.data, start, size, flags) : take(this.data.subarray(start, start + size), flags);
       } finally {
-        // Uncounted before the space is freed: a producer woken by HEAD sees the slot too.
-        Atomics.sub(this.cells, cell(RingField.COUNT), 1);
+        // Taken before the space is freed: a producer woken by HEAD sees the slot too.
+        this.countTaken();
         // Free the space after `take` read it: a producer that loads this HEAD may overwrite it.
-        Atomics.store(this.cells, cell(RingField.HEAD), (head + FRAME_BYTES + pad8(size)) | 0);
+        this.headLeft = (head + FRAME_BYTES + pad8(size)) | 0;
+        Atomics.store(this.cells, cell(RingField.HEAD), this.headLeft);
         publish(this.producers, this.producers.cell, this.producers.waiters);
       }
     } finally {
@@ -435,22 +480,50 @@ export class Ring {
     }
   }
 
-  /** Writes one frame at TAIL (the caller holds the write lock and saw the space) and publishes it. */
-  private writeFrame(bytes: Uint8Array, frameFlags: number, countTask: boolean): void {
-    const size = bytes.length;
-    const tail = this.load(RingField.TAIL);
+  /**
+   * True if a frame starts at `head` (a HEAD loaded now): TAIL is past it. Uses the TAIL this
+   * handle saw last when that is already past `head` (TAIL only grows), else loads the producers'
+   * line: a consumer behind its producer does not pull that line over per value. Only while HEAD
+   * is where this handle's last take left it, as {@link Ring.hasRoom} does with TAIL: if another
+   * consumer took since, TAIL is loaded (a seen TAIL 2^32 bytes old would mislead).
+   */
+  private hasFrame(head: number): boolean {
+    if (head === this.headLeft && ((this.tailSeenByReader - head) | 0) > 0) return true;
+    this.tailSeenByReader = this.load(RingField.TAIL);
+    return this.tailSeenByReader !== head;
+  }
+
+  /** TAIL as this handle last loaded it in {@link Ring.hasFrame}. */
+  private tailSeenByReader = 0;
+  /** HEAD right after this handle's last {@link Ring.tryReceive} (NaN: none yet). */
+  private headLeft = Number.NaN;
+
+  /** Counts one value taken (the caller holds the read lock): TAKEN_VALUES is only written under it. */
+  private countTaken(): void {
+    const cells = this.cells;
+    cells[cell(RingField.TAKEN_VALUES)] = (cells[cell(RingField.TAKEN_VALUES)] + 1) | 0;
+  }
+
+  /**
+   * Writes one frame at `tail` (TAIL, loaded by the caller, who holds the write lock and saw the
+   * space) and publishes it; returns the new TAIL.
+   */
+  private writeFrame(tail: number, bytes: Uint8Array, size: number, frameFlags: number, countTask: boolean): number {
     const at = tail & this.mask;
     this.dataCells[at >> 2] = size;
     this.dataCells[(at >> 2) + 1] = frameFlags;
-    this.copyIn((at + FRAME_BYTES) & this.mask, bytes);
+    this.copyIn((at + FRAME_BYTES) & this.mask, bytes, size);
     if (frameFlags & FrameFlag.LAST) {
-      // Counted before the frame is visible, so a consumer never takes COUNT below zero.
-      Atomics.add(this.cells, cell(RingField.COUNT), 1);
+      // Counted before the frame is visible, so a consumer never counts a value taken before it
+      // is counted put. Only the write lock's holder writes PUT_VALUES.
+      this.cells[cell(RingField.PUT_VALUES)] = (this.cells[cell(RingField.PUT_VALUES)] + 1) | 0;
       if (countTask) Atomics.add(this.cells, cell(RingField.UNFINISHED), 1);
     }
     // Publish after the bytes: a consumer that loads this TAIL sees the whole frame.
-    Atomics.store(this.cells, cell(RingField.TAIL), (tail + FRAME_BYTES + pad8(size)) | 0);
+    const next = (tail + FRAME_BYTES + pad8(size)) | 0;
+    Atomics.store(this.cells, cell(RingField.TAIL), next);
     publish(this.consumers, this.consumers.cell, this.consumers.waiters);
+    return next;
   }
 
   /**
@@ -463,7 +536,7 @@ export class Ring {
     if (!this.holdsWrite && !this.tryLock(this.writeLock) && !(await this.lock(this.writeLock, deadline, nowait))) return nowait ? RingOutcome.full : RingOutcome.timedOut;
     try {
       if (this.maxsize > 0) {
-        const slot = (): boolean => this.load(RingField.COUNT) < this.maxsize || this.isShutDown();
+        const slot = (): boolean => this.count() < this.maxsize || this.isShutDown();
         if (nowait ? !slot() : !(await park(this.producers, slot, deadline))) return nowait ? RingOutcome.full : RingOutcome.timedOut;
         if (this.isShutDown()) return RingOutcome.shutDown;
       }
@@ -479,7 +552,7 @@ export class Ring {
           if (first && nowait) return RingOutcome.full;
           if (!(await park(this.producers, space, first ? deadline : NO_DEADLINE))) return RingOutcome.timedOut;
         }
-        this.writeFrame(bytes.subarray(offset, offset + size), (first ? FrameFlag.FIRST : 0) | (last ? FrameFlag.LAST : 0) | (flags & (FrameFlag.OBJECTS | FrameFlag.BYTES)), countTask);
+        this.writeFrame(this.load(RingField.TAIL), bytes.subarray(offset, offset + size), size, (first ? FrameFlag.FIRST : 0) | (last ? FrameFlag.LAST : 0) | (flags & (FrameFlag.OBJECTS | FrameFlag.BYTES)), countTask);
         offset += size;
         first = false;
       } while (offset < bytes.length);
@@ -530,8 +603,8 @@ export class Ring {
         }
         // A frame without FIRST and no value begun is the rest of a value whose consumer died: skipped.
         const done = parts !== undefined && (flags & FrameFlag.LAST) !== 0;
-        // Uncounted before the space is freed: a producer woken by HEAD sees the slot too.
-        if (done) Atomics.sub(this.cells, cell(RingField.COUNT), 1);
+        // Taken before the space is freed: a producer woken by HEAD sees the slot too.
+        if (done) this.countTaken();
         // Free the space after copying out: a producer that loads this HEAD may overwrite it.
         Atomics.store(this.cells, cell(RingField.HEAD), (head + FRAME_BYTES + pad8(size)) | 0);
         publish(this.producers, this.producers.cell, this.producers.waiters);
@@ -572,10 +645,25 @@ export class Ring {
     }
   }
 
-  private copyIn(at: number, bytes: Uint8Array): void {
-    const first = Math.min(bytes.length, this.capacity - at);
+  /**
+   * Copies the first `size` bytes of `bytes` to `at` (8-aligned) of the data area, wrapping at its
+   * end. A small payload that does not wrap and starts 4-aligned in its buffer (the plain codec's
+   * scratch) is copied 4 bytes at a time by this loop: no view of the source per value and no
+   * call into the engine's copy (the bytes up to the next multiple of 4 land in the frame's padding).
+   */
+  private copyIn(at: number, bytes: Uint8Array, size: number): void {
+    const buffer = bytes.buffer;
+    if (size <= SMALL_COPY_BYTES && at + size <= this.capacity && (bytes.byteOffset & 3) === 0 && buffer.byteLength <= SMALL_COPY_BUFFER && bytes.byteOffset + ((size + 3) & ~3) <= buffer.byteLength) {
+      const words = wordsOf(buffer);
+      const from = bytes.byteOffset >> 2;
+      const to = at >> 2;
+      const dataCells = this.dataCells;
+      for (let i = 0, n = (size + 3) >> 2; i < n; i++) dataCells[to + i] = words[from + i];
+      return;
+    }
+    const first = Math.min(size, this.capacity - at);
     this.data.set(first === bytes.length ? bytes : bytes.subarray(0, first), at);
-    if (first < bytes.length) this.data.set(bytes.subarray(first), 0);
+    if (first < size) this.data.set(bytes.subarray(first, size), 0);
   }
 
   /**
@@ -596,6 +684,23 @@ export class Ring {
     if (first < size) out.set(this.data.subarray(0, size - first), first);
     return out;
   }
+}
+
+/** Payloads up to this many bytes are copied by a loop in {@link Ring.copyIn} rather than `set`. */
+const SMALL_COPY_BYTES = 512;
+/** ...from buffers of at most this many bytes: {@link wordsOf} keeps a view of the last one alive. */
+const SMALL_COPY_BUFFER = 65536;
+
+let lastWordsBuffer: ArrayBufferLike | undefined;
+let lastWords: Int32Array<ArrayBufferLike> = new Int32Array(0);
+
+/** An Int32Array over all of `buffer`, kept while it is the same buffer (a codec's scratch). */
+function wordsOf(buffer: ArrayBufferLike): Int32Array<ArrayBufferLike> {
+  if (buffer !== lastWordsBuffer) {
+    lastWordsBuffer = buffer;
+    lastWords = new Int32Array(buffer, 0, buffer.byteLength >> 2);
+  }
+  return lastWords;
 }
 
 function concatAll(parts: Uint8Array[], total: number): Uint8Array {

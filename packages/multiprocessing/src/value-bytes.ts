@@ -4,7 +4,7 @@
  */
 import type { IpcBackend } from '@ipcx/core';
 import { v8Codec, type Codec } from './codec.js';
-import { PLAIN_FORMAT, decodePlain, encodePlain } from './plain-codec.js';
+import { PLAIN_FORMAT, decodePlain, decodePlainAt, encodePlain } from './plain-codec.js';
 import { containsObjects, packForValue, reviveValue } from './share.js';
 
 /** An encoded value. */
@@ -24,9 +24,10 @@ export interface EncodedValue {
  * Encodes `value`; throws `DataCloneError` (a TypeError) before anything is sent if it cannot.
  * A plain value under the default codec skips the walk for objects (the plain encoder refuses
  * anything that is not a plain object, array or primitive, so a shareable object is never plain).
+ * `tryPlain` false: the caller's plain encoding already refused the value (not tried again).
  */
-export function encodeValue(codec: Codec, value: unknown): EncodedValue {
-  if (codec === v8Codec) {
+export function encodeValue(codec: Codec, value: unknown, tryPlain = true): EncodedValue {
+  if (codec === v8Codec && tryPlain) {
     const plain = encodePlain(value);
     if (plain !== undefined) return { bytes: plain, objects: false, transient: true };
   }
@@ -47,6 +48,12 @@ export function stableBytes(encoded: EncodedValue): Uint8Array {
 export function decodeInPlace(codec: Codec, bytes: Uint8Array): unknown {
   if (codec === v8Codec && bytes[0] === PLAIN_FORMAT) return decodePlain(bytes);
   return codec.decode(bytes.slice());
+}
+
+/** {@link decodeInPlace} of the `size` bytes at `start` of `data` (a ring's data area), without a view of them when plain. */
+export function decodeInPlaceAt(codec: Codec, data: Uint8Array, start: number, size: number): unknown {
+  if (codec === v8Codec && data[start] === PLAIN_FORMAT) return decodePlainAt(data, start, size);
+  return codec.decode(data.slice(start, start + size));
 }
 
 /** Decodes bytes made by {@link encodeValue}; revives objects through `backend` when flagged. */

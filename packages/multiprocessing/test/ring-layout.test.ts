@@ -48,9 +48,14 @@ describe('multiprocessing native ring layout', () => {
     // Frames are padded to 8 bytes.
     expect(cells[RingField.TAIL / 4]).toBe(FRAME_BYTES + 8);
     expect(cells[RingField.HEAD / 4]).toBe(0);
-    expect(cells[RingField.COUNT / 4]).toBe(1);
+    // One value in: counted by the producers on their line, none taken on the consumers' line.
+    expect(cells[RingField.PUT_VALUES / 4]).toBe(1);
+    expect(cells[RingField.TAKEN_VALUES / 4]).toBe(0);
+    expect(queue.qsize()).toBe(1);
     expect(await queue.get()).toBe('hello');
     expect(cells[RingField.HEAD / 4]).toBe(FRAME_BYTES + 8);
-    expect(cells[RingField.COUNT / 4]).toBe(0);
+    expect(cells[RingField.PUT_VALUES / 4]).toBe(1);
+    expect(cells[RingField.TAKEN_VALUES / 4]).toBe(1);
+    expect(queue.qsize()).toBe(0);
   });
 });
