@@ -8,7 +8,6 @@ import { parseArgs } from 'node:util';
 import { startBusyLoops } from './busy.mjs';
 import { multiprocessingCases } from './cases-multiprocessing.mjs';
 import { nativeCases } from './cases-native.mjs';
-import { multiprocessingCases } from './cases-multiprocessing.mjs';
 import { peerCases } from './cases-peers.mjs';
 import { workerCases } from './cases-worker.mjs';
 
