@@ -57,7 +57,14 @@ bool FutexRing::Open() {
   params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
   params.cq_entries = kCqEntries;
   long fd = RingSetup(kSqEntries, &params);
-  if (fd < 0) return false;
+  if (fd < 0) {
+    // Never opened in this process (ENOSYS, EPERM from io_uring_disabled or seccomp, ...): waiter
+    // threads from now on, without a failing system call per wait. Once a ring has worked, a later
+    // failure (EMFILE, ENOMEM) only sends that wait to a waiter thread.
+    int unknown = -1;
+    futex_opcode.compare_exchange_strong(unknown, 0, std::memory_order_acq_rel);
+    return false;
+  }
   fd_ = static_cast<int>(fd);
   size_t sq_bytes = params.sq_off.array + params.sq_entries * sizeof(unsigned);
   size_t cq_bytes = params.cq_off.cqes + params.cq_entries * sizeof(io_uring_cqe);
@@ -195,10 +202,15 @@ uint32_t FutexRing::Start(Napi::Env env, uint32_t* word, uint32_t value, int64_t
   if (torn_down_ || Opcode() == 0 || waits_.size() >= kMaxWaits) return 0;
   if (fd_ < 0 && !Open()) return 0;
   uv_timer_stop(idle_timer_);
+  // A wait the ring cannot take leaves it as it was: unreferenced, closed after kIdleCloseMs if idle.
+  auto refuse = [this]() {
+    UpdateRef();
+    return 0u;
+  };
   uint32_t id = next_id_++ | 0x80000000u;  // apart from BlockingWaits' ids, which count from 1
-  if (waits_.count(id) != 0) return 0;
+  if (waits_.count(id) != 0) return refuse();
   unsigned count = timeout_ns >= 0 ? 2 : 1;
-  if (*sq_tail_ - __atomic_load_n(sq_head_, __ATOMIC_ACQUIRE) + count > kSqEntries) return 0;
+  if (*sq_tail_ - __atomic_load_n(sq_head_, __ATOMIC_ACQUIRE) + count > kSqEntries) return refuse();
   io_uring_sqe* wait = NextSqe();
   wait->opcode = static_cast<uint8_t>(Opcode());
   // Shared futex (no FUTEX2_PRIVATE): the key is the mapped object, so other processes' FUTEX_WAKE
@@ -217,7 +229,7 @@ uint32_t FutexRing::Start(Napi::Env env, uint32_t* word, uint32_t value, int64_t
     timer->len = 1;
     timer->user_data = kForTimeout | id;
   }
-  if (Enter(count, false) != static_cast<int>(count)) return 0;
+  if (Enter(count, false) != static_cast<int>(count)) return refuse();
   auto entry = std::make_unique<Wait>();
   entry->callback = Napi::Persistent(callback);
   entry->has_timeout = timeout_ns >= 0;
