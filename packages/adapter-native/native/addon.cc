@@ -4,6 +4,7 @@
 #include "addon.h"
 
 #include "blocking_wait.h"
+#include "futex_ring.h"
 #include "poller.h"
 
 namespace ipcx {
@@ -82,8 +83,9 @@ void TeardownStepDone(void* arg) {
 // when a worker's loop still has handles.
 void AsyncCleanup(napi_async_cleanup_hook_handle hook, void* arg) {
   auto* data = static_cast<AddonData*>(arg);
-  auto* progress = new TeardownProgress{hook, 2};
+  auto* progress = new TeardownProgress{hook, 3};
   data->waits->Teardown(TeardownStepDone, progress);
+  data->futex_ring->Teardown(TeardownStepDone, progress);
   data->pollers->Teardown(TeardownStepDone, progress);
 }
 
@@ -97,6 +99,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   data->async_resource = Napi::Persistent(resource);
   napi_async_init(env, resource, Napi::String::New(env, "ipcx"), &data->async_context);
   data->waits = new BlockingWaits(env, data->loop);
+  data->futex_ring = new FutexRing(env, data->loop);
   data->pollers = new Pollers(data->loop);
   napi_add_async_cleanup_hook(env, AsyncCleanup, data, nullptr);
 

@@ -13,6 +13,7 @@
 namespace ipcx {
 
 class BlockingWaits;
+class FutexRing;
 class Pollers;
 
 struct AddonData {
@@ -23,6 +24,7 @@ struct AddonData {
   Napi::ObjectReference async_resource;
   uv_loop_t* loop = nullptr;
   BlockingWaits* waits = nullptr;
+  FutexRing* futex_ring = nullptr;  // futex waits parked in io_uring (futex_ring.h)
   Pollers* pollers = nullptr;
 };
 

@@ -1,4 +1,5 @@
 #include "blocking_wait.h"
+#include "futex_ring.h"
 
 #include <sched.h>
 #include <signal.h>
@@ -352,9 +353,11 @@ static void CancelWait(const Napi::CallbackInfo& info) {
   GetData(info.Env())->waits->Cancel(static_cast<uint32_t>(ArgInt64(info, 0, "id")));
 }
 
-// JS: activeWaits() -> number of waits in flight. For tests that check no wait is left behind.
+// JS: activeWaits() -> number of waits in flight (on waiter threads and futex waits parked in
+// io_uring). For tests that check no wait is left behind.
 static Napi::Value ActiveWaits(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(GetData(info.Env())->waits->active()));
+  AddonData* data = GetData(info.Env());
+  return Napi::Number::New(info.Env(), static_cast<double>(data->waits->active() + data->futex_ring->active()));
 }
 
 // JS: waiterThreads() -> number of waiter threads alive, busy or idle (at most the waits in flight

@@ -22,6 +22,7 @@
 #include "addon.h"
 #include "blocking_wait.h"
 #include "errors.h"
+#include "futex_ring.h"
 
 namespace ipcx {
 
@@ -626,6 +627,10 @@ static Napi::Value FutexWaitStart(const Napi::CallbackInfo& info) {
     deadline.tv_sec += ns / 1000000000LL + (deadline.tv_nsec + ns % 1000000000LL) / 1000000000LL;
     deadline.tv_nsec = (deadline.tv_nsec + ns % 1000000000LL) % 1000000000LL;
   }
+  // Parked in io_uring on this thread when the kernel can (one wake-up per hop); else a waiter thread.
+  int64_t timeout_ns = has_deadline ? static_cast<int64_t>(timeout_ms * 1e6) : -1;
+  uint32_t ring_id = GetData(env)->futex_ring->Start(env, word, value, timeout_ns, callback);
+  if (ring_id != 0) return Napi::Number::New(env, ring_id);
   auto cancel = std::make_shared<std::atomic<uint32_t>>(0);
   auto wait = std::make_unique<FutexWait>(word, value, has_deadline, deadline, cancel);
   FutexWait* raw = wait.get();
@@ -640,6 +645,7 @@ static Napi::Value FutexWaitStart(const Napi::CallbackInfo& info) {
 // (FUTEX_WAKE_PRIVATE); without futex_waitv, BlockingWaits' kick signal does it instead.
 static void FutexCancel(const Napi::CallbackInfo& info) {
   uint32_t id = static_cast<uint32_t>(ArgInt64(info, 0, "id"));
+  if (GetData(info.Env())->futex_ring->Cancel(id)) return;  // a wait parked in io_uring
   auto found = cancel_words.find(id);
   if (found == cancel_words.end()) return;  // finished: its callback is queued or ran
   found->second->store(1, std::memory_order_release);

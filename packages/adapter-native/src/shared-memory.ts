@@ -4,8 +4,10 @@
  *
  * Every call here completes on the calling thread except `wait`, which checks the cell first, then
  * watches it for a short adaptive window (`SpinWindow`: a peer in a tight exchange changes it
- * within microseconds, and the hop through a waiter thread is saved), and only then sleeps on a
- * waiter thread in `futex_waitv` (see native/shared_memory.cc).
+ * within microseconds, and the hop into the event loop is saved), and only then parks: in io_uring
+ * on this thread where the kernel can (`IORING_OP_FUTEX_WAIT`, one wake-up per hop: see
+ * native/futex_ring.h), else on a waiter thread in `futex_waitv` (native/shared_memory.cc). The
+ * addon picks; this file sees the same wait id and callback either way.
  */
 import {
   Errno,
