@@ -3,11 +3,10 @@
 //   gcc -O2 -o /tmp/io-uring-futex bench/probes/io-uring-futex.c && /tmp/io-uring-futex [ROUND_TRIPS]
 //
 // A probe for docs/BENCHMARKS.md ("io_uring futex waits", issue 12 item 8), not part of ipcx:
-// 1. Sets up a ring with raw system calls (no liburing) and finds the opcode of
-//    IORING_OP_FUTEX_WAIT by what it does, not by the header's number: a candidate must answer
-//    EAGAIN at once for a value the word does not hold, stay pending for the value it holds, and
-//    end with ECANCELED after IORING_OP_ASYNC_CANCEL. (On the 6.18 PVM guest of 2026-12-07 the
-//    mainline number, 50, answers EINVAL: there it is IORING_OP_WAITID, and the futex wait is 51.)
+// 1. Sets up a ring with raw system calls (no liburing) and checks that opcode 51, mainline's
+//    IORING_OP_FUTEX_WAIT since Linux 6.7 (the installed <linux/io_uring.h> may predate it and
+//    stop at SENDMSG_ZC, 48), behaves as one: EAGAIN at once for a value the word does not hold,
+//    pending for the value it holds, ECANCELED after IORING_OP_ASYNC_CANCEL.
 // 2. Runs a 4-byte ping-pong with a forked child through a shared anonymous mapping: the child
 //    always sleeps in FUTEX_WAIT; the parent waits either (a) in the ring, watched by epoll as
 //    libuv would watch it (one wake-up per hop, no waiter thread), or (b) in FUTEX_WAIT itself (the
@@ -155,11 +154,9 @@ int main(int argc, char** argv) {
   int rounds = argc > 1 ? atoi(argv[1]) : 20000;
   int error = Setup();
   if (error < 0) return printf("io_uring_setup: %s\n", strerror(-error)), 1;
-  uint8_t op = 0;
-  for (uint8_t candidate = 50; candidate <= 51 && op == 0; candidate++)
-    if (IsFutexWait(candidate)) op = candidate;
-  if (op == 0) return printf("no opcode behaves as IORING_OP_FUTEX_WAIT\n"), 1;
-  printf("IORING_OP_FUTEX_WAIT is opcode %u here\n", op);
+  const uint8_t op = 51;  // IORING_OP_FUTEX_WAIT (after IORING_OP_WAITID, 50)
+  if (!IsFutexWait(op)) return printf("opcode %u does not behave as IORING_OP_FUTEX_WAIT (kernel before 6.7?)\n", op), 1;
+  printf("IORING_OP_FUTEX_WAIT (opcode %u) works here\n", op);
   for (int round = 0; round < 2; round++) {
     long interrupted = 0;
     double ring_us = PingPong(op, rounds, 1, &interrupted);

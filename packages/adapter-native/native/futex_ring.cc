@@ -25,6 +25,8 @@ constexpr unsigned kCqEntries = 1024;
 // flight new ones use a waiter thread, so the completion queue never overflows.
 constexpr size_t kMaxWaits = 300;
 constexpr uint64_t kIdleCloseMs = 250;
+// IORING_OP_FUTEX_WAIT in mainline since 6.7 (after WAITID, 50); the installed header may predate it.
+constexpr uint8_t kFutexWaitOpcode = 51;
 constexpr uint32_t kFutex2SizeU32 = 0x02;  // FUTEX2_SIZE_U32 (linux/futex.h of 6.7+)
 constexpr uint32_t kFutex2Private = 128;   // FUTEX2_PRIVATE
 // user_data: the wait id in the low 32 bits, what the completion is for above them.
@@ -148,8 +150,8 @@ int FutexRing::Enter(unsigned submit, bool get_events) {
   return static_cast<int>(result);
 }
 
-// Finds IORING_OP_FUTEX_WAIT by behaviour (see futex_ring.h). Candidates: mainline's number (50)
-// and the next one (51, where the guest this was written on has it). Main thread, on an empty ring.
+// Checks that IORING_OP_FUTEX_WAIT (kFutexWaitOpcode) behaves as one before any wait trusts it
+// (see futex_ring.h). Main thread, on an empty ring.
 bool FutexRing::Probe() {
   const char* setting = getenv("IPCX_NATIVE_FUTEX_RING");
   if (setting != nullptr && strcmp(setting, "0") == 0) return false;
@@ -176,26 +178,25 @@ bool FutexRing::Probe() {
     return Enter(1, true) == 1;
   };
   probe_word_ = 0;
-  for (uint8_t op = 50; op <= 51; op++) {
-    int result = 0;
-    // A value the word does not hold: a futex wait answers EAGAIN within the submission.
-    if (!submit(op, 1, kForProbe | 1)) return false;
-    if (!result_of(kForProbe | 1, &result)) return false;  // pending: not a futex wait; the ring is dropped
-    if (result != -EAGAIN) continue;
-    // The value it holds: pending, until cancelled.
-    if (!submit(op, 0, kForProbe | 2)) return false;
-    if (result_of(kForProbe | 2, &result)) continue;
-    io_uring_sqe* cancel = NextSqe();
-    cancel->opcode = IORING_OP_ASYNC_CANCEL;
-    cancel->addr = kForProbe | 2;
-    cancel->user_data = kForProbe | 3;
-    if (Enter(1, true) != 1) return false;
-    Enter(0, true);  // runs the task work that posts the cancelled wait's completion
-    if (!result_of(kForProbe | 2, &result) || result != -ECANCELED) return false;
-    futex_opcode.store(op, std::memory_order_release);
-    return true;
-  }
-  return false;
+  const uint8_t op = kFutexWaitOpcode;
+  int result = 0;
+  // A value the word does not hold: a futex wait answers EAGAIN within the submission. A kernel
+  // before 6.7 answers EINVAL (unknown opcode) instead.
+  if (!submit(op, 1, kForProbe | 1)) return false;
+  if (!result_of(kForProbe | 1, &result)) return false;  // pending: not a futex wait; the ring is dropped
+  if (result != -EAGAIN) return false;
+  // The value it holds: pending, until cancelled.
+  if (!submit(op, 0, kForProbe | 2)) return false;
+  if (result_of(kForProbe | 2, &result)) return false;
+  io_uring_sqe* cancel = NextSqe();
+  cancel->opcode = IORING_OP_ASYNC_CANCEL;
+  cancel->addr = kForProbe | 2;
+  cancel->user_data = kForProbe | 3;
+  if (Enter(1, true) != 1) return false;
+  Enter(0, true);  // runs the task work that posts the cancelled wait's completion
+  if (!result_of(kForProbe | 2, &result) || result != -ECANCELED) return false;
+  futex_opcode.store(op, std::memory_order_release);
+  return true;
 }
 
 uint32_t FutexRing::Start(Napi::Env env, uint32_t* word, uint32_t value, int64_t timeout_ns, Napi::Function callback) {

@@ -4,11 +4,11 @@
 // (shared_memory.cc's FutexWait, the fallback) costs two per hop: the waiter thread, then the
 // event loop through uv_async (docs/BENCHMARKS.md, "Where a native round trip spends its time").
 //
-// The opcode is found once per process by behaviour, not taken from a header: on the 6.18 guest
-// this was written on, opcode 50 (mainline's IORING_OP_FUTEX_WAIT) is IORING_OP_WAITID and the futex
-// wait is 51. A candidate must answer EAGAIN at once for a value the word does not hold, stay
-// pending for the value it holds, and end with ECANCELED after IORING_OP_ASYNC_CANCEL. When setup
-// or that probe fails (no io_uring, io_uring_disabled, seccomp, an older kernel), or
+// The opcode is mainline's IORING_OP_FUTEX_WAIT, 51 since Linux 6.7 (kFutexWaitOpcode: the
+// <linux/io_uring.h> of the build machine may predate it, as Debian 12's does). Before the first
+// wait trusts it, a probe checks that it behaves as a futex wait: EAGAIN at once for a value the
+// word does not hold, pending for the value it holds, ECANCELED after IORING_OP_ASYNC_CANCEL. When
+// setup or that probe fails (no io_uring, io_uring_disabled, seccomp, a kernel before 6.7), or
 // IPCX_NATIVE_FUTEX_RING=0 is set (for tests), every wait uses the waiter thread.
 //
 // Timeouts are IORING_OP_LINK_TIMEOUT linked to the wait; abort and close submit
