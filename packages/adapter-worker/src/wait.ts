@@ -31,7 +31,7 @@ const LOADS_PER_CLOCK = 32;
  * throws): the hand-off of {@link CellSpin} needs it, and without it the policy parks at once
  * when it notices oversubscription.
  */
-const CAN_WAIT_SYNC = ((): boolean => {
+export const CAN_WAIT_SYNC = ((): boolean => {
   try {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
     return true;
