@@ -71,7 +71,7 @@ export {
   PMQ_ATTR_MSGSIZE,
   PMQ_ATTR_CURMSGS,
 } from './posix-message-queue';
-export { LOCK_SPINS, LOCK_SLEEPS, lockMaySleep as lock_may_sleep } from './lock';
+export { LOCK_SPINS, LOCK_SPINS_AWAKE, LOCK_SLEEPS, lockMaySleep as lock_may_sleep } from './lock';
 
 export {
   pipeCreate as pipe_create,
@@ -119,6 +119,7 @@ export {
   semGet as sem_get,
   semOp as sem_op,
   semWaitEnd as sem_wait_end,
+  semWaitCell as sem_wait_cell,
   semWaitCancel as sem_wait_cancel,
   semCtlGet as sem_ctl_get,
   semSetValue as sem_set_value,

@@ -7,12 +7,13 @@
 //   │ bits 16-30: sleepers         │   how many threads sleep (or are about to sleep) on the word,
 //   └──────────────────────────────┘   so that an unlock notifies only when someone sleeps.
 //
-// Acquiring: spin LOCK_SPINS loads (critical sections are short: a list update or one memcpy of a
-// read or write chunk, well under a µs to a few µs), then, on a thread that may block, sleep in
+// Acquiring: spin LOCK_SPINS loads (critical sections are short: a list update or one memcpy of
+// a read or write chunk, well under a µs to a few µs), then, on a thread that may block, sleep in
 // `atomic.wait` on the word, counted in its sleepers, in slices of LOCK_SLEEP_NS up to
 // LOCK_SLEEPS of them. Sleeping gives the CPU to the holder when the host preempted it inside its
 // section (two CPUs, many threads), where the old pure spin of 2^18 loads burnt 30-50 ms per try
-// under load and kept the holder from running.
+// under load and kept the holder from running. A thread that may not sleep spins longer
+// (LOCK_SPINS_AWAKE), then gives up.
 //
 // Who may sleep: only a thread the TypeScript side marked (`lock_may_sleep`, a child worker: a
 // Node worker thread or a browser's Web Worker). `atomic.wait` traps on a browser page's main
@@ -32,14 +33,21 @@
 import { OWNER_LOCKS, OWNER_STOPPING, ownerAt } from './owner';
 
 /**
- * Loads of the word before a thread that may sleep starts sleeping, and before one that may not
- * gives up (-EINTR): about 10-40 µs of loads, depending on how contended the cache line is (one
- * load cost ~0.15 µs on this machine's 2 vCPUs with 8 threads contending, 2^18 of them 30-50 ms).
- * Measured with 8 workers hammering one semaphore set (docs/BENCHMARKS.md, "The worker kernel's
- * lock"): spinning longer only burnt CPU, shorter sent threads to sleep for sections that were
- * about to end.
+ * Loads of the word before a thread that may sleep starts sleeping: from well under a µs (the
+ * line not contended) to ~40 µs (one load cost ~0.15 µs with 8 threads contending on this
+ * machine's 2 vCPUs: 2^18 of them took 30-50 ms). With 8 workers contending for one semaphore
+ * set, 2^6 to 2^13 made no difference beyond the noise at load 6-8 (docs/BENCHMARKS.md, "The
+ * worker kernel's lock"); the sleep is what pays: 2.5-4x faster than the old pure spin at load 10.
  */
 export const LOCK_SPINS: i32 = 1 << 8;
+/**
+ * Loads before a thread that may not sleep gives up (-EINTR): 2^16, a few ms when the line is
+ * contended. Its retry from TypeScript is coarse (a timer on the thread that reaps the others), so
+ * a short spin there lost every race to the workers that sleep and are woken at each unlock: with
+ * 8 workers hammering the kernel lock, the reaper of a terminated one starved (the delivery test
+ * of a datagram socket ran past its 2 minutes).
+ */
+export const LOCK_SPINS_AWAKE: i32 = 1 << 16;
 /** One sleep slice (1 ms): after each the sleeper looks at its `stopping` flag again. */
 export const LOCK_SLEEP_NS: i64 = 1_000_000;
 /**
@@ -74,7 +82,8 @@ export function lockAcquire(at: usize, owner: i32): bool {
       return false;
     }
   }
-  for (let i = 0; i < LOCK_SPINS; i++) {
+  const spins = maySleep ? LOCK_SPINS : LOCK_SPINS_AWAKE;
+  for (let i = 0; i < spins; i++) {
     // A plain load first keeps the cache line shared while another thread holds it.
     const word = atomic.load<i32>(at);
     if ((word & HOLDER_MASK) == 0 && atomic.cmpxchg<i32>(at, word, word | owner) == word) return true;
