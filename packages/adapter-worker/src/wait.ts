@@ -199,8 +199,9 @@ export class CellSpin {
    * The attempt after a change succeeded, in a spin opened at `started`. Where the hand-off point
    * learns: an answer that came only after this side slept (at `t`) raises it to 1.5t, so that the
    * next calm spin covers the peer's answer at that pace and the exchange gets back to spinning on
-   * both sides; answers caught while spinning bring it back down (to 2t, at least 10 µs). A raise
-   * after which the answer still came late is taken back and raising pauses (RAISE_PAUSE).
+   * both sides; the next answer caught while spinning brings it back to 10 µs (a raise lasts one
+   * operation). A raise after which the answer still came late is taken back and raising pauses
+   * (RAISE_PAUSE, doubling), until an answer comes within 10 µs again.
    */
   caught(started: number): void {
     if (!this.learns) {
@@ -224,11 +225,11 @@ export class CellSpin {
       }
     } else {
       this.policy.caught(started);
-      if (this.raised) {
-        this.raised = false;
-        this.raisePause = RAISE_PAUSE;
-      }
-      this.calmMs = Math.max(HAND_OFF_AFTER_MS, Math.min(this.calmMs, 2 * took));
+      // A raise lasts one operation: under load a long calm spin takes the CPU from the peer.
+      this.raised = false;
+      this.calmMs = HAND_OFF_AFTER_MS;
+      // An answer caught within the first point is the peer spinning too (a calm machine): raising is cheap again.
+      if (took < HAND_OFF_AFTER_MS) this.raisePause = RAISE_PAUSE;
     }
     this.policy.setHandOffAfter(this.calmMs);
   }
