@@ -99,6 +99,8 @@ import {
   objectLookup,
   objectMax,
   objectChanged,
+  objectNotify,
+  OBJ_PARKED,
   OBJ_SEQ,
   objectEntry,
   objectInfo,
@@ -424,8 +426,10 @@ function completeWaiter(set: usize, w: usize, status: i32): void {
  * starts again from the oldest (Linux's update_queue with its restart rule). Set lock held.
  */
 function updateQueue(set: usize, now: u32): void {
-  // Values changed: a caller spinning on the set's wait cell before it queues tries again.
+  // Values changed: a caller spinning on the set's wait cell before it queues tries again, and
+  // one sleeping on it (a Web Worker's hand-off, counted in OBJ_PARKED first) is woken.
   objectChanged(set);
+  if (atomic.load<i32>(set + OBJ_PARKED) != 0) objectNotify(set);
   let w = <usize>semSet(set).queueHead;
   while (w != 0) {
     const next = <usize>semWaiter(w).next;
@@ -813,6 +817,7 @@ export function semRemove(id: i32): i32 {
   semSet(set).queueHead = 0;
   semSet(set).queueTail = 0;
   objectChanged(set);
+  objectNotify(set);
   objectDestroy(slotOf(id));
   lockRelease(set + OBJ_LOCK);
   kernelUnlock();

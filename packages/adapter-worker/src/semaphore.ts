@@ -272,10 +272,12 @@ export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
       if (first !== -EAGAIN && first !== -EINTR) return settle(first);
       if (!options?.signal?.aborted) {
         spunAt = performance.now();
+        // The set's parked count: a hand-off that sleeps on the cell is counted there, so the kernel notifies it.
+        const parked = (this.changeIndex << 2) - Layout.OBJ_SEQ + Layout.OBJ_PARKED;
         const done = this.waitSpin.spin(cells, this.changeIndex, seen, () => {
           const result = this.semop(operations, false);
           return result === -EAGAIN || result === -EINTR ? WOULD_BLOCK : result;
-        }, timeoutMs);
+        }, timeoutMs, parked);
         // The set went away between the first try and this one: removed while this call waited.
         if (done !== WOULD_BLOCK) return settle(done === -EINVAL ? -EIDRM : done);
       }
