@@ -1,6 +1,7 @@
 // The browser's floor under the bench (bench/browser/floor.html, no ipcx): the step of
 // performance.now() in a cross-origin isolated worker ('clock'), and a 2-worker ping-pong on one
-// SharedArrayBuffer cell that parks in Atomics.waitAsync ('ping-wait'/'echo-wait') or spins on
+// SharedArrayBuffer cell that parks in Atomics.waitAsync ('ping-wait'/'echo-wait'), sleeps in a
+// synchronous Atomics.wait ('ping-sleep'/'echo-sleep', allowed in a Web Worker) or spins on
 // Atomics.load ('ping-spin'/'echo-spin'). Posts the µs per round trip (or the clock steps in µs).
 self.onmessage = async ({ data: { role, sab, n } }) => {
   const cells = new Int32Array(sab);
@@ -19,6 +20,7 @@ self.onmessage = async ({ data: { role, sab, n } }) => {
     if (role.startsWith('ping')) Atomics.store(cells, 0, 2 * i + 1), Atomics.notify(cells, 0);
     const want = role.startsWith('ping') ? 2 * i + 2 : 2 * i + 1;
     if (role.includes('spin')) { while (Atomics.load(cells, 0) !== want); }
+    else if (role.includes('sleep')) { for (;;) { const v = Atomics.load(cells, 0); if (v === want) break; Atomics.wait(cells, 0, v); } }
     else { for (;;) { const v = Atomics.load(cells, 0); if (v === want) break; await Atomics.waitAsync(cells, 0, v).value; } }
     if (!role.startsWith('ping')) Atomics.store(cells, 0, 2 * i + 2), Atomics.notify(cells, 0);
   }

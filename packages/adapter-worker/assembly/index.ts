@@ -12,7 +12,7 @@ export { MIN_CLASS, KERNEL_HEADER_USED } from './alloc';
 export { OWNER_BYTES, OWNERS_MAX, SCRATCH_BYTES } from './owner';
 export { HANDLE_BYTES } from './handle';
 export { KIND_SHM, KIND_POSIX_SHM, KIND_SHM_FILE } from './object';
-export { OBJECT_BYTES, OBJ_SEQ, KIND_PIPE, KIND_DUPLEX, KIND_FIFO, KIND_SEM_SET, KIND_POSIX_SEM, END_READ, END_WRITE, END_A, END_B, NAME_MAX_BYTES } from './object';
+export { OBJECT_BYTES, OBJ_SEQ, OBJ_LOCK, KIND_PIPE, KIND_DUPLEX, KIND_FIFO, KIND_SEM_SET, KIND_POSIX_SEM, END_READ, END_WRITE, END_A, END_B, NAME_MAX_BYTES } from './object';
 export { KIND_MSG, KIND_PMQ, END_MQ_READ, END_MQ_WRITE } from './object';
 export { SPAN_BYTES, SPAN_FIRST, SPAN_FIRST_LENGTH, SPAN_SECOND, RING_FLIGHT, RING_FLIGHT_BYTES } from './ring';
 export { OBJ_PARKED, OBJ_RING0, KIND_AREA_BYTES, OBJECT_INFO_BYTES } from './object';
@@ -71,7 +71,7 @@ export {
   PMQ_ATTR_MSGSIZE,
   PMQ_ATTR_CURMSGS,
 } from './posix-message-queue';
-export { LOCK_SPINS } from './lock';
+export { LOCK_SPINS, LOCK_SPINS_AWAKE, LOCK_SLEEPS, lockMaySleep as lock_may_sleep } from './lock';
 
 export {
   pipeCreate as pipe_create,
@@ -119,6 +119,7 @@ export {
   semGet as sem_get,
   semOp as sem_op,
   semWaitEnd as sem_wait_end,
+  semWaitCell as sem_wait_cell,
   semWaitCancel as sem_wait_cancel,
   semCtlGet as sem_ctl_get,
   semSetValue as sem_set_value,

@@ -13,7 +13,7 @@
 import { EBADF, EBUSY, EINTR, EINVAL, ENFILE, ENOMEM, EPERM } from './errno';
 import { handleCreate, ownHandle, handleEntry } from './handle';
 import { currentOwner, kernelLock, kernelUnlock, setSecondResult } from './kernel';
-import { LOCK_SPINS, lockAcquire, lockRelease } from './lock';
+import { lockAcquire, lockRelease } from './lock';
 import {
   END_A,
   END_B,
@@ -132,11 +132,11 @@ function handleRing(handle: i32, side: u32): usize {
 /**
  * Takes the object's lock once no copy is in flight on `side` of `ring` (RING_READING or
  * RING_WRITING): a read or write must not pass one of its own side that is still copying (bytes
- * would come out of order), as Linux's pipe mutex keeps it waiting. False after LOCK_SPINS tries
- * (the copying thread was preempted or died: the caller answers -EINTR, "call again").
+ * would come out of order), as Linux's pipe mutex keeps it waiting. False after SIDE_IDLE_SPINS
+ * tries (the copying thread was preempted or died: the caller answers -EINTR, "call again").
  */
 function lockSideIdle(object: usize, ring: usize, side: u32): bool {
-  for (let i = 0; i < LOCK_SPINS; i++) {
+  for (let i = 0; i < SIDE_IDLE_SPINS; i++) {
     if (atomic.load<i32>(ring + side) != 0) continue;
     if (!lockAcquire(object + OBJ_LOCK, currentOwner)) return false;
     if (load<i32>(ring + side) == 0) return true;
@@ -144,6 +144,12 @@ function lockSideIdle(object: usize, ring: usize, side: u32): bool {
   }
   return false;
 }
+
+/**
+ * Loads of a ring side's in-flight mark before lockSideIdle gives up (a copy of up to 64 KiB takes
+ * µs; one whose thread lost its CPU is better retried from TypeScript, which can sleep or yield).
+ */
+const SIDE_IDLE_SPINS: i32 = 1 << 14;
 
 /** Publishes a change made under the object lock: bumps the wait cell, unlocks, wakes parked waiters. */
 function publish(object: usize): void {

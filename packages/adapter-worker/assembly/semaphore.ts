@@ -98,6 +98,10 @@ import {
   objectDestroy,
   objectLookup,
   objectMax,
+  objectChanged,
+  objectNotify,
+  OBJ_PARKED,
+  OBJ_SEQ,
   objectEntry,
   objectInfo,
 } from './object';
@@ -422,6 +426,10 @@ function completeWaiter(set: usize, w: usize, status: i32): void {
  * starts again from the oldest (Linux's update_queue with its restart rule). Set lock held.
  */
 function updateQueue(set: usize, now: u32): void {
+  // Values changed: a caller spinning on the set's wait cell before it queues tries again, and
+  // one sleeping on it (a Web Worker's hand-off, counted in OBJ_PARKED first) is woken.
+  objectChanged(set);
+  if (atomic.load<i32>(set + OBJ_PARKED) != 0) objectNotify(set);
   let w = <usize>semSet(set).queueHead;
   while (w != 0) {
     const next = <usize>semWaiter(w).next;
@@ -808,10 +816,24 @@ export function semRemove(id: i32): i32 {
   semSet(set).undo = 0;
   semSet(set).queueHead = 0;
   semSet(set).queueTail = 0;
+  objectChanged(set);
+  objectNotify(set);
   objectDestroy(slotOf(id));
   lockRelease(set + OBJ_LOCK);
   kernelUnlock();
   return 0;
+}
+
+/**
+ * The address of set `id`'s wait cell (its object's seq), bumped on every change of its values
+ * and when it is removed, or 0 for an id that names no slot. No lock: a caller that spins on it
+ * before it queues (src/semaphore.ts) retries its call with IPC_NOWAIT at each change.
+ */
+export function semWaitCell(id: i32): u32 {
+  if (id < 0) return 0;
+  const slot = slotOf(id);
+  if (slot < 1 || slot > objectMax()) return 0;
+  return <u32>(objectAt(slot) + OBJ_SEQ);
 }
 
 /**

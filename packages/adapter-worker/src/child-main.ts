@@ -9,12 +9,16 @@ import { runChildMain, unpackTransferables } from '@ipcx/core';
 import { backendOver } from './backend.js';
 import type { ChildSpec, WorkerHost } from './host.js';
 import { Kernel } from './kernel.js';
+import { CAN_WAIT_SYNC } from './wait.js';
 
 /** Attaches to the kernel as `spec.owner` with `pid` (the thread's emulated pid). */
 export function attachChild(spec: ChildSpec, pid: number): Kernel {
   const kernel = Kernel.attach(spec.module, spec.memory, spec.owner, spec.kernel, pid);
   // This worker's emulated pid (SO_PEERCRED), which the parent reports as ChildProcess.pid.
   kernel.calls.owner_set_pid(spec.owner, pid);
+  // A child's thread may sleep on a busy kernel lock (assembly/lock.ts): it is a worker (Node's or
+  // a browser's Web Worker), never a page's main thread, and not the thread that reaps the others.
+  kernel.calls.lock_may_sleep(CAN_WAIT_SYNC ? 1 : 0);
   return kernel;
 }
 

@@ -3,7 +3,10 @@
  * `semtimedop`, `semctl`, with Linux's rules and codes.
  *
  * `operate` writes the operation list to this thread's scratch buffer and makes one kernel call,
- * which applies it at once when it can (on the calling thread) or queues it. A queued call is
+ * which applies it at once when it can (on the calling thread). A call that has to wait first
+ * spins on the set's wait cell (bumped on every change of its values), retrying with IPC_NOWAIT
+ * at each change: in a tight exchange the peer's post lets it through within µs, without the
+ * kernel lock and the allocation that queueing takes. Only when that spin misses is it queued. A queued call is
  * completed by whichever thread makes it possible (a post, SETVAL, a worker's exit adjustments),
  * under the set's lock, all-or-nothing; this side sleeps on the call's own status cell with
  * `Atomics.waitAsync`. Abort, timeout and close take the call off the queue (`sem_wait_cancel`),
@@ -49,7 +52,7 @@ import { CellSpin, WOULD_BLOCK, wakeCell, waitForChange, watchCancellation, type
 
 const KIND = 'sysv-semaphore-set';
 const MAX_ID = 0x7fffffff;
-const { EAGAIN, EINTR } = KernelErrno;
+const { EAGAIN, EINTR, EINVAL, EIDRM } = KernelErrno;
 const { CANCELLED, STILL_WAITING, SEM_OP_BYTES, SEM_OP_NOWAIT, SEM_OP_UNDO, W_STATUS, KEEP } = SemaphoreLayout;
 
 /** The kernel's clock for otime/ctime: seconds since the epoch. */
@@ -66,11 +69,14 @@ interface PendingOperation {
 export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
   private readonly pending = new Set<PendingOperation>();
   private readonly settling = new Set<Promise<unknown>>();
-  // How long a queued call watches its status cell before it parks (a peer in a tight exchange
-  // completes it within microseconds; waking a parked thread costs tens).
-  private readonly waitSpin = new CellSpin();
+  // How long a call that must wait watches the set's wait cell (or its queued call's status cell)
+  // before it parks: a peer in a tight exchange answers within microseconds; waking a parked
+  // thread costs tens. In a Web Worker its calm spins hand off early, as a byte stream's do.
+  private readonly waitSpin = new CellSpin(true);
   private isClosed = false;
   private readonly objectName: string;
+  /** The index of the set's wait cell in `kernel.cells` (see `sem_wait_cell`), or -1 for none. */
+  private readonly changeIndex: number;
 
   /** A handle on set `id` (no kernel call: a set is reached by id). */
   constructor(
@@ -83,6 +89,8 @@ export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
     readonly size: number,
   ) {
     this.objectName = `System V semaphore set ${id}`;
+    const cell = kernel.calls.sem_wait_cell(id);
+    this.changeIndex = cell === 0 ? -1 : cell >>> 2;
     // No descriptor to close if it is dropped: only listed as open (leak checks, a child's closeAll).
     kernel.open.add(this);
   }
@@ -123,7 +131,10 @@ export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
   post(index: number, count = 1, options?: SemaphorePostOptions): void {
     const [checked] = checkSemaphoreOperations([checkSemaphoreUnitOperation(index, count, options, 1)], this.size);
     this.ensureOpen('semop');
-    const result = this.kernel.call(() => this.semop([checked!], false));
+    const operations = [checked!];
+    let result = this.semop(operations, false);
+    // Only a busy kernel lock retries (a closure per call would cost the hot path).
+    if (result === -EINTR) result = this.kernel.call(() => this.semop(operations, false));
     if (result < 0) throw kernelError(result, { syscall: 'semop', object: this.objectName });
   }
 
@@ -251,21 +262,46 @@ export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
       }
       return this.waitFor(result, timeoutMs, options);
     };
+    // A call that may wait: try it without queueing, then spin on the set's wait cell, retrying
+    // at each change (not with an operation's own IPC_NOWAIT: that answers EAGAIN at once).
+    let spunAt = Number.NaN;
+    if (wait && this.changeIndex >= 0 && !operations.some((operation) => operation.nowait)) {
+      const { cells } = this.kernel;
+      const seen = Atomics.load(cells, this.changeIndex);
+      const first = this.semop(operations, false);
+      if (first !== -EAGAIN && first !== -EINTR) return settle(first);
+      if (!options?.signal?.aborted) {
+        spunAt = performance.now();
+        // The set's parked count: a hand-off that sleeps on the cell is counted there, so the kernel notifies it.
+        const parked = (this.changeIndex << 2) - Layout.OBJ_SEQ + Layout.OBJ_PARKED;
+        const done = this.waitSpin.spin(cells, this.changeIndex, seen, () => {
+          const result = this.semop(operations, false);
+          return result === -EAGAIN || result === -EINTR ? WOULD_BLOCK : result;
+        }, timeoutMs, parked);
+        // The set went away between the first try and this one: removed while this call waited.
+        if (done !== WOULD_BLOCK) return settle(done === -EINVAL ? -EIDRM : done);
+      }
+    }
     // On the calling thread first; only a busy kernel (-EINTR) defers the call to later tasks.
     const result = this.semop(operations, wait);
-    if (result !== -EINTR) return settle(result);
-    return this.kernel.callAsync(() => (this.isClosed ? -KernelErrno.EBADF : this.semop(operations, wait))).then(settle);
+    if (result !== -EINTR) return result > 0 ? this.waitFor(result, timeoutMs, options, spunAt) : settle(result);
+    return this.kernel
+      .callAsync(() => (this.isClosed ? -KernelErrno.EBADF : this.semop(operations, wait)))
+      .then((result) => (result > 0 ? this.waitFor(result, timeoutMs, options, spunAt) : settle(result)));
   }
 
-  /** Sleeps on the queued call's status cell until it completes or is cancelled. */
-  private waitFor(token: number, timeoutMs: number, options: SemaphoreOperateOptions | undefined): Promise<void> {
+  /**
+   * Sleeps on the queued call's status cell until it completes or is cancelled. `spunAt`: when
+   * the call's spin before queueing began (then it does not spin again), NaN if it did not spin.
+   */
+  private waitFor(token: number, timeoutMs: number, options: SemaphoreOperateOptions | undefined, spunAt = Number.NaN): Promise<void> {
     const { kernel } = this;
     const cell = token + W_STATUS;
     const syscall = Number.isFinite(timeoutMs) ? 'semtimedop' : 'semop';
     // The bounded spin first: a peer in a tight exchange completes the call within microseconds,
     // and then it ends here, on the calling thread (a busy kernel lock takes the path below).
-    let startedAt = Number.NaN;
-    if (!this.isClosed && !options?.signal?.aborted) {
+    let startedAt = spunAt;
+    if (Number.isNaN(spunAt) && !this.isClosed && !options?.signal?.aborted) {
       startedAt = performance.now();
       if (this.waitSpin.spin(kernel.cells, cell >>> 2, 0, () => true, timeoutMs) !== WOULD_BLOCK) {
         startedAt = Number.NaN;

@@ -31,7 +31,7 @@ const LOADS_PER_CLOCK = 32;
  * throws): the hand-off of {@link CellSpin} needs it, and without it the policy parks at once
  * when it notices oversubscription.
  */
-const CAN_WAIT_SYNC = ((): boolean => {
+export const CAN_WAIT_SYNC = ((): boolean => {
   try {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
     return true;
@@ -41,15 +41,32 @@ const CAN_WAIT_SYNC = ((): boolean => {
 })();
 
 /**
- * In a browser's Web Worker, a calm spin that has not caught within this many ms (10 µs) hands off
- * for the rest of its window (`SpinWindow`'s `handOffAfterMs`): it sleeps in `Atomics.wait` on the
- * cell, which the peer's change ends in a few µs. There a park (`Atomics.waitAsync`) takes 50 µs to
- * milliseconds to answer, so a spin that misses and parks costs more than a postMessage hop, and
- * the exchange settles into "both parked". Measured in headless Chromium (docs/BENCHMARKS.md, "In
- * a browser"): the pipe ping-pong went from 100-310 µs to 46-52 µs per round trip at load ~18. Not
- * in Node, where a `waitAsync` park is cheaper and the same setting made the pipe ping-pong slower.
+ * In a browser's Web Worker, a calm spin that has not caught within this many ms (10 µs, at the
+ * least) hands off for the rest of its window (`SpinWindow`'s `handOffAfterMs`): it sleeps in
+ * `Atomics.wait` on the cell, which the peer's change ends. There a park (`Atomics.waitAsync`)
+ * takes 50 µs to milliseconds to answer, so a spin that misses and parks costs more than a
+ * postMessage hop, and the exchange settles into "both parked". Measured in headless Chromium
+ * (docs/BENCHMARKS.md, "In a browser"): the pipe ping-pong went from 100-310 µs to 46-52 µs per
+ * round trip at load ~18. Not in Node, where a `waitAsync` park is cheaper and the same setting
+ * made the pipe ping-pong slower.
  */
 const HAND_OFF_AFTER_MS = 0.01;
+/**
+ * The longest a calm spin in a Web Worker runs before it hands off (120 µs, the policy's longest
+ * window). The hand-off point learns (see {@link CellSpin.caught}): a fixed 10 µs is shorter than
+ * waking a sleeping peer (25-60 µs measured in Chromium, `bench/browser/floor.html`), so once one
+ * side slept, the other's spin handed off before the answer came, and both sides slept on every
+ * message for the rest of the run ("the slow mode": the bimodal runs of docs/BENCHMARKS.md).
+ */
+const MAX_CALM_MS = 0.12;
+/**
+ * A raised hand-off point that did not help (the next answer still came only after a sleep: the
+ * peer is slow, e.g. waiting for a CPU under load, not asleep) is dropped, and raising pauses for
+ * this many operations, doubled by each raise that fails again (up to MAX_RAISE_PAUSE): a long calm
+ * spin on a loaded machine takes the CPU from the peer it waits for.
+ */
+const RAISE_PAUSE = 16;
+const MAX_RAISE_PAUSE = 4096;
 
 /** Whether this thread is a browser's Web Worker (not Node, not a page's main thread). */
 const IN_WEB_WORKER = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope === 'function';
@@ -95,19 +112,32 @@ export class CellSpin {
   private seen = 0;
   /** Index of the object's parked count (streams and queues: notified only while someone sleeps), or -1. */
   private parkedIndex = -1;
+  /** Whether calm spins hand off early, with a hand-off point that learns (a Web Worker; see `earlyHandOff`). */
+  private readonly learns: boolean;
+  /** The current calm hand-off point in ms (HAND_OFF_AFTER_MS to MAX_CALM_MS). */
+  private calmMs = HAND_OFF_AFTER_MS;
+  /** Whether the current spin handed off (slept) at least once. */
+  private handedOff = false;
+  /** Whether the current spin was opened oversubscribed (its hand-offs teach nothing about the peer). */
+  private openedOversubscribed = false;
+  /** Whether the hand-off point is raised and not yet shown to help. */
+  private raised = false;
+  /** Operations left before the hand-off point may be raised again, and the next pause. */
+  private raiseLeft = 0;
+  private raisePause = RAISE_PAUSE;
 
   /**
-   * `streamHandOff`: a byte stream's spin, which in a browser's Web Worker hands off after
-   * {@link HAND_OFF_AFTER_MS}. Others keep the plain window there: the semaphore ping-pong, whose
-   * spins catch within the adaptive window, was 10x slower with the early hand-off (both sides then
-   * sleep on every message once a wake-up takes longer than 10 µs).
+   * `earlyHandOff`: in a browser's Web Worker, a calm spin hands off after {@link HAND_OFF_AFTER_MS}
+   * or what the peer's answers took (a byte stream's or a semaphore's spin in a tight exchange).
+   * Others keep the plain window there.
    */
-  constructor(streamHandOff = false) {
+  constructor(earlyHandOff = false) {
+    this.learns = IN_WEB_WORKER && earlyHandOff && CAN_WAIT_SYNC;
     this.policy = new SpinWindow({
       now: () => performance.now(),
       attemptsPerClock: LOADS_PER_CLOCK,
       handOff: CAN_WAIT_SYNC ? (untilMs) => this.sleep(untilMs) : undefined,
-      handOffAfterMs: IN_WEB_WORKER && streamHandOff ? HAND_OFF_AFTER_MS : undefined,
+      handOffAfterMs: this.learns ? HAND_OFF_AFTER_MS : undefined,
     });
   }
 
@@ -147,6 +177,9 @@ export class CellSpin {
   /** Opens a spin that starts at `started` (`performance.now()`): its deadline, or NaN to park at once. */
   open(started: number, limitMs = Infinity, parked?: number): number {
     this.parkedIndex = parked === undefined ? -1 : parked >>> 2;
+    this.handedOff = false;
+    this.openedOversubscribed = this.policy.oversubscribed;
+    if (this.raiseLeft > 0) this.raiseLeft--;
     return this.policy.open(started, limitMs);
   }
 
@@ -162,9 +195,43 @@ export class CellSpin {
     return value;
   }
 
-  /** The attempt after a change succeeded, in a spin opened at `started`. */
+  /**
+   * The attempt after a change succeeded, in a spin opened at `started`. Where the hand-off point
+   * learns: an answer that came only after this side slept (at `t`) raises it to 1.5t, so that the
+   * next calm spin covers the peer's answer at that pace and the exchange gets back to spinning on
+   * both sides; the next answer caught while spinning brings it back to 10 µs (a raise lasts one
+   * operation). A raise after which the answer still came late is taken back and raising pauses
+   * (RAISE_PAUSE, doubling), until an answer comes within 10 µs again.
+   */
   caught(started: number): void {
-    this.policy.caught(started);
+    if (!this.learns) {
+      this.policy.caught(started);
+      return;
+    }
+    const now = performance.now();
+    const took = now - started;
+    if (this.handedOff) {
+      // The policy's own record of the catch is from before the sleep: give it the real time.
+      this.policy.caught(started, now);
+      if (this.openedOversubscribed) return;
+      if (this.raised) {
+        this.raised = false;
+        this.calmMs = HAND_OFF_AFTER_MS;
+        this.raiseLeft = this.raisePause;
+        this.raisePause = Math.min(MAX_RAISE_PAUSE, 2 * this.raisePause);
+      } else if (this.raiseLeft === 0 && took <= MAX_CALM_MS) {
+        this.raised = true;
+        this.calmMs = Math.max(HAND_OFF_AFTER_MS, 1.5 * took);
+      }
+    } else {
+      this.policy.caught(started);
+      // A raise lasts one operation: under load a long calm spin takes the CPU from the peer.
+      this.raised = false;
+      this.calmMs = HAND_OFF_AFTER_MS;
+      // An answer caught within the first point is the peer spinning too (a calm machine): raising is cheap again.
+      if (took < HAND_OFF_AFTER_MS) this.raisePause = RAISE_PAUSE;
+    }
+    this.policy.setHandOffAfter(this.calmMs);
   }
 
   /** After a failed attempt: true (a miss) once the window closed. */
@@ -182,6 +249,7 @@ export class CellSpin {
     const ms = untilMs - performance.now();
     if (ms <= 0) return;
     const { cells, parkedIndex } = this;
+    this.handedOff = true;
     // Counted in before the cell is compared (inside Atomics.wait): see publish in assembly/pipe.ts.
     if (parkedIndex >= 0) Atomics.add(cells, parkedIndex, 1);
     Atomics.wait(cells, this.index, this.seen, ms);

@@ -361,6 +361,30 @@ describe('wait policy (core backend kit)', () => {
     expect(plain.handOffs.length).toBe(0);
   });
 
+  it('setHandOffAfter moves the calm hand-off point of later spins; caught(started, caughtAt) learns from the time given', () => {
+    let firstHandOffAt = Number.NaN;
+    const host = new FakeHost(0.001, { handOffAfterMs: 0.01, onHandOff: (h) => (firstHandOffAt = Number.isNaN(firstHandOffAt) ? h.time : firstHandOffAt) });
+    const window = new SpinWindow(host);
+    // A 100 µs window first (a catch at 50 µs), then the point moved to 40 µs: the first hand-off
+    // comes 40 µs into the next spin, no longer 10.
+    const started = host.now();
+    window.caught(started, started + 0.05);
+    expect(window.window).toBeCloseTo(0.1, 9);
+    window.setHandOffAfter(0.04);
+    const next = host.time;
+    expect(window.spin(never)).toBe(WOULD_BLOCK);
+    expect(host.handOffs.length).toBeGreaterThan(0);
+    expect(host.handOffs[0]).toBeCloseTo(next + 0.001 + 0.1, 6);
+    expect(firstHandOffAt - (next + 0.001)).toBeGreaterThanOrEqual(0.04 - 1e-9);
+    expect(firstHandOffAt - (next + 0.001)).toBeLessThan(0.0425);
+    // A host without a hand-off ignores the point.
+    const plainHost = new FakeHost(0.001, { handOff: false });
+    const plain = new SpinWindow(plainHost);
+    plain.setHandOffAfter(0.001);
+    expect(plain.spin(never)).toBe(WOULD_BLOCK);
+    expect(plainHost.handOffs.length).toBe(0);
+  });
+
   it('the inline form (open, tick, caught) decides as spin does', () => {
     const host = new FakeHost(0.001);
     const window = new SpinWindow(host);

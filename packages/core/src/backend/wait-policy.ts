@@ -150,7 +150,7 @@ export class SpinWindow {
   private preempted = false;
   private readonly attemptsPerClock: number;
   private readonly yieldEveryMs: number;
-  private readonly handOffAfterMs: number;
+  private handOffAfterMs: number;
   private readonly preemptedMs: number;
   /** When the current spin hands off even if calm (see `WaitPolicyHost.handOffAfterMs`). */
   private handOffFrom = Infinity;
@@ -175,6 +175,15 @@ export class SpinWindow {
    */
   get parksNext(): boolean {
     return (this.windowMs === 0 && this.offFor > 1) || (this.handOffSpins > 0 && this.host.handOff === undefined);
+  }
+
+  /**
+   * Moves the calm hand-off point (`WaitPolicyHost.handOffAfterMs`) for the spins opened from now
+   * on: a host that learns how long its peer takes to answer sets it so that a calm spin covers
+   * that answer before it sleeps (see the worker backend's `CellSpin`). Ignored without a `handOff`.
+   */
+  setHandOffAfter(ms: number): void {
+    if (this.host.handOff !== undefined) this.handOffAfterMs = ms;
   }
 
   /** The current window in ms (0 while switched off). For tests and diagnostics. */
@@ -270,12 +279,16 @@ export class SpinWindow {
     return true;
   }
 
-  /** The attempt of a spin opened at `started` succeeded: the window learns. */
-  caught(started: number): void {
+  /**
+   * The attempt of a spin opened at `started` succeeded: the window learns. `caughtAt`: when (the
+   * host's clock), if the host read it; by default the spin's last look at the clock, which after a
+   * hand-off is from before its sleep (a host whose calm spins hand off passes the real time).
+   */
+  caught(started: number, caughtAt = this.lastClock): void {
     this.misses = 0;
     if (this.handOffSpins > 0) this.handOffSpins--;
     // The last look at the clock is at most `attemptsPerClock` attempts old: close enough.
-    this.windowMs = Math.min(LONG_SPIN_MS, Math.max(MAX_SPIN_MS, 2 * (this.lastClock - started)));
+    this.windowMs = Math.min(LONG_SPIN_MS, Math.max(MAX_SPIN_MS, 2 * (caughtAt - started)));
   }
 
   /** A parked operation that began (before its spin) at `startedAt` (NaN if it did not spin) completed. */
