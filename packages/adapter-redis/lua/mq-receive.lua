@@ -12,7 +12,7 @@
 -- in `waiters`, its entry appended to `wq`): the next suitable send hands it its message (mq-send.lua).
 -- With wake = 1 the call came on the inbox connection with a blocking pop of the inbox right
 -- behind it (inbox.ts): if it registers no receive, it pushes 'wake' so that the pop returns at once.
--- KEYS: meta, order, typ (unused), data, types (as in mq-send.lua), claims, waiters, wq
+-- KEYS: meta, order, typ, data, types (as in mq-send.lua), claims, waiters, wq
 -- ARGV: id, pid, uid, gid, tag, handle, acknowledged requests (comma-separated), lost requests
 --       (comma-separated), inbox ('' none), wake (1/0), then per receive: request number, rule ('any' | 'eq' |
 --       'except' | 'le'), type (decimal, absolute value for 'le'), noError (1/0), maxBytes, nowait (1/0)
@@ -26,11 +26,8 @@ local function finish(out, registered)
   if wake and not registered then redis.call('RPUSH', inbox, 'wake') end
   return out
 end
--- One read of the checks' fields, the byte and message counts (written back once at the end) and
--- the number of handles with a waiting send (nblk, see mq-send.lua: no 'r' notice when none waits).
-local f = redis.call('HMGET', meta, 'uid', 'gid', 'cuid', 'cgid', 'mode', 'id', 'cbytes', 'qnum', 'nblk')
+local f = redis.call('HMGET', meta, 'uid', 'gid', 'cuid', 'cgid', 'mode', 'id')
 if f[6] ~= ARGV[1] then return finish({'EINVAL', ''}, false) end
-local cbytes, qnum = tonumber(f[7]), tonumber(f[8])
 local acked = {}
 for n in string.gmatch(ARGV[7], '[^,]+') do acked[#acked + 1] = handle .. ':' .. n end
 bulk('HDEL', claims, acked)
@@ -48,11 +45,12 @@ for n in string.gmatch(ARGV[8], '[^,]+') do
     local s2 = string.find(claim, ' ', s1 + 1, true)
     local cseq, ctype, cdata = string.sub(claim, 1, s1 - 1), string.sub(claim, s1 + 1, s2 - 1), string.sub(claim, s2 + 1)
     redis.call('ZADD', order, cseq, cseq)
-    redis.call('HSET', data, cseq, string.sub(claim, s1 + 1))
+    redis.call('HSET', typ, cseq, ctype)
+    redis.call('HSET', data, cseq, cdata)
     redis.call('ZADD', types, ctype, ctype)
     redis.call('ZADD', tag .. ':t:' .. ctype, cseq, cseq)
-    cbytes, qnum = cbytes + string.len(cdata), qnum + 1
-    redis.call('HSET', meta, 'cbytes', cbytes, 'qnum', qnum)
+    redis.call('HINCRBY', meta, 'cbytes', string.len(cdata))
+    redis.call('HINCRBY', meta, 'qnum', 1)
     redis.call('HDEL', claims, handle .. ':' .. n)
     redis.call('PUBLISH', tag .. ':ch', 's' .. ctype)
   end
@@ -69,20 +67,14 @@ local receives = (#ARGV - 10) / 6
 for i = 1, receives do
   local base = 10 + (i - 1) * 6
   local number, rule, wanted, noerror, max, nowait = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3], ARGV[base + 4], tonumber(ARGV[base + 5]), ARGV[base + 6]
-  -- seq: the message taken; last: whether it is the only one of its type (nil: not known yet).
-  -- Reading two of one type's set tells that without a ZCARD after the removal.
-  local seq, last
+  local seq
   if rule == 'any' then
     seq = redis.call('ZRANGE', order, 0, 0)[1]
   elseif rule == 'eq' then
-    local two = redis.call('ZRANGE', tag .. ':t:' .. wanted, 0, 1)
-    seq, last = two[1], two[2] == nil
+    seq = redis.call('ZRANGE', tag .. ':t:' .. wanted, 0, 0)[1]
   elseif rule == 'le' then
     local lowest = redis.call('ZRANGEBYSCORE', types, '-inf', wanted, 'LIMIT', 0, 1)[1]
-    if lowest then
-      local two = redis.call('ZRANGE', tag .. ':t:' .. lowest, 0, 1)
-      seq, last = two[1], two[2] == nil
-    end
+    if lowest then seq = redis.call('ZRANGE', tag .. ':t:' .. lowest, 0, 0)[1] end
   else
     -- MSG_EXCEPT: the first message of any other type. Walk the queue in order; only messages of
     -- the excluded type are skipped.
@@ -91,8 +83,7 @@ for i = 1, receives do
       local batch = redis.call('ZRANGE', order, start, start + 63)
       if #batch == 0 then break end
       for _, candidate in ipairs(batch) do
-        local stored = redis.call('HGET', data, candidate)
-        if string.sub(stored, 1, string.find(stored, ' ', 1, true) - 1) ~= wanted then seq = candidate break end
+        if redis.call('HGET', typ, candidate) ~= wanted then seq = candidate break end
       end
       start = start + 64
     end
@@ -112,10 +103,8 @@ for i = 1, receives do
       out[o + 1], out[o + 2], out[o + 3] = 'BLOCK', '', ''
     end
   else
-    -- '<type> <bytes>' (mq-send.lua)
-    local stored = redis.call('HGET', data, seq)
-    local space = string.find(stored, ' ', 1, true)
-    local mtype, payload = string.sub(stored, 1, space - 1), string.sub(stored, space + 1)
+    local payload = redis.call('HGET', data, seq)
+    local mtype = redis.call('HGET', typ, seq)
     local len = string.len(payload)
     if len > max and noerror ~= '1' then
       out[o + 1], out[o + 2], out[o + 3] = 'E2BIG', '', ''
@@ -127,8 +116,7 @@ for i = 1, receives do
       gone[#gone + 1] = seq
       local perType = tag .. ':t:' .. mtype
       redis.call('ZREM', perType, seq)
-      if last == nil then last = redis.call('ZCARD', perType) == 0 end
-      if last then redis.call('ZREM', types, mtype) end
+      if redis.call('ZCARD', perType) == 0 then redis.call('ZREM', types, mtype) end
       taken = taken + 1
       freed = freed + len
       out[o + 1], out[o + 2], out[o + 3] = 'OK', mtype, payload
@@ -139,9 +127,10 @@ bulk('HSET', waiters, registered)
 bulk('RPUSH', wq, entries)
 if taken > 0 then
   bulk('HSET', claims, claimed)
+  bulk('HDEL', typ, gone)
   bulk('HDEL', data, gone)
-  redis.call('HSET', meta, 'cbytes', cbytes - freed, 'qnum', qnum - taken, 'lrpid', ARGV[2], 'rtime', now_s())
-  -- Room was made: only a waiting send can use it, and waiting sends are counted in nblk.
-  if (tonumber(f[9]) or 0) > 0 then redis.call('PUBLISH', tag .. ':ch', 'r') end
+  local q = redis.call('HMGET', meta, 'cbytes', 'qnum')
+  redis.call('HSET', meta, 'cbytes', tonumber(q[1]) - freed, 'qnum', tonumber(q[2]) - taken, 'lrpid', ARGV[2], 'rtime', now_s())
+  redis.call('PUBLISH', tag .. ':ch', 'r')
 end
 return finish(out, #entries > 0)

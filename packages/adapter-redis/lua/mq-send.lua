@@ -11,7 +11,7 @@
 -- the receiver's inbox list (which the receiving process pops with one blocking BLMPOP for all
 -- its waits) and kept as the receiver's claim until acknowledged. A receiver whose maxBytes is too
 -- small for it (without noError) is handed E2BIG instead and the message goes on, as on Linux.
--- KEYS: meta, order (zset of sequence numbers), typ (unused), data (hash seq -> '<type> <bytes>'),
+-- KEYS: meta, order (zset of sequence numbers), typ (hash seq -> type), data (hash seq -> bytes),
 --       types (zset of the types present, scored by type), blocked (hash handle -> send number),
 --       claims, waiters (hash waiter -> registration), wq (list of waiters, oldest first)
 -- ARGV: id, pid, uid, gid, tag, msgmax, handle, then per send: type (decimal string), payload,
@@ -22,10 +22,8 @@ local claims, waiters, wq = KEYS[7], KEYS[8], KEYS[9]
 local tag, msgmax, handle = ARGV[5], tonumber(ARGV[6]), ARGV[7]
 local sends = (#ARGV - 7) / 4
 local out = {'OK'}
--- One read of everything the checks need: id (alive), permissions, limits, the next sequence number,
--- and how many handles have a waiting send (nblk = HLEN blocked, kept in step by this script and
--- mq-unblock.lua), so that the common case, no send waiting, does not read `blocked`.
-local f = redis.call('HMGET', meta, 'uid', 'gid', 'cuid', 'cgid', 'mode', 'id', 'qbytes', 'cbytes', 'qnum', 'seq', 'nblk')
+-- One read of everything the checks need: id (alive), permissions, limits, the next sequence number.
+local f = redis.call('HMGET', meta, 'uid', 'gid', 'cuid', 'cgid', 'mode', 'id', 'qbytes', 'cbytes', 'qnum', 'seq')
 if f[6] ~= ARGV[1] then
   for i = 1, sends do out[i + 1] = 'EINVAL' end
   return out
@@ -35,8 +33,7 @@ if not granted_by(f, tonumber(ARGV[3]), tonumber(ARGV[4]), 2) then
   return out
 end
 local qbytes, cbytes, qnum, seq = tonumber(f[7]), tonumber(f[8]), tonumber(f[9]), tonumber(f[10] or '0')
-local first = -1
-if (tonumber(f[11]) or 0) > 0 then first = tonumber(redis.call('HGET', blocked, handle) or '-1') end
+local first = tonumber(redis.call('HGET', blocked, handle) or '-1')
 local sent, handed, rpid = false, false, nil
 local mtype, payload, len
 -- What hand_over decides is written once at the end (one command per key instead of one per
@@ -101,7 +98,7 @@ for i = 1, sends do
       status = 'BLOCK'
       if first < 0 then
         first = number
-        if redis.call('HSET', blocked, handle, number) == 1 then redis.call('HINCRBY', meta, 'nblk', 1) end
+        redis.call('HSET', blocked, handle, number)
       end
     end
   else
@@ -111,8 +108,8 @@ for i = 1, sends do
       handed = true
     else
       redis.call('ZADD', order, seq, seq)
-      -- Type and bytes in one field (one write here, one read and one delete in mq-receive.lua).
-      redis.call('HSET', data, seq, mtype .. ' ' .. payload)
+      redis.call('HSET', typ, seq, mtype)
+      redis.call('HSET', data, seq, payload)
       redis.call('ZADD', types, mtype, mtype)
       redis.call('ZADD', tag .. ':t:' .. mtype, seq, seq)
       cbytes, qnum = cbytes + len, qnum + 1
@@ -121,7 +118,7 @@ for i = 1, sends do
     if first == number then
       -- The handle's waiting send is through: the sends behind it may go.
       first = -1
-      if redis.call('HDEL', blocked, handle) == 1 then redis.call('HINCRBY', meta, 'nblk', -1) end
+      redis.call('HDEL', blocked, handle)
       redis.call('PUBLISH', tag .. ':ch', 'u')
     end
   end

@@ -5,8 +5,7 @@
  *
  * - `<tag>:meta`: hash of the `msqid_ds` fields (id, key, mode, owner, qbytes, cbytes, qnum, pids, times) and the next sequence number;
  * - `<tag>:order`: sorted set of the messages' sequence numbers (queue order);
- * - `<tag>:data`: hash from sequence number to `<type> <payload>` (`<tag>:typ`, which held the
- *   types apart until 2026-12-07, is only deleted with the queue);
+ * - `<tag>:typ` / `<tag>:data`: hashes from sequence number to type and payload;
  * - `<tag>:types`: sorted set of the types present (score = type), for `type < 0`;
  * - `<tag>:t:<type>`: sorted set of the sequence numbers of one type, for `type > 0`;
  * - `<tag>:blocked`: per handle, the number of its send that waits (later sends of that handle
@@ -171,7 +170,7 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
     if (first !== 'BLOCK') refuse({ status: first, values: [] }, 'msgsnd', this.key);
     const c = this.connection;
     const unblock = async (): Promise<void> => {
-      await c.run('mq-unblock', [this.keys[0]!, this.keys[5]!], [this.handleKey, number, this.tag], 'msgsnd', { key: this.key });
+      await c.run('mq-unblock', [this.keys[5]!], [this.handleKey, number, this.tag], 'msgsnd', { key: this.key });
     };
     let reply: ScriptReply;
     try {

@@ -12,7 +12,7 @@ import type { Cluster, Redis } from 'ioredis';
 export const SCRIPTS = {
   'mq-open': 1,
   'mq-send': 9,
-  'mq-unblock': 2,
+  'mq-unblock': 1,
   'mq-receive': 8,
   'mq-unwait': 3,
   'mq-reap': 3,
