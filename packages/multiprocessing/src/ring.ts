@@ -91,8 +91,13 @@ export const RingField = {
 export const HEADER_BYTES = 256;
 /** Bytes of a frame's header (length, flags). */
 export const FRAME_BYTES = 8;
-/** Marks a ring made by this code ("ipcx" as ASCII, version 1 in the low byte would clash; kept plain). */
-export const RING_MAGIC = 0x69706378;
+/**
+ * Marks a ring made by this code and names its layout: "ipx2" as ASCII, the second layout (producers
+ * and consumers count values on their own lines, PUT_VALUES/TAKEN_VALUES; the first layout, "ipcx",
+ * had one COUNT cell both sides wrote). A process of another version attaching to the ring gets a
+ * TypeError instead of reading cells that moved.
+ */
+export const RING_MAGIC = 0x69707832;
 /** Smallest data capacity. */
 export const MIN_CAPACITY = 4096;
 
@@ -181,7 +186,7 @@ export class Ring {
   ) {
     const buffer = segment.buffer;
     this.cells = new Int32Array(buffer, 0, HEADER_BYTES / 4);
-    if (Atomics.load(this.cells, cell(RingField.MAGIC)) !== RING_MAGIC) throw new TypeError('the segment does not hold a ring');
+    if (Atomics.load(this.cells, cell(RingField.MAGIC)) !== RING_MAGIC) throw new TypeError('the segment does not hold a ring of this layout (not a ring, or one made by another version of @ipcx/multiprocessing)');
     this.capacity = Atomics.load(this.cells, cell(RingField.CAPACITY));
     this.maxsize = Atomics.load(this.cells, cell(RingField.MAXSIZE));
     this.data = new Uint8Array(buffer, HEADER_BYTES, this.capacity);
