@@ -153,9 +153,12 @@ export function fifoSuite(context: SuiteContext): void {
       expect(printed).toBe('from ipcx to cat\n');
 
       const shell = spawn('sh', ['-c', `echo ts > '${path}'`], { stdio: 'inherit' });
+      // Listened for at once: the shell may exit (and 'exit' be emitted) while the read is under
+      // way, and an event emitted before its listener is lost (the test then hung until its timeout).
+      const shellExited = new Promise((resolve) => shell.once('exit', resolve));
       const reader = closeAfter(await fifos().openReader(path));
       expect(text(await readToEnd(reader))).toBe('ts\n');
-      expect(await new Promise((resolve) => shell.once('exit', resolve))).toBe(0);
+      expect(await shellExited).toBe(0);
     });
 
     it('keeps the event loop and the libuv pool free with 64 opens and 64 reads pending', async () => {
