@@ -76,14 +76,7 @@ void Pollers::OnPoll(uv_poll_t* handle, int status, int events) {
       epoll_ctl(poll->epfd, EPOLL_CTL_MOD, poll->fd, &none);
     }
   } else {
-    if (poll->epfd >= 0 && (poll->armed == UV_READABLE || poll->armed == UV_WRITABLE)) {
-      // One event armed: the instance is readable only if the descriptor reports that event (or
-      // an error or hang-up, which counts as every armed event anyway), because the kernel polls
-      // the descriptor again before it calls the instance readable and drops an entry that is no
-      // longer ready. So its epoll_wait would only confirm what is known: one system call less
-      // per parked hop of a shared pipe or socket (a ping-pong's every hop under load).
-      events = poll->armed;
-    } else if (poll->epfd >= 0) {
+    if (poll->epfd >= 0) {
       // The epoll instance is readable: ask it what the descriptor itself reported. An error or
       // hang-up counts as every armed event (as libuv does), so the retried call tells the errno.
       epoll_event event{};
