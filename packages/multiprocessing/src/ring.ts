@@ -54,10 +54,12 @@
  * under WRITE_LOCK; HEAD, TAKEN_VALUES under READ_LOCK) is read by the next holder with a plain
  * load: taking the lock (a compare-and-swap that reads the last holder's release store) orders it
  * after the last holder's writes. PUT_VALUES and TAKEN_VALUES are written with plain stores
- * followed by the atomic store of TAIL or HEAD, which publishes them with the frame; the other
- * side reads them with atomic loads. A frame's flags word, TAIL and HEAD are stored atomically: the
- * other side waits on them, and a store must come before the publisher's look at the waiters cell
- * (`wait.ts`).
+ * followed by the atomic store of the frame's flags word or HEAD, which publishes them with the
+ * frame; the other side reads them with atomic loads. A frame's flags word and HEAD are stored
+ * atomically: the other side waits on them, and a store must come before the publisher's look at
+ * the waiters cell (`wait.ts`). TAIL is stored plainly: only producers read it, under the write
+ * lock. PRODUCED and CONSUMED are only futex words: bumped when a waiter is counted in
+ * (`publishChange`), so a value that nobody sleeps on costs no read-modify-write of them.
  *
  * **Crashes.** A producer killed mid-value has published only whole frames: a single-frame value
  * is either all visible or not at all (its flags word is stored after the bytes are in). Of a multi-frame value
@@ -69,7 +71,7 @@
  */
 import { IpcError, type SemaphoreSet, type SharedSegment } from '@ipcx/core';
 import { whenNotBusy } from './kernel-objects.js';
-import { NO_DEADLINE, park, publish, spinFor, wake, type Deadline, type ParkCells } from './wait.js';
+import { NO_DEADLINE, park, publish, publishChange, spinFor, wake, type Deadline, type ParkCells } from './wait.js';
 
 /** Byte offsets of the header's fields (each a 32-bit cell), as drawn above; what each holds is in the diagram. */
 export const RingField = {
@@ -496,7 +498,7 @@ export class Ring {
         this.countTaken();
         // Free the space after `take` read it: a producer that loads this HEAD may overwrite it.
         Atomics.store(this.cells, cell(RingField.HEAD), (head + FRAME_BYTES + pad8(size)) | 0);
-        publish(this.producers, this.producers.cell, this.producers.waiters);
+        publishChange(this.producers);
       }
     } finally {
       if (!this.holdsRead) this.unlock(this.readLock);
@@ -529,8 +531,9 @@ export class Ring {
     }
     // Publish after the bytes: a consumer that loads these flags sees the whole frame.
     Atomics.store(this.dataCells, (at >> 2) + 1, frameFlags | FrameFlag.READY);
-    Atomics.store(this.cells, cell(RingField.TAIL), next);
-    publish(this.consumers, this.consumers.cell, this.consumers.waiters);
+    // A plain store: only producers read TAIL, under the write lock (its release orders this).
+    this.cells[cell(RingField.TAIL)] = next;
+    publishChange(this.consumers);
     return next;
   }
 
@@ -622,7 +625,7 @@ export class Ring {
         if (done) this.countTaken();
         // Free the space after copying out: a producer that loads this HEAD may overwrite it.
         Atomics.store(this.cells, cell(RingField.HEAD), (head + FRAME_BYTES + pad8(size)) | 0);
-        publish(this.producers, this.producers.cell, this.producers.waiters);
+        publishChange(this.producers);
         if (done) return { bytes: parts!.length === 1 ? parts![0] : concatAll(parts!, total), objects: (flags & FrameFlag.OBJECTS) !== 0, flags };
       }
     } finally {

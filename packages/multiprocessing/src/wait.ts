@@ -239,6 +239,26 @@ export function publish(where: Omit<ParkCells, 'cell' | 'waiters'>, cell: number
   wakeCounted(where, cell, counted);
 }
 
+/**
+ * {@link publish} for a place whose condition the caller has just changed with an atomic store of
+ * its own (a ring's frame flags or HEAD) and whose sequence cell is only a futex word: the cell is
+ * bumped only when some waiter is counted in, so a publication that nobody sleeps on costs one load
+ * (no read-modify-write per value). A counted waiter loaded the cell before counting itself in, so
+ * the bump that follows still fails its futex compare; one not yet counted re-checks the condition
+ * after counting in and sees the store. Not for cells whose value is the condition (a barrier's
+ * generation): a spinning waiter that is not counted in would miss it.
+ */
+export function publishChange(where: ParkCells): void {
+  const counted = Atomics.load(where.cells, where.waiters);
+  if (counted === 0) return;
+  const sequence = (Atomics.add(where.cells, where.cell, 1) + 1) | 0;
+  if (where.armed !== undefined) {
+    if (where.notifiedAt !== undefined && ((Atomics.load(where.cells, where.armed) - where.notifiedAt) | 0) < 0) return;
+    where.notifiedAt = sequence;
+  }
+  wakeCounted(where, where.cell, counted);
+}
+
 /** Raises the `armed` cell to `observed` (sequence order, wrapping), unless it holds a later one. */
 function raiseArmed(cells: Int32Array, armed: number, observed: number): void {
   for (;;) {
