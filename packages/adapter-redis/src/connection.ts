@@ -167,7 +167,11 @@ export interface ScriptReply {
 export function decodeReply(raw: unknown): ScriptReply {
   const list = raw as Array<Buffer | number | null>;
   const status = String(list[0]);
-  const values = list.slice(1).map((v) => (Buffer.isBuffer(v) ? v : Buffer.from(v === null ? '' : String(v))));
+  const values: Buffer[] = new Array(list.length - 1);
+  for (let i = 1; i < list.length; i++) {
+    const v = list[i];
+    values[i - 1] = Buffer.isBuffer(v) ? v : Buffer.from(v === null || v === undefined ? '' : String(v));
+  }
   return { status, values };
 }
 
@@ -192,6 +196,8 @@ export class RedisConnection {
   /** Renews the lease from the main thread until the renewal thread's first report. */
   private leaseTimer: NodeJS.Timeout | undefined;
   private leaseStarted: Promise<void> | undefined;
+  /** The lease's first renewal succeeded (leaseStarted resolved). */
+  private leaseRunning = false;
   private renewer: LeaseRenewer | undefined;
   /** Clients being reaped now (the renewal thread may report one again meanwhile). */
   private readonly reaping = new Set<string>();
@@ -303,6 +309,14 @@ export class RedisConnection {
   }
 
   /**
+   * True when {@link track} has nothing left to do for this object (its lease runs and the tag is
+   * recorded): a receive then skips the call (and its awaits).
+   */
+  tracked(tag: string, kind: string): boolean {
+    return this.leaseRunning && this.knownTags.has(`${kind} ${tag}`);
+  }
+
+  /**
    * Starts this client's lease (once): a first renewal on the command connection (its failure is
    * the caller's), then a worker thread renews it every third of the lease (see lease.ts), so that
    * a main thread blocked for longer than the lease does not lose the client's SEM_UNDO units. Until
@@ -311,6 +325,7 @@ export class RedisConnection {
   startLease(syscall = 'lease'): Promise<void> {
     this.leaseStarted ??= (async () => {
       await this.renewLease(syscall);
+      this.leaseRunning = true;
       if (this.closed) return;
       const timer = setInterval(() => {
         this.renewLease('lease').catch(() => {

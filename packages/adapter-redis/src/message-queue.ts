@@ -199,10 +199,14 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
     if (reply.status !== 'OK') refuse(reply, 'msgsnd', this.key, true);
   }
 
-  /** The arguments of mq-send before its sends (see lua/mq-send.lua). */
+  /** The arguments of mq-send before its sends (see lua/mq-send.lua), built once per handle. */
+  private sendHead: readonly ScriptArgument[] | undefined;
+
+  /** The arguments of mq-send before its sends (see lua/mq-send.lua): a new list to append to. */
   private sendArgs(): ScriptArgument[] {
     const c = this.connection;
-    return [String(this.id), process.pid, c.uid, c.gid, this.tag, MSGMAX_DEFAULT, this.handleKey];
+    this.sendHead ??= [String(this.id), process.pid, c.uid, c.gid, this.tag, MSGMAX_DEFAULT, this.handleKey];
+    return this.sendHead.slice();
   }
 
   /**
@@ -288,13 +292,13 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
     this.receiveBatches.delete(inbox);
     const c = this.connection;
     const acknowledged = this.acknowledged.splice(0);
-    const lost = [...this.lost];
+    const lost = this.lost.length === 0 ? '' : this.lost.join(',');
     // Through the inbox connection, with its pop behind the script in one write, when no pop is
     // outstanding there and no call of this process is in flight on the command connection (this
     // receive must reach the server after them); otherwise on the command connection.
     const box = inbox === '' ? undefined : c.inbox;
     const viaInbox = box !== undefined && box.idle && c.inFlight === 0;
-    const args: ScriptArgument[] = [String(this.id), process.pid, c.uid, c.gid, this.tag, this.handleKey, acknowledged.join(','), lost.join(','), inbox, viaInbox ? 1 : 0];
+    const args: ScriptArgument[] = [String(this.id), process.pid, c.uid, c.gid, this.tag, this.handleKey, acknowledged.length === 0 ? '' : acknowledged.join(','), lost, inbox, viaInbox ? 1 : 0];
     for (const queued of batch) args.push(...queued.receive);
     let reply: ScriptReply;
     try {
@@ -313,8 +317,10 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
       }
       return;
     }
-    const settled = new Set((reply.values[0]?.toString() ?? '').split(',').filter((n) => n !== '').map(Number));
-    this.lost = this.lost.filter((n) => !settled.has(n));
+    if (this.lost.length > 0) {
+      const settled = new Set((reply.values[0]?.toString() ?? '').split(',').filter((n) => n !== '').map(Number));
+      this.lost = this.lost.filter((n) => !settled.has(n));
+    }
     batch.forEach((queued, i) => {
       if (reply.status !== 'OK') return queued.resolve({ status: reply.status, values: [] });
       const status = reply.values[1 + 3 * i]!.toString();
@@ -332,7 +338,8 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
   private async receiveThroughInbox(box: Inbox, args: ScriptArgument[]): Promise<ScriptReply> {
     const c = this.connection;
     try {
-      const raw = await box.registerAndPop(scriptSha('mq-receive'), this.receiveKeys, args.map((a) => (a instanceof Uint8Array && !Buffer.isBuffer(a) ? Buffer.from(a) : a)) as Array<string | number | Buffer>);
+      // A receive's arguments are strings and numbers only (no bytes to convert).
+      const raw = await box.registerAndPop(scriptSha('mq-receive'), this.receiveKeys, args as Array<string | number>);
       return decodeReply(raw);
     } catch (error) {
       const failure = redisFailure(error, 'msgrcv', { key: this.key });
@@ -359,7 +366,7 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
     const waiter = `${this.handleKey}:${number}`;
     // Known before it can register: if this client dies waiting, whoever reaps it drops the
     // registration, so no send hands a message to a dead inbox (a round trip the first time only).
-    await this.connection.track(this.tag, 'mq', 'msgrcv');
+    if (!this.connection.tracked(this.tag, 'mq')) await this.connection.track(this.tag, 'mq', 'msgrcv');
     // Expected before the script runs: a send may serve the registration before its reply comes.
     const expected = inbox.expect(waiter);
     let reply: ScriptReply;
@@ -404,7 +411,8 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
           throw first;
         }
       }
-      delivery = await expected.delivery;
+      // Delivered (the common case): no second wait on the same promise.
+      delivery = first instanceof Error ? await expected.delivery : first;
     } catch (error) {
       if (isIpcError(error, 'ECONNRESET') && !this.lost.includes(number)) this.lost.push(number);
       throw error;

@@ -95,7 +95,20 @@ export type ScriptArgument = string | number | Buffer | Uint8Array;
  * `keys` and `args` go to KEYS and ARGV.
  */
 export function runScript(client: Redis | Cluster, name: ScriptName, keys: readonly string[], args: readonly ScriptArgument[]): Promise<unknown[]> {
-  const method = (client as unknown as Record<string, (...a: unknown[]) => Promise<unknown[]>>)[`${commandName(name)}Buffer`];
+  let methodName = methodNames.get(name);
+  if (methodName === undefined) {
+    methodName = `${commandName(name)}Buffer`;
+    methodNames.set(name, methodName);
+  }
+  const method = (client as unknown as Record<string, (...a: unknown[]) => Promise<unknown[]>>)[methodName];
   if (method === undefined) throw new Error(`script ${name} is not defined on this client`);
-  return method.call(client, ...keys, ...args.map((a) => (a instanceof Uint8Array && !Buffer.isBuffer(a) ? Buffer.from(a.buffer, a.byteOffset, a.byteLength) : a)));
+  // Most calls carry no plain Uint8Array (a message's bytes usually come as a Buffer): no copy of the list then.
+  let passed: readonly ScriptArgument[] = args;
+  if (args.some((a) => a instanceof Uint8Array && !Buffer.isBuffer(a))) {
+    passed = args.map((a) => (a instanceof Uint8Array && !Buffer.isBuffer(a) ? Buffer.from(a.buffer, a.byteOffset, a.byteLength) : a));
+  }
+  return method.call(client, ...keys, ...passed);
 }
+
+/** The ioredis method of each script that answers with Buffers (`ipcx_mq_sendBuffer`), built once. */
+const methodNames = new Map<ScriptName, string>();
