@@ -1,7 +1,10 @@
 /**
  * The client lease is renewed by a worker thread with a connection of its own (src/lease.ts):
  * - a client whose main thread is blocked (a synchronous busy loop in a child process) for several
- *   lease periods keeps its SEM_UNDO units, and still loses them once SIGKILLed;
+ *   lease periods keeps its SEM_UNDO units, and still loses them once SIGKILLed; it blocks right
+ *   after its first operation with undo, which resolves only once the thread has renewed the
+ *   lease (on a busy machine a new thread took tens of seconds to start, and a live client whose
+ *   main thread blocked meanwhile was reaped: its units given back, its inbox's messages lost);
  * - `close()` ends the thread and its connection, and nothing of the client is left on the server.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -43,7 +46,7 @@ async function connectionsOf(admin: RedisBackend, prefix: string, clientId: stri
 }
 
 describe('redis lease renewal thread', () => {
-  it('keeps the SEM_UNDO units of a client whose main thread is blocked for longer than its lease, and restores them once it is SIGKILLed', { timeout: 60_000 }, async () => {
+  it('keeps the SEM_UNDO units of a client whose main thread is blocked for longer than its lease right after its first operation with undo (which waited for the renewal thread), and restores them once it is SIGKILLed', { timeout: 60_000 }, async () => {
     const leaseMs = 1000;
     const busyMs = leaseMs * 4;
     const prefix = uniquePrefix('lease-busy');
@@ -57,7 +60,7 @@ describe('redis lease renewal thread', () => {
     set.setValues([3, 1]);
     // A live client renews its lease and reaps whoever's lease runs out.
     await live.connection.startLease();
-    const holder = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/busy-holder.mjs', import.meta.url)), String(redisPort()), prefix, String(key), String(leaseMs), String(busyMs)], {
+    const holder = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/busy-holder.mjs', import.meta.url)), String(redisPort()), prefix, String(key), String(leaseMs), String(busyMs), 'thread-first'], {
       stdio: ['ignore', 'pipe', 'inherit'],
       cwd: fileURLToPath(new URL('.', import.meta.url)),
     });
@@ -65,6 +68,8 @@ describe('redis lease renewal thread', () => {
       holder.kill('SIGKILL');
     });
     const out = lines(holder);
+    // The operation resolved after the renewal thread's first renewal, not before.
+    expect(await out.next()).toBe('thread true');
     expect(await out.next()).toBe('taken');
     const blockedFrom = performance.now();
     // While the holder's main thread spins, its units stay taken: sampled until it wakes up.

@@ -1,7 +1,7 @@
 /**
  * At-most-once delivery while workers die: 8 workers send and receive at seeded random on one
  * queue (System V, POSIX, or a datagram socket bound to a path) while this thread terminates one
- * of them at a random moment every few milliseconds and starts a replacement. Each worker logs every send that completed and every
+ * of them at a random moment every few milliseconds and launches a replacement (started ahead, idle until then). Each worker logs every send that completed and every
  * message it received in SharedArrayBuffers of its own (see children/queue-killable.mjs), so the
  * logs survive its termination. Afterwards this thread drains the queue and checks, as the kernel
  * promises: no message is received twice; every acknowledged send is received, except at most one
@@ -35,7 +35,17 @@ interface Slot {
   process: ChildProcess;
   sent: Int32Array;
   received: Int32Array;
+  /** Cell 0 becomes 1 when the worker may begin (see children/queue-killable.mjs). */
+  go: Int32Array;
 }
+
+/**
+ * Replacements started ahead of need. Starting a worker is what takes the time on a busy machine
+ * (at load 35, 0.2 to 6 s until it is online; 40 in a row took 82 of the System V case's 99 s),
+ * so replacements start while the churn goes on, idle until launched: each victim is replaced by
+ * a worker that begins the moment the victim is gone, as before, without waiting for its start.
+ */
+const SPARES = 4;
 
 /** Runs the churn on `queue` and returns the ids sent (acknowledged), received, and the terminations. */
 async function churn(queue: object, kind: 'sysv' | 'posix' | 'dgram', seed: number, drain: () => Promise<number | null>, path?: string) {
@@ -46,14 +56,31 @@ async function churn(queue: object, kind: 'sysv' | 'posix' | 'dgram', seed: numb
   const start = async (): Promise<Slot> => {
     const sent = new Int32Array(new SharedArrayBuffer(4 * LOG_ENTRIES));
     const received = new Int32Array(new SharedArrayBuffer(4 * LOG_ENTRIES));
+    const go = new Int32Array(new SharedArrayBuffer(4));
     serial++;
-    const process = await backend.processes.spawn(child, { args: [queue, kind, serial, seed + serial, sent.buffer, received.buffer, stop.buffer, path] });
-    return { process, sent, received };
+    const process = await backend.processes.spawn(child, { args: [queue, kind, serial, seed + serial, sent.buffer, received.buffer, stop.buffer, path, go.buffer] });
+    return { process, sent, received, go };
   };
+  const launch = (slot: Slot): Slot => {
+    Atomics.store(slot.go, 0, 1);
+    Atomics.notify(slot.go, 0);
+    return slot;
+  };
+  // Every worker started is ended below, the spares too (told to stop before they begin).
+  const starting: Array<Promise<Slot>> = [];
   const slots: Slot[] = [];
-  for (let i = 0; i < WORKERS; i++) slots.push(await start());
+  const spares: Array<Promise<Slot>> = [];
+  const spare = (): void => {
+    const next = start();
+    starting.push(next);
+    spares.push(next);
+  };
   let terminations = 0;
   try {
+    for (let i = 0; i < WORKERS; i++) starting.push(start());
+    slots.push(...(await Promise.all(starting)));
+    for (let i = 0; i < Math.min(SPARES, TERMINATIONS); i++) spare();
+    for (const slot of slots) launch(slot);
     while (terminations < TERMINATIONS) {
       await sleep(5 + Math.floor(random() * 40));
       const index = Math.floor(random() * WORKERS);
@@ -64,15 +91,21 @@ async function churn(queue: object, kind: 'sysv' | 'posix' | 'dgram', seed: numb
       expect(status.code).toBe(1);
       terminations++;
       finished.push(victim);
-      slots[index] = await start();
+      const replacement = spares.shift()!;
+      if (terminations + spares.length < TERMINATIONS) spare();
+      slots[index] = launch(await replacement);
     }
   } finally {
     Atomics.store(stop, 0, 1);
-    for (const slot of slots) {
-      const status = await slot.process.exited;
+    const all = await Promise.allSettled(starting);
+    for (const started of all) if (started.status === 'fulfilled') launch(started.value);
+    for (const started of all) {
+      if (started.status !== 'fulfilled' || finished.includes(started.value)) continue;
+      const status = await started.value.process.exited;
       expect(status).toEqual({ code: 0, signal: null });
-      finished.push(slot);
+      finished.push(started.value);
     }
+    for (const started of all) if (started.status === 'rejected') throw started.reason;
   }
   const ids = (log: Int32Array) => [...log.subarray(1, 1 + Atomics.load(log, 0))];
   const sent = finished.flatMap((slot) => ids(slot.sent));

@@ -5,8 +5,11 @@
 // its count is published (Atomics.store), so a worker terminated between the two loses at most that
 // one entry: the operation it was completing.
 //
-// args: [queue, kind ('sysv' | 'posix' | 'dgram'), serial, seed, sentLog, receivedLog, stop, path (dgram)]
-// Logs: Int32Array [count, id, id, ...]; `stop` is an Int32Array whose cell 0 becomes 1 to end.
+// args: [queue, kind ('sysv' | 'posix' | 'dgram'), serial, seed, sentLog, receivedLog, stop, path (dgram), go]
+// Logs: Int32Array [count, id, id, ...]; `stop` is an Int32Array whose cell 0 becomes 1 to end;
+// `go` (optional) an Int32Array whose cell 0 becomes 1 when the worker may begin: the test starts
+// replacements ahead, idle, so that a replacement begins the moment its predecessor is gone.
+// A worker told to stop before it began ends without an operation.
 import { defineChild } from '@ipcx/core';
 
 function mulberry32(seed) {
@@ -26,7 +29,15 @@ function log(entries, id) {
   Atomics.store(entries, 0, n + 1);
 }
 
-export default defineChild(async ({ args: [queue, kind, serial, seed, sentBuffer, receivedBuffer, stopBuffer, path] }) => {
+export default defineChild(async ({ args: [queue, kind, serial, seed, sentBuffer, receivedBuffer, stopBuffer, path, goBuffer] }) => {
+  if (goBuffer !== undefined) {
+    // Idle (no CPU) until launched. A pending Atomics.waitAsync does not keep a Node event loop
+    // alive (the worker would end with code 13, its top-level await unsettled): a timer does.
+    const go = new Int32Array(goBuffer);
+    const alive = setInterval(() => undefined, 60_000);
+    while (Atomics.load(go, 0) === 0) await Atomics.waitAsync(go, 0, 0).value;
+    clearInterval(alive);
+  }
   const random = mulberry32(seed);
   const between = (low, high) => low + Math.floor(random() * (high - low + 1));
   const sent = new Int32Array(sentBuffer);
