@@ -10,7 +10,7 @@
 //        │                        │ KIND_MSG, KIND_PMQ, KIND_SOCKET, KIND_SOCKET_FILE, KIND_SHM,
 //        │                        │ KIND_POSIX_SHM, KIND_SHM_FILE, KIND_LOCK_FILE, KIND_EVENTFD
 //   +4   │ i32 lock               │ the object's lock (lock.ts): guards everything below
-//   +8   │ (unused)               │ the wait cell's old place (it moved to +152, see below)
+//   +8   │ i32 seq                │ THE WAIT CELL: bumped and notified on every state change
 //   +12  │ i32 refs               │ handles on it, + 1 while its name is linked
 //   +16  │ i32 flags              │ FLAG_LINKED: reachable by name
 //   +20  │ u32 name ptr           │ heap block with the name's bytes (UTF-8)
@@ -32,22 +32,12 @@
 //   +120 │ u32 uid, +124 u32 gid  │ FIFO and socket file: the owner, whose class of OBJ_MODE's
 //        │                        │ bits applies (permission.ts): open and connect check them
 //   +128 │ ring 0's copies in     │ pipe / FIFO / duplex: a read and a write of ring 0 that copy
-//        │ flight and slot count  │ without the lock, and its slot table's first/count
-//        │ (ring.ts)              │ (RING_FLIGHT bytes after the ring)
-//   +152 │ i32 seq                │ THE WAIT CELL: bumped and notified on every state change
-//   +156 │ reserved               │
+//        │ flight (ring.ts)       │ without the lock (RING_FLIGHT bytes after the ring)
+//   +144 │ reserved               │
 //   +160 │ ring 1's copies in     │ duplex only: the same for ring 1
-//        │ flight and slot count  │
-//   +184 │ reserved               │
+//        │ flight (ring.ts)       │
+//   +176 │ reserved               │
 //   +192 └────────────────────────┘
-//
-// Cache lines (the table and every entry start on a 64-byte boundary): +0 holds the lock and
-// ring 0's indices, +128 ring 0's `committed`, its slot count and the wait cell. A thread spinning on the wait
-// cell for its peer's next change (TypeScript's CellSpin) therefore loads a line the peer writes
-// only at the end of its call (`committed`, then the bump), not the line of the lock and the
-// indices, which the peer writes all through its call: with the cell at +8, each of the spinner's
-// loads pulled that line back while the peer was still inside, and the peer's next write had to
-// take it again.
 //
 // The seq cell never resets when a slot is reused, so a stale waiter only sees a spurious wakeup.
 // Nor does the parked count: a waiter parked on the slot's previous object still takes its count
@@ -57,14 +47,13 @@ import { alloc, free } from './alloc';
 import { kernelHeader, kernelLock, kernelUnlock } from './kernel';
 import { EINTR, EINVAL } from './errno';
 import { kindDestroying } from './kind-hooks';
-import { RING_BYTES, RING_FLIGHT, RING_FLIGHT_BYTES, ringAt, ringReset } from './ring';
+import { RING_BYTES, RING_FLIGHT, ringAt, ringReset } from './ring';
 
 /** The fields every object has first (+0..+32 above); the compiler owns the offsets. */
 @unmanaged export class ObjectEntry {
   kind: i32;
   lock: i32;
-  /** The wait cell's old place, kept so that the fields after it stay where the kind records expect them. */
-  unused: i32;
+  seq: i32;
   refs: i32;
   flags: i32;
   namePtr: u32;
@@ -95,8 +84,7 @@ export const OBJECT_BYTES: u32 = OBJ_RING1 + RING_FLIGHT + RING_BYTES;
 /** Addresses other code waits on or takes (atomics, locks, the TypeScript side's wait cell). */
 export const OBJ_KIND: u32 = offsetof<ObjectEntry>('kind');
 export const OBJ_LOCK: u32 = offsetof<ObjectEntry>('lock');
-/** The wait cell: after ring 0's copies in flight, on their cache line (see the top of this file). */
-export const OBJ_SEQ: u32 = OBJ_RING0 + RING_FLIGHT + RING_FLIGHT_BYTES;
+export const OBJ_SEQ: u32 = offsetof<ObjectEntry>('seq');
 export const OBJ_REFS: u32 = offsetof<ObjectEntry>('refs');
 export const OBJ_FLAGS: u32 = offsetof<ObjectEntry>('flags');
 export const OBJ_SERIAL: u32 = OBJ_INFO + offsetof<ObjectInfo>('serial');
@@ -183,8 +171,7 @@ export function objectCreate(kind: i32, refs: i32): i32 {
     // Everything but the lock, the seq cell and the parked count starts from zero (a stale
     // waiter may change the count at any time: it is never written here).
     memory.fill(entry + OBJ_REFS, 0, OBJ_PARKED - OBJ_REFS);
-    memory.fill(entry + OBJ_PARKED + 4, 0, OBJ_SEQ - OBJ_PARKED - 4);
-    memory.fill(entry + OBJ_SEQ + 4, 0, OBJECT_BYTES - OBJ_SEQ - 4);
+    memory.fill(entry + OBJ_PARKED + 4, 0, OBJECT_BYTES - OBJ_PARKED - 4);
     objectEntry(entry).refs = refs;
     const serial = kernelHeader().nextSerial + 1;
     kernelHeader().nextSerial = serial;

@@ -15,12 +15,7 @@
 //   +28 │ u32 held bytes      │ released: freed with the owner if its thread dies in between
 //   +32 │ i32 locks           │ kernel locks this owner holds or is spinning for (lock.ts)
 //   +36 │ i32 stopping        │ 1 once its parent is about to terminate it: it takes no lock
-//   +40 │ (padding)           │    any more (ownerStop says why)
-//   +64 └─────────────────────┘
-//
-// Each entry fills one 64-byte cache line of its own: every object lock a thread takes counts in
-// its `locks` (lock.ts), twice per call, and with 40-byte entries two threads in a ping-pong wrote
-// the same line on every call, which then moved between their CPUs on every hop.
+//   +40 └─────────────────────┘    any more (ownerStop says why)
 import { alloc, free } from './alloc';
 import { EAGAIN, EINTR, EINVAL, ENOMEM } from './errno';
 import { currentOwner, kernelHeader, kernelLock, kernelUnlock } from './kernel';
@@ -39,8 +34,7 @@ import { currentOwner, kernelHeader, kernelLock, kernelUnlock } from './kernel';
   stopping: i32;
 }
 
-/** An entry's stride: the record rounded up to a cache line of its own (the table starts on one). */
-export const OWNER_BYTES: u32 = (offsetof<OwnerEntry>() + 63) & ~63;
+export const OWNER_BYTES: u32 = offsetof<OwnerEntry>();
 /** Fields other threads change at any time (atomics take addresses). */
 export const OWNER_LOCKS: u32 = offsetof<OwnerEntry>('locks');
 export const OWNER_STOPPING: u32 = offsetof<OwnerEntry>('stopping');
