@@ -38,7 +38,10 @@ describe('redis faults', () => {
     const set = await backend.semaphores.open('private', { size: 1 });
     const waits = [queue.receive(), queue.receive({ type: 5 }), set.wait(0), set.waitForZero(0).then(() => 'resolved')];
     set.setValue(0, 0);
-    waits.pop();
+    // The wait for zero completes (the value is 0). Awaited before the kill: its first call waits
+    // for the lease thread's first renewal, which on a loaded machine can outlast the sleep below,
+    // and a call still pending at the kill would reject with nobody listening.
+    await expect(waits.pop()).resolves.toBe('resolved');
     await sleep(200);
     const killed = performance.now();
     process.kill(redis.pid, 'SIGKILL');
