@@ -14,7 +14,7 @@ import { EBADF, EINTR, EINVAL, ENFILE } from './errno';
 import { HDR_LOCK, currentOwner, hdr, kernelHeader, kernelLock, kernelUnlock } from './kernel';
 import { lockAcquire, lockBreak, lockRelease } from './lock';
 import { kindDupEnd, kindHandleClosing, kindHandleCounted, kindHandleGone, kindOwnerDying, kindSelfReleasing } from './kind-hooks';
-import { OBJ_LOCK, OBJ_SEQ, countEnd, objectAt, objectChanged, objectDestroy, objectEntry, objectMax, objectNotify } from './object';
+import { OBJ_LOCK, countEnd, objectAt, objectCell, objectChanged, objectDestroy, objectEntry, objectMax, objectNotify } from './object';
 import { ownerFree, ownerValid } from './owner';
 
 /** A handle entry (the diagram above); the compiler owns the offsets. */
@@ -144,7 +144,7 @@ export function handleEnd(handle: i32): i32 {
 /** The address of the wait cell (seq) of the object behind one of the current owner's handles, or 0. */
 export function handleWaitCell(handle: i32): u32 {
   const entry = ownHandle(handle);
-  return entry == 0 ? 0 : <u32>(objectAt(handleEntry(entry).object) + OBJ_SEQ);
+  return entry == 0 ? 0 : <u32>objectCell(objectAt(handleEntry(entry).object));
 }
 
 /**

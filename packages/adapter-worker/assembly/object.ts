@@ -10,7 +10,8 @@
 //        │                        │ KIND_MSG, KIND_PMQ, KIND_SOCKET, KIND_SOCKET_FILE, KIND_SHM,
 //        │                        │ KIND_POSIX_SHM, KIND_SHM_FILE, KIND_LOCK_FILE, KIND_EVENTFD
 //   +4   │ i32 lock               │ the object's lock (lock.ts): guards everything below
-//   +8   │ i32 seq                │ THE WAIT CELL: bumped and notified on every state change
+//   +8   │ i32 seq                │ THE WAIT CELL of every kind but the byte streams: bumped and
+//        │                        │ notified on every state change (objectCell says which cell)
 //   +12  │ i32 refs               │ handles on it, + 1 while its name is linked
 //   +16  │ i32 flags              │ FLAG_LINKED: reachable by name
 //   +20  │ u32 name ptr           │ heap block with the name's bytes (UTF-8)
@@ -32,12 +33,23 @@
 //   +120 │ u32 uid, +124 u32 gid  │ FIFO and socket file: the owner, whose class of OBJ_MODE's
 //        │                        │ bits applies (permission.ts): open and connect check them
 //   +128 │ ring 0's copies in     │ pipe / FIFO / duplex: a read and a write of ring 0 that copy
-//        │ flight (ring.ts)       │ without the lock (RING_FLIGHT bytes after the ring)
-//   +144 │ reserved               │
+//        │ flight and slot count  │ without the lock, and its slot table's first/count
+//        │ (ring.ts)              │ (RING_FLIGHT bytes after the ring)
+//   +152 │ i32 ring seq           │ THE WAIT CELL of pipes, duplex pipes and FIFOs (OBJ_RING_SEQ)
+//   +156 │ reserved               │
 //   +160 │ ring 1's copies in     │ duplex only: the same for ring 1
-//        │ flight (ring.ts)       │
-//   +176 │ reserved               │
+//        │ flight and slot count  │
+//   +184 │ reserved               │
 //   +192 └────────────────────────┘
+//
+// Two wait cells, one per family of kinds (objectCell): the byte streams' peers, each spinning on
+// the cell for the other's next change (TypeScript's CellSpin), would otherwise pull the line of
+// the lock and ring 0's head/tail (+0) back while the peer is still inside its call and writing
+// them; at +152 the cell shares a line with ring 0's `committed` and slot count, written at the end
+// of each call anyway. Every other kind keeps its cell at +8, on the lock's line: a semaphore set's,
+// a message queue's or an event counter's waiter retries its call (taking the lock) as soon as the
+// cell changes, so the lock's line is the one it needs next (measured: with the cell at +152 for
+// every kind, worker.sysv-sem / sysv-mq / eventfd ping-pongs were slower; docs/BENCHMARKS.md).
 //
 // The seq cell never resets when a slot is reused, so a stale waiter only sees a spurious wakeup.
 // Nor does the parked count: a waiter parked on the slot's previous object still takes its count
@@ -47,7 +59,7 @@ import { alloc, free } from './alloc';
 import { kernelHeader, kernelLock, kernelUnlock } from './kernel';
 import { EINTR, EINVAL } from './errno';
 import { kindDestroying } from './kind-hooks';
-import { RING_BYTES, RING_FLIGHT, ringAt, ringReset } from './ring';
+import { RING_BYTES, RING_FLIGHT, RING_FLIGHT_BYTES, ringAt, ringReset } from './ring';
 
 /** The fields every object has first (+0..+32 above); the compiler owns the offsets. */
 @unmanaged export class ObjectEntry {
@@ -84,7 +96,10 @@ export const OBJECT_BYTES: u32 = OBJ_RING1 + RING_FLIGHT + RING_BYTES;
 /** Addresses other code waits on or takes (atomics, locks, the TypeScript side's wait cell). */
 export const OBJ_KIND: u32 = offsetof<ObjectEntry>('kind');
 export const OBJ_LOCK: u32 = offsetof<ObjectEntry>('lock');
+/** The wait cell of every kind but pipes, duplex pipes and FIFOs (see objectCell). */
 export const OBJ_SEQ: u32 = offsetof<ObjectEntry>('seq');
+/** The wait cell of pipes, duplex pipes and FIFOs: after ring 0's copies in flight, on their cache line. */
+export const OBJ_RING_SEQ: u32 = OBJ_RING0 + RING_FLIGHT + RING_FLIGHT_BYTES;
 export const OBJ_REFS: u32 = offsetof<ObjectEntry>('refs');
 export const OBJ_FLAGS: u32 = offsetof<ObjectEntry>('flags');
 export const OBJ_SERIAL: u32 = OBJ_INFO + offsetof<ObjectInfo>('serial');
@@ -168,10 +183,11 @@ export function objectCreate(kind: i32, refs: i32): i32 {
     if (i >= max) i = 0;
     const entry = objectAt(i + 1);
     if (objectEntry(entry).kind != 0) continue;
-    // Everything but the lock, the seq cell and the parked count starts from zero (a stale
+    // Everything but the lock, the two seq cells and the parked count starts from zero (a stale
     // waiter may change the count at any time: it is never written here).
     memory.fill(entry + OBJ_REFS, 0, OBJ_PARKED - OBJ_REFS);
-    memory.fill(entry + OBJ_PARKED + 4, 0, OBJECT_BYTES - OBJ_PARKED - 4);
+    memory.fill(entry + OBJ_PARKED + 4, 0, OBJ_RING_SEQ - OBJ_PARKED - 4);
+    memory.fill(entry + OBJ_RING_SEQ + 4, 0, OBJECT_BYTES - OBJ_RING_SEQ - 4);
     objectEntry(entry).refs = refs;
     const serial = kernelHeader().nextSerial + 1;
     kernelHeader().nextSerial = serial;
@@ -222,14 +238,30 @@ export function countEnd(entry: usize, end: i32, delta: i32): void {
   if (writes != 0) ringAt(writes).writers = ringAt(writes).writers + delta;
 }
 
-/** Bumps the wait cell; call `objectNotify` after unlocking. Object lock held. */
-@inline export function objectChanged(entry: usize): void {
-  atomic.add<i32>(entry + OBJ_SEQ, 1);
+/** Whether objects of `kind` wait on OBJ_RING_SEQ (pipes, duplex pipes, FIFOs) rather than OBJ_SEQ. */
+@inline export function kindWaitsOnRingSeq(kind: i32): bool {
+  return kind == KIND_PIPE || kind == KIND_DUPLEX || kind == KIND_FIFO;
 }
 
-/** Wakes every thread waiting on the object's wait cell. */
+/** The address of the wait cell of the object at `entry` (of a live object: its kind picks the cell). */
+@inline export function objectCell(entry: usize): usize {
+  return entry + (kindWaitsOnRingSeq(objectEntry(entry).kind) ? OBJ_RING_SEQ : OBJ_SEQ);
+}
+
+/** Bumps the wait cell; call `objectNotify` after unlocking. Object lock held. */
+@inline export function objectChanged(entry: usize): void {
+  atomic.add<i32>(objectCell(entry), 1);
+}
+
+/**
+ * Wakes every thread waiting on the object's wait cell. An object destroyed since its last change
+ * (kind 0; the slot is not reused before the caller drops the kernel lock) notifies both cells,
+ * since its kind no longer says which one its waiters watch.
+ */
 @inline export function objectNotify(entry: usize): void {
-  atomic.notify(entry + OBJ_SEQ, 0x7fffffff);
+  const kind = atomic.load<i32>(entry + OBJ_KIND);
+  if (kind == 0 || !kindWaitsOnRingSeq(kind)) atomic.notify(entry + OBJ_SEQ, 0x7fffffff);
+  if (kind == 0 || kindWaitsOnRingSeq(kind)) atomic.notify(entry + OBJ_RING_SEQ, 0x7fffffff);
 }
 
 /**

@@ -22,15 +22,21 @@
 //   +100│ i32 reading          │ owner copying [head, head + reading bytes) out, 0 if none
 //   +104│ u32 reading bytes    │
 //   +108│ i32 writing          │ owner copying [committed, tail) in, 0 if none
-//   +112└──────────────────────┘
+//   +112│ u32 slot first       │ the slot table's index of the oldest occupied slot
+//   +116│ u32 slot count       │ occupied slots (0..pages)
+//   +120└──────────────────────┘
 //
-// Slot table (slotsBytes(capacity) = 8 + 4 * pages, pages = capacity / PAGE):
+// Slot table (slotsBytes(capacity) = 4 * pages, pages = capacity / PAGE):
 //
 //   +0  ┌──────────────────────┐
-//       │ u32 first            │ index of the oldest occupied slot
-//   +4  │ u32 count            │ occupied slots (0..pages)
-//   +8  │ u32 start[pages]     │ circular: the stream position (a tail value) where slot i's page began
-//       └──────────────────────┘
+//       │ u32 start[pages]     │ circular from `slot first`: the stream position (a tail value)
+//       └──────────────────────┘ where slot i's page began
+//
+// Why the slot table's first/count live in the object entry: a read that empties the ring frees
+// the last page and the next write takes one (count 1, 0, 1, ... in a ping-pong), so both sides
+// write them on every call. Next to `committed` and the object's wait cell (object.ts), which
+// both sides touch anyway, they cost no cache line of their own moving between the two threads'
+// CPUs on every hop; `start[]` is read only when more than one page is occupied.
 //
 // Linux keeps a pipe's bytes in up to `pages` page-sized buffers (struct pipe_buffer), and what a
 // write may take depends on those pages, not only on the free bytes (fs/pipe.c, pipe_write): a
@@ -74,13 +80,8 @@ import { EAGAIN, EBUSY, ENOMEM, EPIPE } from './errno';
   reading: i32;
   readingBytes: u32;
   writing: i32;
-}
-
-/** The slot table's head; `start` is the first of `pages` u32 words. */
-@unmanaged export class SlotTable {
-  first: u32;
-  count: u32;
-  start: u32;
+  slotFirst: u32;
+  slotCount: u32;
 }
 
 export const RING_BYTES: u32 = offsetof<Ring>();
@@ -109,18 +110,11 @@ export const RING_WRITING: u32 = RING_FLIGHT + offsetof<RingFlight>('writing');
   return changetype<RingFlight>(at + RING_FLIGHT);
 }
 
-/** The slot table at `at`. */
-@inline export function slotTable(at: usize): SlotTable {
-  return changetype<SlotTable>(at);
-}
-
 /** The kernel's page: the unit of a pipe buffer's slots. */
 export const PAGE: u32 = 4096;
-export const SLOTS_START: u32 = offsetof<SlotTable>('start');
-
 /** Bytes of the slot table of a ring of `capacity`. */
 @inline export function slotsBytes(capacity: u32): u32 {
-  return SLOTS_START + (capacity / PAGE) * 4;
+  return (capacity / PAGE) * 4;
 }
 
 /** Writes up to this size are atomic (Linux PIPE_BUF). */
@@ -155,8 +149,8 @@ export function ringAttach(ring: usize, capacity: u32): bool {
     free(data, capacity);
     return false;
   }
-  slotTable(slots).first = 0;
-  slotTable(slots).count = 0;
+  ringFlight(ring).slotFirst = 0;
+  ringFlight(ring).slotCount = 0;
   ringAt(ring).data = <u32>data;
   ringAt(ring).slots = <u32>slots;
   ringAt(ring).capacity = capacity;
@@ -166,8 +160,9 @@ export function ringAttach(ring: usize, capacity: u32): bool {
   return true;
 }
 
-@inline function slotStart(slots: usize, pages: u32, i: u32): usize {
-  return slots + SLOTS_START + (((slotTable(slots).first + i) & (pages - 1)) << 2);
+/** The address of the start of the `i`th occupied slot (0 = the oldest) of the ring at `ring`. */
+@inline function slotStart(ring: usize, slots: usize, pages: u32, i: u32): usize {
+  return slots + (((ringFlight(ring).slotFirst + i) & (pages - 1)) << 2);
 }
 
 /**
@@ -190,14 +185,14 @@ export function ringConsume(ring: usize, max: u32): i32 {
   if (slots == 0) return n;
   const pages = capacity / PAGE;
   const tail = ringAt(ring).tail;
-  let count = slotTable(slots).count;
+  let count = ringFlight(ring).slotCount;
   while (count > 0) {
-    const end = count > 1 ? load<u32>(slotStart(slots, pages, 1)) : tail;
+    const end = count > 1 ? load<u32>(slotStart(ring, slots, pages, 1)) : tail;
     if (end - head > <u32>n) break;
-    slotTable(slots).first = (slotTable(slots).first + 1) & (pages - 1);
+    ringFlight(ring).slotFirst = (ringFlight(ring).slotFirst + 1) & (pages - 1);
     count--;
   }
-  slotTable(slots).count = count;
+  ringFlight(ring).slotCount = count;
   return n;
 }
 
@@ -289,9 +284,9 @@ export function ringUnwrite(ring: usize, position: u32): void {
     // Free the pages those bytes started: the newest slots, whose start lies in [position, tail).
     const pages = ringAt(ring).capacity / PAGE;
     const taken = ringAt(ring).tail - position;
-    let count = slotTable(slots).count;
-    while (count > 0 && load<u32>(slotStart(slots, pages, count - 1)) - position < taken) count--;
-    slotTable(slots).count = count;
+    let count = ringFlight(ring).slotCount;
+    while (count > 0 && load<u32>(slotStart(ring, slots, pages, count - 1)) - position < taken) count--;
+    ringFlight(ring).slotCount = count;
   }
   ringAt(ring).tail = position;
   ringFlight(ring).committed = position;
@@ -323,12 +318,12 @@ export function ringWrite(ring: usize, src: usize, len: u32, more: u32, continue
     return <i32>n;
   }
   const pages = capacity / PAGE;
-  let count = slotTable(slots).count;
+  let count = ringFlight(ring).slotCount;
   let written: u32 = 0;
   const chars = continued ? 0 : (len + more) & (PAGE - 1);
   if (chars != 0 && count > 0) {
     // The newest page can take them if they fit after everything it ever held.
-    const held = ringAt(ring).tail - load<u32>(slotStart(slots, pages, count - 1));
+    const held = ringAt(ring).tail - load<u32>(slotStart(ring, slots, pages, count - 1));
     if (held + chars <= PAGE) {
       ringPut(ring, src, chars, copy);
       written = chars;
@@ -338,12 +333,12 @@ export function ringWrite(ring: usize, src: usize, len: u32, more: u32, continue
     const n = min<u32>(PAGE, len - written);
     // A partial page in the middle of a write: the next piece fills it as a whole page.
     if (n < PAGE && more > 0 && written > 0) break;
-    store<u32>(slotStart(slots, pages, count), ringAt(ring).tail);
+    store<u32>(slotStart(ring, slots, pages, count), ringAt(ring).tail);
     count++;
     ringPut(ring, src + written, n, copy);
     written += n;
   }
-  slotTable(slots).count = count;
+  ringFlight(ring).slotCount = count;
   return written == 0 ? -EAGAIN : <i32>written;
 }
 
@@ -357,7 +352,7 @@ export function ringResize(ring: usize, capacity: u32): i32 {
   const oldPages = oldCapacity / PAGE;
   const pages = capacity / PAGE;
   const oldSlots = <usize>ringAt(ring).slots;
-  const count = slotTable(oldSlots).count;
+  const count = ringFlight(ring).slotCount;
   if (count > pages) return -EBUSY;
   const data = alloc(capacity);
   if (data == 0) return -ENOMEM;
@@ -368,9 +363,8 @@ export function ringResize(ring: usize, capacity: u32): i32 {
   }
   // The bytes move to the start of the new block, so every position shifts down by the old head.
   const head = ringAt(ring).head;
-  for (let i: u32 = 0; i < count; i++) store<u32>(slots + SLOTS_START + (i << 2), load<u32>(slotStart(oldSlots, oldPages, i)) - head);
-  slotTable(slots).first = 0;
-  slotTable(slots).count = count;
+  for (let i: u32 = 0; i < count; i++) store<u32>(slots + (i << 2), load<u32>(slotStart(ring, oldSlots, oldPages, i)) - head);
+  ringFlight(ring).slotFirst = 0;
   const used = ringUsed(ring);
   const oldData = <usize>ringAt(ring).data;
   const at = head & (oldCapacity - 1);
@@ -397,5 +391,7 @@ export function ringReset(ring: usize): void {
   ringAt(ring).head = 0;
   ringAt(ring).tail = 0;
   ringFlight(ring).committed = 0;
+  ringFlight(ring).slotFirst = 0;
+  ringFlight(ring).slotCount = 0;
   ringAt(ring).shut = 0;
 }

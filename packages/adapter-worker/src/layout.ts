@@ -14,7 +14,8 @@
  * ```
  *
  * TypeScript reads one thing directly from memory: an object's wait cell (`OBJ_SEQ` inside its
- * entry), whose address `handle_wait_cell` returns. Everything else goes through entry points.
+ * entry; `OBJ_RING_SEQ` for pipes, duplex pipes and FIFOs, assembly/object.ts says why), whose
+ * address `handle_wait_cell` returns. Everything else goes through entry points.
  */
 import { KernelConstants } from './generated/kernel.js';
 
@@ -27,7 +28,7 @@ function pick<const Names extends readonly (keyof Constants)[]>(...names: Names)
 
 export const Layout = pick(
   'KERNEL_BASE', 'KERNEL_HEADER_BYTES', 'KERNEL_MAGIC', 'MIN_MEMORY_BYTES', 'MIN_CLASS', 'OWNER_BYTES',
-  'OWNERS_MAX', 'HANDLE_BYTES', 'OBJECT_BYTES', 'OBJ_SEQ', 'OBJ_PARKED', 'RING_BYTES', 'NAME_MAX_BYTES',
+  'OWNERS_MAX', 'HANDLE_BYTES', 'OBJECT_BYTES', 'OBJ_SEQ', 'OBJ_RING_SEQ', 'OBJ_PARKED', 'RING_BYTES', 'NAME_MAX_BYTES',
   'SCRATCH_BYTES',
 );
 

@@ -356,7 +356,7 @@ export class KernelStream implements KernelObject {
 
   /** The byte address of the object's parked count, for ring objects (notified only while someone sleeps on the cell). */
   private parkedCount(): number | undefined {
-    return this.ringIo ? this.cell - Layout.OBJ_SEQ + Layout.OBJ_PARKED : undefined;
+    return this.ringIo ? this.cell - Layout.OBJ_RING_SEQ + Layout.OBJ_PARKED : undefined;
   }
 
   /** One non-blocking read of at most `maxBytes`, into `into` if given (see {@link ReadResult}). */

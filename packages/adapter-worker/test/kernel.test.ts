@@ -43,6 +43,16 @@ describe('worker kernel', () => {
     expect(KIND_AREA_BYTES + OBJECT_INFO_BYTES).toBeLessThanOrEqual(RING_FLIGHT);
     expect(RING_FLIGHT_BYTES).toBeLessThanOrEqual(RING_BYTES);
     expect(OBJECT_BYTES).toBe(OBJ_RING0 + RING_BYTES + RING_FLIGHT + RING_BYTES);
+    // Two wait cells: byte streams' (pipe, duplex, FIFO) between ring 0's copies in flight and ring
+    // 1's, on the line of ring 0's `committed`, not on the lock's line; every other kind's on the
+    // lock's line (its waiters take the lock as soon as the cell changes).
+    const { OBJ_SEQ, OBJ_RING_SEQ, OBJ_LOCK } = KernelConstants;
+    expect(OBJECT_BYTES % 64).toBe(0);
+    expect(OBJ_RING_SEQ).toBeGreaterThanOrEqual(OBJ_RING0 + RING_FLIGHT + RING_FLIGHT_BYTES);
+    expect(OBJ_RING_SEQ + 4).toBeLessThanOrEqual(OBJ_RING0 + RING_BYTES + RING_FLIGHT);
+    expect(Math.floor(OBJ_RING_SEQ / 64)).toBe(Math.floor((OBJ_RING0 + RING_FLIGHT) / 64));
+    expect(Math.floor(OBJ_RING_SEQ / 64)).not.toBe(Math.floor(OBJ_LOCK / 64));
+    expect(Math.floor(OBJ_SEQ / 64)).toBe(Math.floor(OBJ_LOCK / 64));
     const recordEnds = Object.entries(KernelConstants).filter(([name]) => name.endsWith('_RECORD_END'));
     expect(recordEnds.length).toBeGreaterThanOrEqual(5);
     for (const [name, end] of recordEnds) expect({ name, fits: end <= OBJ_RING0 + KIND_AREA_BYTES }).toEqual({ name, fits: true });
@@ -61,6 +71,23 @@ describe('worker kernel', () => {
     for (const [name, value] of Object.entries(KernelErrno)) expect(value).toBe(Errno[name as keyof typeof Errno]);
     // The module's own static data ends below the kernel region.
     expect(kernel.calls.static_end()).toBeLessThanOrEqual(Layout.KERNEL_BASE);
+  });
+
+  it("hands out a pipe's wait cell at OBJ_RING_SEQ and an event counter's at OBJ_SEQ of their entries", () => {
+    const kernel = Kernel.create(nodeHost.kernelModule(), MiB);
+    const { calls } = kernel;
+    const reader = calls.pipe_create(0);
+    const writer = calls.second_result();
+    const counter = calls.efd_create(0, 0);
+    expect([reader > 0, writer > 0, counter > 0]).toEqual([true, true, true]);
+    const pipeEntry = calls.handle_wait_cell(reader) - KernelConstants.OBJ_RING_SEQ;
+    const counterEntry = calls.handle_wait_cell(counter) - Layout.OBJ_SEQ;
+    // Both are entry starts: their distance is a whole number of entries, the one between their ids.
+    expect(counterEntry - pipeEntry).toBe((calls.handle_object(counter) - calls.handle_object(reader)) * Layout.OBJECT_BYTES);
+    expect(calls.handle_wait_cell(writer)).toBe(calls.handle_wait_cell(reader));
+    expect(calls.efd_wait_cell(counter)).toBe(calls.handle_wait_cell(counter));
+    for (const handle of [reader, writer, counter]) expect(calls.handle_close(handle)).toBe(0);
+    expect(calls.objects_live()).toBe(0);
   });
 
   it('creates and removes 100,000 pipes in a row in a small kernel, reusing the memory', async () => {
