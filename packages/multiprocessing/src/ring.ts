@@ -518,11 +518,14 @@ export class Ring {
   private writeFrame(tail: number, bytes: Uint8Array, size: number, frameFlags: number, countTask: boolean): number {
     const at = tail & this.mask;
     const next = (tail + FRAME_BYTES + pad8(size)) | 0;
-    this.dataCells[at >> 2] = size;
-    this.copyIn((at + FRAME_BYTES) & this.mask, bytes, size);
-    // The next frame's flags word: "not yet" until that frame is published (the caller saw room
-    // for it: those 8 bytes are free).
+    // Written back to front, so that the frame's first cache line (its header, which a waiting
+    // consumer loads over and over) is written last, in one go right before the publication: the
+    // consumer's loads then take that line from the producer once per value, not again between a
+    // length stored first and the flags stored last. The next frame's flags word: "not yet" until
+    // that frame is published (the caller saw room for it: those 8 bytes are free).
     this.dataCells[((next & this.mask) >> 2) + 1] = 0;
+    this.copyIn((at + FRAME_BYTES) & this.mask, bytes, size);
+    this.dataCells[at >> 2] = size;
     if (frameFlags & FrameFlag.LAST) {
       // Counted before the frame is visible, so a consumer never counts a value taken before it
       // is counted put. Only the write lock's holder writes PUT_VALUES.
@@ -676,7 +679,8 @@ export class Ring {
       const from = bytes.byteOffset >> 2;
       const to = at >> 2;
       const dataCells = this.dataCells;
-      for (let i = 0, n = (size + 3) >> 2; i < n; i++) dataCells[to + i] = words[from + i];
+      // Last word first (see writeFrame): the line shared with the frame's header is written last.
+      for (let i = ((size + 3) >> 2) - 1; i >= 0; i--) dataCells[to + i] = words[from + i];
       return;
     }
     const first = Math.min(size, this.capacity - at);
