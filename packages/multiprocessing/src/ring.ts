@@ -33,9 +33,10 @@
  * TAIL and HEAD count the bytes published and consumed (wrapping at 2^32). Each line is a cache
  * line, so producers and consumers do not share one.
  *
- * **A frame is published by its flags word**: the producer writes length and payload, stores 0 in
- * the flags word where the next frame will start (so a consumer that gets there finds "not yet"),
- * then stores the frame's flags with READY set (atomically: the publication), then TAIL. A consumer
+ * **A frame is published by its flags word**: the producer stores 0 in the flags word where the
+ * next frame will start (so a consumer that gets there finds "not yet"), writes the payload (last
+ * word first) and the length, so that the frame's first cache line is written last, then stores
+ * the frame's flags with READY set (atomically: the publication), then TAIL. A consumer
  * looks for a value by loading the flags word at HEAD: nonzero is a whole frame. So a consumer
  * waiting for a value spins on the cache line that brings the value's first bytes with it, and
  * never loads the producers' line (TAIL, the write lock, PRODUCED) per value; that line stays in
