@@ -33,9 +33,10 @@
  * TAIL and HEAD count the bytes published and consumed (wrapping at 2^32). Each line is a cache
  * line, so producers and consumers do not share one.
  *
- * **A frame is published by its flags word**: the producer writes length and payload, stores 0 in
- * the flags word where the next frame will start (so a consumer that gets there finds "not yet"),
- * then stores the frame's flags with READY set (atomically: the publication), then TAIL. A consumer
+ * **A frame is published by its flags word**: the producer stores 0 in the flags word where the
+ * next frame will start (so a consumer that gets there finds "not yet"), writes the payload (last
+ * word first) and the length, so that the frame's first cache line is written last, then stores
+ * the frame's flags with READY set (atomically: the publication), then TAIL. A consumer
  * looks for a value by loading the flags word at HEAD: nonzero is a whole frame. So a consumer
  * waiting for a value spins on the cache line that brings the value's first bytes with it, and
  * never loads the producers' line (TAIL, the write lock, PRODUCED) per value; that line stays in
@@ -518,11 +519,14 @@ export class Ring {
   private writeFrame(tail: number, bytes: Uint8Array, size: number, frameFlags: number, countTask: boolean): number {
     const at = tail & this.mask;
     const next = (tail + FRAME_BYTES + pad8(size)) | 0;
-    this.dataCells[at >> 2] = size;
-    this.copyIn((at + FRAME_BYTES) & this.mask, bytes, size);
-    // The next frame's flags word: "not yet" until that frame is published (the caller saw room
-    // for it: those 8 bytes are free).
+    // Written back to front, so that the frame's first cache line (its header, which a waiting
+    // consumer loads over and over) is written last, in one go right before the publication: the
+    // consumer's loads then take that line from the producer once per value, not again between a
+    // length stored first and the flags stored last. The next frame's flags word: "not yet" until
+    // that frame is published (the caller saw room for it: those 8 bytes are free).
     this.dataCells[((next & this.mask) >> 2) + 1] = 0;
+    this.copyIn((at + FRAME_BYTES) & this.mask, bytes, size);
+    this.dataCells[at >> 2] = size;
     if (frameFlags & FrameFlag.LAST) {
       // Counted before the frame is visible, so a consumer never counts a value taken before it
       // is counted put. Only the write lock's holder writes PUT_VALUES.
@@ -676,7 +680,8 @@ export class Ring {
       const from = bytes.byteOffset >> 2;
       const to = at >> 2;
       const dataCells = this.dataCells;
-      for (let i = 0, n = (size + 3) >> 2; i < n; i++) dataCells[to + i] = words[from + i];
+      // Last word first (see writeFrame): the line shared with the frame's header is written last.
+      for (let i = ((size + 3) >> 2) - 1; i >= 0; i--) dataCells[to + i] = words[from + i];
       return;
     }
     const first = Math.min(size, this.capacity - at);
