@@ -31,17 +31,7 @@
  *  └───────────────────────────────┴────────────┴───────────┴────────────────────────────────────────────────────────────────┘
  * ```
  * TAIL and HEAD count the bytes published and consumed (wrapping at 2^32). Each line is a cache
- * line, so producers and consumers do not share one.
- *
- * **A frame is published by its flags word**: the producer stores 0 in the flags word where the
- * next frame will start (so a consumer that gets there finds "not yet"), writes the payload (last
- * word first) and the length, so that the frame's first cache line is written last, then stores
- * the frame's flags with READY set (atomically: the publication), then TAIL. A consumer
- * looks for a value by loading the flags word at HEAD: nonzero is a whole frame. So a consumer
- * waiting for a value spins on the cache line that brings the value's first bytes with it, and
- * never loads the producers' line (TAIL, the write lock, PRODUCED) per value; that line stays in
- * the producer's cache, and the consumers' line in the consumer's. A producer needs the 8 bytes
- * after its frame free as well (for the next flags word), so it waits for a frame's size + 8. The values in the ring
+ * line, so producers and consumers do not share one. The values in the ring
  * are PUT_VALUES - TAKEN_VALUES (whole values published, taken; both wrap): each side counts on
  * its own line, so a put and a get do not both change one cell (a shared COUNT cell did, and
  * moved its cache line between the two CPUs twice per value). CONSUMER_ARMED and
@@ -55,15 +45,12 @@
  * under WRITE_LOCK; HEAD, TAKEN_VALUES under READ_LOCK) is read by the next holder with a plain
  * load: taking the lock (a compare-and-swap that reads the last holder's release store) orders it
  * after the last holder's writes. PUT_VALUES and TAKEN_VALUES are written with plain stores
- * followed by the atomic store of the frame's flags word or HEAD, which publishes them with the
- * frame; the other side reads them with atomic loads. A frame's flags word and HEAD are stored
- * atomically: the other side waits on them, and a store must come before the publisher's look at
- * the waiters cell (`wait.ts`). TAIL is stored plainly: only producers read it, under the write
- * lock. PRODUCED and CONSUMED are only futex words: bumped when a waiter is counted in
- * (`publishChange`), so a value that nobody sleeps on costs no read-modify-write of them.
+ * followed by the atomic store of TAIL or HEAD, which publishes them with the frame; the other
+ * side reads them with atomic loads. TAIL and HEAD are stored atomically: the other side waits on
+ * them, and a store must come before the publisher's look at the waiters cell (`wait.ts`).
  *
  * **Crashes.** A producer killed mid-value has published only whole frames: a single-frame value
- * is either all visible or not at all (its flags word is stored after the bytes are in). Of a multi-frame value
+ * is either all visible or not at all (TAIL moves after the bytes are in). Of a multi-frame value
  * only some frames are visible; its consumer drops them when the next value's FIRST frame comes,
  * or when it finds the write lock free with no frame in sight (a live producer holds it for its
  * whole value: the write lock free or its holder dead). A consumer killed mid-copy has not moved
@@ -72,7 +59,7 @@
  */
 import { IpcError, type SemaphoreSet, type SharedSegment } from '@ipcx/core';
 import { whenNotBusy } from './kernel-objects.js';
-import { NO_DEADLINE, park, publish, publishChange, spinFor, wake, type Deadline, type ParkCells } from './wait.js';
+import { NO_DEADLINE, park, publish, spinFor, wake, type Deadline, type ParkCells } from './wait.js';
 
 /** Byte offsets of the header's fields (each a 32-bit cell), as drawn above; what each holds is in the diagram. */
 export const RingField = {
@@ -105,18 +92,17 @@ export const HEADER_BYTES = 256;
 /** Bytes of a frame's header (length, flags). */
 export const FRAME_BYTES = 8;
 /**
- * Marks a ring made by this code and names its layout: "ipx3" as ASCII, the third layout (a frame
- * is published by its flags word, READY set, and consumers wait on that word in the data rather
- * than on TAIL; "ipx2" published by TAIL; the first layout, "ipcx", had one COUNT cell both sides
- * wrote). A process of another version attaching to the ring gets a TypeError instead of reading
- * cells that moved.
+ * Marks a ring made by this code and names its layout: "ipx2" as ASCII, the second layout (producers
+ * and consumers count values on their own lines, PUT_VALUES/TAKEN_VALUES; the first layout, "ipcx",
+ * had one COUNT cell both sides wrote). A process of another version attaching to the ring gets a
+ * TypeError instead of reading cells that moved.
  */
-export const RING_MAGIC = 0x69707833;
+export const RING_MAGIC = 0x69707832;
 /** Smallest data capacity. */
 export const MIN_CAPACITY = 4096;
 
 /** Frame flags. */
-export const FrameFlag = { FIRST: 1, LAST: 2, OBJECTS: 4, BYTES: 8, READY: 16 } as const;
+export const FrameFlag = { FIRST: 1, LAST: 2, OBJECTS: 4, BYTES: 8 } as const;
 
 /** Liveness slots in a ring's semaphore set: the process lifetimes one ring serves. */
 export const RING_SLOTS = 256;
@@ -312,12 +298,7 @@ export class Ring {
 
   /** True once a value or the end of the stream can be received without waiting. */
   readable(): boolean {
-    return this.frameAtHead() || this.isShutDown();
-  }
-
-  /** True if a published frame is at HEAD (its flags word; TAIL, the producers' line, is not loaded). */
-  private frameAtHead(): boolean {
-    return this.flagsAt(this.load(RingField.HEAD)) !== 0;
+    return this.used() !== 0 || this.isShutDown();
   }
 
   /**
@@ -454,11 +435,9 @@ export class Ring {
    * producer wrote since, HEAD is loaded (a seen HEAD more than 2^32 bytes old would mislead).
    */
   private hasRoom(tail: number, frame: number): boolean {
-    // The frame and the next frame's flags word (see the file comment).
-    const needed = frame + FRAME_BYTES;
-    if (tail === this.tailSeen && this.capacity - ((tail - this.headSeen) >>> 0) >= needed) return true;
+    if (tail === this.tailSeen && this.capacity - ((tail - this.headSeen) >>> 0) >= frame) return true;
     this.headSeen = this.load(RingField.HEAD);
-    return this.capacity - ((tail - this.headSeen) >>> 0) >= needed;
+    return this.capacity - ((tail - this.headSeen) >>> 0) >= frame;
   }
 
   /** HEAD as this handle last loaded it in {@link Ring.hasRoom}. */
@@ -479,16 +458,15 @@ export class Ring {
     // Plain loads of HEAD: a look before the lock (taken again under it), and under the read lock
     // (only its holders write HEAD).
     let head = this.cells[cell(RingField.HEAD)];
-    let flags = this.flagsAt(head);
-    if (flags === 0) return BLOCKED;
+    if (!this.hasFrame(head)) return BLOCKED;
     if (!this.holdsRead && !this.tryLock(this.readLock)) return BLOCKED;
     try {
       // Another consumer may have taken that frame before this one took the lock.
-      if (!this.holdsRead && (flags = this.flagsAt((head = this.cells[cell(RingField.HEAD)]))) === 0) return BLOCKED;
+      if (!this.holdsRead && !this.hasFrame((head = this.cells[cell(RingField.HEAD)]))) return BLOCKED;
       const at = head & this.mask;
       const size = this.dataCells[at >> 2];
+      const flags = this.dataCells[(at >> 2) + 1];
       if ((flags & (FrameFlag.FIRST | FrameFlag.LAST)) !== (FrameFlag.FIRST | FrameFlag.LAST)) return BLOCKED;
-      flags &= ~FrameFlag.READY;
       const start = (at + FRAME_BYTES) & this.mask;
       this.lastFlags = flags;
       try {
@@ -498,13 +476,32 @@ export class Ring {
         // Taken before the space is freed: a producer woken by HEAD sees the slot too.
         this.countTaken();
         // Free the space after `take` read it: a producer that loads this HEAD may overwrite it.
-        Atomics.store(this.cells, cell(RingField.HEAD), (head + FRAME_BYTES + pad8(size)) | 0);
-        publishChange(this.producers);
+        this.headLeft = (head + FRAME_BYTES + pad8(size)) | 0;
+        Atomics.store(this.cells, cell(RingField.HEAD), this.headLeft);
+        publish(this.producers, this.producers.cell, this.producers.waiters);
       }
     } finally {
       if (!this.holdsRead) this.unlock(this.readLock);
     }
   }
+
+  /**
+   * True if a frame starts at `head` (a HEAD loaded now): TAIL is past it. Uses the TAIL this
+   * handle saw last when that is already past `head` (TAIL only grows), else loads the producers'
+   * line: a consumer behind its producer does not pull that line over per value. Only while HEAD
+   * is where this handle's last take left it, as {@link Ring.hasRoom} does with TAIL: if another
+   * consumer took since, TAIL is loaded (a seen TAIL 2^32 bytes old would mislead).
+   */
+  private hasFrame(head: number): boolean {
+    if (head === this.headLeft && ((this.tailSeenByReader - head) | 0) > 0) return true;
+    this.tailSeenByReader = this.load(RingField.TAIL);
+    return this.tailSeenByReader !== head;
+  }
+
+  /** TAIL as this handle last loaded it in {@link Ring.hasFrame}. */
+  private tailSeenByReader = 0;
+  /** HEAD right after this handle's last {@link Ring.tryReceive} (NaN: none yet). */
+  private headLeft = Number.NaN;
 
   /** Counts one value taken (the caller holds the read lock): TAKEN_VALUES is only written under it. */
   private countTaken(): void {
@@ -518,32 +515,20 @@ export class Ring {
    */
   private writeFrame(tail: number, bytes: Uint8Array, size: number, frameFlags: number, countTask: boolean): number {
     const at = tail & this.mask;
-    const next = (tail + FRAME_BYTES + pad8(size)) | 0;
-    // Written back to front, so that the frame's first cache line (its header, which a waiting
-    // consumer loads over and over) is written last, in one go right before the publication: the
-    // consumer's loads then take that line from the producer once per value, not again between a
-    // length stored first and the flags stored last. The next frame's flags word: "not yet" until
-    // that frame is published (the caller saw room for it: those 8 bytes are free).
-    this.dataCells[((next & this.mask) >> 2) + 1] = 0;
-    this.copyIn((at + FRAME_BYTES) & this.mask, bytes, size);
     this.dataCells[at >> 2] = size;
+    this.dataCells[(at >> 2) + 1] = frameFlags;
+    this.copyIn((at + FRAME_BYTES) & this.mask, bytes, size);
     if (frameFlags & FrameFlag.LAST) {
       // Counted before the frame is visible, so a consumer never counts a value taken before it
       // is counted put. Only the write lock's holder writes PUT_VALUES.
       this.cells[cell(RingField.PUT_VALUES)] = (this.cells[cell(RingField.PUT_VALUES)] + 1) | 0;
       if (countTask) Atomics.add(this.cells, cell(RingField.UNFINISHED), 1);
     }
-    // Publish after the bytes: a consumer that loads these flags sees the whole frame.
-    Atomics.store(this.dataCells, (at >> 2) + 1, frameFlags | FrameFlag.READY);
-    // A plain store: only producers read TAIL, under the write lock (its release orders this).
-    this.cells[cell(RingField.TAIL)] = next;
-    publishChange(this.consumers);
+    // Publish after the bytes: a consumer that loads this TAIL sees the whole frame.
+    const next = (tail + FRAME_BYTES + pad8(size)) | 0;
+    Atomics.store(this.cells, cell(RingField.TAIL), next);
+    publish(this.consumers, this.consumers.cell, this.consumers.waiters);
     return next;
-  }
-
-  /** The flags word of the frame at `head` (a HEAD loaded now): nonzero (READY set) once it is published. */
-  private flagsAt(head: number): number {
-    return Atomics.load(this.dataCells, ((head & this.mask) >> 2) + 1);
   }
 
   /**
@@ -566,8 +551,7 @@ export class Ring {
         const size = Math.min(bytes.length - offset, this.maxChunk);
         const last = offset + size === bytes.length;
         const frame = FRAME_BYTES + pad8(size);
-        // The frame and the next frame's flags word (see the file comment).
-        const space = (): boolean => this.capacity - this.used() >= frame + FRAME_BYTES;
+        const space = (): boolean => this.capacity - this.used() >= frame;
         if (!space()) {
           // Only the wait before the first frame can give up: later ones finish the value begun.
           if (first && nowait) return RingOutcome.full;
@@ -593,7 +577,7 @@ export class Ring {
       let parts: Uint8Array[] | undefined;
       let total = 0;
       for (;;) {
-        const available = (): boolean => this.frameAtHead() || (parts === undefined && this.isShutDown());
+        const available = (): boolean => this.used() !== 0 || (parts === undefined && this.isShutDown());
         if (!available()) {
           if (parts === undefined) {
             if (nowait) return RingOutcome.wouldBlock;
@@ -609,12 +593,11 @@ export class Ring {
             continue;
           }
         }
+        if (this.used() === 0) return RingOutcome.shutDown;
         const head = this.load(RingField.HEAD);
-        const published = this.flagsAt(head);
-        if (published === 0) return RingOutcome.shutDown;
-        const flags = published & ~FrameFlag.READY;
         const at = head & this.mask;
         const size = this.dataCells[at >> 2];
+        const flags = this.dataCells[(at >> 2) + 1];
         if (flags & FrameFlag.FIRST) {
           parts = [];
           total = 0;
@@ -629,7 +612,7 @@ export class Ring {
         if (done) this.countTaken();
         // Free the space after copying out: a producer that loads this HEAD may overwrite it.
         Atomics.store(this.cells, cell(RingField.HEAD), (head + FRAME_BYTES + pad8(size)) | 0);
-        publishChange(this.producers);
+        publish(this.producers, this.producers.cell, this.producers.waiters);
         if (done) return { bytes: parts!.length === 1 ? parts![0] : concatAll(parts!, total), objects: (flags & FrameFlag.OBJECTS) !== 0, flags };
       }
     } finally {
@@ -644,9 +627,9 @@ export class Ring {
   private async awaitRestOfValue(): Promise<boolean> {
     for (;;) {
       const until = performance.now() + 50;
-      if (await park(this.consumers, () => this.frameAtHead(), { until })) return true;
+      if (await park(this.consumers, () => this.used() !== 0, { until })) return true;
       const held = Atomics.load(this.cells, cell(RingField.WRITE_LOCK));
-      if ((held === 0 || (await this.holderDead(held))) && !this.frameAtHead()) return false;
+      if ((held === 0 || (await this.holderDead(held))) && this.used() === 0) return false;
     }
   }
 
@@ -680,8 +663,7 @@ export class Ring {
       const from = bytes.byteOffset >> 2;
       const to = at >> 2;
       const dataCells = this.dataCells;
-      // Last word first (see writeFrame): the line shared with the frame's header is written last.
-      for (let i = ((size + 3) >> 2) - 1; i >= 0; i--) dataCells[to + i] = words[from + i];
+      for (let i = 0, n = (size + 3) >> 2; i < n; i++) dataCells[to + i] = words[from + i];
       return;
     }
     const first = Math.min(size, this.capacity - at);

@@ -94,23 +94,21 @@ export interface ParkCells {
   spin?: PlaceSpin;
 }
 
-/** The policy of one place, with the condition its hand-off re-checks. */
+/** The policy of one place, with the cell value its hand-off sleeps on. */
 interface PlaceSpin {
   readonly policy: SpinWindow;
-  /** The current spin's condition (its hand-off re-checks it after counting itself in). */
-  ready: () => boolean;
+  /** The place's cell as loaded before the current attempt: a publication after it ends the hand-off's sleep. */
+  seen: number;
   /** When the last spin began (NaN: it did not spin), for the policy's learning once the park ends. */
   startedAt: number;
 }
-
-const NEVER_READY = (): boolean => false;
 
 function placeSpin(where: ParkCells): PlaceSpin {
   if (where.spin !== undefined) return where.spin;
   const { cells, cell, waiters } = where;
   const shared = CAN_WAIT_SYNC && cells.buffer instanceof SharedArrayBuffer;
   const spin: PlaceSpin = {
-    ready: NEVER_READY,
+    seen: 0,
     startedAt: Number.NaN,
     policy: new SpinWindow({
       now: () => performance.now(),
@@ -120,15 +118,10 @@ function placeSpin(where: ParkCells): PlaceSpin {
         ? (untilMs) => {
             const ms = untilMs - performance.now();
             if (ms <= 0) return;
-            // The cell is loaded here, not per attempt of the spin: it is the publishers' cache
-            // line, and a spin that loads it pulls that line away from them on every attempt.
-            // Armed and counted in, then the condition re-checked, before the cell is compared
-            // (inside Atomics.wait): a publication before the count is seen by the re-check, one
-            // after it changes the cell or sees the count (see the file comment).
-            const seen = Atomics.load(cells, cell);
-            if (where.armed !== undefined) raiseArmed(cells, where.armed, seen);
+            // Armed and counted in before the cell is compared (inside Atomics.wait): see the file comment.
+            if (where.armed !== undefined) raiseArmed(cells, where.armed, spin.seen);
             Atomics.add(cells, waiters, HANDOFF_UNIT);
-            if (!spin.ready()) Atomics.wait(cells, cell, seen, ms);
+            Atomics.wait(cells, cell, spin.seen, ms);
             Atomics.sub(cells, waiters, HANDOFF_UNIT);
           }
         : undefined,
@@ -170,6 +163,7 @@ export function spinFor(where: ParkCells, ready: () => boolean, deadline: Deadli
   const spin = placeSpin(where);
   spin.startedAt = Number.NaN;
   if (deadline.signal?.aborted) return false;
+  const { cells, cell } = where;
   const { policy } = spin;
   const started = performance.now();
   const limit = deadline.until - started;
@@ -177,8 +171,8 @@ export function spinFor(where: ParkCells, ready: () => boolean, deadline: Deadli
   const until = limit > 0 ? policy.open(started, limit) : Number.NaN;
   if (Number.isNaN(until)) return false;
   spin.startedAt = started;
-  spin.ready = ready;
   for (;;) {
+    spin.seen = Atomics.load(cells, cell);
     if (ready()) {
       policy.caught(started);
       return true;
@@ -237,26 +231,6 @@ export function publish(where: Omit<ParkCells, 'cell' | 'waiters'>, cell: number
     where.notifiedAt = sequence;
   }
   wakeCounted(where, cell, counted);
-}
-
-/**
- * {@link publish} for a place whose condition the caller has just changed with an atomic store of
- * its own (a ring's frame flags or HEAD) and whose sequence cell is only a futex word: the cell is
- * bumped only when some waiter is counted in, so a publication that nobody sleeps on costs one load
- * (no read-modify-write per value). A counted waiter loaded the cell before counting itself in, so
- * the bump that follows still fails its futex compare; one not yet counted re-checks the condition
- * after counting in and sees the store. Not for cells whose value is the condition (a barrier's
- * generation): a spinning waiter that is not counted in would miss it.
- */
-export function publishChange(where: ParkCells): void {
-  const counted = Atomics.load(where.cells, where.waiters);
-  if (counted === 0) return;
-  const sequence = (Atomics.add(where.cells, where.cell, 1) + 1) | 0;
-  if (where.armed !== undefined) {
-    if (where.notifiedAt !== undefined && ((Atomics.load(where.cells, where.armed) - where.notifiedAt) | 0) < 0) return;
-    where.notifiedAt = sequence;
-  }
-  wakeCounted(where, where.cell, counted);
 }
 
 /** Raises the `armed` cell to `observed` (sequence order, wrapping), unless it holds a later one. */
