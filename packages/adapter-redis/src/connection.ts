@@ -196,7 +196,7 @@ export class RedisConnection {
   /** Renews the lease from the main thread until the renewal thread's first report. */
   private leaseTimer: NodeJS.Timeout | undefined;
   private leaseStarted: Promise<void> | undefined;
-  /** The lease's first renewal succeeded (leaseStarted resolved). */
+  /** leaseStarted has resolved: the renewal thread has made its first renewal (see startLease). */
   private leaseRunning = false;
   private renewer: LeaseRenewer | undefined;
   /** Clients being reaped now (the renewal thread may report one again meanwhile). */
@@ -332,7 +332,6 @@ export class RedisConnection {
   startLease(syscall = 'lease'): Promise<void> {
     this.leaseStarted ??= (async () => {
       await this.renewLease(syscall);
-      this.leaseRunning = true;
       if (this.closed) return;
       const timer = setInterval(() => {
         this.renewLease('lease').catch(() => {
@@ -348,6 +347,7 @@ export class RedisConnection {
         clearInterval(timer);
         this.leaseTimer = undefined;
       }
+      this.leaseRunning = true;
     })();
     return this.leaseStarted;
   }
