@@ -198,6 +198,8 @@ export class RedisConnection {
   private leaseStarted: Promise<void> | undefined;
   /** leaseStarted has resolved: the renewal thread has made its first renewal (see startLease). */
   private leaseRunning = false;
+  /** The bridge's thread renews the lease until the renewal thread has started (see holdLeaseSync). */
+  private leaseHeldByBridge = false;
   private renewer: LeaseRenewer | undefined;
   /** Clients being reaped now (the renewal thread may report one again meanwhile). */
   private readonly reaping = new Set<string>();
@@ -348,8 +350,26 @@ export class RedisConnection {
         this.leaseTimer = undefined;
       }
       this.leaseRunning = true;
+      if (this.leaseHeldByBridge) {
+        this.leaseHeldByBridge = false;
+        this.bridge.releaseLease();
+      }
     })();
     return this.leaseStarted;
+  }
+
+  /**
+   * Starts the lease for a synchronous call that has just left state the lease guards (a `post`
+   * with undo): such a call cannot wait for the renewal thread ({@link startLease}), so until that
+   * thread has made its first renewal the synchronous bridge's thread, already running, renews the
+   * lease too; a main thread that blocks right after the call keeps its undo.
+   */
+  holdLeaseSync(): void {
+    if (!this.leaseRunning && !this.leaseHeldByBridge) {
+      this.leaseHeldByBridge = true;
+      this.bridge.holdLease();
+    }
+    void this.startLease().catch(() => undefined);
   }
 
   /**

@@ -166,12 +166,16 @@ export class RedisSemaphoreSet extends Handle implements SemaphoreSet, Transfera
     if (reply.status !== 'OK') refuse(reply, 'semop', this.key);
   }
 
-  /** {@link RedisConnection.track} for the synchronous `post` with undo. */
+  /**
+   * {@link RedisConnection.track} for the synchronous `post` with undo, which cannot wait for the
+   * lease renewal thread to start: until it has, the bridge's thread renews the lease (see
+   * {@link RedisConnection.holdLeaseSync}).
+   */
   private trackSync(): void {
     const c = this.connection;
     c.bridge.command('sadd', [c.clientObjectsKey(c.clientId), `sem ${this.tag}`], 'semop');
     c.bridge.command('zadd', [c.clientsKey, 'NX', Date.now() + c.spec.leaseMs, c.clientId], 'semop');
-    void c.startLease().catch(() => undefined);
+    c.holdLeaseSync();
   }
 
   waitForZero(index: number, options?: SemaphoreOperateOptions): Promise<void> {

@@ -5,7 +5,7 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { connect, type ConnectionSpec } from './connection.js';
 import { defineScripts, runScript, type ScriptName } from './scripts.js';
-import type { SyncRequest, SyncResponse } from './sync.js';
+import type { LeaseHoldRequest, SyncRequest, SyncResponse } from './sync.js';
 
 const { spec, flag: shared, port } = workerData as { spec: ConnectionSpec; flag: SharedArrayBuffer; port: MessagePort };
 const flag = new Int32Array(shared);
@@ -25,7 +25,33 @@ function answer(response: SyncResponse): void {
   Atomics.notify(flag, 0);
 }
 
-parentPort!.on('message', (request: SyncRequest) => {
+// While held (SyncBridge.holdLease), this thread renews the client's lease, every third of the
+// lease, each renewal timed from the end of the last; its list of expired clients is left to the
+// renewal thread's reports (which the main thread reaps from).
+let leaseTimer: NodeJS.Timeout | undefined;
+let leaseHeld = false;
+function renewLeaseLater(): void {
+  leaseTimer = setTimeout(() => {
+    void runScript(client, 'lease-renew', [`${spec.prefix}:clients`], [spec.clientId!, spec.leaseMs])
+      .catch(() => undefined)
+      .then(() => {
+        if (leaseHeld) renewLeaseLater();
+      });
+  }, Math.max(100, Math.floor(spec.leaseMs / 3)));
+  leaseTimer.unref();
+}
+
+parentPort!.on('message', (request: SyncRequest | LeaseHoldRequest) => {
+  if ('lease' in request) {
+    if (request.lease === 'hold' && !leaseHeld) {
+      leaseHeld = true;
+      renewLeaseLater();
+    } else if (request.lease === 'release') {
+      leaseHeld = false;
+      if (leaseTimer !== undefined) clearTimeout(leaseTimer);
+    }
+    return;
+  }
   const work =
     request.name === 'ping'
       ? client.ping()

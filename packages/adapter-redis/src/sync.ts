@@ -35,6 +35,14 @@ export interface SyncResponse {
   readonly errorName?: string;
 }
 
+/**
+ * Asks the worker to renew this client's lease itself (`hold`), every third of the lease, until
+ * `release`: see {@link SyncBridge.holdLease}.
+ */
+export interface LeaseHoldRequest {
+  readonly lease: 'hold' | 'release';
+}
+
 /** The synchronous bridge of one backend. */
 export class SyncBridge {
   private worker: Worker | undefined;
@@ -109,6 +117,25 @@ export class SyncBridge {
       }
       return toBuffers(reply.value);
     }
+  }
+
+  /**
+   * Has the bridge's thread renew the client's lease (every third of the lease, on its own
+   * connection) until {@link releaseLease}. For a synchronous call that leaves state the lease
+   * guards (a `post` with undo) before the lease renewal thread has started: such a call cannot
+   * wait for that thread (tens of seconds on a busy machine), and a main thread that then blocks
+   * for longer than the lease would lose its undo to whoever reaps it. The bridge's thread is
+   * already running (the call went through it), so it renews whatever this thread does.
+   */
+  holdLease(): void {
+    if (this.closed || this.worker === undefined) return;
+    this.worker.postMessage({ lease: 'hold' } satisfies LeaseHoldRequest);
+  }
+
+  /** Ends {@link holdLease}'s renewals (the renewal thread has taken over). */
+  releaseLease(): void {
+    if (this.closed || this.worker === undefined) return;
+    this.worker.postMessage({ lease: 'release' } satisfies LeaseHoldRequest);
   }
 
   /** Stops the worker. */

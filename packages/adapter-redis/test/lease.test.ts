@@ -45,61 +45,75 @@ async function connectionsOf(admin: RedisBackend, prefix: string, clientId: stri
     .sort();
 }
 
+/**
+ * Spawns `fixtures/busy-holder.mjs` (`mode` as its 6th argument) against a set of two starting at
+ * `initial`, checks that the units it takes with undo (`held`) stay taken for as long as its main
+ * thread is blocked (four lease periods) and two more lease periods after it wakes up, then
+ * SIGKILLs it and checks that they come back (`initial` again) after its lease, exactly once.
+ */
+async function blockedHolderKeepsItsUnits(mode: 'thread-first' | 'sync-post', initial: [number, number], held: string): Promise<void> {
+  const leaseMs = 1000;
+  const busyMs = leaseMs * 4;
+  const prefix = uniquePrefix('lease-busy');
+  const live = testBackend('unused', { prefix, leaseMs });
+  const key = 0x1e45f000 | (process.pid & 0xfff);
+  const set = await live.semaphores.open(key, { size: 2, create: true, exclusive: true });
+  onTestFinished(async () => {
+    await set.remove().catch(() => undefined);
+    await set.close();
+  });
+  set.setValues(initial);
+  // A live client renews its lease and reaps whoever's lease runs out.
+  await live.connection.startLease();
+  const holder = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/busy-holder.mjs', import.meta.url)), String(redisPort()), prefix, String(key), String(leaseMs), String(busyMs), mode], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    cwd: fileURLToPath(new URL('.', import.meta.url)),
+  });
+  onTestFinished(() => {
+    holder.kill('SIGKILL');
+  });
+  const out = lines(holder);
+  // The operation resolved after the renewal thread's first renewal, not before.
+  if (mode === 'thread-first') expect(await out.next()).toBe('thread true');
+  expect(await out.next()).toBe('taken');
+  const blockedFrom = performance.now();
+  // While the holder's main thread spins, its units stay taken: sampled until it wakes up.
+  const samples: string[] = [];
+  let awake: string | undefined;
+  void out.next().then((line) => (awake = line));
+  while (awake === undefined) {
+    samples.push(set.values().join());
+    await sleep(50);
+  }
+  const blockedFor = performance.now() - blockedFrom;
+  expect(awake).toBe('awake true');
+  // It really was blocked for several lease periods, and nothing was given back meanwhile.
+  expect(blockedFor).toBeGreaterThanOrEqual(busyMs - 100);
+  expect(samples.length).toBeGreaterThan(10);
+  expect(new Set(samples)).toEqual(new Set([held]));
+  // Awake again and alive: still its units, over two more lease periods.
+  await sleep(leaseMs * 2);
+  expect(set.values().join()).toBe(held);
+  holder.kill('SIGKILL');
+  await new Promise((resolve) => holder.once('exit', resolve));
+  const killed = performance.now();
+  while (set.values().join() !== initial.join()) {
+    expect(performance.now() - killed).toBeLessThan(leaseMs * 5);
+    await sleep(25);
+  }
+  // Not before its lease ran out, and exactly once.
+  expect(performance.now() - killed).toBeGreaterThanOrEqual(leaseMs / 3);
+  await sleep(leaseMs * 2);
+  expect(set.values()).toEqual(initial);
+}
+
 describe('redis lease renewal thread', () => {
   it('keeps the SEM_UNDO units of a client whose main thread is blocked for longer than its lease right after its first operation with undo (which waited for the renewal thread), and restores them once it is SIGKILLed', { timeout: 60_000 }, async () => {
-    const leaseMs = 1000;
-    const busyMs = leaseMs * 4;
-    const prefix = uniquePrefix('lease-busy');
-    const live = testBackend('unused', { prefix, leaseMs });
-    const key = 0x1e45f000 | (process.pid & 0xfff);
-    const set = await live.semaphores.open(key, { size: 2, create: true, exclusive: true });
-    onTestFinished(async () => {
-      await set.remove().catch(() => undefined);
-      await set.close();
-    });
-    set.setValues([3, 1]);
-    // A live client renews its lease and reaps whoever's lease runs out.
-    await live.connection.startLease();
-    const holder = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/busy-holder.mjs', import.meta.url)), String(redisPort()), prefix, String(key), String(leaseMs), String(busyMs), 'thread-first'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      cwd: fileURLToPath(new URL('.', import.meta.url)),
-    });
-    onTestFinished(() => {
-      holder.kill('SIGKILL');
-    });
-    const out = lines(holder);
-    // The operation resolved after the renewal thread's first renewal, not before.
-    expect(await out.next()).toBe('thread true');
-    expect(await out.next()).toBe('taken');
-    const blockedFrom = performance.now();
-    // While the holder's main thread spins, its units stay taken: sampled until it wakes up.
-    const samples: string[] = [];
-    let awake: string | undefined;
-    void out.next().then((line) => (awake = line));
-    while (awake === undefined) {
-      samples.push(set.values().join());
-      await sleep(50);
-    }
-    const blockedFor = performance.now() - blockedFrom;
-    expect(awake).toBe('awake true');
-    // It really was blocked for several lease periods, and nothing was given back meanwhile.
-    expect(blockedFor).toBeGreaterThanOrEqual(busyMs - 100);
-    expect(samples.length).toBeGreaterThan(10);
-    expect(new Set(samples)).toEqual(new Set(['1,0']));
-    // Awake again and alive: still its units, over two more lease periods.
-    await sleep(leaseMs * 2);
-    expect(set.values()).toEqual([1, 0]);
-    holder.kill('SIGKILL');
-    await new Promise((resolve) => holder.once('exit', resolve));
-    const killed = performance.now();
-    while (set.values().join() !== '3,1') {
-      expect(performance.now() - killed).toBeLessThan(leaseMs * 5);
-      await sleep(25);
-    }
-    // Not before its lease ran out, and exactly once.
-    expect(performance.now() - killed).toBeGreaterThanOrEqual(leaseMs / 3);
-    await sleep(leaseMs * 2);
-    expect(set.values()).toEqual([3, 1]);
+    await blockedHolderKeepsItsUnits('thread-first', [3, 1], '1,0');
+  });
+
+  it('keeps the undo of a client whose first operation is a synchronous post with undo (which cannot wait for the renewal thread) while its main thread is blocked for longer than its lease, and applies it once it is SIGKILLed', { timeout: 60_000 }, async () => {
+    await blockedHolderKeepsItsUnits('sync-post', [0, 0], '1,0');
   });
 
   it('ends the renewal thread and its connection with close(), leaving no lease on the server', { timeout: 30_000 }, async () => {
