@@ -11,10 +11,13 @@
  * kernel, or the worker backend's reaper, lowers it to 0 when the process ends, however it ends).
  * A lock word holds its holder's slot + 1. A waiter that finds the lock held for a while checks the
  * holder's slot: 0 means the holder died, and the waiter takes the lock over with a
- * compare-and-swap. Slots are never reused (NEXT_SLOT only grows), so a dead holder's slot cannot
- * come back to life: a ring serves {@link RING_SLOTS} process lifetimes. A process claims one slot
- * per ring however many handles of it it opens (the claims are kept by ring: semaphore set id and
- * the NONCE written at creation, since ids are reused once objects are removed).
+ * compare-and-swap. A process claims one slot per ring however many handles of it it opens (the
+ * claims are kept by ring: semaphore set id and the NONCE written at creation, since ids are reused
+ * once objects are removed): a fresh one while NEXT_SLOT is below {@link RING_SLOTS}, then the slot
+ * of a process that has ended, so a ring serves any number of process lifetimes, at most
+ * {@link RING_SLOTS} at once. A dead process's slot is taken again only while no lock word names it
+ * (a lock word naming a dead holder must keep reading as dead until a waiter takes it over), and
+ * every claim is one `semop` that raises the slot only if it is 0, so two processes never share one.
  *
  * ```
  *  byte 0                                                                                                   HEADER_BYTES (256)
@@ -104,7 +107,7 @@ export const MIN_CAPACITY = 4096;
 /** Frame flags. */
 export const FrameFlag = { FIRST: 1, LAST: 2, OBJECTS: 4, BYTES: 8 } as const;
 
-/** Liveness slots in a ring's semaphore set: the process lifetimes one ring serves. */
+/** Liveness slots in a ring's semaphore set: the processes that can use one ring at once. */
 export const RING_SLOTS = 256;
 /** How often a waiter for a held lock checks whether its holder is still alive (ms). */
 export const HOLDER_CHECK_MS = 50;
@@ -207,18 +210,45 @@ export class Ring {
     const key = `${this.locks.id}:${Atomics.load(this.cells, cell(RingField.NONCE))}`;
     const claimed = slotClaims.get(key);
     if (claimed !== undefined) return (this.slotClaim = claimed);
-    this.slotClaim = (async () => {
-      const slot = Atomics.add(this.cells, cell(RingField.NEXT_SLOT), 1);
-      if (slot >= RING_SLOTS) {
-        throw new IpcError('ENOSPC', { syscall: 'semop', object: 'queue', message: `ENOSPC: the queue has served its ${RING_SLOTS} process lifetimes; make a new one` });
-      }
-      // Raised with SEM_UNDO: the kernel lowers it to 0 when this process ends, however it ends.
-      await this.locks.operate([{ index: slot, delta: 1, undo: true }]);
-      return slot;
-    })();
+    this.slotClaim = this.claimFreeSlot();
     slotClaims.set(key, this.slotClaim);
     this.slotClaim.catch(() => slotClaims.delete(key));
     return this.slotClaim;
+  }
+
+  /**
+   * Finds and claims a liveness slot: a fresh one (NEXT_SLOT) while there are, then one whose
+   * process has ended (its semaphore back at 0) and that no lock word names. `ENOSPC` when
+   * {@link RING_SLOTS} processes hold one.
+   */
+  private async claimFreeSlot(): Promise<number> {
+    for (let scans = 0; ; ) {
+      let candidates: number[];
+      if (Atomics.load(this.cells, cell(RingField.NEXT_SLOT)) < RING_SLOTS) {
+        const fresh = Atomics.add(this.cells, cell(RingField.NEXT_SLOT), 1);
+        candidates = fresh < RING_SLOTS ? [fresh] : [];
+      } else {
+        if (scans++ === 4) break;
+        // A lock word naming a dead process (slot + 1) keeps that slot out until a waiter takes the
+        // lock over: were it reused, the dead holder would read as alive and the lock stay held.
+        const named = [Atomics.load(this.cells, cell(RingField.WRITE_LOCK)), Atomics.load(this.cells, cell(RingField.READ_LOCK))];
+        const values = await whenNotBusy(() => this.locks.values());
+        candidates = [];
+        for (let slot = 0; slot < RING_SLOTS; slot++) if (values[slot] === 0 && !named.includes(slot + 1)) candidates.push(slot);
+        if (candidates.length === 0) break;
+      }
+      for (const slot of candidates) {
+        // Raised only if it is 0 (one atomic semop: another claimer of the same slot gets EAGAIN),
+        // with SEM_UNDO: the kernel lowers it to 0 when this process ends, however it ends.
+        try {
+          await this.locks.operate([{ index: slot, delta: 0 }, { index: slot, delta: 1, undo: true }], { nowait: true });
+          return slot;
+        } catch (error) {
+          if ((error as { code?: unknown }).code !== 'EAGAIN') throw error;
+        }
+      }
+    }
+    throw new IpcError('ENOSPC', { syscall: 'semop', object: 'queue', message: `ENOSPC: ${RING_SLOTS} processes use the queue at once; no liveness slot is free` });
   }
 
   /** Claims this process's liveness slot now, so that the synchronous paths can take locks. */
