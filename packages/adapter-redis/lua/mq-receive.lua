@@ -63,21 +63,60 @@ local taken, freed = 0, 0
 -- Written once at the end (one command per key, not one per receive): registrations, claims, and
 -- the taken messages' entries (later receives of the batch look only at `order` and the per-type sets).
 local registered, entries, claimed, gone = {}, {}, {}, {}
+-- Taken messages leave `order` and their per-type set at the end too (or before a rule that reads
+-- `types` or walks the queue: `flush`): until then both keep their offsets, so the receives of a
+-- batch walk them with cursors (up to 64 members per read) and skip what this call took (`taken_now`),
+-- instead of one read and two removals per message.
+local taken_now, pendingOrder, pendingByType, touchedTypes, cursors = {}, {}, {}, {}, {}
 local receives = (#ARGV - 10) / 6
+-- Members per read: as many as the batch can take, at most 64 (a lone receive reads one).
+local chunk = math.min(64, receives)
+local function first_left(key)
+  local c = cursors[key]
+  if c == nil then
+    c = { start = 0, list = redis.call('ZRANGE', key, 0, chunk - 1), i = 1 }
+    cursors[key] = c
+  end
+  while true do
+    local member = c.list[c.i]
+    if member == nil then
+      if #c.list < chunk then return nil end
+      c.start = c.start + chunk
+      c.list = redis.call('ZRANGE', key, c.start, c.start + chunk - 1)
+      c.i = 1
+    elseif taken_now[member] then
+      c.i = c.i + 1
+    else
+      return member
+    end
+  end
+end
+local function flush()
+  if #pendingOrder == 0 then return end
+  bulk('ZREM', order, pendingOrder)
+  for _, t in ipairs(touchedTypes) do
+    local perType = tag .. ':t:' .. t
+    bulk('ZREM', perType, pendingByType[t])
+    if redis.call('ZCARD', perType) == 0 then redis.call('ZREM', types, t) end
+  end
+  pendingOrder, pendingByType, touchedTypes, cursors = {}, {}, {}, {}
+end
 for i = 1, receives do
   local base = 10 + (i - 1) * 6
   local number, rule, wanted, noerror, max, nowait = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3], ARGV[base + 4], tonumber(ARGV[base + 5]), ARGV[base + 6]
   local seq
   if rule == 'any' then
-    seq = redis.call('ZRANGE', order, 0, 0)[1]
+    seq = first_left(order)
   elseif rule == 'eq' then
-    seq = redis.call('ZRANGE', tag .. ':t:' .. wanted, 0, 0)[1]
+    seq = first_left(tag .. ':t:' .. wanted)
   elseif rule == 'le' then
+    flush()
     local lowest = redis.call('ZRANGEBYSCORE', types, '-inf', wanted, 'LIMIT', 0, 1)[1]
     if lowest then seq = redis.call('ZRANGE', tag .. ':t:' .. lowest, 0, 0)[1] end
   else
     -- MSG_EXCEPT: the first message of any other type. Walk the queue in order; only messages of
     -- the excluded type are skipped.
+    flush()
     local start = 0
     while seq == nil do
       local batch = redis.call('ZRANGE', order, start, start + 63)
@@ -112,17 +151,25 @@ for i = 1, receives do
       claimed[#claimed + 1] = handle .. ':' .. number
       claimed[#claimed + 1] = seq .. ' ' .. mtype .. ' ' .. payload
       if len > max then payload = string.sub(payload, 1, max) end
-      redis.call('ZREM', order, seq)
       gone[#gone + 1] = seq
-      local perType = tag .. ':t:' .. mtype
-      redis.call('ZREM', perType, seq)
-      if redis.call('ZCARD', perType) == 0 then redis.call('ZREM', types, mtype) end
+      taken_now[seq] = true
+      pendingOrder[#pendingOrder + 1] = seq
+      local list = pendingByType[mtype]
+      if list == nil then
+        list = {}
+        pendingByType[mtype] = list
+        touchedTypes[#touchedTypes + 1] = mtype
+      end
+      list[#list + 1] = seq
+      -- The next 'le' or 'except' receive reads `types` / walks `order` as they are now.
+      if rule == 'le' or rule == 'except' then flush() end
       taken = taken + 1
       freed = freed + len
       out[o + 1], out[o + 2], out[o + 3] = 'OK', mtype, payload
     end
   end
 end
+flush()
 bulk('HSET', waiters, registered)
 bulk('RPUSH', wq, entries)
 if taken > 0 then

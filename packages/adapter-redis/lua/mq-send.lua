@@ -39,6 +39,30 @@ local mtype, payload, len
 -- What hand_over decides is written once at the end (one command per key instead of one per
 -- message): the waiters' registrations to drop, their claims, and each inbox's deliveries in order.
 local unregistered, claimed, deliveries, inboxes = {}, {}, {}, {}
+-- The messages that go into the queue are written at the end too (one command per key, and one
+-- notice per type, instead of five commands and a notice per message): nothing in this script reads
+-- the queue's sets. Per-type sets: perType[mtype] = {seq, seq, ...} (score = member = seq), in the
+-- order types first appear (newTypes).
+local queuedOrder, queuedTyp, queuedData, perType, newTypes = {}, {}, {}, {}, {}
+local function enqueue()
+  queuedOrder[#queuedOrder + 1] = seq
+  queuedOrder[#queuedOrder + 1] = seq
+  queuedTyp[#queuedTyp + 1] = seq
+  queuedTyp[#queuedTyp + 1] = mtype
+  queuedData[#queuedData + 1] = seq
+  queuedData[#queuedData + 1] = payload
+  local list = perType[mtype]
+  if list == nil then
+    list = {}
+    perType[mtype] = list
+    newTypes[#newTypes + 1] = mtype
+  end
+  list[#list + 1] = seq
+  list[#list + 1] = seq
+end
+-- No receive registers while this script runs: once `wq` is seen empty, no later send of the
+-- batch reads it again.
+local noWaiters = false
 local function deliver(inbox, element)
   local list = deliveries[inbox]
   if list == nil then
@@ -55,7 +79,10 @@ local function hand_over()
   local at = 0
   while true do
     local batch = redis.call('LRANGE', wq, at, at + 15)
-    if #batch == 0 then return false end
+    if #batch == 0 then
+      if at == 0 then noWaiters = true end
+      return false
+    end
     local removed = 0
     for _, entry in ipairs(batch) do
       local w, rule, wanted, noerror, maxbytes, wpid, inbox = string.match(entry, '^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (.+)$')
@@ -104,16 +131,11 @@ for i = 1, sends do
   else
     seq = seq + 1
     sent = true
-    if hand_over() then
+    if not noWaiters and hand_over() then
       handed = true
     else
-      redis.call('ZADD', order, seq, seq)
-      redis.call('HSET', typ, seq, mtype)
-      redis.call('HSET', data, seq, payload)
-      redis.call('ZADD', types, mtype, mtype)
-      redis.call('ZADD', tag .. ':t:' .. mtype, seq, seq)
+      enqueue()
       cbytes, qnum = cbytes + len, qnum + 1
-      redis.call('PUBLISH', tag .. ':ch', 's' .. mtype)
     end
     if first == number then
       -- The handle's waiting send is through: the sends behind it may go.
@@ -127,6 +149,20 @@ end
 bulk('HDEL', waiters, unregistered)
 bulk('HSET', claims, claimed)
 for _, inbox in ipairs(inboxes) do bulk('RPUSH', inbox, deliveries[inbox]) end
+if #newTypes > 0 then
+  bulk('ZADD', order, queuedOrder)
+  bulk('HSET', typ, queuedTyp)
+  bulk('HSET', data, queuedData)
+  local typeScores = {}
+  for _, t in ipairs(newTypes) do
+    typeScores[#typeScores + 1] = t
+    typeScores[#typeScores + 1] = t
+    bulk('ZADD', tag .. ':t:' .. t, perType[t])
+  end
+  bulk('ZADD', types, typeScores)
+  -- Receivers without an inbox wait for these notices (one per type present in the batch).
+  for _, t in ipairs(newTypes) do redis.call('PUBLISH', tag .. ':ch', 's' .. t) end
+end
 if sent then
   local t = now_s()
   if handed then

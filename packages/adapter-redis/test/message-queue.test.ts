@@ -3,7 +3,8 @@
  * Redis side (what is left on the server, which keys an object uses), and waiting without polling.
  */
 import { describe, expect, it } from 'vitest';
-import { IPC_PRIVATE, isIpcError, type MessageQueue } from '@ipcx/core';
+import { createNativeBackend } from '@ipcx/adapter-native';
+import { IPC_PRIVATE, isIpcError, type Message, type MessageQueue, type MessageQueueReceiveOptions } from '@ipcx/core';
 import { testBackend } from './helpers.js';
 
 const text = (data: Uint8Array) => Buffer.from(data).toString();
@@ -26,6 +27,61 @@ describe('redis System V message queue', () => {
       await queue.close();
     }
     expect(await backend.diagnostics.kernelObjects()).toEqual([]);
+  });
+
+  it('runs the sends and the receives a handle starts in one tick (one script call each, with mixed type rules, maxBytes and noError) exactly as the kernel runs them one after the other', async () => {
+    const backend = testBackend('mq-batch');
+    const redisQueue = await backend.messageQueues.open(IPC_PRIVATE);
+    const kernelQueue = await createNativeBackend().messageQueues.open(IPC_PRIVATE);
+    try {
+      let seed = 0x5eed;
+      const random = (n: number) => {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        return seed % n;
+      };
+      const described = (message: Promise<Message>) => message.then((m) => `${m.type}:${text(m.data)}`, (error: unknown) => String((error as { code?: string }).code ?? error));
+      const sent = (done: Promise<void>) => done.then(() => 'ok', (error: unknown) => String((error as { code?: string }).code ?? error));
+      const receiveOptions = (): MessageQueueReceiveOptions => {
+        const rule = random(5);
+        const type = 1 + random(4);
+        const options: MessageQueueReceiveOptions = rule === 0 ? {} : rule === 1 ? { type } : rule === 2 ? { type: -type } : rule === 3 ? { type, except: true } : { type: 5 };
+        return random(3) === 0 ? { ...options, maxBytes: 4 + random(16), noError: random(2) === 0, nowait: true } : { ...options, nowait: true };
+      };
+      for (let round = 0; round < 4; round++) {
+        const sends = Array.from({ length: 120 }, (_, i) => [1 + random(4), `r${round}m${i}`.padEnd(1 + random(30), '.')] as const);
+        const redisSends = await Promise.all(sends.map(([type, data]) => sent(redisQueue.send(type, data, { nowait: true }))));
+        const kernelSends: string[] = [];
+        for (const [type, data] of sends) kernelSends.push(await sent(kernelQueue.send(type, data, { nowait: true })));
+        expect(redisSends).toEqual(kernelSends);
+        const receives = Array.from({ length: 100 }, receiveOptions);
+        const fromRedis = await Promise.all(receives.map((options) => described(redisQueue.receive(options))));
+        const fromKernel: string[] = [];
+        for (const options of receives) fromKernel.push(await described(kernelQueue.receive(options)));
+        expect(fromRedis).toEqual(fromKernel);
+        // Both outcomes happened (a batch that only took, or only refused, would prove little).
+        expect(fromRedis.some((outcome) => outcome.includes(':'))).toBe(true);
+        expect(fromRedis.some((outcome) => outcome === 'ENOMSG' || outcome === 'E2BIG')).toBe(true);
+        const [redisStat, kernelStat] = [await redisQueue.stat(), await kernelQueue.stat()];
+        expect([redisStat.messages, redisStat.bytes]).toEqual([kernelStat.messages, kernelStat.bytes]);
+      }
+      // What is left, in the order a type-0 receive takes it.
+      const drain = async (queue: MessageQueue) => {
+        const left: string[] = [];
+        for (;;) {
+          const outcome = await described(queue.receive({ nowait: true }));
+          if (outcome === 'ENOMSG') return left;
+          left.push(outcome);
+        }
+      };
+      const leftInRedis = await drain(redisQueue);
+      expect(leftInRedis.length).toBeGreaterThan(0);
+      expect(leftInRedis).toEqual(await drain(kernelQueue));
+    } finally {
+      await kernelQueue.remove();
+      await kernelQueue.close();
+      await redisQueue.remove();
+      await redisQueue.close();
+    }
   });
 
   it('keeps every key of a queue in one hash slot and deletes them all on remove', async () => {
