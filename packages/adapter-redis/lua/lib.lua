@@ -57,3 +57,16 @@ local function bulk(command, key, items)
     redis.call(command, key, unpack(items, i, math.min(i + 999, #items)))
   end
 end
+
+-- Appends `a` (and `b`, if given) to the list groups[key], made on first use, when `key` is also
+-- noted in `keys` (so the groups can be written in the order their keys first came).
+local function push_grouped(groups, keys, key, a, b)
+  local list = groups[key]
+  if list == nil then
+    list = {}
+    groups[key] = list
+    keys[#keys + 1] = key
+  end
+  list[#list + 1] = a
+  if b ~= nil then list[#list + 1] = b end
+end

@@ -154,13 +154,7 @@ for i = 1, receives do
       gone[#gone + 1] = seq
       taken_now[seq] = true
       pendingOrder[#pendingOrder + 1] = seq
-      local list = pendingByType[mtype]
-      if list == nil then
-        list = {}
-        pendingByType[mtype] = list
-        touchedTypes[#touchedTypes + 1] = mtype
-      end
-      list[#list + 1] = seq
+      push_grouped(pendingByType, touchedTypes, mtype, seq)
       -- The next 'le' or 'except' receive reads `types` / walks `order` as they are now.
       if rule == 'le' or rule == 'except' then flush() end
       taken = taken + 1

@@ -51,26 +51,13 @@ local function enqueue()
   queuedTyp[#queuedTyp + 1] = mtype
   queuedData[#queuedData + 1] = seq
   queuedData[#queuedData + 1] = payload
-  local list = perType[mtype]
-  if list == nil then
-    list = {}
-    perType[mtype] = list
-    newTypes[#newTypes + 1] = mtype
-  end
-  list[#list + 1] = seq
-  list[#list + 1] = seq
+  push_grouped(perType, newTypes, mtype, seq, seq)
 end
 -- No receive registers while this script runs: once `wq` is seen empty, no later send of the
 -- batch reads it again.
 local noWaiters = false
 local function deliver(inbox, element)
-  local list = deliveries[inbox]
-  if list == nil then
-    list = {}
-    deliveries[inbox] = list
-    inboxes[#inboxes + 1] = inbox
-  end
-  list[#list + 1] = element
+  push_grouped(deliveries, inboxes, inbox, element)
 end
 -- The registered receives, oldest first, read a few at a time (a send that suits the first
 -- waiter, the common case, reads one batch). Entry: waiter, rule, type, noError, maxBytes, pid, inbox.
