@@ -17,7 +17,7 @@ import { peerCases } from './cases-peers.mjs';
 import { workerCases } from './cases-worker.mjs';
 import { redisCases } from './cases-redis.mjs';
 import { multiprocessingCases, multiprocessingTargets } from './cases-multiprocessing.mjs';
-import { BROWSER_TARGETS, runBrowserBench } from './browser.mjs';
+import { BROWSER_TARGETS, BROWSER_WARM_UP, runBrowserBench } from './browser.mjs';
 
 /**
  * @typedef {{ roundTrips: number, bulkBytes: number }} BenchParams
@@ -101,7 +101,8 @@ async function main() {
     if (options.browser) {
       // One page run in headless Chromium measures all three browser cases.
       // A tenth of Node's round trips: a parked exchange in a page costs tens of µs to ms per round trip.
-      const browser = await runBrowserBench({ roundTrips: params.roundTrips / 10, runs });
+      // The warm-up is longer (the same for the three cases): see BROWSER_WARM_UP.
+      const browser = await runBrowserBench({ roundTrips: params.roundTrips / 10, runs, warmUp: quick ? params.roundTrips / 10 : BROWSER_WARM_UP });
       meta.browser = browser.userAgent;
       console.log(`  browser: ${browser.userAgent}`);
       for (const result of browser.results) {

@@ -1,12 +1,14 @@
 // The browser bench page: ipcx's worker backend between two module Web Workers (a pipe ping-pong
 // and a System V semaphore ping-pong) against postMessage between two Web Workers over a
-// MessagePort, all in this one page run. `?roundTrips=N&runs=M` (one warm-up run more).
+// MessagePort, all in this one page run. `?roundTrips=N&runs=M&warmUp=W`: before the M measured runs
+// of N round trips, one warm-up run of W round trips (default N), the same for the three cases.
 // The results are left in `window.ipcxBench` for `npm run bench -- --browser`.
 import { createWorkerBackend } from '@ipcx/adapter-worker';
 
 const query = new URLSearchParams(location.search);
 const roundTrips = Number(query.get('roundTrips') ?? 20000);
 const runs = Number(query.get('runs') ?? 7);
+const warmUp = Number(query.get('warmUp') ?? roundTrips);
 const state = { done: false, error: null, roundTrips, runs, results: [] };
 window.ipcxBench = state;
 const child = new URL('./ipcx-child.js', import.meta.url);
@@ -33,7 +35,7 @@ async function pipePingpong(ipc) {
   const [fromEcho, fromEchoWriter] = await ipc.pipes.create();
   const [reportReader, reportWriter] = await ipc.pipes.create();
   const echo = await ipc.processes.spawn(child, { args: ['pipe-echo', toEchoReader, fromEchoWriter] });
-  const pinger = await ipc.processes.spawn(child, { args: ['pipe-pinger', toEcho, fromEcho, roundTrips, runs, reportWriter] });
+  const pinger = await ipc.processes.spawn(child, { args: ['pipe-pinger', toEcho, fromEcho, roundTrips, runs, warmUp, reportWriter] });
   for (const end of [toEchoReader, fromEchoWriter, toEcho, fromEcho, reportWriter]) await end.close();
   const times = await report(reportReader);
   await reportReader.close();
@@ -48,8 +50,8 @@ async function semPingpong(ipc) {
   const set = await ipc.semaphores.open('private', { size: 2 });
   const [reportReader, reportWriter] = await ipc.pipes.create();
   try {
-    const echo = await ipc.processes.spawn(child, { args: ['sem-echo', set, roundTrips * (runs + 1)] });
-    const pinger = await ipc.processes.spawn(child, { args: ['sem-pinger', set, roundTrips, runs, reportWriter] });
+    const echo = await ipc.processes.spawn(child, { args: ['sem-echo', set, warmUp + roundTrips * runs] });
+    const pinger = await ipc.processes.spawn(child, { args: ['sem-pinger', set, roundTrips, runs, warmUp, reportWriter] });
     await reportWriter.close();
     const times = await report(reportReader);
     for (const worker of [pinger, echo]) {
@@ -73,7 +75,7 @@ async function messagePortPingpong() {
     const times = await new Promise((resolve, reject) => {
       pinger.onmessage = ({ data }) => resolve(data);
       pinger.onerror = (event) => reject(new Error(event.message));
-      pinger.postMessage({ role: 'pinger', port: port2, roundTrips, runs }, [port2]);
+      pinger.postMessage({ role: 'pinger', port: port2, roundTrips, runs, warmUp }, [port2]);
     });
     summarize('browser.peer.messageport.pingpong', times);
   } finally {

@@ -1,8 +1,10 @@
 // ipcx children of the browser bench (module Web Workers started by `processes.spawn`):
 // - 'pipe-echo': reads 64-byte pings from one pipe and writes each back on another, until EOF.
-// - 'pipe-pinger': for each run, `roundTrips` ping-pongs through the echo; writes the runs' µs per round trip.
+// - 'pipe-pinger': a warm-up run of `warmUp` ping-pongs through the echo, then `runs` runs of `roundTrips`;
+//   writes the measured runs' µs per round trip.
 // - 'sem-echo': on a set of two, waits on 0 and posts 1, `total` times.
-// - 'sem-pinger': posts 0 and waits on 1, `roundTrips` times per run; writes the runs' µs per round trip.
+// - 'sem-pinger': posts 0 and waits on 1, `warmUp` times, then `roundTrips` times per run; writes the
+//   measured runs' µs per round trip.
 import { defineChild } from '@ipcx/core';
 
 const PING_BYTES = 64;
@@ -22,13 +24,13 @@ export default defineChild(async ({ args: [role, ...args] }) => {
     }
   }
   if (role === 'pipe-pinger') {
-    const [output, input, roundTrips, runs, report] = args;
+    const [output, input, roundTrips, runs, warmUp, report] = args;
     const ping = new Uint8Array(PING_BYTES).fill(7);
     const buffer = new Uint8Array(PING_BYTES);
     const times = [];
     for (let run = 0; run <= runs; run++) {
       const start = performance.now();
-      for (let i = 0; i < roundTrips; i++) {
+      for (let i = 0, n = run === 0 ? warmUp : roundTrips; i < n; i++) {
         await output.write(ping);
         let got = 0;
         while (got < PING_BYTES) got += await input.readInto(buffer.subarray(got));
@@ -47,11 +49,11 @@ export default defineChild(async ({ args: [role, ...args] }) => {
     return;
   }
   if (role === 'sem-pinger') {
-    const [set, roundTrips, runs, report] = args;
+    const [set, roundTrips, runs, warmUp, report] = args;
     const times = [];
     for (let run = 0; run <= runs; run++) {
       const start = performance.now();
-      for (let i = 0; i < roundTrips; i++) {
+      for (let i = 0, n = run === 0 ? warmUp : roundTrips; i < n; i++) {
         set.post(0);
         await set.wait(1);
       }

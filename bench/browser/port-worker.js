@@ -1,9 +1,9 @@
 // The peer of the browser bench: a plain Web Worker (no ipcx). It gets a MessagePort to the other
-// worker; as 'echo' it posts every 64-byte message back, as 'pinger' it runs `roundTrips`
-// ping-pongs per run and posts the runs' µs per round trip to the page.
+// worker; as 'echo' it posts every 64-byte message back, as 'pinger' it runs `warmUp` ping-pongs,
+// then `roundTrips` per run, and posts the measured runs' µs per round trip to the page.
 const PING_BYTES = 64;
 
-self.onmessage = ({ data: { role, port, roundTrips, runs } }) => {
+self.onmessage = ({ data: { role, port, roundTrips, runs, warmUp } }) => {
   if (role === 'echo') {
     port.onmessage = ({ data }) => port.postMessage(data);
     return;
@@ -11,7 +11,7 @@ self.onmessage = ({ data: { role, port, roundTrips, runs } }) => {
   const ping = new Uint8Array(PING_BYTES).fill(7);
   const times = [];
   let run = 0;
-  let left = roundTrips;
+  let left = warmUp; // run 0 warms up
   let start = performance.now();
   port.onmessage = () => {
     if (--left > 0) {

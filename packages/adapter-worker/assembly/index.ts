@@ -120,6 +120,8 @@ export {
   semOp as sem_op,
   semWaitEnd as sem_wait_end,
   semWaitCell as sem_wait_cell,
+  semValueAddress as sem_value_address,
+  semSizeAddress as sem_size_address,
   semWaitCancel as sem_wait_cancel,
   semCtlGet as sem_ctl_get,
   semSetValue as sem_set_value,

@@ -837,6 +837,35 @@ export function semWaitCell(id: i32): u32 {
 }
 
 /**
+ * The address of semaphore `index`'s value (an i32) in set `id`, or 0 for no such set or index.
+ * No lock, and no permission check: a hint for a spin (src/semaphore.ts), which retries its call
+ * only once the value could let it through, instead of at every change of the set's values (its
+ * peer's own decrement included, which made it take the set's lock in vain on every round trip).
+ * The call itself still decides, under the lock. The address stays the set's until it is removed.
+ */
+export function semValueAddress(id: i32, index: i32): u32 {
+  if (id < 0) return 0;
+  const slot = slotOf(id);
+  if (slot < 1 || slot > objectMax()) return 0;
+  const set = objectAt(slot);
+  if (atomic.load<i32>(set + OBJ_KIND) != KIND_SEM_SET) return 0;
+  if (index < 0 || <u32>index >= atomic.load<u32>(set + SET_NSEMS)) return 0;
+  return <u32>semAt(set, index);
+}
+
+/**
+ * The address of set `id`'s semaphore count (a u32; 0 once the set is removed, stored before
+ * the removal bumps the wait cell), or 0 for an id that names no slot. No lock: it tells a spin
+ * that skips tries by the value hint ({@link semValueAddress}) that the set went away.
+ */
+export function semSizeAddress(id: i32): u32 {
+  if (id < 0) return 0;
+  const slot = slotOf(id);
+  if (slot < 1 || slot > objectMax()) return 0;
+  return <u32>(objectAt(slot) + SET_NSEMS);
+}
+
+/**
  * For owner_release (kernel lock held): a dead owner's queued calls leave every queue, and its
  * undo records are applied (each value plus its adjustment, clamped to 0..SEMVMX, the pid set to
  * the owner's: Linux's exit_sem) and freed; calls that can then proceed complete. False if a
