@@ -10,8 +10,45 @@
  * and with its process: a client that dies stops renewing at once.
  */
 import { Worker } from 'node:worker_threads';
+import type { Cluster, Redis } from 'ioredis';
 import type { ConnectionSpec } from './connection.js';
-import type { LeaseReport } from './lease-worker.js';
+import { runScript } from './scripts.js';
+
+/** What a renewal gives: the clients whose lease ran out, or the renewal's error. */
+export type LeaseReport = { readonly ok: true; readonly expired: readonly string[] } | { readonly ok: false; readonly message: string; readonly name: string };
+
+/**
+ * Renews the lease of `spec`'s client on `client` (whose scripts are defined) every third of the
+ * lease, each renewal timed from the end of the last (a slow server never piles renewals up on the
+ * connection), the first at once when `now`; `onRenewed` gets each renewal's report. For the
+ * threads that renew off the main thread (`lease-worker.ts`, and `sync-worker.ts` until that one
+ * has started). Returns the function that stops it (a renewal in flight ends, none follows).
+ */
+export function renewLeaseEvery(client: Redis | Cluster, spec: ConnectionSpec, now: boolean, onRenewed: (report: LeaseReport) => void = () => undefined): () => void {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const renew = async (): Promise<void> => {
+    let report: LeaseReport;
+    try {
+      const reply = (await runScript(client, 'lease-renew', [`${spec.prefix}:clients`], [spec.clientId!, spec.leaseMs])) as Array<Buffer | string>;
+      report = { ok: true, expired: reply.slice(1).map((v) => v.toString()) };
+    } catch (error) {
+      report = { ok: false, message: error instanceof Error ? error.message : String(error), name: error instanceof Error ? error.name : 'Error' };
+    }
+    if (stopped) return;
+    onRenewed(report);
+    later();
+  };
+  const later = (): void => {
+    timer = setTimeout(() => void renew(), Math.max(100, Math.floor(spec.leaseMs / 3)));
+  };
+  if (now) void renew();
+  else later();
+  return () => {
+    stopped = true;
+    if (timer !== undefined) clearTimeout(timer);
+  };
+}
 
 /** How long `close()` waits for the thread to close its connection before terminating it. */
 const STOP_GRACE_MS = 2000;

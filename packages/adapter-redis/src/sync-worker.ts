@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { connect, type ConnectionSpec } from './connection.js';
+import { renewLeaseEvery } from './lease.js';
 import { defineScripts, runScript, type ScriptName } from './scripts.js';
 import type { LeaseHoldRequest, SyncRequest, SyncResponse } from './sync.js';
 
@@ -25,30 +26,16 @@ function answer(response: SyncResponse): void {
   Atomics.notify(flag, 0);
 }
 
-// While held (SyncBridge.holdLease), this thread renews the client's lease, every third of the
-// lease, each renewal timed from the end of the last; its list of expired clients is left to the
-// renewal thread's reports (which the main thread reaps from).
-let leaseTimer: NodeJS.Timeout | undefined;
-let leaseHeld = false;
-function renewLeaseLater(): void {
-  leaseTimer = setTimeout(() => {
-    void runScript(client, 'lease-renew', [`${spec.prefix}:clients`], [spec.clientId!, spec.leaseMs])
-      .catch(() => undefined)
-      .then(() => {
-        if (leaseHeld) renewLeaseLater();
-      });
-  }, Math.max(100, Math.floor(spec.leaseMs / 3)));
-  leaseTimer.unref();
-}
+// While held (SyncBridge.holdLease), this thread renews the client's lease too; the expired
+// clients it finds are left to the renewal thread's reports (which the main thread reaps from).
+let stopHolding: (() => void) | undefined;
 
 parentPort!.on('message', (request: SyncRequest | LeaseHoldRequest) => {
   if ('lease' in request) {
-    if (request.lease === 'hold' && !leaseHeld) {
-      leaseHeld = true;
-      renewLeaseLater();
-    } else if (request.lease === 'release') {
-      leaseHeld = false;
-      if (leaseTimer !== undefined) clearTimeout(leaseTimer);
+    if (request.lease === 'hold') stopHolding ??= renewLeaseEvery(client, spec, false);
+    else {
+      stopHolding?.();
+      stopHolding = undefined;
     }
     return;
   }

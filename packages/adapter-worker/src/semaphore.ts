@@ -60,6 +60,11 @@ function now(): number {
   return Math.floor(Date.now() / 1000);
 }
 
+/** An operation's flags word as the kernel reads it (`SEM_OP_NOWAIT`, `SEM_OP_UNDO`). */
+function operationFlags(operation: CheckedSemaphoreOperation): number {
+  return (operation.nowait ? SEM_OP_NOWAIT : 0) | (operation.undo ? SEM_OP_UNDO : 0);
+}
+
 /** One queued call of this handle, so that close() can end it. */
 interface PendingOperation {
   cancel(reason: CancelReason): void;
@@ -92,7 +97,7 @@ export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
    */
   private readonly tryOne = (): number | typeof WOULD_BLOCK => {
     if (this.cannotPass()) return WOULD_BLOCK;
-    const result = this.semopOne(this.oneIndex, -1, false);
+    const result = this.semopOne(this.oneIndex, -1, 0, false);
     return result === -EAGAIN || result === -EINTR ? WOULD_BLOCK : result;
   };
 
@@ -150,22 +155,22 @@ export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
 
   /** See {@link SemaphoreSet.post}. A positive delta never waits: it applies (or fails with `ERANGE`) now. */
   post(index: number, count = 1, options?: SemaphorePostOptions): void {
+    let checkedIndex: number;
+    let delta = 1;
+    let flags = 0;
     if (count === 1 && options === undefined) {
-      // The plain post of a ping-pong: the same checks and call as below, without the operation
-      // list (its checks build the names of every field for their messages: ~0.1-0.2 µs a call).
-      const checkedIndex = checkInteger('operations[0].index', index, 0, this.size - 1);
-      this.ensureOpen('semop');
-      let result = this.semopOne(checkedIndex, 1, false);
-      if (result === -EINTR) result = this.kernel.call(() => this.semopOne(checkedIndex, 1, false));
-      if (result < 0) throw kernelError(result, { syscall: 'semop', object: this.objectName });
-      return;
+      // The plain post of a ping-pong: the same check without the operation list's (they build the
+      // names of every field for their messages: ~0.1-0.2 µs a call).
+      checkedIndex = checkInteger('operations[0].index', index, 0, this.size - 1);
+    } else {
+      const [checked] = checkSemaphoreOperations([checkSemaphoreUnitOperation(index, count, options, 1)], this.size);
+      ({ index: checkedIndex, delta } = checked!);
+      flags = operationFlags(checked!);
     }
-    const [checked] = checkSemaphoreOperations([checkSemaphoreUnitOperation(index, count, options, 1)], this.size);
     this.ensureOpen('semop');
-    const operations = [checked!];
-    let result = this.semop(operations, false);
+    let result = this.semopOne(checkedIndex, delta, flags, false);
     // Only a busy kernel lock retries (a closure per call would cost the hot path).
-    if (result === -EINTR) result = this.kernel.call(() => this.semop(operations, false));
+    if (result === -EINTR) result = this.kernel.call(() => this.semopOne(checkedIndex, delta, flags, false));
     if (result < 0) throw kernelError(result, { syscall: 'semop', object: this.objectName });
   }
 
@@ -188,7 +193,7 @@ export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
     // post, before the peer's answer, and a try then takes the set's lock just as the peer needs it.
     const tried = !this.cannotPass();
     if (tried) {
-      const first = this.semopOne(checkedIndex, -1, false);
+      const first = this.semopOne(checkedIndex, -1, 0, false);
       if (first !== -EAGAIN && first !== -EINTR) return this.settle(first, false, Infinity, undefined);
     }
     const spunAt = performance.now();
@@ -316,20 +321,20 @@ export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
         const operation = operations[i]!;
         words[at + 3 * i] = operation.index;
         words[at + 3 * i + 1] = operation.delta;
-        words[at + 3 * i + 2] = (operation.nowait ? SEM_OP_NOWAIT : 0) | (operation.undo ? SEM_OP_UNDO : 0);
+        words[at + 3 * i + 2] = operationFlags(operation);
       }
     }
     return kernel.calls.sem_op(this.id, kernel.scratch, operations.length, wait ? 1 : 0, now());
   }
 
-  /** One kernel semop of one operation, written straight to the scratch buffer: 0, a waiter token, or -errno. */
-  private semopOne(index: number, delta: number, wait: boolean): number {
+  /** One kernel semop of one operation (`flags`: {@link operationFlags}), written straight to the scratch buffer: 0, a waiter token, or -errno. */
+  private semopOne(index: number, delta: number, flags: number, wait: boolean): number {
     const { kernel } = this;
     const words = kernel.cells;
     const at = kernel.scratch >>> 2;
     words[at] = index;
     words[at + 1] = delta;
-    words[at + 2] = 0;
+    words[at + 2] = flags;
     return kernel.calls.sem_op(this.id, kernel.scratch, 1, wait ? 1 : 0, now());
   }
 
