@@ -23,6 +23,7 @@ export { SET_RECORD_END } from './semaphore';
 export { PSEM_RECORD_END } from './posix-semaphore';
 export { LOCK_FILE_RECORD_END } from './file-lock';
 export { RING_BYTES, PIPE_BUF, RING_DEFAULT_CAPACITY, RING_MIN_CAPACITY, RING_MAX_CAPACITY } from './ring';
+export { copyBytes as copy_bytes } from './ring';
 export { DUPLEX_CAPACITY } from './pipe';
 export { EINTR, EAGAIN, EPIPE, EBADF, ENOMEM, ENOSPC, ENXIO, ENOENT, EEXIST } from './errno';
 export { E2BIG, EACCES, EMFILE, ENOMSG, EIDRM, EMSGSIZE, EINVAL, EPERM, ENAMETOOLONG } from './errno';
