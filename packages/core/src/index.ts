@@ -4,7 +4,19 @@ export * from './options.js';
 export * from './object.js';
 export * from './primitives.js';
 export * from './capabilities.js';
-export * from './transfer.js';
+// Everything of transfer.ts but reviveModuleTransfers, which only runChildMain calls.
+export {
+  transferSymbol,
+  isTransferable,
+  packTransferables,
+  unpackTransferables,
+  moduleTransferSymbol,
+  isModuleTransferable,
+  type TransferRecord,
+  type Transferable,
+  type ModuleTransfer,
+  type ModuleTransferable,
+} from './transfer.js';
 export * from './event-loop.js';
 export * from './byte-stream.js';
 export * from './descriptor.js';

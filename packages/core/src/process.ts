@@ -2,6 +2,7 @@ import type { IpcBackend } from './backend.js';
 import type { DescriptorSource } from './descriptor.js';
 import type { ExitStatus } from './options.js';
 import { factoryToken } from './primitives.js';
+import { reviveModuleTransfers } from './transfer.js';
 
 /** Options of {@link Processes.spawn}. */
 export interface SpawnOptions<A extends readonly unknown[] = unknown[]> {
@@ -153,10 +154,13 @@ export function isChild(): boolean {
 }
 
 /**
- * For backends: records the context before the child's module is imported, then runs its default
- * export if it is a function. Returns what the main function returned.
+ * For backends: rebuilds the objects in the args that libraries packed by module
+ * ({@link reviveModuleTransfers}), records the context before the child's module is imported,
+ * then runs its default export if it is a function. Returns what the main function returned.
  */
-export async function runChildMain(context: ChildContext<readonly unknown[]>, entry: string): Promise<unknown> {
+export async function runChildMain(unrevived: ChildContext<readonly unknown[]>, entry: string): Promise<unknown> {
+  const args = (await reviveModuleTransfers(unrevived.args, unrevived.backend)) as readonly unknown[];
+  const context: ChildContext<readonly unknown[]> = { ...unrevived, args };
   (globalThis as Record<symbol, unknown>)[contextSlot] = context;
   const module = (await import(/* @vite-ignore */ entry)) as { default?: unknown };
   if (typeof module.default === 'function') return await (module.default as ChildMain<readonly unknown[]>)(context);

@@ -5,10 +5,14 @@ import {
   IpcError,
   errnoName,
   isIpcError,
+  moduleTransferSymbol,
   packTransferables,
   transferSymbol,
   unpackTransferables,
+  type IpcBackend,
 } from '@ipcx/core';
+// Not on the public entry: only runChildMain calls it.
+import { reviveModuleTransfers } from '../dist/transfer.js';
 import { checkBytes, checkInteger, checkProcessSpawn, checkWaitOptions } from '@ipcx/core/backend';
 
 describe('IpcError', () => {
@@ -82,5 +86,26 @@ describe('transferables', () => {
     expect(JSON.parse(JSON.stringify(packed))).toEqual(packed);
     const revived = unpackTransferables(packed, (index) => `revived ${index}`);
     expect(revived).toEqual([1, { inner: ['revived 0', 'x'] }, 'revived 1']);
+  });
+
+  it("packs a library's object by module, its core objects as records, and the child's import rebuilds it", async () => {
+    const part = { [transferSymbol]: () => ({ kind: 'pipe-writer', handles: [5] }) };
+    // The module a child would import: its reviveTransfer gets the data with core objects revived.
+    const module = `data:text/javascript,${encodeURIComponent('export const reviveTransfer = (data, backend) => ({ rebuilt: data, by: backend.name });')}`;
+    const library = { [moduleTransferSymbol]: () => ({ module, data: { size: 3, parts: [part] } }) };
+    const { packed, records } = packTransferables([{ queue: library }, 'plain']);
+    expect(records).toEqual([{ kind: 'pipe-writer', handles: [5] }]);
+    expect(JSON.parse(JSON.stringify(packed))).toEqual(packed);
+    const unpacked = unpackTransferables(packed, () => 'writer');
+    const backend = { name: 'test' } as IpcBackend;
+    expect(await reviveModuleTransfers(unpacked, backend)).toEqual([{ queue: { rebuilt: { size: 3, parts: ['writer'] }, by: 'test' } }, 'plain']);
+    // Args without such objects come back as they were (the same array).
+    const plain = [1, { a: [2] }];
+    expect(await reviveModuleTransfers(plain, backend)).toBe(plain);
+    // A module without the export, or one that does not load, is a TypeError naming it.
+    const without = packTransferables([{ [moduleTransferSymbol]: () => ({ module: 'data:text/javascript,export const x = 1;', data: null }) }]).packed;
+    await expect(reviveModuleTransfers(without, backend)).rejects.toThrow(/exports no reviveTransfer/);
+    const missing = packTransferables([{ [moduleTransferSymbol]: () => ({ module: 'file:///nonexistent/ipcx-revive.js', data: null }) }]).packed;
+    await expect(reviveModuleTransfers(missing, backend)).rejects.toThrow(TypeError);
   });
 });

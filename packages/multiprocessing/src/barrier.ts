@@ -18,11 +18,12 @@
  * wait on a gate per generation's parity ({@link SemaphoreBarrierState}, barrier-fallback.ts).
  */
 import type { IpcBackend, SysvSegment } from '@ipcx/core';
+import { moduleTransferSymbol, type ModuleTransfer } from '@ipcx/core';
 import { BarrierCell, SemaphoreBarrierState, type BarrierState } from './barrier-fallback.js';
 import { ErrorCode, MultiprocessingError } from './errors.js';
 import { closedObject, createSegment, release } from './kernel-objects.js';
 import { Lock } from './lock.js';
-import { packForValue, registerReviver, reviveValue, shareSymbol, type Shareable, type ShareRecord } from './share.js';
+import { packForValue, registerReviver, reviveValue, shareSymbol, transferByModule, type Shareable, type ShareRecord } from './share.js';
 import { hasSharedMemory } from './transport-select.js';
 import { deadlineOf, park, publish, type Deadline, type ParkCells } from './wait.js';
 import type { WaitOptions } from '@ipcx/core';
@@ -177,6 +178,11 @@ export class Barrier implements Shareable, AsyncDisposable {
   /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** Lets core's `processes.spawn` carry it in `args`, for any child (see share.ts). @internal */
+  [moduleTransferSymbol](): ModuleTransfer {
+    return transferByModule(this);
   }
 
   /** @internal */

@@ -12,12 +12,12 @@
  * registration back, or, if a notify already turned it into a token, takes that token: the two
  * counts always add up to the processes inside `wait`.
  */
-import { isIpcError, type IpcBackend, type SemaphoreSet } from '@ipcx/core';
+import { moduleTransferSymbol, type ModuleTransfer, isIpcError, type IpcBackend, type SemaphoreSet } from '@ipcx/core';
 import { ErrorCode, MultiprocessingError } from './errors.js';
 import { closedObject, createSemaphores, release, semopOptions, tryOperate, whenNotBusy, type AcquireOptions } from './kernel-objects.js';
 import { Lock } from './lock.js';
 import { RLock } from './rlock.js';
-import { packForValue, registerReviver, reviveValue, shareSymbol, type Shareable, type ShareRecord } from './share.js';
+import { packForValue, registerReviver, reviveValue, shareSymbol, transferByModule, type Shareable, type ShareRecord } from './share.js';
 import { deadlineOf } from './wait.js';
 
 const WAKEUPS = 0;
@@ -161,6 +161,11 @@ export class Condition implements Shareable, AsyncDisposable {
   /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** Lets core's `processes.spawn` carry it in `args`, for any child (see share.ts). @internal */
+  [moduleTransferSymbol](): ModuleTransfer {
+    return transferByModule(this);
   }
 
   /** @internal */

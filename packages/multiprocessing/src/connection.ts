@@ -12,11 +12,11 @@
  * A value larger than the pipe's buffer streams through it: the only limit is memory (and
  * 2^32 - 1 bytes per frame).
  */
-import { closedError, isIpcError, Primitive, type ByteReader, type ByteWriter, type DuplexPipe, type IpcBackend, type WaitOptions } from '@ipcx/core';
+import { moduleTransferSymbol, type ModuleTransfer, closedError, isIpcError, Primitive, type ByteReader, type ByteWriter, type DuplexPipe, type IpcBackend, type WaitOptions } from '@ipcx/core';
 import type { Codec } from './codec.js';
 import { codecNamed } from './codec-registry.js';
 import { ErrorCode, MultiprocessingError, bufferTooShort } from './errors.js';
-import { registerReviver, shareSymbol, type Shareable, type ShareRecord } from './share.js';
+import { registerReviver, shareSymbol, transferByModule, type Shareable, type ShareRecord } from './share.js';
 import { decodeValue, encodeValue, stableBytes } from './value-bytes.js';
 
 /** Bytes of a frame's header: length (u32) and kind (u8). */
@@ -160,6 +160,11 @@ export class Connection implements Shareable, AsyncDisposable {
   /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** Lets core's `processes.spawn` carry it in `args`, for any child (see share.ts). @internal */
+  [moduleTransferSymbol](): ModuleTransfer {
+    return transferByModule(this);
   }
 
   /** @internal */

@@ -4,8 +4,9 @@
  * every process at once.
  */
 import type { IpcBackend, SemaphoreSet } from '@ipcx/core';
+import { moduleTransferSymbol, type ModuleTransfer } from '@ipcx/core';
 import { closedObject, createSemaphores, release, semopOptions, tryOperate, type AcquireOptions } from './kernel-objects.js';
-import { registerReviver, shareSymbol, type Shareable, type ShareRecord } from './share.js';
+import { registerReviver, shareSymbol, transferByModule, type Shareable, type ShareRecord } from './share.js';
 
 const CLEAR = 0;
 
@@ -72,6 +73,11 @@ export class Event implements Shareable, AsyncDisposable {
   /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** Lets core's `processes.spawn` carry it in `args`, for any child (see share.ts). @internal */
+  [moduleTransferSymbol](): ModuleTransfer {
+    return transferByModule(this);
   }
 
   /** @internal */

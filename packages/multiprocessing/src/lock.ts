@@ -13,9 +13,10 @@
  * died ({@link Lock.previousOwnerDied}). Python's locks stay held forever in that case.
  */
 import type { IpcBackend, SemaphoreSet } from '@ipcx/core';
+import { moduleTransferSymbol, type ModuleTransfer } from '@ipcx/core';
 import { ErrorCode, MultiprocessingError } from './errors.js';
 import { closedObject, createSemaphores, release, semopOptions, tryOperate, whenNotBusy, type AcquireOptions } from './kernel-objects.js';
-import { registerReviver, shareSymbol, type Shareable, type ShareRecord } from './share.js';
+import { registerReviver, shareSymbol, transferByModule, type Shareable, type ShareRecord } from './share.js';
 
 const FREE = 0;
 const HELD = 1;
@@ -136,6 +137,11 @@ export class Lock implements Shareable, AsyncDisposable {
   /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** Lets core's `processes.spawn` carry it in `args`, for any child (see share.ts). @internal */
+  [moduleTransferSymbol](): ModuleTransfer {
+    return transferByModule(this);
   }
 
   /** @internal */

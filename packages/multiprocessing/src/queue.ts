@@ -5,12 +5,13 @@
  * a System V message queue and a semaphore set ({@link MessageQueueChannel}, queue-fallback.ts).
  */
 import type { IpcBackend, SysvSegment, WaitOptions } from '@ipcx/core';
+import { moduleTransferSymbol, type ModuleTransfer } from '@ipcx/core';
 import type { Codec } from './codec.js';
 import { checkCodec, codecNamed } from './codec-registry.js';
 import { ErrorCode, MultiprocessingError } from './errors.js';
 import { BLOCKED, FrameFlag, RING_SLOTS, Ring, RingOutcome, ringBytes, ringCapacity, type RingOutcomeName } from './ring.js';
 import { MessageQueueChannel, type FallbackRecord, type QueueChannel } from './queue-fallback.js';
-import { registerReviver, reviveValue, shareSymbol, type Shareable, type ShareRecord } from './share.js';
+import { registerReviver, reviveValue, shareSymbol, transferByModule, type Shareable, type ShareRecord } from './share.js';
 import { FALLBACK_PRIMITIVES, hasSharedMemory, requirePrimitives } from './transport-select.js';
 import { NO_DEADLINE, deadlineOf, type Deadline } from './wait.js';
 import { decodeInPlace, decodeInPlaceAt, decodeValue, encodeValue, stableBytes, type EncodedValue } from './value-bytes.js';
@@ -280,6 +281,11 @@ export class Queue<T = unknown> implements Shareable, AsyncDisposable, AsyncIter
   /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** Lets core's `processes.spawn` carry it in `args`, for any child (see share.ts). @internal */
+  [moduleTransferSymbol](): ModuleTransfer {
+    return transferByModule(this);
   }
 
   /** @internal */

@@ -5,10 +5,11 @@
  * here, the lock itself is a robust {@link Lock} across processes.
  */
 import type { IpcBackend } from '@ipcx/core';
+import { moduleTransferSymbol, type ModuleTransfer } from '@ipcx/core';
 import { ErrorCode, MultiprocessingError } from './errors.js';
 import type { AcquireOptions } from './kernel-objects.js';
 import { Lock } from './lock.js';
-import { registerReviver, shareSymbol, type Shareable, type ShareRecord } from './share.js';
+import { registerReviver, shareSymbol, transferByModule, type Shareable, type ShareRecord } from './share.js';
 
 /**
  * A re-entrant lock between processes. Blocking, atomicity and crash behaviour are the
@@ -85,6 +86,11 @@ export class RLock implements Shareable, AsyncDisposable {
   /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** Lets core's `processes.spawn` carry it in `args`, for any child (see share.ts). @internal */
+  [moduleTransferSymbol](): ModuleTransfer {
+    return transferByModule(this);
   }
 
   /** @internal */

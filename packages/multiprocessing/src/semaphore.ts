@@ -12,10 +12,10 @@
  * semaphore used to signal between processes, make it with `robust: false`.
  */
 import type { IpcBackend, SemaphoreSet } from '@ipcx/core';
-import { SEMVMX } from '@ipcx/core';
+import { moduleTransferSymbol, type ModuleTransfer, SEMVMX } from '@ipcx/core';
 import { ErrorCode, MultiprocessingError } from './errors.js';
 import { closedObject, createSemaphores, release, semopOptions, tryOperate, whenNotBusy, type AcquireOptions } from './kernel-objects.js';
-import { registerReviver, shareSymbol, type Shareable, type ShareRecord } from './share.js';
+import { registerReviver, shareSymbol, transferByModule, type Shareable, type ShareRecord } from './share.js';
 
 const VALUE = 0;
 const TAKEN = 1;
@@ -114,6 +114,11 @@ export class Semaphore implements Shareable, AsyncDisposable {
   /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** Lets core's `processes.spawn` carry it in `args`, for any child (see share.ts). @internal */
+  [moduleTransferSymbol](): ModuleTransfer {
+    return transferByModule(this);
   }
 
   /** @internal */

@@ -9,12 +9,15 @@
  * - `spawn` args: {@link packForSpawn} leaves `parts` in place as core objects, which the backend
  *   carries the kernel's way (the same mechanism as `processes.spawn(entry, { args })`); the child
  *   revives with {@link reviveValue} (done by this package's `defineChild`).
+ * - Core's `processes.spawn(entry, { args })` itself: every shareable object also implements
+ *   core's `moduleTransferSymbol` ({@link transferByModule}), so core packs its record the same
+ *   way and the child, whatever its `defineChild`, gets it rebuilt by revive-transfer.ts.
  * - A value sent through a Queue or Connection: {@link packForValue} keeps only plain data, so an
  *   object needing an inherited descriptor cannot go that way and is a {@link DataCloneError}
  *   before anything is sent. Core's System V semaphore sets and segments and POSIX segments travel
  *   by id or name, as the kernel lets unrelated processes reach them.
  */
-import { isTransferable, transferSymbol, type IpcBackend, type PosixSegment, type SemaphoreSet, type SysvSegment, type Transferable } from '@ipcx/core';
+import { isTransferable, transferSymbol, type IpcBackend, type ModuleTransfer, type PosixSegment, type SemaphoreSet, type SysvSegment, type Transferable } from '@ipcx/core';
 import { DataCloneError } from './errors.js';
 
 /** Method key of {@link Shareable}. */
@@ -121,6 +124,17 @@ export function packForSpawn(value: unknown): unknown {
     const record = object[shareSymbol]();
     return { [MARK]: record.kind, data: record.data, parts: record.parts ?? [] } satisfies Marker;
   });
+}
+
+/** The module a child imports to rebuild objects that came through core's `processes.spawn`. */
+const REVIVE_MODULE = new URL('./revive-transfer.js', import.meta.url).href;
+
+/**
+ * What `[moduleTransferSymbol]()` of every shareable object answers: its {@link packForSpawn}
+ * record (core objects in `parts`, which core carries), rebuilt in the child by revive-transfer.ts.
+ */
+export function transferByModule(object: Shareable): ModuleTransfer {
+  return { module: REVIVE_MODULE, data: packForSpawn(object) };
 }
 
 /** True for a core System V semaphore set (duck-typed: core has interfaces, not classes). */

@@ -14,8 +14,9 @@
  * guard writes and reads with a {@link Lock} when they race. Nothing waits.
  */
 import type { IpcBackend, SysvSegment } from '@ipcx/core';
+import { moduleTransferSymbol, type ModuleTransfer } from '@ipcx/core';
 import { closedObject, createSegment, release } from './kernel-objects.js';
-import { registerReviver, shareSymbol, type Shareable, type ShareRecord } from './share.js';
+import { registerReviver, shareSymbol, transferByModule, type Shareable, type ShareRecord } from './share.js';
 
 /** Bytes before each slot's payload (tag, length). */
 export const SLOT_HEADER_BYTES = 8;
@@ -141,6 +142,11 @@ export class ShareableList implements Shareable, AsyncDisposable, Iterable<ListI
   /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** Lets core's `processes.spawn` carry it in `args`, for any child (see share.ts). @internal */
+  [moduleTransferSymbol](): ModuleTransfer {
+    return transferByModule(this);
   }
 
   /** @internal */

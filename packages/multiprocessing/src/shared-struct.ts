@@ -12,10 +12,11 @@
  * ```
  */
 import type { IpcBackend, SysvSegment } from '@ipcx/core';
+import { moduleTransferSymbol, type ModuleTransfer } from '@ipcx/core';
 import { closedObject, createSegmentAfterLock, release } from './kernel-objects.js';
 import { Lock } from './lock.js';
 import { loadElement, numberType, storeElement, type AnyTypedArray, type NumberOf, type NumberType, type TypeCode, type TypeInfo } from './number-types.js';
-import { packForValue, registerReviver, reviveValue, shareSymbol, type Shareable, type ShareRecord } from './share.js';
+import { packForValue, registerReviver, reviveValue, shareSymbol, transferByModule, type Shareable, type ShareRecord } from './share.js';
 
 /** A field: a number type, or `[type, length]` for a fixed-size array. */
 export type FieldSpec = NumberType | TypeCode | readonly [NumberType | TypeCode, number];
@@ -142,6 +143,11 @@ export class SharedStruct<S extends StructSchema> implements Shareable, AsyncDis
   /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** Lets core's `processes.spawn` carry it in `args`, for any child (see share.ts). @internal */
+  [moduleTransferSymbol](): ModuleTransfer {
+    return transferByModule(this);
   }
 
   /** @internal */

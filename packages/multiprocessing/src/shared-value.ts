@@ -3,10 +3,11 @@
  * System V segment (data from byte 0, 8-aligned), each with an optional robust {@link Lock}.
  */
 import type { IpcBackend, SysvSegment } from '@ipcx/core';
+import { moduleTransferSymbol, type ModuleTransfer } from '@ipcx/core';
 import { closedObject, createSegmentAfterLock, release } from './kernel-objects.js';
 import { Lock } from './lock.js';
 import { loadElement, numberType, storeElement, type AnyTypedArray, type NumberOf, type NumberType, type TypeCode, type TypeInfo } from './number-types.js';
-import { packForValue, registerReviver, reviveValue, shareSymbol, type Shareable, type ShareRecord } from './share.js';
+import { packForValue, registerReviver, reviveValue, shareSymbol, transferByModule, type Shareable, type ShareRecord } from './share.js';
 
 /** Options of {@link Value.create} and {@link SharedArray.create}. */
 export interface SharedValueOptions {
@@ -75,6 +76,11 @@ abstract class SharedNumbers implements Shareable, AsyncDisposable {
   /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** Lets core's `processes.spawn` carry it in `args`, for any child (see share.ts). @internal */
+  [moduleTransferSymbol](): ModuleTransfer {
+    return transferByModule(this);
   }
 
   /** @internal */

@@ -5,7 +5,7 @@
  * object and the call whose arguments they check (`checkMessageQueueSend`), in its own file here.
  */
 import type { WaitOptions } from '../options.js';
-import { isTransferable } from '../transfer.js';
+import { isModuleTransferable, isTransferable, moduleTransferSymbol } from '../transfer.js';
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -117,6 +117,8 @@ export function checkCloneable(name: string, value: unknown): void {
   const copies = new Map<object, unknown>();
   const strip = (item: unknown): unknown => {
     if (isTransferable(item)) return null;
+    // A library's object travels as its data (core objects inside it as above).
+    if (isModuleTransferable(item)) return strip(item[moduleTransferSymbol]().data);
     if (item === null || typeof item !== 'object') return item;
     if (copies.has(item)) return copies.get(item);
     if (Array.isArray(item)) {

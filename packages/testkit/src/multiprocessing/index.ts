@@ -14,6 +14,7 @@ import { queueSuite } from './queue.js';
 import { synchronizeSuite } from './synchronize.js';
 import { sharedValuesSuite } from './shared-values.js';
 import { poolSuite } from './pool.js';
+import { coreSpawnSuite } from './core-spawn.js';
 
 export { mpContext, type MpContext } from './context.js';
 export type { PipeMaker } from './connection.js';
@@ -31,6 +32,7 @@ export const multiprocessingSuites = {
   synchronization: synchronizeSuite,
   sharedValues: sharedValuesSuite,
   pool: poolSuite,
+  coreSpawn: coreSpawnSuite,
 } as const;
 
 /**
