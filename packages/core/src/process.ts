@@ -2,7 +2,7 @@ import type { IpcBackend } from './backend.js';
 import type { DescriptorSource } from './descriptor.js';
 import type { ExitStatus } from './options.js';
 import { factoryToken } from './primitives.js';
-import { reviveModuleTransfers } from './transfer.js';
+import { reviveModuleTransfers, type ModuleTransfer } from './transfer.js';
 
 /** Options of {@link Processes.spawn}. */
 export interface SpawnOptions<A extends readonly unknown[] = unknown[]> {
@@ -154,8 +154,8 @@ export function isChild(): boolean {
 }
 
 /**
- * For backends: rebuilds the objects in the args that libraries packed by module
- * ({@link reviveModuleTransfers}), records the context before the child's module is imported,
+ * For backends: rebuilds the objects in the args that libraries packed by module (importing
+ * each {@link ModuleTransfer.module}), records the context before the child's module is imported,
  * then runs its default export if it is a function. Returns what the main function returned.
  */
 export async function runChildMain(unrevived: ChildContext<readonly unknown[]>, entry: string): Promise<unknown> {
