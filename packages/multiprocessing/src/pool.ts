@@ -503,16 +503,17 @@ export class Pool implements AsyncDisposable {
  * new memory each time (page faults cost ~20 µs each on the guests this was measured on).
  */
 /**
- * The array of `length` results of a `map`. When they are expected to be numbers (its items all
- * travelled as numbers, so the results likely come back as float64 blocks) it is made an array
- * of doubles before any result goes in: V8 makes `new Array(n)` an array of small integers, and
- * storing float64 values into that took ~27 ns each (2.7 ms per 100,000 results), into doubles
- * ~1 ns. Every index is written by the call's chunks, the placeholder included; results of
- * other kinds turn it into a generic array, once.
+ * The array of `length` results of a `map`, made once in its final elements kind: of doubles when
+ * the results are expected to be numbers (its items all travelled as numbers, so the results
+ * likely come back as float64 blocks), else of any values. `new Array(n)` starts as small
+ * integers, and the first double or object stored into it copied every element: a second large
+ * allocation, whose fresh pages cost a page fault each (~17 us in a paravirtualised guest), and
+ * float64 stores into it took ~27 ns each. Every index is written by the call's chunks, the
+ * placeholder included; results of another kind turn it into a generic array, once.
  */
 function resultsArray(length: number, numbers: boolean): unknown[] {
-  const array = new Array<unknown>(length);
-  if (numbers && length > 0) array[0] = 0.5;
+  const array: unknown[] = numbers ? [0.5] : [undefined];
+  array.length = length;
   return array;
 }
 
