@@ -14,7 +14,6 @@
  */
 import type { IpcBackend } from './backend.js';
 
-
 /** Method key of {@link Transferable}. */
 export const transferSymbol: unique symbol = Symbol.for('ipcx.transfer');
 
