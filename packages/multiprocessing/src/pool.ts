@@ -497,12 +497,6 @@ export class Pool implements AsyncDisposable {
 }
 
 /**
- * The items of a call: a plain array as it is (read index by index when it is cut into chunks, as
- * its iterator would: holes read as `undefined`), any other iterable spread. Not copying a large
- * array whole matters: a fresh array of 100,000 elements is a large object, and its pages are
- * new memory each time (page faults cost ~20 µs each on the guests this was measured on).
- */
-/**
  * The array of `length` results of a `map`, made once in its final elements kind: of doubles when
  * the results are expected to be numbers (its items all travelled as numbers, so the results
  * likely come back as float64 blocks), else of any values. `new Array(n)` starts as small
@@ -517,6 +511,12 @@ function resultsArray(length: number, numbers: boolean): unknown[] {
   return array;
 }
 
+/**
+ * The items of a call: a plain array as it is (read index by index when it is cut into chunks, as
+ * its iterator would: holes read as `undefined`), any other iterable spread. Not copying a large
+ * array whole matters: a fresh array of 100,000 elements is a large object, and its pages are
+ * new memory each time (page faults cost ~20 µs each on the guests this was measured on).
+ */
 function listOf(items: Iterable<unknown>): readonly unknown[] {
   return Array.isArray(items) && items[Symbol.iterator] === Array.prototype[Symbol.iterator] ? items : [...items];
 }
