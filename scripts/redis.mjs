@@ -7,7 +7,7 @@
 // Never a silent skip: a test run without Redis fails.
 //
 // The functions below are imported by the vitest globalSetup of @ipcx/adapter-redis.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -87,6 +87,21 @@ export async function waitForPing(cli, port, { timeoutMs = 10_000, args = [] } =
 }
 
 /**
+ * A watchdog for a daemon this process started: a small shell loop that ends the server (and
+ * removes the folder this call made) once this process is gone, should `stop()` never run. A test
+ * file whose tests were all filtered out (`vitest -t ...`) skips its `afterAll`, and its worker,
+ * held open by the backend's connections, is killed without an `exit` event; a crash is the same.
+ * It checks that the pid is still a redis-server (a fault test may have killed it and the pid be
+ * reused) and polls once a second. Returns the watchdog process (killed by `stop()`).
+ */
+function watchdog(pid, ownedDir) {
+  const cleanup = `[ "$(cat /proc/${pid}/comm 2>/dev/null)" = redis-server ] && kill -9 ${pid}${ownedDir === undefined ? '' : `; rm -rf '${ownedDir}'`}`;
+  const child = spawn('sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ${cleanup}`], { detached: true, stdio: 'ignore' });
+  child.unref();
+  return child;
+}
+
+/**
  * Starts a redis-server as a daemon on a free port in a new temporary folder. `extra` are more
  * command-line settings (e.g. `['--appendonly', 'yes']`; later settings win), `pingArgs` more
  * redis-cli arguments for the readiness PING (e.g. `--tls --cacert ...`, `--user`, `--pass`).
@@ -100,6 +115,7 @@ export async function startRedis({ extra = [], dir, port, pingArgs = [] } = {}) 
   dir ??= mkdtempSync(path.join(os.tmpdir(), 'ipcx-redis-'));
   const pidfile = path.join(dir, `redis-${port}.pid`);
   let pid;
+  let guard;
   try {
     execFileSync(server, [
       '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
@@ -107,6 +123,7 @@ export async function startRedis({ extra = [], dir, port, pingArgs = [] } = {}) 
     ]);
     await waitForPing(cli, port, { args: pingArgs });
     pid = Number(readFileSync(pidfile, 'utf8').trim());
+    guard = watchdog(pid, ownDir ? dir : undefined);
   } catch (error) {
     // Leave nothing behind: the daemon (if it started) and the folder this call made.
     if (existsSync(pidfile)) await stopPid(Number(readFileSync(pidfile, 'utf8').trim()));
@@ -121,6 +138,7 @@ export async function startRedis({ extra = [], dir, port, pingArgs = [] } = {}) 
     server,
     /** Ends the server (SIGTERM, then SIGKILL after 5 s) and, unless `keepDir`, removes its folder. */
     async stop({ keepDir = false } = {}) {
+      guard.kill();
       await stopPid(pid);
       if (!keepDir) rmSync(dir, { recursive: true, force: true });
     },
