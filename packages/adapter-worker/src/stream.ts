@@ -523,7 +523,7 @@ export class KernelStream implements KernelObject {
    * into the ring by the kernel's `copy_bytes` (`memory.copy`, the engine's memmove): a
    * `TypedArray.prototype.set` into shared memory copies word by word, and into lines the
    * reader's CPU last touched it waited for each line on its own (a 64 KiB write: ~11 us
-   * straight, ~5 us staged, so `worker.pipe.bulk` went from ~5 to ~10 GB/s). The span record at
+   * straight, ~5 us staged, so `worker.pipe.bulk` went from ~4.2 to 7-10 GB/s). The span record at
    * the start of the scratch buffer has been read by then.
    */
   private copyIntoRing(source: Uint8Array, at: number): void {

@@ -78,11 +78,10 @@ interface Chunk {
 }
 
 /**
- * The array a `map` or `starmap` returns, made once its chunks are sent (see
- * {@link resultsArray}); absent for a call of no items.
+ * The array a `map` or `starmap` returns, made by `submit` once the call's chunks are sent (see
+ * {@link resultsArray}), before any of them can settle; absent for a call of no items.
  */
 interface ResultsArray {
-  readonly length: number;
   array?: unknown[];
 }
 
@@ -189,7 +188,7 @@ export class Pool implements AsyncDisposable {
   /** Results of `fn(item)` for every item, in order (Python's `map`). */
   async map<R = unknown>(fn: TaskRef, items: Iterable<unknown>, options: PoolCallOptions = {}): Promise<R[]> {
     const list = listOf(items);
-    const out: ResultsArray = { length: list.length };
+    const out: ResultsArray = {};
     await Promise.all(this.submit(fn, list, false, options, out));
     return (out.array ?? []) as R[];
   }
@@ -197,7 +196,7 @@ export class Pool implements AsyncDisposable {
   /** Results of `fn(...args)` for every argument list, in order (Python's `starmap`). */
   async starmap<R = unknown>(fn: TaskRef, argsList: Iterable<readonly unknown[]>, options: PoolCallOptions = {}): Promise<R[]> {
     const list = listOf(argsList);
-    const out: ResultsArray = { length: list.length };
+    const out: ResultsArray = {};
     await Promise.all(this.submit(fn, list, true, options, out));
     return (out.array ?? []) as R[];
   }
@@ -309,7 +308,7 @@ export class Pool implements AsyncDisposable {
     // The results array is made once the first chunks are out, while the workers run them: a large
     // array's fresh pages cost a page fault each (~17 us in a paravirtualised guest, 3-9 ms for
     // 100,000 results), which this thread then pays instead of waiting.
-    if (out !== undefined && count > 0) out.array ??= resultsArray(count, numberFrames === call.chunks.length);
+    if (out !== undefined && count > 0) out.array = resultsArray(count, numberFrames === call.chunks.length);
     return promises;
   }
 
@@ -395,7 +394,8 @@ export class Pool implements AsyncDisposable {
     }
     if (chunk.out !== undefined) {
       const { at } = chunk;
-      const out = (chunk.out.array ??= resultsArray(chunk.out.length, results instanceof Float64Array));
+      // Made by submit before any answer could come (answers are read on later turns).
+      const out = chunk.out.array!;
       for (let i = 0; i < results.length; i++) out[at + i] = results[i];
       chunk.resolve(NO_RESULTS);
     } else chunk.resolve(transient ? Array.from(results) : results);
