@@ -24,17 +24,22 @@
  *  ┌──────── line 0 (0..63): fixed at creation ──────────────────────────────────────────────────────────────────────────────┐
  *  │ MAGIC u32 │ CAPACITY u32 │ MAXSIZE u32 │ SHUTDOWN u32 │ NEXT_SLOT u32 │ NONCE u32                                       │
  *  ├──────── line 1 (64..127): written by producers ─────────────────────────────────────────────────────────────────────────┤
- *  │ TAIL u32 │ PRODUCED seq │ CONSUMER_WAITERS │ WRITE_LOCK u32 │ WRITE_LOCK_WAITERS │ CONSUMER_ARMED seq │ PUT_VALUES u32  │
+ *  │ TAIL u32 │ PRODUCED seq │ CONSUMER_WAITERS │ CONSUMER_ARMED seq │ PUT_VALUES u32                                        │
  *  ├──────── line 2 (128..191): written by consumers ────────────────────────────────────────────────────────────────────────┤
  *  │ HEAD u32 │ CONSUMED seq │ PRODUCER_WAITERS │ READ_LOCK u32 │ READ_LOCK_WAITERS │ PRODUCER_ARMED seq │ TAKEN_VALUES u32  │
- *  ├──────── line 3 (192..255): counters ────────────────────────────────────────────────────────────────────────────────────┤
- *  │ (unused) │ UNFINISHED (tasks not done) │ JOIN_WAITERS │                                                                 │
+ *  ├──────── line 3 (192..255): the write lock, task counters ───────────────────────────────────────────────────────────────┤
+ *  │ WRITE_LOCK u32 │ WRITE_LOCK_WAITERS │ UNFINISHED (tasks not done) │ JOIN_WAITERS │                                      │
  *  ├──────── data: CAPACITY bytes (a power of two >= 4096) ──────────────────────────────────────────────────────────────────┤
  *  │ frame │ frame │ ...   frame = ┌ length u32 │ flags u32 ┐ payload, padded to 8                                           │
  *  └───────────────────────────────┴────────────┴───────────┴────────────────────────────────────────────────────────────────┘
  * ```
  * TAIL and HEAD count the bytes published and consumed (wrapping at 2^32). Each line is a cache
- * line, so producers and consumers do not share one. The values in the ring
+ * line, so producers and consumers do not share one. The write lock is not on the producers' line:
+ * a consumer that waits for a value polls that line (TAIL, PRODUCED), so a lock taken and released
+ * there pulled the line back from it twice more per value; on a line of its own the lock stays in
+ * the producer's cache (`native.mp-queue.pingpong` 8-16% faster, `.throughput` up in 4 of 4
+ * alternated runs; docs/BENCHMARKS.md, session 10). It shares line 3 with the task counters, which
+ * only a JoinableQueue's consumers write, once per `taskDone`. The values in the ring
  * are PUT_VALUES - TAKEN_VALUES (whole values published, taken; both wrap): each side counts on
  * its own line, so a put and a get do not both change one cell (a shared COUNT cell did, and
  * moved its cache line between the two CPUs twice per value). CONSUMER_ARMED and
@@ -75,10 +80,8 @@ export const RingField = {
   TAIL: 64,
   PRODUCED: 68,
   CONSUMER_WAITERS: 72,
-  WRITE_LOCK: 76,
-  WRITE_LOCK_WAITERS: 80,
-  CONSUMER_ARMED: 84,
-  PUT_VALUES: 88,
+  CONSUMER_ARMED: 76,
+  PUT_VALUES: 80,
   HEAD: 128,
   CONSUMED: 132,
   PRODUCER_WAITERS: 136,
@@ -86,8 +89,10 @@ export const RingField = {
   READ_LOCK_WAITERS: 144,
   PRODUCER_ARMED: 148,
   TAKEN_VALUES: 152,
-  UNFINISHED: 196,
-  JOIN_WAITERS: 200,
+  WRITE_LOCK: 192,
+  WRITE_LOCK_WAITERS: 196,
+  UNFINISHED: 200,
+  JOIN_WAITERS: 204,
 } as const;
 
 /** Bytes of the header before the data area. */
@@ -95,12 +100,12 @@ export const HEADER_BYTES = 256;
 /** Bytes of a frame's header (length, flags). */
 export const FRAME_BYTES = 8;
 /**
- * Marks a ring made by this code and names its layout: "ipx2" as ASCII, the second layout (producers
- * and consumers count values on their own lines, PUT_VALUES/TAKEN_VALUES; the first layout, "ipcx",
- * had one COUNT cell both sides wrote). A process of another version attaching to the ring gets a
+ * Marks a ring made by this code and names its layout: "ipx3" as ASCII, the third layout (the write
+ * lock on a line of its own; "ipx2" had it on the producers' line, and the first layout, "ipcx", had
+ * one COUNT cell both sides wrote). A process of another version attaching to the ring gets a
  * TypeError instead of reading cells that moved.
  */
-export const RING_MAGIC = 0x69707832;
+export const RING_MAGIC = 0x69707833;
 /** Smallest data capacity. */
 export const MIN_CAPACITY = 4096;
 
