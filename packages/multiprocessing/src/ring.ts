@@ -100,12 +100,13 @@ export const HEADER_BYTES = 256;
 /** Bytes of a frame's header (length, flags). */
 export const FRAME_BYTES = 8;
 /**
- * Marks a ring made by this code and names its layout: "ipx3" as ASCII, the third layout (the write
- * lock on a line of its own; "ipx2" had it on the producers' line, and the first layout, "ipcx", had
- * one COUNT cell both sides wrote). A process of another version attaching to the ring gets a
- * TypeError instead of reading cells that moved.
+ * Marks a ring made by this code and names its layout: "ipx5" as ASCII (the write lock on line 3;
+ * "ipx2" had it on the producers' line, the first layout, "ipcx", had one COUNT cell both sides
+ * wrote; "ipx3" and "ipx4" named layouts tried in development and taken back, so they are not
+ * reused). A process of another version attaching to the ring gets a TypeError instead of reading
+ * cells that moved.
  */
-export const RING_MAGIC = 0x69707833;
+export const RING_MAGIC = 0x69707835;
 /** Smallest data capacity. */
 export const MIN_CAPACITY = 4096;
 
