@@ -9,6 +9,7 @@ import { closeAllAfter, sleep, text } from '@ipcx/testkit';
 const backend = createWorkerBackend({ memoryBytes: 4 * 1024 * 1024 });
 const hold = new URL('../../testkit/dist/children/hold.js', import.meta.url);
 const thrower = new URL('./children/throw.mjs', import.meta.url);
+const echoTwice = new URL('./children/echo-twice.mjs', import.meta.url);
 const FOREVER = 10 * 60_000;
 
 describe('worker lifetime', () => {
@@ -46,6 +47,22 @@ describe('worker lifetime', () => {
     child.kill();
     expect(await reading).toBeNull();
     await expect(mine.write('anyone?')).rejects.toMatchObject({ code: 'EPIPE' });
+  });
+
+  it('keeps a worker alive while its only pending work is a parked read, each time it parks, and lets it end after', async () => {
+    const [fromParent, toChild] = closeAllAfter(await backend.pipes.create());
+    const [fromChild, toParent] = closeAllAfter(await backend.pipes.create());
+    const child = await backend.processes.spawn(echoTwice, { args: [fromParent, toParent] });
+    await fromParent.close();
+    await toParent.close();
+    // Each pause outlasts any spin: the child's read is parked, with nothing else holding its thread.
+    for (const word of ['first', 'second']) {
+      await sleep(150);
+      await toChild.write(word);
+      expect(text(await fromChild.read())).toBe(word);
+    }
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+    expect(await fromChild.read()).toBeNull();
   });
 
   it('reports exit code 1 when the main function throws, and releases its ends', async () => {
