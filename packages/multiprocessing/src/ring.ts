@@ -37,7 +37,7 @@
  * line, so producers and consumers do not share one. The write lock is not on the producers' line:
  * a consumer that waits for a value polls that line (TAIL, PRODUCED), so a lock taken and released
  * there pulled the line back from it twice more per value; on a line of its own the lock stays in
- * the producer's cache (`native.mp-queue.pingpong` 8-16% faster, `.throughput` up in 4 of 4
+ * the producer's cache (`native.mp-queue.pingpong` min 5-16% faster, `.throughput` up in 4 of 4
  * alternated runs; docs/BENCHMARKS.md, session 10). It shares line 3 with the task counters, which
  * only a JoinableQueue's consumers write, once per `taskDone`. The values in the ring
  * are PUT_VALUES - TAKEN_VALUES (whole values published, taken; both wrap): each side counts on
