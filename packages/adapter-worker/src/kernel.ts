@@ -55,10 +55,7 @@ export function kernelError(result: number, details: IpcErrorDetails): IpcError 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 // A ref'd timer while any wait is pending: Atomics.waitAsync alone does not keep Node's event loop
-// (or a worker's) alive, and a reader waiting for a child must not let its thread exit. In Node
-// the one timer is made once and ref'd/unref'd per wait (~50 ns) instead of made and cleared
-// (~0.7 µs and an object per parked wait); hosts whose timers have no ref/unref (browsers, where
-// nothing exits for want of work) clear it.
+// (or a worker's) alive, and a reader waiting for a child must not let its thread exit.
 let keepAliveCount = 0;
 let keepAliveTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -247,17 +244,12 @@ export class Kernel {
 
   /** Keeps the thread alive while a wait is pending (see `keepAliveCount`). */
   holdAlive(): void {
-    if (keepAliveCount++ !== 0) return;
-    if (keepAliveTimer === undefined) keepAliveTimer = setInterval(() => {}, 1 << 30);
-    else (keepAliveTimer as { ref(): unknown }).ref();
+    if (keepAliveCount++ === 0) keepAliveTimer = setInterval(() => {}, 1 << 30);
   }
 
   /** Undoes one {@link Kernel.holdAlive}. */
   releaseAlive(): void {
-    if (--keepAliveCount !== 0 || keepAliveTimer === undefined) return;
-    const timer = keepAliveTimer as { unref?: () => unknown };
-    if (typeof timer.unref === 'function') timer.unref();
-    else {
+    if (--keepAliveCount === 0 && keepAliveTimer !== undefined) {
       clearInterval(keepAliveTimer);
       keepAliveTimer = undefined;
     }
