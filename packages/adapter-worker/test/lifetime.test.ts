@@ -10,6 +10,7 @@ const backend = createWorkerBackend({ memoryBytes: 4 * 1024 * 1024 });
 const hold = new URL('../../testkit/dist/children/hold.js', import.meta.url);
 const thrower = new URL('./children/throw.mjs', import.meta.url);
 const echoTwice = new URL('./children/echo-twice.mjs', import.meta.url);
+const neverSettles = new URL('./children/never-settles.mjs', import.meta.url);
 const FOREVER = 10 * 60_000;
 
 describe('worker lifetime', () => {
@@ -63,6 +64,12 @@ describe('worker lifetime', () => {
     }
     expect(await child.exited).toEqual({ code: 0, signal: null });
     expect(await fromChild.read()).toBeNull();
+  });
+
+  it('reports exit code 13, not success, when the main function is still pending as the thread runs out of work', async () => {
+    // Node's code for an unsettled top-level await; the child's bootstrap has none (child-main-node.ts).
+    const child = await backend.processes.spawn(neverSettles, { args: [] });
+    expect(await child.exited).toEqual({ code: 13, signal: null });
   });
 
   it('reports exit code 1 when the main function throws, and releases its ends', async () => {

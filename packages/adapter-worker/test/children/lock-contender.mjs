@@ -9,26 +9,34 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 const { kernelUrl, module, memory, owner, kernelId, role, handle, control, release, EINTR } = workerData;
-const { Kernel } = await import(kernelUrl);
-const kernel = Kernel.attach(module, memory, owner, kernelId, 1000 + owner);
-kernel.calls.lock_may_sleep(1);
-const cells = new Int32Array(control);
-const mapping = handle;
-if (role === 'hold') {
-  const waiter = kernel.calls.shm_wait_prepare(mapping, 0);
-  parentPort.postMessage({ held: waiter > 0 });
-  if (release) {
-    Atomics.wait(cells, 0, 0);
-    parentPort.postMessage({ released: kernel.calls.shm_wait_abandon(mapping) });
+
+// In a function, not at the top level: the test terminates this thread, and terminating one while a
+// module with top-level await is being evaluated can abort the whole process (a V8 bug, see
+// src/child-main-node.ts).
+async function main() {
+  const { Kernel } = await import(kernelUrl);
+  const kernel = Kernel.attach(module, memory, owner, kernelId, 1000 + owner);
+  kernel.calls.lock_may_sleep(1);
+  const cells = new Int32Array(control);
+  const mapping = handle;
+  if (role === 'hold') {
+    const waiter = kernel.calls.shm_wait_prepare(mapping, 0);
+    parentPort.postMessage({ held: waiter > 0 });
+    if (release) {
+      Atomics.wait(cells, 0, 0);
+      parentPort.postMessage({ released: kernel.calls.shm_wait_abandon(mapping) });
+    } else {
+      for (;;) Atomics.load(cells, 0);
+    }
   } else {
-    for (;;) Atomics.load(cells, 0);
+    let tries = 0;
+    let result;
+    do {
+      result = kernel.calls.shm_notify(mapping, 0, 1);
+      tries++;
+    } while (result === -EINTR && Atomics.load(cells, 1) === 0);
+    parentPort.postMessage({ result, tries });
   }
-} else {
-  let tries = 0;
-  let result;
-  do {
-    result = kernel.calls.shm_notify(mapping, 0, 1);
-    tries++;
-  } while (result === -EINTR && Atomics.load(cells, 1) === 0);
-  parentPort.postMessage({ result, tries });
 }
+
+void main();
