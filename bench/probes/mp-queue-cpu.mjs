@@ -7,7 +7,7 @@
 // (no codec, no promise); and what is left, the queue's own code and its two awaits.
 // `value`: small (the bench's `{ id, name, values: [8 numbers] }`, default), object (the same
 // without the array), array (the 8 numbers), int, string.
-// Session 11 (docs/BENCHMARKS.md): small 1.6 µs per pair (encode 0.34, decode 0.26, ring 0.3-0.4),
+// Session 11 (docs/BENCHMARKS.md): small 1.6 µs per pair (encode 0.34-0.37, decode 0.25-0.27, ring 0.3),
 // int 0.66 µs; so a small-object round trip costs at least ~3.2 µs of CPU before any crossing.
 // Reaches two internals on purpose: the codec's module in dist and the queue's ring.
 import { createNativeBackend } from '@ipcx/adapter-native';

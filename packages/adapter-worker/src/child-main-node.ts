@@ -5,9 +5,10 @@
  * this module, and a `kill()` terminates the thread while it is pending. V8 has a bug there:
  * terminating an isolate while a module with top-level await is being evaluated can abort the
  * whole process with `Check failed: (location_) != nullptr` (Deno worked around it in
- * denoland/deno#12930; Node's report is nodejs/node#53238). It took a vitest fork down once here,
- * in `SourceTextModule::ExecuteAsyncModule` during the worker termination stress test. So this
- * module evaluates synchronously and the child runs in a promise of its own.
+ * denoland/deno#12930; Node's report is nodejs/node#53238). Most likely that is what took a vitest
+ * fork down once here (in `SourceTextModule::ExecuteAsyncModule`, during the worker termination
+ * stress test; not reproduced on demand). So this module evaluates synchronously and the child
+ * runs in a promise of its own.
  *
  * A child's entry module that uses top-level await itself (imported by `runChildMain`) is outside
  * our hands; the package README says so.
