@@ -46,13 +46,14 @@ import {
   checkSysvSegmentId,
   checkSysvSegmentOpen,
   backendSlice,
+  segmentYieldSymbol,
 } from '@ipcx/core/backend';
 import { constants as bufferConstants } from 'node:buffer';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { createFileExclusively, discardCreatedFile, openNoting, recordPath, recordPosix, recordRemoved, recordSysv } from './ledger.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { registerReviver } from './revive.js';
-import { spinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason, type PendingWait } from './wait.js';
+import { spinWindow, yieldCpuWhileSpare, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason, type PendingWait } from './wait.js';
 
 /** What the addon returns for a new mapping. `buffer` is absent for read-only mappings. */
 interface Mapped {
@@ -295,6 +296,12 @@ export abstract class NativeSegment implements SharedSegment {
       return Promise.reject(error);
     }
   }
+
+  /**
+   * For a layer that spins on this segment's cells with its own policy (`@ipcx/multiprocessing`'s
+   * ring): the native spins' `sched_yield`, so that a peer sharing this CPU answers within the spin.
+   */
+  readonly [segmentYieldSymbol] = yieldCpuWhileSpare;
 
   notify(index: number, count?: number): number {
     const { cell, most } = checkSegmentNotify(this.size, index, count);

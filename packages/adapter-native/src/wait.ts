@@ -101,16 +101,23 @@ let loadCheckedAt = -Infinity;
 let cpusToSpare = true;
 const cpuCount = os.availableParallelism();
 
+/**
+ * `sched_yield()` while the machine has CPUs to spare (see above), else nothing: the native
+ * host's `yieldCpu`, which native shared segments also offer to layers that spin on their cells
+ * (`segmentYieldSymbol`).
+ */
+export function yieldCpuWhileSpare(): void {
+  const now = performance.now();
+  if (now - loadCheckedAt > LOAD_CHECK_MS) {
+    loadCheckedAt = now;
+    cpusToSpare = os.loadavg()[0]! < cpuCount;
+  }
+  if (cpusToSpare) addon.yieldCpu();
+}
+
 const NATIVE_HOST: WaitPolicyHost = {
   now: () => performance.now(),
-  yieldCpu: () => {
-    const now = performance.now();
-    if (now - loadCheckedAt > LOAD_CHECK_MS) {
-      loadCheckedAt = now;
-      cpusToSpare = os.loadavg()[0]! < cpuCount;
-    }
-    if (cpusToSpare) addon.yieldCpu();
-  },
+  yieldCpu: yieldCpuWhileSpare,
   yieldEveryMs: YIELD_EVERY_MS,
 };
 

@@ -10,6 +10,7 @@ import vm from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createNativeBackend } from '@ipcx/adapter-native';
+import { segmentYieldSymbol } from '@ipcx/core/backend';
 import { addon } from '../dist/addon.js';
 
 const backend = createNativeBackend();
@@ -59,6 +60,19 @@ describe('native shared memory', () => {
     for (const outcome of await Promise.allSettled(closed)) expect(outcome).toMatchObject({ status: 'rejected', reason: { code: 'EBADF' } });
     await closing;
     expect(addon.activeWaits()).toBe(before);
+  });
+
+  it("offers the native spins' yield to layers that spin on a segment's cells (segmentYieldSymbol)", async () => {
+    // @ipcx/multiprocessing's ring passes it to its own spin policy, so that a peer sharing this
+    // CPU answers within the spin; without it that spin never gives the CPU away.
+    const segment = await privateSegment();
+    const attached = await shm.attachSysv(segment.id, { readOnly: true });
+    onTestFinished(() => attached.close());
+    for (const each of [segment, attached]) {
+      const yieldCpu = (each as unknown as Record<typeof segmentYieldSymbol, unknown>)[segmentYieldSymbol];
+      expect(typeof yieldCpu).toBe('function');
+      expect((yieldCpu as () => unknown)()).toBeUndefined();
+    }
   });
 
   it('a pending wait does not block the event loop', async () => {

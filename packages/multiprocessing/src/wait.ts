@@ -32,7 +32,7 @@
  * `FUTEX_WAKE` per value before).
  */
 import { abortErrorFor, type SharedSegment } from '@ipcx/core';
-import { SpinWindow } from '@ipcx/core/backend';
+import { SpinWindow, segmentYieldSymbol } from '@ipcx/core/backend';
 
 /**
  * What a hand-off sleeper adds to a waiters cell (a futex waiter adds 1): the publisher tells the
@@ -57,6 +57,18 @@ const ATTEMPTS_PER_CLOCK = 32;
  * with one busy loop; 30 µs gave 6.9 µs idle and 66 µs with one busy loop (83 µs with 5 µs).
  */
 const HAND_OFF_AFTER_MS = 0.03;
+
+/**
+ * Where the segment offers its backend's yield (`segmentYieldSymbol`: native `sched_yield` while
+ * the machine has CPUs to spare), a spin that has not caught within this many ms (2 µs) yields,
+ * and again every as many: when both ends share one CPU (one busy loop on a 2-CPU machine puts
+ * them there), the peer then runs and answers within the spin instead of after the spin's misses
+ * have switched it off and every get parks. Why 2 µs (`bench/probes/mp-queue-pingpong.mjs native`
+ * in turn, 2026-12-07, one busy loop beside it): medians 14.8-15.1 µs against 22-29 µs without
+ * the yield; with no busy loop 3.39-3.62 µs min, as without (a 1 µs period cost ~0.5 µs a round
+ * trip idle: a peer on its own CPU answers in ~2 µs, and a yield before that only delays the catch).
+ */
+const YIELD_EVERY_MS = 0.002;
 
 /** Whether this thread may block in `Atomics.wait` (not on a browser page's main thread, where it throws). */
 const CAN_WAIT_SYNC = ((): boolean => {
@@ -113,6 +125,8 @@ function placeSpin(where: ParkCells): PlaceSpin {
     policy: new SpinWindow({
       now: () => performance.now(),
       attemptsPerClock: ATTEMPTS_PER_CLOCK,
+      yieldCpu: (where.segment as { readonly [segmentYieldSymbol]?: () => void })[segmentYieldSymbol],
+      yieldEveryMs: YIELD_EVERY_MS,
       handOffAfterMs: HAND_OFF_AFTER_MS,
       handOff: shared
         ? (untilMs) => {

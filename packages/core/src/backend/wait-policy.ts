@@ -122,6 +122,16 @@ export interface WaitPolicyHost {
 }
 
 /**
+ * The key under which a backend's `SharedSegment` may offer its host's `yieldCpu` (see
+ * {@link WaitPolicyHost}), for a layer above that spins on the segment's cells with a
+ * {@link SpinWindow} of its own (`@ipcx/multiprocessing`'s ring): the spin then gives the CPU to
+ * a peer that shares it, as the backend's own spins do. A backend whose segments offer a hand-off
+ * instead (the worker backend: the memory is a `SharedArrayBuffer`, `Atomics.wait` sleeps on it)
+ * or no yield leaves it out. A function of no arguments, cheap when nothing else is runnable.
+ */
+export const segmentYieldSymbol: unique symbol = Symbol.for('ipcx.segmentYield');
+
+/**
  * The adaptive spin of one handle (and one direction). Use: try the operation once; on WOULD_BLOCK
  * call {@link SpinWindow.spin} (or, for a hot path without a closure per operation, {@link SpinWindow.open},
  * then attempt and {@link SpinWindow.tick} until an attempt succeeds, then {@link SpinWindow.caught}); if that still gives
