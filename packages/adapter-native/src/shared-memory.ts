@@ -53,7 +53,7 @@ import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { createFileExclusively, discardCreatedFile, openNoting, recordPath, recordPosix, recordRemoved, recordSysv } from './ledger.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { registerReviver } from './revive.js';
-import { spinWindow, yieldCpuWhileSpare, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason, type PendingWait } from './wait.js';
+import { spinWindow, spinYield, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason, type PendingWait } from './wait.js';
 
 /** What the addon returns for a new mapping. `buffer` is absent for read-only mappings. */
 interface Mapped {
@@ -301,7 +301,7 @@ export abstract class NativeSegment implements SharedSegment {
    * For a layer that spins on this segment's cells with its own policy (`@ipcx/multiprocessing`'s
    * ring): the native spins' `sched_yield`, so that a peer sharing this CPU answers within the spin.
    */
-  readonly [segmentYieldSymbol] = yieldCpuWhileSpare;
+  readonly [segmentYieldSymbol] = spinYield;
 
   notify(index: number, count?: number): number {
     const { cell, most } = checkSegmentNotify(this.size, index, count);

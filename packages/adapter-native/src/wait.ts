@@ -7,8 +7,7 @@
  * nothing (a message, a semaphore unit) is lost.
  */
 import { abortErrorFor, completedNow, type WaitOptions } from '@ipcx/core';
-import { SpinWindow, WOULD_BLOCK, cancellationError, checkWaitOptions, watchCancellation, type CancelReason, type WaitPolicyHost } from '@ipcx/core/backend';
-import os from 'node:os';
+import { SpinWindow, WOULD_BLOCK, YieldGate, cancellationError, checkWaitOptions, watchCancellation, type CancelReason, type WaitPolicyHost } from '@ipcx/core/backend';
 import { addon, type WaitCallback } from './addon.js';
 
 // The cancellation plumbing is core's (@ipcx/core/backend); re-exported for this package's files.
@@ -75,17 +74,11 @@ export { WOULD_BLOCK };
 
 /**
  * How the native backend feeds the one wait policy (`SpinWindow` in `@ipcx/core/backend`): its
- * clock, and `sched_yield()` every YIELD_EVERY_MS (1 µs) of a spin while the machine has CPUs to
- * spare: an attempt here is a system call, and a peer that shares this CPU then runs and answers
- * within the spin (measured at load 3.5 on 2 CPUs: 97% of waits caught; without, both ends parked).
- * There is no hand-off: once the policy notices oversubscription, operations park at once.
- *
- * Why the yield stops when the 1-minute load average reaches the CPU count: on an oversubscribed
- * CPU `sched_yield` hands it to another runnable thread for a whole time slice, so every spin that
- * yields loses a round of the run queue. Measured with one busy loop beside the bench (load 20-65
- * from other work, quick runs, 2026-12-06): pipe / shared-memory futex / System V semaphore ping-pongs
- * took 1.2-5.6 ms per round trip with the yield and 0.16-0.38 ms without (Python's Pipe: 36-130 µs).
- * Parking itself stays here: a waiter thread ({@link blockingWait}) or a libuv poll.
+ * clock, and `sched_yield()` every YIELD_EVERY_MS (1 µs) of a spin: an attempt here is a system
+ * call, and a peer that shares this CPU then runs and answers within the spin (measured at load
+ * 3.5 on 2 CPUs: 97% of waits caught; without, both ends parked). There is no hand-off: once the
+ * policy notices oversubscription, operations park at once. Parking itself stays here: a waiter
+ * thread ({@link blockingWait}) or a libuv poll.
  */
 const YIELD_EVERY_MS = 0.001;
 // The gap that counts as a preemption is the policy's default (PREEMPTED_MS, 50 µs). A 10 µs gap
@@ -95,29 +88,38 @@ const YIELD_EVERY_MS = 0.001;
 // ping-pongs parked where a spin would have caught: System V semaphore 22.5-25.5 µs with 50 µs
 // against 38-80 µs with 10, System V queue 26.7-31.5 against 65-66 µs, and with one busy loop
 // 68.5 against 104 and 45.7 against 102 µs (full runs in turn, load < 3: docs/BENCHMARKS.md).
-/** How often the load average is read (ms): it moves over seconds. */
-const LOAD_CHECK_MS = 250;
-let loadCheckedAt = -Infinity;
-let cpusToSpare = true;
-const cpuCount = os.availableParallelism();
 
 /**
- * `sched_yield()` while the machine has CPUs to spare (see above), else nothing: the native
- * host's `yieldCpu`, which native shared segments also offer to layers that spin on their cells
- * (`segmentYieldSymbol`).
+ * Whether yielding still pays is measured (`YieldGate` in `@ipcx/core/backend`: a yield that
+ * returned after more than 100 µs gave a time slice to another thread; four of those within 64
+ * yields pause yielding, 20 ms doubling up to 5 s).
+ *
+ * Why measured: on an oversubscribed CPU `sched_yield` hands it to another runnable thread for a
+ * whole slice, so every spin that yields loses a round of the run queue (with one busy loop beside
+ * the bench at load 20-65 from other work, 2026-12-06: pipe / shared-memory futex / System V
+ * semaphore ping-pongs took 1.2-5.6 ms per round trip with the yield and 0.16-0.38 ms without).
+ * The rule that stopped it then (the 1-minute load average at the CPU count) also stopped it where
+ * yielding wins: with one busy loop on an otherwise idle 2-CPU machine the load average is ~2-3
+ * (the busy loop and both spinning ends count), yet 99.8% of the yields returned within 100 µs,
+ * i.e. went to the peer. Full runs in turn (2026-12-07, `npm run bench -- --busy 1 --filter ...`,
+ * two pairs): native pipe 15.4-16.6 µs per round trip against 27.3-28.2 with the load rule, Unix
+ * stream 21.2-31.1 against 34.6-35.6, System V queue 17.7-19.8 against 36.3-37.3, System V
+ * semaphore 21.1-34.7 against 33.7-34.2; with six busy loops the two were alike
+ * (docs/BENCHMARKS.md, "Session 12").
  */
-export function yieldCpuWhileSpare(): void {
-  const now = performance.now();
-  if (now - loadCheckedAt > LOAD_CHECK_MS) {
-    loadCheckedAt = now;
-    cpusToSpare = os.loadavg()[0]! < cpuCount;
-  }
-  if (cpusToSpare) addon.yieldCpu();
+const yieldGate = new YieldGate({ now: () => performance.now(), yieldCpu: () => addon.yieldCpu() });
+
+/**
+ * `sched_yield()` unless the gate has paused yields: the native host's `yieldCpu`, which native
+ * shared segments also offer to layers that spin on their cells (`segmentYieldSymbol`).
+ */
+export function spinYield(): void {
+  yieldGate.yieldCpu();
 }
 
 const NATIVE_HOST: WaitPolicyHost = {
   now: () => performance.now(),
-  yieldCpu: yieldCpuWhileSpare,
+  yieldCpu: spinYield,
   yieldEveryMs: YIELD_EVERY_MS,
 };
 

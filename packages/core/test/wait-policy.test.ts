@@ -13,6 +13,12 @@ import {
   PROBE_EVERY,
   SpinWindow,
   WOULD_BLOCK,
+  LONG_YIELD_MS,
+  LONG_YIELDS_TO_PAUSE,
+  MAX_YIELD_PAUSE_MS,
+  YIELD_PAUSE_MS,
+  YIELD_WINDOW,
+  YieldGate,
   type WaitPolicyHost,
 } from '@ipcx/core/backend';
 
@@ -400,5 +406,94 @@ describe('wait policy (core backend kit)', () => {
     window.tick(again);
     window.caught(again - window.window);
     expect(window.window).toBe(MAX_SPIN_MS);
+  });
+});
+
+describe('yield gate (core backend kit)', () => {
+  /** A clock that only moves when a yield takes time: `took` ms for the next yields, in order (then quick). */
+  function gateWith(durations: number[] = []) {
+    const state = { time: 1000, yields: 0, durations };
+    const gate = new YieldGate({
+      now: () => state.time,
+      yieldCpu: () => {
+        state.yields++;
+        state.time += state.durations.shift() ?? 0;
+      },
+    });
+    return { gate, state };
+  }
+  // Whole milliseconds keep the fake clock exact; a quick yield takes no time at all.
+  const long = Math.ceil(LONG_YIELD_MS * 10);
+  const quick = 0;
+
+  it('keeps yielding while yields come back quickly (they ran at most a peer\'s turn)', () => {
+    const { gate, state } = gateWith();
+    for (let i = 0; i < 10 * YIELD_WINDOW; i++) gate.yieldCpu();
+    expect(state.yields).toBe(10 * YIELD_WINDOW);
+    expect(gate.paused).toBe(false);
+  });
+
+  it(`pauses for ${YIELD_PAUSE_MS} ms after ${LONG_YIELDS_TO_PAUSE} long yields within a window, without yielding meanwhile`, () => {
+    const { gate, state } = gateWith([long, quick, long, long, long]);
+    // Three long yields and a quick one: not yet.
+    for (let i = 0; i < LONG_YIELDS_TO_PAUSE; i++) gate.yieldCpu();
+    expect(gate.paused).toBe(false);
+    gate.yieldCpu();
+    const pausedAt = state.time;
+    expect(gate.paused).toBe(true);
+    const yields = state.yields;
+    gate.yieldCpu();
+    gate.yieldCpu();
+    expect(state.yields).toBe(yields);
+    state.time = pausedAt + YIELD_PAUSE_MS - 0.001;
+    gate.yieldCpu();
+    expect(state.yields).toBe(yields);
+    state.time = pausedAt + YIELD_PAUSE_MS;
+    expect(gate.paused).toBe(false);
+    gate.yieldCpu();
+    expect(state.yields).toBe(yields + 1);
+  });
+
+  it(`does not pause for ${LONG_YIELDS_TO_PAUSE - 1} long yields in a window; a window's count starts afresh`, () => {
+    const durations: number[] = [];
+    for (let window = 0; window < 3; window++) {
+      for (let i = 0; i < YIELD_WINDOW; i++) durations.push(i < LONG_YIELDS_TO_PAUSE - 1 ? long : quick);
+    }
+    const { gate, state } = gateWith(durations);
+    for (let i = 0; i < 3 * YIELD_WINDOW; i++) {
+      gate.yieldCpu();
+      expect(gate.paused).toBe(false);
+    }
+    expect(state.yields).toBe(3 * YIELD_WINDOW);
+  });
+
+  it(`doubles the pause while long yields keep coming (up to ${MAX_YIELD_PAUSE_MS} ms), and a calm window resets it`, () => {
+    const { gate, state } = gateWith();
+    const pauses: number[] = [];
+    for (let round = 0; round < 12; round++) {
+      state.durations.push(...Array(LONG_YIELDS_TO_PAUSE).fill(long));
+      for (let i = 0; i < LONG_YIELDS_TO_PAUSE; i++) gate.yieldCpu();
+      const start = state.time;
+      expect(gate.paused).toBe(true);
+      let pause = 0;
+      while (gate.paused) {
+        state.time += 1;
+        pause += 1;
+      }
+      pauses.push(pause);
+      expect(state.time - start).toBe(pause);
+    }
+    expect(pauses.slice(0, 4)).toEqual([YIELD_PAUSE_MS, 2 * YIELD_PAUSE_MS, 4 * YIELD_PAUSE_MS, 8 * YIELD_PAUSE_MS]);
+    expect(pauses.at(-1)).toBe(MAX_YIELD_PAUSE_MS);
+    // A calm window: the next pause is the first one again.
+    for (let i = 0; i < YIELD_WINDOW; i++) gate.yieldCpu();
+    state.durations.push(...Array(LONG_YIELDS_TO_PAUSE).fill(long));
+    for (let i = 0; i < LONG_YIELDS_TO_PAUSE; i++) gate.yieldCpu();
+    let pause = 0;
+    while (gate.paused) {
+      state.time += 1;
+      pause += 1;
+    }
+    expect(pause).toBe(YIELD_PAUSE_MS);
   });
 });

@@ -121,6 +121,62 @@ export interface WaitPolicyHost {
   preemptedMs?: number;
 }
 
+/** A yield that returned later than this (ms) gave a whole time slice to another thread: a peer's turn takes a few µs. */
+export const LONG_YIELD_MS = 0.1;
+/** Yields per verdict of a {@link YieldGate}: fewer than LONG_YIELDS_TO_PAUSE long ones among them reset its pause. */
+export const YIELD_WINDOW = 64;
+/** Long yields within one window that pause a {@link YieldGate}. */
+export const LONG_YIELDS_TO_PAUSE = 4;
+/** A {@link YieldGate}'s first pause (ms), doubled by each pause that follows without a calm window, up to MAX_YIELD_PAUSE_MS. */
+export const YIELD_PAUSE_MS = 20;
+export const MAX_YIELD_PAUSE_MS = 5000;
+
+/**
+ * Decides from measurement whether a host's yield (`sched_yield`) still pays, for a
+ * {@link WaitPolicyHost.yieldCpu}: each yield is timed; one that returned after more than
+ * LONG_YIELD_MS gave a time slice to some other thread (on an oversubscribed CPU every spin that
+ * yields then loses a round of the run queue), one that returned within it ran at most a peer's
+ * short turn (the point of yielding). LONG_YIELDS_TO_PAUSE long yields within YIELD_WINDOW pause
+ * yielding for YIELD_PAUSE_MS, doubled by each pause that follows without a calm window in between
+ * (up to MAX_YIELD_PAUSE_MS); a window with fewer long yields resets the pause. Why not the load
+ * average: the spinning ends of an exchange count in it themselves (one busy loop beside a
+ * ping-pong on 2 CPUs is load 2-3), so a gate on it stopped the yields exactly where they reach
+ * the peer (docs/BENCHMARKS.md, "Session 12").
+ */
+export class YieldGate {
+  /** `now()` before which yields are paused. */
+  private pausedUntil = -Infinity;
+  private pauseMs = YIELD_PAUSE_MS;
+  private windowYields = 0;
+  private windowLongYields = 0;
+
+  /** `now`: a monotonic clock in ms; `yieldCpu`: the host's yield, timed around each call. */
+  constructor(private readonly host: { now(): number; yieldCpu(): void }) {}
+
+  /** True while yields are paused (for tests and diagnostics). */
+  get paused(): boolean {
+    return this.host.now() < this.pausedUntil;
+  }
+
+  /** Yields (and times it) unless paused. */
+  yieldCpu(): void {
+    const before = this.host.now();
+    if (before < this.pausedUntil) return;
+    this.host.yieldCpu();
+    const after = this.host.now();
+    if (after - before > LONG_YIELD_MS && ++this.windowLongYields >= LONG_YIELDS_TO_PAUSE) {
+      this.pausedUntil = after + this.pauseMs;
+      this.pauseMs = Math.min(MAX_YIELD_PAUSE_MS, this.pauseMs * 2);
+      this.windowYields = 0;
+      this.windowLongYields = 0;
+    } else if (++this.windowYields >= YIELD_WINDOW) {
+      this.pauseMs = YIELD_PAUSE_MS;
+      this.windowYields = 0;
+      this.windowLongYields = 0;
+    }
+  }
+}
+
 /**
  * The key under which a backend's `SharedSegment` may offer its host's `yieldCpu` (see
  * {@link WaitPolicyHost}), for a layer above that spins on the segment's cells with a
