@@ -59,8 +59,8 @@ const ATTEMPTS_PER_CLOCK = 32;
 const HAND_OFF_AFTER_MS = 0.03;
 
 /**
- * Where the segment offers its backend's yield (`segmentYieldSymbol`: native `sched_yield` while
- * the machine has CPUs to spare), a spin that has not caught within this many ms (2 µs) yields,
+ * Where the segment offers its backend's yield (`segmentYieldSymbol`: native `sched_yield`, paused
+ * while yields keep giving whole time slices away), a spin that has not caught within this many ms (2 µs) yields,
  * and again every as many: when both ends share one CPU (one busy loop on a 2-CPU machine puts
  * them there), the peer then runs and answers within the spin instead of after the spin's misses
  * have switched it off and every get parks. Why 2 µs (`bench/probes/mp-queue-pingpong.mjs native`
