@@ -9,6 +9,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { createNativeBackend } from '@ipcx/adapter-native';
 import { createWorkerBackend } from '@ipcx/adapter-worker';
 import type { IpcBackend } from '@ipcx/core';
+import { segmentYieldSymbol } from '@ipcx/core/backend';
 import { Queue, RingField, spawn } from '@ipcx/multiprocessing';
 
 const WAITER_CELLS = ['CONSUMER_WAITERS', 'PRODUCER_WAITERS', 'WRITE_LOCK_WAITERS', 'READ_LOCK_WAITERS', 'JOIN_WAITERS'] as const;
@@ -44,3 +45,28 @@ for (const [name, make] of backends) {
     });
   });
 }
+
+describe('multiprocessing native waits', () => {
+  it("multiprocessing native: a get's spin gives the CPU away through the segment's yield (segmentYieldSymbol), then times out as asked", async () => {
+    // With both ends on one CPU a spin that never yields cannot catch: the peer runs only once it
+    // stops. The ring takes the yield its backend's segment offers (native: sched_yield).
+    const queue = await Queue.create<number>(createNativeBackend(), { capacity: 4096 });
+    onTestFinished(() => queue.close());
+    const segment = (queue as unknown as { ring: { segment: Record<typeof segmentYieldSymbol, () => void> } }).ring.segment;
+    const offered = segment[segmentYieldSymbol];
+    expect(typeof offered).toBe('function');
+    let yields = 0;
+    segment[segmentYieldSymbol] = () => {
+      yields++;
+      offered();
+    };
+    // Gets of an empty queue, each spinning before it parks until its timeout (a spin preempted
+    // before its first yield on a loaded machine yields nothing: the next get spins again).
+    for (let attempt = 0; attempt < 50 && yields === 0; attempt++) {
+      await expect(queue.get({ timeout: 1 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+    }
+    expect(yields).toBeGreaterThan(0);
+    await queue.put(7);
+    expect(await queue.get({ timeout: 1000 })).toBe(7);
+  });
+});
