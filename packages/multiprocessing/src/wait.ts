@@ -59,14 +59,15 @@ const ATTEMPTS_PER_CLOCK = 32;
 const HAND_OFF_AFTER_MS = 0.03;
 
 /**
- * Where the segment offers its backend's yield (`segmentYieldSymbol`: native `sched_yield`, paused
- * while yields keep giving whole time slices away), a spin that has not caught within this many ms (2 µs) yields,
- * and again every as many: when both ends share one CPU (one busy loop on a 2-CPU machine puts
- * them there), the peer then runs and answers within the spin instead of after the spin's misses
- * have switched it off and every get parks. Why 2 µs (`bench/probes/mp-queue-pingpong.mjs native`
- * in turn, 2026-12-07, one busy loop beside it): medians 14.8-15.1 µs against 22-29 µs without
- * the yield; with no busy loop 3.39-3.62 µs min, as without (a 1 µs period cost ~0.5 µs a round
- * trip idle: a peer on its own CPU answers in ~2 µs, and a yield before that only delays the catch).
+ * Where the segment offers its backend's yield (`segmentYieldSymbol`: native `sched_yield`,
+ * paused while yields keep giving whole time slices away), a spin that has not caught within this
+ * many ms (2 µs) yields, and again every as many: when both ends share one CPU (one busy loop on a
+ * 2-CPU machine puts them there), the peer then runs and answers within the spin instead of after
+ * the spin's misses have switched it off and every get parks. Why 2 µs
+ * (`bench/probes/mp-queue-pingpong.mjs native` in turn, 2026-12-07, one busy loop beside it):
+ * medians 14.8-15.1 µs against 22-29 µs without the yield; with no busy loop 3.39-3.62 µs min, as
+ * without (a 1 µs period cost ~0.5 µs a round trip idle: a peer on its own CPU answers in ~2 µs,
+ * and a yield before that only delays the catch).
  */
 const YIELD_EVERY_MS = 0.002;
 
