@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <semaphore.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include <cmath>
@@ -14,6 +15,7 @@
 #include "addon.h"
 #include "blocking_wait.h"
 #include "errors.h"
+#include "shared_memory.h"
 
 namespace ipcx {
 
@@ -29,17 +31,36 @@ namespace {
 //
 // An unnamed semaphore (sem_init inside a shared mapping) is not ours to unmap: its memory
 // belongs to the segment, which JS keeps mapped until this handle is closed and its waits are done.
+//
+// A named semaphore is glibc's mapping of /dev/shm/sem.NAME, a file any process allowed to post
+// to can also make shorter (`truncate -s 0`): the next access would raise SIGBUS and kill the
+// process. So that mapping is listed with the SIGBUS handler of shared_memory.cc like ipcx's own
+// POSIX mappings: a fault in it leaves zeros behind and marks it broken, and every call checks
+// Broken() after touching it and answers EFAULT. (An unnamed one lives in a segment whose own
+// mapping is listed, or in System V memory, which cannot be made shorter.)
 class SemHandle {
  public:
-  SemHandle(sem_t* sem, bool named) : sem_(sem), named_(named) {}
+  SemHandle(sem_t* sem, bool named) : sem_(sem), named_(named) {
+    if (named_) fault_slot_ = AddFaultRegion(sem, sizeof(sem_t), PROT_READ | PROT_WRITE);
+  }
   ~SemHandle() {
-    if (named_) sem_close(sem_);
+    if (named_) {
+      RemoveFaultRegion(fault_slot_);
+      sem_close(sem_);
+    }
   }
   sem_t* sem() const { return sem_; }
+  // True once a SIGBUS in the mapping was survived: the semaphore is gone (its memory reads as
+  // zeros and reaches no other process).
+  bool Broken() const { return RegionBroken(fault_slot_); }
+  // Reads the semaphore's memory, so that a file already too short faults here (and is Broken())
+  // rather than inside a wait that would then sleep on zeros.
+  void Touch() const { (void)*reinterpret_cast<volatile const uint32_t*>(sem_); }
 
  private:
   sem_t* sem_;
   bool named_;
+  int fault_slot_ = -1;
 };
 
 // What a JS handle (an External) holds; null once closed.
@@ -97,11 +118,14 @@ class SemWaitOnThread : public BlockingWait {
     }
   }
   int Execute() override {
+    handle_->Touch();
+    if (handle_->Broken()) return EFAULT;
     SemClockwaitFn clockwait = FindSemClockwait();
     int result = !timed_ ? sem_wait(handle_->sem())
                  : clockwait != nullptr ? clockwait(handle_->sem(), CLOCK_MONOTONIC, &deadline_)
                                         : SemTimedwaitMonotonic(handle_->sem(), deadline_);
-    return result == 0 ? 0 : errno;
+    int error = result == 0 ? 0 : errno;
+    return handle_->Broken() ? EFAULT : error;
   }
   const char* Syscall() const override { return timed_ ? "sem_timedwait" : "sem_wait"; }
 
@@ -111,7 +135,12 @@ class SemWaitOnThread : public BlockingWait {
   struct timespec deadline_ = {0, 0};
 };
 
-Napi::Value Result(Napi::Env env, int result) { return Napi::Number::New(env, result == -1 ? -errno : result); }
+// A call's answer: -EFAULT if the semaphore turned out broken (whatever the call did then reached
+// nobody), else its result or -errno.
+Napi::Value Result(Napi::Env env, const SemHandle& handle, int result) {
+  if (handle.Broken()) return Napi::Number::New(env, -EFAULT);
+  return Napi::Number::New(env, result == -1 ? -errno : result);
+}
 
 }  // namespace
 
@@ -126,7 +155,12 @@ static Napi::Value SemOpen(const Napi::CallbackInfo& info) {
   if (initial < 0 || initial > SEM_VALUE_MAX) throw Napi::RangeError::New(env, "initial out of range");
   sem_t* sem = sem_open(name.c_str(), flags, mode, static_cast<unsigned>(initial));
   if (sem == SEM_FAILED) ThrowSysError(env, errno, "sem_open", name.c_str());
-  auto* box = new HandleBox{std::make_shared<SemHandle>(sem, true)};
+  auto handle = std::make_shared<SemHandle>(sem, true);
+  // glibc does not check the file's size: one shorter than a semaphore (left empty by another
+  // program, say) is refused here instead of faulting at the first use.
+  handle->Touch();
+  if (handle->Broken()) ThrowSysError(env, EINVAL, "sem_open", name.c_str());
+  auto* box = new HandleBox{std::move(handle)};
   return Napi::External<HandleBox>::New(env, box, [](Napi::Env, HandleBox* dropped) { delete dropped; });
 }
 
@@ -164,7 +198,7 @@ static Napi::Value SemClose(const Napi::CallbackInfo& info) {
 static Napi::Value SemTryWait(const Napi::CallbackInfo& info) {
   auto handle = ArgHandle(info, 0);
   if (!handle) return Napi::Number::New(info.Env(), -EBADF);
-  return Result(info.Env(), RetryEintr([&] { return sem_trywait(handle->sem()); }));
+  return Result(info.Env(), *handle, RetryEintr([&] { return sem_trywait(handle->sem()); }));
 }
 
 // JS: semWait(handle, timeoutMs, callback(errno)) -> wait id. sem_wait (timeoutMs < 0) or
@@ -186,7 +220,7 @@ static Napi::Value SemWaitStart(const Napi::CallbackInfo& info) {
 static Napi::Value SemPost(const Napi::CallbackInfo& info) {
   auto handle = ArgHandle(info, 0);
   if (!handle) return Napi::Number::New(info.Env(), -EBADF);
-  return Result(info.Env(), sem_post(handle->sem()));
+  return Result(info.Env(), *handle, sem_post(handle->sem()));
 }
 
 // JS: semGetValue(handle) -> value (>= 0) or -errno. Main thread.
@@ -194,8 +228,9 @@ static Napi::Value SemGetValue(const Napi::CallbackInfo& info) {
   auto handle = ArgHandle(info, 0);
   if (!handle) return Napi::Number::New(info.Env(), -EBADF);
   int value = 0;
-  if (sem_getvalue(handle->sem(), &value) == -1) return Napi::Number::New(info.Env(), -errno);
-  return Napi::Number::New(info.Env(), value < 0 ? 0 : value);
+  int result = sem_getvalue(handle->sem(), &value);
+  if (result == 0) result = value < 0 ? 0 : value;
+  return Result(info.Env(), *handle, result);
 }
 
 // JS: semUnlink(name). Main thread (sem_unlink removes /dev/shm/sem.<name>). Throws IpcError.

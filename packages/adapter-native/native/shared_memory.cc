@@ -134,6 +134,14 @@ void OnSigbus(int sig, siginfo_t* info, void* context) {
                            MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (patched != MAP_FAILED) {
         region.broken.store(1, std::memory_order_release);
+        // Other slots may list the same mapping (glibc's sem_open hands one mapping to every open
+        // of a name in the process, and each handle lists it): they are broken too.
+        for (size_t j = i + 1; j < used; ++j) {
+          FaultRegion& other = fault_regions[j];
+          if (other.state.load(std::memory_order_acquire) != kLive) continue;
+          if (other.start.load(std::memory_order_relaxed) < end && other.end.load(std::memory_order_relaxed) > page)
+            other.broken.store(1, std::memory_order_release);
+        }
         faults_handled.fetch_add(1, std::memory_order_release);
         errno = saved_errno;
         return;
@@ -160,8 +168,8 @@ void InstallSigbusHandler() {
   });
 }
 
-// Lists a mapping for the handler; returns its slot, or -1 when the table is full (the mapping
-// then has no protection: a fault in it behaves as without ipcx).
+}  // namespace
+
 int AddFaultRegion(void* address, size_t length, int prot) {
   InstallSigbusHandler();
   for (size_t i = 0; i < kFaultRegions; ++i) {
@@ -171,7 +179,17 @@ int AddFaultRegion(void* address, size_t length, int prot) {
     region.start.store(reinterpret_cast<uintptr_t>(address), std::memory_order_relaxed);
     region.end.store(reinterpret_cast<uintptr_t>(address) + length, std::memory_order_relaxed);
     region.prot.store(prot, std::memory_order_relaxed);
-    region.broken.store(0, std::memory_order_relaxed);
+    // A mapping already listed and broken (glibc's one mapping of a semaphore, opened again) stays broken.
+    uintptr_t from = reinterpret_cast<uintptr_t>(address), to = from + length;
+    uint32_t inherited = 0;
+    size_t listed = fault_regions_used.load(std::memory_order_acquire);
+    for (size_t j = 0; j < listed && inherited == 0; ++j) {
+      FaultRegion& other = fault_regions[j];
+      if (j == i || other.state.load(std::memory_order_acquire) != kLive) continue;
+      if (other.start.load(std::memory_order_relaxed) < to && other.end.load(std::memory_order_relaxed) > from)
+        inherited = other.broken.load(std::memory_order_acquire);
+    }
+    region.broken.store(inherited, std::memory_order_relaxed);
     // Why this order: the handler reads the fields only after seeing kLive (acquire), and only
     // scans slots below fault_regions_used.
     size_t used = fault_regions_used.load(std::memory_order_relaxed);
@@ -193,6 +211,8 @@ void RemoveFaultRegion(int slot) {
 }
 
 bool RegionBroken(int slot) { return slot >= 0 && fault_regions[slot].broken.load(std::memory_order_acquire) != 0; }
+
+namespace {
 
 struct FutexWaitv {
   uint64_t val;

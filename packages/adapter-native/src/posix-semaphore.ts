@@ -6,9 +6,12 @@
  * waiter thread run `sem_wait` (or `sem_clockwait` with the timeout as its deadline, so the
  * `ETIMEDOUT` is the kernel's). AbortSignal and close interrupt it (`cancelWait`).
  */
+import { statSync } from 'node:fs';
 import {
   Errno,
   completedNow,
+  IpcError,
+  POSIX_SEMAPHORE_BYTES,
   abortErrorFor,
   closedError,
   transferSymbol,
@@ -54,7 +57,7 @@ interface PosixSemaphoreAddon {
 
 const native = addon as unknown as PosixSemaphoreAddon;
 
-const { EAGAIN, ETIMEDOUT } = Errno;
+const { EAGAIN, EFAULT, ETIMEDOUT } = Errno;
 const KIND = 'posix-semaphore';
 const UNNAMED_KIND = 'posix-semaphore-unnamed';
 
@@ -104,7 +107,7 @@ export class NativePosixSemaphore implements PosixSemaphore, TrackedObject {
       if (signal?.aborted) throw abortErrorFor(signal);
       const result = native.semTryWait(this.handle);
       if (result === 0) return completedNow(undefined);
-      if (result !== -EAGAIN || wantNowait) throw errorFromErrno(result, { syscall: 'sem_trywait', path: this.name, object: this.objectName });
+      if (result !== -EAGAIN || wantNowait) throw this.failure(result, 'sem_trywait');
       // A zero timeout: sem_timedwait with a deadline already past fails with ETIMEDOUT.
       if (timeoutMs === 0) throw errorFromErrno(-ETIMEDOUT, { syscall: 'sem_timedwait', path: this.name, object: this.objectName });
       const timeout = Number.isFinite(timeoutMs) ? timeoutMs : -1;
@@ -130,21 +133,21 @@ export class NativePosixSemaphore implements PosixSemaphore, TrackedObject {
     const result = native.semTryWait(this.handle);
     if (result === 0) return true;
     if (result === -EAGAIN) return false;
-    throw errorFromErrno(result, { syscall: 'sem_trywait', path: this.name, object: this.objectName });
+    throw this.failure(result, 'sem_trywait');
   }
 
   /** See {@link PosixSemaphore.post}. */
   post(): void {
     this.ensureOpen('sem_post');
     const result = native.semPost(this.handle);
-    if (result < 0) throw errorFromErrno(result, { syscall: 'sem_post', path: this.name, object: this.objectName });
+    if (result < 0) throw this.failure(result, 'sem_post');
   }
 
   /** See {@link PosixSemaphore.value}. */
   value(): number {
     this.ensureOpen('sem_getvalue');
     const result = native.semGetValue(this.handle);
-    if (result < 0) throw errorFromErrno(result, { syscall: 'sem_getvalue', path: this.name, object: this.objectName });
+    if (result < 0) throw this.failure(result, 'sem_getvalue');
     return result;
   }
 
@@ -183,6 +186,16 @@ export class NativePosixSemaphore implements PosixSemaphore, TrackedObject {
   private ensureOpen(syscall: string): void {
     if (this.isClosed) throw closedError(this.objectName, syscall);
   }
+
+  /** The IpcError for `-errno` from `syscall`; EFAULT says what broke (see posix_semaphore.cc). */
+  private failure(negativeErrno: number, syscall: string): IpcError {
+    const details = { syscall, path: this.name, object: this.objectName };
+    if (negativeErrno !== -EFAULT || this.placement !== undefined) return errorFromErrno(negativeErrno, details);
+    return new IpcError('EFAULT', {
+      ...details,
+      message: `EFAULT: ${this.objectName} is broken: another process made its file (/dev/shm/sem.${this.name.slice(1)}) shorter than a semaphore, so it is gone (its memory here reads as zeros and reaches no other process); close it, and unlink and create the name again`,
+    });
+  }
 }
 
 /** The native {@link PosixSemaphores} factory. */
@@ -190,7 +203,7 @@ export class NativePosixSemaphores implements PosixSemaphores {
   /** See {@link PosixSemaphores.open}. */
   async open(name: string, options?: PosixSemaphoreOpenOptions): Promise<PosixSemaphore> {
     const { create: wantCreate, exclusive: wantExclusive, mode: permissions, initial: value } = checkPosixSemaphoreOpen(name, options);
-    const { result: handle, created } = openNotingThrown(wantCreate, wantExclusive, (create, exclusive) => native.semOpen(name, create, exclusive, permissions, value));
+    const { result: handle, created } = openNotingThrown(wantCreate, wantExclusive, (create, exclusive) => openNamed(name, create, exclusive, permissions, value));
     if (created) recordPosix('posix-semaphore', name);
     return new NativePosixSemaphore(handle, name);
   }
@@ -214,6 +227,31 @@ export class NativePosixSemaphores implements PosixSemaphores {
   }
 }
 
+/**
+ * `semOpen`, whose EINVAL for a file too short to hold a semaphore (the addon refuses one rather
+ * than let its first use fault) says so.
+ */
+function openNamed(name: string, create: boolean, exclusive: boolean, mode: number, initial: number): SemHandle {
+  try {
+    return native.semOpen(name, create, exclusive, mode, initial);
+  } catch (error) {
+    if (!(error instanceof IpcError) || error.code !== 'EINVAL') throw error;
+    const file = `/dev/shm/sem.${name.slice(1)}`;
+    let size: number;
+    try {
+      size = statSync(file).size;
+    } catch {
+      throw error;
+    }
+    if (size >= POSIX_SEMAPHORE_BYTES) throw error;
+    throw new IpcError('EINVAL', {
+      syscall: 'sem_open',
+      path: name,
+      message: `EINVAL: POSIX semaphore '${name}' cannot be opened: its file ${file} holds ${size} bytes, fewer than a semaphore's ${POSIX_SEMAPHORE_BYTES} (another program made or shortened it); unlink the name and create it again`,
+    });
+  }
+}
+
 /** A handle on the unnamed semaphore at `byteOffset` of `segment` (initialized first when `init`). */
 function placeIn(segment: SharedSegment, byteOffset: number, initial: number, init: boolean, ownsSegment: boolean): NativePosixSemaphore {
   if (!(segment instanceof NativeSegment)) throw new TypeError('segment must be a shared-memory segment of the native backend');
@@ -232,7 +270,7 @@ registerReviver(UNNAMED_KIND, (record) => {
 // A child opens the same name; it fails (and the child with it) if the name was unlinked meanwhile.
 registerReviver(KIND, (record) => {
   const name = String(record.data);
-  return new NativePosixSemaphore(native.semOpen(name, false, false, 0, 0), name);
+  return new NativePosixSemaphore(openNamed(name, false, false, 0, 0), name);
 });
 
 /** POSIX semaphores: this file's part of the native backend (backend.ts lists it). */

@@ -123,6 +123,48 @@ describe('a mapping whose object another process shortened never kills the proce
   });
 });
 
+type SemaphoreSigbusReport = Record<'before' | 'post' | 'value' | 'tryWait' | 'wait' | 'secondValue' | 'secondWait' | 'reopened' | 'open' | 'createOpen', Outcome> & {
+  sizeAfterTruncate: number;
+  closed: boolean;
+  sizeAtEnd: number;
+};
+
+describe("a named POSIX semaphore whose file another process shortened never kills the process (glibc's own mapping)", () => {
+  /** A semaphore name for one test; its file is removed when the test finishes. */
+  function semaphoreName(label: string): string {
+    const name = `/ipcx-hardening-sigbus-sem-${process.pid}-${label}`;
+    onTestFinished(() => rmSync(`/dev/shm/sem.${name.slice(1)}`, { force: true }));
+    return name;
+  }
+
+  it('after `truncate -s 0` of its file, every call on every handle of it rejects with EFAULT', async () => {
+    const run = await runFixture<SemaphoreSigbusReport>('posix-semaphore-sigbus.mjs', ['truncated', semaphoreName('truncated')]);
+    expect(run.signal, describeRun(run)).toBeNull();
+    expect(run.code, describeRun(run)).toBe(0);
+    const report = run.report!;
+    expect(report.before).toEqual({ value: 2 });
+    expect(report.sizeAfterTruncate).toBe(0);
+    const calls = { post: 'sem_post', value: 'sem_getvalue', tryWait: 'sem_trywait', wait: 'sem_trywait', secondValue: 'sem_getvalue', secondWait: 'sem_trywait' } as const;
+    for (const [call, syscall] of Object.entries(calls)) expect(report[call as keyof typeof calls], call).toMatchObject({ ...BROKEN, syscall });
+    expect(report.post.message).toMatch(/made its file \(\/dev\/shm\/sem\.[^)]+\) shorter than a semaphore/);
+    // Opening the name again refuses the short file instead of handing out a broken semaphore.
+    expect(report.reopened).toMatchObject({ name: 'IpcError', code: 'EINVAL', syscall: 'sem_open' });
+    expect(report.closed).toBe(true);
+    // Nothing written through the broken handles reached the file.
+    expect(report.sizeAtEnd).toBe(0);
+  });
+
+  it('a file already too short when it is opened is EINVAL at open, with or without create', async () => {
+    const run = await runFixture<SemaphoreSigbusReport>('posix-semaphore-sigbus.mjs', ['empty', semaphoreName('empty')]);
+    expect(run.signal, describeRun(run)).toBeNull();
+    expect(run.code, describeRun(run)).toBe(0);
+    for (const call of ['open', 'createOpen'] as const) {
+      expect(run.report![call], call).toMatchObject({ name: 'IpcError', code: 'EINVAL', syscall: 'sem_open' });
+      expect(run.report![call].message, call).toMatch(/holds 0 bytes, fewer than a semaphore's 32/);
+    }
+  });
+});
+
 interface EnospcReport {
   tooBig: Outcome | string;
   leftBehind: boolean;
