@@ -18,6 +18,7 @@ import { codecNamed } from './codec-registry.js';
 import { ErrorCode, MultiprocessingError, bufferTooShort } from './errors.js';
 import { registerReviver, shareSymbol, transferByModule, type Shareable, type ShareRecord } from './share.js';
 import { decodeValue, encodeValue, stableBytes } from './value-bytes.js';
+import { NO_DEADLINE, deadlineOf, inTurn, waitOptionsLeft, type Deadline } from './wait.js';
 
 /** Bytes of a frame's header: length (u32) and kind (u8). */
 export const FRAME_HEADER_BYTES = 5;
@@ -104,8 +105,8 @@ export class Connection implements Shareable, AsyncDisposable {
    * nothing. A frame sent with `sendBytes` arrives as its `Uint8Array`.
    */
   recv<T = unknown>(options?: WaitOptions): Promise<T> {
-    return this.serialRead(async () => {
-      const [kind, payload] = await this.readFrame(options);
+    return this.serialRead(options, async (left) => {
+      const [kind, payload] = await this.readFrame(left);
       if (kind === Kind.bytes) return payload as T;
       return (await decodeValue(this.codec, payload, kind === Kind.valueWithObjects, this.backend)) as T;
     });
@@ -113,7 +114,7 @@ export class Connection implements Shareable, AsyncDisposable {
 
   /** The next frame's bytes, as Python's `recv_bytes` (a value's frame gives its encoded bytes). */
   recvBytes(options?: WaitOptions): Promise<Uint8Array> {
-    return this.serialRead(async () => (await this.readFrame(options))[1]);
+    return this.serialRead(options, async (left) => (await this.readFrame(left))[1]);
   }
 
   /**
@@ -133,7 +134,7 @@ export class Connection implements Shareable, AsyncDisposable {
    */
   poll(timeout = 0): Promise<boolean> {
     if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) throw new RangeError('timeout must be a number >= 0');
-    return this.serialRead(async () => {
+    return this.serialRead(undefined, async () => {
       if (this.available() > 0 || this.eof) return true;
       const reader = this.readableEnd('poll');
       try {
@@ -194,21 +195,35 @@ export class Connection implements Shareable, AsyncDisposable {
     header[4] = kind;
     // Small frames go in one write (atomic up to PIPE_BUF); large ones as header then payload.
     const whole = payload.length <= READ_CHUNK ? concat(header, payload) : undefined;
-    const next = this.writing.then(async () => {
-      if (whole !== undefined) await writer.write(whole, options);
+    const deadline = options === undefined ? NO_DEADLINE : deadlineOf(options);
+    // In turn behind this end's earlier writes: one that times out or is aborted while it waits
+    // for its turn rejects then and writes nothing. Its timeout counts from this call.
+    const { result, turnDone } = inTurn(this.writing, deadline, () => timedOut('send'), async () => {
+      if (whole !== undefined) await writer.write(whole, waitOptionsLeft(deadline));
       else {
-        await writer.write(header, options);
+        await writer.write(header, waitOptionsLeft(deadline));
         await writer.write(payload);
       }
     });
-    this.writing = next.catch(() => {});
-    return next;
+    this.writing = turnDone;
+    return result;
   }
 
-  private serialRead<T>(task: () => Promise<T>): Promise<T> {
-    const next = this.reading.then(task);
-    this.reading = next.catch(() => {});
-    return next;
+  /**
+   * Runs a read in turn behind this end's earlier reads. One that times out or is aborted while it
+   * waits for its turn rejects then and reads nothing; `task` gets the wait options left of
+   * `options` when its turn comes (its timeout counts from the call).
+   */
+  private serialRead<T>(options: WaitOptions | undefined, task: (left: WaitOptions | undefined) => Promise<T>): Promise<T> {
+    let deadline: Deadline;
+    try {
+      deadline = options === undefined ? NO_DEADLINE : deadlineOf(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { result, turnDone } = inTurn(this.reading, deadline, () => timedOut('recv'), () => task(options === undefined ? undefined : waitOptionsLeft(deadline)));
+    this.reading = turnDone;
+    return result;
   }
 
   private available(): number {
@@ -300,3 +315,8 @@ registerReviver('connection', async (data, backend, parts) => {
   if (duplex) return new Connection(end, end, backend, codecNamed(codec));
   return readable ? new Connection(end, undefined, backend, codecNamed(codec)) : new Connection(undefined, end, backend, codecNamed(codec));
 });
+
+/** The error of a call that timed out while it waited for its turn (the kernel's own timeouts are `ETIMEDOUT` too). */
+function timedOut(operation: string): MultiprocessingError {
+  return new MultiprocessingError(ErrorCode.timedOut, `timed out (${operation})`);
+}

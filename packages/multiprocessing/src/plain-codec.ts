@@ -5,8 +5,10 @@
  * costs several microseconds even for a small object (a serializer object, a host-object hook,
  * a fresh Buffer per value): that alone would cap a queue far below a million values a second.
  *
- * Anything else (Maps, Dates, typed arrays, BigInt, errors, class instances, shared or cyclic
- * references, sparse arrays or arrays with named properties, deep nesting) makes
+ * Anything else (Maps, Dates, typed arrays, BigInt, errors, class instances, Proxies, shared or
+ * cyclic references, sparse arrays or arrays with named properties, deep nesting; any object while
+ * `Object.prototype` has an enumerable property; a value encoded from inside a getter of the value
+ * being encoded) makes
  * {@link encodePlain} answer `undefined`, and the caller uses `v8.serialize` for the whole value:
  * what arrives is always what structured clone would give.
  *
@@ -23,6 +25,8 @@
  *    OBJECT                         count u32, count × (STRING8/STRING16 key, value)
  * ```
  */
+
+import { types } from 'node:util';
 
 /** First byte of the plain format (the first byte of `v8.serialize` output is 0xFF). */
 export const PLAIN_FORMAT = 0x01;
@@ -65,6 +69,8 @@ let at = 0;
 let seenList: Array<object | undefined> = [];
 let seenCount = 0;
 let seenSet: Set<object> | undefined;
+/** True while {@link encodePlainInScratch} runs (a getter of the value may call it again). */
+let encoding = false;
 
 function reserve(bytes: number): void {
   if (at + bytes <= scratch.length) return;
@@ -127,14 +133,29 @@ function writeNumber(value: number): void {
   }
 }
 
-function writeArray(array: unknown[], depth: number): void {
+/**
+ * The elements of `array`, each read once (an index getter runs once, as structured clone runs
+ * it), or NOT_PLAIN for an array with holes or named properties (a RegExp match's `index`, say),
+ * which structured clone keeps: v8 then. Arrays marked by {@link markDense} are their own elements.
+ */
+function elementsOf(array: unknown[]): unknown[] {
+  if (denseArrays.has(array)) return array;
+  // Object.values (unlike Object.keys, no string per index: 2-4x cheaper) gives the indexed
+  // elements in order, then the named properties' values: as many values as the length means no
+  // named property unless as many holes hide them, so holes are looked for too.
+  const values = Object.values(array);
   const length = array.length;
-  // Holes and named properties (a RegExp match's `index`, say) are kept by structured clone: v8 then.
-  // Counted with Object.values, which (unlike Object.keys) makes no string per index: 2-4x cheaper.
-  if (!denseArrays.has(array) && Object.values(array).length !== length) throw NOT_PLAIN;
+  if (values.length !== length) throw NOT_PLAIN;
+  for (let i = 0; i < length; i++) if (!(i in array)) throw NOT_PLAIN;
+  return values;
+}
+
+function writeArray(array: unknown[], depth: number): void {
+  const elements = elementsOf(array);
+  const length = elements.length;
   let numbers = true;
   for (let i = 0; i < length; i++) {
-    if (typeof array[i] !== 'number') {
+    if (typeof elements[i] !== 'number') {
       numbers = false;
       break;
     }
@@ -145,7 +166,7 @@ function writeArray(array: unknown[], depth: number): void {
     view.setUint32(at + 1, length, true);
     at += 5;
     for (let i = 0; i < length; i++) {
-      view.setFloat64(at, array[i] as number, true);
+      view.setFloat64(at, elements[i] as number, true);
       at += 8;
     }
     return;
@@ -154,7 +175,17 @@ function writeArray(array: unknown[], depth: number): void {
   scratch[at] = Tag.ARRAY;
   view.setUint32(at + 1, length, true);
   at += 5;
-  for (let i = 0; i < length; i++) writeValue(array[i], depth);
+  for (let i = 0; i < length; i++) writeValue(elements[i], depth);
+}
+
+/**
+ * True when `Object.prototype` has an enumerable property (some library added one): for-in would
+ * then visit it on every object, while structured clone takes own properties only, so such
+ * objects go to v8.
+ */
+function objectPrototypeEnumerable(): boolean {
+  for (const key in Object.prototype) return key !== undefined;
+  return false;
 }
 
 function writeObject(object: Record<string, unknown>, depth: number): void {
@@ -197,13 +228,17 @@ function writeValue(value: unknown, depth: number): void {
         return;
       }
       if (depth >= MAX_DEPTH) throw NOT_PLAIN;
+      // Structured clone refuses a Proxy (DataCloneError: v8 says so), whatever its target.
+      if (types.isProxy(value)) throw NOT_PLAIN;
       const prototype = Object.getPrototypeOf(value);
       if (prototype === Array.prototype) {
+        // An object that merely inherits from Array.prototype clones as a plain object: v8.
+        if (!Array.isArray(value)) throw NOT_PLAIN;
         seen(value);
         writeArray(value as unknown[], depth + 1);
         return;
       }
-      if (prototype === Object.prototype || prototype === null) {
+      if (prototype === null || (prototype === Object.prototype && !objectPrototypeEnumerable())) {
         seen(value);
         writeObject(value as Record<string, unknown>, depth + 1);
         return;
@@ -235,6 +270,10 @@ export function encodePlain(value: unknown): Uint8Array | undefined {
  * -1 when `value` is not plain. The caller copies them, then calls {@link releaseLargeScratch}.
  */
 export function encodePlainInScratch(value: unknown): number {
+  // A getter of the value being encoded may encode another value (a put to another queue):
+  // that one goes through v8, and this encoding's scratch and position stay intact.
+  if (encoding) return -1;
+  encoding = true;
   at = 0;
   seenCount = 0;
   seenSet = undefined;
@@ -250,6 +289,7 @@ export function encodePlainInScratch(value: unknown): number {
     for (let i = 0; i < seenCount; i++) seenList[i] = undefined;
     seenCount = 0;
     seenSet = undefined;
+    encoding = false;
   }
   return at;
 }

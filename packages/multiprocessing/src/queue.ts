@@ -5,7 +5,7 @@
  * a System V message queue and a semaphore set ({@link MessageQueueChannel}, queue-fallback.ts).
  */
 import type { IpcBackend, SysvSegment, WaitOptions } from '@ipcx/core';
-import { moduleTransferSymbol, type ModuleTransfer } from '@ipcx/core';
+import { abortErrorFor, moduleTransferSymbol, type ModuleTransfer } from '@ipcx/core';
 import type { Codec } from './codec.js';
 import { checkCodec, codecNamed } from './codec-registry.js';
 import { ErrorCode, MultiprocessingError } from './errors.js';
@@ -13,7 +13,7 @@ import { BLOCKED, FrameFlag, RING_SLOTS, Ring, RingOutcome, ringBytes, ringCapac
 import { MessageQueueChannel, type FallbackRecord, type QueueChannel } from './queue-fallback.js';
 import { registerReviver, reviveValue, shareSymbol, transferByModule, type Shareable, type ShareRecord } from './share.js';
 import { FALLBACK_PRIMITIVES, hasSharedMemory, requirePrimitives } from './transport-select.js';
-import { NO_DEADLINE, deadlineOf, type Deadline } from './wait.js';
+import { NO_DEADLINE, deadlineOf, inTurn, type Deadline } from './wait.js';
 import { decodeInPlace, decodeInPlaceAt, decodeValue, encodeValue, stableBytes, type EncodedValue } from './value-bytes.js';
 import { v8Codec } from './codec.js';
 import { encodePlainInScratch, plainScratch, releaseLargeScratch } from './plain-codec.js';
@@ -116,6 +116,8 @@ export class Queue<T = unknown> implements Shareable, AsyncDisposable, AsyncIter
   put(value: T, options?: QueueWaitOptions): Promise<void> {
     this.checkOpen('put');
     const deadline = options === undefined ? NO_DEADLINE : deadlineOf(options);
+    // An already aborted call does nothing (as a DOM API given an aborted signal).
+    if (deadline.signal?.aborted) return Promise.reject(abortErrorFor(deadline.signal));
     let encoded: EncodedValue | undefined;
     let plain = this.codec === v8Codec;
     if (plain && this.queuedPuts === 0) {
@@ -148,13 +150,15 @@ export class Queue<T = unknown> implements Shareable, AsyncDisposable, AsyncIter
     const bytes = stableBytes(encoded);
     const nowait = options?.nowait === true;
     this.queuedPuts++;
-    const next = this.putting
-      .then(() => this.ring.send(bytes, flags, deadline, nowait, this.countsTasks()))
-      .then((outcome) => {
-        if (outcome !== undefined) throw outcomeError(outcome, 'put');
-      });
-    this.putting = next.then(this.putDone, this.putDone);
-    return next;
+    // In turn behind this handle's waiting puts; one that times out or is aborted while it waits
+    // for its turn rejects then, and its value is never sent.
+    const { result, turnDone } = inTurn(this.putting, deadline, () => outcomeError(RingOutcome.timedOut, 'put'), async () => {
+      const outcome = await this.ring.send(bytes, flags, deadline, nowait, this.countsTasks());
+      if (outcome !== undefined) throw outcomeError(outcome, 'put');
+    });
+    result.then(this.putDone, this.putDone);
+    this.putting = turnDone;
+    return result;
   }
 
   /** Puts of this handle waiting, in call order, on {@link Queue.putting}. */
@@ -181,6 +185,7 @@ export class Queue<T = unknown> implements Shareable, AsyncDisposable, AsyncIter
     try {
       this.checkOpen('get');
       deadline = options === undefined ? NO_DEADLINE : deadlineOf(options);
+      if (deadline.signal?.aborted) throw abortErrorFor(deadline.signal);
       // The common case completes here: the value decoded straight from the ring, now or after
       // the wait policy's spin (a peer in a tight exchange answers within µs).
       now = this.ring.tryReceive(this.takeValue, this.takeValueAt);

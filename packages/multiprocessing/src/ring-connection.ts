@@ -14,7 +14,7 @@
  * Sending to a side that has closed rejects with `EPIPE`. The creator's copy of an end it passed
  * to a child and then closed unused holds no lock, so closing it ends nothing.
  */
-import { IpcError, type IpcBackend, type SysvSegment, type WaitOptions } from '@ipcx/core';
+import { IpcError, abortErrorFor, type IpcBackend, type SysvSegment, type WaitOptions } from '@ipcx/core';
 import type { Codec } from './codec.js';
 import { checkCodec, codecNamed } from './codec-registry.js';
 import { Connection, checkInto, copyInto } from './connection.js';
@@ -23,7 +23,7 @@ import { createSegment, release } from './kernel-objects.js';
 import { BLOCKED, FrameFlag, RING_SLOTS, Ring, RingOutcome, ringBytes, ringCapacity, type RingOutcomeName } from './ring.js';
 import { registerReviver, reviveValue, shareSymbol, type ShareRecord } from './share.js';
 import { decodeInPlace, decodeValue, encodeValue, stableBytes } from './value-bytes.js';
-import { NO_DEADLINE, deadlineOf, type Deadline } from './wait.js';
+import { NO_DEADLINE, deadlineOf, inTurn, type Deadline } from './wait.js';
 
 /** What a send that completed at once returns. */
 const DONE: Promise<void> = Promise.resolve();
@@ -87,6 +87,7 @@ export class RingConnection extends Connection {
   override send(value: unknown, options?: WaitOptions): Promise<void> {
     this.checkOpen('send');
     const deadline = options === undefined ? NO_DEADLINE : deadlineOf(options);
+    if (deadline.signal?.aborted) return Promise.reject(abortErrorFor(deadline.signal));
     const encoded = encodeValue(this.ringCodec, value);
     const flags = encoded.objects ? FrameFlag.OBJECTS : 0;
     const now = this.trySendNow(encoded.bytes, flags);
@@ -111,6 +112,7 @@ export class RingConnection extends Connection {
     try {
       this.checkOpen('recv');
       deadline = options === undefined ? NO_DEADLINE : deadlineOf(options);
+      if (deadline.signal?.aborted) throw abortErrorFor(deadline.signal);
       now = this.tryReceiveNow(this.takeValue);
     } catch (error) {
       return Promise.reject(error);
@@ -123,6 +125,7 @@ export class RingConnection extends Connection {
   override async recvBytes(options?: WaitOptions): Promise<Uint8Array> {
     this.checkOpen('recv');
     const deadline = options === undefined ? NO_DEADLINE : deadlineOf(options);
+    if (deadline.signal?.aborted) throw abortErrorFor(deadline.signal);
     const now = this.tryReceiveNow(takeCopy);
     if (now !== BLOCKED) return now;
     return this.receiveWaiting(deadline, takeCopy, (message) => message.bytes);
@@ -132,6 +135,7 @@ export class RingConnection extends Connection {
     this.checkOpen('recv');
     checkInto(buffer, offset);
     const deadline = options === undefined ? NO_DEADLINE : deadlineOf(options);
+    if (deadline.signal?.aborted) throw abortErrorFor(deadline.signal);
     // Straight from the ring into the caller's buffer: one copy out, no array per message.
     const take = (bytes: Uint8Array): number => copyInto(bytes, buffer, offset);
     const now = this.tryReceiveNow(take);
@@ -174,7 +178,7 @@ export class RingConnection extends Connection {
     fromMessage: (message: { bytes: Uint8Array; flags: number }) => R | Promise<R>,
     revive = false,
   ): Promise<R> {
-    return this.serialReceive(async () => {
+    return this.serialReceive(deadline, async () => {
       if (this.inbound.holdingReader && (await this.inbound.waitReadable(deadline))) {
         const now = this.inbound.tryReceive(take);
         if (now !== BLOCKED) return revive && this.inbound.lastFlags & FrameFlag.OBJECTS ? ((await reviveValue(now, this.ringBackend)) as R) : now;
@@ -185,14 +189,20 @@ export class RingConnection extends Connection {
 
   /**
    * Runs a receive after those queued before it (at once when none is), counted in
-   * `queuedReceives` while it runs, so that the synchronous paths wait their turn too.
+   * `queuedReceives` while it runs, so that the synchronous paths wait their turn too. One that
+   * times out or is aborted while it waits for its turn rejects then and takes nothing.
    */
-  private serialReceive<T>(task: () => Promise<T>): Promise<T> {
+  private serialReceive<T>(deadline: Deadline, task: () => Promise<T>): Promise<T> {
     const queued = this.queuedReceives++;
-    const next = queued === 0 ? task() : this.receiving.then(task);
-    const settled = next.then(this.receiveDone, this.receiveDone);
-    this.receiving = settled;
-    return next;
+    if (queued === 0) {
+      const next = task();
+      this.receiving = next.then(this.receiveDone, this.receiveDone);
+      return next;
+    }
+    const { result, turnDone } = inTurn(this.receiving, deadline, () => new MultiprocessingError(ErrorCode.timedOut, 'timed out (recv)'), task);
+    result.then(this.receiveDone, this.receiveDone);
+    this.receiving = turnDone;
+    return result;
   }
 
   private readonly receiveDone = (): void => {
@@ -228,12 +238,18 @@ export class RingConnection extends Connection {
     return { kind: 'ring-connection', data: { codec: this.ringCodec.name, inbound: record(this.inbound), outbound: record(this.outbound) } };
   }
 
+  /** A send in turn behind this end's waiting sends (one that gives up while it waits is never sent). */
   private write(bytes: Uint8Array, flags: number, deadline: Deadline): Promise<void> {
     this.queuedSends++;
-    const next = this.sending.then(() => this.writeNow(bytes, flags, deadline)).finally(() => this.queuedSends--);
-    this.sending = next.catch(() => {});
-    return next;
+    const { result, turnDone } = inTurn(this.sending, deadline, () => new MultiprocessingError(ErrorCode.timedOut, 'timed out (send)'), () => this.writeNow(bytes, flags, deadline));
+    result.then(this.sendDone, this.sendDone);
+    this.sending = turnDone;
+    return result;
   }
+
+  private readonly sendDone = (): void => {
+    this.queuedSends--;
+  };
 
   private async writeNow(bytes: Uint8Array, flags: number, deadline: ReturnType<typeof deadlineOf>): Promise<void> {
     if (!(await this.outbound.holdWriter(deadline))) throw new MultiprocessingError(ErrorCode.timedOut, 'timed out (send)');

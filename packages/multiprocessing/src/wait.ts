@@ -277,3 +277,68 @@ function wakeCounted(where: Omit<ParkCells, 'cell' | 'waiters'>, cell: number, c
 async function sleepOn(where: ParkCells, observed: number, remaining: number, signal: AbortSignal | undefined): Promise<void> {
   await where.segment.wait(where.cell, observed, remaining === Infinity ? { signal } : { timeout: remaining, signal });
 }
+
+/** What a call kept in order behind the earlier calls of its handle gives (see {@link inTurn}). */
+export interface Turn<T> {
+  /** The call's outcome. */
+  readonly result: Promise<T>;
+  /** Settles (never rejects) once the call's task has finished or been skipped: the next call's turn. */
+  readonly turnDone: Promise<void>;
+}
+
+const nothing = (): void => {};
+
+/**
+ * Runs `task` once `previous` has settled (the calls of one handle keep their order), unless the
+ * caller gives up first: when the deadline passes or the signal fires while the call waits for its
+ * turn, it rejects at once (with `timedOut()`, or an `AbortError`) and its task never runs, so
+ * nothing is sent or taken for a caller that has left. Once the task runs, it honours the
+ * deadline itself.
+ */
+export function inTurn<T>(previous: Promise<unknown>, deadline: Deadline, timedOut: () => Error, task: () => Promise<T>): Turn<T> {
+  const { signal, until } = deadline;
+  if (signal === undefined && until === Infinity) {
+    const result = previous.then(task, task);
+    return { result, turnDone: result.then(nothing, nothing) };
+  }
+  let gaveUp = false;
+  let turnDone!: Promise<void>;
+  const result = new Promise<T>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stopWatching = (): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const giveUp = (error: Error): void => {
+      if (gaveUp) return;
+      gaveUp = true;
+      stopWatching();
+      reject(error);
+    };
+    const onAbort = (): void => giveUp(abortErrorFor(signal!));
+    if (signal?.aborted) giveUp(abortErrorFor(signal));
+    else {
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (until !== Infinity) timer = setTimeout(() => giveUp(timedOut()), Math.max(0, until - performance.now()));
+    }
+    const start = (): Promise<void> | undefined => {
+      if (gaveUp) return undefined;
+      stopWatching();
+      // The turn came late: the deadline may have passed without the timer having run yet.
+      if (until - performance.now() <= 0) {
+        gaveUp = true;
+        reject(timedOut());
+        return undefined;
+      }
+      return task().then(resolve, reject);
+    };
+    turnDone = previous.then(start, start).then(nothing, nothing);
+  });
+  return { result, turnDone };
+}
+
+/** The wait options left of `deadline` now (for an API that takes a relative timeout). */
+export function waitOptionsLeft(deadline: Deadline): { timeout?: number; signal?: AbortSignal } {
+  if (deadline.until === Infinity) return { signal: deadline.signal };
+  return { timeout: Math.max(0, deadline.until - performance.now()), signal: deadline.signal };
+}

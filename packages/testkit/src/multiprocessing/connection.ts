@@ -3,9 +3,9 @@
  * code, nothing half-sent when a value cannot be serialized, a torn frame of a killed sender dropped.
  */
 import { describe, expect, it } from 'vitest';
-import { DataCloneError, Pipe, RingPipe, spawn, type Connection } from '@ipcx/multiprocessing';
+import { DataCloneError, Pipe, Queue, RingPipe, spawn, type Connection } from '@ipcx/multiprocessing';
 import { Primitive, type IpcBackend, type PrimitiveName } from '@ipcx/core';
-import { after, codeOf, rejection, type MpContext } from './context.js';
+import { after, codeOf, rejection, rejectionWithin, type MpContext } from './context.js';
 
 /** How a suite run makes its pair of connections: over a socketpair (`Pipe`) or shared-memory rings (`RingPipe`). */
 export type PipeMaker = {
@@ -144,6 +144,59 @@ export function connectionSuite(context: MpContext, maker: PipeMaker = { label: 
       expect(Object.getOwnPropertyDescriptor(proto, '__proto__')?.value).toBe(5);
     });
 
+    it(`multiprocessing ${context.name} ${maker.label}: values the fast codec must not take as plain still come back as structured clone gives them; a Proxy is a DataCloneError`, async () => {
+      const [conn] = await pipeWithChild('echo');
+      const roundTrip = async <T>(value: unknown): Promise<T> => {
+        await conn.send(value);
+        return conn.recv<T>();
+      };
+      // Two holes hiding two named properties: as many own values as the length.
+      const hiding: unknown[] & { x?: number; y?: number } = [1, , , 4];
+      hiding.x = 5;
+      hiding.y = 6;
+      const backHiding = await roundTrip<unknown[] & { x?: number; y?: number }>(hiding);
+      expect([backHiding.length, 1 in backHiding, 2 in backHiding]).toEqual([4, false, false]);
+      expect([backHiding[0], backHiding[3], backHiding.x, backHiding.y]).toEqual([1, 4, 5, 6]);
+      // An index getter runs once, as structured clone runs it.
+      let reads = 0;
+      const counted = [0, 0];
+      Object.defineProperty(counted, 0, { get: () => ++reads, enumerable: true });
+      expect(await roundTrip(counted)).toEqual([1, 0]);
+      expect(reads).toBe(1);
+      // An object that inherits from Array.prototype is not an array.
+      const arrayLike = await roundTrip<object>(Object.create(Array.prototype));
+      expect([Array.isArray(arrayLike), Object.getPrototypeOf(arrayLike) === Object.prototype, Object.keys(arrayLike)]).toEqual([false, true, []]);
+      // An enumerable property some library put on Object.prototype is nobody's own property.
+      Object.defineProperty(Object.prototype, 'ipcxInherited', { value: 1, enumerable: true, configurable: true, writable: true });
+      let sending: Promise<void>;
+      try {
+        sending = conn.send({ own: 1 });
+      } finally {
+        delete (Object.prototype as Record<string, unknown>).ipcxInherited;
+      }
+      await sending;
+      expect(Object.keys(await conn.recv<object>())).toEqual(['own']);
+      // A getter that encodes another value (a put to a queue) leaves the value being sent whole.
+      const side = await Queue.create<unknown>(backend);
+      after(() => side.close());
+      const inner = { inner: 'a value long enough to overwrite the encoder scratch of the outer one' };
+      const outer = {
+        a: 'first',
+        get b() {
+          void side.put(inner);
+          return 2;
+        },
+        c: 3,
+      };
+      expect(await roundTrip(outer)).toEqual({ a: 'first', b: 2, c: 3 });
+      expect(await side.get({ timeout: 10_000 })).toEqual(inner);
+      // Structured clone refuses a Proxy, whatever it wraps: nothing is sent.
+      expect(() => conn.send(new Proxy({ a: 1 }, {}))).toThrow(DataCloneError);
+      expect(() => conn.send({ list: new Proxy([1, 2], {}) })).toThrow(DataCloneError);
+      await conn.send('intact');
+      expect(await conn.recv()).toBe('intact');
+    });
+
     it(`multiprocessing ${context.name} ${maker.label}: an unserializable value is a DataCloneError TypeError and nothing is sent`, async () => {
       const [conn] = await pipeWithChild('echo');
       expect(() => conn.send({ f: () => 1 })).toThrow(DataCloneError);
@@ -181,6 +234,28 @@ export function connectionSuite(context: MpContext, maker: PipeMaker = { label: 
       expect(codeOf(await rejection(pending))).toBe('ABORT_ERR');
       await conn.send('y');
       expect(await conn.recv()).toBe('y');
+    });
+
+    it(`multiprocessing ${context.name} ${maker.label}: a recv waiting for its turn gives up on its own timeout or abort and takes nothing`, async () => {
+      const [conn] = await pipeWithChild('echo');
+      // 'first' waits for a value; the others wait for their turn behind it.
+      const first = conn.recv();
+      const aborter = new AbortController();
+      const aborted = conn.recv({ signal: aborter.signal });
+      const timed = conn.recv({ timeout: 30 });
+      const second = conn.recv();
+      aborter.abort();
+      expect(codeOf(await rejectionWithin(aborted, 2_000))).toBe('ABORT_ERR');
+      expect(codeOf(await rejectionWithin(timed, 2_000))).toBe('ETIMEDOUT');
+      await conn.send('a');
+      await conn.send('b');
+      expect(await first).toBe('a');
+      expect(await second).toBe('b');
+      // An already aborted signal takes nothing, even with a value waiting.
+      await conn.send('c');
+      expect(await conn.poll(10_000)).toBe(true);
+      expect(codeOf(await rejection(conn.recv({ signal: AbortSignal.abort() })))).toBe('ABORT_ERR');
+      expect(await conn.recv()).toBe('c');
     });
 
     it(`multiprocessing ${context.name} ${maker.label}: a sender killed mid-frame gives EOF, not a torn value`, async () => {

@@ -52,6 +52,22 @@ export async function rejection(promise: Promise<unknown>): Promise<Error & { co
   throw new Error('expected a rejection');
 }
 
+/**
+ * Awaits `promise`, expecting it to reject within `ms` (a call that should give up at once must
+ * not merely give up eventually); returns the error.
+ */
+export async function rejectionWithin(promise: Promise<unknown>, ms: number): Promise<Error & { code?: string }> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([rejection(promise), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A seeded pseudo-random source (mulberry32), so that a failing stress run can be replayed. */
 export function seeded(seed: number): () => number {
   let state = seed >>> 0;

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Primitive } from '@ipcx/core';
 import { sleep } from '../util.js';
 import { DataCloneError, JoinableQueue, Pipe, Queue, RingField, SimpleQueue, spawn, type Process } from '@ipcx/multiprocessing';
-import { after, codeOf, disposeAfter, rejection, seeded, type MpContext } from './context.js';
+import { after, codeOf, disposeAfter, rejection, rejectionWithin, seeded, type MpContext } from './context.js';
 
 
 export function queueSuite(context: MpContext): void {
@@ -47,6 +47,32 @@ export function queueSuite(context: MpContext): void {
       await q.put('last');
       expect(await q.get()).toBe('last');
       expect(q.qsize()).toBe(0);
+    });
+
+    it(`multiprocessing ${context.name}: a put waiting for its turn gives up on its own timeout or abort, and its value is never put`, async () => {
+      const q = disposeAfter(await Queue.create<unknown>(backend, { maxsize: 1 }));
+      await q.put('fill');
+      // 'first' waits for room; the others wait for their turn behind it (one handle keeps call order).
+      const first = q.put('first');
+      const aborter = new AbortController();
+      const aborted = q.put('aborted', { signal: aborter.signal });
+      const timed = q.put('timed', { timeout: 30 });
+      const kept = q.put('kept');
+      aborter.abort();
+      expect(codeOf(await rejectionWithin(aborted, 2_000))).toBe('ABORT_ERR');
+      expect(codeOf(await rejectionWithin(timed, 2_000))).toBe('ETIMEDOUT');
+      expect(await q.get()).toBe('fill');
+      await first;
+      expect(await q.get()).toBe('first');
+      await kept;
+      expect(await q.get()).toBe('kept');
+      expect(q.qsize()).toBe(0);
+      // An already aborted signal: nothing is put, nothing is taken.
+      expect(codeOf(await rejection(q.put('never', { signal: AbortSignal.abort() })))).toBe('ABORT_ERR');
+      expect(q.qsize()).toBe(0);
+      await q.put('there');
+      expect(codeOf(await rejection(q.get({ signal: AbortSignal.abort() })))).toBe('ABORT_ERR');
+      expect(await q.get()).toBe('there');
     });
 
     // Pipe ends inside a value need pipes.
