@@ -21,6 +21,8 @@ interface Channel {
   sleepers: Set<Sleeper>;
   /** Pending release after the last holder left. */
   release: NodeJS.Timeout | undefined;
+  /** Notices delivered on this channel so far: the number of the latest. */
+  delivered: number;
 }
 
 /** How long a channel stays subscribed after its last waiter left (saves a round trip in ping-pongs). */
@@ -35,7 +37,16 @@ export type Relevance = 'ignore' | 'one' | 'all';
 
 interface Sleeper {
   readonly filter: ((notice: string) => Relevance) | undefined;
-  readonly wake: (notice: string, single: boolean) => void;
+  readonly wake: (notice: string, single: boolean, number: number) => void;
+  /** The channel's `delivered` when the sleeper came: it attempts after every notice up to that one. */
+  readonly since: number;
+}
+
+/** A notice that woke a sleeper: its text, whether it woke that sleeper alone, and its number on the channel. */
+export interface Wakening {
+  readonly notice: string;
+  readonly single: boolean;
+  readonly number: number;
 }
 
 /** Listeners told when the subscriber loses its connection (pending waits then fail). */
@@ -60,22 +71,32 @@ export class Notifier {
   private notice(name: string, notice: string): void {
     const channel = this.channels.get(name);
     if (channel === undefined) return;
+    this.deliver(channel, notice, ++channel.delivered);
+  }
+
+  /** Wakes the sleepers that came before notice `number` (every one, for a new notice) and that it concerns. */
+  private deliver(channel: Channel, notice: string, number: number): void {
     let oneWoken = false;
     for (const sleeper of channel.sleepers) {
+      if (sleeper.since >= number) continue;
       const relevance = sleeper.filter === undefined ? 'all' : sleeper.filter(notice);
       if (relevance === 'ignore' || (relevance === 'one' && oneWoken)) continue;
       if (relevance === 'one') oneWoken = true;
       channel.sleepers.delete(sleeper);
-      sleeper.wake(notice, relevance === 'one');
+      sleeper.wake(notice, relevance === 'one', number);
     }
   }
 
   /**
-   * Hands a notice on: a sleeper woken alone by `notice` that will not use it (cancelled, or its
-   * attempt failed without taking anything) passes it to the next sleeper, so nothing is lost.
+   * Hands a notice on: a sleeper woken alone by it that will not use it (cancelled, or its attempt
+   * took nothing: another client was first) passes it to the next sleeper that came before it, so
+   * nothing is lost. Only to those: a sleeper that came after the notice makes its attempt after
+   * the change the notice announced, so it needs no wake-up (and passing the notice to the caller's
+   * own next sleeper, or back and forth between two, would be a busy retry loop).
    */
-  passOn(name: string, notice: string): void {
-    this.notice(name, notice);
+  passOn(name: string, wakening: Wakening): void {
+    const channel = this.channels.get(name);
+    if (channel !== undefined) this.deliver(channel, wakening.notice, wakening.number);
   }
 
   /** True while `name` is subscribed (held, or lingering after its last holder). */
@@ -100,7 +121,7 @@ export class Notifier {
   async hold(name: string): Promise<void> {
     let channel = this.channels.get(name);
     if (channel === undefined) {
-      channel = { holders: 0, subscribed: Promise.resolve(), sleepers: new Set(), release: undefined };
+      channel = { holders: 0, subscribed: Promise.resolve(), sleepers: new Set(), release: undefined, delivered: 0 };
       const created = channel;
       created.subscribed = this.subscriber.subscribe(name).then(
         () => undefined,
@@ -142,14 +163,14 @@ export class Notifier {
    * Resolves at the next notice on `name` (which must be held) that passes `filter`; `cancel`
    * removes the sleeper.
    */
-  sleep(name: string, filter?: (notice: string) => Relevance): { woken: Promise<{ notice: string; single: boolean }>; cancel: () => void } {
+  sleep(name: string, filter?: (notice: string) => Relevance): { woken: Promise<Wakening>; cancel: () => void } {
     const channel = this.channels.get(name);
     if (channel === undefined) throw new Error(`channel ${name} is not held`);
-    let wake!: (notice: string, single: boolean) => void;
-    const woken = new Promise<{ notice: string; single: boolean }>((resolve) => {
-      wake = (notice, single) => resolve({ notice, single });
+    let wake!: (notice: string, single: boolean, number: number) => void;
+    const woken = new Promise<Wakening>((resolve) => {
+      wake = (notice, single, number) => resolve({ notice, single, number });
     });
-    const sleeper: Sleeper = { filter, wake };
+    const sleeper: Sleeper = { filter, wake, since: channel.delivered };
     channel.sleepers.add(sleeper);
     return { woken, cancel: () => channel.sleepers.delete(sleeper) };
   }

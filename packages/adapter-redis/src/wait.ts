@@ -6,7 +6,7 @@
  */
 import { abortErrorFor } from '@ipcx/core';
 import type { RedisConnection, ScriptReply } from './connection.js';
-import type { Relevance } from './notifier.js';
+import type { Relevance, Wakening } from './notifier.js';
 
 /** Something that can cancel pending waits (a handle being closed). */
 export interface Cancellable {
@@ -68,7 +68,7 @@ export async function blockingCall(call: BlockingCall): Promise<BlockingResult> 
   let stopLost: (() => void) | undefined;
   let held = false;
   /** The notice that woke this call alone (it must pass it on if it does not use it). */
-  let owed: string | undefined;
+  let owed: Wakening | undefined;
   const settle = (reply: ScriptReply): void => {
     // Anything but OK took nothing: the next sleeper gets the notice instead.
     if (owed !== undefined && reply.status !== 'OK') notifier.passOn(call.channel, owed);
@@ -106,7 +106,7 @@ export async function blockingCall(call: BlockingCall): Promise<BlockingResult> 
         if (call.timeoutMs === 0) cancel(call.timeoutError());
         if (cancelled !== undefined) break;
         const woken = await Promise.race([sleeper.woken, cancelledPromise]);
-        if (woken && woken.single) owed = woken.notice;
+        if (woken && woken.single) owed = woken;
       } finally {
         sleeper.cancel();
       }
