@@ -214,7 +214,8 @@ export interface ErrorRecord {
   readonly className: string;
   readonly message: string;
   readonly stack: string | undefined;
-  readonly code: unknown;
+  /** A string or number `code` of the thrown error; any other code is dropped. */
+  readonly code: string | number | undefined;
 }
 
 /** Worker to parent. `retiring`: this was its last task (`maxtasksperchild`); it exits next. */
@@ -225,27 +226,59 @@ export type WorkerMessage =
 
 /** The record of a thrown value. */
 export function errorRecord(error: unknown): ErrorRecord {
-  if (error instanceof Error) {
-    return { className: error.constructor?.name ?? error.name, message: error.message, stack: error.stack, code: (error as { code?: unknown }).code };
+  // The thrown value is the task's: any read of it may throw (a getter, a Proxy's trap, an object
+  // without toString) or give what cannot be sent (a function as code). The record keeps strings
+  // and a string or number code only, so that reporting the failure cannot fail in turn and take
+  // the worker down with it (the caller would see WORKER_DIED instead of its error).
+  if (attempt(() => error instanceof Error) === true) {
+    const thrown = error as Error & { code?: unknown };
+    const className = stringOf(attempt(() => thrown.constructor?.name)) ?? stringOf(attempt(() => thrown.name)) ?? 'Error';
+    const message = attempt(() => thrown.message);
+    const code = attempt(() => thrown.code);
+    return {
+      className,
+      message: message === undefined ? '' : describe(message),
+      stack: stringOf(attempt(() => thrown.stack)),
+      code: typeof code === 'string' || typeof code === 'number' ? code : undefined,
+    };
   }
-  return { className: 'Error', message: `a non-Error was thrown: ${String(error)}`, stack: undefined, code: undefined };
+  return { className: 'Error', message: `a non-Error was thrown: ${describe(error)}`, stack: undefined, code: undefined };
 }
 
-const BUILT_IN: Record<string, ErrorConstructor> = {
-  Error,
-  TypeError,
-  RangeError,
-  SyntaxError,
-  ReferenceError,
-  EvalError,
-  URIError,
-};
+/** What `read` gives, or undefined when it throws. */
+function attempt<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
+function stringOf(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** `String(value)` where it works; an object without a usable toString is named by its tag. */
+function describe(value: unknown): string {
+  return attempt(() => String(value)) ?? attempt(() => Object.prototype.toString.call(value)) ?? 'an object';
+}
+
+// A Map, not an object: a class named `toString` or `constructor` must not find Object.prototype's members.
+const BUILT_IN: ReadonlyMap<string, ErrorConstructor> = new Map<string, ErrorConstructor>([
+  ['Error', Error],
+  ['TypeError', TypeError],
+  ['RangeError', RangeError],
+  ['SyntaxError', SyntaxError],
+  ['ReferenceError', ReferenceError],
+  ['EvalError', EvalError],
+  ['URIError', URIError],
+]);
 
 /** The error of a record: the same built-in class where there is one, else an `Error` named after the class. */
 export function errorFromRecord(record: ErrorRecord): Error {
-  const Ctor = BUILT_IN[record.className] ?? Error;
-  const error = new Ctor(record.message);
-  if (!(record.className in BUILT_IN)) error.name = record.className;
+  const Ctor = BUILT_IN.get(record.className);
+  const error = new (Ctor ?? Error)(record.message);
+  if (Ctor === undefined) error.name = record.className;
   if (record.stack !== undefined) error.stack = record.stack;
   if (record.code !== undefined) (error as { code?: unknown }).code = record.code;
   return error;

@@ -139,7 +139,9 @@ export const CHUNKS_IN_FLIGHT = 4;
  * loop; chunks run in parallel on the workers.
  *
  * **Errors**: a task that throws rejects its call with the worker's error, rebuilt with its class
- * (the same built-in class, or an `Error` named after it), message, stack and `code`.
+ * (the same built-in class, or an `Error` named after it), message, stack and `code` (a string or
+ * number; any other code is dropped). A thrown value that is not an `Error` rejects with an `Error`
+ * whose message describes it. Either way the worker goes on serving.
  *
  * **Crash of a worker**: the chunk it was running rejects its call with `WORKER_DIED`, and a new
  * worker takes its place; other calls go on.

@@ -103,6 +103,42 @@ export function poolSuite(context: MpContext): void {
       expect(await pool.apply(fn('add'), [1, 1])).toBe(2);
     });
 
+    it(`multiprocessing ${context.name}: a task that throws an unusual value fails with an Error carrying what can travel, and its worker serves on`, async () => {
+      const pool = disposeAfter(await Pool.create(backend, { processes: 1 }));
+      const [pid] = pool.pids;
+      const odd = (kind: string) => rejection(pool.apply(fn('throwOdd'), [kind]));
+      const expectError = (error: Error): void => {
+        expect(error).toBeInstanceOf(Error);
+        expect(codeOf(error)).not.toBe('WORKER_DIED');
+      };
+      for (const [kind, message] of [['null', 'a non-Error was thrown: null'], ['symbol', 'a non-Error was thrown: Symbol(odd)'], ['null-prototype', 'a non-Error was thrown: [object Object]']]) {
+        const error = await odd(kind!);
+        expectError(error);
+        expect(error.name).toBe('Error');
+        expect(error.message).toBe(message);
+      }
+      // A code that cannot travel (a function) is dropped; message, stack and class still arrive.
+      const functionCode = await odd('function-code');
+      expectError(functionCode);
+      expect(functionCode.message).toBe('with a function code');
+      expect(functionCode.stack).toContain('tasks.js');
+      expect('code' in functionCode).toBe(false);
+      expect(codeOf(await odd('number-code'))).toBe(7);
+      const noMessage = await odd('throwing-message');
+      expectError(noMessage);
+      expect(noMessage.message).toBe('');
+      // Class names that are keys of Object.prototype are names like any other.
+      for (const name of ['toString', 'constructor', 'hasOwnProperty', '__proto__']) {
+        const error = await odd(name);
+        expectError(error);
+        expect(Object.getPrototypeOf(error)).toBe(Error.prototype);
+        expect(error.name).toBe(name);
+        expect(error.message).toBe(`named ${name}`);
+      }
+      expect(pool.pids).toEqual([pid]);
+      expect(await pool.map(fn('double'), [1, 2, 3])).toEqual([2, 4, 6]);
+    });
+
     it(`multiprocessing ${context.name}: a worker that dies fails its task with WORKER_DIED and is replaced`, async () => {
       const pool = disposeAfter(await Pool.create(backend, { processes: 2 }));
       const before = pool.pids;

@@ -40,3 +40,34 @@ export function exitOnThirteen(x: number): number {
   if (x === 13) process.exit(4);
   return x;
 }
+
+/** An error class whose `name` is `name` (a key of Object.prototype for the pool's odd cases). */
+function errorClassNamed(name: string): new (message: string) => Error {
+  return Object.defineProperty(class extends Error {}, 'name', { value: name });
+}
+
+/** Throws what a task may throw besides an ordinary Error: the pool must report each and keep its worker. */
+export function throwOdd(kind: string): never {
+  switch (kind) {
+    case 'null':
+      throw null;
+    case 'symbol':
+      throw Symbol('odd');
+    case 'null-prototype':
+      throw Object.create(null);
+    case 'function-code':
+      throw Object.assign(new Error('with a function code'), { code: () => 1 });
+    case 'number-code':
+      throw Object.assign(new Error('with a number code'), { code: 7 });
+    case 'throwing-message':
+      throw Object.defineProperty(new Error('hidden'), 'message', {
+        get() {
+          throw new Error('no message');
+        },
+      });
+    default: {
+      const Named = errorClassNamed(kind);
+      throw new Named(`named ${kind}`);
+    }
+  }
+}
