@@ -98,9 +98,31 @@ const clientDefaults: RedisOptions = {
 export function connect(connection: RedisConnectionOptions, extra: RedisOptions = {}): Redis | Cluster {
   if (isCluster(connection)) {
     const options = connection.options ?? {};
-    return new Cluster([...connection.cluster], { ...options, redisOptions: { ...clientDefaults, ...options.redisOptions, ...extra } });
+    const cluster = new Cluster([...connection.cluster], { ...options, redisOptions: { ...clientDefaults, ...options.redisOptions, ...extra } });
+    cluster.on('+node', (node: Redis) => failSentOnClose(node));
+    return cluster;
   }
-  return guardStreamErrors(new Redis({ ...clientDefaults, ...connection, ...extra }));
+  return failSentOnClose(guardStreamErrors(new Redis({ ...clientDefaults, ...connection, ...extra })));
+}
+
+/**
+ * When a connection drops, the commands already sent on it and not answered fail with a
+ * connection error (the caller sees ECONNRESET) instead of being sent again after the reconnect,
+ * which ioredis does by default (`autoResendUnfulfilledCommands`). The server may have run such a
+ * command before the link went: run again, a script would send a message twice, apply a semaphore
+ * operation twice, or take a second message under the first one's claim (losing the first). A
+ * receive that fails this way is reported as lost by the handle's next call, and its message goes
+ * back (message-queue.ts). Commands not yet sent (ioredis's offline queue) still go after the
+ * reconnect. `autoResendUnfulfilledCommands: false` is not enough: ioredis then drops those
+ * commands without settling them, and their callers would wait forever. So the client's own
+ * `flushQueue` (not in its typings) rejects them as the connection reports its close, before
+ * ioredis keeps them for a resend.
+ */
+function failSentOnClose(client: Redis): Redis {
+  const flush = (client as unknown as { flushQueue?: (error: Error, options: { offlineQueue: boolean; commandQueue: boolean }) => void }).flushQueue;
+  if (typeof flush !== 'function') throw new Error('this ioredis version has no flushQueue: the Redis backend cannot fail sent commands on a lost connection');
+  client.on('close', () => flush.call(client, new Error('Connection is closed.'), { offlineQueue: false, commandQueue: true }));
+  return client;
 }
 
 /**

@@ -5,7 +5,9 @@
  * - with AOF and `appendfsync always`, a server killed in the middle of a stream of sends and
  *   receives and restarted has lost no acknowledged message and delivers none twice;
  * - a client that is not a child of anyone here is SIGKILLed while holding semaphore units with
- *   SEM_UNDO: a live client restores them once the dead client's lease has run out, exactly once.
+ *   SEM_UNDO: a live client restores them once the dead client's lease has run out, exactly once;
+ * - the link is cut after the server ran a script and before its reply: the call fails with
+ *   ECONNRESET and is not run again (no message sent twice, none lost to a receive).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -13,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createRedisBackend, type RedisBackend, type RedisBackendOptions } from '@ipcx/adapter-redis';
 import { IPC_PRIVATE, isIpcError } from '@ipcx/core';
-import { uniquePrefix } from './helpers.js';
+import { startCuttingProxy } from './cutting-proxy.js';
+import { redisPort, uniquePrefix } from './helpers.js';
 import { startRedis, type TestServer } from './redis-server.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -31,6 +34,37 @@ function backendOn(port: number, options: Partial<RedisBackendOptions> = {}): Re
 }
 
 describe('redis faults', () => {
+  it('a link cut after the server ran a script and before its reply fails the call with ECONNRESET and never runs it twice', async () => {
+    const proxy = await startCuttingProxy(redisPort());
+    onTestFinished(() => proxy.close());
+    const backend = backendOn(proxy.port);
+    const queue = await backend.messageQueues.open(IPC_PRIVATE);
+    try {
+      const text = (data: Uint8Array) => Buffer.from(data).toString();
+      // A send: at most once (the caller cannot know whether it went; it must not go twice).
+      proxy.cutAfter('sent-once');
+      await expect(queue.send(1, 'sent-once')).rejects.toMatchObject({ code: 'ECONNRESET' });
+      expect(proxy.cuts).toBe(1);
+      expect((await queue.stat()).messages).toBe(1);
+      expect(text((await queue.receive({ nowait: true })).data)).toBe('sent-once');
+      // A receive: its message is not lost (run again, the receive took the next message under
+      // the first one's claim): the handle's next call puts it back at its place.
+      for (const data of ['first', 'second', 'third']) await queue.send(1, data);
+      proxy.cutAfter(`${backend.connection.clientId}:`);
+      await expect(queue.receive({ nowait: true })).rejects.toMatchObject({ code: 'ECONNRESET' });
+      expect(proxy.cuts).toBe(2);
+      const drained: string[] = [];
+      for (;;) {
+        const message = await queue.receive({ nowait: true }).catch((error: unknown) => (isIpcError(error, 'ENOMSG') ? undefined : Promise.reject(error)));
+        if (message === undefined) break;
+        drained.push(text(message.data));
+      }
+      expect(drained).toEqual(['first', 'second', 'third']);
+    } finally {
+      await queue.remove().catch(() => undefined);
+    }
+  });
+
   it('rejects pending waits with ECONNRESET within a bounded time when redis-server is killed, and later calls too', async () => {
     const redis = await server();
     const backend = backendOn(redis.port, { syncTimeoutMs: 2000 });
