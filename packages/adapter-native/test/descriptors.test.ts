@@ -179,6 +179,27 @@ describe('spawnExecutable', () => {
     await expect(backend.processes.spawnExecutable('true', { descriptors: { 3: closedReader } })).rejects.toThrow(TypeError);
     expect(backend.capabilities.features.has(Feature.executables)).toBe(true);
   });
+
+  it('refuses a NUL byte in an env key with a TypeError, as in the file, args and env values; nothing runs', async () => {
+    // The environment reaches the child as C strings: a key with a NUL used to be cut there, so
+    // the child got a bare `A` (or `LD_PRELOAD`) with the value lost.
+    const [out, outWriter] = await backend.pipes.create();
+    closeAfter(out, outWriter);
+    const refused = [
+      { env: { 'A\0B': 'x' } },
+      { env: { 'LD_PRELOAD\0ignored': '/nonexistent.so', PATH: '/usr/bin:/bin' } },
+      { env: { A: 'x\0y' } },
+      { args: ['a\0b'] },
+    ];
+    for (const options of refused) {
+      const spawning = backend.processes.spawnExecutable('/usr/bin/env', { ...options, descriptors: { 1: outWriter } });
+      await expect(spawning).rejects.toThrow(TypeError);
+      await expect(spawning).rejects.toThrow(/must not contain NUL bytes/);
+    }
+    await expect(backend.processes.spawnExecutable('/usr/bin/env\0x', { descriptors: { 1: outWriter } })).rejects.toThrow(TypeError);
+    await outWriter.close();
+    expect(await collect(out)).toBe('');
+  });
 });
 
 describe('descriptors handed to other programs are blocking for them', () => {

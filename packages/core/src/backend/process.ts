@@ -85,7 +85,8 @@ function checkNoNul(name: string, value: unknown): string {
 
 /**
  * For backends: checks the arguments of {@link Processes.spawnExecutable}: `file` a non-empty
- * string, `args` strings, `env` string values with keys without `=`, `descriptors` keyed by
+ * string, `args` strings, `env` string values with non-empty keys without `=`, and no NUL byte in
+ * any of them (file, args, env keys and values, cwd), `descriptors` keyed by
  * numbers 0-65535 (RangeError beyond) with values that are descriptor sources, `'inherit'` or
  * `'ignore'` (TypeError otherwise; an ipcx object without an OS descriptor too).
  */
@@ -99,6 +100,9 @@ export function checkProcessSpawnExecutable(file: unknown, options: unknown): Ch
     if (typeof env !== 'object' || env === null) throw new TypeError('options.env must be an object of strings');
     for (const [key, value] of Object.entries(env)) {
       if (key.length === 0 || key.includes('=')) throw new TypeError(`options.env key '${key}' must be non-empty and without '='`);
+      // The child's environment is C strings: a key with a NUL would be cut there, and the child
+      // would get the part before it without its value (or a different variable than asked for).
+      if (key.includes('\0')) throw new TypeError(`options.env key ${JSON.stringify(key)} must not contain NUL bytes`);
       checkNoNul(`options.env.${key}`, value);
     }
   }
