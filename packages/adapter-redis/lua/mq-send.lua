@@ -35,23 +35,26 @@ end
 local qbytes, cbytes, qnum, seq = tonumber(f[7]), tonumber(f[8]), tonumber(f[9]), tonumber(f[10] or '0')
 local first = tonumber(redis.call('HGET', blocked, handle) or '-1')
 local sent, handed, rpid = false, false, nil
-local mtype, payload, len
+-- The message's type as a number (for the rules) and as the client's decimal text (for keys,
+-- claims and deliveries: Lua writes a number of 10^15 or more as '1e+15', which would name
+-- another type's key).
+local mtype, mtypeText, payload, len
 -- What hand_over decides is written once at the end (one command per key instead of one per
 -- message): the waiters' registrations to drop, their claims, and each inbox's deliveries in order.
 local unregistered, claimed, deliveries, inboxes = {}, {}, {}, {}
 -- The messages that go into the queue are written at the end too (one command per key, and one
 -- notice per type, instead of five commands and a notice per message): nothing in this script reads
--- the queue's sets. Per-type sets: perType[mtype] = {seq, seq, ...} (score = member = seq), in the
+-- the queue's sets. Per-type sets: perType[mtypeText] = {seq, seq, ...} (score = member = seq), in the
 -- order types first appear (newTypes).
 local queuedOrder, queuedTyp, queuedData, perType, newTypes = {}, {}, {}, {}, {}
 local function enqueue()
   queuedOrder[#queuedOrder + 1] = seq
   queuedOrder[#queuedOrder + 1] = seq
   queuedTyp[#queuedTyp + 1] = seq
-  queuedTyp[#queuedTyp + 1] = mtype
+  queuedTyp[#queuedTyp + 1] = mtypeText
   queuedData[#queuedData + 1] = seq
   queuedData[#queuedData + 1] = payload
-  push_grouped(perType, newTypes, mtype, seq, seq)
+  push_grouped(perType, newTypes, mtypeText, seq, seq)
 end
 -- No receive registers while this script runs: once `wq` is seen empty, no later send of the
 -- batch reads it again.
@@ -83,10 +86,10 @@ local function hand_over()
           deliver(inbox, w .. '\nE2BIG\n\n')
         else
           claimed[#claimed + 1] = w
-          claimed[#claimed + 1] = seq .. ' ' .. mtype .. ' ' .. payload
+          claimed[#claimed + 1] = seq .. ' ' .. mtypeText .. ' ' .. payload
           local given = payload
           if len > tonumber(maxbytes) then given = string.sub(payload, 1, tonumber(maxbytes)) end
-          deliver(inbox, w .. '\nOK\n' .. mtype .. '\n' .. given)
+          deliver(inbox, w .. '\nOK\n' .. mtypeText .. '\n' .. given)
           rpid = wpid
           return true
         end
@@ -97,7 +100,8 @@ local function hand_over()
 end
 for i = 1, sends do
   local base = 7 + (i - 1) * 4
-  mtype, payload = tonumber(ARGV[base + 1]), ARGV[base + 2]
+  mtypeText, payload = ARGV[base + 1], ARGV[base + 2]
+  mtype = tonumber(mtypeText)
   local number, nowait = tonumber(ARGV[base + 3]), ARGV[base + 4] == '1'
   len = string.len(payload)
   local status = 'OK'

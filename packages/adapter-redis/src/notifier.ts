@@ -11,6 +11,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import { IpcError } from '@ipcx/core';
+import { redisFailure } from './connection.js';
 
 interface Channel {
   /** Waiters holding the subscription. */
@@ -127,7 +128,8 @@ export class Notifier {
         () => undefined,
         (error: unknown) => {
           if (this.channels.get(name) === created) this.channels.delete(name);
-          throw error;
+          // A link lost with the SUBSCRIBE in flight is ECONNRESET, as for every other call.
+          throw redisFailure(error, 'subscribe');
         },
       );
       this.channels.set(name, channel);

@@ -97,6 +97,31 @@ describe('redis System V message queue', () => {
     await queue.close();
   });
 
+  it('keeps message types of 10^15 and up to 2^53 - 1 exact, queued and handed over, and removes their keys', async () => {
+    const backend = testBackend('mq-big-types');
+    const queue = await backend.messageQueues.open(IPC_PRIVATE);
+    const big = 10 ** 15 + 1;
+    const biggest = Number.MAX_SAFE_INTEGER;
+    try {
+      await queue.send(big, 'queued');
+      await queue.send(biggest, 'largest');
+      expect(await queue.receive({ type: biggest, nowait: true })).toMatchObject({ type: biggest });
+      expect(await queue.receive({ type: big, nowait: true })).toMatchObject({ type: big });
+      // Handed straight to a waiting receive (the send's script delivers it).
+      const tag = `{${backend.connection.prefix}:mq:i${queue.id}}`;
+      const waiting = queue.receive({ type: -biggest });
+      while ((await backend.connection.client.hlen(`${tag}:waiters`)) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await queue.send(big, 'handed');
+      const handed = await waiting;
+      expect([handed.type, text(handed.data)]).toEqual([big, 'handed']);
+      await queue.send(big, 'left');
+    } finally {
+      await queue.remove();
+      await queue.close();
+    }
+    expect(await backend.connection.client.keys(`*${backend.connection.prefix}:mq:*`)).toEqual([]);
+  });
+
   it('blocks a sender while the queue is full and lets it through when a receive makes room', async () => {
     const backend = testBackend('mq-full');
     const queue = await backend.messageQueues.open(IPC_PRIVATE);
