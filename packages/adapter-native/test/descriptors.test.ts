@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { Feature, type ChildProcess, type IpcObject } from '@ipcx/core';
+import { Feature, type ChildProcess, type IpcObject, type SpawnExecutableOptions } from '@ipcx/core';
 import { NativeDescriptor, createNativeBackend } from '@ipcx/adapter-native';
 
 const backend = createNativeBackend();
@@ -185,7 +185,7 @@ describe('spawnExecutable', () => {
     // the child got a bare `A` (or `LD_PRELOAD`) with the value lost.
     const [out, outWriter] = await backend.pipes.create();
     closeAfter(out, outWriter);
-    const refused = [
+    const refused: SpawnExecutableOptions[] = [
       { env: { 'A\0B': 'x' } },
       { env: { 'LD_PRELOAD\0ignored': '/nonexistent.so', PATH: '/usr/bin:/bin' } },
       { env: { A: 'x\0y' } },
