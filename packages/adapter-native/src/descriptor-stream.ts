@@ -38,7 +38,7 @@ import {
 } from '@ipcx/core/backend';
 import { PollEvent, addon, errorFromErrno } from './addon.js';
 import { track, untrack, type TrackedObject } from './registry.js';
-import { spinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason } from './wait.js';
+import { bufferGoneError, spinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason } from './wait.js';
 
 const { EAGAIN, EPIPE, ENXIO, EOPNOTSUPP } = Errno;
 const MAX_READ_BYTES = 1 << 30;
@@ -327,8 +327,12 @@ export class DescriptorStream extends DescriptorObject {
       if (!this.directions.read) throw new TypeError(`${this.objectName} is not readable`);
       if (this.closed) throw closedError(this.objectName, 'read');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
+      // The length the caller asked for: a queued read must not read into less (see bufferGoneError).
+      const length = buffer.length;
       const attempt: Attempt<number> = () => {
-        const n = this.sysRead(buffer, 0, buffer.length);
+        const gone = bufferGoneError('buffer', buffer, length, 'read', 'nothing was read');
+        if (gone !== undefined) return gone;
+        const n = this.sysRead(buffer, 0, length);
         if (n === -EAGAIN) return WOULD_BLOCK;
         return n < 0 ? errorFromErrno(n, { syscall: 'read', object: this.objectName }) : n;
       };
@@ -360,9 +364,14 @@ export class DescriptorStream extends DescriptorObject {
   protected writeBytes(bytes: Uint8Array, fds: number[] | undefined, options: WriteOptions | undefined, nowait: boolean, timeoutMs: number, syscall: string): Promise<number> {
     let written = 0;
     let attach = fds;
+    // The length at the call: a write queued behind others may run after the caller's buffer was
+    // detached, and must not then resolve with the 0 bytes its view has left (see bufferGoneError).
+    const length = bytes.length;
     const attempt: Attempt<number> = () => {
-      while (written < bytes.length) {
-        const n = this.sysWrite(bytes, written, bytes.length - written, attach);
+      while (written < length) {
+        const gone = bufferGoneError('data', bytes, length, 'write', `${written} of ${length} bytes had been written`);
+        if (gone !== undefined) return gone;
+        const n = this.sysWrite(bytes, written, length - written, attach);
         if (n === -EAGAIN) return WOULD_BLOCK;
         if (n < 0) return errorFromErrno(n, { syscall, object: this.objectName });
         attach = undefined;

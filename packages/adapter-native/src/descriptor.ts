@@ -28,7 +28,7 @@ import { checkDescriptorRead, checkDescriptorWrite, checkBytes } from '@ipcx/cor
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { GENERIC_DESCRIPTOR_KIND, registerReviver } from './revive.js';
-import { blockingWait, type PendingWait, type WaitOwner } from './wait.js';
+import { blockingWait, bufferGoneError, type PendingWait, type WaitOwner } from './wait.js';
 
 /** The addon functions of descriptor.cc for generic descriptors. Numbers are `-errno` on failure. */
 interface GenericDescriptorAddon {
@@ -117,20 +117,25 @@ export class NativeDescriptor implements Descriptor, TrackedObject, WaitOwner {
   /** Writes bytes[offset..] (a write may be partial), at the file offset or from `position` on. */
   private async writeFrom(bytes: Uint8Array, offset: number, position: number, options: DescriptorWriteOptions | undefined): Promise<number> {
     const syscall = position >= 0 ? 'pwrite' : 'write';
-    while (offset < bytes.length || bytes.length === 0) {
+    // The length at the call: the caller may detach its buffer while a part waits on a thread
+    // (which writes its own copy), and the rest must not then be taken for 0 bytes.
+    const length = bytes.length;
+    while (offset < length || length === 0) {
       if (this.closed) throw closedError(this.describe(), syscall);
+      const gone = bufferGoneError('data', bytes, length, 'write', `${offset} of ${length} bytes had been written`);
+      if (gone !== undefined) throw gone;
       const at = position >= 0 ? position + offset : -1;
-      let n = native.ioNow(this.handle, true, bytes, offset, bytes.length - offset, at);
+      let n = native.ioNow(this.handle, true, bytes, offset, length - offset, at);
       if (n === -EAGAIN || n === -EOPNOTSUPP) {
         const fd = this.handle;
-        n = await blockingWait<number>((callback) => native.ioWait(fd, true, bytes, offset, bytes.length - offset, at, callback), options, { syscall, object: this.describe() }, this);
+        n = await blockingWait<number>((callback) => native.ioWait(fd, true, bytes, offset, length - offset, at, callback), options, { syscall, object: this.describe() }, this);
       } else if (n < 0) {
         throw errorFromErrno(n, { syscall, object: this.describe() });
       }
-      if (bytes.length === 0) break;
+      if (length === 0) break;
       offset += n;
     }
-    return bytes.length;
+    return length;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {

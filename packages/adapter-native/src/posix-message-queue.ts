@@ -42,7 +42,7 @@ import { PollEvent, addon, errorFromErrno } from './addon.js';
 import { openNoting, recordPosix, recordRemoved } from './ledger.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { registerReviver } from './revive.js';
-import { spinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason } from './wait.js';
+import { bufferGoneError, spinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason } from './wait.js';
 
 /** The addon functions of posix_message_queue.cc. Numbers are `-errno` on failure. */
 interface PosixMessageQueueAddon {
@@ -112,6 +112,8 @@ interface PendingReceive {
 
 interface PendingSend {
   bytes: Uint8Array;
+  /** `bytes.length` at the call (the caller may detach its buffer while the send waits). */
+  length: number;
   priority: number;
   resolve(): void;
   reject(error: Error): void;
@@ -172,7 +174,7 @@ export class NativePosixMessageQueue implements PosixMessageQueue, TrackedObject
         throw errorFromErrno(-EAGAIN, { syscall: 'mq_send', object: this.objectName, path: this.name });
       }
       return new Promise<void>((resolve, reject) => {
-        const pending: PendingSend = { bytes, priority, resolve, reject, stopWatching: () => {} };
+        const pending: PendingSend = { bytes, length: bytes.length, priority, resolve, reject, stopWatching: () => {} };
         pending.stopWatching = watchCancellation(options, timeoutMs, (reason) => {
           this.sends.splice(this.sends.indexOf(pending), 1);
           this.updateInterest();
@@ -403,12 +405,15 @@ export class NativePosixMessageQueue implements PosixMessageQueue, TrackedObject
       }
       while (this.sends.length > 0 && !this.closed) {
         const pending = this.sends[0]!;
-        const result = native.mqSend(this.fd, pending.bytes, 0, pending.bytes.length, pending.priority);
+        // A detached buffer would queue an empty message in place of the caller's (see bufferGoneError).
+        const gone = bufferGoneError('data', pending.bytes, pending.length, 'send', 'nothing was sent');
+        const result = gone ?? native.mqSend(this.fd, pending.bytes, 0, pending.length, pending.priority);
         if (result === -EAGAIN) break;
         this.sends.shift();
         pending.stopWatching();
         moved = true;
-        if (result === 0) pending.resolve();
+        if (result instanceof TypeError) pending.reject(result);
+        else if (result === 0) pending.resolve();
         else pending.reject(errorFromErrno(result, { syscall: 'mq_send', object: this.objectName, path: this.name }));
       }
     }

@@ -49,7 +49,7 @@ import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { DescriptorObject, DescriptorStream, WOULD_BLOCK, type Attempt } from './descriptor-stream.js';
 import { recordPath, recordRemoved } from './ledger.js';
 import { reviveReceived, registerReviver } from './revive.js';
-import { blockingWait, cancellationError, watchCancellation, type PendingWait, type WaitOwner } from './wait.js';
+import { blockingWait, bufferGoneError, cancellationError, watchCancellation, type PendingWait, type WaitOwner } from './wait.js';
 
 /** What `socketReceive` reports for one message. */
 interface RawReceive {
@@ -272,8 +272,13 @@ class NativeUnixMessageEndpoint extends DescriptorObject {
       const fds = outgoing?.fds ?? null;
       const [name, mode] = to !== undefined ? addressArgs(to) : [null, ADDRESS_MODE.none];
       const details = { syscall: 'sendmsg', object: this.objectName, ...(to !== undefined && typeof to === 'string' ? { path: to } : {}) };
+      // A send queued behind others must not send what the caller's view has left once its buffer
+      // was detached (an empty message), see bufferGoneError.
+      const length = bytes.length;
       const attempt: Attempt<number> = () => {
-        const n = native.socketSend(this.fd, bytes, 0, bytes.length, fds, name, mode);
+        const gone = bufferGoneError('data', bytes, length, 'send', 'nothing was sent');
+        if (gone !== undefined) return gone;
+        const n = native.socketSend(this.fd, bytes, 0, length, fds, name, mode);
         if (n === -EAGAIN) return WOULD_BLOCK;
         return n < 0 ? errorFromErrno(n, details) : n;
       };

@@ -26,6 +26,20 @@ export interface PendingWait {
 const ECANCELED = 125;
 
 /**
+ * The TypeError for a call that was queued with the caller's bytes and finds them gone when it
+ * runs: the buffer was detached (transferred, `ArrayBuffer.prototype.transfer`) or shrunk (a
+ * resizable ArrayBuffer), so its view covers fewer than the `length` bytes it had when the call
+ * was made (none once detached). Going on would settle as a false success: a read into 0 bytes
+ * resolves 0, which callers take for end of file, and a write of 0 bytes resolves having sent
+ * nothing. `undefined` while the view still covers `length` bytes. `what` names the argument and
+ * `outcome` says what was done before the call stopped (`'nothing was read'`).
+ */
+export function bufferGoneError(what: string, view: ArrayBufferView, length: number, operation: string, outcome: string): TypeError | undefined {
+  if (view.byteLength >= length) return undefined;
+  return new TypeError(`${what} was detached or shrunk while the ${operation} was queued: ${outcome}`);
+}
+
+/**
  * Runs a blocking wait on a waiter thread: `start(callback)` calls the addon and returns the wait
  * id. Resolves with the result, or rejects with the IpcError from the thread, or with the
  * cancellation error once the thread confirms the cancel. `onDone` runs when the thread has
