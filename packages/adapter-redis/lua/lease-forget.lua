@@ -1,6 +1,7 @@
--- Drops a client from the lease set after it was reaped, unless it renewed meanwhile (then its
--- state stays; only what was reaped is gone). A client that reaps itself on close always goes.
+-- Drops a client from the lease set once it was reaped (its undo records applied, its waits and
+-- handles forgotten), even if it renewed meanwhile: a client that was only stalled then finds
+-- itself missing at its next renewal (lease-renew.lua answers 'REAPED') and records its state
+-- again, instead of keeping a lease whose state is gone.
 -- KEYS[1] clients. ARGV: clientId
-local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[1], ARGV[1])
 return {'OK'}

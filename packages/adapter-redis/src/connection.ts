@@ -226,6 +226,8 @@ export class RedisConnection {
   /** Clients being reaped now (the renewal thread may report one again meanwhile). */
   private readonly reaping = new Set<string>();
   private readonly knownTags = new Set<string>();
+  /** This thread has renewed the lease once (the later renewals expect the client to be in the lease set). */
+  private renewedOnce = false;
   private closed = false;
   private inboxOf: Inbox | undefined;
 
@@ -364,7 +366,11 @@ export class RedisConnection {
       }, Math.max(100, Math.floor(this.spec.leaseMs / 3)));
       timer.unref();
       this.leaseTimer = timer;
-      const renewer = new LeaseRenewer(this.spec, (expired) => this.reapAll(expired));
+      const renewer = new LeaseRenewer(
+        this.spec,
+        (expired) => this.reapAll(expired),
+        () => void this.afterReaped(),
+      );
       this.renewer = renewer;
       await renewer.started;
       if (this.leaseTimer === timer) {
@@ -424,13 +430,60 @@ export class RedisConnection {
   async renewLease(syscall = 'lease'): Promise<void> {
     if (this.closed) return;
     let expired: string[];
+    // The first renewal takes the lease; a later one of this thread (the timer until the renewal
+    // thread has started) renews a lease the client held.
+    const present = this.renewedOnce;
+    this.renewedOnce = true;
     try {
-      const reply = decodeReply(await runScript(this.client, 'lease-renew', [this.clientsKey], [this.clientId, this.spec.leaseMs]));
+      const reply = decodeReply(await runScript(this.client, 'lease-renew', [this.clientsKey], [this.clientId, this.spec.leaseMs, present ? 1 : 0]));
       expired = reply.values.map((v) => v.toString());
+      if (reply.status === 'REAPED') void this.afterReaped();
     } catch (error) {
       throw redisFailure(error, syscall);
     }
     for (const dead of expired) await this.reap(dead);
+  }
+
+  /**
+   * This client was reaped while alive (stalled longer than its lease: a paused VM, SIGSTOP, a
+   * partition): whoever reaped it applied its undo records, dropped its registered receives and
+   * its record of the objects it has state in. It has a fresh lease now; this records those
+   * objects again (so that undo records it makes from now on are found if it dies), and ends the
+   * receives waiting on its inbox as an abort would, with ECONNRESET: their registrations may be
+   * gone, and they would wait forever (one that a send served after the reap still takes its message).
+   */
+  private async afterReaped(): Promise<void> {
+    if (this.closed) return;
+    this.reapedCount++;
+    const error = (this.reapedError = new IpcError('ECONNRESET', {
+      syscall: 'msgrcv',
+      message: `ECONNRESET: this client's lease ran out while it was alive (stalled for longer than leaseMs, ${this.spec.leaseMs} ms) and another client reaped it: its SEM_UNDO adjustments so far were applied and its waiting receives dropped`,
+    }));
+    for (const listener of [...this.reapedListeners]) listener(error);
+    if (this.knownTags.size === 0) return;
+    try {
+      await this.client.sadd(this.clientObjectsKey(this.clientId), ...this.knownTags);
+    } catch {
+      // The server is away: forget the tags, so that the next use of each object records it again.
+      this.knownTags.clear();
+    }
+  }
+
+  /** How many times this client found itself reaped while alive (see {@link afterReaped}); for diagnostics and tests. */
+  reapedCount = 0;
+
+  /** The error of the last time this client found itself reaped (see {@link afterReaped}). */
+  reapedError: IpcError | undefined;
+
+  private readonly reapedListeners = new Set<(error: IpcError) => void>();
+
+  /**
+   * Calls `listener` when this client finds itself reaped while alive (a receive waiting on its
+   * inbox then gives up as an abort does: its registration may be gone); returns the removal.
+   */
+  onReaped(listener: (error: IpcError) => void): () => void {
+    this.reapedListeners.add(listener);
+    return () => this.reapedListeners.delete(listener);
   }
 
   /** Applies the undo records of client `dead` and forgets its waits and handles. */

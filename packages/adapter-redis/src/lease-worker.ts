@@ -17,7 +17,8 @@ client.on('error', () => {
   // Each failed renewal reports its own error; the next one tries again.
 });
 defineScripts(client);
-const stop = renewLeaseEvery(client, spec, true, (report) => parentPort!.postMessage(report));
+// Started after the main thread's first renewal: the client holds its lease from the start.
+const stop = renewLeaseEvery(client, spec, true, true, (report) => parentPort!.postMessage(report));
 
 parentPort!.on('message', (message: unknown) => {
   if (message !== 'stop') return;

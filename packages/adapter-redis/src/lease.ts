@@ -15,23 +15,27 @@ import type { ConnectionSpec } from './connection.js';
 import { runScript } from './scripts.js';
 
 /** What a renewal gives: the clients whose lease ran out, or the renewal's error. */
-export type LeaseReport = { readonly ok: true; readonly expired: readonly string[] } | { readonly ok: false; readonly message: string; readonly name: string };
+export type LeaseReport =
+  | { readonly ok: true; readonly expired: readonly string[]; readonly reaped: boolean }
+  | { readonly ok: false; readonly message: string; readonly name: string };
 
 /**
  * Renews the lease of `spec`'s client on `client` (whose scripts are defined) every third of the
  * lease, each renewal timed from the end of the last (a slow server never piles renewals up on the
  * connection), the first at once when `now`; `onRenewed` gets each renewal's report. For the
  * threads that renew off the main thread (`lease-worker.ts`, and `sync-worker.ts` until that one
- * has started). Returns the function that stops it (a renewal in flight ends, none follows).
+ * has started). `present`: the client held its lease before this starts, so a renewal that finds
+ * it gone reports `reaped` (the bridge's, which may renew before the first renewal, passes false).
+ * Returns the function that stops it (a renewal in flight ends, none follows).
  */
-export function renewLeaseEvery(client: Redis | Cluster, spec: ConnectionSpec, now: boolean, onRenewed: (report: LeaseReport) => void = () => undefined): () => void {
+export function renewLeaseEvery(client: Redis | Cluster, spec: ConnectionSpec, now: boolean, present: boolean, onRenewed: (report: LeaseReport) => void = () => undefined): () => void {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const renew = async (): Promise<void> => {
     let report: LeaseReport;
     try {
-      const reply = (await runScript(client, 'lease-renew', [`${spec.prefix}:clients`], [spec.clientId!, spec.leaseMs])) as Array<Buffer | string>;
-      report = { ok: true, expired: reply.slice(1).map((v) => v.toString()) };
+      const reply = (await runScript(client, 'lease-renew', [`${spec.prefix}:clients`], [spec.clientId!, spec.leaseMs, present ? 1 : 0])) as Array<Buffer | string>;
+      report = { ok: true, expired: reply.slice(1).map((v) => v.toString()), reaped: reply[0]!.toString() === 'REAPED' };
     } catch (error) {
       report = { ok: false, message: error instanceof Error ? error.message : String(error), name: error instanceof Error ? error.name : 'Error' };
     }
@@ -61,10 +65,12 @@ export class LeaseRenewer {
   readonly started: Promise<void>;
 
   /**
-   * Starts the thread for the client of `spec`; `onExpired` gets the ids of clients whose lease
-   * ran out (possibly again at the next renewal, until reaped), `onFailure` a renewal's error.
+   * Starts the thread for the client of `spec` (whose lease the main thread has renewed once);
+   * `onExpired` gets the ids of clients whose lease ran out (possibly again at the next renewal,
+   * until reaped), `onReaped` is called when this client itself was found reaped, `onFailure` gets
+   * a renewal's error.
    */
-  constructor(spec: ConnectionSpec, onExpired: (clients: readonly string[]) => void, onFailure: (error: Error) => void = () => undefined) {
+  constructor(spec: ConnectionSpec, onExpired: (clients: readonly string[]) => void, onReaped: () => void, onFailure: (error: Error) => void = () => undefined) {
     this.worker = new Worker(new URL('./lease-worker.js', import.meta.url), { workerData: { spec } });
     this.worker.unref();
     let started!: () => void;
@@ -80,6 +86,7 @@ export class LeaseRenewer {
     this.worker.on('message', (report: LeaseReport) => {
       started();
       if (report.ok) {
+        if (report.reaped) onReaped();
         if (report.expired.length > 0) onExpired(report.expired);
       } else {
         const error = new Error(report.message);

@@ -369,6 +369,7 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
     if (!this.connection.tracked(this.tag, 'mq')) await this.connection.track(this.tag, 'mq', 'msgrcv');
     // Expected before the script runs: a send may serve the registration before its reply comes.
     const expected = inbox.expect(waiter);
+    const reapedBefore = this.connection.reapedCount;
     let reply: ScriptReply;
     try {
       reply = await this.receiveScript(args, number, inbox.key);
@@ -389,6 +390,10 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
     const onAbort = (): void => cancel(abortErrorFor(signal!));
     signal?.addEventListener('abort', onAbort, { once: true });
     const stopOwner = this.onCancel(cancel);
+    // Reaped while alive (now, or while the script ran): the registration may have been dropped
+    // with the client's state.
+    const stopReaped = c.onReaped(cancel);
+    if (c.reapedCount !== reapedBefore) cancel(c.reapedError!);
     const timer = timeoutMs === Infinity ? undefined : setTimeout(() => cancel(new IpcError('ETIMEDOUT', { syscall: 'msgrcv', key: this.key, object: 'message queue' })), timeoutMs);
     // An abort or close that came while the script ran fired before these listeners existed.
     if (signal?.aborted) onAbort();
@@ -420,6 +425,7 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
       if (timer !== undefined) clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       stopOwner();
+      stopReaped();
     }
     if (delivery.status !== 'OK') refuse({ status: delivery.status, values: [] }, 'msgrcv', this.key, true);
     this.acknowledged.push(number);

@@ -32,7 +32,7 @@ let stopHolding: (() => void) | undefined;
 
 parentPort!.on('message', (request: SyncRequest | LeaseHoldRequest) => {
   if ('lease' in request) {
-    if (request.lease === 'hold') stopHolding ??= renewLeaseEvery(client, spec, false);
+    if (request.lease === 'hold') stopHolding ??= renewLeaseEvery(client, spec, false, false);
     else {
       stopHolding?.();
       stopHolding = undefined;

@@ -5,6 +5,8 @@
  *   after its first operation with undo, which resolves only once the thread has renewed the
  *   lease (on a busy machine a new thread took tens of seconds to start, and a live client whose
  *   main thread blocked meanwhile was reaped: its units given back, its inbox's messages lost);
+ * - a client reaped while alive (stopped for longer than its lease) learns it at its next renewal:
+ *   its waiting receives fail with ECONNRESET, and the undo it takes afterwards is found again;
  * - `close()` ends the thread and its connection, and nothing of the client is left on the server.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -114,6 +116,69 @@ describe('redis lease renewal thread', () => {
 
   it('keeps the undo of a client whose first operation is a synchronous post with undo (which cannot wait for the renewal thread) while its main thread is blocked for longer than its lease, and applies it once it is SIGKILLed', { timeout: 60_000 }, async () => {
     await blockedHolderKeepsItsUnits('sync-post', [0, 0], '1,0');
+  });
+
+  it('a client reaped while alive (stopped for longer than its lease) learns it: its waiting receive fails with ECONNRESET, and the undo it takes afterwards is applied when it dies', { timeout: 60_000 }, async () => {
+    const leaseMs = 1000;
+    const prefix = uniquePrefix('lease-stalled');
+    const live = testBackend('unused', { prefix, leaseMs });
+    const setKey = 0x1e460000 | (process.pid & 0xfff);
+    const queueKey = 0x1e470000 | (process.pid & 0xfff);
+    const set = await live.semaphores.open(setKey, { size: 1, create: true, exclusive: true });
+    const queue = await live.messageQueues.open(queueKey, { create: true, exclusive: true });
+    onTestFinished(async () => {
+      for (const object of [set, queue]) await object.remove().catch(() => undefined);
+      await set.close();
+      await queue.close();
+    });
+    set.setValue(0, 2);
+    await live.connection.startLease();
+    const holder = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/stalled-holder.mjs', import.meta.url)), String(redisPort()), prefix, String(setKey), String(queueKey), String(leaseMs)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      cwd: fileURLToPath(new URL('.', import.meta.url)),
+    });
+    onTestFinished(() => {
+      holder.kill('SIGKILL');
+    });
+    const out = lines(holder);
+    const command = async (line: string): Promise<string> => {
+      holder.stdin!.write(`${line}\n`);
+      return out.next();
+    };
+    expect(await command('take')).toBe('taken');
+    expect(await command('receive')).toBe('receiving');
+    expect(set.value(0)).toBe(1);
+    // Registered on the server before it stops.
+    const waiters = `{${prefix}:mq:k${queueKey}}:waiters`;
+    for (let tries = 0; tries < 400 && (await live.connection.client.hlen(waiters)) === 0; tries++) await sleep(10);
+    expect(await live.connection.client.hlen(waiters)).toBe(1);
+    // Stopped for three lease periods: the live client reaps it (the unit comes back, as documented).
+    holder.kill('SIGSTOP');
+    const stoppedAt = performance.now();
+    while (set.value(0) !== 2) {
+      expect(performance.now() - stoppedAt).toBeLessThan(leaseMs * 10);
+      await sleep(25);
+    }
+    await sleep(leaseMs);
+    holder.kill('SIGCONT');
+    // Its next renewal tells it: the receive whose registration was dropped fails instead of waiting forever.
+    expect(await out.next()).toBe('rejected ECONNRESET');
+    expect(await command('reaped')).toBe('reaped 1');
+    // A message sent now stays for someone else: nothing is registered for the dead receive.
+    await queue.send(1, 'kept');
+    expect((await queue.stat()).messages).toBe(1);
+    // It goes on with a fresh lease, and the undo it takes now is applied when it dies.
+    expect(await command('take')).toBe('taken');
+    expect(set.value(0)).toBe(1);
+    holder.kill('SIGKILL');
+    await new Promise((resolve) => holder.once('exit', resolve));
+    const killedAt = performance.now();
+    while (set.value(0) !== 2) {
+      expect(performance.now() - killedAt).toBeLessThan(leaseMs * 10);
+      await sleep(25);
+    }
+    await sleep(leaseMs * 2);
+    expect(set.value(0)).toBe(2);
   });
 
   it('ends the renewal thread and its connection with close(), leaving no lease on the server', { timeout: 30_000 }, async () => {
