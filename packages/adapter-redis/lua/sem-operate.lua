@@ -7,6 +7,13 @@
 --       then per operation: index, delta, flags (1 nowait, 2 undo)
 local meta, val, pidk, undo, wait = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 if not alive(meta, ARGV[1]) then return {'EINVAL'} end
+-- A caller that waited was recorded as waiting (GETNCNT/GETZCNT) by its last attempt: every answer
+-- that ends its wait (anything but BLOCK) drops that record, as the kernel's semop leaves the
+-- queue of waiters however it returns.
+local function done(status)
+  if ARGV[6] ~= '' then redis.call('HDEL', KEYS[5], ARGV[6]) end
+  return {status}
+end
 local SEMVMX = 32767
 local ops = {}
 local alter = false
@@ -17,7 +24,7 @@ for i = 9, #ARGV, 3 do
 end
 local want = 4
 if alter then want = 2 end
-if not permitted(meta, tonumber(ARGV[2]), tonumber(ARGV[3]), want) then return {'EACCES'} end
+if not permitted(meta, tonumber(ARGV[2]), tonumber(ARGV[3]), want) then return done('EACCES') end
 local client, waiterKey, allNowait = ARGV[5], ARGV[6], ARGV[7] == '1'
 local values, adjust = {}, {}
 for _, op in ipairs(ops) do
@@ -25,10 +32,7 @@ for _, op in ipairs(ops) do
   if cur == nil then cur = tonumber(redis.call('HGET', val, op.idx) or '0') end
   local result = cur + op.delta
   if (op.delta == 0 and cur ~= 0) or result < 0 then
-    if allNowait or bit.band(op.flags, 1) ~= 0 then
-      if waiterKey ~= '' then redis.call('HDEL', wait, waiterKey) end
-      return {'EAGAIN'}
-    end
+    if allNowait or bit.band(op.flags, 1) ~= 0 then return done('EAGAIN') end
     if waiterKey ~= '' then
       local kind = 'n'
       if op.delta == 0 then kind = 'z' end
@@ -36,13 +40,13 @@ for _, op in ipairs(ops) do
     end
     return {'BLOCK'}
   end
-  if result > SEMVMX then return {'ERANGE'} end
+  if result > SEMVMX then return done('ERANGE') end
   if bit.band(op.flags, 2) ~= 0 then
     local field = client .. ':' .. op.idx
     local adj = adjust[field]
     if adj == nil then adj = tonumber(redis.call('HGET', undo, field) or '0') end
     adj = adj - op.delta
-    if adj < -SEMVMX - 1 or adj > SEMVMX then return {'ERANGE'} end
+    if adj < -SEMVMX - 1 or adj > SEMVMX then return done('ERANGE') end
     adjust[field] = adj
   end
   values[op.idx] = result
@@ -53,6 +57,5 @@ for field, adj in pairs(adjust) do
 end
 for _, op in ipairs(ops) do redis.call('HSET', pidk, op.idx, ARGV[4]) end
 redis.call('HSET', meta, 'otime', now_s())
-if waiterKey ~= '' then redis.call('HDEL', wait, waiterKey) end
 if alter then redis.call('PUBLISH', ARGV[8] .. ':ch', 'o') end
-return {'OK'}
+return done('OK')

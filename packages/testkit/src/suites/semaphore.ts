@@ -285,6 +285,14 @@ export function semaphoreSuite(context: SuiteContext): void {
       await expect(set.operate([{ index: 1, delta: 1 }, { index: 0, delta: 1 }])).rejects.toMatchObject({ code: 'ERANGE' });
       // All-or-nothing: semaphore 1 did not get its unit either.
       expect(set.values()).toEqual([SEMVMX, 0]);
+      // A wait whose retry fails with ERANGE ends, and no longer counts as waiting (GETNCNT).
+      set.setValues([0, SEMVMX]);
+      const failing = set.operate([{ index: 0, delta: -1 }, { index: 1, delta: 1 }]);
+      await waitUntil(() => set.waitingForIncrease(0) === 1, 'the wait is in the kernel');
+      set.post(0);
+      await expect(failing).rejects.toMatchObject({ code: 'ERANGE' });
+      expect(set.waitingForIncrease(0)).toBe(0);
+      expect(set.values()).toEqual([1, SEMVMX]);
     });
 
     it('rejects misuse with TypeError/RangeError before any call, too many operations with E2BIG, use after close with EBADF', async () => {
