@@ -275,18 +275,16 @@ export class RedisPosixMessageQueues implements PosixMessageQueues {
     const privileged = c.uid === 0;
     const maxMessages = checked.maxMessages ?? PMQ_LIMITS.defaultMaxMessages;
     const messageSize = checked.messageSize ?? PMQ_LIMITS.defaultMessageSize;
-    if (checked.create) {
-      const messageLimit = privileged ? PMQ_LIMITS.hardMaxMessages : PMQ_LIMITS.maxMessages;
-      const sizeLimit = privileged ? PMQ_LIMITS.hardMaxMessageSize : PMQ_LIMITS.maxMessageSize;
-      if (maxMessages < 1 || messageSize < 1 || maxMessages > messageLimit || messageSize > sizeLimit) {
-        throw new IpcError('EINVAL', { syscall: 'mq_open', path, object: 'POSIX message queue' });
-      }
-    }
+    // Limits a new queue may not exceed: EINVAL only if this call creates the queue (Linux ignores
+    // the attributes of an open that finds the queue there, create or not), so the script decides.
+    const messageLimit = privileged ? PMQ_LIMITS.hardMaxMessages : PMQ_LIMITS.maxMessages;
+    const sizeLimit = privileged ? PMQ_LIMITS.hardMaxMessageSize : PMQ_LIMITS.maxMessageSize;
+    const attributesValid = maxMessages >= 1 && messageSize >= 1 && maxMessages <= messageLimit && messageSize <= sizeLimit;
     const tag = tagOf(c.prefix, path);
     const newGen = await c.newId('mq_open');
     const want = checked.access === 'read' ? 4 : checked.access === 'write' ? 2 : 6;
     const mode = checked.mode & ~process.umask();
-    const args = [checked.create ? 1 : 0, checked.exclusive ? 1 : 0, mode, maxMessages, messageSize, c.uid, c.gid, c.clientId, newGen, want];
+    const args = [checked.create ? 1 : 0, checked.exclusive ? 1 : 0, mode, maxMessages, messageSize, c.uid, c.gid, c.clientId, newGen, want, attributesValid ? 1 : 0];
     await c.startLease('mq_open');
     const reply = await c.run('pmq-open', [`${tag}:name`, tag], args, 'mq_open', { path });
     if (reply.status !== 'OK') refuse(reply, 'mq_open', path);

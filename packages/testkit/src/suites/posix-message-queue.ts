@@ -263,6 +263,10 @@ export function posixMessageQueueSuite(context: SuiteContext): void {
         const name = unlinkAfter(context.uniqueName('bad-attrs'));
         await expect(queues().open(name, { create: true, ...attributes })).rejects.toMatchObject({ name: 'IpcError', code: 'EINVAL' });
         await expect(queues().open(name)).rejects.toMatchObject({ code: 'ENOENT' });
+        // Checked only when the open creates the queue: an open with create that finds the queue
+        // there ignores the attributes, and the queue keeps its own.
+        const existing = closeAfter(await queues().open(queue.name, { create: true, ...attributes }));
+        expect(existing.attributes()).toMatchObject({ maxMessages: 2, messageSize: 16 });
       }
 
       const reader = closeAfter(await queues().open(queue.name, { access: 'read' }));
