@@ -57,8 +57,9 @@ export interface RedisBackendOptions {
    */
   readonly syncTimeoutMs?: number;
   /**
-   * This client's id in leases and undo records (default: random). `processes.spawn` gives each
-   * child one, so that the parent can apply a child's SEM_UNDO records the moment it exits.
+   * This client's id in leases and undo records (default: random): 1 to 64 letters, digits, `_`
+   * or `-` (else a TypeError), unique among the clients of one prefix. `processes.spawn` gives
+   * each child one, so that the parent can apply a child's SEM_UNDO records the moment it exits.
    */
   readonly clientId?: string;
 }
@@ -238,6 +239,11 @@ export class RedisConnection {
     if (!Number.isInteger(leaseMs) || leaseMs < 300) throw new RangeError('options.leaseMs must be an integer >= 300');
     const syncTimeoutMs = options.syncTimeoutMs ?? 5000;
     this.prefix = prefix;
+    // Ids are words in the scripts' records ('<id>:<request> rule type ...', '<id>:<index>'):
+    // a space would split a record, and a ':' would make one id a prefix of another's records.
+    if (options.clientId !== undefined && (typeof options.clientId !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(options.clientId))) {
+      throw new TypeError('options.clientId must be 1 to 64 letters, digits, "_" or "-"');
+    }
     this.clientId = options.clientId ?? newClientId();
     if (options.client !== undefined) {
       this.client = options.client;

@@ -1,7 +1,8 @@
 /**
  * Security settings reach the client: an ACL user limited to its application's prefix works with
  * its password and gets EACCES (Redis' NOPERM) outside it or with a wrong password; TLS with a CA
- * the test makes (openssl) carries every connection, the synchronous bridge's included.
+ * the test makes (openssl) carries every connection, the synchronous bridge's included; a client
+ * id that would break the records it names is refused.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -19,6 +20,13 @@ function backend(options: RedisBackendOptions) {
 }
 
 describe('redis security', () => {
+  it('refuses a client id that would break the records it names (a space, a ":", empty, too long) with a TypeError', () => {
+    const connection = { host: '127.0.0.1', port: 1, lazyConnect: true };
+    for (const clientId of ['my client', 'a:1', '', 'x'.repeat(65), 7 as unknown as string]) {
+      expect(() => createRedisBackend({ connection, clientId }), String(clientId)).toThrow(TypeError);
+    }
+  });
+
   it('connects as an ACL user confined to its prefix; other prefixes and a wrong password give EACCES', { timeout: 60_000 }, async () => {
     const prefix = uniquePrefix('acl');
     // The ACL the README recommends: the prefix's keys and channels, and the commands ipcx uses.
