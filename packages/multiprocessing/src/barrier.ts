@@ -88,20 +88,23 @@ export class Barrier implements Shareable, AsyncDisposable {
     return this.isClosed;
   }
 
-  /** Processes waiting at the barrier now. */
+  /** Processes waiting at the barrier now. Throws `CLOSED` after close. */
   get nWaiting(): number {
+    this.checkOpen('nWaiting');
     return this.state.load(BarrierCell.COUNT);
   }
 
-  /** True if the barrier is broken. */
+  /** True if the barrier is broken. Throws `CLOSED` after close. */
   get broken(): boolean {
+    this.checkOpen('broken');
     return this.state.load(BarrierCell.BROKEN) !== 0;
   }
 
   /**
    * Arrives and waits for the others. Resolves with this arrival's index (0 to parties - 1).
    * Rejects with `BROKEN_BARRIER` if the barrier is or becomes broken (timeout, abort, reset, a
-   * failing action), `AbortError` on `signal` (which breaks it too, as a timeout does).
+   * failing action), `AbortError` on `signal` (which breaks it too, as a timeout does), `CLOSED`
+   * after close, also when this handle is closed while it waits (which breaks nothing).
    */
   async wait(options?: WaitOptions): Promise<number> {
     this.checkOpen('wait');
@@ -131,6 +134,8 @@ export class Barrier implements Shareable, AsyncDisposable {
     try {
       passed = await this.state.awaitEnd(generation, deadline);
     } catch (error) {
+      // Cut short by this handle's close: this process left, the others may still meet.
+      if (this.isClosed) throw closedObject('barrier', 'wait');
       await this.abort();
       throw error;
     }
@@ -167,7 +172,7 @@ export class Barrier implements Shareable, AsyncDisposable {
     }
   }
 
-  /** Gives up this handle (the creator's close removes the barrier). */
+  /** Gives up this handle (the creator's close removes the barrier). A `wait` of this handle still waiting rejects with `CLOSED`. */
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;

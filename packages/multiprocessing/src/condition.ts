@@ -80,7 +80,9 @@ export class Condition implements Shareable, AsyncDisposable {
   /**
    * Waits for a notify. Call it holding the lock: it is released while waiting and held again
    * when this settles. Resolves `true` when notified, `false` on `timeout`; rejects with
-   * `AbortError` on `signal` (lock held again), `NOT_OWNER` if the lock is not held.
+   * `AbortError` on `signal` (lock held again), `NOT_OWNER` if the lock is not held, `CLOSED`
+   * after close, also when this handle is closed while it waits (the lock is held again only if
+   * it is one the close leaves open: a lock given to {@link Condition.create}).
    */
   async wait(options?: Omit<AcquireOptions, 'nowait'>): Promise<boolean> {
     this.checkOpen('wait');
@@ -97,6 +99,12 @@ export class Condition implements Shareable, AsyncDisposable {
       woken = await tryOperate(() => this.semaphores.wait(WAKEUPS, 1, semop));
     } catch (error) {
       failure = error;
+    }
+    if (this.isClosed) {
+      // The close gave the set up (its registration goes with it) and closes the lock too when
+      // it is the condition's own: take back only a lock that stays open, held as before.
+      if (!this.closesLock()) await this.restoreLock(depth);
+      throw closedObject('condition', 'wait');
     }
     if (!woken) await this.unregister();
     await this.restoreLock(depth);
@@ -150,12 +158,20 @@ export class Condition implements Shareable, AsyncDisposable {
     return this.notify(Infinity);
   }
 
-  /** Gives up this handle (the creator's close removes the condition, and the lock if it made it). */
+  /**
+   * Gives up this handle (the creator's close removes the condition, and the lock if it made it).
+   * A `wait` of this handle still waiting rejects with `CLOSED`.
+   */
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
     await release(this.owner, [this.semaphores]);
-    if (this.ownsLock || !this.owner) await this.lock.close();
+    if (this.closesLock()) await this.lock.close();
+  }
+
+  /** True if {@link Condition.close} closes the lock too (one it made, or this process's copy of a received one). */
+  private closesLock(): boolean {
+    return this.ownsLock || !this.owner;
   }
 
   /** `close()`, for `await using`. */

@@ -12,12 +12,13 @@
  * A value larger than the pipe's buffer streams through it: the only limit is memory (and
  * 2^32 - 1 bytes per frame).
  */
-import { moduleTransferSymbol, type ModuleTransfer, closedError, isIpcError, Primitive, type ByteReader, type ByteWriter, type DuplexPipe, type IpcBackend, type WaitOptions } from '@ipcx/core';
+import { moduleTransferSymbol, type ModuleTransfer, closedError, isIpcError, Primitive, type ByteReader, type ByteWriter, type DuplexPipe, type IpcBackend, type WaitOptions, type WriteOptions } from '@ipcx/core';
 import type { Codec } from './codec.js';
 import { codecNamed } from './codec-registry.js';
 import { ErrorCode, MultiprocessingError, bufferTooShort } from './errors.js';
 import { registerReviver, shareSymbol, transferByModule, type Shareable, type ShareRecord } from './share.js';
 import { decodeValue, encodeValue, stableBytes } from './value-bytes.js';
+import { closedDuring, closedObject } from './kernel-objects.js';
 import { NO_DEADLINE, deadlineOf, inTurn, waitOptionsLeft, type Deadline } from './wait.js';
 
 /** Bytes of a frame's header: length (u32) and kind (u8). */
@@ -27,6 +28,7 @@ export const MAX_FRAME_BYTES = 0xffff_ffff;
 
 const Kind = { value: 0, valueWithObjects: 1, bytes: 2 } as const;
 const READ_CHUNK = 65536;
+const NOWAIT: WriteOptions = { nowait: true };
 
 /**
  * One end of a {@link Pipe}.
@@ -54,6 +56,8 @@ export class Connection implements Shareable, AsyncDisposable {
   private writing: Promise<unknown> = Promise.resolve();
   private eof = false;
   private isClosed = false;
+  /** Aborted by {@link Connection.close}: stops a write waiting for room (see there). */
+  private readonly closing = new AbortController();
 
   /** @internal Use {@link Pipe}. */
   constructor(
@@ -80,9 +84,11 @@ export class Connection implements Shareable, AsyncDisposable {
 
   /**
    * Sends `value` as one frame. Throws {@link DataCloneError} (nothing sent) if the codec cannot
-   * encode it; rejects with `EPIPE` when the other end is gone, `CLOSED` after close.
+   * encode it; rejects with `EPIPE` when the other end is gone, `CLOSED` after close (also when
+   * this end is closed while the send waits for room, see {@link Connection.close}).
    */
   send(value: unknown, options?: WaitOptions): Promise<void> {
+    if (this.isClosed) return Promise.reject(closedObject('connection', 'send'));
     const writer = this.writableEnd('send');
     const encoded = encodeValue(this.codec, value);
     // Frames up to READ_CHUNK are copied into one write at once; larger ones are kept across awaits.
@@ -92,6 +98,7 @@ export class Connection implements Shareable, AsyncDisposable {
 
   /** Sends `bytes` (or `bytes[offset, offset + size)`) as one frame, as Python's `send_bytes`. */
   sendBytes(bytes: Uint8Array, offset = 0, size = bytes.length - offset): Promise<void> {
+    if (this.isClosed) return Promise.reject(closedObject('connection', 'sendBytes'));
     const writer = this.writableEnd('sendBytes');
     if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array');
     if (!Number.isInteger(offset) || offset < 0 || offset > bytes.length) throw new RangeError('offset is outside bytes');
@@ -102,10 +109,11 @@ export class Connection implements Shareable, AsyncDisposable {
   /**
    * The next value. Waits for a whole frame; rejects with code `EOF` when the other side closed
    * (or died), `ETIMEDOUT` after `timeout` ms, `AbortError` on `signal`: a cancelled wait consumes
-   * nothing. A frame sent with `sendBytes` arrives as its `Uint8Array`.
+   * nothing; `CLOSED` after close, also when this end is closed while it waits. A frame sent with
+   * `sendBytes` arrives as its `Uint8Array`.
    */
   recv<T = unknown>(options?: WaitOptions): Promise<T> {
-    return this.serialRead(options, async (left) => {
+    return this.serialRead('recv', options, async (left) => {
       const [kind, payload] = await this.readFrame(left);
       if (kind === Kind.bytes) return payload as T;
       return (await decodeValue(this.codec, payload, kind === Kind.valueWithObjects, this.backend)) as T;
@@ -114,7 +122,7 @@ export class Connection implements Shareable, AsyncDisposable {
 
   /** The next frame's bytes, as Python's `recv_bytes` (a value's frame gives its encoded bytes). */
   recvBytes(options?: WaitOptions): Promise<Uint8Array> {
-    return this.serialRead(options, async (left) => (await this.readFrame(left))[1]);
+    return this.serialRead('recv', options, async (left) => (await this.readFrame(left))[1]);
   }
 
   /**
@@ -134,7 +142,7 @@ export class Connection implements Shareable, AsyncDisposable {
    */
   poll(timeout = 0): Promise<boolean> {
     if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) throw new RangeError('timeout must be a number >= 0');
-    return this.serialRead(undefined, async () => {
+    return this.serialRead('poll', undefined, async () => {
       if (this.available() > 0 || this.eof) return true;
       const reader = this.readableEnd('poll');
       try {
@@ -149,10 +157,16 @@ export class Connection implements Shareable, AsyncDisposable {
     });
   }
 
-  /** Closes this end; the other side then reads EOF once every copy of this end is closed. */
+  /**
+   * Closes this end; the other side then reads EOF once every copy of this end is closed. Sends
+   * made before go out first as far as they can without waiting; one that would wait for room
+   * rejects with `CLOSED` instead (the other side drops the part of its frame that went out, as
+   * a torn frame), since nobody may ever read it. Receives still waiting reject with `CLOSED`.
+   */
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.closing.abort();
     await Promise.allSettled([this.writing]);
     const ends = new Set<ByteReader | ByteWriter>([this.reader, this.writer].filter((end) => end !== undefined));
     await Promise.all([...ends].map((end) => end.close()));
@@ -199,10 +213,14 @@ export class Connection implements Shareable, AsyncDisposable {
     // In turn behind this end's earlier writes: one that times out or is aborted while it waits
     // for its turn rejects then and writes nothing. Its timeout counts from this call.
     const { result, turnDone } = inTurn(this.writing, deadline, () => timedOut('send'), async () => {
-      if (whole !== undefined) await writer.write(whole, waitOptionsLeft(deadline));
-      else {
-        await writer.write(header, waitOptionsLeft(deadline));
-        await writer.write(payload);
+      try {
+        if (whole !== undefined) await this.writeAll(writer, whole, deadline);
+        else {
+          await this.writeAll(writer, header, deadline);
+          await this.writeAll(writer, payload, undefined);
+        }
+      } catch (error) {
+        throw closedDuring(error, this.isClosed, 'connection', 'send');
       }
     });
     this.writing = turnDone;
@@ -210,18 +228,45 @@ export class Connection implements Shareable, AsyncDisposable {
   }
 
   /**
+   * Writes all of `bytes`, waiting for room until `deadline` (none: until written) or until this
+   * end is closed. A write whose turn comes once close has begun writes only what goes out without
+   * waiting: `CLOSED` if that is not all of it.
+   */
+  private async writeAll(writer: ByteWriter, bytes: Uint8Array, deadline: Deadline | undefined): Promise<void> {
+    if (this.isClosed) {
+      if ((await writer.write(bytes, NOWAIT)) < bytes.length) throw closedObject('connection', 'send');
+      return;
+    }
+    const closing = this.closing.signal;
+    if (deadline === undefined) {
+      await writer.write(bytes, { signal: closing });
+      return;
+    }
+    const left = waitOptionsLeft(deadline);
+    await writer.write(bytes, { ...left, signal: left.signal === undefined ? closing : AbortSignal.any([left.signal, closing]) });
+  }
+
+  /**
    * Runs a read in turn behind this end's earlier reads. One that times out or is aborted while it
    * waits for its turn rejects then and reads nothing; `task` gets the wait options left of
    * `options` when its turn comes (its timeout counts from the call).
    */
-  private serialRead<T>(options: WaitOptions | undefined, task: (left: WaitOptions | undefined) => Promise<T>): Promise<T> {
+  private serialRead<T>(operation: string, options: WaitOptions | undefined, task: (left: WaitOptions | undefined) => Promise<T>): Promise<T> {
     let deadline: Deadline;
     try {
       deadline = options === undefined ? NO_DEADLINE : deadlineOf(options);
     } catch (error) {
       return Promise.reject(error);
     }
-    const { result, turnDone } = inTurn(this.reading, deadline, () => timedOut('recv'), () => task(options === undefined ? undefined : waitOptionsLeft(deadline)));
+    const run = async (): Promise<T> => {
+      try {
+        return await task(options === undefined ? undefined : waitOptionsLeft(deadline));
+      } catch (error) {
+        // Closed while it waited: the end's close cut the read short (EBADF).
+        throw closedDuring(error, this.isClosed, 'connection', operation);
+      }
+    };
+    const { result, turnDone } = inTurn(this.reading, deadline, () => timedOut('recv'), run);
     this.reading = turnDone;
     return result;
   }

@@ -5,7 +5,7 @@
  */
 import type { IpcBackend, SemaphoreSet } from '@ipcx/core';
 import { moduleTransferSymbol, type ModuleTransfer } from '@ipcx/core';
-import { closedObject, createSemaphores, release, semopOptions, tryOperate, type AcquireOptions } from './kernel-objects.js';
+import { closedDuring, closedObject, createSemaphores, release, semopOptions, tryOperate, type AcquireOptions } from './kernel-objects.js';
 import { registerReviver, shareSymbol, transferByModule, type Shareable, type ShareRecord } from './share.js';
 
 const CLEAR = 0;
@@ -56,14 +56,22 @@ export class Event implements Shareable, AsyncDisposable {
 
   /**
    * Resolves `true` once the flag is set (at once if it is), `false` when `timeout` passes or
-   * with `nowait` while clear, as Python's `wait` returns the flag. `AbortError` on `signal`.
+   * with `nowait` while clear, as Python's `wait` returns the flag. `AbortError` on `signal`;
+   * `CLOSED` after close (also when this handle is closed while it waits).
    */
   async wait(options?: AcquireOptions): Promise<boolean> {
     this.checkOpen('wait');
-    return tryOperate(() => this.semaphores.waitForZero(CLEAR, semopOptions(options)));
+    try {
+      return await tryOperate(() => this.semaphores.waitForZero(CLEAR, semopOptions(options)));
+    } catch (error) {
+      throw closedDuring(error, this.isClosed, 'event', 'wait');
+    }
   }
 
-  /** Gives up this handle (the creator's close removes the event; waiters elsewhere get `EIDRM`). */
+  /**
+   * Gives up this handle (the creator's close removes the event; waiters elsewhere get `EIDRM`).
+   * A `wait` of this handle still waiting rejects with `CLOSED`.
+   */
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;

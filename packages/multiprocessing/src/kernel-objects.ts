@@ -91,6 +91,17 @@ export function closedObject(object: string, operation: string): Multiprocessing
 }
 
 /**
+ * What a call of a handle rejects with when the handle was closed while the call waited: `error`
+ * says how the wait was cut short (EBADF or EIDRM from the kernel object the close gave up, a
+ * TypeError of a shared segment's detached buffer, the EOF of a ring the close shut down), which
+ * is not what the caller is owed; that is the `CLOSED` error of `operation` on `object`. `error`
+ * itself when the handle is still open.
+ */
+export function closedDuring(error: unknown, closed: boolean, object: string, operation: string): unknown {
+  return closed ? closedObject(object, operation) : error;
+}
+
+/**
  * Runs a synchronous kernel call again while it fails with `EINTR`, letting other tasks run in
  * between. The worker backend's emulated kernel answers `EINTR` from a call that never waits
  * (`post`, `value`) when its lock holder stays preempted longer than the backend's own short retry

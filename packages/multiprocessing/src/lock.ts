@@ -15,7 +15,7 @@
 import type { IpcBackend, SemaphoreSet } from '@ipcx/core';
 import { moduleTransferSymbol, type ModuleTransfer } from '@ipcx/core';
 import { ErrorCode, MultiprocessingError } from './errors.js';
-import { closedObject, createSemaphores, release, semopOptions, tryOperate, whenNotBusy, type AcquireOptions } from './kernel-objects.js';
+import { closedDuring, closedObject, createSemaphores, release, semopOptions, tryOperate, whenNotBusy, type AcquireOptions } from './kernel-objects.js';
 import { registerReviver, shareSymbol, transferByModule, type Shareable, type ShareRecord } from './share.js';
 
 const FREE = 0;
@@ -73,25 +73,30 @@ export class Lock implements Shareable, AsyncDisposable {
   /**
    * Takes the lock, waiting while another holds it. Resolves `true` when taken, `false` on
    * `timeout` or `nowait` (nothing taken); rejects with `AbortError` on `signal`, `CLOSED` after
-   * close, `EIDRM` if the creator removed it meanwhile.
+   * close (also when this handle is closed while it waits), `EIDRM` if the creator removed it
+   * meanwhile.
    */
   async acquire(options?: AcquireOptions): Promise<boolean> {
     this.checkOpen('acquire');
     const semop = semopOptions(options);
-    const taken = await tryOperate(() =>
-      this.semaphores.operate(
-        [
-          { index: FREE, delta: -1, undo: true },
-          { index: HELD, delta: 1, undo: true },
-        ],
-        semop,
-      ),
-    );
-    if (!taken) return false;
-    // Only the holder touches DIRTY: 1 here means the last holder never released.
-    this.ownerDied = (await whenNotBusy(() => this.semaphores.value(DIRTY))) !== 0;
-    if (!this.ownerDied) await whenNotBusy(() => this.semaphores.post(DIRTY));
-    return true;
+    try {
+      const taken = await tryOperate(() =>
+        this.semaphores.operate(
+          [
+            { index: FREE, delta: -1, undo: true },
+            { index: HELD, delta: 1, undo: true },
+          ],
+          semop,
+        ),
+      );
+      if (!taken) return false;
+      // Only the holder touches DIRTY: 1 here means the last holder never released.
+      this.ownerDied = (await whenNotBusy(() => this.semaphores.value(DIRTY))) !== 0;
+      if (!this.ownerDied) await whenNotBusy(() => this.semaphores.post(DIRTY));
+      return true;
+    } catch (error) {
+      throw closedDuring(error, this.isClosed, 'lock', 'acquire');
+    }
   }
 
   /**
@@ -127,7 +132,10 @@ export class Lock implements Shareable, AsyncDisposable {
     return { release: () => this.release(), [Symbol.asyncDispose]: () => this.release() };
   }
 
-  /** Gives up this handle; the creator's close removes the lock (waiters elsewhere get `EIDRM`). */
+  /**
+   * Gives up this handle; the creator's close removes the lock (waiters elsewhere get `EIDRM`).
+   * An `acquire` of this handle still waiting rejects with `CLOSED`.
+   */
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;

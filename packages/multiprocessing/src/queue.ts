@@ -9,6 +9,7 @@ import { abortErrorFor, moduleTransferSymbol, type ModuleTransfer } from '@ipcx/
 import type { Codec } from './codec.js';
 import { checkCodec, codecNamed } from './codec-registry.js';
 import { ErrorCode, MultiprocessingError } from './errors.js';
+import { closedDuring, closedObject } from './kernel-objects.js';
 import { BLOCKED, FrameFlag, RING_SLOTS, Ring, RingOutcome, ringBytes, ringCapacity, type RingOutcomeName } from './ring.js';
 import { MessageQueueChannel, type FallbackRecord, type QueueChannel } from './queue-fallback.js';
 import { registerReviver, reviveValue, shareSymbol, transferByModule, type Shareable, type ShareRecord } from './share.js';
@@ -111,10 +112,11 @@ export class Queue<T = unknown> implements Shareable, AsyncDisposable, AsyncIter
   /**
    * Puts `value` at the end. See the class comment for what waits and what is atomic. Rejects
    * with `FULL` (nowait), `ETIMEDOUT`, `AbortError`, `SHUT_DOWN` after {@link Queue.shutdown},
-   * `CLOSED` after close; throws {@link DataCloneError} for a value the codec cannot encode.
+   * `CLOSED` after close (also a put still waiting when this handle is closed: its value is not
+   * put); throws {@link DataCloneError} for a value the codec cannot encode.
    */
   put(value: T, options?: QueueWaitOptions): Promise<void> {
-    this.checkOpen('put');
+    if (this.isClosed) return Promise.reject(closedObject('queue', 'put'));
     const deadline = options === undefined ? NO_DEADLINE : deadlineOf(options);
     // An already aborted call does nothing (as a DOM API given an aborted signal).
     if (deadline.signal?.aborted) return Promise.reject(abortErrorFor(deadline.signal));
@@ -153,8 +155,14 @@ export class Queue<T = unknown> implements Shareable, AsyncDisposable, AsyncIter
     // In turn behind this handle's waiting puts; one that times out or is aborted while it waits
     // for its turn rejects then, and its value is never sent.
     const { result, turnDone } = inTurn(this.putting, deadline, () => outcomeError(RingOutcome.timedOut, 'put'), async () => {
-      const outcome = await this.ring.send(bytes, flags, deadline, nowait, this.countsTasks());
-      if (outcome !== undefined) throw outcomeError(outcome, 'put');
+      // A turn that comes after close sends nothing (the ring's memory is given up).
+      this.checkOpen('put');
+      try {
+        const outcome = await this.ring.send(bytes, flags, deadline, nowait, this.countsTasks());
+        if (outcome !== undefined) throw outcomeError(outcome, 'put');
+      } catch (error) {
+        throw closedDuring(error, this.isClosed, 'queue', 'put');
+      }
     });
     result.then(this.putDone, this.putDone);
     this.putting = turnDone;
@@ -175,7 +183,8 @@ export class Queue<T = unknown> implements Shareable, AsyncDisposable, AsyncIter
 
   /**
    * Takes the value at the front, waiting for one. Rejects with `EMPTY` (nowait), `ETIMEDOUT`,
-   * `AbortError`, `SHUT_DOWN` once the queue is shut down and empty, `CLOSED` after close.
+   * `AbortError`, `SHUT_DOWN` once the queue is shut down and empty, `CLOSED` after close (also a
+   * get still waiting when this handle is closed: it takes nothing).
    */
   get(options?: QueueWaitOptions): Promise<T> {
     let deadline: Deadline;
@@ -211,11 +220,18 @@ export class Queue<T = unknown> implements Shareable, AsyncDisposable, AsyncIter
     // Wait for a value, then take it as the synchronous path does (decoded in place); the full
     // path below covers the rest: a value in pieces, a contended or orphaned read lock, shutdown,
     // the deadline (it then gives the outcome at once). `spun`: get's spin already missed.
-    if (!nowait && (await this.ring.waitNonEmpty(deadline, spun))) {
-      const now = this.ring.tryReceive(this.takeValue, this.takeValueAt);
-      if (now !== BLOCKED) return (this.ring.lastFlags & FrameFlag.OBJECTS ? await reviveValue(now, this.backend) : now) as T;
+    let message: Awaited<ReturnType<QueueChannel['receive']>>;
+    try {
+      if (!nowait && (await this.ring.waitNonEmpty(deadline, spun))) {
+        // Closed while it waited: the ring's memory is given up, take nothing from it.
+        this.checkOpen('get');
+        const now = this.ring.tryReceive(this.takeValue, this.takeValueAt);
+        if (now !== BLOCKED) return (this.ring.lastFlags & FrameFlag.OBJECTS ? await reviveValue(now, this.backend) : now) as T;
+      }
+      message = await this.ring.receive(deadline, nowait);
+    } catch (error) {
+      throw closedDuring(error, this.isClosed, 'queue', 'get');
     }
-    const message = await this.ring.receive(deadline, nowait);
     if (typeof message === 'string') throw outcomeError(message, 'get');
     return (await decodeValue(this.codec, message.bytes, message.objects, this.backend)) as T;
   }
@@ -225,25 +241,32 @@ export class Queue<T = unknown> implements Shareable, AsyncDisposable, AsyncIter
     return this.get({ nowait: true });
   }
 
-  /** Values in the queue now. Approximate, as in Python, while other processes put and get. */
+  /**
+   * Values in the queue now. Approximate, as in Python, while other processes put and get.
+   * Throws `CLOSED` after close.
+   */
   qsize(): number {
+    this.checkOpen('qsize');
     return this.ring.count();
   }
 
-  /** `qsize() === 0` (approximate). */
+  /** `qsize() === 0` (approximate). Throws `CLOSED` after close. */
   empty(): boolean {
+    this.checkOpen('empty');
     return this.ring.count() === 0;
   }
 
-  /** True when `maxsize` values are in (approximate). */
+  /** True when `maxsize` values are in (approximate). Throws `CLOSED` after close. */
   full(): boolean {
+    this.checkOpen('full');
     return this.ring.maxsize > 0 && this.ring.count() >= this.ring.maxsize;
   }
 
   /**
    * Shuts the queue down for every process (Python 3.13's `shutdown`): later puts reject with
    * `SHUT_DOWN`; gets take what is left, then reject with `SHUT_DOWN`; async iteration ends.
-   * Wakes every waiter. Never blocks.
+   * Wakes every waiter. Never blocks. Throws `CLOSED` after close (synchronously, as it returns
+   * nothing to reject).
    */
   shutdown(): void {
     this.checkOpen('shutdown');
@@ -265,7 +288,8 @@ export class Queue<T = unknown> implements Shareable, AsyncDisposable, AsyncIter
   /**
    * Gives up this handle (detaches the segment, closes the semaphore set); the creator's close
    * also removes them from the kernel. Python's `close()` + `join_thread()`: a put has completed
-   * when its promise resolved, so there is no feeder thread to wait for.
+   * when its promise resolved, so there is no feeder thread to wait for. Calls of this handle
+   * still waiting (`put`, `get`, `join`) reject with `CLOSED`; later ones too.
    */
   async close(): Promise<void> {
     if (this.isClosed) return;
@@ -316,7 +340,7 @@ export class Queue<T = unknown> implements Shareable, AsyncDisposable, AsyncIter
 
   /** @internal */
   protected checkOpen(operation: string): void {
-    if (this.isClosed) throw new MultiprocessingError(ErrorCode.closed, `queue is closed (${operation})`);
+    if (this.isClosed) throw closedObject('queue', operation);
   }
 }
 
@@ -333,18 +357,27 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
 
   /**
    * Marks one task taken with `get` as done (atomic across processes; never blocks). Throws
-   * `OVER_RELEASE` if called more often than values were put (Python's `ValueError`). A consumer
-   * that dies without calling it leaves its task unfinished, as in Python.
+   * `OVER_RELEASE` if called more often than values were put (Python's `ValueError`), `CLOSED`
+   * after close. A consumer that dies without calling it leaves its task unfinished, as in Python.
    */
   taskDone(): void {
     this.checkOpen('taskDone');
     if (!this.ring.taskDone()) throw new MultiprocessingError(ErrorCode.overRelease, 'taskDone() called more times than there were items');
   }
 
-  /** Waits until every value put has been marked done (`timeout`: `ETIMEDOUT`; `signal`: `AbortError`). */
+  /**
+   * Waits until every value put has been marked done (`timeout`: `ETIMEDOUT`; `signal`:
+   * `AbortError`; `CLOSED` after close, also when this handle is closed while it waits).
+   */
   async join(options?: WaitOptions): Promise<void> {
     this.checkOpen('join');
-    if (!(await this.ring.join(deadlineOf(options)))) throw outcomeError(RingOutcome.timedOut, 'join');
+    let joined: boolean;
+    try {
+      joined = await this.ring.join(deadlineOf(options));
+    } catch (error) {
+      throw closedDuring(error, this.closed, 'queue', 'join');
+    }
+    if (!joined) throw outcomeError(RingOutcome.timedOut, 'join');
   }
 
   /** @internal */

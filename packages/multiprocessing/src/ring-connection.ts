@@ -19,7 +19,7 @@ import type { Codec } from './codec.js';
 import { checkCodec, codecNamed } from './codec-registry.js';
 import { Connection, checkInto, copyInto } from './connection.js';
 import { ErrorCode, MultiprocessingError } from './errors.js';
-import { createSegment, release } from './kernel-objects.js';
+import { closedDuring, closedObject, createSegment, release } from './kernel-objects.js';
 import { BLOCKED, FrameFlag, RING_SLOTS, Ring, RingOutcome, ringBytes, ringCapacity, type RingOutcomeName } from './ring.js';
 import { registerReviver, reviveValue, shareSymbol, type ShareRecord } from './share.js';
 import { decodeInPlace, decodeValue, encodeValue, stableBytes } from './value-bytes.js';
@@ -85,7 +85,7 @@ export class RingConnection extends Connection {
   }
 
   override send(value: unknown, options?: WaitOptions): Promise<void> {
-    this.checkOpen('send');
+    if (this.ringClosed) return Promise.reject(closedObject('connection', 'send'));
     const deadline = options === undefined ? NO_DEADLINE : deadlineOf(options);
     if (deadline.signal?.aborted) return Promise.reject(abortErrorFor(deadline.signal));
     const encoded = encodeValue(this.ringCodec, value);
@@ -95,7 +95,7 @@ export class RingConnection extends Connection {
   }
 
   override sendBytes(bytes: Uint8Array, offset = 0, size = bytes.length - offset): Promise<void> {
-    this.checkOpen('sendBytes');
+    if (this.ringClosed) return Promise.reject(closedObject('connection', 'sendBytes'));
     if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array');
     if (!Number.isInteger(offset) || offset < 0 || offset > bytes.length) throw new RangeError('offset is outside bytes');
     if (!Number.isInteger(size) || size < 0 || offset + size > bytes.length) throw new RangeError('size goes past the end of bytes');
@@ -179,11 +179,21 @@ export class RingConnection extends Connection {
     revive = false,
   ): Promise<R> {
     return this.serialReceive(deadline, async () => {
-      if (this.inbound.holdingReader && (await this.inbound.waitReadable(deadline))) {
-        const now = this.inbound.tryReceive(take);
-        if (now !== BLOCKED) return revive && this.inbound.lastFlags & FrameFlag.OBJECTS ? ((await reviveValue(now, this.ringBackend)) as R) : now;
+      let message: { bytes: Uint8Array; flags: number };
+      try {
+        // A turn that comes after close takes nothing (the ring's memory is given up).
+        this.checkOpen('recv');
+        if (this.inbound.holdingReader && (await this.inbound.waitReadable(deadline))) {
+          this.checkOpen('recv');
+          const now = this.inbound.tryReceive(take);
+          if (now !== BLOCKED) return revive && this.inbound.lastFlags & FrameFlag.OBJECTS ? ((await reviveValue(now, this.ringBackend)) as R) : now;
+        }
+        message = await this.readNow(deadline);
+      } catch (error) {
+        // Closed while it waited (the ring detached or closed under it, or shut down by the close itself: EOF).
+        throw closedDuring(error, this.ringClosed, 'connection', 'recv');
       }
-      return fromMessage(await this.readNow(deadline));
+      return fromMessage(message);
     });
   }
 
@@ -213,10 +223,21 @@ export class RingConnection extends Connection {
     this.checkOpen('poll');
     if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) throw new RangeError('timeout must be a number >= 0');
     if (this.inbound.readable()) return true;
-    if (timeout === 0) return (await this.inbound.writerDied()) || this.inbound.readable();
-    return this.inbound.waitReadable(deadlineOf(timeout === Infinity ? {} : { timeout }));
+    let ready: boolean;
+    try {
+      ready = timeout === 0 ? (await this.inbound.writerDied()) || this.inbound.readable() : await this.inbound.waitReadable(deadlineOf(timeout === Infinity ? {} : { timeout }));
+    } catch (error) {
+      throw closedDuring(error, this.ringClosed, 'connection', 'poll');
+    }
+    // Closed while it waited: its own close shut the ring down, which reads as readable.
+    this.checkOpen('poll');
+    return ready;
   }
 
+  /**
+   * Closes this end (see the file comment for what the other side sees). Calls of this end still
+   * waiting (`send`, `recv`, `poll`, ...) reject with `CLOSED`; later ones too.
+   */
   override async close(): Promise<void> {
     if (this.ringClosed) return;
     this.ringClosed = true;
@@ -252,9 +273,16 @@ export class RingConnection extends Connection {
   };
 
   private async writeNow(bytes: Uint8Array, flags: number, deadline: ReturnType<typeof deadlineOf>): Promise<void> {
-    if (!(await this.outbound.holdWriter(deadline))) throw new MultiprocessingError(ErrorCode.timedOut, 'timed out (send)');
-    const outcome = await this.outbound.send(bytes, flags, deadline, false, false);
-    if (outcome !== undefined) throw outcomeError(outcome, 'send');
+    // A turn that comes after close sends nothing (the ring's memory is given up).
+    this.checkOpen('send');
+    let outcome: RingOutcomeName | undefined;
+    try {
+      if (!(await this.outbound.holdWriter(deadline))) throw new MultiprocessingError(ErrorCode.timedOut, 'timed out (send)');
+      outcome = await this.outbound.send(bytes, flags, deadline, false, false);
+    } catch (error) {
+      throw closedDuring(error, this.ringClosed, 'connection', 'send');
+    }
+    if (outcome !== undefined) throw closedDuring(outcomeError(outcome, 'send'), this.ringClosed, 'connection', 'send');
   }
 
   private async readNow(deadline: ReturnType<typeof deadlineOf>): Promise<{ bytes: Uint8Array; flags: number }> {
@@ -265,7 +293,7 @@ export class RingConnection extends Connection {
   }
 
   private checkOpen(operation: string): void {
-    if (this.ringClosed) throw new MultiprocessingError(ErrorCode.closed, `connection is closed (${operation})`);
+    if (this.ringClosed) throw closedObject('connection', operation);
   }
 }
 

@@ -658,12 +658,16 @@ export class Ring {
 
   /**
    * Waits for the next frame of a value begun; false when its producer is gone: the write lock
-   * is free or its holder has ended, and still no frame came.
+   * is free or its holder has ended, and still no frame came; or, on a single-consumer end, the
+   * ring is shut down (its writer's end closed mid-value, or this end did) with no frame left.
    */
   private async awaitRestOfValue(): Promise<boolean> {
+    // A Queue's shutdown by anyone lets a producer finish the value it began; a Connection end's
+    // shutdown comes from a close, after which its writer sends nothing more.
+    const more = (): boolean => this.used() !== 0 || (this.holdsRead && this.isShutDown());
     for (;;) {
       const until = performance.now() + 50;
-      if (await park(this.consumers, () => this.used() !== 0, { until })) return true;
+      if (await park(this.consumers, more, { until })) return this.used() !== 0;
       const held = Atomics.load(this.cells, cell(RingField.WRITE_LOCK));
       if ((held === 0 || (await this.holderDead(held))) && this.used() === 0) return false;
     }

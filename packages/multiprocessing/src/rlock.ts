@@ -7,7 +7,7 @@
 import type { IpcBackend } from '@ipcx/core';
 import { moduleTransferSymbol, type ModuleTransfer } from '@ipcx/core';
 import { ErrorCode, MultiprocessingError } from './errors.js';
-import type { AcquireOptions } from './kernel-objects.js';
+import { closedObject, type AcquireOptions } from './kernel-objects.js';
 import { Lock } from './lock.js';
 import { registerReviver, shareSymbol, transferByModule, type Shareable, type ShareRecord } from './share.js';
 
@@ -44,9 +44,11 @@ export class RLock implements Shareable, AsyncDisposable {
 
   /**
    * Takes the lock, or takes it once more if this handle holds it (never waits then). Resolves
-   * `false` on `timeout`/`nowait` as {@link Lock.acquire}.
+   * `false` on `timeout`/`nowait` and rejects as {@link Lock.acquire} (`CLOSED` after close, at
+   * any depth).
    */
   async acquire(options?: AcquireOptions): Promise<boolean> {
+    if (this.closed) throw closedObject('lock', 'acquire');
     if (this.depth > 0) {
       this.depth++;
       return true;
@@ -56,8 +58,12 @@ export class RLock implements Shareable, AsyncDisposable {
     return true;
   }
 
-  /** Gives up one level; the last level releases the lock. Rejects with `NOT_OWNER` if this handle does not hold it. */
+  /**
+   * Gives up one level; the last level releases the lock. Rejects with `NOT_OWNER` if this handle
+   * does not hold it, `CLOSED` after close.
+   */
   async release(): Promise<void> {
+    if (this.closed) throw closedObject('lock', 'release');
     if (this.depth === 0) throw new MultiprocessingError(ErrorCode.notOwner, 'release() of an RLock this process does not hold');
     this.depth--;
     if (this.depth === 0) await this.lock.release();

@@ -14,7 +14,7 @@
 import type { IpcBackend, SemaphoreSet } from '@ipcx/core';
 import { moduleTransferSymbol, type ModuleTransfer, SEMVMX } from '@ipcx/core';
 import { ErrorCode, MultiprocessingError } from './errors.js';
-import { closedObject, createSemaphores, release, semopOptions, tryOperate, whenNotBusy, type AcquireOptions } from './kernel-objects.js';
+import { closedDuring, closedObject, createSemaphores, release, semopOptions, tryOperate, whenNotBusy, type AcquireOptions } from './kernel-objects.js';
 import { registerReviver, shareSymbol, transferByModule, type Shareable, type ShareRecord } from './share.js';
 
 const VALUE = 0;
@@ -64,14 +64,21 @@ export class Semaphore implements Shareable, AsyncDisposable {
     return this.isClosed;
   }
 
-  /** Takes one unit, waiting for one. `false` on `timeout`/`nowait`; `AbortError` on `signal`. */
+  /**
+   * Takes one unit, waiting for one. `false` on `timeout`/`nowait`; `AbortError` on `signal`;
+   * `CLOSED` after close (also when this handle is closed while it waits).
+   */
   async acquire(options?: AcquireOptions): Promise<boolean> {
     this.checkOpen('acquire');
     const undo = this.robust;
     // Only a bounded semaphore counts what is taken (an unbounded one may be released anywhere).
     const operations = [{ index: VALUE, delta: -1, undo }];
     if (this.bounded) operations.push({ index: TAKEN, delta: 1, undo });
-    return tryOperate(() => this.semaphores.operate(operations, semopOptions(options)));
+    try {
+      return await tryOperate(() => this.semaphores.operate(operations, semopOptions(options)));
+    } catch (error) {
+      throw closedDuring(error, this.isClosed, 'semaphore', 'acquire');
+    }
   }
 
   /**
@@ -104,7 +111,10 @@ export class Semaphore implements Shareable, AsyncDisposable {
     return this.semaphores.value(VALUE);
   }
 
-  /** Gives up this handle; the creator's close removes the semaphore (waiters elsewhere get `EIDRM`). */
+  /**
+   * Gives up this handle; the creator's close removes the semaphore (waiters elsewhere get
+   * `EIDRM`). An `acquire` of this handle still waiting rejects with `CLOSED`.
+   */
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { DataCloneError, Pipe, Queue, RingPipe, spawn, type Connection } from '@ipcx/multiprocessing';
 import { Primitive, type IpcBackend, type PrimitiveName } from '@ipcx/core';
+import { sleep } from '../util.js';
 import { after, codeOf, rejection, rejectionWithin, type MpContext } from './context.js';
 
 /** How a suite run makes its pair of connections: over a socketpair (`Pipe`) or shared-memory rings (`RingPipe`). */
@@ -256,6 +257,46 @@ export function connectionSuite(context: MpContext, maker: PipeMaker = { label: 
       expect(await conn.poll(10_000)).toBe(true);
       expect(codeOf(await rejection(conn.recv({ signal: AbortSignal.abort() })))).toBe('ABORT_ERR');
       expect(await conn.recv()).toBe('c');
+    });
+
+    it(`multiprocessing ${context.name} ${maker.label}: a recv, poll or send waiting when its end closes rejects with CLOSED, the other side reads EOF; after close send rejects with CLOSED`, async () => {
+      const [a, b] = await maker.make(backend);
+      // The first end of a ring pair owns the rings: closed last.
+      after(async () => {
+        await b.close();
+        await a.close();
+      });
+      // b's send waits for room (far more than the pipe holds, and a does not read); its recv and
+      // poll wait for a value that never comes.
+      const waiting = [b.sendBytes(new Uint8Array(8 * 1024 * 1024)), b.recv(), b.poll(Infinity)];
+      const outcomes = Promise.all(waiting.map((pending) => rejectionWithin(pending, 5_000)));
+      await sleep(20);
+      await b.close();
+      expect((await outcomes).map(codeOf)).toEqual(['CLOSED', 'CLOSED', 'CLOSED']);
+      // What of the frame went out is dropped: the other side reads the end of the stream.
+      expect(codeOf(await rejectionWithin(a.recv(), 5_000))).toBe('EOF');
+      const send = b.send(1);
+      expect(send).toBeInstanceOf(Promise);
+      expect(codeOf(await rejection(send))).toBe('CLOSED');
+      expect(codeOf(await rejection(b.sendBytes(new Uint8Array(1))))).toBe('CLOSED');
+      expect(codeOf(await rejection(b.recv()))).toBe('CLOSED');
+      expect(codeOf(await rejection(b.poll()))).toBe('CLOSED');
+    });
+
+    it(`multiprocessing ${context.name} ${maker.label}: a send made just before close that needs no wait still goes out`, async () => {
+      const [a, b] = await maker.make(backend);
+      after(async () => {
+        await b.close();
+        await a.close();
+      });
+      // An end that has sent (a ring end then holds its ring's write lock) sends at once.
+      await b.send('first');
+      expect(await a.recv()).toBe('first');
+      const sent = b.send('last words');
+      await b.close();
+      await sent;
+      expect(await a.recv()).toBe('last words');
+      expect(codeOf(await rejection(a.recv()))).toBe('EOF');
     });
 
     it(`multiprocessing ${context.name} ${maker.label}: a sender killed mid-frame gives EOF, not a torn value`, async () => {

@@ -42,6 +42,16 @@ export function codeOf(error: unknown): unknown {
   return (error as { code?: unknown })?.code;
 }
 
+/** The code of what `call` throws synchronously ('no throw' when it returns). */
+export function codeThrown(call: () => unknown): unknown {
+  try {
+    call();
+  } catch (error) {
+    return codeOf(error);
+  }
+  return 'no throw';
+}
+
 /** Awaits `promise`, expecting it to reject; returns the error. */
 export async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string }> {
   try {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Primitive } from '@ipcx/core';
 import { sleep } from '../util.js';
 import { DataCloneError, JoinableQueue, Pipe, Queue, RingField, SimpleQueue, spawn, type Process } from '@ipcx/multiprocessing';
-import { after, codeOf, disposeAfter, rejection, rejectionWithin, seeded, type MpContext } from './context.js';
+import { after, codeOf, codeThrown, disposeAfter, rejection, rejectionWithin, seeded, type MpContext } from './context.js';
 
 
 export function queueSuite(context: MpContext): void {
@@ -73,6 +73,26 @@ export function queueSuite(context: MpContext): void {
       await q.put('there');
       expect(codeOf(await rejection(q.get({ signal: AbortSignal.abort() })))).toBe('ABORT_ERR');
       expect(await q.get()).toBe('there');
+    });
+
+    it(`multiprocessing ${context.name}: a get, put or join waiting when its handle closes rejects with CLOSED; after close put rejects and qsize/empty/full/shutdown throw CLOSED`, async () => {
+      const empty = disposeAfter(await Queue.create<unknown>(backend));
+      const full = disposeAfter(await Queue.create<unknown>(backend, { maxsize: 1 }));
+      const joinable = disposeAfter(await JoinableQueue.create<unknown>(backend));
+      await full.put('fill');
+      await joinable.put('unfinished');
+      const waiting = [empty.get(), full.put('no room'), full.put('behind it'), joinable.join()];
+      const outcomes = Promise.all(waiting.map((pending) => rejectionWithin(pending, 5_000)));
+      await sleep(20);
+      await Promise.all([empty.close(), full.close(), joinable.close()]);
+      expect((await outcomes).map(codeOf)).toEqual(['CLOSED', 'CLOSED', 'CLOSED', 'CLOSED']);
+      // A call after close: put and get reject (nothing thrown), the synchronous members throw.
+      const put = empty.put(1);
+      expect(put).toBeInstanceOf(Promise);
+      expect(codeOf(await rejection(put))).toBe('CLOSED');
+      expect(codeOf(await rejection(empty.get()))).toBe('CLOSED');
+      expect([() => empty.qsize(), () => empty.empty(), () => empty.full(), () => empty.shutdown(), () => joinable.taskDone()].map(codeThrown)).toEqual(['CLOSED', 'CLOSED', 'CLOSED', 'CLOSED', 'CLOSED']);
+      expect(codeOf(await rejection(joinable.join()))).toBe('CLOSED');
     });
 
     // Pipe ends inside a value need pipes.

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Primitive } from '@ipcx/core';
 import { sleep } from '../util.js';
 import { Barrier, BoundedSemaphore, Condition, Event, Lock, Queue, RLock, Semaphore, spawn, type Process } from '@ipcx/multiprocessing';
-import { after, codeOf, disposeAfter, rejection, type MpContext } from './context.js';
+import { after, codeOf, codeThrown, disposeAfter, rejection, rejectionWithin, type MpContext } from './context.js';
 
 
 export function synchronizeSuite(context: MpContext): void {
@@ -177,6 +177,32 @@ export function synchronizeSuite(context: MpContext): void {
       expect(await condition.waitFor(() => 'done')).toBe('done');
       await condition.release();
       expect(codeOf(await rejection(condition.wait()))).toBe('NOT_OWNER');
+    });
+
+    it(`multiprocessing ${context.name}: a wait of Lock, Semaphore, Event, Condition or Barrier still waiting when its handle closes rejects with CLOSED; later calls too`, async () => {
+      const lock = disposeAfter(await Lock.create(backend));
+      const semaphore = disposeAfter(await Semaphore.create(backend, 0));
+      const event = disposeAfter(await Event.create(backend));
+      const ownLock = disposeAfter(await Condition.create(backend));
+      const userLock = disposeAfter(await Lock.create(backend));
+      const givenLock = disposeAfter(await Condition.create(backend, userLock));
+      const barrier = disposeAfter(await Barrier.create(backend, 2));
+      const rlock = disposeAfter(await RLock.create(backend));
+      await lock.acquire();
+      await ownLock.acquire();
+      await givenLock.acquire();
+      await rlock.acquire();
+      const waiting = [lock.acquire(), semaphore.acquire(), event.wait(), ownLock.wait(), givenLock.wait(), barrier.wait()];
+      const outcomes = Promise.all(waiting.map((pending) => rejectionWithin(pending, 5_000)));
+      await sleep(20);
+      await Promise.all([lock, semaphore, event, ownLock, givenLock, barrier, rlock].map((object) => object.close()));
+      expect((await outcomes).map(codeOf)).toEqual(['CLOSED', 'CLOSED', 'CLOSED', 'CLOSED', 'CLOSED', 'CLOSED']);
+      // A lock given to the condition stays open and is held again, as after any wait.
+      expect(userLock.locked()).toBe(true);
+      await userLock.release();
+      expect(codeOf(await rejection(rlock.acquire()))).toBe('CLOSED');
+      expect(codeOf(await rejection(rlock.release()))).toBe('CLOSED');
+      expect([() => barrier.nWaiting, () => barrier.broken, () => lock.locked(), () => event.isSet()].map(codeThrown)).toEqual(['CLOSED', 'CLOSED', 'CLOSED', 'CLOSED']);
     });
 
     it(`multiprocessing ${context.name}: Barrier releases all parties together with distinct indexes; timeout breaks it`, async () => {
