@@ -2,11 +2,14 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -75,11 +78,64 @@ const char* TypeOf(int fd, const struct stat& st) {
   }
 }
 
+// The most a waiting read allocates before the kernel has delivered anything (the default maxBytes
+// of a read; src/descriptor-stream.ts's READ_CHUNK_BYTES).
+constexpr size_t kReadChunk = 64 * 1024;
+
+// A read's buffer, grown as bytes arrive. malloc/realloc rather than std::vector: nothing is
+// zero-filled (a vector's resize wrote every byte of maxBytes before the read), a large realloc
+// moves pages instead of copying them, a failure is a false return, never std::bad_alloc, and the
+// memory can be handed to JS as it is (Take).
+class ReadBuffer {
+ public:
+  ~ReadBuffer() { free(data_); }
+  // Makes room for `size` bytes (the first `size_` are kept); false when memory is short.
+  bool Grow(size_t size) {
+    if (size <= size_) return true;
+    void* grown = realloc(data_, size);
+    if (grown == nullptr) return false;
+    data_ = static_cast<uint8_t*>(grown);
+    size_ = size;
+    return true;
+  }
+  // Gives back what lies beyond `size` (> 0) bytes, when realloc can.
+  void Shrink(size_t size) {
+    if (size == 0 || size >= size_) return;
+    if (void* shrunk = realloc(data_, size)) {
+      data_ = static_cast<uint8_t*>(shrunk);
+      size_ = size;
+    }
+  }
+  // The memory, now the caller's to free().
+  uint8_t* Take() {
+    uint8_t* data = data_;
+    data_ = nullptr;
+    size_ = 0;
+    return data;
+  }
+  uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+
+ private:
+  uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+};
+
 // A read or write of a generic descriptor that could not complete without waiting (RWF_NOWAIT
 // said EAGAIN, or the file does not support it): the blocking call, made on a waiter thread so
 // that the event loop never waits for a disk, a device or an eventfd. The bytes are copied in
 // (write) or out (read) so that no JS memory is touched off the main thread. A signal from
 // cancelWait interrupts a call that waits (EINTR), and the call is not repeated then.
+//
+// A read's buffer is sized by what the kernel delivers, not by maxBytes, which is only an upper
+// bound (a read with maxBytes 2^30 used to allocate and zero-fill 1 GiB on the main thread before
+// it waited): the blocking call reads at most kReadChunk; only when that comes back full does the
+// read go on, into a buffer twice the bytes so far, with calls that do not wait, until one returns
+// less than asked or maxBytes is reached. Calls that do not wait: for a regular file or block
+// device, plain reads (they wait only for the disk, as the first one did); otherwise RWF_NOWAIT,
+// or where the file has none (a FIFO, many devices) a read of what FIONREAD says is there (a
+// descriptor without FIONREAD ends the read). A later call that fails, or memory that runs short,
+// ends the read with the bytes it has; only a first buffer that cannot be had is ENOMEM.
 //
 // It works on a duplicate of the descriptor (closed by the destructor), so that closing the
 // object's number on the main thread never leaves this thread on a reused number. If the shared
@@ -87,7 +143,10 @@ const char* TypeOf(int fd, const struct stat& st) {
 // in poll(2) and calls again, so the result does not depend on that flag either.
 class DescriptorIo : public BlockingWait {
  public:
-  DescriptorIo(int fd, bool write, std::vector<uint8_t> bytes, int64_t position) : fd_(fd), write_(write), bytes_(std::move(bytes)), position_(position) {}
+  // A write of `bytes`.
+  DescriptorIo(int fd, std::vector<uint8_t> bytes, int64_t position) : fd_(fd), write_(true), bytes_(std::move(bytes)), position_(position) {}
+  // A read of up to `max_bytes`.
+  DescriptorIo(int fd, size_t max_bytes, int64_t position) : fd_(fd), write_(false), max_bytes_(max_bytes), position_(position) {}
   ~DescriptorIo() override { Release(); }
   void Cancelled() override { Release(); }
   int Execute() override {
@@ -102,26 +161,67 @@ class DescriptorIo : public BlockingWait {
       if (poll(&entry, 1, -1) < 0) return errno;
       waitReady_ = false;
     }
+    if (!write_ && !read_.Grow(std::min(max_bytes_, kReadChunk))) return ENOMEM;
     ssize_t n;
     if (write_)
       n = position_ >= 0 ? pwrite(fd_, bytes_.data(), bytes_.size(), position_) : ::write(fd_, bytes_.data(), bytes_.size());
     else
-      n = position_ >= 0 ? pread(fd_, bytes_.data(), bytes_.size(), position_) : ::read(fd_, bytes_.data(), bytes_.size());
+      n = position_ >= 0 ? pread(fd_, read_.data(), read_.size(), position_) : ::read(fd_, read_.data(), read_.size());
     if (n < 0 && errno == EAGAIN) {
       waitReady_ = true;
       return EINTR;  // "call again": waits for readiness first
     }
     if (n < 0) return errno;
     done_ = static_cast<size_t>(n);
+    if (!write_) ReadOn();
     return 0;
   }
   Napi::Value Result(Napi::Env env) override {
     if (write_) return Napi::Number::New(env, static_cast<double>(done_));
-    return Napi::Buffer<uint8_t>::Copy(env, bytes_.data(), done_);
+    // The buffer goes to JS as it is, not copied: a copy needs as much memory again, and Node ends
+    // the process when it cannot have it (node::Buffer::Copy: FatalProcessOutOfMemory, measured
+    // with a 256 MiB read under ulimit -v). NewOrCopy copies only where external buffers are not
+    // allowed (and then frees ours); when it throws, ours was not freed.
+    read_.Shrink(done_);
+    uint8_t* data = read_.Take();
+    try {
+      return Napi::Buffer<uint8_t>::NewOrCopy(env, data, done_, [](Napi::Env, uint8_t* bytes) { free(bytes); });
+    } catch (...) {
+      free(data);
+      throw;
+    }
   }
   const char* Syscall() const override { return write_ ? (position_ >= 0 ? "pwrite" : "write") : (position_ >= 0 ? "pread" : "read"); }
 
  private:
+  // After the first read: more without waiting, as described above, if it filled its buffer.
+  void ReadOn() {
+    if (done_ < read_.size() || done_ >= max_bytes_) return;
+    struct stat st;
+    if (fstat(fd_, &st) != 0) return;
+    enum { kNowait, kPlain, kCounted } how = S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) ? kPlain : kNowait;
+    while (done_ < max_bytes_) {
+      if (done_ == read_.size() && !read_.Grow(std::min(max_bytes_, 2 * done_))) return;
+      size_t room = read_.size() - done_;
+      size_t ask = room;
+      if (how == kCounted) {
+        int ready = 0;
+        if (ioctl(fd_, FIONREAD, &ready) != 0 || ready <= 0) return;
+        ask = std::min(room, static_cast<size_t>(ready));
+      }
+      iovec iov{read_.data() + done_, ask};
+      int64_t at = position_ >= 0 ? position_ + static_cast<int64_t>(done_) : -1;
+      ssize_t n = preadv2(fd_, &iov, 1, at, how == kNowait ? RWF_NOWAIT : 0);
+      if (n < 0 && errno == EOPNOTSUPP && how == kNowait) {
+        how = kCounted;
+        continue;
+      }
+      if (n <= 0) return;
+      done_ += static_cast<size_t>(n);
+      // Less than there was room for: that was all there is now.
+      if (static_cast<size_t>(n) < room) return;
+    }
+  }
   void Release() {
     if (fd_ >= 0) close(fd_);
     fd_ = -1;
@@ -129,6 +229,8 @@ class DescriptorIo : public BlockingWait {
   int fd_;
   bool write_;
   std::vector<uint8_t> bytes_;
+  ReadBuffer read_;
+  size_t max_bytes_ = 0;
   int64_t position_;
   size_t done_ = 0;
   bool waitReady_ = false;
@@ -330,24 +432,35 @@ static Napi::Value IoNow(const Napi::CallbackInfo& info) {
 }
 
 // JS: ioWait(fd, write, bytes, offset, length, position, callback(errno, result)) -> wait id.
-// The blocking read/pread (result: a new Buffer of what was read, at most `length` bytes) or
-// write/pwrite of those bytes (result: bytes written) on a waiter thread; cancelWait(id)
-// interrupts it. The bytes are copied: the thread never touches JS memory.
+// On a waiter thread, the blocking write/pwrite of bytes[offset, offset + length) (result: bytes
+// written; the bytes are copied, so the thread never touches JS memory), or the blocking
+// read/pread of up to `length` bytes (1 to 2^30; `bytes` is null: result, a new Buffer of what was
+// read, its memory sized by that, see DescriptorIo). cancelWait(id) interrupts it.
 static Napi::Value IoWait(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = ArgInt32(info, 0, "fd");
   bool write = info[1].ToBoolean();
-  ByteRange range = ArgBytes(info, 2, "bytes");
   std::vector<uint8_t> bytes;
-  if (write)
+  int64_t max_bytes = 0;
+  if (write) {
+    ByteRange range = ArgBytes(info, 2, "bytes");
     bytes.assign(range.data, range.data + range.length);
-  else
-    bytes.resize(range.length);
+  } else {
+    max_bytes = ArgInt64(info, 4, "length");
+    if (max_bytes < 1 || max_bytes > (int64_t{1} << 30)) throw Napi::RangeError::New(env, "length out of range");
+  }
   int64_t position = ArgInt64(info, 5, "position");
   Napi::Function callback = ArgFunction(info, 6, "callback");
   int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
   if (copy < 0) ThrowSysError(env, errno, "fcntl");
-  uint32_t id = GetData(env)->waits->Start(env, std::make_unique<DescriptorIo>(copy, write, std::move(bytes), position), callback);
+  std::unique_ptr<DescriptorIo> io;
+  try {
+    io = write ? std::make_unique<DescriptorIo>(copy, std::move(bytes), position) : std::make_unique<DescriptorIo>(copy, static_cast<size_t>(max_bytes), position);
+  } catch (...) {
+    close(copy);
+    throw;
+  }
+  uint32_t id = GetData(env)->waits->Start(env, std::move(io), callback);
   return Napi::Number::New(env, id);
 }
 
@@ -368,7 +481,7 @@ void InitDescriptors(Napi::Env env, Napi::Object exports) {
   exports.Set("setCloexec", Napi::Function::New(env, SetCloexec, "setCloexec"));
   exports.Set("setBlocking", Napi::Function::New(env, SetBlocking, "setBlocking"));
   exports.Set("ioNow", Napi::Function::New(env, IoNow, "ioNow"));
-  exports.Set("ioWait", Napi::Function::New(env, IoWait, "ioWait"));
+  exports.Set("ioWait", Napi::Function::New(env, JsEntry<IoWait>, "ioWait"));
 }
 
 }  // namespace ipcx

@@ -336,6 +336,17 @@ static Napi::Value SocketReceive(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// JS: socketNextLength(fd) -> the length of the next message of a datagram or seqpacket socket,
+// or -errno (-EAGAIN: none queued). Main thread, recv(MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT) into
+// no buffer: the message stays queued, and so do its descriptors (without room for control data
+// the kernel passes none, and installs none). 0 for an empty message or at a seqpacket's end. Lets
+// a receive size its buffer by the message instead of by the caller's maxBytes.
+static Napi::Value SocketNextLength(const Napi::CallbackInfo& info) {
+  int fd = ArgInt32(info, 0, "fd");
+  ssize_t n = RetryEintr([&] { return recv(fd, nullptr, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT); });
+  return Napi::Number::New(info.Env(), n >= 0 ? static_cast<double>(n) : -errno);
+}
+
 // JS: socketPeerCredentials(fd) -> [pid, uid, gid]. Main thread, getsockopt(SO_PEERCRED).
 // Throws IpcError (ENOTCONN, EBADF, ...).
 static Napi::Value SocketPeerCredentials(const Napi::CallbackInfo& info) {
@@ -384,6 +395,7 @@ void InitSockets(Napi::Env env, Napi::Object exports) {
   exports.Set("socketConnectWait", Napi::Function::New(env, SocketConnectWait, "socketConnectWait"));
   exports.Set("socketSend", Napi::Function::New(env, SocketSend, "socketSend"));
   exports.Set("socketReceive", Napi::Function::New(env, SocketReceive, "socketReceive"));
+  exports.Set("socketNextLength", Napi::Function::New(env, JsEntry<SocketNextLength>, "socketNextLength"));
   exports.Set("socketPeerCredentials", Napi::Function::New(env, SocketPeerCredentials, "socketPeerCredentials"));
   exports.Set("socketName", Napi::Function::New(env, SocketName, "socketName"));
   exports.Set("socketListening", Napi::Function::New(env, SocketListening, "socketListening"));

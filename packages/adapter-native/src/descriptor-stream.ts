@@ -40,8 +40,98 @@ import { PollEvent, addon, errorFromErrno } from './addon.js';
 import { track, untrack, type TrackedObject } from './registry.js';
 import { bufferGoneError, spinWindow, WOULD_BLOCK, cancellationError, watchCancellation, type CancelReason } from './wait.js';
 
-const { EAGAIN, EPIPE, ENXIO, EOPNOTSUPP } = Errno;
+const { EAGAIN, ENOMEM, EPIPE, ENXIO, EOPNOTSUPP } = Errno;
 const MAX_READ_BYTES = 1 << 30;
+
+/**
+ * The most a read allocates before the kernel has delivered anything: the default `maxBytes`, a
+ * pipe's default capacity. A larger `maxBytes` is only an upper bound (see {@link readSized}).
+ */
+export const READ_CHUNK_BYTES = DEFAULT_READ_BYTES;
+
+// The scratch buffer every non-blocking read of this thread goes through first (pipes, FIFOs,
+// sockets, generic descriptors): allocated once, reused, so that a read costs no page faults of
+// a fresh buffer (measured: more than the copy out), and never larger than READ_CHUNK_BYTES,
+// whatever maxBytes callers ask for. One per module instance, i.e. per thread: a read fills it
+// and copies out before it returns, so nothing else can run in between.
+let scratch: Buffer | undefined;
+
+/** A new buffer of `size` bytes, or undefined when the allocation fails (RangeError from V8). */
+function tryAllocate(size: number): Buffer | undefined {
+  try {
+    return Buffer.allocUnsafe(size);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The first `n` bytes of `buffer` in an exact-size array of their own. When that cannot be
+ * allocated, the bytes are handed over where they are (a scratch buffer is then given up, and the
+ * next read allocates a new one) rather than lost: they are out of the kernel already.
+ */
+export function copyOut(buffer: Uint8Array, n: number): Uint8Array {
+  const copy = tryAllocate(n);
+  if (copy === undefined) {
+    if (buffer === scratch) scratch = undefined;
+    return buffer.subarray(0, n);
+  }
+  copy.set(buffer.subarray(0, n));
+  return copy;
+}
+
+/** The thread's read scratch ({@link READ_CHUNK_BYTES} long), or undefined when it cannot be had. */
+export function readScratch(): Buffer | undefined {
+  scratch ??= tryAllocate(READ_CHUNK_BYTES);
+  return scratch;
+}
+
+/**
+ * One non-blocking read call into `buffer[offset, offset + length)`: bytes read, 0 at end of file,
+ * or -errno (-EAGAIN: nothing there now).
+ */
+export type ReadCall = (buffer: Uint8Array, offset: number, length: number) => number;
+
+const always = (): boolean => true;
+
+/**
+ * Reads up to `maxBytes` with memory bounded by what the kernel delivers, not by `maxBytes` (a
+ * caller's `maxBytes: 2**30` used to allocate 1 GiB per read or per stream): the first call reads
+ * into the scratch buffer, at most {@link READ_CHUNK_BYTES}. Only when it comes back full and the
+ * caller allows more does the read go on, each call into a buffer twice the bytes read so far
+ * (those copied over), until a call returns less than asked, would wait, fails or ends the file,
+ * `more()` says no, or `maxBytes` is reached; so up to `maxBytes` still arrive at once when that
+ * much is there. A later call's failure or end of file ends this read with the bytes it has (the
+ * next read reports it). An allocation that fails once bytes were read ends the read with them too
+ * (they are the caller's; the rest stays in the kernel).
+ *
+ * Returns a new exact-size array of the bytes read, or what the first call said when it read
+ * nothing: 0 (end of file) or -errno, -ENOMEM when not even the scratch buffer can be had.
+ */
+export function readSized(read: ReadCall, maxBytes: number, more: () => boolean = always): Uint8Array | number {
+  const first = readScratch();
+  if (first === undefined) return -ENOMEM;
+  const firstLength = Math.min(maxBytes, first.length);
+  const n = read(first, 0, firstLength);
+  if (n <= 0) return n;
+  let buffer = n === firstLength && n < maxBytes && more() ? tryAllocate(Math.min(maxBytes, 2 * n)) : undefined;
+  if (buffer === undefined) return copyOut(first, n);
+  buffer.set(first.subarray(0, n));
+  let total = n;
+  for (;;) {
+    const asked = buffer.length - total;
+    const got = read(buffer, total, asked);
+    if (got <= 0) break;
+    total += got;
+    if (got < asked || total === maxBytes || !more()) break;
+    const bigger = tryAllocate(Math.min(maxBytes, 2 * total));
+    if (bigger === undefined) break;
+    bigger.set(buffer.subarray(0, total));
+    buffer = bigger;
+  }
+  // Without the slack of the last step, when memory allows.
+  return total === buffer.length ? buffer : copyOut(buffer, total);
+}
 
 /** The addon functions of descriptor.cc that the engine uses. Numbers are `-errno` on failure. */
 interface DescriptorAddon {
@@ -296,7 +386,8 @@ export class DescriptorObject implements TrackedObject {
 
 /** A byte stream over a descriptor: pipe ends, FIFO ends, duplex pipes, stream sockets. */
 export class DescriptorStream extends DescriptorObject {
-  private scratch: Uint8Array | undefined;
+  // readSized's call, made once: a read that spins must not allocate per attempt.
+  private readonly readCall: ReadCall = (buffer, offset, length) => this.sysRead(buffer, offset, length);
 
   constructor(fd: number, objectName: string, kind: string, private readonly directions: StreamDirections, io: IoMode) {
     super(fd, objectName, kind, io);
@@ -443,18 +534,15 @@ export class DescriptorStream extends DescriptorObject {
     return writerToWebStream(this as never);
   }
 
-  /** A new exact-size chunk, null at EOF, WOULD_BLOCK when nothing is there, or the error. */
+  /**
+   * A new exact-size chunk, null at EOF, WOULD_BLOCK when nothing is there, or the error. Sized by
+   * what the kernel delivers (readSized), not by maxBytes.
+   */
   private tryRead(maxBytes: number): Uint8Array | null | typeof WOULD_BLOCK | Error {
-    // One scratch buffer per stream, reused: a fresh large buffer per read costs page faults
-    // (measured: more than the copy below). The caller gets an exact-size copy.
-    let buffer = this.scratch;
-    if (buffer === undefined || buffer.length < maxBytes) buffer = this.scratch = Buffer.allocUnsafeSlow(Math.max(maxBytes, 4096));
-    const n = this.sysRead(buffer, 0, maxBytes);
-    if (n === -EAGAIN) return WOULD_BLOCK;
-    if (n < 0) return errorFromErrno(n, { syscall: 'read', object: this.objectName });
-    if (n === 0) return null;
-    const chunk = Buffer.allocUnsafe(n);
-    chunk.set(buffer.subarray(0, n));
-    return chunk;
+    const result = readSized(this.readCall, maxBytes);
+    if (typeof result !== 'number') return result;
+    if (result === -EAGAIN) return WOULD_BLOCK;
+    if (result < 0) return errorFromErrno(result, { syscall: 'read', object: this.objectName });
+    return null;
   }
 }

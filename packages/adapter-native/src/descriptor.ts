@@ -27,6 +27,7 @@ import {
 import { checkDescriptorRead, checkDescriptorWrite, checkBytes } from '@ipcx/core/backend';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
 import { track, untrack, type TrackedObject } from './registry.js';
+import { readSized } from './descriptor-stream.js';
 import { GENERIC_DESCRIPTOR_KIND, registerReviver } from './revive.js';
 import { blockingWait, bufferGoneError, type PendingWait, type WaitOwner } from './wait.js';
 
@@ -37,7 +38,8 @@ interface GenericDescriptorAddon {
   dup(fd: number): number;
   close(fd: number): number;
   ioNow(fd: number, write: boolean, bytes: Uint8Array, offset: number, length: number, position: number): number;
-  ioWait(fd: number, write: boolean, bytes: Uint8Array, offset: number, length: number, position: number, callback: WaitCallback): number;
+  /** A read passes `bytes` null and `length` its maxBytes (the thread sizes its buffer by what arrives). */
+  ioWait(fd: number, write: boolean, bytes: Uint8Array | null, offset: number, length: number, position: number, callback: WaitCallback): number;
 }
 
 const native = addon as unknown as GenericDescriptorAddon;
@@ -89,12 +91,14 @@ export class NativeDescriptor implements Descriptor, TrackedObject, WaitOwner {
       if (this.closed) throw closedError(this.describe(), 'read');
       if (options?.signal?.aborted) throw abortErrorFor(options.signal);
       const syscall = position >= 0 ? 'pread' : 'read';
-      const buffer = Buffer.allocUnsafe(maxBytes);
-      const n = native.ioNow(this.handle, false, buffer, 0, maxBytes, position);
-      if (n >= 0) return completedNow(n === 0 ? null : Buffer.from(buffer.subarray(0, n)));
-      if (n !== -EAGAIN && n !== -EOPNOTSUPP) throw errorFromErrno(n, { syscall, object: this.describe() });
+      // Memory sized by what the kernel delivers, not by maxBytes (see readSized); `offset` is
+      // also how far past `position` a later call of the same read reads.
       const fd = this.handle;
-      return blockingWait<Buffer>((callback) => native.ioWait(fd, false, buffer, 0, maxBytes, position, callback), options, { syscall, object: this.describe() }, this).then((bytes) =>
+      const result = readSized((buffer, offset, length) => native.ioNow(fd, false, buffer, offset, length, position >= 0 ? position + offset : -1), maxBytes);
+      if (typeof result !== 'number') return completedNow(result);
+      if (result === 0) return completedNow(null);
+      if (result !== -EAGAIN && result !== -EOPNOTSUPP) throw errorFromErrno(result, { syscall, object: this.describe() });
+      return blockingWait<Buffer>((callback) => native.ioWait(fd, false, null, 0, maxBytes, position, callback), options, { syscall, object: this.describe() }, this).then((bytes) =>
         bytes.length === 0 ? null : bytes,
       );
     } catch (error) {

@@ -8,7 +8,6 @@ import { lstatSync, openSync, statSync, unlinkSync } from 'node:fs';
 import {
   Errno,
   completedNow,
-  DEFAULT_READ_BYTES,
   abortErrorFor,
   closedError,
   transferSymbol,
@@ -46,7 +45,7 @@ import {
   backendSlice,
 } from '@ipcx/core/backend';
 import { addon, errorFromErrno, type WaitCallback } from './addon.js';
-import { DescriptorObject, DescriptorStream, WOULD_BLOCK, type Attempt } from './descriptor-stream.js';
+import { DescriptorObject, DescriptorStream, READ_CHUNK_BYTES, WOULD_BLOCK, copyOut, readScratch, readSized, type Attempt } from './descriptor-stream.js';
 import { recordPath, recordRemoved } from './ledger.js';
 import { reviveReceived, registerReviver } from './revive.js';
 import { blockingWait, bufferGoneError, cancellationError, watchCancellation, type PendingWait, type WaitOwner } from './wait.js';
@@ -72,6 +71,8 @@ interface SocketAddon {
   socketConnectWait(type: number, name: string | null, mode: number, callback: WaitCallback): number;
   socketSend(fd: number, bytes: Uint8Array, offset: number, length: number, fds: number[] | null, name: string | null, mode: number): number;
   socketReceive(fd: number, bytes: Uint8Array, offset: number, length: number, message: boolean): number | RawReceive;
+  /** The length of the next message (datagram, seqpacket) without receiving it, or -errno (-EAGAIN: none). */
+  socketNextLength(fd: number): number;
   socketPeerCredentials(fd: number): [number, number, number];
   socketName(fd: number, peer: boolean): UnixAddress | undefined;
   socketListening(fd: number): boolean;
@@ -79,7 +80,7 @@ interface SocketAddon {
 
 const native = addon as unknown as SocketAddon;
 
-const { EAGAIN, EADDRINUSE, ECONNREFUSED } = Errno;
+const { EAGAIN, EADDRINUSE, ECONNREFUSED, ENOMEM } = Errno;
 const SOCKET_TYPE = { stream: 1, datagram: 2, seqpacket: 5 } as const;
 // How socket.cc reads an address argument.
 const ADDRESS_MODE = { path: 0, abstract: 1, autobind: 2, none: 3 } as const;
@@ -155,16 +156,87 @@ function afterSend<T>(sending: Promise<T>, outgoing: OutgoingDescriptors | undef
   return sending;
 }
 
-let receiveScratch = Buffer.allocUnsafeSlow(DEFAULT_READ_BYTES);
+/** One received message or stream chunk, before the caller's view of it (see receiveOnce). */
+type Received = (ReceivedMessage & { eof: boolean }) | Error | typeof WOULD_BLOCK;
 
-/** One non-blocking recvmsg: the message (copied out of a shared scratch buffer), WOULD_BLOCK, or the error. */
-function receiveOnce(fd: number, maxBytes: number, message: boolean, objectName: string): (ReceivedMessage & { eof: boolean }) | Error | typeof WOULD_BLOCK {
-  if (receiveScratch.length < maxBytes) receiveScratch = Buffer.allocUnsafeSlow(maxBytes);
-  const result = native.socketReceive(fd, receiveScratch, 0, maxBytes, message);
+/**
+ * One non-blocking recvmsg: the message (copied out), WOULD_BLOCK, or the error. Buffers are sized
+ * by what the kernel delivers, never by `maxBytes` alone (a caller's 2**30 used to grow a shared
+ * scratch to 1 GiB for the life of the process): a stream reads like a pipe (readSized), a message
+ * socket by the length of the message it is about to receive.
+ */
+function receiveOnce(fd: number, maxBytes: number, message: boolean, objectName: string): Received {
+  return message ? receiveMessageOnce(fd, maxBytes, objectName) : receiveStreamOnce(fd, maxBytes, objectName);
+}
+
+// The stream receive in progress (receiveStreamOnce): module state rather than closures, so that
+// a receive that spins allocates nothing per attempt. A receive runs to its end synchronously.
+let streamFd = -1;
+let streamFds: number[] | undefined;
+
+function streamRead(buffer: Uint8Array, offset: number, length: number): number {
+  const result = native.socketReceive(streamFd, buffer, offset, length, false);
+  if (typeof result === 'number') return result;
+  if (result.fds !== undefined) streamFds = result.fds;
+  return result.bytes;
+}
+
+function streamNoFdsYet(): boolean {
+  return streamFds === undefined;
+}
+
+/**
+ * A stream socket: bytes up to maxBytes as readSized reads them, each call a recvmsg. The kernel
+ * ends a recvmsg after the bytes that carried descriptors, so the read goes on only while none came
+ * (as one large recvmsg would have stopped there too).
+ */
+function receiveStreamOnce(fd: number, maxBytes: number, objectName: string): Received {
+  streamFd = fd;
+  streamFds = undefined;
+  const data = readSized(streamRead, maxBytes, streamNoFdsYet);
+  const fds = streamFds;
+  streamFd = -1;
+  streamFds = undefined;
+  if (typeof data === 'number' && data < 0) return data === -EAGAIN ? WOULD_BLOCK : errorFromErrno(data, { syscall: 'recvmsg', object: objectName });
+  const bytes = typeof data === 'number' ? new Uint8Array(0) : data;
+  const objects = (fds ?? []).map(reviveReceived);
+  return { data: bytes, truncated: false, objects, eof: bytes.length === 0 && objects.length === 0 };
+}
+
+/**
+ * A datagram or seqpacket socket: a message is received whole or cut at maxBytes, so its buffer
+ * must hold min(its length, maxBytes). Up to READ_CHUNK_BYTES that is the scratch buffer, received
+ * into at once (the default maxBytes: the common case costs one call). Beyond, the next message's
+ * length is asked first (recv with MSG_PEEK | MSG_TRUNC) and the buffer made for it, at least
+ * READ_CHUNK_BYTES; a buffer that cannot be had is ENOMEM and the message stays queued. Only a
+ * message that another reader of the same socket takes between the two calls can let a longer one
+ * be cut shorter than maxBytes (and only if it is longer than READ_CHUNK_BYTES too).
+ */
+function receiveMessageOnce(fd: number, maxBytes: number, objectName: string): Received {
+  let length = Math.min(maxBytes, READ_CHUNK_BYTES);
+  let own: Buffer | undefined;
+  if (maxBytes > READ_CHUNK_BYTES) {
+    const next = native.socketNextLength(fd);
+    if (next === -EAGAIN) return WOULD_BLOCK;
+    // Any other failure is the receive's to report (a pending socket error, say).
+    if (next > READ_CHUNK_BYTES) {
+      length = Math.min(maxBytes, next);
+      try {
+        own = Buffer.allocUnsafe(length);
+      } catch {
+        return errorFromErrno(-ENOMEM, { syscall: 'recvmsg', object: objectName });
+      }
+    }
+  }
+  const buffer = own ?? readScratch();
+  if (buffer === undefined) return errorFromErrno(-ENOMEM, { syscall: 'recvmsg', object: objectName });
+  const result = native.socketReceive(fd, buffer, 0, length, true);
   if (typeof result === 'number') return result === -EAGAIN ? WOULD_BLOCK : errorFromErrno(result, { syscall: 'recvmsg', object: objectName });
+  // A buffer made for this message is the caller's as it is; the scratch is copied out of.
+  const data = own !== undefined && result.bytes === own.length ? own : copyOut(buffer, result.bytes);
   const objects = (result.fds ?? []).map(reviveReceived);
   return {
-    data: Buffer.from(receiveScratch.subarray(0, result.bytes)),
+    data,
     truncated: result.truncated,
     ...(result.from !== undefined ? { from: result.from } : {}),
     objects,
