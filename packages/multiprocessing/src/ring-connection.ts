@@ -12,15 +12,18 @@
  * taken; a far end whose process dies is seen within {@link HOLDER_CHECK_MS} (its liveness slot
  * went to 0) and is `EOF` too, also in the middle of a value, even if that child never sent.
  * Sending to a side that has closed rejects with `EPIPE`. The creator's copy of an end it passed
- * to a child and then closed unused holds no lock, so closing it ends nothing.
+ * to a child and then closed unused holds no lock, so closing it ends nothing. The first end's
+ * close removes both rings, so it ends both directions whatever it held: the other side reads
+ * `EOF` once it has taken what it can and its sends reject with `EPIPE` (not the `EINVAL` of the
+ * removed semaphore set its locks would need).
  */
-import { IpcError, abortErrorFor, type IpcBackend, type SysvSegment, type WaitOptions } from '@ipcx/core';
+import { IpcError, abortErrorFor, isIpcError, type IpcBackend, type SysvSegment, type WaitOptions } from '@ipcx/core';
 import type { Codec } from './codec.js';
 import { checkCodec, codecNamed } from './codec-registry.js';
 import { Connection, checkInto, copyInto } from './connection.js';
 import { ErrorCode, MultiprocessingError } from './errors.js';
 import { closedDuring, closedObject, createSegment, release } from './kernel-objects.js';
-import { BLOCKED, FrameFlag, RING_SLOTS, Ring, RingOutcome, ringBytes, ringCapacity, type RingOutcomeName } from './ring.js';
+import { BLOCKED, FrameFlag, RING_SLOTS, Ring, RingOutcome, ringBytes, ringCapacity, type RingMessage, type RingOutcomeName } from './ring.js';
 import { registerReviver, reviveValue, shareSymbol, type ShareRecord } from './share.js';
 import { decodeInPlace, decodeValue, encodeValue, stableBytes } from './value-bytes.js';
 import { NO_DEADLINE, deadlineOf, inTurn, type Deadline } from './wait.js';
@@ -241,10 +244,11 @@ export class RingConnection extends Connection {
   override async close(): Promise<void> {
     if (this.ringClosed) return;
     this.ringClosed = true;
-    // Only a side that has sent ends the stream: the parent's unused copy of a child's end must not.
-    if (this.outbound.holdingWriter) this.outbound.shutdown();
+    // Only a side that has sent ends the stream: the parent's unused copy of a child's end must
+    // not. The owner removes the rings below, which ends both directions: said in them first.
+    if (this.owner || this.outbound.holdingWriter) this.outbound.shutdown();
     // A receiver that leaves tells the sender (its sends fail with EPIPE from now on).
-    if (this.inbound.holdingReader) this.inbound.shutdown();
+    if (this.owner || this.inbound.holdingReader) this.inbound.shutdown();
     for (const ring of [this.inbound, this.outbound]) await release(this.owner, [ring.segment as SysvSegment, ring.locks]);
   }
 
@@ -280,14 +284,19 @@ export class RingConnection extends Connection {
       if (!(await this.outbound.holdWriter(deadline))) throw new MultiprocessingError(ErrorCode.timedOut, 'timed out (send)');
       outcome = await this.outbound.send(bytes, flags, deadline, false, false);
     } catch (error) {
-      throw closedDuring(error, this.ringClosed, 'connection', 'send');
+      throw closedDuring(peerGone(error, this.outbound, 'send'), this.ringClosed, 'connection', 'send');
     }
     if (outcome !== undefined) throw closedDuring(outcomeError(outcome, 'send'), this.ringClosed, 'connection', 'send');
   }
 
   private async readNow(deadline: ReturnType<typeof deadlineOf>): Promise<{ bytes: Uint8Array; flags: number }> {
-    if (!(await this.inbound.holdReader(deadline))) throw new MultiprocessingError(ErrorCode.timedOut, 'timed out (recv)');
-    const message = await this.inbound.receive(deadline, false);
+    let message: RingMessage | RingOutcomeName;
+    try {
+      if (!(await this.inbound.holdReader(deadline))) throw new MultiprocessingError(ErrorCode.timedOut, 'timed out (recv)');
+      message = await this.inbound.receive(deadline, false);
+    } catch (error) {
+      throw peerGone(error, this.inbound, 'recv');
+    }
     if (typeof message === 'string') throw outcomeError(message, 'recv');
     return message;
   }
@@ -298,6 +307,16 @@ export class RingConnection extends Connection {
 }
 
 const takeCopy = (bytes: Uint8Array): Uint8Array => bytes.slice();
+
+/**
+ * `error` of a call on `ring`, or the end of the stream (`EPIPE` for a send, `EOF` for a receive)
+ * when the kernel refused it after the other side shut the ring down: its owner's close removed
+ * the ring's semaphore set (a semop on it is then `EINVAL`, or `EIDRM` for one waiting). Any other
+ * error, and the kernel's while the ring is not shut down, is `error` itself.
+ */
+function peerGone(error: unknown, ring: Ring, operation: 'send' | 'recv'): unknown {
+  return isIpcError(error) && ring.isShutDown() ? outcomeError(RingOutcome.shutDown, operation) : error;
+}
 
 function outcomeError(outcome: RingOutcomeName, operation: string): Error {
   if (outcome === RingOutcome.shutDown) {

@@ -299,6 +299,36 @@ export function connectionSuite(context: MpContext, maker: PipeMaker = { label: 
       expect(codeOf(await rejection(a.recv()))).toBe('EOF');
     });
 
+    it(`multiprocessing ${context.name} ${maker.label}: once the first end (the owner of a ring pair) closes, the other end's send rejects with EPIPE and its recv with EOF, whatever either end did before`, async () => {
+      for (const warmUp of [false, true]) {
+        const [a, b] = await maker.make(backend);
+        after(async () => {
+          await b.close();
+          await a.close();
+        });
+        if (warmUp) {
+          // Both ends have sent and received (each holds its locks); the first sends one more.
+          await b.send('hi');
+          expect(await a.recv()).toBe('hi');
+          await a.send('back');
+        }
+        await a.close();
+        if (warmUp) expect(await b.recv()).toBe('back');
+        expect(codeOf(await rejectionWithin(b.send('after'), 5_000))).toBe('EPIPE');
+        expect(codeOf(await rejectionWithin(b.recv(), 5_000))).toBe('EOF');
+        expect(await b.poll()).toBe(true);
+      }
+    });
+
+    it(`multiprocessing ${context.name} ${maker.label}: a child's end reads EOF when the first end closes without having sent`, async () => {
+      const [conn, child] = await pipeWithChild('await-eof');
+      expect(await conn.recv()).toBe('ready');
+      await conn.close();
+      // The child ends with code 0 on EOF; a recv that never learned of the close would keep it waiting.
+      const status = await Promise.race([child.join(), sleep(10_000).then(() => 'still running')]);
+      expect(status).toEqual({ code: 0, signal: null });
+    });
+
     it(`multiprocessing ${context.name} ${maker.label}: a sender killed mid-frame gives EOF, not a torn value`, async () => {
       const [conn, child] = await pipeWithChild('big-frame', [16 * 1024 * 1024]);
       // Some of the frame has arrived (the header at least), the rest never will.
