@@ -55,6 +55,12 @@ export function isShareable(value: unknown): value is Shareable {
 }
 
 const MARK = '@ipcx/multiprocessing';
+/**
+ * The kind of marker that wraps a user's own plain object that has the {@link MARK} key (`data`
+ * is the object itself), so that on the way back every object with that key is one of ours and
+ * theirs arrives as it was sent.
+ */
+const ESCAPED = 'escaped';
 
 interface Marker {
   readonly [MARK]: string;
@@ -87,7 +93,22 @@ export function containsObjects(value: unknown, seen = new Set<object>()): boole
   return false;
 }
 
-/** A copy of `value` with objects replaced where `replace` says; cycles and shared references kept. */
+/**
+ * Sets `key` of `target` to `value` as a data property, as structured clone creates properties: an
+ * own `__proto__` key (`JSON.parse` makes them) is a key like any other, where assignment would set
+ * the prototype instead.
+ */
+function setData(target: object, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  else (target as Record<string, unknown>)[key] = value;
+}
+
+/**
+ * A copy of `value` with objects replaced where `replace` says, and otherwise what structured
+ * clone would give of it: cycles and shared references, array holes, named array properties and
+ * own `__proto__` keys kept. A plain object of the user's that has the marker key is wrapped in an
+ * {@link ESCAPED} marker, so that it is not taken for one of ours on the way back.
+ */
 function walk(value: unknown, replace: (object: object) => unknown | undefined, copies = new Map<object, unknown>()): unknown {
   if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value)) return value;
   if (copies.has(value)) return copies.get(value);
@@ -96,12 +117,7 @@ function walk(value: unknown, replace: (object: object) => unknown | undefined, 
     copies.set(value, replaced);
     return replaced;
   }
-  if (Array.isArray(value)) {
-    const copy: unknown[] = [];
-    copies.set(value, copy);
-    for (const item of value) copy.push(walk(item, replace, copies));
-    return copy;
-  }
+  if (Array.isArray(value)) return copyArray(value, replace, copies);
   if (value instanceof Map) {
     const copy = new Map<unknown, unknown>();
     copies.set(value, copy);
@@ -110,11 +126,35 @@ function walk(value: unknown, replace: (object: object) => unknown | undefined, 
   }
   if (isPlainObject(value)) {
     const copy: Record<string, unknown> = {};
-    copies.set(value, copy);
-    for (const key of Object.keys(value)) copy[key] = walk(value[key], replace, copies);
-    return copy;
+    // Set before the members are walked: a member referring back finds the copy (or its wrapper).
+    copies.set(value, Object.hasOwn(value, MARK) ? ({ [MARK]: ESCAPED, data: copy } satisfies Marker) : copy);
+    for (const key of Object.keys(value)) setData(copy, key, walk(value[key], replace, copies));
+    return copies.get(value);
   }
   return value;
+}
+
+/** {@link walk} of an array: its own enumerable properties, each read once, holes left holes. */
+function copyArray(value: unknown[], replace: (object: object) => unknown | undefined, copies: Map<object, unknown>): unknown[] {
+  const length = value.length;
+  // Holes where `value` has them (no element written there).
+  const copy: unknown[] = new Array<unknown>(length);
+  copies.set(value, copy);
+  // Object.values (no string per index) gives the elements in order, then the named properties'
+  // values: as many as the length with no hole means elements only, the common case.
+  const values = Object.values(value);
+  let elementsOnly = values.length === length;
+  for (let i = 0; elementsOnly && i < length; i++) elementsOnly = Object.hasOwn(value, i);
+  if (elementsOnly) {
+    for (let i = 0; i < length; i++) copy[i] = walk(values[i], replace, copies);
+    return copy;
+  }
+  // Holes or named properties: key by key (indices first, then names, as structured clone), with
+  // the values read above unless a getter changed the keys meanwhile.
+  const keys = Object.keys(value);
+  const paired = keys.length === values.length;
+  for (let j = 0; j < keys.length; j++) setData(copy, keys[j]!, walk(paired ? values[j] : (value as unknown as Record<string, unknown>)[keys[j]!], replace, copies));
+  return copy;
 }
 
 /** `value` with every shareable object replaced by its record; core objects in `parts` are left for the backend to carry. */
@@ -194,21 +234,50 @@ export async function reviveValue(value: unknown, backend: IpcBackend): Promise<
   // just received as spawn args), and in-place keeps its cycles and shared references.
   const pending: Array<Promise<void>> = [];
   const seen = new Set<object>();
+  // One object per marker, for every place that refers to it (one object sent in two places).
+  const rebuilt = new Map<object, Promise<unknown>>();
+  const visitMembers = (item: Record<string, unknown>): void => {
+    for (const key of Object.keys(item)) visit(item[key], (revived) => setData(item, key, revived));
+  };
   const visit = (item: unknown, assign: (revived: unknown) => void): void => {
-    if (typeof item !== 'object' || item === null || ArrayBuffer.isView(item) || seen.has(item)) return;
+    if (typeof item !== 'object' || item === null || ArrayBuffer.isView(item)) return;
+    if (isPlainObject(item) && isMarker(item)) {
+      if (item[MARK] === ESCAPED) {
+        // The user's own object, which has the marker key: itself, its members revived as any object's.
+        const original = item.data as Record<string, unknown>;
+        assign(original);
+        if (!seen.has(item)) {
+          seen.add(item);
+          visitMembers(original);
+        }
+        return;
+      }
+      let object = rebuilt.get(item);
+      if (object === undefined) {
+        const reviver = revivers.get(item[MARK]);
+        if (reviver === undefined) throw new TypeError(`no reviver for '${item[MARK]}': import the module that defines it`);
+        object = reviver(item.data, backend, item.parts ?? []);
+        rebuilt.set(item, object);
+      }
+      pending.push(object.then(assign));
+      return;
+    }
+    if (seen.has(item)) return;
     seen.add(item);
     if (Array.isArray(item)) {
-      item.forEach((inner, i) => visit(inner, (revived) => (item[i] = revived)));
+      // Elements (holes stay holes), then named properties, which come after them in Object.keys.
+      let elements = 0;
+      item.forEach((inner, i) => {
+        elements++;
+        visit(inner, (revived) => (item[i] = revived));
+      });
+      if (Object.values(item).length !== elements) {
+        for (const key of Object.keys(item).slice(elements)) visit((item as unknown as Record<string, unknown>)[key], (revived) => setData(item, key, revived));
+      }
     } else if (item instanceof Map) {
       for (const [key, inner] of item) visit(inner, (revived) => item.set(key, revived));
     } else if (isPlainObject(item)) {
-      if (isMarker(item)) {
-        const reviver = revivers.get(item[MARK]);
-        if (reviver === undefined) throw new TypeError(`no reviver for '${item[MARK]}': import the module that defines it`);
-        pending.push(reviver(item.data, backend, item.parts ?? []).then(assign));
-        return;
-      }
-      for (const key of Object.keys(item)) visit(item[key], (revived) => (item[key] = revived));
+      visitMembers(item);
     }
   };
   let result = value;

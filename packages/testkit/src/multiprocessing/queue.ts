@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Primitive } from '@ipcx/core';
 import { sleep } from '../util.js';
-import { DataCloneError, JoinableQueue, Pipe, Queue, RingField, SimpleQueue, spawn, type Process } from '@ipcx/multiprocessing';
+import { DataCloneError, JoinableQueue, Lock, Pipe, Queue, RingField, SimpleQueue, spawn, type Process } from '@ipcx/multiprocessing';
 import { after, codeOf, codeThrown, disposeAfter, rejection, rejectionWithin, seeded, type MpContext } from './context.js';
 
 
@@ -158,6 +158,44 @@ export function queueSuite(context: MpContext): void {
       expect(codeOf(await rejection(q.put({ p: 0, i: 0, pad: '' })))).toBe('SHUT_DOWN');
       expect(await results.get({ timeout: 20_000 })).toEqual({ consumer: 0, taken: Array.from({ length: 10 }, (_, i) => `9:${i}`) });
       expect((await consumer.join()).code).toBe(0);
+    });
+
+    it(`multiprocessing ${context.name}: a value holding objects keeps the rest as structured clone gives it: holes, named array properties, own __proto__ keys, objects with the package's marker key, one object in two places`, async () => {
+      const q = disposeAfter(await Queue.create<Record<string, unknown>>(backend));
+      const lock = disposeAfter(await Lock.create(backend));
+      // A user's objects that happen to carry the key this package marks its records with.
+      const marked = { '@ipcx/multiprocessing': 'mine', data: 1 };
+      const cyclic: Record<string, unknown> = { '@ipcx/multiprocessing': 'lock', data: { semaphores: -1 }, inner: lock };
+      cyclic.self = cyclic;
+      await q.put({
+        lock,
+        again: lock,
+        sparse: [lock, , 'x'],
+        named: Object.assign([1, 2], { tag: 'named', held: lock }),
+        proto: JSON.parse('{"__proto__": {"x": 1}, "y": 2}') as unknown,
+        marked,
+        markedAgain: marked,
+        cyclic,
+      });
+      type Received = { lock: Lock; again: Lock; sparse: unknown[]; named: unknown[] & { tag: string; held: Lock }; proto: object; marked: object; markedAgain: object };
+      const got = (await q.get()) as Received & { cyclic: Record<string, unknown> };
+      // One working handle for every place the lock was in.
+      expect(got.lock).toBeInstanceOf(Lock);
+      after(() => got.lock.close());
+      expect([got.again, got.sparse[0], got.named.held, got.cyclic.inner].every((copy) => copy === got.lock)).toBe(true);
+      expect(Object.keys(got.sparse)).toEqual(['0', '2']);
+      expect([got.sparse.length, got.sparse[2]]).toEqual([3, 'x']);
+      expect(Object.keys(got.named)).toEqual(['0', '1', 'tag', 'held']);
+      expect([got.named[0], got.named[1], got.named.tag]).toEqual([1, 2, 'named']);
+      expect(Object.keys(got.proto)).toEqual(['__proto__', 'y']);
+      expect(Object.getPrototypeOf(got.proto)).toBe(Object.prototype);
+      expect(Object.getOwnPropertyDescriptor(got.proto, '__proto__')?.value).toEqual({ x: 1 });
+      expect(got.marked).toEqual({ '@ipcx/multiprocessing': 'mine', data: 1 });
+      expect(got.markedAgain).toBe(got.marked);
+      expect(Object.keys(got.cyclic)).toEqual(['@ipcx/multiprocessing', 'data', 'inner', 'self']);
+      expect(got.cyclic.data).toEqual({ semaphores: -1 });
+      expect(got.cyclic.self).toBe(got.cyclic);
+      expect(q.qsize()).toBe(0);
     });
 
     // The ring's own bookkeeping (shared memory only).
