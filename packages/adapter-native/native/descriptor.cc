@@ -465,22 +465,22 @@ static Napi::Value IoWait(const Napi::CallbackInfo& info) {
 }
 
 void InitDescriptors(Napi::Env env, Napi::Object exports) {
-  exports.Set("read", Napi::Function::New(env, Read, "read"));
-  exports.Set("write", Napi::Function::New(env, Write, "write"));
-  exports.Set("readNowait", Napi::Function::New(env, ReadNowait, "readNowait"));
-  exports.Set("writeNowait", Napi::Function::New(env, WriteNowait, "writeNowait"));
-  exports.Set("recv", Napi::Function::New(env, Recv, "recv"));
-  exports.Set("send", Napi::Function::New(env, Send, "send"));
-  exports.Set("reopenPrivate", Napi::Function::New(env, ReopenPrivate, "reopenPrivate"));
-  exports.Set("pipeNowaitSupported", Napi::Function::New(env, PipeNowaitSupported, "pipeNowaitSupported"));
-  exports.Set("close", Napi::Function::New(env, Close, "close"));
-  exports.Set("shutdown", Napi::Function::New(env, Shutdown, "shutdown"));
-  exports.Set("describe", Napi::Function::New(env, Describe, "describe"));
-  exports.Set("stat", Napi::Function::New(env, Stat, "stat"));
-  exports.Set("dup", Napi::Function::New(env, Dup, "dup"));
-  exports.Set("setCloexec", Napi::Function::New(env, SetCloexec, "setCloexec"));
-  exports.Set("setBlocking", Napi::Function::New(env, SetBlocking, "setBlocking"));
-  exports.Set("ioNow", Napi::Function::New(env, IoNow, "ioNow"));
+  exports.Set("read", Napi::Function::New(env, JsEntry<Read>, "read"));
+  exports.Set("write", Napi::Function::New(env, JsEntry<Write>, "write"));
+  exports.Set("readNowait", Napi::Function::New(env, JsEntry<ReadNowait>, "readNowait"));
+  exports.Set("writeNowait", Napi::Function::New(env, JsEntry<WriteNowait>, "writeNowait"));
+  exports.Set("recv", Napi::Function::New(env, JsEntry<Recv>, "recv"));
+  exports.Set("send", Napi::Function::New(env, JsEntry<Send>, "send"));
+  exports.Set("reopenPrivate", Napi::Function::New(env, JsEntry<ReopenPrivate>, "reopenPrivate"));
+  exports.Set("pipeNowaitSupported", Napi::Function::New(env, JsEntry<PipeNowaitSupported>, "pipeNowaitSupported"));
+  exports.Set("close", Napi::Function::New(env, JsEntry<Close>, "close"));
+  exports.Set("shutdown", Napi::Function::New(env, JsEntry<Shutdown>, "shutdown"));
+  exports.Set("describe", Napi::Function::New(env, JsEntry<Describe>, "describe"));
+  exports.Set("stat", Napi::Function::New(env, JsEntry<Stat>, "stat"));
+  exports.Set("dup", Napi::Function::New(env, JsEntry<Dup>, "dup"));
+  exports.Set("setCloexec", Napi::Function::New(env, JsEntry<SetCloexec>, "setCloexec"));
+  exports.Set("setBlocking", Napi::Function::New(env, JsEntry<SetBlocking>, "setBlocking"));
+  exports.Set("ioNow", Napi::Function::New(env, JsEntry<IoNow>, "ioNow"));
   exports.Set("ioWait", Napi::Function::New(env, JsEntry<IoWait>, "ioWait"));
 }
 

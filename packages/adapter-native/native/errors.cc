@@ -46,7 +46,7 @@ static Napi::Value ErrnoNameOf(const Napi::CallbackInfo& info) {
 }
 
 void InitErrors(Napi::Env env, Napi::Object exports) {
-  exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactory, "setErrorFactory"));
+  exports.Set("setErrorFactory", Napi::Function::New(env, JsEntry<SetErrorFactory>, "setErrorFactory"));
   exports.Set("errnoName", Napi::Function::New(env, JsEntry<ErrnoNameOf>, "errnoName"));
 }
 

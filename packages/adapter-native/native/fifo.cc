@@ -83,10 +83,10 @@ static Napi::Value OpenFifoWait(const Napi::CallbackInfo& info) {
 }
 
 void InitFifos(Napi::Env env, Napi::Object exports) {
-  exports.Set("mkfifo", Napi::Function::New(env, Mkfifo, "mkfifo"));
-  exports.Set("unlink", Napi::Function::New(env, Unlink, "unlink"));
-  exports.Set("openFifoNow", Napi::Function::New(env, OpenFifoNow, "openFifoNow"));
-  exports.Set("openFifoWait", Napi::Function::New(env, OpenFifoWait, "openFifoWait"));
+  exports.Set("mkfifo", Napi::Function::New(env, JsEntry<Mkfifo>, "mkfifo"));
+  exports.Set("unlink", Napi::Function::New(env, JsEntry<Unlink>, "unlink"));
+  exports.Set("openFifoNow", Napi::Function::New(env, JsEntry<OpenFifoNow>, "openFifoNow"));
+  exports.Set("openFifoWait", Napi::Function::New(env, JsEntry<OpenFifoWait>, "openFifoWait"));
 }
 
 }  // namespace ipcx

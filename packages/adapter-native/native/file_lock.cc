@@ -121,10 +121,10 @@ static Napi::Value FlockGet(const Napi::CallbackInfo& info) {
 }
 
 void InitFileLocks(Napi::Env env, Napi::Object exports) {
-  exports.Set("flockOpen", Napi::Function::New(env, FlockOpen, "flockOpen"));
-  exports.Set("flockSet", Napi::Function::New(env, FlockSet, "flockSet"));
-  exports.Set("flockWait", Napi::Function::New(env, FlockWaitStart, "flockWait"));
-  exports.Set("flockGet", Napi::Function::New(env, FlockGet, "flockGet"));
+  exports.Set("flockOpen", Napi::Function::New(env, JsEntry<FlockOpen>, "flockOpen"));
+  exports.Set("flockSet", Napi::Function::New(env, JsEntry<FlockSet>, "flockSet"));
+  exports.Set("flockWait", Napi::Function::New(env, JsEntry<FlockWaitStart>, "flockWait"));
+  exports.Set("flockGet", Napi::Function::New(env, JsEntry<FlockGet>, "flockGet"));
 }
 
 }  // namespace ipcx

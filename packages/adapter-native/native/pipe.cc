@@ -51,10 +51,10 @@ static Napi::Value SetPipeCapacity(const Napi::CallbackInfo& info) {
 }
 
 void InitPipes(Napi::Env env, Napi::Object exports) {
-  exports.Set("pipe", Napi::Function::New(env, Pipe, "pipe"));
-  exports.Set("socketpair", Napi::Function::New(env, SocketPair, "socketpair"));
-  exports.Set("pipeCapacity", Napi::Function::New(env, PipeCapacity, "pipeCapacity"));
-  exports.Set("setPipeCapacity", Napi::Function::New(env, SetPipeCapacity, "setPipeCapacity"));
+  exports.Set("pipe", Napi::Function::New(env, JsEntry<Pipe>, "pipe"));
+  exports.Set("socketpair", Napi::Function::New(env, JsEntry<SocketPair>, "socketpair"));
+  exports.Set("pipeCapacity", Napi::Function::New(env, JsEntry<PipeCapacity>, "pipeCapacity"));
+  exports.Set("setPipeCapacity", Napi::Function::New(env, JsEntry<SetPipeCapacity>, "setPipeCapacity"));
 }
 
 }  // namespace ipcx

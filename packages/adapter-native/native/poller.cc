@@ -205,9 +205,9 @@ static void PollClose(const Napi::CallbackInfo& info) {
 }
 
 void InitPollers(Napi::Env env, Napi::Object exports) {
-  exports.Set("pollStart", Napi::Function::New(env, PollStart, "pollStart"));
-  exports.Set("pollUpdate", Napi::Function::New(env, PollUpdate, "pollUpdate"));
-  exports.Set("pollClose", Napi::Function::New(env, PollClose, "pollClose"));
+  exports.Set("pollStart", Napi::Function::New(env, JsEntry<PollStart>, "pollStart"));
+  exports.Set("pollUpdate", Napi::Function::New(env, JsEntry<PollUpdate>, "pollUpdate"));
+  exports.Set("pollClose", Napi::Function::New(env, JsEntry<PollClose>, "pollClose"));
 }
 
 }  // namespace ipcx

@@ -240,14 +240,14 @@ static void SemUnlink(const Napi::CallbackInfo& info) {
 }
 
 void InitPosixSemaphores(Napi::Env env, Napi::Object exports) {
-  exports.Set("semOpen", Napi::Function::New(env, SemOpen, "semOpen"));
-  exports.Set("semAt", Napi::Function::New(env, SemAt, "semAt"));
-  exports.Set("semClose", Napi::Function::New(env, SemClose, "semClose"));
-  exports.Set("semTryWait", Napi::Function::New(env, SemTryWait, "semTryWait"));
-  exports.Set("semWait", Napi::Function::New(env, SemWaitStart, "semWait"));
-  exports.Set("semPost", Napi::Function::New(env, SemPost, "semPost"));
-  exports.Set("semGetValue", Napi::Function::New(env, SemGetValue, "semGetValue"));
-  exports.Set("semUnlink", Napi::Function::New(env, SemUnlink, "semUnlink"));
+  exports.Set("semOpen", Napi::Function::New(env, JsEntry<SemOpen>, "semOpen"));
+  exports.Set("semAt", Napi::Function::New(env, JsEntry<SemAt>, "semAt"));
+  exports.Set("semClose", Napi::Function::New(env, JsEntry<SemClose>, "semClose"));
+  exports.Set("semTryWait", Napi::Function::New(env, JsEntry<SemTryWait>, "semTryWait"));
+  exports.Set("semWait", Napi::Function::New(env, JsEntry<SemWaitStart>, "semWait"));
+  exports.Set("semPost", Napi::Function::New(env, JsEntry<SemPost>, "semPost"));
+  exports.Set("semGetValue", Napi::Function::New(env, JsEntry<SemGetValue>, "semGetValue"));
+  exports.Set("semUnlink", Napi::Function::New(env, JsEntry<SemUnlink>, "semUnlink"));
 }
 
 }  // namespace ipcx

@@ -199,9 +199,9 @@ static Napi::Value SignalChild(const Napi::CallbackInfo& info) {
 }
 
 void InitProcesses(Napi::Env env, Napi::Object exports) {
-  exports.Set("spawnExecutable", Napi::Function::New(env, SpawnExecutable, "spawnExecutable"));
-  exports.Set("reapChild", Napi::Function::New(env, ReapChild, "reapChild"));
-  exports.Set("signalChild", Napi::Function::New(env, SignalChild, "signalChild"));
+  exports.Set("spawnExecutable", Napi::Function::New(env, JsEntry<SpawnExecutable>, "spawnExecutable"));
+  exports.Set("reapChild", Napi::Function::New(env, JsEntry<ReapChild>, "reapChild"));
+  exports.Set("signalChild", Napi::Function::New(env, JsEntry<SignalChild>, "signalChild"));
 }
 
 }  // namespace ipcx

@@ -387,18 +387,18 @@ static Napi::Value SocketListening(const Napi::CallbackInfo& info) {
 }
 
 void InitSockets(Napi::Env env, Napi::Object exports) {
-  exports.Set("socketOpen", Napi::Function::New(env, SocketOpen, "socketOpen"));
-  exports.Set("socketBind", Napi::Function::New(env, SocketBind, "socketBind"));
-  exports.Set("socketListen", Napi::Function::New(env, SocketListen, "socketListen"));
-  exports.Set("socketAcceptWait", Napi::Function::New(env, SocketAcceptWait, "socketAcceptWait"));
-  exports.Set("socketConnect", Napi::Function::New(env, SocketConnect, "socketConnect"));
-  exports.Set("socketConnectWait", Napi::Function::New(env, SocketConnectWait, "socketConnectWait"));
-  exports.Set("socketSend", Napi::Function::New(env, SocketSend, "socketSend"));
-  exports.Set("socketReceive", Napi::Function::New(env, SocketReceive, "socketReceive"));
+  exports.Set("socketOpen", Napi::Function::New(env, JsEntry<SocketOpen>, "socketOpen"));
+  exports.Set("socketBind", Napi::Function::New(env, JsEntry<SocketBind>, "socketBind"));
+  exports.Set("socketListen", Napi::Function::New(env, JsEntry<SocketListen>, "socketListen"));
+  exports.Set("socketAcceptWait", Napi::Function::New(env, JsEntry<SocketAcceptWait>, "socketAcceptWait"));
+  exports.Set("socketConnect", Napi::Function::New(env, JsEntry<SocketConnect>, "socketConnect"));
+  exports.Set("socketConnectWait", Napi::Function::New(env, JsEntry<SocketConnectWait>, "socketConnectWait"));
+  exports.Set("socketSend", Napi::Function::New(env, JsEntry<SocketSend>, "socketSend"));
+  exports.Set("socketReceive", Napi::Function::New(env, JsEntry<SocketReceive>, "socketReceive"));
   exports.Set("socketNextLength", Napi::Function::New(env, JsEntry<SocketNextLength>, "socketNextLength"));
-  exports.Set("socketPeerCredentials", Napi::Function::New(env, SocketPeerCredentials, "socketPeerCredentials"));
-  exports.Set("socketName", Napi::Function::New(env, SocketName, "socketName"));
-  exports.Set("socketListening", Napi::Function::New(env, SocketListening, "socketListening"));
+  exports.Set("socketPeerCredentials", Napi::Function::New(env, JsEntry<SocketPeerCredentials>, "socketPeerCredentials"));
+  exports.Set("socketName", Napi::Function::New(env, JsEntry<SocketName>, "socketName"));
+  exports.Set("socketListening", Napi::Function::New(env, JsEntry<SocketListening>, "socketListening"));
 }
 
 }  // namespace ipcx
