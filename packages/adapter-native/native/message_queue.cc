@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <new>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -30,28 +30,50 @@ int ReceiveFlags(int bits) {
   return ((bits & kReceiveExcept) ? MSG_EXCEPT : 0) | ((bits & kReceiveNoError) ? MSG_NOERROR : 0);
 }
 
-// struct msgbuf is { long mtype; char mtext[]; }. Storage made of longs keeps mtype aligned. It is
-// left uninitialized: a large buffer costs address space only, for the pages msgrcv never fills.
-// Allocation never throws (std::bad_alloc reaching node-addon-api would end in std::terminate):
-// Reserve says false and the caller answers ENOMEM.
+// struct msgbuf is { long mtype; char mtext[]; }, in memory from malloc (aligned for the long).
+// It is left uninitialized: a large buffer costs address space only, for the pages msgrcv never
+// fills. Allocation never throws: Reserve says false and the caller answers ENOMEM. A larger
+// buffer replaces the old one, which is freed first (its bytes are not needed: a receive grows
+// only after msgrcv left the message queued), so growing never holds both. Take hands the memory
+// over (to JS, see MessageValue) instead of copying a large message out of it.
 class MessageBuffer {
  public:
+  MessageBuffer() = default;
+  MessageBuffer(const MessageBuffer&) = delete;
+  MessageBuffer& operator=(const MessageBuffer&) = delete;
+  ~MessageBuffer() { free(storage_); }
   bool Reserve(size_t text_bytes) {
-    size_t longs = 1 + (text_bytes + sizeof(long) - 1) / sizeof(long);
-    if (longs > capacity_) {
-      long* storage = new (std::nothrow) long[longs];
-      if (storage == nullptr) return false;
-      storage_.reset(storage);
-      capacity_ = longs;
+    size_t bytes = sizeof(long) + text_bytes;
+    if (bytes > capacity_) {
+      free(storage_);
+      storage_ = static_cast<long*>(malloc(bytes));
+      capacity_ = storage_ == nullptr ? 0 : bytes;
+      if (storage_ == nullptr) return false;
     }
     return true;
   }
-  void* raw() { return storage_.get(); }
+  // Gives back what lies beyond `text_bytes` of text, when realloc can.
+  void Shrink(size_t text_bytes) {
+    size_t bytes = sizeof(long) + text_bytes;
+    if (storage_ == nullptr || bytes >= capacity_) return;
+    if (void* shrunk = realloc(storage_, bytes)) {
+      storage_ = static_cast<long*>(shrunk);
+      capacity_ = bytes;
+    }
+  }
+  // The memory, now the caller's to free().
+  long* Take() {
+    long* storage = storage_;
+    storage_ = nullptr;
+    capacity_ = 0;
+    return storage;
+  }
+  void* raw() { return storage_; }
   long& type() { return storage_[0]; }
-  char* text() { return reinterpret_cast<char*>(storage_.get() + 1); }
+  char* text() { return reinterpret_cast<char*>(storage_ + 1); }
 
  private:
-  std::unique_ptr<long[]> storage_;
+  long* storage_ = nullptr;
   size_t capacity_ = 0;
 };
 
@@ -81,6 +103,7 @@ long ReadMsgmax() {
 // doubles, up to maxBytes, and the receive is made again. MSG_NOERROR is only passed once the
 // buffer is maxBytes long, so a message is never cut shorter than the caller allowed. When no
 // buffer of the size needed can be had, the receive answers ENOMEM and the message stays queued.
+// Once msgrcv has taken a message, a large one needs no more memory of its size (MessageValue).
 class SizedReceive {
  public:
   SizedReceive(int flags, size_t max_bytes) : flags_(flags), max_bytes_(max_bytes), size_(std::min(max_bytes, kScratchLimit)) {}
@@ -104,15 +127,39 @@ class SizedReceive {
   size_t size_;
 };
 
-Napi::Value MessageValue(Napi::Env env, long type, const char* text, size_t length) {
+// The JS value { type, data } of the message of `length` bytes in `buffer`. Up to kScratchLimit
+// the text is copied (the buffer may be the thread's scratch, and a small message should not pin a
+// large buffer). A larger message's buffer goes to JS as it is, without a copy: msgrcv has taken
+// the message from the kernel by now, and a copy needs as much memory again, which Node does not
+// answer with an error but by ending the process (node::Buffer::Copy: "process out of memory",
+// measured with a 100 MB message under ulimit -v). What the handover still allocates is a few
+// bytes (the finalizer's record, V8's handles); if that fails the message is lost with the
+// exception (ENOMEM). NewOrCopy copies only where external buffers are not allowed (and then
+// frees ours); when it throws, ours was not freed.
+Napi::Value MessageValue(Napi::Env env, MessageBuffer& buffer, size_t length) {
   Napi::Object message = Napi::Object::New(env);
-  message.Set("type", Napi::Number::New(env, static_cast<double>(type)));
-  message.Set("data", Napi::Buffer<char>::Copy(env, text, length));
+  message.Set("type", Napi::Number::New(env, static_cast<double>(buffer.type())));
+  if (length <= kScratchLimit) {
+    message.Set("data", Napi::Buffer<char>::Copy(env, buffer.text(), length));
+    return message;
+  }
+  buffer.Shrink(length);
+  long* storage = buffer.Take();
+  char* text = reinterpret_cast<char*>(storage + 1);
+  Napi::Buffer<char> data;
+  try {
+    data = Napi::Buffer<char>::NewOrCopy(env, text, length, [](Napi::Env, char* bytes) { free(reinterpret_cast<long*>(bytes) - 1); });
+  } catch (...) {
+    free(storage);
+    throw;
+  }
+  message.Set("data", data);
   return message;
 }
 
-// A blocking msgrcv; the message is copied into JS on the main thread by Result(). Its buffer is
-// allocated on the waiter thread, sized by SizedReceive (ENOMEM if that fails).
+// A blocking msgrcv; Result() gives the message to JS on the main thread (MessageValue: a large
+// one without a copy). Its buffer is allocated on the waiter thread, sized by SizedReceive
+// (ENOMEM if that fails, the message left queued).
 class ReceiveWait : public BlockingWait {
  public:
   ReceiveWait(int id, long type, int flags, size_t max_bytes) : id_(id), type_(type), receive_(flags, max_bytes) {}
@@ -122,7 +169,7 @@ class ReceiveWait : public BlockingWait {
     length_ = static_cast<size_t>(n);
     return 0;
   }
-  Napi::Value Result(Napi::Env env) override { return MessageValue(env, buffer_.type(), buffer_.text(), length_); }
+  Napi::Value Result(Napi::Env env) override { return MessageValue(env, buffer_, length_); }
   const char* Syscall() const override { return "msgrcv"; }
 
  private:
@@ -211,8 +258,8 @@ static Napi::Value MsgSendWait(const Napi::CallbackInfo& info) {
 }
 
 // JS: msgReceiveNow(id, type, bits, maxBytes) -> { type, data } or -errno (-ENOMSG: nothing
-// matches now, -ENOMEM: no buffer). Main thread: msgrcv with IPC_NOWAIT into a buffer sized by
-// SizedReceive.
+// matches now, -ENOMEM: no buffer, the message left queued). Main thread: msgrcv with IPC_NOWAIT
+// into a buffer sized by SizedReceive (the thread's scratch when maxBytes <= kScratchLimit).
 static Napi::Value MsgReceiveNow(const Napi::CallbackInfo& info) {
   int id = ArgInt32(info, 0, "id");
   long type = ArgType(info, 1);
@@ -225,11 +272,11 @@ static Napi::Value MsgReceiveNow(const Napi::CallbackInfo& info) {
   do n = receive.Receive(id, type, buffer, IPC_NOWAIT);
   while (n == -EINTR);
   if (n < 0) return Napi::Number::New(info.Env(), static_cast<double>(n));
-  return MessageValue(info.Env(), buffer.type(), buffer.text(), static_cast<size_t>(n));
+  return MessageValue(info.Env(), buffer, static_cast<size_t>(n));
 }
 
 // JS: msgReceiveWait(id, type, bits, maxBytes, callback(errno, { type, data })) -> wait id. The
-// blocking msgrcv runs on a waiter thread with its own buffer (SizedReceive: what the kernel can
+// blocking msgrcv runs on a waiter thread with its own buffer (SizedReceive: what the kernel
 // delivers, at most maxBytes); cancelWait interrupts it, and a message it already took is still delivered.
 static Napi::Value MsgReceiveWait(const Napi::CallbackInfo& info) {
   int id = ArgInt32(info, 0, "id");

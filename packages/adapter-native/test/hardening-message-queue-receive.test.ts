@@ -91,6 +91,28 @@ describe('System V receive buffers are sized by the kernel, and allocation failu
     expect(report.left).toEqual({ messages: 1, bytes: 300_000_000 });
   }, 90_000);
 
+  it.each(['nowait', 'wait'])('a large message received (%s) when memory holds its buffer but not a second copy arrives whole, and the process lives', async (how) => {
+    // The receive's 128 MiB buffer fits in what is left of the address space (210 MiB), the
+    // message's copy into a JS Buffer (100 MB more) would not: node::Buffer::Copy ended the process
+    // ("process out of memory") after msgrcv had taken the message. The buffer now goes to JS as it is.
+    const key = 0x1e200000 + (process.pid & 0xffff);
+    const script = `echo 1073741824 > /proc/sys/kernel/msgmax && echo 1073741824 > /proc/sys/kernel/msgmnb && exec "$0" "$1" copy ${key} ${how}`;
+    const run = await runChild<{ fill?: { code: number | null }; waiting?: number; received?: Outcome & { length?: number; intact?: boolean }; left?: { messages: number; bytes: number }; error?: unknown }>(
+      'unshare',
+      ['-i', 'sh', '-c', script, process.execPath, path.join(fixturesDir, 'message-queue-receive-limit.mjs')],
+      { timeoutMs: 60_000 },
+    );
+    expect(run.signal, describeRun(run)).toBeNull();
+    expect(run.stderr).not.toMatch(/out of memory|terminate|bad_alloc/);
+    expect(run.code, describeRun(run)).toBe(0);
+    const report = run.report!;
+    expect(report.error, describeRun(run)).toBeUndefined();
+    expect(report.fill?.code, describeRun(run)).toBe(0);
+    if (how === 'wait') expect(report.waiting).toBe(1);
+    expect(report.received).toEqual({ length: 100_000_000, intact: true });
+    expect(report.left).toEqual({ messages: 0, bytes: 0 });
+  }, 70_000);
+
   it('a message longer than the buffer the queue limit suggests arrives whole, never cut (even with noError)', async () => {
     const run = await runInIpcNamespace('grow', 262_144, 1_048_576);
     expect(run.signal, describeRun(run)).toBeNull();
