@@ -62,7 +62,21 @@ interface PosixMessageQueueAddon {
 
 const native = addon as unknown as PosixMessageQueueAddon;
 
-const { EAGAIN, ENOENT } = Errno;
+const { EAGAIN, ENOENT, ENOMEM } = Errno;
+
+/**
+ * A new buffer of `size` bytes, or undefined when it cannot be allocated (V8's RangeError "Array
+ * buffer allocation failed"). `pooled`: small ones may come from Node's pool (for a message's
+ * copy; not for a scratch buffer, which lives long and would pin the pool).
+ */
+function tryAllocate(size: number, pooled: boolean): Buffer | undefined {
+  try {
+    return pooled ? Buffer.allocUnsafe(size) : Buffer.allocUnsafeSlow(size);
+  } catch {
+    return undefined;
+  }
+}
+
 const ACCESS_CODES: Record<PosixMessageQueueAccess, number> = { read: 0, write: 1, readwrite: 2 };
 // Where mq_receive leaves the priority; one per environment is enough (JS is single-threaded).
 const priorityOut = new Uint32Array(1);
@@ -326,7 +340,8 @@ export class NativePosixMessageQueue implements PosixMessageQueue, TrackedObject
    * takes no message and never waits.
    */
   private receiveIntoTooSmall(maxBytes: number): Promise<PosixMessage> {
-    const buffer = new Uint8Array(maxBytes);
+    const buffer = tryAllocate(maxBytes, false);
+    if (buffer === undefined) return Promise.reject(errorFromErrno(-ENOMEM, { syscall: 'mq_receive', object: this.objectName, path: this.name }));
     const n = native.mqReceive(this.fd, buffer, 0, maxBytes, priorityOut);
     if (n < 0) return Promise.reject(errorFromErrno(n, { syscall: 'mq_receive', object: this.objectName, path: this.name }));
     // Only if a kernel ever accepted it: the message is this caller's now.
@@ -349,10 +364,19 @@ export class NativePosixMessageQueue implements PosixMessageQueue, TrackedObject
     return this.received(this.receiveNow());
   }
 
-  /** One non-blocking `mq_receive` into the scratch buffer: the message's length or -errno. Allocates nothing. */
+  /**
+   * One non-blocking `mq_receive` into the scratch buffer: the message's length or -errno. Allocates
+   * nothing but the scratch when there is none. A scratch that cannot be had is -ENOMEM with the
+   * message left queued, or -EAGAIN when the queue is empty (nothing to take; a waiting receive
+   * waits on, and tries again when a message comes).
+   */
   private receiveNow(): number {
     let buffer = this.scratch;
-    if (buffer === undefined) buffer = this.scratch = Buffer.allocUnsafeSlow(this.messageSize);
+    if (buffer === undefined) {
+      buffer = tryAllocate(this.messageSize, false);
+      if (buffer === undefined) return native.mqAttributes(this.fd).currentMessages > 0 ? -ENOMEM : -EAGAIN;
+      this.scratch = buffer;
+    }
     return native.mqReceive(this.fd, buffer, 0, buffer.length, priorityOut);
   }
 
@@ -362,12 +386,16 @@ export class NativePosixMessageQueue implements PosixMessageQueue, TrackedObject
     const buffer = this.scratch!;
     const priority = priorityOut[0]!;
     // A large message takes the scratch buffer itself (no copy); a small one is copied out so that
-    // it does not pin a buffer of the queue's whole message size.
-    if (n >= buffer.length >>> 1 && n > 0) {
+    // it does not pin a buffer of the queue's whole message size. The message is out of the queue
+    // by now: when its copy cannot be had it takes the scratch too, rather than being lost (the
+    // next receive allocates a new scratch, or answers ENOMEM with its message left queued).
+    const copy = n >= buffer.length >>> 1 && n > 0 ? undefined : tryAllocate(n, true);
+    if (copy === undefined) {
       this.scratch = undefined;
       return { data: buffer.subarray(0, n), priority };
     }
-    return { data: Buffer.from(buffer.subarray(0, n)), priority };
+    copy.set(buffer.subarray(0, n));
+    return { data: copy, priority };
   }
 
   private updateInterest(): void {
