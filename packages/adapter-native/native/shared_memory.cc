@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -579,17 +580,40 @@ static Napi::Value UnmapMapping(const Napi::CallbackInfo& info) {
 }
 
 // JS: mappingRead(mapping, offset, length) -> a new Uint8Array with a copy. Main thread (memcpy).
+// Throws IpcError ENOMEM when memory for the copy cannot be had. The copy is made in malloc'ed
+// memory that becomes the array's buffer as it is: a buffer from V8 (napi_create_arraybuffer) that
+// cannot be allocated ends the process ("v8::ArrayBuffer::New Allocation failed - process out of
+// memory"), and `length` can be the segment's whole size. NewOrCopy copies only where external
+// buffers are not allowed (and then frees ours); when it throws, ours was not freed. Beyond
+// buffer_limit (where Node refuses external buffers) the old way is kept: the read fails as before.
 static Napi::Value MappingRead(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
   Mapping* mapping = Find(info, 0);
-  if (mapping == nullptr) throw Napi::Error::New(info.Env(), "mapping is closed");
+  if (mapping == nullptr) throw Napi::Error::New(env, "mapping is closed");
   int64_t offset = ArgInt64(info, 1, "offset");
   int64_t length = ArgInt64(info, 2, "length");
   if (offset < 0 || length < 0 || static_cast<uint64_t>(offset) > mapping->length ||
       static_cast<uint64_t>(length) > mapping->length - static_cast<uint64_t>(offset))
-    throw Napi::RangeError::New(info.Env(), "offset/length outside the segment");
-  auto copy = Napi::Uint8Array::New(info.Env(), static_cast<size_t>(length));
-  memcpy(copy.Data(), static_cast<uint8_t*>(mapping->address) + offset, static_cast<size_t>(length));
-  return copy;
+    throw Napi::RangeError::New(env, "offset/length outside the segment");
+  size_t size = static_cast<size_t>(length);
+  const uint8_t* from = static_cast<uint8_t*>(mapping->address) + offset;
+  if (size == 0 || static_cast<uint64_t>(length) > buffer_limit.load(std::memory_order_relaxed)) {
+    auto copy = Napi::Uint8Array::New(env, size);
+    memcpy(copy.Data(), from, size);
+    return copy;
+  }
+  auto* data = static_cast<uint8_t*>(malloc(size));
+  if (data == nullptr) ThrowSysError(env, ENOMEM, "malloc");
+  memcpy(data, from, size);
+  Napi::Buffer<uint8_t> buffer;
+  try {
+    buffer = Napi::Buffer<uint8_t>::NewOrCopy(env, data, size, [](Napi::Env, uint8_t* bytes) { free(bytes); });
+  } catch (...) {
+    free(data);
+    throw;
+  }
+  // A plain Uint8Array over it, as before (not a Buffer).
+  return Napi::Uint8Array::New(env, size, buffer.ArrayBuffer(), buffer.ByteOffset());
 }
 
 // JS: mappingWrite(mapping, bytes, offset, length, at) -> bytes written. Main thread (memcpy) into

@@ -108,7 +108,7 @@ const faultsHandled = native.faultCount();
 
 const IPC_CREAT = 0o1000;
 const IPC_EXCL = 0o2000;
-const { ECANCELED, EEXIST } = Errno;
+const { ECANCELED, EEXIST, ENOMEM } = Errno;
 const DEFAULT_MODE = 0o600;
 
 /**
@@ -212,10 +212,20 @@ export abstract class NativeSegment implements SharedSegment {
     const { start, count } = checkSegmentRead(this.size, offset, length);
     if (this.closed) throw closedError(this.objectName, 'read');
     this.checkIntact('read');
-    const copy = this.memory === undefined ? native.mappingRead(this.mapping, start, count) : new Uint8Array(this.memory, start, count).slice();
+    const copy = this.memory === undefined ? native.mappingRead(this.mapping, start, count) : this.copyOf(start, count);
     // The copy itself may have met the lost range (a SIGBUS survived): its bytes are not the object's.
     this.checkIntact('read');
     return copy;
+  }
+
+  /** A copy of `count` bytes of the buffer from `start`; IpcError ENOMEM when memory for it cannot be had (V8's RangeError). */
+  private copyOf(start: number, count: number): Uint8Array {
+    try {
+      return new Uint8Array(this.memory!, start, count).slice();
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      throw errorFromErrno(-ENOMEM, { syscall: 'malloc', object: this.objectName });
+    }
   }
 
   write(bytes: Uint8Array | string, offset?: number): number {
