@@ -15,7 +15,7 @@ import { HDR_LOCK, currentOwner, hdr, kernelHeader, kernelLock, kernelUnlock } f
 import { lockAcquire, lockBreak, lockRelease } from './lock';
 import { kindDupEnd, kindHandleClosing, kindHandleCounted, kindHandleGone, kindOwnerDying, kindSelfReleasing } from './kind-hooks';
 import { OBJ_LOCK, countEnd, objectAt, objectCell, objectChanged, objectDestroy, objectEntry, objectMax, objectNotify } from './object';
-import { ownerFree, ownerValid } from './owner';
+import { ownerDeepestDescendant, ownerDescends, ownerFree, ownerValid } from './owner';
 
 /** A handle entry (the diagram above); the compiler owns the offsets. */
 @unmanaged export class HandleEntry {
@@ -148,34 +148,62 @@ export function handleWaitCell(handle: i32): u32 {
 }
 
 /**
- * Reaps a dead owner (a worker that exited or was terminated), run by its parent: breaks the
- * locks it held, undoes what it left in objects (copies in flight, semaphore calls and SEM_UNDO
- * adjustments: kinds.ts), closes its handles (readers then see EOF, writers EPIPE), frees its slot.
- * The number of handles it closed, -EINVAL, or -EINTR (call again: it resumes where it stopped).
+ * Reaps a dead owner (a worker that exited or was terminated) and every descendant of it (its own
+ * workers, whose threads ended with its thread: see owner.ts), run by its parent: breaks the locks
+ * they held, then for each, the deepest first, undoes what it left in objects (copies in flight,
+ * semaphore calls and SEM_UNDO adjustments: kinds.ts), closes its handles (readers then see EOF,
+ * writers EPIPE), frees its slot. The number of handles this call closed, -EINVAL (not an owner,
+ * or the caller's own subtree), or -EINTR (call again: it resumes where it stopped, the owners
+ * already freed stay freed).
  */
 export function ownerRelease(owner: i32): i32 {
   if (!ownerValid(owner) || owner == currentOwner) return -EINVAL;
-  lockBreak(hdr(HDR_LOCK), owner);
-  const objects = objectMax();
-  for (let id = 1; id <= objects; id++) lockBreak(objectAt(id) + OBJ_LOCK, owner);
+  // A dead member of the subtree may hold the kernel lock (a thread ended without being stopped
+  // first): break it before taking it. Its holder is read without the lock (see ownerDescends).
+  const holder = atomic.load<i32>(hdr(HDR_LOCK)) & 0xffff;
+  if (holder == owner || ownerDescends(holder, owner)) lockBreak(hdr(HDR_LOCK), holder);
   if (!kernelLock()) return -EINTR;
-  // Copies it left in flight first: its handles cannot close while their ring is marked busy.
-  if (!kindOwnerDying(owner)) {
+  if (ownerDescends(currentOwner, owner)) {
     kernelUnlock();
-    return -EINTR;
+    return -EINVAL;
   }
+  // Every member's object locks before any member is reaped: all their threads are gone, and one
+  // member's close may need a lock another one held (cut off inside a section without a stop).
+  const objects = objectMax();
+  const owners = <i32>kernelHeader().ownersMax;
+  for (let member = 1; member <= owners; member++) {
+    if (member != owner && !ownerDescends(member, owner)) continue;
+    for (let id = 1; id <= objects; id++) lockBreak(objectAt(id) + OBJ_LOCK, member);
+  }
+  let closed = 0;
+  for (;;) {
+    // The deepest first: an owner is freed only after its descendants (owner.ts's invariant).
+    const below = ownerDeepestDescendant(owner);
+    const dead = below != 0 ? below : owner;
+    const result = ownerReap(dead);
+    if (result < 0) {
+      kernelUnlock();
+      return result;
+    }
+    closed += result;
+    if (dead == owner) break;
+  }
+  kernelUnlock();
+  return closed;
+}
+
+/** ownerRelease for one dead owner without live descendants, its locks broken: the handles it closed, or -EINTR. Kernel lock held. */
+function ownerReap(owner: i32): i32 {
+  // Copies it left in flight first: its handles cannot close while their ring is marked busy.
+  if (!kindOwnerDying(owner)) return -EINTR;
   const handles = <i32>kernelHeader().handlesMax;
   let closed = 0;
   for (let h = 1; h <= handles; h++) {
     const entry = handleAt(h);
     if (handleEntry(entry).owner != owner) continue;
-    if (!handleRelease(entry)) {
-      kernelUnlock();
-      return -EINTR;
-    }
+    if (!handleRelease(entry)) return -EINTR;
     closed++;
   }
   ownerFree(owner);
-  kernelUnlock();
   return closed;
 }

@@ -89,7 +89,15 @@ export {
 } from './pipe';
 export { fifoCreate as fifo_create, fifoUnlink as fifo_unlink, fifoOpen as fifo_open, fifoOpenReady as fifo_open_ready } from './fifo';
 export { handleClose as handle_close, handleDup as handle_dup } from './handle';
-export { ownerCreate as owner_create, ownerSetIdentity as owner_set_identity, ownerSetPid as owner_set_pid, ownerStop as owner_stop } from './owner';
+export {
+  ownerCreate as owner_create,
+  ownerSetIdentity as owner_set_identity,
+  ownerSetPid as owner_set_pid,
+  ownerStop as owner_stop,
+  ownerStopDescendants as owner_stop_descendants,
+  ownerNextDescendant as owner_next_descendant,
+  ownerSerial as owner_serial,
+} from './owner';
 export {
   SEMVMX,
   SEMOPM,

@@ -25,8 +25,10 @@
 //   +44  │ u32 heap end           │
 //   +48  │ u32 object hint        │ where the next free-slot search starts
 //   +52  │ u32 handle hint        │
-//   +56  │ u32 free lists [32]    │ one free list per size class (alloc.ts: FREE_LIST_COUNT)
-//   +184 │ reserved               │
+//   +56  │ u32 owner serial       │ creation number of the last owner (owner.ts: tells a reused
+//        │                        │ slot's owners apart)
+//   +60  │ u32 free lists [32]    │ one free list per size class (alloc.ts: FREE_LIST_COUNT)
+//   +188 │ reserved               │
 //   +256 └────────────────────────┘
 //
 // Lock order: the kernel lock before an object's lock, never the other way round.
@@ -52,6 +54,8 @@ export const KERNEL_HEADER_BYTES: u32 = 256;
   heapEnd: u32;
   objectHint: u32;
   handleHint: u32;
+  /** Creation number of the last owner made (owner.ts). */
+  ownerSerial: u32;
   /** The first of the allocator's free lists (alloc.ts: FREE_LIST_COUNT u32 words from here). */
   freeLists: u32;
 }

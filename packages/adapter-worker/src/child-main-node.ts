@@ -14,7 +14,7 @@
  * our hands; the package README says so.
  */
 import { threadId, workerData } from 'node:worker_threads';
-import { attachChild, runChild } from './child-main.js';
+import { attachChild, runChild, stopDescendants } from './child-main.js';
 import type { ChildSpec } from './host.js';
 import { nodeHost } from './host-node.js';
 
@@ -33,7 +33,13 @@ process.once('beforeExit', () => {
 
 async function main(spec: ChildSpec): Promise<void> {
   // A Node child's pid is its thread id, which the parent reports as ChildProcess.pid.
-  const code = await runChild(spec, attachChild(spec, threadId), nodeHost);
+  const kernel = attachChild(spec, threadId);
+  // However this thread ends by itself (below, `process.exit` in the child's code, an uncaught
+  // error: Node emits 'exit' for each), Node then terminates the workers it started, with no regard
+  // for the kernel: stop them first. Not emitted when the parent terminates this thread; the
+  // parent's kill() stops them itself.
+  process.once('exit', () => stopDescendants(kernel));
+  const code = await runChild(spec, kernel, nodeHost);
   // Let stdout and stderr (forwarded to the parent) drain before the thread ends.
   await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
   await new Promise<void>((resolve) => process.stderr.write('', () => resolve()));

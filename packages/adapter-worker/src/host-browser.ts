@@ -81,8 +81,14 @@ export function webLocks(): LockManagerLike {
   return locks;
 }
 
-let lockCounter = 0;
-const lockPrefix = `ipcx-child-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+/**
+ * The Web Lock a child holds for its life, named by its kernel (a random id), owner and creation
+ * number, so that any thread of the kernel can name it: the parent that reaps a child also waits
+ * for each of the child's descendants' locks (`threadGone`), whose own parent is gone with it.
+ */
+function childLock(kernel: string, owner: number, serial: number): string {
+  return `ipcx-child-${kernel}-${owner}-${serial}`;
+}
 
 /** Browsers' {@link WorkerHost}. */
 export const browserHost: WorkerHost = {
@@ -119,11 +125,16 @@ export const browserHost: WorkerHost = {
   },
   childPid: (owner) => owner,
   portToStore: true,
+  // Granted once that worker's context is gone (or at once if it never took its lock). A Web
+  // Worker's own workers end with its context, but a moment later, as the worker itself does.
+  async threadGone(kernel, owner, serial) {
+    await webLocks().request(childLock(kernel, owner, serial), () => {});
+  },
   // A page cannot look for a module without fetching it; a missing one makes the worker fail.
   checkEntry() {},
   // Web Workers have no Node options and their console is the page's: spawn's execArgv and stderr do not apply.
   start(given: ChildSpec): Promise<HostedChild> {
-    const spec: ChildSpec = { ...given, lock: `${lockPrefix}-${++lockCounter}` };
+    const spec: ChildSpec = { ...given, lock: childLock(given.kernel, given.owner, given.serial) };
     const worker = new Worker(childMain, { type: 'module', name: `ipcx-child-${spec.pid}` });
     let settle!: (code: number) => void;
     const ended = new Promise<number>((resolve) => (settle = resolve));

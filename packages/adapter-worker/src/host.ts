@@ -14,6 +14,8 @@ export interface ChildSpec {
   readonly memory: WebAssembly.Memory;
   readonly kernel: string;
   readonly owner: number;
+  /** The owner's creation number in the kernel (`owner_serial`): with `owner`, tells this thread apart from any other that acts or acted as that owner. */
+  readonly serial: number;
   /** The child's emulated pid, chosen by the parent's host (a thread id, or a per-page counter). */
   readonly pid: number;
   readonly entry: string;
@@ -71,4 +73,12 @@ export interface WorkerHost {
    * stderr (a browser host has neither and ignores them).
    */
   start(spec: ChildSpec, options: ChildStartOptions): Promise<HostedChild>;
+  /**
+   * For a host whose threads may outlive the thread that started them for a moment (a browser
+   * ends a Web Worker's own workers with it, but not at once): settles once the thread that ran
+   * as kernel `owner` (of creation number `serial`, in kernel `kernel`) is gone, or never ran.
+   * The parent of an ended child awaits it for each of the child's descendants before reaping
+   * them. Node has none: it ends and joins a worker's workers before the worker's thread ends.
+   */
+  threadGone?(kernel: string, owner: number, serial: number): Promise<void>;
 }

@@ -9,18 +9,25 @@
  * parent reaps its owner (`owner_release`): every handle it still held is closed, so readers waiting
  * on a pipe whose last writer it held read EOF and writers to a pipe whose only reader it held get
  * EPIPE, and its SEM_UNDO adjustments are applied.
+ *
+ * A child's own children (and theirs) end with it: the host terminates a worker's workers with its
+ * thread, so their reaper, which would run in the child's event loop, never runs. The kernel records
+ * who created each owner (assembly/owner.ts), and the same two calls cover the whole subtree:
+ * `owner_stop` before `kill()` terminates (no descendant is cut off inside a critical section) and
+ * `owner_release` on exit (what any of them held is released, the deepest first). A child that ends
+ * by itself stops its descendants first (`stopDescendants` in child-main.ts).
  */
 import { IpcError, packTransferables, type ChildProcess, type SpawnExecutableOptions, type ExitStatus, type Processes, type SpawnOptions, type TransferRecord } from '@ipcx/core';
 import { checkProcessSpawn, checkProcessSpawnExecutable } from '@ipcx/core/backend';
 import type { ChildSpec, HostedChild, WorkerHost } from './host.js';
 import { kernelError, type Kernel } from './kernel.js';
-import { Layout } from './layout.js';
+import { KernelErrno, Layout } from './layout.js';
 import { newStorePort } from './shared-memory.js';
 
 export type { ChildSpec } from './host.js';
 
-/** How long `kill()` waits for a worker to leave the kernel's critical sections before it terminates it anyway. */
-const STOP_WAIT_MS = 1000;
+/** How long `kill()` waits for a worker (and its descendants) to leave the kernel's critical sections before it terminates it anyway. */
+export const STOP_WAIT_MS = 1000;
 
 /** A running worker child. */
 class WorkerChildProcess implements ChildProcess {
@@ -32,7 +39,10 @@ class WorkerChildProcess implements ChildProcess {
   constructor(
     private readonly child: HostedChild,
     reap: () => Promise<void>,
-    /** Marks the worker's owner as stopping: how many kernel locks it still holds or spins for (negative once reaped). */
+    /**
+     * Marks the worker's owner and its descendants as stopping: how many kernel locks they still
+     * hold or spin for, -EINTR (call again), or another negative number once reaped.
+     */
     private readonly stopOwner: () => number,
   ) {
     this.exited = child.ended.then((code) => {
@@ -70,9 +80,10 @@ class WorkerChildProcess implements ChildProcess {
   }
 
   /**
-   * Terminates the worker once it holds no kernel lock. `owner_stop` makes every later lock of the
-   * worker fail (it only sees "call again") and says how many it holds or spins for: terminating
-   * it inside a critical section would leave the kernel's lists half updated (see ownerStop in
+   * Terminates the worker once neither it nor any of its descendants holds a kernel lock.
+   * `owner_stop` makes every later lock of theirs fail (they only see "call again") and says how
+   * many they hold or spin for: terminating the worker, which ends its own workers too, inside a
+   * critical section would leave the kernel's lists half updated (see ownerStop in
    * assembly/owner.ts: that is how a message came to be delivered twice). Sections are short and
    * never wait, so this polls a few times; a worker stuck past STOP_WAIT_MS is terminated anyway
    * and its locks are broken when it is reaped, as before.
@@ -80,7 +91,10 @@ class WorkerChildProcess implements ChildProcess {
   private async terminateOutsideKernel(): Promise<void> {
     const deadline = performance.now() + STOP_WAIT_MS;
     // `ended`: once the worker exited, its owner is reaped and may belong to a new worker.
-    while (!this.ended && this.stopOwner() > 0 && performance.now() < deadline) {
+    while (!this.ended && performance.now() < deadline) {
+      const locks = this.stopOwner();
+      // -EINTR: the kernel lock was busy as its descendants were to be marked; ask again.
+      if (locks === 0 || (locks < 0 && locks !== -KernelErrno.EINTR)) break;
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
     this.child.terminate();
@@ -135,6 +149,8 @@ export class WorkerProcesses implements Processes {
     // The child acts as `user` if given, else as this thread does (as a forked process would).
     kernel.calls.owner_set_identity(owner, user?.uid ?? kernel.calls.current_uid(), user?.gid ?? kernel.calls.current_gid());
     const reap = async () => {
+      await descendantsGone(kernel, host, owner);
+      // The child and every descendant (owner.ts): their threads are gone.
       const result = await kernel.callAsync(() => kernel.calls.owner_release(owner));
       if (result < 0) throw kernelError(result, { syscall: 'exit', object: 'worker' });
     };
@@ -158,6 +174,7 @@ export class WorkerProcesses implements Processes {
         memory: kernel.memory,
         kernel: kernel.id,
         owner,
+        serial: kernel.calls.owner_serial(owner),
         pid: host.childPid(owner),
         entry: url,
         packed,
@@ -170,5 +187,23 @@ export class WorkerProcesses implements Processes {
       throw error;
     }
     return new WorkerChildProcess(child, reap, () => kernel.calls.owner_stop(owner));
+  }
+}
+
+/**
+ * Resolves once the threads of every descendant of `owner` (a child whose thread is gone) are gone
+ * too, as far as the host can tell, so that reaping them cannot pull state from under a thread
+ * that still runs. Node ends and joins a worker's own workers before its thread ends, so there is
+ * nothing to wait for (the host has no `threadGone`); a browser ends a Web Worker's workers with
+ * its context, but not at once, and says when each one's context is gone.
+ */
+async function descendantsGone(kernel: Kernel, host: WorkerHost, owner: number): Promise<void> {
+  if (host.threadGone === undefined) return;
+  // Stopped first (whatever path ended the child): no descendant may create another from here on.
+  // Only -EINTR matters (retried); the lock counts do not, their threads are being ended anyway.
+  await kernel.callAsync(() => Math.min(0, kernel.calls.owner_stop(owner)));
+  const { calls } = kernel;
+  for (let next = await kernel.callAsync(() => calls.owner_next_descendant(owner, 0)); next > 0; next = await kernel.callAsync(() => calls.owner_next_descendant(owner, next))) {
+    await host.threadGone(kernel.id, next, calls.owner_serial(next));
   }
 }

@@ -13,6 +13,13 @@ import { End, Kind, KernelErrno, Layout, RingLimits, RingSpan, MsgLayout, PmqLay
 
 const MiB = 1024 * 1024;
 
+/** A new owner created by `creator`'s thread (so its child), and an instance acting for it: a thread as the kernel sees one. */
+function ownerThread(kernel: Kernel, creator: Kernel, pid: number): Kernel {
+  const owner = creator.calls.owner_create(Layout.SCRATCH_BYTES);
+  expect(owner).toBeGreaterThan(0);
+  return Kernel.attach(kernel.module, kernel.memory, owner, kernel.id, pid);
+}
+
 function closeAllAfter(objects: IpcObject[]): void {
   onTestFinished(async () => {
     await Promise.all(objects.map((object) => object.close()));
@@ -257,5 +264,71 @@ describe('worker kernel', () => {
     expect(again.calls.pipe_create(4096)).toBeGreaterThan(0);
     expect(calls.owner_release(next)).toBe(2);
     expect(writer).toBeGreaterThan(0);
+  });
+
+  it("stops and reaps an owner's whole subtree (the owners its thread created, and theirs), the deepest first", () => {
+    // Threads played by instances: this one creates `child`, whose thread creates `middle`, whose
+    // thread creates `leaf`; `sibling` is another child of this thread.
+    const kernel = Kernel.create(nodeHost.kernelModule(), MiB);
+    const { calls } = kernel;
+    const { EINTR, EINVAL } = KernelErrno;
+    const thread = (creator: Kernel, pid: number) => ownerThread(kernel, creator, pid);
+    const child = thread(kernel, 2);
+    const middle = thread(child, 3);
+    const leaf = thread(middle, 4);
+    const sibling = thread(kernel, 5);
+    for (const each of [child, middle, leaf, sibling]) expect(each.calls.pipe_create(65536)).toBeGreaterThan(0);
+    expect(calls.owner_serial(leaf.owner)).toBeGreaterThan(calls.owner_serial(middle.owner));
+    // The leaf is inside a critical section: a futex wait's first step holds the segment's lock.
+    const segment = leaf.calls.shm_get(0, 4096, ShmLayout.IPC_CREAT | 0o600, leaf.scratch, Date.now(), 4);
+    const mapping = leaf.calls.shm_attach(segment, 0, Date.now(), 4);
+    expect(leaf.calls.shm_wait_prepare(mapping, 0)).toBeGreaterThan(0);
+
+    // The child ending by itself stops its descendants (not itself): one lock still held below.
+    expect(child.calls.owner_stop_descendants()).toBe(1);
+    expect(middle.calls.pipe_create(65536)).toBe(-EINTR);
+    expect(child.calls.pipe_create(65536)).toBeGreaterThan(0); // the child itself works on
+    // Its parent's stop covers the child and its whole subtree, and waits for the same lock.
+    expect(calls.owner_stop(child.owner)).toBe(1);
+    expect(child.calls.pipe_create(65536)).toBe(-EINTR);
+    expect(sibling.calls.pipe_create(65536)).toBeGreaterThan(0); // not below the child
+    expect(leaf.calls.shm_wait_abandon(mapping)).toBe(0);
+    expect(calls.owner_stop(child.owner)).toBe(0);
+    // A child being stopped by its parent waits for it to end its thread (see stopDescendants).
+    expect(child.calls.owner_stop_descendants()).toBe(-EINTR);
+    expect(calls.owner_next_descendant(child.owner, 0)).toBe(middle.owner);
+    expect(calls.owner_next_descendant(child.owner, middle.owner)).toBe(leaf.owner);
+    expect(calls.owner_next_descendant(child.owner, leaf.owner)).toBe(0);
+
+    // Reaped together: four pipes of two ends and the leaf's mapping; the sibling is untouched.
+    expect(calls.owner_release(child.owner)).toBe(9);
+    for (const gone of [child, middle, leaf]) expect(calls.owner_serial(gone.owner)).toBe(-EINVAL);
+    expect(calls.owner_next_descendant(kernel.owner, 0)).toBe(sibling.owner);
+    expect(calls.owner_next_descendant(kernel.owner, sibling.owner)).toBe(0);
+    expect(calls.owner_release(sibling.owner)).toBe(4);
+    expect(calls.shm_remove(segment, Date.now())).toBe(0);
+    expect(calls.objects_live()).toBe(0);
+    // A thread cannot reap its own ancestor.
+    const parent = thread(kernel, 6);
+    const below = thread(parent, 7);
+    expect(below.calls.owner_release(parent.owner)).toBe(-EINVAL);
+    expect(calls.owner_release(parent.owner)).toBe(0);
+  });
+
+  it('reaps a subtree whose member died holding a lock that a deeper member\'s close needs', () => {
+    // Ended without a stop (as by the engine's resource limits): the child inside a futex wait's
+    // first step, holding the segment's lock, which its own child's mapping needs to close.
+    const kernel = Kernel.create(nodeHost.kernelModule(), MiB);
+    const { calls } = kernel;
+    const child = ownerThread(kernel, kernel, 2);
+    const leaf = ownerThread(kernel, child, 3);
+    const segment = child.calls.shm_get(0, 4096, ShmLayout.IPC_CREAT | 0o600, child.scratch, Date.now(), 2);
+    const mapping = child.calls.shm_attach(segment, 0, Date.now(), 2);
+    expect(child.calls.handle_dup(mapping, leaf.owner)).toBeGreaterThan(0);
+    expect(child.calls.shm_wait_prepare(mapping, 0)).toBeGreaterThan(0);
+    // The leaf goes first (the deepest), its close taking the lock its dead parent held.
+    expect(calls.owner_release(child.owner)).toBe(2);
+    expect(calls.shm_remove(segment, Date.now())).toBe(0);
+    expect(calls.objects_live()).toBe(0);
   });
 });
