@@ -475,10 +475,13 @@ export class RedisConnection {
     }
   }
 
-  /** How many times this client found itself reaped while alive (see {@link afterReaped}); for diagnostics and tests. */
+  /**
+   * How many times this client found itself reaped while alive (its lease ran out while it was
+   * stalled, and another client applied its undo and dropped its waits); for diagnostics and tests.
+   */
   reapedCount = 0;
 
-  /** The error of the last time this client found itself reaped (see {@link afterReaped}). */
+  /** The error its waiting receives got the last time this client found itself reaped while alive. */
   reapedError: IpcError | undefined;
 
   private readonly reapedListeners = new Set<(error: IpcError) => void>();
