@@ -104,7 +104,9 @@ export class Barrier implements Shareable, AsyncDisposable {
    * Arrives and waits for the others. Resolves with this arrival's index (0 to parties - 1).
    * Rejects with `BROKEN_BARRIER` if the barrier is or becomes broken (timeout, abort, reset, a
    * failing action), `AbortError` on `signal` (which breaks it too, as a timeout does), `CLOSED`
-   * after close, also when this handle is closed while it waits (which breaks nothing).
+   * after close, also when this handle is closed while it waits (which breaks nothing). A timeout
+   * or signal that fires after the last party arrived (while its action runs) comes too late:
+   * the wait resolves, as the others do.
    */
   async wait(options?: WaitOptions): Promise<number> {
     this.checkOpen('wait');
@@ -136,15 +138,34 @@ export class Barrier implements Shareable, AsyncDisposable {
     } catch (error) {
       // Cut short by this handle's close: this process left, the others may still meet.
       if (this.isClosed) throw closedObject('barrier', 'wait');
-      await this.abort();
+      if (await this.giveUp(generation)) return index;
       throw error;
     }
     if (!passed) {
-      await this.abort();
+      if (await this.giveUp(generation)) return index;
       throw brokenError();
     }
     if (this.state.load(BarrierCell.BROKEN_AT) === this.state.after(generation)) throw brokenError();
     return index;
+  }
+
+  /**
+   * A waiter of `generation` gives up (timeout, signal): breaks that generation if it is still
+   * the current one. The last party may have ended it between the deadline and this lock (it
+   * runs the action holding the lock): then the waiter passed, as in Python, and breaking now
+   * would break the next generation. True if `generation` tripped.
+   */
+  private async giveUp(generation: number): Promise<boolean> {
+    await this.lock.acquire();
+    try {
+      if (this.state.load(BarrierCell.GENERATION) === generation) {
+        this.breakNow();
+        return false;
+      }
+      return this.state.load(BarrierCell.BROKEN_AT) !== this.state.after(generation);
+    } finally {
+      await this.lock.release();
+    }
   }
 
   /** Breaks the barrier: every waiter and later `wait` reject with `BROKEN_BARRIER` until {@link Barrier.reset}. */

@@ -230,5 +230,25 @@ export function synchronizeSuite(context: MpContext): void {
       expect(barrier.broken).toBe(false);
       expect((await child.join()).code).toBe(0);
     });
+
+    it(`multiprocessing ${context.name}: a Barrier wait whose timeout or signal fires while the last party's action runs has passed; the next generation is whole`, async () => {
+      // The last party runs the action holding the barrier's lock, before it ends the generation:
+      // a timeout (or abort) that fires meanwhile loses that race, as in Python, where the
+      // waiter re-checks under the lock. It must neither fail nor break the next generation.
+      const barrier = disposeAfter(await Barrier.create(backend, 2, { action: () => sleep(300) }));
+      const controller = new AbortController();
+      for (const options of [{ timeout: 50 }, { signal: controller.signal }]) {
+        const first = barrier.wait(options).then(
+          (index) => index,
+          (error: unknown) => codeOf(error) ?? String(error),
+        );
+        await sleep(10);
+        if (options.signal) setTimeout(() => controller.abort(), 50);
+        const last = await barrier.wait({ timeout: 5_000 });
+        expect({ options: Object.keys(options), outcome: [await first, last], broken: barrier.broken }).toEqual({ options: Object.keys(options), outcome: [0, 1], broken: false });
+      }
+      barrier.action = undefined;
+      expect((await Promise.all([barrier.wait({ timeout: 5_000 }), barrier.wait({ timeout: 5_000 })])).sort()).toEqual([0, 1]);
+    });
   });
 }
