@@ -124,6 +124,8 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
   private sendBatch: QueuedSend[] = [];
   /** Receive attempts waiting for this tick's script call, by inbox key ('' none; see receiveScript). */
   private readonly receiveBatches = new Map<string, QueuedReceive[]>();
+  /** Receives not settled yet (each may still get a claim: a close waits for them). */
+  private readonly receiving = new Set<Promise<Message>>();
   /** KEYS of mq-receive (the queue's keys without `blocked`). */
   private readonly receiveKeys: string[];
 
@@ -239,7 +241,12 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
   }
 
   receive(options?: MessageQueueReceiveOptions): Promise<Message> {
-    return quiet(this.receiveNow(options));
+    const receiving = this.receiveNow(options);
+    // Counted until settled: a close waits for it, so that the claim it may get is acknowledged (see closed_).
+    this.receiving.add(receiving);
+    const forget = (): void => void this.receiving.delete(receiving);
+    receiving.then(forget, forget);
+    return quiet(receiving);
   }
 
   private async receiveNow(options?: MessageQueueReceiveOptions): Promise<Message> {
@@ -462,10 +469,23 @@ export class RedisMessageQueue extends Handle implements MessageQueue, Transfera
   }
 
   protected override async closed_(): Promise<void> {
-    // Drop the claims of the messages this handle received (best effort: a claim left behind
-    // holds a copy of a delivered message until the queue is removed).
+    // Receives still under way may get a claim yet: a send handing a registered receive its
+    // message while the close cancels it (the receive then takes it), or an attempt already in
+    // its script call. The close cancelled their waits, so they settle within a round trip or two.
+    while (this.receiving.size > 0) await Promise.allSettled([...this.receiving]);
+    // Drop the claims of the messages this handle received, and give back those whose reply was
+    // lost (best effort: a claim left behind holds a copy of a delivered message until the queue
+    // is removed).
     const acknowledged = this.acknowledged.splice(0);
-    if (acknowledged.length > 0) await this.connection.run('mq-ack', [this.keys[6]!], [this.handleKey, acknowledged.join(',')], 'msgctl').catch(() => undefined);
+    const lost = this.lost.splice(0);
+    if (lost.length > 0) {
+      // mq-receive with no receives: acknowledges, and puts the lost requests' messages back.
+      const c = this.connection;
+      const args: ScriptArgument[] = [String(this.id), process.pid, c.uid, c.gid, this.tag, this.handleKey, acknowledged.join(','), lost.join(','), '', 0];
+      await c.run('mq-receive', this.receiveKeys, args, 'msgctl', { key: this.key }).catch(() => undefined);
+    } else if (acknowledged.length > 0) {
+      await this.connection.run('mq-ack', [this.keys[6]!], [this.handleKey, acknowledged.join(',')], 'msgctl').catch(() => undefined);
+    }
   }
 
   async remove(): Promise<void> {

@@ -272,6 +272,45 @@ describe('redis System V message queue', () => {
     }
   });
 
+  it('leaves no claim behind when a handle is closed while its receive is being served (handed over by a send, or taken by an attempt in flight)', async () => {
+    const backend = testBackend('mq-close-claims');
+    const queue = await backend.messageQueues.open(IPC_PRIVATE);
+    const revive = backend.revive as (record: unknown) => Promise<MessageQueue>;
+    const record = () => (queue as unknown as { [k: symbol]: () => unknown })[Symbol.for('ipcx.transfer')]!();
+    const tag = `{${backend.connection.prefix}:mq:i${queue.id}}`;
+    const settled = (promise: Promise<unknown>) => promise.then((m) => text((m as Message).data), (error: unknown) => String((error as { code?: string }).code ?? error));
+    try {
+      for (let round = 0; round < 5; round++) {
+        // A registered receive: the send hands it its message while its handle closes.
+        const other = await revive(record());
+        const waiting = other.receive();
+        while ((await backend.connection.client.hlen(`${tag}:waiters`)) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        const sent = queue.send(1, `handed${round}`);
+        const closed = other.close();
+        await Promise.all([sent, closed]);
+        const handed = await settled(waiting);
+        // An attempt in flight (flushed after the close): the script takes the message.
+        await queue.send(1, `taken${round}`);
+        const third = await revive(record());
+        const taking = third.receive({ nowait: true });
+        await third.close();
+        const taken = await settled(taking);
+        // Every message is either received or still queued, and no claim is left on the server.
+        const left = (await queue.stat()).messages;
+        expect([handed, taken].filter((m) => m.startsWith('handed') || m.startsWith('taken')).length + left).toBe(2);
+        expect(await backend.connection.client.hgetall(`${tag}:claims`)).toEqual({});
+        // Drained through a handle of its own, closed after: its claims go with it.
+        const drain = await revive(record());
+        while ((await queue.stat()).messages > 0) await drain.receive({ nowait: true });
+        await drain.close();
+      }
+      expect(await backend.connection.client.hlen(`${tag}:claims`)).toBe(0);
+    } finally {
+      await queue.remove();
+      await queue.close();
+    }
+  });
+
   it('reports ENOSYS for every primitive it does not implement', async () => {
     const backend = testBackend('mq-enosys');
     await expect(backend.pipes.create()).rejects.toMatchObject({ name: 'IpcError', code: 'ENOSYS' });
