@@ -132,6 +132,15 @@ export class Kernel {
     return new Kernel(module, memory, owner, id, pid);
   }
 
+  /**
+   * What `JSON.stringify` gives for the kernel (and so for every object that refers to it): which
+   * kernel, which owner, how big. Its views ({@link Kernel.bytes}, {@link Kernel.cells}) cover the
+   * whole shared memory, which as JSON would never finish in practice.
+   */
+  toJSON(): { kernel: string; owner: number; pid: number; memoryBytes: number } {
+    return { kernel: this.id, owner: this.owner, pid: this.pid, memoryBytes: this.memoryBytes };
+  }
+
   /** The memory's size in bytes. */
   get memoryBytes(): number {
     return this.memory.buffer.byteLength;

@@ -90,6 +90,11 @@ export class WorkerMessageQueue implements MessageQueue, KernelObject {
     return this.isClosed;
   }
 
+  /** What `JSON.stringify` gives: a short description (not the kernel or its memory, which would never finish as JSON). */
+  toJSON(): { object: string; closed: boolean } {
+    return { object: this.describe(), closed: this.closed };
+  }
+
   /** For leak reports: the queue's id and key. */
   describe(): string {
     return `${this.objectName} (key ${this.key})`;

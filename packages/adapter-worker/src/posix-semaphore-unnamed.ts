@@ -62,6 +62,11 @@ class WorkerUnnamedSemaphore implements PosixSemaphore {
     segment.kernel.open.add(this.tracker);
   }
 
+  /** What `JSON.stringify` gives: a short description (not the segment's memory). */
+  toJSON(): { object: string; closed: boolean } {
+    return { object: this.objectName, closed: this.closed };
+  }
+
   get closed(): boolean {
     return this.isClosed;
   }

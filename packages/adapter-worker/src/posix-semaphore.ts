@@ -73,6 +73,11 @@ export class WorkerPosixSemaphore implements PosixSemaphore, KernelObject {
     return this.handle === 0;
   }
 
+  /** What `JSON.stringify` gives: a short description (not the kernel or its memory, which would never finish as JSON). */
+  toJSON(): { object: string; closed: boolean } {
+    return { object: this.describe(), closed: this.closed };
+  }
+
   /** For leak reports. */
   describe(): string {
     return `${this.objectName} (handle ${this.handle})`;

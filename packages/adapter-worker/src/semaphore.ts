@@ -125,6 +125,11 @@ export class WorkerSemaphoreSet implements SemaphoreSet, KernelObject {
     return this.isClosed;
   }
 
+  /** What `JSON.stringify` gives: a short description (not the kernel or its memory, which would never finish as JSON). */
+  toJSON(): { object: string; closed: boolean } {
+    return { object: this.describe(), closed: this.closed };
+  }
+
   /** For leak reports. */
   describe(): string {
     return this.objectName;

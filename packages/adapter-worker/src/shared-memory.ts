@@ -478,6 +478,11 @@ export abstract class WorkerSegment implements SharedSegment {
     return this.state.handle === 0;
   }
 
+  /** What `JSON.stringify` gives: a short description (not the segment's bytes or the kernel's memory). */
+  toJSON(): { object: string; size: number; closed: boolean } {
+    return { object: this.objectName, size: this.size, closed: this.closed };
+  }
+
   /** The segment's memory (a SharedArrayBuffer). `EACCES` when mapped read-only, `EBADF` after close. */
   get buffer(): ArrayBuffer {
     if (this.closed) throw closedError(this.objectName, 'shmat');

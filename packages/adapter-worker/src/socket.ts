@@ -414,6 +414,11 @@ abstract class WorkerSocketHandle implements KernelObject {
     return this.handle === 0;
   }
 
+  /** What `JSON.stringify` gives: a short description (not the kernel or its memory, which would never finish as JSON). */
+  toJSON(): { object: string; closed: boolean } {
+    return { object: this.describe(), closed: this.closed };
+  }
+
   /** A short description for leak reports. */
   describe(): string {
     return `${this.objectName} (handle ${this.handle}, object ${this.objectId})`;

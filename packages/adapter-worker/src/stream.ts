@@ -137,6 +137,11 @@ export class KernelStream implements KernelObject {
     return this.handle === 0;
   }
 
+  /** What `JSON.stringify` gives: a short description (not the kernel or its memory, which would never finish as JSON). */
+  toJSON(): { object: string; closed: boolean } {
+    return { object: this.describe(), closed: this.closed };
+  }
+
   /** A short description for leak reports: `'pipe reader (handle 3, object 2)'`. */
   describe(): string {
     return `${this.objectName} (handle ${this.handle}, object ${this.objectId})`;
