@@ -10,9 +10,11 @@
  *  FRAME_HEADER_BYTES = 5; kind: 0 value, 1 value holding objects to revive, 2 raw bytes
  * ```
  * A value larger than the pipe's buffer streams through it: the only limit is memory (and
- * 2^32 - 1 bytes per frame).
+ * 2^32 - 1 bytes per frame). A frame whose length the receiver cannot allocate (a huge value, or
+ * a peer that wrote a bogus header) tears the stream: its receive and every later one reject with
+ * `ENOMEM`.
  */
-import { moduleTransferSymbol, type ModuleTransfer, closedError, isIpcError, Primitive, type ByteReader, type ByteWriter, type DuplexPipe, type IpcBackend, type WaitOptions, type WriteOptions } from '@ipcx/core';
+import { moduleTransferSymbol, type ModuleTransfer, closedError, IpcError, isIpcError, Primitive, type ByteReader, type ByteWriter, type DuplexPipe, type IpcBackend, type WaitOptions, type WriteOptions } from '@ipcx/core';
 import type { Codec } from './codec.js';
 import { codecNamed } from './codec-registry.js';
 import { ErrorCode, MultiprocessingError, bufferTooShort } from './errors.js';
@@ -55,6 +57,8 @@ export class Connection implements Shareable, AsyncDisposable {
   private reading: Promise<unknown> = Promise.resolve();
   private writing: Promise<unknown> = Promise.resolve();
   private eof = false;
+  /** Set when a frame could not be allocated: the stream cannot be framed past it (see readFrame). */
+  private torn: IpcError | undefined;
   private isClosed = false;
   /** Aborted by {@link Connection.close}: stops a write waiting for room (see there). */
   private readonly closing = new AbortController();
@@ -109,8 +113,9 @@ export class Connection implements Shareable, AsyncDisposable {
   /**
    * The next value. Waits for a whole frame; rejects with code `EOF` when the other side closed
    * (or died), `ETIMEDOUT` after `timeout` ms, `AbortError` on `signal`: a cancelled wait consumes
-   * nothing; `CLOSED` after close, also when this end is closed while it waits. A frame sent with
-   * `sendBytes` arrives as its `Uint8Array`.
+   * nothing; `CLOSED` after close, also when this end is closed while it waits; `ENOMEM` (an
+   * `IpcError`) when a frame is larger than this process can allocate, and at every later receive
+   * (the stream is torn). A frame sent with `sendBytes` arrives as its `Uint8Array`.
    */
   recv<T = unknown>(options?: WaitOptions): Promise<T> {
     return this.serialRead('recv', options, async (left) => {
@@ -143,7 +148,7 @@ export class Connection implements Shareable, AsyncDisposable {
   poll(timeout = 0): Promise<boolean> {
     if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) throw new RangeError('timeout must be a number >= 0');
     return this.serialRead('poll', undefined, async () => {
-      if (this.available() > 0 || this.eof) return true;
+      if (this.available() > 0 || this.eof || this.torn !== undefined) return true;
       const reader = this.readableEnd('poll');
       try {
         const chunk = timeout === 0 ? await reader.read({ nowait: true, maxBytes: READ_CHUNK }) : await reader.read({ maxBytes: READ_CHUNK, ...(timeout === Infinity ? {} : { timeout }) });
@@ -295,6 +300,7 @@ export class Connection implements Shareable, AsyncDisposable {
 
   private async readFrame(options?: WaitOptions): Promise<[number, Uint8Array]> {
     const reader = this.readableEnd('recv');
+    if (this.torn !== undefined) throw this.torn;
     // Only the wait for a frame's first bytes can time out or abort; the rest of a frame whose
     // header has arrived is on its way, and giving up there would tear the stream.
     while (this.available() < FRAME_HEADER_BYTES) {
@@ -312,7 +318,23 @@ export class Connection implements Shareable, AsyncDisposable {
       return [kind, payload];
     }
     // A frame larger than what is buffered: read the rest straight into its own array.
-    const payload = new Uint8Array(length);
+    let payload: Uint8Array;
+    try {
+      payload = new Uint8Array(length);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      // The peer's next bytes belong to this frame, which we cannot hold: nothing after it can be
+      // framed, so the stream is torn and every later receive fails the same way (not V8's bare
+      // RangeError, which would also repeat at each receive with the header left in the buffer).
+      this.buffered = new Uint8Array(0);
+      this.offset = 0;
+      this.torn = new IpcError('ENOMEM', {
+        syscall: 'recv',
+        object: 'connection',
+        message: `ENOMEM: a frame of ${length} bytes cannot be allocated (connection); the stream is torn, later receives fail too`,
+      });
+      throw this.torn;
+    }
     const have = this.available() - FRAME_HEADER_BYTES;
     payload.set(this.buffered.subarray(this.offset + FRAME_HEADER_BYTES));
     this.buffered = new Uint8Array(0);

@@ -339,6 +339,33 @@ export function connectionSuite(context: MpContext, maker: PipeMaker = { label: 
       expect(codeOf(error)).toBe('EOF');
     });
 
+    // Connection's own framing over a kernel pipe (ring-backed ends frame differently).
+    if (maker.label === 'kernel connection') it(`multiprocessing ${context.name} ${maker.label}: a frame longer than the receiver can allocate is ENOMEM, then and at every later recv (the stream is torn)`, async () => {
+      const [conn] = await pipeWithChild('raw-frame-header', [0xffff_ffff]);
+      expect(await conn.poll(20_000)).toBe(true);
+      // This machine may well lend 4 GiB (overcommit): make this process one that cannot, as a
+      // small or busy machine is, by failing large typed-array allocations as V8 does.
+      const original = globalThis.Uint8Array;
+      globalThis.Uint8Array = new Proxy(original, {
+        construct(target, args, newTarget) {
+          if (typeof args[0] === 'number' && args[0] >= 2 ** 31) throw new RangeError('Array buffer allocation failed');
+          return Reflect.construct(target, args, newTarget) as object;
+        },
+      });
+      let errors: unknown[];
+      try {
+        errors = [await rejectionWithin(conn.recv(), 10_000), await rejectionWithin(conn.recvBytes(), 10_000)];
+      } finally {
+        globalThis.Uint8Array = original;
+      }
+      expect(errors.map((error) => [(error as Error).name, codeOf(error)])).toEqual([
+        ['IpcError', 'ENOMEM'],
+        ['IpcError', 'ENOMEM'],
+      ]);
+      expect(await conn.poll()).toBe(true);
+      expect(codeOf(await rejection(conn.recv()))).toBe('ENOMEM');
+    });
+
     // Pipe(false) exists for socketpair-style pipes only (RingPipe ends are always duplex).
     if (maker.label === 'connection') it(`multiprocessing ${context.name} ${maker.label}: Pipe(false) gives a receive-only and a send-only end`, async () => {
       const [reader, writer] = await Pipe(backend, { duplex: false });
