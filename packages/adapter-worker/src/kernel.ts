@@ -84,10 +84,16 @@ export class Kernel {
   scratchBytes: number = Layout.SCRATCH_BYTES;
   /** Objects this thread has open through this kernel. */
   readonly open = new Set<KernelObject>();
-  // Closes the handles of objects dropped without close(), so a forgotten end cannot hold a pipe open forever.
+  // Closes the handles of objects dropped without close(), so a forgotten end cannot hold a pipe
+  // open forever. Note: `open` holds every tracked object until its close (for leak reports and
+  // closeAll), which keeps it reachable, so this runs only for an object no longer listed there.
   private readonly forgotten = new FinalizationRegistry<number>((handle) => {
-    this.calls.handle_close(handle);
+    this.callEventually(() => this.calls.handle_close(handle));
   });
+  /** Calls a finalizer could not make (the lock was busy), retried until they are made: see {@link Kernel.callEventually}. */
+  private readonly deferred: Array<() => number> = [];
+  private deferredTimer: ReturnType<typeof setTimeout> | undefined;
+  private runningDeferred = false;
 
   private constructor(
     /** The compiled kernel module (posted to workers, which instantiate it again). */
@@ -153,6 +159,7 @@ export class Kernel {
    * Asynchronous code uses {@link Kernel.callAsync}.
    */
   call(entry: () => number): number {
+    if (this.deferred.length > 0) this.runDeferred();
     let result = entry();
     // The holder is usually a live thread that the host preempted in its critical section (two
     // CPUs, many workers): it finishes within a few time slices. Retry for up to SYNC_RETRY_MS.
@@ -176,6 +183,7 @@ export class Kernel {
     // it finish in µs; a timer costs at least 1 ms (4 ms in a browser once timers nest). Bounded
     // (up to LAST_PAUSE_MS), then timers: a holder that needs this thread's event loop (to be reaped)
     // gets it.
+    if (this.deferred.length > 0) this.runDeferred();
     let pauseMs = FIRST_PAUSE_MS;
     for (;;) {
       const result = entry();
@@ -186,6 +194,42 @@ export class Kernel {
       }
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
+  }
+
+  /**
+   * Makes a call that must not be dropped but cannot wait (a finalizer's close of a forgotten
+   * object): now, or, while it answers -EINTR (the lock is held by another thread), again before
+   * this thread's next kernel call ({@link Kernel.call}, {@link Kernel.callAsync}) and on a timer,
+   * until it answers anything else. `entry` does its own follow-up work once made.
+   */
+  callEventually(entry: () => number): void {
+    if (entry() !== -KernelErrno.EINTR) return;
+    this.deferred.push(entry);
+    this.scheduleDeferred();
+  }
+
+  /** Retries the deferred calls once each; those still refused stay queued. */
+  private runDeferred(): void {
+    if (this.runningDeferred) return;
+    this.runningDeferred = true;
+    try {
+      for (const entry of this.deferred.splice(0)) {
+        if (entry() === -KernelErrno.EINTR) this.deferred.push(entry);
+      }
+    } finally {
+      this.runningDeferred = false;
+    }
+    if (this.deferred.length > 0) this.scheduleDeferred();
+  }
+
+  private scheduleDeferred(): void {
+    if (this.deferredTimer !== undefined) return;
+    this.deferredTimer = setTimeout(() => {
+      this.deferredTimer = undefined;
+      this.runDeferred();
+    }, 1);
+    // Not what keeps a thread alive: a thread that ends has its handles closed by its reaper.
+    (this.deferredTimer as { unref?: () => void }).unref?.();
   }
 
   /**

@@ -79,7 +79,7 @@ import {
   backendSlice,
 } from '@ipcx/core/backend';
 import { kernelError, registerReviver, type Kernel, type KernelObject } from './kernel.js';
-import { Kind, Layout, ShmLayout } from './layout.js';
+import { KernelErrno, Kind, Layout, ShmLayout } from './layout.js';
 import { watchCancellation, type CancelReason, cancellationError } from './wait.js';
 
 const DEFAULT_MODE = 0o600;
@@ -379,8 +379,13 @@ function memoryOf(kernel: Kernel): SegmentMemory {
 /** Closes the mapping handles of segments dropped without close() (held: kernel, handle, serial). */
 const forgotten = new FinalizationRegistry<{ kernel: Kernel; handle: number; serial: number; tracker: KernelObject }>((held) => {
   held.kernel.open.delete(held.tracker);
-  held.kernel.call(() => held.kernel.calls.shm_detach(held.handle, Date.now(), held.kernel.pid));
-  memoryOf(held.kernel).release(held.serial);
+  // Never dropped: a detach refused while another thread holds the lock is made later, and the
+  // buffer is let go only after it (see Kernel.callEventually).
+  held.kernel.callEventually(() => {
+    const result = held.kernel.calls.shm_detach(held.handle, Date.now(), held.kernel.pid);
+    if (result !== -KernelErrno.EINTR) memoryOf(held.kernel).release(held.serial);
+    return result;
+  });
 });
 
 /** A pending futex wait, ended by close. */
