@@ -5,12 +5,17 @@
  * ```
  *  index 0 WAKEUPS   tokens handed to sleepers by notify
  *  index 1 SLEEPERS  processes registered in wait and not yet handed a token
+ *  index 2 INSIDE    live processes inside wait (SEM_UNDO: a dead waiter's 1 goes back to 0)
  * ```
- * A waiter registers (SLEEPERS + 1) while it holds the lock, releases the lock and takes a token.
- * `notify(n)` moves up to n registrations to tokens in one `semop`, so it wakes at most n waiters
- * and only waiters that were registered when it was called. A waiter that times out takes its
- * registration back, or, if a notify already turned it into a token, takes that token: the two
- * counts always add up to the processes inside `wait`.
+ * A waiter registers (SLEEPERS + 1, INSIDE + 1) while it holds the lock, releases the lock and
+ * takes a token (WAKEUPS - 1, INSIDE - 1). `notify(n)` moves up to n registrations to tokens in
+ * one `semop`, so it wakes at most n waiters and only waiters that were registered when it was
+ * called. A waiter that times out takes its registration back, or, if a notify already turned it
+ * into a token, takes that token (with INSIDE - 1 in the same `semop`). So SLEEPERS + WAKEUPS is
+ * INSIDE plus the waiters that died inside `wait`, whose registration (or token) no `semop` of
+ * theirs will take back: the kernel's undo takes only their INSIDE. `notify` removes that excess
+ * first (from SLEEPERS, then WAKEUPS), so that it neither spends a wake-up on the dead nor leaves
+ * a token that would wake a later `wait` that nobody notified.
  */
 import { moduleTransferSymbol, type ModuleTransfer, isIpcError, type IpcBackend, type SemaphoreSet } from '@ipcx/core';
 import { ErrorCode, MultiprocessingError } from './errors.js';
@@ -22,6 +27,7 @@ import { deadlineOf } from './wait.js';
 
 const WAKEUPS = 0;
 const SLEEPERS = 1;
+const INSIDE = 2;
 
 /**
  * A condition variable between processes.
@@ -32,9 +38,10 @@ const SLEEPERS = 1;
  *
  * **Atomic**: registering, notifying and taking a wake-up are single `semop` calls.
  *
- * **Crash**: the lock is robust (see {@link Lock}); a process killed inside `wait` leaves its
- * registration behind, so one later `notify` may be spent on it (a lost wake-up for one waiter,
- * which Python's Condition would suffer too, forever holding the lock besides).
+ * **Crash**: the lock is robust (see {@link Lock}); a process killed inside `wait` is forgotten by
+ * the next `notify` (the kernel's `SEM_UNDO` counts it out): no wake-up is spent on it and none is
+ * left over for a later `wait`. Python's Condition keeps the dead waiter's registration (and holds
+ * the lock forever besides).
  */
 export class Condition implements Shareable, AsyncDisposable {
   private isClosed = false;
@@ -55,7 +62,7 @@ export class Condition implements Shareable, AsyncDisposable {
     if (lock !== undefined && !(lock instanceof Lock) && !(lock instanceof RLock)) throw new TypeError('lock must be a Lock or an RLock');
     const own = lock === undefined;
     const theLock = lock ?? (await RLock.create(backend));
-    const condition = new Condition(theLock, await createSemaphores(backend, [0, 0]), true);
+    const condition = new Condition(theLock, await createSemaphores(backend, [0, 0, 0]), true);
     condition.ownsLock = own;
     return condition;
   }
@@ -88,7 +95,9 @@ export class Condition implements Shareable, AsyncDisposable {
     this.checkOpen('wait');
     const semop = semopOptions(options);
     // Registered while holding the lock: a notify (which holds it too) cannot run in between.
-    await whenNotBusy(() => this.semaphores.post(SLEEPERS));
+    // INSIDE with SEM_UNDO: if this process dies inside wait, the kernel takes its 1 back, and
+    // notify sees the registration (or token) it left as one too many.
+    await this.register();
     const depth = await this.releaseLock().catch(async (error: unknown) => {
       await this.unregister();
       throw error;
@@ -96,7 +105,15 @@ export class Condition implements Shareable, AsyncDisposable {
     let woken = false;
     let failure: unknown;
     try {
-      woken = await tryOperate(() => this.semaphores.wait(WAKEUPS, 1, semop));
+      woken = await tryOperate(() =>
+        this.semaphores.operate(
+          [
+            { index: WAKEUPS, delta: -1 },
+            { index: INSIDE, delta: -1, undo: true },
+          ],
+          semop,
+        ),
+      );
     } catch (error) {
       failure = error;
     }
@@ -134,7 +151,9 @@ export class Condition implements Shareable, AsyncDisposable {
    */
   async notify(n = 1): Promise<void> {
     this.checkOpen('notify');
-    if (!(n >= 0)) throw new RangeError('n must be a number >= 0');
+    if (typeof n !== 'number') throw new TypeError(`notify(n): n must be a number, not ${typeof n}`);
+    if (n !== Infinity && !(Number.isInteger(n) && n >= 0)) throw new RangeError(`notify(n): n must be an integer >= 0 or Infinity, not ${n}`);
+    await this.forgetDead();
     for (;;) {
       const moved = Math.min(n, await whenNotBusy(() => this.semaphores.value(SLEEPERS)));
       if (moved === 0) return;
@@ -190,10 +209,60 @@ export class Condition implements Shareable, AsyncDisposable {
     return { kind: 'condition', data: { semaphores: this.semaphores.id, lock: packForValue(this.lock) } };
   }
 
+  private async register(): Promise<void> {
+    for (;;) {
+      try {
+        await this.semaphores.operate([
+          { index: SLEEPERS, delta: 1 },
+          { index: INSIDE, delta: 1, undo: true },
+        ]);
+        return;
+      } catch (error) {
+        if (!isIpcError(error, 'EINTR')) throw error;
+      }
+    }
+  }
+
   private async unregister(): Promise<void> {
     // Take the registration back; if a notify turned it into a token already, take the token.
-    const unregistered = await tryOperate(() => this.semaphores.operate([{ index: SLEEPERS, delta: -1 }], { nowait: true }));
-    if (!unregistered) await this.semaphores.wait(WAKEUPS, 1);
+    const unregistered = await tryOperate(() =>
+      this.semaphores.operate(
+        [
+          { index: SLEEPERS, delta: -1 },
+          { index: INSIDE, delta: -1, undo: true },
+        ],
+        { nowait: true },
+      ),
+    );
+    if (!unregistered)
+      await this.semaphores.operate([
+        { index: WAKEUPS, delta: -1 },
+        { index: INSIDE, delta: -1, undo: true },
+      ]);
+  }
+
+  /**
+   * Takes out the registrations (or tokens) of waiters that died inside `wait`: the excess of
+   * SLEEPERS + WAKEUPS over INSIDE (read together). Live waiters keep the counts in step in single
+   * `semop`s, so the excess is exactly the dead. Registrations go first: a live waiter's token
+   * must not be taken (a lost wake-up); taking a live registration instead of a dead waiter's token
+   * (it died after a notify, before it took the token) costs that waiter an early wake-up at worst.
+   * A waiter timing out or waking meanwhile makes the nowait `semop` fail whole: read again.
+   */
+  private async forgetDead(): Promise<void> {
+    for (;;) {
+      const values = await whenNotBusy(() => this.semaphores.values());
+      const sleepers = values[SLEEPERS]!;
+      const wakeups = values[WAKEUPS]!;
+      const dead = sleepers + wakeups - values[INSIDE]!;
+      if (dead <= 0) return;
+      const fromSleepers = Math.min(dead, sleepers);
+      const operations = [
+        ...(fromSleepers > 0 ? [{ index: SLEEPERS, delta: -fromSleepers }] : []),
+        ...(dead > fromSleepers ? [{ index: WAKEUPS, delta: -(dead - fromSleepers) }] : []),
+      ];
+      if (await tryOperate(() => this.semaphores.operate(operations, { nowait: true }))) return;
+    }
   }
 
   private async releaseLock(): Promise<number> {

@@ -179,6 +179,43 @@ export function synchronizeSuite(context: MpContext): void {
       expect(codeOf(await rejection(condition.wait()))).toBe('NOT_OWNER');
     });
 
+    it(`multiprocessing ${context.name}: a Condition waiter killed inside wait leaves nothing behind: a later notify wakes no later waiter early, and live waiters still get theirs`, async () => {
+      const condition = disposeAfter(await Condition.create(backend));
+      const results = disposeAfter(await Queue.create<string>(backend));
+      const doomed = await start('condition-wait', [condition, results, 0]);
+      expect(await results.get({ timeout: 20_000 })).toBe('waiting 0');
+      // The lock is free again once the child is inside wait (registered, lock released).
+      await condition.acquire();
+      await condition.release();
+      doomed.kill(kill);
+      await doomed.exited;
+      // Nobody waits now: this notify wakes nobody and leaves no wake-up for a wait begun later.
+      await condition.acquire();
+      await condition.notify();
+      expect(await condition.wait({ timeout: 200 })).toBe(false);
+      await condition.release();
+      const live = await start('condition-wait', [condition, results, 1]);
+      expect(await results.get({ timeout: 20_000 })).toBe('waiting 1');
+      await condition.acquire();
+      await condition.notify();
+      await condition.release();
+      expect(await results.get({ timeout: 20_000 })).toBe('woken 1');
+      expect((await live.join()).code).toBe(0);
+    });
+
+    it(`multiprocessing ${context.name}: Condition.notify(n) takes an integer >= 0 or Infinity`, async () => {
+      const condition = disposeAfter(await Condition.create(backend));
+      await condition.acquire();
+      for (const n of [1.5, -1, Number.NaN, -Infinity]) {
+        const error = await rejection(condition.notify(n));
+        expect([error.name, error.message]).toEqual(['RangeError', `notify(n): n must be an integer >= 0 or Infinity, not ${n}`]);
+      }
+      expect((await rejection(condition.notify('2' as unknown as number))).name).toBe('TypeError');
+      await condition.notify(0);
+      await condition.notify(Infinity);
+      await condition.release();
+    });
+
     it(`multiprocessing ${context.name}: a wait of Lock, Semaphore, Event, Condition or Barrier still waiting when its handle closes rejects with CLOSED; later calls too`, async () => {
       const lock = disposeAfter(await Lock.create(backend));
       const semaphore = disposeAfter(await Semaphore.create(backend, 0));
