@@ -90,7 +90,11 @@ export class Lock implements Shareable, AsyncDisposable {
         ),
       );
       if (!taken) return false;
-      // Only the holder touches DIRTY: 1 here means the last holder never released.
+      // Only the holder touches DIRTY: 1 here means the last holder never released. A holder
+      // killed between the semop above and the post below leaves DIRTY 0, and its successor is
+      // not told: rightly, since that acquire never resolved, so no code of it ran under the lock
+      // and what the lock protects is as the holder before it left it. (Killed after reading 1,
+      // it leaves the 1, and its successor is told of the earlier death.)
       this.ownerDied = (await whenNotBusy(() => this.semaphores.value(DIRTY))) !== 0;
       if (!this.ownerDied) await whenNotBusy(() => this.semaphores.post(DIRTY));
       return true;
