@@ -218,6 +218,10 @@ export class Barrier implements Shareable, AsyncDisposable {
   }
 
   private breakNow(): void {
+    // Already broken: nobody waits in the current generation (a wait on a broken barrier rejects
+    // at once), and moving it again would overwrite BROKEN_AT before every waiter of the broken
+    // generation has read it (such a waiter would then take its generation for passed).
+    if (this.state.load(BarrierCell.BROKEN) !== 0) return;
     const generation = this.state.load(BarrierCell.GENERATION);
     this.state.store(BarrierCell.BROKEN, 1);
     this.state.store(BarrierCell.COUNT, 0);

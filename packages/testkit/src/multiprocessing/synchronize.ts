@@ -268,6 +268,21 @@ export function synchronizeSuite(context: MpContext): void {
       expect((await child.join()).code).toBe(0);
     });
 
+    it(`multiprocessing ${context.name}: a Barrier broken twice (abort, abort) still breaks the wait of the generation the first abort broke`, async () => {
+      const barrier = disposeAfter(await Barrier.create(backend, 2));
+      const results = disposeAfter(await Queue.create<number | string>(backend));
+      for (let round = 0; round < 5; round++) {
+        const child = await start('barrier-wait', [barrier, results]);
+        while (barrier.nWaiting < 1) await sleep(5);
+        // The second abort comes before the woken child looks at which generation broke.
+        await barrier.abort();
+        await barrier.abort();
+        expect({ round, outcome: await results.get({ timeout: 20_000 }) }).toEqual({ round, outcome: 'BROKEN_BARRIER' });
+        expect((await child.join()).code).toBe(0);
+        await barrier.reset();
+      }
+    });
+
     it(`multiprocessing ${context.name}: a Barrier wait whose timeout or signal fires while the last party's action runs has passed; the next generation is whole`, async () => {
       // The last party runs the action holding the barrier's lock, before it ends the generation:
       // a timeout (or abort) that fires meanwhile loses that race, as in Python, where the
