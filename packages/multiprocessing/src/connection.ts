@@ -17,7 +17,7 @@
 import { moduleTransferSymbol, type ModuleTransfer, closedError, IpcError, isIpcError, Primitive, type ByteReader, type ByteWriter, type DuplexPipe, type IpcBackend, type WaitOptions, type WriteOptions } from '@ipcx/core';
 import type { Codec } from './codec.js';
 import { codecNamed } from './codec-registry.js';
-import { ErrorCode, MultiprocessingError, bufferTooShort } from './errors.js';
+import { ErrorCode, MultiprocessingError, bufferTooShort, timedOut } from './errors.js';
 import { registerReviver, shareSymbol, transferByModule, type Shareable, type ShareRecord } from './share.js';
 import { decodeValue, encodeValue, stableBytes } from './value-bytes.js';
 import { closedDuring, closedObject } from './kernel-objects.js';
@@ -382,8 +382,3 @@ registerReviver('connection', async (data, backend, parts) => {
   if (duplex) return new Connection(end, end, backend, codecNamed(codec));
   return readable ? new Connection(end, undefined, backend, codecNamed(codec)) : new Connection(undefined, end, backend, codecNamed(codec));
 });
-
-/** The error of a call that timed out while it waited for its turn (the kernel's own timeouts are `ETIMEDOUT` too). */
-function timedOut(operation: string): MultiprocessingError {
-  return new MultiprocessingError(ErrorCode.timedOut, `timed out (${operation})`);
-}

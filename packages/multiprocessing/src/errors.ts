@@ -75,6 +75,11 @@ export function bufferTooShort(bytes: Uint8Array, room: number): Multiprocessing
   return Object.assign(error, { bytes });
 }
 
+/** @internal `ETIMEDOUT` for `operation` (a deadline passed, while it waited or while it waited for its turn). */
+export function timedOut(operation: string): MultiprocessingError {
+  return new MultiprocessingError(ErrorCode.timedOut, `timed out (${operation})`);
+}
+
 /** True for a {@link MultiprocessingError} with `code` (or any). */
 export function isMultiprocessingError(value: unknown, code?: ErrorCodeName): value is MultiprocessingError {
   return value instanceof Error && value.name === 'MultiprocessingError' && (code === undefined || (value as MultiprocessingError).code === code);

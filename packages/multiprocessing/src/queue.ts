@@ -8,7 +8,7 @@ import type { IpcBackend, SysvSegment, WaitOptions } from '@ipcx/core';
 import { abortErrorFor, moduleTransferSymbol, type ModuleTransfer } from '@ipcx/core';
 import type { Codec } from './codec.js';
 import { checkCodec, codecNamed } from './codec-registry.js';
-import { ErrorCode, MultiprocessingError } from './errors.js';
+import { ErrorCode, MultiprocessingError, timedOut } from './errors.js';
 import { closedDuring, closedObject } from './kernel-objects.js';
 import { BLOCKED, FrameFlag, RING_SLOTS, Ring, RingOutcome, ringBytes, ringCapacity, type RingOutcomeName } from './ring.js';
 import { MessageQueueChannel, type FallbackRecord, type QueueChannel } from './queue-fallback.js';
@@ -154,7 +154,7 @@ export class Queue<T = unknown> implements Shareable, AsyncDisposable, AsyncIter
     this.queuedPuts++;
     // In turn behind this handle's waiting puts; one that times out or is aborted while it waits
     // for its turn rejects then, and its value is never sent.
-    const { result, turnDone } = inTurn(this.putting, deadline, () => outcomeError(RingOutcome.timedOut, 'put'), async () => {
+    const { result, turnDone } = inTurn(this.putting, deadline, () => timedOut('put'), async () => {
       // A turn that comes after close sends nothing (the ring's memory is given up).
       this.checkOpen('put');
       try {
@@ -443,7 +443,7 @@ function outcomeError(outcome: RingOutcomeName, operation: string): Multiprocess
     case RingOutcome.shutDown:
       return new MultiprocessingError(ErrorCode.shutDown, `queue is shut down (${operation})`);
     default:
-      return new MultiprocessingError(ErrorCode.timedOut, `timed out (${operation})`);
+      return timedOut(operation);
   }
 }
 

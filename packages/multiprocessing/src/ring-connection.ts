@@ -21,7 +21,7 @@ import { IpcError, abortErrorFor, isIpcError, type IpcBackend, type SysvSegment,
 import type { Codec } from './codec.js';
 import { checkCodec, codecNamed } from './codec-registry.js';
 import { Connection, checkInto, copyInto } from './connection.js';
-import { ErrorCode, MultiprocessingError } from './errors.js';
+import { ErrorCode, MultiprocessingError, timedOut } from './errors.js';
 import { closedDuring, closedObject, createSegment, release } from './kernel-objects.js';
 import { BLOCKED, FrameFlag, RING_SLOTS, Ring, RingOutcome, ringBytes, ringCapacity, type RingMessage, type RingOutcomeName } from './ring.js';
 import { registerReviver, reviveValue, shareSymbol, type ShareRecord } from './share.js';
@@ -212,7 +212,7 @@ export class RingConnection extends Connection {
       this.receiving = next.then(this.receiveDone, this.receiveDone);
       return next;
     }
-    const { result, turnDone } = inTurn(this.receiving, deadline, () => new MultiprocessingError(ErrorCode.timedOut, 'timed out (recv)'), task);
+    const { result, turnDone } = inTurn(this.receiving, deadline, () => timedOut('recv'), task);
     result.then(this.receiveDone, this.receiveDone);
     this.receiving = turnDone;
     return result;
@@ -266,7 +266,7 @@ export class RingConnection extends Connection {
   /** A send in turn behind this end's waiting sends (one that gives up while it waits is never sent). */
   private write(bytes: Uint8Array, flags: number, deadline: Deadline): Promise<void> {
     this.queuedSends++;
-    const { result, turnDone } = inTurn(this.sending, deadline, () => new MultiprocessingError(ErrorCode.timedOut, 'timed out (send)'), () => this.writeNow(bytes, flags, deadline));
+    const { result, turnDone } = inTurn(this.sending, deadline, () => timedOut('send'), () => this.writeNow(bytes, flags, deadline));
     result.then(this.sendDone, this.sendDone);
     this.sending = turnDone;
     return result;
@@ -281,7 +281,7 @@ export class RingConnection extends Connection {
     this.checkOpen('send');
     let outcome: RingOutcomeName | undefined;
     try {
-      if (!(await this.outbound.holdWriter(deadline))) throw new MultiprocessingError(ErrorCode.timedOut, 'timed out (send)');
+      if (!(await this.outbound.holdWriter(deadline))) throw timedOut('send');
       outcome = await this.outbound.send(bytes, flags, deadline, false, false);
     } catch (error) {
       throw closedDuring(peerGone(error, this.outbound, 'send'), this.ringClosed, 'connection', 'send');
@@ -292,7 +292,7 @@ export class RingConnection extends Connection {
   private async readNow(deadline: ReturnType<typeof deadlineOf>): Promise<{ bytes: Uint8Array; flags: number }> {
     let message: RingMessage | RingOutcomeName;
     try {
-      if (!(await this.inbound.holdReader(deadline))) throw new MultiprocessingError(ErrorCode.timedOut, 'timed out (recv)');
+      if (!(await this.inbound.holdReader(deadline))) throw timedOut('recv');
       message = await this.inbound.receive(deadline, false);
     } catch (error) {
       throw peerGone(error, this.inbound, 'recv');
@@ -324,7 +324,7 @@ function outcomeError(outcome: RingOutcomeName, operation: string): Error {
       ? new IpcError('EPIPE', { syscall: 'send', object: 'ring connection', message: 'EPIPE: the other end of the pipe is closed' })
       : new MultiprocessingError(ErrorCode.eof, 'the other end of the pipe is closed');
   }
-  return new MultiprocessingError(ErrorCode.timedOut, `timed out (${operation})`);
+  return timedOut(operation);
 }
 
 async function createRing(backend: IpcBackend, capacity: number): Promise<Ring> {
