@@ -18,6 +18,7 @@
 #include "addon.h"
 #include "blocking_wait.h"
 #include "errors.h"
+#include "malloc_buffer.h"
 
 namespace ipcx {
 
@@ -81,45 +82,6 @@ const char* TypeOf(int fd, const struct stat& st) {
 // The most a waiting read allocates before the kernel has delivered anything (the default maxBytes
 // of a read; src/descriptor-stream.ts's READ_CHUNK_BYTES).
 constexpr size_t kReadChunk = 64 * 1024;
-
-// A read's buffer, grown as bytes arrive. malloc/realloc rather than std::vector: nothing is
-// zero-filled (a vector's resize wrote every byte of maxBytes before the read), a large realloc
-// moves pages instead of copying them, a failure is a false return, never std::bad_alloc, and the
-// memory can be handed to JS as it is (Take).
-class ReadBuffer {
- public:
-  ~ReadBuffer() { free(data_); }
-  // Makes room for `size` bytes (the first `size_` are kept); false when memory is short.
-  bool Grow(size_t size) {
-    if (size <= size_) return true;
-    void* grown = realloc(data_, size);
-    if (grown == nullptr) return false;
-    data_ = static_cast<uint8_t*>(grown);
-    size_ = size;
-    return true;
-  }
-  // Gives back what lies beyond `size` (> 0) bytes, when realloc can.
-  void Shrink(size_t size) {
-    if (size == 0 || size >= size_) return;
-    if (void* shrunk = realloc(data_, size)) {
-      data_ = static_cast<uint8_t*>(shrunk);
-      size_ = size;
-    }
-  }
-  // The memory, now the caller's to free().
-  uint8_t* Take() {
-    uint8_t* data = data_;
-    data_ = nullptr;
-    size_ = 0;
-    return data;
-  }
-  uint8_t* data() const { return data_; }
-  size_t size() const { return size_; }
-
- private:
-  uint8_t* data_ = nullptr;
-  size_t size_ = 0;
-};
 
 // A read or write of a generic descriptor that could not complete without waiting (RWF_NOWAIT
 // said EAGAIN, or the file does not support it): the blocking call, made on a waiter thread so
@@ -229,7 +191,7 @@ class DescriptorIo : public BlockingWait {
   int fd_;
   bool write_;
   std::vector<uint8_t> bytes_;
-  ReadBuffer read_;
+  MallocBuffer read_;  // grown as bytes arrive
   size_t max_bytes_ = 0;
   int64_t position_;
   size_t done_ = 0;

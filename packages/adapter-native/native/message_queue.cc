@@ -16,6 +16,7 @@
 #include "addon.h"
 #include "blocking_wait.h"
 #include "errors.h"
+#include "malloc_buffer.h"
 
 namespace ipcx {
 
@@ -38,43 +39,17 @@ int ReceiveFlags(int bits) {
 // over (to JS, see MessageValue) instead of copying a large message out of it.
 class MessageBuffer {
  public:
-  MessageBuffer() = default;
-  MessageBuffer(const MessageBuffer&) = delete;
-  MessageBuffer& operator=(const MessageBuffer&) = delete;
-  ~MessageBuffer() { free(storage_); }
-  bool Reserve(size_t text_bytes) {
-    size_t bytes = sizeof(long) + text_bytes;
-    if (bytes > capacity_) {
-      free(storage_);
-      storage_ = static_cast<long*>(malloc(bytes));
-      capacity_ = storage_ == nullptr ? 0 : bytes;
-      if (storage_ == nullptr) return false;
-    }
-    return true;
-  }
+  bool Reserve(size_t text_bytes) { return bytes_.Reserve(sizeof(long) + text_bytes); }
   // Gives back what lies beyond `text_bytes` of text, when realloc can.
-  void Shrink(size_t text_bytes) {
-    size_t bytes = sizeof(long) + text_bytes;
-    if (storage_ == nullptr || bytes >= capacity_) return;
-    if (void* shrunk = realloc(storage_, bytes)) {
-      storage_ = static_cast<long*>(shrunk);
-      capacity_ = bytes;
-    }
-  }
+  void Shrink(size_t text_bytes) { bytes_.Shrink(sizeof(long) + text_bytes); }
   // The memory, now the caller's to free().
-  long* Take() {
-    long* storage = storage_;
-    storage_ = nullptr;
-    capacity_ = 0;
-    return storage;
-  }
-  void* raw() { return storage_; }
-  long& type() { return storage_[0]; }
-  char* text() { return reinterpret_cast<char*>(storage_ + 1); }
+  long* Take() { return reinterpret_cast<long*>(bytes_.Take()); }
+  void* raw() { return bytes_.data(); }
+  long& type() { return *reinterpret_cast<long*>(bytes_.data()); }
+  char* text() { return reinterpret_cast<char*>(bytes_.data() + sizeof(long)); }
 
  private:
-  long* storage_ = nullptr;
-  size_t capacity_ = 0;
+  MallocBuffer bytes_;
 };
 
 // Above this, a non-blocking call uses a buffer of its own rather than growing the scratch one.
